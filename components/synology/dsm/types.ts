@@ -1,0 +1,145 @@
+/**
+ * The DSM client's public contract: what the dynamic providers (components/synology/providers/),
+ * the `dsm` probe and `doctor` may rely on. The implementation lives beside this file.
+ */
+import type { Readable } from "stream";
+
+/** How to reach and log in to one NAS. Built from the stack config; the password is plain here. */
+export interface DsmConnection {
+    /** Base URL without trailing slash, e.g. `https://192.168.0.6:5001`. */
+    url: string;
+    username: string;
+    password: string;
+    tls?: {
+        caCertPem?: string;
+        fingerprintSha256?: string;
+        insecureSkipVerify?: boolean;
+    };
+    /** Allow http:// URLs. */
+    allowHttp?: boolean;
+    /** 2FA: a one-time code for this login. */
+    otpCode?: string;
+    /** 2FA: a device id remembered from an earlier login (skips the OTP). */
+    deviceId?: string;
+    /** Device name sent with device tokens. */
+    deviceName?: string;
+}
+
+/** `SYNO.Core.TFTP` get: the whole object, booleans normalised. */
+export interface TftpSettings {
+    enable: boolean;
+    root_path: string;
+    /** `"r"` read-only, `"rw"` read/write. */
+    permission: string;
+    enable_log: boolean;
+    startip: string;
+    endip: string;
+    timeout: number;
+    /** Any other fields DSM returned, kept as they came. */
+    [extra: string]: unknown;
+}
+
+/** `SYNO.Core.Share` get. */
+export interface ShareInfo {
+    name: string;
+    vol_path: string;
+    desc?: string;
+    uuid?: string;
+    [extra: string]: unknown;
+}
+
+/** `SYNO.FileStation.List` getinfo entry of an existing file. */
+export interface FileInfo {
+    /** File Station path, starting at the share name: `/pxe/metal-amd64-uki.efi`. */
+    path: string;
+    name: string;
+    isdir: boolean;
+    size: number;
+    /** Modification time, unix seconds. */
+    mtime?: number;
+}
+
+/** A DHCP reservation as this client exposes it (read `clid`, written `mac`): MAC lower-case with colons. */
+export interface DsmReservation {
+    mac: string;
+    ip: string;
+    hostname: string;
+}
+
+/** `SYNO.Network.DHCPServer.PXE` get: the five known fields, as DSM returned them (booleans normalised). */
+export interface PxeSettings {
+    enable: boolean;
+    /** DSM returns this as a string; kept in its raw form so that `set` can echo it. */
+    is_remote_tftp: unknown;
+    local_bootloader: string;
+    remote_bootloader: string;
+    remote_tftp_server_ip: string;
+    [extra: string]: unknown;
+}
+
+/** A DHCP lease from ClientList. */
+export interface DhcpLease {
+    mac: string;
+    ip: string;
+    hostname: string;
+    expire?: number;
+}
+
+export interface UploadOptions {
+    /** Replace an existing file of the same name. */
+    overwrite: boolean;
+    /** Called as bytes go out. */
+    onProgress?: (sentBytes: number, totalBytes: number) => void;
+}
+
+/** Which API family and versions discovery chose. */
+export interface DiscoveredApis {
+    /** `SYNO.Network.DHCPServer` or `SYNO.Core.Network.DHCPServer`; undefined when the package is missing. */
+    dhcpPrefix?: string;
+    /** API name → version this client will use. */
+    versions: Record<string, number>;
+}
+
+/** The DSM Web API client. One instance per NAS and user per process (see `getDsmClient`). */
+export interface DsmApi {
+    /** SYNO.API.Info discovery (cached). */
+    discover(): Promise<DiscoveredApis>;
+    /** Log in if not logged in (one login shared by all callers). */
+    login(): Promise<void>;
+    logout(): Promise<void>;
+    /** Generic call: params JSON-encoded when the API's requestFormat is JSON. Returns `data`. */
+    call<T = unknown>(api: string, method: string, params?: Record<string, unknown>, version?: number): Promise<T>;
+
+    tftpGet(): Promise<TftpSettings>;
+    /** Partial update: only the fields given. */
+    tftpSet(changes: Partial<TftpSettings>): Promise<void>;
+
+    shareGet(name: string): Promise<ShareInfo | undefined>;
+    shareCreate(name: string, volPath: string, desc?: string): Promise<void>;
+    shareDelete(name: string): Promise<void>;
+
+    createFolder(parentPath: string, name: string, forceParent?: boolean): Promise<void>;
+    /** One entry per path, undefined where DSM answered 408 (no such file). */
+    getInfo(paths: string[]): Promise<Array<FileInfo | undefined>>;
+    /** Streams `body` (exactly `size` bytes) as `<dir>/<filename>`; blSkip is an error. */
+    upload(dir: string, filename: string, body: Readable, size: number, opts: UploadOptions): Promise<void>;
+    rename(path: string, newName: string): Promise<void>;
+    deletePaths(paths: string[]): Promise<void>;
+    /** File Station MD5 (start/status/stop), lower-case hex. */
+    md5(path: string): Promise<string>;
+
+    /** `SYNO.Network.DHCPServer get` for an interface: the whole object as DSM returned it. */
+    dhcpServerGet(ifname: string): Promise<Record<string, unknown>>;
+    /** Writes the whole object back (read-modify-write), then re-reads and compares. */
+    dhcpServerSet(ifname: string, settings: Record<string, unknown>): Promise<void>;
+
+    reservationsGet(ifname: string): Promise<DsmReservation[]>;
+    /** Replaces the whole IPv4 list for the interface. */
+    reservationsSet(ifname: string, list: DsmReservation[]): Promise<void>;
+
+    pxeGet(): Promise<PxeSettings>;
+    /** Writes the whole object (read-modify-write), then re-reads and compares. */
+    pxeSet(settings: PxeSettings): Promise<void>;
+
+    clientList(ifname: string): Promise<DhcpLease[]>;
+}
