@@ -176,3 +176,636 @@ export class ConfigError extends Error {
         this.problems = problems;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Validation. A `Checker` collects problems with their key path; `parseStackConfig` runs every
+// check, so a user sees all problems at once.
+
+type Json = unknown;
+type Obj = Record<string, Json>;
+
+const DEFAULT_FACTORY_URL = "https://factory.talos.dev";
+/** Where the Talos machine-config JSON schema lives for a release tag. */
+export const DEFAULT_CONFIG_SCHEMA_URL =
+    "https://raw.githubusercontent.com/siderolabs/talos/{version}/pkg/machinery/config/schemas/config.schema.json";
+export const DEFAULT_CSI_VERSION = "v1.2.0";
+export const CSI_EXTENSIONS = ["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"];
+export const NUT_CLIENT_EXTENSION = "siderolabs/nut-client";
+
+const MAC_RE = /^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i;
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const DNS_LABEL_RE = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const TALOS_VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)$/;
+const K8S_VERSION_RE = /^v?\d+\.\d+\.\d+$/;
+const EXTENSION_RE = /^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/;
+const DURATION_RE = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+const SHARE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
+const VOLUME_RE = /^\/volume\d+$/;
+const INTERFACE_RE = /^(eth|ovs_eth|bond|ovs_bond)\d+$/;
+const FINGERPRINT_RE = /^([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i;
+const DISK_SELECTOR_KEYS = ["size", "name", "model", "serial", "modalias", "uuid", "wwid", "type", "busPath"];
+const DISK_TYPES = ["ssd", "hdd", "nvme", "sd"];
+
+/** Lower-case, colon-separated MAC, or undefined when the text is not a MAC address. */
+export function normaliseMac(text: string): string | undefined {
+    if (!MAC_RE.test(text)) return undefined;
+    const hex = text.replace(/[:-]/g, "").toLowerCase();
+    return hex.match(/../g)!.join(":");
+}
+
+export function isIpv4(text: string): boolean {
+    return IPV4_RE.test(text);
+}
+
+export function ipToInt(ip: string): number {
+    return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+export function intToIp(n: number): string {
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/** A parsed IPv4 CIDR: network and broadcast as integers. */
+export interface Cidr {
+    network: number;
+    broadcast: number;
+    prefix: number;
+}
+
+export function parseCidr(text: string): Cidr | undefined {
+    const m = /^([\d.]+)\/(\d{1,2})$/.exec(text);
+    if (!m || !isIpv4(m[1])) return undefined;
+    const prefix = Number(m[2]);
+    if (prefix < 8 || prefix > 30) return undefined;
+    const size = 2 ** (32 - prefix);
+    const network = Math.floor(ipToInt(m[1]) / size) * size;
+    return { network, broadcast: network + size - 1, prefix };
+}
+
+export function cidrContains(cidr: Cidr, ip: string): boolean {
+    const n = ipToInt(ip);
+    return n > cidr.network && n < cidr.broadcast;
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+export function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length];
+}
+
+/** The closest of `candidates` to `word`, when it is close enough to be a likely typo. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const c of candidates) {
+        const d = editDistance(word.toLowerCase(), c.toLowerCase());
+        if (d < bestDistance) {
+            best = c;
+            bestDistance = d;
+        }
+    }
+    return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+class Checker {
+    readonly problems: string[] = [];
+
+    add(path: string, message: string): void {
+        this.problems.push(`${path}: ${message}`);
+    }
+
+    /** The value as an object, or undefined (with a problem unless optional and absent). */
+    object(path: string, value: Json, required: boolean): Obj | undefined {
+        if (value === undefined || value === null) {
+            if (required) this.add(path, `is missing; set it with \`pulumi config set --path 'homelab:${path}...'\` (see README, config reference)`);
+            return undefined;
+        }
+        if (typeof value === "string") {
+            try {
+                return this.object(path, JSON.parse(value), required);
+            } catch {
+                this.add(path, "must be an object (a YAML mapping), got text that is not JSON");
+                return undefined;
+            }
+        }
+        if (typeof value !== "object" || Array.isArray(value)) {
+            this.add(path, `must be an object (a YAML mapping), got ${describe(value)}`);
+            return undefined;
+        }
+        return value as Obj;
+    }
+
+    /** Reports keys of `obj` that are not in `known`, with a suggestion. */
+    knownKeys(path: string, obj: Obj, known: readonly string[]): void {
+        for (const key of Object.keys(obj)) {
+            if (known.includes(key)) continue;
+            const hint = closest(key, known);
+            this.add(`${path}.${key}`, `is not a known setting${hint ? ` — did you mean ${path}.${hint}?` : ` (known: ${known.join(", ")})`}`);
+        }
+    }
+
+    string(path: string, value: Json, required: boolean): string | undefined {
+        if (value === undefined || value === null || value === "") {
+            if (required) this.add(path, "is missing; it must be a non-empty string");
+            return undefined;
+        }
+        if (typeof value !== "string") {
+            this.add(path, `must be a string, got ${describe(value)}`);
+            return undefined;
+        }
+        return value.trim();
+    }
+
+    boolean(path: string, value: Json, fallback: boolean): boolean {
+        if (value === undefined || value === null) return fallback;
+        if (typeof value === "boolean") return value;
+        if (value === "true" || value === "false") return value === "true";
+        this.add(path, `must be true or false, got ${describe(value)}`);
+        return fallback;
+    }
+
+    list(path: string, value: Json, required: boolean): Json[] | undefined {
+        if (value === undefined || value === null) {
+            if (required) this.add(path, "is missing; it must be a list");
+            return undefined;
+        }
+        if (typeof value === "string") {
+            try {
+                const parsed = JSON.parse(value);
+                if (Array.isArray(parsed)) return parsed;
+            } catch {
+                /* reported below */
+            }
+        }
+        if (!Array.isArray(value)) {
+            this.add(path, `must be a list, got ${describe(value)}`);
+            return undefined;
+        }
+        return value;
+    }
+
+    ipv4(path: string, value: Json, required: boolean): string | undefined {
+        const s = this.string(path, value, required);
+        if (s === undefined) return undefined;
+        if (!isIpv4(s)) {
+            this.add(path, `"${s}" is not an IPv4 address; write it as four numbers 0-255, e.g. 192.168.0.10`);
+            return undefined;
+        }
+        return s;
+    }
+
+    mac(path: string, value: Json): string | undefined {
+        const s = this.string(path, value, true);
+        if (s === undefined) return undefined;
+        const mac = normaliseMac(s);
+        if (!mac) this.add(path, `"${s}" is not a MAC address; write six hex pairs, e.g. aa:bb:cc:dd:ee:ff`);
+        return mac;
+    }
+
+    hostname(path: string, value: Json): string | undefined {
+        const s = this.string(path, value, true);
+        if (s === undefined) return undefined;
+        if (!DNS_LABEL_RE.test(s)) {
+            this.add(path, `"${s}" is not a valid hostname; use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen`);
+            return undefined;
+        }
+        return s;
+    }
+
+    oneOf<T extends string>(path: string, value: Json, allowed: readonly T[], fallback?: T): T | undefined {
+        if ((value === undefined || value === null) && fallback !== undefined) return fallback;
+        const s = this.string(path, value, true);
+        if (s === undefined) return undefined;
+        if (!(allowed as readonly string[]).includes(s)) {
+            this.add(path, `must be one of ${allowed.join(", ")}, got "${s}"`);
+            return undefined;
+        }
+        return s as T;
+    }
+}
+
+function describe(value: Json): string {
+    if (Array.isArray(value)) return "a list";
+    if (value === null) return "null";
+    if (typeof value === "object") return "an object";
+    return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Parses a URL; undefined when it is not one. */
+function parseUrl(text: string): URL | undefined {
+    try {
+        return new URL(text);
+    } catch {
+        return undefined;
+    }
+}
+
+function stripSlash(url: string): string {
+    return url.replace(/\/+$/, "");
+}
+
+const ROOT_KEYS = ["cluster", "image", "synology", "dhcp", "nodes", "ups", "workloads", "synologyPassword", "upsPassword"];
+
+/**
+ * Validates and normalises the stack config. `values` holds the `homelab:*` keys without the prefix,
+ * as YAML/JSON values (objects may also be given as JSON text, as `pulumi config` stores them).
+ * Throws a `ConfigError` listing every problem.
+ */
+export function parseStackConfig(values: Record<string, unknown>): StackConfig {
+    const c = new Checker();
+    c.knownKeys("homelab", values as Obj, ROOT_KEYS);
+
+    const dhcp = parseDhcp(c, values.dhcp);
+    const cluster = parseCluster(c, values.cluster, dhcp);
+    const image = parseImage(c, values.image);
+    const synology = parseSynology(c, values.synology);
+    const nodes = parseNodes(c, values.nodes, dhcp);
+    const ups = parseUps(c, values.ups);
+    const workloads = parseWorkloads(c, values.workloads, synology);
+
+    const synologyPassword = c.string("synologyPassword", values.synologyPassword, false);
+    if (synologyPassword === undefined) {
+        c.add("synologyPassword", "is missing; set it with `pulumi config set --secret homelab:synologyPassword`");
+    }
+    const upsPassword = c.string("upsPassword", values.upsPassword, false);
+
+    // Cross-field rules.
+    if (ups) {
+        if (upsPassword === undefined) {
+            c.add("upsPassword", "is required when ups is set; set it with `pulumi config set --secret homelab:upsPassword`");
+        }
+        if (image && !image.extensions.includes(NUT_CLIENT_EXTENSION)) {
+            c.add("image.extensions", `must include ${NUT_CLIENT_EXTENSION} when ups is set (the UPS client runs as that extension)`);
+        }
+    }
+    if (workloads?.synologyCsi.enabled && image) {
+        for (const ext of CSI_EXTENSIONS.filter((e) => !image.extensions.includes(e))) {
+            c.add("image.extensions", `must include ${ext} when workloads.synologyCsi.enabled is true (Synology CSI needs it on Talos); add "${ext}"`);
+        }
+    }
+    if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology);
+    const rawNodes = Array.isArray(values.nodes) ? (values.nodes as Obj[]) : [];
+    if (nodes && rawNodes.length > 0 && !rawNodes.some((n) => n && n.role === "controlplane")) {
+        c.add("nodes", 'needs at least one node with role: controlplane');
+    }
+
+    if (c.problems.length > 0) throw new ConfigError(c.problems);
+    return {
+        cluster: cluster!,
+        image: image!,
+        synology: synology!,
+        dhcp: dhcp!,
+        nodes: nodes!,
+        ...(ups ? { ups, upsPassword } : {}),
+        workloads: workloads!,
+        synologyPassword: synologyPassword!,
+    };
+}
+
+function parseCluster(c: Checker, value: Json, dhcp: DhcpConfig | undefined): ClusterConfig | undefined {
+    const o = c.object("cluster", value, true);
+    if (!o) return undefined;
+    c.knownKeys("cluster", o, ["name", "endpoint", "talosVersion", "kubernetesVersion", "upgrades", "applyTimeout",
+        "resetOnDestroy", "wakeOnLanBroadcast", "configSchemaUrl"]);
+    const name = c.string("cluster.name", o.name, true);
+    if (name !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+        c.add("cluster.name", `"${name}" must be lower-case letters, digits and hyphens (it names the cluster in kubeconfig and talosconfig)`);
+    }
+    const endpoint = c.string("cluster.endpoint", o.endpoint, true);
+    if (endpoint !== undefined) {
+        const u = parseUrl(endpoint);
+        if (!u || u.protocol !== "https:" || !u.port || (u.pathname !== "/" && u.pathname !== "")) {
+            c.add("cluster.endpoint", `"${endpoint}" must be https with a port and no path, e.g. https://192.168.0.2:6443`);
+        }
+    }
+    const talos = c.string("cluster.talosVersion", o.talosVersion, true);
+    let talosVersion: string | undefined;
+    if (talos !== undefined) {
+        if (!TALOS_VERSION_RE.test(talos)) {
+            c.add("cluster.talosVersion", `"${talos}" is not a Talos release version; use one like v1.12.1 (no pre-release suffix)`);
+        } else {
+            talosVersion = talos.startsWith("v") ? talos : `v${talos}`;
+        }
+    }
+    const k8s = c.string("cluster.kubernetesVersion", o.kubernetesVersion, false);
+    if (k8s !== undefined && !K8S_VERSION_RE.test(k8s)) {
+        c.add("cluster.kubernetesVersion", `"${k8s}" is not a Kubernetes release version; use one like 1.35.0`);
+    }
+    const applyTimeout = c.string("cluster.applyTimeout", o.applyTimeout, false) ?? "30m";
+    if (!DURATION_RE.test(applyTimeout)) {
+        c.add("cluster.applyTimeout", `"${applyTimeout}" is not a duration; use one like 30m or 1h`);
+    }
+    const wol = c.ipv4("cluster.wakeOnLanBroadcast", o.wakeOnLanBroadcast, false);
+    const cidr = dhcp ? parseCidr(dhcp.subnet) : undefined;
+    const configSchemaUrl = c.string("cluster.configSchemaUrl", o.configSchemaUrl, false) ?? DEFAULT_CONFIG_SCHEMA_URL;
+    if (!parseUrl(configSchemaUrl.replace("{version}", "v0.0.0"))) {
+        c.add("cluster.configSchemaUrl", `"${configSchemaUrl}" is not a URL; use one with {version} where the Talos version goes`);
+    }
+    return {
+        name: name ?? "",
+        endpoint: endpoint ?? "",
+        talosVersion: talosVersion ?? "",
+        ...(k8s !== undefined ? { kubernetesVersion: k8s.replace(/^v/, "") } : {}),
+        upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
+        applyTimeout,
+        resetOnDestroy: c.boolean("cluster.resetOnDestroy", o.resetOnDestroy, false),
+        wakeOnLanBroadcast: wol ?? (cidr ? intToIp(cidr.broadcast) : "255.255.255.255"),
+        configSchemaUrl,
+    };
+}
+
+function parseImage(c: Checker, value: Json): ImageConfig | undefined {
+    const o = c.object("image", value, true);
+    if (!o) return undefined;
+    c.knownKeys("image", o, ["arch", "extensions", "extraKernelArgs", "factoryUrl"]);
+    const arch = c.oneOf<Arch>("image.arch", o.arch, ["amd64", "arm64"], "amd64");
+    const extensions: string[] = [];
+    const list = c.list("image.extensions", o.extensions, false) ?? [];
+    list.forEach((e, i) => {
+        const s = c.string(`image.extensions[${i}]`, e, true);
+        if (s === undefined) return;
+        if (!EXTENSION_RE.test(s)) {
+            c.add(`image.extensions[${i}]`, `"${s}" must look like owner/name, e.g. siderolabs/i915`);
+        } else if (extensions.includes(s)) {
+            c.add(`image.extensions[${i}]`, `"${s}" is listed twice; remove the duplicate`);
+        } else {
+            extensions.push(s);
+        }
+    });
+    const extraKernelArgs: string[] = [];
+    (c.list("image.extraKernelArgs", o.extraKernelArgs, false) ?? []).forEach((a, i) => {
+        const s = c.string(`image.extraKernelArgs[${i}]`, a, true);
+        if (s === undefined) return;
+        if (/\s/.test(s)) c.add(`image.extraKernelArgs[${i}]`, `"${s}" contains white space; give one argument per list item`);
+        else extraKernelArgs.push(s);
+    });
+    const factoryUrl = stripSlash(c.string("image.factoryUrl", o.factoryUrl, false) ?? DEFAULT_FACTORY_URL);
+    const fu = parseUrl(factoryUrl);
+    if (!fu || (fu.protocol !== "https:" && fu.protocol !== "http:")) {
+        c.add("image.factoryUrl", `"${factoryUrl}" is not an http(s) URL; the default is ${DEFAULT_FACTORY_URL}`);
+    }
+    return { arch: arch ?? "amd64", extensions, extraKernelArgs, factoryUrl };
+}
+
+function parseSynology(c: Checker, value: Json): SynologyConfig | undefined {
+    const o = c.object("synology", value, true);
+    if (!o) return undefined;
+    c.knownKeys("synology", o, ["url", "username", "volume", "share", "interface", "tls", "allowHttp", "deviceId"]);
+    const allowHttp = c.boolean("synology.allowHttp", o.allowHttp, false);
+    const rawUrl = c.string("synology.url", o.url, true);
+    let url = "";
+    if (rawUrl !== undefined) {
+        const u = parseUrl(rawUrl);
+        if (!u || (u.protocol !== "https:" && u.protocol !== "http:") || (u.pathname !== "/" && u.pathname !== "")) {
+            c.add("synology.url", `"${rawUrl}" must be the NAS's DSM address without a path, e.g. https://192.168.0.6:5001`);
+        } else if (u.protocol === "http:" && !allowHttp) {
+            c.add("synology.url", `"${rawUrl}" is plain http: the DSM password would cross the LAN in clear; use https://<nas>:5001, or set synology.allowHttp: true to accept that`);
+        } else {
+            url = stripSlash(rawUrl);
+        }
+    }
+    const username = c.string("synology.username", o.username, true);
+    const volume = c.string("synology.volume", o.volume, false) ?? "/volume1";
+    if (!VOLUME_RE.test(volume)) c.add("synology.volume", `"${volume}" must be a DSM volume path like /volume1`);
+    const share = c.string("synology.share", o.share, false) ?? "pxe";
+    if (!SHARE_RE.test(share)) c.add("synology.share", `"${share}" is not a valid shared folder name; use up to 32 letters, digits, spaces, dots, hyphens or underscores`);
+    const iface = c.string("synology.interface", o.interface, true);
+    if (iface !== undefined && !INTERFACE_RE.test(iface)) {
+        c.add("synology.interface", `"${iface}" is not a DSM interface name; use eth0, ovs_eth0 (with Virtual Machine Manager) or bond0`);
+    }
+    const tls: TlsConfig = { insecureSkipVerify: false };
+    const t = c.object("synology.tls", o.tls, false);
+    if (t) {
+        c.knownKeys("synology.tls", t, ["caCertPem", "fingerprintSha256", "insecureSkipVerify"]);
+        const pem = c.string("synology.tls.caCertPem", t.caCertPem, false);
+        if (pem !== undefined) {
+            if (!pem.includes("-----BEGIN CERTIFICATE-----")) c.add("synology.tls.caCertPem", "must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)");
+            else tls.caCertPem = pem;
+        }
+        const fp = c.string("synology.tls.fingerprintSha256", t.fingerprintSha256, false);
+        if (fp !== undefined) {
+            if (!FINGERPRINT_RE.test(fp)) c.add("synology.tls.fingerprintSha256", "must be the certificate's SHA-256 fingerprint: 64 hex digits, colons optional");
+            else tls.fingerprintSha256 = fp.replace(/:/g, "").toLowerCase().match(/../g)!.join(":");
+        }
+        tls.insecureSkipVerify = c.boolean("synology.tls.insecureSkipVerify", t.insecureSkipVerify, false);
+        const chosen = [tls.caCertPem, tls.fingerprintSha256, tls.insecureSkipVerify || undefined].filter((x) => x !== undefined);
+        if (chosen.length > 1) c.add("synology.tls", "set only one of caCertPem, fingerprintSha256 and insecureSkipVerify");
+    }
+    const deviceId = c.string("synology.deviceId", o.deviceId, false);
+    return {
+        url,
+        username: username ?? "",
+        volume,
+        share,
+        interface: iface ?? "",
+        tls,
+        allowHttp,
+        ...(deviceId !== undefined ? { deviceId } : {}),
+    };
+}
+
+function parseReservation(c: Checker, path: string, value: Json): Reservation | undefined {
+    const o = c.object(path, value, true);
+    if (!o) return undefined;
+    c.knownKeys(path, o, ["mac", "ip", "hostname"]);
+    const mac = c.mac(`${path}.mac`, o.mac);
+    const ip = c.ipv4(`${path}.ip`, o.ip, true);
+    const hostname = c.hostname(`${path}.hostname`, o.hostname);
+    return mac && ip && hostname ? { mac, ip, hostname } : undefined;
+}
+
+function parseDhcp(c: Checker, value: Json): DhcpConfig | undefined {
+    const o = c.object("dhcp", value, true);
+    if (!o) return undefined;
+    c.knownKeys("dhcp", o, ["subnet", "rangeStart", "rangeEnd", "gateway", "dns", "leaseTime", "domain", "extraReservations", "manageServer"]);
+    const subnetText = c.string("dhcp.subnet", o.subnet, true);
+    let cidr: Cidr | undefined;
+    let subnet = "";
+    if (subnetText !== undefined) {
+        cidr = parseCidr(subnetText);
+        if (!cidr) c.add("dhcp.subnet", `"${subnetText}" is not an IPv4 CIDR with a prefix from /8 to /30, e.g. 192.168.0.0/24`);
+        else subnet = `${intToIp(cidr.network)}/${cidr.prefix}`;
+    }
+    const inside = (path: string, ip: string | undefined) => {
+        if (ip && cidr && !cidrContains(cidr, ip)) c.add(path, `${ip} is not a host address inside dhcp.subnet ${subnet}`);
+    };
+    const rangeStart = c.ipv4("dhcp.rangeStart", o.rangeStart, true);
+    const rangeEnd = c.ipv4("dhcp.rangeEnd", o.rangeEnd, true);
+    const gateway = c.ipv4("dhcp.gateway", o.gateway, true);
+    inside("dhcp.rangeStart", rangeStart);
+    inside("dhcp.rangeEnd", rangeEnd);
+    inside("dhcp.gateway", gateway);
+    if (rangeStart && rangeEnd && ipToInt(rangeStart) > ipToInt(rangeEnd)) {
+        c.add("dhcp.rangeStart", `${rangeStart} is after dhcp.rangeEnd ${rangeEnd}; swap them`);
+    }
+    if (gateway && rangeStart && rangeEnd && ipToInt(gateway) >= ipToInt(rangeStart) && ipToInt(gateway) <= ipToInt(rangeEnd)) {
+        c.add("dhcp.gateway", `${gateway} lies inside the DHCP range ${rangeStart}-${rangeEnd}; the server would lease the router's address`);
+    }
+    const dns: string[] = [];
+    const dnsList = c.list("dhcp.dns", o.dns, true) ?? [];
+    if (o.dns !== undefined && dnsList.length === 0) c.add("dhcp.dns", "needs at least one DNS server, e.g. [192.168.0.1]");
+    dnsList.forEach((d, i) => {
+        const ip = c.ipv4(`dhcp.dns[${i}]`, d, true);
+        if (ip) dns.push(ip);
+    });
+    let leaseTime = 86400;
+    if (o.leaseTime !== undefined) {
+        const n = typeof o.leaseTime === "string" ? Number(o.leaseTime) : o.leaseTime;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 120) c.add("dhcp.leaseTime", `must be a whole number of seconds, at least 120 (e.g. 86400 for a day), got ${describe(o.leaseTime)}`);
+        else leaseTime = n;
+    }
+    const domain = c.string("dhcp.domain", o.domain, false);
+    if (domain !== undefined && !domain.split(".").every((l) => DNS_LABEL_RE.test(l))) {
+        c.add("dhcp.domain", `"${domain}" is not a DNS domain name, e.g. home.arpa`);
+    }
+    const extraReservations: Reservation[] = [];
+    (c.list("dhcp.extraReservations", o.extraReservations, false) ?? []).forEach((r, i) => {
+        const path = `dhcp.extraReservations[${i}]`;
+        const res = parseReservation(c, path, r);
+        if (res) {
+            inside(`${path}.ip`, res.ip);
+            extraReservations.push(res);
+        }
+    });
+    return {
+        subnet,
+        rangeStart: rangeStart ?? "",
+        rangeEnd: rangeEnd ?? "",
+        gateway: gateway ?? "",
+        dns,
+        leaseTime,
+        ...(domain !== undefined ? { domain } : {}),
+        extraReservations,
+        manageServer: c.boolean("dhcp.manageServer", o.manageServer, false),
+    };
+}
+
+function parseNodes(c: Checker, value: Json, dhcp: DhcpConfig | undefined): NodeConfig[] | undefined {
+    const list = c.list("nodes", value, true);
+    if (!list) return undefined;
+    if (list.length === 0) {
+        c.add("nodes", "is empty; list at least one node with hostname, mac, ip, role and installDisk");
+        return undefined;
+    }
+    const cidr = dhcp ? parseCidr(dhcp.subnet) : undefined;
+    const nodes: NodeConfig[] = [];
+    list.forEach((v, i) => {
+        const path = `nodes[${i}]`;
+        const o = c.object(path, v, true);
+        if (!o) return;
+        c.knownKeys(path, o, ["hostname", "mac", "ip", "role", "installDisk", "installDiskSelector", "patches", "wakeOnLan"]);
+        const hostname = c.hostname(`${path}.hostname`, o.hostname);
+        const mac = c.mac(`${path}.mac`, o.mac);
+        const ip = c.ipv4(`${path}.ip`, o.ip, true);
+        if (ip && cidr && !cidrContains(cidr, ip)) c.add(`${path}.ip`, `${ip} is not a host address inside dhcp.subnet ${dhcp!.subnet}`);
+        const role = c.oneOf<NodeRole>(`${path}.role`, o.role, ["controlplane", "worker"]);
+        const installDisk = c.string(`${path}.installDisk`, o.installDisk, false);
+        const selector = c.object(`${path}.installDiskSelector`, o.installDiskSelector, false);
+        if ((installDisk === undefined) === (selector === undefined)) {
+            c.add(path, "set exactly one of installDisk (e.g. /dev/nvme0n1) and installDiskSelector (e.g. {type: nvme})");
+        }
+        if (installDisk !== undefined && !/^\/dev\/\S+$/.test(installDisk)) {
+            c.add(`${path}.installDisk`, `"${installDisk}" must be a device path like /dev/nvme0n1 or /dev/sda`);
+        }
+        let installDiskSelector: DiskSelector | undefined;
+        if (selector) {
+            c.knownKeys(`${path}.installDiskSelector`, selector, DISK_SELECTOR_KEYS);
+            installDiskSelector = {};
+            for (const key of DISK_SELECTOR_KEYS) {
+                const s = c.string(`${path}.installDiskSelector.${key}`, selector[key], false);
+                if (s !== undefined) (installDiskSelector as Record<string, string>)[key] = s;
+            }
+            if (installDiskSelector.type !== undefined && !DISK_TYPES.includes(installDiskSelector.type)) {
+                c.add(`${path}.installDiskSelector.type`, `must be one of ${DISK_TYPES.join(", ")}`);
+            }
+            if (Object.keys(installDiskSelector).length === 0) {
+                c.add(`${path}.installDiskSelector`, `is empty; give at least one of ${DISK_SELECTOR_KEYS.join(", ")}`);
+            }
+        }
+        const patches: string[] = [];
+        (c.list(`${path}.patches`, o.patches, false) ?? []).forEach((p, j) => {
+            const s = c.string(`${path}.patches[${j}]`, p, true);
+            if (s !== undefined) patches.push(s);
+        });
+        const wakeOnLan = c.boolean(`${path}.wakeOnLan`, o.wakeOnLan, false);
+        if (hostname && mac && ip && role) {
+            nodes.push({
+                hostname, mac, ip, role,
+                ...(installDisk !== undefined ? { installDisk } : {}),
+                ...(installDiskSelector ? { installDiskSelector } : {}),
+                patches, wakeOnLan,
+            });
+        }
+    });
+    return nodes;
+}
+
+/** Duplicates across nodes and extra reservations; nobody on the gateway's, the NAS's or a special address. */
+function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synology: SynologyConfig | undefined): void {
+    const entries = [
+        ...nodes.map((n, i) => ({ path: `nodes[${i}]`, ...n })),
+        ...dhcp.extraReservations.map((r, i) => ({ path: `dhcp.extraReservations[${i}]`, ...r })),
+    ];
+    const nasHost = synology?.url ? parseUrl(synology.url)?.hostname : undefined;
+    for (const field of ["hostname", "mac", "ip"] as const) {
+        const seen = new Map<string, string>();
+        for (const e of entries) {
+            const first = seen.get(e[field]);
+            if (first) c.add(`${e.path}.${field}`, `${e[field]} is also used by ${first}; each ${field} must be unique`);
+            else seen.set(e[field], e.path);
+        }
+    }
+    for (const e of entries) {
+        if (e.ip === dhcp.gateway) c.add(`${e.path}.ip`, `${e.ip} is the gateway's address (dhcp.gateway); pick a free address`);
+        if (nasHost && e.ip === nasHost) c.add(`${e.path}.ip`, `${e.ip} is the NAS's own address (synology.url); pick a free address`);
+    }
+}
+
+function parseUps(c: Checker, value: Json): UpsConfig | undefined {
+    const o = c.object("ups", value, false);
+    if (!o) return undefined;
+    c.knownKeys("ups", o, ["monitor", "username"]);
+    const monitor = c.string("ups.monitor", o.monitor, true);
+    if (monitor !== undefined && !/^[^@\s]+@[^@\s]+$/.test(monitor)) {
+        c.add("ups.monitor", `"${monitor}" must be <upsname>@<host>, e.g. ups@192.168.0.6`);
+    }
+    const username = c.string("ups.username", o.username, true);
+    return monitor && username ? { monitor, username } : undefined;
+}
+
+function parseWorkloads(c: Checker, value: Json, synology: SynologyConfig | undefined): WorkloadsConfig | undefined {
+    const o = c.object("workloads", value, false) ?? {};
+    c.knownKeys("workloads", o, ["synologyCsi"]);
+    const s = c.object("workloads.synologyCsi", o.synologyCsi, false) ?? {};
+    const p = "workloads.synologyCsi";
+    c.knownKeys(p, s, ["enabled", "version", "storageClassName", "location", "fsType", "reclaimPolicy", "isDefault", "protocol"]);
+    const version = c.string(`${p}.version`, s.version, false) ?? DEFAULT_CSI_VERSION;
+    if (!/^v\d+\.\d+\.\d+$/.test(version)) c.add(`${p}.version`, `"${version}" must be a synology-csi release like ${DEFAULT_CSI_VERSION}`);
+    const storageClassName = c.string(`${p}.storageClassName`, s.storageClassName, false) ?? "synology-iscsi";
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(storageClassName)) {
+        c.add(`${p}.storageClassName`, `"${storageClassName}" must be a Kubernetes name: lower-case letters, digits, '-' and '.'`);
+    }
+    const location = c.string(`${p}.location`, s.location, false) ?? synology?.volume ?? "/volume1";
+    if (!VOLUME_RE.test(location)) c.add(`${p}.location`, `"${location}" must be a DSM volume path like /volume1`);
+    return {
+        synologyCsi: {
+            enabled: c.boolean(`${p}.enabled`, s.enabled, false),
+            version,
+            storageClassName,
+            location,
+            fsType: c.oneOf(`${p}.fsType`, s.fsType, ["ext4", "btrfs", "xfs"] as const, "ext4") ?? "ext4",
+            reclaimPolicy: c.oneOf(`${p}.reclaimPolicy`, s.reclaimPolicy, ["Delete", "Retain"] as const, "Delete") ?? "Delete",
+            isDefault: c.boolean(`${p}.isDefault`, s.isDefault, false),
+            protocol: c.oneOf(`${p}.protocol`, s.protocol, ["iscsi"] as const, "iscsi") ?? "iscsi",
+        },
+    };
+}
