@@ -1,0 +1,161 @@
+/**
+ * Talos machine-config patches, rendered as YAML strings. Pure: no Pulumi, no I/O.
+ *
+ * Per node, in this order (the order the provider applies them):
+ *   1. install  — `machine.install` {disk | diskSelector, image: <installer image>, wipe: false}
+ *   2. hostname — a `HostnameConfig` document (Talos 1.12 moved the hostname out of
+ *                 `machine.network`; `auto: off` because the default config carries `auto: stable`,
+ *                 see docs.siderolabs.com/talos/v1.12/networking/configuration/hostname)
+ *   3. ups      — when `homelab:ups` is set: the seed's nut-client `ExtensionServiceConfig`. It holds the
+ *                 UPS password, so it is its own patch: callers wrap only it in `pulumi.secret`, and
+ *                 `redact: true` renders it with a placeholder for validation and logs.
+ *   4. the node's own `patches`, verbatim.
+ */
+import { stringify } from "yaml";
+import { ConfigError, DiskSelector, NodeConfig, UpsConfig } from "../config";
+
+/** One rendered patch, labelled so validators and error messages can name it. */
+export interface LabeledPatch {
+    /** e.g. `nodes[0].install`, `nodes[0].hostname`, `ups.nutClient`, `nodes[0].patches[1]`. */
+    label: string;
+    /** The patch text (YAML strategic merge, possibly multi-document, or a JSON 6902 patch). */
+    text: string;
+    /** True when the text holds a secret (the UPS password); false for a redacted rendering. */
+    secret: boolean;
+}
+
+/** What replaces the UPS password in redacted renderings. */
+export const REDACTED_PASSWORD = "REDACTED";
+
+/** Where nut-client's upsmon reads its configuration inside the extension container. */
+export const NUT_UPSMON_MOUNT_PATH = "/usr/local/etc/nut/upsmon.conf";
+
+function yaml(doc: unknown): string {
+    return stringify(doc, { lineWidth: 0 });
+}
+
+/** The Talos version contract for machine secrets / config generation: `v1.12.1` → `v1.12`. */
+export function talosVersionContract(talosVersion: string): string {
+    const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$/.exec(talosVersion.trim());
+    if (!m) {
+        throw new ConfigError([`cluster.talosVersion: "${talosVersion}" is not a Talos version; ` +
+            `use the form v1.12.1`]);
+    }
+    return `v${m[1]}.${m[2]}`;
+}
+
+function cleanSelector(sel: DiskSelector): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(sel)) {
+        if (v !== undefined && v !== "") out[k] = String(v);
+    }
+    return out;
+}
+
+/** `machine.install`: the disk (or selector), the factory installer image, and `wipe: false` set explicitly. */
+export function renderInstallPatch(node: Pick<NodeConfig, "hostname" | "installDisk" | "installDiskSelector">,
+                                   installerImage: string, nodeLabel = `nodes[${node.hostname}]`): string {
+    const problems: string[] = [];
+    const hasDisk = !!node.installDisk;
+    const selector = node.installDiskSelector ? cleanSelector(node.installDiskSelector) : undefined;
+    const hasSelector = !!selector && Object.keys(selector).length > 0;
+    if (hasDisk === hasSelector) {
+        problems.push(`${nodeLabel}: set exactly one of installDisk (e.g. /dev/nvme0n1) or installDiskSelector ` +
+            `(e.g. {type: nvme}); ${hasDisk ? "both are" : "neither is"} set`);
+    }
+    if (!installerImage || /\s/.test(installerImage)) {
+        problems.push(`installer image "${installerImage}" is not an image reference; it should look like ` +
+            `factory.talos.dev/metal-installer/<schematic>:<version>`);
+    }
+    if (problems.length) throw new ConfigError(problems);
+    const install: Record<string, unknown> = hasSelector ? { diskSelector: selector } : { disk: node.installDisk };
+    install.image = installerImage;
+    install.wipe = false;
+    return yaml({ machine: { install } });
+}
+
+/** The node's static hostname (Talos ≥ 1.12 `HostnameConfig` document). */
+export function renderHostnamePatch(hostname: string): string {
+    return yaml({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname });
+}
+
+/**
+ * Quote a token for upsmon.conf when needed (NUT's parser accepts double quotes with backslash escapes).
+ * Line breaks cannot be represented and are rejected by the caller.
+ */
+function nutToken(v: string): string {
+    return /[\s"\\#]/.test(v) || v === "" ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"` : v;
+}
+
+/** The `upsmon.conf` text of the seed: `MONITOR <monitor> 1 <user> <password> secondary` + SHUTDOWNCMD. */
+export function renderUpsmonConf(ups: UpsConfig, password: string): string {
+    const problems: string[] = [];
+    if (!/^[^\s@]+@[^\s@]+$/.test(ups.monitor)) {
+        problems.push(`ups.monitor: "${ups.monitor}" must be <upsname>@<host>, e.g. ups@192.168.0.6`);
+    }
+    if (!ups.username || /[\r\n]/.test(ups.username)) {
+        problems.push("ups.username: must be a non-empty single line (the NUT user, e.g. monuser)");
+    }
+    if (/[\r\n]/.test(password)) {
+        // Never echo the password itself.
+        problems.push("upsPassword: must be a single line (it goes on upsmon's MONITOR line); " +
+            "set it again with `pulumi config set --secret homelab:upsPassword`");
+    }
+    if (password === "") {
+        problems.push("upsPassword: is empty; set it with `pulumi config set --secret homelab:upsPassword`");
+    }
+    if (problems.length) throw new ConfigError(problems);
+    return `MONITOR ${ups.monitor} 1 ${nutToken(ups.username)} ${nutToken(password)} secondary\n` +
+        `SHUTDOWNCMD "/sbin/poweroff"`;
+}
+
+/** The seed's nut-client `ExtensionServiceConfig` document (holds the UPS password: keep it secret). */
+export function renderNutClientPatch(ups: UpsConfig, password: string): string {
+    return yaml({
+        apiVersion: "v1alpha1",
+        kind: "ExtensionServiceConfig",
+        name: "nut-client",
+        configFiles: [{ content: renderUpsmonConf(ups, password), mountPath: NUT_UPSMON_MOUNT_PATH }],
+    });
+}
+
+/** Inputs of {@link renderNodePatches}. */
+export interface NodePatchInputs {
+    node: NodeConfig;
+    /** Index of the node in `homelab:nodes`, for labels. */
+    index: number;
+    /** The image component's installer image (same schematic as the PXE boot image). */
+    installerImage: string;
+    ups?: UpsConfig;
+    /** Required when `ups` is set, unless `redact` is true. */
+    upsPassword?: string;
+    /** Render the UPS patch with {@link REDACTED_PASSWORD} instead of the password. */
+    redact?: boolean;
+}
+
+/** Every patch for one node, in apply order, labelled. */
+export function renderNodePatches(inp: NodePatchInputs): LabeledPatch[] {
+    const label = `nodes[${inp.index}]`;
+    const out: LabeledPatch[] = [
+        { label: `${label}.install`, text: renderInstallPatch(inp.node, inp.installerImage, label), secret: false },
+        { label: `${label}.hostname`, text: renderHostnamePatch(inp.node.hostname), secret: false },
+    ];
+    if (inp.ups) {
+        if (inp.redact) {
+            out.push({ label: "ups.nutClient", text: renderNutClientPatch(inp.ups, REDACTED_PASSWORD), secret: false });
+        } else {
+            if (inp.upsPassword === undefined) {
+                throw new ConfigError(["upsPassword: homelab:ups is set but homelab:upsPassword is not; " +
+                    "set it with `pulumi config set --secret homelab:upsPassword`"]);
+            }
+            out.push({ label: "ups.nutClient", text: renderNutClientPatch(inp.ups, inp.upsPassword), secret: true });
+        }
+    }
+    inp.node.patches.forEach((text, i) => out.push({ label: `${label}.patches[${i}]`, text, secret: false }));
+    return out;
+}
+
+/** {@link renderNodePatches} with the UPS password replaced by a placeholder: safe to validate and log. */
+export function renderRedactedNodePatches(inp: Omit<NodePatchInputs, "upsPassword" | "redact">): LabeledPatch[] {
+    return renderNodePatches({ ...inp, redact: true });
+}

@@ -1,0 +1,120 @@
+import { parseAllDocuments, parse } from "yaml";
+import { ConfigError, NodeConfig } from "../../components/config";
+import {
+    REDACTED_PASSWORD, renderHostnamePatch, renderInstallPatch, renderNodePatches, renderNutClientPatch,
+    renderRedactedNodePatches, renderUpsmonConf, talosVersionContract,
+} from "../../components/talos/patches";
+
+const IMAGE = "factory.talos.dev/metal-installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1";
+
+function node(over: Partial<NodeConfig> = {}): NodeConfig {
+    return {
+        hostname: "talos-cp-1", mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.2", role: "controlplane",
+        installDisk: "/dev/nvme0n1", patches: [], wakeOnLan: false, ...over,
+    };
+}
+
+describe("install patch", () => {
+    test("disk + installer image + wipe false, as machine.install", () => {
+        const doc = parse(renderInstallPatch(node(), IMAGE));
+        expect(doc).toEqual({ machine: { install: { disk: "/dev/nvme0n1", image: IMAGE, wipe: false } } });
+    });
+
+    test("diskSelector instead of disk, empty selector fields dropped", () => {
+        const n = node({ installDisk: undefined, installDiskSelector: { type: "nvme", size: ">= 200GB", model: "" } });
+        const doc = parse(renderInstallPatch(n, IMAGE));
+        expect(doc.machine.install).toEqual({ diskSelector: { type: "nvme", size: ">= 200GB" }, image: IMAGE, wipe: false });
+        expect(doc.machine.install.disk).toBeUndefined();
+    });
+
+    test("neither or both disk settings, or a bad image: ConfigError naming the node and the fix", () => {
+        expect(() => renderInstallPatch(node({ installDisk: undefined }), IMAGE, "nodes[2]"))
+            .toThrow(/nodes\[2\]: set exactly one of installDisk .* neither is set/);
+        expect(() => renderInstallPatch(node({ installDiskSelector: { type: "ssd" } }), IMAGE, "nodes[0]"))
+            .toThrow(/both are set/);
+        expect(() => renderInstallPatch(node(), "")).toThrow(ConfigError);
+        expect(() => renderInstallPatch(node(), "a b")).toThrow(/metal-installer/);
+    });
+});
+
+test("hostname patch is a HostnameConfig document with auto off", () => {
+    expect(parse(renderHostnamePatch("talos-w-2"))).toEqual({
+        apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: "talos-w-2",
+    });
+});
+
+describe("nut-client ExtensionServiceConfig", () => {
+    const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
+
+    test("exactly the seed's document", () => {
+        const doc = parse(renderNutClientPatch(ups, "secret"));
+        expect(doc).toEqual({
+            apiVersion: "v1alpha1",
+            kind: "ExtensionServiceConfig",
+            name: "nut-client",
+            configFiles: [{
+                content: "MONITOR ups@192.168.0.6 1 monuser secret secondary\nSHUTDOWNCMD \"/sbin/poweroff\"",
+                mountPath: "/usr/local/etc/nut/upsmon.conf",
+            }],
+        });
+    });
+
+    test("a password with spaces or quotes is quoted for upsmon, and YAML keeps it intact", () => {
+        const conf = renderUpsmonConf(ups, "p a\"ss");
+        expect(conf.split("\n")[0]).toBe("MONITOR ups@192.168.0.6 1 monuser \"p a\\\"ss\" secondary");
+        expect(parse(renderNutClientPatch(ups, "p a\"ss")).configFiles[0].content).toBe(conf);
+    });
+
+    test("bad values are rejected without echoing the password", () => {
+        let err: unknown;
+        try { renderNutClientPatch(ups, "line1\nhunter2"); } catch (e) { err = e; }
+        expect(err).toBeInstanceOf(ConfigError);
+        expect(String((err as Error).message)).toMatch(/upsPassword: must be a single line/);
+        expect(String((err as Error).message)).not.toMatch(/hunter2/);
+        expect(() => renderNutClientPatch({ ...ups, monitor: "ups" }, "x")).toThrow(/ups\.monitor.*<upsname>@<host>/);
+        expect(() => renderNutClientPatch(ups, "")).toThrow(/upsPassword: is empty/);
+    });
+});
+
+describe("renderNodePatches", () => {
+    const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
+
+    test("order, labels and secrecy: install, hostname, ups, then the node's own patches", () => {
+        const n = node({ patches: ["machine:\n  kubelet:\n    extraArgs:\n      max-pods: '150'\n", "[{\"op\":\"add\",\"path\":\"/a\",\"value\":1}]"] });
+        const ps = renderNodePatches({ node: n, index: 3, installerImage: IMAGE, ups, upsPassword: "s3cr3t" });
+        expect(ps.map((p) => p.label)).toEqual([
+            "nodes[3].install", "nodes[3].hostname", "ups.nutClient", "nodes[3].patches[0]", "nodes[3].patches[1]",
+        ]);
+        expect(ps.map((p) => p.secret)).toEqual([false, false, true, false, false]);
+        expect(ps[2].text).toContain("s3cr3t");
+        // Only the UPS patch holds the password.
+        expect(ps.filter((p) => p.text.includes("s3cr3t")).map((p) => p.label)).toEqual(["ups.nutClient"]);
+        expect(ps[3].text).toBe(n.patches[0]);
+        expect(parse(ps[0].text).machine.install.image).toBe(IMAGE);
+        expect(parse(ps[1].text).hostname).toBe("talos-cp-1");
+    });
+
+    test("without ups there is no nut-client patch", () => {
+        const ps = renderNodePatches({ node: node(), index: 0, installerImage: IMAGE });
+        expect(ps.map((p) => p.label)).toEqual(["nodes[0].install", "nodes[0].hostname"]);
+        const kinds = ps.flatMap((p) => parseAllDocuments(p.text).map((d) => d.toJS()?.kind));
+        expect(kinds).not.toContain("ExtensionServiceConfig");
+    });
+
+    test("ups without password is a clear error; the redacted rendering needs none and hides it", () => {
+        expect(() => renderNodePatches({ node: node(), index: 0, installerImage: IMAGE, ups }))
+            .toThrow(/homelab:upsPassword/);
+        const red = renderRedactedNodePatches({ node: node(), index: 0, installerImage: IMAGE, ups });
+        const nut = red.find((p) => p.label === "ups.nutClient")!;
+        expect(nut.secret).toBe(false);
+        expect(parse(nut.text).configFiles[0].content.split("\n")[0])
+            .toBe(`MONITOR ups@192.168.0.6 1 monuser ${REDACTED_PASSWORD} secondary`);
+    });
+});
+
+test("talosVersionContract keeps major.minor", () => {
+    expect(talosVersionContract("v1.12.1")).toBe("v1.12");
+    expect(talosVersionContract("1.13.0")).toBe("v1.13");
+    expect(talosVersionContract("v1.12.0-beta.1")).toBe("v1.12");
+    expect(() => talosVersionContract("latest")).toThrow(/cluster\.talosVersion/);
+});
