@@ -1,0 +1,110 @@
+/**
+ * Wake-on-LAN: the pure packet builder, the sender against a UDP listener on 127.0.0.1 (never a real
+ * broadcast address), and the dynamic provider run the engine's way: serialised, loaded with
+ * require-from-string in a fresh node process, create/diff/update/delete called there.
+ */
+import * as dgram from "dgram";
+import * as path from "path";
+import { execFile } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { magicPacket, parseMac, sendMagicPacket, wakeOnLanProblems, wakeOnLanProvider } from "../../components/talos/wol";
+
+const REPO = path.resolve(__dirname, "..", "..");
+
+function listen(): Promise<{ port: number; packets: Buffer[]; waitFor(n: number): Promise<Buffer[]>; close(): void }> {
+    return new Promise((resolve) => {
+        const sock = dgram.createSocket("udp4");
+        const packets: Buffer[] = [];
+        const waiters: { n: number; resolve: (b: Buffer[]) => void }[] = [];
+        sock.on("message", (msg) => {
+            packets.push(msg);
+            for (const w of waiters.filter((x) => packets.length >= x.n)) w.resolve(packets.slice());
+        });
+        sock.bind(0, "127.0.0.1", () => resolve({
+            port: (sock.address() as { port: number }).port,
+            packets,
+            waitFor: (n) => packets.length >= n ? Promise.resolve(packets.slice())
+                : new Promise((r) => waiters.push({ n, resolve: r })),
+            close: () => sock.close(),
+        }));
+    });
+}
+
+describe("magic packet", () => {
+    test("6 × 0xff then the MAC 16 times, 102 bytes", () => {
+        const p = magicPacket("AA-bb-cc-dd-ee-0f");
+        expect(p.length).toBe(102);
+        expect([...p.subarray(0, 6)]).toEqual([255, 255, 255, 255, 255, 255]);
+        for (let i = 0; i < 16; i++) {
+            expect(p.subarray(6 + 6 * i, 12 + 6 * i).toString("hex")).toBe("aabbccddee0f");
+        }
+    });
+
+    test("bad MACs are rejected with the value named", () => {
+        expect(() => parseMac("aa:bb:cc:dd:ee")).toThrow(/"aa:bb:cc:dd:ee" is not a MAC address/);
+        expect(() => magicPacket("zz:bb:cc:dd:ee:ff")).toThrow(/not a MAC/);
+        expect(parseMac("aabb.ccdd.eeff").toString("hex")).toBe("aabbccddeeff");
+    });
+
+    test("settings check names the setting and the fix", () => {
+        expect(wakeOnLanProblems("aa:bb:cc:dd:ee:ff", "192.168.0.255", "nodes[0]")).toEqual([]);
+        const p = wakeOnLanProblems("nope", "192.168.0.300", "nodes[1]");
+        expect(p).toHaveLength(2);
+        expect(p[0]).toMatch(/^nodes\[1\]\.mac:/);
+        expect(p[1]).toMatch(/cluster\.wakeOnLanBroadcast.*broadcast address/);
+    });
+});
+
+describe("sender", () => {
+    test("sends `repeat` magic packets to the configured address and port", async () => {
+        const l = await listen();
+        try {
+            const n = await sendMagicPacket("aa:bb:cc:dd:ee:01", { address: "127.0.0.1", port: l.port, repeat: 2 });
+            expect(n).toBe(2);
+            const got = await l.waitFor(2);
+            expect(got.map((b) => b.equals(magicPacket("aa:bb:cc:dd:ee:01")))).toEqual([true, true]);
+        } finally { l.close(); }
+    });
+
+    test("a bad MAC rejects before any socket is opened", async () => {
+        await expect(sendMagicPacket("x", { address: "127.0.0.1", port: 9 })).rejects.toThrow(/not a MAC/);
+    });
+});
+
+describe("dynamic provider, run the engine's way", () => {
+    test("serialised, loaded in a fresh node process, create/diff/update/delete", async () => {
+        const sf = await pulumi.runtime.serializeFunction(() => wakeOnLanProvider, { allowSecrets: true });
+        const l = await listen();
+        try {
+            const script = `
+                const requireFromString = require("require-from-string");
+                const text = require("fs").readFileSync(0, "utf8");
+                const provider = requireFromString(text).handler();
+                (async () => {
+                    const port = Number(process.argv[1]);
+                    const created = await provider.create({ mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port, repeat: 1 });
+                    const same = await provider.diff(created.id, created.outs, { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port });
+                    const moved = await provider.diff(created.id, created.outs, { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.2", port });
+                    const other = await provider.diff(created.id, created.outs, { mac: "aa:bb:cc:dd:ee:03", address: "127.0.0.1", port });
+                    const updated = await provider.update(created.id, created.outs, { mac: "aa:bb:cc:dd:ee:04", address: "127.0.0.1", port, repeat: 1 });
+                    await provider.delete(created.id, updated.outs);
+                    process.stdout.write(JSON.stringify({ created, same, moved, other, updated }));
+                })().catch((e) => { console.error(e); process.exit(1); });`;
+            const out = await new Promise<string>((resolve, reject) => {
+                const child = execFile(process.execPath, ["-e", script, String(l.port)], { cwd: REPO },
+                    (err, stdout, stderr) => err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout));
+                child.stdin!.end(sf.text);
+            });
+            const r = JSON.parse(out);
+            expect(r.created.id).toBe("wol-aa:bb:cc:dd:ee:02");
+            expect(r.created.outs).toEqual({ mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port: l.port, packetsSent: 1 });
+            expect(r.same.changes).toBe(false);
+            expect(r.moved).toMatchObject({ changes: true, replaces: [] });
+            expect(r.other).toMatchObject({ changes: true, replaces: ["mac"] });
+            expect(r.updated.outs.mac).toBe("aa:bb:cc:dd:ee:04");
+            const got = await l.waitFor(2);
+            expect(got[0].equals(magicPacket("aa:bb:cc:dd:ee:02"))).toBe(true);
+            expect(got[1].equals(magicPacket("aa:bb:cc:dd:ee:04"))).toBe(true);
+        } finally { l.close(); }
+    });
+});
