@@ -1,0 +1,392 @@
+import * as fs from "fs";
+import * as path from "path";
+import {
+    closest,
+    DEPRECATED_SETTINGS,
+    editDistance,
+    talosSchemaProblem,
+    TalosConfigSchema,
+    validatePatch,
+    validatePatches,
+} from "../../components/talos/validate";
+
+const SHARED = process.env.SHARED_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared");
+const schemaText = fs.readFileSync(path.join(SHARED, "reference", "talos-config-schema-v1.12.1.json"), "utf8");
+const schema = JSON.parse(schemaText) as TalosConfigSchema;
+
+const LABEL = "nodes[0].patches[1]";
+const check = (text: string, label = LABEL): string[] => validatePatch(label, text, schema);
+
+/** The one problem of a patch that must have exactly one. */
+function only(text: string, label = LABEL): string {
+    const problems = check(text, label);
+    expect(problems).toHaveLength(1);
+    return problems[0];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Patches of the kinds the program renders, and typical user patches: all must pass.
+
+const FACTORY_INSTALLER = "factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.12.1";
+
+const VALID: Record<string, string> = {
+    "install with disk": `machine:
+  install:
+    disk: /dev/sda
+    image: ${FACTORY_INSTALLER}
+    wipe: false
+`,
+    "install with diskSelector": `machine:
+  install:
+    diskSelector:
+      size: ">= 1TB"
+      type: nvme
+      model: WDC*
+    image: ${FACTORY_INSTALLER}
+    wipe: true
+`,
+    "hostname via machine.network.hostname (deprecated in 1.12 but still decoded)": `machine:
+  network:
+    hostname: cp-1
+`,
+    "hostname via a HostnameConfig document": `apiVersion: v1alpha1
+kind: HostnameConfig
+hostname: cp-1
+`,
+    "nut-client ExtensionServiceConfig with configFiles": `apiVersion: v1alpha1
+kind: ExtensionServiceConfig
+name: nut-client
+configFiles:
+  - content: |-
+      MONITOR ups@192.168.0.6 1 monuser "pa:ss word" secondary
+      SHUTDOWNCMD "/sbin/poweroff"
+    mountPath: /usr/local/etc/nut/upsmon.conf
+environment:
+  - NUT_UPS=ups
+`,
+    "typical user patch (sysctls, kubelet, labels, files, features)": `# user tweaks
+machine:
+  sysctls:
+    vm.nr_hugepages: 1024
+    net.core.somaxconn: "65535"
+  kubelet:
+    extraArgs:
+      max-pods: 250
+    nodeIP:
+      validSubnets:
+        - 192.168.0.0/24
+  nodeLabels:
+    topology.kubernetes.io/zone: rack-1
+  files:
+    - content: |
+        [plugins]
+      permissions: 0o644
+      path: /var/cri/conf.d/20-customization.part
+      op: create
+  features:
+    kubePrism:
+      enabled: yes
+      port: 7445
+cluster:
+  allowSchedulingOnControlPlanes: true
+  network:
+    cni:
+      name: none
+`,
+    "multi-document: main document plus ExtensionServiceConfig": `machine:
+  install:
+    disk: /dev/nvme0n1
+---
+apiVersion: v1alpha1
+kind: ExtensionServiceConfig
+name: nut-client
+environment: ["NUT_UPS=ups"]
+`,
+    "deprecated interfaces list with $patch: delete": `machine:
+  network:
+    interfaces:
+      - interface: eth0
+        $patch: delete
+  kubelet:
+    $patch: delete
+`,
+    "deleting a named document": `apiVersion: v1alpha1
+kind: ExtensionServiceConfig
+name: nut-client
+$patch: delete
+`,
+    "JSON patch in YAML form": `- op: add
+  path: /machine/install/disk
+  value: /dev/sdb
+- op: remove
+  path: /cluster/network/cni
+- op: move
+  from: /machine/nodeLabels/a
+  path: /machine/nodeLabels/b
+`,
+    "JSON patch in JSON form": `[{"op": "replace", "path": "/machine/install/wipe", "value": true}, {"op": "test", "path": "/machine/type", "value": "worker"}]`,
+    "null values and an empty trailing document": `machine:
+  install:
+    image: null
+---
+`,
+    "comments only": "# nothing to patch yet\n",
+    "a patch read from a file by the provider": "@patches/gpu.yaml",
+};
+
+describe("validatePatch accepts valid patches", () => {
+    for (const [name, text] of Object.entries(VALID)) {
+        it(name, () => {
+            expect(check(text)).toEqual([]);
+        });
+    }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Realistic broken patches: each fails, naming the label, the patch's first line, the path and a fix.
+
+describe("validatePatch rejects broken patches with plain messages", () => {
+    it("typo in a key: names the path and suggests the right key (the issue's example)", () => {
+        const m = only("machine:\n  instal:\n    disk: /dev/sda\n");
+        expect(m).toBe(`${LABEL}: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")`);
+    });
+
+    it("wrong case of a key", () => {
+        const m = only("machine:\n  install:\n    diskselector:\n      size: '>= 1TB'\n");
+        expect(m).toContain("machine.install.diskselector is not a Talos setting — did you mean machine.install.diskSelector?");
+    });
+
+    it("a right key at the wrong level points to where it lives", () => {
+        const m = only("machine:\n  hostname: cp-1\n");
+        expect(m).toContain(`${LABEL}: machine.hostname is not a Talos setting at this level — did you mean machine.network.hostname?`);
+    });
+
+    it("an unknown key with no near match lists what is allowed there", () => {
+        const m = only("cluster:\n  network:\n    flannelBackend: vxlan\n");
+        expect(m).toContain("cluster.network.flannelBackend is not a Talos setting; allowed under cluster.network: cni, dnsDomain, podSubnets, serviceSubnets");
+    });
+
+    it("a list where a string belongs", () => {
+        expect(only("machine:\n  install:\n    disk: [/dev/sda]\n")).toContain(`${LABEL}: machine.install.disk must be a string, got a list`);
+    });
+
+    it("a list where a map belongs", () => {
+        expect(only("machine:\n  install:\n    - disk: /dev/sda\n")).toContain("machine.install must be a map of settings, got a list");
+    });
+
+    it("a string where a list belongs", () => {
+        expect(only("cluster:\n  network:\n    podSubnets: 10.244.0.0/16\n")).toContain("cluster.network.podSubnets must be a list, got a string");
+    });
+
+    it("a quoted number where a whole number belongs", () => {
+        expect(only("machine:\n  features:\n    kubePrism:\n      port: \"7445\"\n"))
+            .toContain('machine.features.kubePrism.port must be a whole number, got the quoted text "7445" (remove the quotes)');
+    });
+
+    it("unknown kind: suggests the near one and lists the known kinds", () => {
+        const m = only("apiVersion: v1alpha1\nkind: ExtensionServiceConfg\nname: nut-client\n");
+        expect(m).toContain(`${LABEL}: kind "ExtensionServiceConfg" is not a Talos document kind — did you mean ExtensionServiceConfig?`);
+        expect(m).toMatch(/known kinds: .*HostnameConfig.*TimeSyncConfig/);
+        expect(m).toContain('(patch beginning "apiVersion: v1alpha1")');
+    });
+
+    it("wrong apiVersion for a kind", () => {
+        const m = only("apiVersion: v1alpha2\nkind: ExtensionServiceConfig\nname: nut-client\n");
+        expect(m).toBe(`${LABEL}: ExtensionServiceConfig "nut-client": apiVersion "v1alpha2" is not valid for kind ExtensionServiceConfig; use apiVersion: v1alpha1 (patch beginning "apiVersion: v1alpha2")`);
+    });
+
+    it("apiVersion on the main document", () => {
+        expect(only("apiVersion: v1alpha1\nmachine:\n  install:\n    disk: /dev/sda\n"))
+            .toContain("apiVersion is set but kind is missing; the main machine config document has no apiVersion (it uses version: v1alpha1)");
+    });
+
+    it("YAML syntax error gives line and column", () => {
+        expect(only("machine:\n  install:\n\tdisk: /dev/sda\n")).toBe(`${LABEL}: YAML syntax error at line 3, column 1: Tabs are not allowed as indentation (patch beginning "machine:")`);
+        expect(only("machine:\n  install:\n    disk: /dev/sda\n    disk: /dev/sdb\n")).toContain("YAML syntax error at line 4, column 5: Map keys must be unique");
+    });
+
+    it("typo inside a kind document's list item names the document and the item", () => {
+        const m = only(`apiVersion: v1alpha1
+kind: ExtensionServiceConfig
+name: nut-client
+configFiles:
+  - content: x
+    mountpath: /usr/local/etc/nut/upsmon.conf
+`);
+        expect(m).toContain(`${LABEL}: ExtensionServiceConfig "nut-client": configFiles[0].mountpath is not an ExtensionServiceConfig setting — did you mean configFiles[0].mountPath?`);
+    });
+
+    it("a map where the ExtensionServiceConfig environment list belongs", () => {
+        expect(only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\nenvironment:\n  NUT_UPS: ups\n"))
+            .toContain('ExtensionServiceConfig "nut-client": environment must be a list, got a map');
+    });
+
+    it("a kind document missing a required key", () => {
+        expect(only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nconfigFiles: []\n"))
+            .toContain("ExtensionServiceConfig: name is missing; every ExtensionServiceConfig document needs apiVersion, kind, name");
+    });
+
+    it("a value outside an enum suggests the near value", () => {
+        expect(only("apiVersion: v1alpha1\nkind: HostnameConfig\nauto: stabel\n"))
+            .toContain('HostnameConfig: auto must be one of "stable", "off", got "stabel" — did you mean "stable"?');
+    });
+
+    it("a value not matching a pattern is explained in words", () => {
+        expect(only("apiVersion: v1alpha1\nkind: TimeSyncConfig\nbootTimeout: 5 minutes\n"))
+            .toContain('TimeSyncConfig: bootTimeout must be a duration like 30s, 5m or 1h30m, got "5 minutes"');
+        expect(only("cluster:\n  controlPlane:\n    endpoint: http://192.168.0.2:6443\n"))
+            .toContain('cluster.controlPlane.endpoint must be a URL starting with https://, got "http://192.168.0.2:6443"');
+    });
+
+    it("JSON patch with a bad op, a dotted path and a missing value", () => {
+        const problems = check(`- op: replac
+  path: machine.install.disk
+  value: /dev/sdb
+- op: add
+  path: /machine/nodeLabels/x
+- op: copy
+  path: /a
+`);
+        expect(problems).toEqual([
+            `${LABEL}: JSON-patch operation 1: op "replac" is not a JSON-patch operation — did you mean replace? (allowed: add, remove, replace, move, copy, test) (patch beginning "- op: replac")`,
+            `${LABEL}: JSON-patch operation 1: path "machine.install.disk" is not a JSON pointer; it must start with / — did you mean "/machine/install/disk"? (patch beginning "- op: replac")`,
+            `${LABEL}: JSON-patch operation 2 (add) has no value; add needs one (patch beginning "- op: replac")`,
+            `${LABEL}: JSON-patch operation 3 (copy) has no from; copy needs the JSON pointer it takes the value from (patch beginning "- op: replac")`,
+        ]);
+    });
+
+    it("JSON patch with a misspelt field and a bad ~ escape", () => {
+        const problems = check(`[{"op": "add", "path": "/machine/nodeLabels/a~b", "valeu": "x"}]`);
+        expect(problems).toContain(`${LABEL}: JSON-patch operation 1: valeu is not a JSON-patch field — did you mean value? (patch beginning "[{\\"op\\": \\"add\\", \\"path\\": \\"/machine/nodeLabels/a~b\\", \\"valeu\\"…")`);
+        expect(problems.some((p) => p.includes('path "/machine/nodeLabels/a~b" has a ~ that is not ~0'))).toBe(true);
+        expect(problems.some((p) => p.includes("(add) has no value"))).toBe(true);
+    });
+
+    it("a JSON patch mixed with --- documents", () => {
+        expect(only("machine:\n  install:\n    disk: /dev/sda\n---\n- op: remove\n  path: /machine/install\n"))
+            .toContain("a JSON patch (a list of operations) cannot be combined with other documents using ---");
+    });
+
+    it("a patch that touches the same document twice", () => {
+        const m = only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\n---\napiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\nenvironment: [A=b]\n");
+        expect(m).toContain('documents 1 and 2 both patch the ExtensionServiceConfig "nut-client" document');
+    });
+
+    it("multi-document patches say which document is wrong", () => {
+        const problems = check("machine:\n  install:\n    disk: /dev/sda\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostnam: cp-1\n");
+        expect(problems).toEqual([
+            `${LABEL}: document 2: HostnameConfig: hostnam is not a HostnameConfig setting — did you mean hostname? (patch beginning "machine:")`,
+        ]);
+    });
+
+    it("deleting the main document is refused", () => {
+        expect(only("$patch: delete\n")).toContain("$patch: delete cannot remove the main machine config document");
+    });
+
+    it("a scalar patch", () => {
+        expect(only("machine.install.disk=/dev/sda\n")).toContain("must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got a string");
+    });
+
+    it("reports every problem of a patch, not just the first", () => {
+        const problems = check("machine:\n  instal: {}\n  install:\n    wipe: [true]\n  kubelet:\n    extraArgs: [a]\n");
+        expect(problems).toHaveLength(3);
+        expect(problems.join("\n")).toMatch(/machine\.instal .*machine\.install\?/);
+        expect(problems.join("\n")).toContain("machine.install.wipe must be true or false, got a list");
+        expect(problems.join("\n")).toContain("machine.kubelet.extraArgs must be a map, got a list");
+    });
+
+    it("keys that are not identifiers are quoted in paths", () => {
+        expect(only("machine:\n  sysctls:\n    net.ipv4.ip_forward: [1]\n")).toContain('machine.sysctls["net.ipv4.ip_forward"] must be a string, got a list');
+    });
+});
+
+describe("messages do not leak values", () => {
+    it("a secret given with the wrong type is not quoted, and a secret-looking first line is blanked", () => {
+        const problems = check("machine: {token: s3cr3t-t0ken, ca: {crt: [s3cr3t-cert], key: s3cr3t-key}}\n");
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toContain("machine.ca.crt must be a string, got a list");
+        expect(problems.join("\n")).not.toMatch(/s3cr3t/);
+    });
+
+    it("the UPS password in a nut-client file never appears, even when the document is wrong", () => {
+        const problems = check(`apiVersion: v1alpha1
+kind: ExtensionServiceConfig
+name: nut-client
+configFiles:
+  - content: ['MONITOR ups@nas 1 monuser hunter2 secondary']
+    mountPath: /usr/local/etc/nut/upsmon.conf
+`);
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toContain("configFiles[0].content must be a string, got a list");
+        expect(problems[0]).not.toContain("hunter2");
+    });
+});
+
+describe("validatePatches", () => {
+    it("returns the problems of all patches in order, each with its own label", () => {
+        const problems = validatePatches(
+            [
+                { label: "nodes[0].patches[0]", text: VALID["install with disk"] },
+                { label: "nodes[0].patches[1]", text: "machine:\n  instal: {}\n" },
+                { label: "nodes[1].patches[0]", text: "apiVersion: v1alpha1\nkind: Nope\n" },
+                { label: "ups", text: VALID["nut-client ExtensionServiceConfig with configFiles"] },
+            ],
+            schema,
+        );
+        expect(problems).toHaveLength(2);
+        expect(problems[0].startsWith("nodes[0].patches[1]: machine.instal")).toBe(true);
+        expect(problems[1].startsWith('nodes[1].patches[0]: kind "Nope" is not a Talos document kind')).toBe(true);
+    });
+
+    it("is empty for an empty list", () => {
+        expect(validatePatches([], schema)).toEqual([]);
+    });
+});
+
+describe("schema handling", () => {
+    it("compiles per schema object: a different schema object gives its own answers", () => {
+        const widened = JSON.parse(schemaText) as { $defs: Record<string, { properties: Record<string, unknown> }> };
+        widened.$defs["v1alpha1.InstallConfig"].properties.instal = { type: "string" };
+        const typo = "machine:\n  install:\n    instal: x\n";
+        expect(validatePatch(LABEL, typo, schema)).toHaveLength(1);
+        expect(validatePatch(LABEL, typo, widened as unknown as TalosConfigSchema)).toEqual([]);
+        expect(validatePatch(LABEL, typo, schema)).toHaveLength(1);
+    });
+
+    it("does not modify the schema it is given", () => {
+        const copy = JSON.parse(schemaText) as TalosConfigSchema;
+        validatePatch(LABEL, "machine:\n  network:\n    hostname: a\n", copy);
+        expect(copy).toEqual(JSON.parse(schemaText));
+    });
+
+    it("the deprecated settings it tolerates are really missing from the v1.12.1 schema", () => {
+        const defs = (schema as { $defs: Record<string, { properties?: Record<string, unknown> }> }).$defs;
+        const missing = Object.entries(DEPRECATED_SETTINGS).flatMap(([d, keys]) => keys.filter((k) => !(k in (defs[d]?.properties ?? {}))));
+        expect(missing).toEqual(expect.arrayContaining(["hostname", "interfaces", "persist", "extraKernelArgs"]));
+    });
+
+    it("talosSchemaProblem accepts the real schema and rejects look-alikes", () => {
+        expect(talosSchemaProblem(schema)).toBeUndefined();
+        expect(talosSchemaProblem("<html>")).toBe("it is not a JSON object");
+        expect(talosSchemaProblem({ message: "API rate limit exceeded" })).toBe("it has no JSON-schema $schema");
+        expect(talosSchemaProblem({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" })).toBe("it has no $defs");
+        const noMain = JSON.parse(schemaText) as { oneOf: { $ref: string }[] };
+        noMain.oneOf = noMain.oneOf.filter((b) => !b.$ref.endsWith("v1alpha1.Config"));
+        expect(talosSchemaProblem(noMain)).toContain("main (v1alpha1)");
+    });
+});
+
+describe("edit distance", () => {
+    it("counts case-insensitive edits with transpositions", () => {
+        expect(editDistance("instal", "install")).toBe(1);
+        expect(editDistance("diskselector", "diskSelector")).toBe(0);
+        expect(editDistance("mountPaht", "mountPath")).toBe(1);
+        expect(editDistance("abc", "xyz")).toBe(3);
+    });
+
+    it("suggests only within a typo's reach", () => {
+        expect(closest("instal", ["image", "install", "disk"])).toBe("install");
+        expect(closest("flannelBackend", ["cni", "dnsDomain", "podSubnets"])).toBeUndefined();
+        expect(closest("dsk", ["disk", "wipe"])).toBe("disk");
+    });
+});
