@@ -6,6 +6,8 @@
  * `ConfigError` listing every problem at once.
  */
 
+import { MIN_TALOS_DRIVER_VERSION, synologyCsiConfigProblems } from "./workloads/render";
+
 export type Arch = "amd64" | "arm64";
 export type NodeRole = "controlplane" | "worker";
 
@@ -135,7 +137,7 @@ export interface UpsConfig {
 /** `homelab:workloads.synologyCsi` */
 export interface SynologyCsiConfig {
     enabled: boolean;
-    /** Version of the driver image (synology/synology-csi). Default `v1.2.0`. */
+    /** Version of the driver image (synology/synology-csi). Default `v1.2.1`, the first with `--iscsiadm-path`. */
     version: string;
     storageClassName: string;
     /** Volume the LUNs live on, e.g. `/volume1`. Default: `synology.volume`. */
@@ -188,8 +190,6 @@ const DEFAULT_FACTORY_URL = "https://factory.talos.dev";
 /** Where the Talos machine-config JSON schema lives for a release tag. */
 export const DEFAULT_CONFIG_SCHEMA_URL =
     "https://raw.githubusercontent.com/siderolabs/talos/{version}/pkg/machinery/config/schemas/config.schema.json";
-export const DEFAULT_CSI_VERSION = "v1.2.0";
-export const CSI_EXTENSIONS = ["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"];
 export const NUT_CLIENT_EXTENSION = "siderolabs/nut-client";
 
 const MAC_RE = /^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i;
@@ -447,11 +447,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
             c.add("image.extensions", `must include ${NUT_CLIENT_EXTENSION} when ups is set (the UPS client runs as that extension)`);
         }
     }
-    if (workloads?.synologyCsi.enabled && image) {
-        for (const ext of CSI_EXTENSIONS.filter((e) => !image.extensions.includes(e))) {
-            c.add("image.extensions", `must include ${ext} when workloads.synologyCsi.enabled is true (Synology CSI needs it on Talos); add "${ext}"`);
-        }
-    }
+    if (workloads && image) c.problems.push(...synologyCsiConfigProblems(workloads.synologyCsi, image.extensions));
     if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology);
     const rawNodes = Array.isArray(values.nodes) ? (values.nodes as Obj[]) : [];
     if (nodes && rawNodes.length > 0 && !rawNodes.some((n) => n && n.role === "controlplane")) {
@@ -788,8 +784,7 @@ function parseWorkloads(c: Checker, value: Json, synology: SynologyConfig | unde
     const s = c.object("workloads.synologyCsi", o.synologyCsi, false) ?? {};
     const p = "workloads.synologyCsi";
     c.knownKeys(p, s, ["enabled", "version", "storageClassName", "location", "fsType", "reclaimPolicy", "isDefault", "protocol"]);
-    const version = c.string(`${p}.version`, s.version, false) ?? DEFAULT_CSI_VERSION;
-    if (!/^v\d+\.\d+\.\d+$/.test(version)) c.add(`${p}.version`, `"${version}" must be a synology-csi release like ${DEFAULT_CSI_VERSION}`);
+    const version = c.string(`${p}.version`, s.version, false) ?? MIN_TALOS_DRIVER_VERSION;
     const storageClassName = c.string(`${p}.storageClassName`, s.storageClassName, false) ?? "synology-iscsi";
     if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(storageClassName)) {
         c.add(`${p}.storageClassName`, `"${storageClassName}" must be a Kubernetes name: lower-case letters, digits, '-' and '.'`);

@@ -98,29 +98,22 @@ export function synologyCsiConfigProblems(csi: SynologyCsiConfig, extensions: re
     const problems: string[] = [];
     for (const ext of missingCsiExtensions(extensions)) {
         problems.push(
-            `workloads.synologyCsi.enabled is true but image.extensions lacks "${ext}": ` +
+            `image.extensions: lacks "${ext}", which workloads.synologyCsi.enabled needs: ` +
             `add "${ext}" to homelab:image.extensions (Synology CSI needs iscsiadm and util-linux on every Talos node)`);
     }
     const v = parseDriverVersion(csi.version);
     if (!v) {
-        problems.push(`workloads.synologyCsi.version "${csi.version}" is not a synology/synology-csi release tag: ` +
+        problems.push(`workloads.synologyCsi.version: "${csi.version}" is not a synology/synology-csi release tag: ` +
             `use one like ${MIN_TALOS_DRIVER_VERSION}`);
     } else {
         if (compareVersions(v, parseDriverVersion(MIN_TALOS_DRIVER_VERSION)!) < 0) {
-            problems.push(`workloads.synologyCsi.version ${normaliseDriverVersion(csi.version)} has no --iscsiadm-path ` +
+            problems.push(`workloads.synologyCsi.version: ${normaliseDriverVersion(csi.version)} has no --iscsiadm-path ` +
                 `flag, which Talos needs (no /usr/bin/env on the host): use ${MIN_TALOS_DRIVER_VERSION} or later`);
         }
         if (csi.fsType === "btrfs" && compareVersions(v, parseDriverVersion(NO_BTRFS_DRIVER_VERSION)!) >= 0) {
-            problems.push(`workloads.synologyCsi.fsType btrfs is not supported by driver ${normaliseDriverVersion(csi.version)} ` +
+            problems.push(`workloads.synologyCsi.fsType: btrfs is not supported by driver ${normaliseDriverVersion(csi.version)} ` +
                 `(removed in ${NO_BTRFS_DRIVER_VERSION}): use fsType ext4 or xfs, or a version before ${NO_BTRFS_DRIVER_VERSION}`);
         }
-    }
-    if (!/^\/volume\d+$/.test(csi.location)) {
-        problems.push(`workloads.synologyCsi.location "${csi.location}" is not a DSM volume path: use one like /volume1`);
-    }
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(csi.storageClassName)) {
-        problems.push(`workloads.synologyCsi.storageClassName "${csi.storageClassName}" is not a valid Kubernetes name: ` +
-            `use lower-case letters, digits, '-' and '.', e.g. synology-iscsi`);
     }
     return problems;
 }
