@@ -1,0 +1,239 @@
+/**
+ * DHCP reservations: the desired list and the merge with what the NAS already has. Pure: no Pulumi, no I/O.
+ *
+ * DSM's `SYNO.Network.DHCPServer.Reservation set` replaces the whole IPv4 list of an interface, so every
+ * write is a merge: entries this program does not manage are written back exactly as they were read, in
+ * their place; entries it manages are replaced in place, new ones appended; an entry that existed before
+ * this program took it over (same MAC and IP) is remembered as "adopted" and put back as it was found when
+ * the program lets go of it.
+ */
+
+/** One reservation (MAC lower-case with colons). */
+export interface ReservationEntry {
+    mac: string;
+    ip: string;
+    hostname: string;
+}
+
+/** A node as far as reservations care. */
+export interface ReservationNode {
+    hostname: string;
+    mac: string;
+    ip: string;
+}
+
+/** A desired reservation conflicts with one this program does not manage. */
+export class ReservationConflictError extends Error {
+    readonly conflicts: string[];
+    constructor(ifname: string, conflicts: string[]) {
+        super(`DHCP reservations on ${ifname}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with ` +
+            `reservations this program does not manage (nothing was changed):\n` +
+            conflicts.map((c) => `  - ${c}`).join("\n") +
+            `\nRemove or change the existing reservation in DSM (DHCP Server > Network Interface > Edit > ` +
+            `Reserved IP), or change the node's mac/ip in the stack config.`);
+        this.name = "ReservationConflictError";
+        this.conflicts = conflicts;
+    }
+}
+
+/** `aa-bb-CC-dd-ee-ff`, `AABBCCDDEEFF`, `aa:bb:...` → `aa:bb:cc:dd:ee:ff`; anything else is returned lower-cased. */
+export function normalizeMac(mac: string): string {
+    const hex = String(mac).trim().toLowerCase().replace(/[^0-9a-f]/g, "");
+    if (hex.length !== 12 || !/^[0-9a-f:.\-\s]+$/i.test(String(mac).trim())) {
+        return String(mac).trim().toLowerCase();
+    }
+    return hex.match(/.{2}/g)!.join(":");
+}
+
+function norm(e: ReservationEntry): ReservationEntry {
+    return { mac: normalizeMac(e.mac), ip: String(e.ip).trim(), hostname: e.hostname ?? "" };
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/**
+ * The reservations this program wants on the NAS: one per node (in node order), then the extra ones.
+ * Throws an Error listing every duplicate MAC or IP and every malformed entry, naming the config key.
+ */
+export function desiredReservations(nodes: ReservationNode[], extra: ReservationEntry[] = []): ReservationEntry[] {
+    const problems = validateReservations([
+        ...nodes.map((n, i) => ({ key: `nodes[${i}]`, entry: { mac: n.mac, ip: n.ip, hostname: n.hostname } })),
+        ...extra.map((e, i) => ({ key: `dhcp.extraReservations[${i}]`, entry: e })),
+    ]);
+    if (problems.length > 0) {
+        throw new Error(`DHCP reservations: ${problems.join("; ")}`);
+    }
+    return [...nodes.map((n) => norm({ mac: n.mac, ip: n.ip, hostname: n.hostname })), ...extra.map(norm)];
+}
+
+/** Problems with a list of keyed entries: malformed MAC/IP, duplicates. Empty when fine. */
+export function validateReservations(entries: Array<{ key: string; entry: ReservationEntry }>): string[] {
+    const problems: string[] = [];
+    const byMac = new Map<string, string>();
+    const byIp = new Map<string, string>();
+    for (const { key, entry } of entries) {
+        const e = norm(entry);
+        if (!MAC.test(e.mac)) {
+            problems.push(`${key}.mac "${entry.mac}" is not a MAC address (expected aa:bb:cc:dd:ee:ff)`);
+        }
+        if (!IPV4.test(e.ip)) {
+            problems.push(`${key}.ip "${entry.ip}" is not an IPv4 address`);
+        }
+        const m = byMac.get(e.mac);
+        if (m !== undefined) {
+            problems.push(`${key}.mac ${e.mac} is also used by ${m}: each MAC may be reserved once`);
+        } else {
+            byMac.set(e.mac, key);
+        }
+        const p = byIp.get(e.ip);
+        if (p !== undefined) {
+            problems.push(`${key}.ip ${e.ip} is also used by ${p}: each IP may be reserved once`);
+        } else {
+            byIp.set(e.ip, key);
+        }
+    }
+    return problems;
+}
+
+/** The result of a merge: the full list to write, and the adopted originals to remember. */
+export interface MergeResult {
+    /** The whole list for `reservationsSet`. */
+    list: ReservationEntry[];
+    /** Entries that existed before this program managed their MAC, as they were found. */
+    adopted: ReservationEntry[];
+    /** True when `list` differs from `current` (a write is needed). */
+    changed: boolean;
+}
+
+function describe(e: ReservationEntry): string {
+    return `${normalizeMac(e.mac)} → ${e.ip}${e.hostname ? ` (${e.hostname})` : ""}`;
+}
+
+/**
+ * Merge the desired reservations into the NAS's current list.
+ *
+ * @param current the list DSM returned (entries not managed here are kept exactly as given)
+ * @param managed the MACs this program managed after its last write (empty on create)
+ * @param adopted originals of entries that existed before this program took over their MAC
+ * @param desired what this program wants now
+ * @throws ReservationConflictError when a desired MAC is reserved (by someone else) for another IP, or a
+ *   desired IP is reserved (by someone else) for another MAC. Nothing should be written then.
+ */
+export function mergeReservations(ifname: string, current: ReservationEntry[], managed: ReservationEntry[],
+    adopted: ReservationEntry[], desired: ReservationEntry[]): MergeResult {
+    const owned = new Set(managed.map((e) => normalizeMac(e.mac)));
+    const want = new Map<string, ReservationEntry>();
+    for (const d of desired.map(norm)) {
+        want.set(d.mac, d);
+    }
+    const adoptedByMac = new Map<string, ReservationEntry>();
+    for (const a of adopted) {
+        adoptedByMac.set(normalizeMac(a.mac), a);
+    }
+
+    // Conflicts: only entries this program does not own count.
+    const conflicts: string[] = [];
+    for (const e of current) {
+        const mac = normalizeMac(e.mac);
+        if (owned.has(mac)) {
+            continue;
+        }
+        for (const d of want.values()) {
+            if (d.mac === mac && d.ip !== String(e.ip).trim()) {
+                conflicts.push(`MAC ${mac} is already reserved for ${describe(e)}; this program wants ${describe(d)}`);
+            } else if (d.mac !== mac && d.ip === String(e.ip).trim()) {
+                conflicts.push(`IP ${d.ip} is already reserved for another device, ${describe(e)}; this program wants ${describe(d)}`);
+            }
+        }
+    }
+    if (conflicts.length > 0) {
+        throw new ReservationConflictError(ifname, conflicts);
+    }
+
+    const list: ReservationEntry[] = [];
+    const placed = new Set<string>();
+    const newAdopted = new Map(adoptedByMac);
+    for (const e of current) {
+        const mac = normalizeMac(e.mac);
+        const d = want.get(mac);
+        if (d) {
+            if (!owned.has(mac) && !newAdopted.has(mac)) {
+                newAdopted.set(mac, e); // existed before, same MAC and IP: take it over, remember it
+            }
+            if (!placed.has(mac)) {
+                list.push(d);
+                placed.add(mac);
+            }
+        } else if (owned.has(mac)) {
+            const original = newAdopted.get(mac);
+            if (original && !placed.has(mac)) {
+                list.push(original); // let go of it: back as it was found
+                placed.add(mac);
+            }
+            newAdopted.delete(mac);
+        } else {
+            list.push(e);
+        }
+    }
+    for (const d of want.values()) {
+        if (!placed.has(d.mac)) {
+            list.push(d);
+            placed.add(d.mac);
+        }
+    }
+    // Adopted entries whose MAC is no longer wanted and is no longer on the NAS are forgotten.
+    for (const mac of [...newAdopted.keys()]) {
+        if (!want.has(mac)) {
+            newAdopted.delete(mac);
+        }
+    }
+    return { list, adopted: [...newAdopted.values()], changed: !sameReservationList(current, list) };
+}
+
+/**
+ * The list after this program lets go of everything it manages: its own entries removed, adopted ones put
+ * back as they were found, everything else untouched.
+ */
+export function releaseReservations(current: ReservationEntry[], managed: ReservationEntry[], adopted: ReservationEntry[]):
+    { list: ReservationEntry[]; changed: boolean } {
+    const owned = new Set(managed.map((e) => normalizeMac(e.mac)));
+    const adoptedByMac = new Map(adopted.map((a) => [normalizeMac(a.mac), a] as [string, ReservationEntry]));
+    const list: ReservationEntry[] = [];
+    for (const e of current) {
+        const mac = normalizeMac(e.mac);
+        if (!owned.has(mac)) {
+            list.push(e);
+        } else if (adoptedByMac.has(mac)) {
+            list.push(adoptedByMac.get(mac)!);
+            adoptedByMac.delete(mac);
+        }
+    }
+    return { list, changed: !sameReservationList(current, list) };
+}
+
+/** The entries of `current` whose MAC is among `managed` (what is on the NAS for the managed MACs). */
+export function managedOnNas(current: ReservationEntry[], managed: ReservationEntry[]): ReservationEntry[] {
+    const owned = new Set(managed.map((e) => normalizeMac(e.mac)));
+    return current.filter((e) => owned.has(normalizeMac(e.mac))).map(norm);
+}
+
+/** Same entries in the same order (MACs compared normalised). */
+export function sameReservationList(a: ReservationEntry[], b: ReservationEntry[]): boolean {
+    if (a.length !== b.length) {
+        return false;
+    }
+    return a.every((x, i) => {
+        const y = b[i];
+        return normalizeMac(x.mac) === normalizeMac(y.mac) && String(x.ip) === String(y.ip) &&
+            (x.hostname ?? "") === (y.hostname ?? "");
+    });
+}
+
+/** Same set of entries, order ignored (MACs compared normalised). */
+export function sameReservationSet(a: ReservationEntry[], b: ReservationEntry[]): boolean {
+    const key = (e: ReservationEntry) => `${normalizeMac(e.mac)}|${e.ip}|${e.hostname ?? ""}`;
+    const sa = a.map(key).sort();
+    const sb = b.map(key).sort();
+    return sa.length === sb.length && sa.every((k, i) => k === sb[i]);
+}
