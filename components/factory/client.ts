@@ -9,7 +9,7 @@
  */
 import axios, { AxiosError, AxiosInstance, AxiosResponse, Method } from "axios";
 import type { Readable } from "stream";
-import { canonicalSchematicYaml, Schematic } from "./schematic";
+import { canonicalSchematicYaml, restoreErrorFields, Schematic } from "./schematic";
 
 /** One entry of `GET /version/:v/extensions/official`. */
 export interface OfficialExtension {
@@ -44,11 +44,13 @@ export class FactoryError extends Error {
         this.name = "FactoryError";
         this.status = status;
         this.code = code;
+        restoreErrorFields(this, message);
     }
 }
 
-const RETRY_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "ECONNABORTED", "EPIPE", "EAI_AGAIN", "ERR_SOCKET_CONNECTION_TIMEOUT"]);
-const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+// Arrays, not Sets: this module is serialised with the dynamic provider, and Sets do not survive that.
+const RETRY_CODES = ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "ECONNABORTED", "EPIPE", "EAI_AGAIN", "ERR_SOCKET_CONNECTION_TIMEOUT"];
+const RETRY_STATUS = [429, 500, 502, 503, 504];
 
 /** `v1.12.1` for `1.12.1` or `v1.12.1`. */
 export function normaliseVersion(v: string): string {
@@ -221,14 +223,14 @@ export class FactoryClient {
                     undefined,
                     code,
                 );
-                if (RETRY_CODES.has(code) || /socket hang up|aborted/i.test(err.message)) continue;
+                if (RETRY_CODES.includes(code) || /socket hang up|aborted/i.test(err.message)) continue;
                 throw last;
             }
             if (r.status >= 200 && r.status < 300) return r;
             const body = await bodyText(r.data);
             last = this.mapError(method, url, r.status, body, purpose, attempt + 1);
             const parseError = r.status === 500 && /pars|semantic version/i.test(body);
-            if (RETRY_STATUS.has(r.status) && !parseError) continue;
+            if (RETRY_STATUS.includes(r.status) && !parseError) continue;
             throw last;
         }
         throw last!;

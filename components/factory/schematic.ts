@@ -62,11 +62,29 @@ export interface Schematic {
     customization?: SchematicCustomization;
 }
 
+/**
+ * Serialised for a dynamic provider, `super(message)` in an Error subclass becomes `Error.call(this, …)`,
+ * which sets nothing on `this`, and the prototype no longer chains to Error.prototype. Set what the
+ * provider host reads (message, stack, toString) so a failure still says what went wrong.
+ */
+export function restoreErrorFields(e: Error, message: string): void {
+    if (e.message !== message) e.message = message;
+    if (typeof e.stack !== "string" || !e.stack.includes(message)) {
+        const holder: { stack?: string } = {};
+        Error.captureStackTrace?.(holder);
+        e.stack = `${e.name}: ${message}\n${(holder.stack ?? "").split("\n").slice(1).join("\n")}`;
+    }
+    if (!(e instanceof Error) || e.toString === Object.prototype.toString) {
+        Object.defineProperty(e, "toString", { value: () => `${e.name}: ${e.message}`, enumerable: false, configurable: true, writable: true });
+    }
+}
+
 /** Raised for a schematic that the factory would refuse (unknown field, wrong type). */
 export class SchematicError extends Error {
     constructor(message: string) {
         super(message);
         this.name = "SchematicError";
+        restoreErrorFields(this, message);
     }
 }
 
@@ -130,12 +148,11 @@ function sortGoMap(value: unknown): unknown {
 // ---------------------------------------------------------------------------------------------
 // Go yaml scalar style.
 
-const GO_NULL = new Set(["", "~", "null", "Null", "NULL"]);
-const GO_BOOL = new Set([
-    "true", "True", "TRUE", "false", "False", "FALSE",
-    // YAML 1.1 booleans: yaml.v3 quotes them on output so that 1.1 readers do not flip them.
-    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
-]);
+// Plain arrays and regexes, not Sets: this module is serialised by value with the dynamic provider,
+// and a module-level Set does not survive pulumi.runtime.serializeFunction.
+const GO_NULL = /^(|~|null|Null|NULL)$/;
+// YAML 1.1 booleans are included: yaml.v3 quotes them on output so that 1.1 readers do not flip them.
+const GO_BOOL = /^(true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 const GO_INT = /^[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$/;
 const GO_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const GO_SPECIAL_FLOAT = /^([-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
@@ -143,7 +160,7 @@ const GO_BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
 
 /** True when Go yaml would read the plain scalar `s` as something other than a string. */
 function goResolvesNonString(s: string): boolean {
-    return GO_NULL.has(s) || GO_BOOL.has(s) || GO_INT.test(s) || GO_FLOAT.test(s) || GO_SPECIAL_FLOAT.test(s) || GO_BASE60.test(s);
+    return GO_NULL.test(s) || GO_BOOL.test(s) || GO_INT.test(s) || GO_FLOAT.test(s) || GO_SPECIAL_FLOAT.test(s) || GO_BASE60.test(s);
 }
 
 /** True when libyaml's emitter allows `s` as a plain scalar in block context. */
