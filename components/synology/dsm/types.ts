@@ -90,6 +90,11 @@ export interface UploadOptions {
     overwrite: boolean;
     /** Called as bytes go out. */
     onProgress?: (sentBytes: number, totalBytes: number) => void;
+    /**
+     * Give the same content again from the start. With it, an upload cut by a reset connection, a busy
+     * answer or an expired session is retried; without it such an upload fails (the stream is consumed).
+     */
+    reopen?: () => Readable | Promise<Readable>;
 }
 
 /** Which API family and versions discovery chose. */
@@ -98,6 +103,8 @@ export interface DiscoveredApis {
     dhcpPrefix?: string;
     /** API name → version this client will use. */
     versions: Record<string, number>;
+    /** API name → version used for writing methods (set/create/delete/...), where it differs from `versions`. */
+    writeVersions?: Record<string, number>;
 }
 
 /** The DSM Web API client. One instance per NAS and user per process (see `getDsmClient`). */

@@ -1,0 +1,751 @@
+/**
+ * The DSM Web API client (see ./types.ts for the contract and ../../../../shared/reference/dsm-api.md for
+ * the protocol). One instance per NAS and user per process: use `getDsmClient` from ./index.ts.
+ *
+ * Transport rules: every call is a POST of form fields to the API's path (entry.cgi) with `_sid` and
+ * `SynoToken` in the body, the `X-SYNO-TOKEN` header and the `id` cookie; uploads put `_sid`/`SynoToken`
+ * in the URL. Values are JSON-encoded for APIs whose requestFormat is JSON, raw otherwise (and raw for the
+ * Upload `path`). No module-level mutable state: the client is captured by serialised dynamic providers.
+ */
+import axios, { AxiosInstance, AxiosResponse } from "axios";
+import FormData from "form-data";
+import * as http from "http";
+import { Readable, Transform } from "stream";
+import {
+    DsmConfigError,
+    DsmError,
+    DsmTransportError,
+    DsmVerifyError,
+    isBusyCode,
+    redact,
+    SESSION_CODES,
+} from "./errors";
+import {
+    asObject,
+    checkDhcpServerObject,
+    decodeFileInfo,
+    decodeLeases,
+    decodePxe,
+    decodeReservations,
+    decodeTftp,
+    encodePxe,
+    encodeReservations,
+    mergeDhcpServer,
+    PXE_FIELDS,
+    sameValue,
+} from "./shapes";
+import { sameReservations } from "./reservations";
+import { buildAgent, checkTlsConfig, UNTRUSTED_CERT_CODES } from "./tls";
+import type {
+    DhcpLease,
+    DiscoveredApis,
+    DsmApi,
+    DsmConnection,
+    DsmReservation,
+    FileInfo,
+    PxeSettings,
+    ShareInfo,
+    TftpSettings,
+    UploadOptions,
+} from "./types";
+
+/** Tuning knobs (defaults suit a real NAS; tests make the delays tiny). */
+export interface DsmClientOptions {
+    /** Per-request timeout, ms. Default 60 000. */
+    timeoutMs?: number;
+    /** Upload timeout, ms (0 = none). Default 0. */
+    uploadTimeoutMs?: number;
+    /** Retries after a busy answer or a reset connection. Default 5. */
+    retries?: number;
+    /** First backoff delay, ms; doubles each retry. Default 500. */
+    retryBaseDelayMs?: number;
+    /** Longest backoff delay, ms. Default 8 000. */
+    retryMaxDelayMs?: number;
+    /** MD5 status poll interval, ms. Default 1 000. */
+    md5PollMs?: number;
+    /** Give up waiting for an MD5 after this long, ms. Default 30 minutes. */
+    md5TimeoutMs?: number;
+    /** Where warnings go (e.g. insecureSkipVerify). Default console.warn. Never receives secrets. */
+    log?: (message: string) => void;
+    /** `session` label for login/logout. Default "homelab". */
+    sessionName?: string;
+}
+
+/** What this client supports per API: the highest version it reads with, and writes with. */
+const SUPPORTED: Record<string, { read: number; write?: number; min?: number }> = {
+    "SYNO.API.Auth": { read: 7, min: 3 },
+    "SYNO.Core.TFTP": { read: 1, write: 1 },
+    "SYNO.Core.Share": { read: 1, write: 1 },
+    "SYNO.Core.Network.Ethernet": { read: 2 },
+    "SYNO.FileStation.CreateFolder": { read: 2, write: 2 },
+    "SYNO.FileStation.List": { read: 2 },
+    "SYNO.FileStation.Upload": { read: 2, write: 2, min: 2 },
+    "SYNO.FileStation.Rename": { read: 2, write: 2 },
+    "SYNO.FileStation.Delete": { read: 2, write: 2 },
+    "SYNO.FileStation.MD5": { read: 2 },
+    // DHCP family: names relative to the prefix (SYNO.Network.DHCPServer or SYNO.Core.Network.DHCPServer).
+    "": { read: 3, write: 3 },
+    ".Reservation": { read: 3, write: 2 },
+    ".PXE": { read: 1, write: 1 },
+    ".ClientList": { read: 2 },
+    ".Vendor": { read: 1, write: 1 },
+};
+
+const DHCP_PREFIXES = ["SYNO.Network.DHCPServer", "SYNO.Core.Network.DHCPServer"];
+const WRITE_METHODS = ["set", "create", "delete", "rename", "upload", "start"];
+
+interface ApiInfo {
+    path: string;
+    minVersion: number;
+    maxVersion: number;
+    requestFormat?: string;
+}
+
+interface Session {
+    sid: string;
+    token: string;
+}
+
+/** Parameters for one request beyond the API's own. */
+interface RequestOptions {
+    version?: number;
+    /** Parameter names sent raw even for requestFormat JSON. */
+    raw?: string[];
+    /** No session needed (API.Info, Auth login). */
+    noAuth?: boolean;
+    /** Retries allowed (default: options.retries). */
+    retries?: number;
+    timeoutMs?: number;
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+function isWrite(method: string): boolean {
+    return WRITE_METHODS.includes(method);
+}
+
+/** JSON-encode a value for a requestFormat=JSON API (strings quoted, booleans and numbers bare). */
+function jsonValue(v: unknown): string {
+    return JSON.stringify(v);
+}
+
+/** Raw form value (older-style APIs): strings as they are, booleans/numbers as text, objects as JSON. */
+function rawValue(v: unknown): string {
+    if (typeof v === "string") return v;
+    if (typeof v === "boolean" || typeof v === "number") return String(v);
+    return JSON.stringify(v);
+}
+
+export class DsmClient implements DsmApi {
+    readonly url: string;
+    private readonly conn: DsmConnection;
+    private readonly opts: Required<Omit<DsmClientOptions, "log">> & { log: (m: string) => void };
+    private http?: AxiosInstance;
+    private agentPromise?: Promise<http.Agent>;
+    private discovered?: Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }>;
+    private session?: Session;
+    private loginPromise?: Promise<Session>;
+    private deviceId?: string;
+    private otpUsed = false;
+
+    constructor(conn: DsmConnection, options: DsmClientOptions = {}) {
+        let u: URL;
+        try {
+            u = new URL(conn.url);
+        } catch {
+            throw new DsmConfigError(`DSM url "${conn.url}" is not a URL; use https://<nas>:5001`);
+        }
+        if (u.protocol !== "https:" && u.protocol !== "http:") throw new DsmConfigError(`DSM url "${conn.url}" must start with https:// (or http:// with allowHttp)`);
+        if (u.protocol === "http:" && !conn.allowHttp) {
+            throw new DsmConfigError(`DSM url "${conn.url}" is plain http: the password would cross the network in clear. Use https://<nas>:5001, or set allowHttp to accept that.`);
+        }
+        if (u.pathname !== "/" && u.pathname !== "") throw new DsmConfigError(`DSM url "${conn.url}" must not have a path (the client adds /webapi/...)`);
+        if (!conn.username) throw new DsmConfigError("DSM username is empty");
+        if (!conn.password) throw new DsmConfigError("DSM password is empty: set the homelab:synologyPassword secret (or DSM_PASSWORD for the probe)");
+        checkTlsConfig(conn);
+        this.url = u.origin;
+        this.conn = conn;
+        this.deviceId = conn.deviceId;
+        this.opts = {
+            timeoutMs: options.timeoutMs ?? 60_000,
+            uploadTimeoutMs: options.uploadTimeoutMs ?? 0,
+            retries: options.retries ?? 5,
+            retryBaseDelayMs: options.retryBaseDelayMs ?? 500,
+            retryMaxDelayMs: options.retryMaxDelayMs ?? 8_000,
+            md5PollMs: options.md5PollMs ?? 1_000,
+            md5TimeoutMs: options.md5TimeoutMs ?? 30 * 60_000,
+            sessionName: options.sessionName ?? "homelab",
+            log: options.log ?? ((m: string) => console.warn(m)),
+        };
+    }
+
+    /** The device id DSM returned after an OTP login (store it as `deviceId` to skip the OTP next time). */
+    get rememberedDeviceId(): string | undefined {
+        return this.deviceId;
+    }
+
+    /** Values never to show anywhere. */
+    private secrets(): string[] {
+        return [this.conn.password, this.conn.otpCode ?? "", this.deviceId ?? "", this.conn.deviceId ?? "", this.session?.sid ?? "", this.session?.token ?? ""];
+    }
+
+    private async axiosInstance(): Promise<AxiosInstance> {
+        if (this.http) return this.http;
+        this.agentPromise ??= buildAgent(this.conn, this.opts.log, this.opts.timeoutMs);
+        let agent: http.Agent;
+        try {
+            agent = await this.agentPromise;
+        } catch (e) {
+            this.agentPromise = undefined;
+            throw e;
+        }
+        this.http ??= axios.create({
+            baseURL: this.url,
+            httpAgent: agent,
+            httpsAgent: agent,
+            // No redirects: follow-redirects would buffer whole upload bodies in memory to replay them.
+            maxRedirects: 0,
+            maxBodyLength: Infinity,
+            maxContentLength: 64 * 1024 * 1024,
+            validateStatus: () => true,
+            responseType: "text",
+            transformResponse: [(d: unknown) => d],
+            proxy: false,
+        });
+        return this.http;
+    }
+
+    // ------------------------------------------------------------ discovery
+
+    async discover(): Promise<DiscoveredApis> {
+        return (await this.discoverFull()).result;
+    }
+
+    private discoverFull(): Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }> {
+        if (!this.discovered) {
+            this.discovered = this.doDiscover();
+            this.discovered.catch(() => (this.discovered = undefined));
+        }
+        return this.discovered;
+    }
+
+    private async doDiscover(): Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }> {
+        const names = ["SYNO.API.Auth", ...Object.keys(SUPPORTED).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth")];
+        for (const p of DHCP_PREFIXES) for (const s of Object.keys(SUPPORTED).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
+        const data = await this.send<Record<string, ApiInfo>>("/webapi/query.cgi", "SYNO.API.Info", "query", { query: names.join(",") }, { version: 1, noAuth: true, raw: ["query"] }, undefined);
+        const apis = asObject(data, "SYNO.API.Info", "query") as Record<string, ApiInfo>;
+        const dhcpPrefix = DHCP_PREFIXES.find((p) => apis[p]);
+        const versions: Record<string, number> = {};
+        const writeVersions: Record<string, number> = {};
+        for (const [name, info] of Object.entries(apis)) {
+            const key = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), name);
+            const sup = SUPPORTED[key];
+            if (!sup) continue;
+            const pick = (want: number): number | undefined => {
+                const v = Math.min(want, info.maxVersion);
+                return v >= info.minVersion && v >= (sup.min ?? 1) ? v : undefined;
+            };
+            const r = pick(sup.read);
+            if (r !== undefined) versions[name] = r;
+            if (sup.write !== undefined) {
+                const w = pick(sup.write);
+                if (w !== undefined) writeVersions[name] = w;
+            }
+        }
+        return { apis, result: { dhcpPrefix, versions, writeVersions } };
+    }
+
+    private async apiInfo(api: string, method: string): Promise<{ info: ApiInfo; version: number }> {
+        const { apis, result } = await this.discoverFull();
+        const info = apis[api];
+        if (!info) throw new DsmError(api, method, 102, undefined, []);
+        const version = (isWrite(method) ? result.writeVersions?.[api] : undefined) ?? result.versions[api];
+        if (version === undefined) {
+            throw new DsmError(api, method, 104, undefined, [], `the NAS offers ${api} versions ${info.minVersion}-${info.maxVersion}, none of which this client supports; update DSM or report it`);
+        }
+        return { info, version };
+    }
+
+    private async dhcpApi(suffix: string, method: string): Promise<string> {
+        const { result } = await this.discoverFull();
+        if (!result.dhcpPrefix) {
+            throw new DsmError(
+                `SYNO.Network.DHCPServer${suffix}`,
+                method,
+                102,
+                undefined,
+                [],
+                "the DHCP Server package is not installed on the NAS (neither SYNO.Network.DHCPServer nor SYNO.Core.Network.DHCPServer exists): install \"DHCP Server\" from Package Center",
+            );
+        }
+        return result.dhcpPrefix + suffix;
+    }
+
+    // ------------------------------------------------------------ auth
+
+    async login(): Promise<void> {
+        await this.ensureSession();
+    }
+
+    private ensureSession(): Promise<Session> {
+        if (this.session) return Promise.resolve(this.session);
+        if (!this.loginPromise) {
+            this.loginPromise = this.doLogin().finally(() => (this.loginPromise = undefined));
+        }
+        return this.loginPromise;
+    }
+
+    private async doLogin(): Promise<Session> {
+        const { info, version } = await this.apiInfo("SYNO.API.Auth", "login");
+        const params: Record<string, unknown> = {
+            account: this.conn.username,
+            passwd: this.conn.password,
+            session: this.opts.sessionName,
+            format: "sid",
+            enable_syno_token: "yes",
+        };
+        const deviceName = this.conn.deviceName ?? "homelab-pulumi";
+        if (this.deviceId) {
+            params.device_id = this.deviceId;
+            params.device_name = deviceName;
+        } else if (this.conn.otpCode) {
+            if (this.otpUsed) {
+                // A one-time code is spent; DSM did not give a device id. Try once more, DSM will say 404 if refused.
+            }
+            params.otp_code = this.conn.otpCode;
+            params.enable_device_token = "yes";
+            params.device_name = deviceName;
+        }
+        const data = await this.send<Record<string, unknown>>(`/webapi/${info.path}`, "SYNO.API.Auth", "login", params, { version, noAuth: true }, info);
+        if (params.otp_code) this.otpUsed = true;
+        const sid = typeof data?.sid === "string" ? data.sid : "";
+        if (!sid) throw new DsmTransportError("SYNO.API.Auth", "login", "NO_SID", "the login answer has no sid; is this a DSM 7 NAS?", this.secrets());
+        const token = typeof data.synotoken === "string" ? data.synotoken : "";
+        const did = (typeof data.device_id === "string" && data.device_id) || (typeof data.did === "string" && data.did) || "";
+        if (did) this.deviceId = did;
+        this.session = { sid, token };
+        return this.session;
+    }
+
+    async logout(): Promise<void> {
+        const s = this.session;
+        if (!s) return;
+        this.session = undefined;
+        try {
+            const { info, version } = await this.apiInfo("SYNO.API.Auth", "logout");
+            await this.send(`/webapi/${info.path}`, "SYNO.API.Auth", "logout", { session: this.opts.sessionName }, { version, noAuth: true, retries: 0 }, info, s);
+        } catch (e) {
+            // The session is gone either way; a failed logout only means DSM times it out itself.
+            if (!(e as { code?: unknown }).code || !SESSION_CODES.includes((e as DsmError).code)) throw e;
+        }
+    }
+
+    // ------------------------------------------------------------ generic call with retries
+
+    async call<T = unknown>(api: string, method: string, params: Record<string, unknown> = {}, version?: number): Promise<T> {
+        return this.request<T>(api, method, params, { version });
+    }
+
+    private async request<T>(api: string, method: string, params: Record<string, unknown>, ro: RequestOptions = {}): Promise<T> {
+        const { info, version } = await this.apiInfo(api, method);
+        return this.send<T>(`/webapi/${info.path}`, api, method, params, { ...ro, version: ro.version ?? version }, info);
+    }
+
+    /** Backoff before retry `attempt` (0-based). */
+    private backoff(attempt: number): Promise<void> {
+        const d = Math.min(this.opts.retryBaseDelayMs * 2 ** attempt, this.opts.retryMaxDelayMs);
+        return sleep(Math.round(d * (0.5 + Math.random() * 0.5)));
+    }
+
+    /**
+     * One logical call: session (log in if needed), send, and handle the answer: 106/107/119 → log in again
+     * once and retry; busy codes, HTTP 5xx and reset connections → bounded retries with backoff.
+     */
+    private async send<T>(
+        path: string,
+        api: string,
+        method: string,
+        params: Record<string, unknown>,
+        ro: RequestOptions,
+        info: ApiInfo | undefined,
+        fixedSession?: Session,
+    ): Promise<T> {
+        const retries = ro.retries ?? this.opts.retries;
+        let relogged = false;
+        let attempt = 0;
+        for (;;) {
+            const session = ro.noAuth ? fixedSession : await this.ensureSession();
+            let outcome: { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown } | { kind: "retry"; err: Error };
+            try {
+                outcome = await this.sendOnce<T>(path, api, method, params, ro, info, session);
+            } catch (e) {
+                if (e instanceof DsmTransportError && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
+                else throw e;
+            }
+            if (outcome.kind === "ok") return outcome.data;
+            if (outcome.kind === "dsm") {
+                const { code, details } = outcome;
+                if (!ro.noAuth && SESSION_CODES.includes(code) && !relogged) {
+                    relogged = true;
+                    if (this.session === session) this.session = undefined;
+                    continue;
+                }
+                if (!isBusyCode(api, code) || attempt >= retries) {
+                    throw new DsmError(api, method, code, details, this.secrets(), undefined, attempt > 0 ? attempt + 1 : undefined);
+                }
+            } else if (attempt >= retries) {
+                const err = outcome.err as DsmTransportError;
+                throw new DsmTransportError(api, method, err.code, `${err.message.replace(`${api} ${method}: `, "")} (gave up after ${attempt + 1} attempts)`, this.secrets());
+            }
+            await this.backoff(attempt);
+            attempt++;
+        }
+    }
+
+    private async sendOnce<T>(
+        path: string,
+        api: string,
+        method: string,
+        params: Record<string, unknown>,
+        ro: RequestOptions,
+        info: ApiInfo | undefined,
+        session: Session | undefined,
+    ): Promise<{ kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown }> {
+        const http = await this.axiosInstance();
+        const json = info?.requestFormat === "JSON";
+        const form = new URLSearchParams();
+        form.set("api", api);
+        form.set("version", String(ro.version ?? 1));
+        form.set("method", method);
+        for (const [k, v] of Object.entries(params)) {
+            if (v === undefined) continue;
+            form.set(k, json && !(ro.raw ?? []).includes(k) ? jsonValue(v) : rawValue(v));
+        }
+        const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8" };
+        if (session) {
+            form.set("_sid", session.sid);
+            if (session.token) {
+                form.set("SynoToken", session.token);
+                headers["X-SYNO-TOKEN"] = session.token;
+            }
+            headers.Cookie = `id=${session.sid}`;
+        }
+        let res: AxiosResponse<string>;
+        try {
+            res = await http.post<string>(path, form.toString(), { headers, timeout: ro.timeoutMs ?? this.opts.timeoutMs });
+        } catch (e) {
+            throw this.transportError(api, method, e);
+        }
+        return this.parseEnvelope<T>(api, method, res);
+    }
+
+    private parseEnvelope<T>(api: string, method: string, res: AxiosResponse<string>): { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown } {
+        if (res.status >= 500) throw new DsmTransportError(api, method, `HTTP_${res.status}`, `the NAS answered HTTP ${res.status} (busy or restarting)`, this.secrets());
+        if (res.status !== 200) {
+            throw new DsmTransportError(api, method, `HTTP_${res.status}`, `the NAS answered HTTP ${res.status}; is ${this.url} the DSM address (port 5001 for https, 5000 for http)?`, this.secrets());
+        }
+        let body: { success?: unknown; data?: unknown; error?: { code?: unknown; errors?: unknown } };
+        try {
+            body = JSON.parse(res.data);
+        } catch {
+            throw new DsmTransportError(api, method, "NOT_JSON", `the answer is not JSON (starts with ${JSON.stringify(String(res.data).slice(0, 60))}); is ${this.url} a DSM web API?`, this.secrets());
+        }
+        if (body && body.success === true) return { kind: "ok", data: body.data as T };
+        const code = Number(body?.error?.code);
+        if (!body || typeof body !== "object" || !Number.isFinite(code)) {
+            throw new DsmTransportError(api, method, "NOT_DSM", "the answer is not a DSM envelope ({success, data|error})", this.secrets());
+        }
+        return { kind: "dsm", code, details: body.error?.errors };
+    }
+
+    /** Turn an axios/Node error into a DsmTransportError that carries no config, request or secret. */
+    private transportError(api: string, method: string, e: unknown): DsmTransportError {
+        const err = e as { code?: string; message?: string; cause?: { code?: string } };
+        const code = err?.code ?? err?.cause?.code ?? "EUNKNOWN";
+        let message = err?.message ?? String(e);
+        if (UNTRUSTED_CERT_CODES.includes(code)) {
+            message = `the NAS's TLS certificate is not trusted (${code}). DSM uses a self-signed certificate by default: pin it with tls.fingerprintSha256 (or tls.caCertPem), or install a trusted certificate on the NAS`;
+        } else if (code === "ECONNABORTED" || code === "ETIMEDOUT") {
+            message = `no answer from ${this.url} within the timeout (${message})`;
+        } else if (code === "ECONNREFUSED") {
+            message = `connection refused by ${this.url}: is DSM running and the port right (5001 https, 5000 http)?`;
+        } else if (code === "CERT_FINGERPRINT_MISMATCH") {
+            message = err.message ?? message;
+        }
+        return new DsmTransportError(api, method, code, message, this.secrets());
+    }
+
+    // ------------------------------------------------------------ TFTP
+
+    async tftpGet(): Promise<TftpSettings> {
+        return decodeTftp(await this.request("SYNO.Core.TFTP", "get", {}));
+    }
+
+    async tftpSet(changes: Partial<TftpSettings>): Promise<void> {
+        const params: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(changes)) if (v !== undefined) params[k] = v;
+        if (!Object.keys(params).length) return;
+        await this.request("SYNO.Core.TFTP", "set", params);
+    }
+
+    // ------------------------------------------------------------ shares
+
+    async shareGet(name: string): Promise<ShareInfo | undefined> {
+        const data = await this.request<{ shares?: unknown[] }>("SYNO.Core.Share", "list", { shareType: "all", additional: [] });
+        const shares = Array.isArray(data?.shares) ? (data.shares as Array<Record<string, unknown>>) : [];
+        const s = shares.find((x) => x.name === name);
+        if (!s) return undefined;
+        return { ...s, name: String(s.name), vol_path: String(s.vol_path ?? ""), desc: s.desc === undefined ? undefined : String(s.desc) } as ShareInfo;
+    }
+
+    async shareCreate(name: string, volPath: string, desc = ""): Promise<void> {
+        if (desc.length > 64) throw new DsmConfigError(`shared folder description is ${desc.length} characters; DSM allows at most 64`);
+        const shareinfo = {
+            name,
+            vol_path: volPath,
+            desc,
+            hidden: false,
+            enable_recycle_bin: false,
+            recycle_bin_admin_only: false,
+            enable_share_compress: false,
+            enable_share_cow: false,
+            share_quota: 0,
+            name_org: "",
+        };
+        await this.request("SYNO.Core.Share", "create", { name, shareinfo });
+    }
+
+    async shareDelete(name: string): Promise<void> {
+        await this.request("SYNO.Core.Share", "delete", { name: [name] });
+    }
+
+    // ------------------------------------------------------------ File Station
+
+    async createFolder(parentPath: string, name: string, forceParent = false): Promise<void> {
+        await this.request("SYNO.FileStation.CreateFolder", "create", { folder_path: [parentPath], name: [name], force_parent: forceParent });
+    }
+
+    async getInfo(paths: string[]): Promise<Array<FileInfo | undefined>> {
+        if (!paths.length) return [];
+        const data = await this.request<{ files?: unknown[] }>("SYNO.FileStation.List", "getinfo", { path: paths, additional: ["real_path", "size", "time"] });
+        const files = Array.isArray(data?.files) ? data.files : [];
+        return paths.map((p, i) => {
+            const byPath = files.find((f) => (f as { path?: unknown })?.path === p);
+            return decodeFileInfo(byPath ?? files[i]);
+        });
+    }
+
+    async upload(dir: string, filename: string, body: Readable, size: number, opts: UploadOptions): Promise<void> {
+        const api = "SYNO.FileStation.Upload";
+        const { info, version } = await this.apiInfo(api, "upload");
+        let stream: Readable | undefined = body;
+        let relogged = false;
+        let attempt = 0;
+        for (;;) {
+            const session = await this.ensureSession();
+            if (!stream) {
+                if (!opts.reopen) throw new DsmTransportError(api, "upload", "UPLOAD_NOT_RETRYABLE", "internal: no stream to upload");
+                stream = await opts.reopen();
+            }
+            let outcome: { kind: "ok"; data: unknown } | { kind: "dsm"; code: number; details: unknown } | { kind: "retry"; err: DsmTransportError };
+            try {
+                outcome = await this.uploadOnce(info, version, session, dir, filename, stream, size, opts);
+            } catch (e) {
+                if (e instanceof DsmTransportError && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
+                else throw e;
+            }
+            stream = undefined; // consumed
+            if (outcome.kind === "ok") {
+                const d = (outcome.data ?? {}) as Record<string, unknown>;
+                if (d.blSkip === true || d.blSkip === 1 || d.blSkip === "true") {
+                    throw new DsmError(api, "upload", 414, { blSkip: true }, this.secrets(), `DSM skipped the upload of ${dir}/${filename} (blSkip): the file already exists and was not replaced`);
+                }
+                return;
+            }
+            const canRetry = !!opts.reopen;
+            if (outcome.kind === "dsm") {
+                const { code, details } = outcome;
+                if (SESSION_CODES.includes(code) && !relogged && canRetry) {
+                    relogged = true;
+                    if (this.session === session) this.session = undefined;
+                    continue;
+                }
+                if (!isBusyCode(api, code) || attempt >= this.opts.retries || !canRetry) throw new DsmError(api, "upload", code, details, this.secrets());
+            } else if (attempt >= this.opts.retries || !canRetry) {
+                const why = canRetry ? `gave up after ${attempt + 1} attempts` : "not retried: the body stream is consumed (pass UploadOptions.reopen to allow retries)";
+                throw new DsmTransportError(api, "upload", outcome.err.code, `${outcome.err.message.replace(`${api} upload: `, "")} (${why})`, this.secrets());
+            }
+            await this.backoff(attempt);
+            attempt++;
+        }
+    }
+
+    private async uploadOnce(
+        info: ApiInfo,
+        version: number,
+        session: Session,
+        dir: string,
+        filename: string,
+        body: Readable,
+        size: number,
+        opts: UploadOptions,
+    ): Promise<{ kind: "ok"; data: unknown } | { kind: "dsm"; code: number; details: unknown }> {
+        const api = "SYNO.FileStation.Upload";
+        const http = await this.axiosInstance();
+        let sent = 0;
+        const counter = new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+                sent += chunk.length;
+                if (sent > size) {
+                    cb(new Error(`the upload stream gave more than the announced ${size} bytes`));
+                    return;
+                }
+                opts.onProgress?.(sent, size);
+                cb(null, chunk);
+            },
+            flush(cb) {
+                cb(sent === size ? null : new Error(`the upload stream ended after ${sent} of the announced ${size} bytes`));
+            },
+        });
+        body.on("error", (e) => counter.destroy(e));
+        body.pipe(counter);
+        const form = new FormData();
+        // Text fields first, the file part strictly last: DSM reads the stream in order.
+        form.append("api", api);
+        form.append("version", String(version));
+        form.append("method", "upload");
+        form.append("path", dir); // raw, not JSON
+        form.append("create_parents", "true");
+        form.append("overwrite", opts.overwrite ? "true" : "false");
+        form.append("file", counter, { filename, knownLength: size, contentType: "application/octet-stream" });
+        const length = form.getLengthSync();
+        const query = new URLSearchParams({ api, version: String(version), method: "upload", _sid: session.sid });
+        if (session.token) query.set("SynoToken", session.token);
+        const headers: Record<string, string> = { ...form.getHeaders(), "Content-Length": String(length), Cookie: `id=${session.sid}` };
+        if (session.token) headers["X-SYNO-TOKEN"] = session.token;
+        let res: AxiosResponse<string>;
+        try {
+            res = await http.post<string>(`/webapi/${info.path}?${query.toString()}`, form, { headers, timeout: this.opts.uploadTimeoutMs });
+        } catch (e) {
+            const local = (e as Error)?.message ?? "";
+            if (/announced \d+ bytes/.test(local)) throw new DsmTransportError(api, "upload", "UPLOAD_SIZE_MISMATCH", local, this.secrets());
+            throw this.transportError(api, "upload", e);
+        } finally {
+            body.unpipe(counter);
+        }
+        return this.parseEnvelope(api, "upload", res);
+    }
+
+    async rename(path: string, newName: string): Promise<void> {
+        await this.request("SYNO.FileStation.Rename", "rename", { path: [path], name: [newName] });
+    }
+
+    async deletePaths(paths: string[]): Promise<void> {
+        if (!paths.length) return;
+        try {
+            await this.request("SYNO.FileStation.Delete", "delete", { path: paths, recursive: true });
+        } catch (e) {
+            if (!(e instanceof DsmError) || e.code !== 408) throw e;
+            // Some are already gone: delete the rest (deleting is idempotent).
+            const infos = await this.getInfo(paths);
+            const left = paths.filter((_, i) => infos[i] !== undefined);
+            if (left.length) await this.request("SYNO.FileStation.Delete", "delete", { path: left, recursive: true });
+        }
+    }
+
+    async md5(path: string): Promise<string> {
+        const api = "SYNO.FileStation.MD5";
+        const start = await this.request<{ taskid?: unknown }>(api, "start", { file_path: path });
+        const taskid = String(start?.taskid ?? "");
+        if (!taskid) throw new DsmTransportError(api, "start", "NO_TASKID", "the MD5 start answer has no taskid");
+        const deadline = Date.now() + this.opts.md5TimeoutMs;
+        try {
+            for (;;) {
+                const st = await this.request<{ finished?: unknown; md5?: unknown }>(api, "status", { taskid });
+                if (st && (st.finished === true || st.finished === 1 || st.finished === "true") && typeof st.md5 === "string") return st.md5.toLowerCase();
+                if (Date.now() > deadline) throw new DsmTransportError(api, "status", "ETIMEDOUT", `MD5 of ${path} did not finish within ${this.opts.md5TimeoutMs} ms`);
+                await sleep(this.opts.md5PollMs);
+            }
+        } finally {
+            await this.request(api, "stop", { taskid }, { retries: 0 }).catch(() => undefined);
+        }
+    }
+
+    // ------------------------------------------------------------ DHCP server
+
+    async dhcpServerGet(ifname: string): Promise<Record<string, unknown>> {
+        const api = await this.dhcpApi("", "get");
+        const o = asObject(await this.request(api, "get", { ifname }), api, "get");
+        checkDhcpServerObject(api, o);
+        return o;
+    }
+
+    async dhcpServerSet(ifname: string, settings: Record<string, unknown>): Promise<void> {
+        const api = await this.dhcpApi("", "set");
+        const current = asObject(await this.request(api, "get", { ifname }), api, "get");
+        const changing = Object.keys(settings).filter((k) => k !== "ifname");
+        checkDhcpServerObject(api, current, changing);
+        const changes: Record<string, unknown> = {};
+        for (const k of changing) if (!sameValue(settings[k], current[k])) changes[k] = settings[k];
+        if (!Object.keys(changes).length) return;
+        const body = mergeDhcpServer(current, changes);
+        delete body.ifname;
+        await this.request(api, "set", { ifname, ...body });
+        const after = asObject(await this.request(api, "get", { ifname }), api, "get");
+        const diffs = Object.keys(changes)
+            .filter((k) => !sameValue(changes[k], after[k]))
+            .map((k) => ({ field: k, wanted: changes[k], got: after[k] }));
+        if (diffs.length) throw new DsmVerifyError(api, diffs);
+    }
+
+    // ------------------------------------------------------------ reservations
+
+    async reservationsGet(ifname: string): Promise<DsmReservation[]> {
+        const api = await this.dhcpApi(".Reservation", "get");
+        return decodeReservations(await this.request(api, "get", { ifname }));
+    }
+
+    async reservationsSet(ifname: string, list: DsmReservation[]): Promise<void> {
+        const api = await this.dhcpApi(".Reservation", "set");
+        await this.request(api, "set", { ifname, reservationData: encodeReservations(list) });
+        const after = decodeReservations(await this.request(api, "get", { ifname }));
+        if (!sameReservations(after, list)) {
+            throw new DsmVerifyError(api, [{ field: "reservationList", wanted: list, got: after }]);
+        }
+    }
+
+    // ------------------------------------------------------------ PXE
+
+    async pxeGet(): Promise<PxeSettings> {
+        const api = await this.dhcpApi(".PXE", "get");
+        return decodePxe(await this.request(api, "get", {}));
+    }
+
+    async pxeSet(settings: PxeSettings): Promise<void> {
+        const api = await this.dhcpApi(".PXE", "set");
+        const raw = asObject(await this.request(api, "get", {}), api, "get");
+        decodePxe(raw); // checks the five fields are there
+        const body = encodePxe(raw, settings);
+        if (PXE_FIELDS.every((k) => sameValue(body[k], raw[k]))) return;
+        await this.request(api, "set", body);
+        const after = asObject(await this.request(api, "get", {}), api, "get");
+        const diffs = PXE_FIELDS.filter((k) => !sameValue(body[k], after[k])).map((k) => ({ field: k, wanted: body[k], got: after[k] }));
+        if (diffs.length) throw new DsmVerifyError(api, diffs);
+    }
+
+    // ------------------------------------------------------------ leases
+
+    async clientList(ifname: string): Promise<DhcpLease[]> {
+        const api = await this.dhcpApi(".ClientList", "list");
+        return decodeLeases(await this.request(api, "list", { ifname }));
+    }
+}
+
+/** Transport failures worth retrying: the connection was reset or the NAS answered 5xx. Not timeouts. */
+function isRetryableTransport(code: string): boolean {
+    return ["ECONNRESET", "EPIPE", "ECONNREFUSED_RETRY", "ERR_STREAM_PREMATURE_CLOSE", "socket hang up"].includes(code) || /^HTTP_5\d\d$/.test(code);
+}
+
+export { redact };

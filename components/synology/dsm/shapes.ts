@@ -1,0 +1,201 @@
+/**
+ * Everything this client knows (or guesses) about the SHAPES of DSM objects, in one place, with the
+ * confidence from ../shared/reference/dsm-api.md. Decoders here are pure: they turn DSM's answers
+ * (booleans as true/1/"1", MACs in any case, v1 vs v3 layouts) into the types in ./types.ts, and they
+ * check that objects whose write shape is UNKNOWN have the fields we are going to write.
+ *
+ * If a real NAS answers differently, this is the file to change (capture the object with
+ * `npm run dsm -- --url <url> --user <name> <API> get [key=value ...]`).
+ */
+import { DsmShapeError } from "./errors";
+import type { DhcpLease, DsmReservation, FileInfo, PxeSettings, TftpSettings } from "./types";
+
+/** DSM sends booleans as true/false, 0/1 or "0"/"1" (and sometimes "true"/"false"/"yes"/"no"). */
+export function toBool(v: unknown): boolean {
+    if (typeof v === "boolean") return v;
+    if (typeof v === "number") return v !== 0;
+    if (typeof v === "string") return ["1", "true", "yes", "on"].includes(v.trim().toLowerCase());
+    return false;
+}
+
+/** MAC to lower case with colons (DSM returns upper case; users write any case, `-` or `:`). */
+export function normaliseMac(mac: string): string {
+    const hex = mac.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
+    if (hex.length !== 12) return mac.toLowerCase();
+    return hex.match(/../g)!.join(":");
+}
+
+// ---------------------------------------------------------------- TFTP (SOLID: field names and partial set)
+
+/** `SYNO.Core.TFTP get` fields (SOLID, schema SYNO.Core.TFTP-get.json). */
+export const TFTP_FIELDS = ["enable", "root_path", "permission", "enable_log", "startip", "endip", "timeout"];
+/** The TFTP defaults of a never-configured DSM 7: "all clients" is the full range (MEDIUM). */
+export const TFTP_ALL_CLIENTS = { startip: "0.0.0.0", endip: "255.255.255.255" };
+
+export function decodeTftp(data: unknown): TftpSettings {
+    const o = asObject(data, "SYNO.Core.TFTP", "get");
+    requireFields("SYNO.Core.TFTP", "the TFTP settings", TFTP_FIELDS, o);
+    return {
+        ...o,
+        enable: toBool(o.enable),
+        enable_log: toBool(o.enable_log),
+        root_path: String(o.root_path ?? ""),
+        permission: String(o.permission ?? "r"),
+        startip: String(o.startip ?? ""),
+        endip: String(o.endip ?? ""),
+        timeout: Number(o.timeout),
+    };
+}
+
+// ---------------------------------------------------------------- File Station (SOLID)
+
+/** getinfo entries: `{path, name, isdir, additional:{size, time:{mtime}}}`, or `{code: 408, path}` when missing. */
+export function decodeFileInfo(entry: unknown): FileInfo | undefined {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    if (e.code !== undefined) return undefined;
+    const add = (e.additional ?? {}) as Record<string, unknown>;
+    const time = (add.time ?? {}) as Record<string, unknown>;
+    return {
+        path: String(e.path),
+        name: String(e.name),
+        isdir: toBool(e.isdir),
+        size: Number(add.size ?? 0),
+        mtime: time.mtime === undefined ? undefined : Number(time.mtime),
+    };
+}
+
+// ---------------------------------------------------------------- Reservations (SOLID shape)
+
+/**
+ * Read: v2/v3 `data.reservationList.ipv4[] = {clid, ip, hostname}`; v1 (SRM/older) `data.reservationList[] =
+ * {mac, ip, hostname}`. Write (v2): `reservationData = [{mac, ip, hostname}]`, replacing the whole list.
+ */
+export function decodeReservations(data: unknown): DsmReservation[] {
+    const d = (data ?? {}) as Record<string, unknown>;
+    const list = d.reservationList;
+    const raw = Array.isArray(list) ? list : Array.isArray((list as Record<string, unknown> | undefined)?.ipv4) ? ((list as Record<string, unknown>).ipv4 as unknown[]) : undefined;
+    if (!raw) throw new DsmShapeError("DHCPServer.Reservation", "the reservation list", ["reservationList.ipv4 (or reservationList[])"], Object.keys(d));
+    return raw.map((r) => {
+        const e = (r ?? {}) as Record<string, unknown>;
+        return { mac: normaliseMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
+    });
+}
+
+export function encodeReservations(list: DsmReservation[]): Array<{ mac: string; ip: string; hostname: string }> {
+    return list.map((r) => ({ mac: normaliseMac(r.mac).toUpperCase(), ip: r.ip, hostname: r.hostname ?? "" }));
+}
+
+// ---------------------------------------------------------------- Leases (LIKELY)
+
+/** ClientList v2: `data.clientList.ipv4[] = {hostname, clid, ip, expire}` (seen on SRM; LIKELY for DSM). */
+export function decodeLeases(data: unknown): DhcpLease[] {
+    const d = (data ?? {}) as Record<string, unknown>;
+    const list = d.clientList;
+    const raw = Array.isArray(list) ? list : Array.isArray((list as Record<string, unknown> | undefined)?.ipv4) ? ((list as Record<string, unknown>).ipv4 as unknown[]) : undefined;
+    if (!raw) throw new DsmShapeError("DHCPServer.ClientList", "the lease list", ["clientList.ipv4 (or clientList[])"], Object.keys(d));
+    return raw.map((r) => {
+        const e = (r ?? {}) as Record<string, unknown>;
+        const lease: DhcpLease = { mac: normaliseMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
+        if (e.expire !== undefined) lease.expire = Number(e.expire);
+        return lease;
+    });
+}
+
+// ---------------------------------------------------------------- PXE (MEDIUM-HIGH on names, from the real get schema)
+
+/**
+ * The five fields the real `SYNO.Network.DHCPServer.PXE get` returns (schema SYNO.Network.DHCPServer.PXE-get.json).
+ * `set` is assumed to take the same five keys (UNKNOWN whether a partial payload is accepted, so the client
+ * always sends all five), echoing `is_remote_tftp` in the encoding `get` returned (it comes back as a string).
+ */
+export const PXE_FIELDS = ["enable", "is_remote_tftp", "local_bootloader", "remote_bootloader", "remote_tftp_server_ip"];
+
+export function decodePxe(data: unknown): PxeSettings {
+    const o = asObject(data, "DHCPServer.PXE", "get");
+    requireFields("DHCPServer.PXE", "the PXE settings", PXE_FIELDS, o);
+    return {
+        ...o,
+        enable: toBool(o.enable),
+        is_remote_tftp: o.is_remote_tftp,
+        local_bootloader: String(o.local_bootloader ?? ""),
+        remote_bootloader: String(o.remote_bootloader ?? ""),
+        remote_tftp_server_ip: String(o.remote_tftp_server_ip ?? ""),
+    };
+}
+
+/**
+ * Build the PXE `set` body: the object `get` returned with the known fields replaced. `is_remote_tftp` goes
+ * back in the encoding `get` used: a string stays a string ("true"/"false" or "1"/"0"), a boolean stays a
+ * boolean, a number stays a number.
+ */
+export function encodePxe(current: Record<string, unknown>, wanted: PxeSettings): Record<string, unknown> {
+    const body: Record<string, unknown> = {};
+    for (const k of PXE_FIELDS) body[k] = current[k];
+    body.enable = toBool(wanted.enable);
+    body.is_remote_tftp = encodeLike(current.is_remote_tftp, toBool(wanted.is_remote_tftp));
+    body.local_bootloader = String(wanted.local_bootloader ?? "");
+    body.remote_bootloader = String(wanted.remote_bootloader ?? "");
+    body.remote_tftp_server_ip = String(wanted.remote_tftp_server_ip ?? "");
+    return body;
+}
+
+/** Encode a boolean the way `sample` was encoded. */
+export function encodeLike(sample: unknown, value: boolean): unknown {
+    if (typeof sample === "string") {
+        if (sample === "0" || sample === "1") return value ? "1" : "0";
+        if (sample === "yes" || sample === "no") return value ? "yes" : "no";
+        return value ? "true" : "false";
+    }
+    if (typeof sample === "number") return value ? 1 : 0;
+    return value;
+}
+
+// ---------------------------------------------------------------- DHCP server per interface (UNKNOWN shape)
+
+/**
+ * `SYNO.Network.DHCPServer get/set` with `ifname`: the body is NOT publicly known (dsm-api.md 3.2 and 9).
+ * Keys seen in Synology's DHCP SDK header: enable, enable_v6, startip, endip, gateway, netmask, dns, desc,
+ * bootloader. The subnet-list and lease-time keys are unknown. So:
+ * - `get` only requires `enable` (to tell whether the server runs on the interface);
+ * - `set` is read-modify-write of the whole object: every key the caller changes must already exist in the
+ *   object `get` returned (otherwise DsmShapeError listing expected vs seen, and nothing is written), then
+ *   the client re-reads and compares the changed keys.
+ */
+export const DHCP_SERVER_REQUIRED_FIELDS = ["enable"];
+/** Keys from the SDK header that a caller may reasonably name (documentation; not enforced). */
+export const DHCP_SERVER_KNOWN_FIELDS = ["enable", "enable_v6", "startip", "endip", "gateway", "netmask", "dns", "desc", "bootloader"];
+
+export function checkDhcpServerObject(api: string, o: Record<string, unknown>, changing: string[] = []): void {
+    const expected = [...new Set([...DHCP_SERVER_REQUIRED_FIELDS, ...changing])];
+    requireFields(api, "the DHCP server settings for the interface", expected, o);
+}
+
+/** Merge changes into the object `get` returned; booleans are encoded the way DSM sent the existing value. */
+export function mergeDhcpServer(current: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...current };
+    for (const [k, v] of Object.entries(changes)) {
+        out[k] = typeof v === "boolean" ? encodeLike(current[k], v) : v;
+    }
+    return out;
+}
+
+/** Compare a wanted value with what DSM returned, tolerant of DSM's boolean and number encodings. */
+export function sameValue(wanted: unknown, got: unknown): boolean {
+    if (typeof wanted === "boolean" || typeof got === "boolean") return toBool(wanted) === toBool(got);
+    if (typeof wanted === "number" || typeof got === "number") return Number(wanted) === Number(got);
+    return JSON.stringify(wanted) === JSON.stringify(got);
+}
+
+// ---------------------------------------------------------------- helpers
+
+export function asObject(data: unknown, api: string, method: string): Record<string, unknown> {
+    if (!data || typeof data !== "object" || Array.isArray(data)) {
+        throw new DsmShapeError(api, `the ${method} answer`, ["an object"], [Array.isArray(data) ? "an array" : typeof data]);
+    }
+    return data as Record<string, unknown>;
+}
+
+export function requireFields(api: string, what: string, expected: string[], o: Record<string, unknown>): void {
+    const seen = Object.keys(o);
+    if (expected.some((k) => !(k in o))) throw new DsmShapeError(api, what, expected, seen);
+}

@@ -1,0 +1,1091 @@
+/**
+ * A stateful Synology DSM 7 simulator on 127.0.0.1 that speaks the real Web API protocol
+ * (`/webapi/entry.cgi`, `query.cgi`, `auth.cgi`, and `/webapi/entry.cgi/<API>`), for tests of the DSM
+ * client and of the dynamic providers. Facts come from ../shared/reference/dsm-api.md and the response
+ * schemas/API listings beside it.
+ *
+ * ## Start / stop
+ * ```ts
+ * const sim = await startDsmSimulator({ https: true, users: { admin: "pw" } });
+ * // sim.url  e.g. "https://127.0.0.1:40123"  (no trailing slash)
+ * // sim.certPem, sim.fingerprintSha256  (https only: the self-signed certificate, for pinning tests)
+ * await sim.close();
+ * ```
+ *
+ * ## Options (`DsmSimulatorOptions`, all optional)
+ * - `https`: serve HTTPS with a fresh self-signed certificate (CN "synology", like a fresh NAS). Default HTTP.
+ * - `users`: account → password. Default `{ admin: "admin-password" }`.
+ * - `twoFactor`: `{ code: "123456" }` turns 2FA on for every user: login without `otp_code` → 403, wrong
+ *   code → 404, right code → ok (with `enable_device_token=yes` the answer carries `did`/`device_id`; a later
+ *   login with that `device_id` skips the OTP). `twoFactor: { enforcedNotSetUp: true }` → 406.
+ * - `dhcp`: which DHCP API family is published: `"network"` (DSM 7 package, default), `"core"`
+ *   (`SYNO.Core.Network.DHCPServer*` names only, as DSM 6/SRM), `"both"`, or `"none"` (package missing:
+ *   the APIs are absent from SYNO.API.Info and answer 102).
+ * - `boolStyle`: how booleans in TFTP / PXE `enable` / DHCP server `enable` come back:
+ *   `"bool"` (default, as the schemas), `"number"` (0/1) or `"string"` ("0"/"1").
+ * - `interfaces`: interface names that exist (default `["eth0"]`); others give 4302 "bad interface name".
+ * - `volumes`: volume paths that exist (default `["/volume1"]`).
+ * - `keepBytesUpTo`: uploaded files up to this size keep their bytes (default 1 MiB); larger ones only
+ *   size + md5, so a 1 GiB upload costs no memory.
+ * - `requireSynoToken`: default true: a call without the right SynoToken (param or X-SYNO-TOKEN) → 119.
+ * - `apiOverrides`: `{ "<API>": { minVersion, maxVersion } | null }` to change or remove API.Info entries.
+ * - `state`: initial state, merged over the defaults (see below).
+ *
+ * ## State (`sim.state`, read and seed it directly; the simulator mutates it)
+ * - `tftp`: the SYNO.Core.TFTP object, real DSM 7 defaults: `{enable:false, root_path:"", permission:"r",
+ *   enable_log:false, startip:"0.0.0.0", endip:"255.255.255.255", timeout:3}` (booleans stored as booleans).
+ * - `shares`: name → `{name, vol_path, desc, uuid, hidden, enable_recycle_bin, ...}`; creating a share
+ *   also creates the directory `/<name>` in `files`.
+ * - `files`: Map File Station path (`/<share>/dir/name`) → `SimFile` `{isdir, size, md5, bytes?, mtime}`.
+ *   Helpers: `sim.putFile(path, Buffer | {size, md5})`, `sim.getFile(path)`.
+ * - `reservations`: ifname → `[{clid (upper-case MAC), ip, hostname}]`.
+ * - `dhcpServers`: ifname → the per-interface DHCP server object (shape UNKNOWN publicly; the seed is a
+ *   plausible flat object with the SDK keys enable, enable_v6, startip, endip, gateway, netmask, dns, desc,
+ *   bootloader). `set` requires the whole object back with the same keys and types.
+ * - `pxe`: the PXE object, five fields, `is_remote_tftp` stored and returned as a string ("false"/"true").
+ * - `leases`: ifname → `[{hostname, clid, ip, expire}]` for ClientList.
+ *
+ * ## Counters (`sim.counters`, `sim.resetCounters()`)
+ * - `calls["API.method"]`: every request, including failed ones.
+ * - `logins` (successful), `loginAttempts`, `logouts`.
+ * - `writes`: calls that reached a writing method (set/create/delete/upload/rename) past auth and faults.
+ * - `uploadBytes`: file bytes received by uploads (also counted for failed/reset uploads).
+ *
+ * ## Fault knobs (`sim.faults`)
+ * - `expireSessions(code = 119)`: every current session now answers `code` (119, or 106 timeout, 107).
+ * - `busy(key, times, answer?)`: the next `times` calls to `key` ("API" or "API.method") fail with
+ *   `answer`: a DSM code (default 117 busy; use 3300/3328 for shares), `"http503"` (HTTP 503 page) or
+ *   `"reset"` (the connection is destroyed). Checked after the session.
+ * - `resetUploadAfterBytes(n, times = 1)`: the next `times` uploads get their connection destroyed after
+ *   `n` file bytes (no file is stored).
+ * - `delayMs`: answer every request this much later (slow NAS).
+ * - DHCP package missing / Core names only: the `dhcp` option.
+ */
+import * as crypto from "crypto";
+import * as http from "http";
+import * as https from "https";
+import type { AddressInfo, Socket } from "net";
+
+export interface SimFile {
+    isdir: boolean;
+    size: number;
+    /** Lower-case hex MD5 of the content (empty for directories). */
+    md5: string;
+    bytes?: Buffer;
+    /** Unix seconds. */
+    mtime: number;
+}
+
+export interface SimShare {
+    name: string;
+    vol_path: string;
+    desc: string;
+    uuid: string;
+    hidden: boolean;
+    enable_recycle_bin: boolean;
+    [extra: string]: unknown;
+}
+
+export interface SimReservation {
+    clid: string;
+    ip: string;
+    hostname: string;
+}
+
+export interface SimLease {
+    hostname: string;
+    clid: string;
+    ip: string;
+    expire: number;
+}
+
+export interface SimState {
+    tftp: Record<string, unknown>;
+    shares: Record<string, SimShare>;
+    files: Map<string, SimFile>;
+    reservations: Record<string, SimReservation[]>;
+    dhcpServers: Record<string, Record<string, unknown>>;
+    pxe: Record<string, unknown>;
+    leases: Record<string, SimLease[]>;
+}
+
+export interface DsmSimulatorOptions {
+    https?: boolean;
+    users?: Record<string, string>;
+    twoFactor?: { code?: string; enforcedNotSetUp?: boolean };
+    dhcp?: "network" | "core" | "both" | "none";
+    boolStyle?: "bool" | "number" | "string";
+    interfaces?: string[];
+    volumes?: string[];
+    keepBytesUpTo?: number;
+    requireSynoToken?: boolean;
+    apiOverrides?: Record<string, { minVersion: number; maxVersion: number } | null>;
+    state?: Partial<SimState>;
+}
+
+export interface SimCounters {
+    calls: Record<string, number>;
+    logins: number;
+    loginAttempts: number;
+    logouts: number;
+    writes: number;
+    uploadBytes: number;
+}
+
+export type BusyAnswer = number | "http503" | "reset";
+
+export interface SimFaults {
+    expireSessions(code?: number): void;
+    busy(key: string, times: number, answer?: BusyAnswer): void;
+    resetUploadAfterBytes(n: number, times?: number): void;
+    delayMs: number;
+}
+
+export interface DsmSimulator {
+    url: string;
+    port: number;
+    /** PEM of the self-signed certificate (https only). */
+    certPem?: string;
+    /** SHA-256 fingerprint of that certificate, lower-case hex with colons (https only). */
+    fingerprintSha256?: string;
+    state: SimState;
+    counters: SimCounters;
+    faults: SimFaults;
+    resetCounters(): void;
+    putFile(path: string, content: Buffer | { size: number; md5: string }): void;
+    getFile(path: string): SimFile | undefined;
+    /** Sessions currently valid (for logout tests). */
+    activeSessions(): number;
+    /** Every request's raw parameters (after decoding the form), newest last; for wire-format assertions. */
+    requests: Array<{ api: string; method: string; params: Record<string, string>; headers: http.IncomingHttpHeaders }>;
+    close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- API table (from the DSM 7 listings)
+
+interface ApiDef {
+    minVersion: number;
+    maxVersion: number;
+    requestFormat?: "JSON";
+    methods: Record<number, string[]>;
+}
+
+function range(min: number, max: number, methods: string[], extra: Record<number, string[]> = {}): Record<number, string[]> {
+    const out: Record<number, string[]> = {};
+    for (let v = min; v <= max; v++) out[v] = extra[v] ?? methods;
+    return out;
+}
+
+function apiTable(dhcp: string): Record<string, ApiDef> {
+    const t: Record<string, ApiDef> = {
+        "SYNO.API.Info": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["query"] } },
+        "SYNO.API.Auth": {
+            minVersion: 1, maxVersion: 7,
+            methods: { 1: ["logout"], 2: ["logout"], 3: ["logout", "login"], 4: ["logout", "login"], 5: ["logout", "login"], 6: ["logout", "login"], 7: ["logout", "login"] },
+        },
+        "SYNO.Core.TFTP": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["get", "set"] } },
+        "SYNO.Core.Share": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["create", "set", "list", "get", "delete"] } },
+        "SYNO.Core.Network.Ethernet": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["get", "list", "set"]) },
+        "SYNO.FileStation.CreateFolder": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["create"]) },
+        "SYNO.FileStation.List": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["list", "list_share", "getinfo"]) },
+        "SYNO.FileStation.Upload": { minVersion: 2, maxVersion: 3, requestFormat: "JSON", methods: range(2, 3, ["upload"]) },
+        "SYNO.FileStation.Rename": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["rename"]) },
+        "SYNO.FileStation.Delete": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["start", "stop", "status", "delete"]) },
+        "SYNO.FileStation.MD5": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["start", "status", "stop"]) },
+    };
+    const network = (p: string): void => {
+        t[`${p}`] = { minVersion: 1, maxVersion: 4, requestFormat: "JSON", methods: range(1, 4, ["get", "set"], { 4: ["get"] }) };
+        t[`${p}.ClientList`] = { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: { 1: ["list", "delete_devices"], 2: ["list"] } };
+        t[`${p}.PXE`] = { minVersion: 1, maxVersion: p.includes("Core") ? 2 : 1, requestFormat: "JSON", methods: range(1, p.includes("Core") ? 2 : 1, ["get", "set"]) };
+        t[`${p}.Reservation`] = { minVersion: 1, maxVersion: 3, requestFormat: "JSON", methods: range(1, 3, ["get", "set"], { 3: ["get"] }) };
+        t[`${p}.Vendor`] = { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["get", "set"] } };
+    };
+    if (dhcp === "network" || dhcp === "both") network("SYNO.Network.DHCPServer");
+    if (dhcp === "core" || dhcp === "both") network("SYNO.Core.Network.DHCPServer");
+    return t;
+}
+
+const WRITE_METHODS = new Set(["set", "create", "delete", "upload", "rename", "start_delete"]);
+
+// ---------------------------------------------------------------- helpers
+
+class ApiError extends Error {
+    constructor(public code: number, public errors?: unknown) {
+        super(`DSM error ${code}`);
+    }
+}
+
+function md5Hex(b: Buffer): string {
+    return crypto.createHash("md5").update(b).digest("hex");
+}
+
+function randomId(n: number): string {
+    // Letters first: a sid starting with a digit is a known DSM quirk we do not want by accident.
+    return "S" + crypto.randomBytes(n).toString("base64url").replace(/[-_]/g, "x");
+}
+
+function parentOf(p: string): string {
+    const i = p.lastIndexOf("/");
+    return i <= 0 ? "/" : p.slice(0, i);
+}
+
+function baseName(p: string): string {
+    return p.slice(p.lastIndexOf("/") + 1);
+}
+
+function defaultState(interfaces: string[]): SimState {
+    const dhcpServers: Record<string, Record<string, unknown>> = {};
+    const reservations: Record<string, SimReservation[]> = {};
+    const leases: Record<string, SimLease[]> = {};
+    for (const ifname of interfaces) {
+        // Plausible only: the real shape is not publicly known (dsm-api.md section 3.2 / 9).
+        dhcpServers[ifname] = {
+            enable: false,
+            enable_v6: false,
+            startip: "192.168.0.100",
+            endip: "192.168.0.200",
+            netmask: "255.255.255.0",
+            gateway: "192.168.0.1",
+            dns: "192.168.0.1",
+            desc: "",
+            bootloader: "",
+        };
+        reservations[ifname] = [];
+        leases[ifname] = [];
+    }
+    return {
+        tftp: { enable: false, root_path: "", permission: "r", enable_log: false, startip: "0.0.0.0", endip: "255.255.255.255", timeout: 3 },
+        shares: {},
+        files: new Map(),
+        reservations,
+        dhcpServers,
+        pxe: { enable: false, is_remote_tftp: "false", local_bootloader: "", remote_bootloader: "", remote_tftp_server_ip: "" },
+        leases,
+    };
+}
+
+const MAC_RE = /^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/;
+const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+// ---------------------------------------------------------------- streaming multipart parser
+
+interface PartHeaders {
+    name: string;
+    filename?: string;
+}
+
+/**
+ * Incremental multipart/form-data parser: text parts are collected (small), the file part is handed out
+ * chunk by chunk and never buffered whole.
+ */
+class MultipartParser {
+    private buf: Buffer = Buffer.alloc(0);
+    private state: "preamble" | "headers" | "body" | "done" = "preamble";
+    private current?: PartHeaders;
+    private text: Buffer[] = [];
+    private readonly delim: Buffer;
+    private readonly first: Buffer;
+
+    constructor(
+        boundary: string,
+        private readonly on: {
+            field(name: string, value: string): void;
+            fileStart(h: PartHeaders): void;
+            fileData(chunk: Buffer): void;
+            fileEnd(): void;
+        },
+    ) {
+        this.first = Buffer.from(`--${boundary}`);
+        this.delim = Buffer.from(`\r\n--${boundary}`);
+    }
+
+    get done(): boolean {
+        return this.state === "done";
+    }
+
+    write(chunk: Buffer): void {
+        this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+        for (;;) {
+            if (this.state === "preamble") {
+                const i = this.buf.indexOf(this.first);
+                if (i < 0) return;
+                this.buf = this.buf.subarray(i + this.first.length);
+                this.state = "headers";
+            } else if (this.state === "headers") {
+                if (this.buf.length < 2) return;
+                if (this.buf.subarray(0, 2).toString() === "--") {
+                    this.state = "done";
+                    return;
+                }
+                const end = this.buf.indexOf("\r\n\r\n");
+                if (end < 0) return;
+                const raw = this.buf.subarray(0, end).toString("utf8");
+                this.buf = this.buf.subarray(end + 4);
+                const disp = /content-disposition:[^\r\n]*/i.exec(raw)?.[0] ?? "";
+                const name = /\bname="([^"]*)"/i.exec(disp)?.[1] ?? "";
+                const fn = /\bfilename="([^"]*)"/i.exec(disp)?.[1];
+                this.current = { name, filename: fn };
+                this.text = [];
+                if (fn !== undefined) this.on.fileStart(this.current);
+                this.state = "body";
+            } else if (this.state === "body") {
+                const i = this.buf.indexOf(this.delim);
+                const isFile = this.current?.filename !== undefined;
+                if (i < 0) {
+                    // Keep a tail that might be the start of the delimiter.
+                    const keep = Math.min(this.buf.length, this.delim.length - 1);
+                    const out = this.buf.subarray(0, this.buf.length - keep);
+                    if (out.length) {
+                        if (isFile) this.on.fileData(out);
+                        else this.text.push(Buffer.from(out));
+                    }
+                    this.buf = Buffer.from(this.buf.subarray(this.buf.length - keep));
+                    return;
+                }
+                const out = this.buf.subarray(0, i);
+                if (isFile) {
+                    if (out.length) this.on.fileData(out);
+                    this.on.fileEnd();
+                } else {
+                    this.text.push(Buffer.from(out));
+                    this.on.field(this.current!.name, Buffer.concat(this.text).toString("utf8"));
+                }
+                this.buf = this.buf.subarray(i + this.delim.length);
+                this.state = "headers";
+                // skip the CRLF after a boundary (handled in headers state by looking for "--" or CRLF)
+                if (this.buf.length >= 2 && this.buf.subarray(0, 2).toString() === "\r\n") this.buf = this.buf.subarray(2);
+                else if (this.buf.length < 2) {
+                    // wait for more; headers state handles "--" and a leading CRLF
+                }
+            } else {
+                return;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the simulator
+
+export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Promise<DsmSimulator> {
+    const users = options.users ?? { admin: "admin-password" };
+    const interfaces = options.interfaces ?? ["eth0"];
+    const volumes = options.volumes ?? ["/volume1"];
+    const boolStyle = options.boolStyle ?? "bool";
+    const keepBytesUpTo = options.keepBytesUpTo ?? 1024 * 1024;
+    const requireToken = options.requireSynoToken ?? true;
+    const apis = apiTable(options.dhcp ?? "network");
+    for (const [name, o] of Object.entries(options.apiOverrides ?? {})) {
+        if (o === null) delete apis[name];
+        else if (apis[name]) {
+            const methods: Record<number, string[]> = {};
+            for (let v = o.minVersion; v <= o.maxVersion; v++) methods[v] = apis[name].methods[v] ?? apis[name].methods[apis[name].maxVersion];
+            apis[name] = { ...apis[name], ...o, methods };
+        }
+    }
+
+    const base = defaultState(interfaces);
+    const state: SimState = { ...base, ...(options.state ?? {}) };
+    if (options.state?.tftp) state.tftp = { ...base.tftp, ...options.state.tftp };
+    if (options.state?.pxe) state.pxe = { ...base.pxe, ...options.state.pxe };
+    for (const s of Object.values(state.shares)) if (!state.files.has(`/${s.name}`)) state.files.set(`/${s.name}`, { isdir: true, size: 0, md5: "", mtime: nowSec() });
+
+    const counters: SimCounters = { calls: {}, logins: 0, loginAttempts: 0, logouts: 0, writes: 0, uploadBytes: 0 };
+    const sessions = new Map<string, { sid: string; token: string; user: string; expiredCode?: number }>();
+    const devices = new Set<string>();
+    const busyQueue = new Map<string, { times: number; answer: BusyAnswer }>();
+    const uploadResets: Array<{ bytes: number }> = [];
+    const md5Tasks = new Map<string, { path: string; polls: number }>();
+    const requests: DsmSimulator["requests"] = [];
+
+    const faults: SimFaults = {
+        delayMs: 0,
+        expireSessions(code = 119) {
+            for (const s of sessions.values()) s.expiredCode = code;
+        },
+        busy(key, times, answer = 117) {
+            busyQueue.set(key, { times, answer });
+        },
+        resetUploadAfterBytes(n, times = 1) {
+            for (let i = 0; i < times; i++) uploadResets.push({ bytes: n });
+        },
+    };
+
+    function nowSec(): number {
+        return Math.floor(Date.now() / 1000);
+    }
+
+    function outBool(b: unknown): unknown {
+        const v = b === true || b === 1 || b === "1" || b === "true";
+        if (boolStyle === "number") return v ? 1 : 0;
+        if (boolStyle === "string") return v ? "1" : "0";
+        return v;
+    }
+
+    // ---- parameter decoding
+    function decode(def: ApiDef, raw: string | undefined, strict: boolean): unknown {
+        if (raw === undefined) return undefined;
+        if (def.requestFormat !== "JSON") return raw;
+        try {
+            return JSON.parse(raw);
+        } catch {
+            if (strict) throw new ApiError(101, { desc: `parameter value ${JSON.stringify(raw.slice(0, 40))} is not JSON` });
+            return raw;
+        }
+    }
+
+    function takeBusy(api: string, method: string): BusyAnswer | undefined {
+        for (const key of [`${api}.${method}`, api]) {
+            const b = busyQueue.get(key);
+            if (b && b.times > 0) {
+                b.times--;
+                if (b.times === 0) busyQueue.delete(key);
+                return b.answer;
+            }
+        }
+        return undefined;
+    }
+
+    function cookieSid(h: http.IncomingHttpHeaders): string | undefined {
+        const c = h.cookie ?? "";
+        const m = /(?:^|;\s*)id=([^;]+)/.exec(c);
+        return m?.[1];
+    }
+
+    function checkSession(params: Record<string, string>, headers: http.IncomingHttpHeaders): void {
+        const sid = params._sid ?? cookieSid(headers);
+        if (!sid) throw new ApiError(119);
+        const s = sessions.get(sid);
+        if (!s) throw new ApiError(119);
+        if (s.expiredCode) throw new ApiError(s.expiredCode);
+        if (requireToken) {
+            const tok = params.SynoToken ?? (headers["x-syno-token"] as string | undefined);
+            if (tok !== s.token) throw new ApiError(119);
+        }
+    }
+
+    function resolveApi(api: string, version: string | undefined, method: string): ApiDef {
+        const def = apis[api];
+        if (!def) throw new ApiError(102);
+        const v = Number(version);
+        if (!Number.isInteger(v) || v < def.minVersion || v > def.maxVersion) throw new ApiError(104);
+        if (!(def.methods[v] ?? []).includes(method)) throw new ApiError(103);
+        return def;
+    }
+
+    // ---- file helpers
+    function requireShareOf(path: string): void {
+        const share = path.split("/")[1];
+        if (!share || !state.shares[share]) throw new ApiError(408);
+    }
+
+    function storeFile(path: string, size: number, md5: string, bytes?: Buffer): void {
+        state.files.set(path, { isdir: false, size, md5, bytes: bytes && bytes.length <= keepBytesUpTo ? bytes : undefined, mtime: nowSec() });
+    }
+
+    function ensureDir(path: string, parents: boolean): void {
+        requireShareOf(path);
+        const existing = state.files.get(path);
+        if (existing) {
+            if (!existing.isdir) throw new ApiError(414);
+            return;
+        }
+        const parent = parentOf(path);
+        if (!state.files.get(parent)?.isdir) {
+            if (!parents) throw new ApiError(408);
+            ensureDir(parent, true);
+        }
+        state.files.set(path, { isdir: true, size: 0, md5: "", mtime: nowSec() });
+    }
+
+    function fileEntry(path: string, additional: unknown): Record<string, unknown> {
+        const f = state.files.get(path)!;
+        const share = state.shares[path.split("/")[1]];
+        const entry: Record<string, unknown> = { isdir: f.isdir, name: baseName(path), path };
+        if (Array.isArray(additional) && additional.length) {
+            const add: Record<string, unknown> = {};
+            if (additional.includes("real_path")) add.real_path = `${share?.vol_path ?? "/volume1"}${path}`;
+            if (additional.includes("size")) add.size = f.size;
+            if (additional.includes("time")) add.time = { atime: f.mtime, crtime: f.mtime, ctime: f.mtime, mtime: f.mtime };
+            if (additional.includes("owner")) add.owner = { gid: 100, group: "users", uid: 1024, user: "admin" };
+            if (additional.includes("perm")) add.perm = { acl: { append: true, del: true, exec: true, read: true, write: true }, is_acl_mode: true, posix: 777 };
+            if (additional.includes("type")) add.type = f.isdir ? "" : (baseName(path).split(".").pop() ?? "").toUpperCase();
+            entry.additional = add;
+        }
+        return entry;
+    }
+
+    function asList(v: unknown): string[] {
+        if (Array.isArray(v)) return v.map(String);
+        if (typeof v === "string") return v.includes(",") && !v.startsWith("/") ? v.split(",") : [v];
+        return [];
+    }
+
+    function dhcpFamilyIfname(params: Record<string, unknown>): string {
+        const ifname = params.ifname;
+        if (ifname === undefined || ifname === "") throw new ApiError(4302, { desc: "no ifname parameter" });
+        if (typeof ifname !== "string" || !interfaces.includes(ifname)) throw new ApiError(4302, { desc: "bad interface name" });
+        return ifname;
+    }
+
+    function asBool(v: unknown, field: string): boolean {
+        if (v === true || v === false) return v;
+        throw new ApiError(101, { desc: `${field} must be a boolean` });
+    }
+
+    // ---- the APIs (params already decoded)
+    function dispatch(api: string, method: string, version: number, p: Record<string, unknown>, user: string | undefined): unknown {
+        const dhcpBase = api.replace(/^SYNO\.(Core\.)?Network\.DHCPServer/, "DHCP");
+        switch (`${api.startsWith("SYNO.Network.DHCPServer") || api.startsWith("SYNO.Core.Network.DHCPServer") ? dhcpBase : api}.${method}`) {
+            case "SYNO.Core.TFTP.get": {
+                const t = state.tftp;
+                return { ...t, enable: outBool(t.enable), enable_log: outBool(t.enable_log) };
+            }
+            case "SYNO.Core.TFTP.set": {
+                const next = { ...state.tftp };
+                for (const [k, v] of Object.entries(p)) {
+                    if (!(k in base.tftp)) throw new ApiError(101, { desc: `unknown field ${k}` });
+                    if (k === "enable" || k === "enable_log") next[k] = asBool(v, k);
+                    else if (k === "timeout") {
+                        if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 3600) throw new ApiError(101, { desc: "timeout" });
+                        next[k] = v;
+                    } else if (k === "permission") {
+                        if (v !== "r" && v !== "rw") throw new ApiError(101, { desc: "permission" });
+                        next[k] = v;
+                    } else if (k === "startip" || k === "endip") {
+                        if (typeof v !== "string" || !IPV4_RE.test(v)) throw new ApiError(101, { desc: k });
+                        next[k] = v;
+                    } else {
+                        if (typeof v !== "string") throw new ApiError(101, { desc: k });
+                        next[k] = v;
+                    }
+                }
+                if (next.enable) {
+                    const root = String(next.root_path ?? "");
+                    const ok = Object.values(state.shares).some((s) => root === `${s.vol_path}/${s.name}` || root.startsWith(`${s.vol_path}/${s.name}/`));
+                    if (!ok) throw new ApiError(101, { desc: "root_path must be a folder inside an existing shared folder" });
+                }
+                state.tftp = next;
+                return undefined;
+            }
+            case "SYNO.Core.Share.list": {
+                const shares = Object.values(state.shares).map((s) => ({ desc: s.desc, is_usb_share: false, name: s.name, uuid: s.uuid, vol_path: s.vol_path }));
+                return { shares, total: shares.length };
+            }
+            case "SYNO.Core.Share.get": {
+                const s = state.shares[String(p.name)];
+                if (!s) throw new ApiError(3300, { desc: "no such share" });
+                return { ...s };
+            }
+            case "SYNO.Core.Share.create": {
+                const info = p.shareinfo as Record<string, unknown> | undefined;
+                const name = String(p.name ?? "");
+                if (!info || typeof info !== "object") throw new ApiError(403);
+                if (!name || info.name !== name) throw new ApiError(101, { desc: "name" });
+                if (state.shares[name]) throw new ApiError(3301);
+                if (typeof info.vol_path !== "string" || !volumes.includes(info.vol_path)) throw new ApiError(3300, { desc: "no such volume" });
+                if (typeof info.desc === "string" && info.desc.length > 64) throw new ApiError(3300, { desc: "description too long" });
+                state.shares[name] = {
+                    name,
+                    vol_path: info.vol_path,
+                    desc: typeof info.desc === "string" ? info.desc : "",
+                    uuid: crypto.randomUUID(),
+                    hidden: info.hidden === true,
+                    enable_recycle_bin: info.enable_recycle_bin === true,
+                };
+                state.files.set(`/${name}`, { isdir: true, size: 0, md5: "", mtime: nowSec() });
+                return { name };
+            }
+            case "SYNO.Core.Share.delete": {
+                const names = asList(p.name);
+                for (const n of names) if (!state.shares[n]) throw new ApiError(3300, { desc: `no such share ${n}` });
+                for (const n of names) {
+                    delete state.shares[n];
+                    for (const k of [...state.files.keys()]) if (k === `/${n}` || k.startsWith(`/${n}/`)) state.files.delete(k);
+                }
+                return undefined;
+            }
+            case "SYNO.Core.Network.Ethernet.list":
+                return interfaces.map((ifname) => ({ ifname, ip: "192.168.0.6", mask: "255.255.255.0", status: "connected", use_dhcp: false, type: "lan" }));
+            case "SYNO.FileStation.CreateFolder.create": {
+                const parents = asList(p.folder_path);
+                const names = asList(p.name);
+                if (!parents.length || parents.length !== names.length) throw new ApiError(401);
+                const folders = [];
+                for (let i = 0; i < parents.length; i++) {
+                    const parent = parents[i];
+                    if (!state.files.get(parent)?.isdir) {
+                        if (p.force_parent !== true) throw new ApiError(1100, [{ code: 408, path: parent }]);
+                        ensureDir(parent, true);
+                    }
+                    const path = `${parent === "/" ? "" : parent}/${names[i]}`;
+                    ensureDir(path, false);
+                    folders.push({ isdir: true, name: names[i], path });
+                }
+                return { folders };
+            }
+            case "SYNO.FileStation.List.getinfo": {
+                const paths = asList(p.path);
+                return {
+                    files: paths.map((path) => (state.files.has(path) ? fileEntry(path, p.additional) : { code: 408, name: baseName(path), path })),
+                };
+            }
+            case "SYNO.FileStation.List.list": {
+                const dir = String(p.folder_path ?? "");
+                if (!state.files.get(dir)?.isdir) throw new ApiError(408);
+                const files = [...state.files.keys()].filter((k) => parentOf(k) === dir).sort().map((k) => fileEntry(k, p.additional));
+                return { files, offset: 0, total: files.length };
+            }
+            case "SYNO.FileStation.List.list_share": {
+                const shares = Object.values(state.shares).map((s) => fileEntry(`/${s.name}`, p.additional));
+                return { shares, offset: 0, total: shares.length };
+            }
+            case "SYNO.FileStation.Rename.rename": {
+                const paths = asList(p.path);
+                const names = asList(p.name);
+                const files = [];
+                for (let i = 0; i < paths.length; i++) {
+                    const from = paths[i];
+                    const f = state.files.get(from);
+                    if (!f) throw new ApiError(408, [{ code: 408, path: from }]);
+                    const to = `${parentOf(from)}/${names[i]}`;
+                    if (state.files.has(to)) throw new ApiError(414, [{ code: 414, path: to }]);
+                    for (const k of [...state.files.keys()]) {
+                        if (k === from || k.startsWith(`${from}/`)) {
+                            state.files.set(to + k.slice(from.length), state.files.get(k)!);
+                            state.files.delete(k);
+                        }
+                    }
+                    files.push({ isdir: f.isdir, name: names[i], path: to });
+                }
+                return { files };
+            }
+            case "SYNO.FileStation.Delete.delete": {
+                const paths = asList(p.path);
+                for (const path of paths) if (!state.files.has(path)) throw new ApiError(408, [{ code: 408, path }]);
+                for (const path of paths) {
+                    if (/^\/[^/]*$/.test(path)) throw new ApiError(407);
+                    const f = state.files.get(path)!;
+                    const children = [...state.files.keys()].filter((k) => k.startsWith(`${path}/`));
+                    if (f.isdir && children.length && p.recursive === false) throw new ApiError(900);
+                    for (const k of [path, ...children]) state.files.delete(k);
+                }
+                return undefined;
+            }
+            case "SYNO.FileStation.MD5.start": {
+                const path = String(p.file_path ?? "");
+                const f = state.files.get(path);
+                if (!f) throw new ApiError(408);
+                if (f.isdir) throw new ApiError(400);
+                const taskid = `MD5_${crypto.randomBytes(6).toString("hex")}`;
+                md5Tasks.set(taskid, { path, polls: 0 });
+                return { taskid };
+            }
+            case "SYNO.FileStation.MD5.status": {
+                const t = md5Tasks.get(String(p.taskid));
+                if (!t) throw new ApiError(599);
+                t.polls++;
+                if (t.polls < 2) return { finished: false };
+                const f = state.files.get(t.path);
+                if (!f) throw new ApiError(408);
+                return { finished: true, md5: f.md5 };
+            }
+            case "SYNO.FileStation.MD5.stop": {
+                md5Tasks.delete(String(p.taskid));
+                return undefined;
+            }
+            case "DHCP.get": {
+                const ifname = dhcpFamilyIfname(p);
+                const o = state.dhcpServers[ifname];
+                return { ...o, enable: outBool(o.enable) };
+            }
+            case "DHCP.set": {
+                const ifname = dhcpFamilyIfname(p);
+                const cur = state.dhcpServers[ifname];
+                const next: Record<string, unknown> = {};
+                for (const [k, v] of Object.entries(p)) {
+                    if (k === "ifname") continue;
+                    if (!(k in cur)) throw new ApiError(4300, { desc: `unknown field ${k}` });
+                    if (typeof v !== typeof cur[k]) throw new ApiError(4300, { desc: `field ${k} has the wrong type` });
+                    next[k] = v;
+                }
+                const missing = Object.keys(cur).filter((k) => !(k in next));
+                if (missing.length) throw new ApiError(4300, { desc: `missing fields ${missing.join(",")}` });
+                state.dhcpServers[ifname] = next;
+                return undefined;
+            }
+            case "DHCP.Reservation.get": {
+                const ifname = dhcpFamilyIfname(p);
+                const list = state.reservations[ifname] ?? [];
+                if (version === 1) return { reservationList: list.map((r) => ({ mac: r.clid, ip: r.ip, hostname: r.hostname })) };
+                return { reservationList: { ipv4: list.map((r) => ({ ...r })), ipv6: [] } };
+            }
+            case "DHCP.Reservation.set": {
+                const ifname = dhcpFamilyIfname(p);
+                const data = p.reservationData;
+                if (!Array.isArray(data)) throw new ApiError(101, { desc: "reservationData must be a JSON array" });
+                const seenMac = new Set<string>();
+                const seenIp = new Set<string>();
+                const next: SimReservation[] = [];
+                for (const r of data) {
+                    if (!r || typeof r !== "object") throw new ApiError(4300, { desc: "bad entry" });
+                    const keys = Object.keys(r).sort().join(",");
+                    if (keys !== "hostname,ip,mac") throw new ApiError(4300, { desc: `entry keys must be mac, ip, hostname; got ${keys}` });
+                    const { mac, ip, hostname } = r as Record<string, unknown>;
+                    if (typeof mac !== "string" || !MAC_RE.test(mac)) throw new ApiError(4300, { desc: "bad mac" });
+                    if (typeof ip !== "string" || !IPV4_RE.test(ip)) throw new ApiError(4300, { desc: "bad ip" });
+                    if (typeof hostname !== "string") throw new ApiError(4300, { desc: "bad hostname" });
+                    if (seenMac.has(mac.toUpperCase()) || seenIp.has(ip)) throw new ApiError(4300, { desc: "duplicate" });
+                    seenMac.add(mac.toUpperCase());
+                    seenIp.add(ip);
+                    next.push({ clid: mac.toUpperCase(), ip, hostname });
+                }
+                state.reservations[ifname] = next;
+                return undefined;
+            }
+            case "DHCP.ClientList.list": {
+                const ifname = dhcpFamilyIfname(p);
+                return { clientList: { ipv4: (state.leases[ifname] ?? []).map((l) => ({ ...l })), ipv6: [] } };
+            }
+            case "DHCP.PXE.get": {
+                const o = state.pxe;
+                return { ...o, enable: outBool(o.enable) };
+            }
+            case "DHCP.PXE.set": {
+                const keys = ["enable", "is_remote_tftp", "local_bootloader", "remote_bootloader", "remote_tftp_server_ip"];
+                for (const k of keys) if (!(k in p)) throw new ApiError(101, { desc: `missing ${k}` });
+                for (const k of Object.keys(p)) if (!keys.includes(k)) throw new ApiError(101, { desc: `unknown field ${k}` });
+                const remote = p.is_remote_tftp;
+                const remoteBool = remote === true || remote === "true" || remote === 1 || remote === "1";
+                if (![true, false, "true", "false", 0, 1, "0", "1"].includes(remote as never)) throw new ApiError(101, { desc: "is_remote_tftp" });
+                for (const k of ["local_bootloader", "remote_bootloader", "remote_tftp_server_ip"]) if (typeof p[k] !== "string") throw new ApiError(101, { desc: k });
+                if (remoteBool && !IPV4_RE.test(String(p.remote_tftp_server_ip))) throw new ApiError(101, { desc: "remote_tftp_server_ip" });
+                state.pxe = {
+                    enable: asBool(p.enable, "enable"),
+                    is_remote_tftp: remoteBool ? "true" : "false",
+                    local_bootloader: p.local_bootloader,
+                    remote_bootloader: p.remote_bootloader,
+                    remote_tftp_server_ip: p.remote_tftp_server_ip,
+                };
+                return undefined;
+            }
+            case "DHCP.Vendor.get":
+                return { vendorList: [] };
+            default:
+                void user;
+                throw new ApiError(103);
+        }
+    }
+
+    // ---- auth
+    function login(p: Record<string, string>): unknown {
+        counters.loginAttempts++;
+        const account = p.account ?? "";
+        if (!(account in users) || users[account] !== p.passwd) throw new ApiError(400);
+        if (options.twoFactor?.enforcedNotSetUp) throw new ApiError(406);
+        let did = "";
+        if (options.twoFactor) {
+            const remembered = p.device_id && devices.has(p.device_id);
+            if (!remembered) {
+                if (!p.otp_code) throw new ApiError(403);
+                if (p.otp_code !== options.twoFactor.code) throw new ApiError(404);
+                if (p.enable_device_token === "yes") {
+                    did = randomId(12);
+                    devices.add(did);
+                }
+            } else did = p.device_id;
+        }
+        const sid = randomId(24);
+        const token = randomId(9);
+        sessions.set(sid, { sid, token, user: account });
+        counters.logins++;
+        const data: Record<string, unknown> = { sid, did, is_portal_port: false, account };
+        if (did) data.device_id = did;
+        if (p.enable_syno_token === "yes") data.synotoken = token;
+        return data;
+    }
+
+    // ---- HTTP
+    function send(res: http.ServerResponse, body: unknown, extraHeaders: Record<string, string> = {}): void {
+        const text = JSON.stringify(body);
+        const go = (): void => {
+            if (res.destroyed) return;
+            res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...extraHeaders });
+            res.end(text);
+        };
+        if (faults.delayMs > 0) setTimeout(go, faults.delayMs);
+        else go();
+    }
+
+    function sendError(res: http.ServerResponse, e: unknown): void {
+        if (e instanceof ApiError) {
+            const error: Record<string, unknown> = { code: e.code };
+            if (e.errors !== undefined) error.errors = e.errors;
+            send(res, { error, success: false });
+        } else {
+            res.writeHead(500, { "content-type": "text/plain" });
+            res.end(`simulator bug: ${(e as Error)?.stack ?? e}`);
+        }
+    }
+
+    function applyBusy(res: http.ServerResponse, answer: BusyAnswer): void {
+        if (answer === "reset") {
+            res.socket?.destroy();
+        } else if (answer === "http503") {
+            res.writeHead(503, { "content-type": "text/html" });
+            res.end("<html><body>503 Service Unavailable</body></html>");
+        } else {
+            sendError(res, new ApiError(answer));
+        }
+    }
+
+    function count(api: string, method: string): void {
+        const k = `${api}.${method}`;
+        counters.calls[k] = (counters.calls[k] ?? 0) + 1;
+    }
+
+    async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+        const url = new URL(req.url ?? "/", "http://sim");
+        if (!url.pathname.startsWith("/webapi/")) {
+            res.writeHead(404);
+            res.end();
+            return;
+        }
+        const params: Record<string, string> = Object.fromEntries(url.searchParams);
+        const pathApi = /^\/webapi\/entry\.cgi\/(SYNO\.[\w.]+)$/.exec(url.pathname)?.[1];
+        const ctype = String(req.headers["content-type"] ?? "");
+        if (/^multipart\/form-data/i.test(ctype)) {
+            handleUpload(req, res, params, ctype);
+            return;
+        }
+        const chunks: Buffer[] = [];
+        let total = 0;
+        for await (const c of req) {
+            total += (c as Buffer).length;
+            if (total > 16 * 1024 * 1024) {
+                res.writeHead(413);
+                res.end();
+                return;
+            }
+            chunks.push(c as Buffer);
+        }
+        if (chunks.length) for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString("utf8"))) params[k] = v;
+        const api = params.api ?? pathApi ?? "";
+        const method = params.method ?? "";
+        count(api, method);
+        requests.push({ api, method, params: { ...params }, headers: req.headers });
+        try {
+            const def = resolveApi(api, params.version, method);
+            if (api === "SYNO.API.Info") {
+                const q = params.query ?? "all";
+                const want = q === "all" ? Object.keys(apis) : q.split(",").map((s) => s.trim());
+                const data: Record<string, unknown> = {};
+                for (const name of want) {
+                    const d = apis[name];
+                    if (!d) continue;
+                    data[name] = { maxVersion: d.maxVersion, minVersion: d.minVersion, path: name === "SYNO.API.Info" ? "query.cgi" : "entry.cgi", ...(d.requestFormat ? { requestFormat: d.requestFormat } : {}) };
+                }
+                send(res, { data, success: true });
+                return;
+            }
+            if (api === "SYNO.API.Auth") {
+                if (method === "login") {
+                    const data = login(params) as { sid: string };
+                    send(res, { data, success: true }, { "set-cookie": `id=${data.sid}; path=/; HttpOnly` });
+                } else {
+                    const sid = params._sid ?? cookieSid(req.headers);
+                    if (sid && sessions.delete(sid)) counters.logouts++;
+                    send(res, { success: true });
+                }
+                return;
+            }
+            checkSession(params, req.headers);
+            const busy = takeBusy(api, method);
+            if (busy !== undefined) {
+                applyBusy(res, busy);
+                return;
+            }
+            const decoded: Record<string, unknown> = {};
+            const strict = !api.startsWith("SYNO.FileStation.");
+            for (const [k, v] of Object.entries(params)) {
+                if (["api", "method", "version", "_sid", "SynoToken"].includes(k)) continue;
+                decoded[k] = decode(def, v, strict);
+            }
+            if (WRITE_METHODS.has(method)) counters.writes++;
+            const data = dispatch(api, method, Number(params.version), decoded, undefined);
+            send(res, data === undefined ? { success: true } : { data, success: true });
+        } catch (e) {
+            sendError(res, e);
+        }
+    }
+
+    function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, query: Record<string, string>, ctype: string): void {
+        const api = query.api ?? "SYNO.FileStation.Upload";
+        const method = query.method ?? "upload";
+        count(api, method);
+        const fields: Record<string, string> = { ...query };
+        requests.push({ api, method, params: fields, headers: req.headers });
+        let answered = false;
+        const fail = (e: unknown): void => {
+            if (answered) return;
+            answered = true;
+            req.resume();
+            sendError(res, e);
+        };
+        if (!req.headers["content-length"] || /chunked/i.test(String(req.headers["transfer-encoding"] ?? ""))) {
+            fail(new ApiError(1800));
+            return;
+        }
+        const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(ctype);
+        if (!boundary) {
+            fail(new ApiError(101));
+            return;
+        }
+        const reset = uploadResets.shift();
+        let fileBytes = 0;
+        let target = "";
+        let hash: crypto.Hash | undefined;
+        let small: Buffer[] | undefined;
+        let ended = false;
+        let reject = false;
+        const parser = new MultipartParser(boundary[1] ?? boundary[2], {
+            field(name, value) {
+                fields[name] = value;
+            },
+            fileStart(h) {
+                try {
+                    resolveApi(fields.api ?? api, fields.version, fields.method ?? method);
+                    checkSession(fields, req.headers);
+                    const busy = takeBusy(api, method);
+                    if (busy !== undefined) {
+                        answered = true;
+                        reject = true;
+                        req.resume();
+                        applyBusy(res, busy);
+                        return;
+                    }
+                    counters.writes++;
+                    const dir = fields.path ?? "";
+                    if (!dir.startsWith("/")) throw new ApiError(408);
+                    requireShareOf(dir);
+                    if (!state.files.get(dir)?.isdir) {
+                        if (fields.create_parents !== "true") throw new ApiError(408);
+                        ensureDir(dir, true);
+                    }
+                    target = `${dir}/${h.filename}`;
+                    const existing = state.files.get(target);
+                    if (existing) {
+                        if (existing.isdir) throw new ApiError(414);
+                        if (fields.overwrite === undefined) throw new ApiError(414);
+                        if (fields.overwrite !== "true") {
+                            answered = true;
+                            reject = true;
+                            req.resume();
+                            send(res, { data: { blSkip: true, file: h.filename, pid: process.pid, progress: 1 }, success: true });
+                            return;
+                        }
+                    }
+                    hash = crypto.createHash("md5");
+                    small = [];
+                } catch (e) {
+                    reject = true;
+                    fail(e);
+                }
+            },
+            fileData(chunk) {
+                if (reject || !hash) return;
+                fileBytes += chunk.length;
+                counters.uploadBytes += chunk.length;
+                if (reset && fileBytes >= reset.bytes) {
+                    reject = true;
+                    answered = true;
+                    req.socket.destroy();
+                    return;
+                }
+                hash.update(chunk);
+                if (small && fileBytes <= keepBytesUpTo) small.push(Buffer.from(chunk));
+                else small = undefined;
+            },
+            fileEnd() {
+                if (reject || !hash) return;
+                ended = true;
+                storeFile(target, fileBytes, hash.digest("hex"), small ? Buffer.concat(small) : undefined);
+            },
+        });
+        req.on("data", (c: Buffer) => {
+            if (!reject) parser.write(c);
+        });
+        req.on("end", () => {
+            if (answered) return;
+            if (!ended) {
+                fail(new ApiError(hash ? 108 : 101, { desc: hash ? "upload ended early" : "no file part" }));
+                return;
+            }
+            answered = true;
+            send(res, { data: { blSkip: false, file: baseName(target), pid: process.pid, progress: 1 }, success: true });
+        });
+        req.on("error", () => undefined);
+    }
+
+    // ---- server
+    let certPem: string | undefined;
+    let fingerprintSha256: string | undefined;
+    let server: http.Server;
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+        handle(req, res).catch((e) => sendError(res, e));
+    };
+    if (options.https) {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const selfsigned = require("selfsigned");
+        const pems = await selfsigned.generate([{ name: "commonName", value: "synology" }], {
+            keyType: "ec",
+            algorithm: "sha256",
+            extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: "synology" }] }],
+        });
+        certPem = pems.cert as string;
+        fingerprintSha256 = new crypto.X509Certificate(certPem).fingerprint256.toLowerCase();
+        server = https.createServer({ key: pems.private, cert: pems.cert }, listener);
+    } else {
+        server = http.createServer(listener);
+    }
+    const sockets = new Set<Socket>();
+    server.on("connection", (s: Socket) => {
+        sockets.add(s);
+        s.on("close", () => sockets.delete(s));
+    });
+    server.on("secureConnection", (s: Socket) => {
+        s.on("error", () => undefined);
+    });
+    server.on("clientError", (_e, s) => s.destroy());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+
+    return {
+        url: `${options.https ? "https" : "http"}://127.0.0.1:${port}`,
+        port,
+        certPem,
+        fingerprintSha256,
+        state,
+        counters,
+        faults,
+        requests,
+        resetCounters() {
+            counters.calls = {};
+            counters.logins = counters.loginAttempts = counters.logouts = counters.writes = counters.uploadBytes = 0;
+            requests.length = 0;
+        },
+        putFile(path, content) {
+            if (Buffer.isBuffer(content)) storeFile(path, content.length, md5Hex(content), content);
+            else storeFile(path, content.size, content.md5);
+        },
+        getFile(path) {
+            return state.files.get(path);
+        },
+        activeSessions() {
+            return [...sessions.values()].filter((s) => !s.expiredCode).length;
+        },
+        close() {
+            for (const s of sockets) s.destroy();
+            return new Promise<void>((resolve) => server.close(() => resolve()));
+        },
+    };
+}
