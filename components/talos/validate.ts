@@ -536,10 +536,11 @@ interface DocResult {
     description?: string;
 }
 
-function checkDocument(doc: Json, c: Compiled): DocResult {
-    if (!isObject(doc)) {
-        return { problems: [`must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got ${describeGot(doc)}`] };
+function checkDocument(value: Json, c: Compiled): DocResult {
+    if (!isObject(value)) {
+        return { problems: [`must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got ${describeGot(value)}`] };
     }
+    const doc = value as { [k: string]: Json };
     const kind = doc.kind;
     const apiVersion = doc.apiVersion;
     const problems: string[] = [];

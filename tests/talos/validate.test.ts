@@ -390,3 +390,39 @@ describe("edit distance", () => {
         expect(closest("dsk", ["disk", "wipe"])).toBe("disk");
     });
 });
+
+describe("the program's own rendered patches (components/talos/patches.ts) pass the v1.12.1 schema", () => {
+    // The real renderers, so a drift between what the program renders and the schema fails here.
+    const patches = require("../../components/talos/patches") as typeof import("../../components/talos/patches");
+    const base = { mac: "00:11:22:33:44:55", ip: "192.168.0.21", role: "worker" as const, patches: [] as string[], wakeOnLan: false };
+
+    it("install with disk, install with diskSelector, hostname and the nut-client document", () => {
+        const rendered = [
+            ...patches.renderNodePatches({
+                node: { ...base, hostname: "w-1", installDisk: "/dev/sda" },
+                index: 0,
+                installerImage: FACTORY_INSTALLER,
+                ups: { monitor: "ups@192.168.0.6", username: "monuser" },
+                upsPassword: 'pa ss"word',
+            }),
+            ...patches.renderNodePatches({
+                node: { ...base, hostname: "w-2", installDiskSelector: { size: ">= 500GB", type: "nvme", model: "Samsung*" } },
+                index: 1,
+                installerImage: FACTORY_INSTALLER,
+            }),
+        ];
+        expect(rendered.map((p) => p.label)).toEqual(["nodes[0].install", "nodes[0].hostname", "ups.nutClient", "nodes[1].install", "nodes[1].hostname"]);
+        expect(validatePatches(rendered, schema)).toEqual([]);
+    });
+
+    it("a node's own broken patch is reported under the renderer's label", () => {
+        const rendered = patches.renderNodePatches({
+            node: { ...base, hostname: "w-1", installDisk: "/dev/sda", patches: ["machine:\n  kubelet:\n    extraArg:\n      max-pods: '250'\n"] },
+            index: 3,
+            installerImage: FACTORY_INSTALLER,
+        });
+        expect(validatePatches(rendered, schema)).toEqual([
+            'nodes[3].patches[0]: machine.kubelet.extraArg is not a Talos setting — did you mean machine.kubelet.extraArgs? (patch beginning "machine:")',
+        ]);
+    });
+});

@@ -1,0 +1,185 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    checkPatchesAgainstSchema,
+    defaultCacheDir,
+    DEFAULT_TALOS_SCHEMA_URL_TEMPLATE,
+    loadTalosConfigSchema,
+    schemaCacheFile,
+    schemaUrl,
+} from "../../components/talos/schema";
+import { deadUrlTemplate, referenceSchemaText, SchemaServer, startSchemaServer } from "../support/schema-server";
+
+const TAG = "v1.12.1";
+const schemaText = referenceSchemaText();
+const BROKEN_PATCH = { label: "nodes[0].patches[1]", text: "machine:\n  instal:\n    disk: /dev/sda\n" };
+const FINE_PATCH = { label: "nodes[0].install", text: "machine:\n  install:\n    disk: /dev/sda\n" };
+
+let server: SchemaServer;
+let cacheDir: string;
+let warnings: string[];
+const warn = (m: string): void => {
+    warnings.push(m);
+};
+
+beforeEach(async () => {
+    server = await startSchemaServer({ [TAG]: schemaText, "v1.12.0": schemaText });
+    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-schema-"));
+    warnings = [];
+});
+
+afterEach(async () => {
+    await server.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+});
+
+const load = (extra: Partial<Parameters<typeof loadTalosConfigSchema>[0]> = {}) =>
+    loadTalosConfigSchema({ talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, ...extra });
+
+describe("loadTalosConfigSchema", () => {
+    it("fetches the schema of the version, caches it, and the second run uses the cache", async () => {
+        const first = await load();
+        expect(first).toEqual(JSON.parse(schemaText));
+        expect(server.countFor(TAG)).toBe(1);
+        const file = path.join(cacheDir, "talos-config-schema-v1.12.1.json");
+        expect(fs.readFileSync(file, "utf8")).toBe(schemaText);
+
+        const second = await load();
+        expect(second).toEqual(first);
+        expect(server.countFor(TAG)).toBe(1);
+        expect(warnings).toEqual([]);
+    });
+
+    it("uses the cache even when the server is gone", async () => {
+        await load();
+        await server.close();
+        const again = await loadTalosConfigSchema({ talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn });
+        expect(again).toEqual(JSON.parse(schemaText));
+        expect(warnings).toEqual([]);
+        server = await startSchemaServer({}); // for afterEach
+    });
+
+    it("caches per version and accepts a version without the leading v", async () => {
+        await load({ talosVersion: "1.12.0" });
+        await load({ talosVersion: "v1.12.0" });
+        await load();
+        expect(server.countFor("v1.12.0")).toBe(1);
+        expect(server.countFor(TAG)).toBe(1);
+        expect(fs.readdirSync(cacheDir).sort()).toEqual(["talos-config-schema-v1.12.0.json", "talos-config-schema-v1.12.1.json"]);
+    });
+
+    it("server down: one warning naming the version and URL, undefined, nothing cached", async () => {
+        const url = await deadUrlTemplate();
+        const schema = await loadTalosConfigSchema({ talosVersion: TAG, urlTemplate: url, cacheDir, warn });
+        expect(schema).toBeUndefined();
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(`Talos config schema for ${TAG} could not be fetched from ${schemaUrl(url, TAG)} (ECONNREFUSED)`);
+        expect(warnings[0]).toContain("skipping the schema check");
+        expect(fs.readdirSync(cacheDir)).toEqual([]);
+    });
+
+    it.each([
+        ["503", "HTTP 503"],
+        ["reset", "could not be fetched"],
+        ["html", "not a Talos config schema (it is not JSON)"],
+        ["not-a-schema", "not a Talos config schema (it has no JSON-schema $schema)"],
+        ["truncated", "not a Talos config schema (it is not JSON)"],
+    ] as const)("fault %s: one warning (%s), nothing cached, and the next good answer is cached", async (fault, words) => {
+        server.fault = fault;
+        expect(await load()).toBeUndefined();
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(words);
+        expect(fs.readdirSync(cacheDir)).toEqual([]);
+
+        server.fault = "none";
+        expect(await load()).toEqual(JSON.parse(schemaText));
+        expect(warnings).toHaveLength(1);
+        expect(fs.existsSync(schemaCacheFile(cacheDir, TAG))).toBe(true);
+    });
+
+    it("a server that never answers: gives up after the timeout with one warning", async () => {
+        server.fault = "hang";
+        expect(await load({ fetchTimeoutMs: 200 })).toBeUndefined();
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain("no answer within 200 ms");
+    });
+
+    it("an unknown version (404) warns and skips", async () => {
+        expect(await load({ talosVersion: "v9.9.9" })).toBeUndefined();
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain("HTTP 404");
+    });
+
+    it.each([
+        ["garbage", "{not json"],
+        ["half a file", schemaText.slice(0, 1000)],
+        ["JSON that is not a schema", JSON.stringify({ message: "Not Found" })],
+    ])("a corrupt cache file (%s) is ignored, refetched and replaced", async (_name, content) => {
+        const file = schemaCacheFile(cacheDir, TAG);
+        fs.writeFileSync(file, content);
+        expect(await load()).toEqual(JSON.parse(schemaText));
+        expect(server.countFor(TAG)).toBe(1);
+        expect(fs.readFileSync(file, "utf8")).toBe(schemaText);
+        expect(warnings).toEqual([]);
+    });
+
+    it("writes atomically: no temporary files are left behind", async () => {
+        await load();
+        await load({ talosVersion: "v1.12.0" });
+        expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    });
+
+    it("creates a missing cache directory", async () => {
+        const nested = path.join(cacheDir, "a", "b");
+        await load({ cacheDir: nested });
+        expect(fs.existsSync(schemaCacheFile(nested, TAG))).toBe(true);
+    });
+
+    it("a cache directory that cannot be written still returns the schema, with a warning", async () => {
+        const blocker = path.join(cacheDir, "file");
+        fs.writeFileSync(blocker, "not a directory");
+        const schema = await load({ cacheDir: blocker });
+        expect(schema).toEqual(JSON.parse(schemaText));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain("could not be cached");
+    });
+});
+
+describe("checkPatchesAgainstSchema", () => {
+    it("returns the problems of the patches, from a fetched then cached schema", async () => {
+        const args = { talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, patches: [FINE_PATCH, BROKEN_PATCH] };
+        const expected = ['nodes[0].patches[1]: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")'];
+        expect(await checkPatchesAgainstSchema(args)).toEqual(expected);
+        expect(await checkPatchesAgainstSchema(args)).toEqual(expected);
+        expect(server.countFor(TAG)).toBe(1);
+        expect(warnings).toEqual([]);
+    });
+
+    it("schema server down: one warning and no failure, even for a broken patch", async () => {
+        const problems = await checkPatchesAgainstSchema({
+            talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patches: [BROKEN_PATCH, BROKEN_PATCH],
+        });
+        expect(problems).toEqual([]);
+        expect(warnings).toHaveLength(1);
+    });
+});
+
+describe("locations", () => {
+    it("the default URL is the raw schema file at the release tag, the same as the stack config's default", () => {
+        const { DEFAULT_CONFIG_SCHEMA_URL } = require("../../components/config") as { DEFAULT_CONFIG_SCHEMA_URL: string };
+        expect(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE).toBe(DEFAULT_CONFIG_SCHEMA_URL);
+        expect(schemaUrl(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE, "1.12.1"))
+            .toBe("https://raw.githubusercontent.com/siderolabs/talos/v1.12.1/pkg/machinery/config/schemas/config.schema.json");
+    });
+
+    it("default cache dir: HOMELAB_CACHE_DIR, else XDG_CACHE_HOME/homelab, else ~/.cache/homelab", () => {
+        expect(defaultCacheDir({ HOMELAB_CACHE_DIR: "/c", XDG_CACHE_HOME: "/x" })).toBe("/c");
+        expect(defaultCacheDir({ XDG_CACHE_HOME: "/x" })).toBe(path.join("/x", "homelab"));
+        expect(defaultCacheDir({})).toBe(path.join(os.homedir(), ".cache", "homelab"));
+    });
+
+    it("a version cannot escape the cache directory", () => {
+        expect(path.dirname(schemaCacheFile("/c", "../../etc/passwd"))).toBe("/c");
+    });
+});
