@@ -1,0 +1,317 @@
+/**
+ * The boot file: the Talos UKI streamed from the Image Factory straight into File Station.
+ *
+ * No temp file on the machine running Pulumi, no buffering: the download stream goes through an MD5/byte
+ * counter into the client's multipart upload, under a temporary name. Then it is verified (bytes received
+ * vs Content-Length, size on the NAS, File Station's MD5 vs the one computed while streaming) and only
+ * then put in place: the previous file is moved aside, the new one renamed over the final name, the
+ * previous one deleted. Any failure removes the temporary file and leaves the previous boot file as it was.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import axios from "axios";
+import { createHash, randomBytes } from "crypto";
+import { Transform } from "stream";
+import type { Readable } from "stream";
+import type { DsmApi } from "../dsm/types";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS } from "./common";
+
+export interface BootFileInputs extends DsmResourceProps {
+    /** The factory URL of the UKI (`<factory>/image/<id>/<version>/metal-<arch>-uki.efi`). */
+    ukiUrl: string;
+    schematicId: string;
+    talosVersion: string;
+    arch: string;
+    /** Shared folder (the TFTP root), e.g. `pxe`; the file goes to `/<share>/<fileName>`. */
+    share: string;
+    /** Boot file name, `metal-<arch>-uki.efi`. */
+    fileName: string;
+}
+
+export interface BootFileOutputs extends BootFileInputs {
+    /** File Station path of the boot file. */
+    path: string;
+    /** Size and MD5 of what was uploaded and verified. */
+    size: number;
+    md5: string;
+    /** What the NAS had at the last read (or right after the upload). */
+    present: boolean;
+    actualSize: number;
+    actualMd5: string;
+}
+
+/** Inputs whose change means a new image: replace. */
+export const BOOTFILE_REPLACE_KEYS: Array<keyof BootFileInputs> = ["schematicId", "talosVersion", "arch", "share", "fileName"];
+
+/** Pure diff: new image → replace; file changed or deleted on the NAS → update (upload again). */
+export function diffBootFile(olds: BootFileOutputs, news: BootFileInputs): pulumi.dynamic.DiffResult {
+    const replaces = BOOTFILE_REPLACE_KEYS.filter((k) => olds[k] !== news[k]) as string[];
+    if (replaces.length > 0) {
+        return { changes: true, replaces, deleteBeforeReplace: false };
+    }
+    const changes = bootFileDrift(olds) !== undefined || olds.ukiUrl !== news.ukiUrl || connectionChanged(olds, news);
+    return { changes };
+}
+
+/** Why the NAS's file differs from what was uploaded, or undefined when it matches. */
+export function bootFileDrift(o: BootFileOutputs): string | undefined {
+    if (!o.present) {
+        return `${o.path} is missing on the NAS`;
+    }
+    if (o.actualSize !== o.size) {
+        return `${o.path} is ${o.actualSize} bytes on the NAS, expected ${o.size}`;
+    }
+    if (o.actualMd5 !== o.md5) {
+        return `${o.path} has MD5 ${o.actualMd5} on the NAS, expected ${o.md5}`;
+    }
+    return undefined;
+}
+
+export function checkBootFile(news: Partial<BootFileInputs>): pulumi.dynamic.CheckFailure[] {
+    const failures = checkConnection(news);
+    if (typeof news.ukiUrl !== "string" || !/^https?:\/\//.test(news.ukiUrl)) {
+        failures.push({ property: "ukiUrl", reason: `ukiUrl "${String(news.ukiUrl)}" must be an http(s) URL of the factory's UKI` });
+    }
+    for (const k of ["schematicId", "talosVersion", "arch", "share"] as const) {
+        if (typeof news[k] !== "string" || news[k] === "") {
+            failures.push({ property: k, reason: `${k} is required` });
+        }
+    }
+    if (typeof news.fileName !== "string" || !/^[A-Za-z0-9._-]+$/.test(news.fileName)) {
+        failures.push({ property: "fileName", reason: `boot file name "${String(news.fileName)}" must be a plain file name like metal-amd64-uki.efi` });
+    }
+    return failures;
+}
+
+/** Progress reporter: a message each time another `stepPercent` of the total has gone through. */
+export function progressReporter(label: string, total: number, log: (m: string) => void, stepPercent = 10): (bytes: number) => void {
+    let next = stepPercent;
+    return (bytes: number) => {
+        const pct = total > 0 ? Math.floor((bytes * 100) / total) : 100;
+        if (pct >= next) {
+            log(`${label}: ${bytes} of ${total} bytes (${pct}%)`);
+            next = (Math.floor(pct / stepPercent) + 1) * stepPercent;
+        }
+    };
+}
+
+async function bestEffortDelete(client: DsmApi, path: string): Promise<void> {
+    try {
+        const [info] = await client.getInfo([path]);
+        if (info) {
+            await client.deletePaths([path]);
+        }
+    } catch {
+        // The original error matters more; a leftover temp file is visible in File Station.
+    }
+}
+
+/** Download `ukiUrl` into `/<share>/<fileName>` as described at the top. Returns the verified size and MD5. */
+export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Promise<{ size: number; md5: string }> {
+    const dir = `/${inputs.share}`;
+    const finalPath = `${dir}/${inputs.fileName}`;
+    const tmpName = `${inputs.fileName}.part-${randomBytes(4).toString("hex")}`;
+    const tmpPath = `${dir}/${tmpName}`;
+
+    let response;
+    try {
+        response = await axios.get<Readable>(inputs.ukiUrl, {
+            responseType: "stream", maxRedirects: 5, validateStatus: () => true, decompress: false, timeout: 120_000,
+        });
+    } catch (err) {
+        throw new Error(`downloading ${inputs.ukiUrl} failed: ${(err as Error).message}`);
+    }
+    const source = response.data;
+    if (response.status !== 200) {
+        source.destroy();
+        throw new Error(`downloading ${inputs.ukiUrl} failed: the factory answered HTTP ${response.status}`);
+    }
+    const total = Number(response.headers["content-length"]);
+    if (!Number.isSafeInteger(total) || total <= 0) {
+        source.destroy();
+        throw new Error(`downloading ${inputs.ukiUrl} failed: no usable Content-Length (${String(response.headers["content-length"])}); DSM needs the size up front`);
+    }
+
+    const hash = createHash("md5");
+    let received = 0;
+    const report = progressReporter(`uploading ${inputs.fileName}`, total, logInfo);
+    const meter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+            hash.update(chunk);
+            received += chunk.length;
+            report(received);
+            cb(null, chunk);
+        },
+        flush(cb) {
+            cb(received === total ? null : new Error(`download of ${inputs.ukiUrl} ended after ${received} of ${total} bytes (Content-Length)`));
+        },
+    });
+    let downloadError: Error | undefined;
+    const downloadFailed = new Promise<never>((_resolve, reject) => {
+        const fail = (e: Error) => {
+            if (!downloadError) {
+                downloadError = new Error(`download of ${inputs.ukiUrl} interrupted after ${received} of ${total} bytes: ${e.message}`);
+                meter.destroy(downloadError);
+                reject(downloadError);
+            }
+        };
+        source.on("error", fail);
+        source.on("aborted", () => fail(new Error("connection aborted")));
+        meter.on("error", (e: Error) => {
+            if (e !== downloadError) {
+                fail(e);
+            }
+        });
+    });
+    downloadFailed.catch(() => undefined);
+    source.pipe(meter);
+
+    try {
+        logInfo(`uploading ${inputs.ukiUrl} (${total} bytes) to ${tmpPath}`);
+        const upload = client.upload(dir, tmpName, meter, total, { overwrite: true });
+        try {
+            await Promise.race([upload, downloadFailed]);
+        } catch (err) {
+            // Let the upload settle (the client sees the destroyed stream) before cleaning up.
+            await upload.catch(() => undefined);
+            if (downloadError) {
+                throw downloadError;
+            }
+            throw new Error(`upload of ${tmpPath} failed after ${received} of ${total} bytes: ${(err as Error).message}`);
+        }
+        if (downloadError) {
+            throw downloadError;
+        }
+        if (received !== total) {
+            throw new Error(`download of ${inputs.ukiUrl} gave ${received} bytes, Content-Length said ${total}`);
+        }
+        const md5 = hash.digest("hex");
+        const [info] = await client.getInfo([tmpPath]);
+        if (!info) {
+            throw new Error(`verification failed: the uploaded ${tmpPath} is not on the NAS`);
+        }
+        if (info.size !== total) {
+            throw new Error(`verification failed: ${tmpPath} is ${info.size} bytes on the NAS, the factory sent ${total}`);
+        }
+        const remoteMd5 = (await client.md5(tmpPath)).toLowerCase();
+        if (remoteMd5 !== md5) {
+            throw new Error(`verification failed: MD5 mismatch for ${tmpPath}: the NAS computed ${remoteMd5}, the download hashed to ${md5}`);
+        }
+        await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath);
+        logInfo(`boot file ${finalPath} in place (${total} bytes, md5 ${md5})`);
+        return { size: total, md5 };
+    } catch (err) {
+        source.destroy();
+        await bestEffortDelete(client, tmpPath);
+        throw err;
+    }
+}
+
+/** Move the previous file aside, rename the new one into place, then delete the previous one. */
+async function swapIntoPlace(client: DsmApi, dir: string, tmpPath: string, fileName: string, finalPath: string): Promise<void> {
+    const [existing] = await client.getInfo([finalPath]);
+    let backupPath: string | undefined;
+    if (existing) {
+        const backupName = `${fileName}.old-${randomBytes(4).toString("hex")}`;
+        await client.rename(finalPath, backupName);
+        backupPath = `${dir}/${backupName}`;
+    }
+    try {
+        await client.rename(tmpPath, fileName);
+    } catch (err) {
+        if (backupPath) {
+            await client.rename(backupPath, fileName).catch(() => undefined);
+        }
+        throw new Error(`renaming ${tmpPath} to ${fileName} failed: ${(err as Error).message}`);
+    }
+    if (backupPath) {
+        try {
+            await client.deletePaths([backupPath]);
+        } catch (err) {
+            logInfo(`could not delete the previous boot file ${backupPath}: ${(err as Error).message}`);
+        }
+    }
+}
+
+async function readActual(client: DsmApi, props: BootFileOutputs): Promise<Pick<BootFileOutputs, "present" | "actualSize" | "actualMd5">> {
+    const [info] = await client.getInfo([props.path]);
+    if (!info) {
+        return { present: false, actualSize: 0, actualMd5: "" };
+    }
+    // MD5 only when the size matches: a different size is drift already, and MD5 of a big file costs NAS time.
+    const actualMd5 = info.size === props.size ? (await client.md5(props.path)).toLowerCase() : "";
+    return { present: true, actualSize: info.size, actualMd5 };
+}
+
+function outputsOf(inputs: BootFileInputs, r: { size: number; md5: string }): BootFileOutputs {
+    return { ...inputs, path: `/${inputs.share}/${inputs.fileName}`, size: r.size, md5: r.md5, present: true, actualSize: r.size, actualMd5: r.md5 };
+}
+
+export const bootFileProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: unknown, news: BootFileInputs) {
+        return { inputs: news, failures: checkBootFile(news) };
+    },
+    async diff(_id: string, olds: BootFileOutputs, news: BootFileInputs) {
+        return diffBootFile(olds, news);
+    },
+    async create(inputs: BootFileInputs) {
+        const r = await guard(inputs, `boot file /${inputs.share}/${inputs.fileName}`, () => streamBootFile(dsmClientFor(inputs), inputs));
+        return { id: `/${inputs.share}/${inputs.fileName}`, outs: outputsOf(inputs, r) };
+    },
+    async read(id: string, props: BootFileOutputs) {
+        return guard(props, `reading boot file ${props.path}`, async () => {
+            const actual = await readActual(dsmClientFor(props), props);
+            return { id, props: { ...props, ...actual } };
+        });
+    },
+    async update(_id: string, olds: BootFileOutputs, news: BootFileInputs) {
+        const drift = bootFileDrift(olds);
+        if (drift === undefined) {
+            // Only the URL or the connection changed: the bytes on the NAS are the right ones.
+            return { outs: { ...olds, ...news } };
+        }
+        logInfo(`boot file: ${drift}; uploading again`);
+        const r = await guard(news, `boot file /${news.share}/${news.fileName}`, () => streamBootFile(dsmClientFor(news), news));
+        return { outs: outputsOf(news, r) };
+    },
+    async delete(_id: string, props: BootFileOutputs) {
+        await guard(props, `deleting boot file ${props.path}`, async () => {
+            const client = dsmClientFor(props);
+            const [info] = await client.getInfo([props.path]);
+            if (!info) {
+                return;
+            }
+            // A replacement (create-before-delete) may already have put a new image under the same name:
+            // delete only the bytes this resource put there.
+            if (info.size !== props.size || (await client.md5(props.path)).toLowerCase() !== props.md5) {
+                logInfo(`boot file ${props.path} now holds other content; leaving it`);
+                return;
+            }
+            await client.deletePaths([props.path]);
+        });
+    },
+};
+
+export interface BootFileResourceArgs {
+    connection: pulumi.Input<DsmResourceProps["connection"]>;
+    password: pulumi.Input<string>;
+    ukiUrl: pulumi.Input<string>;
+    schematicId: pulumi.Input<string>;
+    talosVersion: pulumi.Input<string>;
+    arch: pulumi.Input<string>;
+    share: pulumi.Input<string>;
+    fileName: pulumi.Input<string>;
+}
+
+/** The boot file as a Pulumi resource. */
+export class SynologyBootFile extends pulumi.dynamic.Resource {
+    declare readonly path: pulumi.Output<string>;
+    declare readonly fileName: pulumi.Output<string>;
+    declare readonly size: pulumi.Output<number>;
+    declare readonly md5: pulumi.Output<string>;
+    constructor(name: string, args: BootFileResourceArgs, opts?: pulumi.CustomResourceOptions) {
+        super(bootFileProvider, name, {
+            ...args, password: pulumi.secret(args.password),
+            path: undefined, size: undefined, md5: undefined, present: undefined, actualSize: undefined, actualMd5: undefined,
+        }, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] }, "synology", "BootFile");
+    }
+}

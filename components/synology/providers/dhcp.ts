@@ -1,0 +1,251 @@
+/**
+ * The DHCP server on the NAS interface (`SYNO.Network.DHCPServer`, per interface).
+ *
+ * Its write shape is not publicly known (dsm-api.md 3.2/9), so managing it is opt-in (`dhcp.manageServer`):
+ * - managed: read-modify-write of the object DSM returned: `enable` and the subnet/range/gateway/DNS fields
+ *   under the keys the client knows (../dsm/shapes.ts), domain and lease time only when the object has a key
+ *   for them; everything else as it was. Delete writes back the object found before the first create.
+ * - not managed: a check only. Create/update fail with instructions when the server is not enabled on the
+ *   interface; delete does nothing.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { encodeLike, toBool } from "../dsm/shapes";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS } from "./common";
+
+/** The DHCP settings from `homelab:dhcp` that this resource can apply. */
+export interface DhcpServerSettings {
+    /** IPv4 CIDR, e.g. `192.168.0.0/24`. */
+    subnet: string;
+    rangeStart: string;
+    rangeEnd: string;
+    gateway: string;
+    dns: string[];
+    domain?: string;
+    /** Seconds. */
+    leaseTime: number;
+}
+
+export interface DhcpServerInputs extends DsmResourceProps {
+    ifname: string;
+    /** Manage the server object (true) or only check that it is enabled (false). */
+    manage: boolean;
+    settings: DhcpServerSettings;
+}
+
+export interface DhcpServerOutputs extends DhcpServerInputs {
+    /** Managed mode: the object found before the first create (written back on delete). */
+    previous?: Record<string, unknown>;
+    /** Whether the server was enabled on the interface at the last read/write. */
+    enabled: boolean;
+    /** Managed mode: the managed keys as last read (key → value as DSM returned it). */
+    actual?: Record<string, unknown>;
+    /** Managed mode: settings that could not be applied because the object has no key for them. */
+    skipped?: string[];
+}
+
+/** Candidate keys for the settings whose key is not known for sure; the first one present is used. */
+const DOMAIN_KEYS = ["domain", "domain_name", "domainname"];
+const LEASE_KEYS = ["lease_time", "leasetime", "lease"];
+
+/** `/24` → `255.255.255.0`. */
+export function prefixToNetmask(cidr: string): string {
+    const bits = Number(cidr.split("/")[1]);
+    if (!Number.isInteger(bits) || bits < 0 || bits > 32) {
+        throw new Error(`dhcp.subnet "${cidr}" is not an IPv4 CIDR like 192.168.0.0/24`);
+    }
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    return [24, 16, 8, 0].map((s) => (mask >>> s) & 255).join(".");
+}
+
+/**
+ * The changes to make to the object DSM returned, keyed by DSM's field names, and the settings that could
+ * not be placed (no key for them in the object). Values take the type the object already uses.
+ */
+export function dhcpServerChanges(current: Record<string, unknown>, s: DhcpServerSettings):
+    { changes: Record<string, unknown>; skipped: string[] } {
+    const changes: Record<string, unknown> = {
+        enable: true,
+        startip: s.rangeStart,
+        endip: s.rangeEnd,
+        gateway: s.gateway,
+        netmask: prefixToNetmask(s.subnet),
+        dns: Array.isArray(current.dns) ? [...s.dns] : s.dns.join(","),
+    };
+    const skipped: string[] = [];
+    if (s.domain !== undefined && s.domain !== "") {
+        const k = DOMAIN_KEYS.find((key) => key in current);
+        if (k) {
+            changes[k] = s.domain;
+        } else {
+            skipped.push("domain");
+        }
+    }
+    const lk = LEASE_KEYS.find((key) => key in current);
+    if (lk) {
+        changes[lk] = typeof current[lk] === "string" ? String(s.leaseTime) : s.leaseTime;
+    } else {
+        skipped.push("leaseTime");
+    }
+    return { changes, skipped };
+}
+
+/** The managed keys' values in `o`, booleans normalised (for drift comparison). */
+export function managedValues(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+        const v = o[k];
+        out[k] = k === "enable" ? toBool(v) : v;
+    }
+    return out;
+}
+
+/** Pure diff. Check mode: changes when the server was seen disabled. Managed: drift of the managed keys. */
+export function diffDhcpServer(olds: DhcpServerOutputs, news: DhcpServerInputs): pulumi.dynamic.DiffResult {
+    if (olds.ifname !== news.ifname || olds.manage !== news.manage) {
+        return { changes: true, replaces: olds.ifname !== news.ifname ? ["ifname"] : ["manage"], deleteBeforeReplace: true };
+    }
+    if (!news.manage) {
+        return { changes: !olds.enabled || connectionChanged(olds, news) };
+    }
+    if (!olds.actual) {
+        return { changes: true };
+    }
+    const wanted = managedValues(dhcpServerChanges(olds.actual, news.settings).changes, Object.keys(olds.actual));
+    const drift = !jsonEqual(wanted, managedValues(olds.actual, Object.keys(olds.actual))) ||
+        !jsonEqual(olds.settings, news.settings);
+    return { changes: drift || connectionChanged(olds, news) };
+}
+
+export function checkDhcpServer(news: Partial<DhcpServerInputs>): pulumi.dynamic.CheckFailure[] {
+    const failures = checkConnection(news);
+    if (typeof news.ifname !== "string" || !/^[A-Za-z0-9_.-]+$/.test(news.ifname)) {
+        failures.push({ property: "ifname", reason: `synology.interface "${String(news.ifname)}" must be an interface name like eth0` });
+    }
+    if (news.manage) {
+        try {
+            prefixToNetmask(String(news.settings?.subnet));
+        } catch (err) {
+            failures.push({ property: "settings", reason: (err as Error).message });
+        }
+    }
+    return failures;
+}
+
+/** How to turn the DHCP server on, for the check-only mode's error. */
+export function notEnabledMessage(ifname: string): string {
+    return `the DHCP server is not enabled on ${ifname}. Enable it in DSM: Package Center → install "DHCP Server" ` +
+        `if needed, open DHCP Server → Network Interface, select ${ifname}, Edit, tick "Enable DHCP server" and set ` +
+        `the subnet (range, netmask, gateway, DNS), then apply again. Or set dhcp.manageServer: true to let this ` +
+        `program manage it (its DSM write shape is not publicly confirmed).`;
+}
+
+async function checkEnabled(inputs: DhcpServerInputs): Promise<boolean> {
+    const o = await dsmClientFor(inputs).dhcpServerGet(inputs.ifname);
+    return toBool(o.enable);
+}
+
+async function applyManaged(inputs: DhcpServerInputs): Promise<{ before: Record<string, unknown>; actual: Record<string, unknown>; skipped: string[] }> {
+    const client = dsmClientFor(inputs);
+    const before = await client.dhcpServerGet(inputs.ifname);
+    const { changes, skipped } = dhcpServerChanges(before, inputs.settings);
+    const keys = Object.keys(changes);
+    const missing = keys.filter((k) => !(k in before));
+    if (missing.length > 0) {
+        throw new Error(`the DHCP server object DSM returned for ${inputs.ifname} has no ${missing.join(", ")} ` +
+            `(expected ${keys.join(", ")}; seen ${Object.keys(before).join(", ")}). Capture it with ` +
+            `\`npm run dsm -- --url <url> --user <name> SYNO.Network.DHCPServer get ifname=${inputs.ifname}\` and report it, ` +
+            `or set dhcp.manageServer: false and configure the server in DSM`);
+    }
+    if (skipped.length > 0) {
+        logInfo(`DHCP server on ${inputs.ifname}: not setting ${skipped.join(", ")} (no known key in DSM's object)`);
+    }
+    const wanted = managedValues(changes, keys);
+    if (!jsonEqual(wanted, managedValues(before, keys))) {
+        const next: Record<string, unknown> = { ...before };
+        for (const [k, v] of Object.entries(changes)) {
+            next[k] = typeof v === "boolean" ? encodeLike(before[k], v) : v;
+        }
+        logInfo(`DHCP server on ${inputs.ifname}: setting ${keys.join(", ")}`);
+        await client.dhcpServerSet(inputs.ifname, next);
+    }
+    return { before, actual: { ...changes, enable: true }, skipped };
+}
+
+export const dhcpServerProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: unknown, news: DhcpServerInputs) {
+        return { inputs: news, failures: checkDhcpServer(news) };
+    },
+    async diff(_id: string, olds: DhcpServerOutputs, news: DhcpServerInputs) {
+        return diffDhcpServer(olds, news);
+    },
+    async create(inputs: DhcpServerInputs) {
+        const id = `dhcp-${inputs.ifname}`;
+        if (!inputs.manage) {
+            const enabled = await guard(inputs, `DHCP server on ${inputs.ifname}`, () => checkEnabled(inputs));
+            if (!enabled) {
+                throw new Error(notEnabledMessage(inputs.ifname));
+            }
+            return { id, outs: { ...inputs, enabled } as DhcpServerOutputs };
+        }
+        const r = await guard(inputs, `DHCP server on ${inputs.ifname}`, () => applyManaged(inputs));
+        return { id, outs: { ...inputs, previous: r.before, enabled: true, actual: r.actual, skipped: r.skipped } as DhcpServerOutputs };
+    },
+    async read(id: string, props: DhcpServerOutputs) {
+        return guard(props, `reading DHCP server on ${props.ifname}`, async () => {
+            const now = await dsmClientFor(props).dhcpServerGet(props.ifname);
+            const outs: DhcpServerOutputs = { ...props, enabled: toBool(now.enable) };
+            if (props.manage && props.actual) {
+                const actual: Record<string, unknown> = {};
+                for (const k of Object.keys(props.actual)) {
+                    actual[k] = k === "enable" ? toBool(now[k]) : now[k];
+                }
+                outs.actual = actual;
+            }
+            return { id, props: outs };
+        });
+    },
+    async update(_id: string, olds: DhcpServerOutputs, news: DhcpServerInputs) {
+        if (!news.manage) {
+            const enabled = await guard(news, `DHCP server on ${news.ifname}`, () => checkEnabled(news));
+            if (!enabled) {
+                throw new Error(notEnabledMessage(news.ifname));
+            }
+            return { outs: { ...news, enabled } };
+        }
+        const r = await guard(news, `DHCP server on ${news.ifname}`, () => applyManaged(news));
+        return { outs: { ...news, previous: olds.previous ?? r.before, enabled: true, actual: r.actual, skipped: r.skipped } };
+    },
+    async delete(_id: string, props: DhcpServerOutputs) {
+        if (!props.manage || !props.previous) {
+            return;
+        }
+        const previous = props.previous;
+        await guard(props, `restoring DHCP server on ${props.ifname}`, async () => {
+            const client = dsmClientFor(props);
+            const now = await client.dhcpServerGet(props.ifname);
+            if (!jsonEqual(now, previous)) {
+                logInfo(`DHCP server on ${props.ifname}: restoring the settings found before`);
+                await client.dhcpServerSet(props.ifname, previous);
+            }
+        });
+    },
+};
+
+export interface DhcpServerResourceArgs {
+    connection: pulumi.Input<DsmResourceProps["connection"]>;
+    password: pulumi.Input<string>;
+    ifname: pulumi.Input<string>;
+    manage: pulumi.Input<boolean>;
+    settings: pulumi.Input<DhcpServerSettings>;
+}
+
+/** The DHCP server on the interface (managed or checked) as a Pulumi resource. */
+export class SynologyDhcpServer extends pulumi.dynamic.Resource {
+    declare readonly ifname: pulumi.Output<string>;
+    declare readonly enabled: pulumi.Output<boolean>;
+    constructor(name: string, args: DhcpServerResourceArgs, opts?: pulumi.CustomResourceOptions) {
+        super(dhcpServerProvider, name, {
+            ...args, password: pulumi.secret(args.password), previous: undefined, enabled: undefined, actual: undefined, skipped: undefined,
+        }, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] }, "synology", "DhcpServer");
+    }
+}

@@ -1,0 +1,99 @@
+/**
+ * Shared setup for the Synology provider tests: a DSM simulator and a local Image Factory on 127.0.0.1,
+ * a registered schematic, and a SynologySpec pointing at both.
+ */
+import axios from "axios";
+import type { DhcpConfig, SynologyConfig } from "../../../components/config";
+import type { SynologySpec } from "../../../components/synology/providers/plan";
+import { resetDsmClients } from "../../../components/synology/dsm";
+import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator } from "../../support/dsm-simulator";
+import { FactoryServer, FactoryServerOptions, startFactoryServer } from "../../support/factory-server";
+
+export const PASSWORD = "pw-S3cr3t!%&=+";
+export const VERSION = "v1.12.1";
+
+export interface Env {
+    sim: DsmSimulator;
+    factory: FactoryServer;
+    schematicId: string;
+    logs: string[];
+    close(): Promise<void>;
+}
+
+export async function startEnv(simOpts: DsmSimulatorOptions = {}, factoryOpts: FactoryServerOptions = {}): Promise<Env> {
+    const sim = await startDsmSimulator({ users: { admin: PASSWORD }, ...simOpts });
+    const factory = await startFactoryServer(factoryOpts);
+    const res = await axios.post(`${factory.url}/schematics`, JSON.stringify({ customization: { extraKernelArgs: ["console=ttyS0"] } }),
+        { headers: { "Content-Type": "application/json" }, proxy: false });
+    const schematicId = (res.data as { id: string }).id;
+    const logs: string[] = [];
+    const g = globalThis as Record<string, unknown>;
+    g.__homelabDsmLog = (m: string) => logs.push(m);
+    g.__homelabDsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: (m: string) => logs.push(m) };
+    resetDsmClients();
+    return {
+        sim, factory, schematicId, logs,
+        async close() {
+            resetDsmClients();
+            delete g.__homelabDsmLog;
+            delete g.__homelabDsmClientOptions;
+            await sim.close();
+            await factory.close();
+        },
+    };
+}
+
+export function synologyConfig(env: Env, over: Partial<SynologyConfig> = {}): SynologyConfig {
+    return {
+        url: env.sim.url, username: "admin", volume: "/volume1", share: "pxe", interface: "eth0",
+        tls: { insecureSkipVerify: false }, allowHttp: true, ...over,
+    };
+}
+
+export function dhcpConfig(over: Partial<DhcpConfig> = {}): DhcpConfig {
+    return {
+        subnet: "192.168.0.0/24", rangeStart: "192.168.0.100", rangeEnd: "192.168.0.200", gateway: "192.168.0.1",
+        dns: ["192.168.0.1"], leaseTime: 86400, extraReservations: [], manageServer: false, ...over,
+    };
+}
+
+export const NODES = [
+    { hostname: "cp1", mac: "aa:bb:cc:00:00:01", ip: "192.168.0.11" },
+    { hostname: "cp2", mac: "aa:bb:cc:00:00:02", ip: "192.168.0.12" },
+    { hostname: "w1", mac: "aa:bb:cc:00:00:03", ip: "192.168.0.21" },
+];
+
+export function spec(env: Env, over: Partial<SynologySpec> = {}, version = VERSION): SynologySpec {
+    const fileName = "metal-amd64-uki.efi";
+    return {
+        synology: synologyConfig(env),
+        dhcp: dhcpConfig(),
+        nodes: NODES,
+        image: {
+            ukiUrl: `${env.factory.url}/image/${env.schematicId}/${version}/${fileName}`, ukiFileName: fileName,
+            schematicId: env.schematicId, talosVersion: version, arch: "amd64",
+        },
+        ...over,
+    };
+}
+
+/** The simulator state as a plain deep-comparable value (files Map → object, without the byte buffers). */
+export function snapshot(sim: DsmSimulator): unknown {
+    const files: Record<string, unknown> = {};
+    for (const [p, f] of sim.state.files) {
+        files[p] = { isdir: f.isdir, size: f.size, md5: f.md5, mtime: f.mtime, bytes: f.bytes ? f.bytes.toString("base64") : undefined };
+    }
+    return JSON.parse(JSON.stringify({ ...sim.state, files }));
+}
+
+/** Write calls per "API.method" since the last reset (from the simulator's per-call counters). */
+export function writeCalls(sim: DsmSimulator): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, n] of Object.entries(sim.counters.calls)) {
+        const method = k.slice(k.lastIndexOf(".") + 1);
+        if (["set", "create", "delete", "upload", "rename", "start_delete"].includes(method) && n > 0) {
+            out[k] = n;
+        }
+    }
+    return out;
+}
