@@ -6,7 +6,7 @@
  * Addresses given to interfaces live only inside these namespaces; nothing is configured in the
  * host's own namespace except the transient veth ends that are moved away at once.
  */
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 
 export interface NetnsSupport {
@@ -104,4 +104,28 @@ export class NetLab {
         const r = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
         return (r.stdout || "").split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(this.tag));
     }
+}
+
+/**
+ * Runs TypeScript `code` (transpiled by ts-node) in a fresh `node` inside namespace `ns`, with the
+ * repository root as working directory, and parses the JSON the code prints as its last stdout line.
+ */
+export function runNodeInNetns<T = unknown>(ns: string, code: string, cwd: string, timeoutMs = 30_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+        const p = spawn("ip", ["netns", "exec", ns, process.execPath, "-r", "ts-node/register/transpile-only", "-e", code], {
+            cwd, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        let err = "";
+        const timer = setTimeout(() => { p.kill("SIGKILL"); reject(new Error(`child in ${ns} timed out after ${timeoutMs} ms\n${err}`)); }, timeoutMs);
+        p.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+        p.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+        p.on("error", (e) => { clearTimeout(timer); reject(e); });
+        p.on("exit", (code) => {
+            clearTimeout(timer);
+            const last = out.trim().split("\n").pop() ?? "";
+            if (code !== 0) return reject(new Error(`child in ${ns} exited ${code}\n${err}\n${out}`));
+            try { resolve(JSON.parse(last) as T); } catch { reject(new Error(`child in ${ns} printed no JSON:\n${out}\n${err}`)); }
+        });
+    });
 }
