@@ -156,6 +156,13 @@ describe("local Image Factory", () => {
         expect(r.md5).toBe(expectedAssetDigest(SEED_ID, "v1.12.1", "metal-amd64-uki.efi", size));
     }, 120_000);
 
+    test("register() pre-registers without a request", async () => {
+        const id = f.register({ customization: { systemExtensions: { officialExtensions: SEED_EXTENSIONS } } });
+        expect(id).toBe(SEED_ID);
+        expect(f.calls.postSchematic).toBe(0);
+        expect((await request(`${f.url}/schematics/${id}`)).status).toBe(200);
+    });
+
     test("the PXE script points at the image's kernel and initramfs", async () => {
         await request(`${f.url}/schematics`, "POST", SEED_YAML);
         const r = await request(`${f.url}/pxe/${SEED_ID}/v1.12.1/metal-amd64`);

@@ -9,6 +9,7 @@
  * f.faults.failNext("imageGet", 2, 503);                       // next 2 GET /image answer 503
  * f.faults.cutAfter(1_000_000);                                // next body download is cut after 1 MB
  * const md5 = expectedAssetDigest(id, "v1.12.1", "metal-amd64-uki.efi", size);  // what a full download hashes to
+ * const id = f.register({ customization: { systemExtensions: { officialExtensions: ["siderolabs/i915"] } } });
  * f.calls.postSchematic; f.bytesServed;  await f.close();
  * ```
  *
@@ -100,6 +101,8 @@ export interface FactoryServer {
     readonly bytesServed: number;
     /** Schematics registered so far: id → canonical YAML. */
     schematics: Map<string, string>;
+    /** Register a schematic directly (as if POSTed, not counted); returns its ID. */
+    register(s: Schematic): string;
     /** Size of `asset` (a file name such as `metal-amd64-uki.efi`, or "*" for all) from now on. */
     setAssetSize(asset: string, size: number): void;
     /** The size the server will report/serve for this asset. */
@@ -493,6 +496,14 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
             return bytesServed;
         },
         schematics,
+        register(s) {
+            let canonical = canonicalSchematicYaml(s);
+            if (opts.owner) canonical = `owner: ${opts.owner}\n` + canonical;
+            const id = createHash("sha256").update(canonical).digest("hex");
+            schematics.set(id, canonical);
+            parsed.set(id, s);
+            return id;
+        },
         setAssetSize(asset, size) {
             sizes.set(asset, size);
         },
