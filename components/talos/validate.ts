@@ -16,6 +16,11 @@
  * string field); `yes`/`no`/`on`/`off` where a boolean goes is fine; `null` leaves a setting at its default;
  * `$patch: delete` is the strategic-merge delete directive.
  *
+ * RFC 6902 JSON patches are checked for shape (op, path, value, from). Beyond the shape, since Talos applies
+ * them to the main document, their paths are walked through that document's schema (a typo'd segment gets a
+ * suggestion; free-form maps and deprecated settings end the walk) and the value of add/replace/test is
+ * validated against the setting the path points at.
+ *
  * The schema generator omits every field Talos marks `docgen:nodoc` (deprecated settings it still decodes):
  * in v1.12.1 `machine.network` lists only `kubespan`, yet `machine.network.hostname`, `interfaces`,
  * `nameservers`, ... still work. Those settings ({@link DEPRECATED_SETTINGS}, read from Talos'
@@ -305,6 +310,11 @@ function describeGot(data: unknown): string {
     return typeof data;
 }
 
+/** A value quoted for a message, with URL credentials (`//user:pass@`) blanked. */
+function quoteValue(v: unknown): string {
+    return JSON.stringify(v)?.replace(/\/\/[^/@\s"]*@/g, "//…@") ?? String(v);
+}
+
 function describePattern(pattern: string): string {
     if (pattern.includes("[nuµm]?s|m|h")) return "a duration like 30s, 5m or 1h30m";
     if (pattern === "^[0-9a-f.:]+/\\d{1,3}$") return "an address with a prefix length, like 192.168.1.10/24";
@@ -386,10 +396,12 @@ interface DocContext {
     settingOf: string;
     doc: unknown;
     c: Compiled;
+    /** Path of `doc` inside the main document (JSON-patch values), else empty. */
+    base?: (string | number)[];
 }
 
 function explain(e: ErrorObject, ctx: DocContext): string | undefined {
-    const segs = pathSegments(ctx.doc, e.instancePath);
+    const segs = [...(ctx.base ?? []), ...pathSegments(ctx.doc, e.instancePath)];
     const at = renderPath(segs);
     const subject = at === "" ? (ctx.settingOf === "Talos" ? "the document" : `the ${ctx.settingOf} document`) : at;
     const parent = (e.parentSchema ?? {}) as SchemaNode;
@@ -438,11 +450,11 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
         }
         case "pattern": {
             const pattern = String((e.params as { pattern: string }).pattern);
-            return `${subject} must be ${describePattern(pattern)}, got ${JSON.stringify(data)}`;
+            return `${subject} must be ${describePattern(pattern)}, got ${quoteValue(data)}`;
         }
         case "format": {
             const format = String((e.params as { format: string }).format);
-            return `${subject} must be ${format === "uri" ? "a URL" : `a valid ${format}`}, got ${JSON.stringify(data)}`;
+            return `${subject} must be ${format === "uri" ? "a URL" : `a valid ${format}`}, got ${quoteValue(data)}`;
         }
         case "oneOf":
         case "anyOf": {
@@ -529,6 +541,108 @@ function checkJsonPatch(ops: unknown[]): string[] {
     return out;
 }
 
+/** Runs a validator and turns its errors into sentences (deduplicated, leniencies applied). */
+function schemaProblems(validate: ValidateFunction, data: unknown, ctx: DocContext): string[] {
+    if (validate(data)) return [];
+    const out: string[] = [];
+    for (const e of validate.errors ?? []) {
+        if (/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath)) continue; // summarised by the oneOf/anyOf error itself
+        if (ctx.settingOf !== "Talos" && (e.instancePath === "/kind" || e.instancePath === "/apiVersion")) continue; // checked before
+        const m = explain(e, ctx);
+        if (m === undefined) continue;
+        const line = ctx.prefix + m;
+        if (!out.includes(line)) out.push(line);
+    }
+    return out;
+}
+
+function escapePointer(seg: string): string {
+    return seg.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+function pointerSegments(p: string): string[] {
+    return p.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+function renderPointer(segs: readonly string[]): string {
+    return segs.map((s) => "/" + escapePointer(s)).join("");
+}
+
+/**
+ * Follows a JSON-patch path through the main document's schema. Returns the schema pointer of the target
+ * (undefined when the path enters free-form settings) or a problem with a suggestion.
+ */
+function walkPatchPath(c: Compiled, segs: readonly string[], field: string): { pointer?: string; problem?: string } {
+    if (!c.mainRef) return {};
+    let pointer = c.mainRef;
+    let node = resolveRef(c.root, pointer);
+    for (let i = 0; i < segs.length && node; i++) {
+        for (let hop = 0; node && typeof node.$ref === "string" && hop < 20; hop++) {
+            pointer = node.$ref;
+            node = resolveRef(c.root, pointer);
+        }
+        if (!node) return {};
+        const seg = segs[i];
+        const here = renderPointer(segs.slice(0, i)) || "/";
+        if (node.type === "array" || isObject(node.items)) {
+            if (seg !== "-" && !/^(0|[1-9]\d*)$/.test(seg)) {
+                return { problem: `${field} ${JSON.stringify(renderPointer(segs))}: ${here} is a list, so ${JSON.stringify(seg)} must be an index (0, 1, …) or - (append)` };
+            }
+            pointer += "/items";
+            node = isObject(node.items) ? node.items : undefined;
+            continue;
+        }
+        const props = isObject(node.properties) ? node.properties : {};
+        if (seg in props) {
+            pointer += `/properties/${escapePointer(seg)}`;
+            node = props[seg];
+            continue;
+        }
+        if (node.additionalProperties !== false || isObject(node.patternProperties)) return {}; // free-form map
+        const near = closest(seg, Object.keys(props));
+        const deeper = near ? [] : findKeyBelow(c.root, node, seg);
+        const fix = near
+            ? ` — did you mean ${JSON.stringify(renderPointer([...segs.slice(0, i), near, ...segs.slice(i + 1)]))}?`
+            : deeper.length > 0
+              ? ` — did you mean ${deeper.slice(0, 3).map((d) => JSON.stringify(renderPointer([...segs.slice(0, i), ...d, ...segs.slice(i + 1)]))).join(" or ")}?`
+              : `; allowed there: ${listWords(Object.keys(props))}`;
+        return { problem: `${field} ${JSON.stringify(renderPointer(segs))}: ${JSON.stringify(seg)} is not a Talos setting under ${here}${fix}` };
+    }
+    return node ? { pointer } : {};
+}
+
+/** JSON-patch paths checked against the main document's schema, and add/replace/test values against the target. */
+function checkJsonPatchTargets(ops: unknown[], c: Compiled): string[] {
+    const out: string[] = [];
+    ops.forEach((item, i) => {
+        if (!isObject(item) || typeof item.op !== "string" || !JSON_PATCH_OPS.includes(item.op)) return;
+        const where = `JSON-patch operation ${i + 1} (${item.op})`;
+        const fields = item.op === "move" || item.op === "copy" ? ["from", "path"] : ["path"];
+        for (const field of fields) {
+            const p = item[field];
+            if (typeof p !== "string" || p === "" || !p.startsWith("/") || /~(?![01])/.test(p)) continue; // shape problems are reported already
+            const segs = pointerSegments(p);
+            const walked = walkPatchPath(c, segs, field);
+            if (walked.problem) {
+                out.push(`${where}: ${walked.problem}`);
+                continue;
+            }
+            if (field !== "path" || !walked.pointer || !("value" in item) || !["add", "replace", "test"].includes(item.op)) continue;
+            const key = `${c.key}#${walked.pointer.slice(1)}`;
+            let validate = c.validators.get(key);
+            if (!validate) {
+                validate = c.ajv.getSchema(key);
+                if (!validate) continue;
+                c.validators.set(key, validate);
+            }
+            const base = segs.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+            const ctx: DocContext = { prefix: `${where}: `, settingOf: "Talos", doc: item.value, c, base };
+            out.push(...schemaProblems(validate, item.value, ctx));
+        }
+    });
+    return out;
+}
+
 interface DocResult {
     problems: string[];
     /** Identity of the document touched, to catch a patch touching one document twice. */
@@ -588,21 +702,7 @@ function checkDocument(value: Json, c: Compiled): DocResult {
         description = `the ${kind}${name !== undefined ? ` ${JSON.stringify(name)}` : ""} document`;
         if (doc.$patch === "delete") return { problems, identity, description };
     }
-    const validate = validatorFor(c, ref);
-    if (!validate(doc)) {
-        const seen = new Set<string>();
-        for (const e of validate.errors ?? []) {
-            if (/\/(oneOf|anyOf)\/\d+\//.test(e.schemaPath)) continue; // summarised by the oneOf/anyOf error itself
-            if (ctx.settingOf !== "Talos" && (e.instancePath === "/kind" || e.instancePath === "/apiVersion")) continue; // handled above
-            const m = explain(e, ctx);
-            if (m === undefined) continue;
-            const line = ctx.prefix + m;
-            if (!seen.has(line)) {
-                seen.add(line);
-                problems.push(line);
-            }
-        }
-    }
+    problems.push(...schemaProblems(validatorFor(c, ref), doc, ctx));
     return { problems, identity, description };
 }
 
@@ -631,7 +731,9 @@ export function validatePatch(label: string, text: string, schema: TalosConfigSc
     }
     if (values.length === 0) return [];
 
-    if (values.length === 1 && Array.isArray(values[0])) return checkJsonPatch(values[0]).map(say);
+    if (values.length === 1 && Array.isArray(values[0])) {
+        return [...checkJsonPatch(values[0]), ...checkJsonPatchTargets(values[0], c)].map(say);
+    }
     if (values.some(Array.isArray)) {
         return [say("a JSON patch (a list of operations) cannot be combined with other documents using ---; put it in a patch of its own")];
     }

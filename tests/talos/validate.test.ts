@@ -245,13 +245,17 @@ configFiles:
 - op: add
   path: /machine/nodeLabels/x
 - op: copy
-  path: /a
+  path: /machine/nodeLabels/y
+- op: add
+  path: /kubelet/extraArgs
+  value: {}
 `);
         expect(problems).toEqual([
             `${LABEL}: JSON-patch operation 1: op "replac" is not a JSON-patch operation — did you mean replace? (allowed: add, remove, replace, move, copy, test) (patch beginning "- op: replac")`,
             `${LABEL}: JSON-patch operation 1: path "machine.install.disk" is not a JSON pointer; it must start with / — did you mean "/machine/install/disk"? (patch beginning "- op: replac")`,
             `${LABEL}: JSON-patch operation 2 (add) has no value; add needs one (patch beginning "- op: replac")`,
             `${LABEL}: JSON-patch operation 3 (copy) has no from; copy needs the JSON pointer it takes the value from (patch beginning "- op: replac")`,
+            `${LABEL}: JSON-patch operation 4 (add): path "/kubelet/extraArgs": "kubelet" is not a Talos setting under / — did you mean "/machine/kubelet/extraArgs"? (patch beginning "- op: replac")`,
         ]);
     });
 
@@ -300,7 +304,66 @@ configFiles:
     });
 });
 
+describe("JSON patches are checked against the main document's schema too", () => {
+    const problems = check(`- op: add
+  path: /machine/instal/disk
+  value: /dev/sdb
+- op: replace
+  path: /machine/install/disk
+  value: [/dev/sdb]
+- op: add
+  path: /machine/files/-
+  value: {content: x, permissions: "0644", path: /var/x, op: create}
+- op: add
+  path: /machine/files/first
+  value: {}
+- op: move
+  from: /machine/nodeLabel/a
+  path: /machine/nodeLabels/b
+- op: add
+  path: /machine/sysctls/net.ipv4.ip_forward
+  value: "1"
+- op: add
+  path: /machine/network/interfaces
+  value: [{interface: eth0, dhcp: true}]
+- op: remove
+  path: /cluster/network/cni
+`);
+    const tail = ' (patch beginning "- op: add")';
+
+    it("a typo in a path is found, with the corrected path", () => {
+        expect(problems).toContain(`${LABEL}: JSON-patch operation 1 (add): path "/machine/instal/disk": "instal" is not a Talos setting under /machine — did you mean "/machine/install/disk"?${tail}`);
+        expect(problems).toContain(`${LABEL}: JSON-patch operation 5 (move): from "/machine/nodeLabel/a": "nodeLabel" is not a Talos setting under /machine — did you mean "/machine/nodeLabels/a"?${tail}`);
+    });
+
+    it("the value is checked against the setting the path points at", () => {
+        expect(problems).toContain(`${LABEL}: JSON-patch operation 2 (replace): machine.install.disk must be a string, got a list${tail}`);
+        expect(problems).toContain(`${LABEL}: JSON-patch operation 3 (add): machine.files["-"].permissions must be a whole number, got the quoted text "0644" (remove the quotes)${tail}`);
+    });
+
+    it("an unknown key with nothing near lists what is allowed", () => {
+        expect(check("[{op: remove, path: /settings}]")).toEqual([
+            `${LABEL}: JSON-patch operation 1 (remove): path "/settings": "settings" is not a Talos setting under /; allowed there: version, debug, machine, cluster, persist (patch beginning "[{op: remove, path: /settings}]")`,
+        ]);
+    });
+
+    it("a list needs an index or -", () => {
+        expect(problems).toContain(`${LABEL}: JSON-patch operation 4 (add): path "/machine/files/first": /machine/files is a list, so "first" must be an index (0, 1, …) or - (append)${tail}`);
+    });
+
+    it("free-form maps, deprecated settings and removals pass", () => {
+        expect(problems).toHaveLength(5);
+        expect(problems.join("\n")).not.toMatch(/operation (6|7|8)/);
+    });
+});
+
 describe("messages do not leak values", () => {
+    it("credentials in a quoted URL are blanked", () => {
+        const m = only("apiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: docker.io\nendpoints:\n  - url: ftp://robot:t0psecret@mirror.lan/v2\n");
+        expect(m).toContain('endpoints[0].url must be a URL starting with http:// or https://, got "ftp://…@mirror.lan/v2"');
+        expect(m).not.toContain("t0psecret");
+    });
+
     it("a secret given with the wrong type is not quoted, and a secret-looking first line is blanked", () => {
         const problems = check("machine: {token: s3cr3t-t0ken, ca: {crt: [s3cr3t-cert], key: s3cr3t-key}}\n");
         expect(problems).toHaveLength(1);
