@@ -184,10 +184,10 @@ export class FactoryClient {
         return { stream: r.data as Readable, size: Number.isFinite(len) && r.headers["content-length"] !== undefined ? len : undefined, finalUrl: req?.res?.responseUrl ?? url };
     }
 
-    /** A HEAD 404 has no body: find out whether the schematic or the version is missing. */
+    /** A HEAD 404/500 has no body: find out whether the schematic or the version is missing. */
     private async explainHead404(e: unknown, url: string): Promise<never> {
         const p = this.assetPurpose(url);
-        if (!(e instanceof FactoryError) || e.status !== 404 || !p.schematicId || !p.version) throw e;
+        if (!(e instanceof FactoryError) || (e.status !== 404 && e.status !== 500) || !p.schematicId || !p.version) throw e;
         await this.getSchematic(p.schematicId); // throws "not registered" when that is the cause
         await this.officialExtensions(p.version); // throws "version not offered" when that is the cause
         throw e;
@@ -217,12 +217,19 @@ export class FactoryClient {
             } catch (e) {
                 const err = e as AxiosError;
                 const code = err.code ?? "";
-                last = new FactoryError(
-                    `Cannot reach the Image Factory at ${this.baseUrl} to ${purpose.what} (${code || err.message}` +
-                        `${attempt > 0 ? `, ${attempt + 1} attempts` : ""}). Check image.factoryUrl and that this machine can reach it.`,
-                    undefined,
-                    code,
-                );
+                const tries = attempt > 0 ? `, ${attempt + 1} attempts` : "";
+                last =
+                    code === "ETIMEDOUT" || code === "ECONNABORTED"
+                        ? new FactoryError(
+                              `The Image Factory at ${this.baseUrl} did not answer within ${this.timeoutMs / 1000} s when asked to ${purpose.what} (${code}${tries}). It may be overloaded; try again later.`,
+                              undefined,
+                              code,
+                          )
+                        : new FactoryError(
+                              `Cannot reach the Image Factory at ${this.baseUrl} to ${purpose.what} (${code || err.message}${tries}). Check image.factoryUrl and that this machine can reach it.`,
+                              undefined,
+                              code,
+                          );
                 if (RETRY_CODES.includes(code) || /socket hang up|aborted/i.test(err.message)) continue;
                 throw last;
             }

@@ -128,6 +128,21 @@ describe("FactoryClient against the local factory", () => {
         expect(err.message).toMatch(new RegExp(`Cannot reach the Image Factory at http://127.0.0.1:${port}.*image\\.factoryUrl`));
     });
 
+    test("a factory that does not answer in time is reported as such", async () => {
+        f.faults.delayMs = 3000;
+        const slow = new FactoryClient(f.url, { retries: 0, timeoutMs: 100 });
+        const err = await slow.versions().catch((e) => e);
+        f.faults.reset();
+        expect(err).toBeInstanceOf(FactoryError);
+        expect(err.code).toBe("ETIMEDOUT");
+        expect(err.message).toMatch(/did not answer within 0\.1 s when asked to list the Talos versions/);
+    });
+
+    test("a HEAD on a malformed version explains the version", async () => {
+        await c.createSchematic(SEED);
+        await expect(c.assetSize(ukiUrl(f.url, SEED_ID, "v1.x", "amd64"))).rejects.toThrow(/"v1\.x" is not a valid version.*cluster\.talosVersion/);
+    });
+
     test("a bad base URL fails before any request", () => {
         expect(() => new FactoryClient("factory.talos.dev")).toThrow(/image\.factoryUrl "factory\.talos\.dev" is not a URL/);
         expect(() => new FactoryClient("ftp://factory.talos.dev")).toThrow(/must be an http\(s\) URL/);
