@@ -696,7 +696,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             case "DHCP.get": {
                 const ifname = dhcpFamilyIfname(p);
                 const o = state.dhcpServers[ifname];
-                return { ...o, enable: outBool(o.enable) };
+                return "enable" in o ? { ...o, enable: outBool(o.enable) } : { ...o };
             }
             case "DHCP.set": {
                 const ifname = dhcpFamilyIfname(p);
@@ -705,6 +705,12 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 for (const [k, v] of Object.entries(p)) {
                     if (k === "ifname") continue;
                     if (!(k in cur)) throw new ApiError(4300, { desc: `unknown field ${k}` });
+                    if (k === "enable") {
+                        // Accept the encoding get uses (boolStyle), store a boolean.
+                        if (typeof v !== typeof outBool(cur[k]) && typeof v !== "boolean") throw new ApiError(4300, { desc: `field ${k} has the wrong type` });
+                        next[k] = v === true || v === 1 || v === "1";
+                        continue;
+                    }
                     if (typeof v !== typeof cur[k]) throw new ApiError(4300, { desc: `field ${k} has the wrong type` });
                     next[k] = v;
                 }
@@ -748,7 +754,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             }
             case "DHCP.PXE.get": {
                 const o = state.pxe;
-                return { ...o, enable: outBool(o.enable) };
+                return "enable" in o ? { ...o, enable: outBool(o.enable) } : { ...o };
             }
             case "DHCP.PXE.set": {
                 const keys = ["enable", "is_remote_tftp", "local_bootloader", "remote_bootloader", "remote_tftp_server_ip"];

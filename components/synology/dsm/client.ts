@@ -17,6 +17,8 @@ import {
     DsmTransportError,
     DsmVerifyError,
     isBusyCode,
+    isDsmError,
+    isDsmTransportError,
     redact,
     SESSION_CODES,
 } from "./errors";
@@ -259,9 +261,15 @@ export class DsmClient implements DsmApi {
 
     private async apiInfo(api: string, method: string): Promise<{ info: ApiInfo; version: number }> {
         const { apis, result } = await this.discoverFull();
+        if (!apis[api] && !(api in apis)) {
+            // Not one of the APIs this client knows: ask SYNO.API.Info about it (the probe calls anything).
+            const more = await this.send<Record<string, ApiInfo>>("/webapi/query.cgi", "SYNO.API.Info", "query", { query: api }, { version: 1, noAuth: true, raw: ["query"] }, undefined);
+            (apis as Record<string, ApiInfo | undefined>)[api] = more && typeof more === "object" ? more[api] : undefined;
+        }
         const info = apis[api];
         if (!info) throw new DsmError(api, method, 102, undefined, []);
-        const version = (isWrite(method) ? result.writeVersions?.[api] : undefined) ?? result.versions[api];
+        const known = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), api) in SUPPORTED;
+        const version = (isWrite(method) ? result.writeVersions?.[api] : undefined) ?? result.versions[api] ?? (known ? undefined : info.maxVersion);
         if (version === undefined) {
             throw new DsmError(api, method, 104, undefined, [], `the NAS offers ${api} versions ${info.minVersion}-${info.maxVersion}, none of which this client supports; update DSM or report it`);
         }
@@ -381,7 +389,7 @@ export class DsmClient implements DsmApi {
             try {
                 outcome = await this.sendOnce<T>(path, api, method, params, ro, info, session);
             } catch (e) {
-                if (e instanceof DsmTransportError && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
+                if (isDsmTransportError(e) && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
                 else throw e;
             }
             if (outcome.kind === "ok") return outcome.data;
@@ -553,7 +561,7 @@ export class DsmClient implements DsmApi {
             try {
                 outcome = await this.uploadOnce(info, version, session, dir, filename, stream, size, opts);
             } catch (e) {
-                if (e instanceof DsmTransportError && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
+                if (isDsmTransportError(e) && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
                 else throw e;
             }
             stream = undefined; // consumed
@@ -647,7 +655,7 @@ export class DsmClient implements DsmApi {
         try {
             await this.request("SYNO.FileStation.Delete", "delete", { path: paths, recursive: true });
         } catch (e) {
-            if (!(e instanceof DsmError) || e.code !== 408) throw e;
+            if (!isDsmError(e, 408)) throw e;
             // Some are already gone: delete the rest (deleting is idempotent).
             const infos = await this.getInfo(paths);
             const left = paths.filter((_, i) => infos[i] !== undefined);

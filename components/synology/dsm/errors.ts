@@ -117,6 +117,29 @@ export function isBusyCode(api: string, code: number): boolean {
     return false;
 }
 
+/**
+ * Serialised for a dynamic provider (pulumi.runtime.serializeFunction), `super(message)` in an Error
+ * subclass becomes `Error.call(this, ...)`, which sets nothing on `this`, and the prototype no longer chains
+ * to Error.prototype. Set message, stack and toString explicitly so a failure still says what went wrong.
+ */
+export function fixErrorFields(e: Error, name: string, message: string): void {
+    e.name = name;
+    if (e.message !== message) Object.defineProperty(e, "message", { value: message, enumerable: false, writable: true, configurable: true });
+    if (typeof e.stack !== "string" || !e.stack.includes(message)) {
+        const holder: { stack?: string } = {};
+        Error.captureStackTrace?.(holder);
+        Object.defineProperty(e, "stack", {
+            value: `${name}: ${message}\n${(holder.stack ?? "").split("\n").slice(1).join("\n")}`,
+            enumerable: false,
+            writable: true,
+            configurable: true,
+        });
+    }
+    if (!(e instanceof Error) || e.toString === Object.prototype.toString) {
+        Object.defineProperty(e, "toString", { value: () => `${name}: ${message}`, enumerable: false, configurable: true, writable: true });
+    }
+}
+
 /** A DSM answer with `success: false`. */
 export class DsmError extends Error {
     readonly api: string;
@@ -130,8 +153,9 @@ export class DsmError extends Error {
         meaning = meaning ?? meaningOf(api, code);
         const detailText = details === undefined ? "" : ` (details: ${redact(safeJson(details), secrets)})`;
         const attemptText = attempts ? ` (after ${attempts} attempts)` : "";
-        super(redact(`${api} ${method} failed with DSM error ${code}: ${meaning}${detailText}${attemptText}`, secrets));
-        this.name = "DsmError";
+        const message = redact(`${api} ${method} failed with DSM error ${code}: ${meaning}${detailText}${attemptText}`, secrets);
+        super(message);
+        fixErrorFields(this, "DsmError", message);
         this.api = api;
         this.method = method;
         this.code = code;
@@ -148,8 +172,9 @@ export class DsmTransportError extends Error {
     readonly code: string;
 
     constructor(api: string, method: string, code: string, message: string, secrets: string[] = []) {
-        super(redact(`${api} ${method}: ${message}`, secrets));
-        this.name = "DsmTransportError";
+        const text = redact(`${api} ${method}: ${message}`, secrets);
+        super(text);
+        fixErrorFields(this, "DsmTransportError", text);
         this.api = api;
         this.method = method;
         this.code = code;
@@ -164,12 +189,12 @@ export class DsmShapeError extends Error {
 
     constructor(api: string, what: string, expected: string[], seen: string[], hint = "") {
         const missing = expected.filter((k) => !seen.includes(k));
-        super(
+        const message =
             `${api}: ${what} does not have the fields this client expects. ` +
-                `Expected: ${expected.join(", ")}. Seen: ${seen.length ? seen.join(", ") : "(none)"}. Missing: ${missing.join(", ")}. ` +
-                `Nothing was written. ${hint || "Capture the real object with `npm run dsm -- --url <url> --user <name> " + api + " get` and report it."}`,
-        );
-        this.name = "DsmShapeError";
+            `Expected: ${expected.join(", ")}. Seen: ${seen.length ? seen.join(", ") : "(none)"}. Missing: ${missing.join(", ")}. ` +
+            `Nothing was written. ${hint || "Capture the real object with `npm run dsm -- --url <url> --user <name> " + api + " get` and report it."}`;
+        super(message);
+        fixErrorFields(this, "DsmShapeError", message);
         this.api = api;
         this.expected = expected;
         this.seen = seen;
@@ -182,12 +207,11 @@ export class DsmVerifyError extends Error {
     readonly fields: string[];
 
     constructor(api: string, fields: Array<{ field: string; wanted: unknown; got: unknown }>) {
-        super(
-            `${api}: after set, get returned different values for ${fields
-                .map((f) => `${f.field} (wanted ${safeJson(f.wanted)}, got ${safeJson(f.got)})`)
-                .join("; ")}. The NAS may have ignored or changed these fields.`,
-        );
-        this.name = "DsmVerifyError";
+        const message = `${api}: after set, get returned different values for ${fields
+            .map((f) => `${f.field} (wanted ${safeJson(f.wanted)}, got ${safeJson(f.got)})`)
+            .join("; ")}. The NAS may have ignored or changed these fields.`;
+        super(message);
+        fixErrorFields(this, "DsmVerifyError", message);
         this.api = api;
         this.fields = fields.map((f) => f.field);
     }
@@ -197,13 +221,18 @@ export class DsmVerifyError extends Error {
 export class DsmConfigError extends Error {
     constructor(message: string) {
         super(message);
-        this.name = "DsmConfigError";
+        fixErrorFields(this, "DsmConfigError", message);
     }
 }
 
 /** Duck-typed check that works across serialised copies of this module. */
 export function isDsmError(e: unknown, code?: number): e is DsmError {
     return !!e && typeof e === "object" && (e as { name?: unknown }).name === "DsmError" && (code === undefined || (e as DsmError).code === code);
+}
+
+/** Duck-typed: a DsmTransportError (works across serialised copies). */
+export function isDsmTransportError(e: unknown): e is DsmTransportError {
+    return !!e && typeof e === "object" && (e as { name?: unknown }).name === "DsmTransportError";
 }
 
 function safeJson(v: unknown): string {

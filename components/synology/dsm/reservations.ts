@@ -2,6 +2,7 @@
  * Pure helpers for DHCP reservations. DSM's Reservation `set` replaces the whole list of an interface, so
  * the program must write back the entries it does not manage (added by hand in DSM, or by other tools).
  */
+import { fixErrorFields } from "./errors";
 import { normaliseMac } from "./shapes";
 import type { DsmReservation } from "./types";
 
@@ -18,13 +19,16 @@ export interface ReservationMergeInput {
 }
 
 export class ReservationConflictError extends Error {
-    constructor(readonly conflicts: Array<{ ip: string; keptMac: string; wantedMac: string }>) {
-        super(
+    readonly conflicts: Array<{ ip: string; keptMac: string; wantedMac: string }>;
+
+    constructor(conflicts: Array<{ ip: string; keptMac: string; wantedMac: string }>) {
+        const message =
             "DHCP reservations conflict with entries this program does not manage: " +
-                conflicts.map((c) => `${c.ip} is reserved for ${c.keptMac} in DSM but wanted for ${c.wantedMac}`).join("; ") +
-                ". Remove or change the DSM entry (DHCP Server > Reserved IP), or choose another IP.",
-        );
-        this.name = "ReservationConflictError";
+            conflicts.map((c) => `${c.ip} is reserved for ${c.keptMac} in DSM but wanted for ${c.wantedMac}`).join("; ") +
+            ". Remove or change the DSM entry (DHCP Server > Reserved IP), or choose another IP.";
+        super(message);
+        fixErrorFields(this, "ReservationConflictError", message);
+        this.conflicts = conflicts;
     }
 }
 
