@@ -1,0 +1,285 @@
+/**
+ * The TalosCluster component: the seed's "Creating Talos configs" section as resources.
+ *
+ *   secrets ─▶ per node: machine config (getConfiguration + patches) ─▶ [wake-on-LAN] ─▶ apply
+ *   (every apply waits for the Synology component's `pxeReady`: the node must be able to PXE-boot into
+ *   maintenance mode) ─▶ bootstrap (first control plane, once) ─▶ kubeconfig ─▶ health (`up` only)
+ *   ─▶ [rolling upgrades, opt-in]
+ *
+ * Decisions live in pure functions (`planCluster`, patches.ts, upgrades.ts); the constructor wires.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig, ConfigError, NodeConfig, UpsConfig } from "../config";
+import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
+import * as talos from "./provider";
+import { createUpgradeCommands, UpgradeCommands } from "./upgrades";
+import { WakeOnLan, wakeOnLanProblems, WOL_PORT } from "./wol";
+
+/** Arguments of {@link TalosCluster}. */
+export interface TalosClusterArgs {
+    /**
+     * `homelab:cluster`. Plain (not an Input): its values shape the resource graph (upgrades on/off,
+     * timeouts, reset) and must be known at preview.
+     */
+    cluster: ClusterConfig;
+    /** `homelab:nodes`. Plain: one set of resources per node. At least one control plane. */
+    nodes: NodeConfig[];
+    /**
+     * The image component's installer image, `factory.talos.dev/metal-installer/<schematic>:<version>`.
+     * Same schematic as the PXE boot image, or the extensions vanish after install.
+     */
+    installerImage: pulumi.Input<string>;
+    /** The image component's schematic ID (exported; the installer image must carry it). */
+    schematicId: pulumi.Input<string>;
+    /** `homelab:ups`: when set, every node gets the nut-client ExtensionServiceConfig. */
+    ups?: UpsConfig;
+    /** `homelab:upsPassword` (secret). Required when `ups` is set; only ever used inside a secret. */
+    upsPassword?: pulumi.Input<string>;
+    /**
+     * The Synology component's `pxeReady`: the applies (and Wake-on-LAN) depend on it. Its value is
+     * not used, only its dependencies.
+     */
+    pxeReady: pulumi.Input<unknown>;
+}
+
+/** One node, as the stack exports it. */
+export interface NodeSummary {
+    hostname: string;
+    ip: string;
+    role: "controlplane" | "worker";
+    mac: string;
+}
+
+/** What the component plans from plain config, before any resource (pure). */
+export interface ClusterPlan {
+    /** Version contract for Secrets / getConfiguration, e.g. `v1.12`. */
+    talosVersionContract: string;
+    controlPlanes: NodeConfig[];
+    workers: NodeConfig[];
+    /** The node etcd is bootstrapped on: the first control plane in config order. */
+    bootstrapNode: NodeConfig;
+    /** onDestroy per hostname. */
+    onDestroy: Record<string, { reset: boolean; graceful: boolean; reboot: boolean }>;
+    summary: NodeSummary[];
+}
+
+/** Check and plan the cluster from plain config; throws ConfigError listing every problem. */
+export function planCluster(cluster: ClusterConfig, nodes: readonly NodeConfig[], ups?: UpsConfig,
+                            hasUpsPassword = false): ClusterPlan {
+    const problems: string[] = [];
+    let contract = "";
+    try { contract = talosVersionContract(cluster.talosVersion); } catch (e) {
+        problems.push(...((e as ConfigError).problems ?? [(e as Error).message]));
+    }
+    const controlPlanes = nodes.filter((n) => n.role === "controlplane");
+    const workers = nodes.filter((n) => n.role === "worker");
+    if (controlPlanes.length === 0) {
+        problems.push("nodes: no node has role controlplane; make at least one node a control plane " +
+            "(the first one is bootstrapped)");
+    }
+    const seen = new Map<string, number>();
+    nodes.forEach((n, i) => {
+        for (const [key, v] of [["hostname", n.hostname], ["ip", n.ip], ["mac", n.mac]] as const) {
+            const k = `${key}:${v}`;
+            if (seen.has(k)) problems.push(`nodes[${i}].${key}: "${v}" is also used by nodes[${seen.get(k)}]; each node needs its own`);
+            else seen.set(k, i);
+        }
+        if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(n.hostname)) {
+            problems.push(`nodes[${i}].hostname: "${n.hostname}" must be a DNS label (lower-case letters, digits, '-')`);
+        }
+        if (n.wakeOnLan) problems.push(...wakeOnLanProblems(n.mac, cluster.wakeOnLanBroadcast, `nodes[${i}]`));
+    });
+    if (ups && !hasUpsPassword) {
+        problems.push("upsPassword: homelab:ups is set but homelab:upsPassword is not; " +
+            "set it with `pulumi config set --secret homelab:upsPassword`");
+    }
+    if (!/^\d+(\.\d+)?(ns|us|µs|ms|s|m|h)(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))*$/.test(cluster.applyTimeout)) {
+        problems.push(`cluster.applyTimeout: "${cluster.applyTimeout}" is not a Go duration; use e.g. 30m or 1h`);
+    }
+    if (problems.length) throw new ConfigError(problems);
+
+    // A graceful reset leaves etcd first; the only control plane cannot leave, so reset it non-gracefully.
+    const onDestroy: ClusterPlan["onDestroy"] = {};
+    for (const n of nodes) {
+        onDestroy[n.hostname] = {
+            reset: cluster.resetOnDestroy,
+            graceful: !(n.role === "controlplane" && controlPlanes.length === 1),
+            reboot: false,
+        };
+    }
+    return {
+        talosVersionContract: contract,
+        controlPlanes,
+        workers,
+        bootstrapNode: controlPlanes[0],
+        onDestroy,
+        summary: nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, role: n.role, mac: n.mac })),
+    };
+}
+
+/**
+ * The config patches of one node, in apply order, as Pulumi inputs: only the UPS patch carries the
+ * password, and only it is secret. Throws ConfigError on bad node settings (rendered once up front,
+ * redacted, so no password is needed to find the problems).
+ */
+export function nodePatchInputs(node: NodeConfig, index: number, installerImage: pulumi.Input<string>,
+                                ups?: UpsConfig, upsPassword?: pulumi.Input<string>): pulumi.Output<string>[] {
+    const image = pulumi.output(installerImage);
+    const rendered = (img: string) => renderNodePatches({ node, index, installerImage: img, ups, redact: true });
+    return rendered("factory.talos.dev/metal-installer/check:v0").map((p, i) => {
+        if (p.label !== "ups.nutClient") return image.apply((img) => rendered(img)[i].text);
+        if (upsPassword === undefined) {
+            throw new ConfigError(["upsPassword: homelab:ups is set but homelab:upsPassword is not; " +
+                "set it with `pulumi config set --secret homelab:upsPassword`"]);
+        }
+        const u = ups as UpsConfig;
+        return pulumi.secret(pulumi.output(upsPassword)).apply((pw) => renderNutClientPatch(u, pw));
+    });
+}
+
+/** A Talos cluster: secrets, per-node configs and applies, bootstrap, kubeconfig, health, upgrades. */
+export class TalosCluster extends pulumi.ComponentResource {
+    /** The cluster's kubeconfig (secret). */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** The talosconfig, endpoints = control-plane IPs (secret). */
+    public readonly talosconfig: pulumi.Output<string>;
+    /** Resolves (true) once the cluster reported healthy; during preview, once the kubeconfig exists. */
+    public readonly healthy: pulumi.Output<boolean>;
+    /** Per-node summary (hostname, ip, role, mac). */
+    public readonly nodes: pulumi.Output<NodeSummary[]>;
+    /** SHA-256 of each node's applied machine configuration, by hostname (not secret). */
+    public readonly machineConfigurationHashes: pulumi.Output<Record<string, string>>;
+    public readonly schematicId: pulumi.Output<string>;
+    public readonly installerImage: pulumi.Output<string>;
+
+    /** Child resources, for composition and tests. */
+    public readonly secrets: talos.machine.Secrets;
+    public readonly applies: Record<string, talos.machine.ConfigurationApply>;
+    public readonly wakeOnLan: Record<string, WakeOnLan>;
+    public readonly bootstrap: talos.machine.Bootstrap;
+    public readonly kubeconfigResource: talos.cluster.Kubeconfig;
+    public readonly upgrades?: UpgradeCommands;
+
+    constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Every config problem, before anything is registered.
+        const plan = planCluster(args.cluster, args.nodes, args.ups, args.upsPassword !== undefined);
+        super("homelab:talos:TalosCluster", name, {}, opts);
+        const { cluster, nodes, ups } = args;
+        const parent = { parent: this };
+
+        const installerImage = pulumi.output(args.installerImage);
+        const upsPassword = args.upsPassword;
+        // Depending on pxeReady without keeping its value.
+        const pxeReady = (pulumi.output(args.pxeReady) as pulumi.Output<unknown>).apply(() => true);
+
+        this.secrets = new talos.machine.Secrets(`${name}-secrets`, {
+            talosVersion: plan.talosVersionContract,
+        }, parent);
+
+        this.applies = {};
+        this.wakeOnLan = {};
+        nodes.forEach((node, index) => {
+            const patches = nodePatchInputs(node, index, installerImage, ups, upsPassword);
+
+            const config = talos.machine.getConfigurationOutput({
+                clusterName: cluster.name,
+                clusterEndpoint: cluster.endpoint,
+                machineType: node.role,
+                machineSecrets: this.secrets.machineSecrets,
+                configPatches: patches,
+                kubernetesVersion: cluster.kubernetesVersion,
+                talosVersion: plan.talosVersionContract,
+                docs: false,
+                examples: false,
+            }, parent);
+
+            const dependsOn: pulumi.Resource[] = [];
+            if (node.wakeOnLan) {
+                const wol = new WakeOnLan(`${name}-${node.hostname}-wol`, {
+                    mac: node.mac, address: cluster.wakeOnLanBroadcast, port: WOL_PORT, after: pxeReady,
+                }, parent);
+                this.wakeOnLan[node.hostname] = wol;
+                dependsOn.push(wol);
+            }
+
+            // The node input carries pxeReady's dependencies: no apply before the NAS can PXE-boot the node.
+            const nodeIp = pulumi.all([node.ip, pxeReady]).apply(([ip]) => ip);
+            this.applies[node.hostname] = new talos.machine.ConfigurationApply(`${name}-${node.hostname}-apply`, {
+                node: nodeIp,
+                endpoint: nodeIp,
+                clientConfiguration: this.secrets.clientConfiguration,
+                machineConfigurationInput: config.machineConfiguration,
+                onDestroy: plan.onDestroy[node.hostname],
+                // Long enough for a human to power the machine on and let it PXE-boot.
+                timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },
+            }, { parent: this, dependsOn });
+        });
+
+        const first = plan.bootstrapNode;
+        this.bootstrap = new talos.machine.Bootstrap(`${name}-bootstrap`, {
+            node: first.ip,
+            endpoint: first.ip,
+            clientConfiguration: this.secrets.clientConfiguration,
+            timeouts: { create: cluster.applyTimeout },
+        }, { parent: this, dependsOn: [this.applies[first.hostname]] });
+
+        this.kubeconfigResource = new talos.cluster.Kubeconfig(`${name}-kubeconfig`, {
+            node: first.ip,
+            endpoint: first.ip,
+            clientConfiguration: this.secrets.clientConfiguration,
+        }, { parent: this, dependsOn: [this.bootstrap] });
+
+        const cpIps = plan.controlPlanes.map((n) => n.ip);
+        const workerIps = plan.workers.map((n) => n.ip);
+
+        if (pulumi.runtime.isDryRun()) {
+            // A preview must not wait on nodes that may be powered off: no health check.
+            this.healthy = this.kubeconfigResource.id.apply(() => true);
+        } else {
+            const health = talos.cluster.getHealthOutput({
+                clientConfiguration: this.secrets.clientConfiguration,
+                controlPlaneNodes: cpIps,
+                workerNodes: workerIps,
+                endpoints: cpIps,
+                timeouts: { read: cluster.applyTimeout },
+            }, { parent: this, dependsOn: [this.kubeconfigResource, this.bootstrap, ...Object.values(this.applies)] });
+            this.healthy = pulumi.unsecret(health.apply(() => true));
+        }
+
+        const talosconfig = talos.client.getConfigurationOutput({
+            clusterName: cluster.name,
+            clientConfiguration: this.secrets.clientConfiguration,
+            endpoints: cpIps,
+            nodes: [first.ip],
+        }, parent);
+        this.talosconfig = pulumi.secret(talosconfig.talosConfig);
+        this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
+
+        if (cluster.upgrades) {
+            this.upgrades = createUpgradeCommands(name, {
+                nodes,
+                installerImage,
+                kubernetesVersion: cluster.kubernetesVersion,
+                talosconfig: this.talosconfig,
+                dependsOn: [this.bootstrap, ...Object.values(this.applies)],
+            }, this);
+        }
+
+        this.nodes = pulumi.output(plan.summary);
+        const hashes: Record<string, pulumi.Output<string>> = {};
+        for (const [h, a] of Object.entries(this.applies)) hashes[h] = pulumi.unsecret(a.machineConfigurationHash);
+        this.machineConfigurationHashes = pulumi.output(hashes) as pulumi.Output<Record<string, string>>;
+        this.schematicId = pulumi.output(args.schematicId);
+        this.installerImage = installerImage;
+
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            talosconfig: this.talosconfig,
+            healthy: this.healthy,
+            nodes: this.nodes,
+            machineConfigurationHashes: this.machineConfigurationHashes,
+            schematicId: this.schematicId,
+            installerImage: this.installerImage,
+        });
+    }
+}

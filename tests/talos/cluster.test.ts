@@ -1,0 +1,383 @@
+/**
+ * TalosCluster under Pulumi mocks (set before the component is imported): the seed's one-node stack
+ * and a 3-control-plane + 2-worker stack. The harness records what the engine would see: resource
+ * inputs (secrets as secret sentinels), dependencies, additionalSecretOutputs, and invokes with the
+ * resources that had completed before each invoke.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { ClusterConfig, NodeConfig, UpsConfig } from "../../components/config";
+import { allStrings, installMocks, isSecretSentinel, Recorder, valueOf } from "./harness";
+
+const SCHEMATIC = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
+const INSTALLER = `factory.talos.dev/metal-installer/${SCHEMATIC}:v1.12.1`;
+const UPS_PASSWORD = "ups-Pw-7Qz9x";
+const CLIENT_KEY = "CLIENT-KEY-5f3a";
+const KUBECONFIG = "KUBECONFIG-RAW-91c2";
+const TALOSCONFIG = "TALOSCONFIG-77ab";
+
+function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig {
+    return {
+        name: "homelab-dev",
+        endpoint: "https://192.168.0.2:6443",
+        talosVersion: "v1.12.1",
+        kubernetesVersion: "1.35.0",
+        upgrades: false,
+        applyTimeout: "30m",
+        resetOnDestroy: false,
+        wakeOnLanBroadcast: "192.168.0.255",
+        configSchemaUrl: "https://example.invalid/{version}.json",
+        ...over,
+    };
+}
+
+function n(hostname: string, ip: string, role: NodeConfig["role"], over: Partial<NodeConfig> = {}): NodeConfig {
+    const last = ip.split(".")[3].padStart(2, "0");
+    return {
+        hostname, ip, role, mac: `aa:bb:cc:dd:ee:${last}`, installDisk: "/dev/nvme0n1",
+        patches: [], wakeOnLan: false, ...over,
+    };
+}
+
+const SEED_UPS: UpsConfig = { monitor: "ups@192.168.0.6", username: "monuser" };
+
+let rec: Recorder;
+let mod: typeof import("../../components/talos/cluster");
+/** Ticks the Kubeconfig mock waits, so a health check that does not wait for it would run first. */
+const KUBECONFIG_DELAY_TICKS = 50;
+
+async function ticks(k: number): Promise<void> {
+    for (let i = 0; i < k; i++) await new Promise((r) => setImmediate(r));
+}
+
+beforeAll(async () => {
+    rec = await installMocks({
+        onResource: async (type, name, inputs) => {
+            switch (type) {
+                case "talos:machine/secrets:Secrets":
+                    return {
+                        machineSecrets: { cluster: { id: "cid", secret: "CLUSTER-SECRET" }, trustdinfo: { token: "TOKEN" } },
+                        clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: CLIENT_KEY },
+                        talosVersion: inputs.talosVersion,
+                    };
+                case "talos:machine/configurationApply:ConfigurationApply":
+                    return { machineConfigurationHash: `hash-of-${name}`, machineConfiguration: "rendered" };
+                case "talos:cluster/kubeconfig:Kubeconfig":
+                    await ticks(KUBECONFIG_DELAY_TICKS);
+                    return { kubeconfigRaw: KUBECONFIG, kubernetesClientConfiguration: { host: "h", clientKey: CLIENT_KEY } };
+                default:
+                    return undefined;
+            }
+        },
+        onCall: (token) => {
+            if (token === "talos:client/getConfiguration:getConfiguration") return { talosConfig: TALOSCONFIG };
+            if (token === "talos:machine/getConfiguration:getConfiguration") return { machineConfiguration: "MACHINE-CONFIG" };
+            return undefined;
+        },
+    });
+    mod = await import("../../components/talos/cluster");
+});
+
+/** Build a stack the way index.ts does, with a stand-in for the Synology component's pxeReady. */
+async function build(name: string, cluster: ClusterConfig, nodes: NodeConfig[], withUps: boolean) {
+    rec.reset();
+    // A stand-in resource (CustomResource is abstract in the typings, not at runtime).
+    const Custom = pulumi.CustomResource as unknown as new (t: string, n: string, p: object) => pulumi.CustomResource;
+    const pxe = new Custom("test:synology:PxeReady", `${name}-pxe`, {});
+    const c = new mod.TalosCluster(name, {
+        cluster, nodes,
+        installerImage: pulumi.output(INSTALLER),
+        schematicId: pulumi.output(SCHEMATIC),
+        ups: withUps ? SEED_UPS : undefined,
+        upsPassword: withUps ? pulumi.secret(UPS_PASSWORD) : undefined,
+        pxeReady: pxe.id,
+    });
+    // Settle everything the component produces.
+    await valueOf(pulumi.all([c.kubeconfig, c.talosconfig, c.healthy, c.nodes, c.machineConfigurationHashes]));
+    if (c.upgrades) {
+        await valueOf(pulumi.all([...c.upgrades.nodes.map((x) => x.command.urn), c.upgrades.kubernetes?.urn]));
+    }
+    await ticks(10);
+    return { c, pxe: rec.byName(`${name}-pxe`) };
+}
+
+function configInvokes() {
+    return rec.invokes.filter((i) => i.token === "talos:machine/getConfiguration:getConfiguration");
+}
+/** The config patches of an invoke, secret ones unwrapped, each marked. */
+function patchesOf(inputs: Record<string, unknown>): { text: string; secret: boolean }[] {
+    return (inputs.configPatches as unknown[]).map((p) => isSecretSentinel(p)
+        ? { text: String(p.value), secret: true } : { text: String(p), secret: false });
+}
+function hostnameOf(inputs: Record<string, unknown>): string {
+    return patchesOf(inputs).map((p) => parse(p.text)).find((d) => d?.kind === "HostnameConfig").hostname;
+}
+/** Every string in resource inputs outside secret sentinels. */
+function nonSecretStrings(v: unknown, out: string[] = []): string[] {
+    if (isSecretSentinel(v)) return out;
+    if (typeof v === "string") out.push(v);
+    else if (Array.isArray(v)) v.forEach((x) => nonSecretStrings(x, out));
+    else if (v && typeof v === "object") Object.values(v).forEach((x) => nonSecretStrings(x, out));
+    return out;
+}
+
+describe("the seed's one-node stack", () => {
+    let built: Awaited<ReturnType<typeof build>>;
+    beforeAll(async () => {
+        built = await build("seed", clusterConfig(), [n("talos-cp-1", "192.168.0.2", "controlplane")], true);
+    });
+
+    test("resource counts", () => {
+        const count = (t: string) => rec.resources.filter((r) => r.type === t).length;
+        expect(count("homelab:talos:TalosCluster")).toBe(1);
+        expect(count("talos:machine/secrets:Secrets")).toBe(1);
+        expect(count("talos:machine/configurationApply:ConfigurationApply")).toBe(1);
+        expect(count("talos:machine/bootstrap:Bootstrap")).toBe(1);
+        expect(count("talos:cluster/kubeconfig:Kubeconfig")).toBe(1);
+        expect(rec.resources.filter((r) => r.type.startsWith("command:")).length).toBe(0);
+        expect(rec.resources.filter((r) => r.type.includes("WakeOnLan")).length).toBe(0);
+        expect(configInvokes().length).toBe(1);
+        expect(rec.invokes.filter((i) => i.token === "talos:cluster/getHealth:getHealth").length).toBe(1);
+        // Children are named after the component and parented to it.
+        const comp = rec.byName("seed");
+        for (const r of rec.resources.filter((x) => x.type.startsWith("talos:"))) {
+            expect(r.name.startsWith("seed-")).toBe(true);
+            expect(r.parent).toBe(comp.urn);
+        }
+    });
+
+    test("secrets use the v1.12 contract; the config is a controlplane with the seed's patches", () => {
+        expect(rec.byName("seed-secrets").inputs.talosVersion).toBe("v1.12");
+        const [cfg] = configInvokes();
+        expect(cfg.inputs).toMatchObject({
+            clusterName: "homelab-dev", clusterEndpoint: "https://192.168.0.2:6443", machineType: "controlplane",
+            talosVersion: "v1.12", kubernetesVersion: "1.35.0",
+        });
+        // (Invoke arguments reach the provider in clear, as they must; secrecy is checked on the
+        // component's inputs below and on everything stored.)
+        const patches = patchesOf(cfg.inputs);
+        expect(patches).toHaveLength(3);
+        const [install, hostname, nut] = patches.map((p) => parse(p.text));
+        expect(install.machine.install).toEqual({ disk: "/dev/nvme0n1", image: INSTALLER, wipe: false });
+        expect(install.machine.install.image).toContain(SCHEMATIC);
+        expect(hostname).toMatchObject({ kind: "HostnameConfig", hostname: "talos-cp-1" });
+        expect(nut).toMatchObject({ kind: "ExtensionServiceConfig", name: "nut-client" });
+        expect(nut.configFiles[0]).toEqual({
+            content: `MONITOR ups@192.168.0.6 1 monuser ${UPS_PASSWORD} secondary\nSHUTDOWNCMD "/sbin/poweroff"`,
+            mountPath: "/usr/local/etc/nut/upsmon.conf",
+        });
+    });
+
+    test("apply at the node's IP with timeout, onDestroy and the machine config as a secret", () => {
+        const apply = rec.byName("seed-talos-cp-1-apply");
+        expect(apply.inputs.node).toBe("192.168.0.2");
+        expect(apply.inputs.endpoint).toBe("192.168.0.2");
+        expect(apply.inputs.timeouts).toEqual({ create: "30m", update: "30m" });
+        // Single control plane: a graceful reset could not leave etcd.
+        expect(apply.inputs.onDestroy).toEqual({ reset: false, graceful: false, reboot: false });
+        expect(isSecretSentinel(apply.inputs.machineConfigurationInput)).toBe(true);
+        expect(apply.additionalSecretOutputs).toContain("machineConfiguration");
+    });
+
+    test("dependency order pxeReady → apply → bootstrap → kubeconfig → health", () => {
+        const apply = rec.byName("seed-talos-cp-1-apply");
+        expect(apply.dependencies).toContain(built.pxe.urn);
+        const boot = rec.byName("seed-bootstrap");
+        expect(boot.dependencies).toContain(apply.urn);
+        expect(boot.inputs.node).toBe("192.168.0.2");
+        const kc = rec.byName("seed-kubeconfig");
+        expect(kc.dependencies).toContain(boot.urn);
+        expect(rec.dependsOnTransitively("seed-kubeconfig", "seed-pxe")).toBe(true);
+        const health = rec.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth")!;
+        // The kubeconfig mock is slow on purpose: health ran only after it (and the bootstrap) completed.
+        expect(health.completedBefore).toEqual(expect.arrayContaining(["seed-kubeconfig", "seed-bootstrap", "seed-talos-cp-1-apply"]));
+        expect(health.inputs).toMatchObject({ controlPlaneNodes: ["192.168.0.2"], endpoints: ["192.168.0.2"], workerNodes: [] });
+    });
+
+    test("outputs: kubeconfig and talosconfig secret, summary and hashes plain", async () => {
+        const { c } = built;
+        expect(await pulumi.isSecret(c.kubeconfig)).toBe(true);
+        expect(await pulumi.isSecret(c.talosconfig)).toBe(true);
+        expect(await valueOf(c.kubeconfig)).toBe(KUBECONFIG);
+        expect(await valueOf(c.talosconfig)).toBe(TALOSCONFIG);
+        expect(await pulumi.isSecret(c.nodes)).toBe(false);
+        expect(await valueOf(c.nodes)).toEqual([
+            { hostname: "talos-cp-1", ip: "192.168.0.2", role: "controlplane", mac: "aa:bb:cc:dd:ee:02" },
+        ]);
+        expect(await valueOf(c.machineConfigurationHashes)).toEqual({ "talos-cp-1": "hash-of-seed-talos-cp-1-apply" });
+        expect(await valueOf(c.healthy)).toBe(true);
+        expect(await valueOf(c.installerImage)).toBe(INSTALLER);
+        expect(await valueOf(c.schematicId)).toBe(SCHEMATIC);
+        const tc = rec.invokes.find((i) => i.token === "talos:client/getConfiguration:getConfiguration")!;
+        expect(tc.inputs).toMatchObject({ clusterName: "homelab-dev", endpoints: ["192.168.0.2"] });
+    });
+
+    test("the UPS password is in no non-secret value", async () => {
+        for (const r of rec.resources) {
+            expect({ name: r.name, leaks: nonSecretStrings(r.inputs).filter((s) => s.includes(UPS_PASSWORD)) })
+                .toEqual({ name: r.name, leaks: [] });
+        }
+        // The config that carries it travels to the apply as a secret.
+        expect(isSecretSentinel(rec.byName("seed-talos-cp-1-apply").inputs.machineConfigurationInput)).toBe(true);
+        const { c } = built;
+        const plain: pulumi.Output<unknown>[] = [c.nodes, c.machineConfigurationHashes, c.healthy, c.installerImage, c.schematicId];
+        for (const o of plain) {
+            expect(await pulumi.isSecret(o)).toBe(false);
+            expect(allStrings(await valueOf(o)).join("\n")).not.toContain(UPS_PASSWORD);
+        }
+    });
+});
+
+describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
+    // A worker listed first: bootstrap and upgrade order must still start with the control planes.
+    const nodes = [
+        n("w-1", "192.168.0.21", "worker", { installDisk: undefined, installDiskSelector: { type: "ssd" } }),
+        n("cp-1", "192.168.0.11", "controlplane", { wakeOnLan: true, patches: ["machine:\n  kubelet:\n    extraArgs:\n      max-pods: \"150\"\n"] }),
+        n("cp-2", "192.168.0.12", "controlplane"),
+        n("w-2", "192.168.0.22", "worker"),
+        n("cp-3", "192.168.0.13", "controlplane"),
+    ];
+    let built: Awaited<ReturnType<typeof build>>;
+    beforeAll(async () => {
+        built = await build("big", clusterConfig({ upgrades: true, resetOnDestroy: true, endpoint: "https://192.168.0.10:6443" }), nodes, false);
+    });
+
+    test("resource counts", () => {
+        const count = (t: string) => rec.resources.filter((r) => r.type === t).length;
+        expect(count("talos:machine/secrets:Secrets")).toBe(1);
+        expect(count("talos:machine/configurationApply:ConfigurationApply")).toBe(5);
+        expect(count("talos:machine/bootstrap:Bootstrap")).toBe(1);
+        expect(count("talos:cluster/kubeconfig:Kubeconfig")).toBe(1);
+        expect(count("command:local:Command")).toBe(6);
+        expect(count("pulumi-nodejs:dynamic/homelab:WakeOnLan")).toBe(1);
+        expect(configInvokes().length).toBe(5);
+    });
+
+    test("machine type and patches per node; no UPS patch without ups", () => {
+        const byHost = Object.fromEntries(configInvokes().map((i) => [hostnameOf(i.inputs), i.inputs]));
+        expect(Object.keys(byHost).sort()).toEqual(["cp-1", "cp-2", "cp-3", "w-1", "w-2"]);
+        for (const node of nodes) {
+            const inputs = byHost[node.hostname];
+            expect({ h: node.hostname, type: inputs.machineType }).toEqual({ h: node.hostname, type: node.role });
+            const docs = patchesOf(inputs).map((p) => parse(p.text));
+            expect(docs.some((d) => d?.kind === "ExtensionServiceConfig")).toBe(false);
+            expect(docs[0].machine.install.image).toBe(INSTALLER);
+            expect(patchesOf(inputs).every((p) => !p.secret)).toBe(true);
+        }
+        expect(parse(patchesOf(byHost["w-1"])[0].text).machine.install).toEqual({ diskSelector: { type: "ssd" }, image: INSTALLER, wipe: false });
+        const cp1 = patchesOf(byHost["cp-1"]);
+        expect(cp1).toHaveLength(3);
+        expect(parse(cp1[2].text).machine.kubelet.extraArgs["max-pods"]).toBe("150");
+    });
+
+    test("bootstrap once, on the first control plane, after its apply", () => {
+        const boots = rec.resources.filter((r) => r.type === "talos:machine/bootstrap:Bootstrap");
+        expect(boots).toHaveLength(1);
+        expect(boots[0].inputs.node).toBe("192.168.0.11");
+        expect(boots[0].dependencies).toContain(rec.byName("big-cp-1-apply").urn);
+        expect(rec.byName("big-kubeconfig").inputs.node).toBe("192.168.0.11");
+    });
+
+    test("onDestroy reset with graceful leave when there are several control planes", () => {
+        for (const h of ["cp-1", "w-2"]) {
+            expect(rec.byName(`big-${h}-apply`).inputs.onDestroy).toEqual({ reset: true, graceful: true, reboot: false });
+        }
+    });
+
+    test("Wake-on-LAN after pxeReady and before the apply, only for the node that asks", () => {
+        const wol = rec.byName("big-cp-1-wol");
+        expect(wol.dependencies).toContain(built.pxe.urn);
+        expect(wol.inputs).toMatchObject({ mac: "aa:bb:cc:dd:ee:11", address: "192.168.0.255", port: 9 });
+        expect(rec.byName("big-cp-1-apply").dependencies).toContain(wol.urn);
+        expect(rec.named(/-wol$/).map((r) => r.name)).toEqual(["big-cp-1-wol"]);
+        for (const node of nodes) expect(rec.byName(`big-${node.hostname}-apply`).dependencies).toContain(built.pxe.urn);
+    });
+
+    test("health covers control planes and workers and runs after kubeconfig and every apply", () => {
+        const health = rec.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth")!;
+        expect(health.inputs).toMatchObject({
+            controlPlaneNodes: ["192.168.0.11", "192.168.0.12", "192.168.0.13"],
+            workerNodes: ["192.168.0.21", "192.168.0.22"],
+            endpoints: ["192.168.0.11", "192.168.0.12", "192.168.0.13"],
+        });
+        expect(health.completedBefore).toEqual(expect.arrayContaining(
+            ["big-kubeconfig", "big-bootstrap", ...nodes.map((x) => `big-${x.hostname}-apply`)]));
+        const tc = rec.invokes.find((i) => i.token === "talos:client/getConfiguration:getConfiguration")!;
+        expect(tc.inputs.endpoints).toEqual(["192.168.0.11", "192.168.0.12", "192.168.0.13"]);
+    });
+
+    test("upgrade commands chain control planes first, then workers, then Kubernetes", () => {
+        const order = ["cp-1", "cp-2", "cp-3", "w-1", "w-2"].map((h) => rec.byName(`big-${h}-upgrade`));
+        expect(order[0].dependencies).toEqual(expect.arrayContaining([rec.byName("big-bootstrap").urn]));
+        for (let i = 1; i < order.length; i++) expect(order[i].dependencies).toContain(order[i - 1].urn);
+        const k8s = rec.byName("big-kubernetes-upgrade");
+        expect(k8s.dependencies).toContain(order[4].urn);
+        // Each update script upgrades its own node to the installer image; k8s to the configured version.
+        order.forEach((cmd, i) => {
+            const ip = nodes.find((x) => x.hostname === ["cp-1", "cp-2", "cp-3", "w-1", "w-2"][i])!.ip;
+            expect(cmd.inputs.update).toContain(`upgrade --nodes '${ip}' --image '${INSTALLER}' --preserve`);
+        });
+        expect(k8s.inputs.update).toContain("upgrade-k8s --nodes '192.168.0.11' --to '1.35.0'");
+    });
+
+    test("command texts hold no secret; the talosconfig travels only as a secret environment value", () => {
+        for (const cmd of rec.resources.filter((r) => r.type === "command:local:Command")) {
+            const env = cmd.inputs.environment as Record<string, unknown>;
+            const tc = env.HOMELAB_TALOSCONFIG;
+            expect(isSecretSentinel(tc) || isSecretSentinel(env)).toBe(true);
+            const texts = nonSecretStrings({ create: cmd.inputs.create, update: cmd.inputs.update }).join("\n");
+            for (const secret of [TALOSCONFIG, CLIENT_KEY, KUBECONFIG]) expect(texts).not.toContain(secret);
+        }
+    });
+
+    test("secret outputs are secret", async () => {
+        expect(await pulumi.isSecret(built.c.kubeconfig)).toBe(true);
+        expect(await pulumi.isSecret(built.c.talosconfig)).toBe(true);
+        expect(await pulumi.isSecret(built.c.nodes)).toBe(false);
+    });
+});
+
+describe("nodePatchInputs", () => {
+    test("only the UPS patch is secret, and it holds the password", async () => {
+        const inputs = mod.nodePatchInputs(n("cp-1", "192.168.0.11", "controlplane", { patches: ["a: 1\n"] }), 0,
+            pulumi.output(INSTALLER), SEED_UPS, pulumi.output(UPS_PASSWORD));
+        expect(await Promise.all(inputs.map((i) => pulumi.isSecret(i)))).toEqual([false, false, true, false]);
+        const texts = await Promise.all(inputs.map((i) => valueOf(i)));
+        expect(texts.map((t) => t.includes(UPS_PASSWORD))).toEqual([false, false, true, false]);
+        expect(parse(texts[0]).machine.install.image).toBe(INSTALLER);
+    });
+
+    test("a plain (non-secret) password input still comes out secret", async () => {
+        const inputs = mod.nodePatchInputs(n("cp-1", "192.168.0.11", "controlplane"), 0, INSTALLER, SEED_UPS, UPS_PASSWORD);
+        expect(await pulumi.isSecret(inputs[2])).toBe(true);
+    });
+});
+
+describe("upgrades off", () => {
+    test("no commands when cluster.upgrades is false, even with several nodes", async () => {
+        await build("off", clusterConfig(), [
+            n("cp-1", "192.168.0.11", "controlplane"), n("w-1", "192.168.0.21", "worker"),
+        ], false);
+        expect(rec.resources.filter((r) => r.type === "command:local:Command")).toHaveLength(0);
+        expect(rec.resources.filter((r) => r.type === "talos:machine/configurationApply:ConfigurationApply")).toHaveLength(2);
+    });
+});
+
+describe("bad input fails before any resource, naming every problem", () => {
+    test("no control plane, duplicate IP, missing UPS password, bad timeout", () => {
+        rec.reset();
+        let err: Error | undefined;
+        try {
+            new mod.TalosCluster("bad", {
+                cluster: clusterConfig({ applyTimeout: "soon" }),
+                nodes: [n("w-1", "192.168.0.21", "worker"), n("w-2", "192.168.0.21", "worker")],
+                installerImage: INSTALLER, schematicId: SCHEMATIC, ups: SEED_UPS, pxeReady: true,
+            });
+        } catch (e) { err = e as Error; }
+        expect(err?.message).toMatch(/no node has role controlplane/);
+        expect(err?.message).toMatch(/nodes\[1\]\.ip: "192\.168\.0\.21" is also used by nodes\[0\]/);
+        expect(err?.message).toMatch(/homelab:upsPassword/);
+        expect(err?.message).toMatch(/cluster\.applyTimeout: "soon"/);
+        expect(rec.resources.filter((r) => r.type.startsWith("talos:"))).toHaveLength(0);
+    });
+});
