@@ -4,8 +4,9 @@ import Ajv2020 from "ajv/dist/2020";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 import {
-    ConfigError, cidrContains, closest, intToIp, ipToInt, normaliseMac, parseCidr, parseStackConfig,
+    ConfigError, cidrContains, intToIp, ipToInt, normaliseMac, parseCidr, parseStackConfig,
 } from "../../components/config";
+import { closest } from "../../components/words";
 import { readReferenceJson, repoRoot, stackValues } from "../support/shared";
 
 const SECRETS = { synologyPassword: "dsm-pass-123", upsPassword: "ups-pass-456" };
@@ -154,8 +155,10 @@ describe("bad configs", () => {
         const v = devValues();
         v.nodes[0].mac = "nope";
         v.synologyPassword = { not: "a string" } as any;
-        const err = (() => { try { parseStackConfig({ ...v, upsPassword: SECRETS.upsPassword }); } catch (e) { return e as Error; } })();
-        expect(err!.message).not.toContain(SECRETS.upsPassword);
+        let message = "";
+        try { parseStackConfig({ ...v, upsPassword: SECRETS.upsPassword }); } catch (e) { message = (e as Error).message; }
+        expect(message).toMatch(/nodes\[0\]\.mac/);
+        expect(message).not.toContain(SECRETS.upsPassword);
     });
 });
 

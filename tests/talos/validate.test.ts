@@ -1,14 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import {
-    closest,
     DEPRECATED_SETTINGS,
-    editDistance,
     talosSchemaProblem,
     TalosConfigSchema,
     validatePatch,
     validatePatches,
 } from "../../components/talos/validate";
+import { closest, editDistance } from "../../components/words";
 
 const SHARED = process.env.SHARED_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared");
 const schemaText = fs.readFileSync(path.join(SHARED, "reference", "talos-config-schema-v1.12.1.json"), "utf8");

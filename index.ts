@@ -1,0 +1,96 @@
+/**
+ * The homelab program: stack config → Talos image → Synology PXE → Talos cluster → workloads.
+ *
+ * Everything that can be wrong with the config is found before the first resource is created:
+ * parseStackConfig lists every problem with its key path, and every Talos patch the program will send
+ * is checked against the Talos config schema of the cluster's version.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+import { installerImage, schematicFromImage, schematicId, TalosImage } from "./components/factory";
+import { loadStackConfig } from "./components/stack";
+import { SynologyPxe } from "./components/synology/pxe";
+import { TalosCluster } from "./components/talos/cluster";
+import { renderRedactedNodePatches } from "./components/talos/patches";
+import { checkPatchesAgainstSchema } from "./components/talos/schema";
+import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
+
+/** Builds the whole graph; returns the stack outputs. */
+async function main() {
+    const cfg = loadStackConfig();
+
+    // Secrets leave plain memory here: from now on they only travel as Pulumi secrets.
+    const synologyPassword = pulumi.secret(cfg.synologyPassword);
+    const upsPassword = cfg.upsPassword === undefined ? undefined : pulumi.secret(cfg.upsPassword);
+
+    // Every patch the program will send, checked against the Talos config schema. The UPS password
+    // is redacted (the check needs the shape, not the secret); the installer image is computed
+    // offline from the schematic, as the image component will.
+    const installer = installerImage(cfg.image.factoryUrl, schematicId(schematicFromImage(cfg.image)), cfg.cluster.talosVersion);
+    const patches = cfg.nodes.flatMap((node, index) => renderRedactedNodePatches({ node, index, installerImage: installer, ups: cfg.ups }));
+    const patchProblems = await checkPatchesAgainstSchema({
+        talosVersion: cfg.cluster.talosVersion,
+        urlTemplate: cfg.cluster.configSchemaUrl,
+        // The UPS patch is the same for every node: check it once.
+        patches: patches.filter((p, i) => patches.findIndex((q) => q.label === p.label) === i),
+        warn: (message) => pulumi.log.warn(message),
+    });
+    if (patchProblems.length > 0) {
+        throw new pulumi.RunError(`Talos config patches do not fit Talos ${cfg.cluster.talosVersion} ` +
+            `(${patchProblems.length} problem${patchProblems.length === 1 ? "" : "s"}):\n` +
+            patchProblems.map((p) => `  - ${p}`).join("\n"));
+    }
+
+    const image = new TalosImage("image", {
+        factoryUrl: cfg.image.factoryUrl,
+        talosVersion: cfg.cluster.talosVersion,
+        arch: cfg.image.arch,
+        extensions: cfg.image.extensions,
+        extraKernelArgs: cfg.image.extraKernelArgs,
+    });
+
+    const nas = new SynologyPxe("nas", {
+        synology: cfg.synology,
+        dhcp: cfg.dhcp,
+        nodes: cfg.nodes,
+        password: synologyPassword,
+        ukiUrl: image.ukiUrl,
+        ukiFileName: image.ukiFileName,
+        schematicId: image.schematicId,
+        talosVersion: image.talosVersion,
+        arch: cfg.image.arch,
+    });
+
+    const cluster = new TalosCluster("talos", {
+        cluster: cfg.cluster,
+        nodes: cfg.nodes,
+        installerImage: image.installerImage,
+        schematicId: image.schematicId,
+        ups: cfg.ups,
+        upsPassword,
+        pxeReady: nas.pxeReady,
+    });
+
+    const csi = createSynologyCsi("csi", {
+        kubeconfig: cluster.kubeconfig,
+        healthy: cluster.healthy,
+        csi: cfg.workloads.synologyCsi,
+        nas: { ...nasFromDsmUrl(cfg.synology.url), username: cfg.synology.username },
+        password: synologyPassword,
+    });
+
+    return {
+        schematicId: image.schematicId,
+        installerImage: image.installerImage,
+        ukiUrl: image.ukiUrl,
+        tftpRoot: nas.tftpRoot,
+        bootFile: nas.bootFileName,
+        bootFileMd5: nas.bootFileMd5,
+        nodes: cluster.nodes,
+        kubeconfig: cluster.kubeconfig,
+        talosconfig: cluster.talosconfig,
+        storageClass: csi ? csi.storageClassName : undefined,
+    };
+}
+
+export = main;
