@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { ConfigError, parseStackConfig, StackConfig } from "../config";
+import { getDsmClient } from "../synology/dsm";
 import type { DsmApi, DsmConnection } from "../synology/dsm/types";
 import { CHECK_GROUPS, CheckGroup, DoctorDeps, exitCodeOf, formatResult, planFromConfig, runDoctor } from "./checks";
 
@@ -155,7 +156,7 @@ export function loadValues(o: CliOptions, env: NodeJS.ProcessEnv = process.env):
     return { ...v, notes: [...notes, ...v.notes] };
 }
 
-/** The real DSM client, loaded lazily so the rest of doctor works when it cannot be. */
+/** The shared DSM client for the stack's NAS; a reason instead when it cannot be built from the config. */
 export function makeDsmClient(cfg: StackConfig, otp?: string): { dsm?: DsmApi; reason?: string } {
     const conn: DsmConnection = {
         url: cfg.synology.url,
@@ -168,12 +169,9 @@ export function makeDsmClient(cfg: StackConfig, otp?: string): { dsm?: DsmApi; r
         deviceName: "homelab-doctor",
     };
     try {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const mod = require("../synology/dsm") as { getDsmClient?: (c: DsmConnection) => DsmApi };
-        if (typeof mod.getDsmClient !== "function") return { reason: "the DSM client (components/synology/dsm) exports no getDsmClient" };
-        return { dsm: mod.getDsmClient(conn) };
+        return { dsm: getDsmClient(conn) };
     } catch (e) {
-        return { reason: `the DSM client could not be loaded: ${(e as Error).message.split("\n")[0]}` };
+        return { reason: `the DSM client cannot be set up: ${(e as Error).message.split("\n")[0]}` };
     }
 }
 
