@@ -58,6 +58,8 @@
  *   `"reset"` (the connection is destroyed). Checked after the session.
  * - `resetUploadAfterBytes(n, times = 1)`: the next `times` uploads get their connection destroyed after
  *   `n` file bytes (no file is stored).
+ * - `ignoreWrites(key, times)`: the next `times` calls to `key` answer success but change nothing (a NAS that
+ *   silently ignores fields; the client's re-read must notice).
  * - `delayMs`: answer every request this much later (slow NAS).
  * - DHCP package missing / Core names only: the `dhcp` option.
  */
@@ -138,6 +140,7 @@ export interface SimFaults {
     expireSessions(code?: number): void;
     busy(key: string, times: number, answer?: BusyAnswer): void;
     resetUploadAfterBytes(n: number, times?: number): void;
+    ignoreWrites(key: string, times: number): void;
     delayMs: number;
 }
 
@@ -394,6 +397,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     const devices = new Set<string>();
     const busyQueue = new Map<string, { times: number; answer: BusyAnswer }>();
     const uploadResets: Array<{ bytes: number }> = [];
+    const ignoreQueue = new Map<string, number>();
     const md5Tasks = new Map<string, { path: string; polls: number }>();
     const requests: DsmSimulator["requests"] = [];
 
@@ -407,6 +411,9 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         },
         resetUploadAfterBytes(n, times = 1) {
             for (let i = 0; i < times; i++) uploadResets.push({ bytes: n });
+        },
+        ignoreWrites(key, times) {
+            ignoreQueue.set(key, times);
         },
     };
 
@@ -882,7 +889,15 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         try {
             const def = resolveApi(api, params.version, method);
             if (api === "SYNO.API.Info") {
-                const q = params.query ?? "all";
+                // requestFormat JSON: a JSON-quoted value is accepted as well as the raw one.
+                const rawQ = params.query ?? "all";
+                let q = rawQ;
+                try {
+                    const parsed = JSON.parse(rawQ);
+                    if (typeof parsed === "string") q = parsed;
+                } catch {
+                    q = rawQ;
+                }
                 const want = q === "all" ? Object.keys(apis) : q.split(",").map((s) => s.trim());
                 const data: Record<string, unknown> = {};
                 for (const name of want) {
@@ -917,6 +932,14 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 decoded[k] = decode(def, v, strict);
             }
             if (WRITE_METHODS.has(method)) counters.writes++;
+            for (const key of [`${api}.${method}`, api]) {
+                const n = ignoreQueue.get(key) ?? 0;
+                if (n > 0 && WRITE_METHODS.has(method)) {
+                    ignoreQueue.set(key, n - 1);
+                    send(res, { success: true });
+                    return;
+                }
+            }
             const data = dispatch(api, method, Number(params.version), decoded, undefined);
             send(res, data === undefined ? { success: true } : { data, success: true });
         } catch (e) {

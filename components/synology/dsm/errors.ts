@@ -257,7 +257,7 @@ export function redact(text: string, secrets: string[] = []): string {
         for (const form of new Set([s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)])) out = out.split(form).join("***");
     }
     for (const k of SECRET_PARAMS) {
-        out = out.replace(new RegExp(`([?&;\\s]${k}=)[^&;\\s"]*`, "g"), "$1***");
+        out = out.replace(new RegExp(`(^|[^\\w])(${k}=)[^&;\\s"',}]*`, "g"), "$1$2***");
         out = out.replace(new RegExp(`("${k}"\\s*:\\s*)"[^"]*"`, "g"), '$1"***"');
     }
     out = out.replace(/(X-SYNO-TOKEN["']?\s*[:=]\s*["']?)[^"',\s}]+/gi, "$1***");
