@@ -22,18 +22,30 @@ export interface ReservationNode {
     ip: string;
 }
 
-/** A desired reservation conflicts with one this program does not manage. */
-export class ReservationConflictError extends Error {
-    readonly conflicts: string[];
-    constructor(ifname: string, conflicts: string[]) {
-        super(`DHCP reservations on ${ifname}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with ` +
-            `reservations this program does not manage (nothing was changed):\n` +
-            conflicts.map((c) => `  - ${c}`).join("\n") +
-            `\nRemove or change the existing reservation in DSM (DHCP Server > Network Interface > Edit > ` +
-            `Reserved IP), or change the node's mac/ip in the stack config.`);
-        this.name = "ReservationConflictError";
-        this.conflicts = conflicts;
-    }
+/** A desired reservation conflicts with one this program does not manage (an Error with `conflicts`). */
+export interface ReservationConflictError extends Error {
+    name: "ReservationConflictError";
+    conflicts: string[];
+}
+
+/**
+ * Builds the conflict error. A plain Error, not a subclass: classes extending Error do not survive
+ * Pulumi's function serialisation (the provider host would see a non-Error object).
+ */
+export function reservationConflictError(ifname: string, conflicts: string[]): ReservationConflictError {
+    const e = new Error(`DHCP reservations on ${ifname}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with ` +
+        `reservations this program does not manage (nothing was changed):\n` +
+        conflicts.map((c) => `  - ${c}`).join("\n") +
+        `\nRemove or change the existing reservation in DSM (DHCP Server > Network Interface > Edit > ` +
+        `Reserved IP), or change the node's mac/ip in the stack config.`) as ReservationConflictError;
+    e.name = "ReservationConflictError";
+    e.conflicts = conflicts;
+    return e;
+}
+
+/** True for errors made by `reservationConflictError`. */
+export function isReservationConflictError(e: unknown): e is ReservationConflictError {
+    return e instanceof Error && e.name === "ReservationConflictError" && Array.isArray((e as ReservationConflictError).conflicts);
 }
 
 /** `aa-bb-CC-dd-ee-ff`, `AABBCCDDEEFF`, `aa:bb:...` → `aa:bb:cc:dd:ee:ff`; anything else is returned lower-cased. */
@@ -106,7 +118,7 @@ export interface MergeResult {
     changed: boolean;
 }
 
-function describe(e: ReservationEntry): string {
+function describeEntry(e: ReservationEntry): string {
     return `${normalizeMac(e.mac)} → ${e.ip}${e.hostname ? ` (${e.hostname})` : ""}`;
 }
 
@@ -141,14 +153,14 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
         }
         for (const d of want.values()) {
             if (d.mac === mac && d.ip !== String(e.ip).trim()) {
-                conflicts.push(`MAC ${mac} is already reserved for ${describe(e)}; this program wants ${describe(d)}`);
+                conflicts.push(`MAC ${mac} is already reserved for ${describeEntry(e)}; this program wants ${describeEntry(d)}`);
             } else if (d.mac !== mac && d.ip === String(e.ip).trim()) {
-                conflicts.push(`IP ${d.ip} is already reserved for another device, ${describe(e)}; this program wants ${describe(d)}`);
+                conflicts.push(`IP ${d.ip} is already reserved for another device, ${describeEntry(e)}; this program wants ${describeEntry(d)}`);
             }
         }
     }
     if (conflicts.length > 0) {
-        throw new ReservationConflictError(ifname, conflicts);
+        throw reservationConflictError(ifname, conflicts);
     }
 
     const list: ReservationEntry[] = [];

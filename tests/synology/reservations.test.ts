@@ -1,6 +1,6 @@
 import * as fc from "fast-check";
 import {
-    desiredReservations, managedOnNas, mergeReservations, normalizeMac, ReservationConflictError, ReservationEntry,
+    desiredReservations, isReservationConflictError, managedOnNas, mergeReservations, normalizeMac, ReservationEntry,
     releaseReservations, sameReservationList, sameReservationSet,
 } from "../../components/synology/reservations";
 
@@ -67,7 +67,8 @@ describe("mergeReservations", () => {
         } catch (e) {
             err = e;
         }
-        expect(err).toBeInstanceOf(ReservationConflictError);
+        expect(isReservationConflictError(err)).toBe(true);
+        expect((err as { conflicts: string[] }).conflicts).toHaveLength(1);
         expect((err as Error).message).toMatch(/MAC aa:bb:cc:00:00:01 is already reserved for aa:bb:cc:00:00:01 → 192\.168\.0\.77 \(old\); this program wants .*192\.168\.0\.11 \(cp1\)/);
         expect((err as Error).message).toMatch(/eth0/);
     });

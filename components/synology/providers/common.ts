@@ -101,7 +101,9 @@ export function redactText(text: string, secrets: Array<string | undefined>): st
  * (axios errors carry the request, which carries the password or session).
  */
 export function wrapError(what: string, err: unknown, secrets: Array<string | undefined>): Error {
-    const message = err instanceof Error ? err.message : String(err);
+    // Not `instanceof Error`: errors from serialised code may come from another realm or a serialised subclass.
+    const m = (err as { message?: unknown } | undefined)?.message;
+    const message = typeof m === "string" ? m : String(err);
     const e = new Error(redactText(`${what}: ${message}`, secrets));
     e.name = "DsmResourceError";
     return e;

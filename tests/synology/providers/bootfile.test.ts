@@ -1,0 +1,102 @@
+/**
+ * The boot file provider's failure paths: whatever fails, the previous boot file is intact, no temporary
+ * file is left on the NAS, and the error says what failed.
+ */
+import { getDsmClient } from "../../../components/synology/dsm";
+import type { DsmApi } from "../../../components/synology/dsm/types";
+import { BootFileInputs, BootFileOutputs, bootFileProvider, streamBootFile } from "../../../components/synology/providers/bootfile";
+import { synologyResourceInputs } from "../../../components/synology/providers/plan";
+import { shareProvider } from "../../../components/synology/providers/share";
+import { toDsmConnection } from "../../../components/synology/providers/common";
+import { expectedAssetDigest } from "../../support/factory-server";
+import { Env, PASSWORD, spec, startEnv } from "./harness";
+
+let env: Env;
+afterEach(async () => {
+    await env?.close();
+});
+
+const PATH = "/pxe/metal-amd64-uki.efi";
+
+function inputsFor(e: Env, version: string): BootFileInputs {
+    return { ...synologyResourceInputs(spec(e, {}, version)).bootFile, password: PASSWORD };
+}
+
+/** A NAS with the share and a v1.12.0 boot file already in place. */
+async function withOldBootFile(factoryOpts = {}): Promise<{ old: { size: number; md5: string }; next: BootFileInputs }> {
+    env = await startEnv({}, factoryOpts);
+    await shareProvider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
+    await bootFileProvider.create(inputsFor(env, "v1.12.0"));
+    const f = env.sim.getFile(PATH)!;
+    env.factory.setAssetSize("metal-amd64-uki.efi", 3 * 1024 * 1024 + 17);
+    return { old: { size: f.size, md5: f.md5 }, next: inputsFor(env, "v1.12.1") };
+}
+
+function expectOldIntact(old: { size: number; md5: string }): void {
+    const f = env.sim.getFile(PATH)!;
+    expect({ size: f.size, md5: f.md5 }).toEqual(old);
+    expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe", PATH]);
+}
+
+describe("boot file: failures leave the previous file intact and no temp file", () => {
+    it("upload connection reset mid-way (NAS side)", async () => {
+        const { old, next } = await withOldBootFile();
+        env.sim.faults.resetUploadAfterBytes(1024 * 1024);
+        const err = await bootFileProvider.create(next).then(() => undefined, (e: Error) => e);
+        expect(err).toBeInstanceOf(Error);
+        expect(err!.message).toMatch(/^boot file \/pxe\/metal-amd64-uki\.efi: upload of \/pxe\/metal-amd64-uki\.efi\.part-[0-9a-f]{8} failed after \d+ of 3145745 bytes: /);
+        expect(err!.message).not.toContain(PASSWORD);
+        expectOldIntact(old);
+    });
+
+    it("factory answering 503", async () => {
+        const { old, next } = await withOldBootFile();
+        env.factory.faults.failNext("imageGet", 1, 503);
+        await expect(bootFileProvider.create(next)).rejects.toThrow(/downloading http:\/\/127\.0\.0\.1:\d+\/image\/.* failed: the factory answered HTTP 503/);
+        expectOldIntact(old);
+        expect(env.sim.counters.calls["SYNO.FileStation.Upload.upload"]).toBe(1); // only the old file's upload
+    });
+
+    it("factory cutting the body mid-stream (behind a redirect)", async () => {
+        const { old, next } = await withOldBootFile({ redirect: true });
+        env.factory.faults.cutAfter(1024 * 1024 + 5);
+        const err = await bootFileProvider.create(next).then(() => undefined, (e: Error) => e);
+        expect(err!.message).toMatch(/download of http:\/\/127\.0\.0\.1:\d+\/image\/\S+ interrupted after \d+ of 3145745 bytes/);
+        expectOldIntact(old);
+        expect(env.factory.calls.cdnGet).toBe(2); // the redirect was followed (old + new)
+    });
+
+    it("MD5 mismatch between the stream and File Station", async () => {
+        const { old, next } = await withOldBootFile();
+        const real = getDsmClient(toDsmConnection(next));
+        // Flip the stored MD5 of the uploaded temp file just before File Station is asked for it.
+        const corrupting: DsmApi = Object.create(real, {
+            md5: {
+                value: async (path: string) => {
+                    const f = env.sim.getFile(path);
+                    if (f && /\.part-/.test(path)) f.md5 = "0".repeat(32);
+                    return real.md5(path);
+                },
+            },
+        });
+        await expect(streamBootFile(corrupting, next)).rejects.toThrow(
+            /verification failed: MD5 mismatch for \/pxe\/metal-amd64-uki\.efi\.part-[0-9a-f]{8}: the NAS computed 0{32}, the download hashed to [0-9a-f]{32}/);
+        expectOldIntact(old);
+    });
+
+    it("succeeds after the failures: new bytes in place, via the redirect, with progress messages", async () => {
+        const { old, next } = await withOldBootFile({ redirect: true });
+        env.logs.length = 0;
+        const r = await bootFileProvider.create(next);
+        const outs = r.outs as BootFileOutputs;
+        const f = env.sim.getFile(PATH)!;
+        expect(f.md5).not.toBe(old.md5);
+        expect(outs).toMatchObject({ size: 3145745, md5: expectedAssetDigest(env.schematicId, "v1.12.1", "metal-amd64-uki.efi", 3145745) });
+        expect(f.md5).toBe(outs.md5);
+        expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe", PATH]);
+        const progress = env.logs.filter((l) => l.startsWith("uploading metal-amd64-uki.efi: "));
+        const pcts = progress.map((l) => Number(/ (\d+) of 3145745 bytes \((\d+)%\)$/.exec(l)![2]));
+        expect(pcts.length).toBe(10); // rate-limited: one message per 10 %
+        expect(pcts.map((p) => Math.floor(p / 10))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+});
