@@ -123,8 +123,9 @@ export async function checkNas(dsm: DsmApi, plan: Pick<DoctorPlan, "nasUrl">): P
             fix: "check homelab:synology.url (DSM's https port is 5001), that DSM is running and that this machine is on the NAS's LAN; " +
                 "for DSM's self-signed certificate pin it with synology.tls.fingerprintSha256 or synology.tls.caCertPem",
         });
-        for (const id of ["nas.login", "nas.dhcpPackage", "nas.apis"]) {
-            results.push({ id, status: "SKIP", detail: `${id.slice(4)}: not checked, the NAS does not answer` });
+        const labels: Array<[string, string]> = [["nas.login", "DSM login"], ["nas.dhcpPackage", "DHCP Server package"], ["nas.apis", "DSM APIs"]];
+        for (const [id, label] of labels) {
+            results.push({ id, status: "SKIP", detail: `${label}: not checked, the NAS does not answer` });
         }
         return { results, loggedIn: false };
     }
