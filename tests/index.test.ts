@@ -1,0 +1,215 @@
+/**
+ * The whole program (index.ts) under Pulumi mocks, with the dev stack (the seed's setup): what it
+ * builds, in which order, what stays secret, and that bad input stops it before any resource exists.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+import { installMocks, Recorder } from "./talos/harness";
+import { stackValues } from "./support/shared";
+import { referenceSchemaText, SchemaServer, startSchemaServer } from "./support/schema-server";
+
+const DSM_PASSWORD = "dsm-Pa55-word";
+const UPS_PASSWORD = "ups-Pa55-word";
+const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {client-key-data: S0VZ}}]\n";
+const TALOSCONFIG = "context: homelab-dev\ncontexts: {homelab-dev: {key: S0VZ}}\n";
+
+let schemaServer: SchemaServer;
+const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-index-"));
+
+beforeAll(async () => {
+    process.env.HOMELAB_CACHE_DIR = cacheDir;
+    schemaServer = await startSchemaServer({ "v1.12.1": referenceSchemaText() });
+});
+
+afterAll(async () => {
+    await schemaServer.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+});
+
+/** The dev stack's values, pointed at the local schema server instead of the internet. */
+function devValues(): Record<string, any> {
+    const v = stackValues("dev", { synologyPassword: DSM_PASSWORD, upsPassword: UPS_PASSWORD }) as Record<string, any>;
+    v.cluster.configSchemaUrl = schemaServer.urlTemplate;
+    return v;
+}
+
+async function settle(): Promise<void> {
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Runs index.ts with `values` as the stack config; returns what the engine saw. */
+async function run(values: Record<string, unknown>): Promise<{ rec: Recorder; outputs?: Record<string, any>; error?: Error }> {
+    const rec = await installMocks({
+        onResource: (type) => {
+            if (type === "talos:machine/secrets:Secrets") {
+                return {
+                    machineSecrets: { cluster: { id: "cid", secret: "CLUSTER-SECRET" } },
+                    clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: "KEY" },
+                };
+            }
+            if (type === "talos:cluster/kubeconfig:Kubeconfig") return { kubeconfigRaw: KUBECONFIG };
+            return undefined;
+        },
+        onCall: (token) => {
+            if (token === "talos:client/getConfiguration:getConfiguration") return { talosConfig: TALOSCONFIG };
+            if (token === "talos:machine/getConfiguration:getConfiguration") return { machineConfiguration: "version: v1alpha1\n" };
+            return undefined;
+        },
+    });
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values)) {
+        config[`homelab:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    pulumi.runtime.setAllConfig(config, ["homelab:synologyPassword", "homelab:upsPassword"]);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const main = require("../index") as () => Promise<Record<string, any>>;
+    try {
+        const outputs = await main();
+        await valueOf(pulumi.all([outputs.kubeconfig, outputs.talosconfig, outputs.nodes, outputs.bootFileMd5]));
+        await settle();
+        return { rec, outputs };
+    } catch (error) {
+        await settle();
+        return { rec, error: error as Error };
+    }
+}
+
+function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Every string in `value` that is not inside a secret. */
+function clearStrings(value: unknown, out: string[] = []): string[] {
+    if (typeof value === "string") out.push(value);
+    else if (Array.isArray(value)) value.forEach((v) => clearStrings(v, out));
+    else if (value && typeof value === "object") {
+        if ((value as Record<string, unknown>)[SECRET_SIG] !== undefined) return out;
+        Object.values(value).forEach((v) => clearStrings(v, out));
+    }
+    return out;
+}
+
+describe("the dev stack", () => {
+    let rec: Recorder;
+    let outputs: Record<string, any>;
+
+    beforeAll(async () => {
+        const r = await run(devValues());
+        if (r.error) throw r.error;
+        rec = r.rec;
+        outputs = r.outputs!;
+    });
+
+    it("builds the four parts of the graph as components", () => {
+        const types = rec.resources.map((r) => r.type);
+        expect(types).toEqual(expect.arrayContaining([
+            "homelab:factory:TalosImage", "homelab:synology:SynologyPxe", "homelab:talos:TalosCluster",
+        ]));
+        // CSI is off in the dev stack: no Kubernetes object at all.
+        expect(types.filter((t) => t.startsWith("kubernetes:"))).toEqual([]);
+    });
+
+    it("names every child after its component and parents it there", () => {
+        for (const [component, prefix] of [["homelab:synology:SynologyPxe", "nas-"], ["homelab:talos:TalosCluster", "talos-"],
+            ["homelab:factory:TalosImage", "image-"]] as const) {
+            const parent = rec.resources.find((r) => r.type === component)!;
+            const children = rec.resources.filter((r) => r.parent === parent.urn);
+            expect(children.length).toBeGreaterThan(0);
+            for (const child of children) expect(child.name.startsWith(prefix)).toBe(true);
+        }
+    });
+
+    it("orders the graph: image → NAS (boot file, then PXE) → apply → bootstrap → kubeconfig", () => {
+        const named = (re: RegExp) => rec.named(re)[0].name;
+        const schematic = named(/^image-schematic$/);
+        const bootFile = named(/^nas-bootfile$/);
+        const pxe = named(/^nas-pxe$/);
+        const apply = named(/^talos-.*apply$/);
+        const bootstrap = named(/^talos-bootstrap$/);
+        const kubeconfig = named(/^talos-kubeconfig$/);
+        expect(rec.dependsOnTransitively(bootFile, schematic)).toBe(true);
+        expect(rec.dependsOnTransitively(pxe, bootFile)).toBe(true);
+        expect(rec.dependsOnTransitively(apply, pxe)).toBe(true);
+        expect(rec.dependsOnTransitively(bootstrap, apply)).toBe(true);
+        expect(rec.dependsOnTransitively(kubeconfig, bootstrap)).toBe(true);
+        expect(rec.dependsOnTransitively(schematic, pxe)).toBe(false);
+    });
+
+    it("exports the kubeconfig and talosconfig as secrets, and the schematic in clear", async () => {
+        expect(await pulumi.isSecret(outputs.kubeconfig)).toBe(true);
+        expect(await pulumi.isSecret(outputs.talosconfig)).toBe(true);
+        expect(await pulumi.isSecret(outputs.schematicId)).toBe(false);
+        expect(await valueOf(outputs.schematicId)).toBe("87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868");
+        expect(await valueOf(outputs.installerImage)).toBe(
+            "factory.talos.dev/installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1");
+    });
+
+    it("never hands a resource the DSM or UPS password outside a secret", () => {
+        const clear = rec.resources.flatMap((r) => clearStrings(r.inputs));
+        expect(clear.length).toBeGreaterThan(0);
+        expect(clear.filter((s) => s.includes(DSM_PASSWORD) || s.includes(UPS_PASSWORD))).toEqual([]);
+    });
+
+    it("does send the UPS password, inside a secret patch", () => {
+        const config = rec.invokes.find((i) => i.token === "talos:machine/getConfiguration:getConfiguration")!;
+        expect(JSON.stringify(config.inputs.configPatches)).toContain(`monuser ${UPS_PASSWORD} secondary`);
+    });
+});
+
+describe("bad input stops the program before any resource exists", () => {
+    it("a bad config lists every problem with its key path", async () => {
+        const v = devValues();
+        v.nodes[0].mac = "not-a-mac";
+        v.dhcp.gateway = "10.0.0.1";
+        const { rec, error } = await run(v);
+        expect(error).toBeInstanceOf(pulumi.RunError);
+        expect(error!.message).toMatch(/nodes\[0\]\.mac/);
+        expect(error!.message).toMatch(/dhcp\.gateway/);
+        expect(error!.message).not.toContain(DSM_PASSWORD);
+        expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+
+    it("a node patch that does not fit the Talos schema names the node, the path and a fix", async () => {
+        const v = devValues();
+        v.nodes[0].patches = ["machine:\n  instal:\n    wipe: true\n"];
+        const { rec, error } = await run(v);
+        expect(error).toBeInstanceOf(pulumi.RunError);
+        expect(error!.message).toMatch(/nodes\[0\]\.patches\[0\].*machine\.instal.*did you mean machine\.install/);
+        expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+
+    it("an unreachable schema is a warning, not a failure", async () => {
+        const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(async () => undefined);
+        try {
+            const v = devValues();
+            v.cluster.talosVersion = "v1.12.0"; // not served, not cached
+            const { rec, error } = await run(v);
+            expect(error).toBeUndefined();
+            expect(warn).toHaveBeenCalledTimes(1);
+            expect(String(warn.mock.calls[0][0])).toMatch(/schema/i);
+            expect(rec.resources.some((r) => r.type === "homelab:talos:TalosCluster")).toBe(true);
+        } finally {
+            warn.mockRestore();
+        }
+    });
+});
+
+describe("Synology CSI", () => {
+    it("is deployed after the cluster when enabled", async () => {
+        const v = devValues();
+        v.workloads = { synologyCsi: { enabled: true } };
+        const { rec, error } = await run(v);
+        expect(error).toBeUndefined();
+        const sc = rec.resources.find((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass");
+        expect(sc).toBeDefined();
+        // Kubernetes objects reach the cluster through the provider built from the kubeconfig.
+        const provider = rec.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        expect(provider.name.startsWith("csi-")).toBe(true);
+        expect(rec.dependsOnTransitively(provider.name, "talos-kubeconfig")).toBe(true);
+    });
+});
