@@ -118,3 +118,31 @@ test("talosVersionContract keeps major.minor", () => {
     expect(talosVersionContract("v1.12.0-beta.1")).toBe("v1.12");
     expect(() => talosVersionContract("latest")).toThrow(/cluster\.talosVersion/);
 });
+
+describe("rendered patches against the Talos v1.12.1 config schema (the project's validator)", () => {
+    // Cross-check with components/talos/validate.ts: what we render must be valid Talos config.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const fs = require("fs") as typeof import("fs");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const path = require("path") as typeof import("path");
+    const shared = process.env.SHARED_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared");
+
+    test("install (disk and selector), hostname and nut-client patches validate cleanly", async () => {
+        const { validatePatches } = await import("../../components/talos/validate");
+        const schema = JSON.parse(fs.readFileSync(path.join(shared, "reference", "talos-config-schema-v1.12.1.json"), "utf8"));
+        const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
+        const patches = [
+            ...renderNodePatches({ node: node(), index: 0, installerImage: IMAGE, ups, upsPassword: "secret" }),
+            ...renderRedactedNodePatches({
+                node: node({ installDisk: undefined, installDiskSelector: { type: "nvme", size: ">= 100GB" } }),
+                index: 1, installerImage: IMAGE, ups,
+            }),
+        ];
+        expect(validatePatches(patches, schema)).toEqual([]);
+        // And the validator does reject a wrong rendering (so the check above means something).
+        expect(validatePatches([{ label: "x", text: "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: sometimes\n" }], schema).length)
+            .toBeGreaterThan(0);
+        expect(validatePatches([{ label: "y", text: "machine:\n  install:\n    wipe: maybe\n" }], schema).length)
+            .toBeGreaterThan(0);
+    });
+});
