@@ -172,6 +172,8 @@ export class TalosCluster extends pulumi.ComponentResource {
         // Depending on pxeReady without keeping its value.
         const pxeReady = (pulumi.output(args.pxeReady) as pulumi.Output<unknown>).apply(() => true);
 
+        // The provider updates the contract in place when it rises (a Talos upgrade) and REPLACES the
+        // secrets — a new PKI, breaking the running cluster — when it falls; never lower talosVersion.
         this.secrets = new talos.machine.Secrets(`${name}-secrets`, {
             talosVersion: plan.talosVersionContract,
         }, parent);
