@@ -51,6 +51,25 @@
  * - `writes`: calls that reached a writing method (set/create/delete/upload/rename) past auth and faults.
  * - `uploadBytes`: file bytes received by uploads (also counted for failed/reset uploads).
  *
+ * ## Inspection
+ * - `sim.requests`: every request's decoded form/query parameters and headers, newest last (wire-format
+ *   assertions: JSON-encoded values, `_sid`/`SynoToken`/`X-SYNO-TOKEN`/cookie, upload fields).
+ * - `sim.activeSessions()`: sessions currently valid (logout tests).
+ *
+ * ## Protocol details it enforces
+ * - Envelopes `{success:true, data}` / `{success:false, error:{code, errors?}}`; unknown API 102, method not
+ *   in that version 103, version out of range 104 (ranges and methods from the DSM 7 API listings).
+ * - Session by `_sid` (query/body) or the `id` cookie; SynoToken by `SynoToken` or `X-SYNO-TOKEN`.
+ * - SYNO.Core.* / SYNO.Network.* values must be JSON-encoded (a raw unquoted string → 101); File Station
+ *   accepts JSON or raw; the Upload `path` field is taken raw (a JSON-quoted path → 408).
+ * - Upload: multipart parsed incrementally (text fields must come before the file part, which is hashed and
+ *   counted as it streams); no Content-Length or chunked → 1800; existing file without `overwrite` → 414,
+ *   with `overwrite=false` → success with `blSkip: true`.
+ * - Share create: needs `shareinfo`, existing → 3301, bad volume or desc > 64 chars → 3300.
+ * - Reservation set: entries must be exactly {mac, ip, hostname}; duplicates → 4300; stored MACs upper case.
+ *   Reservation get v1 answers the flat `{mac}` list, v2/v3 `{ipv4:[{clid}], ipv6:[]}`.
+ * - PXE set needs all five fields. DHCP server set needs the whole object back (same keys and JSON types).
+ *
  * ## Fault knobs (`sim.faults`)
  * - `expireSessions(code = 119)`: every current session now answers `code` (119, or 106 timeout, 107).
  * - `busy(key, times, answer?)`: the next `times` calls to `key` ("API" or "API.method") fail with

@@ -37,7 +37,7 @@ import {
     sameValue,
 } from "./shapes";
 import { sameReservations } from "./reservations";
-import { buildAgent, checkTlsConfig, UNTRUSTED_CERT_CODES } from "./tls";
+import { buildAgent, checkTlsConfig, fetchPeerCertificate, UNTRUSTED_CERT_CODES } from "./tls";
 import type {
     DhcpLease,
     DiscoveredApis,
@@ -444,7 +444,7 @@ export class DsmClient implements DsmApi {
         try {
             res = await http.post<string>(path, form.toString(), { headers, timeout: ro.timeoutMs ?? this.opts.timeoutMs });
         } catch (e) {
-            throw this.transportError(api, method, e);
+            throw await this.withCertificateHint(this.transportError(api, method, e));
         }
         return this.parseEnvelope<T>(api, method, res);
     }
@@ -483,6 +483,24 @@ export class DsmClient implements DsmApi {
             message = err.message ?? message;
         }
         return new DsmTransportError(api, method, code, message, this.secrets());
+    }
+
+    /**
+     * For an untrusted certificate, add the fingerprint the NAS presented (read with a connection that sends
+     * nothing), so that the user can compare it with the one DSM shows and pin it.
+     */
+    private async withCertificateHint(err: DsmTransportError): Promise<DsmTransportError> {
+        if (!UNTRUSTED_CERT_CODES.includes(err.code) || !this.url.startsWith("https:")) return err;
+        try {
+            const u = new URL(this.url);
+            const cert = await fetchPeerCertificate(u.hostname.replace(/^\[|\]$/g, ""), Number(u.port || 443), 5_000);
+            const fp = (cert.fingerprint256 ?? "").toLowerCase();
+            const subject = cert.subject?.CN ? ` for "${cert.subject.CN}"` : "";
+            const text = `${err.message.replace(`${err.api} ${err.method}: `, "")}. The NAS presented a certificate${subject} with SHA-256 fingerprint ${fp}: if DSM (Control Panel > Security > Certificate) shows the same, set tls.fingerprintSha256 to it`;
+            return new DsmTransportError(err.api, err.method, err.code, text, this.secrets());
+        } catch {
+            return err;
+        }
     }
 
     // ------------------------------------------------------------ TFTP
@@ -637,11 +655,12 @@ export class DsmClient implements DsmApi {
         try {
             res = await http.post<string>(`/webapi/${info.path}?${query.toString()}`, form, { headers, timeout: this.opts.uploadTimeoutMs });
         } catch (e) {
+            // The attempt failed: release the caller's source (e.g. a download feeding this upload).
+            body.unpipe(counter);
+            body.destroy();
             const local = (e as Error)?.message ?? "";
             if (/announced \d+ bytes/.test(local)) throw new DsmTransportError(api, "upload", "UPLOAD_SIZE_MISMATCH", local, this.secrets());
-            throw this.transportError(api, "upload", e);
-        } finally {
-            body.unpipe(counter);
+            throw await this.withCertificateHint(this.transportError(api, "upload", e));
         }
         return this.parseEnvelope(api, "upload", res);
     }

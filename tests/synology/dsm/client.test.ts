@@ -487,7 +487,9 @@ describe("File Station", () => {
         const content = crypto.randomBytes(2_000_000);
         const chunked = (): Readable => Readable.from(Array.from({ length: 20 }, (_, i) => content.subarray(i * 100_000, (i + 1) * 100_000)));
         sim.faults.resetUploadAfterBytes(500_000);
-        const e = await caught(c.upload("/pxe", "big.bin", chunked(), content.length, { overwrite: true }));
+        const source = chunked();
+        const e = await caught(c.upload("/pxe", "big.bin", source, content.length, { overwrite: true }));
+        expect(source.destroyed).toBe(true); // the caller's source is released
         expect(e.name).toBe("DsmTransportError");
         expect(e.message).toMatch(/not retried.*reopen/);
         expect(sim.getFile("/pxe/big.bin")).toBeUndefined();

@@ -41,6 +41,9 @@ test("by default the self-signed certificate fails verification, with advice, an
     const e = await caught(client(undefined).tftpGet());
     expect(e.name).toBe("DsmTransportError");
     expect(e.message).toMatch(/not trusted.*fingerprintSha256/);
+    // It names the certificate the NAS presented, so the user can compare and pin it.
+    expect(e.message).toContain(`fingerprint ${sim.fingerprintSha256}`);
+    expect(e.message).toContain('"synology"');
     expect(sim.counters.calls).toEqual({});
     expect(util.inspect(e)).not.toContain(PASSWORD);
 });
