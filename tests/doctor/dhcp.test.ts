@@ -238,6 +238,16 @@ const { probeDhcp } = require("./components/doctor/dhcp");
         expect(servers[0].output).toMatch(/vendor class: PXEClient:Arch:00007:UNDI:003016/);
     }, 60_000);
 
+    test("a machine with no route to the LAN → SKIP saying how to aim the probe", async () => {
+        const lonely = lab.namespace("n");
+        const r = await runNodeInNetns<{ status: string; detail: string; fix?: string }>(lonely, `
+const { checkDhcp } = require("./components/doctor/checks");
+checkDhcp({ windowMs: 500 }, { bootFile: "x.efi" }).then((r) => console.log(JSON.stringify(r)));`, ROOT);
+        expect(r.status).toBe("SKIP");
+        expect(r.detail).toMatch(/ENETUNREACH/);
+        expect(r.fix).toMatch(/--dhcp-target/);
+    }, 60_000);
+
     test("a second server on the segment → FAIL \"2 DHCP servers answered\"", async () => {
         await startServer(1, 100, 149);
         const r = await probeInClient("check");
