@@ -235,3 +235,40 @@ describe("drift", () => {
         expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi"]);
     });
 });
+
+describe("secrets", () => {
+    it("password, sid and SynoToken appear in no output (except the secret-marked password), no log line, no error", async () => {
+        env = await startEnv();
+        const { sim } = env;
+        sim.state.dhcpServers.eth0.enable = true;
+        const state = await applySynology(spec(env), PASSWORD);
+        await refreshAndDiff(spec(env), PASSWORD, state);
+        const sessionSecrets = new Set<string>();
+        for (const r of sim.requests) {
+            for (const k of ["_sid", "SynoToken"]) {
+                if (r.params[k]) sessionSecrets.add(r.params[k]);
+            }
+            const h = r.headers["x-syno-token"];
+            if (typeof h === "string" && h) sessionSecrets.add(h);
+        }
+        expect(sessionSecrets.size).toBeGreaterThan(0);
+        for (const s of state) {
+            expect(s.outs.password).toBe(PASSWORD);
+            const rest = JSON.stringify({ ...s.outs, password: undefined });
+            expect(rest).not.toContain(PASSWORD);
+            for (const secret of sessionSecrets) expect(rest).not.toContain(secret);
+            expect(Object.keys(s.outs)).not.toContain("__inputs");
+        }
+        const logText = env.logs.join("\n");
+        expect(logText).not.toContain(PASSWORD);
+        for (const secret of sessionSecrets) expect(logText).not.toContain(secret);
+
+        // An error raised mid-way (the NAS answering 503 past every retry) carries none of them either.
+        sim.faults.busy("SYNO.Core.TFTP.get", 50, "http503");
+        const err = await refreshAndDiff(spec(env), PASSWORD, state).then(() => undefined, (e: Error) => e);
+        expect(err).toBeInstanceOf(Error);
+        expect(err!.message).toMatch(/^reading TFTP settings: /);
+        expect(err!.message).not.toContain(PASSWORD);
+        for (const secret of sessionSecrets) expect(err!.message).not.toContain(secret);
+    });
+});
