@@ -13,11 +13,14 @@ import { SynologyPxe } from "./components/synology/pxe";
 import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
+import { assertTalosctlAvailable } from "./components/talos/upgrades";
 import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
 
 /** Builds the whole graph; returns the stack outputs. */
 async function main() {
     const cfg = loadStackConfig();
+    // Rolling upgrades shell out to talosctl: say so now rather than half-way through an `up`.
+    assertTalosctlAvailable({ upgrades: cfg.cluster.upgrades });
 
     // Secrets leave plain memory here: from now on they only travel as Pulumi secrets.
     const synologyPassword = pulumi.secret(cfg.synologyPassword);

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, NodeConfig } from "../../components/config";
-import { installMocks, Recorder, valueOf } from "./harness";
+import { installMocks, Recorder, valueOf } from "../support/pulumi-mocks";
 
 let rec: Recorder;
 let mod: typeof import("../../components/talos/cluster");

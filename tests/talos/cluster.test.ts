@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ClusterConfig, NodeConfig, UpsConfig } from "../../components/config";
-import { allStrings, installMocks, isSecretSentinel, Recorder, valueOf } from "./harness";
+import { allStrings, installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 
 const SCHEMATIC = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
 const INSTALLER = `factory.talos.dev/metal-installer/${SCHEMATIC}:v1.12.1`;

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, isSecretSentinel, Recorder, valueOf } from "./harness";
+import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 
 const SHARED_DIR = process.env.SHARED_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared");
 const SCHEMA_PATH = path.join(SHARED_DIR, "reference", "pulumi-talos-schema-v0.8.1.json");

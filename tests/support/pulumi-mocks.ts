@@ -1,5 +1,5 @@
 /**
- * Test harness for the Talos tests: Pulumi mocks plus a recorder of what the engine would see.
+ * Pulumi mocks plus a recorder of what the engine would see (used by the Talos, workload and program tests).
  *
  * The mock monitor hands `newResource` only type/name/inputs; dependencies and
  * `additionalSecretOutputs` live on the RegisterResource request. `installMocks` wraps the monitor's
