@@ -221,6 +221,16 @@ describe("authentication and session", () => {
         expect(sim.counters.calls["SYNO.Core.TFTP.get"]).toBe(3);
     });
 
+    test("many concurrent calls on an expired session share one re-login", async () => {
+        await start();
+        const c = client();
+        await c.tftpGet();
+        sim.faults.expireSessions();
+        const results = await Promise.all([c.tftpGet(), c.pxeGet(), c.reservationsGet("eth0"), c.clientList("eth0"), c.dhcpServerGet("eth0")]);
+        expect(results).toHaveLength(5);
+        expect(sim.counters.logins).toBe(2);
+    });
+
     test("a session error that persists after the re-login fails (no loop)", async () => {
         await start();
         const c = client();
@@ -275,6 +285,23 @@ describe("parameter encoding", () => {
     });
 });
 
+describe("the simulator is strict where DSM is (so the client tests mean something)", () => {
+    async function raw(fields: Record<string, string>): Promise<Record<string, unknown>> {
+        const login = await axios.post(`${sim.url}/webapi/entry.cgi`, new URLSearchParams({ api: "SYNO.API.Auth", version: "7", method: "login", account: "admin", passwd: PASSWORD, format: "sid", enable_syno_token: "yes" }).toString());
+        const { sid, synotoken } = login.data.data;
+        const res = await axios.post(`${sim.url}/webapi/entry.cgi`, new URLSearchParams({ ...fields, _sid: sid, SynoToken: synotoken }).toString());
+        return res.data;
+    }
+
+    test("raw unquoted strings for a requestFormat JSON API → 101; method missing from the version → 103", async () => {
+        await start();
+        expect(await raw({ api: "SYNO.Core.TFTP", version: "1", method: "set", root_path: "/volume1/x" })).toMatchObject({ success: false, error: { code: 101 } });
+        expect(await raw({ api: "SYNO.Network.DHCPServer.Reservation", version: "3", method: "set", ifname: '"eth0"', reservationData: "[]" })).toMatchObject({ success: false, error: { code: 103 } });
+        expect(await raw({ api: "SYNO.Network.DHCPServer.Reservation", version: "2", method: "set", ifname: '"eth0"', reservationData: "[]" })).toEqual({ success: true });
+        expect(await raw({ api: "SYNO.Network.DHCPServer", version: "3", method: "get" })).toEqual({ error: { code: 4302, errors: { desc: "no ifname parameter" } }, success: false });
+    });
+});
+
 describe("retries on busy answers and resets", () => {
     beforeEach(async () => {
         await start();
@@ -316,7 +343,7 @@ describe("retries on busy answers and resets", () => {
         expectNoSecrets(e);
     });
 
-    test("a non-busy error is not retried", async () => {
+    test("3300 (may be settling) is retried but bounded; 3301 (exists) is not retried", async () => {
         const c = client();
         const e = await caught(c.shareCreate("pxe", "/volume9"));
         expect(e).toMatchObject({ code: 3300 }); // 3300 is retried (it also means "settling"), so it was tried several times...
