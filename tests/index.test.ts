@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
-import { installMocks, Recorder } from "./talos/harness";
+import { installMocks, Recorder } from "./support/pulumi-mocks";
 import { stackValues } from "./support/shared";
 import { referenceSchemaText, SchemaServer, startSchemaServer } from "./support/schema-server";
 
@@ -181,6 +181,20 @@ describe("bad input stops the program before any resource exists", () => {
         expect(error).toBeInstanceOf(pulumi.RunError);
         expect(error!.message).toMatch(/nodes\[0\]\.patches\[0\].*machine\.instal.*did you mean machine\.install/);
         expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+
+    it("upgrades without talosctl on PATH fail before anything runs", async () => {
+        const v = devValues();
+        v.cluster.upgrades = true;
+        const saved = process.env.PATH;
+        process.env.PATH = path.join(cacheDir, "no-such-bin");
+        try {
+            const { rec, error } = await run(v);
+            expect(error?.message).toMatch(/talosctl was not found on PATH.*cluster\.upgrades/);
+            expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+        } finally {
+            process.env.PATH = saved;
+        }
     });
 
     it("an unreachable schema is a warning, not a failure", async () => {
