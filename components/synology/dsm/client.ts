@@ -150,7 +150,6 @@ export class DsmClient implements DsmApi {
     private session?: Session;
     private loginPromise?: Promise<Session>;
     private deviceId?: string;
-    private otpUsed = false;
 
     constructor(conn: DsmConnection, options: DsmClientOptions = {}) {
         let u: URL;
@@ -319,15 +318,12 @@ export class DsmClient implements DsmApi {
             params.device_id = this.deviceId;
             params.device_name = deviceName;
         } else if (this.conn.otpCode) {
-            if (this.otpUsed) {
-                // A one-time code is spent; DSM did not give a device id. Try once more, DSM will say 404 if refused.
-            }
+            // Re-logins reuse the code only if DSM gave no device id; DSM answers 404 if it refuses a spent code.
             params.otp_code = this.conn.otpCode;
             params.enable_device_token = "yes";
             params.device_name = deviceName;
         }
         const data = await this.send<Record<string, unknown>>(`/webapi/${info.path}`, "SYNO.API.Auth", "login", params, { version, noAuth: true }, info);
-        if (params.otp_code) this.otpUsed = true;
         const sid = typeof data?.sid === "string" ? data.sid : "";
         if (!sid) throw new DsmTransportError("SYNO.API.Auth", "login", "NO_SID", "the login answer has no sid; is this a DSM 7 NAS?", this.secrets());
         const token = typeof data.synotoken === "string" ? data.synotoken : "";
