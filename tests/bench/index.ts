@@ -1,0 +1,91 @@
+/**
+ * `npm run bench`: the figures of issue 8, each measured side by side in one run (the machine is noisy: read
+ * the ratios). Only 127.0.0.1 is contacted. The last line printed is one JSON object with every figure.
+ *
+ * 1. Image stream: boot-file provider create vs raw `pipeline()` copy, 256 MiB, same servers (stream.ts);
+ *    peak RSS growth of the provider for 256 MiB and 1 GiB in fresh processes (rss-child.ts).
+ * 2. No-op apply: read + diff of every Synology resource for the seed's stack after a first create (noop.ts).
+ * 3. Graph evaluation: index.ts under mocks with 3 and 50 nodes, fresh processes (graph.ts, graph-child.ts).
+ * 4. Pure work: schematicId and parseStackConfig per second (pure.ts).
+ *
+ * Environment: BENCH_STREAM_MIB (default 256), BENCH_STREAM_ROUNDS (default 3), BENCH_GRAPH_ROUNDS (default 2).
+ */
+import * as os from "os";
+import { runGraphBench } from "./graph";
+import { runNoopBench } from "./noop";
+import { runPureBench } from "./pure";
+import { runStreamBench } from "./stream";
+import { MiB } from "./lib";
+
+const log = (m: string): void => console.log(m);
+
+function goal(name: string, ok: boolean, detail: string): string {
+    return `  ${ok ? "goal met   " : "GOAL MISSED"} ${name}: ${detail}`;
+}
+
+async function main(): Promise<void> {
+    const started = Date.now();
+    const streamMiB = Number(process.env.BENCH_STREAM_MIB ?? 256);
+    const streamRounds = Number(process.env.BENCH_STREAM_ROUNDS ?? 3);
+    const graphRounds = Number(process.env.BENCH_GRAPH_ROUNDS ?? 2);
+    log(`homelab benchmark: node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+
+    log("\nPure work");
+    const pure = runPureBench(log);
+
+    log("\nNo-op apply (seed stack, local DSM simulator over HTTPS with a pinned certificate, local factory)");
+    const noop = await runNoopBench(log);
+
+    log(`\nImage stream (${streamMiB} MiB; servers in their own process; ${streamRounds} alternating rounds after a warm-up; medians)`);
+    const stream = await runStreamBench(log, streamMiB * MiB, streamRounds);
+
+    log(`\nGraph evaluation under mocks (index.ts, fresh process per run, ${graphRounds} round(s), best of each)`);
+    const graph = await runGraphBench(log, graphRounds);
+
+    log("\nSummary");
+    log(`  image stream: provider ${stream.streamMiBps} MiB/s vs raw pipeline ${stream.rawMiBps} MiB/s, ratio ${stream.streamRatio}`);
+    log(goal("stream ratio ≥ 0.8", stream.streamRatio >= 0.8, `${stream.streamRatio}`));
+    log(goal("RSS growth < 64 MiB", stream.rssGrowthMiB256 < 64 && stream.rssGrowthMiB1024 < 64,
+        `${stream.rssGrowthMiB256} MiB (256 MiB body), ${stream.rssGrowthMiB1024} MiB (1 GiB body)`));
+    log(goal("no-op writes = 0", noop.noopWrites === 0, `${noop.noopWrites}`));
+    log(goal("no-op logins = 1", noop.noopLogins === 1, `${noop.noopLogins}`));
+    log(goal("no-op image bytes = 0", noop.noopImageBytes === 0, `${noop.noopImageBytes}`));
+    log(goal("no-op diffs show no change", noop.noopChanged.length === 0, noop.noopChanged.join("; ") || "none"));
+    log(goal("graph 50 vs 3 nodes ≤ 5×", graph.graphRatio50v3 <= 5, `${graph.graphMs3} ms → ${graph.graphMs50} ms, ${graph.graphRatio50v3}×`));
+    log(`  total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+    const figures = {
+        streamRatio: stream.streamRatio,
+        streamMiBps: stream.streamMiBps,
+        rawMiBps: stream.rawMiBps,
+        rssGrowthMiB256: stream.rssGrowthMiB256,
+        rssGrowthMiB1024: stream.rssGrowthMiB1024,
+        noopCalls: noop.noopCalls,
+        noopWrites: noop.noopWrites,
+        noopLogins: noop.noopLogins,
+        noopImageBytes: noop.noopImageBytes,
+        graphMs3: graph.graphMs3,
+        graphMs50: graph.graphMs50,
+        graphRatio50v3: graph.graphRatio50v3,
+        // Extras.
+        noopCallsTotal: noop.noopCallsTotal,
+        noopChanged: noop.noopChanged,
+        streamRuns: stream.runs,
+        streamMiB,
+        rss: stream.rss,
+        graphLoadMs3: graph.graphLoadMs3,
+        graphLoadMs50: graph.graphLoadMs50,
+        graphResources3: graph.graphResources3,
+        graphResources50: graph.graphResources50,
+        schematicIdPerSec: pure.schematicIdPerSec,
+        parseStackConfigPerSec: pure.parseStackConfigPerSec,
+        loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10),
+        seconds: Math.round((Date.now() - started) / 1000),
+    };
+    console.log(JSON.stringify(figures));
+}
+
+main().then(() => process.exit(0), (e) => {
+    console.error(e);
+    process.exit(1);
+});
