@@ -105,35 +105,42 @@ async function bestEffortDelete(client: DsmApi, path: string): Promise<void> {
     }
 }
 
-/** Download `ukiUrl` into `/<share>/<fileName>` as described at the top. Returns the verified size and MD5. */
-export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Promise<{ size: number; md5: string }> {
-    const dir = `/${inputs.share}`;
-    const finalPath = `${dir}/${inputs.fileName}`;
-    const tmpName = `${inputs.fileName}.part-${randomBytes(4).toString("hex")}`;
-    const tmpPath = `${dir}/${tmpName}`;
+/** One download of the UKI, piped through an MD5/byte counter. */
+interface Download {
+    /** The counted stream to upload. */
+    stream: Readable;
+    /** Content-Length. */
+    total: number;
+    received(): number;
+    digest(): string;
+    /** Stop it on purpose (not a failure). */
+    destroy(): void;
+}
 
+async function openDownload(url: string, label: string, onFailure: (e: Error) => void): Promise<Download> {
     let response;
     try {
-        response = await axios.get<Readable>(inputs.ukiUrl, {
+        response = await axios.get<Readable>(url, {
             responseType: "stream", maxRedirects: 5, validateStatus: () => true, decompress: false, timeout: 120_000,
         });
     } catch (err) {
-        throw new Error(`downloading ${inputs.ukiUrl} failed: ${(err as Error).message}`);
+        throw new Error(`downloading ${url} failed: ${(err as Error).message}`);
     }
     const source = response.data;
     if (response.status !== 200) {
         source.destroy();
-        throw new Error(`downloading ${inputs.ukiUrl} failed: the factory answered HTTP ${response.status}`);
+        throw new Error(`downloading ${url} failed: the factory answered HTTP ${response.status}`);
     }
     const total = Number(response.headers["content-length"]);
     if (!Number.isSafeInteger(total) || total <= 0) {
         source.destroy();
-        throw new Error(`downloading ${inputs.ukiUrl} failed: no usable Content-Length (${String(response.headers["content-length"])}); DSM needs the size up front`);
+        throw new Error(`downloading ${url} failed: no usable Content-Length (${String(response.headers["content-length"])}); DSM needs the size up front`);
     }
-
     const hash = createHash("md5");
     let received = 0;
-    const report = progressReporter(`uploading ${inputs.fileName}`, total, logInfo);
+    let stopped = false;
+    let failed = false;
+    const report = progressReporter(label, total, logInfo);
     const meter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
             hash.update(chunk);
@@ -142,32 +149,92 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Pr
             cb(null, chunk);
         },
         flush(cb) {
-            cb(received === total ? null : new Error(`download of ${inputs.ukiUrl} ended after ${received} of ${total} bytes (Content-Length)`));
+            if (received === total) {
+                cb(null);
+                return;
+            }
+            const err = new Error(`download of ${url} ended after ${received} of ${total} bytes (Content-Length)`);
+            failed = true;
+            onFailure(err);
+            cb(err);
         },
     });
+    const fail = (e: Error) => {
+        if (stopped || failed) {
+            return;
+        }
+        failed = true;
+        const err = new Error(`download of ${url} interrupted after ${received} of ${total} bytes: ${e.message}`);
+        meter.destroy(err);
+        onFailure(err);
+    };
+    source.on("error", fail);
+    source.on("aborted", () => fail(new Error("connection aborted")));
+    meter.on("error", (e: Error) => {
+        if (!/^download of /.test(e.message)) {
+            fail(e);
+        }
+    });
+    source.pipe(meter);
+    return {
+        stream: meter, total,
+        received: () => received,
+        digest: () => hash.digest("hex"),
+        destroy: () => {
+            stopped = true;
+            source.destroy();
+            meter.destroy();
+        },
+    };
+}
+
+/**
+ * Download `ukiUrl` into `/<share>/<fileName>` as described at the top. Returns the verified size and MD5.
+ * An upload cut on the NAS side (reset, busy, expired session) is retried by the client with a fresh
+ * download (`reopen`); a failed download is not retried.
+ */
+export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Promise<{ size: number; md5: string }> {
+    const dir = `/${inputs.share}`;
+    const finalPath = `${dir}/${inputs.fileName}`;
+    const tmpName = `${inputs.fileName}.part-${randomBytes(4).toString("hex")}`;
+    const tmpPath = `${dir}/${tmpName}`;
+    const label = `uploading ${inputs.fileName}`;
+
     let downloadError: Error | undefined;
+    let rejectDownload: (e: Error) => void = () => undefined;
     const downloadFailed = new Promise<never>((_resolve, reject) => {
-        const fail = (e: Error) => {
-            if (!downloadError) {
-                downloadError = new Error(`download of ${inputs.ukiUrl} interrupted after ${received} of ${total} bytes: ${e.message}`);
-                meter.destroy(downloadError);
-                reject(downloadError);
-            }
-        };
-        source.on("error", fail);
-        source.on("aborted", () => fail(new Error("connection aborted")));
-        meter.on("error", (e: Error) => {
-            if (e !== downloadError) {
-                fail(e);
-            }
-        });
+        rejectDownload = reject;
     });
     downloadFailed.catch(() => undefined);
-    source.pipe(meter);
+    const onFailure = (e: Error) => {
+        if (!downloadError) {
+            downloadError = e;
+            rejectDownload(e);
+        }
+    };
+
+    let current = await openDownload(inputs.ukiUrl, label, onFailure);
+    const total = current.total;
+    let attempts = 1;
+    const reopen = async (): Promise<Readable> => {
+        if (downloadError) {
+            throw downloadError;
+        }
+        current.destroy();
+        attempts++;
+        logInfo(`${label}: the NAS cut the upload; downloading again (attempt ${attempts})`);
+        const next = await openDownload(inputs.ukiUrl, label, onFailure);
+        if (next.total !== total) {
+            next.destroy();
+            throw new Error(`the factory now sends ${next.total} bytes for ${inputs.ukiUrl}, before ${total}`);
+        }
+        current = next;
+        return next.stream;
+    };
 
     try {
         logInfo(`uploading ${inputs.ukiUrl} (${total} bytes) to ${tmpPath}`);
-        const upload = client.upload(dir, tmpName, meter, total, { overwrite: true });
+        const upload = client.upload(dir, tmpName, current.stream, total, { overwrite: true, reopen });
         try {
             await Promise.race([upload, downloadFailed]);
         } catch (err) {
@@ -176,15 +243,16 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Pr
             if (downloadError) {
                 throw downloadError;
             }
-            throw new Error(`upload of ${tmpPath} failed after ${received} of ${total} bytes: ${(err as Error).message}`);
+            throw new Error(`upload of ${tmpPath} failed after ${current.received()} of ${total} bytes` +
+                `${attempts > 1 ? ` (${attempts} attempts)` : ""}: ${(err as Error).message}`);
         }
         if (downloadError) {
             throw downloadError;
         }
-        if (received !== total) {
-            throw new Error(`download of ${inputs.ukiUrl} gave ${received} bytes, Content-Length said ${total}`);
+        if (current.received() !== total) {
+            throw new Error(`download of ${inputs.ukiUrl} gave ${current.received()} bytes, Content-Length said ${total}`);
         }
-        const md5 = hash.digest("hex");
+        const md5 = current.digest();
         const [info] = await client.getInfo([tmpPath]);
         if (!info) {
             throw new Error(`verification failed: the uploaded ${tmpPath} is not on the NAS`);
@@ -200,7 +268,7 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Pr
         logInfo(`boot file ${finalPath} in place (${total} bytes, md5 ${md5})`);
         return { size: total, md5 };
     } catch (err) {
-        source.destroy();
+        current.destroy();
         await bestEffortDelete(client, tmpPath);
         throw err;
     }

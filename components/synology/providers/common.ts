@@ -130,8 +130,9 @@ export function withoutBookkeeping<T extends Record<string, unknown>>(props: T):
 }
 
 /**
- * Progress and info messages. Tests (and the benchmark) install `globalThis.__homelabDsmLog`; inside the
- * engine messages go to `pulumi.log.info`; otherwise they are dropped.
+ * Progress and info messages. Tests (and the benchmark) install `globalThis.__homelabDsmLog`; with an engine
+ * connection they go to `pulumi.log.info`; in Pulumi's dynamic provider host (which has no engine
+ * connection, and whose stderr the engine shows as the provider's messages) to stderr; otherwise nowhere.
  */
 export function logInfo(message: string): void {
     const g = globalThis as { __homelabDsmLog?: (m: string) => void };
@@ -141,6 +142,8 @@ export function logInfo(message: string): void {
     }
     if (pulumi.runtime.hasEngine()) {
         void pulumi.log.info(message);
+    } else if (/dynamic-provider/.test(process.argv[1] ?? "")) {
+        process.stderr.write(`${message}\n`);
     }
 }
 

@@ -39,14 +39,29 @@ function expectOldIntact(old: { size: number; md5: string }): void {
 }
 
 describe("boot file: failures leave the previous file intact and no temp file", () => {
-    it("upload connection reset mid-way (NAS side)", async () => {
+    it("upload connection reset mid-way (NAS side), every retry too", async () => {
         const { old, next } = await withOldBootFile();
-        env.sim.faults.resetUploadAfterBytes(1024 * 1024);
+        env.sim.faults.resetUploadAfterBytes(1024 * 1024, 100);
+        const gets = env.factory.calls.imageGet;
         const err = await bootFileProvider.create(next).then(() => undefined, (e: Error) => e);
         expect(err).toBeInstanceOf(Error);
-        expect(err!.message).toMatch(/^boot file \/pxe\/metal-amd64-uki\.efi: upload of \/pxe\/metal-amd64-uki\.efi\.part-[0-9a-f]{8} failed after \d+ of 3145745 bytes: /);
+        expect(err!.message).toMatch(/^boot file \/pxe\/metal-amd64-uki\.efi: upload of \/pxe\/metal-amd64-uki\.efi\.part-[0-9a-f]{8} failed after \d+ of 3145745 bytes \(6 attempts\): /);
+        expect(env.factory.calls.imageGet - gets).toBe(6); // each retry streamed a fresh download
         expect(err!.message).not.toContain(PASSWORD);
         expectOldIntact(old);
+    });
+
+    it("one upload reset is retried with a fresh download and succeeds", async () => {
+        const { old, next } = await withOldBootFile();
+        env.sim.faults.resetUploadAfterBytes(1024 * 1024, 1);
+        const r = await bootFileProvider.create(next);
+        const f = env.sim.getFile(PATH)!;
+        expect(f.md5).not.toBe(old.md5);
+        expect((r.outs as BootFileOutputs).md5).toBe(expectedAssetDigest(env.schematicId, "v1.12.1", "metal-amd64-uki.efi", 3145745));
+        expect(f.md5).toBe((r.outs as BootFileOutputs).md5);
+        expect(env.sim.counters.calls["SYNO.FileStation.Upload.upload"]).toBe(3); // old file, cut attempt, retry
+        expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe", PATH]);
+        expect(env.logs.some((l) => /the NAS cut the upload; downloading again \(attempt 2\)/.test(l))).toBe(true);
     });
 
     it("factory answering 503", async () => {
