@@ -82,6 +82,8 @@ function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+// A run serialises every dynamic provider, as the engine does; on a loaded 2-core machine that takes a while.
+jest.setTimeout(120_000);
 
 /** Every string in `value` that is not inside a secret. */
 function clearStrings(value: unknown, out: string[] = []): string[] {
