@@ -95,7 +95,7 @@ export class SynologyPxe extends pulumi.ComponentResource {
 
         const pxe = inputs.pxe;
         this.pxe = new SynologyPxeSettings(`${name}-pxe`, {
-            connection: pxe.connection, password, bootloader: this.bootFile.fileName,
+            connection: pxe.connection, password, bootloader: pxe.bootloader,
         }, { parent: this, dependsOn: [this.reservations] });
 
         this.tftpRoot = this.tftp.rootPath;

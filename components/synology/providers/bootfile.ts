@@ -13,7 +13,7 @@ import { createHash, randomBytes } from "crypto";
 import { Transform } from "stream";
 import type { Readable } from "stream";
 import type { DsmApi } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
 
 export interface BootFileInputs extends DsmResourceProps {
     /** The factory URL of the UKI (`<factory>/image/<id>/<version>/metal-<arch>-uki.efi`). */
@@ -316,7 +316,7 @@ function outputsOf(inputs: BootFileInputs, r: { size: number; md5: string }): Bo
 
 export const bootFileProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: BootFileInputs) {
-        return { inputs: news, failures: checkBootFile(news) };
+        return { inputs: news, failures: knownFailures(news, checkBootFile(news)) };
     },
     async diff(_id: string, olds: BootFileOutputs, news: BootFileInputs) {
         return diffBootFile(olds, news);

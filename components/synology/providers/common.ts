@@ -76,6 +76,28 @@ export function checkConnection(news: Partial<DsmResourceProps>): pulumi.dynamic
     return failures;
 }
 
+/** The value Pulumi puts in place of inputs not known yet (during preview). */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** True when `v` is, or contains, a value not known yet. */
+export function containsUnknown(v: unknown): boolean {
+    if (v === UNKNOWN_VALUE) {
+        return true;
+    }
+    if (Array.isArray(v)) {
+        return v.some(containsUnknown);
+    }
+    if (v && typeof v === "object") {
+        return Object.values(v as Record<string, unknown>).some(containsUnknown);
+    }
+    return false;
+}
+
+/** Drop failures about properties whose value is not known yet (preview): they are checked once known. */
+export function knownFailures(news: object, failures: pulumi.dynamic.CheckFailure[]): pulumi.dynamic.CheckFailure[] {
+    return failures.filter((f) => !containsUnknown((news as Record<string, unknown>)[f.property]));
+}
+
 /** True when connection or password differ (an update is needed to store the new ones). */
 export function connectionChanged(olds: Partial<DsmResourceProps>, news: Partial<DsmResourceProps>): boolean {
     return olds.password !== news.password || JSON.stringify(olds.connection ?? null) !== JSON.stringify(news.connection ?? null);

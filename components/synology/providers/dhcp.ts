@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { encodeLike, toBool } from "../dsm/shapes";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
 
 /** The DHCP settings from `homelab:dhcp` that this resource can apply. */
 export interface DhcpServerSettings {
@@ -173,7 +173,7 @@ async function applyManaged(inputs: DhcpServerInputs): Promise<{ before: Record<
 
 export const dhcpServerProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: DhcpServerInputs) {
-        return { inputs: news, failures: checkDhcpServer(news) };
+        return { inputs: news, failures: knownFailures(news, checkDhcpServer(news)) };
     },
     async diff(_id: string, olds: DhcpServerOutputs, news: DhcpServerInputs) {
         return diffDhcpServer(olds, news);

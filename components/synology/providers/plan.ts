@@ -183,8 +183,12 @@ export async function upSynology(spec: SynologySpec, password: string, state: St
             next.push(s);
             actions.push({ key: s.key, action: "same" });
         } else if (d.replaces.length > 0) {
+            const full = await (p.diff ? p.diff(s.id, s.outs, news) : Promise.resolve({ deleteBeforeReplace: false }));
+            if (full.deleteBeforeReplace && p.delete) {
+                await p.delete(s.id, s.outs);
+            }
             const r = await p.create(news);
-            if (p.delete) {
+            if (!full.deleteBeforeReplace && p.delete) {
                 await p.delete(s.id, s.outs);
             }
             next.push({ key: s.key, id: r.id, outs: r.outs ?? {} });

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PxeSettings } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
 
 export interface PxeInputs extends DsmResourceProps {
     /** Boot loader file name relative to the TFTP root, e.g. `metal-amd64-uki.efi`. */
@@ -100,7 +100,7 @@ async function apply(inputs: PxeInputs): Promise<{ before: PxeSettings; actual: 
 
 export const pxeProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: PxeInputs) {
-        return { inputs: news, failures: checkPxe(news) };
+        return { inputs: news, failures: knownFailures(news, checkPxe(news)) };
     },
     async diff(_id: string, olds: PxeOutputs, news: PxeInputs) {
         return diffPxe(olds, news);

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     managedOnNas, mergeReservations, releaseReservations, ReservationEntry, sameReservationSet, validateReservations,
 } from "../reservations";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
 
 export interface ReservationsInputs extends DsmResourceProps {
     /** NAS interface, e.g. `eth0`. */
@@ -63,7 +63,7 @@ async function apply(inputs: ReservationsInputs, managed: ReservationEntry[], ad
 
 export const reservationsProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: ReservationsInputs) {
-        return { inputs: news, failures: checkReservations(news) };
+        return { inputs: news, failures: knownFailures(news, checkReservations(news)) };
     },
     async diff(_id: string, olds: ReservationsOutputs, news: ReservationsInputs) {
         return diffReservations(olds, news);

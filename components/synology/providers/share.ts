@@ -3,7 +3,7 @@
  * adopted (`created: false`) and never deleted on destroy.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
 
 export interface ShareInputs extends DsmResourceProps {
     /** Shared folder name, e.g. `pxe`. */
@@ -70,7 +70,7 @@ async function ensureShare(inputs: ShareInputs, previouslyCreated: boolean): Pro
 
 export const shareProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: ShareInputs) {
-        return { inputs: news, failures: checkShare(news) };
+        return { inputs: news, failures: knownFailures(news, checkShare(news)) };
     },
     async diff(_id: string, olds: ShareOutputs, news: ShareInputs) {
         return diffShare(olds, news);

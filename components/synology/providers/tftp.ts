@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { TftpSettings } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
 
 /** The TFTP fields this resource manages. */
 export interface TftpManaged {
@@ -94,7 +94,7 @@ async function apply(inputs: TftpInputs): Promise<{ before: TftpSettings; actual
 
 export const tftpProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: unknown, news: TftpInputs) {
-        return { inputs: news, failures: checkTftp(news) };
+        return { inputs: news, failures: knownFailures(news, checkTftp(news)) };
     },
     async diff(_id: string, olds: TftpOutputs, news: TftpInputs) {
         return diffTftp(olds, news);

@@ -140,6 +140,18 @@ describe("dhcp server", () => {
     });
 });
 
+describe("preview: inputs not known yet", () => {
+    const U = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    it("check leaves unknown values alone (they are checked once known) but still reports known bad ones", async () => {
+        const { bootFileProvider } = await import("../../../components/synology/providers/bootfile");
+        const { pxeProvider } = await import("../../../components/synology/providers/pxe");
+        const r = await bootFileProvider.check!({}, { ...conn, ukiUrl: U, schematicId: U, talosVersion: U, arch: "amd64", share: "pxe", fileName: "../bad" });
+        expect(r.failures!.map((f) => f.property)).toEqual(["fileName"]);
+        expect((await pxeProvider.check!({}, { ...conn, bootloader: U })).failures).toEqual([]);
+        expect((await pxeProvider.check!({}, { ...conn, bootloader: "a b" })).failures!.map((f) => f.property)).toEqual(["bootloader"]);
+    });
+});
+
 describe("redaction", () => {
     it("removes the password, also URL-encoded, and keeps nothing of the original error object", () => {
         expect(redactText("login pw=a&b% failed (a%26b%25)", ["a&b%"])).toBe("login pw=[redacted] failed ([redacted])");
