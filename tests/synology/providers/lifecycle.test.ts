@@ -27,6 +27,7 @@ describe("first apply from an empty NAS", () => {
 
         const state = await applySynology(s, PASSWORD);
 
+        expect(sim.counters.logins).toBe(1); // one session shared by all six providers
         expect(sim.state.shares.pxe).toMatchObject({ name: "pxe", vol_path: "/volume1" });
         expect(sim.state.tftp).toEqual({ enable: true, root_path: "/volume1/pxe", permission: "r", enable_log: false, startip: "0.0.0.0", endip: "255.255.255.255", timeout: 3 });
         const file = sim.getFile("/pxe/metal-amd64-uki.efi");
