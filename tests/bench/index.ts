@@ -8,7 +8,7 @@
  * 3. Graph evaluation: index.ts under mocks with 3 and 50 nodes, fresh processes (graph.ts, graph-child.ts).
  * 4. Pure work: schematicId and parseStackConfig per second (pure.ts).
  *
- * Environment: BENCH_STREAM_MIB (default 256), BENCH_STREAM_ROUNDS (default 3), BENCH_GRAPH_ROUNDS (default 2).
+ * Environment: BENCH_STREAM_MIB (default 256), BENCH_STREAM_ROUNDS (default 5), BENCH_GRAPH_ROUNDS (default 2).
  */
 import * as os from "os";
 import { runGraphBench } from "./graph";
@@ -26,7 +26,7 @@ function goal(name: string, ok: boolean, detail: string): string {
 async function main(): Promise<void> {
     const started = Date.now();
     const streamMiB = Number(process.env.BENCH_STREAM_MIB ?? 256);
-    const streamRounds = Number(process.env.BENCH_STREAM_ROUNDS ?? 3);
+    const streamRounds = Number(process.env.BENCH_STREAM_ROUNDS ?? 5);
     const graphRounds = Number(process.env.BENCH_GRAPH_ROUNDS ?? 2);
     log(`homelab benchmark: node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 
@@ -71,8 +71,12 @@ async function main(): Promise<void> {
         noopCallsTotal: noop.noopCallsTotal,
         noopChanged: noop.noopChanged,
         streamRuns: stream.runs,
+        streamProviderCpuMs: stream.providerCpuMs,
+        streamRawCpuMs: stream.rawCpuMs,
+        streamMd5CpuMs: stream.md5CpuMs,
         streamMiB,
         rss: stream.rss,
+        rawRssGrowthMiB256: stream.rawRssGrowthMiB256,
         graphLoadMs3: graph.graphLoadMs3,
         graphLoadMs50: graph.graphLoadMs50,
         graphResources3: graph.graphResources3,

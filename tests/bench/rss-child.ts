@@ -3,13 +3,15 @@
  * the servers child), sampling `process.memoryUsage()` every 20 ms. Reports peak RSS minus the RSS just
  * before the create (after the modules are loaded). No warm-up: login, discovery and the first sockets count.
  *
- * argv: simUrl factoryUrl schematicId size
+ * With a fifth argument `raw`, the same for the raw pipeline copy (the floor to compare with).
+ *
+ * argv: simUrl factoryUrl schematicId size [raw]
  */
 import { emitResult, MiB } from "./lib";
-import { bootInputs, installProviderGlobals, providerCopy } from "./stream";
+import { bootInputs, installProviderGlobals, providerCopy, rawCopy, rawLogin } from "./stream";
 
 async function main(): Promise<void> {
-    const [simUrl, factoryUrl, schematicId, sizeText] = process.argv.slice(2);
+    const [simUrl, factoryUrl, schematicId, sizeText, mode] = process.argv.slice(2);
     const size = Number(sizeText);
     installProviderGlobals();
     const inputs = bootInputs({ simUrl, factoryUrl }, schematicId);
@@ -30,7 +32,9 @@ async function main(): Promise<void> {
         abPeak = Math.max(abPeak, m.arrayBuffers);
     };
     const timer = setInterval(sample, 20);
-    const r = await providerCopy(inputs);
+    const r = mode === "raw"
+        ? { ...(await rawCopy(simUrl, inputs.ukiUrl, await rawLogin(simUrl), "raw-rss.bin")), md5: "" }
+        : await providerCopy(inputs);
     clearInterval(timer);
     sample();
     if (r.size !== size) throw new Error(`uploaded ${r.size} bytes, expected ${size}`);

@@ -7,7 +7,7 @@
  * RSS of the provider is measured in a fresh child per size (rss-child.ts).
  */
 import type { ChildProcess } from "child_process";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import * as http from "http";
 import { Transform } from "stream";
 import { pipeline } from "stream/promises";
@@ -79,12 +79,28 @@ export function installProviderGlobals(): void {
 }
 
 /** One provider create; returns seconds and the MD5 the provider verified. */
-export async function providerCopy(inputs: BootFileInputs): Promise<{ seconds: number; md5: string; size: number }> {
+export async function providerCopy(inputs: BootFileInputs): Promise<{ seconds: number; md5: string; size: number; cpuMs: number }> {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const r = await bootFileProvider.create(inputs);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const outs = r.outs as { md5: string; size: number };
-    return { seconds, md5: outs.md5, size: outs.size };
+    return { seconds, md5: outs.md5, size: outs.size, cpuMs: cpuMsSince(c0) };
+}
+
+function cpuMsSince(c0: NodeJS.CpuUsage): number {
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000;
+}
+
+/** CPU ms this process spends on MD5 of `size` bytes in 64 KiB chunks (what the provider's meter does). */
+export function md5CpuMs(size: number): number {
+    const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    const c0 = process.cpuUsage();
+    const h = createHash("md5");
+    for (let off = 0; off < size; off += chunk.length) h.update(chunk);
+    h.digest();
+    return cpuMsSince(c0);
 }
 
 function getJson(url: string): Promise<Record<string, unknown>> {
@@ -118,7 +134,8 @@ export async function rawLogin(simUrl: string): Promise<{ sid: string; token: st
  * Station's upload on the same simulator (same fields as the DSM client sends). Nothing else: no hashing,
  * no verification, no rename.
  */
-export async function rawCopy(simUrl: string, url: string, session: { sid: string; token: string }, name: string): Promise<{ seconds: number; size: number }> {
+export async function rawCopy(simUrl: string, url: string, session: { sid: string; token: string }, name: string): Promise<{ seconds: number; size: number; cpuMs: number }> {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, resolve).on("error", reject));
     if (res.statusCode !== 200) throw new Error(`raw GET ${url}: HTTP ${res.statusCode}`);
@@ -164,7 +181,7 @@ export async function rawCopy(simUrl: string, url: string, session: { sid: strin
     const body = await answer;
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (!(JSON.parse(body) as { success: boolean }).success) throw new Error(`raw upload failed: ${body}`);
-    return { seconds, size };
+    return { seconds, size, cpuMs: cpuMsSince(c0) };
 }
 
 export interface StreamResult {
@@ -172,9 +189,16 @@ export interface StreamResult {
     rawMiBps: number;
     streamRatio: number;
     runs: Array<{ provider: number; raw: number }>;
+    /** CPU ms of this process per copy (medians): what each costs the machine running Pulumi. */
+    providerCpuMs: number;
+    rawCpuMs: number;
+    /** CPU ms of MD5 alone over the same number of bytes (the provider's verification hash). */
+    md5CpuMs: number;
     sameBytes: boolean;
     rssGrowthMiB256: number;
     rssGrowthMiB1024: number;
+    /** The raw pipeline copy's growth for 256 MiB (the floor). */
+    rawRssGrowthMiB256: number;
     rss: Array<Record<string, number>>;
     serversRssMiB: number;
 }
@@ -193,7 +217,7 @@ export interface RssChildResult {
 }
 
 /** The whole stream section. `rounds` alternating provider/raw runs of `size` bytes after one warm-up each. */
-export async function runStreamBench(log: (m: string) => void, size = 256 * MiB, rounds = 3): Promise<StreamResult> {
+export async function runStreamBench(log: (m: string) => void, size = 256 * MiB, rounds = 5): Promise<StreamResult> {
     const servers = await startServers();
     try {
         installProviderGlobals();
@@ -208,25 +232,28 @@ export async function runStreamBench(log: (m: string) => void, size = 256 * MiB,
         await rawCopy(servers.simUrl, inputs.ukiUrl, session, "raw-copy.bin");
 
         await servers.call("setAssetSize", FILE_NAME, size);
-        const runs: Array<{ provider: number; raw: number }> = [];
+        const runs: Array<{ provider: number; raw: number; providerCpuMs: number; rawCpuMs: number }> = [];
         let providerMd5 = "";
         for (let i = 0; i < rounds; i++) {
             // Alternate which goes first, so drift in machine load hits both alike.
             const order = i % 2 === 0 ? ["provider", "raw"] : ["raw", "provider"];
-            const run = { provider: 0, raw: 0 };
+            const run = { provider: 0, raw: 0, providerCpuMs: 0, rawCpuMs: 0 };
             for (const which of order) {
                 if (which === "provider") {
                     const r = await providerCopy(inputs);
                     if (r.size !== size) throw new Error(`provider uploaded ${r.size} bytes, expected ${size}`);
                     providerMd5 = r.md5;
                     run.provider = size / MiB / r.seconds;
+                    run.providerCpuMs = r.cpuMs;
                 } else {
                     const r = await rawCopy(servers.simUrl, inputs.ukiUrl, session, "raw-copy.bin");
                     if (r.size !== size) throw new Error(`raw copy moved ${r.size} bytes, expected ${size}`);
                     run.raw = size / MiB / r.seconds;
+                    run.rawCpuMs = r.cpuMs;
                 }
             }
-            log(`  round ${i + 1}: provider ${run.provider.toFixed(0)} MiB/s, raw pipeline ${run.raw.toFixed(0)} MiB/s, ratio ${(run.provider / run.raw).toFixed(2)}`);
+            log(`  round ${i + 1}: provider ${run.provider.toFixed(0)} MiB/s, raw pipeline ${run.raw.toFixed(0)} MiB/s, ratio ${(run.provider / run.raw).toFixed(2)}; ` +
+                `CPU of this process: provider ${run.providerCpuMs.toFixed(0)} ms, raw ${run.rawCpuMs.toFixed(0)} ms`);
             runs.push(run);
         }
         const rawFile = await servers.call<{ size: number; md5: string } | null>("getFile", "/pxe/raw-copy.bin");
@@ -237,6 +264,12 @@ export async function runStreamBench(log: (m: string) => void, size = 256 * MiB,
         const streamMiBps = median(runs.map((r) => r.provider));
         const rawMiBps = median(runs.map((r) => r.raw));
         const streamRatio = median(runs.map((r) => r.provider / r.raw));
+        const providerCpuMs = median(runs.map((r) => r.providerCpuMs));
+        const rawCpuMs = median(runs.map((r) => r.rawCpuMs));
+        const md5Ms = median([md5CpuMs(size), md5CpuMs(size), md5CpuMs(size)]);
+        log(`  CPU per ${size / MiB} MiB in this process (medians): provider ${providerCpuMs.toFixed(0)} ms, raw ${rawCpuMs.toFixed(0)} ms; ` +
+            `MD5 alone over the same bytes ${md5Ms.toFixed(0)} ms (${((size / MiB) / (md5Ms / 1000)).toFixed(0)} MiB/s) = ` +
+            `${((100 * md5Ms) / Math.max(1, providerCpuMs - rawCpuMs)).toFixed(0)}% of the provider's extra CPU`);
 
         // Peak RSS of the provider, in a fresh child per size.
         const rss: RssChildResult[] = [];
@@ -249,12 +282,18 @@ export async function runStreamBench(log: (m: string) => void, size = 256 * MiB,
                 `${(s / MiB / r.seconds).toFixed(0)} MiB/s, ${r.samples} samples`);
             rss.push(r);
         }
+        // The floor: the raw pipeline copy's RSS growth for 256 MiB in a fresh process.
+        await servers.call("setAssetSize", FILE_NAME, 256 * MiB);
+        const raw = await runChildForResult<RssChildResult>("rss-child.ts", [servers.simUrl, servers.factoryUrl, schematicId, String(256 * MiB), "raw"]);
+        log(`  raw pipeline copy of 256 MiB in a fresh process: RSS ${raw.baselineMiB.toFixed(1)} → peak ${raw.peakMiB.toFixed(1)} MiB (+${raw.growthMiB.toFixed(1)} MiB)`);
         const counters = await servers.call<{ rssMiB: number }>("counters");
         return {
             streamMiBps: round(streamMiBps, 1), rawMiBps: round(rawMiBps, 1), streamRatio: round(streamRatio, 3),
             runs: runs.map((r) => ({ provider: round(r.provider, 1), raw: round(r.raw, 1) })),
+            providerCpuMs: round(providerCpuMs, 0), rawCpuMs: round(rawCpuMs, 0), md5CpuMs: round(md5Ms, 0),
             sameBytes,
             rssGrowthMiB256: round(rss[0].growthMiB, 1), rssGrowthMiB1024: round(rss[1].growthMiB, 1),
+            rawRssGrowthMiB256: round(raw.growthMiB, 1),
             rss: rss.map((r) => ({ sizeMiB: r.size / MiB, baselineMiB: round(r.baselineMiB, 1), peakMiB: round(r.peakMiB, 1), growthMiB: round(r.growthMiB, 1) })),
             serversRssMiB: round(counters.rssMiB, 1),
         };
