@@ -6,6 +6,7 @@
  * `ConfigError` listing every problem at once.
  */
 
+import { Cidr, cidrContains, intToIp, ipToInt, isIpv4, normaliseMac, parseCidr } from "./net";
 import { closest } from "./words";
 import { MIN_TALOS_DRIVER_VERSION, synologyCsiConfigProblems } from "./workloads/render";
 
@@ -193,8 +194,6 @@ export const DEFAULT_CONFIG_SCHEMA_URL =
     "https://raw.githubusercontent.com/siderolabs/talos/{version}/pkg/machinery/config/schemas/config.schema.json";
 export const NUT_CLIENT_EXTENSION = "siderolabs/nut-client";
 
-const MAC_RE = /^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i;
-const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const DNS_LABEL_RE = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const TALOS_VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)$/;
 const K8S_VERSION_RE = /^v?\d+\.\d+\.\d+$/;
@@ -206,47 +205,6 @@ const INTERFACE_RE = /^(eth|ovs_eth|bond|ovs_bond)\d+$/;
 const FINGERPRINT_RE = /^([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i;
 const DISK_SELECTOR_KEYS = ["size", "name", "model", "serial", "modalias", "uuid", "wwid", "type", "busPath"];
 const DISK_TYPES = ["ssd", "hdd", "nvme", "sd"];
-
-/** Lower-case, colon-separated MAC, or undefined when the text is not a MAC address. */
-export function normaliseMac(text: string): string | undefined {
-    if (!MAC_RE.test(text)) return undefined;
-    const hex = text.replace(/[:-]/g, "").toLowerCase();
-    return hex.match(/../g)!.join(":");
-}
-
-export function isIpv4(text: string): boolean {
-    return IPV4_RE.test(text);
-}
-
-export function ipToInt(ip: string): number {
-    return ip.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-}
-
-export function intToIp(n: number): string {
-    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
-}
-
-/** A parsed IPv4 CIDR: network and broadcast as integers. */
-export interface Cidr {
-    network: number;
-    broadcast: number;
-    prefix: number;
-}
-
-export function parseCidr(text: string): Cidr | undefined {
-    const m = /^([\d.]+)\/(\d{1,2})$/.exec(text);
-    if (!m || !isIpv4(m[1])) return undefined;
-    const prefix = Number(m[2]);
-    if (prefix < 8 || prefix > 30) return undefined;
-    const size = 2 ** (32 - prefix);
-    const network = Math.floor(ipToInt(m[1]) / size) * size;
-    return { network, broadcast: network + size - 1, prefix };
-}
-
-export function cidrContains(cidr: Cidr, ip: string): boolean {
-    const n = ipToInt(ip);
-    return n > cidr.network && n < cidr.broadcast;
-}
 
 class Checker {
     readonly problems: string[] = [];

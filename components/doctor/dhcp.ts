@@ -7,6 +7,7 @@
  * It never sends a REQUEST, so no lease is taken. Binding UDP port 68 needs root (or
  * CAP_NET_BIND_SERVICE); the chaddr is a random locally administered MAC unless one is given.
  */
+import { macBytes } from "../net";
 import * as crypto from "crypto";
 import * as dgram from "dgram";
 
@@ -32,11 +33,6 @@ export interface DiscoverParams {
     uuid: Buffer;
 }
 
-export function parseMac(mac: string): Buffer {
-    const m = /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i.exec(mac.trim());
-    if (!m) throw new Error(`not a MAC address: "${mac}" (expected six hex pairs like 02:00:5e:10:00:01)`);
-    return Buffer.from(m.slice(1).map((h) => parseInt(h, 16)));
-}
 
 export function formatMac(b: Buffer): string {
     return [...b.subarray(0, 6)].map((x) => x.toString(16).padStart(2, "0")).join(":");
@@ -69,7 +65,7 @@ export function encodeDiscover(p: DiscoverParams): Buffer {
     head.writeUInt32BE(p.xid >>> 0, 4);
     head.writeUInt16BE(4, 8); // secs: firmware has been trying for a few seconds
     head.writeUInt16BE(0x8000, 10); // broadcast flag: we have no address, answer by broadcast
-    parseMac(p.mac).copy(head, 28);
+    macBytes(p.mac).copy(head, 28);
     head.writeUInt32BE(DHCP_MAGIC, 236);
     if (p.uuid.length !== 16) throw new Error("option 97 needs a 16-byte UUID");
     const arch = PXE_ARCH[p.arch];
@@ -241,7 +237,7 @@ export function probeDhcp(opts: DhcpProbeOptions = {}): Promise<DhcpProbeResult>
     const mac = opts.mac ?? randomMac();
     const xid = crypto.randomBytes(4).readUInt32BE(0);
     const packet = encodeDiscover({ xid, mac, arch: opts.arch ?? "amd64", uuid: crypto.randomBytes(16) });
-    const macLc = formatMac(parseMac(mac));
+    const macLc = formatMac(macBytes(mac));
 
     return new Promise((resolve, reject) => {
         const sock = dgram.createSocket({ type: "udp4", reuseAddr: true });

@@ -9,7 +9,8 @@
  */
 import axios, { AxiosError, AxiosInstance, AxiosResponse, Method } from "axios";
 import type { Readable } from "stream";
-import { canonicalSchematicYaml, restoreErrorFields, Schematic } from "./schematic";
+import { fixErrorFields } from "../errors";
+import { canonicalSchematicYaml, Schematic } from "./schematic";
 
 /** One entry of `GET /version/:v/extensions/official`. */
 export interface OfficialExtension {
@@ -41,10 +42,9 @@ export class FactoryError extends Error {
     readonly code?: string;
     constructor(message: string, status?: number, code?: string) {
         super(message);
-        this.name = "FactoryError";
         this.status = status;
         this.code = code;
-        restoreErrorFields(this, message);
+        fixErrorFields(this, "FactoryError", message);
     }
 }
 

@@ -14,6 +14,7 @@
  * Not verified against a live factory: multi-line strings and exotic quoting; the dynamic resource
  * therefore compares the factory's answer with the local ID and fails loudly on a mismatch.
  */
+import { fixErrorFields } from "../errors";
 import { createHash } from "crypto";
 import * as YAML from "yaml";
 import type { Arch, ImageConfig } from "../config";
@@ -62,29 +63,12 @@ export interface Schematic {
     customization?: SchematicCustomization;
 }
 
-/**
- * Serialised for a dynamic provider, `super(message)` in an Error subclass becomes `Error.call(this, …)`,
- * which sets nothing on `this`, and the prototype no longer chains to Error.prototype. Set what the
- * provider host reads (message, stack, toString) so a failure still says what went wrong.
- */
-export function restoreErrorFields(e: Error, message: string): void {
-    if (e.message !== message) e.message = message;
-    if (typeof e.stack !== "string" || !e.stack.includes(message)) {
-        const holder: { stack?: string } = {};
-        Error.captureStackTrace?.(holder);
-        e.stack = `${e.name}: ${message}\n${(holder.stack ?? "").split("\n").slice(1).join("\n")}`;
-    }
-    if (!(e instanceof Error) || e.toString === Object.prototype.toString) {
-        Object.defineProperty(e, "toString", { value: () => `${e.name}: ${e.message}`, enumerable: false, configurable: true, writable: true });
-    }
-}
 
 /** Raised for a schematic that the factory would refuse (unknown field, wrong type). */
 export class SchematicError extends Error {
     constructor(message: string) {
         super(message);
-        this.name = "SchematicError";
-        restoreErrorFields(this, message);
+        fixErrorFields(this, "SchematicError", message);
     }
 }
 

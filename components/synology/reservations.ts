@@ -8,6 +8,8 @@
  * the program lets go of it.
  */
 
+import { canonicalMac } from "../net";
+
 /** One reservation (MAC lower-case with colons). */
 export interface ReservationEntry {
     mac: string;
@@ -48,17 +50,9 @@ export function isReservationConflictError(e: unknown): e is ReservationConflict
     return e instanceof Error && e.name === "ReservationConflictError" && Array.isArray((e as ReservationConflictError).conflicts);
 }
 
-/** `aa-bb-CC-dd-ee-ff`, `AABBCCDDEEFF`, `aa:bb:...` → `aa:bb:cc:dd:ee:ff`; anything else is returned lower-cased. */
-export function normalizeMac(mac: string): string {
-    const hex = String(mac).trim().toLowerCase().replace(/[^0-9a-f]/g, "");
-    if (hex.length !== 12 || !/^[0-9a-f:.\-\s]+$/i.test(String(mac).trim())) {
-        return String(mac).trim().toLowerCase();
-    }
-    return hex.match(/.{2}/g)!.join(":");
-}
 
 function norm(e: ReservationEntry): ReservationEntry {
-    return { mac: normalizeMac(e.mac), ip: String(e.ip).trim(), hostname: e.hostname ?? "" };
+    return { mac: canonicalMac(e.mac), ip: String(e.ip).trim(), hostname: e.hostname ?? "" };
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -119,7 +113,7 @@ export interface MergeResult {
 }
 
 function describeEntry(e: ReservationEntry): string {
-    return `${normalizeMac(e.mac)} → ${e.ip}${e.hostname ? ` (${e.hostname})` : ""}`;
+    return `${canonicalMac(e.mac)} → ${e.ip}${e.hostname ? ` (${e.hostname})` : ""}`;
 }
 
 /**
@@ -134,20 +128,20 @@ function describeEntry(e: ReservationEntry): string {
  */
 export function mergeReservations(ifname: string, current: ReservationEntry[], managed: ReservationEntry[],
     adopted: ReservationEntry[], desired: ReservationEntry[]): MergeResult {
-    const owned = new Set(managed.map((e) => normalizeMac(e.mac)));
+    const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
     const want = new Map<string, ReservationEntry>();
     for (const d of desired.map(norm)) {
         want.set(d.mac, d);
     }
     const adoptedByMac = new Map<string, ReservationEntry>();
     for (const a of adopted) {
-        adoptedByMac.set(normalizeMac(a.mac), a);
+        adoptedByMac.set(canonicalMac(a.mac), a);
     }
 
     // Conflicts: only entries this program does not own count.
     const conflicts: string[] = [];
     for (const e of current) {
-        const mac = normalizeMac(e.mac);
+        const mac = canonicalMac(e.mac);
         if (owned.has(mac)) {
             continue;
         }
@@ -167,7 +161,7 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
     const placed = new Set<string>();
     const newAdopted = new Map(adoptedByMac);
     for (const e of current) {
-        const mac = normalizeMac(e.mac);
+        const mac = canonicalMac(e.mac);
         const d = want.get(mac);
         if (d) {
             if (!owned.has(mac) && !newAdopted.has(mac)) {
@@ -209,11 +203,11 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
  */
 export function releaseReservations(current: ReservationEntry[], managed: ReservationEntry[], adopted: ReservationEntry[]):
     { list: ReservationEntry[]; changed: boolean } {
-    const owned = new Set(managed.map((e) => normalizeMac(e.mac)));
-    const adoptedByMac = new Map(adopted.map((a) => [normalizeMac(a.mac), a] as [string, ReservationEntry]));
+    const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
+    const adoptedByMac = new Map(adopted.map((a) => [canonicalMac(a.mac), a] as [string, ReservationEntry]));
     const list: ReservationEntry[] = [];
     for (const e of current) {
-        const mac = normalizeMac(e.mac);
+        const mac = canonicalMac(e.mac);
         if (!owned.has(mac)) {
             list.push(e);
         } else if (adoptedByMac.has(mac)) {
@@ -226,8 +220,8 @@ export function releaseReservations(current: ReservationEntry[], managed: Reserv
 
 /** The entries of `current` whose MAC is among `managed` (what is on the NAS for the managed MACs). */
 export function managedOnNas(current: ReservationEntry[], managed: ReservationEntry[]): ReservationEntry[] {
-    const owned = new Set(managed.map((e) => normalizeMac(e.mac)));
-    return current.filter((e) => owned.has(normalizeMac(e.mac))).map(norm);
+    const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
+    return current.filter((e) => owned.has(canonicalMac(e.mac))).map(norm);
 }
 
 /** Same entries in the same order (MACs compared normalised). */
@@ -237,14 +231,14 @@ export function sameReservationList(a: ReservationEntry[], b: ReservationEntry[]
     }
     return a.every((x, i) => {
         const y = b[i];
-        return normalizeMac(x.mac) === normalizeMac(y.mac) && String(x.ip) === String(y.ip) &&
+        return canonicalMac(x.mac) === canonicalMac(y.mac) && String(x.ip) === String(y.ip) &&
             (x.hostname ?? "") === (y.hostname ?? "");
     });
 }
 
 /** Same set of entries, order ignored (MACs compared normalised). */
 export function sameReservationSet(a: ReservationEntry[], b: ReservationEntry[]): boolean {
-    const key = (e: ReservationEntry) => `${normalizeMac(e.mac)}|${e.ip}|${e.hostname ?? ""}`;
+    const key = (e: ReservationEntry) => `${canonicalMac(e.mac)}|${e.ip}|${e.hostname ?? ""}`;
     const sa = a.map(key).sort();
     const sb = b.map(key).sort();
     return sa.length === sb.length && sa.every((k, i) => k === sb[i]);

@@ -7,26 +7,18 @@
  *   change). Like every dynamic provider here it is serialised by the engine and run in a separate
  *   process, so its functions use only their inputs and Node built-ins (required inside the function).
  */
+import { macBytes } from "../net";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config";
 
 /** The default Wake-on-LAN UDP port ("discard"). */
 export const WOL_PORT = 9;
 
-/** `aa:bb:cc:dd:ee:ff` / `aa-bb-...` / `aabbccddeeff` → 6 bytes; throws naming the value otherwise. */
-export function parseMac(mac: string): Buffer {
-    const hex = mac.trim().toLowerCase().replace(/[:.-]/g, "");
-    if (!/^[0-9a-f]{12}$/.test(hex)) {
-        throw new Error(`"${mac}" is not a MAC address (expected six hex pairs, e.g. aa:bb:cc:dd:ee:ff)`);
-    }
-    return Buffer.from(hex, "hex");
-}
-
 /** The magic packet: 6 × 0xff then the MAC repeated 16 times. */
 export function magicPacket(mac: string): Buffer {
-    const macBytes = parseMac(mac);
+    const bytes = macBytes(mac);
     const out = Buffer.alloc(6 + 16 * 6, 0xff);
-    for (let i = 0; i < 16; i++) macBytes.copy(out, 6 + i * 6);
+    for (let i = 0; i < 16; i++) bytes.copy(out, 6 + i * 6);
     return out;
 }
 
@@ -75,7 +67,7 @@ export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number>
 /** Check the WoL settings before anything runs; returns the problems (empty when fine). */
 export function wakeOnLanProblems(mac: string, broadcast: string, label: string): string[] {
     const problems: string[] = [];
-    try { parseMac(mac); } catch (e) { problems.push(`${label}.mac: ${(e as Error).message}`); }
+    try { macBytes(mac); } catch (e) { problems.push(`${label}.mac: ${(e as Error).message}`); }
     const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(broadcast ?? "");
     if (!m || m.slice(1).some((x) => Number(x) > 255)) {
         problems.push(`cluster.wakeOnLanBroadcast: "${broadcast}" is not an IPv4 address; set it to your LAN's ` +

@@ -3,9 +3,8 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
-import {
-    ConfigError, cidrContains, intToIp, ipToInt, normaliseMac, parseCidr, parseStackConfig,
-} from "../../components/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
+import { cidrContains, intToIp, ipToInt, normaliseMac, parseCidr } from "../../components/net";
 import { closest } from "../../components/words";
 import { readReferenceJson, repoRoot, stackValues } from "../support/shared";
 

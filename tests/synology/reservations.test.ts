@@ -1,6 +1,7 @@
+import { canonicalMac } from "../../components/net";
 import * as fc from "fast-check";
 import {
-    desiredReservations, isReservationConflictError, managedOnNas, mergeReservations, normalizeMac, ReservationEntry,
+    desiredReservations, isReservationConflictError, managedOnNas, mergeReservations, ReservationEntry,
     releaseReservations, sameReservationList, sameReservationSet,
 } from "../../components/synology/reservations";
 
@@ -11,14 +12,14 @@ const theirs: ReservationEntry[] = [
 const cp1 = { mac: "aa:bb:cc:00:00:01", ip: "192.168.0.11", hostname: "cp1" };
 const w1 = { mac: "aa:bb:cc:00:00:02", ip: "192.168.0.21", hostname: "w1" };
 
-describe("normalizeMac", () => {
+describe("canonicalMac", () => {
     it("lower-cases and uses colons whatever the input separator", () => {
-        expect(normalizeMac("AA-BB-CC-00-00-01")).toBe("aa:bb:cc:00:00:01");
-        expect(normalizeMac("AABBCC000001")).toBe("aa:bb:cc:00:00:01");
-        expect(normalizeMac("aa:bb:cc:00:00:01")).toBe("aa:bb:cc:00:00:01");
+        expect(canonicalMac("AA-BB-CC-00-00-01")).toBe("aa:bb:cc:00:00:01");
+        expect(canonicalMac("AABBCC000001")).toBe("aa:bb:cc:00:00:01");
+        expect(canonicalMac("aa:bb:cc:00:00:01")).toBe("aa:bb:cc:00:00:01");
     });
     it("leaves something that is not a MAC recognisable (lower-cased) so validation can name it", () => {
-        expect(normalizeMac("not-a-mac")).toBe("not-a-mac");
+        expect(canonicalMac("not-a-mac")).toBe("not-a-mac");
     });
 });
 
@@ -110,6 +111,29 @@ describe("mergeReservations", () => {
                 const rel = releaseReservations(c2.list, b, c2.adopted);
                 expect(rel.list).toEqual(nas);
             }));
+    });
+});
+
+describe("merge with random NAS contents", () => {
+    it("property: either a conflict (nothing to write) or every desired entry is in, every other entry kept, and a re-merge changes nothing", () => {
+        const mac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 })
+            .map((b) => b.map((x) => x.toString(16).padStart(2, "0")).join(":"));
+        const entry = fc.record({ mac, ip: fc.integer({ min: 1, max: 254 }).map((n) => `10.0.0.${n}`), hostname: fc.string({ maxLength: 5 }) });
+        const uniq = (xs: ReservationEntry[]) => xs.filter((x, i) => xs.findIndex((y) => y.mac === x.mac || y.ip === x.ip) === i);
+        fc.assert(fc.property(fc.array(entry, { maxLength: 8 }), fc.array(entry, { maxLength: 8 }), (cur, des) => {
+            const current = uniq(cur);
+            const desired = uniq(des);
+            let merged;
+            try {
+                merged = mergeReservations("eth0", current, [], [], desired);
+            } catch (e) {
+                expect(isReservationConflictError(e)).toBe(true);
+                return;
+            }
+            for (const d of desired) expect(merged.list).toContainEqual(d);
+            for (const c of current) if (!desired.some((d) => d.mac === c.mac)) expect(merged.list).toContainEqual(c);
+            expect(mergeReservations("eth0", merged.list, desired, merged.adopted, desired).changed).toBe(false);
+        }));
     });
 });
 

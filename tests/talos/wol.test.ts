@@ -7,7 +7,8 @@ import * as dgram from "dgram";
 import * as path from "path";
 import { execFile } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { magicPacket, parseMac, sendMagicPacket, wakeOnLanProblems, wakeOnLanProvider } from "../../components/talos/wol";
+import { macBytes } from "../../components/net";
+import { magicPacket, sendMagicPacket, wakeOnLanProblems, wakeOnLanProvider } from "../../components/talos/wol";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -41,9 +42,9 @@ describe("magic packet", () => {
     });
 
     test("bad MACs are rejected with the value named", () => {
-        expect(() => parseMac("aa:bb:cc:dd:ee")).toThrow(/"aa:bb:cc:dd:ee" is not a MAC address/);
+        expect(() => macBytes("aa:bb:cc:dd:ee")).toThrow(/"aa:bb:cc:dd:ee" is not a MAC address/);
         expect(() => magicPacket("zz:bb:cc:dd:ee:ff")).toThrow(/not a MAC/);
-        expect(parseMac("aabb.ccdd.eeff").toString("hex")).toBe("aabbccddeeff");
+        expect(macBytes("aabb.ccdd.eeff").toString("hex")).toBe("aabbccddeeff");
     });
 
     test("settings check names the setting and the fix", () => {

@@ -36,7 +36,7 @@ import {
     PXE_FIELDS,
     sameValue,
 } from "./shapes";
-import { sameReservations } from "./reservations";
+import { sameReservationSet } from "../reservations";
 import { buildAgent, checkTlsConfig, fetchPeerCertificate, UNTRUSTED_CERT_CODES } from "./tls";
 import type {
     DhcpLease,
@@ -734,7 +734,7 @@ export class DsmClient implements DsmApi {
         const api = await this.dhcpApi(".Reservation", "set");
         await this.request(api, "set", { ifname, reservationData: encodeReservations(list) });
         const after = decodeReservations(await this.request(api, "get", { ifname }));
-        if (!sameReservations(after, list)) {
+        if (!sameReservationSet(after, list)) {
             throw new DsmVerifyError(api, [{ field: "reservationList", wanted: list, got: after }]);
         }
     }

@@ -20,9 +20,7 @@ export {
     meaningOf,
     redact,
 } from "./errors";
-export { mergeReservations, sameReservations, normaliseReservation, ReservationConflictError } from "./reservations";
-export type { ReservationMergeInput } from "./reservations";
-export { toBool, normaliseMac, TFTP_ALL_CLIENTS, PXE_FIELDS, DHCP_SERVER_KNOWN_FIELDS } from "./shapes";
+export { toBool, TFTP_ALL_CLIENTS, PXE_FIELDS, DHCP_SERVER_KNOWN_FIELDS } from "./shapes";
 export { normaliseFingerprint, fetchPeerCertificate } from "./tls";
 
 interface Registry {

@@ -7,6 +7,7 @@
  * If a real NAS answers differently, this is the file to change (capture the object with
  * `npm run dsm -- --url <url> --user <name> <API> get [key=value ...]`).
  */
+import { canonicalMac } from "../../net";
 import { DsmShapeError } from "./errors";
 import type { DhcpLease, DsmReservation, FileInfo, PxeSettings, TftpSettings } from "./types";
 
@@ -18,12 +19,6 @@ export function toBool(v: unknown): boolean {
     return false;
 }
 
-/** MAC to lower case with colons (DSM returns upper case; users write any case, `-` or `:`). */
-export function normaliseMac(mac: string): string {
-    const hex = mac.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
-    if (hex.length !== 12) return mac.toLowerCase();
-    return hex.match(/../g)!.join(":");
-}
 
 // ---------------------------------------------------------------- TFTP (SOLID: field names and partial set)
 
@@ -77,12 +72,12 @@ export function decodeReservations(data: unknown): DsmReservation[] {
     if (!raw) throw new DsmShapeError("DHCPServer.Reservation", "the reservation list", ["reservationList.ipv4 (or reservationList[])"], Object.keys(d));
     return raw.map((r) => {
         const e = (r ?? {}) as Record<string, unknown>;
-        return { mac: normaliseMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
+        return { mac: canonicalMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
     });
 }
 
 export function encodeReservations(list: DsmReservation[]): Array<{ mac: string; ip: string; hostname: string }> {
-    return list.map((r) => ({ mac: normaliseMac(r.mac).toUpperCase(), ip: r.ip, hostname: r.hostname ?? "" }));
+    return list.map((r) => ({ mac: canonicalMac(r.mac).toUpperCase(), ip: r.ip, hostname: r.hostname ?? "" }));
 }
 
 // ---------------------------------------------------------------- Leases (LIKELY)
@@ -95,7 +90,7 @@ export function decodeLeases(data: unknown): DhcpLease[] {
     if (!raw) throw new DsmShapeError("DHCPServer.ClientList", "the lease list", ["clientList.ipv4 (or clientList[])"], Object.keys(d));
     return raw.map((r) => {
         const e = (r ?? {}) as Record<string, unknown>;
-        const lease: DhcpLease = { mac: normaliseMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
+        const lease: DhcpLease = { mac: canonicalMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
         if (e.expire !== undefined) lease.expire = Number(e.expire);
         return lease;
     });

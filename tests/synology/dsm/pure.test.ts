@@ -1,56 +1,8 @@
 import * as util from "util";
-import fc from "fast-check";
-import { mergeReservations, sameReservations, ReservationConflictError } from "../../../components/synology/dsm/reservations";
 import { DsmError, DsmShapeError, meaningOf, redact, isDsmError } from "../../../components/synology/dsm/errors";
-import { toBool, normaliseMac, encodePxe, encodeLike, mergeDhcpServer, decodeReservations, decodeTftp, sameValue } from "../../../components/synology/dsm/shapes";
+import { canonicalMac } from "../../../components/net";
+import { toBool, encodePxe, encodeLike, mergeDhcpServer, decodeReservations, decodeTftp, sameValue } from "../../../components/synology/dsm/shapes";
 import { redactData } from "../../../components/synology/dsm/cli";
-
-describe("mergeReservations", () => {
-    const printer = { mac: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" };
-    const cp1 = { mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "cp1" };
-    const cp2 = { mac: "aa:bb:cc:dd:ee:02", ip: "192.168.0.52", hostname: "cp2" };
-
-    test("keeps entries this program does not manage, first, in their order", () => {
-        expect(mergeReservations({ current: [printer], desired: [cp1, cp2] })).toEqual([printer, cp1, cp2]);
-    });
-
-    test("a desired entry replaces the current one with the same MAC (any case / separator)", () => {
-        const current = [{ ...cp1, mac: "AA-BB-CC-DD-EE-01", ip: "192.168.0.99" }, printer];
-        expect(mergeReservations({ current, desired: [cp1] })).toEqual([printer, cp1]);
-    });
-
-    test("entries managed earlier but no longer desired are removed; others stay", () => {
-        expect(mergeReservations({ current: [printer, cp1, cp2], desired: [cp1], previouslyManaged: ["AA:BB:CC:DD:EE:02"] })).toEqual([printer, cp1]);
-    });
-
-    test("an unmanaged entry holding a wanted IP is a conflict, not silently deleted", () => {
-        const squatter = { mac: "de:ad:be:ef:00:01", ip: cp1.ip, hostname: "old" };
-        expect(() => mergeReservations({ current: [squatter], desired: [cp1] })).toThrow(ReservationConflictError);
-        expect(() => mergeReservations({ current: [squatter], desired: [cp1] })).toThrow(/192\.168\.0\.51 is reserved for de:ad:be:ef:00:01/);
-    });
-
-    test("property: every unmanaged entry survives, every desired entry is present, merge is idempotent", () => {
-        const mac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 }).map((b) => b.map((x) => x.toString(16).padStart(2, "0")).join(":"));
-        const entry = fc.record({ mac, ip: fc.integer({ min: 1, max: 254 }).map((n) => `10.0.0.${n}`), hostname: fc.string({ maxLength: 5 }) });
-        fc.assert(
-            fc.property(fc.array(entry, { maxLength: 8 }), fc.array(entry, { maxLength: 8 }), (cur, des) => {
-                const uniq = <T extends { mac: string; ip: string }>(xs: T[]): T[] => xs.filter((x, i) => xs.findIndex((y) => y.mac === x.mac || y.ip === x.ip) === i);
-                const current = uniq(cur);
-                const desired = uniq(des);
-                let merged;
-                try {
-                    merged = mergeReservations({ current, desired });
-                } catch (e) {
-                    expect(e).toBeInstanceOf(ReservationConflictError);
-                    return;
-                }
-                for (const d of desired) expect(merged).toContainEqual(d);
-                for (const c of current) if (!desired.some((d) => d.mac === c.mac)) expect(merged).toContainEqual(c);
-                expect(sameReservations(mergeReservations({ current: merged, desired }), merged)).toBe(true);
-            }),
-        );
-    });
-});
 
 describe("shapes", () => {
     test("booleans in every DSM encoding", () => {
@@ -59,8 +11,8 @@ describe("shapes", () => {
     });
 
     test("MACs normalised to lower case with colons", () => {
-        expect(normaliseMac("AA-BB-CC-DD-EE-FF")).toBe("aa:bb:cc:dd:ee:ff");
-        expect(normaliseMac("aabb.ccdd.eeff")).toBe("aa:bb:cc:dd:ee:ff");
+        expect(canonicalMac("AA-BB-CC-DD-EE-FF")).toBe("aa:bb:cc:dd:ee:ff");
+        expect(canonicalMac("aabb.ccdd.eeff")).toBe("aa:bb:cc:dd:ee:ff");
     });
 
     test("PXE set body echoes is_remote_tftp in the encoding get used", () => {
