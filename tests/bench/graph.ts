@@ -34,6 +34,8 @@ export interface GraphResult {
     graphMs3: number;
     graphMs50: number;
     graphRatio50v3: number;
+    /** (graphMs50 - graphMs3) / 47: the marginal cost of one more node. */
+    graphMsPerExtraNode: number;
     graphLoadMs3: number;
     graphLoadMs50: number;
     graphResources3: number;
@@ -76,6 +78,7 @@ export async function runGraphBench(log: (m: string) => void, rounds = 2): Promi
         log(`  schema server: ${schemaFetches} fetch(es) in all (the warm-up); children read the cache`);
         return {
             graphMs3: round(graphMs3, 0), graphMs50: round(graphMs50, 0), graphRatio50v3: round(graphMs50 / graphMs3, 2),
+            graphMsPerExtraNode: round((graphMs50 - graphMs3) / 47, 1),
             graphLoadMs3: round(best(3, "loadMs"), 0), graphLoadMs50: round(best(50, "loadMs"), 0),
             graphResources3: runs.find((r) => r.nodes === 3)!.registrations, graphResources50: runs.find((r) => r.nodes === 50)!.registrations,
             graphRuns: runs.map((r) => ({ nodes: r.nodes, graphMs: round(r.graphMs, 0), loadMs: round(r.loadMs, 0) })),

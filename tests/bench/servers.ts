@@ -60,6 +60,8 @@ async function main(): Promise<void> {
             send({ id: req.id, ok: false, error: (e as Error).message });
         }
     });
+    // The bench process went away (finished or crashed): do not linger.
+    process.on("disconnect", () => process.exit(0));
     send({ ready: true, simUrl: sim.url, factoryUrl: factory.url });
 }
 
