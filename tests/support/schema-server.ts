@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import * as path from "path";
+import { readReferenceText } from "./shared";
 
 export type SchemaServerFault = "none" | "503" | "html" | "not-a-schema" | "truncated" | "reset" | "hang";
 
@@ -28,14 +28,9 @@ export interface SchemaServer {
 
 export const SCHEMA_FILE_PATH = "pkg/machinery/config/schemas/config.schema.json";
 
-/** ../shared relative to the repository root, or $SHARED_DIR. */
-export function sharedDir(): string {
-    return process.env.SHARED_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared");
-}
-
 /** The real v1.12.1 schema text from the shared reference folder (never copied into the repo). */
 export function referenceSchemaText(): string {
-    return fs.readFileSync(path.join(sharedDir(), "reference", "talos-config-schema-v1.12.1.json"), "utf8");
+    return readReferenceText("talos-config-schema-v1.12.1.json");
 }
 
 /** Starts the server; `schemas` maps a release tag (e.g. `v1.12.1`) to the schema text served for it. */

@@ -8,9 +8,14 @@ export const repoRoot = path.resolve(__dirname, "..", "..");
 /** ../shared beside the checkout (CI lays it there), or $SHARED_DIR. */
 export const sharedDir = process.env.SHARED_DIR ?? path.resolve(repoRoot, "..", "shared");
 
+/** Reads a file from ../shared/reference (reference data: read, never copied into the repo). */
+export function readReferenceText(name: string): string {
+    return fs.readFileSync(path.join(sharedDir, "reference", name), "utf8");
+}
+
 /** Reads a JSON file from ../shared/reference. */
 export function readReferenceJson<T = unknown>(name: string): T {
-    return JSON.parse(fs.readFileSync(path.join(sharedDir, "reference", name), "utf8")) as T;
+    return JSON.parse(readReferenceText(name)) as T;
 }
 
 /** The `homelab:*` values of a stack file, without the prefix, plus the given secrets. */

@@ -1,3 +1,4 @@
+import { readReferenceJson } from "../support/shared";
 import { parseAllDocuments, parse } from "yaml";
 import { ConfigError, NodeConfig } from "../../components/config";
 import {
@@ -121,15 +122,10 @@ test("talosVersionContract keeps major.minor", () => {
 
 describe("rendered patches against the Talos v1.12.1 config schema (the project's validator)", () => {
     // Cross-check with components/talos/validate.ts: what we render must be valid Talos config.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const fs = require("fs") as typeof import("fs");
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const path = require("path") as typeof import("path");
-    const shared = process.env.SHARED_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared");
 
     test("install (disk and selector), hostname and nut-client patches validate cleanly", async () => {
         const { validatePatches } = await import("../../components/talos/validate");
-        const schema = JSON.parse(fs.readFileSync(path.join(shared, "reference", "talos-config-schema-v1.12.1.json"), "utf8"));
+        const schema = readReferenceJson("talos-config-schema-v1.12.1.json") as Record<string, unknown>;
         const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
         const patches = [
             ...renderNodePatches({ node: node(), index: 0, installerImage: IMAGE, ups, upsPassword: "secret" }),

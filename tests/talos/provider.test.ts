@@ -6,9 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
+import { readReferenceJson } from "../support/shared";
 
-const SHARED_DIR = process.env.SHARED_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared");
-const SCHEMA_PATH = path.join(SHARED_DIR, "reference", "pulumi-talos-schema-v0.8.1.json");
 
 interface Prop { type?: string; $ref?: string; secret?: boolean; items?: Prop }
 interface ObjType { properties?: Record<string, Prop>; required?: string[] }
@@ -19,7 +18,7 @@ interface Schema {
     functions: Record<string, { inputs?: ObjType; outputs?: ObjType }>;
 }
 
-const schema: Schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, "utf8"));
+const schema = readReferenceJson<Schema>("pulumi-talos-schema-v0.8.1.json");
 
 /** A property is secret if it is marked secret or its type (transitively) has a secret field. */
 function containsSecret(p: Prop | undefined, seen: Set<string> = new Set()): boolean {

@@ -8,9 +8,9 @@ import {
     validatePatches,
 } from "../../components/talos/validate";
 import { closest, editDistance } from "../../components/words";
+import { readReferenceText } from "../support/shared";
 
-const SHARED = process.env.SHARED_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared");
-const schemaText = fs.readFileSync(path.join(SHARED, "reference", "talos-config-schema-v1.12.1.json"), "utf8");
+const schemaText = readReferenceText("talos-config-schema-v1.12.1.json");
 const schema = JSON.parse(schemaText) as TalosConfigSchema;
 
 const LABEL = "nodes[0].patches[1]";
