@@ -196,7 +196,8 @@ interface FailRule {
     status: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// unref: a slow-answer fault must not keep the test process alive after the server is closed.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 function listen(server: http.Server): Promise<string> {
     return new Promise((resolve, reject) => {
