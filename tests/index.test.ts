@@ -163,6 +163,55 @@ describe("the dev stack", () => {
     });
 });
 
+describe("a 3 control plane + 2 worker stack", () => {
+    let rec: Recorder;
+    const nodes = [
+        { hostname: "cp-1", mac: "02:00:00:00:01:01", ip: "192.168.0.11", role: "controlplane", installDisk: "/dev/nvme0n1" },
+        { hostname: "cp-2", mac: "02:00:00:00:01:02", ip: "192.168.0.12", role: "controlplane", installDisk: "/dev/nvme0n1" },
+        { hostname: "cp-3", mac: "02:00:00:00:01:03", ip: "192.168.0.13", role: "controlplane", installDiskSelector: { type: "nvme" } },
+        { hostname: "w-1", mac: "02:00:00:00:02:01", ip: "192.168.0.21", role: "worker", installDisk: "/dev/sda" },
+        { hostname: "w-2", mac: "02:00:00:00:02:02", ip: "192.168.0.22", role: "worker", installDisk: "/dev/sda" },
+    ];
+
+    beforeAll(async () => {
+        const v = devValues();
+        v.nodes = nodes;
+        const r = await run(v);
+        if (r.error) throw r.error;
+        rec = r.rec;
+    });
+
+    it("applies a config to every node and bootstraps etcd once, on the first control plane", () => {
+        const applies = rec.resources.filter((r) => r.type === "talos:machine/configurationApply:ConfigurationApply");
+        expect(applies.map((a) => a.inputs.node).sort()).toEqual(nodes.map((n) => n.ip).sort());
+        const bootstraps = rec.resources.filter((r) => r.type === "talos:machine/bootstrap:Bootstrap");
+        expect(bootstraps).toHaveLength(1);
+        expect(bootstraps[0].inputs.node).toBe("192.168.0.11");
+        for (const apply of applies) expect(rec.dependsOnTransitively(apply.name, "nas-pxe")).toBe(true);
+    });
+
+    it("asks for the right machine type per node, with that node's install settings", () => {
+        const configs = rec.invokes.filter((i) => i.token === "talos:machine/getConfiguration:getConfiguration");
+        expect(configs.map((c) => c.inputs.machineType).sort()).toEqual(["controlplane", "controlplane", "controlplane", "worker", "worker"]);
+        const text = (c: (typeof configs)[number]) => JSON.stringify(c.inputs.configPatches);
+        const cp3 = configs.find((c) => text(c).includes("cp-3"))!;
+        expect(text(cp3)).toContain("diskSelector");
+        const w1 = configs.find((c) => text(c).includes("w-1"))!;
+        expect(w1.inputs.machineType).toBe("worker");
+        expect(text(w1)).toContain("/dev/sda");
+    });
+
+    it("reserves every node's address on the NAS and checks health with all of them", () => {
+        const reservations = rec.byName("nas-reservations");
+        expect(reservations.type).toBe("pulumi-nodejs:dynamic/synology:Reservations");
+        const wanted = JSON.stringify(reservations.inputs);
+        for (const n of nodes) expect(wanted).toContain(n.mac);
+        const health = rec.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth")!;
+        expect(health.inputs.controlPlaneNodes).toEqual(["192.168.0.11", "192.168.0.12", "192.168.0.13"]);
+        expect(health.inputs.workerNodes).toEqual(["192.168.0.21", "192.168.0.22"]);
+    });
+});
+
 describe("bad input stops the program before any resource exists", () => {
     it("a bad config lists every problem with its key path", async () => {
         const v = devValues();
