@@ -13,7 +13,7 @@ import { ClusterConfig, ConfigError, NodeConfig, UpsConfig } from "../config";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
 import * as talos from "./provider";
 import { createUpgradeCommands, UpgradeCommands } from "./upgrades";
-import { WakeOnLan, wakeOnLanProblems, WOL_PORT } from "./wol";
+import { WakeOnLan, WOL_PORT } from "./wol";
 
 /** Arguments of {@link TalosCluster}. */
 export interface TalosClusterArgs {
@@ -63,7 +63,11 @@ export interface ClusterPlan {
     summary: NodeSummary[];
 }
 
-/** Check and plan the cluster from plain config; throws ConfigError listing every problem. */
+/**
+ * Plan the cluster from plain config; throws ConfigError listing every problem. The stack config was
+ * validated by parseStackConfig already; this checks only what the component itself relies on, so it
+ * also fails clearly when used on its own.
+ */
 export function planCluster(cluster: ClusterConfig, nodes: readonly NodeConfig[], ups?: UpsConfig,
                             hasUpsPassword = false): ClusterPlan {
     const problems: string[] = [];
@@ -77,24 +81,9 @@ export function planCluster(cluster: ClusterConfig, nodes: readonly NodeConfig[]
         problems.push("nodes: no node has role controlplane; make at least one node a control plane " +
             "(the first one is bootstrapped)");
     }
-    const seen = new Map<string, number>();
-    nodes.forEach((n, i) => {
-        for (const [key, v] of [["hostname", n.hostname], ["ip", n.ip], ["mac", n.mac]] as const) {
-            const k = `${key}:${v}`;
-            if (seen.has(k)) problems.push(`nodes[${i}].${key}: "${v}" is also used by nodes[${seen.get(k)}]; each node needs its own`);
-            else seen.set(k, i);
-        }
-        if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(n.hostname)) {
-            problems.push(`nodes[${i}].hostname: "${n.hostname}" must be a DNS label (lower-case letters, digits, '-')`);
-        }
-        if (n.wakeOnLan) problems.push(...wakeOnLanProblems(n.mac, cluster.wakeOnLanBroadcast, `nodes[${i}]`));
-    });
     if (ups && !hasUpsPassword) {
         problems.push("upsPassword: homelab:ups is set but homelab:upsPassword is not; " +
             "set it with `pulumi config set --secret homelab:upsPassword`");
-    }
-    if (!/^\d+(\.\d+)?(ns|us|µs|ms|s|m|h)(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))*$/.test(cluster.applyTimeout)) {
-        problems.push(`cluster.applyTimeout: "${cluster.applyTimeout}" is not a Go duration; use e.g. 30m or 1h`);
     }
     if (problems.length) throw new ConfigError(problems);
 

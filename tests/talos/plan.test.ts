@@ -1,0 +1,40 @@
+/** planCluster: what TalosCluster decides from plain config before registering anything (pure). */
+import { ClusterConfig, ConfigError, NodeConfig } from "../../components/config";
+import { planCluster } from "../../components/talos/cluster";
+
+const cluster: ClusterConfig = {
+    name: "homelab-dev", endpoint: "https://192.168.0.2:6443", talosVersion: "v1.12.1", upgrades: false,
+    applyTimeout: "30m", resetOnDestroy: false, wakeOnLanBroadcast: "192.168.0.255", configSchemaUrl: "http://127.0.0.1/{version}",
+};
+const node = (hostname: string, ip: string, role: NodeConfig["role"]): NodeConfig => ({
+    hostname, ip, role, mac: `02:00:00:00:00:${ip.split(".")[3].padStart(2, "0")}`, installDisk: "/dev/sda", patches: [], wakeOnLan: false,
+});
+const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
+
+function problems(f: () => unknown): string[] {
+    try { f(); } catch (e) { expect(e).toBeInstanceOf(ConfigError); return (e as ConfigError).problems; }
+    throw new Error("expected a ConfigError");
+}
+
+test("bootstraps the first control plane in config order, whatever comes before it", () => {
+    const plan = planCluster(cluster, [node("w-1", "192.168.0.21", "worker"), node("cp-2", "192.168.0.12", "controlplane"),
+        node("cp-1", "192.168.0.11", "controlplane")]);
+    expect(plan.bootstrapNode.hostname).toBe("cp-2");
+    expect(plan.controlPlanes.map((n) => n.hostname)).toEqual(["cp-2", "cp-1"]);
+    expect(plan.workers.map((n) => n.hostname)).toEqual(["w-1"]);
+    expect(plan.talosVersionContract).toBe("v1.12");
+});
+
+test("a lone control plane is reset without a graceful etcd leave; others leave gracefully", () => {
+    const one = planCluster({ ...cluster, resetOnDestroy: true }, [node("cp-1", "192.168.0.11", "controlplane"), node("w-1", "192.168.0.21", "worker")]);
+    expect(one.onDestroy["cp-1"]).toEqual({ reset: true, graceful: false, reboot: false });
+    expect(one.onDestroy["w-1"]).toEqual({ reset: true, graceful: true, reboot: false });
+    expect(planCluster(cluster, [node("cp-1", "192.168.0.11", "controlplane")]).onDestroy["cp-1"].reset).toBe(false);
+});
+
+test("every problem at once: no control plane, UPS without its password", () => {
+    const p = problems(() => planCluster(cluster, [node("w-1", "192.168.0.21", "worker")], ups, false));
+    expect(p).toHaveLength(2);
+    expect(p[0]).toMatch(/^nodes: .*controlplane/);
+    expect(p[1]).toMatch(/^upsPassword: .*--secret homelab:upsPassword/);
+});
