@@ -6,6 +6,9 @@
  * vs Content-Length, size on the NAS, File Station's MD5 vs the one computed while streaming) and only
  * then put in place: the previous file is moved aside, the new one renamed over the final name, the
  * previous one deleted. Any failure removes the temporary file and leaves the previous boot file as it was.
+ *
+ * A boot file of the user's own found under the same name by the first create is not deleted: it is kept as
+ * `<fileName>.before-homelab` beside it and renamed back when the resource is deleted.
  */
 import * as pulumi from "@pulumi/pulumi";
 import axios from "axios";
@@ -37,6 +40,13 @@ export interface BootFileOutputs extends BootFileInputs {
     present: boolean;
     actualSize: number;
     actualMd5: string;
+    /** A `<fileName>.before-homelab` (the file found there before this program) is to be put back on delete. */
+    keptPrevious?: boolean;
+}
+
+/** Where a boot file found under the final name before this program is kept. */
+export function keptPreviousName(fileName: string): string {
+    return `${fileName}.before-homelab`;
 }
 
 /** Inputs whose change means a new image: replace. */
@@ -193,7 +203,8 @@ async function openDownload(url: string, label: string, onFailure: (e: Error) =>
  * An upload cut on the NAS side (reset, busy, expired session) is retried by the client with a fresh
  * download (`reopen`); a failed download is not retried.
  */
-export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Promise<{ size: number; md5: string }> {
+export async function streamBootFile(client: DsmApi, inputs: BootFileInputs, keepPrevious = false):
+    Promise<{ size: number; md5: string; keptPrevious: boolean }> {
     const dir = `/${inputs.share}`;
     const finalPath = `${dir}/${inputs.fileName}`;
     const tmpName = `${inputs.fileName}.part-${randomBytes(4).toString("hex")}`;
@@ -264,9 +275,9 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Pr
         if (remoteMd5 !== md5) {
             throw new Error(`verification failed: MD5 mismatch for ${tmpPath}: the NAS computed ${remoteMd5}, the download hashed to ${md5}`);
         }
-        await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath);
+        const keptPrevious = await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath, keepPrevious);
         logInfo(`boot file ${finalPath} in place (${total} bytes, md5 ${md5})`);
-        return { size: total, md5 };
+        return { size: total, md5, keptPrevious };
     } catch (err) {
         current.destroy();
         await bestEffortDelete(client, tmpPath);
@@ -274,12 +285,20 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs): Pr
     }
 }
 
-/** Move the previous file aside, rename the new one into place, then delete the previous one. */
-async function swapIntoPlace(client: DsmApi, dir: string, tmpPath: string, fileName: string, finalPath: string): Promise<void> {
-    const [existing] = await client.getInfo([finalPath]);
+/**
+ * Move the previous file aside, rename the new one into place, then delete the previous one; with
+ * `keepPrevious` and no `<fileName>.before-homelab` yet, the previous file is kept under that name instead.
+ * Returns whether a `.before-homelab` file is there (to be put back on delete).
+ */
+async function swapIntoPlace(client: DsmApi, dir: string, tmpPath: string, fileName: string, finalPath: string,
+    keepPrevious: boolean): Promise<boolean> {
+    const keptPath = `${dir}/${keptPreviousName(fileName)}`;
+    const [existing, kept] = await client.getInfo([finalPath, keptPath]);
     let backupPath: string | undefined;
+    let keep = false;
     if (existing) {
-        const backupName = `${fileName}.old-${randomBytes(4).toString("hex")}`;
+        keep = keepPrevious && !kept;
+        const backupName = keep ? keptPreviousName(fileName) : `${fileName}.old-${randomBytes(4).toString("hex")}`;
         await client.rename(finalPath, backupName);
         backupPath = `${dir}/${backupName}`;
     }
@@ -291,13 +310,16 @@ async function swapIntoPlace(client: DsmApi, dir: string, tmpPath: string, fileN
         }
         throw new Error(`renaming ${tmpPath} to ${fileName} failed: ${(err as Error).message}`);
     }
-    if (backupPath) {
+    if (keep) {
+        logInfo(`boot file: the file found at ${finalPath} is kept as ${keptPath} and put back on delete`);
+    } else if (backupPath) {
         try {
             await client.deletePaths([backupPath]);
         } catch (err) {
             logInfo(`could not delete the previous boot file ${backupPath}: ${(err as Error).message}`);
         }
     }
+    return keepPrevious && (keep || kept !== undefined);
 }
 
 async function readActual(client: DsmApi, props: BootFileOutputs): Promise<Pick<BootFileOutputs, "present" | "actualSize" | "actualMd5">> {
@@ -310,8 +332,11 @@ async function readActual(client: DsmApi, props: BootFileOutputs): Promise<Pick<
     return { present: true, actualSize: info.size, actualMd5 };
 }
 
-function outputsOf(inputs: BootFileInputs, r: { size: number; md5: string }): BootFileOutputs {
-    return { ...inputs, path: `/${inputs.share}/${inputs.fileName}`, size: r.size, md5: r.md5, present: true, actualSize: r.size, actualMd5: r.md5 };
+function outputsOf(inputs: BootFileInputs, r: { size: number; md5: string }, keptPrevious: boolean): BootFileOutputs {
+    return {
+        ...inputs, path: `/${inputs.share}/${inputs.fileName}`, size: r.size, md5: r.md5, present: true, actualSize: r.size, actualMd5: r.md5,
+        keptPrevious,
+    };
 }
 
 export const bootFileProvider: pulumi.dynamic.ResourceProvider = {
@@ -322,8 +347,8 @@ export const bootFileProvider: pulumi.dynamic.ResourceProvider = {
         return diffBootFile(olds, news);
     },
     async create(inputs: BootFileInputs) {
-        const r = await guard(inputs, `boot file /${inputs.share}/${inputs.fileName}`, () => streamBootFile(dsmClientFor(inputs), inputs));
-        return { id: `/${inputs.share}/${inputs.fileName}`, outs: outputsOf(inputs, r) };
+        const r = await guard(inputs, `boot file /${inputs.share}/${inputs.fileName}`, () => streamBootFile(dsmClientFor(inputs), inputs, true));
+        return { id: `/${inputs.share}/${inputs.fileName}`, outs: outputsOf(inputs, r, r.keptPrevious) };
     },
     async read(id: string, props: BootFileOutputs) {
         return guard(props, `reading boot file ${props.path}`, async () => {
@@ -339,22 +364,32 @@ export const bootFileProvider: pulumi.dynamic.ResourceProvider = {
         }
         logInfo(`boot file: ${drift}; uploading again`);
         const r = await guard(news, `boot file /${news.share}/${news.fileName}`, () => streamBootFile(dsmClientFor(news), news));
-        return { outs: outputsOf(news, r) };
+        return { outs: outputsOf(news, r, olds.keptPrevious === true) };
     },
     async delete(_id: string, props: BootFileOutputs) {
         await guard(props, `deleting boot file ${props.path}`, async () => {
             const client = dsmClientFor(props);
-            const [info] = await client.getInfo([props.path]);
-            if (!info) {
-                return;
-            }
-            // A replacement (create-before-delete) may already have put a new image under the same name:
-            // delete only the bytes this resource put there.
-            if (info.size !== props.size || (await client.md5(props.path)).toLowerCase() !== props.md5) {
+            const keptPath = `/${props.share}/${keptPreviousName(props.fileName)}`;
+            const [info, kept] = await client.getInfo([props.path, keptPath]);
+            const ours = async (f: { size: number } | undefined, path: string) =>
+                f !== undefined && f.size === props.size && (await client.md5(path)).toLowerCase() === props.md5;
+            if (info && !(await ours(info, props.path))) {
+                // A replacement (create-before-delete) has already put a new image under the same name: leave
+                // it. If that replacement kept these bytes as the "previous" file (there was no user's file to
+                // keep), they are this resource's own: delete them.
                 logInfo(`boot file ${props.path} now holds other content; leaving it`);
+                if (!props.keptPrevious && (await ours(kept, keptPath))) {
+                    await client.deletePaths([keptPath]);
+                }
                 return;
             }
-            await client.deletePaths([props.path]);
+            if (info) {
+                await client.deletePaths([props.path]);
+            }
+            if (props.keptPrevious && kept) {
+                logInfo(`boot file: putting back the file found before, ${keptPath} → ${props.path}`);
+                await client.rename(keptPath, props.fileName);
+            }
         });
     },
 };

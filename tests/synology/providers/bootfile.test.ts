@@ -23,13 +23,20 @@ function inputsFor(e: Env, version: string): BootFileInputs {
 }
 
 /** A NAS with the share and a v1.12.0 boot file already in place. */
-async function withOldBootFile(factoryOpts = {}): Promise<{ old: { size: number; md5: string }; next: BootFileInputs }> {
+async function withOldBootFile(factoryOpts = {}): Promise<{ old: { size: number; md5: string }; next: BootFileInputs; oldOuts: BootFileOutputs }> {
     env = await startEnv({}, factoryOpts);
     await shareProvider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
-    await bootFileProvider.create(inputsFor(env, "v1.12.0"));
+    const created = await bootFileProvider.create(inputsFor(env, "v1.12.0"));
     const f = env.sim.getFile(PATH)!;
     env.factory.setAssetSize("metal-amd64-uki.efi", 3 * 1024 * 1024 + 17);
-    return { old: { size: f.size, md5: f.md5 }, next: inputsFor(env, "v1.12.1") };
+    return { old: { size: f.size, md5: f.md5 }, next: inputsFor(env, "v1.12.1"), oldOuts: created.outs as BootFileOutputs };
+}
+
+/** After a successful create over the old file: it is kept as `.before-homelab` (a create cannot tell it from a user's). */
+function expectOldKeptAside(old: { size: number; md5: string }): void {
+    expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe", PATH, `${PATH}.before-homelab`]);
+    const kept = env.sim.getFile(`${PATH}.before-homelab`)!;
+    expect({ size: kept.size, md5: kept.md5 }).toEqual(old);
 }
 
 function expectOldIntact(old: { size: number; md5: string }): void {
@@ -60,7 +67,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
         expect((r.outs as BootFileOutputs).md5).toBe(expectedAssetDigest(env.schematicId, "v1.12.1", "metal-amd64-uki.efi", 3145745));
         expect(f.md5).toBe((r.outs as BootFileOutputs).md5);
         expect(env.sim.counters.calls["SYNO.FileStation.Upload.upload"]).toBe(3); // old file, cut attempt, retry
-        expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe", PATH]);
+        expectOldKeptAside(old);
         expect(env.logs.some((l) => /the NAS cut the upload; downloading again \(attempt 2\)/.test(l))).toBe(true);
     });
 
@@ -100,7 +107,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
     });
 
     it("succeeds after the failures: new bytes in place, via the redirect, with progress messages", async () => {
-        const { old, next } = await withOldBootFile({ redirect: true });
+        const { old, next, oldOuts } = await withOldBootFile({ redirect: true });
         env.logs.length = 0;
         const r = await bootFileProvider.create(next);
         const outs = r.outs as BootFileOutputs;
@@ -108,7 +115,12 @@ describe("boot file: failures leave the previous file intact and no temp file", 
         expect(f.md5).not.toBe(old.md5);
         expect(outs).toMatchObject({ size: 3145745, md5: expectedAssetDigest(env.schematicId, "v1.12.1", "metal-amd64-uki.efi", 3145745) });
         expect(f.md5).toBe(outs.md5);
+        expectOldKeptAside(old);
+        expect(outs.keptPrevious).toBe(true);
+        // The old resource's delete (as after a replacement) leaves the new file and removes its own kept bytes.
+        await bootFileProvider.delete!(oldOuts.path, oldOuts);
         expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe", PATH]);
+        expect(env.sim.getFile(PATH)!.md5).toBe(outs.md5);
         const progress = env.logs.filter((l) => l.startsWith("uploading metal-amd64-uki.efi: "));
         const pcts = progress.map((l) => Number(/ (\d+) of 3145745 bytes \((\d+)%\)$/.exec(l)![2]));
         expect(pcts.length).toBe(10); // rate-limited: one message per 10 %

@@ -143,6 +143,40 @@ describe("a NAS with settings of its own", () => {
         expect(sim.state.shares.pxe).toBeDefined();
     });
 
+    it("a boot file of the user's own under the same name is kept aside on create and put back on destroy", async () => {
+        env = await startEnv();
+        const { sim } = env;
+        sim.state.dhcpServers.eth0.enable = true;
+        sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "mine", uuid: "u-1", hidden: false, enable_recycle_bin: false };
+        sim.putFile("/pxe", { size: 0, md5: "" });
+        sim.state.files.get("/pxe")!.isdir = true;
+        sim.putFile("/pxe/metal-amd64-uki.efi", Buffer.from("the user's hand-uploaded boot file"));
+        sim.state.pxe = { enable: true, is_remote_tftp: "false", local_bootloader: "metal-amd64-uki.efi", remote_bootloader: "", remote_tftp_server_ip: "" };
+        const before = snapshot(sim);
+
+        let state = await applySynology(spec(env), PASSWORD);
+        const ours = sim.getFile("/pxe/metal-amd64-uki.efi")!;
+        expect(ours.md5).toBe(expectedAssetDigest(env.schematicId, "v1.12.1", "metal-amd64-uki.efi", ours.size));
+        // A replacement (new Talos version) must neither lose the user's file nor keep the old image around.
+        state = (await upSynology(spec(env, {}, "v1.12.0"), PASSWORD, state)).state;
+        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi", "/pxe/metal-amd64-uki.efi.before-homelab"]);
+
+        await destroySynology(state);
+        expect(snapshot(sim)).toEqual(before);
+    });
+
+    it("a replaced boot file leaves no copy of the old image behind, through destroy", async () => {
+        env = await startEnv();
+        const { sim } = env;
+        sim.state.dhcpServers.eth0.enable = true;
+        const before = snapshot(sim);
+        let state = await applySynology(spec(env), PASSWORD);
+        state = (await upSynology(spec(env, {}, "v1.12.0"), PASSWORD, state)).state;
+        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi"]);
+        await destroySynology(state);
+        expect(snapshot(sim)).toEqual(before);
+    });
+
     it("destroy deletes the shared folder only when this program created it", async () => {
         env = await startEnv();
         env.sim.state.dhcpServers.eth0.enable = true;
