@@ -81,6 +81,27 @@ export const DEPRECATED_SETTINGS: Readonly<Record<string, readonly string[]>> = 
     "v1alpha1.FeaturesConfig": ["rbac", "stableHostname", "apidCheckExtKeyUsage"],
 };
 
+/**
+ * Types the schema describes as an empty object although Talos decodes them from a YAML string (a custom
+ * UnmarshalYAML), keyed by `$defs` name: `v1alpha1.Endpoint` is the URL of a logging destination
+ * (`endpoint: udp://127.0.0.1:12345/` in the Talos docs).
+ */
+export const STRING_DECODED_TYPES: readonly string[] = ["v1alpha1.Endpoint"];
+
+function acceptStringDecodedTypes(root: SchemaNode): void {
+    const defs = defsOf(root);
+    for (const name of STRING_DECODED_TYPES) {
+        const def = defs[name];
+        if (!isObject(def)) continue;
+        defs[name] = { type: "string", description: def.description };
+    }
+}
+
+/** `{ $patch: delete }` — the strategic-merge directive that removes the setting it stands in for. */
+function isDeleteDirective(x: unknown): boolean {
+    return isObject(x) && x.$patch === "delete" && Object.keys(x).length === 1;
+}
+
 function addDeprecatedSettings(root: SchemaNode): void {
     const defs = defsOf(root);
     for (const [defName, keys] of Object.entries(DEPRECATED_SETTINGS)) {
@@ -209,6 +230,7 @@ function compiled(schema: TalosConfigSchema): Compiled {
     const { kinds, mainRef } = analyse(root);
     if (mainRef) stripRequired(root, mainRef);
     addDeprecatedSettings(root);
+    acceptStringDecodedTypes(root);
     const key = typeof root.$id === "string" && root.$id ? root.$id : "talos-config.schema.json";
     if (!root.$id) root.$id = key;
     const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, validateSchema: false });
@@ -368,7 +390,15 @@ interface DocContext {
     c: Compiled;
     /** Path of `doc` inside the main document (JSON-patch values), else empty. */
     base?: (string | number)[];
+    /**
+     * The document merges into one an earlier patch added: it may be partial, so only apiVersion, kind
+     * and name are required of it.
+     */
+    partial?: boolean;
 }
+
+/** What identifies a document for merging; a partial patch of an existing document still needs these. */
+const IDENTITY_KEYS = ["apiVersion", "kind", "name"];
 
 function explain(e: ErrorObject, ctx: DocContext): string | undefined {
     const segs = [...(ctx.base ?? []), ...pathSegments(ctx.doc, e.instancePath)];
@@ -376,6 +406,9 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
     const subject = at === "" ? (ctx.settingOf === "Talos" ? "the document" : `the ${ctx.settingOf} document`) : at;
     const parent = (e.parentSchema ?? {}) as SchemaNode;
     const data = e.data as unknown;
+    // `key: {$patch: delete}` removes a map entry or a setting (e.g. a node label, in the Talos docs), so it
+    // stands where any type of value goes.
+    if (isDeleteDirective(data) && e.keyword !== "additionalProperties") return undefined;
     switch (e.keyword) {
         case "additionalProperties": {
             const key = String((e.params as { additionalProperty: string }).additionalProperty);
@@ -413,6 +446,7 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
         }
         case "required": {
             const missing = (e.params as { missingProperty: string }).missingProperty;
+            if (ctx.partial && e.instancePath === "" && !IDENTITY_KEYS.includes(missing)) return undefined;
             const full = renderPath([...segs, missing]);
             return at === "" && ctx.settingOf !== "Talos"
                 ? `${full} is missing; every ${ctx.settingOf} document needs ${listWords((parent.required as string[]) ?? [missing])}`
@@ -620,7 +654,7 @@ interface DocResult {
     description?: string;
 }
 
-function checkDocument(value: Json, c: Compiled): DocResult {
+function checkDocument(value: Json, c: Compiled, added: ReadonlySet<string>): DocResult {
     if (!isObject(value)) {
         return { problems: [`must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got ${describeGot(value)}`] };
     }
@@ -667,8 +701,8 @@ function checkDocument(value: Json, c: Compiled): DocResult {
             }
         }
         ref = branch.ref;
-        ctx = { prefix, settingOf: kind, doc, c };
         identity = `${kind}/${name ?? ""}`;
+        ctx = { prefix, settingOf: kind, doc, c, partial: added.has(identity) };
         description = `the ${kind}${name !== undefined ? ` ${JSON.stringify(name)}` : ""} document`;
         if (doc.$patch === "delete") return { problems, identity, description };
     }
@@ -681,7 +715,8 @@ function checkDocument(value: Json, c: Compiled): DocResult {
  * line, e.g. `nodes[0].patches[1]: machine.instal is not a Talos setting — did you mean machine.install?
  * (patch beginning "machine:")`. Patches that name a file (`@path`) are read by the provider and skipped.
  */
-export function validatePatch(label: string, text: string, schema: TalosConfigSchema): string[] {
+export function validatePatch(label: string, text: string, schema: TalosConfigSchema,
+                              added: Set<string> = new Set()): string[] {
     const c = compiled(schema);
     if (text.trim().startsWith("@")) return [];
     const tail = ` (patch beginning ${JSON.stringify(firstLineOf(text))})`;
@@ -711,7 +746,7 @@ export function validatePatch(label: string, text: string, schema: TalosConfigSc
     const problems: string[] = [];
     const touched = new Map<string, number>();
     values.forEach((v, i) => {
-        const r = checkDocument(v, c);
+        const r = checkDocument(v, c, added);
         const docLabel = values.length > 1 ? `document ${i + 1}: ` : "";
         for (const p of r.problems) problems.push(say(docLabel + p));
         if (r.identity !== undefined) {
@@ -721,10 +756,23 @@ export function validatePatch(label: string, text: string, schema: TalosConfigSc
             } else touched.set(r.identity, i);
         }
     });
+    // Documents this patch adds (or deletes), for the patches after it.
+    values.forEach((v) => {
+        if (!isObject(v) || typeof v.kind !== "string") return;
+        const identity = `${v.kind}/${typeof v.name === "string" ? v.name : ""}`;
+        if (v.$patch === "delete") added.delete(identity);
+        else added.add(identity);
+    });
     return problems;
 }
 
-/** All problems of all patches, in order (empty = every patch is fine). */
+/**
+ * All problems of all patches, in order (empty = every patch is fine). A document an earlier patch in the
+ * list added may be patched partially by a later one (Talos merges them by kind and name), so the later
+ * one need not repeat the required fields. The list may hold several nodes' patches; that leniency then
+ * spans nodes (a possible miss, never a false alarm).
+ */
 export function validatePatches(patches: readonly LabelledPatch[], schema: TalosConfigSchema): string[] {
-    return patches.flatMap((p) => validatePatch(p.label, p.text, schema));
+    const added = new Set<string>();
+    return patches.flatMap((p) => validatePatch(p.label, p.text, schema, added));
 }

@@ -129,6 +129,17 @@ $patch: delete
     image: null
 ---
 `,
+    "removing a node label with $patch: delete on its value (Talos docs, strategic merge)": `machine:
+  nodeLabels:
+    node.kubernetes.io/exclude-from-external-load-balancers:
+      $patch: delete
+`,
+    "a logging destination whose endpoint is a URL string (Talos decodes v1alpha1.Endpoint from a string)": `machine:
+  logging:
+    destinations:
+      - endpoint: udp://127.0.0.1:12345/
+        format: json_lines
+`,
     "comments only": "# nothing to patch yet\n",
     "a patch read from a file by the provider": "@patches/gpu.yaml",
 };
@@ -402,6 +413,39 @@ describe("validatePatches", () => {
 
     it("is empty for an empty list", () => {
         expect(validatePatches([], schema)).toEqual([]);
+    });
+
+    it("lets a later patch change a document an earlier one added without repeating its required fields", () => {
+        const bond = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nlinks: [enp1s2, enp1s3]\nbondMode: 802.3ad\n";
+        const mtu = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nmtu: 9000\n";
+        expect(validatePatches([
+            { label: "nodes[0].patches[0]", text: bond },
+            { label: "nodes[0].patches[1]", text: mtu },
+        ], schema)).toEqual([]);
+        // On its own (nothing added it before) the partial document is incomplete, and still reported;
+        // so is a missing name even after the document was added, and a wrong type.
+        const alone = validatePatches([{ label: "nodes[0].patches[0]", text: mtu }], schema);
+        expect(alone.join("\n")).toContain("links is missing");
+        const later = validatePatches([
+            { label: "nodes[0].patches[0]", text: bond },
+            { label: "nodes[0].patches[1]", text: "apiVersion: v1alpha1\nkind: BondConfig\nmtu: nine\n" },
+        ], schema);
+        expect(later.join("\n")).toContain("name is missing");
+        expect(later.join("\n")).toContain("mtu must be a whole number");
+        // Deleting the document makes a later partial patch incomplete again.
+        const deleted = validatePatches([
+            { label: "nodes[0].patches[0]", text: bond },
+            { label: "nodes[0].patches[1]", text: "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\n$patch: delete\n" },
+            { label: "nodes[0].patches[2]", text: mtu },
+        ], schema);
+        expect(deleted.join("\n")).toContain("nodes[0].patches[2]: BondConfig \"bond0\": links is missing");
+    });
+
+    it("still reports a wrong type for a setting that is not a delete directive", () => {
+        expect(only("machine:\n  nodeLabels:\n    zone:\n      name: a\n"))
+            .toContain("machine.nodeLabels.zone must be a string, got a map");
+        expect(only("machine:\n  logging:\n    destinations:\n      - endpoint: [udp://127.0.0.1:1/]\n        format: json_lines\n"))
+            .toContain("machine.logging.destinations[0].endpoint must be a string, got a list");
     });
 });
 
