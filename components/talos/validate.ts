@@ -757,8 +757,9 @@ export function validatePatch(label: string, text: string, schema: TalosConfigSc
         }
     });
     // Documents this patch adds (or deletes), for the patches after it.
-    values.forEach((v) => {
-        if (!isObject(v) || typeof v.kind !== "string") return;
+    values.forEach((value) => {
+        const v = value as { [k: string]: Json };
+        if (!isObject(value) || typeof v.kind !== "string") return;
         const identity = `${v.kind}/${typeof v.name === "string" ? v.name : ""}`;
         if (v.$patch === "delete") added.delete(identity);
         else added.add(identity);
