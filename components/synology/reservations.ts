@@ -159,6 +159,7 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
 
     const list: ReservationEntry[] = [];
     const placed = new Set<string>();
+    const restored: ReservationEntry[] = [];
     const newAdopted = new Map(adoptedByMac);
     for (const e of current) {
         const mac = canonicalMac(e.mac);
@@ -175,6 +176,7 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
             const original = newAdopted.get(mac);
             if (original && !placed.has(mac)) {
                 list.push(original); // let go of it: back as it was found
+                restored.push(original);
                 placed.add(mac);
             }
             newAdopted.delete(mac);
@@ -187,6 +189,20 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
             list.push(d);
             placed.add(d.mac);
         }
+    }
+    // An entry put back as found must not hold an IP a desired entry now wants (e.g. a node's NIC swapped).
+    for (const r of restored) {
+        for (const d of want.values()) {
+            if (d.ip === String(r.ip).trim()) {
+                conflicts.push(`IP ${d.ip} would be reserved twice: ${describeEntry(r)} was there before this program ` +
+                    `took over ${canonicalMac(r.mac)} and is put back now that it is no longer managed, and this program ` +
+                    `wants ${describeEntry(d)}. Apply once without that node (its old reservation comes back), remove that ` +
+                    `reservation in DSM, then add the node again`);
+            }
+        }
+    }
+    if (conflicts.length > 0) {
+        throw reservationConflictError(ifname, conflicts);
     }
     // Adopted entries whose MAC is no longer wanted and is no longer on the NAS are forgotten.
     for (const mac of [...newAdopted.keys()]) {

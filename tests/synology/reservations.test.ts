@@ -88,6 +88,21 @@ describe("mergeReservations", () => {
         expect(released.list).toEqual([...theirs, pre]);
     });
 
+    it("a node's new MAC on the IP of an adopted entry is a conflict, not a list with that IP twice", () => {
+        const pre = { mac: cp1.mac, ip: cp1.ip, hostname: "handmade" };
+        const created = mergeReservations("eth0", [...theirs, pre], [], [], [cp1]);
+        const nicSwapped = { ...cp1, mac: "aa:bb:cc:00:00:99" };
+        // Letting go of cp1's old MAC puts the handmade entry back, which holds the IP the new MAC wants.
+        let err: unknown;
+        try {
+            mergeReservations("eth0", created.list, [cp1], created.adopted, [nicSwapped]);
+        } catch (e) {
+            err = e;
+        }
+        expect(isReservationConflictError(err)).toBe(true);
+        expect((err as Error).message).toMatch(/IP 192\.168\.0\.11 .*aa:bb:cc:00:00:01 → 192\.168\.0\.11 \(handmade\).*aa:bb:cc:00:00:99 → 192\.168\.0\.11 \(cp1\)/s);
+    });
+
     it("swapping IPs between two managed nodes is not a conflict", () => {
         const current = [cp1, w1];
         const r = mergeReservations("eth0", current, [cp1, w1], [], [{ ...cp1, ip: w1.ip }, { ...w1, ip: cp1.ip }]);
