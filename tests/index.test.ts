@@ -163,6 +163,25 @@ describe("the dev stack", () => {
     });
 });
 
+describe("a remembered 2FA device id", () => {
+    it("is kept secret wherever the NAS connection goes", async () => {
+        const v = devValues();
+        v.synology.deviceId = "remembered-device-7f3e";
+        const { rec, error } = await run(v);
+        expect(error).toBeUndefined();
+        const nas = rec.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
+        expect(nas).toHaveLength(6);
+        for (const r of nas) expect((r.inputs.connection as Record<string, unknown>)[SECRET_SIG]).toBeDefined();
+        expect(rec.resources.flatMap((r) => clearStrings(r.inputs)).filter((s) => s.includes("remembered-device-7f3e"))).toEqual([]);
+    });
+
+    it("does not hide the connection when there is none", async () => {
+        const { rec } = await run(devValues());
+        const share = rec.byName("nas-share");
+        expect((share.inputs.connection as Record<string, unknown>).url).toBe("https://192.168.0.6:5001");
+    });
+});
+
 describe("a 3 control plane + 2 worker stack", () => {
     let rec: Recorder;
     const nodes = [

@@ -7,11 +7,20 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Arch, DhcpConfig, NodeConfig, SynologyConfig } from "../config";
 import { SynologyBootFile } from "./providers/bootfile";
 import { SynologyDhcpServer } from "./providers/dhcp";
+import type { DsmConnectionArgs } from "./providers/common";
 import { synologyResourceInputs, SynologySpec } from "./providers/plan";
 import { SynologyPxeSettings } from "./providers/pxe";
 import { SynologyReservations } from "./providers/reservations";
 import { SynologyShare } from "./providers/share";
 import { SynologyTftp } from "./providers/tftp";
+
+/**
+ * A remembered 2FA device id lets its holder skip the one-time code: when the connection carries one,
+ * the whole connection input (and so the stored output) is a secret.
+ */
+function connectionInput(c: pulumi.Output<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
+    return c.apply((v): pulumi.Input<DsmConnectionArgs> => (v.deviceId ? pulumi.secret(v) : v)) as pulumi.Output<DsmConnectionArgs>;
+}
 
 export interface SynologyPxeArgs {
     /** `homelab:synology`: NAS URL, user, volume, share, interface, TLS trust. */
@@ -67,35 +76,35 @@ export class SynologyPxe extends pulumi.ComponentResource {
 
         const share = inputs.share;
         this.share = new SynologyShare(`${name}-share`, {
-            connection: share.connection, password, name: share.name, volume: share.volume, desc: share.apply((s) => s.desc ?? ""),
+            connection: connectionInput(share.connection), password, name: share.name, volume: share.volume, desc: share.apply((s) => s.desc ?? ""),
         }, { parent: this });
 
         const tftp = inputs.tftp;
         this.tftp = new SynologyTftp(`${name}-tftp`, {
-            connection: tftp.connection, password, rootPath: tftp.rootPath,
+            connection: connectionInput(tftp.connection), password, rootPath: tftp.rootPath,
             permission: tftp.apply((t) => t.permission ?? "r"), startIp: tftp.apply((t) => t.startIp ?? "0.0.0.0"),
             endIp: tftp.apply((t) => t.endIp ?? "255.255.255.255"),
         }, { parent: this, dependsOn: [this.share] });
 
         const boot = inputs.bootFile;
         this.bootFile = new SynologyBootFile(`${name}-bootfile`, {
-            connection: boot.connection, password, ukiUrl: boot.ukiUrl, schematicId: boot.schematicId,
+            connection: connectionInput(boot.connection), password, ukiUrl: boot.ukiUrl, schematicId: boot.schematicId,
             talosVersion: boot.talosVersion, arch: boot.arch, share: boot.share, fileName: boot.fileName,
         }, { parent: this, dependsOn: [this.tftp] });
 
         const dhcp = inputs.dhcp;
         this.dhcpServer = new SynologyDhcpServer(`${name}-dhcp`, {
-            connection: dhcp.connection, password, ifname: dhcp.ifname, manage: dhcp.manage, settings: dhcp.settings,
+            connection: connectionInput(dhcp.connection), password, ifname: dhcp.ifname, manage: dhcp.manage, settings: dhcp.settings,
         }, { parent: this, dependsOn: [this.bootFile] });
 
         const res = inputs.reservations;
         this.reservations = new SynologyReservations(`${name}-reservations`, {
-            connection: res.connection, password, ifname: res.ifname, entries: res.entries,
+            connection: connectionInput(res.connection), password, ifname: res.ifname, entries: res.entries,
         }, { parent: this, dependsOn: [this.dhcpServer] });
 
         const pxe = inputs.pxe;
         this.pxe = new SynologyPxeSettings(`${name}-pxe`, {
-            connection: pxe.connection, password, bootloader: pxe.bootloader,
+            connection: connectionInput(pxe.connection), password, bootloader: pxe.bootloader,
         }, { parent: this, dependsOn: [this.reservations] });
 
         this.tftpRoot = this.tftp.rootPath;
