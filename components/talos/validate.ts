@@ -16,7 +16,8 @@
  * string field); `yes`/`no`/`on`/`off` where a boolean goes is fine; `null` leaves a setting at its default;
  * `$patch: delete` is the strategic-merge delete directive.
  *
- * RFC 6902 JSON patches are checked for shape (op, path, value, from). Beyond the shape, since Talos applies
+ * RFC 6902 JSON patches are checked for shape (op, path, value, from), and refused after a patch that added a
+ * document (Talos applies JSON patches only to a single-document config; see {@link jsonPatchOnMultiDoc}). Beyond the shape, since Talos applies
  * them to the main document, their paths are walked through that document's schema (a typo'd segment gets a
  * suggestion; free-form maps and deprecated settings end the walk) and the value of add/replace/test is
  * validated against the setting the path points at.
@@ -647,6 +648,26 @@ function checkJsonPatchTargets(ops: unknown[], c: Compiled): string[] {
     return out;
 }
 
+/**
+ * Talos applies a JSON patch only to a single-document machine config ("JSON6902 patches are not supported
+ * for multi-document machine configuration"). Once an earlier patch in the list added a document (the
+ * program's own HostnameConfig comes before every node's patches), the config is multi-document and a JSON
+ * patch would fail half-way through an `up`.
+ */
+function jsonPatchOnMultiDoc(ops: unknown[], added: ReadonlySet<string>): string[] {
+    if (added.size === 0) return [];
+    const doc = [...added][0].replace(/\/$/, "").replace("/", " ");
+    const first = ops.find((o): o is Record<string, unknown> => isObject(o) && typeof o.op === "string" &&
+        ["add", "replace", "remove"].includes(o.op) && typeof o.path === "string" && o.path.startsWith("/"));
+    const setting = first ? renderPath(pointerSegments(first.path as string).map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg))) : "";
+    const hint = !first ? "" : first.op === "remove"
+        ? ` (e.g. "$patch: delete" under ${setting})`
+        : ` (e.g. ${setting} as nested keys)`;
+    return [`Talos applies JSON patches (RFC 6902) only to a single-document machine config, and this one has ` +
+        `other documents (${doc}, from an earlier patch), so the provider would refuse it with "JSON6902 patches ` +
+        `are not supported for multi-document machine configuration"; write it as a strategic-merge YAML patch instead${hint}`];
+}
+
 interface DocResult {
     problems: string[];
     /** Identity of the document touched, to catch a patch touching one document twice. */
@@ -737,7 +758,7 @@ export function validatePatch(label: string, text: string, schema: TalosConfigSc
     if (values.length === 0) return [];
 
     if (values.length === 1 && Array.isArray(values[0])) {
-        return [...checkJsonPatch(values[0]), ...checkJsonPatchTargets(values[0], c)].map(say);
+        return [...checkJsonPatch(values[0]), ...checkJsonPatchTargets(values[0], c), ...jsonPatchOnMultiDoc(values[0], added)].map(say);
     }
     if (values.some(Array.isArray)) {
         return [say("a JSON patch (a list of operations) cannot be combined with other documents using ---; put it in a patch of its own")];

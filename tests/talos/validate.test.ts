@@ -531,4 +531,23 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
             'nodes[3].patches[0]: machine.kubelet.extraArg is not a Talos setting — did you mean machine.kubelet.extraArgs? (patch beginning "machine:")',
         ]);
     });
+
+    it("a node's own JSON patch is refused: the HostnameConfig the program adds makes the config multi-document", () => {
+        const jsonAdd = "- op: add\n  path: /machine/install/disk\n  value: /dev/sdb\n";
+        const jsonRemove = '[{"op": "remove", "path": "/cluster/proxy"}]';
+        // On its own the JSON patch is well-formed...
+        expect(check(jsonAdd)).toEqual([]);
+        // ...but after the program's own patches Talos would refuse it during the `up`.
+        const rendered = patches.renderNodePatches({
+            node: { ...base, hostname: "w-1", installDisk: "/dev/sda", patches: [jsonAdd, "machine:\n  sysctls:\n    a.b: '1'\n", jsonRemove] },
+            index: 2,
+            installerImage: FACTORY_INSTALLER,
+        });
+        const problems = validatePatches(rendered, schema);
+        expect(problems).toHaveLength(2);
+        expect(problems[0]).toMatch(/^nodes\[2\]\.patches\[0\]: Talos applies JSON patches \(RFC 6902\) only to a single-document machine config/);
+        expect(problems[0]).toContain("other documents (HostnameConfig, from an earlier patch)");
+        expect(problems[0]).toContain("write it as a strategic-merge YAML patch instead (e.g. machine.install.disk as nested keys)");
+        expect(problems[1]).toMatch(/^nodes\[2\]\.patches\[2\]: .*"\$patch: delete" under cluster\.proxy/);
+    });
 });
