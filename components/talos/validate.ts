@@ -743,7 +743,8 @@ export function validatePatch(label: string, text: string, schema: TalosConfigSc
     const tail = ` (patch beginning ${JSON.stringify(firstLineOf(text))})`;
     const say = (m: string): string => `${label}: ${m}${tail}`;
 
-    const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
+    // `merge`: Go's yaml.v3 (which Talos decodes with) resolves `<<: *anchor` merge keys, so resolve them too.
+    const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, merge: true });
     const list = Array.isArray(docs) ? docs : [docs];
     const syntax = list.flatMap((d) => d.errors);
     if (syntax.length > 0) return syntax.map((e) => say(yamlErrorText(e)));

@@ -140,6 +140,13 @@ $patch: delete
       - endpoint: udp://127.0.0.1:12345/
         format: json_lines
 `,
+    "YAML anchors and a << merge key (yaml.v3 resolves them)": `machine:
+  nodeLabels: &labels
+    topology.kubernetes.io/zone: rack-1
+  nodeAnnotations:
+    <<: *labels
+    owner: homelab
+`,
     "comments only": "# nothing to patch yet\n",
     "a patch read from a file by the provider": "@patches/gpu.yaml",
 };
