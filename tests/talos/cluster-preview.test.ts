@@ -43,8 +43,12 @@ test("preview: no getHealth invoke, the rest of the graph is planned, healthy st
     expect(rec.invokes.filter((i) => i.token === "talos:machine/getConfiguration:getConfiguration")).toHaveLength(2);
     expect(rec.named(/-apply$/)).toHaveLength(2);
     expect(rec.named(/^pv-kubeconfig$/)).toHaveLength(1);
-    if (healthyKnown) expect(await valueOf(c.healthy)).toBe(true);
-    // healthy follows the kubeconfig during preview, so dependants still wait for the cluster.
+    // The mocks give the kubeconfig an id, so healthy resolves; and it carries the kubeconfig resource as
+    // a dependency, so dependants (the CSI workloads) still wait for the cluster.
+    expect(healthyKnown).toBe(true);
+    expect(await valueOf(c.healthy)).toBe(true);
+    const deps = await (c.healthy as unknown as { resources(): Promise<Set<pulumi.Resource>> }).resources();
+    expect([...deps]).toContain(c.kubeconfigResource);
     expect(await pulumi.isSecret(c.talosconfig)).toBe(true);
     expect(await pulumi.isSecret(c.kubeconfig)).toBe(true);
 });
