@@ -55,6 +55,11 @@ export function schemaUrl(urlTemplate: string, talosVersion: string): string {
     return urlTemplate.split("{version}").join(encodeURIComponent(talosReleaseTag(talosVersion)));
 }
 
+/** Text for messages with URL credentials (`//user:pass@`) blanked, so a credential never reaches a log. */
+export function withoutCredentials(text: string): string {
+    return text.replace(/\/\/[^/@\s]*@/g, "//…@");
+}
+
 /** Parses text and checks it is a Talos config schema ajv can compile; returns it or why not. */
 function usableSchema(text: string): { schema: TalosConfigSchema } | { problem: string } {
     let parsed: unknown;
@@ -137,13 +142,13 @@ export async function loadTalosConfigSchema(args: LoadTalosConfigSchemaArgs): Pr
     try {
         text = await download(url, args.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
     } catch (e) {
-        args.warn(`Talos config schema for ${tag} could not be fetched from ${url} (${(e as Error).message}); ` +
+        args.warn(`Talos config schema for ${tag} could not be fetched from ${withoutCredentials(url)} (${withoutCredentials((e as Error).message)}); ` +
             "skipping the schema check of machine-config patches. Set cluster.configSchemaUrl if the default location is unreachable.");
         return undefined;
     }
     const r = usableSchema(text);
     if ("problem" in r) {
-        args.warn(`What ${url} returned is not a Talos config schema (${r.problem}); skipping the schema check of machine-config patches.`);
+        args.warn(`What ${withoutCredentials(url)} returned is not a Talos config schema (${r.problem}); skipping the schema check of machine-config patches.`);
         return undefined;
     }
     try {

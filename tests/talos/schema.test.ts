@@ -105,6 +105,15 @@ describe("loadTalosConfigSchema", () => {
         expect(warnings[0]).toContain("no answer within 200 ms");
     });
 
+    it("a URL with credentials: the warning names the URL without them", async () => {
+        const withCreds = server.urlTemplate.replace("://", "://robot:s3cr3t-T0ken@");
+        expect(await load({ urlTemplate: withCreds })).toBeUndefined();
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).not.toContain("s3cr3t-T0ken");
+        expect(warnings[0]).not.toContain("robot");
+        expect(warnings[0]).toContain(schemaUrl(server.urlTemplate, TAG).replace("://", "://…@"));
+    });
+
     it("an unknown version (404) warns and skips", async () => {
         expect(await load({ talosVersion: "v9.9.9" })).toBeUndefined();
         expect(warnings).toHaveLength(1);
