@@ -700,6 +700,13 @@ function checkDocument(value: Json, c: Compiled, added: ReadonlySet<string>): Do
         ctx = { prefix: "", settingOf: "Talos", doc, c };
         identity = "main";
         description = "the main machine config document";
+        const machine = isObject(doc.machine) ? (doc.machine as Record<string, unknown>) : undefined;
+        const network = machine && isObject(machine.network) ? (machine.network as Record<string, unknown>) : undefined;
+        if (added.has("HostnameConfig/") && network && typeof network.hostname === "string" && network.hostname !== "") {
+            problems.push("machine.network.hostname cannot be set here: an earlier patch added a HostnameConfig document, and " +
+                "Talos refuses a hostname in both (\"static hostname is already set in v1alpha1 config\"); set the hostname " +
+                "in the HostnameConfig document instead (for a node of this stack: its hostname setting in homelab:nodes)");
+        }
     } else {
         const known = [...c.kinds.keys()].sort();
         if (typeof kind !== "string" || !c.kinds.has(kind)) {

@@ -539,6 +539,21 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         ]);
     });
 
+    it("a node's own machine.network.hostname is refused: it conflicts with the program's HostnameConfig", () => {
+        const own = "machine:\n  network:\n    hostname: other-name\n";
+        // On its own (no HostnameConfig before it) the deprecated setting is still accepted.
+        expect(check(own)).toEqual([]);
+        const rendered = patches.renderNodePatches({
+            node: { ...base, hostname: "w-1", installDisk: "/dev/sda", patches: [own, "machine:\n  network:\n    hostname: null\n"] },
+            index: 4,
+            installerImage: FACTORY_INSTALLER,
+        });
+        const problems = validatePatches(rendered, schema);
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^nodes\[4\]\.patches\[0\]: machine\.network\.hostname cannot be set here: an earlier patch added a HostnameConfig document/);
+        expect(problems[0]).toContain("its hostname setting in homelab:nodes");
+    });
+
     it("a node's own JSON patch is refused: the HostnameConfig the program adds makes the config multi-document", () => {
         const jsonAdd = "- op: add\n  path: /machine/install/disk\n  value: /dev/sdb\n";
         const jsonRemove = '[{"op": "remove", "path": "/cluster/proxy"}]';
