@@ -10,7 +10,12 @@ export const sharedDir = process.env.SHARED_DIR ?? path.resolve(repoRoot, "..", 
 
 /** Reads a file from ../shared/reference (reference data: read, never copied into the repo). */
 export function readReferenceText(name: string): string {
-    return fs.readFileSync(path.join(sharedDir, "reference", name), "utf8");
+    const file = path.join(sharedDir, "reference", name);
+    if (!fs.existsSync(file)) {
+        throw new Error(`reference data ${file} not found: the tests read public reference files (provider and ` +
+            `config schemas) from ../shared/reference beside the checkout; point SHARED_DIR at a folder holding reference/${name}`);
+    }
+    return fs.readFileSync(file, "utf8");
 }
 
 /** Reads a JSON file from ../shared/reference. */
