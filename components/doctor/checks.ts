@@ -333,9 +333,13 @@ export function judgeDhcpOffers(probe: Pick<DhcpProbeResult, "offers">, want: Dh
             fix: `set the PXE boot loader to ${want.bootFile} (DHCP Server > PXE), or run \`pulumi up\``,
         };
     }
-    if (want.tftpServer && s.tftpServer && s.tftpServer !== want.tftpServer) {
+    // No option 66 and no next-server (siaddr 0.0.0.0): UEFI PXE firmware (EDK2) then fetches the boot
+    // file from the DHCP server itself (option 54), so that is the TFTP server to compare.
+    const tftpServer = s.tftpServer ?? s.serverId;
+    if (want.tftpServer && tftpServer !== want.tftpServer) {
+        const how = s.tftpServer ? "" : " (it names no TFTP server, so PXE firmware asks the DHCP server itself)";
         return {
-            id, status: "FAIL", detail: `the DHCP server ${s.serverId} sends PXE clients to TFTP server ${s.tftpServer}, expected ${want.tftpServer}`,
+            id, status: "FAIL", detail: `the DHCP server ${s.serverId} sends PXE clients to TFTP server ${tftpServer}${how}, expected ${want.tftpServer}`,
             fix: "choose \"Local TFTP server\" in DHCP Server > PXE (or the NAS's address as remote TFTP server)",
         };
     }

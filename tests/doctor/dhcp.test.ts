@@ -139,6 +139,14 @@ describe("judging offers", () => {
         expect(judgeDhcpOffers({ offers: [offer("10.0.0.6", { tftpServer: "10.0.0.99" })] }, want)).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/TFTP server 10\.0\.0\.99/) });
     });
 
+    test("an offer naming no TFTP server sends the firmware to the DHCP server itself: another host than the NAS → FAIL", () => {
+        // e.g. the router answers with the right boot file name but neither option 66 nor next-server.
+        const r = judgeDhcpOffers({ offers: [offer("10.0.0.1", { tftpServer: undefined })] }, want);
+        expect(r).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/sends PXE clients to TFTP server 10\.0\.0\.1 \(it names no TFTP server/) });
+        // The NAS answering without naming itself is fine: the firmware asks 10.0.0.6 anyway.
+        expect(judgeDhcpOffers({ offers: [offer("10.0.0.6", { tftpServer: undefined })] }, want).status).toBe("PASS");
+    });
+
     test("a proxyDHCP next to one server is reported but is not a second server", () => {
         const r = judgeDhcpOffers({ offers: [offer("10.0.0.6"), offer("10.0.0.8", { proxy: true, yiaddr: "0.0.0.0" })] }, want);
         expect(r.status).toBe("PASS");
