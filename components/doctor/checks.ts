@@ -435,7 +435,21 @@ export async function checkFactory(plan: Pick<DoctorPlan, "factoryUrl" | "schema
         if (s.status !== 200) {
             return { result: { id, status: "FAIL", detail: `the factory answered ${s.status} for schematic ${plan.schematicId}: ${String(s.data).trim()}`, fix: netFix } };
         }
-        const h = await http.head(plan.ukiUrl);
+        let h;
+        try {
+            h = await http.head(plan.ukiUrl);
+        } catch (e) {
+            const code = (e as { code?: string }).code;
+            if (code !== "ETIMEDOUT" && code !== "ECONNABORTED") throw e;
+            // The factory answered for the schematic, so it is reachable: it builds an image on the first
+            // request for it (HEAD included), which can take minutes. Not a failure of the setup.
+            return {
+                result: {
+                    id, status: "SKIP", detail: `the factory knows schematic ${plan.schematicId} but did not answer HEAD ${plan.ukiUrl} within ${timeoutMs / 1000} s (it builds an image on its first request)`,
+                    fix: "run doctor again in a few minutes, once the factory has built the image",
+                },
+            };
+        }
         if (h.status === 200) {
             const len = Number(h.headers["content-length"]);
             const size = Number.isFinite(len) ? len : undefined;

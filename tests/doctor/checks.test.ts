@@ -5,6 +5,7 @@
  */
 import * as crypto from "crypto";
 import * as dgram from "dgram";
+import * as http from "http";
 import * as net from "net";
 import { parseStackConfig, StackConfig } from "../../components/config";
 import {
@@ -186,6 +187,29 @@ describe("Image Factory", () => {
         const plan2 = planFromConfig(localConfig("http://127.0.0.1:5000", f.url, { image: { arch: "amd64", extensions: ["siderolabs/not-offered"], factoryUrl: f.url } }));
         f.register(schematicFromImage({ extensions: ["siderolabs/not-offered"], extraKernelArgs: [] }));
         expect((await checkFactory(plan2)).result).toMatchObject({ status: "FAIL", fix: expect.stringMatching(/extensions\/official/) });
+    });
+
+    test("schematic known but the image still building (HEAD does not answer in time) → SKIP saying to retry, not a network FAIL", async () => {
+        const plan = planFromConfig(localConfig("http://127.0.0.1:5000", "http://127.0.0.1:1"));
+        // A factory that knows the schematic and holds HEAD open, as the real one does while it builds.
+        const held: http.ServerResponse[] = [];
+        const srv = http.createServer((req, res) => {
+            if (req.method === "GET" && req.url === `/schematics/${plan.schematicId}`) {
+                res.writeHead(200, { "Content-Type": "application/yaml" }).end("customization: {}\n");
+            } else held.push(res);
+        });
+        await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+        try {
+            const url = `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
+            const p2 = planFromConfig(localConfig("http://127.0.0.1:5000", url));
+            const r = await checkFactory(p2, 300);
+            expect(held).toHaveLength(1);
+            expect(r.result).toMatchObject({ status: "SKIP", detail: expect.stringMatching(/knows schematic .* did not answer HEAD .* within 0\.3 s/), fix: expect.stringMatching(/again in a few minutes/) });
+            expect(r.size).toBeUndefined();
+        } finally {
+            for (const res of held) res.destroy();
+            await new Promise<void>((r) => srv.close(() => r()));
+        }
     });
 
     test("factory down → FAIL asking for HTTPS access", async () => {
