@@ -209,6 +209,15 @@ export async function checkBootFileOnNas(dsm: DsmApi, plan: Pick<DoctorPlan, "bo
             },
         };
     }
+    if (info.size === 0) {
+        return {
+            size: 0,
+            result: {
+                id, status: "FAIL", detail: `boot file ${plan.bootFilePath} is empty (0 bytes)`,
+                fix: "the upload failed: delete the file and run `pulumi up` again",
+            },
+        };
+    }
     if (expectedSize !== undefined && info.size !== expectedSize) {
         return {
             size: info.size,
@@ -245,6 +254,12 @@ export async function checkTftpTransfer(o: TftpCheckOptions): Promise<CheckResul
     try {
         const r = await tftpGet(o.file, { ...o, maxBytes: o.expectedSize !== undefined ? o.expectedSize : undefined });
         const how = Object.keys(r.negotiated).length > 0 ? `blksize ${r.blksize} negotiated` : "server without options, 512-byte blocks";
+        if (r.size === 0) {
+            return {
+                id, status: "FAIL", detail: `${where}: the server sent an empty file (0 bytes)`,
+                fix: "the boot file in the TFTP root is empty: delete it and run `pulumi up` again",
+            };
+        }
         if (o.expectedSize !== undefined && r.size !== o.expectedSize) {
             return {
                 id, status: "FAIL", detail: `${where}: ${r.size} bytes arrived, expected ${o.expectedSize}`,

@@ -159,6 +159,10 @@ describe("TFTP settings and boot file on the NAS", () => {
         s.putFile(plan.bootFilePath, body.subarray(0, 600));
         const short = await checkBootFileOnNas(dsm, plan, 1000);
         expect(short.result).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/has 600 bytes, the factory image has 1000/) });
+        // An empty file is broken even when the factory's size is unknown (factory unreachable).
+        s.putFile(plan.bootFilePath, Buffer.alloc(0));
+        const empty = await checkBootFileOnNas(dsm, plan);
+        expect(empty.result).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/is empty \(0 bytes\)/), fix: expect.stringMatching(/pulumi up/) });
         s.putFile(plan.bootFilePath, body);
         const ok = await checkBootFileOnNas(dsm, plan, 1000);
         const sum = crypto.createHash("md5").update(body).digest("hex");

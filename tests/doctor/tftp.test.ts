@@ -15,6 +15,7 @@ import * as path from "path";
 import {
     decodePacket, encodeAck, encodeData, encodeError, encodeOack, encodeRrq, OP_ACK, OP_RRQ, TftpError, tftpGet,
 } from "../../components/doctor/tftp";
+import { checkTftpTransfer } from "../../components/doctor/checks";
 import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
 import { NetLab, netnsSupport, runNodeInNetns } from "../support/netns";
 
@@ -163,6 +164,14 @@ describe("client against scripted servers on 127.0.0.1", () => {
         expect(r).toMatchObject({ size: 3072, md5: md5(exact) });
         const empty = await start({ file: Buffer.alloc(0), options: "none" });
         expect(await tftpGet("f", { host: "127.0.0.1", port: empty.port })).toMatchObject({ size: 0, md5: md5(Buffer.alloc(0)) });
+    });
+
+    test("the check fails an empty boot file even when no size or MD5 is known to compare with", async () => {
+        const empty = await start({ file: Buffer.alloc(0), options: "oack" });
+        const r = await checkTftpTransfer({ host: "127.0.0.1", port: empty.port, file: "metal-amd64-uki.efi" });
+        expect(r).toMatchObject({ id: "tftp.transfer", status: "FAIL", detail: expect.stringMatching(/sent an empty file \(0 bytes\)/), fix: expect.stringMatching(/pulumi up/) });
+        const full = await start({ file, options: "oack" });
+        expect((await checkTftpTransfer({ host: "127.0.0.1", port: full.port, file: "metal-amd64-uki.efi" })).status).toBe("PASS");
     });
 
     test("retransmits a lost RRQ and a lost ACK, and ignores a stranger's packet", async () => {
