@@ -76,14 +76,21 @@ export function shellQuote(s: string): string {
     return `'${s.replace(/'/g, "'\\''")}'`;
 }
 
-/** The common preamble: talosctl check, then the talosconfig into a 0600 temp file removed on exit. */
-function withTalosconfig(body: string[]): string {
+/** Every script starts here: strict mode, and exit 127 with the fix when talosctl is not on PATH. */
+function requireTalosctl(): string[] {
     return [
         "set -eu",
         "if ! command -v talosctl >/dev/null 2>&1; then",
         `  echo ${shellQuote(TALOSCTL_MISSING)} >&2`,
         "  exit 127",
         "fi",
+    ];
+}
+
+/** The common preamble: talosctl check, then the talosconfig into a 0600 temp file removed on exit. */
+function withTalosconfig(body: string[]): string {
+    return [
+        ...requireTalosctl(),
         `if [ -z "\${${TALOSCONFIG_ENV}:-}" ]; then echo "${TALOSCONFIG_ENV} is empty: no talosconfig to upgrade with" >&2; exit 2; fi`,
         "umask 077",
         'TALOSCONFIG_FILE="$(mktemp)"',
@@ -97,11 +104,7 @@ function withTalosconfig(body: string[]): string {
 /** Script for a node's `create`: only check talosctl and record the image (a fresh install already runs it). */
 export function recordScript(key: string, value: string): string {
     return [
-        "set -eu",
-        "if ! command -v talosctl >/dev/null 2>&1; then",
-        `  echo ${shellQuote(TALOSCTL_MISSING)} >&2`,
-        "  exit 127",
-        "fi",
+        ...requireTalosctl(),
         `echo ${shellQuote(`${key}=${value}`)}`,
     ].join("\n") + "\n";
 }

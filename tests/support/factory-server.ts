@@ -33,6 +33,7 @@
  * faults: postSchematic, getSchematic, versions, extensions, overlays, imageHead, imageGet, cdnGet, pxe,
  * notFound.
  */
+import type { OfficialExtension } from "../../components/factory/client";
 import * as http from "http";
 import { createHash } from "crypto";
 import { AddressInfo } from "net";
@@ -50,13 +51,7 @@ export type FactoryRoute =
     | "pxe"
     | "notFound";
 
-export interface OfficialExtension {
-    name: string;
-    ref: string;
-    digest: string;
-    author: string;
-    description: string;
-}
+export type { OfficialExtension };
 
 export interface FactoryServerOptions {
     /** Offered Talos versions. Default DEFAULT_VERSIONS (includes v1.12.1). */
