@@ -16,7 +16,7 @@ import { createHash, randomBytes } from "crypto";
 import { Transform } from "stream";
 import type { Readable } from "stream";
 import type { DsmApi } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, secretOutputOptions, knownFailures } from "./common";
 
 export interface BootFileInputs extends DsmResourceProps {
     /** The factory URL of the UKI (`<factory>/image/<id>/<version>/metal-<arch>-uki.efi`). */
@@ -415,6 +415,6 @@ export class SynologyBootFile extends pulumi.dynamic.Resource {
         super(bootFileProvider, name, {
             ...args, password: pulumi.secret(args.password),
             path: undefined, size: undefined, md5: undefined, present: undefined, actualSize: undefined, actualMd5: undefined,
-        }, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] }, "synology", "BootFile");
+        }, secretOutputOptions(opts), "synology", "BootFile");
     }
 }

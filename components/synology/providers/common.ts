@@ -30,6 +30,11 @@ export interface DsmResourceProps {
 /** Output properties that hold secrets, for `additionalSecretOutputs`. */
 export const SECRET_OUTPUTS = ["password"];
 
+/** Resource options of every DSM resource: `opts` plus {@link SECRET_OUTPUTS} as additional secret outputs. */
+export function secretOutputOptions(opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+    return { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] };
+}
+
 /** Plain DsmConnection for the client. */
 export function toDsmConnection(props: DsmResourceProps): DsmConnection {
     const c = props.connection;

@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { encodeLike, toBool } from "../dsm/shapes";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, secretOutputOptions, knownFailures } from "./common";
 
 /** The DHCP settings from `homelab:dhcp` that this resource can apply. */
 export interface DhcpServerSettings {
@@ -246,6 +246,6 @@ export class SynologyDhcpServer extends pulumi.dynamic.Resource {
     constructor(name: string, args: DhcpServerResourceArgs, opts?: pulumi.CustomResourceOptions) {
         super(dhcpServerProvider, name, {
             ...args, password: pulumi.secret(args.password), previous: undefined, enabled: undefined, actual: undefined, skipped: undefined,
-        }, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] }, "synology", "DhcpServer");
+        }, secretOutputOptions(opts), "synology", "DhcpServer");
     }
 }

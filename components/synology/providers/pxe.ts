@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PxeSettings } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, secretOutputOptions, knownFailures } from "./common";
 
 export interface PxeInputs extends DsmResourceProps {
     /** Boot loader file name relative to the TFTP root, e.g. `metal-amd64-uki.efi`. */
@@ -144,6 +144,6 @@ export class SynologyPxeSettings extends pulumi.dynamic.Resource {
     declare readonly actual: pulumi.Output<PxeManaged>;
     constructor(name: string, args: PxeResourceArgs, opts?: pulumi.CustomResourceOptions) {
         super(pxeProvider, name, { ...args, password: pulumi.secret(args.password), previous: undefined, actual: undefined },
-            { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] }, "synology", "Pxe");
+            secretOutputOptions(opts), "synology", "Pxe");
     }
 }

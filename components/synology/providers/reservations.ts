@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     managedOnNas, mergeReservations, releaseReservations, ReservationEntry, sameReservationSet, validateReservations,
 } from "../reservations";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, secretOutputOptions, knownFailures } from "./common";
 
 export interface ReservationsInputs extends DsmResourceProps {
     /** NAS interface, e.g. `eth0`. */
@@ -110,6 +110,6 @@ export class SynologyReservations extends pulumi.dynamic.Resource {
     declare readonly managed: pulumi.Output<ReservationEntry[]>;
     constructor(name: string, args: ReservationsResourceArgs, opts?: pulumi.CustomResourceOptions) {
         super(reservationsProvider, name, { ...args, password: pulumi.secret(args.password), managed: undefined, adopted: undefined, actual: undefined },
-            { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] }, "synology", "Reservations");
+            secretOutputOptions(opts), "synology", "Reservations");
     }
 }

@@ -3,7 +3,7 @@
  * adopted (`created: false`) and never deleted on destroy.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, secretOutputOptions, knownFailures } from "./common";
 
 export interface ShareInputs extends DsmResourceProps {
     /** Shared folder name, e.g. `pxe`. */
@@ -124,6 +124,6 @@ export class SynologyShare extends pulumi.dynamic.Resource {
     constructor(name: string, args: ShareResourceArgs, opts?: pulumi.CustomResourceOptions) {
         super(shareProvider, name, {
             ...args, password: pulumi.secret(args.password), created: undefined, exists: undefined, volPath: undefined,
-        }, { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] }, "synology", "Share");
+        }, secretOutputOptions(opts), "synology", "Share");
     }
 }

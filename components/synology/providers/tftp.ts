@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { TftpSettings } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, SECRET_OUTPUTS, knownFailures } from "./common";
+import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, secretOutputOptions, knownFailures } from "./common";
 
 /** The TFTP fields this resource manages. */
 export interface TftpManaged {
@@ -143,6 +143,6 @@ export class SynologyTftp extends pulumi.dynamic.Resource {
     declare readonly actual: pulumi.Output<TftpManaged>;
     constructor(name: string, args: TftpResourceArgs, opts?: pulumi.CustomResourceOptions) {
         super(tftpProvider, name, { ...args, password: pulumi.secret(args.password), previous: undefined, actual: undefined },
-            { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] }, "synology", "Tftp");
+            secretOutputOptions(opts), "synology", "Tftp");
     }
 }
