@@ -30,12 +30,10 @@ async function main() {
     // is redacted (the check needs the shape, not the secret); the installer image is computed
     // offline from the schematic, as the image component will.
     const installer = installerImage(cfg.image.factoryUrl, schematicId(schematicFromImage(cfg.image)), cfg.cluster.talosVersion);
-    const patches = cfg.nodes.flatMap((node, index) => renderRedactedNodePatches({ node, index, installerImage: installer, ups: cfg.ups }));
     const patchProblems = await checkPatchesAgainstSchema({
         talosVersion: cfg.cluster.talosVersion,
         urlTemplate: cfg.cluster.configSchemaUrl,
-        // The UPS patch is the same for every node: check it once.
-        patches: patches.filter((p, i) => patches.findIndex((q) => q.label === p.label) === i),
+        patchSets: cfg.nodes.map((node, index) => renderRedactedNodePatches({ node, index, installerImage: installer, ups: cfg.ups })),
         warn: (message) => pulumi.log.warn(message),
     });
     if (patchProblems.length > 0) {

@@ -253,6 +253,19 @@ describe("bad input stops the program before any resource exists", () => {
         expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
     });
 
+    it("each node's patches are checked on their own: another node's document does not complete this one's", async () => {
+        const v = devValues();
+        const bond = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nlinks: [enp1s0, enp2s0]\nbondMode: 802.3ad\n";
+        v.nodes[0].patches = [bond];
+        v.nodes.push({ hostname: "w-1", mac: "02:00:00:00:00:02", ip: "192.168.0.3", role: "worker", installDisk: "/dev/sda",
+            patches: ["apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nmtu: 9000\n"] });
+        const { rec, error } = await run(v);
+        expect(error).toBeInstanceOf(pulumi.RunError);
+        expect(error!.message).toMatch(/nodes\[1\]\.patches\[0\]/);
+        expect(error!.message).not.toMatch(/nodes\[0\]\.patches\[0\]/);
+        expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+
     it("upgrades without talosctl on PATH fail before anything runs", async () => {
         const v = devValues();
         v.cluster.upgrades = true;

@@ -166,8 +166,12 @@ export interface CheckPatchesArgs {
     urlTemplate?: string;
     /** Schema cache directory; default {@link defaultCacheDir}. */
     cacheDir?: string;
-    /** Every patch the program will send, labelled by where it comes from (e.g. `nodes[0].patches[1]`). */
-    patches: readonly LabelledPatch[];
+    /**
+     * Every patch the program will send, one list per node in apply order, each patch labelled by where it
+     * comes from (e.g. `nodes[0].patches[1]`). Each list is checked on its own: what an earlier patch of a
+     * node added (a document, a HostnameConfig) matters for that node's later patches only.
+     */
+    patchSets: readonly (readonly LabelledPatch[])[];
     /** Receives the one warning when the schema cannot be fetched. */
     warn: (message: string) => void;
     /** Download timeout; default 15 s. */
@@ -187,5 +191,6 @@ export async function checkPatchesAgainstSchema(args: CheckPatchesArgs): Promise
         fetchTimeoutMs: args.fetchTimeoutMs,
     });
     if (!schema) return [];
-    return validatePatches(args.patches, schema);
+    // A patch shared by several nodes (the UPS one) is reported once.
+    return [...new Set(args.patchSets.flatMap((patches) => validatePatches(patches, schema)))];
 }

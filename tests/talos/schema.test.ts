@@ -156,8 +156,8 @@ describe("loadTalosConfigSchema", () => {
 });
 
 describe("checkPatchesAgainstSchema", () => {
-    it("returns the problems of the patches, from a fetched then cached schema", async () => {
-        const args = { talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, patches: [FINE_PATCH, BROKEN_PATCH] };
+    it("returns the problems of the patches, each once, from a fetched then cached schema", async () => {
+        const args = { talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, patchSets: [[FINE_PATCH, BROKEN_PATCH], [BROKEN_PATCH]] };
         const expected = ['nodes[0].patches[1]: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")'];
         expect(await checkPatchesAgainstSchema(args)).toEqual(expected);
         expect(await checkPatchesAgainstSchema(args)).toEqual(expected);
@@ -167,7 +167,7 @@ describe("checkPatchesAgainstSchema", () => {
 
     it("schema server down: one warning and no failure, even for a broken patch", async () => {
         const problems = await checkPatchesAgainstSchema({
-            talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patches: [BROKEN_PATCH, BROKEN_PATCH],
+            talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patchSets: [[BROKEN_PATCH, BROKEN_PATCH]],
         });
         expect(problems).toEqual([]);
         expect(warnings).toHaveLength(1);
