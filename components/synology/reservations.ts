@@ -8,7 +8,7 @@
  * the program lets go of it.
  */
 
-import { canonicalMac } from "../net";
+import { canonicalMac, isIpv4, normaliseMac } from "../net";
 
 /** One reservation (MAC lower-case with colons). */
 export interface ReservationEntry {
@@ -55,8 +55,6 @@ function norm(e: ReservationEntry): ReservationEntry {
     return { mac: canonicalMac(e.mac), ip: String(e.ip).trim(), hostname: e.hostname ?? "" };
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /**
  * The reservations this program wants on the NAS: one per node (in node order), then the extra ones.
@@ -80,10 +78,10 @@ export function validateReservations(entries: Array<{ key: string; entry: Reserv
     const byIp = new Map<string, string>();
     for (const { key, entry } of entries) {
         const e = norm(entry);
-        if (!MAC.test(e.mac)) {
+        if (normaliseMac(e.mac) === undefined) {
             problems.push(`${key}.mac "${entry.mac}" is not a MAC address (expected aa:bb:cc:dd:ee:ff)`);
         }
-        if (!IPV4.test(e.ip)) {
+        if (!isIpv4(e.ip)) {
             problems.push(`${key}.ip "${entry.ip}" is not an IPv4 address`);
         }
         const m = byMac.get(e.mac);

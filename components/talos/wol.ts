@@ -7,7 +7,7 @@
  *   change). Like every dynamic provider here it is serialised by the engine and run in a separate
  *   process, so its functions use only their inputs and Node built-ins (required inside the function).
  */
-import { macBytes } from "../net";
+import { isIpv4, macBytes } from "../net";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config";
 
@@ -68,8 +68,7 @@ export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number>
 export function wakeOnLanProblems(mac: string, broadcast: string, label: string): string[] {
     const problems: string[] = [];
     try { macBytes(mac); } catch (e) { problems.push(`${label}.mac: ${(e as Error).message}`); }
-    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(broadcast ?? "");
-    if (!m || m.slice(1).some((x) => Number(x) > 255)) {
+    if (!isIpv4(broadcast ?? "")) {
         problems.push(`cluster.wakeOnLanBroadcast: "${broadcast}" is not an IPv4 address; set it to your LAN's ` +
             `broadcast address (e.g. 192.168.0.255) or turn off ${label}.wakeOnLan`);
     }
