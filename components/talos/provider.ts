@@ -34,6 +34,14 @@ export interface BindingEntry {
     secretInputs: readonly string[];
     outputs: readonly string[];
     /**
+     * Every key of the resource's `timeouts` type in the schema (resources that have one). The Terraform
+     * bridge stores a partly given `timeouts` with the missing keys as null and later drops them when it
+     * recovers the state, then refuses its own state ("recovered raw state does not byte-for-byte match the
+     * original raw state"): the apply succeeds on the node but nothing is recorded. So the binding always
+     * sends every key, filling the ones not given with {@link DEFAULT_TIMEOUT}.
+     */
+    timeoutKeys?: readonly string[];
+    /**
      * Outputs marked secret: `additionalSecretOutputs` for resources; for functions the whole result
      * of the Output form is wrapped in `pulumi.secret` when this list is not empty. Includes outputs
      * whose type has a secret field (e.g. `clientConfiguration.clientKey`).
@@ -55,6 +63,19 @@ function resourceOpts(opts: pulumi.CustomResourceOptions | undefined,
     return merged;
 }
 
+/** The provider's own default for a timeout key not given (terraform-provider-talos: 10 minutes). */
+export const DEFAULT_TIMEOUT = "10m";
+
+/** A `timeouts` object with every key of `keys`: the ones given, the others {@link DEFAULT_TIMEOUT}. Pure. */
+export function completeTimeouts(given: Record<string, string | undefined> | undefined, keys: readonly string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const k of keys) out[k] = given?.[k] ?? DEFAULT_TIMEOUT;
+    for (const k of Object.keys(given ?? {})) {
+        if (!keys.includes(k)) throw new Error(`timeouts.${k} is not a timeout of this resource (it has ${keys.join(", ")})`);
+    }
+    return out;
+}
+
 /** Build the resource inputs the way generated SDKs do (secret inputs wrapped, missing required input → error). */
 function resourceInputs(entry: BindingEntry, args: Record<string, unknown> | undefined,
                         opts: pulumi.CustomResourceOptions | undefined): pulumi.Inputs {
@@ -70,7 +91,11 @@ function resourceInputs(entry: BindingEntry, args: Record<string, unknown> | und
         }
     }
     for (const name of entry.inputs) {
-        const value = args?.[name];
+        let value = args?.[name];
+        if (name === "timeouts" && value !== undefined && entry.timeoutKeys) {
+            const keys = entry.timeoutKeys;
+            value = pulumi.output(value as pulumi.Input<Record<string, string | undefined>>).apply((t) => completeTimeouts(t, keys));
+        }
         inputs[name] = value !== undefined && entry.secretInputs.includes(name)
             ? pulumi.secret(value as pulumi.Input<unknown>) : value;
     }
@@ -228,6 +253,7 @@ export namespace machine {
             "timeouts"] as const satisfies readonly (keyof ConfigurationApplyArgs)[],
         requiredInputs: ["node"],
         secretInputs: ["clientConfigurationWo", "machineConfigurationInput", "machineConfigurationInputWo"],
+        timeoutKeys: ["create", "update", "delete"] as const satisfies readonly (keyof Timeout)[],
         outputs: ["applyMode", "clientConfiguration", "clientConfigurationWo", "configPatches", "endpoint",
             "machineConfiguration", "machineConfigurationHash", "machineConfigurationInput",
             "machineConfigurationInputWo", "node", "onDestroy", "resolvedApplyMode", "timeouts"],
@@ -289,6 +315,7 @@ export namespace machine {
             "timeouts"] as const satisfies readonly (keyof BootstrapArgs)[],
         requiredInputs: ["node"],
         secretInputs: ["clientConfigurationWo"],
+        timeoutKeys: ["create"] as const satisfies readonly (keyof BootstrapTimeouts)[],
         outputs: ["clientConfiguration", "clientConfigurationWo", "endpoint", "node", "timeouts"],
         secretOutputs: ["clientConfiguration", "clientConfigurationWo"],
     } satisfies BindingEntry;
@@ -415,6 +442,7 @@ export namespace cluster {
             "timeouts"] as const satisfies readonly (keyof KubeconfigArgs)[],
         requiredInputs: ["clientConfiguration", "node"],
         secretInputs: [],
+        timeoutKeys: ["create", "update"] as const satisfies readonly (keyof KubeconfigTimeouts)[],
         outputs: ["certificateRenewalDuration", "clientConfiguration", "endpoint", "kubeconfigRaw",
             "kubernetesClientConfiguration", "node", "timeouts"],
         secretOutputs: ["clientConfiguration", "kubeconfigRaw", "kubernetesClientConfiguration"],

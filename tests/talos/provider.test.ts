@@ -115,6 +115,15 @@ describe("binding vs schema v0.8.1", () => {
             .toEqual(["clientConfiguration", "kubeconfigRaw", "kubernetesClientConfiguration"]);
     });
 
+    test("every resource with a timeouts input declares every key of its schema timeouts type", () => {
+        for (const e of binding.TALOS_BINDING.filter((x) => x.kind === "resource")) {
+            const prop = schema.resources[e.token].inputProperties?.timeouts;
+            const schemaKeys = prop?.$ref ? Object.keys(schema.types[prop.$ref.replace(/^#\/?types\//, "")].properties ?? {}).sort() : undefined;
+            expect({ token: e.token, keys: e.timeoutKeys ? [...e.timeoutKeys].sort() : undefined })
+                .toEqual({ token: e.token, keys: schemaKeys });
+        }
+    });
+
     test("every directly secret input is wrapped as secret by the binding", () => {
         for (const e of binding.TALOS_BINDING) {
             const props = e.kind === "resource"
@@ -142,9 +151,9 @@ describe("what the binding sends", () => {
         expect(byName.s.type).toBe("talos:machine/secrets:Secrets");
         expect(byName.s.inputs).toEqual({ talosVersion: "v1.12" });
         expect(byName.a.type).toBe("talos:machine/configurationApply:ConfigurationApply");
-        expect(byName.a.inputs).toMatchObject({
-            node: "10.0.0.1", onDestroy: { reset: true }, timeouts: { create: "30m" },
-        });
+        expect(byName.a.inputs).toMatchObject({ node: "10.0.0.1", onDestroy: { reset: true } });
+        // A partly given timeouts object goes out whole (the bridge refuses its own state otherwise).
+        expect(byName.a.inputs.timeouts).toEqual({ create: "30m", update: binding.DEFAULT_TIMEOUT, delete: binding.DEFAULT_TIMEOUT });
         // The secret input reaches the engine as a secret (the RPC secret sentinel), not in clear.
         expect(isSecretSentinel(byName.a.inputs.machineConfigurationInput)).toBe(true);
         expect(byName.a.inputs.machineConfigurationInput).toMatchObject({ value: "MC" });
@@ -162,6 +171,13 @@ describe("what the binding sends", () => {
         expect(byName.a.additionalSecretOutputs).toContain("machineConfiguration");
         expect(byName.a.additionalSecretOutputs).not.toContain("machineConfigurationHash");
         expect(byName.b.additionalSecretOutputs.sort()).toEqual(["clientConfiguration", "clientConfigurationWo"]);
+    });
+
+    test("completeTimeouts fills every key and refuses one the resource does not have", () => {
+        expect(binding.completeTimeouts({ update: "5m" }, ["create", "update", "delete"]))
+            .toEqual({ create: "10m", update: "5m", delete: "10m" });
+        expect(binding.completeTimeouts(undefined, ["create"])).toEqual({ create: "10m" });
+        expect(() => binding.completeTimeouts({ read: "1m" }, ["create"])).toThrow(/timeouts\.read is not a timeout of this resource \(it has create\)/);
     });
 
     test("a missing required input fails with the property named", () => {
