@@ -37,57 +37,41 @@ interface RawServer {
     close(): Promise<void>;
 }
 
-/** Serves `files` (URL path → bytes) the way raw.githubusercontent.com does. */
+/** Serves `files` (URL path → bytes) the way raw.githubusercontent.com does; `fault` makes it misbehave. */
 async function startRawServer(files: Map<string, Buffer>): Promise<RawServer> {
-    const requests: string[] = [];
-    const authorizations: string[] = [];
     const hanging = new Set<http.ServerResponse>();
-    const state = { fault: "none" as Fault };
     const server = http.createServer((req, res) => {
         const url = req.url ?? "/";
-        requests.push(url);
-        authorizations.push(req.headers.authorization ?? "");
+        raw.requests.push(url);
+        raw.authorizations.push(req.headers.authorization ?? "");
         const body = files.get(url);
-        if (state.fault === "hang") {
+        if (raw.fault === "hang") {
             hanging.add(res);
-            return;
+        } else if (raw.fault === "500") {
+            res.writeHead(500, { "content-type": "text/plain" }).end("Internal Server Error");
+        } else if (!body) {
+            res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("404: Not Found");
+        } else {
+            const sent = raw.fault === "wrong-bytes" ? Buffer.concat([body, Buffer.from("\n")]) : body;
+            res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": String(sent.length) });
+            // Truncated: half the promised bytes, then the connection drops.
+            if (raw.fault === "truncated") res.write(sent.subarray(0, Math.floor(sent.length / 2)), () => req.socket.destroy());
+            else res.end(sent);
         }
-        if (state.fault === "500") {
-            res.writeHead(500, { "content-type": "text/plain" });
-            res.end("Internal Server Error");
-            return;
-        }
-        if (!body) {
-            res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-            res.end("404: Not Found");
-            return;
-        }
-        const sent = state.fault === "wrong-bytes" ? Buffer.concat([body, Buffer.from("\n")]) : body;
-        res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": String(sent.length) });
-        if (state.fault === "truncated") {
-            // Half the promised bytes, then the connection drops.
-            res.write(sent.subarray(0, Math.floor(sent.length / 2)), () => req.socket.destroy());
-            return;
-        }
-        res.end(sent);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return {
+    const raw: RawServer = {
         baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        requests,
-        authorizations,
-        get fault() {
-            return state.fault;
-        },
-        set fault(f: Fault) {
-            state.fault = f;
-        },
+        requests: [],
+        authorizations: [],
+        fault: "none",
         close: async () => {
-            for (const res of hanging) res.destroy();
+            hanging.forEach((res) => res.destroy());
             server.closeAllConnections();
             await new Promise<void>((resolve) => server.close(() => resolve()));
         },
     };
+    return raw;
 }
 
 /** Two files shaped like real pins, with their own content and sums. */

@@ -124,7 +124,7 @@ export function sha256Hex(bytes: Buffer): string {
     return crypto.createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Whether `bytes` are an accepted copy of `file`: the upstream sum, or (local copies only) a listed variant. */
+/** Whether a copy with sha256 `sum` is accepted for `file`: the upstream sum, or (local copies only) a listed variant. */
 function accepted(file: ReferenceFile, sum: string, local: boolean): boolean {
     return sum === file.sha256 || (local && (file.localVariants ?? []).some((v) => v.sha256 === sum));
 }
