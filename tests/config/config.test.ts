@@ -6,7 +6,8 @@ import * as YAML from "yaml";
 import { ConfigError, parseStackConfig } from "../../components/config";
 import { cidrContains, intToIp, ipToInt, normaliseMac, parseCidr } from "../../components/net";
 import { closest } from "../../components/words";
-import { readReferenceJson, repoRoot, stackValues } from "../support/shared";
+import { readReferenceJson } from "../support/reference";
+import { repoRoot, stackValues } from "../support/shared";
 
 const SECRETS = { synologyPassword: "dsm-pass-123", upsPassword: "ups-pass-456" };
 

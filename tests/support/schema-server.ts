@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { readReferenceText } from "./shared";
+import { readReferenceText } from "./reference";
 
 export type SchemaServerFault = "none" | "503" | "html" | "not-a-schema" | "truncated" | "reset" | "hang";
 
@@ -28,7 +28,7 @@ export interface SchemaServer {
 
 export const SCHEMA_FILE_PATH = "pkg/machinery/config/schemas/config.schema.json";
 
-/** The real v1.12.1 schema text from the shared reference folder (never copied into the repo). */
+/** The real v1.12.1 schema text, pinned reference data (tests/support/reference.ts; never copied into the repo). */
 export function referenceSchemaText(): string {
     return readReferenceText("talos-config-schema-v1.12.1.json");
 }

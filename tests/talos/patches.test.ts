@@ -1,4 +1,4 @@
-import { readReferenceJson } from "../support/shared";
+import { readReferenceJson } from "../support/reference";
 import { parseAllDocuments, parse } from "yaml";
 import { ConfigError, NodeConfig } from "../../components/config";
 import {

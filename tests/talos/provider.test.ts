@@ -1,12 +1,12 @@
 /**
  * The Talos binding (components/talos/provider.ts) against the provider's own schema, v0.8.1.
- * The schema is reference data read from ../shared (env SHARED_DIR overrides), never copied here.
+ * The schema is pinned reference data (tests/support/reference.ts), never copied here.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
-import { readReferenceJson } from "../support/shared";
+import { readReferenceJson } from "../support/reference";
 
 
 interface Prop { type?: string; $ref?: string; secret?: boolean; items?: Prop }

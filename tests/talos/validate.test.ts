@@ -8,7 +8,7 @@ import {
     validatePatches,
 } from "../../components/talos/validate";
 import { closest, editDistance } from "../../components/words";
-import { readReferenceText } from "../support/shared";
+import { readReferenceText } from "../support/reference";
 
 const schemaText = readReferenceText("talos-config-schema-v1.12.1.json");
 const schema = JSON.parse(schemaText) as TalosConfigSchema;
