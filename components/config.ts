@@ -457,7 +457,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
         }
     }
     if (workloads && image) c.problems.push(...synologyCsiConfigProblems(workloads.synologyCsi, image.extensions));
-    if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology, cluster, values.cluster);
+    if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology, cluster);
     const rawNodes = Array.isArray(values.nodes) ? (values.nodes as Obj[]) : [];
     if (nodes && rawNodes.length > 0 && !rawNodes.some((n) => n && n.role === "controlplane")) {
         c.add("nodes", 'needs at least one node with role: controlplane');
@@ -833,7 +833,7 @@ function hostAddressProblem(cidr: Cidr, ip: string): string | undefined {
  * nor a free address of the subnet; a Wake-on-LAN address that is not the subnet's broadcast.
  */
 function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synology: SynologyConfig | undefined,
-                        cluster: ClusterConfig | undefined, rawCluster: Json): void {
+                        cluster: ClusterConfig | undefined): void {
     const entries = [
         ...nodes.map((n, i) => ({ path: `nodes[${i}]`, ...n })),
         ...dhcp.extraReservations.map((r, i) => ({ path: `dhcp.extraReservations[${i}]`, ...r })),
@@ -868,9 +868,8 @@ function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synol
         const host = parseUrl(cluster.endpoint)?.hostname;
         if (host && isIpv4(host)) checkEndpointHost(c, host, nodes, dhcp, cidr, range, nasHost);
     }
-    const raw = rawCluster && typeof rawCluster === "object" ? (rawCluster as Obj).wakeOnLanBroadcast : undefined;
-    const wol = cluster?.wakeOnLanBroadcast;
-    if (raw !== undefined && wol && isIpv4(wol) && wol !== "255.255.255.255" && ipToInt(wol) !== cidr.broadcast) {
+    const wol = cluster?.wakeOnLanBroadcast; // its default, the subnet's broadcast address, always passes
+    if (wol && isIpv4(wol) && wol !== "255.255.255.255" && ipToInt(wol) !== cidr.broadcast) {
         const place = placeInCidr(cidr, wol);
         const what = place === "outside" ? `is outside dhcp.subnet ${subnet}` : place === "network" ? `is the network address of dhcp.subnet ${subnet}` : `is a host address of dhcp.subnet ${subnet}`;
         c.add("cluster.wakeOnLanBroadcast", `${wol} ${what}, not its broadcast address: a powered-off card answers no ARP, so only a ` +

@@ -299,6 +299,7 @@ describe("addresses no machine would answer on", () => {
         ["the endpoint on loopback", (v) => { v.cluster.endpoint = "https://127.0.0.1:6443"; }, "cluster.endpoint", /loopback address/],
         ["Wake-on-LAN outside the subnet", (v) => { v.cluster.wakeOnLanBroadcast = "10.0.0.255"; }, "cluster.wakeOnLanBroadcast", /outside dhcp.subnet 192.168.0.0\/24.*use 192.168.0.255 \(the default: remove the setting\)/],
         ["Wake-on-LAN to a host address", (v) => { v.cluster.wakeOnLanBroadcast = "192.168.0.2"; }, "cluster.wakeOnLanBroadcast", /host address of dhcp.subnet.*answers no ARP/],
+        ["Wake-on-LAN to a host address, the cluster given as JSON text (as `pulumi config` stores it)", (v) => { v.cluster = JSON.stringify({ ...v.cluster, wakeOnLanBroadcast: "192.168.0.2" }); }, "cluster.wakeOnLanBroadcast", /host address of dhcp.subnet/],
         ["a DNS server on the network address", (v) => { v.dhcp.dns = ["192.168.0.0"]; }, "dhcp.dns[0]", /network address of dhcp.subnet.*not a DNS server's; give the address of your router or DNS server, e.g. 192.168.0.1/],
         ["a DNS server on the broadcast address", (v) => { v.dhcp.dns = ["192.168.0.1", "192.168.0.255"]; }, "dhcp.dns[1]", /broadcast address/],
         ["a multicast DNS server", (v) => { v.dhcp.dns = ["224.0.0.251"]; }, "dhcp.dns[0]", /multicast address/],
