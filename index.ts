@@ -26,9 +26,10 @@ async function main() {
     const synologyPassword = pulumi.secret(cfg.synologyPassword);
     const upsPassword = cfg.upsPassword === undefined ? undefined : pulumi.secret(cfg.upsPassword);
 
-    // Every patch the program will send, checked against the Talos config schema. The UPS password
-    // is redacted (the check needs the shape, not the secret); the installer image is computed
-    // offline from the schematic, as the image component will.
+    // Every patch the program will send, checked: the rules that need no schema always, the Talos
+    // config schema's when it can be fetched. The UPS password is redacted (the check needs the
+    // shape, not the secret); the installer image is computed offline from the schematic, as the
+    // image component will.
     const installer = installerImage(cfg.image.factoryUrl, schematicId(schematicFromImage(cfg.image)), cfg.cluster.talosVersion);
     const patchProblems = await checkPatchesAgainstSchema({
         talosVersion: cfg.cluster.talosVersion,

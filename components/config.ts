@@ -6,7 +6,11 @@
  * `ConfigError` listing every problem at once.
  */
 
-import { Cidr, cidrContains, intToIp, ipToInt, isIpv4, normaliseMac, parseCidr } from "./net";
+import {
+    Cidr, hostRange, intToIp, ipInRange, ipToInt, isIpv4, isPlaceholderMac, macKind, normaliseMac, parseCidr,
+    placeInCidr, specialIpv4,
+} from "./net";
+import { describeRange, kubernetesSupport, kubernetesVersionVerdict } from "./talos/versions";
 import { closest } from "./words";
 import { MIN_TALOS_DRIVER_VERSION, synologyCsiConfigProblems } from "./workloads/render";
 
@@ -21,18 +25,42 @@ export interface ClusterConfig {
     endpoint: string;
     /** Talos release, normalised with a leading `v`, e.g. `v1.12.1`. */
     talosVersion: string;
-    /** Kubernetes version, normalised without a leading `v` (the Talos provider's form), e.g. `1.35.0`. */
-    kubernetesVersion?: string;
+    /**
+     * Kubernetes version, normalised without a leading `v` (the Talos provider's form), e.g. `1.35.0`. Always
+     * set: default the Kubernetes version the Talos release ships with (components/talos/versions.ts); a
+     * version set explicitly is inside the range that release supports.
+     */
+    kubernetesVersion: string;
     /** Opt-in rolling `talosctl upgrade` / `upgrade-k8s` when versions or the schematic change. Default false. */
     upgrades: boolean;
     /** How long an apply waits for a node to come up in maintenance mode (Go duration). Default `30m`. */
     applyTimeout: string;
+    /**
+     * How long the bootstrap waits for the first control plane (Go duration). After its apply a real node
+     * installs Talos to disk and reboots before it answers again. Default `20m`.
+     */
+    bootstrapTimeout: string;
+    /** How long the health check of every `up` waits for the cluster (Go duration). Default `10m`. */
+    healthTimeout: string;
+    /** Per node: `talosctl upgrade --wait --timeout <upgradeTimeout>` (Go duration). Default `15m`. */
+    upgradeTimeout: string;
+    /** What the health check covers. */
+    healthChecks: HealthChecksConfig;
     /** Reset (wipe) nodes on `pulumi destroy`. Default false. */
     resetOnDestroy: boolean;
     /** Broadcast address for Wake-on-LAN packets. Default: the broadcast address of `dhcp.subnet`. */
     wakeOnLanBroadcast: string;
     /** URL template of the Talos machine-config JSON schema; `{version}` is replaced by the Talos version. */
     configSchemaUrl: string;
+}
+
+/** `homelab:cluster.healthChecks` */
+export interface HealthChecksConfig {
+    /**
+     * Check Kubernetes too (nodes Ready, control-plane pods), not only Talos' own services and etcd. Default
+     * true; false for a cluster without a CNI (`cni: none`) until one is installed, or without an API server.
+     */
+    kubernetes: boolean;
 }
 
 /** `homelab:image` */
@@ -198,7 +226,6 @@ const DNS_LABEL_RE = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const TALOS_VERSION_RE = /^v?(\d+)\.(\d+)\.(\d+)$/;
 const K8S_VERSION_RE = /^v?\d+\.\d+\.\d+$/;
 const EXTENSION_RE = /^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/;
-const DURATION_RE = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 const SHARE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
 const VOLUME_RE = /^\/volume\d+$/;
 const INTERFACE_RE = /^(eth|ovs_eth|bond|ovs_bond)\d+$/;
@@ -293,12 +320,35 @@ class Checker {
         return s;
     }
 
+    /** A MAC a network card can carry: not a placeholder, not all zeros or ones, no group bit. */
     mac(path: string, value: Json): string | undefined {
         const s = this.string(path, value, true);
         if (s === undefined) return undefined;
         const mac = normaliseMac(s);
-        if (!mac) this.add(path, `"${s}" is not a MAC address; write six hex pairs, e.g. aa:bb:cc:dd:ee:ff`);
+        if (!mac) {
+            this.add(path, `"${s}" is not a MAC address; write six hex pairs, e.g. aa:bb:cc:dd:ee:ff`);
+            return undefined;
+        }
+        const fix = "put the real MAC address of the machine's network card here (on the card's or the machine's label, " +
+            "in its firmware setup, or from `ip link` on a running system)";
+        const kind = macKind(mac);
+        if (isPlaceholderMac(mac)) this.add(path, `${mac} is a placeholder, not the address of a real network card; ${fix}`);
+        else if (kind === "zero") this.add(path, `${mac} is all zeros, which no network card carries; ${fix}`);
+        else if (kind === "broadcast") this.add(path, `${mac} is the broadcast address, which no network card carries; ${fix}`);
+        else if (kind === "multicast") {
+            this.add(path, `${mac} is a multicast (group) address: the lowest bit of its first byte (${mac.slice(0, 2)}) is set, ` +
+                `which no network card's own address has; check that byte for a typo, or ${fix}`);
+        }
         return mac;
+    }
+
+    /** A Go duration (`30m`, `1h30m`, `90s`) longer than zero, or the fallback when absent. */
+    duration(path: string, value: Json, fallback: string): string {
+        const s = this.string(path, value, false) ?? fallback;
+        const ms = parseGoDuration(s);
+        if (ms === undefined) this.add(path, `"${s}" is not a duration; write one like 10m, 1h or 1h30m (units h, m, s, ms)`);
+        else if (ms <= 0) this.add(path, `"${s}" must be longer than zero: it is how long to wait; e.g. ${fallback} (the default)`);
+        return s;
     }
 
     hostname(path: string, value: Json): string | undefined {
@@ -321,6 +371,35 @@ class Checker {
         }
         return s as T;
     }
+}
+
+const DURATION_UNITS_MS: Record<string, number> = {
+    ns: 1e-6, us: 1e-3, "\u00b5s": 1e-3, "\u03bcs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000,
+};
+
+/**
+ * Milliseconds of a Go duration (Go's time.ParseDuration grammar: an optional sign, then one or more
+ * decimal numbers each with a unit ns, us, µs, ms, s, m or h, e.g. `1h30m`, `1.5h`, `300ms`; or `0`).
+ * Undefined when Go would not parse it. Pulumi's custom timeouts and talosctl's --timeout take this form.
+ */
+export function parseGoDuration(text: string): number | undefined {
+    let s = String(text).trim();
+    let sign = 1;
+    if (s.startsWith("-") || s.startsWith("+")) {
+        if (s.startsWith("-")) sign = -1;
+        s = s.slice(1);
+    }
+    if (s === "0") return 0;
+    if (s === "") return undefined;
+    const part = /(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
+    let total = 0;
+    for (let at = 0; at < s.length; at = part.lastIndex) {
+        part.lastIndex = at;
+        const m = part.exec(s);
+        if (!m) return undefined;
+        total += Number(m[1]) * DURATION_UNITS_MS[m[2]];
+    }
+    return sign * total;
 }
 
 function describe(value: Json): string {
@@ -378,7 +457,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
         }
     }
     if (workloads && image) c.problems.push(...synologyCsiConfigProblems(workloads.synologyCsi, image.extensions));
-    if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology);
+    if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology, cluster);
     const rawNodes = Array.isArray(values.nodes) ? (values.nodes as Obj[]) : [];
     if (nodes && rawNodes.length > 0 && !rawNodes.some((n) => n && n.role === "controlplane")) {
         c.add("nodes", 'needs at least one node with role: controlplane');
@@ -397,11 +476,13 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     };
 }
 
+const CLUSTER_KEYS = ["name", "endpoint", "talosVersion", "kubernetesVersion", "upgrades", "applyTimeout", "bootstrapTimeout",
+    "healthTimeout", "upgradeTimeout", "healthChecks", "resetOnDestroy", "wakeOnLanBroadcast", "configSchemaUrl"];
+
 function parseCluster(c: Checker, value: Json, dhcp: DhcpConfig | undefined): ClusterConfig | undefined {
     const o = c.object("cluster", value, true);
     if (!o) return undefined;
-    c.knownKeys("cluster", o, ["name", "endpoint", "talosVersion", "kubernetesVersion", "upgrades", "applyTimeout",
-        "resetOnDestroy", "wakeOnLanBroadcast", "configSchemaUrl"]);
+    c.knownKeys("cluster", o, CLUSTER_KEYS);
     const name = c.string("cluster.name", o.name, true);
     if (name !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
         c.add("cluster.name", `"${name}" must be lower-case letters, digits and hyphens (it names the cluster in kubeconfig and talosconfig)`);
@@ -422,15 +503,9 @@ function parseCluster(c: Checker, value: Json, dhcp: DhcpConfig | undefined): Cl
             talosVersion = talos.startsWith("v") ? talos : `v${talos}`;
         }
     }
-    const k8s = c.string("cluster.kubernetesVersion", o.kubernetesVersion, false);
-    if (k8s !== undefined && !K8S_VERSION_RE.test(k8s)) {
-        c.add("cluster.kubernetesVersion", `"${k8s}" is not a Kubernetes release version; use one like 1.35.0`);
-    }
-    const applyTimeout = c.string("cluster.applyTimeout", o.applyTimeout, false) ?? "30m";
-    if (!DURATION_RE.test(applyTimeout)) {
-        c.add("cluster.applyTimeout", `"${applyTimeout}" is not a duration; use one like 30m or 1h`);
-    }
-    const wol = c.ipv4("cluster.wakeOnLanBroadcast", o.wakeOnLanBroadcast, false);
+    const kubernetesVersion = parseKubernetesVersion(c, o.kubernetesVersion, talosVersion);
+    const hc = c.object("cluster.healthChecks", o.healthChecks, false) ?? {};
+    c.knownKeys("cluster.healthChecks", hc, ["kubernetes"]);
     const cidr = dhcp ? parseCidr(dhcp.subnet) : undefined;
     const configSchemaUrl = c.string("cluster.configSchemaUrl", o.configSchemaUrl, false) ?? DEFAULT_CONFIG_SCHEMA_URL;
     if (!parseUrl(configSchemaUrl.replace("{version}", "v0.0.0"))) {
@@ -440,13 +515,50 @@ function parseCluster(c: Checker, value: Json, dhcp: DhcpConfig | undefined): Cl
         name: name ?? "",
         endpoint: endpoint ?? "",
         talosVersion: talosVersion ?? "",
-        ...(k8s !== undefined ? { kubernetesVersion: k8s.replace(/^v/, "") } : {}),
+        kubernetesVersion: kubernetesVersion ?? "",
         upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
-        applyTimeout,
+        applyTimeout: c.duration("cluster.applyTimeout", o.applyTimeout, "30m"),
+        bootstrapTimeout: c.duration("cluster.bootstrapTimeout", o.bootstrapTimeout, "20m"),
+        healthTimeout: c.duration("cluster.healthTimeout", o.healthTimeout, "10m"),
+        upgradeTimeout: c.duration("cluster.upgradeTimeout", o.upgradeTimeout, "15m"),
+        healthChecks: { kubernetes: c.boolean("cluster.healthChecks.kubernetes", hc.kubernetes, true) },
         resetOnDestroy: c.boolean("cluster.resetOnDestroy", o.resetOnDestroy, false),
-        wakeOnLanBroadcast: wol ?? (cidr ? intToIp(cidr.broadcast) : "255.255.255.255"),
+        wakeOnLanBroadcast: c.ipv4("cluster.wakeOnLanBroadcast", o.wakeOnLanBroadcast, false) ?? (cidr ? intToIp(cidr.broadcast) : "255.255.255.255"),
         configSchemaUrl,
     };
+}
+
+/**
+ * `cluster.kubernetesVersion`: the one given, if the Talos release accepts it, else the release's own
+ * (components/talos/versions.ts). A Talos minor the table does not know needs it set explicitly.
+ */
+function parseKubernetesVersion(c: Checker, value: Json, talosVersion: string | undefined): string | undefined {
+    const path = "cluster.kubernetesVersion";
+    const given = c.string(path, value, false);
+    if (given !== undefined && !K8S_VERSION_RE.test(given)) {
+        c.add(path, `"${given}" is not a Kubernetes release version; use one like 1.35.0`);
+        return undefined;
+    }
+    const k8s = given?.replace(/^v/, "");
+    const support = talosVersion ? kubernetesSupport(talosVersion) : undefined;
+    if (!support) return k8s; // talosVersion is reported already
+    if (support.basis === "unknown") {
+        if (k8s === undefined) {
+            c.add(path, `is not set, and Talos ${support.talos} is a release this program does not know the Kubernetes versions of ` +
+                `(components/talos/versions.ts covers Talos ${support.knownMinors.join(", ")}); set it explicitly to a Kubernetes version ` +
+                `Talos ${support.talos} supports (see its release notes): \`pulumi config set --path homelab:${path} <version>\``);
+        }
+        return k8s;
+    }
+    if (k8s === undefined) return support.defaultKubernetes;
+    const verdict = kubernetesVersionVerdict(k8s, support);
+    if (verdict) {
+        const basis = support.basis === "minor" ? ` (the range of Talos ${support.source.talos}'s minor release)` : "";
+        c.add(path, `Kubernetes ${k8s} is ${verdict} for Talos ${support.talos}, which supports Kubernetes ${describeRange(support)}${basis}, ` +
+            `and a node would refuse the config ("version of Kubernetes ${k8s} is ${verdict} to be used with Talos ${support.talos}"); ` +
+            `set a version in that range, or remove ${path} to use Talos ${support.talos}'s own, ${support.defaultKubernetes}`);
+    }
+    return k8s;
 }
 
 function parseImage(c: Checker, value: Json): ImageConfig | undefined {
@@ -561,8 +673,15 @@ function parseDhcp(c: Checker, value: Json): DhcpConfig | undefined {
         if (!cidr) c.add("dhcp.subnet", `"${subnetText}" is not an IPv4 CIDR with a prefix from /8 to /30, e.g. 192.168.0.0/24`);
         else subnet = `${intToIp(cidr.network)}/${cidr.prefix}`;
     }
+    if (cidr) {
+        const special = specialIpv4(intToIp(cidr.network));
+        if (special && special !== "loopback") {
+            c.add("dhcp.subnet", `${subnet} is ${specialWords(special)}, not a LAN; give the subnet your NAS and nodes are on, e.g. 192.168.0.0/24`);
+        }
+    }
     const inside = (path: string, ip: string | undefined) => {
-        if (ip && cidr && !cidrContains(cidr, ip)) c.add(path, `${ip} is not a host address inside dhcp.subnet ${subnet}`);
+        const problem = ip && cidr ? hostAddressProblem(cidr, ip) : undefined;
+        if (problem) c.add(path, problem);
     };
     const rangeStart = c.ipv4("dhcp.rangeStart", o.rangeStart, true);
     const rangeEnd = c.ipv4("dhcp.rangeEnd", o.rangeEnd, true);
@@ -580,8 +699,18 @@ function parseDhcp(c: Checker, value: Json): DhcpConfig | undefined {
     const dnsList = c.list("dhcp.dns", o.dns, true) ?? [];
     if (o.dns !== undefined && dnsList.length === 0) c.add("dhcp.dns", "needs at least one DNS server, e.g. [192.168.0.1]");
     dnsList.forEach((d, i) => {
-        const ip = c.ipv4(`dhcp.dns[${i}]`, d, true);
-        if (ip) dns.push(ip);
+        const path = `dhcp.dns[${i}]`;
+        const ip = c.ipv4(path, d, true);
+        if (!ip) return;
+        const fix = `give the address of your router or DNS server${gateway ? `, e.g. ${gateway}` : ""}`;
+        const special = specialIpv4(ip);
+        const place = cidr ? placeInCidr(cidr, ip) : undefined;
+        if (dns.includes(ip)) c.add(path, `${ip} is listed twice; remove the duplicate`);
+        else if (special === "loopback" && !(cidr && specialIpv4(intToIp(cidr.network)) === "loopback")) {
+            c.add(path, `${ip} is a loopback address: every machine that is handed it asks itself, and a node runs no DNS server for the LAN there; ${fix}`);
+        } else if (special && special !== "loopback") c.add(path, `${ip} is ${specialWords(special)}, not a DNS server's; ${fix}`);
+        else if (place === "network" || place === "broadcast") c.add(path, `${ip} is the ${place} address of dhcp.subnet ${subnet}, not a DNS server's; ${fix}`);
+        dns.push(ip);
     });
     let leaseTime = 86400;
     if (o.leaseTime !== undefined) {
@@ -632,7 +761,8 @@ function parseNodes(c: Checker, value: Json, dhcp: DhcpConfig | undefined): Node
         const hostname = c.hostname(`${path}.hostname`, o.hostname);
         const mac = c.mac(`${path}.mac`, o.mac);
         const ip = c.ipv4(`${path}.ip`, o.ip, true);
-        if (ip && cidr && !cidrContains(cidr, ip)) c.add(`${path}.ip`, `${ip} is not a host address inside dhcp.subnet ${dhcp!.subnet}`);
+        const outside = ip && cidr ? hostAddressProblem(cidr, ip) : undefined;
+        if (outside) c.add(`${path}.ip`, outside);
         const role = c.oneOf<NodeRole>(`${path}.role`, o.role, ["controlplane", "worker"]);
         const installDisk = c.string(`${path}.installDisk`, o.installDisk, false);
         const selector = c.object(`${path}.installDiskSelector`, o.installDiskSelector, false);
@@ -675,13 +805,43 @@ function parseNodes(c: Checker, value: Json, dhcp: DhcpConfig | undefined): Node
     return nodes;
 }
 
-/** Duplicates across nodes and extra reservations; nobody on the gateway's, the NAS's or a special address. */
-function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synology: SynologyConfig | undefined): void {
+/** What a special IPv4 block is, in words. */
+function specialWords(special: NonNullable<ReturnType<typeof specialIpv4>>): string {
+    switch (special) {
+        case "this-network": return "a \"this network\" address (0.0.0.0/8)";
+        case "loopback": return "a loopback address (127.0.0.0/8)";
+        case "link-local": return "a link-local address (169.254.0.0/16, what a machine gives itself when DHCP failed)";
+        case "multicast": return "a multicast address (224.0.0.0/4)";
+        case "reserved": return "a reserved address (240.0.0.0/4)";
+        case "limited-broadcast": return "the limited broadcast address";
+    }
+}
+
+/** Why `ip` cannot be a machine's address in `cidr` (its network or broadcast address, or outside), if it cannot. */
+function hostAddressProblem(cidr: Cidr, ip: string): string | undefined {
+    const subnet = `${intToIp(cidr.network)}/${cidr.prefix}`;
+    const place = placeInCidr(cidr, ip);
+    if (place === "host") return undefined;
+    if (place === "outside") return `${ip} is not a host address inside dhcp.subnet ${subnet} (${hostRange(cidr)})`;
+    return `${ip} is the ${place} address of dhcp.subnet ${subnet}, which no machine can have; ` +
+        `use one of its host addresses, ${hostRange(cidr)}`;
+}
+
+/**
+ * Addresses no machine would answer on: duplicates across nodes and extra reservations; nobody on the
+ * gateway's or the NAS's address or inside the DHCP range; an endpoint that is no control plane's address
+ * nor a free address of the subnet; a Wake-on-LAN address that is not the subnet's broadcast.
+ */
+function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synology: SynologyConfig | undefined,
+                        cluster: ClusterConfig | undefined): void {
     const entries = [
         ...nodes.map((n, i) => ({ path: `nodes[${i}]`, ...n })),
         ...dhcp.extraReservations.map((r, i) => ({ path: `dhcp.extraReservations[${i}]`, ...r })),
     ];
     const nasHost = synology?.url ? parseUrl(synology.url)?.hostname : undefined;
+    const cidr = parseCidr(dhcp.subnet);
+    const range = dhcp.rangeStart && dhcp.rangeEnd && ipToInt(dhcp.rangeStart) <= ipToInt(dhcp.rangeEnd)
+        ? { start: dhcp.rangeStart, end: dhcp.rangeEnd } : undefined;
     for (const field of ["hostname", "mac", "ip"] as const) {
         const seen = new Map<string, string>();
         for (const e of entries) {
@@ -693,7 +853,61 @@ function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synol
     for (const e of entries) {
         if (e.ip === dhcp.gateway) c.add(`${e.path}.ip`, `${e.ip} is the gateway's address (dhcp.gateway); pick a free address`);
         if (nasHost && e.ip === nasHost) c.add(`${e.path}.ip`, `${e.ip} is the NAS's own address (synology.url); pick a free address`);
+        // DSM's DHCP server is dnsmasq: it keeps reserved addresses out of its dynamic pool, but one it leased to
+        // another device before the reservation existed stays with that device until the lease ends.
+        if (range && ipInRange(e.ip, range.start, range.end)) {
+            c.add(`${e.path}.ip`, `${e.ip} lies inside the DHCP range ${range.start}-${range.end} (dhcp.rangeStart, dhcp.rangeEnd): ` +
+                "the server may already have leased it to another device, and then keeps it from this reservation until that lease " +
+                "ends (dnsmasq: \"not using configured address … because it is leased to …\"); pick an address outside the range, " +
+                "or move the range");
+        }
     }
+    if (!cidr) return;
+    const subnet = dhcp.subnet;
+    if (cluster?.endpoint) {
+        const host = parseUrl(cluster.endpoint)?.hostname;
+        if (host && isIpv4(host)) checkEndpointHost(c, host, nodes, dhcp, cidr, range, nasHost);
+    }
+    const wol = cluster?.wakeOnLanBroadcast; // its default, the subnet's broadcast address, always passes
+    if (wol && isIpv4(wol) && wol !== "255.255.255.255" && ipToInt(wol) !== cidr.broadcast) {
+        const place = placeInCidr(cidr, wol);
+        const what = place === "outside" ? `is outside dhcp.subnet ${subnet}` : place === "network" ? `is the network address of dhcp.subnet ${subnet}` : `is a host address of dhcp.subnet ${subnet}`;
+        c.add("cluster.wakeOnLanBroadcast", `${wol} ${what}, not its broadcast address: a powered-off card answers no ARP, so only a ` +
+            `broadcast reaches it; use ${intToIp(cidr.broadcast)} (the default: remove the setting), or 255.255.255.255 when the ` +
+            "machine that runs pulumi is on that subnet itself");
+    }
+}
+
+/**
+ * `cluster.endpoint` with an IPv4 host: a control plane's address, or a free host address of the subnet
+ * (a virtual IP the control planes share, outside the DHCP range). A DNS name is not checked.
+ */
+function checkEndpointHost(c: Checker, host: string, nodes: NodeConfig[], dhcp: DhcpConfig, cidr: Cidr,
+                           range: { start: string; end: string } | undefined, nasHost: string | undefined): void {
+    const path = "cluster.endpoint";
+    const cps = nodes.filter((n) => n.role === "controlplane");
+    if (cps.some((n) => n.ip === host)) return;
+    const fix = `use a control plane's address (${cps.map((n) => n.ip).join(", ") || "none listed"}) or a free address of ` +
+        `dhcp.subnet ${dhcp.subnet} shared by the control planes as a Talos VIP`;
+    const special = specialIpv4(host);
+    const loopbackLan = specialIpv4(intToIp(cidr.network)) === "loopback";
+    const workerIndex = nodes.findIndex((n) => n.ip === host);
+    const reservation = dhcp.extraReservations.findIndex((r) => r.ip === host);
+    const place = placeInCidr(cidr, host);
+    let problem: string | undefined;
+    if (special && !(special === "loopback" && loopbackLan)) problem = `${host} is ${specialWords(special)}`;
+    else if (workerIndex >= 0) problem = `${host} is the address of nodes[${workerIndex}] (${nodes[workerIndex].hostname}), a worker; the Kubernetes API runs on control planes only`;
+    else if (reservation >= 0) problem = `${host} is reserved for dhcp.extraReservations[${reservation}] (${dhcp.extraReservations[reservation].hostname})`;
+    else if (host === dhcp.gateway) problem = `${host} is the gateway's address (dhcp.gateway)`;
+    else if (nasHost === host) problem = `${host} is the NAS's own address (synology.url)`;
+    else if (place === "network" || place === "broadcast") problem = `${host} is the ${place} address of dhcp.subnet ${dhcp.subnet}`;
+    else if (place === "outside") {
+        problem = `${host} is neither a control plane's address nor inside dhcp.subnet ${dhcp.subnet}, where a VIP of the control planes ` +
+            "would live (for a load balancer elsewhere, give its DNS name instead)";
+    } else if (range && ipInRange(host, range.start, range.end)) {
+        problem = `${host} lies inside the DHCP range ${range.start}-${range.end}, so the server can lease it to another device`;
+    }
+    if (problem) c.add(path, `${problem}; ${fix}`);
 }
 
 function parseUps(c: Checker, value: Json): UpsConfig | undefined {

@@ -32,6 +32,7 @@ afterAll(async () => {
 /** The dev stack's values, pointed at the local schema server instead of the internet. */
 function devValues(): Record<string, any> {
     const v = stackValues("dev", { synologyPassword: DSM_PASSWORD, upsPassword: UPS_PASSWORD }) as Record<string, any>;
+    v.nodes[0].mac = "d8:3a:dd:5e:a0:01"; // the real card's, in place of the file's placeholder
     v.cluster.configSchemaUrl = schemaServer.urlTemplate;
     return v;
 }

@@ -2,7 +2,8 @@
  * Fetches the Talos machine-config JSON schema for one Talos release and caches it on disk per version.
  *
  * The schema is only an early check: when it cannot be fetched (offline, GitHub down, a proxy page instead
- * of JSON) the caller gets one warning and `undefined`, and the program goes on without schema checks.
+ * of JSON) the caller gets one warning and `undefined`, and the patches get the schema-free checks only
+ * (validate.ts: YAML syntax, JSON-patch rules, the hostname conflict, ...).
  * A download is cached only after it proved to be a usable Talos config schema (parsed, right layout,
  * compiled by ajv), so a bad response is never pinned for later runs; a cache file that fails the same
  * check is ignored and fetched again.
@@ -143,12 +144,14 @@ export async function loadTalosConfigSchema(args: LoadTalosConfigSchemaArgs): Pr
         text = await download(url, args.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
     } catch (e) {
         args.warn(`Talos config schema for ${tag} could not be fetched from ${withoutCredentials(url)} (${withoutCredentials((e as Error).message)}); ` +
-            "skipping the schema check of machine-config patches. Set cluster.configSchemaUrl if the default location is unreachable.");
+            "skipping the schema check of machine-config patches (the checks that need no schema still run). " +
+            "Set cluster.configSchemaUrl if the default location is unreachable.");
         return undefined;
     }
     const r = usableSchema(text);
     if ("problem" in r) {
-        args.warn(`What ${withoutCredentials(url)} returned is not a Talos config schema (${r.problem}); skipping the schema check of machine-config patches.`);
+        args.warn(`What ${withoutCredentials(url)} returned is not a Talos config schema (${r.problem}); skipping the schema check of ` +
+            "machine-config patches (the checks that need no schema still run).");
         return undefined;
     }
     try {
@@ -179,8 +182,8 @@ export interface CheckPatchesArgs {
 }
 
 /**
- * Checks all patches against the cluster's Talos config schema. Returns the problems (empty = every patch
- * is fine, or the schema could not be had and the check was skipped after one warning).
+ * Checks all patches: the schema-free rules always, the schema rules against the cluster's Talos config
+ * schema when it can be had (else after one warning). Returns the problems; empty = every patch is fine.
  */
 export async function checkPatchesAgainstSchema(args: CheckPatchesArgs): Promise<string[]> {
     const schema = await loadTalosConfigSchema({
@@ -190,7 +193,6 @@ export async function checkPatchesAgainstSchema(args: CheckPatchesArgs): Promise
         warn: args.warn,
         fetchTimeoutMs: args.fetchTimeoutMs,
     });
-    if (!schema) return [];
     // A patch shared by several nodes (the UPS one) is reported once.
     return [...new Set(args.patchSets.flatMap((patches) => validatePatches(patches, schema)))];
 }

@@ -1,5 +1,12 @@
 /**
- * Checks Talos machine-config patches against the Talos config JSON schema (pure; no I/O).
+ * Checks Talos machine-config patches (pure; no I/O), in two passes per patch:
+ *   - schema-free rules, which run always, also when the Talos config schema cannot be fetched: YAML that
+ *     does not parse, the shape of RFC 6902 JSON patches, a JSON patch after a patch that added a document,
+ *     a JSON patch mixed with `---` documents, a document touched twice by one patch, `apiVersion` without
+ *     `kind` (and the reverse), deleting the main document, `machine.network.hostname` after a
+ *     HostnameConfig, and `$patch` directives other than `delete`;
+ *   - schema rules, against the Talos config JSON schema of the cluster's release: settings, document kinds,
+ *     apiVersions, value types and JSON-patch targets.
  *
  * The published schema (`pkg/machinery/config/schemas/config.schema.json`) is a draft 2020-12 schema whose
  * root is a `oneOf` over `$ref`s into `$defs`: one branch per document kind (each with `kind` and
@@ -413,10 +420,9 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
     switch (e.keyword) {
         case "additionalProperties": {
             const key = String((e.params as { additionalProperty: string }).additionalProperty);
-            if (key === "$patch" && isObject(data) && data[key] === "delete") return undefined;
+            if (key === "$patch") return undefined; // directives are the schema-free pass's
             const full = renderPath([...segs, key]);
             const what = ctx.settingOf === "Talos" ? "a Talos setting" : `${article(ctx.settingOf)} ${ctx.settingOf} setting`;
-            if (key === "$patch") return `${full}: the only strategic-merge directive Talos supports is "$patch: delete"`;
             const allowed = Object.keys(isObject(parent.properties) ? parent.properties : {});
             const near = closest(key, allowed);
             if (near) return `${full} is not ${what} — did you mean ${renderPath([...segs, near])}?`;
@@ -447,6 +453,7 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
         }
         case "required": {
             const missing = (e.params as { missingProperty: string }).missingProperty;
+            if (ctx.settingOf !== "Talos" && e.instancePath === "" && missing === "apiVersion") return undefined; // the schema-free pass's
             if (ctx.partial && e.instancePath === "" && !IDENTITY_KEYS.includes(missing)) return undefined;
             const full = renderPath([...segs, missing]);
             return at === "" && ctx.settingOf !== "Talos"
@@ -668,38 +675,88 @@ function jsonPatchOnMultiDoc(ops: unknown[], added: ReadonlySet<string>): string
         `are not supported for multi-document machine configuration"; write it as a strategic-merge YAML patch instead${hint}`];
 }
 
-interface DocResult {
-    problems: string[];
-    /** Identity of the document touched, to catch a patch touching one document twice. */
-    identity?: string;
-    description?: string;
+// ---------------------------------------------------------------------------------------------------------
+// Two passes over each patch. The schema-free pass (YAML syntax, JSON-patch shape, JSON patches on a
+// multi-document config, documents touched twice, the hostname conflict, directives) needs nothing but the
+// text and runs always, also when the Talos config schema cannot be had. The schema pass (settings, kinds,
+// apiVersions, types, JSON-patch targets) runs when the schema is there.
+
+/** A patch read once for both passes. */
+type ParsedPatch =
+    | { form: "skip" }
+    | { form: "syntax"; errors: YAML.YAMLError[] }
+    | { form: "json"; ops: unknown[] }
+    | { form: "mixed" }
+    | { form: "documents"; docs: Json[] };
+
+function parsePatch(text: string): ParsedPatch {
+    if (text.trim().startsWith("@")) return { form: "skip" }; // a file the provider reads itself
+    // `merge`: Go's yaml.v3 (which Talos decodes with) resolves `<<: *anchor` merge keys, so resolve them too.
+    const parsed = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, merge: true });
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    const errors = list.flatMap((d) => d.errors);
+    if (errors.length > 0) return { form: "syntax", errors };
+    const docs: Json[] = [];
+    for (const d of list) {
+        if (d.contents === null) continue;
+        const v = d.toJS({ maxAliasCount: 1000 }) as Json;
+        if (v === null || v === undefined) continue; // an empty document (e.g. a trailing ---)
+        docs.push(v);
+    }
+    if (docs.length === 0) return { form: "skip" };
+    if (docs.length === 1 && Array.isArray(docs[0])) return { form: "json", ops: docs[0] };
+    if (docs.some(Array.isArray)) return { form: "mixed" };
+    return { form: "documents", docs };
 }
 
-function checkDocument(value: Json, c: Compiled, added: ReadonlySet<string>): DocResult {
+/** `Kind "name": ` for a kind document, "" for the main document. */
+function kindPrefix(doc: { [k: string]: Json }): string {
+    return typeof doc.kind === "string" ? `${doc.kind}${typeof doc.name === "string" ? ` ${JSON.stringify(doc.name)}` : ""}: ` : "";
+}
+
+/** Every `$patch` directive other than `delete`, wherever it stands in the document. */
+function directiveProblems(doc: Json): string[] {
+    const out: string[] = [];
+    const visit = (node: Json, at: (string | number)[]): void => {
+        if (Array.isArray(node)) {
+            node.forEach((item, i) => visit(item, [...at, i]));
+            return;
+        }
+        if (!isObject(node)) return;
+        if ("$patch" in node && node.$patch !== "delete") {
+            out.push(`${renderPath([...at, "$patch"])}: the only strategic-merge directive Talos supports is "$patch: delete"`);
+        }
+        for (const [k, v] of Object.entries(node)) if (k !== "$patch") visit(v, [...at, k]);
+    };
+    visit(doc, []);
+    return out;
+}
+
+interface DocShape {
+    problems: string[];
+    /** Identity of the document touched (`Kind/name`, `main`), to catch a patch touching one document twice. */
+    identity?: string;
+    description?: string;
+    /** False when the document is too malformed for the schema pass to say anything more. */
+    schemaCheck: boolean;
+}
+
+/** The schema-free rules of one document. */
+function documentShape(value: Json, added: ReadonlySet<string>): DocShape {
     if (!isObject(value)) {
-        return { problems: [`must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got ${describeGot(value)}`] };
+        return { problems: [`must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got ${describeGot(value)}`], schemaCheck: false };
     }
     const doc = value as { [k: string]: Json };
-    const kind = doc.kind;
-    const apiVersion = doc.apiVersion;
-    const problems: string[] = [];
-    let ref: string;
-    let ctx: DocContext;
-    let identity: string;
-    let description: string;
+    const { kind, apiVersion } = doc;
     if (kind === undefined) {
         if (apiVersion !== undefined) {
             const hint = doc.machine !== undefined || doc.cluster !== undefined
                 ? "the main machine config document has no apiVersion (it uses version: v1alpha1); remove apiVersion"
                 : "add the kind of document this is";
-            return { problems: [`apiVersion is set but kind is missing; ${hint}`] };
+            return { problems: [`apiVersion is set but kind is missing; ${hint}`], schemaCheck: false };
         }
-        if (!c.mainRef) return { problems: [] };
-        if (doc.$patch === "delete") return { problems: ["$patch: delete cannot remove the main machine config document"] };
-        ref = c.mainRef;
-        ctx = { prefix: "", settingOf: "Talos", doc, c };
-        identity = "main";
-        description = "the main machine config document";
+        if (doc.$patch === "delete") return { problems: ["$patch: delete cannot remove the main machine config document"], schemaCheck: false };
+        const problems: string[] = [];
         const machine = isObject(doc.machine) ? (doc.machine as Record<string, unknown>) : undefined;
         const network = machine && isObject(machine.network) ? (machine.network as Record<string, unknown>) : undefined;
         if (added.has("HostnameConfig/") && network && typeof network.hostname === "string" && network.hostname !== "") {
@@ -707,102 +764,141 @@ function checkDocument(value: Json, c: Compiled, added: ReadonlySet<string>): Do
                 "Talos refuses a hostname in both (\"static hostname is already set in v1alpha1 config\"); set the hostname " +
                 "in the HostnameConfig document instead (for a node of this stack: its hostname setting in homelab:nodes)");
         }
-    } else {
-        const known = [...c.kinds.keys()].sort();
-        if (typeof kind !== "string" || !c.kinds.has(kind)) {
-            const near = typeof kind === "string" ? closest(kind, known) : undefined;
-            const shown = typeof kind === "string" ? JSON.stringify(kind) : describeGot(kind);
-            return { problems: [`kind ${shown} is not a Talos document kind${near ? ` — did you mean ${near}?` : ""}; known kinds: ${known.join(", ")}`] };
-        }
-        const branches = c.kinds.get(kind)!;
-        const name = typeof doc.name === "string" ? doc.name : undefined;
-        const prefix = `${kind}${name !== undefined ? ` ${JSON.stringify(name)}` : ""}: `;
-        let branch = branches[0];
-        if (apiVersion === undefined) {
-            problems.push(`${prefix}apiVersion is missing; ${kind} documents need apiVersion: ${branches.flatMap((b) => b.apiVersions).join(" or ")}`);
-        } else {
-            const match = branches.find((b) => typeof apiVersion === "string" && b.apiVersions.includes(apiVersion));
-            if (match) branch = match;
-            else {
-                const valid = branches.flatMap((b) => b.apiVersions);
-                problems.push(`${prefix}apiVersion ${typeof apiVersion === "string" ? JSON.stringify(apiVersion) : describeGot(apiVersion)} is not valid for kind ${kind}; use apiVersion: ${valid.join(" or ")}`);
-            }
-        }
-        ref = branch.ref;
-        identity = `${kind}/${name ?? ""}`;
-        ctx = { prefix, settingOf: kind, doc, c, partial: added.has(identity) };
-        description = `the ${kind}${name !== undefined ? ` ${JSON.stringify(name)}` : ""} document`;
-        if (doc.$patch === "delete") return { problems, identity, description };
+        problems.push(...directiveProblems(doc));
+        return { problems, identity: "main", description: "the main machine config document", schemaCheck: true };
     }
-    problems.push(...schemaProblems(validatorFor(c, ref), doc, ctx));
-    return { problems, identity, description };
+    if (typeof kind !== "string") {
+        return { problems: [`kind must be the name of a Talos document kind, e.g. kind: ExtensionServiceConfig, got ${describeGot(kind)}`], schemaCheck: false };
+    }
+    const prefix = kindPrefix(doc);
+    const problems: string[] = [];
+    if (apiVersion === undefined) {
+        problems.push(`${prefix}apiVersion is missing; every ${kind} document needs one (apiVersion: v1alpha1 for every document kind of Talos 1.10 to 1.13)`);
+    }
+    if (doc.$patch !== "delete") problems.push(...directiveProblems(doc).map((p) => prefix + p));
+    const name = typeof doc.name === "string" ? doc.name : undefined;
+    return {
+        problems,
+        identity: `${kind}/${name ?? ""}`,
+        description: `the ${kind}${name !== undefined ? ` ${JSON.stringify(name)}` : ""} document`,
+        schemaCheck: true,
+    };
+}
+
+/** The schema rules of one document (after {@link documentShape} found it well-formed enough). */
+function documentSchemaProblems(value: Json, c: Compiled, added: ReadonlySet<string>): string[] {
+    const doc = value as { [k: string]: Json };
+    const { kind, apiVersion } = doc;
+    if (kind === undefined) {
+        if (!c.mainRef) return [];
+        return schemaProblems(validatorFor(c, c.mainRef), doc, { prefix: "", settingOf: "Talos", doc, c });
+    }
+    const k = kind as string;
+    const known = [...c.kinds.keys()].sort();
+    if (!c.kinds.has(k)) {
+        const near = closest(k, known);
+        return [`kind ${JSON.stringify(k)} is not a Talos document kind${near ? ` — did you mean ${near}?` : ""}; known kinds: ${known.join(", ")}`];
+    }
+    const prefix = kindPrefix(doc);
+    const branches = c.kinds.get(k)!;
+    const problems: string[] = [];
+    let branch = branches[0];
+    if (apiVersion !== undefined) {
+        const match = branches.find((b) => typeof apiVersion === "string" && b.apiVersions.includes(apiVersion));
+        if (match) branch = match;
+        else {
+            const valid = branches.flatMap((b) => b.apiVersions);
+            problems.push(`${prefix}apiVersion ${typeof apiVersion === "string" ? JSON.stringify(apiVersion) : describeGot(apiVersion)} is not valid for kind ${k}; use apiVersion: ${valid.join(" or ")}`);
+        }
+    }
+    if (doc.$patch === "delete") return problems;
+    const name = typeof doc.name === "string" ? doc.name : "";
+    const ctx: DocContext = { prefix, settingOf: k, doc, c, partial: added.has(`${k}/${name}`) };
+    problems.push(...schemaProblems(validatorFor(c, branch.ref), doc, ctx));
+    return problems;
+}
+
+/** Records the documents a patch adds (or deletes), for the patches after it. */
+function recordDocuments(parsed: ParsedPatch, added: Set<string>): void {
+    if (parsed.form !== "documents") return;
+    for (const value of parsed.docs) {
+        const v = value as { [k: string]: Json };
+        if (!isObject(value) || typeof v.kind !== "string") continue;
+        const identity = `${v.kind}/${typeof v.name === "string" ? v.name : ""}`;
+        if (v.$patch === "delete") added.delete(identity);
+        else added.add(identity);
+    }
+}
+
+/**
+ * The schema-free pass over one patch (messages without label). `added`: the documents earlier patches of
+ * the same node added.
+ */
+function schemaFreeProblems(parsed: ParsedPatch, added: ReadonlySet<string>): string[] {
+    switch (parsed.form) {
+        case "skip":
+            return [];
+        case "syntax":
+            return parsed.errors.map(yamlErrorText);
+        case "json":
+            return [...checkJsonPatch(parsed.ops), ...jsonPatchOnMultiDoc(parsed.ops, added)];
+        case "mixed":
+            return ["a JSON patch (a list of operations) cannot be combined with other documents using ---; put it in a patch of its own"];
+        case "documents": {
+            const out: string[] = [];
+            const touched = new Map<string, number>();
+            parsed.docs.forEach((v, i) => {
+                const shape = documentShape(v, added);
+                const docLabel = parsed.docs.length > 1 ? `document ${i + 1}: ` : "";
+                out.push(...shape.problems.map((p) => docLabel + p));
+                if (shape.identity === undefined) return;
+                const first = touched.get(shape.identity);
+                if (first !== undefined) {
+                    out.push(`documents ${first + 1} and ${i + 1} both patch ${shape.description}; a single patch may touch a document only once — merge them or split the patch`);
+                } else touched.set(shape.identity, i);
+            });
+            return out;
+        }
+    }
+}
+
+/** The schema pass over one patch (messages without label). */
+function schemaPassProblems(parsed: ParsedPatch, c: Compiled, added: ReadonlySet<string>): string[] {
+    if (parsed.form === "json") return checkJsonPatchTargets(parsed.ops, c);
+    if (parsed.form !== "documents") return [];
+    const out: string[] = [];
+    parsed.docs.forEach((v, i) => {
+        if (!documentShape(v, added).schemaCheck) return;
+        const docLabel = parsed.docs.length > 1 ? `document ${i + 1}: ` : "";
+        out.push(...documentSchemaProblems(v, c, added).map((p) => docLabel + p));
+    });
+    return out;
 }
 
 /**
  * Problems of one patch (empty = fine). Every message starts with `label: ` and ends with the patch's first
  * line, e.g. `nodes[0].patches[1]: machine.instal is not a Talos setting — did you mean machine.install?
  * (patch beginning "machine:")`. Patches that name a file (`@path`) are read by the provider and skipped.
+ *
+ * `schema` undefined (it could not be fetched): only the schema-free rules run. `added` carries the documents
+ * earlier patches of the same node added; this patch's own are added to it.
  */
-export function validatePatch(label: string, text: string, schema: TalosConfigSchema,
+export function validatePatch(label: string, text: string, schema: TalosConfigSchema | undefined,
                               added: Set<string> = new Set()): string[] {
-    const c = compiled(schema);
-    if (text.trim().startsWith("@")) return [];
+    const c = schema ? compiled(schema) : undefined;
+    const parsed = parsePatch(text);
     const tail = ` (patch beginning ${JSON.stringify(firstLineOf(text))})`;
-    const say = (m: string): string => `${label}: ${m}${tail}`;
-
-    // `merge`: Go's yaml.v3 (which Talos decodes with) resolves `<<: *anchor` merge keys, so resolve them too.
-    const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true, merge: true });
-    const list = Array.isArray(docs) ? docs : [docs];
-    const syntax = list.flatMap((d) => d.errors);
-    if (syntax.length > 0) return syntax.map((e) => say(yamlErrorText(e)));
-
-    const values: Json[] = [];
-    for (const d of list) {
-        if (d.contents === null) continue;
-        const v = d.toJS({ maxAliasCount: 1000 }) as Json;
-        if (v === null || v === undefined) continue; // an empty document (e.g. a trailing ---)
-        values.push(v);
-    }
-    if (values.length === 0) return [];
-
-    if (values.length === 1 && Array.isArray(values[0])) {
-        return [...checkJsonPatch(values[0]), ...checkJsonPatchTargets(values[0], c), ...jsonPatchOnMultiDoc(values[0], added)].map(say);
-    }
-    if (values.some(Array.isArray)) {
-        return [say("a JSON patch (a list of operations) cannot be combined with other documents using ---; put it in a patch of its own")];
-    }
-
-    const problems: string[] = [];
-    const touched = new Map<string, number>();
-    values.forEach((v, i) => {
-        const r = checkDocument(v, c, added);
-        const docLabel = values.length > 1 ? `document ${i + 1}: ` : "";
-        for (const p of r.problems) problems.push(say(docLabel + p));
-        if (r.identity !== undefined) {
-            const first = touched.get(r.identity);
-            if (first !== undefined) {
-                problems.push(say(`documents ${first + 1} and ${i + 1} both patch ${r.description}; a single patch may touch a document only once — merge them or split the patch`));
-            } else touched.set(r.identity, i);
-        }
-    });
-    // Documents this patch adds (or deletes), for the patches after it.
-    values.forEach((value) => {
-        const v = value as { [k: string]: Json };
-        if (!isObject(value) || typeof v.kind !== "string") return;
-        const identity = `${v.kind}/${typeof v.name === "string" ? v.name : ""}`;
-        if (v.$patch === "delete") added.delete(identity);
-        else added.add(identity);
-    });
-    return problems;
+    const problems = [...schemaFreeProblems(parsed, added), ...(c ? schemaPassProblems(parsed, c, added) : [])];
+    recordDocuments(parsed, added);
+    return problems.map((m) => `${label}: ${m}${tail}`);
 }
 
 /**
- * All problems of all patches, in order (empty = every patch is fine). A document an earlier patch in the
- * list added may be patched partially by a later one (Talos merges them by kind and name), so the later
- * one need not repeat the required fields. The list may hold several nodes' patches; that leniency then
- * spans nodes (a possible miss, never a false alarm).
+ * All problems of one node's patches, in order (empty = every patch is fine). A document an earlier patch in
+ * the list added may be patched partially by a later one (Talos merges them by kind and name), so the later
+ * one need not repeat the required fields. `schema` undefined: the schema-free rules only.
  */
-export function validatePatches(patches: readonly LabelledPatch[], schema: TalosConfigSchema): string[] {
+export function validatePatches(patches: readonly LabelledPatch[], schema: TalosConfigSchema | undefined): string[] {
     const added = new Set<string>();
     return patches.flatMap((p) => validatePatch(p.label, p.text, schema, added));
 }

@@ -23,7 +23,7 @@ export function generatedNodes(n: number): Array<Record<string, unknown>> {
     const cps = n >= 3 ? 3 : 1;
     return Array.from({ length: n }, (_, i) => ({
         hostname: i < cps ? `talos-cp-${i + 1}` : `talos-w-${i - cps + 1}`,
-        mac: `02:00:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`,
+        mac: `02:00:00:01:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`,
         ip: `192.168.0.${10 + i}`,
         role: i < cps ? "controlplane" : "worker",
         installDisk: "/dev/nvme0n1",

@@ -95,6 +95,7 @@ export function localisedSeedValues(opts: {
     if (opts.allowHttp) synology.allowHttp = true;
     (v.image as Record<string, unknown>).factoryUrl = opts.factoryUrl;
     if (opts.schemaUrlTemplate) (v.cluster as Record<string, unknown>).configSchemaUrl = opts.schemaUrlTemplate;
+    (v.nodes as Array<Record<string, unknown>>)[0].mac = "d8:3a:dd:5e:a0:01"; // a real card's, in place of the file's placeholder
     v.synologyPassword = BENCH_DSM_PASSWORD;
     v.upsPassword = "bench-ups-password";
     return v;

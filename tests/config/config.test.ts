@@ -3,17 +3,23 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
-import { ConfigError, parseStackConfig } from "../../components/config";
-import { cidrContains, intToIp, ipToInt, normaliseMac, parseCidr } from "../../components/net";
+import { ConfigError, parseGoDuration, parseStackConfig } from "../../components/config";
+import { cidrContains, intToIp, ipToInt, normaliseMac, parseCidr, PLACEHOLDER_MACS } from "../../components/net";
+import { TALOS_RELEASES } from "../../components/talos/versions";
 import { closest } from "../../components/words";
 import { readReferenceJson } from "../support/reference";
 import { repoRoot, stackValues } from "../support/shared";
 
 const SECRETS = { synologyPassword: "dsm-pass-123", upsPassword: "ups-pass-456" };
 
-/** The dev stack's values: a valid config to break one piece at a time. */
+/** A MAC a real network card could carry (unicast, no placeholder), standing in for the one a user writes in. */
+const REAL_MAC = "d8:3a:dd:5e:a0:01";
+
+/** The dev stack's values with the placeholder MAC replaced, as a user does first: a valid config to break one piece at a time. */
 function devValues(): Record<string, any> {
-    return stackValues("dev", SECRETS) as Record<string, any>;
+    const v = stackValues("dev", SECRETS) as Record<string, any>;
+    v.nodes[0].mac = REAL_MAC;
+    return v;
 }
 
 function problemsOf(values: Record<string, unknown>): string[] {
@@ -41,6 +47,10 @@ describe("the dev stack (the seed's setup)", () => {
     });
 
     it("fills defaults", () => {
+        expect(cfg.cluster).toMatchObject({
+            kubernetesVersion: "1.35.0", applyTimeout: "30m", bootstrapTimeout: "20m", healthTimeout: "10m", upgradeTimeout: "15m",
+            healthChecks: { kubernetes: true },
+        });
         expect(cfg.image.factoryUrl).toBe("https://factory.talos.dev");
         expect(cfg.cluster.upgrades).toBe(false);
         expect(cfg.cluster.wakeOnLanBroadcast).toBe("192.168.0.255");
@@ -57,6 +67,12 @@ describe("the dev stack (the seed's setup)", () => {
     it("has a placeholder MAC that is clearly marked", () => {
         const text = fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8");
         expect(text).toMatch(/PLACEHOLDER MAC/);
+    });
+
+    it("is refused as shipped, for its placeholder MAC alone, with the fix", () => {
+        const problems = problemsOf(stackValues("dev", SECRETS));
+        expect(problems).toEqual([expect.stringMatching(/^nodes\[0\]\.mac: 02:00:00:00:00:01 is a placeholder/)]);
+        expect(problems[0]).toContain("put the real MAC address of the machine's network card here");
     });
 });
 
@@ -100,7 +116,7 @@ const BAD: Array<[string, (v: Record<string, any>) => void, string, RegExp?]> = 
     ["node on the gateway", (v) => { v.nodes[0].ip = "192.168.0.1"; }, "nodes[0].ip", /gateway/],
     ["reservation on the gateway", (v) => { v.dhcp.extraReservations = [{ mac: "02:00:00:00:00:09", ip: "192.168.0.1", hostname: "printer" }]; }, "dhcp.extraReservations[0].ip", /gateway/],
     ["duplicate hostname", (v) => { v.nodes.push({ ...v.nodes[0], mac: "02:00:00:00:00:02", ip: "192.168.0.3" }); }, "nodes[1].hostname", /also used by nodes\[0\]/],
-    ["duplicate MAC across a node and a reservation", (v) => { v.dhcp.extraReservations = [{ mac: "02:00:00:00:00:01", ip: "192.168.0.50", hostname: "nas2" }]; }, "dhcp.extraReservations[0].mac", /also used by nodes\[0\]/],
+    ["duplicate MAC across a node and a reservation", (v) => { v.dhcp.extraReservations = [{ mac: REAL_MAC.toUpperCase(), ip: "192.168.0.50", hostname: "nas2" }]; }, "dhcp.extraReservations[0].mac", /also used by nodes\[0\]/],
     ["duplicate IP", (v) => { v.nodes.push({ ...v.nodes[0], hostname: "w1", mac: "02:00:00:00:00:02", role: "worker" }); }, "nodes[1].ip", /also used/],
     ["no control plane", (v) => { v.nodes[0].role = "worker"; }, "nodes", /controlplane/],
     ["unknown role", (v) => { v.nodes[0].role = "master"; }, "nodes[0].role", /controlplane, worker/],
@@ -159,6 +175,177 @@ describe("bad configs", () => {
         try { parseStackConfig({ ...v, upsPassword: SECRETS.upsPassword }); } catch (e) { message = (e as Error).message; }
         expect(message).toMatch(/nodes\[0\]\.mac/);
         expect(message).not.toContain(SECRETS.upsPassword);
+    });
+});
+
+describe("Kubernetes version", () => {
+    const parse = (talosVersion: string, kubernetesVersion?: string) => {
+        const v = devValues();
+        v.cluster.talosVersion = talosVersion;
+        if (kubernetesVersion !== undefined) v.cluster.kubernetesVersion = kubernetesVersion;
+        return parseStackConfig(v).cluster.kubernetesVersion;
+    };
+    const problem = (talosVersion: string, kubernetesVersion?: string): string => {
+        const v = devValues();
+        v.cluster.talosVersion = talosVersion;
+        if (kubernetesVersion !== undefined) v.cluster.kubernetesVersion = kubernetesVersion;
+        const problems = problemsOf(v);
+        expect(problems).toHaveLength(1);
+        expect(problems[0].startsWith("cluster.kubernetesVersion: ")).toBe(true);
+        return problems[0];
+    };
+
+    it("unset: the Kubernetes version each Talos release ships with, never the provider's own", () => {
+        for (const r of TALOS_RELEASES) expect(parse(r.talos)).toBe(r.kubernetes);
+        expect(parse("v1.12.1")).not.toBe("1.36.0");
+    });
+
+    it("set inside the release's range: kept, without its leading v", () => {
+        expect(parse("v1.12.1", "v1.30.0")).toBe("1.30.0");
+        expect(parse("v1.12.1", "1.35.9")).toBe("1.35.9");
+        expect(parse("v1.13.0", "1.36.0")).toBe("1.36.0");
+    });
+
+    it("too new or too old for the release: refused at preview with the range, in Talos' words", () => {
+        const tooNew = problem("v1.12.1", "1.36.0");
+        expect(tooNew).toContain("Kubernetes 1.36.0 is too new for Talos v1.12.1, which supports Kubernetes 1.30.0 to 1.35.x");
+        expect(tooNew).toContain('"version of Kubernetes 1.36.0 is too new to be used with Talos v1.12.1"');
+        expect(tooNew).toContain("remove cluster.kubernetesVersion to use Talos v1.12.1's own, 1.35.0");
+        expect(problem("v1.11.5", "1.28.4")).toContain("Kubernetes 1.28.4 is too old for Talos v1.11.5, which supports Kubernetes 1.29.0 to 1.34.x");
+    });
+
+    it("a release the table lacks, of a minor it knows: that minor's range and Kubernetes version", () => {
+        expect(parse("v1.12.4")).toBe("1.35.0");
+        expect(problem("v1.12.4", "1.36.1")).toContain("1.30.0 to 1.35.x (the range of Talos v1.12.1's minor release)");
+    });
+
+    it("a minor the table does not know: kubernetesVersion must be set, and is then taken as given", () => {
+        const m = problem("v1.14.0");
+        expect(m).toContain("is not set, and Talos v1.14.0 is a release this program does not know the Kubernetes versions of");
+        expect(m).toContain("pulumi config set --path homelab:cluster.kubernetesVersion <version>");
+        expect(parse("v1.14.0", "1.37.0")).toBe("1.37.0");
+    });
+});
+
+describe("cluster timeouts and health checks", () => {
+    const KEYS = ["applyTimeout", "bootstrapTimeout", "healthTimeout", "upgradeTimeout"];
+
+    it.each(KEYS)("%s takes any Go duration longer than zero", (key) => {
+        for (const d of ["45m", "1h30m", "90s", "1.5h", "2m30.5s", "+5m"]) {
+            const v = devValues();
+            v.cluster[key] = d;
+            expect((parseStackConfig(v).cluster as unknown as Record<string, string>)[key]).toBe(d);
+        }
+    });
+
+    it.each(KEYS)("%s refuses zero, a negative, a number without unit and words, naming the key", (key) => {
+        for (const [d, words] of [["0", "longer than zero"], ["0s", "longer than zero"], ["-5m", "longer than zero"], ["30", "not a duration"], ["ten minutes", "not a duration"], ["5 m", "not a duration"]]) {
+            const v = devValues();
+            v.cluster[key] = d;
+            expect(problemsOf(v)).toEqual([expect.stringMatching(new RegExp(`^cluster\\.${key}: "${d.replace(/[+.]/g, "\\$&")}" .*${words}`))]);
+        }
+    });
+
+    it("parseGoDuration reads what Go's time.ParseDuration reads", () => {
+        fc.assert(fc.property(fc.nat(99), fc.nat(59), fc.nat(59), fc.nat(999), (h, m, sec, ms) => {
+            expect(parseGoDuration(`${h}h${m}m${sec}s${ms}ms`)).toBe(((h * 60 + m) * 60 + sec) * 1000 + ms);
+        }));
+        expect(parseGoDuration("1.5h")).toBe(5_400_000);
+        expect(parseGoDuration(".5s")).toBe(500);
+        expect(parseGoDuration("1500us")).toBe(1.5);
+        expect(parseGoDuration("1500µs")).toBe(1.5);
+        expect(parseGoDuration("0")).toBe(0);
+        for (const bad of ["", "1", "m", "1d", "1h 30m", "1hm", "h1", "."]) expect(parseGoDuration(bad)).toBeUndefined();
+    });
+
+    it("healthChecks.kubernetes: true unless turned off", () => {
+        const v = devValues();
+        v.cluster.healthChecks = { kubernetes: false };
+        expect(parseStackConfig(v).cluster.healthChecks).toEqual({ kubernetes: false });
+        v.cluster.healthChecks = JSON.stringify({ kubernetes: "false" });
+        expect(parseStackConfig(v).cluster.healthChecks).toEqual({ kubernetes: false });
+        v.cluster.healthChecks = { kubernets: false };
+        expect(problemsOf(v)).toEqual([expect.stringMatching(/^cluster\.healthChecks\.kubernets: .*did you mean cluster\.healthChecks\.kubernetes\?/)]);
+        v.cluster.healthChecks = { kubernetes: "sometimes" };
+        expect(problemsOf(v)).toEqual([expect.stringMatching(/^cluster\.healthChecks\.kubernetes: must be true or false/)]);
+    });
+});
+
+describe("addresses no machine would answer on", () => {
+    const worker = (ip: string, over: Record<string, unknown> = {}) => ({ hostname: `w-${ip.split(".")[3]}`, mac: `d8:3a:dd:5e:b0:${Number(ip.split(".")[3]).toString(16).padStart(2, "0")}`, ip, role: "worker", installDisk: "/dev/sda", ...over });
+    const reservation = (ip: string, mac = "d8:3a:dd:5e:c0:01", hostname = "printer") => ({ mac, ip, hostname });
+
+    const CASES: Array<[string, (v: Record<string, any>) => void, string, RegExp]> = [
+        ...PLACEHOLDER_MACS.map((mac): [string, (v: Record<string, any>) => void, string, RegExp] =>
+            [`placeholder MAC ${mac}, written in capitals with dashes`, (v) => { v.nodes[0].mac = mac.toUpperCase().replace(/:/g, "-"); }, "nodes[0].mac", /is a placeholder.*real MAC address of the machine's network card/]),
+        ["a multicast MAC", (v) => { v.nodes[0].mac = "01:00:5e:00:00:fb"; }, "nodes[0].mac", /multicast \(group\) address: the lowest bit of its first byte \(01\)/],
+        ["a MAC of all zeros", (v) => { v.nodes[0].mac = "000000000000"; }, "nodes[0].mac", /all zeros/],
+        ["the broadcast MAC", (v) => { v.nodes[0].mac = "FF:FF:FF:FF:FF:FF"; }, "nodes[0].mac", /broadcast address, which no network card carries/],
+        ["a reservation's multicast MAC", (v) => { v.dhcp.extraReservations = [reservation("192.168.0.50", "33:33:00:00:00:01")]; }, "dhcp.extraReservations[0].mac", /multicast/],
+        ["a node on the subnet's network address", (v) => { v.nodes.push(worker("192.168.0.0")); }, "nodes[1].ip", /network address of dhcp.subnet 192.168.0.0\/24, which no machine can have; use one of its host addresses, 192.168.0.1 to 192.168.0.254/],
+        ["a node on the subnet's broadcast address", (v) => { v.nodes.push(worker("192.168.0.255")); }, "nodes[1].ip", /broadcast address of dhcp.subnet/],
+        ["a reservation on the broadcast address", (v) => { v.dhcp.extraReservations = [reservation("192.168.0.255")]; }, "dhcp.extraReservations[0].ip", /broadcast address of dhcp.subnet/],
+        ["the gateway on the network address", (v) => { v.dhcp.gateway = "192.168.0.0"; }, "dhcp.gateway", /network address of dhcp.subnet/],
+        ["the range ending on the broadcast address", (v) => { v.dhcp.rangeEnd = "192.168.0.255"; }, "dhcp.rangeEnd", /broadcast address of dhcp.subnet/],
+        ["a node inside the DHCP range", (v) => { v.nodes.push(worker("192.168.0.100")); }, "nodes[1].ip", /inside the DHCP range 192.168.0.100-192.168.0.199 .*leased it to another device.*pick an address outside the range/],
+        ["a reservation inside the DHCP range", (v) => { v.dhcp.extraReservations = [reservation("192.168.0.199")]; }, "dhcp.extraReservations[0].ip", /inside the DHCP range/],
+        ["a reservation on the NAS's address", (v) => { v.dhcp.extraReservations = [reservation("192.168.0.6")]; }, "dhcp.extraReservations[0].ip", /NAS's own address/],
+        ["the endpoint on a worker", (v) => { v.nodes.push(worker("192.168.0.3")); v.cluster.endpoint = "https://192.168.0.3:6443"; }, "cluster.endpoint", /nodes\[1\] \(w-3\), a worker; the Kubernetes API runs on control planes only; use a control plane's address \(192.168.0.2\)/],
+        ["the endpoint outside the subnet", (v) => { v.cluster.endpoint = "https://10.0.0.2:6443"; }, "cluster.endpoint", /neither a control plane's address nor inside dhcp.subnet 192.168.0.0\/24.*DNS name/],
+        ["the endpoint on the gateway", (v) => { v.cluster.endpoint = "https://192.168.0.1:6443"; }, "cluster.endpoint", /gateway's address/],
+        ["the endpoint on the NAS", (v) => { v.cluster.endpoint = "https://192.168.0.6:6443"; }, "cluster.endpoint", /NAS's own address/],
+        ["the endpoint on a reservation", (v) => { v.dhcp.extraReservations = [reservation("192.168.0.50")]; v.cluster.endpoint = "https://192.168.0.50:6443"; }, "cluster.endpoint", /reserved for dhcp.extraReservations\[0\] \(printer\)/],
+        ["the endpoint inside the DHCP range", (v) => { v.cluster.endpoint = "https://192.168.0.150:6443"; }, "cluster.endpoint", /inside the DHCP range/],
+        ["the endpoint on the broadcast address", (v) => { v.cluster.endpoint = "https://192.168.0.255:6443"; }, "cluster.endpoint", /broadcast address of dhcp.subnet/],
+        ["the endpoint on loopback", (v) => { v.cluster.endpoint = "https://127.0.0.1:6443"; }, "cluster.endpoint", /loopback address/],
+        ["Wake-on-LAN outside the subnet", (v) => { v.cluster.wakeOnLanBroadcast = "10.0.0.255"; }, "cluster.wakeOnLanBroadcast", /outside dhcp.subnet 192.168.0.0\/24.*use 192.168.0.255 \(the default: remove the setting\)/],
+        ["Wake-on-LAN to a host address", (v) => { v.cluster.wakeOnLanBroadcast = "192.168.0.2"; }, "cluster.wakeOnLanBroadcast", /host address of dhcp.subnet.*answers no ARP/],
+        ["Wake-on-LAN to a host address, the cluster given as JSON text (as `pulumi config` stores it)", (v) => { v.cluster = JSON.stringify({ ...v.cluster, wakeOnLanBroadcast: "192.168.0.2" }); }, "cluster.wakeOnLanBroadcast", /host address of dhcp.subnet/],
+        ["a DNS server on the network address", (v) => { v.dhcp.dns = ["192.168.0.0"]; }, "dhcp.dns[0]", /network address of dhcp.subnet.*not a DNS server's; give the address of your router or DNS server, e.g. 192.168.0.1/],
+        ["a DNS server on the broadcast address", (v) => { v.dhcp.dns = ["192.168.0.1", "192.168.0.255"]; }, "dhcp.dns[1]", /broadcast address/],
+        ["a multicast DNS server", (v) => { v.dhcp.dns = ["224.0.0.251"]; }, "dhcp.dns[0]", /multicast address/],
+        ["a DNS server 0.0.0.0", (v) => { v.dhcp.dns = ["0.0.0.0"]; }, "dhcp.dns[0]", /"this network" address/],
+        ["a loopback DNS server on a LAN", (v) => { v.dhcp.dns = ["127.0.0.53"]; }, "dhcp.dns[0]", /loopback address: every machine that is handed it asks itself/],
+        ["a DNS server twice", (v) => { v.dhcp.dns = ["1.1.1.1", "192.168.0.1", "1.1.1.1"]; }, "dhcp.dns[2]", /listed twice/],
+        ["a multicast subnet", (v) => { v.dhcp.subnet = "224.0.0.0/24"; }, "dhcp.subnet", /multicast address.*not a LAN/],
+        ["a link-local subnet", (v) => { v.dhcp.subnet = "169.254.0.0/16"; }, "dhcp.subnet", /link-local/],
+    ];
+
+    it.each(CASES.map(([what, breakIt, key, pattern]) => [what, key, breakIt, pattern] as const))("%s → %s", (_what, key, breakIt, pattern) => {
+        const v = devValues();
+        breakIt(v);
+        const hit = problemsOf(v).filter((p) => p.startsWith(`${key}: `));
+        expect(hit).toHaveLength(1);
+        expect(hit[0]).toMatch(pattern);
+    });
+
+    it("all of them at once, each under its own key", () => {
+        const v = devValues();
+        const picked = ["a multicast MAC", "a node inside the DHCP range", "the endpoint outside the subnet", "Wake-on-LAN outside the subnet", "a multicast DNS server"];
+        for (const [what, breakIt] of CASES) if (picked.includes(what)) breakIt(v);
+        const keys = problemsOf(v).map((p) => p.slice(0, p.indexOf(": ")));
+        expect(keys.sort()).toEqual(["cluster.endpoint", "cluster.wakeOnLanBroadcast", "dhcp.dns[0]", "nodes[0].mac", "nodes[1].ip"]);
+    });
+
+    it.each([
+        ["an endpoint that is a free address of the subnet (a VIP)", (v: Record<string, any>) => { v.cluster.endpoint = "https://192.168.0.5:6443"; }],
+        ["an endpoint given as a DNS name", (v: Record<string, any>) => { v.cluster.endpoint = "https://k8s.home.arpa:6443"; }],
+        ["the endpoint on the second of two control planes", (v: Record<string, any>) => { v.nodes.push(worker("192.168.0.3", { role: "controlplane" })); v.cluster.endpoint = "https://192.168.0.3:6443"; }],
+        ["Wake-on-LAN to the subnet's broadcast, said explicitly", (v: Record<string, any>) => { v.cluster.wakeOnLanBroadcast = "192.168.0.255"; }],
+        ["Wake-on-LAN to the limited broadcast", (v: Record<string, any>) => { v.cluster.wakeOnLanBroadcast = "255.255.255.255"; }],
+        ["a DNS server outside the subnet", (v: Record<string, any>) => { v.dhcp.dns = ["1.1.1.1", "9.9.9.9"]; }],
+        ["a locally administered MAC (a virtual machine's)", (v: Record<string, any>) => { v.nodes[0].mac = "52:54:00:12:34:56"; }],
+        ["reservations just outside the range", (v: Record<string, any>) => { v.dhcp.extraReservations = [reservation("192.168.0.99"), reservation("192.168.0.200", "d8:3a:dd:5e:c0:02", "scanner")]; }],
+        ["a rehearsal on loopback: subnet, nodes, endpoint and DNS all in 127.0.0.0/24", (v: Record<string, any>) => {
+            v.dhcp = { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"] };
+            v.nodes[0].ip = "127.0.0.10";
+            v.cluster.endpoint = "https://127.0.0.10:6443";
+            v.synology.url = "https://127.0.0.1:5001";
+        }],
+    ])("fine: %s", (_what, change) => {
+        const v = devValues();
+        change(v);
+        expect(() => parseStackConfig(v)).not.toThrow();
     });
 });
 

@@ -29,7 +29,7 @@ function localConfig(dsmUrl: string, factoryUrl: string, over: Record<string, un
         image: { arch: "amd64", extensions: EXTENSIONS, factoryUrl },
         synology: { url: dsmUrl, username: "admin", volume: "/volume1", share: "pxe", interface: "eth0", allowHttp: true },
         dhcp: { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"] },
-        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:01", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
+        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:0a", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
         synologyPassword: PASSWORD,
         ...over,
     });
@@ -185,7 +185,7 @@ describe("Image Factory", () => {
 
     test("unknown Talos version → FAIL pointing at /versions; extension not offered → FAIL pointing at the extension list", async () => {
         const f = await factory();
-        const plan = planFromConfig(localConfig("http://127.0.0.1:5000", f.url, { cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.99.0" } }));
+        const plan = planFromConfig(localConfig("http://127.0.0.1:5000", f.url, { cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.99.0", kubernetesVersion: "1.40.0" } }));
         f.register(schematicFromImage({ extensions: EXTENSIONS, extraKernelArgs: [] }));
         expect((await checkFactory(plan)).result).toMatchObject({ status: "FAIL", fix: expect.stringMatching(/\/versions/) });
         const plan2 = planFromConfig(localConfig("http://127.0.0.1:5000", f.url, { image: { arch: "amd64", extensions: ["siderolabs/not-offered"], factoryUrl: f.url } }));

@@ -32,9 +32,10 @@ describe("arguments", () => {
 });
 
 describe("stack config sources", () => {
-    test("the repository's Pulumi.dev.yaml + DSM_PASSWORD parses into a valid config", () => {
+    test("the repository's Pulumi.dev.yaml, its node's MAC filled in, + DSM_PASSWORD parses into a valid config", () => {
         const text = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
         const v = valuesFromStackYaml(text, { DSM_PASSWORD: "pw-from-env", UPS_PASSWORD: "ups-pw" }, "Pulumi.dev.yaml");
+        (v.values.nodes as Array<Record<string, unknown>>)[0].mac = "d8:3a:dd:5e:a0:01"; // the real card's, in place of the placeholder
         const cfg = parseStackConfig(v.values);
         expect(cfg.synologyPassword).toBe("pw-from-env");
         expect(cfg.synology.share).toBe("pxe");
@@ -78,7 +79,7 @@ describe("main against local simulators", () => {
                 "homelab:image": { arch: "amd64", extensions: ["siderolabs/i915"], factoryUrl: factory.url },
                 "homelab:synology": { url: sim.url, username: "admin", volume: "/volume1", share: "pxe", interface: "eth0", allowHttp: true },
                 "homelab:dhcp": { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"] },
-                "homelab:nodes": [{ hostname: "cp1", mac: "02:00:00:00:00:01", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
+                "homelab:nodes": [{ hostname: "cp1", mac: "02:00:00:00:00:0a", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
                 "homelab:synologyPassword": { secure: "v1:AAAA" },
             },
         }));

@@ -23,7 +23,8 @@ beforeAll(async () => {
 
 const cluster: ClusterConfig = {
     name: "homelab-dev", endpoint: "https://192.168.0.2:6443", talosVersion: "v1.12.1", kubernetesVersion: "1.35.0",
-    upgrades: false, applyTimeout: "30m", resetOnDestroy: false, wakeOnLanBroadcast: "192.168.0.255",
+    upgrades: false, applyTimeout: "30m", bootstrapTimeout: "20m", healthTimeout: "10m", upgradeTimeout: "15m",
+    healthChecks: { kubernetes: true }, resetOnDestroy: false, wakeOnLanBroadcast: "192.168.0.255",
     configSchemaUrl: "https://example.invalid/{version}.json",
 };
 const nodes: NodeConfig[] = [

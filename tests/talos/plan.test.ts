@@ -3,8 +3,8 @@ import { ClusterConfig, ConfigError, NodeConfig } from "../../components/config"
 import { planCluster } from "../../components/talos/cluster";
 
 const cluster: ClusterConfig = {
-    name: "homelab-dev", endpoint: "https://192.168.0.2:6443", talosVersion: "v1.12.1", upgrades: false,
-    applyTimeout: "30m", resetOnDestroy: false, wakeOnLanBroadcast: "192.168.0.255", configSchemaUrl: "http://127.0.0.1/{version}",
+    name: "homelab-dev", endpoint: "https://192.168.0.2:6443", talosVersion: "v1.12.1", kubernetesVersion: "1.35.0", upgrades: false,
+    applyTimeout: "30m", bootstrapTimeout: "20m", healthTimeout: "10m", upgradeTimeout: "15m", healthChecks: { kubernetes: true }, resetOnDestroy: false, wakeOnLanBroadcast: "192.168.0.255", configSchemaUrl: "http://127.0.0.1/{version}",
 };
 const node = (hostname: string, ip: string, role: NodeConfig["role"]): NodeConfig => ({
     hostname, ip, role, mac: `02:00:00:00:00:${ip.split(".")[3].padStart(2, "0")}`, installDisk: "/dev/sda", patches: [], wakeOnLan: false,

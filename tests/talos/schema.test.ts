@@ -165,12 +165,47 @@ describe("checkPatchesAgainstSchema", () => {
         expect(warnings).toEqual([]);
     });
 
-    it("schema server down: one warning and no failure, even for a broken patch", async () => {
+    it("schema server down: one warning; a typo only the schema knows passes", async () => {
         const problems = await checkPatchesAgainstSchema({
             talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patchSets: [[BROKEN_PATCH, BROKEN_PATCH]],
         });
         expect(problems).toEqual([]);
         expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain("the checks that need no schema still run");
+    });
+
+    describe("the rules that need no schema run whether or not the schema can be had", () => {
+        const hostname = { label: "nodes[0].hostname", text: "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-1\n" };
+        const patchSets = [[
+            FINE_PATCH,
+            hostname,
+            { label: "nodes[0].patches[0]", text: "machine:\n  install:\n\tdisk: /dev/sda\n" },
+            { label: "nodes[0].patches[1]", text: "- op: add\n  path: /machine/install/disk\n  value: /dev/sdb\n" },
+            { label: "nodes[0].patches[2]", text: "machine:\n  network:\n    hostname: other\n" },
+            { label: "nodes[0].patches[3]", text: "machine:\n  install:\n    $patch: replace\n" },
+            { ...BROKEN_PATCH, label: "nodes[0].patches[4]" },
+        ]];
+        const schemaFree = [
+            /^nodes\[0\]\.patches\[0\]: YAML syntax error at line 3, column 1/,
+            /^nodes\[0\]\.patches\[1\]: Talos applies JSON patches \(RFC 6902\) only to a single-document machine config/,
+            /^nodes\[0\]\.patches\[2\]: machine\.network\.hostname cannot be set here/,
+            /^nodes\[0\]\.patches\[3\]: machine\.install\.\$patch: the only strategic-merge directive Talos supports is "\$patch: delete"/,
+        ];
+
+        it("without the schema: exactly those problems, after the one warning", async () => {
+            const problems = await checkPatchesAgainstSchema({ talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patchSets });
+            expect(warnings).toHaveLength(1);
+            expect(problems).toHaveLength(schemaFree.length);
+            schemaFree.forEach((re, i) => expect(problems[i]).toMatch(re));
+        });
+
+        it("with the schema: the same problems, each once, plus the schema's own", async () => {
+            const problems = await checkPatchesAgainstSchema({ talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, patchSets });
+            expect(warnings).toEqual([]);
+            expect(problems).toHaveLength(schemaFree.length + 1);
+            schemaFree.forEach((re, i) => expect(problems[i]).toMatch(re));
+            expect(problems[schemaFree.length]).toMatch(/^nodes\[0\]\.patches\[4\]: machine\.instal is not a Talos setting/);
+        });
     });
 });
 

@@ -573,3 +573,62 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         expect(problems[1]).toMatch(/^nodes\[2\]\.patches\[2\]: .*"\$patch: delete" under cluster\.proxy/);
     });
 });
+
+describe("without the schema, the rules that need none still run", () => {
+    const bare = (text: string): string[] => validatePatch(LABEL, text, undefined);
+
+    it.each([
+        ["YAML that does not parse", "machine:\n  install:\n\tdisk: /dev/sda\n", "YAML syntax error at line 3, column 1"],
+        ["a JSON patch with a bad op", "- op: replac\n  path: /machine/install/disk\n  value: x\n", 'op "replac" is not a JSON-patch operation — did you mean replace?'],
+        ["a JSON patch mixed with --- documents", "machine: {}\n---\n- op: remove\n  path: /machine\n", "cannot be combined with other documents"],
+        ["one document patched twice", "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostname: a\n", "documents 1 and 2 both patch the HostnameConfig document"],
+        ["apiVersion without kind", "apiVersion: v1alpha1\nmachine: {}\n", "apiVersion is set but kind is missing"],
+        ["kind without apiVersion", "kind: HostnameConfig\nhostname: a\n", "HostnameConfig: apiVersion is missing"],
+        ["a kind that is not text", "apiVersion: v1alpha1\nkind: [HostnameConfig]\n", "kind must be the name of a Talos document kind"],
+        ["deleting the main document", "$patch: delete\n", "cannot remove the main machine config document"],
+        ["a directive Talos does not have", "machine:\n  install:\n    $patch: replace\n", 'machine.install.$patch: the only strategic-merge directive Talos supports is "$patch: delete"'],
+        ["a scalar", "just text\n", "must be a map of settings"],
+    ])("%s", (_what, text, words) => {
+        const problems = bare(text);
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toContain(words);
+        expect(problems[0].startsWith(`${LABEL}: `)).toBe(true);
+    });
+
+    it("JSON patches and machine.network.hostname after the program's HostnameConfig", () => {
+        const problems = validatePatches([
+            { label: "nodes[0].hostname", text: "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-1\n" },
+            { label: "nodes[0].patches[0]", text: '[{"op": "remove", "path": "/cluster/proxy"}]' },
+            { label: "nodes[0].patches[1]", text: "machine:\n  network:\n    hostname: other\n" },
+        ], undefined);
+        expect(problems).toHaveLength(2);
+        expect(problems[0]).toMatch(/^nodes\[0\]\.patches\[0\]: Talos applies JSON patches \(RFC 6902\) only to a single-document/);
+        expect(problems[1]).toMatch(/^nodes\[0\]\.patches\[1\]: machine\.network\.hostname cannot be set here/);
+    });
+
+    it("what only the schema can tell passes: a typo'd setting, an unknown kind, a wrong type", () => {
+        expect(bare("machine:\n  instal:\n    disk: /dev/sda\n")).toEqual([]);
+        expect(bare("apiVersion: v1alpha1\nkind: Nope\n")).toEqual([]);
+        expect(bare("machine:\n  install:\n    disk: [/dev/sda]\n")).toEqual([]);
+    });
+
+    it("a missing apiVersion is reported once, with or without the schema", () => {
+        const text = "kind: HostnameConfig\nhostname: a\n";
+        expect(check(text)).toEqual(bare(text));
+    });
+
+    it("every patch of this file: the schema-free problems come first and are among those with the schema", () => {
+        const texts = [
+            ...Object.values(VALID),
+            "machine:\n  instal:\n    disk: /dev/sda\n", "machine:\n  install:\n\tdisk: /dev/sda\n", "$patch: delete\n",
+            "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: a\n$patch: merge\nconfigFiles: 3\n",
+            "kind: Nope\n", "- op: replac\n  path: machine.install.disk\n- op: add\n  path: /machine/instal\n  value: 1\n",
+            "machine:\n  install:\n    $patch: replace\n    disk: [a]\n",
+        ];
+        for (const text of texts) {
+            const without = bare(text);
+            expect(check(text).slice(0, without.length)).toEqual(without);
+        }
+        for (const text of Object.values(VALID)) expect(bare(text)).toEqual([]);
+    });
+});
