@@ -1,18 +1,20 @@
 /**
  * The TalosCluster component: the seed's "Creating Talos configs" section as resources.
  *
- *   secrets ─▶ per node: machine config (getConfiguration + patches) ─▶ [wake-on-LAN] ─▶ apply
- *   (every apply waits for the Synology component's `pxeReady`: the node must be able to PXE-boot into
- *   maintenance mode) ─▶ bootstrap (first control plane, once) ─▶ kubeconfig ─▶ health (`up` only)
- *   ─▶ [rolling upgrades, opt-in]
+ *   secrets ─▶ per node: machine config (getConfiguration + patches) ─▶ [wake-on-LAN] ─▶ wait for the node
+ *   ─▶ apply (every apply waits for the Synology component's `pxeReady`: the node must be able to PXE-boot into
+ *   maintenance mode) ─▶ bootstrap (first control plane, once; `cluster.bootstrapTimeout` covers its install
+ *   and reboot) ─▶ kubeconfig ─▶ health (`up` only, `cluster.healthTimeout`) ─▶ [rolling upgrades, opt-in]
  *
  * Decisions live in pure functions (`planCluster`, patches.ts, upgrades.ts); the constructor wires.
  */
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, ConfigError, NodeConfig, UpsConfig } from "../config";
+import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
 import * as talos from "./provider";
-import { createUpgradeCommands, UpgradeCommands } from "./upgrades";
+import { createUpgradeCommands, durationSeconds, UpgradeCommands } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
 
 /** Arguments of {@link TalosCluster}. */
@@ -107,6 +109,28 @@ export function planCluster(cluster: ClusterConfig, nodes: readonly NodeConfig[]
 }
 
 /**
+ * The error of a failed health check (pure): which nodes were checked, which of them the provider's message
+ * names, and what to check. `providerMessage` is the provider's error (it names the failing check).
+ */
+export function healthFailureMessage(cluster: Pick<ClusterConfig, "name" | "healthTimeout" | "healthChecks">,
+                                     nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[],
+                                     providerMessage: string, stack: string): string {
+    const named = nodes.filter((n) => new RegExp(`(^|[^0-9.])${n.ip.replace(/\./g, "\\.")}([^0-9]|$)`).test(providerMessage));
+    const list = (ns: readonly Pick<NodeConfig, "hostname" | "ip">[]) => ns.map((n) => `${n.hostname} (${n.ip})`).join(", ");
+    const cps = nodes.filter((n) => n.role === "controlplane");
+    const workers = nodes.filter((n) => n.role !== "controlplane");
+    const firstLine = providerMessage.split("\n").map((l) => l.trim()).filter((l) => l !== "").slice(-3).join(" | ");
+    return `cluster ${cluster.name} did not become healthy within ${cluster.healthTimeout} (cluster.healthTimeout)` +
+        (named.length > 0 ? `; failing: ${list(named)}` : "") +
+        `. Checked control planes ${list(cps)}${workers.length > 0 ? ` and workers ${list(workers)}` : ""}` +
+        `${cluster.healthChecks.kubernetes ? ", Talos and Kubernetes" : ", Talos only (cluster.healthChecks.kubernetes: false)"}. ` +
+        `The check said: ${firstLine}. ` +
+        `Check that every node is powered on and answers (\`npm run doctor -- --stack ${stack} --only nodes\`, ` +
+        "`talosctl --nodes <ip> health`); a cluster without a CNI yet needs cluster.healthChecks.kubernetes: false; " +
+        "raise cluster.healthTimeout for a slow cluster.";
+}
+
+/**
  * The config patches of one node, in apply order, as Pulumi inputs: only the UPS patch carries the
  * password, and only it is secret. Throws ConfigError on bad node settings (rendered once up front,
  * redacted, so no password is needed to find the problems).
@@ -145,6 +169,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly secrets: talos.machine.Secrets;
     public readonly applies: Record<string, talos.machine.ConfigurationApply>;
     public readonly wakeOnLan: Record<string, WakeOnLan>;
+    public readonly nodeWaits: Record<string, TalosNodeWait>;
     public readonly bootstrap: talos.machine.Bootstrap;
     public readonly kubeconfigResource: talos.cluster.Kubeconfig;
     public readonly upgrades?: UpgradeCommands;
@@ -169,6 +194,9 @@ export class TalosCluster extends pulumi.ComponentResource {
 
         this.applies = {};
         this.wakeOnLan = {};
+        this.nodeWaits = {};
+        const stack = pulumi.getStack();
+        const applySeconds = durationSeconds(cluster.applyTimeout);
         nodes.forEach((node, index) => {
             const patches = nodePatchInputs(node, index, installerImage, ups, upsPassword);
 
@@ -195,24 +223,45 @@ export class TalosCluster extends pulumi.ComponentResource {
 
             // The node input carries pxeReady's dependencies: no apply before the NAS can PXE-boot the node.
             const nodeIp = pulumi.all([node.ip, pxeReady]).apply(([ip]) => ip);
+            // Waits for the node only when the apply will run (the config hash changes), and names the node
+            // when it never answers.
+            const wait = new TalosNodeWait(`${name}-${node.hostname}-wait`, {
+                hostname: node.hostname,
+                ip: nodeIp,
+                timeoutSeconds: applySeconds,
+                timeoutText: cluster.applyTimeout,
+                configHash: pulumi.unsecret(config.machineConfiguration.apply((mc) => createHash("sha256").update(mc ?? "").digest("hex"))),
+                hint: nodeWaitHint({ hostname: node.hostname, mac: node.mac, ip: node.ip, stack, wakeOnLan: node.wakeOnLan }),
+            }, { parent: this, dependsOn });
+            this.nodeWaits[node.hostname] = wait;
             this.applies[node.hostname] = new talos.machine.ConfigurationApply(`${name}-${node.hostname}-apply`, {
                 node: nodeIp,
                 endpoint: nodeIp,
                 clientConfiguration: this.secrets.clientConfiguration,
                 machineConfigurationInput: config.machineConfiguration,
                 onDestroy: plan.onDestroy[node.hostname],
-                // Long enough for a human to power the machine on and let it PXE-boot.
+                // Every key of the timeouts type (the binding fills `delete`): see talos/provider.ts.
                 timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },
-            }, { parent: this, dependsOn });
+            }, { parent: this, dependsOn: [wait] });
         });
 
         const first = plan.bootstrapNode;
+        // After its apply the node installs Talos to disk and reboots before it answers: bootstrapTimeout covers it.
         this.bootstrap = new talos.machine.Bootstrap(`${name}-bootstrap`, {
             node: first.ip,
             endpoint: first.ip,
             clientConfiguration: this.secrets.clientConfiguration,
-            timeouts: { create: cluster.applyTimeout },
+            timeouts: { create: cluster.bootstrapTimeout },
         }, { parent: this, dependsOn: [this.applies[first.hostname]] });
+        if (!pulumi.runtime.isDryRun()) {
+            // Said when the first control plane's apply finished, i.e. when the bootstrap starts waiting.
+            this.applies[first.hostname].id.apply((id) => {
+                if (id) {
+                    void pulumi.log.info(`bootstrap: waiting up to ${cluster.bootstrapTimeout} (cluster.bootstrapTimeout) for ` +
+                        `${first.hostname} (${first.ip}) to install Talos to disk, reboot and accept the etcd bootstrap`, this.bootstrap);
+                }
+            });
+        }
 
         this.kubeconfigResource = new talos.cluster.Kubeconfig(`${name}-kubeconfig`, {
             node: first.ip,
@@ -227,14 +276,25 @@ export class TalosCluster extends pulumi.ComponentResource {
             // A preview must not wait on nodes that may be powered off: no health check.
             this.healthy = this.kubeconfigResource.id.apply(() => true);
         } else {
-            const health = talos.cluster.getHealthOutput({
-                clientConfiguration: this.secrets.clientConfiguration,
-                controlPlaneNodes: cpIps,
-                workerNodes: workerIps,
-                endpoints: cpIps,
-                timeouts: { read: cluster.applyTimeout },
-            }, { parent: this, dependsOn: [this.kubeconfigResource, this.bootstrap, ...Object.values(this.applies)] });
-            this.healthy = pulumi.unsecret(health.apply(() => true));
+            // Waits for everything the cluster needs, then runs the provider's health check; on failure the
+            // error names the cluster's nodes and what to check (the provider's own message is kept inside).
+            const ready = pulumi.all([this.secrets.clientConfiguration,
+                pulumi.all([this.kubeconfigResource.id, this.bootstrap.id, ...Object.values(this.applies).map((a) => a.id)])]);
+            this.healthy = pulumi.unsecret(ready.apply(async ([clientConfiguration]) => {
+                try {
+                    await talos.cluster.getHealth({
+                        clientConfiguration,
+                        controlPlaneNodes: cpIps,
+                        workerNodes: workerIps,
+                        endpoints: cpIps,
+                        skipKubernetesChecks: !cluster.healthChecks.kubernetes,
+                        timeouts: { read: cluster.healthTimeout },
+                    }, { parent: this });
+                } catch (e) {
+                    throw new pulumi.RunError(healthFailureMessage(cluster, nodes, (e as Error).message ?? String(e), stack));
+                }
+                return true;
+            }));
         }
 
         const talosconfig = talos.client.getConfigurationOutput({
@@ -251,7 +311,9 @@ export class TalosCluster extends pulumi.ComponentResource {
                 nodes,
                 installerImage,
                 kubernetesVersion: cluster.kubernetesVersion,
+                upgradeTimeout: cluster.upgradeTimeout,
                 talosconfig: this.talosconfig,
+                healthy: this.healthy,
                 dependsOn: [this.bootstrap, ...Object.values(this.applies)],
             }, this);
         }

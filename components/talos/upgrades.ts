@@ -1,13 +1,21 @@
 /**
  * Opt-in rolling upgrades (`cluster.upgrades: true`), which the Talos provider does not do itself.
  *
- * - One `local.Command` per node, control planes first, each `dependsOn` the previous: its `create`
- *   only records the installer image (a fresh install already runs it); its `update` — run by the
- *   engine when the image (schematic or Talos version) changes — runs
- *   `talosctl upgrade --nodes <ip> --image <installerImage> --preserve --wait` unless the recorded
- *   image already equals the new one.
- * - One `local.Command` for `talosctl upgrade-k8s --to <kubernetesVersion>` after the last node, the
- *   same way, when `cluster.kubernetesVersion` is set.
+ * The real command provider (v1.2.1) REPLACES a command when an element of `triggers` changes: the engine then
+ * runs `create` of a new one and never `update`. So nothing here uses `triggers`: the installer image (or the
+ * Kubernetes version) is part of the `create`/`update` text, and a change of that text is an in-place update,
+ * which runs `update` exactly once. A re-run with nothing changed runs nothing.
+ *
+ * - One `local.Command` per node, control planes first, each `dependsOn` the previous one, all after the
+ *   cluster's health check (so the first upgrade starts on a healthy cluster):
+ *   - `update` (the image changed: new Talos version or schematic): `talosctl upgrade --image <installer>
+ *     --preserve --wait --timeout <cluster.upgradeTimeout>` on that node, then checks that the node reports the
+ *     image's Talos version. `--wait` returns once the node is back and ready, so the next node starts on a
+ *     healthy one.
+ *   - `create` (a new command: upgrades just turned on, or a node just added): waits until the node answers
+ *     `talosctl version`, and upgrades only when the Talos version it runs is not the image's.
+ * - One `local.Command` for `talosctl upgrade-k8s --to <kubernetesVersion>` after the last node, the same
+ *   way: `update` runs it when the version changed; `create` only records the version.
  *
  * The talosconfig reaches the script only as a secret environment variable; the script writes it to a
  * 0600 temp file removed on exit (trap). No command text contains a secret. If talosctl is not on
@@ -101,51 +109,117 @@ function withTalosconfig(body: string[]): string {
     ].join("\n") + "\n";
 }
 
-/** Script for a node's `create`: only check talosctl and record the image (a fresh install already runs it). */
-export function recordScript(key: string, value: string): string {
-    return [
-        ...requireTalosctl(),
-        `echo ${shellQuote(`${key}=${value}`)}`,
-    ].join("\n") + "\n";
+/** The tag of an image reference (`…/installer/<id>:v1.12.1` → `v1.12.1`); throws when it has none. */
+export function imageTag(image: string): string {
+    const m = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image);
+    if (!m || m[1].includes("/")) throw new Error(`installer image "${image}" has no tag; it should end in :<talos version>`);
+    return m[1];
 }
 
-/**
- * Skip when the previous run (PULUMI_COMMAND_STDOUT, injected by the command provider) already
- * recorded this value, else run `cmd` and record the new value.
- */
-function unlessRecorded(key: string, value: string, cmd: string): string[] {
+/** Seconds of a Go duration (`15m`, `1h30m`, `90s`); throws on anything else. */
+export function durationSeconds(d: string): number {
+    const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 1e-6, "µs": 1e-6, ns: 1e-9 };
+    const parts = [...d.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== d) throw new Error(`"${d}" is not a duration like 15m or 1h30m`);
+    return Math.ceil(parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0));
+}
+
+/** Shell lines defining `running_tag <ip>`: the Talos version the node reports (empty when it does not answer). */
+function runningTagFunction(): string[] {
     return [
-        `PREVIOUS="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n ${shellQuote(`s/^${key}=//p`)} | tail -n 1)"`,
-        `if [ "$PREVIOUS" = ${shellQuote(value)} ]; then`,
-        `  echo ${shellQuote(`${key} unchanged, nothing to do`)}`,
-        "else",
-        `  ${cmd}`,
-        "fi",
-        `echo ${shellQuote(`${key}=${value}`)}`,
+        "running_tag() {",
+        '  talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes "$1" --endpoints "$1" version 2>/dev/null \\',
+        "    | awk '/^Server:/ { s = 1 } s && $1 == \"Tag:\" { print $2 }' | tail -n 1",
+        "}",
     ];
 }
 
-/** `talosctl upgrade` of one node to the installer image, preserving its data. */
-export function nodeUpgradeScript(ip: string, installerImage: string): string {
-    return withTalosconfig(unlessRecorded("image", installerImage,
-        `talosctl --talosconfig "$TALOSCONFIG_FILE" upgrade --nodes ${shellQuote(ip)} ` +
-        `--image ${shellQuote(installerImage)} --preserve --wait`));
+/** One node to upgrade, as the scripts name it. */
+export interface UpgradeTarget {
+    hostname: string;
+    ip: string;
+    image: string;
+    /** `cluster.upgradeTimeout`, a Go duration. */
+    timeout: string;
 }
 
-/** `talosctl upgrade-k8s` through the first control plane. */
+/** `talosctl upgrade` of one node, then the check that it runs the image's version. */
+function upgradeLines(t: UpgradeTarget): string[] {
+    const tag = imageTag(t.image);
+    const who = `${t.hostname} (${t.ip})`;
+    return [
+        `echo ${shellQuote(`upgrading ${who} to ${t.image}`)}`,
+        `talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes ${shellQuote(t.ip)} --endpoints ${shellQuote(t.ip)} upgrade ` +
+        `--image ${shellQuote(t.image)} --preserve --wait --timeout ${shellQuote(t.timeout)}`,
+        `NOW="$(running_tag ${shellQuote(t.ip)})"`,
+        `if [ "$NOW" != ${shellQuote(tag)} ]; then`,
+        `  echo "${who} reports Talos '$NOW' after the upgrade, expected ${tag}" >&2`,
+        "  exit 1",
+        "fi",
+        `echo ${shellQuote(`${who} runs ${tag}`)}`,
+    ];
+}
+
+/** The node's `update`: the image changed, so upgrade it (once: the engine runs an update once per change). */
+export function nodeUpgradeScript(t: UpgradeTarget): string {
+    return withTalosconfig([...runningTagFunction(), ...upgradeLines(t), `echo ${shellQuote(`image=${t.image}`)}`]);
+}
+
+/**
+ * The node's `create`: wait (up to the timeout) until the node answers, and upgrade only when it does not run
+ * the image's Talos version (a fresh install already does).
+ */
+export function nodeCreateScript(t: UpgradeTarget): string {
+    const tag = imageTag(t.image);
+    const who = `${t.hostname} (${t.ip})`;
+    const seconds = durationSeconds(t.timeout);
+    return withTalosconfig([
+        ...runningTagFunction(),
+        `DEADLINE=$(( $(date +%s) + ${seconds} ))`,
+        `CURRENT="$(running_tag ${shellQuote(t.ip)})"`,
+        'while [ -z "$CURRENT" ]; do',
+        '  if [ "$(date +%s)" -ge "$DEADLINE" ]; then',
+        `    echo ${shellQuote(`${who} did not answer \`talosctl version\` within ${t.timeout} (cluster.upgradeTimeout); ` +
+            "check that it is powered on and running Talos, then run `pulumi up` again")} >&2`,
+        "    exit 1",
+        "  fi",
+        `  sleep ${Math.min(5, Math.max(1, seconds))}`,
+        `  CURRENT="$(running_tag ${shellQuote(t.ip)})"`,
+        "done",
+        `if [ "$CURRENT" = ${shellQuote(tag)} ]; then`,
+        `  echo "${who} already runs $CURRENT: nothing to upgrade"`,
+        "else",
+        ...upgradeLines(t).map((l) => `  ${l}`),
+        "fi",
+        `echo ${shellQuote(`image=${t.image}`)}`,
+    ]);
+}
+
+/** The Kubernetes `create`: record the version (the cluster was created with it). */
+export function kubernetesCreateScript(kubernetesVersion: string): string {
+    return [...requireTalosctl(), `echo ${shellQuote(`kubernetes=${kubernetesVersion}`)}`].join("\n") + "\n";
+}
+
+/** `talosctl upgrade-k8s` through the first control plane (the Kubernetes version changed). */
 export function kubernetesUpgradeScript(controlPlaneIp: string, kubernetesVersion: string): string {
-    return withTalosconfig(unlessRecorded("kubernetes", kubernetesVersion,
-        `talosctl --talosconfig "$TALOSCONFIG_FILE" upgrade-k8s --nodes ${shellQuote(controlPlaneIp)} ` +
-        `--to ${shellQuote(kubernetesVersion)}`));
+    return withTalosconfig([
+        `talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes ${shellQuote(controlPlaneIp)} --endpoints ${shellQuote(controlPlaneIp)} ` +
+        `upgrade-k8s --to ${shellQuote(kubernetesVersion)}`,
+        `echo ${shellQuote(`kubernetes=${kubernetesVersion}`)}`,
+    ]);
 }
 
 /** Inputs of {@link createUpgradeCommands}. */
 export interface UpgradeArgs {
     nodes: readonly NodeConfig[];
     installerImage: pulumi.Input<string>;
-    kubernetesVersion?: string;
+    kubernetesVersion: string;
+    /** `cluster.upgradeTimeout`: per node, how long `talosctl upgrade --wait` may take. */
+    upgradeTimeout: string;
     /** The talosconfig (secret); passed to the scripts as environment only. */
     talosconfig: pulumi.Input<string>;
+    /** Resolves once the cluster is healthy; the first upgrade waits for it. Its value is not used. */
+    healthy: pulumi.Input<unknown>;
     /** What the first command waits for (the applies and the bootstrap). */
     dependsOn: pulumi.Resource[];
 }
@@ -153,34 +227,35 @@ export interface UpgradeArgs {
 export interface UpgradeCommands {
     /** Per node in upgrade order. */
     nodes: { hostname: string; command: command.local.Command }[];
-    kubernetes?: command.local.Command;
+    kubernetes: command.local.Command;
 }
 
 /** Register the rolling-upgrade commands (call only when `cluster.upgrades` is true). */
 export function createUpgradeCommands(name: string, args: UpgradeArgs, parent: pulumi.Resource): UpgradeCommands {
-    const env = { [TALOSCONFIG_ENV]: pulumi.secret(args.talosconfig) };
+    // The health check only orders the commands: a constant once it resolves, so it never causes an update.
+    const afterHealthy = (pulumi.output(args.healthy) as pulumi.Output<unknown>).apply(() => "1");
+    const env = { [TALOSCONFIG_ENV]: pulumi.secret(args.talosconfig), HOMELAB_AFTER_HEALTH_CHECK: afterHealthy };
     const image = pulumi.output(args.installerImage);
-    const out: UpgradeCommands = { nodes: [] };
+    const nodes: UpgradeCommands["nodes"] = [];
     let previous: pulumi.Resource[] = args.dependsOn;
     for (const node of upgradeOrder(args.nodes)) {
+        const target = (img: string): UpgradeTarget => ({ hostname: node.hostname, ip: node.ip, image: img, timeout: args.upgradeTimeout });
         const cmd = new command.local.Command(`${name}-${node.hostname}-upgrade`, {
-            create: image.apply((img) => recordScript("image", img)),
-            update: image.apply((img) => nodeUpgradeScript(node.ip, img)),
-            triggers: [image],
+            create: image.apply((img) => nodeCreateScript(target(img))),
+            update: image.apply((img) => nodeUpgradeScript(target(img))),
             environment: env,
             interpreter: ["/bin/sh", "-c"],
         }, { parent, dependsOn: previous });
-        out.nodes.push({ hostname: node.hostname, command: cmd });
+        nodes.push({ hostname: node.hostname, command: cmd });
         previous = [cmd];
     }
     const firstCp = args.nodes.find((n) => n.role === "controlplane");
-    if (args.kubernetesVersion && firstCp) {
-        out.kubernetes = new command.local.Command(`${name}-kubernetes-upgrade`, {
-            create: recordScript("kubernetes", args.kubernetesVersion),
-            update: kubernetesUpgradeScript(firstCp.ip, args.kubernetesVersion),
-            environment: env,
-            interpreter: ["/bin/sh", "-c"],
-        }, { parent, dependsOn: previous });
-    }
-    return out;
+    if (!firstCp) throw new Error("createUpgradeCommands: no control plane among the nodes");
+    const kubernetes = new command.local.Command(`${name}-kubernetes-upgrade`, {
+        create: kubernetesCreateScript(args.kubernetesVersion),
+        update: kubernetesUpgradeScript(firstCp.ip, args.kubernetesVersion),
+        environment: env,
+        interpreter: ["/bin/sh", "-c"],
+    }, { parent, dependsOn: previous });
+    return { nodes, kubernetes };
 }

@@ -184,7 +184,26 @@ describe("the seed's one-node stack", () => {
         expect(apply.additionalSecretOutputs).toContain("machineConfiguration");
     });
 
-    test("dependency order pxeReady → apply → bootstrap → kubeconfig → health", () => {
+    test("bootstrap waits bootstrapTimeout (install and reboot); every bridged timeouts object is whole", () => {
+        expect(rec.byName("seed-bootstrap").inputs.timeouts).toEqual({ create: "20m" });
+        const health = rec.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth")!;
+        expect(health.inputs.timeouts).toEqual({ read: "10m" });
+        expect(health.inputs.skipKubernetesChecks).toBe(false);
+    });
+
+    test("a node wait runs before the apply, on the machine config's hash, naming the node and what to check", () => {
+        const wait = rec.byName("seed-talos-cp-1-wait");
+        expect(wait.type).toBe("pulumi-nodejs:dynamic/homelab:TalosNodeWait");
+        expect(wait.inputs).toMatchObject({ hostname: "talos-cp-1", ip: "192.168.0.2", port: 50000, timeoutSeconds: 1800, timeoutText: "30m" });
+        // sha256 of the rendered config the apply sends (the mock renders "MACHINE-CONFIG").
+        expect(wait.inputs.configHash).toBe(require("crypto").createHash("sha256").update("MACHINE-CONFIG").digest("hex"));
+        expect(wait.inputs.hint).toContain("aa:bb:cc:dd:ee:02");
+        expect(wait.inputs.hint).toContain("npm run doctor -- --stack test --only nodes,dhcp,tftp");
+        expect(wait.dependencies).toContain(built.pxe.urn);
+        expect(rec.byName("seed-talos-cp-1-apply").dependencies).toContain(wait.urn);
+    });
+
+    test("dependency order pxeReady → wait → apply → bootstrap → kubeconfig → health", () => {
         const apply = rec.byName("seed-talos-cp-1-apply");
         expect(apply.dependencies).toContain(built.pxe.urn);
         const boot = rec.byName("seed-bootstrap");
@@ -293,7 +312,8 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
         const wol = rec.byName("big-cp-1-wol");
         expect(wol.dependencies).toContain(built.pxe.urn);
         expect(wol.inputs).toMatchObject({ mac: "aa:bb:cc:dd:ee:11", address: "192.168.0.255", port: 9 });
-        expect(rec.byName("big-cp-1-apply").dependencies).toContain(wol.urn);
+        expect(rec.byName("big-cp-1-wait").dependencies).toContain(wol.urn);
+        expect(rec.byName("big-cp-1-apply").dependencies).toContain(rec.byName("big-cp-1-wait").urn);
         expect(rec.named(/-wol$/).map((r) => r.name)).toEqual(["big-cp-1-wol"]);
         for (const node of nodes) expect(rec.byName(`big-${node.hostname}-apply`).dependencies).toContain(built.pxe.urn);
     });
@@ -320,9 +340,26 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
         // Each update script upgrades its own node to the installer image; k8s to the configured version.
         order.forEach((cmd, i) => {
             const ip = nodes.find((x) => x.hostname === ["cp-1", "cp-2", "cp-3", "w-1", "w-2"][i])!.ip;
-            expect(cmd.inputs.update).toContain(`upgrade --nodes '${ip}' --image '${INSTALLER}' --preserve`);
+            expect(cmd.inputs.update).toContain(`--nodes '${ip}' --endpoints '${ip}' upgrade --image '${INSTALLER}' --preserve --wait --timeout '15m'`);
+            // create upgrades only a node that does not run the image's version.
+            expect(cmd.inputs.create).toContain(`if [ "$CURRENT" = 'v1.12.1' ]; then`);
         });
-        expect(k8s.inputs.update).toContain("upgrade-k8s --nodes '192.168.0.11' --to '1.35.0'");
+        expect(k8s.inputs.update).toContain("--nodes '192.168.0.11' --endpoints '192.168.0.11' upgrade-k8s --to '1.35.0'");
+    });
+
+    test("no upgrade command has triggers: a new image must update it in place (run `update`), not replace it (run `create`)", () => {
+        for (const cmd of rec.resources.filter((r) => r.type === "command:local:Command")) {
+            expect({ name: cmd.name, triggers: cmd.inputs.triggers }).toEqual({ name: cmd.name, triggers: undefined });
+        }
+    });
+
+    test("the first upgrade waits for the health check (its value orders it, a constant never updates it)", () => {
+        const first = rec.byName("big-cp-1-upgrade");
+        const env = first.inputs.environment as Record<string, unknown>;
+        const plain = isSecretSentinel(env) ? (env.value as Record<string, unknown>) : env;
+        expect(plain.HOMELAB_AFTER_HEALTH_CHECK).toBe("1");
+        const health = rec.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth")!;
+        expect(health.completedBefore).not.toContain("big-cp-1-upgrade");
     });
 
     test("command texts hold no secret; the talosconfig travels only as a secret environment value", () => {
@@ -365,6 +402,26 @@ describe("upgrades off", () => {
         ], false);
         expect(rec.resources.filter((r) => r.type === "command:local:Command")).toHaveLength(0);
         expect(rec.resources.filter((r) => r.type === "talos:machine/configurationApply:ConfigurationApply")).toHaveLength(2);
+    });
+});
+
+describe("healthFailureMessage", () => {
+    const nodes = [n("cp-1", "192.168.0.11", "controlplane"), n("w-1", "192.168.0.21", "worker"), n("w-12", "192.168.0.212", "worker")];
+    test("names the cluster, the timeout setting, the node the provider's message names, and what to check", () => {
+        const m = mod.healthFailureMessage(clusterConfig({ healthTimeout: "5m" }), nodes,
+            "rpc error: code = Unavailable desc = connection error: dial tcp 192.168.0.21:50000: connect: connection refused", "prod");
+        expect(m).toContain("cluster homelab-dev did not become healthy within 5m (cluster.healthTimeout)");
+        expect(m).toContain("failing: w-1 (192.168.0.21)");
+        expect(m).not.toContain("failing: w-1 (192.168.0.21), w-12");
+        expect(m).toContain("Checked control planes cp-1 (192.168.0.11) and workers w-1 (192.168.0.21), w-12 (192.168.0.212), Talos and Kubernetes");
+        expect(m).toContain("npm run doctor -- --stack prod --only nodes");
+        expect(m).toContain("connection refused");
+    });
+
+    test("without a node in the provider's message it says which nodes were checked; Talos-only checks are named", () => {
+        const m = mod.healthFailureMessage(clusterConfig({ healthChecks: { kubernetes: false } }), nodes, "etcd members mismatch", "dev");
+        expect(m).not.toContain("failing:");
+        expect(m).toContain("Talos only (cluster.healthChecks.kubernetes: false)");
     });
 });
 

@@ -1,35 +1,47 @@
 /**
  * Rolling upgrades: the pure pre-flight and ordering, and the generated scripts run for real with
  * /bin/sh against a fake `talosctl` on PATH that records its arguments and the talosconfig file it
- * was given (mode and content) — then checks the file is gone afterwards.
+ * was given (mode and content) — then checks the file is gone afterwards. The fake answers `version`
+ * like talosctl does (a Client and a Server section) with the Talos version in $STATE/tag, and an
+ * `upgrade` sets that tag from the image (as a node reports its new version after the upgrade).
+ * Whether the engine runs create or update is decided by the real engine: e2e/ covers that.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFile } from "child_process";
 import {
-    assertTalosctlAvailable, findOnPath, kubernetesUpgradeScript, nodeUpgradeScript, recordScript, shellQuote,
-    TALOSCONFIG_ENV, upgradeOrder,
+    assertTalosctlAvailable, durationSeconds, findOnPath, imageTag, kubernetesCreateScript, kubernetesUpgradeScript,
+    nodeCreateScript, nodeUpgradeScript, shellQuote, TALOSCONFIG_ENV, upgradeOrder, UpgradeTarget,
 } from "../../components/talos/upgrades";
 
 const IMAGE = "factory.talos.dev/metal-installer/abc123:v1.12.1";
+const TARGET: UpgradeTarget = { hostname: "cp-1", ip: "192.168.0.2", image: IMAGE, timeout: "15m" };
 const TALOSCONFIG = "context: homelab\ncontexts:\n  homelab:\n    key: SECRET-KEY-d00d\n";
 
 let dir: string;
 let bin: string;
 let log: string;
+let tagFile: string;
 
 beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-upgrades-"));
     bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     log = path.join(dir, "calls.log");
-    // Fake talosctl: records argv, the --talosconfig file's mode and content, and its path.
+    tagFile = path.join(dir, "tag");
+    // Fake talosctl: records argv, the --talosconfig file's mode and content, and its path; answers
+    // `version` from the tag file (nothing when it is missing: the node does not answer) and sets it on
+    // `upgrade` from the image's tag.
     fs.writeFileSync(path.join(bin, "talosctl"), `#!/bin/sh
 cfg=""
 prev=""
+verb=""
+image=""
 for a in "$@"; do
   if [ "$prev" = "--talosconfig" ]; then cfg="$a"; fi
+  if [ "$prev" = "--image" ]; then image="$a"; fi
+  case "$a" in version|upgrade|upgrade-k8s) [ -z "$verb" ] && verb="$a";; esac
   prev="$a"
 done
 {
@@ -38,12 +50,24 @@ done
   echo "FILE $cfg"
   echo "CONTENT_BEGIN"; cat "$cfg"; echo; echo "CONTENT_END"
 } >> "${log}"
-${"${FAKE_FAIL:-}"}
+case "$verb" in
+  version)
+    [ -f "${tagFile}" ] || { echo "rpc error: connection refused" >&2; exit 1; }
+    printf 'Client:\n\tTag:         v1.13.0\nServer:\n\tNODE:        x\n\tTag:         %s\n' "$(cat "${tagFile}")";;
+  upgrade)
+    ${"${FAKE_FAIL:-}"}
+    [ -n "\${FAKE_NO_VERSION_CHANGE:-}" ] || printf '%s' "\${image##*:}" > "${tagFile}";;
+  *) ${"${FAKE_FAIL:-}"} ;;
+esac
 `, { mode: 0o755 });
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-beforeEach(() => { if (fs.existsSync(log)) fs.rmSync(log); });
+beforeEach(() => {
+    for (const f of [log, tagFile]) if (fs.existsSync(f)) fs.rmSync(f);
+});
+const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "");
+const upgradeCalls = () => calls().split("\n").filter((l) => /^ARGS .* upgrade /.test(l));
 
 function run(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -85,69 +109,100 @@ describe("pre-flight", () => {
     });
 });
 
+describe("pure helpers", () => {
+    test("imageTag takes the tag after the last colon, not a registry port", () => {
+        expect(imageTag(IMAGE)).toBe("v1.12.1");
+        expect(imageTag("registry.local:5000/installer/x:v1.13.0")).toBe("v1.13.0");
+        expect(() => imageTag("registry.local:5000/installer/x")).toThrow(/has no tag/);
+    });
+
+    test("durationSeconds reads Go durations and refuses anything else", () => {
+        expect(durationSeconds("15m")).toBe(900);
+        expect(durationSeconds("1h30m")).toBe(5400);
+        expect(durationSeconds("90s")).toBe(90);
+        expect(durationSeconds("1500ms")).toBe(2);
+        for (const bad of ["", "15", "15 m", "m15", "1d"]) expect(() => durationSeconds(bad)).toThrow(/not a duration/);
+    });
+});
+
 describe("scripts, run with /bin/sh", () => {
+    const env = (extra: Record<string, string> = {}) => ({ PATH: PATH_WITH(), [TALOSCONFIG_ENV]: TALOSCONFIG, ...extra });
+
     test("scripts contain no secret: the talosconfig is referenced only by variable name", () => {
-        for (const s of [nodeUpgradeScript("192.168.0.2", IMAGE), kubernetesUpgradeScript("192.168.0.2", "1.35.0")]) {
+        for (const s of [nodeUpgradeScript(TARGET), nodeCreateScript(TARGET), kubernetesUpgradeScript("192.168.0.2", "1.35.0")]) {
             expect(s).not.toContain("SECRET-KEY");
             expect(s).toContain(`$${TALOSCONFIG_ENV}`);
         }
     });
 
-    test("node upgrade: talosctl upgrade with the image and --preserve, talosconfig in a 0600 file removed afterwards", async () => {
-        const r = await run(nodeUpgradeScript("192.168.0.2", IMAGE), {
-            PATH: PATH_WITH(), [TALOSCONFIG_ENV]: TALOSCONFIG, PULUMI_COMMAND_STDOUT: "image=factory.talos.dev/metal-installer/old:v1.12.0\n",
-        });
+    test("update: upgrades the node with the image and --preserve --wait, talosconfig in a 0600 file removed afterwards", async () => {
+        fs.writeFileSync(tagFile, "v1.12.0");
+        const r = await run(nodeUpgradeScript(TARGET), env());
         expect(r.code).toBe(0);
-        const calls = fs.readFileSync(log, "utf8");
-        expect(calls).toMatch(/ARGS --talosconfig \S+ upgrade --nodes 192\.168\.0\.2 --image factory\.talos\.dev\/metal-installer\/abc123:v1\.12\.1 --preserve --wait/);
-        expect(calls).toContain("MODE 600");
-        expect(calls).toContain(`CONTENT_BEGIN\n${TALOSCONFIG}\nCONTENT_END`);
-        const file = /FILE (\S+)/.exec(calls)![1];
-        expect(fs.existsSync(file)).toBe(false);
-        // The new image is recorded for the next run; the secret is not echoed.
+        expect(upgradeCalls()).toEqual([expect.stringMatching(
+            /^ARGS --talosconfig \S+ --nodes 192\.168\.0\.2 --endpoints 192\.168\.0\.2 upgrade --image factory\.talos\.dev\/metal-installer\/abc123:v1\.12\.1 --preserve --wait --timeout 15m$/)]);
+        expect(calls()).toContain("MODE 600");
+        expect(calls()).toContain(`CONTENT_BEGIN\n${TALOSCONFIG}\nCONTENT_END`);
+        for (const [, file] of calls().matchAll(/FILE (\S+)/g)) expect(fs.existsSync(file)).toBe(false);
+        expect(r.stdout).toContain("cp-1 (192.168.0.2) runs v1.12.1");
         expect(r.stdout.trim().split("\n").pop()).toBe(`image=${IMAGE}`);
         expect(r.stdout + r.stderr).not.toContain("SECRET-KEY");
     });
 
-    test("no upgrade when the recorded image is already the target", async () => {
-        const r = await run(nodeUpgradeScript("192.168.0.2", IMAGE), {
-            PATH: PATH_WITH(), [TALOSCONFIG_ENV]: TALOSCONFIG, PULUMI_COMMAND_STDOUT: `talosctl output\nimage=${IMAGE}\n`,
-        });
-        expect(r.code).toBe(0);
-        expect(fs.existsSync(log)).toBe(false);
-        expect(r.stdout).toContain("image unchanged, nothing to do");
+    test("update fails when the node does not report the image's version afterwards", async () => {
+        fs.writeFileSync(tagFile, "v1.12.0");
+        const r = await run(nodeUpgradeScript(TARGET), env({ FAKE_NO_VERSION_CHANGE: "1" }));
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("cp-1 (192.168.0.2) reports Talos 'v1.12.0' after the upgrade, expected v1.12.1");
     });
 
-    test("a failing talosctl fails the command and still removes the temp file", async () => {
-        const r = await run(nodeUpgradeScript("192.168.0.2", IMAGE), {
-            PATH: PATH_WITH(), [TALOSCONFIG_ENV]: TALOSCONFIG, FAKE_FAIL: "exit 3",
-        });
+    test("create: a node already on the image's version is not upgraded", async () => {
+        fs.writeFileSync(tagFile, "v1.12.1");
+        const r = await run(nodeCreateScript(TARGET), env());
+        expect(r.code).toBe(0);
+        expect(upgradeCalls()).toEqual([]);
+        expect(r.stdout).toContain("cp-1 (192.168.0.2) already runs v1.12.1: nothing to upgrade");
+    });
+
+    test("create: a node on another version is upgraded (upgrades turned on together with a version change)", async () => {
+        fs.writeFileSync(tagFile, "v1.12.0");
+        const r = await run(nodeCreateScript(TARGET), env());
+        expect(r.code).toBe(0);
+        expect(upgradeCalls()).toHaveLength(1);
+        expect(fs.readFileSync(tagFile, "utf8")).toBe("v1.12.1");
+    });
+
+    test("create: a node that never answers fails after the timeout, naming the node and the setting", async () => {
+        const r = await run(nodeCreateScript({ ...TARGET, timeout: "1s" }), env());
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("cp-1 (192.168.0.2) did not answer `talosctl version` within 1s (cluster.upgradeTimeout)");
+        expect(upgradeCalls()).toEqual([]);
+    }, 20_000);
+
+    test("a failing talosctl upgrade fails the command and still removes the temp file", async () => {
+        fs.writeFileSync(tagFile, "v1.12.0");
+        const r = await run(nodeUpgradeScript(TARGET), env({ FAKE_FAIL: "exit 3" }));
         expect(r.code).toBe(3);
-        const file = /FILE (\S+)/.exec(fs.readFileSync(log, "utf8"))![1];
-        expect(fs.existsSync(file)).toBe(false);
+        for (const [, file] of calls().matchAll(/FILE (\S+)/g)) expect(fs.existsSync(file)).toBe(false);
     });
 
-    test("kubernetes upgrade: upgrade-k8s --to the version through the first control plane", async () => {
-        const r = await run(kubernetesUpgradeScript("192.168.0.11", "1.35.0"), {
-            PATH: PATH_WITH(), [TALOSCONFIG_ENV]: TALOSCONFIG, PULUMI_COMMAND_STDOUT: "kubernetes=1.34.1",
-        });
+    test("kubernetes: update runs upgrade-k8s --to the version through the first control plane; create only records", async () => {
+        const r = await run(kubernetesUpgradeScript("192.168.0.11", "1.35.0"), env());
         expect(r.code).toBe(0);
-        expect(fs.readFileSync(log, "utf8")).toMatch(/ARGS --talosconfig \S+ upgrade-k8s --nodes 192\.168\.0\.11 --to 1\.35\.0/);
+        expect(calls()).toMatch(/ARGS --talosconfig \S+ --nodes 192\.168\.0\.11 --endpoints 192\.168\.0\.11 upgrade-k8s --to 1\.35\.0/);
+        fs.rmSync(log);
+        const c = await run(kubernetesCreateScript("1.35.0"), env());
+        expect(c.code).toBe(0);
+        expect(c.stdout.trim()).toBe("kubernetes=1.35.0");
+        expect(calls()).toBe("");
     });
 
     test("talosctl missing: clear error, exit 127, nothing written", async () => {
-        for (const s of [nodeUpgradeScript("192.168.0.2", IMAGE), recordScript("image", IMAGE)]) {
+        for (const s of [nodeUpgradeScript(TARGET), nodeCreateScript(TARGET), kubernetesCreateScript("1.35.0")]) {
             const r = await run(s, { PATH: PATH_WITHOUT, [TALOSCONFIG_ENV]: TALOSCONFIG, TMPDIR: dir });
             expect(r.code).toBe(127);
             expect(r.stderr).toMatch(/talosctl was not found on PATH/);
         }
         expect(fs.readdirSync(dir).filter((f) => f.startsWith("tmp."))).toEqual([]);
-    });
-
-    test("create only records (a fresh install already runs the image)", async () => {
-        const r = await run(recordScript("image", IMAGE), { PATH: PATH_WITH() });
-        expect(r.code).toBe(0);
-        expect(r.stdout.trim()).toBe(`image=${IMAGE}`);
-        expect(fs.existsSync(log)).toBe(false);
     });
 });
