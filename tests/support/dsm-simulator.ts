@@ -33,6 +33,8 @@
  *   File Station works.
  * - `keepBytesUpTo`: uploaded files up to this size keep their bytes (default 1 MiB); larger ones only
  *   size + md5, so a 1 GiB upload costs no memory.
+ * - `keepPartialUploads`: an upload whose client goes away mid-body leaves the bytes received so far under
+ *   its target name, as a NAS writing straight to the file would (default false: nothing is stored).
  * - `requireSynoToken`: default true: a call without the right SynoToken (param or X-SYNO-TOKEN) → 119.
  * - `apiOverrides`: `{ "<API>": { minVersion, maxVersion } | null }` to change or remove API.Info entries.
  * - `state`: initial state, merged over the defaults (see below).
@@ -165,6 +167,7 @@ export interface DsmSimulatorOptions {
     volumeWritable?: Record<string, boolean>;
     administrators?: string[];
     keepBytesUpTo?: number;
+    keepPartialUploads?: boolean;
     requireSynoToken?: boolean;
     apiOverrides?: Record<string, { minVersion: number; maxVersion: number } | null>;
     state?: Partial<SimState>;
@@ -1182,6 +1185,13 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             send(res, { data: { blSkip: false, file: baseName(target), pid: process.pid, progress: 1 }, success: true });
         });
         req.on("error", () => undefined);
+        req.on("close", () => {
+            // A NAS that writes uploads straight to their file keeps what arrived when the client goes away.
+            if (options.keepPartialUploads && hash && !ended && !reject) {
+                ended = true;
+                storeFile(target, fileBytes, hash.digest("hex"));
+            }
+        });
     }
 
     // ---- server
