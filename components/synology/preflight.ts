@@ -164,7 +164,7 @@ export async function readNasFacts(dsm: DsmApi, plan: PreflightPlan): Promise<Na
 /** HEAD of the UKI at the factory; an upper bound (saying why) when the factory does not tell. */
 export async function bootFileSize(plan: Pick<PreflightPlan, "factoryUrl" | "ukiUrl">, timeoutMs = 15_000): Promise<BootFileSize> {
     try {
-        const bytes = await new FactoryClient(plan.factoryUrl, { retries: 1, retryBaseDelayMs: 200, timeoutMs }).assetSize(plan.ukiUrl);
+        const bytes = await new FactoryClient(plan.factoryUrl, { retries: 0, timeoutMs }).assetSize(plan.ukiUrl);
         return { bytes, exact: true, source: `the factory's size of ${plan.ukiUrl}` };
     } catch (e) {
         const why = ((e as Error)?.message ?? String(e)).split("\n")[0];
