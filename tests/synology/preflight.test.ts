@@ -44,7 +44,7 @@ function config(sim: DsmSimulator, over: { synology?: Record<string, unknown>; d
         image: { arch: "amd64", extensions: [], factoryUrl: over.factoryUrl ?? factory.url },
         synology: { url: sim.url, username: "admin", volume: "/volume1", share: "pxe", interface: "eth0", allowHttp: true, ...over.synology },
         dhcp: { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"], ...over.dhcp },
-        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:01", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
+        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:0a", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
         synologyPassword: over.password ?? PASSWORD,
     });
     factory.register(schematicFromImage(cfg.image));
@@ -284,7 +284,7 @@ describe("the judge (pure)", () => {
         image: { arch: "amd64", extensions: [], factoryUrl: "http://127.0.0.1:1" },
         synology: { url: "http://127.0.0.1:2", username: "Admin", volume: "/volume1", share: "pxe", interface: "eth0", allowHttp: true },
         dhcp: { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"] },
-        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:01", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
+        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:0a", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
         synologyPassword: "x",
     }));
     const exact: BootFileSize = { bytes: 100 * MIB, exact: true, source: "the factory's size" };
