@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { installerImage, schematicFromImage, schematicId, TalosImage } from "./components/factory";
 import { loadStackConfig } from "./components/stack";
+import { runNasPreflight } from "./components/synology/preflight";
 import { SynologyPxe } from "./components/synology/pxe";
 import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
@@ -42,6 +43,10 @@ async function main() {
             `(${patchProblems.length} problem${patchProblems.length === 1 ? "" : "s"}):\n` +
             patchProblems.map((p) => `  - ${p}`).join("\n"));
     }
+
+    // The NAS, read once before any resource exists: every problem it would raise half-way through an `up`
+    // (README "Pre-flight"). Skipped under the mock runtime; HOMELAB_PREFLIGHT=off|on overrides.
+    await runNasPreflight(cfg);
 
     const image = new TalosImage("image", {
         factoryUrl: cfg.image.factoryUrl,

@@ -10,6 +10,7 @@ import axios from "axios";
 import * as net from "net";
 import type { Arch, NodeRole, StackConfig } from "../config";
 import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../factory/schematic";
+import { missingApis } from "../synology/dsm/required";
 import type { DiscoveredApis, DsmApi } from "../synology/dsm/types";
 import { DhcpOffer, DhcpProbeOptions, DhcpProbeResult, probeDhcp } from "./dhcp";
 import { TftpError, tftpGet, TftpGetOptions } from "./tftp";
@@ -86,23 +87,7 @@ function errText(e: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // NAS: answers, login, DHCP Server package, APIs
 
-/** APIs the program calls besides the DHCP family. */
-export const REQUIRED_CORE_APIS = [
-    "SYNO.API.Auth",
-    "SYNO.Core.TFTP",
-    "SYNO.Core.Share",
-    "SYNO.FileStation.List",
-    "SYNO.FileStation.CreateFolder",
-    "SYNO.FileStation.Upload",
-    "SYNO.FileStation.Rename",
-    "SYNO.FileStation.Delete",
-    "SYNO.FileStation.MD5",
-];
-
-/** The DHCP Server package's APIs under the discovered prefix. */
-export function requiredDhcpApis(prefix: string): string[] {
-    return [prefix, `${prefix}.Reservation`, `${prefix}.PXE`];
-}
+export { REQUIRED_CORE_APIS, requiredDhcpApis } from "../synology/dsm/required";
 
 export interface NasCheckOutcome {
     results: CheckResult[];
@@ -149,10 +134,9 @@ export async function checkNas(dsm: DsmApi, plan: Pick<DoctorPlan, "nasUrl">): P
             fix: "install \"DHCP Server\" from DSM Package Center",
         });
     }
-    const needed = [...REQUIRED_CORE_APIS, ...(apis.dhcpPrefix ? requiredDhcpApis(apis.dhcpPrefix) : [])];
-    const missing = needed.filter((a) => !(a in apis.versions));
+    const missing = missingApis(apis, false).map((m) => (m.need === "write" ? `${m.api} (no version this client writes with)` : m.api));
     if (missing.length === 0) {
-        results.push({ id: "nas.apis", status: "PASS", detail: `needed DSM APIs present (${needed.length})` });
+        results.push({ id: "nas.apis", status: "PASS", detail: "needed DSM APIs present" });
     } else {
         results.push({
             id: "nas.apis", status: "FAIL", detail: `DSM lacks APIs this program uses: ${missing.join(", ")}`,

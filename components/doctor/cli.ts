@@ -11,6 +11,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { ConfigError, parseStackConfig, StackConfig } from "../config";
 import { getDsmClient } from "../synology/dsm";
+import { dsmConnectionOf } from "../synology/preflight";
 import type { DsmApi, DsmConnection } from "../synology/dsm/types";
 import { CHECK_GROUPS, CheckGroup, DoctorDeps, exitCodeOf, formatResult, planFromConfig, runDoctor } from "./checks";
 
@@ -158,16 +159,7 @@ export function loadValues(o: CliOptions, env: NodeJS.ProcessEnv = process.env):
 
 /** The shared DSM client for the stack's NAS; a reason instead when it cannot be built from the config. */
 export function makeDsmClient(cfg: StackConfig, otp?: string): { dsm?: DsmApi; reason?: string } {
-    const conn: DsmConnection = {
-        url: cfg.synology.url,
-        username: cfg.synology.username,
-        password: cfg.synologyPassword,
-        tls: cfg.synology.tls,
-        allowHttp: cfg.synology.allowHttp,
-        deviceId: cfg.synology.deviceId,
-        otpCode: otp,
-        deviceName: "homelab-doctor",
-    };
+    const conn: DsmConnection = dsmConnectionOf(cfg, { otpCode: otp, deviceName: "homelab-doctor" });
     try {
         return { dsm: getDsmClient(conn) };
     } catch (e) {

@@ -25,8 +25,16 @@
  *   `"bool"` (default, as the schemas), `"number"` (0/1) or `"string"` ("0"/"1").
  * - `interfaces`: interface names that exist (default `["eth0"]`); others give 4302 "bad interface name".
  * - `volumes`: volume paths that exist (default `["/volume1"]`).
+ * - `volumeSpace`: volume path → `{ total, used }` bytes (default 4 TiB total, 1 TiB used each); uploads add
+ *   their size to the volume of their share and deletes subtract it; an upload that does not fit answers 416.
+ * - `volumeWritable`: volume path → false for a read-only volume (load_info `is_writable`; writes there → 411).
+ * - `administrators`: members of the `administrators` group (default: every user in `users`). Everyone else
+ *   is a plain user: every SYNO.Core.*, SYNO.Network.* and SYNO.Storage.* call answers 105 (no permission),
+ *   File Station works.
  * - `keepBytesUpTo`: uploaded files up to this size keep their bytes (default 1 MiB); larger ones only
  *   size + md5, so a 1 GiB upload costs no memory.
+ * - `keepPartialUploads`: an upload whose client goes away mid-body leaves the bytes received so far under
+ *   its target name, as a NAS writing straight to the file would (default false: nothing is stored).
  * - `requireSynoToken`: default true: a call without the right SynoToken (param or X-SYNO-TOKEN) → 119.
  * - `apiOverrides`: `{ "<API>": { minVersion, maxVersion } | null }` to change or remove API.Info entries.
  * - `state`: initial state, merged over the defaults (see below).
@@ -44,6 +52,13 @@
  *   bootloader). `set` requires the whole object back with the same keys and types.
  * - `pxe`: the PXE object, five fields, `is_remote_tftp` stored and returned as a string ("false"/"true").
  * - `leases`: ifname → `[{hostname, clid, ip, expire}]` for ClientList.
+ * - `groups`: group name → member user names (`administrators` from the option above, `users` = everyone):
+ *   `SYNO.Core.Group.Member list` (v1, `group`, `offset`, `limit`) answers `{offset, total, users:[{name, uid,
+ *   description}]}`, an unknown group 3205 (shape from N4S4 and a client probed on a DS423+).
+ * - `volumes`: path → `{ total, used, writable }` for `SYNO.Storage.CGI.Storage load_info` (v1, no
+ *   requestFormat), answered as DSM does: `data.volumes[] = {id: "volume_1", vol_path, status, fs_type,
+ *   is_writable, size: {total, used, total_device, free_inode, total_inode}}` with the sizes as decimal
+ *   strings (shape from py-synologydsm-api's DSM 6/7 fixtures), plus `disks`, `storagePools`, `env`.
  *
  * ## Counters (`sim.counters`, `sim.resetCounters()`)
  * - `calls["API.method"]`: every request, including failed ones.
@@ -80,6 +95,8 @@
  * - `ignoreWrites(key, times)`: the next `times` calls to `key` answer success but change nothing (a NAS that
  *   silently ignores fields; the client's re-read must notice).
  * - `delayMs`: answer every request this much later (slow NAS).
+ * - `rewrite(key, fn)`: every later successful answer of `key` ("API.method") carries `fn(data)` instead of
+ *   `data` (a DSM whose answer has another shape); `rewrite(key)` stops it.
  * - DHCP package missing / Core names only: the `dhcp` option.
  */
 import * as crypto from "crypto";
@@ -128,6 +145,14 @@ export interface SimState {
     dhcpServers: Record<string, Record<string, unknown>>;
     pxe: Record<string, unknown>;
     leases: Record<string, SimLease[]>;
+    groups: Record<string, string[]>;
+    volumes: Record<string, SimVolume>;
+}
+
+export interface SimVolume {
+    total: number;
+    used: number;
+    writable: boolean;
 }
 
 export interface DsmSimulatorOptions {
@@ -138,7 +163,11 @@ export interface DsmSimulatorOptions {
     boolStyle?: "bool" | "number" | "string";
     interfaces?: string[];
     volumes?: string[];
+    volumeSpace?: Record<string, { total: number; used: number }>;
+    volumeWritable?: Record<string, boolean>;
+    administrators?: string[];
     keepBytesUpTo?: number;
+    keepPartialUploads?: boolean;
     requireSynoToken?: boolean;
     apiOverrides?: Record<string, { minVersion: number; maxVersion: number } | null>;
     state?: Partial<SimState>;
@@ -160,6 +189,7 @@ export interface SimFaults {
     busy(key: string, times: number, answer?: BusyAnswer): void;
     resetUploadAfterBytes(n: number, times?: number): void;
     ignoreWrites(key: string, times: number): void;
+    rewrite(key: string, fn?: (data: unknown) => unknown): void;
     delayMs: number;
 }
 
@@ -208,6 +238,9 @@ function apiTable(dhcp: string): Record<string, ApiDef> {
         "SYNO.Core.TFTP": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["get", "set"] } },
         "SYNO.Core.Share": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["create", "set", "list", "get", "delete"] } },
         "SYNO.Core.Network.Ethernet": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["get", "list", "set"]) },
+        "SYNO.Core.Group": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["list", "get", "create", "set", "delete"] } },
+        "SYNO.Core.Group.Member": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["list", "add", "remove"] } },
+        "SYNO.Storage.CGI.Storage": { minVersion: 1, maxVersion: 1, methods: { 1: ["load_info"] } },
         "SYNO.FileStation.CreateFolder": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["create"]) },
         "SYNO.FileStation.List": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["list", "list_share", "getinfo"]) },
         "SYNO.FileStation.Upload": { minVersion: 2, maxVersion: 3, requestFormat: "JSON", methods: range(2, 3, ["upload"]) },
@@ -283,8 +316,12 @@ function defaultState(interfaces: string[]): SimState {
         dhcpServers,
         pxe: { enable: false, is_remote_tftp: "false", local_bootloader: "", remote_bootloader: "", remote_tftp_server_ip: "" },
         leases,
+        groups: {},
+        volumes: {},
     };
 }
+
+const TIB = 1024 ** 4;
 
 const MAC_RE = /^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/;
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -406,6 +443,10 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     }
 
     const base = defaultState(interfaces);
+    base.groups = { administrators: options.administrators ?? Object.keys(users), users: Object.keys(users) };
+    for (const v of volumes) {
+        base.volumes[v] = { total: 4 * TIB, used: TIB, writable: options.volumeWritable?.[v] ?? true, ...(options.volumeSpace?.[v] ?? {}) };
+    }
     const state: SimState = { ...base, ...(options.state ?? {}) };
     if (options.state?.tftp) state.tftp = { ...base.tftp, ...options.state.tftp };
     if (options.state?.pxe) state.pxe = { ...base.pxe, ...options.state.pxe };
@@ -417,6 +458,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     const busyQueue = new Map<string, { times: number; answer: BusyAnswer }>();
     const uploadResets: Array<{ bytes: number }> = [];
     const ignoreQueue = new Map<string, number>();
+    const rewrites = new Map<string, (data: unknown) => unknown>();
     const md5Tasks = new Map<string, { path: string; polls: number }>();
     const requests: DsmSimulator["requests"] = [];
 
@@ -433,6 +475,10 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         },
         ignoreWrites(key, times) {
             ignoreQueue.set(key, times);
+        },
+        rewrite(key, fn) {
+            if (fn) rewrites.set(key, fn);
+            else rewrites.delete(key);
         },
     };
 
@@ -477,7 +523,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         return m?.[1];
     }
 
-    function checkSession(params: Record<string, string>, headers: http.IncomingHttpHeaders): void {
+    function checkSession(params: Record<string, string>, headers: http.IncomingHttpHeaders): { user: string } {
         const sid = params._sid ?? cookieSid(headers);
         if (!sid) throw new ApiError(119);
         const s = sessions.get(sid);
@@ -487,6 +533,23 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             const tok = params.SynoToken ?? (headers["x-syno-token"] as string | undefined);
             if (tok !== s.token) throw new ApiError(119);
         }
+        return s;
+    }
+
+    /** DSM's system settings are for administrators only: a plain user gets 105 there (File Station works). */
+    function checkPrivilege(api: string, user: string): void {
+        if (/^SYNO\.(Core|Network|Storage)\./.test(api) && !(state.groups.administrators ?? []).includes(user)) throw new ApiError(105);
+    }
+
+    /** The volume a File Station path lives on (its share's), if any. */
+    function volumeOf(path: string): SimVolume | undefined {
+        const share = state.shares[path.split("/")[1]];
+        return share ? state.volumes[share.vol_path] : undefined;
+    }
+
+    function requireWritable(path: string): void {
+        const v = volumeOf(path);
+        if (v && !v.writable) throw new ApiError(411);
     }
 
     function resolveApi(api: string, version: string | undefined, method: string): ApiDef {
@@ -505,7 +568,15 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     }
 
     function storeFile(path: string, size: number, md5: string, bytes?: Buffer): void {
+        const v = volumeOf(path);
+        if (v) v.used += size - (state.files.get(path)?.size ?? 0);
         state.files.set(path, { isdir: false, size, md5, bytes: bytes && bytes.length <= keepBytesUpTo ? bytes : undefined, mtime: nowSec() });
+    }
+
+    function removeFile(path: string): void {
+        const v = volumeOf(path);
+        if (v) v.used -= state.files.get(path)?.size ?? 0;
+        state.files.delete(path);
     }
 
     function ensureDir(path: string, parents: boolean): void {
@@ -608,7 +679,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 if (!info || typeof info !== "object") throw new ApiError(403);
                 if (!name || info.name !== name) throw new ApiError(101, { desc: "name" });
                 if (state.shares[name]) throw new ApiError(3301);
-                if (typeof info.vol_path !== "string" || !volumes.includes(info.vol_path)) throw new ApiError(3300, { desc: "no such volume" });
+                if (typeof info.vol_path !== "string" || !state.volumes[info.vol_path]) throw new ApiError(3300, { desc: "no such volume" });
+                if (!state.volumes[info.vol_path].writable) throw new ApiError(3300, { desc: "read-only volume" });
                 if (typeof info.desc === "string" && info.desc.length > 64) throw new ApiError(3300, { desc: "description too long" });
                 state.shares[name] = {
                     name,
@@ -629,6 +701,32 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     for (const k of [...state.files.keys()]) if (k === `/${n}` || k.startsWith(`/${n}/`)) state.files.delete(k);
                 }
                 return undefined;
+            }
+            case "SYNO.Core.Group.Member.list": {
+                const group = p.group;
+                if (typeof group !== "string" || group === "") throw new ApiError(114);
+                const members = state.groups[group];
+                if (!members) throw new ApiError(3205, { desc: "no such group" });
+                const names = Object.keys(users).filter((u) => members.includes(u));
+                const rows = names.map((name, i) => ({ description: name === "admin" ? "System default user" : "", name, uid: 1024 + i }));
+                const offset = typeof p.offset === "number" ? p.offset : 0;
+                const limit = typeof p.limit === "number" && p.limit >= 0 ? p.limit : rows.length;
+                return { offset, total: rows.length, users: rows.slice(offset, offset + limit) };
+            }
+            case "SYNO.Storage.CGI.Storage.load_info": {
+                const vols = Object.entries(state.volumes).map(([volPath, v], i) => ({
+                    id: `volume_${volPath.replace(/^\/volume/, "") || i + 1}`,
+                    vol_path: volPath,
+                    desc: "",
+                    status: "normal",
+                    fs_type: "btrfs",
+                    is_writable: v.writable,
+                    pool_path: `reuse_${i + 1}`,
+                    size: {
+                        free_inode: "0", total: String(v.total), total_device: String(v.total + 1024 ** 3), total_inode: "0", used: String(v.used),
+                    },
+                }));
+                return { disks: [], env: { bay_number: "2", model_name: "DS-SIM" }, hotSpares: [], ssdCaches: [], storagePools: [], volumes: vols };
             }
             case "SYNO.Core.Network.Ethernet.list":
                 return interfaces.map((ifname) => ({ ifname, ip: "192.168.0.6", mask: "255.255.255.0", status: "connected", use_dhcp: false, type: "lan" }));
@@ -658,8 +756,11 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             case "SYNO.FileStation.List.list": {
                 const dir = String(p.folder_path ?? "");
                 if (!state.files.get(dir)?.isdir) throw new ApiError(408);
-                const files = [...state.files.keys()].filter((k) => parentOf(k) === dir).sort().map((k) => fileEntry(k, p.additional));
-                return { files, offset: 0, total: files.length };
+                const all = [...state.files.keys()].filter((k) => parentOf(k) === dir).sort();
+                const offset = typeof p.offset === "number" ? p.offset : Number(p.offset ?? 0) || 0;
+                const limit = Number(p.limit ?? 0) || all.length;
+                const files = all.slice(offset, offset + limit).map((k) => fileEntry(k, p.additional));
+                return { files, offset, total: all.length };
             }
             case "SYNO.FileStation.List.list_share": {
                 const shares = Object.values(state.shares).map((s) => fileEntry(`/${s.name}`, p.additional));
@@ -673,6 +774,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     const from = paths[i];
                     const f = state.files.get(from);
                     if (!f) throw new ApiError(408, [{ code: 408, path: from }]);
+                    requireWritable(from);
                     const to = `${parentOf(from)}/${names[i]}`;
                     if (state.files.has(to)) throw new ApiError(414, [{ code: 414, path: to }]);
                     for (const k of [...state.files.keys()]) {
@@ -693,7 +795,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     const f = state.files.get(path)!;
                     const children = [...state.files.keys()].filter((k) => k.startsWith(`${path}/`));
                     if (f.isdir && children.length && p.recursive === false) throw new ApiError(900);
-                    for (const k of [path, ...children]) state.files.delete(k);
+                    requireWritable(path);
+                    for (const k of [path, ...children]) removeFile(k);
                 }
                 return undefined;
             }
@@ -938,7 +1041,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 }
                 return;
             }
-            checkSession(params, req.headers);
+            const { user } = checkSession(params, req.headers);
+            checkPrivilege(api, user);
             const busy = takeBusy(api, method);
             if (busy !== undefined) {
                 applyBusy(res, busy);
@@ -959,7 +1063,9 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     return;
                 }
             }
-            const data = dispatch(api, method, Number(params.version), decoded, undefined);
+            const raw = dispatch(api, method, Number(params.version), decoded, undefined);
+            const rewrite = rewrites.get(`${api}.${method}`);
+            const data = rewrite ? rewrite(raw) : raw;
             send(res, data === undefined ? { success: true } : { data, success: true });
         } catch (e) {
             sendError(res, e);
@@ -1015,6 +1121,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     const dir = fields.path ?? "";
                     if (!dir.startsWith("/")) throw new ApiError(408);
                     requireShareOf(dir);
+                    requireWritable(dir);
                     if (!state.files.get(dir)?.isdir) {
                         if (fields.create_parents !== "true") throw new ApiError(408);
                         ensureDir(dir, true);
@@ -1043,6 +1150,12 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 if (reject || !hash) return;
                 fileBytes += chunk.length;
                 counters.uploadBytes += chunk.length;
+                const vol = volumeOf(target);
+                if (vol && fileBytes > vol.total - vol.used + (state.files.get(target)?.size ?? 0)) {
+                    reject = true;
+                    fail(new ApiError(416, { desc: "no space left on the volume" }));
+                    return;
+                }
                 if (reset && fileBytes >= reset.bytes) {
                     reject = true;
                     answered = true;
@@ -1072,6 +1185,13 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             send(res, { data: { blSkip: false, file: baseName(target), pid: process.pid, progress: 1 }, success: true });
         });
         req.on("error", () => undefined);
+        req.on("close", () => {
+            // A NAS that writes uploads straight to their file keeps what arrived when the client goes away.
+            if (options.keepPartialUploads && hash && !ended && !reject) {
+                ended = true;
+                storeFile(target, fileBytes, hash.digest("hex"));
+            }
+        });
     }
 
     // ---- server

@@ -85,6 +85,9 @@ const SUPPORTED: Record<string, { read: number; write?: number; min?: number }> 
     "SYNO.FileStation.Rename": { read: 2, write: 2 },
     "SYNO.FileStation.Delete": { read: 2, write: 2 },
     "SYNO.FileStation.MD5": { read: 2 },
+    // Read by the pre-flight only (../preflight.ts): administrators' membership and volume space.
+    "SYNO.Core.Group.Member": { read: 1 },
+    "SYNO.Storage.CGI.Storage": { read: 1 },
     // DHCP family: names relative to the prefix (SYNO.Network.DHCPServer or SYNO.Core.Network.DHCPServer).
     "": { read: 3, write: 3 },
     ".Reservation": { read: 3, write: 2 },
@@ -557,6 +560,22 @@ export class DsmClient implements DsmApi {
             const byPath = files.find((f) => (f as { path?: unknown })?.path === p);
             return decodeFileInfo(byPath ?? files[i]);
         });
+    }
+
+    async list(folderPath: string): Promise<FileInfo[]> {
+        const out: FileInfo[] = [];
+        for (;;) {
+            const data = await this.request<{ files?: unknown[]; total?: unknown }>("SYNO.FileStation.List", "list", {
+                folder_path: folderPath, offset: out.length, limit: 1000, additional: ["size", "time"],
+            });
+            const files = Array.isArray(data?.files) ? data.files : [];
+            for (const f of files) {
+                const info = decodeFileInfo(f);
+                if (info) out.push(info);
+            }
+            const total = Number(data?.total);
+            if (files.length === 0 || !Number.isFinite(total) || out.length >= total) return out;
+        }
     }
 
     async upload(dir: string, filename: string, body: Readable, size: number, opts: UploadOptions): Promise<void> {

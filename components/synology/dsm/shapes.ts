@@ -194,3 +194,76 @@ export function requireFields(api: string, what: string, expected: string[], o: 
     const seen = Object.keys(o);
     if (expected.some((k) => !(k in o))) throw new DsmShapeError(api, what, expected, seen);
 }
+
+// ---------------------------------------------------------------- Pre-flight reads (../preflight.ts)
+
+/**
+ * `SYNO.Core.Group.Member list` (v1, `group`, `offset`, `limit`): `data = {offset, total, users: [{name, uid,
+ * description}]}`. LIKELY: N4S4's documented answer, and a client whose tests were re-probed on a DS423+
+ * (it also reports an unknown group as 3205). Only `users[].name` and `total` are relied on.
+ */
+export function decodeGroupMembers(data: unknown): { names: string[]; total: number } {
+    const api = "SYNO.Core.Group.Member";
+    const o = asObject(data, api, "list");
+    const users = o.users;
+    if (!Array.isArray(users) || typeof o.total !== "number") {
+        throw new DsmShapeError(api, "the group's member list", ["users", "total"], Object.keys(o));
+    }
+    const names = users.map((u) => (u && typeof u === "object" ? (u as Record<string, unknown>).name : undefined));
+    const bad = names.findIndex((n) => typeof n !== "string");
+    if (bad >= 0) {
+        throw new DsmShapeError(api, `member ${bad} of the group's member list`, ["name"], Object.keys((users[bad] ?? {}) as object));
+    }
+    return { names: names as string[], total: o.total };
+}
+
+/** One volume as the pre-flight needs it. */
+export interface VolumeSpace {
+    /** `/volume1`. */
+    path: string;
+    totalBytes: number;
+    usedBytes: number;
+    /** DSM's `is_writable`, when it says. */
+    writable?: boolean;
+    /** DSM's `status` (`normal`, `crashed`, `read_only`, ...), when it says. */
+    status?: string;
+}
+
+/** DSM sends sizes as decimal strings (or numbers); anything else is not a size. */
+function byteCount(v: unknown): number | undefined {
+    const n = typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * `SYNO.Storage.CGI.Storage load_info` (v1): `data.volumes[] = {vol_path, status, is_writable, size: {total, used,
+ * ...}}`, sizes as decimal strings. SOLID enough: py-synologydsm-api (Home Assistant's client) reads exactly these
+ * fields, with fixtures from real DSM 6 and DSM 7 units. A volume without them is a shape error naming them.
+ */
+export function decodeVolumes(data: unknown): VolumeSpace[] {
+    const api = "SYNO.Storage.CGI.Storage";
+    const o = asObject(data, api, "load_info");
+    if (!Array.isArray(o.volumes)) throw new DsmShapeError(api, "the storage overview", ["volumes"], Object.keys(o));
+    return o.volumes.map((raw, i) => {
+        const v = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+        const size = (v.size && typeof v.size === "object" ? v.size : {}) as Record<string, unknown>;
+        const total = byteCount(size.total);
+        const used = byteCount(size.used);
+        if (typeof v.vol_path !== "string" || total === undefined || used === undefined) {
+            const seen = [...Object.keys(v), ...Object.keys(size).map((k) => `size.${k}`)];
+            throw new DsmShapeError(api, `volume ${i} of the storage overview`, ["vol_path", "size.total", "size.used"],
+                seen.filter((k) => !(k === "size.total" && total === undefined) && !(k === "size.used" && used === undefined)));
+        }
+        const out: VolumeSpace = { path: v.vol_path, totalBytes: total, usedBytes: used };
+        if (typeof v.is_writable === "boolean") out.writable = v.is_writable;
+        if (typeof v.status === "string") out.status = v.status;
+        return out;
+    });
+}
+
+/** `SYNO.Core.Network.Ethernet list` (SOLID): an array of `{ifname, ip, mask, status, ...}`; the names. */
+export function decodeInterfaceNames(data: unknown): string[] {
+    const list = Array.isArray(data) ? data : Array.isArray((data as Record<string, unknown> | undefined)?.list) ? (data as { list: unknown[] }).list : undefined;
+    if (!list) throw new DsmShapeError("SYNO.Core.Network.Ethernet", "the interface list", ["an array of {ifname}"], data && typeof data === "object" ? Object.keys(data) : [typeof data]);
+    return list.map((e) => (e as Record<string, unknown> | null)?.ifname).filter((n): n is string => typeof n === "string");
+}

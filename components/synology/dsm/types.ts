@@ -128,6 +128,8 @@ export interface DsmApi {
     createFolder(parentPath: string, name: string, forceParent?: boolean): Promise<void>;
     /** One entry per path, undefined where DSM answered 408 (no such file). */
     getInfo(paths: string[]): Promise<Array<FileInfo | undefined>>;
+    /** The entries of a folder (File Station list, every page), files and folders. */
+    list(folderPath: string): Promise<FileInfo[]>;
     /** Streams `body` (exactly `size` bytes) as `<dir>/<filename>`; blSkip is an error. */
     upload(dir: string, filename: string, body: Readable, size: number, opts: UploadOptions): Promise<void>;
     rename(path: string, newName: string): Promise<void>;

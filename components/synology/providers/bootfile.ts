@@ -17,6 +17,7 @@ import { Transform } from "stream";
 import type { Readable } from "stream";
 import type { DsmApi } from "../dsm/types";
 import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, secretOutputOptions, knownFailures } from "./common";
+import { whileEngineAlive } from "./engine-watch";
 
 export interface BootFileInputs extends DsmResourceProps {
     /** The factory URL of the UKI (`<factory>/image/<id>/<version>/metal-<arch>-uki.efi`). */
@@ -125,6 +126,8 @@ interface Download {
     digest(): string;
     /** Stop it on purpose (not a failure). */
     destroy(): void;
+    /** Stop it as a failure with `reason` (the upload fed by it fails with it). */
+    abort(reason: Error): void;
 }
 
 async function openDownload(url: string, label: string, onFailure: (e: Error) => void): Promise<Download> {
@@ -195,7 +198,35 @@ async function openDownload(url: string, label: string, onFailure: (e: Error) =>
             source.destroy();
             meter.destroy();
         },
+        abort: (reason: Error) => {
+            if (stopped || failed) {
+                return;
+            }
+            failed = true;
+            source.destroy();
+            meter.destroy(reason);
+            onFailure(reason);
+        },
     };
+}
+
+/** Names this program gives its own transient files beside the boot file: `.part-<hex>` uploads, `.old-<hex>` backups. */
+export function isTransientName(fileName: string, candidate: string): boolean {
+    const base = fileName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`^${base}\\.(part|old)-[0-9a-f]{8}$`).test(candidate);
+}
+
+/**
+ * Remove what an interrupted earlier run left beside the boot file: an upload killed mid-way (`.part-*`) or a
+ * swap cut between its two renames (`.old-*`). Neither is ever served (PXE names the final file only), but
+ * they take space and would pile up.
+ */
+async function removeStrayFiles(client: DsmApi, dir: string, fileName: string): Promise<void> {
+    const stray = (await client.list(dir)).filter((f) => !f.isdir && isTransientName(fileName, f.name)).map((f) => f.path);
+    if (stray.length > 0) {
+        logInfo(`boot file: removing ${stray.length} file(s) an interrupted earlier run left in ${dir}: ${stray.join(", ")}`);
+        await client.deletePaths(stray);
+    }
 }
 
 /**
@@ -205,6 +236,17 @@ async function openDownload(url: string, label: string, onFailure: (e: Error) =>
  */
 export async function streamBootFile(client: DsmApi, inputs: BootFileInputs, keepPrevious = false):
     Promise<{ size: number; md5: string; keptPrevious: boolean }> {
+    // If the engine that started this provider goes away, the download (and so the upload) stops with this reason.
+    let aborted: Error | undefined;
+    let current: Download | undefined;
+    return whileEngineAlive((reason) => {
+        aborted = reason;
+        current?.abort(reason);
+    }, () => streamBootFileOnce(client, inputs, keepPrevious, () => aborted, (d) => (current = d)));
+}
+
+async function streamBootFileOnce(client: DsmApi, inputs: BootFileInputs, keepPrevious: boolean, aborted: () => Error | undefined,
+    downloading: (d: Download) => void): Promise<{ size: number; md5: string; keptPrevious: boolean }> {
     const dir = `/${inputs.share}`;
     const finalPath = `${dir}/${inputs.fileName}`;
     const tmpName = `${inputs.fileName}.part-${randomBytes(4).toString("hex")}`;
@@ -224,7 +266,15 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs, kee
         }
     };
 
+    await removeStrayFiles(client, dir, inputs.fileName);
     let current = await openDownload(inputs.ukiUrl, label, onFailure);
+    downloading(current);
+    const stopIfAborted = () => {
+        const reason = aborted();
+        if (reason) {
+            throw reason;
+        }
+    };
     const total = current.total;
     let attempts = 1;
     const reopen = async (): Promise<Readable> => {
@@ -240,10 +290,12 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs, kee
             throw new Error(`the factory now sends ${next.total} bytes for ${inputs.ukiUrl}, before ${total}`);
         }
         current = next;
+        downloading(next);
         return next.stream;
     };
 
     try {
+        stopIfAborted();
         logInfo(`uploading ${inputs.ukiUrl} (${total} bytes) to ${tmpPath}`);
         const upload = client.upload(dir, tmpName, current.stream, total, { overwrite: true, reopen });
         try {
@@ -275,7 +327,8 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs, kee
         if (remoteMd5 !== md5) {
             throw new Error(`verification failed: MD5 mismatch for ${tmpPath}: the NAS computed ${remoteMd5}, the download hashed to ${md5}`);
         }
-        const keptPrevious = await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath, keepPrevious);
+        stopIfAborted(); // last point to stop: the swap below is three quick calls, not cut half-way on purpose
+        const keptPrevious = await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath, keepPrevious, { size: total, md5 });
         logInfo(`boot file ${finalPath} in place (${total} bytes, md5 ${md5})`);
         return { size: total, md5, keptPrevious };
     } catch (err) {
@@ -291,13 +344,16 @@ export async function streamBootFile(client: DsmApi, inputs: BootFileInputs, kee
  * Returns whether a `.before-homelab` file is there (to be put back on delete).
  */
 async function swapIntoPlace(client: DsmApi, dir: string, tmpPath: string, fileName: string, finalPath: string,
-    keepPrevious: boolean): Promise<boolean> {
+    keepPrevious: boolean, uploaded: { size: number; md5: string }): Promise<boolean> {
     const keptPath = `${dir}/${keptPreviousName(fileName)}`;
     const [existing, kept] = await client.getInfo([finalPath, keptPath]);
     let backupPath: string | undefined;
     let keep = false;
     if (existing) {
-        keep = keepPrevious && !kept;
+        // The very bytes just uploaded are no user's file: an earlier run of this program put them there and
+        // was interrupted before the engine recorded it (then the state forgot it, e.g. --clear-pending-creates).
+        const ours = existing.size === uploaded.size && keepPrevious && !kept && (await client.md5(finalPath)).toLowerCase() === uploaded.md5;
+        keep = keepPrevious && !kept && !ours;
         const backupName = keep ? keptPreviousName(fileName) : `${fileName}.old-${randomBytes(4).toString("hex")}`;
         await client.rename(finalPath, backupName);
         backupPath = `${dir}/${backupName}`;

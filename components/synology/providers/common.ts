@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { getDsmClient } from "../dsm";
 import type { DsmClientOptions } from "../dsm";
 import type { DsmApi, DsmConnection } from "../dsm/types";
+import { armEngineWatch } from "./engine-watch";
 
 /** How to reach the NAS, without the password (which is its own, secret, property). */
 export interface DsmConnectionArgs {
@@ -56,6 +57,8 @@ export function toDsmConnection(props: DsmResourceProps): DsmConnection {
  * retry delays) can be set for the whole process on `globalThis.__homelabDsmClientOptions` (tests, benchmark).
  */
 export function dsmClientFor(props: DsmResourceProps): DsmApi {
+    // In the dynamic-provider host: stop (and clean up) when the engine that started it goes away.
+    armEngineWatch();
     const g = globalThis as { __homelabDsmClientOptions?: DsmClientOptions };
     return getDsmClient(toDsmConnection(props), g.__homelabDsmClientOptions);
 }

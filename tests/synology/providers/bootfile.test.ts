@@ -2,6 +2,7 @@
  * The boot file provider's failure paths: whatever fails, the previous boot file is intact, no temporary
  * file is left on the NAS, and the error says what failed.
  */
+import { createHash } from "crypto";
 import { getDsmClient } from "../../../components/synology/dsm";
 import type { DsmApi } from "../../../components/synology/dsm/types";
 import { BootFileInputs, BootFileOutputs, bootFileProvider, streamBootFile } from "../../../components/synology/providers/bootfile";
@@ -125,5 +126,51 @@ describe("boot file: failures leave the previous file intact and no temp file", 
         const pcts = progress.map((l) => Number(/ (\d+) of 3145745 bytes \((\d+)%\)$/.exec(l)![2]));
         expect(pcts.length).toBe(10); // rate-limited: one message per 10 %
         expect(pcts.map((p) => Math.floor(p / 10))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+});
+
+describe("boot file: what an interrupted earlier run left on the NAS", () => {
+    const md5Of = (b: Buffer) => createHash("md5").update(b).digest("hex");
+
+    it("stray temporary uploads and swap backups are removed by the next create; other files are left alone", async () => {
+        env = await startEnv();
+        await shareProvider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
+        env.sim.putFile(`${PATH}.part-0badc0de`, Buffer.from("half an image from a killed run"));
+        env.sim.putFile(`${PATH}.old-1234abcd`, Buffer.from("the image before a swap that was cut"));
+        env.sim.putFile(`${PATH}.part-notours`, Buffer.from("not a name this program gives"));
+        env.sim.putFile("/pxe/notes.txt", Buffer.from("the user's"));
+        const r = await bootFileProvider.create(inputsFor(env, "v1.12.1"));
+        expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe", PATH, `${PATH}.part-notours`, "/pxe/notes.txt"]);
+        expect(env.sim.getFile(PATH)!.md5).toBe((r.outs as BootFileOutputs).md5);
+        expect(env.logs).toContain(`boot file: removing 2 file(s) an interrupted earlier run left in /pxe: ${PATH}.old-1234abcd, ${PATH}.part-0badc0de`);
+    });
+
+    it("an upload cut on the way leaves no partial file, even on a NAS that keeps what arrived", async () => {
+        env = await startEnv({ keepPartialUploads: true });
+        await shareProvider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
+        env.factory.setAssetSize("metal-amd64-uki.efi", 3 * 1024 * 1024);
+        env.factory.faults.cutAfter(1024 * 1024 + 5);
+        await expect(bootFileProvider.create(inputsFor(env, "v1.12.1"))).rejects.toThrow(/interrupted after \d+ of 3145728 bytes/);
+        // The partial temporary file existed (the NAS kept it) and was removed; the final name never held anything.
+        const deleted = env.sim.requests.filter((q) => q.api === "SYNO.FileStation.Delete").map((q) => q.params.path);
+        expect(deleted).toEqual([expect.stringMatching(/^\["\/pxe\/metal-amd64-uki\.efi\.part-[0-9a-f]{8}"\]$/)]);
+        expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe"]);
+    });
+
+    it("the very bytes already under the final name (a create the engine never recorded) are not kept as the user's file", async () => {
+        env = await startEnv();
+        await shareProvider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
+        const first = await bootFileProvider.create(inputsFor(env, "v1.12.1"));
+        expect((first.outs as BootFileOutputs).keptPrevious).toBe(false);
+        // The state forgot it (e.g. `pulumi refresh --clear-pending-creates`): the next create meets the same bytes.
+        const again = await bootFileProvider.create(inputsFor(env, "v1.12.1"));
+        expect((again.outs as BootFileOutputs).keptPrevious).toBe(false);
+        expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe", PATH]);
+        // A file of the user's under that name is still kept aside.
+        const users = Buffer.from("a user's own boot loader");
+        env.sim.putFile(PATH, users);
+        const third = await bootFileProvider.create(inputsFor(env, "v1.12.1"));
+        expect((third.outs as BootFileOutputs).keptPrevious).toBe(true);
+        expect(env.sim.getFile(`${PATH}.before-homelab`)!.md5).toBe(md5Of(users));
     });
 });

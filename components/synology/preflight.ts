@@ -1,0 +1,442 @@
+/**
+ * The NAS pre-flight: one read-only pass over everything on the NAS that `pulumi up` would otherwise only
+ * find wrong half-way through its writes (after creating the share and TFTP settings and uploading the
+ * whole boot file). index.ts runs it before any resource is registered, so in `pulumi preview` and before
+ * the first write of `pulumi up`; every problem is reported at once, each with the setting and the fix.
+ *
+ * Three parts, so the decisions can be tested without a NAS:
+ * - `readNasFacts`: the reader. Discovery, ONE login, then reads only (administrators' membership, volumes
+ *   and their space, the share, the interfaces, the DHCP server of `synology.interface`, the boot file), logout.
+ * - `bootFileSize`: HEAD of the UKI at the factory (its Content-Length), or an upper bound when that fails.
+ * - `judgeNas`: pure. What was read → problems (each: setting, what is wrong, fix) and warnings (what could
+ *   not be checked). Read errors are judged too: a 105 means "not an administrator", a DsmShapeError (a DSM
+ *   answer without the fields this client knows) is a problem naming the missing fields, never a guess.
+ *
+ * When it runs (`preflightSwitch`): whenever a Pulumi engine runs the program. Under Pulumi's mock runtime
+ * (unit tests) there is no engine and it is skipped. `HOMELAB_PREFLIGHT=off` skips it (e.g. a DSM answering
+ * in a shape this client does not know yet), `HOMELAB_PREFLIGHT=on` forces it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config";
+import { FactoryClient } from "../factory/client";
+import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../factory/schematic";
+import { DsmClient, DsmClientOptions } from "./dsm/client";
+import { isDsmError } from "./dsm/errors";
+import { missingApis } from "./dsm/required";
+import { decodeGroupMembers, decodeInterfaceNames, decodeVolumes, toBool, VolumeSpace } from "./dsm/shapes";
+import type { DiscoveredApis, DsmApi, DsmConnection, FileInfo, ShareInfo } from "./dsm/types";
+import { redactText } from "./providers/common";
+
+/** Upper bound of a Talos UKI when the factory does not tell its size (Talos 1.12 amd64: about 100 MB). */
+export const UKI_SIZE_UPPER_BOUND = 512 * 1024 * 1024;
+
+/** The group whose members DSM treats as administrators. */
+export const ADMIN_GROUP = "administrators";
+
+/** What the pre-flight checks, from the stack config. */
+export interface PreflightPlan {
+    nasUrl: string;
+    username: string;
+    /** `/volume1` */
+    volume: string;
+    share: string;
+    ifname: string;
+    manageServer: boolean;
+    /** `homelab:dhcp`'s subnet and range, for the fix text. */
+    dhcp: { subnet: string; rangeStart: string; rangeEnd: string };
+    /** Boot file name and its File Station path `/<share>/<file>`. */
+    bootFile: string;
+    bootFilePath: string;
+    factoryUrl: string;
+    ukiUrl: string;
+}
+
+export function preflightPlan(cfg: StackConfig): PreflightPlan {
+    const bootFile = ukiFileName(cfg.image.arch);
+    return {
+        nasUrl: cfg.synology.url,
+        username: cfg.synology.username,
+        volume: cfg.synology.volume,
+        share: cfg.synology.share,
+        ifname: cfg.synology.interface,
+        manageServer: cfg.dhcp.manageServer,
+        dhcp: { subnet: cfg.dhcp.subnet, rangeStart: cfg.dhcp.rangeStart, rangeEnd: cfg.dhcp.rangeEnd },
+        bootFile,
+        bootFilePath: `/${cfg.synology.share}/${bootFile}`,
+        factoryUrl: cfg.image.factoryUrl,
+        ukiUrl: ukiUrl(cfg.image.factoryUrl, schematicId(schematicFromImage(cfg.image)), cfg.cluster.talosVersion, cfg.image.arch),
+    };
+}
+
+/** How to log in to the stack's NAS (plain password: only for the DSM client). */
+export function dsmConnectionOf(cfg: StackConfig, extra: Partial<DsmConnection> = {}): DsmConnection {
+    return {
+        url: cfg.synology.url,
+        username: cfg.synology.username,
+        password: cfg.synologyPassword,
+        tls: cfg.synology.tls,
+        allowHttp: cfg.synology.allowHttp,
+        deviceId: cfg.synology.deviceId,
+        ...extra,
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What was read
+
+/** One read: its value, or the error it failed with (kept whole: the judge looks at codes and names). */
+export type Read<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+export interface NasFacts {
+    /** Discovery failed: the NAS does not answer (nothing else was read). */
+    unreachable?: unknown;
+    /** The login failed (only discovery was read). */
+    loginError?: unknown;
+    apis?: DiscoveredApis;
+    /** Members of the administrators group. */
+    admins?: Read<string[]>;
+    volumes?: Read<VolumeSpace[]>;
+    /** The share, undefined when it does not exist. */
+    share?: Read<ShareInfo | undefined>;
+    /** Interface names DSM lists (Ethernet). */
+    interfaces?: Read<string[]>;
+    /** The DHCP server object of `synology.interface`; absent when the DHCP Server package is missing. */
+    dhcpServer?: Read<Record<string, unknown>>;
+    /** The boot file under its final name, when the share exists. */
+    bootFileOnNas?: Read<FileInfo | undefined>;
+}
+
+/** The boot file's size: exact (the factory's Content-Length) or an upper bound (and why). */
+export interface BootFileSize {
+    bytes: number;
+    exact: boolean;
+    /** Where the number comes from, for messages. */
+    source: string;
+}
+
+async function read<T>(fn: () => Promise<T>): Promise<Read<T>> {
+    try {
+        return { ok: true, value: await fn() };
+    } catch (error) {
+        return { ok: false, error };
+    }
+}
+
+/** The administrators' names: SYNO.Core.Group.Member list, page by page. */
+async function adminNames(dsm: DsmApi): Promise<string[]> {
+    const names: string[] = [];
+    for (;;) {
+        const page = decodeGroupMembers(await dsm.call("SYNO.Core.Group.Member", "list", { group: ADMIN_GROUP, offset: names.length, limit: 500 }));
+        names.push(...page.names);
+        if (page.names.length === 0 || names.length >= page.total) return names;
+    }
+}
+
+/** Discovery, one login, the reads, logout. Never writes. */
+export async function readNasFacts(dsm: DsmApi, plan: PreflightPlan): Promise<NasFacts> {
+    let apis: DiscoveredApis;
+    try {
+        apis = await dsm.discover();
+    } catch (e) {
+        return { unreachable: e };
+    }
+    try {
+        await dsm.login();
+    } catch (e) {
+        return { apis, loginError: e };
+    }
+    try {
+        const [admins, volumes, share, interfaces, dhcpServer] = await Promise.all([
+            read(() => adminNames(dsm)),
+            read(async () => decodeVolumes(await dsm.call("SYNO.Storage.CGI.Storage", "load_info", {}))),
+            read(() => dsm.shareGet(plan.share)),
+            read(async () => decodeInterfaceNames(await dsm.call("SYNO.Core.Network.Ethernet", "list", {}))),
+            apis.dhcpPrefix ? read(() => dsm.dhcpServerGet(plan.ifname)) : Promise.resolve(undefined),
+        ]);
+        const facts: NasFacts = { apis, admins, volumes, share, interfaces, dhcpServer };
+        if (share.ok && share.value) facts.bootFileOnNas = await read(async () => (await dsm.getInfo([plan.bootFilePath]))[0]);
+        return facts;
+    } finally {
+        await dsm.logout().catch(() => undefined);
+    }
+}
+
+/** HEAD of the UKI at the factory; an upper bound (saying why) when the factory does not tell. */
+export async function bootFileSize(plan: Pick<PreflightPlan, "factoryUrl" | "ukiUrl">, timeoutMs = 15_000): Promise<BootFileSize> {
+    try {
+        const bytes = await new FactoryClient(plan.factoryUrl, { retries: 0, timeoutMs }).assetSize(plan.ukiUrl);
+        return { bytes, exact: true, source: `the factory's size of ${plan.ukiUrl}` };
+    } catch (e) {
+        const why = ((e as Error)?.message ?? String(e)).split("\n")[0];
+        return { bytes: UKI_SIZE_UPPER_BOUND, exact: false, source: `an upper bound for a Talos UKI: the factory did not tell the size (${why})` };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The judge (pure)
+
+export interface Problem {
+    /** The setting: a stack key (`homelab:synology.interface`) or a place in DSM. */
+    setting: string;
+    problem: string;
+    fix: string;
+}
+
+export interface Verdict {
+    problems: Problem[];
+    /** What could not be checked, and why. */
+    warnings: string[];
+}
+
+function message(e: unknown): string {
+    const m = (e as { message?: unknown } | undefined)?.message;
+    return typeof m === "string" ? m : String(e);
+}
+
+function isShapeError(e: unknown): boolean {
+    return (e as { name?: unknown } | undefined)?.name === "DsmShapeError";
+}
+
+/** The API is not on this NAS (or not in a version this client speaks). */
+function isAbsentApi(e: unknown): boolean {
+    return isDsmError(e, 102) || isDsmError(e, 103) || isDsmError(e, 104);
+}
+
+export function mib(bytes: number): string {
+    return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+}
+
+const KEY = {
+    url: "homelab:synology.url",
+    username: "homelab:synology.username",
+    volume: "homelab:synology.volume",
+    share: "homelab:synology.share",
+    ifname: "homelab:synology.interface",
+};
+
+/** Judge what was read. Pure. */
+export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSize): Verdict {
+    const problems: Problem[] = [];
+    const warnings: string[] = [];
+
+    if (facts.unreachable !== undefined) {
+        problems.push({
+            setting: KEY.url,
+            problem: `the NAS does not answer at ${plan.nasUrl}: ${message(facts.unreachable)}`,
+            fix: "check the address and port (DSM: 5001 for https, 5000 for http), that DSM runs and that this machine reaches it; " +
+                "pin DSM's self-signed certificate with homelab:synology.tls.fingerprintSha256",
+        });
+        return { problems, warnings };
+    }
+    if (facts.loginError !== undefined) {
+        const e = facts.loginError;
+        const twoFactor = isDsmError(e, 403) || isDsmError(e, 404) || isDsmError(e, 406);
+        problems.push({
+            setting: twoFactor ? "homelab:synology.deviceId" : `${KEY.username} / homelab:synologyPassword`,
+            problem: `the DSM login fails: ${message(e)}`,
+            fix: twoFactor
+                ? "log in once with `npm run dsm -- --url <url> --user <name> --otp <code>` and set homelab:synology.deviceId to the device id it prints"
+                : "set homelab:synology.username to a DSM administrator and its password with `pulumi config set --secret homelab:synologyPassword`",
+        });
+        return { problems, warnings };
+    }
+    const apis = facts.apis!;
+
+    // ---- the DHCP Server package and the APIs the program calls
+    if (!apis.dhcpPrefix) {
+        problems.push({
+            setting: "DSM Package Center",
+            problem: "the DHCP Server package is not installed (no SYNO.Network.DHCPServer API)",
+            fix: "install \"DHCP Server\" from Package Center",
+        });
+    }
+    const missing = missingApis(apis, plan.manageServer);
+    if (missing.length > 0) {
+        problems.push({
+            setting: "DSM version",
+            problem: `DSM lacks APIs this program uses: ${missing.map((m) => (m.need === "write" ? `${m.api} (no version this client writes with)` : m.api)).join(", ")}`,
+            fix: "update DSM to 7.x (Control Panel > Update & Restore) and the DHCP Server package; keep File Station enabled",
+        });
+    }
+
+    // ---- administrator: membership, or a 105 from any read of DSM's settings
+    const reads: Array<[string, Read<unknown> | undefined]> = [
+        ["the administrators group", facts.admins], ["the volumes", facts.volumes], [`shared folder ${plan.share}`, facts.share],
+        ["the network interfaces", facts.interfaces], [`the DHCP server of ${plan.ifname}`, facts.dhcpServer],
+        [`the boot file ${plan.bootFilePath}`, facts.bootFileOnNas],
+    ];
+    const denied = reads.filter(([, r]) => r && !r.ok && (isDsmError(r.error, 105) || isDsmError(r.error, 160))).map(([what]) => what);
+    const inGroup = facts.admins?.ok ? facts.admins.value.some((n) => n.toLowerCase() === plan.username.toLowerCase()) : undefined;
+    if (inGroup === false || denied.length > 0) {
+        const why = inGroup === false ? `it is not a member of the "${ADMIN_GROUP}" group` : `DSM refused to let it read ${denied.join(", ")} (error 105)`;
+        problems.push({
+            setting: KEY.username,
+            problem: `DSM user "${plan.username}" is not an administrator: ${why}; the program changes shares, TFTP and DHCP settings, which only administrators may`,
+            fix: `add "${plan.username}" to the ${ADMIN_GROUP} group (Control Panel > User & Group > ${plan.username} > Edit > User Groups), or set ${KEY.username} to an administrator`,
+        });
+    }
+    /** A read that failed for another reason than permission: a shape this client does not know is a problem, an absent API a warning. */
+    const readFailure = (what: string, r: Read<unknown> | undefined, setting: string, absentWarning?: string): boolean => {
+        if (!r || r.ok || isDsmError(r.error, 105) || isDsmError(r.error, 160)) return false;
+        if (isAbsentApi(r.error) && absentWarning) {
+            warnings.push(`${absentWarning}: ${message(r.error)}`);
+            return true;
+        }
+        problems.push({
+            setting,
+            problem: `reading ${what} failed: ${message(r.error)}`,
+            fix: isShapeError(r.error)
+                ? "DSM answered in a shape this program does not know: report it with the answer of `npm run dsm` (see the message), or skip this check with HOMELAB_PREFLIGHT=off"
+                : "check the NAS answers (`npm run doctor`), then run again",
+        });
+        return true;
+    };
+    readFailure("the administrators group", facts.admins, KEY.username, "could not check that the DSM user is an administrator");
+
+    // ---- the interface and its DHCP server
+    const known = facts.interfaces?.ok ? facts.interfaces.value : undefined;
+    const listed = known && known.length ? ` (DSM lists ${known.join(", ")})` : "";
+    const d = facts.dhcpServer;
+    if (d && !d.ok && isDsmError(d.error, 4302)) {
+        problems.push({
+            setting: KEY.ifname,
+            problem: `interface "${plan.ifname}" does not exist on the NAS${listed}`,
+            fix: `set ${KEY.ifname} to the interface DSM's DHCP Server shows: eth0/eth1, ovs_eth0 when Virtual Machine Manager is installed, or bond0`,
+        });
+    } else if (d && d.ok && !toBool(d.value.enable) && !plan.manageServer) {
+        problems.push({
+            setting: `${KEY.ifname} / homelab:dhcp.manageServer`,
+            problem: `the DHCP server is not enabled on interface ${plan.ifname}, and homelab:dhcp.manageServer is false, so the program will not enable it`,
+            fix: `enable it in DSM (DHCP Server > Network Interface > ${plan.ifname} > Edit > Enable DHCP server, subnet ${plan.dhcp.subnet}, ` +
+                `range ${plan.dhcp.rangeStart}-${plan.dhcp.rangeEnd}), or set homelab:dhcp.manageServer to true to let the program set it up`,
+        });
+    } else if (d) {
+        readFailure(`the DHCP server settings of ${plan.ifname}`, d, KEY.ifname);
+    } else if (known && !known.includes(plan.ifname)) {
+        // No DHCP package to ask: the Ethernet list is all there is (bonds and Open vSwitch names may be missing from it).
+        problems.push({
+            setting: KEY.ifname,
+            problem: `interface "${plan.ifname}" is not among the NAS's Ethernet interfaces${listed}`,
+            fix: `set ${KEY.ifname} to the interface DSM's DHCP Server shows once the package is installed`,
+        });
+    }
+    if (known === undefined) readFailure("the network interfaces", facts.interfaces, KEY.ifname, "could not list the NAS's interfaces");
+
+    // ---- share and volume
+    let volumePath: string | undefined;
+    const s = facts.share;
+    if (s?.ok && s.value) {
+        if (s.value.vol_path !== plan.volume) {
+            problems.push({
+                setting: `${KEY.volume} / ${KEY.share}`,
+                problem: `shared folder "${plan.share}" already exists on ${s.value.vol_path}, but ${KEY.volume} is ${plan.volume}`,
+                fix: `set ${KEY.volume} to ${s.value.vol_path}, or choose another ${KEY.share}`,
+            });
+        }
+        volumePath = s.value.vol_path;
+    } else if (s?.ok) {
+        volumePath = plan.volume; // to be created there
+    } else {
+        readFailure(`shared folder ${plan.share}`, s, KEY.share);
+    }
+    const v = facts.volumes;
+    if (v?.ok && volumePath !== undefined) {
+        const vol = v.value.find((x) => x.path === volumePath);
+        const creating = !(s?.ok && s.value);
+        if (!vol && creating) {
+            problems.push({
+                setting: KEY.volume,
+                problem: `volume ${plan.volume} does not exist on the NAS (it has ${v.value.map((x) => x.path).join(", ") || "no volume"}); shared folder "${plan.share}" cannot be created there`,
+                fix: `set ${KEY.volume} to one of ${v.value.map((x) => x.path).join(", ") || "the NAS's volumes (create one in Storage Manager)"}`,
+            });
+        } else if (vol && creating && vol.writable === false) {
+            problems.push({
+                setting: KEY.volume,
+                problem: `volume ${vol.path} is read-only${vol.status ? ` (status ${vol.status})` : ""}; shared folder "${plan.share}" cannot be created there`,
+                fix: `repair the volume in Storage Manager, or set ${KEY.volume} to a writable one`,
+            });
+        } else if (vol) {
+            const present = facts.bootFileOnNas?.ok ? facts.bootFileOnNas.value : undefined;
+            const same = present !== undefined && size.exact && present.size === size.bytes;
+            const need = same ? 0 : size.bytes;
+            const free = vol.totalBytes - vol.usedBytes;
+            if (free < need) {
+                problems.push({
+                    setting: KEY.volume,
+                    problem: `volume ${vol.path} has ${mib(free)} free; the boot file needs ${mib(need)} (${size.source})`,
+                    fix: `free space on ${vol.path}, or put the share on another volume (${KEY.volume}, ${KEY.share})`,
+                });
+            }
+        }
+    } else if (!v?.ok) {
+        readFailure("the volumes", v, KEY.volume, "could not check the volume and its free space");
+    }
+    readFailure(`the boot file ${plan.bootFilePath}`, facts.bootFileOnNas, KEY.share);
+    return { problems, warnings };
+}
+
+/** The RunError text: every problem, with its setting and fix. */
+export function formatProblems(problems: Problem[]): string {
+    return `NAS pre-flight: ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was written to the NAS):\n` +
+        problems.map((p) => `  - ${p.setting}: ${p.problem}.\n    Fix: ${p.fix}.`).join("\n") +
+        "\n(The pre-flight reads the NAS before any change; README \"Pre-flight\". HOMELAB_PREFLIGHT=off skips it.)";
+}
+
+// ---------------------------------------------------------------------------------------------
+// When, and the whole run
+
+/**
+ * Whether to run: `HOMELAB_PREFLIGHT=off` (or 0/false/no) never, `on` (1/true/yes) always, unset only when a
+ * Pulumi engine runs the program (not under the mock runtime of unit tests, which has none). Pure.
+ */
+export function preflightSwitch(setting: string | undefined, engineConnected: boolean): { run: boolean; why: string } {
+    const v = (setting ?? "").trim().toLowerCase();
+    if (["off", "0", "false", "no"].includes(v)) return { run: false, why: "HOMELAB_PREFLIGHT=off" };
+    if (["on", "1", "true", "yes"].includes(v)) return { run: true, why: "HOMELAB_PREFLIGHT=on" };
+    if (v !== "") throw new pulumi.RunError(`HOMELAB_PREFLIGHT="${setting}" is neither on nor off: unset it (the default runs the NAS pre-flight under the Pulumi engine), or set it to on or off`);
+    return engineConnected ? { run: true, why: "the Pulumi engine runs the program" } : { run: false, why: "no Pulumi engine (mock runtime)" };
+}
+
+export interface PreflightOptions {
+    /** Default process.env. */
+    env?: NodeJS.ProcessEnv;
+    /** Default: whether the Pulumi runtime has an engine address. */
+    engineConnected?: boolean;
+    clientOptions?: DsmClientOptions;
+    factoryTimeoutMs?: number;
+    /** Default pulumi.log. */
+    log?: { info(m: string): void; warn(m: string): void };
+}
+
+export interface PreflightOutcome {
+    ran: boolean;
+    why: string;
+    verdict?: Verdict;
+}
+
+/**
+ * The whole pre-flight for index.ts: decide, read, judge; a RunError listing every problem (the password
+ * never in it). Returns what it did, for tests.
+ */
+export async function runNasPreflight(cfg: StackConfig, opts: PreflightOptions = {}): Promise<PreflightOutcome> {
+    const log = opts.log ?? { info: (m: string) => void pulumi.log.info(m), warn: (m: string) => void pulumi.log.warn(m) };
+    const sw = preflightSwitch((opts.env ?? process.env).HOMELAB_PREFLIGHT, opts.engineConnected ?? pulumi.runtime.getEngine() !== undefined);
+    if (!sw.run) return { ran: false, why: sw.why };
+    const plan = preflightPlan(cfg);
+    const redact = (t: string) => redactText(t, [cfg.synologyPassword]);
+    let facts: NasFacts;
+    let size: BootFileSize;
+    try {
+        const dsm = new DsmClient(dsmConnectionOf(cfg, { deviceName: "homelab-pulumi" }), {
+            timeoutMs: 20_000, retries: 2, sessionName: "homelab-preflight", log: (m) => log.warn(redact(m)), ...opts.clientOptions,
+        });
+        [facts, size] = await Promise.all([readNasFacts(dsm, plan), bootFileSize(plan, opts.factoryTimeoutMs)]);
+    } catch (e) {
+        throw new pulumi.RunError(redact(formatProblems([{ setting: KEY.url, problem: `the DSM client cannot be set up: ${message(e)}`, fix: "correct the homelab:synology settings" }])));
+    }
+    const verdict = judgeNas(plan, facts, size);
+    for (const w of verdict.warnings) log.warn(redact(`NAS pre-flight: ${w}`));
+    if (verdict.problems.length > 0) throw new pulumi.RunError(redact(formatProblems(verdict.problems)));
+    log.info(`NAS pre-flight passed: ${plan.nasUrl} as ${plan.username}, ${plan.ifname}, ${plan.volume}/${plan.share}, boot file ${mib(size.bytes)}${size.exact ? "" : " (upper bound)"}`);
+    return { ran: true, why: sw.why, verdict };
+}
