@@ -4,7 +4,6 @@
 package node
 
 import (
-	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -164,5 +163,3 @@ func sortedKeys[V any](m map[string]V) []string {
 
 	return keys
 }
-
-func (c *Cluster) String() string { return fmt.Sprintf("cluster(%d nodes)", len(c.order)) }

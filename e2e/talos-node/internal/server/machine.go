@@ -21,16 +21,12 @@ import (
 	"homelab.local/e2e/talos-node/internal/snapshot"
 )
 
-// api is shared by the services of every listener.
-type api struct{ s *Server }
-
 // chunkSize of streamed files (kubeconfig, snapshot): machined's stream chunker reads in such pieces.
 const chunkSize = 64 << 10
 
+// machineService answers for the target node the routing put in the context (see route.go).
 type machineService struct {
 	machine.UnimplementedMachineServiceServer
-
-	api *api
 }
 
 func (m *machineService) ApplyConfiguration(ctx context.Context, in *machine.ApplyConfigurationRequest) (*machine.ApplyConfigurationResponse, error) {
@@ -240,8 +236,6 @@ func (m *machineService) Events(in *machine.EventsRequest, srv grpc.ServerStream
 
 type storageService struct {
 	storage.UnimplementedStorageServiceServer
-
-	api *api
 }
 
 func (s *storageService) Disks(ctx context.Context, _ *emptypb.Empty) (*storage.DisksResponse, error) {
@@ -252,8 +246,6 @@ func (s *storageService) Disks(ctx context.Context, _ *emptypb.Empty) (*storage.
 // has no user-writable resources).
 type cosiState struct {
 	cosiv1alpha1.UnimplementedStateServer
-
-	api *api
 }
 
 func readOnly(st state.State) *cosiserver.State {

@@ -133,11 +133,10 @@ func (s *Server) listen(address string, gen uint64) {
 		grpc.MaxSendMsgSize(constants.GRPCMaxMessageSize),
 	)
 
-	api := &api{s: s}
-	machine.RegisterMachineServiceServer(l.grpc, &machineService{api: api})
+	machine.RegisterMachineServiceServer(l.grpc, &machineService{})
 	machine.RegisterLifecycleServiceServer(l.grpc, &machine.UnimplementedLifecycleServiceServer{})
-	storage.RegisterStorageServiceServer(l.grpc, &storageService{api: api})
-	cosiv1alpha1.RegisterStateServer(l.grpc, &cosiState{api: api})
+	storage.RegisterStorageServiceServer(l.grpc, &storageService{})
+	cosiv1alpha1.RegisterStateServer(l.grpc, &cosiState{})
 
 	s.listeners[address] = l
 
