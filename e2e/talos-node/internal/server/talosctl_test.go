@@ -1,0 +1,100 @@
+package server_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"homelab.local/e2e/talos-node/internal/fixture"
+	"homelab.local/e2e/talos-node/internal/node"
+	"homelab.local/e2e/talos-node/internal/snapshot"
+)
+
+// TestRealTalosctl drives the stand-in with the real talosctl v1.13.0 when TALOSCTL points at it
+// (cd e2e/toolchain/talosctl && go build -tags grpcnotrace -o <bin>/ github.com/siderolabs/talos/cmd/talosctl).
+func TestRealTalosctl(t *testing.T) {
+	bin := os.Getenv("TALOSCTL")
+	if bin == "" {
+		t.Skip("TALOSCTL is not set: skipping the real talosctl flow (apply, bootstrap, etcd snapshot, legacy upgrade --wait)")
+	}
+
+	s := startAt(t, 79, 1, 50000)
+	addr := s.addrs[0]
+	dir := t.TempDir()
+
+	s.bundle.Talosconfig.Contexts[s.bundle.Talosconfig.Context].Endpoints = []string{addr}
+
+	tc := filepath.Join(dir, "talosconfig")
+	if err := s.bundle.Talosconfig.Save(tc); err != nil {
+		t.Fatal(err)
+	}
+
+	cp := filepath.Join(dir, "controlplane.yaml")
+	if err := os.WriteFile(cp, s.bundle.ControlPlane, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	talosctl := func(args ...string) string {
+		t.Helper()
+
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "TALOSCONFIG="+tc, "HOME="+dir)
+
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("talosctl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+
+		return string(out)
+	}
+
+	talosctl("apply-config", "--insecure", "-n", addr, "-f", cp)
+	s.configured(t, addr)
+
+	talosctl("-n", addr, "bootstrap")
+
+	snap := filepath.Join(dir, "etcd.snapshot")
+	out := talosctl("-n", addr, "etcd", "snapshot", snap)
+
+	if !strings.Contains(out, "snapshot info: hash") {
+		t.Fatalf("talosctl could not read the snapshot as an etcd database:\n%s", out)
+	}
+
+	data, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	params, err := s.cluster.Node(addr).SnapshotParams()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	size, digest, _ := snapshot.Digest(params) //nolint:errcheck
+	sum := sha256.Sum256(data)
+
+	if int64(len(data)) != size || hex.EncodeToString(sum[:]) != digest {
+		t.Fatal("the saved snapshot differs from what the control API reports")
+	}
+
+	begin := time.Now()
+	talosctl("-n", addr, "upgrade", "--image", fixture.Installer("v1.12.4"), "--preserve", "--wait", "--timeout", "2m")
+	t.Logf("upgrade --wait took %s", time.Since(begin))
+
+	if st := s.state(addr); st.TalosVersion != "v1.12.4" || st.Schematic != fixture.Schematic || st.Mode != node.ModeConfigured {
+		t.Fatalf("after the upgrade %+v", st)
+	}
+
+	if out := talosctl("-n", addr, "version"); !strings.Contains(out, "Tag:         v1.12.4") {
+		t.Fatalf("talosctl version after the upgrade:\n%s", out)
+	}
+
+	if n := len(s.entries("/machine.MachineService/Upgrade", addr)); n != 1 {
+		t.Fatalf("%d legacy Upgrade calls, want 1", n)
+	}
+}
