@@ -89,12 +89,14 @@ export function planCluster(cluster: ClusterConfig, nodes: readonly NodeConfig[]
     }
     if (problems.length) throw new ConfigError(problems);
 
-    // A graceful reset leaves etcd first; the only control plane cannot leave, so reset it non-gracefully.
+    // A graceful reset leaves etcd first, and etcd never lets its last member leave. The control planes' applies
+    // are chained (see the constructor), so destroy resets them one at a time in reverse order: each leaves a
+    // running etcd, and the first control plane, reset last as etcd's last member, is reset non-gracefully.
     const onDestroy: ClusterPlan["onDestroy"] = {};
     for (const n of nodes) {
         onDestroy[n.hostname] = {
             reset: cluster.resetOnDestroy,
-            graceful: !(n.role === "controlplane" && controlPlanes.length === 1),
+            graceful: n !== controlPlanes[0],
             reboot: false,
         };
     }
@@ -197,6 +199,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.nodeWaits = {};
         const stack = pulumi.getStack();
         const applySeconds = durationSeconds(cluster.applyTimeout);
+        let previousControlPlane: pulumi.Resource | undefined;
         nodes.forEach((node, index) => {
             const patches = nodePatchInputs(node, index, installerImage, ups, upsPassword);
 
@@ -212,7 +215,9 @@ export class TalosCluster extends pulumi.ComponentResource {
                 examples: false,
             }, parent);
 
-            const dependsOn: pulumi.Resource[] = [];
+            // Control planes in config order: each apply after the previous one's, so destroy resets them in
+            // reverse order (see planCluster's onDestroy).
+            const dependsOn: pulumi.Resource[] = node.role === "controlplane" && previousControlPlane ? [previousControlPlane] : [];
             if (node.wakeOnLan) {
                 const wol = new WakeOnLan(`${name}-${node.hostname}-wol`, {
                     mac: node.mac, address: cluster.wakeOnLanBroadcast, port: WOL_PORT, after: pxeReady,
@@ -234,7 +239,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 hint: nodeWaitHint({ hostname: node.hostname, mac: node.mac, ip: node.ip, stack, wakeOnLan: node.wakeOnLan }),
             }, { parent: this, dependsOn });
             this.nodeWaits[node.hostname] = wait;
-            this.applies[node.hostname] = new talos.machine.ConfigurationApply(`${name}-${node.hostname}-apply`, {
+            const apply = new talos.machine.ConfigurationApply(`${name}-${node.hostname}-apply`, {
                 node: nodeIp,
                 endpoint: nodeIp,
                 clientConfiguration: this.secrets.clientConfiguration,
@@ -243,6 +248,8 @@ export class TalosCluster extends pulumi.ComponentResource {
                 // Every key of the timeouts type (the binding fills `delete`): see talos/provider.ts.
                 timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },
             }, { parent: this, dependsOn: [wait] });
+            this.applies[node.hostname] = apply;
+            if (node.role === "controlplane") previousControlPlane = apply;
         });
 
         const first = plan.bootstrapNode;

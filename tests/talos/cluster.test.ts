@@ -302,10 +302,16 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
         expect(rec.byName("big-kubeconfig").inputs.node).toBe("192.168.0.11");
     });
 
-    test("onDestroy reset with graceful leave when there are several control planes", () => {
-        for (const h of ["cp-1", "w-2"]) {
+    test("onDestroy: every node but the first control plane leaves gracefully; control planes reset one at a time, first one last", () => {
+        for (const h of ["cp-2", "cp-3", "w-1", "w-2"]) {
             expect(rec.byName(`big-${h}-apply`).inputs.onDestroy).toEqual({ reset: true, graceful: true, reboot: false });
         }
+        // etcd's last member cannot leave it: the first control plane is reset last, without leaving.
+        expect(rec.byName("big-cp-1-apply").inputs.onDestroy).toEqual({ reset: true, graceful: false, reboot: false });
+        // Destroy runs in reverse dependency order: cp-3, then cp-2, then cp-1.
+        expect(rec.byName("big-cp-2-wait").dependencies).toContain(rec.byName("big-cp-1-apply").urn);
+        expect(rec.byName("big-cp-3-wait").dependencies).toContain(rec.byName("big-cp-2-apply").urn);
+        expect(rec.byName("big-w-1-wait").dependencies).not.toContain(rec.byName("big-cp-1-apply").urn);
     });
 
     test("Wake-on-LAN after pxeReady and before the apply, only for the node that asks", () => {
