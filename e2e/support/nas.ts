@@ -1,0 +1,59 @@
+/**
+ * The DSM simulator's state as plain data, for "the NAS is as it was" and "nothing stray" checks (pure over
+ * the simulator's state).
+ */
+import type { DsmSimulator } from "../../tests/support/dsm-simulator";
+
+export interface NasSnapshot {
+    tftp: Record<string, unknown>;
+    shares: Record<string, unknown>;
+    files: Record<string, { isdir: boolean; size: number; md5: string }>;
+    reservations: Record<string, unknown>;
+    dhcpServers: Record<string, unknown>;
+    pxe: Record<string, unknown>;
+}
+
+/** A deep copy of what a user would see on the NAS (file modification times left out). */
+export function snapshotNas(dsm: DsmSimulator): NasSnapshot {
+    const files: NasSnapshot["files"] = {};
+    for (const [p, f] of [...dsm.state.files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        files[p] = { isdir: f.isdir, size: f.size, md5: f.md5 };
+    }
+    const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+    return {
+        tftp: copy(dsm.state.tftp),
+        shares: copy(dsm.state.shares),
+        files,
+        reservations: copy(dsm.state.reservations),
+        dhcpServers: copy(dsm.state.dhcpServers),
+        pxe: copy(dsm.state.pxe),
+    };
+}
+
+/** Files in a share other than the expected ones (temporary uploads, kept copies, partial files). */
+export function strayFiles(snapshot: NasSnapshot, share: string, expected: readonly string[]): string[] {
+    const prefix = `/${share}/`;
+    return Object.keys(snapshot.files)
+        .filter((p) => p.startsWith(prefix) && !snapshot.files[p].isdir)
+        .map((p) => p.slice(prefix.length))
+        .filter((name) => !expected.includes(name));
+}
+
+/** Processes of this machine with their command line and working folder (Linux /proc). */
+export function listProcesses(): { pid: number; cmd: string; cwd: string }[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require("fs") as typeof import("fs");
+    const out: { pid: number; cmd: string; cwd: string }[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+            const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
+            let cwd = "";
+            try { cwd = fs.readlinkSync(`/proc/${entry}/cwd`); } catch { /* gone or not ours */ }
+            out.push({ pid: Number(entry), cmd, cwd });
+        } catch {
+            /* the process ended meanwhile */
+        }
+    }
+    return out;
+}

@@ -1,0 +1,87 @@
+/**
+ * What every scenario file sets up: the toolchain's bin folder, the stand-in servers, a Talos node stand-in for
+ * the stack's nodes, and an engine with the stack's config moved onto loopback. One `Harness` is one stack.
+ */
+import { execFile } from "child_process";
+import * as path from "path";
+import { Engine } from "./engine";
+import { loopbackStackValues } from "./loopback";
+import { startServers, Servers, ServerOptions } from "./servers";
+import { StandInConfig, TalosNodeStandIn } from "./talos-node";
+import { ensureToolchain } from "../toolchain/build";
+
+/** The toolchain's bin folder: from e2e/run.ts (HOMELAB_TOOLCHAIN_BIN), else built/reused now. */
+export async function toolchainBin(): Promise<string> {
+    if (process.env.HOMELAB_TOOLCHAIN_BIN) return process.env.HOMELAB_TOOLCHAIN_BIN;
+    const { binDir } = await ensureToolchain(() => undefined);
+    process.env.HOMELAB_TOOLCHAIN_BIN = binDir;
+    return binDir;
+}
+
+export interface HarnessOptions {
+    /** The stack's `homelab:*` values before the move to loopback (LAN addresses, as a user writes them). */
+    values: Record<string, unknown>;
+    secrets: Record<string, string>;
+    servers?: ServerOptions;
+    /** Stand-in nodes; default: one per stack node on its loopback twin, running the stack's Talos version. */
+    standIn?: (values: Record<string, unknown>) => StandInConfig | undefined;
+    stack?: string;
+    pathPrefix?: string[];
+}
+
+export class Harness {
+    private constructor(readonly binDir: string, readonly servers: Servers, readonly engine: Engine,
+                        readonly nodes: TalosNodeStandIn | undefined, public values: Record<string, unknown>) {}
+
+    static async start(o: HarnessOptions): Promise<Harness> {
+        const binDir = await toolchainBin();
+        const servers = await startServers(o.servers);
+        const values = loopbackStackValues(o.values, servers.standIns);
+        const standInConfig = (o.standIn ?? defaultStandIn)(values);
+        const nodes = standInConfig ? await TalosNodeStandIn.start(binDir, standInConfig) : undefined;
+        const engine = new Engine({ binDir, stack: o.stack, pathPrefix: o.pathPrefix });
+        await engine.init(values, o.secrets);
+        return new Harness(binDir, servers, engine, nodes, values);
+    }
+
+    /** Changes the stack's config (as a user edits Pulumi.<stack>.yaml). */
+    setValues(values: Record<string, unknown>): void {
+        this.values = values;
+        this.engine.writeConfig(values);
+    }
+
+    async close(): Promise<void> {
+        await this.nodes?.stop();
+        await this.servers.close();
+        this.engine.dispose();
+    }
+}
+
+/** One stand-in node per stack node, on its loopback address, with its install disk, at the stack's Talos version. */
+export function defaultStandIn(values: Record<string, unknown>): StandInConfig {
+    const cluster = values.cluster as { talosVersion: string };
+    const nodes = values.nodes as { ip: string; installDisk?: string }[];
+    return {
+        installDelayMs: 300,
+        rebootDelayMs: 300,
+        nodes: nodes.map((n) => ({
+            address: n.ip,
+            talosVersion: cluster.talosVersion.startsWith("v") ? cluster.talosVersion : `v${cluster.talosVersion}`,
+            memoryMiB: 8192,
+            disks: [{ deviceName: n.installDisk ?? "/dev/nvme0n1", size: 512_110_190_592, model: "Samsung SSD 980", type: "nvme" }],
+        })),
+    };
+}
+
+/** The graph index.ts builds under Pulumi's mocks for these values (e2e/support/mock-graph.ts, in a child process). */
+export function mockGraph(values: Record<string, unknown>): Promise<{ type: string; name: string; parentType?: string; parentName?: string }[]> {
+    const repoRoot = path.resolve(__dirname, "..", "..");
+    return new Promise((resolve, reject) => {
+        const child = execFile(process.execPath, [path.join(repoRoot, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only",
+            path.join(__dirname, "mock-graph.ts")], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+            if (err) reject(new Error(`mock graph failed: ${stderr || err.message}`));
+            else resolve(JSON.parse(stdout.trim().split("\n").pop() as string));
+        });
+        child.stdin!.end(JSON.stringify(values));
+    });
+}
