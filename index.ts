@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installerImage, schematicFromImage, schematicId, TalosImage } from "./components/factory";
 import { loadStackConfig } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
+import { connectionArgs } from "./components/synology/providers/plan";
 import { SynologyPxe } from "./components/synology/pxe";
 import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
@@ -76,6 +77,8 @@ async function main() {
         ups: cfg.ups,
         upsPassword,
         pxeReady: nas.pxeReady,
+        // With upgrades on, an etcd snapshot goes to <share>/backups/etcd before any upgrade runs.
+        etcdBackups: { connection: connectionArgs(cfg.synology), password: synologyPassword, share: cfg.synology.share, keep: cfg.backups.etcd.keep },
     });
 
     const csi = createSynologyCsi("csi", {

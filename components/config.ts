@@ -10,6 +10,7 @@ import {
     Cidr, hostRange, intToIp, ipInRange, ipToInt, isIpv4, isPlaceholderMac, macKind, normaliseMac, parseCidr,
     placeInCidr, specialIpv4,
 } from "./net";
+import { BackupsConfig, parseBackups } from "./backups/config";
 import { describeRange, kubernetesSupport, kubernetesVersionVerdict } from "./talos/versions";
 import { closest } from "./words";
 import { MIN_TALOS_DRIVER_VERSION, synologyCsiConfigProblems } from "./workloads/render";
@@ -192,6 +193,8 @@ export interface StackConfig {
     nodes: NodeConfig[];
     ups?: UpsConfig;
     workloads: WorkloadsConfig;
+    /** `homelab:backups`: etcd snapshots on the NAS (components/backups/config.ts). */
+    backups: BackupsConfig;
     /** Plain here; index.ts wraps it in `pulumi.secret` before anything else sees it. */
     synologyPassword: string;
     /** Present exactly when `ups` is set. Plain here; wrapped in `pulumi.secret` by index.ts. */
@@ -422,7 +425,7 @@ function stripSlash(url: string): string {
     return url.replace(/\/+$/, "");
 }
 
-const ROOT_KEYS = ["cluster", "image", "synology", "dhcp", "nodes", "ups", "workloads", "synologyPassword", "upsPassword"];
+const ROOT_KEYS = ["cluster", "image", "synology", "dhcp", "nodes", "ups", "workloads", "backups", "synologyPassword", "upsPassword"];
 
 /**
  * Validates and normalises the stack config. `values` holds the `homelab:*` keys without the prefix,
@@ -440,6 +443,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     const nodes = parseNodes(c, values.nodes, dhcp);
     const ups = parseUps(c, values.ups);
     const workloads = parseWorkloads(c, values.workloads, synology);
+    const { backups, problems: backupProblems } = parseBackups(values.backups);
+    c.problems.push(...backupProblems);
 
     const synologyPassword = c.string("synologyPassword", values.synologyPassword, false);
     if (synologyPassword === undefined) {
@@ -472,6 +477,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
         nodes: nodes!,
         ...(ups ? { ups, upsPassword } : {}),
         workloads: workloads!,
+        backups,
         synologyPassword: synologyPassword!,
     };
 }
