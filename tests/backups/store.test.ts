@@ -275,6 +275,17 @@ describe("listing and fetching", () => {
         expect(fs.readdirSync(tmp)).toEqual([]);
     });
 
+    it("the DSM client's download logs in again when the session expired, and reports DSM's error for a missing file", async () => {
+        const r = await take();
+        sim.faults.expireSessions(119);
+        const chunks: Buffer[] = [];
+        for await (const c of await dsm.download(r.path)) chunks.push(c as Buffer);
+        expect(Buffer.concat(chunks).equals(sim.getFile(r.path)!.bytes!)).toBe(true);
+        const download = sim.requests.filter((q) => q.api === "SYNO.FileStation.Download").pop()!;
+        expect(download.params).toMatchObject({ method: "download", path: r.path, mode: "download" });
+        await expect(dsm.download(`${DIR}/missing.db`)).rejects.toThrow(/408/);
+    });
+
     it("refuses a name that is not a plain file name, a snapshot that is not there, and an --out that exists", async () => {
         const r = await take();
         await expect(fetchSnapshot(dsm, "pxe", "../../etc/passwd", path.join(tmp, "x"))).rejects.toThrow(/is not a snapshot's file name/);
