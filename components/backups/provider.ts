@@ -22,7 +22,7 @@ import {
     secretOutputOptions,
 } from "../synology/providers/common";
 import { whileEngineAlive } from "../synology/providers/engine-watch";
-import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder } from "../talos/upgrades";
+import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";
 import { keepProblem } from "./config";
 import { applyRetention, StoredSnapshot, takeEtcdSnapshot } from "./store";
 import { talosctlApi } from "./talosctl";
@@ -248,17 +248,11 @@ export interface EtcdBackupTarget {
     keep: number;
 }
 
-export interface EtcdSnapshotBeforeUpgradesArgs {
+/** The upgrades' own arguments (the snapshot waits for the same health check and resources), plus where it goes. */
+export interface EtcdSnapshotBeforeUpgradesArgs extends UpgradeArgs {
     target: EtcdBackupTarget;
+    /** `cluster.name`: the first part of every snapshot's name. */
     clusterName: string;
-    nodes: readonly NodeConfig[];
-    installerImage: pulumi.Input<string>;
-    kubernetesVersion: string;
-    upgradeTimeout: string;
-    talosconfig: pulumi.Input<string>;
-    /** The cluster's health check; the snapshot waits for it. */
-    healthy: pulumi.Input<unknown>;
-    dependsOn: pulumi.Resource[];
 }
 
 /** Register the snapshot resource; the caller makes the first upgrade command depend on it. */

@@ -330,6 +330,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                     talosconfig: this.talosconfig, healthy: this.healthy, dependsOn: afterApplies,
                 }, this);
             }
+            // The first upgrade waits for the snapshot: if it is not stored, nothing is upgraded.
             this.upgrades = createUpgradeCommands(name, {
                 nodes,
                 installerImage,
