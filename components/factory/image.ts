@@ -8,12 +8,11 @@
  * of it waits until the schematic is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Arch } from "../config";
+import { Arch, DEFAULT_FACTORY_URL } from "./config";
 import { FactorySchematic } from "./schematic-resource";
 import {
     canonicalSchematicYaml,
     installerImage,
-    PUBLIC_FACTORY_URL,
     pxeScriptUrl,
     schematicFromImage,
     schematicId,
@@ -66,7 +65,7 @@ export class TalosImage extends pulumi.ComponentResource {
     constructor(name: string, args: TalosImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:factory:TalosImage", name, {}, opts);
 
-        const factoryUrl = pulumi.output(args.factoryUrl ?? PUBLIC_FACTORY_URL).apply((u) => u.replace(/\/+$/, ""));
+        const factoryUrl = pulumi.output(args.factoryUrl ?? DEFAULT_FACTORY_URL).apply((u) => u.replace(/\/+$/, ""));
         const talosVersion = pulumi.output(args.talosVersion).apply((v) => (v.trim().startsWith("v") ? v.trim() : `v${v.trim()}`));
         const arch = pulumi.output(args.arch);
         const schematicObj = pulumi

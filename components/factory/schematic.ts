@@ -17,7 +17,7 @@
 import { fixErrorFields } from "../errors";
 import { createHash } from "crypto";
 import * as YAML from "yaml";
-import type { Arch, ImageConfig } from "../config";
+import type { Arch, ImageConfig } from "./config";
 
 /** `overlay` (SBC overlays such as `siderolabs/sbc-raspberrypi`). */
 export interface SchematicOverlay {
@@ -357,9 +357,6 @@ export function parseSchematic(text: string): Schematic {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers for the rest of the program.
-
-/** The public Image Factory. */
-export const PUBLIC_FACTORY_URL = "https://factory.talos.dev";
 
 /** The schematic for the stack's `homelab:image` (extensions and kernel args in the order given). */
 export function schematicFromImage(image: Pick<ImageConfig, "extensions" | "extraKernelArgs">): Schematic {

@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { SynologyCsiConfig } from "../config";
+import type { SynologyCsiConfig } from "./config";
 import {
     DEFAULT_NAMESPACE,
     CLIENT_INFO_KEY,

@@ -4,11 +4,12 @@ import * as path from "path";
 import {
     checkPatchesAgainstSchema,
     defaultCacheDir,
-    DEFAULT_TALOS_SCHEMA_URL_TEMPLATE,
     loadTalosConfigSchema,
     schemaCacheFile,
     schemaUrl,
 } from "../../components/talos/schema";
+import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "../../components/talos/config";
+import { stackValues } from "../support/shared";
 import { deadUrlTemplate, referenceSchemaText, SchemaServer, startSchemaServer } from "../support/schema-server";
 
 const TAG = "v1.12.1";
@@ -210,9 +211,11 @@ describe("checkPatchesAgainstSchema", () => {
 });
 
 describe("locations", () => {
-    it("the default URL is the raw schema file at the release tag, the same as the stack config's default", () => {
-        const { DEFAULT_CONFIG_SCHEMA_URL } = require("../../components/config") as { DEFAULT_CONFIG_SCHEMA_URL: string };
-        expect(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE).toBe(DEFAULT_CONFIG_SCHEMA_URL);
+    it("the default URL is the raw schema file at the release tag, and the stack config's default", () => {
+        const { parseStackConfig } = require("../../components/config") as typeof import("../../components/config");
+        const values = stackValues("dev", { synologyPassword: "p", upsPassword: "u" }) as Record<string, any>;
+        values.nodes[0].mac = "d8:3a:dd:5e:a0:01";
+        expect(parseStackConfig(values).cluster.configSchemaUrl).toBe(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE);
         expect(schemaUrl(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE, "1.12.1"))
             .toBe("https://raw.githubusercontent.com/siderolabs/talos/v1.12.1/pkg/machinery/config/schemas/config.schema.json");
     });

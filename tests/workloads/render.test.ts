@@ -1,21 +1,17 @@
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 
-import type { SynologyCsiConfig } from "../../components/config";
+import type { SynologyCsiConfig } from "../../components/workloads/config";
 import {
     CSI_DRIVER_NAME,
     nasFromDsmUrl,
-    missingCsiExtensions,
     nodePluginArgs,
-    normaliseDriverVersion,
-    parseDriverVersion,
     renderClientInfo,
     renderControllerSpec,
     renderCsiDriverSpec,
     renderNamespaceMetadata,
     renderNodeSpec,
     renderStorageClass,
-    synologyCsiConfigProblems,
     synologyCsiImages,
     synologyCsiObjectNames,
     controllerRules,
@@ -37,61 +33,8 @@ const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => ({
     protocol: "iscsi",
     ...over,
 });
-const SEED_EXTENSIONS = [
-    "siderolabs/i915", "siderolabs/nut-client", "siderolabs/btrfs",
-    "siderolabs/iscsi-tools", "siderolabs/util-linux-tools",
-];
-
-describe("missingCsiExtensions", () => {
-    it("finds nothing missing in the seed's schematic", () => {
-        expect(missingCsiExtensions(SEED_EXTENSIONS)).toEqual([]);
-    });
-    it("names each missing extension, in the required order", () => {
-        expect(missingCsiExtensions([])).toEqual(["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"]);
-        expect(missingCsiExtensions(["siderolabs/iscsi-tools"])).toEqual(["siderolabs/util-linux-tools"]);
-        expect(missingCsiExtensions(["siderolabs/util-linux-tools", "siderolabs/i915"])).toEqual(["siderolabs/iscsi-tools"]);
-    });
-    it("does not accept look-alikes", () => {
-        expect(missingCsiExtensions(["siderolabs/iscsi-tools-extra", "util-linux-tools"]))
-            .toEqual(["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"]);
-    });
-});
-
-describe("synologyCsiConfigProblems", () => {
-    it("is empty for a good config, and when disabled whatever the rest says", () => {
-        expect(synologyCsiConfigProblems(csi(), SEED_EXTENSIONS)).toEqual([]);
-        expect(synologyCsiConfigProblems(csi({ enabled: false, version: "v1.0.0", location: "x" }), [])).toEqual([]);
-    });
-    it("names the setting and the extension to add", () => {
-        const problems = synologyCsiConfigProblems(csi(), ["siderolabs/i915"]);
-        expect(problems).toHaveLength(2);
-        expect(problems[0]).toMatch(/^image\.extensions: /);
-        expect(problems[0]).toMatch(/add "siderolabs\/iscsi-tools"/);
-        expect(problems[1]).toMatch(/add "siderolabs\/util-linux-tools"/);
-    });
-    it("rejects driver versions without --iscsiadm-path and malformed tags", () => {
-        expect(synologyCsiConfigProblems(csi({ version: "v1.2.0" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/version: v1\.2\.0 has no --iscsiadm-path.*v1\.2\.1 or later/);
-        expect(synologyCsiConfigProblems(csi({ version: "latest" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/version: "latest" is not a synology\/synology-csi release tag/);
-        expect(synologyCsiConfigProblems(csi({ version: "1.3.0" }), SEED_EXTENSIONS)).toEqual([]);
-    });
-    it("rejects btrfs from v1.4.0 on, and allows it before", () => {
-        expect(synologyCsiConfigProblems(csi({ version: "v1.4.0", fsType: "btrfs" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/fsType: btrfs is not supported by driver v1\.4\.0/);
-        expect(synologyCsiConfigProblems(csi({ version: "v1.4.0", fsType: "xfs" }), SEED_EXTENSIONS)).toEqual([]);
-        expect(synologyCsiConfigProblems(csi({ version: "v1.2.1", fsType: "btrfs" }), SEED_EXTENSIONS)).toEqual([]);
-    });
-});
 
 describe("driver versions and images", () => {
-    it("parses release tags with or without v", () => {
-        expect(parseDriverVersion("v1.2.1")).toEqual([1, 2, 1]);
-        expect(parseDriverVersion("1.10.0")).toEqual([1, 10, 0]);
-        expect(parseDriverVersion("v1.2")).toBeUndefined();
-        expect(normaliseDriverVersion("1.2.1")).toBe("v1.2.1");
-        expect(normaliseDriverVersion("v1.2.1")).toBe("v1.2.1");
-    });
     it("uses the configured driver version and keeps overrides", () => {
         const images = synologyCsiImages("1.2.1", { attacher: "mirror.local/csi-attacher:v4.8.0" });
         expect(images.plugin).toBe("docker.io/synology/synology-csi:v1.2.1");
