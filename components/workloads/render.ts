@@ -65,19 +65,17 @@ export interface NasClient {
 }
 
 /**
- * The host/port/https of a DSM base URL (`homelab:synology.url`), for the CSI client entry.
- * A URL without a port uses the scheme's default (443/80), as the DSM client itself would.
+ * The host/port/https of a DSM base URL (`homelab:synology.url`, which parseStackConfig checked), for the CSI
+ * client entry. A URL without a port uses the scheme's default (443/80), as the DSM client itself would.
  */
 export function nasFromDsmUrl(url: string): { host: string; port: number; https: boolean } {
-    let u: URL;
+    let u: URL | undefined;
     try {
         u = new URL(url);
     } catch {
-        throw new Error(`synology.url "${url}" is not a URL: use one like https://192.168.0.6:5001`);
+        u = undefined;
     }
-    if (u.protocol !== "https:" && u.protocol !== "http:") {
-        throw new Error(`synology.url "${url}" must start with https:// or http://`);
-    }
+    if (!u || (u.protocol !== "https:" && u.protocol !== "http:")) throw new Error(`nasFromDsmUrl: "${url}" is not an http(s) URL`);
     const https = u.protocol === "https:";
     const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
     return { host, port: u.port ? Number(u.port) : https ? 443 : 80, https };

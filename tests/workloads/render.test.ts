@@ -53,8 +53,8 @@ describe("nasFromDsmUrl", () => {
         expect(nasFromDsmUrl("http://nas.lan")).toEqual({ host: "nas.lan", port: 80, https: false });
     });
     it("rejects what is not an http(s) URL, naming the setting", () => {
-        expect(() => nasFromDsmUrl("192.168.0.6:5001")).toThrow(/synology\.url/);
-        expect(() => nasFromDsmUrl("ftp://nas.lan")).toThrow(/https:\/\/ or http:\/\//);
+        expect(() => nasFromDsmUrl("192.168.0.6:5001")).toThrow(/"192\.168\.0\.6:5001" is not an http\(s\) URL/);
+        expect(() => nasFromDsmUrl("ftp://nas.lan")).toThrow(/"ftp:\/\/nas\.lan" is not an http\(s\) URL/);
     });
 });
 
