@@ -35,7 +35,7 @@ const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => ({
 });
 
 describe("driver versions and images", () => {
-    it("uses the configured driver version and keeps overrides", () => {
+    test("uses the configured driver version and keeps overrides", () => {
         const images = synologyCsiImages("1.2.1", { attacher: "mirror.local/csi-attacher:v4.8.0" });
         expect(images.plugin).toBe("docker.io/synology/synology-csi:v1.2.1");
         expect(images.attacher).toBe("mirror.local/csi-attacher:v4.8.0");
@@ -44,28 +44,28 @@ describe("driver versions and images", () => {
 });
 
 describe("nasFromDsmUrl", () => {
-    it("takes host, port and scheme from the DSM URL", () => {
+    test("takes host, port and scheme from the DSM URL", () => {
         expect(nasFromDsmUrl("https://192.168.0.6:5001")).toEqual({ host: "192.168.0.6", port: 5001, https: true });
         expect(nasFromDsmUrl("http://nas.lan:5000/")).toEqual({ host: "nas.lan", port: 5000, https: false });
     });
-    it("uses the scheme's default port when the URL has none", () => {
+    test("uses the scheme's default port when the URL has none", () => {
         expect(nasFromDsmUrl("https://nas.lan")).toEqual({ host: "nas.lan", port: 443, https: true });
         expect(nasFromDsmUrl("http://nas.lan")).toEqual({ host: "nas.lan", port: 80, https: false });
     });
-    it("rejects what is not an http(s) URL, naming the setting", () => {
+    test("rejects what is not an http(s) URL, naming the setting", () => {
         expect(() => nasFromDsmUrl("192.168.0.6:5001")).toThrow(/"192\.168\.0\.6:5001" is not an http\(s\) URL/);
         expect(() => nasFromDsmUrl("ftp://nas.lan")).toThrow(/"ftp:\/\/nas\.lan" is not an http\(s\) URL/);
     });
 });
 
 describe("renderClientInfo", () => {
-    it("renders the driver's clients list", () => {
+    test("renders the driver's clients list", () => {
         const text = renderClientInfo([{ host: "192.168.0.6", port: 5001, https: true, username: "csi", password: "pw" }]);
         expect(YAML.parse(text)).toEqual({
             clients: [{ host: "192.168.0.6", port: 5001, https: true, username: "csi", password: "pw" }],
         });
     });
-    it("keeps any password intact through YAML (quotes, colons, hashes, leading spaces)", () => {
+    test("keeps any password intact through YAML (quotes, colons, hashes, leading spaces)", () => {
         fc.assert(fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (username, password) => {
             const text = renderClientInfo([{ host: "nas", port: 5000, https: false, username, password }]);
             const parsed = YAML.parse(text);
@@ -76,13 +76,13 @@ describe("renderClientInfo", () => {
         expect(YAML.parse(renderClientInfo([{ host: "nas", port: 1, https: true, username: "u", password: tricky }]))
             .clients[0].password).toBe(tricky);
     });
-    it("refuses an empty client list", () => {
+    test("refuses an empty client list", () => {
         expect(() => renderClientInfo([])).toThrow(/at least one/);
     });
 });
 
 describe("namespace, driver and RBAC", () => {
-    it("labels the namespace privileged for Pod Security Admission", () => {
+    test("labels the namespace privileged for Pod Security Admission", () => {
         const meta = renderNamespaceMetadata("storage");
         expect(meta.name).toBe("storage");
         expect(meta.labels).toMatchObject({
@@ -91,11 +91,11 @@ describe("namespace, driver and RBAC", () => {
             "pod-security.kubernetes.io/warn": "privileged",
         });
     });
-    it("declares the CSIDriver as attach-required, persistent volumes only", () => {
+    test("declares the CSIDriver as attach-required, persistent volumes only", () => {
         expect(renderCsiDriverSpec()).toEqual({ attachRequired: true, podInfoOnMount: true, volumeLifecycleModes: ["Persistent"] });
         expect(synologyCsiObjectNames().csiDriver).toBe("csi.san.synology.com");
     });
-    it("lets the controller create and delete PVs and update attachments, and the node nothing of that", () => {
+    test("lets the controller create and delete PVs and update attachments, and the node nothing of that", () => {
         const can = (rules: ReturnType<typeof controllerRules>, group: string, resource: string, verb: string) =>
             rules.some((r) => plain(r.apiGroups).includes(group) && plain(r.resources).includes(resource) && plain(r.verbs).includes(verb));
         expect(can(controllerRules(), "", "persistentvolumes", "create")).toBe(true);
@@ -111,7 +111,7 @@ describe("namespace, driver and RBAC", () => {
 describe("controller", () => {
     const spec = plain(renderControllerSpec(synologyCsiImages("v1.2.1"), synologyCsiObjectNames("storage")));
     const containers = spec.template.spec.containers;
-    it("runs one replica with provisioner, attacher, resizer and the plugin", () => {
+    test("runs one replica with provisioner, attacher, resizer and the plugin", () => {
         expect(spec.replicas).toBe(1);
         expect(containers.map((c: { name: string }) => c.name)).toEqual(["csi-provisioner", "csi-attacher", "csi-resizer", "csi-plugin"]);
         expect(containers[0].image).toMatch(/csi-provisioner/);
@@ -120,7 +120,7 @@ describe("controller", () => {
         expect(containers[3].image).toBe("docker.io/synology/synology-csi:v1.2.1");
         expect(spec.template.spec.serviceAccountName).toBe("synology-csi-controller");
     });
-    it("has sidecars and plugin share one socket, and the plugin read client-info", () => {
+    test("has sidecars and plugin share one socket, and the plugin read client-info", () => {
         for (const c of containers.slice(0, 3)) {
             expect(c.args).toContain("--csi-address=$(ADDRESS)");
             expect(c.env).toContainEqual({ name: "ADDRESS", value: "/var/lib/csi/sockets/pluginproxy/csi.sock" });
@@ -131,7 +131,7 @@ describe("controller", () => {
         expect(plugin.volumeMounts).toContainEqual({ name: "client-info", mountPath: "/etc/synology", readOnly: true });
         expect(spec.template.spec.volumes).toContainEqual({ name: "client-info", secret: { secretName: "client-info-secret" } });
     });
-    it("selects its own pods", () => {
+    test("selects its own pods", () => {
         for (const [k, v] of Object.entries(spec.selector.matchLabels)) expect(spec.template.metadata.labels[k]).toBe(v);
     });
 });
@@ -143,19 +143,19 @@ describe("node plugin on Talos", () => {
     const registrar = pod.containers.find((c: { name: string }) => c.name === "csi-driver-registrar");
     const volume = (name: string) => pod.volumes.find((v: { name: string }) => v.name === name);
 
-    it("runs privileged, as root, on the host network, on every node", () => {
+    test("runs privileged, as root, on the host network, on every node", () => {
         expect(pod.hostNetwork).toBe(true);
         expect(plugin.securityContext.privileged).toBe(true);
         expect(plugin.securityContext.runAsUser).toBe(0);
         expect(pod.tolerations).toContainEqual({ operator: "Exists" });
     });
-    it("passes the Talos arguments: chroot into /host, absolute iscsiadm path", () => {
+    test("passes the Talos arguments: chroot into /host, absolute iscsiadm path", () => {
         expect(nodePluginArgs()).toEqual(expect.arrayContaining([
             "--chroot-dir=/host", "--iscsiadm-path=/usr/local/sbin/iscsiadm", "--nodeid=$(KUBE_NODE_NAME)",
         ]));
         expect(plugin.args).toEqual(nodePluginArgs());
     });
-    it("mounts the host's / at /host, /dev, and the kubelet dir with bidirectional propagation", () => {
+    test("mounts the host's / at /host, /dev, and the kubelet dir with bidirectional propagation", () => {
         const mount = (name: string) => plugin.volumeMounts.find((m: { name: string }) => m.name === name);
         expect(mount("host-root").mountPath).toBe("/host");
         expect(volume("host-root").hostPath.path).toBe("/");
@@ -164,7 +164,7 @@ describe("node plugin on Talos", () => {
         expect(mount("kubelet-dir")).toMatchObject({ mountPath: "/var/lib/kubelet", mountPropagation: "Bidirectional" });
         expect(volume("kubelet-dir").hostPath.path).toBe("/var/lib/kubelet");
     });
-    it("registers the plugin socket with the kubelet under the driver's name", () => {
+    test("registers the plugin socket with the kubelet under the driver's name", () => {
         expect(volume("plugin-dir").hostPath.path).toBe(`/var/lib/kubelet/plugins/${CSI_DRIVER_NAME}`);
         expect(registrar.env).toContainEqual({ name: "REGISTRATION_PATH", value: `/var/lib/kubelet/plugins/${CSI_DRIVER_NAME}/csi.sock` });
         expect(volume("registration-dir").hostPath.path).toBe("/var/lib/kubelet/plugins_registry");
@@ -176,21 +176,21 @@ describe("node plugin on Talos", () => {
         expect(pluginDirMount(plugin)).toBe("/csi");
         expect(pluginDirMount(registrar)).toBe("/csi");
     });
-    it("only mounts volumes it declares", () => {
+    test("only mounts volumes it declares", () => {
         const declared = new Set(pod.volumes.map((v: { name: string }) => v.name));
         for (const c of pod.containers) for (const m of c.volumeMounts) expect(declared.has(m.name)).toBe(true);
     });
 });
 
 describe("renderStorageClass", () => {
-    it("provisions iSCSI LUNs on the configured NAS volume with the configured filesystem", () => {
+    test("provisions iSCSI LUNs on the configured NAS volume with the configured filesystem", () => {
         const sc = renderStorageClass(csi({ fsType: "xfs", location: "/volume2", reclaimPolicy: "Retain" }), "192.168.0.6");
         expect(sc.provisioner).toBe("csi.san.synology.com");
         expect(sc.parameters).toEqual({ dsm: "192.168.0.6", location: "/volume2", fsType: "xfs", protocol: "iscsi" });
         expect(sc.reclaimPolicy).toBe("Retain");
         expect(sc.allowVolumeExpansion).toBe(true);
     });
-    it("is the default class only when asked", () => {
+    test("is the default class only when asked", () => {
         expect(renderStorageClass(csi({ isDefault: true }), "nas").annotations)
             .toEqual({ "storageclass.kubernetes.io/is-default-class": "true" });
         expect(renderStorageClass(csi({ isDefault: false }), "nas").annotations).toEqual({});
