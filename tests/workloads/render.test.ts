@@ -1,7 +1,6 @@
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 
-import type { SynologyCsiConfig } from "../../components/workloads/config";
 import {
     CSI_DRIVER_NAME,
     nasFromDsmUrl,
@@ -17,22 +16,12 @@ import {
     controllerRules,
     nodeRules,
 } from "../../components/workloads/render";
+import { synologyCsi } from "./fixtures";
 
 // The builders return Pulumi input types (Input<...> everywhere); they hold plain values, read them so.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const plain = (x: unknown): any => x;
 
-const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => ({
-    enabled: true,
-    version: "v1.2.1",
-    storageClassName: "synology-iscsi",
-    location: "/volume1",
-    fsType: "ext4",
-    reclaimPolicy: "Delete",
-    isDefault: true,
-    protocol: "iscsi",
-    ...over,
-});
 
 describe("driver versions and images", () => {
     test("uses the configured driver version and keeps overrides", () => {
@@ -184,15 +173,15 @@ describe("node plugin on Talos", () => {
 
 describe("renderStorageClass", () => {
     test("provisions iSCSI LUNs on the configured NAS volume with the configured filesystem", () => {
-        const sc = renderStorageClass(csi({ fsType: "xfs", location: "/volume2", reclaimPolicy: "Retain" }), "192.168.0.6");
+        const sc = renderStorageClass(synologyCsi({ fsType: "xfs", location: "/volume2", reclaimPolicy: "Retain" }), "192.168.0.6");
         expect(sc.provisioner).toBe("csi.san.synology.com");
         expect(sc.parameters).toEqual({ dsm: "192.168.0.6", location: "/volume2", fsType: "xfs", protocol: "iscsi" });
         expect(sc.reclaimPolicy).toBe("Retain");
         expect(sc.allowVolumeExpansion).toBe(true);
     });
     test("is the default class only when asked", () => {
-        expect(renderStorageClass(csi({ isDefault: true }), "nas").annotations)
+        expect(renderStorageClass(synologyCsi({ isDefault: true }), "nas").annotations)
             .toEqual({ "storageclass.kubernetes.io/is-default-class": "true" });
-        expect(renderStorageClass(csi({ isDefault: false }), "nas").annotations).toEqual({});
+        expect(renderStorageClass(synologyCsi({ isDefault: false }), "nas").annotations).toEqual({});
     });
 });

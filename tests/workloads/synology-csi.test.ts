@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
-import type { SynologyCsiConfig } from "../../components/config";
+import type { SynologyCsiConfig } from "../../components/workloads/config";
+import { synologyCsi } from "./fixtures";
 
 interface Registration {
     type: string;
@@ -103,17 +104,7 @@ function clearText(v: unknown): string {
     return JSON.stringify(strip(v));
 }
 
-const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => ({
-    enabled: true,
-    version: "v1.2.1",
-    storageClassName: "synology-iscsi",
-    location: "/volume1",
-    fsType: "btrfs",
-    reclaimPolicy: "Retain",
-    isDefault: true,
-    protocol: "iscsi",
-    ...over,
-});
+const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => synologyCsi({ fsType: "btrfs", reclaimPolicy: "Retain", ...over });
 const PASSWORD = "s3cr3t: #pw'\"";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {client-key-data: S0VZ}}]\n";
 const nas = { host: "127.0.0.1", port: 5001, https: true, username: "csi-user" };
