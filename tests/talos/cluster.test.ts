@@ -150,6 +150,12 @@ describe("the seed's one-node stack", () => {
         }
     });
 
+    test("the Talos SDK holds what the component uses and nothing else", async () => {
+        const { TALOS_SDK } = await import("../../components/talos/sdk");
+        const used = new Set([...rec.resources.map((r) => r.type), ...rec.invokes.map((i) => i.token)].filter((t) => t.startsWith("talos:")));
+        expect([...used].sort()).toEqual(TALOS_SDK.map((e) => e.token).sort());
+    });
+
     test("secrets use the v1.12 contract; the config is a controlplane with the seed's patches", () => {
         expect(rec.byName("seed-secrets").inputs.talosVersion).toBe("v1.12");
         const [cfg] = configInvokes();
