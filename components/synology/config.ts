@@ -4,7 +4,9 @@
  * no I/O). The rules that join them with the nodes (addresses, the cluster endpoint) live in parseStackConfig
  * (components/config.ts).
  */
-import { Checker, describe, DNS_LABEL_RE, hostAddressProblem, Json, parseUrl, specialWords, stripSlash } from "../checker";
+import {
+    Checker, describe, DNS_LABEL_RE, hostAddressProblem, Json, parseUrl, specialWords, stripSlash,
+} from "../checker";
 import { allKeys } from "../keys";
 import { Cidr, intToIp, ipToInt, parseCidr, placeInCidr, specialIpv4 } from "../net";
 
@@ -72,7 +74,8 @@ export const DEFAULT_LEASE_TIME = 86400;
 /** A DSM volume path. */
 export const VOLUME_RE = /^\/volume\d+$/;
 
-export const SYNOLOGY_KEYS = allKeys<SynologyConfig>()(["url", "username", "volume", "share", "interface", "tls", "allowHttp", "deviceId"]);
+export const SYNOLOGY_KEYS = allKeys<SynologyConfig>()(["url", "username", "volume", "share", "interface", "tls", "allowHttp",
+    "deviceId"]);
 export const TLS_KEYS = allKeys<TlsConfig>()(["caCertPem", "fingerprintSha256", "insecureSkipVerify"]);
 export const DHCP_KEYS = allKeys<DhcpConfig>()(["subnet", "rangeStart", "rangeEnd", "gateway", "dns", "leaseTime", "domain",
     "extraReservations", "manageServer"]);
