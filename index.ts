@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-import { installerImage, schematicFromImage, schematicId, TalosImage } from "./components/factory";
+import { imageOfConfig, TalosImage } from "./components/factory";
 import { loadStackConfig } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
 import { connectionArgs } from "./components/synology/providers/plan";
@@ -32,7 +32,7 @@ async function main() {
     // config schema's when it can be fetched. The UPS password is redacted (the check needs the
     // shape, not the secret); the installer image is computed offline from the schematic, as the
     // image component will.
-    const installer = installerImage(cfg.image.factoryUrl, schematicId(schematicFromImage(cfg.image)), cfg.cluster.talosVersion);
+    const installer = imageOfConfig(cfg.image, cfg.cluster.talosVersion).installerImage;
     const patchProblems = await checkPatchesAgainstSchema({
         talosVersion: cfg.cluster.talosVersion,
         urlTemplate: cfg.cluster.configSchemaUrl,

@@ -5,18 +5,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-import { ConfigError, parseStackConfig, StackConfig } from "./config";
-
-/** Every key the program reads, without the `homelab:` prefix. */
-export const STACK_KEYS = [
-    "cluster", "image", "synology", "dhcp", "nodes", "ups", "workloads", "synologyPassword", "upsPassword",
-] as const;
+import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, STACK_KEYS, StackConfig } from "./config";
 
 /** The stack's values as parseStackConfig wants them; `get` is `pulumi.runtime.getConfig` by default. */
 export function readStackValues(get: (key: string) => string | undefined = pulumi.runtime.getConfig): Record<string, unknown> {
     const values: Record<string, unknown> = {};
     for (const key of STACK_KEYS) {
-        const raw = get(`homelab:${key}`);
+        const raw = get(`${CONFIG_NAMESPACE}:${key}`);
         if (raw === undefined) continue;
         values[key] = parseJsonOrText(raw);
     }

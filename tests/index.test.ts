@@ -108,7 +108,7 @@ describe("the dev stack", () => {
         outputs = r.outputs!;
     });
 
-    it("builds the four parts of the graph as components", () => {
+    test("builds the four parts of the graph as components", () => {
         const types = rec.resources.map((r) => r.type);
         expect(types).toEqual(expect.arrayContaining([
             "homelab:factory:TalosImage", "homelab:synology:SynologyPxe", "homelab:talos:TalosCluster",
@@ -117,7 +117,7 @@ describe("the dev stack", () => {
         expect(types.filter((t) => t.startsWith("kubernetes:"))).toEqual([]);
     });
 
-    it("names every child after its component and parents it there", () => {
+    test("names every child after its component and parents it there", () => {
         for (const [component, prefix] of [["homelab:synology:SynologyPxe", "nas-"], ["homelab:talos:TalosCluster", "talos-"],
             ["homelab:factory:TalosImage", "image-"]] as const) {
             const parent = rec.resources.find((r) => r.type === component)!;
@@ -127,7 +127,7 @@ describe("the dev stack", () => {
         }
     });
 
-    it("orders the graph: image → NAS (boot file, then PXE) → apply → bootstrap → kubeconfig", () => {
+    test("orders the graph: image → NAS (boot file, then PXE) → apply → bootstrap → kubeconfig", () => {
         const named = (re: RegExp) => rec.named(re)[0].name;
         const schematic = named(/^image-schematic$/);
         const bootFile = named(/^nas-bootfile$/);
@@ -143,7 +143,7 @@ describe("the dev stack", () => {
         expect(rec.dependsOnTransitively(schematic, pxe)).toBe(false);
     });
 
-    it("exports the kubeconfig and talosconfig as secrets, and the schematic in clear", async () => {
+    test("exports the kubeconfig and talosconfig as secrets, and the schematic in clear", async () => {
         expect(await pulumi.isSecret(outputs.kubeconfig)).toBe(true);
         expect(await pulumi.isSecret(outputs.talosconfig)).toBe(true);
         expect(await pulumi.isSecret(outputs.schematicId)).toBe(false);
@@ -152,20 +152,20 @@ describe("the dev stack", () => {
             "factory.talos.dev/installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1");
     });
 
-    it("never hands a resource the DSM or UPS password outside a secret", () => {
+    test("never hands a resource the DSM or UPS password outside a secret", () => {
         const clear = rec.resources.flatMap((r) => clearStrings(r.inputs));
         expect(clear.length).toBeGreaterThan(0);
         expect(clear.filter((s) => s.includes(DSM_PASSWORD) || s.includes(UPS_PASSWORD))).toEqual([]);
     });
 
-    it("does send the UPS password, inside a secret patch", () => {
+    test("does send the UPS password, inside a secret patch", () => {
         const config = rec.invokes.find((i) => i.token === "talos:machine/getConfiguration:getConfiguration")!;
         expect(JSON.stringify(config.inputs.configPatches)).toContain(`monuser ${UPS_PASSWORD} secondary`);
     });
 });
 
 describe("a remembered 2FA device id", () => {
-    it("is kept secret wherever the NAS connection goes", async () => {
+    test("is kept secret wherever the NAS connection goes", async () => {
         const v = devValues();
         v.synology.deviceId = "remembered-device-7f3e";
         const { rec, error } = await run(v);
@@ -176,7 +176,7 @@ describe("a remembered 2FA device id", () => {
         expect(rec.resources.flatMap((r) => clearStrings(r.inputs)).filter((s) => s.includes("remembered-device-7f3e"))).toEqual([]);
     });
 
-    it("does not hide the connection when there is none", async () => {
+    test("does not hide the connection when there is none", async () => {
         const { rec } = await run(devValues());
         const share = rec.byName("nas-share");
         expect((share.inputs.connection as Record<string, unknown>).url).toBe("https://192.168.0.6:5001");
@@ -201,7 +201,7 @@ describe("a 3 control plane + 2 worker stack", () => {
         rec = r.rec;
     });
 
-    it("applies a config to every node and bootstraps etcd once, on the first control plane", () => {
+    test("applies a config to every node and bootstraps etcd once, on the first control plane", () => {
         const applies = rec.resources.filter((r) => r.type === "talos:machine/configurationApply:ConfigurationApply");
         expect(applies.map((a) => a.inputs.node).sort()).toEqual(nodes.map((n) => n.ip).sort());
         const bootstraps = rec.resources.filter((r) => r.type === "talos:machine/bootstrap:Bootstrap");
@@ -210,7 +210,7 @@ describe("a 3 control plane + 2 worker stack", () => {
         for (const apply of applies) expect(rec.dependsOnTransitively(apply.name, "nas-pxe")).toBe(true);
     });
 
-    it("asks for the right machine type per node, with that node's install settings", () => {
+    test("asks for the right machine type per node, with that node's install settings", () => {
         const configs = rec.invokes.filter((i) => i.token === "talos:machine/getConfiguration:getConfiguration");
         expect(configs.map((c) => c.inputs.machineType).sort()).toEqual(["controlplane", "controlplane", "controlplane", "worker", "worker"]);
         const text = (c: (typeof configs)[number]) => JSON.stringify(c.inputs.configPatches);
@@ -221,7 +221,7 @@ describe("a 3 control plane + 2 worker stack", () => {
         expect(text(w1)).toContain("/dev/sda");
     });
 
-    it("reserves every node's address on the NAS and checks health with all of them", () => {
+    test("reserves every node's address on the NAS and checks health with all of them", () => {
         const reservations = rec.byName("nas-reservations");
         expect(reservations.type).toBe("pulumi-nodejs:dynamic/synology:Reservations");
         const wanted = JSON.stringify(reservations.inputs);
@@ -233,7 +233,7 @@ describe("a 3 control plane + 2 worker stack", () => {
 });
 
 describe("bad input stops the program before any resource exists", () => {
-    it("a bad config lists every problem with its key path", async () => {
+    test("a bad config lists every problem with its key path", async () => {
         const v = devValues();
         v.nodes[0].mac = "not-a-mac";
         v.dhcp.gateway = "10.0.0.1";
@@ -245,7 +245,7 @@ describe("bad input stops the program before any resource exists", () => {
         expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
     });
 
-    it("a node patch that does not fit the Talos schema names the node, the path and a fix", async () => {
+    test("a node patch that does not fit the Talos schema names the node, the path and a fix", async () => {
         const v = devValues();
         v.nodes[0].patches = ["machine:\n  instal:\n    wipe: true\n"];
         const { rec, error } = await run(v);
@@ -254,7 +254,7 @@ describe("bad input stops the program before any resource exists", () => {
         expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
     });
 
-    it("each node's patches are checked on their own: another node's document does not complete this one's", async () => {
+    test("each node's patches are checked on their own: another node's document does not complete this one's", async () => {
         const v = devValues();
         const bond = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nlinks: [enp1s0, enp2s0]\nbondMode: 802.3ad\n";
         v.nodes[0].patches = [bond];
@@ -267,7 +267,7 @@ describe("bad input stops the program before any resource exists", () => {
         expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
     });
 
-    it("upgrades without talosctl on PATH fail before anything runs", async () => {
+    test("upgrades without talosctl on PATH fail before anything runs", async () => {
         const v = devValues();
         v.cluster.upgrades = true;
         const saved = process.env.PATH;
@@ -281,7 +281,7 @@ describe("bad input stops the program before any resource exists", () => {
         }
     });
 
-    it("an unreachable schema is a warning, not a failure", async () => {
+    test("an unreachable schema is a warning, not a failure", async () => {
         const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(async () => undefined);
         try {
             const v = devValues();
@@ -298,7 +298,7 @@ describe("bad input stops the program before any resource exists", () => {
 });
 
 describe("Synology CSI", () => {
-    it("is deployed after the cluster when enabled", async () => {
+    test("is deployed after the cluster when enabled", async () => {
         const v = devValues();
         v.workloads = { synologyCsi: { enabled: true } };
         const { rec, error } = await run(v);

@@ -9,9 +9,10 @@
 import axios from "axios";
 import * as net from "net";
 import type { Arch, NodeRole, StackConfig } from "../config";
-import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../factory/schematic";
+import { imageOfConfig } from "../factory/schematic";
 import { missingApis } from "../synology/dsm/required";
 import type { DiscoveredApis, DsmApi } from "../synology/dsm/types";
+import { TALOS_API_PORT } from "../talos/node-wait";
 import { DhcpOffer, DhcpProbeOptions, DhcpProbeResult, probeDhcp } from "./dhcp";
 import { TftpError, tftpGet, TftpGetOptions } from "./tftp";
 
@@ -60,8 +61,8 @@ export interface DoctorPlan {
 }
 
 export function planFromConfig(cfg: StackConfig): DoctorPlan {
-    const id = schematicId(schematicFromImage(cfg.image));
-    const bootFile = ukiFileName(cfg.image.arch);
+    const image = imageOfConfig(cfg.image, cfg.cluster.talosVersion);
+    const bootFile = image.ukiFileName;
     const host = new URL(cfg.synology.url).hostname.replace(/^\[(.*)\]$/, "$1");
     return {
         nasUrl: cfg.synology.url,
@@ -73,9 +74,9 @@ export function planFromConfig(cfg: StackConfig): DoctorPlan {
         dhcpInterface: cfg.synology.interface,
         arch: cfg.image.arch,
         factoryUrl: cfg.image.factoryUrl,
-        schematicId: id,
+        schematicId: image.schematicId,
         talosVersion: cfg.cluster.talosVersion,
-        ukiUrl: ukiUrl(cfg.image.factoryUrl, id, cfg.cluster.talosVersion, cfg.image.arch),
+        ukiUrl: image.ukiUrl,
         nodes: cfg.nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, role: n.role })),
     };
 }
@@ -86,8 +87,6 @@ function errText(e: unknown): string {
 
 // ---------------------------------------------------------------------------------------------
 // NAS: answers, login, DHCP Server package, APIs
-
-export { REQUIRED_CORE_APIS, requiredDhcpApis } from "../synology/dsm/required";
 
 export interface NasCheckOutcome {
     results: CheckResult[];
@@ -387,7 +386,7 @@ export function probeTcp(host: string, port: number, timeoutMs: number): Promise
 export async function checkTalosNodes(
     nodes: DoctorPlan["nodes"], opts: { port?: number; timeoutMs?: number } = {},
 ): Promise<CheckResult[]> {
-    const port = opts.port ?? 50000;
+    const port = opts.port ?? TALOS_API_PORT;
     const timeoutMs = opts.timeoutMs ?? 3000;
     return Promise.all(nodes.map(async (n): Promise<CheckResult> => {
         const id = `node.${n.hostname}`;
@@ -491,7 +490,7 @@ export interface DoctorDeps {
     tftp?: Omit<TftpCheckOptions, "file" | "expectedSize" | "expectedMd5">;
     /** DHCP probe options; false skips the DHCP check. */
     dhcp?: DhcpProbeOptions | false;
-    /** Talos API port (default 50000) and connect timeout. */
+    /** Talos API port (default {@link TALOS_API_PORT}) and connect timeout. */
     talos?: { port?: number; timeoutMs?: number };
     /** Groups to run (default all). */
     only?: CheckGroup[];

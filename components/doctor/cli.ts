@@ -9,15 +9,17 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { ConfigError, parseStackConfig, StackConfig } from "../config";
+import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, SECRET_KEYS, StackConfig } from "../config";
 import { getDsmClient } from "../synology/dsm";
 import { dsmConnectionOf } from "../synology/preflight";
 import type { DsmApi, DsmConnection } from "../synology/dsm/types";
 import { CHECK_GROUPS, CheckGroup, DoctorDeps, exitCodeOf, formatResult, planFromConfig, runDoctor } from "./checks";
 
-const PROJECT = "homelab";
-/** Stack-config keys that hold secrets, and the environment variable doctor reads each from. */
-export const SECRET_ENV: Record<string, string> = { synologyPassword: "DSM_PASSWORD", upsPassword: "UPS_PASSWORD" };
+/** Every stack-config key that holds a secret, and the environment variable doctor reads it from. */
+export const SECRET_ENV: Record<(typeof SECRET_KEYS)[number], string> = {
+    synologyPassword: "DSM_PASSWORD",
+    upsPassword: "UPS_PASSWORD",
+};
 
 export interface ConfigValues {
     values: Record<string, unknown>;
@@ -29,7 +31,7 @@ export interface ConfigValues {
 function stripPrefix(raw: Record<string, unknown>, pick: (v: unknown) => unknown): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) {
-        if (k.startsWith(`${PROJECT}:`)) out[k.slice(PROJECT.length + 1)] = pick(v);
+        if (k.startsWith(`${CONFIG_NAMESPACE}:`)) out[k.slice(CONFIG_NAMESPACE.length + 1)] = pick(v);
     }
     return out;
 }
@@ -41,7 +43,7 @@ function applySecretEnv(values: Record<string, unknown>, env: NodeJS.ProcessEnv,
         if (env[envName]) values[key] = env[envName];
         else if (encrypted) {
             delete values[key];
-            notes.push(`${PROJECT}:${key} is encrypted${file ? ` in ${file}` : ""}: set ${envName}, or install and log in the pulumi CLI`);
+            notes.push(`${CONFIG_NAMESPACE}:${key} is encrypted${file ? ` in ${file}` : ""}: set ${envName}, or install and log in the pulumi CLI`);
         }
     }
 }

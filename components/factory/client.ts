@@ -10,6 +10,7 @@
 import axios, { AxiosError, AxiosInstance, AxiosResponse, Method } from "axios";
 import type { Readable } from "stream";
 import { fixErrorFields } from "../errors";
+import { releaseTag } from "../version";
 import { canonicalSchematicYaml, Schematic } from "./schematic";
 
 /** One entry of `GET /version/:v/extensions/official`. */
@@ -51,12 +52,6 @@ export class FactoryError extends Error {
 // Arrays, not Sets: this module is serialised with the dynamic provider, and Sets do not survive that.
 const RETRY_CODES = ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "ECONNABORTED", "EPIPE", "EAI_AGAIN", "ERR_SOCKET_CONNECTION_TIMEOUT"];
 const RETRY_STATUS = [429, 500, 502, 503, 504];
-
-/** `v1.12.1` for `1.12.1` or `v1.12.1`. */
-export function normaliseVersion(v: string): string {
-    const t = v.trim();
-    return t.startsWith("v") ? t : `v${t}`;
-}
 
 async function bodyText(data: unknown): Promise<string> {
     if (data === undefined || data === null) return "";
@@ -110,10 +105,10 @@ export class FactoryClient {
         try {
             u = new URL(baseUrl);
         } catch {
-            throw new FactoryError(`image.factoryUrl "${baseUrl}" is not a URL; use e.g. https://factory.talos.dev`);
+            throw new FactoryError(`FactoryClient: "${baseUrl}" is not a URL (parseStackConfig checks image.factoryUrl)`);
         }
         if (u.protocol !== "https:" && u.protocol !== "http:") {
-            throw new FactoryError(`image.factoryUrl "${baseUrl}" must be an http(s) URL, e.g. https://factory.talos.dev`);
+            throw new FactoryError(`FactoryClient: "${baseUrl}" is not an http(s) URL (parseStackConfig checks image.factoryUrl)`);
         }
         this.baseUrl = baseUrl.replace(/\/+$/, "");
         this.retries = opts.retries ?? 3;
@@ -140,7 +135,7 @@ export class FactoryClient {
 
     /** GET /version/:v/extensions/official. Unknown version → FactoryError naming it. */
     async officialExtensions(version: string): Promise<OfficialExtension[]> {
-        const v = normaliseVersion(version);
+        const v = releaseTag(version);
         const r = await this.call("GET", `/version/${encodeURIComponent(v)}/extensions/official`, { what: `list official extensions for Talos ${v}`, version: v });
         return this.json<OfficialExtension[]>(r, "the extension list");
     }
@@ -284,7 +279,7 @@ function capital(s: string): string {
  * Returns the matching official extensions, in the order asked.
  */
 export async function validateImageRequest(client: FactoryClient, version: string, extensions: string[]): Promise<OfficialExtension[]> {
-    const v = normaliseVersion(version);
+    const v = releaseTag(version);
     const versions = await client.versions();
     if (!versions.includes(v)) {
         const sameMinor = versions.filter((x) => x.startsWith(v.split(".").slice(0, 2).join(".") + "."));

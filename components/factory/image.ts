@@ -8,18 +8,10 @@
  * of it waits until the schematic is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Arch } from "../config";
+import { releaseTag } from "../version";
+import { Arch, DEFAULT_FACTORY_URL } from "./config";
 import { FactorySchematic } from "./schematic-resource";
-import {
-    canonicalSchematicYaml,
-    installerImage,
-    PUBLIC_FACTORY_URL,
-    pxeScriptUrl,
-    schematicFromImage,
-    schematicId,
-    ukiFileName,
-    ukiUrl,
-} from "./schematic";
+import { canonicalSchematicYaml, imageOutputs, schematicFromImage, schematicId } from "./schematic";
 
 export interface TalosImageArgs {
     /** Image Factory base URL. Default `https://factory.talos.dev`. */
@@ -32,16 +24,6 @@ export interface TalosImageArgs {
     extensions: pulumi.Input<pulumi.Input<string>[]>;
     /** Extra kernel arguments baked into the image. Default none. */
     extraKernelArgs?: pulumi.Input<pulumi.Input<string>[]>;
-}
-
-/** All the names and URLs derived from one schematic ID (pure). */
-export function imageOutputs(factoryUrl: string, id: string, talosVersion: string, arch: Arch) {
-    return {
-        ukiUrl: ukiUrl(factoryUrl, id, talosVersion, arch),
-        ukiFileName: ukiFileName(arch),
-        installerImage: installerImage(factoryUrl, id, talosVersion),
-        pxeScriptUrl: pxeScriptUrl(factoryUrl, id, talosVersion, arch),
-    };
 }
 
 export class TalosImage extends pulumi.ComponentResource {
@@ -66,8 +48,8 @@ export class TalosImage extends pulumi.ComponentResource {
     constructor(name: string, args: TalosImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:factory:TalosImage", name, {}, opts);
 
-        const factoryUrl = pulumi.output(args.factoryUrl ?? PUBLIC_FACTORY_URL).apply((u) => u.replace(/\/+$/, ""));
-        const talosVersion = pulumi.output(args.talosVersion).apply((v) => (v.trim().startsWith("v") ? v.trim() : `v${v.trim()}`));
+        const factoryUrl = pulumi.output(args.factoryUrl ?? DEFAULT_FACTORY_URL).apply((u) => u.replace(/\/+$/, ""));
+        const talosVersion = pulumi.output(args.talosVersion).apply(releaseTag);
         const arch = pulumi.output(args.arch);
         const schematicObj = pulumi
             .all([args.extensions, args.extraKernelArgs ?? []])

@@ -17,7 +17,7 @@
 import { fixErrorFields } from "../errors";
 import { createHash } from "crypto";
 import * as YAML from "yaml";
-import type { Arch, ImageConfig } from "../config";
+import type { Arch, ImageConfig } from "./config";
 
 /** `overlay` (SBC overlays such as `siderolabs/sbc-raspberrypi`). */
 export interface SchematicOverlay {
@@ -358,9 +358,6 @@ export function parseSchematic(text: string): Schematic {
 // ---------------------------------------------------------------------------------------------
 // Helpers for the rest of the program.
 
-/** The public Image Factory. */
-export const PUBLIC_FACTORY_URL = "https://factory.talos.dev";
-
 /** The schematic for the stack's `homelab:image` (extensions and kernel args in the order given). */
 export function schematicFromImage(image: Pick<ImageConfig, "extensions" | "extraKernelArgs">): Schematic {
     const customization: SchematicCustomization = {};
@@ -398,4 +395,27 @@ export function pxeScriptUrl(factoryUrl: string, id: string, version: string, ar
     const u = new URL(factoryUrl);
     const base = u.host === "factory.talos.dev" ? "https://pxe.factory.talos.dev" : trimSlash(factoryUrl);
     return `${base}/pxe/${id}/${version}/metal-${arch}`;
+}
+
+/**
+ * Every name and URL derived from one schematic ID (pure): the UKI's URL and file name, the installer image, the
+ * iPXE script.
+ */
+export function imageOutputs(factoryUrl: string, id: string, talosVersion: string, arch: Arch) {
+    return {
+        ukiUrl: ukiUrl(factoryUrl, id, talosVersion, arch),
+        ukiFileName: ukiFileName(arch),
+        installerImage: installerImage(factoryUrl, id, talosVersion),
+        pxeScriptUrl: pxeScriptUrl(factoryUrl, id, talosVersion, arch),
+    };
+}
+
+/**
+ * The image of the stack's `homelab:image` at a Talos release, computed offline (pure): its schematic ID and
+ * {@link imageOutputs}. What TalosImage registers and outputs, for the code that needs it before (the patch
+ * check, the doctor).
+ */
+export function imageOfConfig(image: ImageConfig, talosVersion: string) {
+    const id = schematicId(schematicFromImage(image));
+    return { schematicId: id, ...imageOutputs(image.factoryUrl, id, talosVersion, image.arch) };
 }

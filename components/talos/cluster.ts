@@ -11,11 +11,12 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { createEtcdSnapshotBeforeUpgrades, EtcdBackupTarget, EtcdSnapshot } from "../backups/provider";
-import { ClusterConfig, ConfigError, NodeConfig, UpsConfig } from "../config";
+import { durationSeconds } from "../duration";
+import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
-import * as talos from "./provider";
-import { createUpgradeCommands, durationSeconds, UpgradeCommands } from "./upgrades";
+import * as talos from "./sdk";
+import { createUpgradeCommands, UpgradeCommands } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
 
 /** Arguments of {@link TalosCluster}. */
@@ -72,28 +73,17 @@ export interface ClusterPlan {
 }
 
 /**
- * Plan the cluster from plain config; throws ConfigError listing every problem. The stack config was
- * validated by parseStackConfig already; this checks only what the component itself relies on, so it
- * also fails clearly when used on its own.
+ * Plan the cluster from plain config. The stack config was validated by parseStackConfig, which names each
+ * setting and its fix; this only asserts what the component relies on (a release version, a control plane,
+ * the UPS password when `ups` is set) with a short error, before anything is registered.
  */
 export function planCluster(cluster: ClusterConfig, nodes: readonly NodeConfig[], ups?: UpsConfig,
                             hasUpsPassword = false): ClusterPlan {
-    const problems: string[] = [];
-    let contract = "";
-    try { contract = talosVersionContract(cluster.talosVersion); } catch (e) {
-        problems.push(...((e as ConfigError).problems ?? [(e as Error).message]));
-    }
+    const contract = talosVersionContract(cluster.talosVersion);
     const controlPlanes = nodes.filter((n) => n.role === "controlplane");
     const workers = nodes.filter((n) => n.role === "worker");
-    if (controlPlanes.length === 0) {
-        problems.push("nodes: no node has role controlplane; make at least one node a control plane " +
-            "(the first one is bootstrapped)");
-    }
-    if (ups && !hasUpsPassword) {
-        problems.push("upsPassword: homelab:ups is set but homelab:upsPassword is not; " +
-            "set it with `pulumi config set --secret homelab:upsPassword`");
-    }
-    if (problems.length) throw new ConfigError(problems);
+    if (controlPlanes.length === 0) throw new Error("TalosCluster: no node has role controlplane");
+    if (ups && !hasUpsPassword) throw new Error("TalosCluster: ups is set but no upsPassword was given");
 
     // A graceful reset leaves etcd first, and etcd never lets its last member leave. The control planes' applies
     // are chained (see the constructor), so destroy resets them one at a time in reverse order: each leaves a
@@ -140,8 +130,8 @@ export function healthFailureMessage(cluster: Pick<ClusterConfig, "name" | "heal
 
 /**
  * The config patches of one node, in apply order, as Pulumi inputs: only the UPS patch carries the
- * password, and only it is secret. Throws ConfigError on bad node settings (rendered once up front,
- * redacted, so no password is needed to find the problems).
+ * password, and only it is secret. Rendered once up front, redacted, so a node the renderers refuse fails
+ * here, before any resource, without the password.
  */
 export function nodePatchInputs(node: NodeConfig, index: number, installerImage: pulumi.Input<string>,
                                 ups?: UpsConfig, upsPassword?: pulumi.Input<string>): pulumi.Output<string>[] {
@@ -149,10 +139,7 @@ export function nodePatchInputs(node: NodeConfig, index: number, installerImage:
     const rendered = (img: string) => renderNodePatches({ node, index, installerImage: img, ups, redact: true });
     return rendered("factory.talos.dev/metal-installer/check:v0").map((p, i) => {
         if (p.label !== "ups.nutClient") return image.apply((img) => rendered(img)[i].text);
-        if (upsPassword === undefined) {
-            throw new ConfigError(["upsPassword: homelab:ups is set but homelab:upsPassword is not; " +
-                "set it with `pulumi config set --secret homelab:upsPassword`"]);
-        }
+        if (upsPassword === undefined) throw new Error("nodePatchInputs: ups is set but no upsPassword was given");
         const u = ups as UpsConfig;
         return pulumi.secret(pulumi.output(upsPassword)).apply((pw) => renderNutClientPatch(u, pw));
     });
@@ -185,7 +172,7 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly etcdSnapshot?: EtcdSnapshot;
 
     constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Every config problem, before anything is registered.
+        // What the component relies on, asserted before anything is registered.
         const plan = planCluster(args.cluster, args.nodes, args.ups, args.upsPassword !== undefined);
         super("homelab:talos:TalosCluster", name, {}, opts);
         const { cluster, nodes, ups } = args;
@@ -253,7 +240,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 clientConfiguration: this.secrets.clientConfiguration,
                 machineConfigurationInput: config.machineConfiguration,
                 onDestroy: plan.onDestroy[node.hostname],
-                // Every key of the timeouts type (the binding fills `delete`): see talos/provider.ts.
+                // Every key of the timeouts type (the SDK fills `delete`): see talos/sdk.ts.
                 timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },
             }, { parent: this, dependsOn: [wait] });
             this.applies[node.hostname] = apply;

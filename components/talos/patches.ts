@@ -12,17 +12,9 @@
  *   4. the node's own `patches`, verbatim.
  */
 import { stringify } from "yaml";
-import { ConfigError, DiskSelector, NodeConfig, UpsConfig } from "../config";
-
-/** One rendered patch, labelled so validators and error messages can name it. */
-export interface LabeledPatch {
-    /** e.g. `nodes[0].install`, `nodes[0].hostname`, `ups.nutClient`, `nodes[0].patches[1]`. */
-    label: string;
-    /** The patch text (YAML strategic merge, possibly multi-document, or a JSON 6902 patch). */
-    text: string;
-    /** True when the text holds a secret (the UPS password); false for a redacted rendering. */
-    secret: boolean;
-}
+import { parseVersion } from "../version";
+import { DiskSelector, NodeConfig, UpsConfig, UPS_MONITOR_RE } from "./config";
+import type { LabelledPatch } from "./validate";
 
 /** What replaces the UPS password in redacted renderings. */
 export const REDACTED_PASSWORD = "REDACTED";
@@ -34,14 +26,14 @@ function yaml(doc: unknown): string {
     return stringify(doc, { lineWidth: 0 });
 }
 
-/** The Talos version contract for machine secrets / config generation: `v1.12.1` → `v1.12`. */
+/**
+ * The Talos version contract for machine secrets / config generation: `v1.12.1` → `v1.12`. Throws on a
+ * version that is not a release (parseStackConfig refuses one under `cluster.talosVersion`).
+ */
 export function talosVersionContract(talosVersion: string): string {
-    const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$/.exec(talosVersion.trim());
-    if (!m) {
-        throw new ConfigError([`cluster.talosVersion: "${talosVersion}" is not a Talos version; ` +
-            `use the form v1.12.1`]);
-    }
-    return `v${m[1]}.${m[2]}`;
+    const v = parseVersion(talosVersion);
+    if (!v) throw new Error(`talosVersionContract: "${talosVersion}" is not a Talos release version`);
+    return `v${v[0]}.${v[1]}`;
 }
 
 function cleanSelector(sel: DiskSelector): Record<string, string> {
@@ -52,22 +44,22 @@ function cleanSelector(sel: DiskSelector): Record<string, string> {
     return out;
 }
 
-/** `machine.install`: the disk (or selector), the factory installer image, and `wipe: false` set explicitly. */
+/**
+ * `machine.install`: the disk (or selector), the factory installer image, and `wipe: false` set explicitly.
+ * Throws when the node has both or neither disk setting (parseStackConfig refuses that under `nodes[i]`) or the
+ * image is no image reference.
+ */
 export function renderInstallPatch(node: Pick<NodeConfig, "hostname" | "installDisk" | "installDiskSelector">,
-                                   installerImage: string, nodeLabel = `nodes[${node.hostname}]`): string {
-    const problems: string[] = [];
+                                   installerImage: string): string {
     const hasDisk = !!node.installDisk;
     const selector = node.installDiskSelector ? cleanSelector(node.installDiskSelector) : undefined;
     const hasSelector = !!selector && Object.keys(selector).length > 0;
     if (hasDisk === hasSelector) {
-        problems.push(`${nodeLabel}: set exactly one of installDisk (e.g. /dev/nvme0n1) or installDiskSelector ` +
-            `(e.g. {type: nvme}); ${hasDisk ? "both are" : "neither is"} set`);
+        throw new Error(`renderInstallPatch: node ${node.hostname} has ${hasDisk ? "both installDisk and" : "neither installDisk nor"} installDiskSelector`);
     }
     if (!installerImage || /\s/.test(installerImage)) {
-        problems.push(`installer image "${installerImage}" is not an image reference; it should look like ` +
-            `factory.talos.dev/metal-installer/<schematic>:<version>`);
+        throw new Error(`renderInstallPatch: installer image "${installerImage}" is not an image reference`);
     }
-    if (problems.length) throw new ConfigError(problems);
     const install: Record<string, unknown> = hasSelector ? { diskSelector: selector } : { disk: node.installDisk };
     install.image = installerImage;
     install.wipe = false;
@@ -87,24 +79,14 @@ function nutToken(v: string): string {
     return /[\s"\\#]/.test(v) || v === "" ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"` : v;
 }
 
-/** The `upsmon.conf` text of the seed: `MONITOR <monitor> 1 <user> <password> secondary` + SHUTDOWNCMD. */
+/**
+ * The `upsmon.conf` text of the seed: `MONITOR <monitor> 1 <user> <password> secondary` + SHUTDOWNCMD. Throws
+ * (never naming the password) on what would break the MONITOR line; parseStackConfig refuses each under its key.
+ */
 export function renderUpsmonConf(ups: UpsConfig, password: string): string {
-    const problems: string[] = [];
-    if (!/^[^\s@]+@[^\s@]+$/.test(ups.monitor)) {
-        problems.push(`ups.monitor: "${ups.monitor}" must be <upsname>@<host>, e.g. ups@192.168.0.6`);
-    }
-    if (!ups.username || /[\r\n]/.test(ups.username)) {
-        problems.push("ups.username: must be a non-empty single line (the NUT user, e.g. monuser)");
-    }
-    if (/[\r\n]/.test(password)) {
-        // Never echo the password itself.
-        problems.push("upsPassword: must be a single line (it goes on upsmon's MONITOR line); " +
-            "set it again with `pulumi config set --secret homelab:upsPassword`");
-    }
-    if (password === "") {
-        problems.push("upsPassword: is empty; set it with `pulumi config set --secret homelab:upsPassword`");
-    }
-    if (problems.length) throw new ConfigError(problems);
+    if (!UPS_MONITOR_RE.test(ups.monitor)) throw new Error(`renderUpsmonConf: ups.monitor "${ups.monitor}" is not <upsname>@<host>`);
+    if (!ups.username || /[\r\n]/.test(ups.username)) throw new Error("renderUpsmonConf: ups.username is empty or not one line");
+    if (password === "" || /[\r\n]/.test(password)) throw new Error("renderUpsmonConf: the UPS password is empty or not one line");
     return `MONITOR ${ups.monitor} 1 ${nutToken(ups.username)} ${nutToken(password)} secondary\n` +
         `SHUTDOWNCMD "/sbin/poweroff"`;
 }
@@ -134,20 +116,17 @@ export interface NodePatchInputs {
 }
 
 /** Every patch for one node, in apply order, labelled. */
-export function renderNodePatches(inp: NodePatchInputs): LabeledPatch[] {
+export function renderNodePatches(inp: NodePatchInputs): LabelledPatch[] {
     const label = `nodes[${inp.index}]`;
-    const out: LabeledPatch[] = [
-        { label: `${label}.install`, text: renderInstallPatch(inp.node, inp.installerImage, label), secret: false },
+    const out: LabelledPatch[] = [
+        { label: `${label}.install`, text: renderInstallPatch(inp.node, inp.installerImage), secret: false },
         { label: `${label}.hostname`, text: renderHostnamePatch(inp.node.hostname), secret: false },
     ];
     if (inp.ups) {
         if (inp.redact) {
             out.push({ label: "ups.nutClient", text: renderNutClientPatch(inp.ups, REDACTED_PASSWORD), secret: false });
         } else {
-            if (inp.upsPassword === undefined) {
-                throw new ConfigError(["upsPassword: homelab:ups is set but homelab:upsPassword is not; " +
-                    "set it with `pulumi config set --secret homelab:upsPassword`"]);
-            }
+            if (inp.upsPassword === undefined) throw new Error("renderNodePatches: ups is set but no UPS password was given");
             out.push({ label: "ups.nutClient", text: renderNutClientPatch(inp.ups, inp.upsPassword), secret: true });
         }
     }
@@ -156,6 +135,6 @@ export function renderNodePatches(inp: NodePatchInputs): LabeledPatch[] {
 }
 
 /** {@link renderNodePatches} with the UPS password replaced by a placeholder: safe to validate and log. */
-export function renderRedactedNodePatches(inp: Omit<NodePatchInputs, "upsPassword" | "redact">): LabeledPatch[] {
+export function renderRedactedNodePatches(inp: Omit<NodePatchInputs, "upsPassword" | "redact">): LabelledPatch[] {
     return renderNodePatches({ ...inp, redact: true });
 }

@@ -11,11 +11,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { releaseTag } from "../version";
+import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "./config";
 import { LabelledPatch, prepareTalosSchema, TalosConfigSchema, talosSchemaProblem, validatePatches } from "./validate";
-
-/** The raw schema file at the release tag; `{version}` becomes the tag, e.g. `v1.12.1`. */
-export const DEFAULT_TALOS_SCHEMA_URL_TEMPLATE =
-    "https://raw.githubusercontent.com/siderolabs/talos/{version}/pkg/machinery/config/schemas/config.schema.json";
 
 const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
 
@@ -32,12 +30,6 @@ export interface LoadTalosConfigSchemaArgs {
     fetchTimeoutMs?: number;
 }
 
-/** `v1.12.1` for `1.12.1` or `v1.12.1`. */
-export function talosReleaseTag(version: string): string {
-    const v = version.trim();
-    return v.startsWith("v") ? v : `v${v}`;
-}
-
 /** The cache directory used when none is given. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
     if (env.HOMELAB_CACHE_DIR) return env.HOMELAB_CACHE_DIR;
@@ -47,13 +39,13 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Cache file of one version, e.g. `<dir>/talos-config-schema-v1.12.1.json`. */
 export function schemaCacheFile(cacheDir: string, talosVersion: string): string {
-    const safe = talosReleaseTag(talosVersion).replace(/[^A-Za-z0-9._+-]/g, "_");
+    const safe = releaseTag(talosVersion).replace(/[^A-Za-z0-9._+-]/g, "_");
     return path.join(cacheDir, `talos-config-schema-${safe}.json`);
 }
 
 /** The schema URL of one version. */
 export function schemaUrl(urlTemplate: string, talosVersion: string): string {
-    return urlTemplate.split("{version}").join(encodeURIComponent(talosReleaseTag(talosVersion)));
+    return urlTemplate.split("{version}").join(encodeURIComponent(releaseTag(talosVersion)));
 }
 
 /** Text for messages with URL credentials (`//user:pass@`) blanked, so a credential never reaches a log. */
@@ -132,7 +124,7 @@ async function download(url: string, timeoutMs: number): Promise<string> {
  * checked and cached. `undefined` (after exactly one `warn`) when it cannot be had; never throws for that.
  */
 export async function loadTalosConfigSchema(args: LoadTalosConfigSchemaArgs): Promise<TalosConfigSchema | undefined> {
-    const tag = talosReleaseTag(args.talosVersion);
+    const tag = releaseTag(args.talosVersion);
     const cacheDir = args.cacheDir ?? defaultCacheDir();
     const file = schemaCacheFile(cacheDir, tag);
     const cached = readCache(file);

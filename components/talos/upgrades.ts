@@ -26,7 +26,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { NodeConfig } from "../config";
+import { durationSeconds } from "../duration";
+import type { NodeConfig } from "./config";
 
 /** The environment variable the scripts read the talosconfig from. */
 export const TALOSCONFIG_ENV = "HOMELAB_TALOSCONFIG";
@@ -114,14 +115,6 @@ export function imageTag(image: string): string {
     const m = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image);
     if (!m || m[1].includes("/")) throw new Error(`installer image "${image}" has no tag; it should end in :<talos version>`);
     return m[1];
-}
-
-/** Seconds of a Go duration (`15m`, `1h30m`, `90s`); throws on anything else. */
-export function durationSeconds(d: string): number {
-    const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 1e-6, "µs": 1e-6, ns: 1e-9 };
-    const parts = [...d.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== d) throw new Error(`"${d}" is not a duration like 15m or 1h30m`);
-    return Math.ceil(parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]], 0));
 }
 
 /** Shell lines defining `running_tag <ip>`: the Talos version the node reports (empty when it does not answer). */

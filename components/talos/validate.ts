@@ -50,6 +50,8 @@ export interface LabelledPatch {
     label: string;
     /** The patch text: strategic-merge YAML (may be multi-document) or an RFC 6902 JSON patch. */
     text: string;
+    /** True when the text holds a secret (the UPS password); false or absent for anything safe to log. */
+    secret?: boolean;
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -1,7 +1,7 @@
 /**
- * Pure builders for the Synology CSI driver's Kubernetes objects, and the config checks that go
- * with them. No Pulumi resources are created here: every function returns plain data, so the
- * manifests can be unit-tested without the engine (the `SynologyCsi` component only wires them).
+ * Pure builders for the Synology CSI driver's Kubernetes objects (its config and checks: ./config.ts). No
+ * Pulumi resources are created here: every function returns plain data, so the manifests can be unit-tested
+ * without the engine (the `SynologyCsi` component only wires them).
  *
  * Shape learned from SynologyOpenSource/synology-csi `deploy/kubernetes/v1.20/*.yml` and its Helm
  * chart, with what Talos needs (siderolabs/talos#11469):
@@ -18,7 +18,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as YAML from "yaml";
 
-import type { SynologyCsiConfig } from "../config";
+import { releaseTag } from "../version";
+import type { SynologyCsiConfig } from "./config";
 
 export type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
 export type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
@@ -42,81 +43,12 @@ export const TALOS_ISCSIADM_PATH = "/usr/local/sbin/iscsiadm";
 /** Where the node plugin sees the host's `/`. */
 export const HOST_ROOT_MOUNT = "/host";
 export const KUBELET_DIR = "/var/lib/kubelet";
-/** The first driver release with `--iscsiadm-path`. */
-export const MIN_TALOS_DRIVER_VERSION = "v1.2.1";
-/** The first driver release that can no longer format volumes as btrfs. */
-export const NO_BTRFS_DRIVER_VERSION = "v1.4.0";
-
-/** Talos system extensions the driver needs on every node. */
-export const REQUIRED_CSI_EXTENSIONS: readonly string[] = [
-    "siderolabs/iscsi-tools",
-    "siderolabs/util-linux-tools",
-];
-
 /** Labels every object of the driver carries. */
 export const COMMON_LABELS: Readonly<Record<string, string>> = {
     "app.kubernetes.io/name": "synology-csi",
     "app.kubernetes.io/part-of": "homelab",
     "app.kubernetes.io/managed-by": "pulumi",
 };
-
-// ------------------------------------------------------------------------------------------------
-// Config checks
-// ------------------------------------------------------------------------------------------------
-
-/** The required extensions (see {@link REQUIRED_CSI_EXTENSIONS}) missing from `extensions`, in order. */
-export function missingCsiExtensions(extensions: readonly string[]): string[] {
-    const have = new Set(extensions.map((e) => e.trim().toLowerCase()));
-    return REQUIRED_CSI_EXTENSIONS.filter((e) => !have.has(e));
-}
-
-/** `v1.2.1` / `1.2.1` → `[1, 2, 1]`; undefined when not a plain release tag. */
-export function parseDriverVersion(version: string): [number, number, number] | undefined {
-    const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(version.trim());
-    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
-
-/** The image tag form of a driver version: leading `v`. */
-export function normaliseDriverVersion(version: string): string {
-    const v = version.trim();
-    return v.startsWith("v") ? v : `v${v}`;
-}
-
-function compareVersions(a: [number, number, number], b: [number, number, number]): number {
-    for (let i = 0; i < 3; i++) {
-        if (a[i] !== b[i]) return a[i] - b[i];
-    }
-    return 0;
-}
-
-/**
- * Every problem with `workloads.synologyCsi` given the image's extensions, each naming the key and
- * the fix. Empty when CSI is disabled or all is well. Pure; meant for `parseStackConfig`.
- */
-export function synologyCsiConfigProblems(csi: SynologyCsiConfig, extensions: readonly string[]): string[] {
-    if (!csi.enabled) return [];
-    const problems: string[] = [];
-    for (const ext of missingCsiExtensions(extensions)) {
-        problems.push(
-            `image.extensions: lacks "${ext}", which workloads.synologyCsi.enabled needs: ` +
-            `add "${ext}" to homelab:image.extensions (Synology CSI needs iscsiadm and util-linux on every Talos node)`);
-    }
-    const v = parseDriverVersion(csi.version);
-    if (!v) {
-        problems.push(`workloads.synologyCsi.version: "${csi.version}" is not a synology/synology-csi release tag: ` +
-            `use one like ${MIN_TALOS_DRIVER_VERSION}`);
-    } else {
-        if (compareVersions(v, parseDriverVersion(MIN_TALOS_DRIVER_VERSION)!) < 0) {
-            problems.push(`workloads.synologyCsi.version: ${normaliseDriverVersion(csi.version)} has no --iscsiadm-path ` +
-                `flag, which Talos needs (no /usr/bin/env on the host): use ${MIN_TALOS_DRIVER_VERSION} or later`);
-        }
-        if (csi.fsType === "btrfs" && compareVersions(v, parseDriverVersion(NO_BTRFS_DRIVER_VERSION)!) >= 0) {
-            problems.push(`workloads.synologyCsi.fsType: btrfs is not supported by driver ${normaliseDriverVersion(csi.version)} ` +
-                `(removed in ${NO_BTRFS_DRIVER_VERSION}): use fsType ext4 or xfs, or a version before ${NO_BTRFS_DRIVER_VERSION}`);
-        }
-    }
-    return problems;
-}
 
 // ------------------------------------------------------------------------------------------------
 // The NAS connection (client-info.yml)
@@ -133,19 +65,17 @@ export interface NasClient {
 }
 
 /**
- * The host/port/https of a DSM base URL (`homelab:synology.url`), for the CSI client entry.
- * A URL without a port uses the scheme's default (443/80), as the DSM client itself would.
+ * The host/port/https of a DSM base URL (`homelab:synology.url`, which parseStackConfig checked), for the CSI
+ * client entry. A URL without a port uses the scheme's default (443/80), as the DSM client itself would.
  */
 export function nasFromDsmUrl(url: string): { host: string; port: number; https: boolean } {
-    let u: URL;
+    let u: URL | undefined;
     try {
         u = new URL(url);
     } catch {
-        throw new Error(`synology.url "${url}" is not a URL: use one like https://192.168.0.6:5001`);
+        u = undefined;
     }
-    if (u.protocol !== "https:" && u.protocol !== "http:") {
-        throw new Error(`synology.url "${url}" must start with https:// or http://`);
-    }
+    if (!u || (u.protocol !== "https:" && u.protocol !== "http:")) throw new Error(`nasFromDsmUrl: "${url}" is not an http(s) URL`);
     const https = u.protocol === "https:";
     const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
     return { host, port: u.port ? Number(u.port) : https ? 443 : 80, https };
@@ -180,7 +110,7 @@ export interface SynologyCsiImages {
  */
 export function synologyCsiImages(version: string, overrides: Partial<SynologyCsiImages> = {}): SynologyCsiImages {
     return {
-        plugin: `docker.io/synology/synology-csi:${normaliseDriverVersion(version)}`,
+        plugin: `docker.io/synology/synology-csi:${releaseTag(version)}`,
         provisioner: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0",
         attacher: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0",
         resizer: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0",

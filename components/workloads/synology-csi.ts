@@ -5,9 +5,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import type { SynologyCsiConfig } from "../config";
+import type { SynologyCsiConfig } from "./config";
 import {
     DEFAULT_NAMESPACE,
+    PolicyRule,
     CLIENT_INFO_KEY,
     COMMON_LABELS,
     SynologyCsiImages,
@@ -115,31 +116,25 @@ export class SynologyCsi extends pulumi.ComponentResource {
             spec: renderCsiDriverSpec(),
         }, o);
 
-        const controllerSa = new k8s.core.v1.ServiceAccount(`${name}-controller-sa`, {
-            metadata: { name: names.controllerServiceAccount, namespace, labels: { ...COMMON_LABELS } },
-        }, o);
-        const controllerRole = new k8s.rbac.v1.ClusterRole(`${name}-controller-role`, {
-            metadata: { name: names.controllerClusterRole, labels: { ...COMMON_LABELS } },
-            rules: controllerRules(),
-        }, o);
-        const controllerBinding = new k8s.rbac.v1.ClusterRoleBinding(`${name}-controller-binding`, {
-            metadata: { name: names.controllerClusterRoleBinding, labels: { ...COMMON_LABELS } },
-            subjects: [{ kind: "ServiceAccount", name: controllerSa.metadata.name, namespace }],
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: controllerRole.metadata.name },
-        }, o);
-
-        const nodeSa = new k8s.core.v1.ServiceAccount(`${name}-node-sa`, {
-            metadata: { name: names.nodeServiceAccount, namespace, labels: { ...COMMON_LABELS } },
-        }, o);
-        const nodeRole = new k8s.rbac.v1.ClusterRole(`${name}-node-role`, {
-            metadata: { name: names.nodeClusterRole, labels: { ...COMMON_LABELS } },
-            rules: nodeRules(),
-        }, o);
-        const nodeBinding = new k8s.rbac.v1.ClusterRoleBinding(`${name}-node-binding`, {
-            metadata: { name: names.nodeClusterRoleBinding, labels: { ...COMMON_LABELS } },
-            subjects: [{ kind: "ServiceAccount", name: nodeSa.metadata.name, namespace }],
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: nodeRole.metadata.name },
-        }, o);
+        // Each part (controller, node plugin) runs as its own service account, bound to its own cluster role.
+        const account = (part: "controller" | "node", accountName: string, roleName: string, bindingName: string,
+                         rules: PolicyRule[]) => {
+            const sa = new k8s.core.v1.ServiceAccount(`${name}-${part}-sa`, {
+                metadata: { name: accountName, namespace, labels: { ...COMMON_LABELS } },
+            }, o);
+            const role = new k8s.rbac.v1.ClusterRole(`${name}-${part}-role`, {
+                metadata: { name: roleName, labels: { ...COMMON_LABELS } },
+                rules,
+            }, o);
+            return new k8s.rbac.v1.ClusterRoleBinding(`${name}-${part}-binding`, {
+                metadata: { name: bindingName, labels: { ...COMMON_LABELS } },
+                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace }],
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+            }, o);
+        };
+        const controllerBinding = account("controller", names.controllerServiceAccount, names.controllerClusterRole,
+            names.controllerClusterRoleBinding, controllerRules());
+        const nodeBinding = account("node", names.nodeServiceAccount, names.nodeClusterRole, names.nodeClusterRoleBinding, nodeRules());
 
         new k8s.apps.v1.StatefulSet(`${name}-controller`, {
             metadata: { name: names.controller, namespace, labels: { ...COMMON_LABELS } },

@@ -97,6 +97,8 @@ export class Engine {
             PULUMI_SKIP_CONFIRMATIONS: "true",
             // Makes `--event-log` available (the Automation API sets it too).
             PULUMI_DEBUG_COMMANDS: "true",
+            // tsc --noEmit type-checks the program in CI; the engine runs need not do it again on every command.
+            PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
             PULUMI_DISABLE_CI_DETECTION: "true",
             PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
             NO_COLOR: "1",

@@ -4,6 +4,7 @@
  */
 import { ConfigError, parseStackConfig } from "../../components/config";
 import { parseBackups } from "../../components/backups/config";
+import { Checker } from "../../components/checker";
 import { stackValues } from "../support/shared";
 
 function devValues(over: Record<string, unknown> = {}): Record<string, any> {
@@ -51,8 +52,13 @@ describe("homelab:backups", () => {
     });
 
     it("refuses a backups or etcd value that is not a mapping", () => {
-        expect(parseBackups(5).problems).toEqual(["backups: must be an object (a YAML mapping), got number 5"]);
-        expect(parseBackups({ etcd: [1] }).problems).toEqual(["backups.etcd: must be an object (a YAML mapping), got a list"]);
-        expect(parseBackups("{nope").problems).toEqual(["backups: must be an object (a YAML mapping), got text that is not JSON"]);
+        const problemsOf = (v: unknown) => {
+            const c = new Checker();
+            expect(parseBackups(c, v)).toEqual({ etcd: { keep: 10 } });
+            return c.problems;
+        };
+        expect(problemsOf(5)).toEqual(["backups: must be an object (a YAML mapping), got number 5"]);
+        expect(problemsOf({ etcd: [1] })).toEqual(["backups.etcd: must be an object (a YAML mapping), got a list"]);
+        expect(problemsOf("{nope")).toEqual(["backups: must be an object (a YAML mapping), got text that is not JSON"]);
     });
 });

@@ -3,7 +3,7 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import * as fc from "fast-check";
 import * as YAML from "yaml";
-import { ConfigError, parseGoDuration, parseStackConfig } from "../../components/config";
+import { ConfigError, parseStackConfig } from "../../components/config";
 import { cidrContains, intToIp, ipToInt, normaliseMac, parseCidr, PLACEHOLDER_MACS } from "../../components/net";
 import { TALOS_RELEASES } from "../../components/talos/versions";
 import { closest } from "../../components/words";
@@ -35,7 +35,7 @@ function problemsOf(values: Record<string, unknown>): string[] {
 describe("the dev stack (the seed's setup)", () => {
     const cfg = parseStackConfig(devValues());
 
-    it("parses and keeps the seed's choices", () => {
+    test("parses and keeps the seed's choices", () => {
         expect(cfg.cluster).toMatchObject({ name: "homelab-dev", endpoint: "https://192.168.0.2:6443", talosVersion: "v1.12.1" });
         expect(cfg.image.extensions).toEqual([
             "siderolabs/i915", "siderolabs/nut-client", "siderolabs/btrfs", "siderolabs/iscsi-tools", "siderolabs/util-linux-tools",
@@ -46,7 +46,7 @@ describe("the dev stack (the seed's setup)", () => {
         expect(cfg.synology.url).toBe("https://192.168.0.6:5001");
     });
 
-    it("fills defaults", () => {
+    test("fills defaults", () => {
         expect(cfg.cluster).toMatchObject({
             kubernetesVersion: "1.35.0", applyTimeout: "30m", bootstrapTimeout: "20m", healthTimeout: "10m", upgradeTimeout: "15m",
             healthChecks: { kubernetes: true },
@@ -59,17 +59,17 @@ describe("the dev stack (the seed's setup)", () => {
         expect(cfg.synology.tls.insecureSkipVerify).toBe(false);
     });
 
-    it("keeps no secret in the stack file", () => {
+    test("keeps no secret in the stack file", () => {
         const text = fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8");
         expect(text).not.toMatch(/synologyPassword:|upsPassword:|secure:/);
     });
 
-    it("has a placeholder MAC that is clearly marked", () => {
+    test("has a placeholder MAC that is clearly marked", () => {
         const text = fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8");
         expect(text).toMatch(/PLACEHOLDER MAC/);
     });
 
-    it("is refused as shipped, for its placeholder MAC alone, with the fix", () => {
+    test("is refused as shipped, for its placeholder MAC alone, with the fix", () => {
         const problems = problemsOf(stackValues("dev", SECRETS));
         expect(problems).toEqual([expect.stringMatching(/^nodes\[0\]\.mac: 02:00:00:00:00:01 is a placeholder/)]);
         expect(problems[0]).toContain("put the real MAC address of the machine's network card here");
@@ -77,7 +77,7 @@ describe("the dev stack (the seed's setup)", () => {
 });
 
 describe("normalisation", () => {
-    it("writes MACs lower-case with colons and versions with a leading v", () => {
+    test("writes MACs lower-case with colons and versions with a leading v", () => {
         const v = devValues();
         v.nodes[0].mac = "AA-BB-CC-DD-EE-0F";
         v.cluster.talosVersion = "1.12.1";
@@ -90,14 +90,14 @@ describe("normalisation", () => {
         expect(cfg.dhcp.subnet).toBe("192.168.0.0/24");
     });
 
-    it("accepts objects given as JSON text, as `pulumi config` stores them", () => {
+    test("accepts objects given as JSON text, as `pulumi config` stores them", () => {
         const v = devValues();
         v.cluster = JSON.stringify(v.cluster);
         v.nodes = JSON.stringify(v.nodes);
         expect(parseStackConfig(v).cluster.name).toBe("homelab-dev");
     });
 
-    it("normalises a fingerprint pin", () => {
+    test("normalises a fingerprint pin", () => {
         const v = devValues();
         v.synology.tls = { fingerprintSha256: "AB".repeat(32) };
         expect(parseStackConfig(v).synology.tls.fingerprintSha256).toBe(Array(32).fill("ab").join(":"));
@@ -128,6 +128,10 @@ const BAD: Array<[string, (v: Record<string, any>) => void, string, RegExp?]> = 
     ["both installDisk and installDiskSelector", (v) => { v.nodes[0].installDiskSelector = { type: "nvme" }; }, "nodes[0]", /exactly one of installDisk/],
     ["neither installDisk nor selector", (v) => { delete v.nodes[0].installDisk; }, "nodes[0]", /exactly one of installDisk/],
     ["ups without its password", (v) => { delete v.upsPassword; }, "upsPassword", /required when ups is set/],
+    ["UPS password on two lines", (v) => { v.upsPassword = "line1\nline2"; }, "upsPassword", /single line.*--secret homelab:upsPassword/],
+    ["UPS user on two lines", (v) => { v.ups.username = "mon\nuser"; }, "ups.username", /single line/],
+    ["UPS monitor without host", (v) => { v.ups.monitor = "ups"; }, "ups.monitor", /<upsname>@<host>/],
+    ["no control plane, nodes given as JSON text", (v) => { v.nodes[0].role = "worker"; v.nodes = JSON.stringify(v.nodes); }, "nodes", /controlplane/],
     ["ups without nut-client", (v) => { v.image.extensions = v.image.extensions.filter((e: string) => e !== "siderolabs/nut-client"); }, "image.extensions", /nut-client/],
     ["plain http NAS", (v) => { v.synology.url = "http://192.168.0.6:5000"; }, "synology.url", /allowHttp/],
     ["hostname not a DNS label", (v) => { v.nodes[0].hostname = "Talos_CP"; }, "nodes[0].hostname", /valid hostname/],
@@ -141,7 +145,7 @@ const BAD: Array<[string, (v: Record<string, any>) => void, string, RegExp?]> = 
 ];
 
 describe("bad configs", () => {
-    it.each(BAD.map(([what, breakIt, keyPath, pattern]) => [what, keyPath, breakIt, pattern] as const))("%s → names %s", (_what, keyPath, breakIt, pattern) => {
+    test.each(BAD.map(([what, breakIt, keyPath, pattern]) => [what, keyPath, breakIt, pattern] as const))("%s → names %s", (_what, keyPath, breakIt, pattern) => {
         const v = devValues();
         breakIt(v);
         const problems = problemsOf(v);
@@ -150,7 +154,7 @@ describe("bad configs", () => {
         if (pattern) expect(hit).toMatch(pattern);
     });
 
-    it("reports every problem at once", () => {
+    test("reports every problem at once", () => {
         const v = devValues();
         const picked = ["bad MAC", "endpoint not https", "Talos pre-release", "extension without owner", "plain http NAS", "lease time too short"];
         for (const [what, breakIt] of BAD) if (picked.includes(what)) breakIt(v);
@@ -160,14 +164,14 @@ describe("bad configs", () => {
         }
     });
 
-    it("an empty config names every required key", () => {
+    test("an empty config names every required key", () => {
         const problems = problemsOf({});
         for (const key of ["cluster", "image", "synology", "dhcp", "nodes", "synologyPassword"]) {
             expect(problems.some((p) => p.startsWith(`${key}: `))).toBe(true);
         }
     });
 
-    it("never echoes a secret in an error", () => {
+    test("never echoes a secret in an error", () => {
         const v = devValues();
         v.nodes[0].mac = "nope";
         v.synologyPassword = { not: "a string" } as any;
@@ -175,6 +179,9 @@ describe("bad configs", () => {
         try { parseStackConfig({ ...v, upsPassword: SECRETS.upsPassword }); } catch (e) { message = (e as Error).message; }
         expect(message).toMatch(/nodes\[0\]\.mac/);
         expect(message).not.toContain(SECRETS.upsPassword);
+        try { parseStackConfig({ ...devValues(), upsPassword: "hunter2\nhunter3" }); } catch (e) { message = (e as Error).message; }
+        expect(message).toMatch(/upsPassword: must be a single line/);
+        expect(message).not.toMatch(/hunter/);
     });
 });
 
@@ -195,18 +202,18 @@ describe("Kubernetes version", () => {
         return problems[0];
     };
 
-    it("unset: the Kubernetes version each Talos release ships with, never the provider's own", () => {
+    test("unset: the Kubernetes version each Talos release ships with, never the provider's own", () => {
         for (const r of TALOS_RELEASES) expect(parse(r.talos)).toBe(r.kubernetes);
         expect(parse("v1.12.1")).not.toBe("1.36.0");
     });
 
-    it("set inside the release's range: kept, without its leading v", () => {
+    test("set inside the release's range: kept, without its leading v", () => {
         expect(parse("v1.12.1", "v1.30.0")).toBe("1.30.0");
         expect(parse("v1.12.1", "1.35.9")).toBe("1.35.9");
         expect(parse("v1.13.0", "1.36.0")).toBe("1.36.0");
     });
 
-    it("too new or too old for the release: refused at preview with the range, in Talos' words", () => {
+    test("too new or too old for the release: refused at preview with the range, in Talos' words", () => {
         const tooNew = problem("v1.12.1", "1.36.0");
         expect(tooNew).toContain("Kubernetes 1.36.0 is too new for Talos v1.12.1, which supports Kubernetes 1.30.0 to 1.35.x");
         expect(tooNew).toContain('"version of Kubernetes 1.36.0 is too new to be used with Talos v1.12.1"');
@@ -214,12 +221,12 @@ describe("Kubernetes version", () => {
         expect(problem("v1.11.5", "1.28.4")).toContain("Kubernetes 1.28.4 is too old for Talos v1.11.5, which supports Kubernetes 1.29.0 to 1.34.x");
     });
 
-    it("a release the table lacks, of a minor it knows: that minor's range and Kubernetes version", () => {
+    test("a release the table lacks, of a minor it knows: that minor's range and Kubernetes version", () => {
         expect(parse("v1.12.4")).toBe("1.35.0");
         expect(problem("v1.12.4", "1.36.1")).toContain("1.30.0 to 1.35.x (the range of Talos v1.12.1's minor release)");
     });
 
-    it("a minor the table does not know: kubernetesVersion must be set, and is then taken as given", () => {
+    test("a minor the table does not know: kubernetesVersion must be set, and is then taken as given", () => {
         const m = problem("v1.14.0");
         expect(m).toContain("is not set, and Talos v1.14.0 is a release this program does not know the Kubernetes versions of");
         expect(m).toContain("pulumi config set --path homelab:cluster.kubernetesVersion <version>");
@@ -230,7 +237,7 @@ describe("Kubernetes version", () => {
 describe("cluster timeouts and health checks", () => {
     const KEYS = ["applyTimeout", "bootstrapTimeout", "healthTimeout", "upgradeTimeout"];
 
-    it.each(KEYS)("%s takes any Go duration longer than zero", (key) => {
+    test.each(KEYS)("%s takes any Go duration longer than zero", (key) => {
         for (const d of ["45m", "1h30m", "90s", "1.5h", "2m30.5s", "+5m"]) {
             const v = devValues();
             v.cluster[key] = d;
@@ -238,7 +245,7 @@ describe("cluster timeouts and health checks", () => {
         }
     });
 
-    it.each(KEYS)("%s refuses zero, a negative, a number without unit and words, naming the key", (key) => {
+    test.each(KEYS)("%s refuses zero, a negative, a number without unit and words, naming the key", (key) => {
         for (const [d, words] of [["0", "longer than zero"], ["0s", "longer than zero"], ["-5m", "longer than zero"], ["30", "not a duration"], ["ten minutes", "not a duration"], ["5 m", "not a duration"]]) {
             const v = devValues();
             v.cluster[key] = d;
@@ -246,19 +253,7 @@ describe("cluster timeouts and health checks", () => {
         }
     });
 
-    it("parseGoDuration reads what Go's time.ParseDuration reads", () => {
-        fc.assert(fc.property(fc.nat(99), fc.nat(59), fc.nat(59), fc.nat(999), (h, m, sec, ms) => {
-            expect(parseGoDuration(`${h}h${m}m${sec}s${ms}ms`)).toBe(((h * 60 + m) * 60 + sec) * 1000 + ms);
-        }));
-        expect(parseGoDuration("1.5h")).toBe(5_400_000);
-        expect(parseGoDuration(".5s")).toBe(500);
-        expect(parseGoDuration("1500us")).toBe(1.5);
-        expect(parseGoDuration("1500µs")).toBe(1.5);
-        expect(parseGoDuration("0")).toBe(0);
-        for (const bad of ["", "1", "m", "1d", "1h 30m", "1hm", "h1", "."]) expect(parseGoDuration(bad)).toBeUndefined();
-    });
-
-    it("healthChecks.kubernetes: true unless turned off", () => {
+    test("healthChecks.kubernetes: true unless turned off", () => {
         const v = devValues();
         v.cluster.healthChecks = { kubernetes: false };
         expect(parseStackConfig(v).cluster.healthChecks).toEqual({ kubernetes: false });
@@ -311,7 +306,7 @@ describe("addresses no machine would answer on", () => {
         ["a link-local subnet", (v) => { v.dhcp.subnet = "169.254.0.0/16"; }, "dhcp.subnet", /link-local/],
     ];
 
-    it.each(CASES.map(([what, breakIt, key, pattern]) => [what, key, breakIt, pattern] as const))("%s → %s", (_what, key, breakIt, pattern) => {
+    test.each(CASES.map(([what, breakIt, key, pattern]) => [what, key, breakIt, pattern] as const))("%s → %s", (_what, key, breakIt, pattern) => {
         const v = devValues();
         breakIt(v);
         const hit = problemsOf(v).filter((p) => p.startsWith(`${key}: `));
@@ -319,7 +314,7 @@ describe("addresses no machine would answer on", () => {
         expect(hit[0]).toMatch(pattern);
     });
 
-    it("all of them at once, each under its own key", () => {
+    test("all of them at once, each under its own key", () => {
         const v = devValues();
         const picked = ["a multicast MAC", "a node inside the DHCP range", "the endpoint outside the subnet", "Wake-on-LAN outside the subnet", "a multicast DNS server"];
         for (const [what, breakIt] of CASES) if (picked.includes(what)) breakIt(v);
@@ -327,7 +322,7 @@ describe("addresses no machine would answer on", () => {
         expect(keys.sort()).toEqual(["cluster.endpoint", "cluster.wakeOnLanBroadcast", "dhcp.dns[0]", "nodes[0].mac", "nodes[1].ip"]);
     });
 
-    it.each([
+    test.each([
         ["an endpoint that is a free address of the subnet (a VIP)", (v: Record<string, any>) => { v.cluster.endpoint = "https://192.168.0.5:6443"; }],
         ["an endpoint given as a DNS name", (v: Record<string, any>) => { v.cluster.endpoint = "https://k8s.home.arpa:6443"; }],
         ["the endpoint on the second of two control planes", (v: Record<string, any>) => { v.nodes.push(worker("192.168.0.3", { role: "controlplane" })); v.cluster.endpoint = "https://192.168.0.3:6443"; }],
@@ -353,11 +348,11 @@ describe("address helpers", () => {
     const octet = fc.integer({ min: 0, max: 255 });
     const ip = fc.tuple(octet, octet, octet, octet).map((o) => o.join("."));
 
-    it("ipToInt and intToIp are inverse", () => {
+    test("ipToInt and intToIp are inverse", () => {
         fc.assert(fc.property(ip, (a) => intToIp(ipToInt(a)) === a));
     });
 
-    it("a CIDR contains its host addresses and not its network or broadcast address", () => {
+    test("a CIDR contains its host addresses and not its network or broadcast address", () => {
         fc.assert(fc.property(ip, fc.integer({ min: 8, max: 30 }), (a, prefix) => {
             const cidr = parseCidr(`${a}/${prefix}`)!;
             expect(cidrContains(cidr, intToIp(cidr.network))).toBe(false);
@@ -367,7 +362,7 @@ describe("address helpers", () => {
         }));
     });
 
-    it("normaliseMac accepts every separator style and case, and gives one form", () => {
+    test("normaliseMac accepts every separator style and case, and gives one form", () => {
         const hex = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 });
         fc.assert(fc.property(hex, fc.constantFrom(":", "-", ""), fc.boolean(), (bytes, sep, upper) => {
             const pairs = bytes.map((b) => b.toString(16).padStart(2, "0"));
@@ -376,7 +371,7 @@ describe("address helpers", () => {
         }));
     });
 
-    it("suggests the closest key", () => {
+    test("suggests the closest key", () => {
         expect(closest("enpoint", ["name", "endpoint"])).toBe("endpoint");
         expect(closest("zzzzzz", ["name", "endpoint"])).toBeUndefined();
     });
@@ -385,14 +380,14 @@ describe("address helpers", () => {
 describe("Pulumi.yaml", () => {
     const project = YAML.parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8"));
 
-    it("is valid against Pulumi's project schema", () => {
+    test("is valid against Pulumi's project schema", () => {
         const ajv = new Ajv2020({ strict: false });
         const validate = ajv.compile(readReferenceJson("pulumi-project-schema.json") as object);
         expect(validate.errors ?? []).toEqual([]);
         expect(validate(project)).toBe(true);
     });
 
-    it("names the project homelab and declares the DSM password as a secret", () => {
+    test("names the project homelab and declares the DSM password as a secret", () => {
         expect(project.name).toBe("homelab");
         expect(project.config.synologyPassword).toMatchObject({ type: "string", secret: true });
     });

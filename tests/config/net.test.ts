@@ -14,7 +14,7 @@ const spell = (bytes: number[], sep: string, upper: boolean): string => {
 };
 
 describe("placeInCidr", () => {
-    it("a host address exactly when cidrContains says so; network and broadcast only at the two ends", () => {
+    test("a host address exactly when cidrContains says so; network and broadcast only at the two ends", () => {
         fc.assert(fc.property(ip, ip, prefix, (net, a, p) => {
             const cidr = parseCidr(`${net}/${p}`)!;
             const place = placeInCidr(cidr, a);
@@ -24,7 +24,7 @@ describe("placeInCidr", () => {
         }));
     });
 
-    it("an address of the subnet with its host part all zeros or all ones is the network or broadcast address", () => {
+    test("an address of the subnet with its host part all zeros or all ones is the network or broadcast address", () => {
         fc.assert(fc.property(ip, prefix, (a, p) => {
             const cidr = parseCidr(`${a}/${p}`)!;
             expect(placeInCidr(cidr, intToIp(cidr.network))).toBe("network");
@@ -32,7 +32,7 @@ describe("placeInCidr", () => {
         }));
     });
 
-    it("hostRange names the first and last host address", () => {
+    test("hostRange names the first and last host address", () => {
         fc.assert(fc.property(ip, prefix, (a, p) => {
             const cidr = parseCidr(`${a}/${p}`)!;
             const [first, last] = hostRange(cidr).split(" to ");
@@ -46,7 +46,7 @@ describe("placeInCidr", () => {
 });
 
 describe("ipInRange", () => {
-    it("holds exactly for addresses between the two ends, both included, compared as numbers", () => {
+    test("holds exactly for addresses between the two ends, both included, compared as numbers", () => {
         fc.assert(fc.property(ip, ip, ip, (x, a, b) => {
             const [lo, hi] = ipToInt(a) <= ipToInt(b) ? [a, b] : [b, a];
             expect(ipInRange(x, lo, hi)).toBe(ipToInt(x) >= ipToInt(lo) && ipToInt(x) <= ipToInt(hi));
@@ -57,7 +57,7 @@ describe("ipInRange", () => {
 });
 
 describe("specialIpv4", () => {
-    it("is decided by the RFC 6890 blocks", () => {
+    test("is decided by the RFC 6890 blocks", () => {
         fc.assert(fc.property(octet, octet, octet, octet, (a, b, c, d) => {
             const got = specialIpv4(`${a}.${b}.${c}.${d}`);
             const want = a === 255 && b === 255 && c === 255 && d === 255 ? "limited-broadcast"
@@ -67,7 +67,7 @@ describe("specialIpv4", () => {
         }));
     });
 
-    it("never flags a private LAN address", () => {
+    test("never flags a private LAN address", () => {
         const lan = fc.oneof(
             fc.tuple(octet, octet, octet).map(([b, c, d]) => `10.${b}.${c}.${d}`),
             fc.tuple(fc.integer({ min: 16, max: 31 }), octet, octet).map(([b, c, d]) => `172.${b}.${c}.${d}`),
@@ -78,7 +78,7 @@ describe("specialIpv4", () => {
 });
 
 describe("macKind", () => {
-    it("unicast exactly when the group bit is clear and not all zeros; the same for every spelling", () => {
+    test("unicast exactly when the group bit is clear and not all zeros; the same for every spelling", () => {
         fc.assert(fc.property(macBytes, fc.constantFrom(":", "-", ""), fc.boolean(), (bytes, sep, upper) => {
             const kind = macKind(spell(bytes, sep, upper));
             const zero = bytes.every((b) => b === 0);
@@ -87,14 +87,14 @@ describe("macKind", () => {
         }));
     });
 
-    it("is undefined for text that is no MAC", () => {
+    test("is undefined for text that is no MAC", () => {
         expect(macKind("00:11:22:33:44")).toBeUndefined();
         expect(macKind("zz:11:22:33:44:55")).toBeUndefined();
     });
 });
 
 describe("placeholder MACs", () => {
-    it("are recognised in every spelling, and are unicast (the placeholder message is the one that applies)", () => {
+    test("are recognised in every spelling, and are unicast (the placeholder message is the one that applies)", () => {
         fc.assert(fc.property(fc.constantFrom(...PLACEHOLDER_MACS), fc.constantFrom(":", "-", ""), fc.boolean(), (mac, sep, upper) => {
             const bytes = mac.split(":").map((h) => parseInt(h, 16));
             expect(isPlaceholderMac(spell(bytes, sep, upper))).toBe(true);
@@ -102,7 +102,7 @@ describe("placeholder MACs", () => {
         }));
     });
 
-    it("include the shipped Pulumi.dev.yaml's, and no other MAC is taken for one", () => {
+    test("include the shipped Pulumi.dev.yaml's, and no other MAC is taken for one", () => {
         expect(PLACEHOLDER_MACS).toContain("02:00:00:00:00:01");
         fc.assert(fc.property(macBytes, (bytes) => {
             const mac = spell(bytes, ":", false);

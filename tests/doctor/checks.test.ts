@@ -10,8 +10,9 @@ import * as net from "net";
 import { parseStackConfig, StackConfig } from "../../components/config";
 import {
     checkBootFileOnNas, checkFactory, checkNas, checkTalosNodes, checkTftpSettings, classifyConnectError, CheckResult,
-    DoctorPlan, exitCodeOf, formatResult, planFromConfig, REQUIRED_CORE_APIS, runDoctor,
+    DoctorPlan, exitCodeOf, formatResult, planFromConfig, runDoctor,
 } from "../../components/doctor/checks";
+import { REQUIRED_CORE_APIS } from "../../components/synology/dsm/required";
 import { decodePacket, encodeData, encodeError, OP_ACK, OP_RRQ } from "../../components/doctor/tftp";
 import { schematicFromImage, schematicId } from "../../components/factory/schematic";
 import { getDsmClient } from "../../components/synology/dsm";

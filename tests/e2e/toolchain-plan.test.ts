@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { binDirFor, cacheKey, goBuildArgs, planBuild, ToolPin, Versions, versionsProblems } from "../../e2e/toolchain/plan";
-import { TALOS_PROVIDER_VERSION } from "../../components/talos/provider";
+import { TALOS_PROVIDER_VERSION } from "../../components/talos/sdk";
 import { repoRoot } from "../support/shared";
 
 const versions = JSON.parse(fs.readFileSync(path.join(repoRoot, "e2e", "toolchain", "versions.json"), "utf8")) as Versions;

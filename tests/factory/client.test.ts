@@ -144,8 +144,8 @@ describe("FactoryClient against the local factory", () => {
     });
 
     test("a bad base URL fails before any request", () => {
-        expect(() => new FactoryClient("factory.talos.dev")).toThrow(/image\.factoryUrl "factory\.talos\.dev" is not a URL/);
-        expect(() => new FactoryClient("ftp://factory.talos.dev")).toThrow(/must be an http\(s\) URL/);
+        expect(() => new FactoryClient("factory.talos.dev")).toThrow(/"factory\.talos\.dev" is not a URL/);
+        expect(() => new FactoryClient("ftp://factory.talos.dev")).toThrow(/"ftp:\/\/factory\.talos\.dev" is not an http\(s\) URL/);
     });
 });
 

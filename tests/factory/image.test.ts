@@ -27,7 +27,7 @@ pulumi.runtime.setMocks(
 );
 
 import { TalosImage } from "../../components/factory/image";
-import { schematicId, canonicalSchematicYaml } from "../../components/factory/schematic";
+import { canonicalSchematicYaml, imageOfConfig, schematicId } from "../../components/factory/schematic";
 
 const SEED_EXTENSIONS = ["siderolabs/i915", "siderolabs/nut-client", "siderolabs/btrfs", "siderolabs/iscsi-tools", "siderolabs/util-linux-tools"];
 const SEED_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
@@ -53,6 +53,13 @@ describe("TalosImage", () => {
         expect(await value(img.pxeScriptUrl)).toBe(`https://pxe.factory.talos.dev/pxe/${SEED_ID}/v1.12.1/metal-amd64`);
         expect(await value(img.talosVersion)).toBe("v1.12.1");
         expect(await value(img.arch)).toBe("amd64");
+
+        // What the code that runs before the component (patch check, doctor) computes offline is what it outputs.
+        const offline = imageOfConfig({ arch: "amd64", extensions: SEED_EXTENSIONS, extraKernelArgs: [], factoryUrl: "https://factory.talos.dev" }, "v1.12.1");
+        expect(offline).toEqual({
+            schematicId: await value(img.schematicId), ukiUrl: await value(img.ukiUrl), ukiFileName: await value(img.ukiFileName),
+            installerImage: await value(img.installerImage), pxeScriptUrl: await value(img.pxeScriptUrl),
+        });
 
         const child = registered.find((r) => r.type.includes("FactorySchematic"))!;
         expect(child.type).toBe("pulumi-nodejs:dynamic/homelab:FactorySchematic");

@@ -9,7 +9,7 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "../../components/talos/schema";
+import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "../../components/talos/config";
 import {
     BASE_URL_ENV,
     ensureReferenceFiles,

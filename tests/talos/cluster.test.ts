@@ -150,6 +150,12 @@ describe("the seed's one-node stack", () => {
         }
     });
 
+    test("the Talos SDK holds what the component uses and nothing else", async () => {
+        const { TALOS_SDK } = await import("../../components/talos/sdk");
+        const used = new Set([...rec.resources.map((r) => r.type), ...rec.invokes.map((i) => i.token)].filter((t) => t.startsWith("talos:")));
+        expect([...used].sort()).toEqual(TALOS_SDK.map((e) => e.token).sort());
+    });
+
     test("secrets use the v1.12 contract; the config is a controlplane with the seed's patches", () => {
         expect(rec.byName("seed-secrets").inputs.talosVersion).toBe("v1.12");
         const [cfg] = configInvokes();
@@ -431,20 +437,17 @@ describe("healthFailureMessage", () => {
     });
 });
 
-describe("bad input fails before any resource, naming every problem", () => {
-    // Duplicates, hostnames and timeouts are parseStackConfig's (tests/config); the component checks what it relies on.
-    test("no control plane, missing UPS password", () => {
+describe("bad input fails before any resource", () => {
+    // Every problem with its key and fix is parseStackConfig's (tests/config); the component asserts what it relies on.
+    test.each([
+        ["no control plane", [n("w-1", "192.168.0.21", "worker"), n("w-2", "192.168.0.22", "worker")], "pw", /no node has role controlplane/],
+        ["ups without its password", [n("cp-1", "192.168.0.11", "controlplane")], undefined, /ups is set but no upsPassword/],
+    ] as const)("%s", (_what, nodes, upsPassword, message) => {
         rec.reset();
-        let err: Error | undefined;
-        try {
-            new mod.TalosCluster("bad", {
-                cluster: clusterConfig(),
-                nodes: [n("w-1", "192.168.0.21", "worker"), n("w-2", "192.168.0.22", "worker")],
-                installerImage: INSTALLER, schematicId: SCHEMATIC, ups: SEED_UPS, pxeReady: true,
-            });
-        } catch (e) { err = e as Error; }
-        expect(err?.message).toMatch(/no node has role controlplane/);
-        expect(err?.message).toMatch(/homelab:upsPassword/);
-        expect(rec.resources.filter((r) => r.type.startsWith("talos:"))).toHaveLength(0);
+        expect(() => new mod.TalosCluster("bad", {
+            cluster: clusterConfig(), nodes: [...nodes],
+            installerImage: INSTALLER, schematicId: SCHEMATIC, ups: SEED_UPS, upsPassword, pxeReady: true,
+        })).toThrow(message);
+        expect(rec.resources.filter((r) => r.type.startsWith("talos:") || r.type.startsWith("homelab:"))).toHaveLength(0);
     });
 });

@@ -4,11 +4,12 @@ import * as path from "path";
 import {
     checkPatchesAgainstSchema,
     defaultCacheDir,
-    DEFAULT_TALOS_SCHEMA_URL_TEMPLATE,
     loadTalosConfigSchema,
     schemaCacheFile,
     schemaUrl,
 } from "../../components/talos/schema";
+import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "../../components/talos/config";
+import { stackValues } from "../support/shared";
 import { deadUrlTemplate, referenceSchemaText, SchemaServer, startSchemaServer } from "../support/schema-server";
 
 const TAG = "v1.12.1";
@@ -38,7 +39,7 @@ const load = (extra: Partial<Parameters<typeof loadTalosConfigSchema>[0]> = {}) 
     loadTalosConfigSchema({ talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, ...extra });
 
 describe("loadTalosConfigSchema", () => {
-    it("fetches the schema of the version, caches it, and the second run uses the cache", async () => {
+    test("fetches the schema of the version, caches it, and the second run uses the cache", async () => {
         const first = await load();
         expect(first).toEqual(JSON.parse(schemaText));
         expect(server.countFor(TAG)).toBe(1);
@@ -51,7 +52,7 @@ describe("loadTalosConfigSchema", () => {
         expect(warnings).toEqual([]);
     });
 
-    it("uses the cache even when the server is gone", async () => {
+    test("uses the cache even when the server is gone", async () => {
         await load();
         await server.close();
         const again = await loadTalosConfigSchema({ talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn });
@@ -60,7 +61,7 @@ describe("loadTalosConfigSchema", () => {
         server = await startSchemaServer({}); // for afterEach
     });
 
-    it("caches per version and accepts a version without the leading v", async () => {
+    test("caches per version and accepts a version without the leading v", async () => {
         await load({ talosVersion: "1.12.0" });
         await load({ talosVersion: "v1.12.0" });
         await load();
@@ -69,7 +70,7 @@ describe("loadTalosConfigSchema", () => {
         expect(fs.readdirSync(cacheDir).sort()).toEqual(["talos-config-schema-v1.12.0.json", "talos-config-schema-v1.12.1.json"]);
     });
 
-    it("server down: one warning naming the version and URL, undefined, nothing cached", async () => {
+    test("server down: one warning naming the version and URL, undefined, nothing cached", async () => {
         const url = await deadUrlTemplate();
         const schema = await loadTalosConfigSchema({ talosVersion: TAG, urlTemplate: url, cacheDir, warn });
         expect(schema).toBeUndefined();
@@ -79,7 +80,7 @@ describe("loadTalosConfigSchema", () => {
         expect(fs.readdirSync(cacheDir)).toEqual([]);
     });
 
-    it.each([
+    test.each([
         ["503", "HTTP 503"],
         ["reset", "could not be fetched"],
         ["html", "not a Talos config schema (it is not JSON)"],
@@ -98,14 +99,14 @@ describe("loadTalosConfigSchema", () => {
         expect(fs.existsSync(schemaCacheFile(cacheDir, TAG))).toBe(true);
     });
 
-    it("a server that never answers: gives up after the timeout with one warning", async () => {
+    test("a server that never answers: gives up after the timeout with one warning", async () => {
         server.fault = "hang";
         expect(await load({ fetchTimeoutMs: 200 })).toBeUndefined();
         expect(warnings).toHaveLength(1);
         expect(warnings[0]).toContain("no answer within 200 ms");
     });
 
-    it("a URL with credentials: the warning names the URL without them", async () => {
+    test("a URL with credentials: the warning names the URL without them", async () => {
         const withCreds = server.urlTemplate.replace("://", "://robot:s3cr3t-T0ken@");
         expect(await load({ urlTemplate: withCreds })).toBeUndefined();
         expect(warnings).toHaveLength(1);
@@ -114,13 +115,13 @@ describe("loadTalosConfigSchema", () => {
         expect(warnings[0]).toContain(schemaUrl(server.urlTemplate, TAG).replace("://", "://…@"));
     });
 
-    it("an unknown version (404) warns and skips", async () => {
+    test("an unknown version (404) warns and skips", async () => {
         expect(await load({ talosVersion: "v9.9.9" })).toBeUndefined();
         expect(warnings).toHaveLength(1);
         expect(warnings[0]).toContain("HTTP 404");
     });
 
-    it.each([
+    test.each([
         ["garbage", "{not json"],
         ["half a file", schemaText.slice(0, 1000)],
         ["JSON that is not a schema", JSON.stringify({ message: "Not Found" })],
@@ -133,19 +134,19 @@ describe("loadTalosConfigSchema", () => {
         expect(warnings).toEqual([]);
     });
 
-    it("writes atomically: no temporary files are left behind", async () => {
+    test("writes atomically: no temporary files are left behind", async () => {
         await load();
         await load({ talosVersion: "v1.12.0" });
         expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     });
 
-    it("creates a missing cache directory", async () => {
+    test("creates a missing cache directory", async () => {
         const nested = path.join(cacheDir, "a", "b");
         await load({ cacheDir: nested });
         expect(fs.existsSync(schemaCacheFile(nested, TAG))).toBe(true);
     });
 
-    it("a cache directory that cannot be written still returns the schema, with a warning", async () => {
+    test("a cache directory that cannot be written still returns the schema, with a warning", async () => {
         const blocker = path.join(cacheDir, "file");
         fs.writeFileSync(blocker, "not a directory");
         const schema = await load({ cacheDir: blocker });
@@ -156,7 +157,7 @@ describe("loadTalosConfigSchema", () => {
 });
 
 describe("checkPatchesAgainstSchema", () => {
-    it("returns the problems of the patches, each once, from a fetched then cached schema", async () => {
+    test("returns the problems of the patches, each once, from a fetched then cached schema", async () => {
         const args = { talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, patchSets: [[FINE_PATCH, BROKEN_PATCH], [BROKEN_PATCH]] };
         const expected = ['nodes[0].patches[1]: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")'];
         expect(await checkPatchesAgainstSchema(args)).toEqual(expected);
@@ -165,7 +166,7 @@ describe("checkPatchesAgainstSchema", () => {
         expect(warnings).toEqual([]);
     });
 
-    it("schema server down: one warning; a typo only the schema knows passes", async () => {
+    test("schema server down: one warning; a typo only the schema knows passes", async () => {
         const problems = await checkPatchesAgainstSchema({
             talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patchSets: [[BROKEN_PATCH, BROKEN_PATCH]],
         });
@@ -192,14 +193,14 @@ describe("checkPatchesAgainstSchema", () => {
             /^nodes\[0\]\.patches\[3\]: machine\.install\.\$patch: the only strategic-merge directive Talos supports is "\$patch: delete"/,
         ];
 
-        it("without the schema: exactly those problems, after the one warning", async () => {
+        test("without the schema: exactly those problems, after the one warning", async () => {
             const problems = await checkPatchesAgainstSchema({ talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patchSets });
             expect(warnings).toHaveLength(1);
             expect(problems).toHaveLength(schemaFree.length);
             schemaFree.forEach((re, i) => expect(problems[i]).toMatch(re));
         });
 
-        it("with the schema: the same problems, each once, plus the schema's own", async () => {
+        test("with the schema: the same problems, each once, plus the schema's own", async () => {
             const problems = await checkPatchesAgainstSchema({ talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, patchSets });
             expect(warnings).toEqual([]);
             expect(problems).toHaveLength(schemaFree.length + 1);
@@ -210,20 +211,22 @@ describe("checkPatchesAgainstSchema", () => {
 });
 
 describe("locations", () => {
-    it("the default URL is the raw schema file at the release tag, the same as the stack config's default", () => {
-        const { DEFAULT_CONFIG_SCHEMA_URL } = require("../../components/config") as { DEFAULT_CONFIG_SCHEMA_URL: string };
-        expect(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE).toBe(DEFAULT_CONFIG_SCHEMA_URL);
+    test("the default URL is the raw schema file at the release tag, and the stack config's default", () => {
+        const { parseStackConfig } = require("../../components/config") as typeof import("../../components/config");
+        const values = stackValues("dev", { synologyPassword: "p", upsPassword: "u" }) as Record<string, any>;
+        values.nodes[0].mac = "d8:3a:dd:5e:a0:01";
+        expect(parseStackConfig(values).cluster.configSchemaUrl).toBe(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE);
         expect(schemaUrl(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE, "1.12.1"))
             .toBe("https://raw.githubusercontent.com/siderolabs/talos/v1.12.1/pkg/machinery/config/schemas/config.schema.json");
     });
 
-    it("default cache dir: HOMELAB_CACHE_DIR, else XDG_CACHE_HOME/homelab, else ~/.cache/homelab", () => {
+    test("default cache dir: HOMELAB_CACHE_DIR, else XDG_CACHE_HOME/homelab, else ~/.cache/homelab", () => {
         expect(defaultCacheDir({ HOMELAB_CACHE_DIR: "/c", XDG_CACHE_HOME: "/x" })).toBe("/c");
         expect(defaultCacheDir({ XDG_CACHE_HOME: "/x" })).toBe(path.join("/x", "homelab"));
         expect(defaultCacheDir({})).toBe(path.join(os.homedir(), ".cache", "homelab"));
     });
 
-    it("a version cannot escape the cache directory", () => {
+    test("a version cannot escape the cache directory", () => {
         expect(path.dirname(schemaCacheFile("/c", "../../etc/passwd"))).toBe("/c");
     });
 });

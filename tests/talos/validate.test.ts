@@ -153,7 +153,7 @@ $patch: delete
 
 describe("validatePatch accepts valid patches", () => {
     for (const [name, text] of Object.entries(VALID)) {
-        it(name, () => {
+        test(name, () => {
             expect(check(text)).toEqual([]);
         });
     }
@@ -163,66 +163,66 @@ describe("validatePatch accepts valid patches", () => {
 // Realistic broken patches: each fails, naming the label, the patch's first line, the path and a fix.
 
 describe("validatePatch rejects broken patches with plain messages", () => {
-    it("typo in a key: names the path and suggests the right key (the issue's example)", () => {
+    test("typo in a key: names the path and suggests the right key (the issue's example)", () => {
         const m = only("machine:\n  instal:\n    disk: /dev/sda\n");
         expect(m).toBe(`${LABEL}: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")`);
     });
 
-    it("wrong case of a key", () => {
+    test("wrong case of a key", () => {
         const m = only("machine:\n  install:\n    diskselector:\n      size: '>= 1TB'\n");
         expect(m).toContain("machine.install.diskselector is not a Talos setting — did you mean machine.install.diskSelector?");
     });
 
-    it("a right key at the wrong level points to where it lives", () => {
+    test("a right key at the wrong level points to where it lives", () => {
         const m = only("machine:\n  hostname: cp-1\n");
         expect(m).toContain(`${LABEL}: machine.hostname is not a Talos setting at this level — did you mean machine.network.hostname?`);
     });
 
-    it("an unknown key with no near match lists what is allowed there", () => {
+    test("an unknown key with no near match lists what is allowed there", () => {
         const m = only("cluster:\n  network:\n    flannelBackend: vxlan\n");
         expect(m).toContain("cluster.network.flannelBackend is not a Talos setting; allowed under cluster.network: cni, dnsDomain, podSubnets, serviceSubnets");
     });
 
-    it("a list where a string belongs", () => {
+    test("a list where a string belongs", () => {
         expect(only("machine:\n  install:\n    disk: [/dev/sda]\n")).toContain(`${LABEL}: machine.install.disk must be a string, got a list`);
     });
 
-    it("a list where a map belongs", () => {
+    test("a list where a map belongs", () => {
         expect(only("machine:\n  install:\n    - disk: /dev/sda\n")).toContain("machine.install must be a map of settings, got a list");
     });
 
-    it("a string where a list belongs", () => {
+    test("a string where a list belongs", () => {
         expect(only("cluster:\n  network:\n    podSubnets: 10.244.0.0/16\n")).toContain("cluster.network.podSubnets must be a list, got a string");
     });
 
-    it("a quoted number where a whole number belongs", () => {
+    test("a quoted number where a whole number belongs", () => {
         expect(only("machine:\n  features:\n    kubePrism:\n      port: \"7445\"\n"))
             .toContain('machine.features.kubePrism.port must be a whole number, got the quoted text "7445" (remove the quotes)');
     });
 
-    it("unknown kind: suggests the near one and lists the known kinds", () => {
+    test("unknown kind: suggests the near one and lists the known kinds", () => {
         const m = only("apiVersion: v1alpha1\nkind: ExtensionServiceConfg\nname: nut-client\n");
         expect(m).toContain(`${LABEL}: kind "ExtensionServiceConfg" is not a Talos document kind — did you mean ExtensionServiceConfig?`);
         expect(m).toMatch(/known kinds: .*HostnameConfig.*TimeSyncConfig/);
         expect(m).toContain('(patch beginning "apiVersion: v1alpha1")');
     });
 
-    it("wrong apiVersion for a kind", () => {
+    test("wrong apiVersion for a kind", () => {
         const m = only("apiVersion: v1alpha2\nkind: ExtensionServiceConfig\nname: nut-client\n");
         expect(m).toBe(`${LABEL}: ExtensionServiceConfig "nut-client": apiVersion "v1alpha2" is not valid for kind ExtensionServiceConfig; use apiVersion: v1alpha1 (patch beginning "apiVersion: v1alpha2")`);
     });
 
-    it("apiVersion on the main document", () => {
+    test("apiVersion on the main document", () => {
         expect(only("apiVersion: v1alpha1\nmachine:\n  install:\n    disk: /dev/sda\n"))
             .toContain("apiVersion is set but kind is missing; the main machine config document has no apiVersion (it uses version: v1alpha1)");
     });
 
-    it("YAML syntax error gives line and column", () => {
+    test("YAML syntax error gives line and column", () => {
         expect(only("machine:\n  install:\n\tdisk: /dev/sda\n")).toBe(`${LABEL}: YAML syntax error at line 3, column 1: Tabs are not allowed as indentation (patch beginning "machine:")`);
         expect(only("machine:\n  install:\n    disk: /dev/sda\n    disk: /dev/sdb\n")).toContain("YAML syntax error at line 4, column 5: Map keys must be unique");
     });
 
-    it("typo inside a kind document's list item names the document and the item", () => {
+    test("typo inside a kind document's list item names the document and the item", () => {
         const m = only(`apiVersion: v1alpha1
 kind: ExtensionServiceConfig
 name: nut-client
@@ -233,29 +233,29 @@ configFiles:
         expect(m).toContain(`${LABEL}: ExtensionServiceConfig "nut-client": configFiles[0].mountpath is not an ExtensionServiceConfig setting — did you mean configFiles[0].mountPath?`);
     });
 
-    it("a map where the ExtensionServiceConfig environment list belongs", () => {
+    test("a map where the ExtensionServiceConfig environment list belongs", () => {
         expect(only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\nenvironment:\n  NUT_UPS: ups\n"))
             .toContain('ExtensionServiceConfig "nut-client": environment must be a list, got a map');
     });
 
-    it("a kind document missing a required key", () => {
+    test("a kind document missing a required key", () => {
         expect(only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nconfigFiles: []\n"))
             .toContain("ExtensionServiceConfig: name is missing; every ExtensionServiceConfig document needs apiVersion, kind, name");
     });
 
-    it("a value outside an enum suggests the near value", () => {
+    test("a value outside an enum suggests the near value", () => {
         expect(only("apiVersion: v1alpha1\nkind: HostnameConfig\nauto: stabel\n"))
             .toContain('HostnameConfig: auto must be one of "stable", "off", got "stabel" — did you mean "stable"?');
     });
 
-    it("a value not matching a pattern is explained in words", () => {
+    test("a value not matching a pattern is explained in words", () => {
         expect(only("apiVersion: v1alpha1\nkind: TimeSyncConfig\nbootTimeout: 5 minutes\n"))
             .toContain('TimeSyncConfig: bootTimeout must be a duration like 30s, 5m or 1h30m, got "5 minutes"');
         expect(only("cluster:\n  controlPlane:\n    endpoint: http://192.168.0.2:6443\n"))
             .toContain('cluster.controlPlane.endpoint must be a URL starting with https://, got "http://192.168.0.2:6443"');
     });
 
-    it("JSON patch with a bad op, a dotted path and a missing value", () => {
+    test("JSON patch with a bad op, a dotted path and a missing value", () => {
         const problems = check(`- op: replac
   path: machine.install.disk
   value: /dev/sdb
@@ -276,39 +276,39 @@ configFiles:
         ]);
     });
 
-    it("JSON patch with a misspelt field and a bad ~ escape", () => {
+    test("JSON patch with a misspelt field and a bad ~ escape", () => {
         const problems = check(`[{"op": "add", "path": "/machine/nodeLabels/a~b", "valeu": "x"}]`);
         expect(problems).toContain(`${LABEL}: JSON-patch operation 1: valeu is not a JSON-patch field — did you mean value? (patch beginning "[{\\"op\\": \\"add\\", \\"path\\": \\"/machine/nodeLabels/a~b\\", \\"valeu\\"…")`);
         expect(problems.some((p) => p.includes('path "/machine/nodeLabels/a~b" has a ~ that is not ~0'))).toBe(true);
         expect(problems.some((p) => p.includes("(add) has no value"))).toBe(true);
     });
 
-    it("a JSON patch mixed with --- documents", () => {
+    test("a JSON patch mixed with --- documents", () => {
         expect(only("machine:\n  install:\n    disk: /dev/sda\n---\n- op: remove\n  path: /machine/install\n"))
             .toContain("a JSON patch (a list of operations) cannot be combined with other documents using ---");
     });
 
-    it("a patch that touches the same document twice", () => {
+    test("a patch that touches the same document twice", () => {
         const m = only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\n---\napiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\nenvironment: [A=b]\n");
         expect(m).toContain('documents 1 and 2 both patch the ExtensionServiceConfig "nut-client" document');
     });
 
-    it("multi-document patches say which document is wrong", () => {
+    test("multi-document patches say which document is wrong", () => {
         const problems = check("machine:\n  install:\n    disk: /dev/sda\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostnam: cp-1\n");
         expect(problems).toEqual([
             `${LABEL}: document 2: HostnameConfig: hostnam is not a HostnameConfig setting — did you mean hostname? (patch beginning "machine:")`,
         ]);
     });
 
-    it("deleting the main document is refused", () => {
+    test("deleting the main document is refused", () => {
         expect(only("$patch: delete\n")).toContain("$patch: delete cannot remove the main machine config document");
     });
 
-    it("a scalar patch", () => {
+    test("a scalar patch", () => {
         expect(only("machine.install.disk=/dev/sda\n")).toContain("must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got a string");
     });
 
-    it("reports every problem of a patch, not just the first", () => {
+    test("reports every problem of a patch, not just the first", () => {
         const problems = check("machine:\n  instal: {}\n  install:\n    wipe: [true]\n  kubelet:\n    extraArgs: [a]\n");
         expect(problems).toHaveLength(3);
         expect(problems.join("\n")).toMatch(/machine\.instal .*machine\.install\?/);
@@ -316,7 +316,7 @@ configFiles:
         expect(problems.join("\n")).toContain("machine.kubelet.extraArgs must be a map, got a list");
     });
 
-    it("keys that are not identifiers are quoted in paths", () => {
+    test("keys that are not identifiers are quoted in paths", () => {
         expect(only("machine:\n  sysctls:\n    net.ipv4.ip_forward: [1]\n")).toContain('machine.sysctls["net.ipv4.ip_forward"] must be a string, got a list');
     });
 });
@@ -348,47 +348,47 @@ describe("JSON patches are checked against the main document's schema too", () =
 `);
     const tail = ' (patch beginning "- op: add")';
 
-    it("a typo in a path is found, with the corrected path", () => {
+    test("a typo in a path is found, with the corrected path", () => {
         expect(problems).toContain(`${LABEL}: JSON-patch operation 1 (add): path "/machine/instal/disk": "instal" is not a Talos setting under /machine — did you mean "/machine/install/disk"?${tail}`);
         expect(problems).toContain(`${LABEL}: JSON-patch operation 5 (move): from "/machine/nodeLabel/a": "nodeLabel" is not a Talos setting under /machine — did you mean "/machine/nodeLabels/a"?${tail}`);
     });
 
-    it("the value is checked against the setting the path points at", () => {
+    test("the value is checked against the setting the path points at", () => {
         expect(problems).toContain(`${LABEL}: JSON-patch operation 2 (replace): machine.install.disk must be a string, got a list${tail}`);
         expect(problems).toContain(`${LABEL}: JSON-patch operation 3 (add): machine.files["-"].permissions must be a whole number, got the quoted text "0644" (remove the quotes)${tail}`);
     });
 
-    it("an unknown key with nothing near lists what is allowed", () => {
+    test("an unknown key with nothing near lists what is allowed", () => {
         expect(check("[{op: remove, path: /settings}]")).toEqual([
             `${LABEL}: JSON-patch operation 1 (remove): path "/settings": "settings" is not a Talos setting under /; allowed there: version, debug, machine, cluster, persist (patch beginning "[{op: remove, path: /settings}]")`,
         ]);
     });
 
-    it("a list needs an index or -", () => {
+    test("a list needs an index or -", () => {
         expect(problems).toContain(`${LABEL}: JSON-patch operation 4 (add): path "/machine/files/first": /machine/files is a list, so "first" must be an index (0, 1, …) or - (append)${tail}`);
     });
 
-    it("free-form maps, deprecated settings and removals pass", () => {
+    test("free-form maps, deprecated settings and removals pass", () => {
         expect(problems).toHaveLength(5);
         expect(problems.join("\n")).not.toMatch(/operation (6|7|8)/);
     });
 });
 
 describe("messages do not leak values", () => {
-    it("credentials in a quoted URL are blanked", () => {
+    test("credentials in a quoted URL are blanked", () => {
         const m = only("apiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: docker.io\nendpoints:\n  - url: ftp://robot:t0psecret@mirror.lan/v2\n");
         expect(m).toContain('endpoints[0].url must be a URL starting with http:// or https://, got "ftp://…@mirror.lan/v2"');
         expect(m).not.toContain("t0psecret");
     });
 
-    it("a secret given with the wrong type is not quoted, and a secret-looking first line is blanked", () => {
+    test("a secret given with the wrong type is not quoted, and a secret-looking first line is blanked", () => {
         const problems = check("machine: {token: s3cr3t-t0ken, ca: {crt: [s3cr3t-cert], key: s3cr3t-key}}\n");
         expect(problems).toHaveLength(1);
         expect(problems[0]).toContain("machine.ca.crt must be a string, got a list");
         expect(problems.join("\n")).not.toMatch(/s3cr3t/);
     });
 
-    it("the UPS password in a nut-client file never appears, even when the document is wrong", () => {
+    test("the UPS password in a nut-client file never appears, even when the document is wrong", () => {
         const problems = check(`apiVersion: v1alpha1
 kind: ExtensionServiceConfig
 name: nut-client
@@ -403,7 +403,7 @@ configFiles:
 });
 
 describe("validatePatches", () => {
-    it("returns the problems of all patches in order, each with its own label", () => {
+    test("returns the problems of all patches in order, each with its own label", () => {
         const problems = validatePatches(
             [
                 { label: "nodes[0].patches[0]", text: VALID["install with disk"] },
@@ -418,11 +418,11 @@ describe("validatePatches", () => {
         expect(problems[1].startsWith('nodes[1].patches[0]: kind "Nope" is not a Talos document kind')).toBe(true);
     });
 
-    it("is empty for an empty list", () => {
+    test("is empty for an empty list", () => {
         expect(validatePatches([], schema)).toEqual([]);
     });
 
-    it("lets a later patch change a document an earlier one added without repeating its required fields", () => {
+    test("lets a later patch change a document an earlier one added without repeating its required fields", () => {
         const bond = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nlinks: [enp1s2, enp1s3]\nbondMode: 802.3ad\n";
         const mtu = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nmtu: 9000\n";
         expect(validatePatches([
@@ -448,7 +448,7 @@ describe("validatePatches", () => {
         expect(deleted.join("\n")).toContain("nodes[0].patches[2]: BondConfig \"bond0\": links is missing");
     });
 
-    it("still reports a wrong type for a setting that is not a delete directive", () => {
+    test("still reports a wrong type for a setting that is not a delete directive", () => {
         expect(only("machine:\n  nodeLabels:\n    zone:\n      name: a\n"))
             .toContain("machine.nodeLabels.zone must be a string, got a map");
         expect(only("machine:\n  logging:\n    destinations:\n      - endpoint: [udp://127.0.0.1:1/]\n        format: json_lines\n"))
@@ -457,7 +457,7 @@ describe("validatePatches", () => {
 });
 
 describe("schema handling", () => {
-    it("compiles per schema object: a different schema object gives its own answers", () => {
+    test("compiles per schema object: a different schema object gives its own answers", () => {
         const widened = JSON.parse(schemaText) as { $defs: Record<string, { properties: Record<string, unknown> }> };
         widened.$defs["v1alpha1.InstallConfig"].properties.instal = { type: "string" };
         const typo = "machine:\n  install:\n    instal: x\n";
@@ -466,19 +466,19 @@ describe("schema handling", () => {
         expect(validatePatch(LABEL, typo, schema)).toHaveLength(1);
     });
 
-    it("does not modify the schema it is given", () => {
+    test("does not modify the schema it is given", () => {
         const copy = JSON.parse(schemaText) as TalosConfigSchema;
         validatePatch(LABEL, "machine:\n  network:\n    hostname: a\n", copy);
         expect(copy).toEqual(JSON.parse(schemaText));
     });
 
-    it("the deprecated settings it tolerates are really missing from the v1.12.1 schema", () => {
+    test("the deprecated settings it tolerates are really missing from the v1.12.1 schema", () => {
         const defs = (schema as { $defs: Record<string, { properties?: Record<string, unknown> }> }).$defs;
         const missing = Object.entries(DEPRECATED_SETTINGS).flatMap(([d, keys]) => keys.filter((k) => !(k in (defs[d]?.properties ?? {}))));
         expect(missing).toEqual(expect.arrayContaining(["hostname", "interfaces", "persist", "extraKernelArgs"]));
     });
 
-    it("talosSchemaProblem accepts the real schema and rejects look-alikes", () => {
+    test("talosSchemaProblem accepts the real schema and rejects look-alikes", () => {
         expect(talosSchemaProblem(schema)).toBeUndefined();
         expect(talosSchemaProblem("<html>")).toBe("it is not a JSON object");
         expect(talosSchemaProblem({ message: "API rate limit exceeded" })).toBe("it has no JSON-schema $schema");
@@ -490,14 +490,14 @@ describe("schema handling", () => {
 });
 
 describe("edit distance", () => {
-    it("counts case-insensitive edits with transpositions", () => {
+    test("counts case-insensitive edits with transpositions", () => {
         expect(editDistance("instal", "install")).toBe(1);
         expect(editDistance("diskselector", "diskSelector")).toBe(0);
         expect(editDistance("mountPaht", "mountPath")).toBe(1);
         expect(editDistance("abc", "xyz")).toBe(3);
     });
 
-    it("suggests only within a typo's reach", () => {
+    test("suggests only within a typo's reach", () => {
         expect(closest("instal", ["image", "install", "disk"])).toBe("install");
         expect(closest("flannelBackend", ["cni", "dnsDomain", "podSubnets"])).toBeUndefined();
         expect(closest("dsk", ["disk", "wipe"])).toBe("disk");
@@ -509,7 +509,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
     const patches = require("../../components/talos/patches") as typeof import("../../components/talos/patches");
     const base = { mac: "00:11:22:33:44:55", ip: "192.168.0.21", role: "worker" as const, patches: [] as string[], wakeOnLan: false };
 
-    it("install with disk, install with diskSelector, hostname and the nut-client document", () => {
+    test("install with disk, install with diskSelector, hostname and the nut-client document", () => {
         const rendered = [
             ...patches.renderNodePatches({
                 node: { ...base, hostname: "w-1", installDisk: "/dev/sda" },
@@ -528,7 +528,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         expect(validatePatches(rendered, schema)).toEqual([]);
     });
 
-    it("a node's own broken patch is reported under the renderer's label", () => {
+    test("a node's own broken patch is reported under the renderer's label", () => {
         const rendered = patches.renderNodePatches({
             node: { ...base, hostname: "w-1", installDisk: "/dev/sda", patches: ["machine:\n  kubelet:\n    extraArg:\n      max-pods: '250'\n"] },
             index: 3,
@@ -539,7 +539,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         ]);
     });
 
-    it("a node's own machine.network.hostname is refused: it conflicts with the program's HostnameConfig", () => {
+    test("a node's own machine.network.hostname is refused: it conflicts with the program's HostnameConfig", () => {
         const own = "machine:\n  network:\n    hostname: other-name\n";
         // On its own (no HostnameConfig before it) the deprecated setting is still accepted.
         expect(check(own)).toEqual([]);
@@ -554,7 +554,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         expect(problems[0]).toContain("its hostname setting in homelab:nodes");
     });
 
-    it("a node's own JSON patch is refused: the HostnameConfig the program adds makes the config multi-document", () => {
+    test("a node's own JSON patch is refused: the HostnameConfig the program adds makes the config multi-document", () => {
         const jsonAdd = "- op: add\n  path: /machine/install/disk\n  value: /dev/sdb\n";
         const jsonRemove = '[{"op": "remove", "path": "/cluster/proxy"}]';
         // On its own the JSON patch is well-formed...
@@ -577,7 +577,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
 describe("without the schema, the rules that need none still run", () => {
     const bare = (text: string): string[] => validatePatch(LABEL, text, undefined);
 
-    it.each([
+    test.each([
         ["YAML that does not parse", "machine:\n  install:\n\tdisk: /dev/sda\n", "YAML syntax error at line 3, column 1"],
         ["a JSON patch with a bad op", "- op: replac\n  path: /machine/install/disk\n  value: x\n", 'op "replac" is not a JSON-patch operation — did you mean replace?'],
         ["a JSON patch mixed with --- documents", "machine: {}\n---\n- op: remove\n  path: /machine\n", "cannot be combined with other documents"],
@@ -595,7 +595,7 @@ describe("without the schema, the rules that need none still run", () => {
         expect(problems[0].startsWith(`${LABEL}: `)).toBe(true);
     });
 
-    it("JSON patches and machine.network.hostname after the program's HostnameConfig", () => {
+    test("JSON patches and machine.network.hostname after the program's HostnameConfig", () => {
         const problems = validatePatches([
             { label: "nodes[0].hostname", text: "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-1\n" },
             { label: "nodes[0].patches[0]", text: '[{"op": "remove", "path": "/cluster/proxy"}]' },
@@ -606,18 +606,18 @@ describe("without the schema, the rules that need none still run", () => {
         expect(problems[1]).toMatch(/^nodes\[0\]\.patches\[1\]: machine\.network\.hostname cannot be set here/);
     });
 
-    it("what only the schema can tell passes: a typo'd setting, an unknown kind, a wrong type", () => {
+    test("what only the schema can tell passes: a typo'd setting, an unknown kind, a wrong type", () => {
         expect(bare("machine:\n  instal:\n    disk: /dev/sda\n")).toEqual([]);
         expect(bare("apiVersion: v1alpha1\nkind: Nope\n")).toEqual([]);
         expect(bare("machine:\n  install:\n    disk: [/dev/sda]\n")).toEqual([]);
     });
 
-    it("a missing apiVersion is reported once, with or without the schema", () => {
+    test("a missing apiVersion is reported once, with or without the schema", () => {
         const text = "kind: HostnameConfig\nhostname: a\n";
         expect(check(text)).toEqual(bare(text));
     });
 
-    it("every patch of this file: the schema-free problems come first and are among those with the schema", () => {
+    test("every patch of this file: the schema-free problems come first and are among those with the schema", () => {
         const texts = [
             ...Object.values(VALID),
             "machine:\n  instal:\n    disk: /dev/sda\n", "machine:\n  install:\n\tdisk: /dev/sda\n", "$patch: delete\n",

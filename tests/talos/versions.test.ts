@@ -16,26 +16,26 @@ import { DEFAULT_VERSIONS } from "../support/factory-server";
 const minorOf = (v: string): string => parseVersion(v)!.slice(0, 2).join(".");
 
 describe("the table", () => {
-    it("has a row for every Talos release the factory stand-in offers, and for v1.13.0 (the provider's machinery)", () => {
+    test("has a row for every Talos release the factory stand-in offers, and for v1.13.0 (the provider's machinery)", () => {
         const listed = TALOS_RELEASES.map((r) => r.talos);
         for (const v of [...DEFAULT_VERSIONS, "v1.13.0"]) expect(listed).toContain(v);
     });
 
-    it("lists each release once, oldest first, as v-prefixed release tags", () => {
+    test("lists each release once, oldest first, as v-prefixed release tags", () => {
         const tags = TALOS_RELEASES.map((r) => r.talos);
         expect(new Set(tags).size).toBe(tags.length);
         for (const t of tags) expect(t).toMatch(/^v\d+\.\d+\.\d+$/);
         for (let i = 1; i < tags.length; i++) expect(compareVersions(parseVersion(tags[i - 1])!, parseVersion(tags[i])!)).toBeLessThan(0);
     });
 
-    it("each release's own Kubernetes version is inside its range, in the newest minor it supports", () => {
+    test("each release's own Kubernetes version is inside its range, in the newest minor it supports", () => {
         for (const r of TALOS_RELEASES) {
             expect(kubernetesVersionVerdict(r.kubernetes, r)).toBeUndefined();
             expect(minorOf(r.kubernetes)).toBe(minorOf(r.maximumKubernetes));
         }
     });
 
-    it("a range is the minor's: every release of one Talos minor has the same, and it spans six Kubernetes minors (constants.SupportedKubernetesVersions)", () => {
+    test("a range is the minor's: every release of one Talos minor has the same, and it spans six Kubernetes minors (constants.SupportedKubernetesVersions)", () => {
         const byMinor = new Map<string, string>();
         for (const r of TALOS_RELEASES) {
             const range = `${r.minimumKubernetes}..${r.maximumKubernetes}`;
@@ -47,7 +47,7 @@ describe("the table", () => {
         }
     });
 
-    it("each Talos minor moves the range one Kubernetes minor on", () => {
+    test("each Talos minor moves the range one Kubernetes minor on", () => {
         const rows = [...new Map(TALOS_RELEASES.map((r) => [minorOf(r.talos), r])).values()];
         for (let i = 1; i < rows.length; i++) {
             expect(parseVersion(rows[i].talos)![1] - parseVersion(rows[i - 1].talos)![1]).toBe(1);
@@ -57,7 +57,7 @@ describe("the table", () => {
 });
 
 describe("what Talos accepts", () => {
-    it("the issue's case: the provider's own default, Kubernetes 1.36.0, is too new for Talos v1.12.1", () => {
+    test("the issue's case: the provider's own default, Kubernetes 1.36.0, is too new for Talos v1.12.1", () => {
         const s = kubernetesSupport("v1.12.1");
         expect(s).toMatchObject({ basis: "release", defaultKubernetes: "1.35.0" });
         if (s?.basis === "unknown" || !s) throw new Error("v1.12.1 must be known");
@@ -68,7 +68,7 @@ describe("what Talos accepts", () => {
         expect(describeRange(s)).toBe("1.30.0 to 1.35.x");
     });
 
-    it("any Kubernetes 1.y.z is accepted exactly when its minor is in the release's minors (as SupportedWith compares)", () => {
+    test("any Kubernetes 1.y.z is accepted exactly when its minor is in the release's minors (as SupportedWith compares)", () => {
         fc.assert(fc.property(fc.constantFrom(...TALOS_RELEASES), fc.integer({ min: 20, max: 40 }), fc.integer({ min: 0, max: 120 }), (r, minor, patch) => {
             const lo = parseVersion(r.minimumKubernetes)![1];
             const hi = parseVersion(r.maximumKubernetes)![1];
@@ -80,7 +80,7 @@ describe("what Talos accepts", () => {
 });
 
 describe("a Talos release the table does not list", () => {
-    it.each([
+    test.each([
         ["v1.12.3", "v1.12.1", "1.35.0"],
         ["1.11.3", "v1.11.0", "1.34.0"],
         ["v1.11.9", "v1.11.5", "1.34.1"],
@@ -92,11 +92,11 @@ describe("a Talos release the table does not list", () => {
         expect(kubernetesVersionVerdict(s.defaultKubernetes, s)).toBeUndefined();
     });
 
-    it.each(["v1.9.6", "v1.14.0", "v2.0.0"])("%s: a minor the table does not know is unknown, with the minors it knows", (talos) => {
+    test.each(["v1.9.6", "v1.14.0", "v2.0.0"])("%s: a minor the table does not know is unknown, with the minors it knows", (talos) => {
         expect(kubernetesSupport(talos)).toEqual({ basis: "unknown", talos, knownMinors: ["v1.10", "v1.11", "v1.12", "v1.13"] });
     });
 
-    it("not a release version at all: no answer", () => {
+    test("not a release version at all: no answer", () => {
         expect(kubernetesSupport("v1.13.0-alpha.1")).toBeUndefined();
         expect(kubernetesSupport("latest")).toBeUndefined();
     });
@@ -111,7 +111,7 @@ const machinery = (tag: string): string => path.join(modCache, "github.com", "si
 const present = TALOS_RELEASES.filter((r) => fs.existsSync(machinery(r.talos)));
 
 (present.length > 0 ? describe : describe.skip)("matches Talos' machinery in the local Go module cache", () => {
-    it.each(present.map((r) => [r.talos, r] as const))("%s", (_tag, r) => {
+    test.each(present.map((r) => [r.talos, r] as const))("%s", (_tag, r) => {
         const dir = machinery(r.talos);
         const constants = fs.readFileSync(path.join(dir, "constants", "constants.go"), "utf8");
         expect(/DefaultKubernetesVersion = "([^"]+)"/.exec(constants)?.[1]).toBe(r.kubernetes);

@@ -1,98 +1,30 @@
 import * as fc from "fast-check";
 import * as YAML from "yaml";
 
-import type { SynologyCsiConfig } from "../../components/config";
 import {
     CSI_DRIVER_NAME,
     nasFromDsmUrl,
-    missingCsiExtensions,
     nodePluginArgs,
-    normaliseDriverVersion,
-    parseDriverVersion,
     renderClientInfo,
     renderControllerSpec,
     renderCsiDriverSpec,
     renderNamespaceMetadata,
     renderNodeSpec,
     renderStorageClass,
-    synologyCsiConfigProblems,
     synologyCsiImages,
     synologyCsiObjectNames,
     controllerRules,
     nodeRules,
 } from "../../components/workloads/render";
+import { synologyCsi } from "./fixtures";
 
 // The builders return Pulumi input types (Input<...> everywhere); they hold plain values, read them so.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const plain = (x: unknown): any => x;
 
-const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => ({
-    enabled: true,
-    version: "v1.2.1",
-    storageClassName: "synology-iscsi",
-    location: "/volume1",
-    fsType: "ext4",
-    reclaimPolicy: "Delete",
-    isDefault: true,
-    protocol: "iscsi",
-    ...over,
-});
-const SEED_EXTENSIONS = [
-    "siderolabs/i915", "siderolabs/nut-client", "siderolabs/btrfs",
-    "siderolabs/iscsi-tools", "siderolabs/util-linux-tools",
-];
-
-describe("missingCsiExtensions", () => {
-    it("finds nothing missing in the seed's schematic", () => {
-        expect(missingCsiExtensions(SEED_EXTENSIONS)).toEqual([]);
-    });
-    it("names each missing extension, in the required order", () => {
-        expect(missingCsiExtensions([])).toEqual(["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"]);
-        expect(missingCsiExtensions(["siderolabs/iscsi-tools"])).toEqual(["siderolabs/util-linux-tools"]);
-        expect(missingCsiExtensions(["siderolabs/util-linux-tools", "siderolabs/i915"])).toEqual(["siderolabs/iscsi-tools"]);
-    });
-    it("does not accept look-alikes", () => {
-        expect(missingCsiExtensions(["siderolabs/iscsi-tools-extra", "util-linux-tools"]))
-            .toEqual(["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"]);
-    });
-});
-
-describe("synologyCsiConfigProblems", () => {
-    it("is empty for a good config, and when disabled whatever the rest says", () => {
-        expect(synologyCsiConfigProblems(csi(), SEED_EXTENSIONS)).toEqual([]);
-        expect(synologyCsiConfigProblems(csi({ enabled: false, version: "v1.0.0", location: "x" }), [])).toEqual([]);
-    });
-    it("names the setting and the extension to add", () => {
-        const problems = synologyCsiConfigProblems(csi(), ["siderolabs/i915"]);
-        expect(problems).toHaveLength(2);
-        expect(problems[0]).toMatch(/^image\.extensions: /);
-        expect(problems[0]).toMatch(/add "siderolabs\/iscsi-tools"/);
-        expect(problems[1]).toMatch(/add "siderolabs\/util-linux-tools"/);
-    });
-    it("rejects driver versions without --iscsiadm-path and malformed tags", () => {
-        expect(synologyCsiConfigProblems(csi({ version: "v1.2.0" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/version: v1\.2\.0 has no --iscsiadm-path.*v1\.2\.1 or later/);
-        expect(synologyCsiConfigProblems(csi({ version: "latest" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/version: "latest" is not a synology\/synology-csi release tag/);
-        expect(synologyCsiConfigProblems(csi({ version: "1.3.0" }), SEED_EXTENSIONS)).toEqual([]);
-    });
-    it("rejects btrfs from v1.4.0 on, and allows it before", () => {
-        expect(synologyCsiConfigProblems(csi({ version: "v1.4.0", fsType: "btrfs" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/fsType: btrfs is not supported by driver v1\.4\.0/);
-        expect(synologyCsiConfigProblems(csi({ version: "v1.4.0", fsType: "xfs" }), SEED_EXTENSIONS)).toEqual([]);
-        expect(synologyCsiConfigProblems(csi({ version: "v1.2.1", fsType: "btrfs" }), SEED_EXTENSIONS)).toEqual([]);
-    });
-});
 
 describe("driver versions and images", () => {
-    it("parses release tags with or without v", () => {
-        expect(parseDriverVersion("v1.2.1")).toEqual([1, 2, 1]);
-        expect(parseDriverVersion("1.10.0")).toEqual([1, 10, 0]);
-        expect(parseDriverVersion("v1.2")).toBeUndefined();
-        expect(normaliseDriverVersion("1.2.1")).toBe("v1.2.1");
-        expect(normaliseDriverVersion("v1.2.1")).toBe("v1.2.1");
-    });
-    it("uses the configured driver version and keeps overrides", () => {
+    test("uses the configured driver version and keeps overrides", () => {
         const images = synologyCsiImages("1.2.1", { attacher: "mirror.local/csi-attacher:v4.8.0" });
         expect(images.plugin).toBe("docker.io/synology/synology-csi:v1.2.1");
         expect(images.attacher).toBe("mirror.local/csi-attacher:v4.8.0");
@@ -101,28 +33,28 @@ describe("driver versions and images", () => {
 });
 
 describe("nasFromDsmUrl", () => {
-    it("takes host, port and scheme from the DSM URL", () => {
+    test("takes host, port and scheme from the DSM URL", () => {
         expect(nasFromDsmUrl("https://192.168.0.6:5001")).toEqual({ host: "192.168.0.6", port: 5001, https: true });
         expect(nasFromDsmUrl("http://nas.lan:5000/")).toEqual({ host: "nas.lan", port: 5000, https: false });
     });
-    it("uses the scheme's default port when the URL has none", () => {
+    test("uses the scheme's default port when the URL has none", () => {
         expect(nasFromDsmUrl("https://nas.lan")).toEqual({ host: "nas.lan", port: 443, https: true });
         expect(nasFromDsmUrl("http://nas.lan")).toEqual({ host: "nas.lan", port: 80, https: false });
     });
-    it("rejects what is not an http(s) URL, naming the setting", () => {
-        expect(() => nasFromDsmUrl("192.168.0.6:5001")).toThrow(/synology\.url/);
-        expect(() => nasFromDsmUrl("ftp://nas.lan")).toThrow(/https:\/\/ or http:\/\//);
+    test("rejects what is not an http(s) URL, naming the setting", () => {
+        expect(() => nasFromDsmUrl("192.168.0.6:5001")).toThrow(/"192\.168\.0\.6:5001" is not an http\(s\) URL/);
+        expect(() => nasFromDsmUrl("ftp://nas.lan")).toThrow(/"ftp:\/\/nas\.lan" is not an http\(s\) URL/);
     });
 });
 
 describe("renderClientInfo", () => {
-    it("renders the driver's clients list", () => {
+    test("renders the driver's clients list", () => {
         const text = renderClientInfo([{ host: "192.168.0.6", port: 5001, https: true, username: "csi", password: "pw" }]);
         expect(YAML.parse(text)).toEqual({
             clients: [{ host: "192.168.0.6", port: 5001, https: true, username: "csi", password: "pw" }],
         });
     });
-    it("keeps any password intact through YAML (quotes, colons, hashes, leading spaces)", () => {
+    test("keeps any password intact through YAML (quotes, colons, hashes, leading spaces)", () => {
         fc.assert(fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (username, password) => {
             const text = renderClientInfo([{ host: "nas", port: 5000, https: false, username, password }]);
             const parsed = YAML.parse(text);
@@ -133,13 +65,13 @@ describe("renderClientInfo", () => {
         expect(YAML.parse(renderClientInfo([{ host: "nas", port: 1, https: true, username: "u", password: tricky }]))
             .clients[0].password).toBe(tricky);
     });
-    it("refuses an empty client list", () => {
+    test("refuses an empty client list", () => {
         expect(() => renderClientInfo([])).toThrow(/at least one/);
     });
 });
 
 describe("namespace, driver and RBAC", () => {
-    it("labels the namespace privileged for Pod Security Admission", () => {
+    test("labels the namespace privileged for Pod Security Admission", () => {
         const meta = renderNamespaceMetadata("storage");
         expect(meta.name).toBe("storage");
         expect(meta.labels).toMatchObject({
@@ -148,11 +80,11 @@ describe("namespace, driver and RBAC", () => {
             "pod-security.kubernetes.io/warn": "privileged",
         });
     });
-    it("declares the CSIDriver as attach-required, persistent volumes only", () => {
+    test("declares the CSIDriver as attach-required, persistent volumes only", () => {
         expect(renderCsiDriverSpec()).toEqual({ attachRequired: true, podInfoOnMount: true, volumeLifecycleModes: ["Persistent"] });
         expect(synologyCsiObjectNames().csiDriver).toBe("csi.san.synology.com");
     });
-    it("lets the controller create and delete PVs and update attachments, and the node nothing of that", () => {
+    test("lets the controller create and delete PVs and update attachments, and the node nothing of that", () => {
         const can = (rules: ReturnType<typeof controllerRules>, group: string, resource: string, verb: string) =>
             rules.some((r) => plain(r.apiGroups).includes(group) && plain(r.resources).includes(resource) && plain(r.verbs).includes(verb));
         expect(can(controllerRules(), "", "persistentvolumes", "create")).toBe(true);
@@ -168,7 +100,7 @@ describe("namespace, driver and RBAC", () => {
 describe("controller", () => {
     const spec = plain(renderControllerSpec(synologyCsiImages("v1.2.1"), synologyCsiObjectNames("storage")));
     const containers = spec.template.spec.containers;
-    it("runs one replica with provisioner, attacher, resizer and the plugin", () => {
+    test("runs one replica with provisioner, attacher, resizer and the plugin", () => {
         expect(spec.replicas).toBe(1);
         expect(containers.map((c: { name: string }) => c.name)).toEqual(["csi-provisioner", "csi-attacher", "csi-resizer", "csi-plugin"]);
         expect(containers[0].image).toMatch(/csi-provisioner/);
@@ -177,7 +109,7 @@ describe("controller", () => {
         expect(containers[3].image).toBe("docker.io/synology/synology-csi:v1.2.1");
         expect(spec.template.spec.serviceAccountName).toBe("synology-csi-controller");
     });
-    it("has sidecars and plugin share one socket, and the plugin read client-info", () => {
+    test("has sidecars and plugin share one socket, and the plugin read client-info", () => {
         for (const c of containers.slice(0, 3)) {
             expect(c.args).toContain("--csi-address=$(ADDRESS)");
             expect(c.env).toContainEqual({ name: "ADDRESS", value: "/var/lib/csi/sockets/pluginproxy/csi.sock" });
@@ -188,7 +120,7 @@ describe("controller", () => {
         expect(plugin.volumeMounts).toContainEqual({ name: "client-info", mountPath: "/etc/synology", readOnly: true });
         expect(spec.template.spec.volumes).toContainEqual({ name: "client-info", secret: { secretName: "client-info-secret" } });
     });
-    it("selects its own pods", () => {
+    test("selects its own pods", () => {
         for (const [k, v] of Object.entries(spec.selector.matchLabels)) expect(spec.template.metadata.labels[k]).toBe(v);
     });
 });
@@ -200,19 +132,19 @@ describe("node plugin on Talos", () => {
     const registrar = pod.containers.find((c: { name: string }) => c.name === "csi-driver-registrar");
     const volume = (name: string) => pod.volumes.find((v: { name: string }) => v.name === name);
 
-    it("runs privileged, as root, on the host network, on every node", () => {
+    test("runs privileged, as root, on the host network, on every node", () => {
         expect(pod.hostNetwork).toBe(true);
         expect(plugin.securityContext.privileged).toBe(true);
         expect(plugin.securityContext.runAsUser).toBe(0);
         expect(pod.tolerations).toContainEqual({ operator: "Exists" });
     });
-    it("passes the Talos arguments: chroot into /host, absolute iscsiadm path", () => {
+    test("passes the Talos arguments: chroot into /host, absolute iscsiadm path", () => {
         expect(nodePluginArgs()).toEqual(expect.arrayContaining([
             "--chroot-dir=/host", "--iscsiadm-path=/usr/local/sbin/iscsiadm", "--nodeid=$(KUBE_NODE_NAME)",
         ]));
         expect(plugin.args).toEqual(nodePluginArgs());
     });
-    it("mounts the host's / at /host, /dev, and the kubelet dir with bidirectional propagation", () => {
+    test("mounts the host's / at /host, /dev, and the kubelet dir with bidirectional propagation", () => {
         const mount = (name: string) => plugin.volumeMounts.find((m: { name: string }) => m.name === name);
         expect(mount("host-root").mountPath).toBe("/host");
         expect(volume("host-root").hostPath.path).toBe("/");
@@ -221,7 +153,7 @@ describe("node plugin on Talos", () => {
         expect(mount("kubelet-dir")).toMatchObject({ mountPath: "/var/lib/kubelet", mountPropagation: "Bidirectional" });
         expect(volume("kubelet-dir").hostPath.path).toBe("/var/lib/kubelet");
     });
-    it("registers the plugin socket with the kubelet under the driver's name", () => {
+    test("registers the plugin socket with the kubelet under the driver's name", () => {
         expect(volume("plugin-dir").hostPath.path).toBe(`/var/lib/kubelet/plugins/${CSI_DRIVER_NAME}`);
         expect(registrar.env).toContainEqual({ name: "REGISTRATION_PATH", value: `/var/lib/kubelet/plugins/${CSI_DRIVER_NAME}/csi.sock` });
         expect(volume("registration-dir").hostPath.path).toBe("/var/lib/kubelet/plugins_registry");
@@ -233,23 +165,23 @@ describe("node plugin on Talos", () => {
         expect(pluginDirMount(plugin)).toBe("/csi");
         expect(pluginDirMount(registrar)).toBe("/csi");
     });
-    it("only mounts volumes it declares", () => {
+    test("only mounts volumes it declares", () => {
         const declared = new Set(pod.volumes.map((v: { name: string }) => v.name));
         for (const c of pod.containers) for (const m of c.volumeMounts) expect(declared.has(m.name)).toBe(true);
     });
 });
 
 describe("renderStorageClass", () => {
-    it("provisions iSCSI LUNs on the configured NAS volume with the configured filesystem", () => {
-        const sc = renderStorageClass(csi({ fsType: "xfs", location: "/volume2", reclaimPolicy: "Retain" }), "192.168.0.6");
+    test("provisions iSCSI LUNs on the configured NAS volume with the configured filesystem", () => {
+        const sc = renderStorageClass(synologyCsi({ fsType: "xfs", location: "/volume2", reclaimPolicy: "Retain" }), "192.168.0.6");
         expect(sc.provisioner).toBe("csi.san.synology.com");
         expect(sc.parameters).toEqual({ dsm: "192.168.0.6", location: "/volume2", fsType: "xfs", protocol: "iscsi" });
         expect(sc.reclaimPolicy).toBe("Retain");
         expect(sc.allowVolumeExpansion).toBe(true);
     });
-    it("is the default class only when asked", () => {
-        expect(renderStorageClass(csi({ isDefault: true }), "nas").annotations)
+    test("is the default class only when asked", () => {
+        expect(renderStorageClass(synologyCsi({ isDefault: true }), "nas").annotations)
             .toEqual({ "storageclass.kubernetes.io/is-default-class": "true" });
-        expect(renderStorageClass(csi({ isDefault: false }), "nas").annotations).toEqual({});
+        expect(renderStorageClass(synologyCsi({ isDefault: false }), "nas").annotations).toEqual({});
     });
 });

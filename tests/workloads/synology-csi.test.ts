@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 
-import type { SynologyCsiConfig } from "../../components/config";
+import type { SynologyCsiConfig } from "../../components/workloads/config";
+import { synologyCsi } from "./fixtures";
 
 interface Registration {
     type: string;
@@ -103,17 +104,7 @@ function clearText(v: unknown): string {
     return JSON.stringify(strip(v));
 }
 
-const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => ({
-    enabled: true,
-    version: "v1.2.1",
-    storageClassName: "synology-iscsi",
-    location: "/volume1",
-    fsType: "btrfs",
-    reclaimPolicy: "Retain",
-    isDefault: true,
-    protocol: "iscsi",
-    ...over,
-});
+const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => synologyCsi({ fsType: "btrfs", reclaimPolicy: "Retain", ...over });
 const PASSWORD = "s3cr3t: #pw'\"";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {client-key-data: S0VZ}}]\n";
 const nas = { host: "127.0.0.1", port: 5001, https: true, username: "csi-user" };
@@ -144,7 +135,7 @@ describe("SynologyCsi (enabled)", () => {
         await drain();
     });
 
-    it("registers the driver's objects, each named after the component and parented to it", () => {
+    test("registers the driver's objects, each named after the component and parented to it", () => {
         const comp = one("csi", "homelab:workloads:SynologyCsi");
         const kinds = of("csi").filter((r) => r !== comp).map((r) => `${r.type} ${r.name}`).sort();
         expect(kinds).toEqual([
@@ -167,7 +158,7 @@ describe("SynologyCsi (enabled)", () => {
         }
     });
 
-    it("creates every Kubernetes object through the cluster's provider", () => {
+    test("creates every Kubernetes object through the cluster's provider", () => {
         const provider = one("csi", "pulumi:providers:kubernetes");
         expect(provider.provider).toBe("");
         for (const r of of("csi").filter((x) => x.type.startsWith("kubernetes:"))) {
@@ -175,7 +166,7 @@ describe("SynologyCsi (enabled)", () => {
         }
     });
 
-    it("builds the provider from the kubeconfig, kept secret, and only after the health check", () => {
+    test("builds the provider from the kubeconfig, kept secret, and only after the health check", () => {
         const provider = one("csi", "pulumi:providers:kubernetes");
         expect(isRpcSecret(provider.inputs.kubeconfig)).toBe(true);
         expect(unwrap(provider.inputs.kubeconfig)).toBe(KUBECONFIG);
@@ -186,7 +177,7 @@ describe("SynologyCsi (enabled)", () => {
         expect(events.indexOf("register:health-a")).toBeLessThan(events.indexOf("register:csi-k8s"));
     });
 
-    it("labels the namespace privileged for Pod Security Admission", () => {
+    test("labels the namespace privileged for Pod Security Admission", () => {
         const ns = inputs(one("csi", "kubernetes:core/v1:Namespace"));
         expect(ns.metadata.name).toBe("synology-csi");
         expect(ns.metadata.labels).toMatchObject({
@@ -196,7 +187,7 @@ describe("SynologyCsi (enabled)", () => {
         });
     });
 
-    it("puts client-info.yml in a secret Secret holding the NAS address and user", () => {
+    test("puts client-info.yml in a secret Secret holding the NAS address and user", () => {
         const secret = one("csi", "kubernetes:core/v1:Secret");
         expect(isRpcSecret(secret.inputs.stringData)).toBe(true);
         const s = inputs(secret);
@@ -207,7 +198,7 @@ describe("SynologyCsi (enabled)", () => {
         });
     });
 
-    it("never shows the password or kubeconfig in clear in any registered input", () => {
+    test("never shows the password or kubeconfig in clear in any registered input", () => {
         for (const r of registrations) {
             const text = clearText(r.inputs);
             expect(text).not.toContain("s3cr3t");
@@ -215,7 +206,7 @@ describe("SynologyCsi (enabled)", () => {
         }
     });
 
-    it("runs the node plugin privileged on the host network with the Talos arguments and mounts", () => {
+    test("runs the node plugin privileged on the host network with the Talos arguments and mounts", () => {
         const ds = inputs(one("csi", "kubernetes:apps/v1:DaemonSet"));
         expect(ds.metadata.namespace).toBe("synology-csi");
         const pod = ds.spec.template.spec;
@@ -230,14 +221,14 @@ describe("SynologyCsi (enabled)", () => {
             { name: "kubelet-dir", mountPath: "/var/lib/kubelet", mountPropagation: "Bidirectional" });
     });
 
-    it("runs the controller with the three sidecars and the plugin, mounting client-info", () => {
+    test("runs the controller with the three sidecars and the plugin, mounting client-info", () => {
         const sts = inputs(one("csi", "kubernetes:apps/v1:StatefulSet"));
         const names = sts.spec.template.spec.containers.map((c: { name: string }) => c.name);
         expect(names).toEqual(["csi-provisioner", "csi-attacher", "csi-resizer", "csi-plugin"]);
         expect(sts.spec.template.spec.serviceAccountName).toBe("synology-csi-controller");
     });
 
-    it("binds each ClusterRole to its ServiceAccount in the driver's namespace", () => {
+    test("binds each ClusterRole to its ServiceAccount in the driver's namespace", () => {
         for (const part of ["controller", "node"]) {
             const binding = inputs(registrations.find((r) => r.name === `csi-${part}-binding`)!);
             expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `synology-csi-${part}`, namespace: "synology-csi" }]);
@@ -245,7 +236,7 @@ describe("SynologyCsi (enabled)", () => {
         }
     });
 
-    it("registers the CSIDriver and a default StorageClass with the configured parameters", () => {
+    test("registers the CSIDriver and a default StorageClass with the configured parameters", () => {
         expect(inputs(one("csi", "kubernetes:storage.k8s.io/v1:CSIDriver")).metadata.name).toBe("csi.san.synology.com");
         const sc = inputs(one("csi", "kubernetes:storage.k8s.io/v1:StorageClass"));
         expect(sc.metadata.name).toBe("synology-iscsi");
@@ -255,7 +246,7 @@ describe("SynologyCsi (enabled)", () => {
         expect(sc.reclaimPolicy).toBe("Retain");
     });
 
-    it("exposes the StorageClass name and namespace", async () => {
+    test("exposes the StorageClass name and namespace", async () => {
         expect(component.enabled).toBe(true);
         expect(await value(component.storageClassName)).toBe("synology-iscsi");
         expect(await value(component.namespace)).toBe("synology-csi");
@@ -263,7 +254,7 @@ describe("SynologyCsi (enabled)", () => {
 });
 
 describe("SynologyCsi options", () => {
-    it("is not the default class when isDefault is false, and honours namespace and image overrides", async () => {
+    test("is not the default class when isDefault is false, and honours namespace and image overrides", async () => {
         const c = new SynologyCsi("alt", {
             kubeconfig: pulumi.secret(KUBECONFIG),
             healthy: new Health("health-alt").ok,
@@ -288,7 +279,7 @@ describe("SynologyCsi options", () => {
 });
 
 describe("SynologyCsi (disabled)", () => {
-    it("creates nothing but the component itself", async () => {
+    test("creates nothing but the component itself", async () => {
         const c = new SynologyCsi("off", {
             kubeconfig: pulumi.secret(KUBECONFIG),
             healthy: true,
@@ -303,7 +294,7 @@ describe("SynologyCsi (disabled)", () => {
         expect(await value(c.storageClassName)).toBeUndefined();
     });
 
-    it("createSynologyCsi builds nothing at all when disabled, and the component when enabled", async () => {
+    test("createSynologyCsi builds nothing at all when disabled, and the component when enabled", async () => {
         const args = { kubeconfig: pulumi.secret(KUBECONFIG), healthy: true, nas, password: PASSWORD };
         expect(createSynologyCsi("none", { ...args, csi: csi({ enabled: false }) })).toBeUndefined();
         const made = createSynologyCsi("some", { ...args, csi: csi() });
@@ -316,7 +307,7 @@ describe("SynologyCsi (disabled)", () => {
 });
 
 describe("SynologyCsi waits for the cluster's health", () => {
-    it("registers no Kubernetes provider or object until the health check has completed", async () => {
+    test("registers no Kubernetes provider or object until the health check has completed", async () => {
         const gated = new Health("gated-health");
         const c = new SynologyCsi("late", {
             kubeconfig: pulumi.secret(KUBECONFIG),

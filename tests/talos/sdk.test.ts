@@ -1,5 +1,5 @@
 /**
- * The Talos binding (components/talos/provider.ts) against the provider's own schema, v0.8.1.
+ * The hand-written Talos SDK (components/talos/sdk.ts) against the provider's own schema, v0.8.1.
  * The schema is pinned reference data (tests/support/reference.ts), never copied here.
  */
 import * as fs from "fs";
@@ -45,33 +45,33 @@ function directSecretNames(props: Record<string, Prop> | undefined): string[] {
 }
 
 let rec: Recorder;
-let binding: typeof import("../../components/talos/provider");
+let sdk: typeof import("../../components/talos/sdk");
 
 beforeAll(async () => {
     rec = await installMocks({
         onCall: () => ({ id: "fn-id", talosConfig: "TALOSCONFIG", machineConfiguration: "MC" }),
     });
-    binding = await import("../../components/talos/provider");
+    sdk = await import("../../components/talos/sdk");
 });
 
 beforeEach(() => rec.reset());
 
-describe("binding vs schema v0.8.1", () => {
-    test("the schema file is the v0.8.1 one and its pluginDownloadURL is the binding's", () => {
-        expect(schema.pluginDownloadURL).toBe(binding.TALOS_PLUGIN_DOWNLOAD_URL);
-        expect(binding.TALOS_PROVIDER_VERSION).toBe("0.8.1");
-        expect(binding.TALOS_BINDING.length).toBe(7);
+describe("SDK vs schema v0.8.1", () => {
+    test("the schema file is the v0.8.1 one and its pluginDownloadURL is the SDK's", () => {
+        expect(schema.pluginDownloadURL).toBe(sdk.TALOS_PLUGIN_DOWNLOAD_URL);
+        expect(sdk.TALOS_PROVIDER_VERSION).toBe("0.8.1");
+        expect(sdk.TALOS_SDK.length).toBe(7);
     });
 
     test("every token exists in the schema, as a resource or function of the declared kind", () => {
-        for (const e of binding.TALOS_BINDING) {
+        for (const e of sdk.TALOS_SDK) {
             const table = e.kind === "resource" ? schema.resources : schema.functions;
             expect({ token: e.token, found: e.token in table }).toEqual({ token: e.token, found: true });
         }
     });
 
     test("input property names equal the schema's exactly", () => {
-        for (const e of binding.TALOS_BINDING) {
+        for (const e of sdk.TALOS_SDK) {
             const schemaInputs = e.kind === "resource"
                 ? Object.keys(schema.resources[e.token].inputProperties ?? {})
                 : Object.keys(schema.functions[e.token].inputs?.properties ?? {});
@@ -81,7 +81,7 @@ describe("binding vs schema v0.8.1", () => {
     });
 
     test("required inputs equal the schema's exactly", () => {
-        for (const e of binding.TALOS_BINDING) {
+        for (const e of sdk.TALOS_SDK) {
             const req = e.kind === "resource"
                 ? schema.resources[e.token].requiredInputs ?? []
                 : schema.functions[e.token].inputs?.required ?? [];
@@ -91,7 +91,7 @@ describe("binding vs schema v0.8.1", () => {
     });
 
     test("output names equal the schema's exactly", () => {
-        for (const e of binding.TALOS_BINDING) {
+        for (const e of sdk.TALOS_SDK) {
             const outs = e.kind === "resource"
                 ? Object.keys(schema.resources[e.token].properties ?? {})
                 : Object.keys(schema.functions[e.token].outputs?.properties ?? {});
@@ -101,7 +101,7 @@ describe("binding vs schema v0.8.1", () => {
     });
 
     test("every schema-secret output (directly or through a secret field) is marked secret", () => {
-        for (const e of binding.TALOS_BINDING) {
+        for (const e of sdk.TALOS_SDK) {
             const props = e.kind === "resource"
                 ? schema.resources[e.token].properties
                 : schema.functions[e.token].outputs?.properties;
@@ -116,7 +116,7 @@ describe("binding vs schema v0.8.1", () => {
     });
 
     test("every resource with a timeouts input declares every key of its schema timeouts type", () => {
-        for (const e of binding.TALOS_BINDING.filter((x) => x.kind === "resource")) {
+        for (const e of sdk.TALOS_SDK.filter((x) => x.kind === "resource")) {
             const prop = schema.resources[e.token].inputProperties?.timeouts;
             const schemaKeys = prop?.$ref ? Object.keys(schema.types[prop.$ref.replace(/^#\/?types\//, "")].properties ?? {}).sort() : undefined;
             expect({ token: e.token, keys: e.timeoutKeys ? [...e.timeoutKeys].sort() : undefined })
@@ -124,8 +124,8 @@ describe("binding vs schema v0.8.1", () => {
         }
     });
 
-    test("every directly secret input is wrapped as secret by the binding", () => {
-        for (const e of binding.TALOS_BINDING) {
+    test("every directly secret input is wrapped as secret by the SDK", () => {
+        for (const e of sdk.TALOS_SDK) {
             const props = e.kind === "resource"
                 ? schema.resources[e.token].inputProperties
                 : schema.functions[e.token].inputs?.properties;
@@ -135,17 +135,17 @@ describe("binding vs schema v0.8.1", () => {
     });
 });
 
-describe("what the binding sends", () => {
+describe("what the SDK sends", () => {
     const clientConfiguration = { caCertificate: "CA", clientCertificate: "CRT", clientKey: "KEY" };
 
     test("resources register under their tokens with the schema's input names", async () => {
-        const s = new binding.machine.Secrets("s", { talosVersion: "v1.12" });
-        const a = new binding.machine.ConfigurationApply("a", {
+        const s = new sdk.machine.Secrets("s", { talosVersion: "v1.12" });
+        const a = new sdk.machine.ConfigurationApply("a", {
             node: "10.0.0.1", clientConfiguration, machineConfigurationInput: "MC",
             onDestroy: { reset: true }, timeouts: { create: "30m" },
         });
-        const b = new binding.machine.Bootstrap("b", { node: "10.0.0.1", clientConfiguration });
-        const k = new binding.cluster.Kubeconfig("k", { node: "10.0.0.1", clientConfiguration });
+        const b = new sdk.machine.Bootstrap("b", { node: "10.0.0.1", clientConfiguration });
+        const k = new sdk.cluster.Kubeconfig("k", { node: "10.0.0.1", clientConfiguration });
         await Promise.all([valueOf(s.urn), valueOf(a.urn), valueOf(b.urn), valueOf(k.urn)]);
         const byName = Object.fromEntries(rec.resources.map((c) => [c.name, c]));
         expect(byName.s.type).toBe("talos:machine/secrets:Secrets");
@@ -153,7 +153,7 @@ describe("what the binding sends", () => {
         expect(byName.a.type).toBe("talos:machine/configurationApply:ConfigurationApply");
         expect(byName.a.inputs).toMatchObject({ node: "10.0.0.1", onDestroy: { reset: true } });
         // A partly given timeouts object goes out whole (the bridge refuses its own state otherwise).
-        expect(byName.a.inputs.timeouts).toEqual({ create: "30m", update: binding.DEFAULT_TIMEOUT, delete: binding.DEFAULT_TIMEOUT });
+        expect(byName.a.inputs.timeouts).toEqual({ create: "30m", update: sdk.DEFAULT_TIMEOUT, delete: sdk.DEFAULT_TIMEOUT });
         // The secret input reaches the engine as a secret (the RPC secret sentinel), not in clear.
         expect(isSecretSentinel(byName.a.inputs.machineConfigurationInput)).toBe(true);
         expect(byName.a.inputs.machineConfigurationInput).toMatchObject({ value: "MC" });
@@ -174,30 +174,30 @@ describe("what the binding sends", () => {
     });
 
     test("completeTimeouts fills every key and refuses one the resource does not have", () => {
-        expect(binding.completeTimeouts({ update: "5m" }, ["create", "update", "delete"]))
+        expect(sdk.completeTimeouts({ update: "5m" }, ["create", "update", "delete"]))
             .toEqual({ create: "10m", update: "5m", delete: "10m" });
-        expect(binding.completeTimeouts(undefined, ["create"])).toEqual({ create: "10m" });
-        expect(() => binding.completeTimeouts({ read: "1m" }, ["create"])).toThrow(/timeouts\.read is not a timeout of this resource \(it has create\)/);
+        expect(sdk.completeTimeouts(undefined, ["create"])).toEqual({ create: "10m" });
+        expect(() => sdk.completeTimeouts({ read: "1m" }, ["create"])).toThrow(/timeouts\.read is not a timeout of this resource \(it has create\)/);
     });
 
     test("a missing required input fails with the property named", () => {
-        expect(() => new binding.machine.Bootstrap("x", {} as never)).toThrow(/'node'/);
-        expect(() => new binding.cluster.Kubeconfig("x", { node: "n" } as never)).toThrow(/'clientConfiguration'/);
-        expect(() => binding.cluster.getHealthOutput({ clientConfiguration } as never)).toThrow(/'controlPlaneNodes'/);
+        expect(() => new sdk.machine.Bootstrap("x", {} as never)).toThrow(/'node'/);
+        expect(() => new sdk.cluster.Kubeconfig("x", { node: "n" } as never)).toThrow(/'clientConfiguration'/);
+        expect(() => sdk.cluster.getHealth({ clientConfiguration } as never)).toThrow(/'controlPlaneNodes'/);
     });
 
     test("Output functions invoke their token and return secret results; plain ones return plain", async () => {
-        const tc = binding.client.getConfigurationOutput({
+        const tc = sdk.client.getConfigurationOutput({
             clusterName: "c", clientConfiguration, endpoints: ["10.0.0.1"],
         });
         expect(await pulumi.isSecret(tc)).toBe(true);
         expect(await valueOf(tc.talosConfig)).toBe("TALOSCONFIG");
-        const mc = binding.machine.getConfigurationOutput({
+        const mc = sdk.machine.getConfigurationOutput({
             clusterName: "c", clusterEndpoint: "https://10.0.0.1:6443", machineType: "worker",
             machineSecrets: {} as never, configPatches: ["a: 1"],
         });
         expect(await pulumi.isSecret(mc.machineConfiguration)).toBe(true);
-        const plain = await binding.cluster.getHealth({
+        const plain = await sdk.cluster.getHealth({
             clientConfiguration, controlPlaneNodes: ["10.0.0.1"], endpoints: ["10.0.0.1"],
         });
         expect(plain.id).toBe("fn-id");

@@ -1,0 +1,296 @@
+/**
+ * The Talos side of the stack config: `homelab:cluster`, `homelab:nodes` and `homelab:ups`, their types,
+ * defaults and checks (pure; no Pulumi, no I/O). The rules that join them with another domain (addresses
+ * against `dhcp.subnet`, the UPS extension in the image) live in parseStackConfig (components/config.ts).
+ */
+import { Checker, hostAddressProblem, Json, parseUrl } from "../checker";
+import { allKeys } from "../keys";
+import { Cidr, intToIp } from "../net";
+import { RELEASE_VERSION_RE, releaseTag } from "../version";
+import { describeRange, kubernetesSupport, kubernetesVersionVerdict } from "./versions";
+
+export type NodeRole = "controlplane" | "worker";
+
+/** `homelab:cluster` */
+export interface ClusterConfig {
+    /** Cluster name, e.g. `homelab-dev`. */
+    name: string;
+    /** Kubernetes API endpoint, `https://<host>:<port>`. */
+    endpoint: string;
+    /** Talos release, normalised with a leading `v`, e.g. `v1.12.1`. */
+    talosVersion: string;
+    /**
+     * Kubernetes version, normalised without a leading `v` (the Talos provider's form), e.g. `1.35.0`. Always
+     * set: default the Kubernetes version the Talos release ships with (components/talos/versions.ts); a
+     * version set explicitly is inside the range that release supports.
+     */
+    kubernetesVersion: string;
+    /** Opt-in rolling `talosctl upgrade` / `upgrade-k8s` when versions or the schematic change. Default false. */
+    upgrades: boolean;
+    /** How long an apply waits for a node to come up in maintenance mode (Go duration). Default `30m`. */
+    applyTimeout: string;
+    /**
+     * How long the bootstrap waits for the first control plane (Go duration). After its apply a real node
+     * installs Talos to disk and reboots before it answers again. Default `20m`.
+     */
+    bootstrapTimeout: string;
+    /** How long the health check of every `up` waits for the cluster (Go duration). Default `10m`. */
+    healthTimeout: string;
+    /** Per node: `talosctl upgrade --wait --timeout <upgradeTimeout>` (Go duration). Default `15m`. */
+    upgradeTimeout: string;
+    /** What the health check covers. */
+    healthChecks: HealthChecksConfig;
+    /** Reset (wipe) nodes on `pulumi destroy`. Default false. */
+    resetOnDestroy: boolean;
+    /** Broadcast address for Wake-on-LAN packets. Default: the broadcast address of `dhcp.subnet`. */
+    wakeOnLanBroadcast: string;
+    /** URL template of the Talos machine-config JSON schema; `{version}` is replaced by the Talos version. */
+    configSchemaUrl: string;
+}
+
+/** `homelab:cluster.healthChecks` */
+export interface HealthChecksConfig {
+    /**
+     * Check Kubernetes too (nodes Ready, control-plane pods), not only Talos' own services and etcd. Default
+     * true; false for a cluster without a CNI (`cni: none`) until one is installed, or without an API server.
+     */
+    kubernetes: boolean;
+}
+
+/** The disk kinds `installDiskSelector.type` takes. */
+export const DISK_TYPES = ["ssd", "hdd", "nvme", "sd"] as const;
+
+/** `installDiskSelector`: Talos `machine.install.diskSelector`. */
+export interface DiskSelector {
+    size?: string;
+    name?: string;
+    model?: string;
+    serial?: string;
+    modalias?: string;
+    uuid?: string;
+    wwid?: string;
+    type?: (typeof DISK_TYPES)[number];
+    busPath?: string;
+}
+
+/** One entry of `homelab:nodes`. */
+export interface NodeConfig {
+    hostname: string;
+    /** Lower-case, colon-separated. */
+    mac: string;
+    ip: string;
+    role: NodeRole;
+    /** Exactly one of installDisk / installDiskSelector is set. */
+    installDisk?: string;
+    installDiskSelector?: DiskSelector;
+    /** The node's own Talos config patches (YAML strategic-merge or JSON 6902), applied last. */
+    patches: string[];
+    /** Send a Wake-on-LAN packet before applying the config. Default false. */
+    wakeOnLan: boolean;
+}
+
+/** `homelab:ups` */
+export interface UpsConfig {
+    /** `<upsname>@<host>`, e.g. `ups@192.168.0.6`. */
+    monitor: string;
+    username: string;
+}
+
+/** Where the Talos machine-config JSON schema lives; `{version}` becomes the release tag, e.g. `v1.12.1`. */
+export const DEFAULT_TALOS_SCHEMA_URL_TEMPLATE =
+    "https://raw.githubusercontent.com/siderolabs/talos/{version}/pkg/machinery/config/schemas/config.schema.json";
+/** The system extension the UPS client (upsmon) runs as. */
+export const NUT_CLIENT_EXTENSION = "siderolabs/nut-client";
+/** `ups.monitor`: `<upsname>@<host>`. */
+export const UPS_MONITOR_RE = /^[^@\s]+@[^@\s]+$/;
+
+export const CLUSTER_KEYS = allKeys<ClusterConfig>()(["name", "endpoint", "talosVersion", "kubernetesVersion", "upgrades",
+    "applyTimeout", "bootstrapTimeout", "healthTimeout", "upgradeTimeout", "healthChecks", "resetOnDestroy", "wakeOnLanBroadcast",
+    "configSchemaUrl"]);
+export const HEALTH_CHECKS_KEYS = allKeys<HealthChecksConfig>()(["kubernetes"]);
+export const NODE_KEYS = allKeys<NodeConfig>()(["hostname", "mac", "ip", "role", "installDisk", "installDiskSelector", "patches",
+    "wakeOnLan"]);
+export const DISK_SELECTOR_KEYS = allKeys<DiskSelector>()(["size", "name", "model", "serial", "modalias", "uuid", "wwid", "type",
+    "busPath"]);
+export const UPS_KEYS = allKeys<UpsConfig>()(["monitor", "username"]);
+
+/** `homelab:cluster`; `subnet` (`dhcp.subnet`) gives the Wake-on-LAN broadcast address's default. */
+export function parseCluster(c: Checker, value: Json, subnet: Cidr | undefined): ClusterConfig | undefined {
+    const o = c.object("cluster", value, true);
+    if (!o) return undefined;
+    c.knownKeys("cluster", o, CLUSTER_KEYS);
+    const name = c.string("cluster.name", o.name, true);
+    if (name !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+        c.add("cluster.name", `"${name}" must be lower-case letters, digits and hyphens (it names the cluster in kubeconfig and talosconfig)`);
+    }
+    const endpoint = c.string("cluster.endpoint", o.endpoint, true);
+    if (endpoint !== undefined) {
+        const u = parseUrl(endpoint);
+        if (!u || u.protocol !== "https:" || !u.port || (u.pathname !== "/" && u.pathname !== "")) {
+            c.add("cluster.endpoint", `"${endpoint}" must be https with a port and no path, e.g. https://192.168.0.2:6443`);
+        }
+    }
+    const talos = c.string("cluster.talosVersion", o.talosVersion, true);
+    let talosVersion: string | undefined;
+    if (talos !== undefined) {
+        if (!RELEASE_VERSION_RE.test(talos)) {
+            c.add("cluster.talosVersion", `"${talos}" is not a Talos release version; use one like v1.12.1 (no pre-release suffix)`);
+        } else {
+            talosVersion = releaseTag(talos);
+        }
+    }
+    const kubernetesVersion = parseKubernetesVersion(c, o.kubernetesVersion, talosVersion);
+    const hc = c.object("cluster.healthChecks", o.healthChecks, false) ?? {};
+    c.knownKeys("cluster.healthChecks", hc, HEALTH_CHECKS_KEYS);
+    const configSchemaUrl = c.string("cluster.configSchemaUrl", o.configSchemaUrl, false) ?? DEFAULT_TALOS_SCHEMA_URL_TEMPLATE;
+    if (!parseUrl(configSchemaUrl.replace("{version}", "v0.0.0"))) {
+        c.add("cluster.configSchemaUrl", `"${configSchemaUrl}" is not a URL; use one with {version} where the Talos version goes`);
+    }
+    return {
+        name: name ?? "",
+        endpoint: endpoint ?? "",
+        talosVersion: talosVersion ?? "",
+        kubernetesVersion: kubernetesVersion ?? "",
+        upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
+        applyTimeout: c.duration("cluster.applyTimeout", o.applyTimeout, "30m"),
+        bootstrapTimeout: c.duration("cluster.bootstrapTimeout", o.bootstrapTimeout, "20m"),
+        healthTimeout: c.duration("cluster.healthTimeout", o.healthTimeout, "10m"),
+        upgradeTimeout: c.duration("cluster.upgradeTimeout", o.upgradeTimeout, "15m"),
+        healthChecks: { kubernetes: c.boolean("cluster.healthChecks.kubernetes", hc.kubernetes, true) },
+        resetOnDestroy: c.boolean("cluster.resetOnDestroy", o.resetOnDestroy, false),
+        wakeOnLanBroadcast: c.ipv4("cluster.wakeOnLanBroadcast", o.wakeOnLanBroadcast, false) ??
+            (subnet ? intToIp(subnet.broadcast) : "255.255.255.255"),
+        configSchemaUrl,
+    };
+}
+
+/**
+ * `cluster.kubernetesVersion`: the one given, if the Talos release accepts it, else the release's own
+ * (components/talos/versions.ts). A Talos minor the table does not know needs it set explicitly.
+ */
+function parseKubernetesVersion(c: Checker, value: Json, talosVersion: string | undefined): string | undefined {
+    const path = "cluster.kubernetesVersion";
+    const given = c.string(path, value, false);
+    if (given !== undefined && !RELEASE_VERSION_RE.test(given)) {
+        c.add(path, `"${given}" is not a Kubernetes release version; use one like 1.35.0`);
+        return undefined;
+    }
+    const k8s = given?.replace(/^v/, "");
+    const support = talosVersion ? kubernetesSupport(talosVersion) : undefined;
+    if (!support) return k8s; // talosVersion is reported already
+    if (support.basis === "unknown") {
+        if (k8s === undefined) {
+            c.add(path, `is not set, and Talos ${support.talos} is a release this program does not know the Kubernetes versions of ` +
+                `(components/talos/versions.ts covers Talos ${support.knownMinors.join(", ")}); set it explicitly to a Kubernetes version ` +
+                `Talos ${support.talos} supports (see its release notes): \`pulumi config set --path homelab:${path} <version>\``);
+        }
+        return k8s;
+    }
+    if (k8s === undefined) return support.defaultKubernetes;
+    const verdict = kubernetesVersionVerdict(k8s, support);
+    if (verdict) {
+        const basis = support.basis === "minor" ? ` (the range of Talos ${support.source.talos}'s minor release)` : "";
+        c.add(path, `Kubernetes ${k8s} is ${verdict} for Talos ${support.talos}, which supports Kubernetes ${describeRange(support)}${basis}, ` +
+            `and a node would refuse the config ("version of Kubernetes ${k8s} is ${verdict} to be used with Talos ${support.talos}"); ` +
+            `set a version in that range, or remove ${path} to use Talos ${support.talos}'s own, ${support.defaultKubernetes}`);
+    }
+    return k8s;
+}
+
+/** `homelab:nodes`; `subnet` (`dhcp.subnet`) is where every node's address must be a host address. */
+export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): NodeConfig[] | undefined {
+    const list = c.list("nodes", value, true);
+    if (!list) return undefined;
+    if (list.length === 0) {
+        c.add("nodes", "is empty; list at least one node with hostname, mac, ip, role and installDisk");
+        return undefined;
+    }
+    const nodes: NodeConfig[] = [];
+    list.forEach((v, i) => {
+        const path = `nodes[${i}]`;
+        const o = c.object(path, v, true);
+        if (!o) return;
+        c.knownKeys(path, o, NODE_KEYS);
+        const hostname = c.hostname(`${path}.hostname`, o.hostname);
+        const mac = c.mac(`${path}.mac`, o.mac);
+        const ip = c.ipv4(`${path}.ip`, o.ip, true);
+        const outside = ip && subnet ? hostAddressProblem(subnet, ip) : undefined;
+        if (outside) c.add(`${path}.ip`, outside);
+        const role = c.oneOf<NodeRole>(`${path}.role`, o.role, ["controlplane", "worker"]);
+        const installDisk = c.string(`${path}.installDisk`, o.installDisk, false);
+        const installDiskSelector = parseDiskSelector(c, `${path}.installDiskSelector`, o.installDiskSelector);
+        if ((installDisk === undefined) === (installDiskSelector === undefined)) {
+            c.add(path, "set exactly one of installDisk (e.g. /dev/nvme0n1) and installDiskSelector (e.g. {type: nvme})");
+        }
+        if (installDisk !== undefined && !/^\/dev\/\S+$/.test(installDisk)) {
+            c.add(`${path}.installDisk`, `"${installDisk}" must be a device path like /dev/nvme0n1 or /dev/sda`);
+        }
+        const patches: string[] = [];
+        (c.list(`${path}.patches`, o.patches, false) ?? []).forEach((p, j) => {
+            const s = c.string(`${path}.patches[${j}]`, p, true);
+            if (s !== undefined) patches.push(s);
+        });
+        const wakeOnLan = c.boolean(`${path}.wakeOnLan`, o.wakeOnLan, false);
+        if (hostname && mac && ip && role) {
+            nodes.push({
+                hostname, mac, ip, role,
+                ...(installDisk !== undefined ? { installDisk } : {}),
+                ...(installDiskSelector ? { installDiskSelector } : {}),
+                patches, wakeOnLan,
+            });
+        }
+    });
+    if (!list.some((n) => n !== null && typeof n === "object" && (n as Record<string, unknown>).role === "controlplane")) {
+        c.add("nodes", "needs at least one node with role: controlplane");
+    }
+    return nodes;
+}
+
+/** `nodes[i].installDiskSelector`: undefined when absent (or not an object, which is reported). */
+function parseDiskSelector(c: Checker, path: string, value: Json): DiskSelector | undefined {
+    const o = c.object(path, value, false);
+    if (!o) return undefined;
+    c.knownKeys(path, o, DISK_SELECTOR_KEYS);
+    const selector: Record<string, string> = {};
+    for (const key of DISK_SELECTOR_KEYS) {
+        const s = c.string(`${path}.${key}`, o[key], false);
+        if (s !== undefined) selector[key] = s;
+    }
+    if (selector.type !== undefined && !(DISK_TYPES as readonly string[]).includes(selector.type)) {
+        c.add(`${path}.type`, `must be one of ${DISK_TYPES.join(", ")}`);
+    }
+    if (Object.keys(selector).length === 0) c.add(path, `is empty; give at least one of ${DISK_SELECTOR_KEYS.join(", ")}`);
+    return selector as DiskSelector;
+}
+
+/** `homelab:ups` (optional). */
+export function parseUps(c: Checker, value: Json): UpsConfig | undefined {
+    const o = c.object("ups", value, false);
+    if (!o) return undefined;
+    c.knownKeys("ups", o, UPS_KEYS);
+    const monitor = c.string("ups.monitor", o.monitor, true);
+    if (monitor !== undefined && !UPS_MONITOR_RE.test(monitor)) {
+        c.add("ups.monitor", `"${monitor}" must be <upsname>@<host>, e.g. ups@192.168.0.6`);
+    }
+    const username = c.string("ups.username", o.username, true);
+    if (username !== undefined && /[\r\n]/.test(username)) {
+        c.add("ups.username", "must be a single line (the NUT user, e.g. monuser): it goes on upsmon's MONITOR line");
+    }
+    return monitor && username ? { monitor, username } : undefined;
+}
+
+/**
+ * `homelab:upsPassword`: required exactly when `ups` is set, on one line (it goes on upsmon's MONITOR line).
+ * The messages never hold the password.
+ */
+export function parseUpsPassword(c: Checker, value: Json, upsSet: boolean): string | undefined {
+    const password = c.string("upsPassword", value, false);
+    if (!upsSet) return password;
+    if (password === undefined) {
+        c.add("upsPassword", "is required when ups is set; set it with `pulumi config set --secret homelab:upsPassword`");
+    } else if (/[\r\n]/.test(password)) {
+        c.add("upsPassword", "must be a single line (it goes on upsmon's MONITOR line); " +
+            "set it again with `pulumi config set --secret homelab:upsPassword`");
+    }
+    return password;
+}
