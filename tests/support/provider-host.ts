@@ -44,8 +44,8 @@ export interface ChildRun {
 
 const CHILD = `
 const fs = require("fs");
-const requireFromString = require("require-from-string");
 const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const requireFromString = require(job.requireFromString);
 globalThis.__homelabDsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => {} };
 globalThis.__homelabDsmLog = () => {};
 const text = fs.readFileSync(job.textFile, "utf8");
@@ -102,10 +102,11 @@ export async function runStoredText(text: string, inputs: Record<string, unknown
         const childFile = path.join(dir, "child.js");
         fs.writeFileSync(childFile, CHILD);
         const jobFile = path.join(dir, "job.json");
-        fs.writeFileSync(jobFile, JSON.stringify({ textFile, inputs, steps }));
-        const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), childFile, jobFile], {
-            cwd: opts.cwd ?? repoRoot, env: { ...process.env, NODE_PATH: path.join(repoRoot, "node_modules") }, stdio: ["ignore", "pipe", "pipe"],
-        });
+        fs.writeFileSync(jobFile, JSON.stringify({ textFile, inputs, steps, requireFromString: require.resolve("require-from-string") }));
+        // No NODE_PATH: what the text loads, it finds from the working folder, as in the host.
+        const env = { ...process.env };
+        delete env.NODE_PATH;
+        const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), childFile, jobFile], { cwd: opts.cwd ?? repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -159,7 +160,10 @@ const rpc = {
 const engine = net.createServer((s) => s.on("error", () => undefined)).listen(0, "127.0.0.1", () => {
   const addr = "127.0.0.1:" + engine.address().port;
   // plugin.go: exec.Command(bin, engineAddress), Setpgid, StdinPipe (never written), stdout/stderr pipes.
-  const host = spawn(plugin, [addr], { cwd, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+  // NODE_PATH is this stand-in's own (to find grpc): the host finds what it loads from its working folder.
+  const env = { ...process.env };
+  delete env.NODE_PATH;
+  const host = spawn(plugin, [addr], { cwd, env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
   host.stderr.on("data", (d) => process.stderr.write(d));
   let out = "";
   let client;
@@ -224,7 +228,10 @@ export async function startProviderHost(opts: { cwd?: string } = {}): Promise<Pr
     let timer: NodeJS.Timeout | undefined;
     const pids = await Promise.race([
         ready, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the provider host did not start: ${stderr}`)), 60_000))),
-    ]).finally(() => clearTimeout(timer));
+    ]).finally(() => clearTimeout(timer)).catch((e: Error) => {
+        child.kill("SIGKILL");
+        throw e;
+    });
     const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", () => resolve())));
     let seq = 0;
     return {
