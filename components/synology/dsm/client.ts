@@ -5,7 +5,7 @@
  * Transport rules: every call is a POST of form fields to the API's path (entry.cgi) with `_sid` and
  * `SynoToken` in the body, the `X-SYNO-TOKEN` header and the `id` cookie; uploads put `_sid`/`SynoToken`
  * in the URL. Values are JSON-encoded for APIs whose requestFormat is JSON, raw otherwise (and raw for the
- * Upload `path`). No module-level mutable state: the client is captured by serialised dynamic providers.
+ * Upload `path`). No module-level mutable state: one client per NAS and user lives in ./index.ts's registry.
  */
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import FormData from "form-data";
@@ -110,6 +110,9 @@ interface Session {
     sid: string;
     token: string;
 }
+
+/** What one attempt got: DSM's data, or DSM's error code (transport failures are thrown). */
+type Outcome<T> = { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown };
 
 /** Parameters for one request beyond the API's own. */
 interface RequestOptions {
@@ -366,11 +369,8 @@ export class DsmClient implements DsmApi {
         return sleep(Math.round(d * (0.5 + Math.random() * 0.5)));
     }
 
-    /**
-     * One logical call: session (log in if needed), send, and handle the answer: 106/107/119 → log in again
-     * once and retry; busy codes, HTTP 5xx and reset connections → bounded retries with backoff.
-     */
-    private async send<T>(
+    /** One logical call: {@link withRetries} around {@link sendOnce}. */
+    private send<T>(
         path: string,
         api: string,
         method: string,
@@ -379,14 +379,31 @@ export class DsmClient implements DsmApi {
         info: ApiInfo | undefined,
         fixedSession?: Session,
     ): Promise<T> {
-        const retries = ro.retries ?? this.opts.retries;
+        return this.withRetries<T>(api, method, (session) => this.sendOnce<T>(path, api, method, params, ro, info, session), {
+            retries: ro.retries ?? this.opts.retries, auth: !ro.noAuth, fixedSession,
+        });
+    }
+
+    /**
+     * The one retry loop, for calls and uploads. Each attempt gets the session (logged in when `auth`, else
+     * `fixedSession`); then: 106/107/119 → log in again once and retry; busy codes, HTTP 5xx and reset connections →
+     * at most `retries` more attempts with backoff. `cannotRetry` says why no attempt can be repeated (an upload whose
+     * stream is consumed): then the first answer is final.
+     */
+    private async withRetries<T>(
+        api: string,
+        method: string,
+        once: (session: Session | undefined) => Promise<Outcome<T>>,
+        o: { retries: number; auth: boolean; fixedSession?: Session; cannotRetry?: string },
+    ): Promise<T> {
+        const canRetry = o.cannotRetry === undefined;
         let relogged = false;
         let attempt = 0;
         for (;;) {
-            const session = ro.noAuth ? fixedSession : await this.ensureSession();
-            let outcome: { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown } | { kind: "retry"; err: Error };
+            const session = o.auth ? await this.ensureSession() : o.fixedSession;
+            let outcome: Outcome<T> | { kind: "retry"; err: DsmTransportError };
             try {
-                outcome = await this.sendOnce<T>(path, api, method, params, ro, info, session);
+                outcome = await once(session);
             } catch (e) {
                 if (isDsmTransportError(e) && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
                 else throw e;
@@ -394,17 +411,17 @@ export class DsmClient implements DsmApi {
             if (outcome.kind === "ok") return outcome.data;
             if (outcome.kind === "dsm") {
                 const { code, details } = outcome;
-                if (!ro.noAuth && SESSION_CODES.includes(code) && !relogged) {
+                if (o.auth && SESSION_CODES.includes(code) && !relogged && canRetry) {
                     relogged = true;
                     if (this.session === session) this.session = undefined;
                     continue;
                 }
-                if (!isBusyCode(api, code) || attempt >= retries) {
+                if (!isBusyCode(api, code) || attempt >= o.retries || !canRetry) {
                     throw new DsmError(api, method, code, details, this.secrets(), undefined, attempt > 0 ? attempt + 1 : undefined);
                 }
-            } else if (attempt >= retries) {
-                const err = outcome.err as DsmTransportError;
-                throw new DsmTransportError(api, method, err.code, `${err.message.replace(`${api} ${method}: `, "")} (gave up after ${attempt + 1} attempts)`, this.secrets());
+            } else if (attempt >= o.retries || !canRetry) {
+                const why = o.cannotRetry ?? `gave up after ${attempt + 1} attempts`;
+                throw new DsmTransportError(api, method, outcome.err.code, `${outcome.err.message.replace(`${api} ${method}: `, "")} (${why})`, this.secrets());
             }
             await this.backoff(attempt);
             attempt++;
@@ -419,7 +436,7 @@ export class DsmClient implements DsmApi {
         ro: RequestOptions,
         info: ApiInfo | undefined,
         session: Session | undefined,
-    ): Promise<{ kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown }> {
+    ): Promise<Outcome<T>> {
         const http = await this.axiosInstance();
         const json = info?.requestFormat === "JSON";
         const form = new URLSearchParams();
@@ -448,7 +465,7 @@ export class DsmClient implements DsmApi {
         return this.parseEnvelope<T>(api, method, res);
     }
 
-    private parseEnvelope<T>(api: string, method: string, res: AxiosResponse<string>): { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown } {
+    private parseEnvelope<T>(api: string, method: string, res: AxiosResponse<string>): Outcome<T> {
         if (res.status >= 500) throw new DsmTransportError(api, method, `HTTP_${res.status}`, `the NAS answered HTTP ${res.status} (busy or restarting)`, this.secrets());
         if (res.status !== 200) {
             throw new DsmTransportError(api, method, `HTTP_${res.status}`, `the NAS answered HTTP ${res.status}; is ${this.url} the DSM address (port 5001 for https, 5000 for http)?`, this.secrets());
@@ -582,44 +599,17 @@ export class DsmClient implements DsmApi {
         const api = "SYNO.FileStation.Upload";
         const { info, version } = await this.apiInfo(api, "upload");
         let stream: Readable | undefined = body;
-        let relogged = false;
-        let attempt = 0;
-        for (;;) {
-            const session = await this.ensureSession();
-            if (!stream) {
-                if (!opts.reopen) throw new DsmTransportError(api, "upload", "UPLOAD_NOT_RETRYABLE", "internal: no stream to upload");
-                stream = await opts.reopen();
-            }
-            let outcome: { kind: "ok"; data: unknown } | { kind: "dsm"; code: number; details: unknown } | { kind: "retry"; err: DsmTransportError };
-            try {
-                outcome = await this.uploadOnce(info, version, session, dir, filename, stream, size, opts);
-            } catch (e) {
-                if (isDsmTransportError(e) && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
-                else throw e;
-            }
+        const data = await this.withRetries<unknown>(api, "upload", async (session) => {
+            const next = stream ?? (await opts.reopen!()); // a retry happens only with reopen
             stream = undefined; // consumed
-            if (outcome.kind === "ok") {
-                const d = (outcome.data ?? {}) as Record<string, unknown>;
-                if (d.blSkip === true || d.blSkip === 1 || d.blSkip === "true") {
-                    throw new DsmError(api, "upload", 414, { blSkip: true }, this.secrets(), `DSM skipped the upload of ${dir}/${filename} (blSkip): the file already exists and was not replaced`);
-                }
-                return;
-            }
-            const canRetry = !!opts.reopen;
-            if (outcome.kind === "dsm") {
-                const { code, details } = outcome;
-                if (SESSION_CODES.includes(code) && !relogged && canRetry) {
-                    relogged = true;
-                    if (this.session === session) this.session = undefined;
-                    continue;
-                }
-                if (!isBusyCode(api, code) || attempt >= this.opts.retries || !canRetry) throw new DsmError(api, "upload", code, details, this.secrets());
-            } else if (attempt >= this.opts.retries || !canRetry) {
-                const why = canRetry ? `gave up after ${attempt + 1} attempts` : "not retried: the body stream is consumed (pass UploadOptions.reopen to allow retries)";
-                throw new DsmTransportError(api, "upload", outcome.err.code, `${outcome.err.message.replace(`${api} upload: `, "")} (${why})`, this.secrets());
-            }
-            await this.backoff(attempt);
-            attempt++;
+            return this.uploadOnce(info, version, session!, dir, filename, next, size, opts);
+        }, {
+            retries: this.opts.retries, auth: true,
+            cannotRetry: opts.reopen ? undefined : "not retried: the body stream is consumed (pass UploadOptions.reopen to allow retries)",
+        });
+        const d = (data ?? {}) as Record<string, unknown>;
+        if (d.blSkip === true || d.blSkip === 1 || d.blSkip === "true") {
+            throw new DsmError(api, "upload", 414, { blSkip: true }, this.secrets(), `DSM skipped the upload of ${dir}/${filename} (blSkip): the file already exists and was not replaced`);
         }
     }
 
@@ -632,7 +622,7 @@ export class DsmClient implements DsmApi {
         body: Readable,
         size: number,
         opts: UploadOptions,
-    ): Promise<{ kind: "ok"; data: unknown } | { kind: "dsm"; code: number; details: unknown }> {
+    ): Promise<Outcome<unknown>> {
         const api = "SYNO.FileStation.Upload";
         const http = await this.axiosInstance();
         let sent = 0;
