@@ -37,6 +37,7 @@ import {
     sameValue,
 } from "./shapes";
 import { sameReservationSet } from "../reservations";
+import { DHCP_PREFIXES, DSM_APIS } from "./required";
 import { buildAgent, checkTlsConfig, fetchPeerCertificate, UNTRUSTED_CERT_CODES } from "./tls";
 import type {
     DhcpLease,
@@ -73,30 +74,6 @@ export interface DsmClientOptions {
     sessionName?: string;
 }
 
-/** What this client supports per API: the highest version it reads with, and writes with. */
-const SUPPORTED: Record<string, { read: number; write?: number; min?: number }> = {
-    "SYNO.API.Auth": { read: 7, min: 3 },
-    "SYNO.Core.TFTP": { read: 1, write: 1 },
-    "SYNO.Core.Share": { read: 1, write: 1 },
-    "SYNO.Core.Network.Ethernet": { read: 2 },
-    "SYNO.FileStation.CreateFolder": { read: 2, write: 2 },
-    "SYNO.FileStation.List": { read: 2 },
-    "SYNO.FileStation.Upload": { read: 2, write: 2, min: 2 },
-    "SYNO.FileStation.Rename": { read: 2, write: 2 },
-    "SYNO.FileStation.Delete": { read: 2, write: 2 },
-    "SYNO.FileStation.MD5": { read: 2 },
-    // Read by the pre-flight only (../preflight.ts): administrators' membership and volume space.
-    "SYNO.Core.Group.Member": { read: 1 },
-    "SYNO.Storage.CGI.Storage": { read: 1 },
-    // DHCP family: names relative to the prefix (SYNO.Network.DHCPServer or SYNO.Core.Network.DHCPServer).
-    "": { read: 3, write: 3 },
-    ".Reservation": { read: 3, write: 2 },
-    ".PXE": { read: 1, write: 1 },
-    ".ClientList": { read: 2 },
-    ".Vendor": { read: 1, write: 1 },
-};
-
-const DHCP_PREFIXES = ["SYNO.Network.DHCPServer", "SYNO.Core.Network.DHCPServer"];
 const WRITE_METHODS = ["set", "create", "delete", "rename", "upload", "start"];
 
 interface ApiInfo {
@@ -239,8 +216,8 @@ export class DsmClient implements DsmApi {
     }
 
     private async doDiscover(): Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }> {
-        const names = ["SYNO.API.Auth", ...Object.keys(SUPPORTED).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth")];
-        for (const p of DHCP_PREFIXES) for (const s of Object.keys(SUPPORTED).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
+        const names = ["SYNO.API.Auth", ...Object.keys(DSM_APIS).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth")];
+        for (const p of DHCP_PREFIXES) for (const s of Object.keys(DSM_APIS).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
         const data = await this.send<Record<string, ApiInfo>>("/webapi/query.cgi", "SYNO.API.Info", "query", { query: names.join(",") }, { version: 1, noAuth: true, raw: ["query"] }, undefined);
         const apis = asObject(data, "SYNO.API.Info", "query") as Record<string, ApiInfo>;
         const dhcpPrefix = DHCP_PREFIXES.find((p) => apis[p]);
@@ -248,7 +225,7 @@ export class DsmClient implements DsmApi {
         const writeVersions: Record<string, number> = {};
         for (const [name, info] of Object.entries(apis)) {
             const key = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), name);
-            const sup = SUPPORTED[key];
+            const sup = DSM_APIS[key];
             if (!sup) continue;
             const pick = (want: number): number | undefined => {
                 const v = Math.min(want, info.maxVersion);
@@ -273,7 +250,7 @@ export class DsmClient implements DsmApi {
         }
         const info = apis[api];
         if (!info) throw new DsmError(api, method, 102, undefined, []);
-        const known = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), api) in SUPPORTED;
+        const known = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), api) in DSM_APIS;
         const version = (isWrite(method) ? result.writeVersions?.[api] : undefined) ?? result.versions[api] ?? (known ? undefined : info.maxVersion);
         if (version === undefined) {
             throw new DsmError(api, method, 104, undefined, [], `the NAS offers ${api} versions ${info.minVersion}-${info.maxVersion}, none of which this client supports; update DSM or report it`);
