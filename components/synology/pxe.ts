@@ -112,8 +112,6 @@ export class SynologyPxe extends pulumi.ComponentResource {
     readonly tftpRoot: pulumi.Output<string>;
     /** Boot file name relative to the TFTP root. */
     readonly bootFileName: pulumi.Output<string>;
-    /** Boot file size in bytes (verified on the NAS). */
-    readonly bootFileSize: pulumi.Output<number>;
     /** Boot file MD5 (verified by File Station). */
     readonly bootFileMd5: pulumi.Output<string>;
     /** True once PXE serves the boot file; resources that boot nodes depend on it. */
@@ -158,14 +156,12 @@ export class SynologyPxe extends pulumi.ComponentResource {
 
         this.tftpRoot = this.tftp.rootPath;
         this.bootFileName = this.bootFile.fileName;
-        this.bootFileSize = this.bootFile.size;
         this.bootFileMd5 = this.bootFile.md5;
         this.pxeReady = pulumi.all([this.pxe.actual, this.bootFile.md5]).apply(([a]) => a !== undefined && a.enable === true);
 
         this.registerOutputs({
             tftpRoot: this.tftpRoot,
             bootFileName: this.bootFileName,
-            bootFileSize: this.bootFileSize,
             bootFileMd5: this.bootFileMd5,
             pxeReady: this.pxeReady,
         });

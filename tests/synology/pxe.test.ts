@@ -134,7 +134,7 @@ describe("SynologyPxe under mocks", () => {
     it("exposes tftpRoot, boot file name/size/MD5 and pxeReady", async () => {
         expect(await value(component.tftpRoot)).toBe("/volume1/pxe");
         expect(await value(component.bootFileName)).toBe("metal-amd64-uki.efi");
-        expect(await value(component.bootFileSize)).toBe(1234);
+        expect(await value(component.bootFile.size)).toBe(1234);
         expect(await value(component.bootFileMd5)).toBe("d41d8cd98f00b204e9800998ecf8427e");
         expect(await value(component.pxeReady)).toBe(true);
     });

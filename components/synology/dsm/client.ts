@@ -88,6 +88,16 @@ interface Session {
     token: string;
 }
 
+/** One request: where it goes, the API's own parameters, and the API's info (none for SYNO.API.Info itself). */
+interface Call {
+    path: string;
+    api: string;
+    method: string;
+    params: Record<string, unknown>;
+    ro: RequestOptions;
+    info?: ApiInfo;
+}
+
 /** What one attempt got: DSM's data, or DSM's error code (transport failures are thrown). */
 type Outcome<T> = { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown };
 
@@ -218,7 +228,7 @@ export class DsmClient implements DsmApi {
     private async doDiscover(): Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }> {
         const names = ["SYNO.API.Auth", ...Object.keys(DSM_APIS).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth")];
         for (const p of DHCP_PREFIXES) for (const s of Object.keys(DSM_APIS).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
-        const data = await this.send<Record<string, ApiInfo>>("/webapi/query.cgi", "SYNO.API.Info", "query", { query: names.join(",") }, { version: 1, noAuth: true, raw: ["query"] }, undefined);
+        const data = await this.send<Record<string, ApiInfo>>({ path: "/webapi/query.cgi", api: "SYNO.API.Info", method: "query", params: { query: names.join(",") }, ro: { version: 1, noAuth: true, raw: ["query"] } });
         const apis = asObject(data, "SYNO.API.Info", "query") as Record<string, ApiInfo>;
         const dhcpPrefix = DHCP_PREFIXES.find((p) => apis[p]);
         const versions: Record<string, number> = {};
@@ -245,7 +255,7 @@ export class DsmClient implements DsmApi {
         const { apis, result } = await this.discoverFull();
         if (!apis[api] && !(api in apis)) {
             // Not one of the APIs this client knows: ask SYNO.API.Info about it (the probe calls anything).
-            const more = await this.send<Record<string, ApiInfo>>("/webapi/query.cgi", "SYNO.API.Info", "query", { query: api }, { version: 1, noAuth: true, raw: ["query"] }, undefined);
+            const more = await this.send<Record<string, ApiInfo>>({ path: "/webapi/query.cgi", api: "SYNO.API.Info", method: "query", params: { query: api }, ro: { version: 1, noAuth: true, raw: ["query"] } });
             (apis as Record<string, ApiInfo | undefined>)[api] = more && typeof more === "object" ? more[api] : undefined;
         }
         const info = apis[api];
@@ -306,7 +316,7 @@ export class DsmClient implements DsmApi {
             params.enable_device_token = "yes";
             params.device_name = deviceName;
         }
-        const data = await this.send<Record<string, unknown>>(`/webapi/${info.path}`, "SYNO.API.Auth", "login", params, { version, noAuth: true }, info);
+        const data = await this.send<Record<string, unknown>>({ path: `/webapi/${info.path}`, api: "SYNO.API.Auth", method: "login", params, ro: { version, noAuth: true }, info });
         const sid = typeof data?.sid === "string" ? data.sid : "";
         if (!sid) throw new DsmTransportError("SYNO.API.Auth", "login", "NO_SID", "the login answer has no sid; is this a DSM 7 NAS?", this.secrets());
         const token = typeof data.synotoken === "string" ? data.synotoken : "";
@@ -322,7 +332,7 @@ export class DsmClient implements DsmApi {
         this.session = undefined;
         try {
             const { info, version } = await this.apiInfo("SYNO.API.Auth", "logout");
-            await this.send(`/webapi/${info.path}`, "SYNO.API.Auth", "logout", { session: this.opts.sessionName }, { version, noAuth: true, retries: 0 }, info, s);
+            await this.send({ path: `/webapi/${info.path}`, api: "SYNO.API.Auth", method: "logout", params: { session: this.opts.sessionName }, ro: { version, noAuth: true, retries: 0 }, info }, s);
         } catch (e) {
             // The session is gone either way; a failed logout only means DSM times it out itself.
             if (!(e as { code?: unknown }).code || !SESSION_CODES.includes((e as DsmError).code)) throw e;
@@ -337,7 +347,7 @@ export class DsmClient implements DsmApi {
 
     private async request<T>(api: string, method: string, params: Record<string, unknown>, ro: RequestOptions = {}): Promise<T> {
         const { info, version } = await this.apiInfo(api, method);
-        return this.send<T>(`/webapi/${info.path}`, api, method, params, { ...ro, version: ro.version ?? version }, info);
+        return this.send<T>({ path: `/webapi/${info.path}`, api, method, params, ro: { ...ro, version: ro.version ?? version }, info });
     }
 
     /** Backoff before retry `attempt` (0-based). */
@@ -347,17 +357,9 @@ export class DsmClient implements DsmApi {
     }
 
     /** One logical call: {@link withRetries} around {@link sendOnce}. */
-    private send<T>(
-        path: string,
-        api: string,
-        method: string,
-        params: Record<string, unknown>,
-        ro: RequestOptions,
-        info: ApiInfo | undefined,
-        fixedSession?: Session,
-    ): Promise<T> {
-        return this.withRetries<T>(api, method, (session) => this.sendOnce<T>(path, api, method, params, ro, info, session), {
-            retries: ro.retries ?? this.opts.retries, auth: !ro.noAuth, fixedSession,
+    private send<T>(c: Call, fixedSession?: Session): Promise<T> {
+        return this.withRetries<T>(c.api, c.method, (session) => this.sendOnce<T>(c, session), {
+            retries: c.ro.retries ?? this.opts.retries, auth: !c.ro.noAuth, fixedSession,
         });
     }
 
@@ -405,15 +407,7 @@ export class DsmClient implements DsmApi {
         }
     }
 
-    private async sendOnce<T>(
-        path: string,
-        api: string,
-        method: string,
-        params: Record<string, unknown>,
-        ro: RequestOptions,
-        info: ApiInfo | undefined,
-        session: Session | undefined,
-    ): Promise<Outcome<T>> {
+    private async sendOnce<T>({ path, api, method, params, ro, info }: Call, session: Session | undefined): Promise<Outcome<T>> {
         const http = await this.axiosInstance();
         const json = info?.requestFormat === "JSON";
         const form = new URLSearchParams();
