@@ -14,6 +14,7 @@
  * resource reports one update with nothing else changed, which stores the new text without calling the provider's
  * own update (no remote write); from then on it runs today's code too.
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -31,9 +32,10 @@ export interface ProviderRef {
     token: string;
 }
 
-/** `/work/x/components/talos/wol.ts` → `components/talos/wol` (throws for a file outside the project). */
+/** `/work/x/components/talos/wol.ts` → `components/talos/wol` (throws for a file outside the project). Symlinks resolved. */
 export function projectModule(file: string, root = PROJECT_ROOT): string {
-    const rel = path.relative(root, file).split(path.sep).join("/").replace(/\.(ts|js)$/, "");
+    const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : p);
+    const rel = path.relative(real(root), real(file)).split(path.sep).join("/").replace(/\.(ts|js)$/, "");
     if (rel.startsWith("..") || path.isAbsolute(rel)) throw new Error(`internal: ${file} is not inside the project folder ${root}`);
     return rel;
 }
@@ -52,18 +54,21 @@ exports.handler = function handler() {
     const path = require("path");
     const fail = (why) => new Error("homelab: cannot load the provider of " + ref.token + " (" + ref.module + "): " + why);
     const searched = [];
-    let root;
+    let root, file;
     for (let dir = process.cwd(); root === undefined; dir = path.dirname(dir)) {
         searched.push(dir);
-        if ([".ts", ".js"].some((ext) => fs.existsSync(path.join(dir, ref.module + ext)))) root = dir;
-        else if (path.dirname(dir) === dir) break;
+        const ext = [".js", ".ts"].find((e) => fs.existsSync(path.join(dir, ref.module + e)));
+        if (ext !== undefined) {
+            root = dir;
+            // Its real path: the one its imports (and the other providers' modules) are loaded under.
+            file = fs.realpathSync(path.join(dir, ref.module + ext));
+        } else if (path.dirname(dir) === dir) break;
     }
     if (root === undefined) {
         throw fail("it is in none of " + searched.join(", ") + ". The engine runs providers in the project folder: run pulumi " +
             "from the checkout of the homelab program this stack belongs to, after npm ci there");
     }
-    const file = path.join(root, ref.module);
-    if (!fs.existsSync(file + ".js") && !require.extensions[".ts"]) {
+    if (file.endsWith(".ts") && !require.extensions[".ts"]) {
         let tsNode;
         try {
             tsNode = require(require.resolve("ts-node", { paths: [root] }));

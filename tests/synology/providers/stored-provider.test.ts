@@ -100,7 +100,7 @@ describe("where the code is not", () => {
         fs.mkdirSync(path.join(dir, "components", "synology", "providers"), { recursive: true });
         fs.writeFileSync(path.join(dir, "components", "synology", "providers", "tftp.js"), "exports.SomethingElse = {};\n");
         const run = await runStoredText(SynologyTftp.providerText, anyInputs, [{ op: "check", news: "A" }], { cwd: path.join(dir, "components") });
-        expect(run.results[0].error).toMatch(/components\/synology\/providers\/tftp no longer defines it: this stack was made by another version of the program; check out a version that defines pulumi-nodejs:dynamic\/synology:Tftp and run npm ci$/);
+        expect(run.results[0].error).toMatch(/components\/synology\/providers\/tftp\.js no longer defines it: this stack was made by another version of the program; check out a version that defines pulumi-nodejs:dynamic\/synology:Tftp and run npm ci$/);
     });
 });
 
@@ -147,6 +147,28 @@ describe("through Pulumi's provider host", () => {
         await host.call("delete", { id: created.id as string, properties: read.properties as object });
         expect(snapshot(env.sim)).toEqual(before);
         expect(host.stderr()).not.toContain(PASSWORD);
+    });
+
+    it("a project folder whose code is a symlink (as the e2e suite makes it): every provider loads, one after another", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "linked-project-"));
+        try {
+            for (const f of ["package.json", "tsconfig.json"]) fs.copyFileSync(path.join(repoRoot, f), path.join(dir, f));
+            for (const l of ["components", "node_modules"]) fs.symlinkSync(path.join(repoRoot, l), path.join(dir, l));
+            host = await startProviderHost({ cwd: dir });
+            const props = { connection: { url: "http://127.0.0.1:1", username: "admin", allowHttp: true }, password: PASSWORD, name: "pxe", share: "pxe", fileName: "b.efi", path: "/pxe/b.efi", size: 1, md5: "m" };
+            const errors: string[] = [];
+            for (const cls of [SynologyShare, SynologyBootFile, SynologyTftp]) {
+                errors.push(await host.call("read", { id: "x", properties: { ...props, __provider: cls.providerText } }).then(() => "read", (e: Error) => e.message));
+            }
+            // Loaded: each failed at the NAS (nothing listens on port 1), none while loading.
+            expect(errors).toEqual([
+                expect.stringMatching(/^reading shared folder pxe: .*connection refused/),
+                expect.stringMatching(/^reading boot file \/pxe\/b\.efi: .*connection refused/),
+                expect.stringMatching(/^reading TFTP settings: .*connection refused/),
+            ]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("from a project folder without this code, the engine gets the shim's message", async () => {
