@@ -32,18 +32,20 @@ export interface SynologySpec {
     image: BootImage;
 }
 
+/**
+ * The DSM resources in apply order: the component makes each depend on the one before and names it
+ * `${name}-<key in lower case>`. The list that tests and the engine emulation (tests/support) go by.
+ */
+export const SYNOLOGY_RESOURCES = {
+    share: SynologyShare, tftp: SynologyTftp, bootFile: SynologyBootFile, dhcp: SynologyDhcpServer,
+    reservations: SynologyReservations, pxe: SynologyPxeSettings,
+};
+
 /** A resource class's args as plain values, without the password (which stays a secret Output in the component). */
 type PlainArgs<C extends abstract new (...args: never[]) => unknown> = Omit<pulumi.Unwrap<ConstructorParameters<C>[1]>, "password">;
 
-/** Every resource's inputs except the password; inputs with a default (see each resource) are left out. */
-export interface SynologyResourceInputs {
-    share: PlainArgs<typeof SynologyShare>;
-    tftp: PlainArgs<typeof SynologyTftp>;
-    bootFile: PlainArgs<typeof SynologyBootFile>;
-    dhcp: PlainArgs<typeof SynologyDhcpServer>;
-    reservations: PlainArgs<typeof SynologyReservations>;
-    pxe: PlainArgs<typeof SynologyPxeSettings>;
-}
+/** Every resource's inputs except the password; inputs with a default (see each resource) may be left out. */
+export type SynologyResourceInputs = { [K in keyof typeof SYNOLOGY_RESOURCES]: PlainArgs<(typeof SYNOLOGY_RESOURCES)[K]> };
 
 /** The connection part of every resource's inputs. */
 export function connectionArgs(s: SynologyConfig): DsmConnectionArgs {

@@ -1,28 +1,21 @@
 /**
  * The Pulumi engine's part in a run of the six DSM resources, without Pulumi: resource order and the apply /
  * refresh / up / destroy drivers (check → create; read → check → diff → update or replace; delete in reverse).
- * The providers are the resource classes' own (`SynologyShare.provider`, …): the ones the provider host runs.
+ * The providers are the resource classes' own (`SynologyShare.provider`, …): the ones the provider host runs, in
+ * the order of `SYNOLOGY_RESOURCES` (components/synology/pxe.ts).
  * Used by the provider tests and the benchmark, e.g. `refreshAndDiff` to show that a no-op apply makes no writes.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { SynologyBootFile } from "../../components/synology/providers/bootfile";
-import { SynologyDhcpServer } from "../../components/synology/providers/dhcp";
-import { SynologyPxeSettings } from "../../components/synology/providers/pxe";
-import { SynologyReservations } from "../../components/synology/providers/reservations";
-import { SynologyShare } from "../../components/synology/providers/share";
-import { SynologyTftp } from "../../components/synology/providers/tftp";
-import { synologyResourceInputs, SynologyResourceInputs, SynologySpec } from "../../components/synology/pxe";
+import { SYNOLOGY_RESOURCES, synologyResourceInputs, SynologyResourceInputs, SynologySpec } from "../../components/synology/pxe";
 
 export type ResourceKey = keyof SynologyResourceInputs;
 
-/** The resource keys in apply order (1 → 6), as the component's dependsOn chain orders them. */
-export const RESOURCE_ORDER: ResourceKey[] = ["share", "tftp", "bootFile", "dhcp", "reservations", "pxe"];
+/** The resource keys in apply order, as the component's dependsOn chain orders them. */
+export const RESOURCE_ORDER = Object.keys(SYNOLOGY_RESOURCES) as ResourceKey[];
 
 /** The provider of each resource. */
-export const PROVIDERS: Record<ResourceKey, pulumi.dynamic.ResourceProvider> = {
-    share: SynologyShare.provider, tftp: SynologyTftp.provider, bootFile: SynologyBootFile.provider,
-    dhcp: SynologyDhcpServer.provider, reservations: SynologyReservations.provider, pxe: SynologyPxeSettings.provider,
-};
+export const PROVIDERS = Object.fromEntries(RESOURCE_ORDER.map((k) => [k, SYNOLOGY_RESOURCES[k].provider])) as
+    Record<ResourceKey, pulumi.dynamic.ResourceProvider>;
 
 /** One resource's stored state, as the engine would keep it. */
 export interface StoredResource {
