@@ -3,7 +3,7 @@
  *
  * What the engine stores. `pulumi.dynamic.Resource` serialises the provider's whole closure into the state
  * (`__provider`, 40–112 KB a resource) and the provider host runs THAT text for every later read, update and
- * delete. Here the stored text is a small shim ({@link providerShim}, ~1.5 KB) naming the module that defines the
+ * delete. Here the stored text is a small shim ({@link providerShim}, about 2 KB) naming the module that defines the
  * resource; the host (`@pulumi/pulumi/cmd/dynamic-provider`, started by the engine in the project folder) loads it
  * with require-from-string and calls `handler()`, which loads the module from the project's installed code at that
  * moment. So a fix to a provider reaches the resources an older run created, and a state moved to a folder without
@@ -82,7 +82,7 @@ exports.handler = function handler() {
     try {
         mod = require(file);
     } catch (e) {
-        throw fail("loading " + file + " failed: " + (e && e.message || e) + ". Run npm ci in " + root);
+        throw fail("loading " + file + " failed: " + (e && e.message || e) + " (a missing package: run npm ci in " + root + ")");
     }
     for (const v of Object.values(mod)) {
         if (v && v.dynamicToken === ref.token && v.provider) return v.provider;
