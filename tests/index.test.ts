@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, Recorder } from "./support/pulumi-mocks";
 import { stackValues } from "./support/shared";
 import { referenceSchemaText, SchemaServer, startSchemaServer } from "./support/schema-server";
+import { SYNOLOGY_RESOURCES } from "../components/synology/pxe";
 
 const DSM_PASSWORD = "dsm-Pa55-word";
 const UPS_PASSWORD = "ups-Pa55-word";
@@ -171,7 +172,7 @@ describe("a remembered 2FA device id", () => {
         const { rec, error } = await run(v);
         expect(error).toBeUndefined();
         const nas = rec.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
-        expect(nas).toHaveLength(6);
+        expect(nas).toHaveLength(Object.keys(SYNOLOGY_RESOURCES).length);
         for (const r of nas) expect((r.inputs.connection as Record<string, unknown>)[SECRET_SIG]).toBeDefined();
         expect(rec.resources.flatMap((r) => clearStrings(r.inputs)).filter((s) => s.includes("remembered-device-7f3e"))).toEqual([]);
     });

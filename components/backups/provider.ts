@@ -17,9 +17,10 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeConfig } from "../config";
+import { dynamicResource } from "../dynamic";
 import {
     checkConnection, connectionChanged, dsmClientFor, DsmConnectionArgs, DsmResourceProps, guard, knownFailures, logInfo,
-    secretOutputOptions,
+    secretIfDeviceId, SECRET_OUTPUTS,
 } from "../synology/providers/common";
 import { whileEngineAlive } from "../synology/providers/engine-watch";
 import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";
@@ -43,6 +44,8 @@ export interface EtcdSnapshotInputs extends DsmResourceProps {
     nodeUpgrades: Record<string, string>;
     /** Digest of the text the Kubernetes upgrade command's `update` runs. */
     kubernetesUpgrade: string;
+    /** Resolves once the cluster is healthy (orders the snapshot after the health check; a constant `true`). */
+    afterHealthCheck?: boolean;
 }
 
 export interface EtcdSnapshotOutputs extends EtcdSnapshotInputs {
@@ -205,37 +208,20 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-export interface EtcdSnapshotResourceArgs {
-    connection: pulumi.Input<DsmConnectionArgs>;
-    password: pulumi.Input<string>;
-    talosconfig: pulumi.Input<string>;
-    clusterName: pulumi.Input<string>;
-    share: pulumi.Input<string>;
-    keep: pulumi.Input<number>;
-    controlPlanes: pulumi.Input<{ hostname: string; ip: string }[]>;
-    nodes: pulumi.Input<{ hostname: string; ip: string }[]>;
-    installerImage: pulumi.Input<string>;
-    nodeUpgrades: pulumi.Input<Record<string, string>>;
-    kubernetesUpgrade: pulumi.Input<string>;
-    /** Resolves once the cluster is healthy (orders the snapshot after the health check; constant). */
-    afterHealthCheck?: pulumi.Input<boolean>;
-}
-
-/** The etcd snapshot before the upgrades, as a Pulumi resource. */
-export class EtcdSnapshot extends pulumi.dynamic.Resource {
-    declare readonly lastSnapshot: pulumi.Output<string>;
-    declare readonly lastSnapshotSize: pulumi.Output<number>;
-    declare readonly lastSnapshotMd5: pulumi.Output<string>;
-    declare readonly lastSnapshotNode: pulumi.Output<string>;
-    declare readonly lastReason: pulumi.Output<string>;
-    constructor(name: string, args: EtcdSnapshotResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        const o = secretOutputOptions(opts);
-        super(etcdSnapshotProvider, name, {
-            ...args, password: pulumi.secret(args.password), talosconfig: pulumi.secret(args.talosconfig),
-            lastSnapshot: undefined, lastSnapshotSize: undefined, lastSnapshotMd5: undefined, lastSnapshotNode: undefined, lastReason: undefined,
-        }, { ...o, additionalSecretOutputs: [...(o.additionalSecretOutputs ?? []), "talosconfig"] }, "backups", "EtcdSnapshot");
-    }
-}
+/**
+ * The etcd snapshot before the upgrades, as a Pulumi resource (the state stores a small loader of this module's
+ * provider, components/dynamic.ts). The DSM password and the talosconfig are secrets in and out.
+ */
+export class EtcdSnapshot extends dynamicResource<EtcdSnapshotInputs, EtcdSnapshotOutputs>({
+    module: "backups", type: "EtcdSnapshot", file: __filename,
+    outputs: ["lastSnapshot", "lastSnapshotSize", "lastSnapshotMd5", "lastSnapshotNode", "lastReason"],
+    secretOutputs: [...SECRET_OUTPUTS, "talosconfig"],
+    prepare: (args) => ({
+        ...args, password: pulumi.secret(args.password), talosconfig: pulumi.secret(args.talosconfig),
+        connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
+    }),
+    provider: etcdSnapshotProvider,
+}) {}
 
 /** Where the snapshots go (index.ts builds it from the stack config). */
 export interface EtcdBackupTarget {
@@ -260,11 +246,8 @@ export function createEtcdSnapshotBeforeUpgrades(name: string, args: EtcdSnapsho
     const image = pulumi.output(args.installerImage);
     const digests = image.apply((img) => upgradeDigests(args.nodes, img, args.kubernetesVersion, args.upgradeTimeout));
     const pick = (n: Pick<NodeConfig, "hostname" | "ip">) => ({ hostname: n.hostname, ip: n.ip });
-    // A remembered 2FA device id makes the connection a secret, as for the Synology resources.
-    const connection = pulumi.output(args.target.connection)
-        .apply((c): pulumi.Input<DsmConnectionArgs> => (c.deviceId ? pulumi.secret(c) : c)) as pulumi.Output<DsmConnectionArgs>;
     return new EtcdSnapshot(`${name}-etcd-snapshot`, {
-        connection,
+        connection: args.target.connection,
         password: args.target.password,
         talosconfig: args.talosconfig,
         clusterName: args.clusterName,

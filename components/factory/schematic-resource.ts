@@ -6,10 +6,11 @@
  * registers it and fails clearly if the factory's ID differs from the local one (every URL derived
  * at preview time would otherwise point at the wrong image).
  *
- * The provider is serialised by the engine and run in a separate process: it builds its client from
- * its inputs and keeps no module-level state.
+ * The provider runs in Pulumi's provider host, which loads it from this file at each run (../dynamic.ts): it
+ * builds its client from its inputs.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { dynamicResource } from "../dynamic";
 import { FactoryClient, FactoryError, validateImageRequest } from "./client";
 import { canonicalSchematicYaml, parseSchematic, schematicId, SchematicError } from "./schematic";
 
@@ -65,8 +66,8 @@ async function registerSchematic(inputs: FactorySchematicInputs): Promise<Factor
     return { factoryUrl: client.baseUrl, talosVersion: inputs.talosVersion, schematic: canonical, schematicId: localId };
 }
 
-/** The dynamic provider. Exported so tests can drive it directly and serialised. */
-export const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
+/** The dynamic provider. */
+const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: FactorySchematicInputs, news: FactorySchematicInputs): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
         try {
@@ -118,24 +119,7 @@ export const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
-/** Resource arguments: the provider inputs as Pulumi inputs. */
-export interface FactorySchematicArgs {
-    /** Image Factory base URL. */
-    factoryUrl: pulumi.Input<string>;
-    /** Talos version checked against the factory. */
-    talosVersion: pulumi.Input<string>;
-    /** Schematic YAML (use `canonicalSchematicYaml`). */
-    schematic: pulumi.Input<string>;
-}
-
 /** A schematic registered at an Image Factory; its ID is the schematic ID. */
-export class FactorySchematic extends pulumi.dynamic.Resource {
-    declare readonly schematicId: pulumi.Output<string>;
-    declare readonly schematic: pulumi.Output<string>;
-    declare readonly factoryUrl: pulumi.Output<string>;
-    declare readonly talosVersion: pulumi.Output<string>;
-
-    constructor(name: string, args: FactorySchematicArgs, opts?: pulumi.CustomResourceOptions) {
-        super(factorySchematicProvider, name, { ...args, schematicId: undefined }, opts, "homelab", "FactorySchematic");
-    }
-}
+export class FactorySchematic extends dynamicResource<FactorySchematicInputs, FactorySchematicOutputs>({
+    module: "homelab", type: "FactorySchematic", file: __filename, provider: factorySchematicProvider, outputs: ["schematicId"],
+}) {}

@@ -5,21 +5,87 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Arch, DhcpConfig, NodeConfig, SynologyConfig } from "../config";
+import { desiredReservations } from "./reservations";
 import { SynologyBootFile } from "./providers/bootfile";
-import { SynologyDhcpServer } from "./providers/dhcp";
 import type { DsmConnectionArgs } from "./providers/common";
-import { synologyResourceInputs, SynologySpec } from "./providers/plan";
+import { SynologyDhcpServer } from "./providers/dhcp";
 import { SynologyPxeSettings } from "./providers/pxe";
 import { SynologyReservations } from "./providers/reservations";
 import { SynologyShare } from "./providers/share";
 import { SynologyTftp } from "./providers/tftp";
 
+/** The image facts the boot file needs (from the TalosImage component). */
+export interface BootImage {
+    ukiUrl: string;
+    /** `metal-<arch>-uki.efi`. */
+    ukiFileName: string;
+    schematicId: string;
+    talosVersion: string;
+    arch: string;
+}
+
+/** What the Synology resources are computed from. */
+export interface SynologySpec {
+    synology: SynologyConfig;
+    dhcp: DhcpConfig;
+    nodes: Array<Pick<NodeConfig, "hostname" | "mac" | "ip">>;
+    image: BootImage;
+}
+
 /**
- * A remembered 2FA device id lets its holder skip the one-time code: when the connection carries one,
- * the whole connection input (and so the stored output) is a secret.
+ * The DSM resources in apply order: the component makes each depend on the one before and names it
+ * `${name}-<key in lower case>`. The list that tests and the engine emulation (tests/support) go by.
  */
-function connectionInput(c: pulumi.Output<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
-    return c.apply((v): pulumi.Input<DsmConnectionArgs> => (v.deviceId ? pulumi.secret(v) : v)) as pulumi.Output<DsmConnectionArgs>;
+export const SYNOLOGY_RESOURCES = {
+    share: SynologyShare, tftp: SynologyTftp, bootFile: SynologyBootFile, dhcp: SynologyDhcpServer,
+    reservations: SynologyReservations, pxe: SynologyPxeSettings,
+};
+
+/** A resource class's args as plain values, without the password (which stays a secret Output in the component). */
+type PlainArgs<C extends abstract new (...args: never[]) => unknown> = Omit<pulumi.Unwrap<ConstructorParameters<C>[1]>, "password">;
+
+/** Every resource's inputs except the password; inputs with a default (see each resource) may be left out. */
+export type SynologyResourceInputs = { [K in keyof typeof SYNOLOGY_RESOURCES]: PlainArgs<(typeof SYNOLOGY_RESOURCES)[K]> };
+
+/** The connection part of every resource's inputs. */
+export function connectionArgs(s: SynologyConfig): DsmConnectionArgs {
+    const c: DsmConnectionArgs = { url: s.url, username: s.username, allowHttp: s.allowHttp === true };
+    const tls: NonNullable<DsmConnectionArgs["tls"]> = {};
+    if (s.tls?.caCertPem) {
+        tls.caCertPem = s.tls.caCertPem;
+    }
+    if (s.tls?.fingerprintSha256) {
+        tls.fingerprintSha256 = s.tls.fingerprintSha256;
+    }
+    if (s.tls?.insecureSkipVerify) {
+        tls.insecureSkipVerify = true;
+    }
+    if (Object.keys(tls).length > 0) {
+        c.tls = tls;
+    }
+    if (s.deviceId) {
+        c.deviceId = s.deviceId;
+    }
+    return c;
+}
+
+/** The six resources' inputs, in apply order (pure). Throws on duplicate/malformed reservations. */
+export function synologyResourceInputs(spec: SynologySpec): SynologyResourceInputs {
+    const connection = connectionArgs(spec.synology);
+    const { synology: s, image } = spec;
+    const { extraReservations, manageServer, ...settings } = spec.dhcp;
+    const volume = s.volume.replace(/\/+$/, "");
+    return {
+        share: { connection, name: s.share, volume },
+        tftp: { connection, rootPath: `${volume}/${s.share}` },
+        bootFile: {
+            connection, ukiUrl: image.ukiUrl, schematicId: image.schematicId, talosVersion: image.talosVersion, arch: image.arch,
+            share: s.share, fileName: image.ukiFileName,
+        },
+        dhcp: { connection, ifname: s.interface, manage: manageServer === true, settings },
+        reservations: { connection, ifname: s.interface, entries: desiredReservations(spec.nodes, extraReservations ?? []) },
+        pxe: { connection, bootloader: image.ukiFileName },
+    };
 }
 
 export interface SynologyPxeArgs {
@@ -48,8 +114,6 @@ export class SynologyPxe extends pulumi.ComponentResource {
     readonly tftpRoot: pulumi.Output<string>;
     /** Boot file name relative to the TFTP root. */
     readonly bootFileName: pulumi.Output<string>;
-    /** Boot file size in bytes (verified on the NAS). */
-    readonly bootFileSize: pulumi.Output<number>;
     /** Boot file MD5 (verified by File Station). */
     readonly bootFileMd5: pulumi.Output<string>;
     /** True once PXE serves the boot file; resources that boot nodes depend on it. */
@@ -74,49 +138,32 @@ export class SynologyPxe extends pulumi.ComponentResource {
                 return synologyResourceInputs(spec);
             });
 
-        const share = inputs.share;
-        this.share = new SynologyShare(`${name}-share`, {
-            connection: connectionInput(share.connection), password, name: share.name, volume: share.volume, desc: share.apply((s) => s.desc ?? ""),
-        }, { parent: this });
-
-        const tftp = inputs.tftp;
-        this.tftp = new SynologyTftp(`${name}-tftp`, {
-            connection: connectionInput(tftp.connection), password, rootPath: tftp.rootPath,
-            permission: tftp.apply((t) => t.permission ?? "r"), startIp: tftp.apply((t) => t.startIp ?? "0.0.0.0"),
-            endIp: tftp.apply((t) => t.endIp ?? "255.255.255.255"),
-        }, { parent: this, dependsOn: [this.share] });
-
-        const boot = inputs.bootFile;
+        const { share, tftp, bootFile, dhcp, reservations, pxe } = inputs;
+        this.share = new SynologyShare(`${name}-share`, { connection: share.connection, password, name: share.name, volume: share.volume },
+            { parent: this });
+        this.tftp = new SynologyTftp(`${name}-tftp`, { connection: tftp.connection, password, rootPath: tftp.rootPath },
+            { parent: this, dependsOn: [this.share] });
         this.bootFile = new SynologyBootFile(`${name}-bootfile`, {
-            connection: connectionInput(boot.connection), password, ukiUrl: boot.ukiUrl, schematicId: boot.schematicId,
-            talosVersion: boot.talosVersion, arch: boot.arch, share: boot.share, fileName: boot.fileName,
+            connection: bootFile.connection, password, ukiUrl: bootFile.ukiUrl, schematicId: bootFile.schematicId,
+            talosVersion: bootFile.talosVersion, arch: bootFile.arch, share: bootFile.share, fileName: bootFile.fileName,
         }, { parent: this, dependsOn: [this.tftp] });
-
-        const dhcp = inputs.dhcp;
         this.dhcpServer = new SynologyDhcpServer(`${name}-dhcp`, {
-            connection: connectionInput(dhcp.connection), password, ifname: dhcp.ifname, manage: dhcp.manage, settings: dhcp.settings,
+            connection: dhcp.connection, password, ifname: dhcp.ifname, manage: dhcp.manage, settings: dhcp.settings,
         }, { parent: this, dependsOn: [this.bootFile] });
-
-        const res = inputs.reservations;
         this.reservations = new SynologyReservations(`${name}-reservations`, {
-            connection: connectionInput(res.connection), password, ifname: res.ifname, entries: res.entries,
+            connection: reservations.connection, password, ifname: reservations.ifname, entries: reservations.entries,
         }, { parent: this, dependsOn: [this.dhcpServer] });
-
-        const pxe = inputs.pxe;
-        this.pxe = new SynologyPxeSettings(`${name}-pxe`, {
-            connection: connectionInput(pxe.connection), password, bootloader: pxe.bootloader,
-        }, { parent: this, dependsOn: [this.reservations] });
+        this.pxe = new SynologyPxeSettings(`${name}-pxe`, { connection: pxe.connection, password, bootloader: pxe.bootloader },
+            { parent: this, dependsOn: [this.reservations] });
 
         this.tftpRoot = this.tftp.rootPath;
         this.bootFileName = this.bootFile.fileName;
-        this.bootFileSize = this.bootFile.size;
         this.bootFileMd5 = this.bootFile.md5;
         this.pxeReady = pulumi.all([this.pxe.actual, this.bootFile.md5]).apply(([a]) => a !== undefined && a.enable === true);
 
         this.registerOutputs({
             tftpRoot: this.tftpRoot,
             bootFileName: this.bootFileName,
-            bootFileSize: this.bootFileSize,
             bootFileMd5: this.bootFileMd5,
             pxeReady: this.pxeReady,
         });

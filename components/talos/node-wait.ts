@@ -6,10 +6,11 @@
  * when the apply will run (its inputs carry a hash of the node's machine config, so an `up` that changes nothing
  * for the node waits for nothing), and fails naming the node, its address and what to look at.
  *
- * Like every dynamic provider here it is serialised by the engine and run in a separate process: the provider
- * uses only its inputs and Node built-ins (required inside the function).
+ * Its provider runs in Pulumi's provider host, which loads it from this file at each run (../dynamic.ts).
  */
-import * as pulumi from "@pulumi/pulumi";
+import * as net from "net";
+import type * as pulumi from "@pulumi/pulumi";
+import { dynamicResource } from "../dynamic";
 
 /** The Talos API port (apid; maintenance mode listens there too). */
 export const TALOS_API_PORT = 50000;
@@ -48,8 +49,6 @@ export function nodeWaitHint(args: { hostname: string; mac: string; ip: string; 
  * Tries every `intervalMs` (each attempt itself times out after a few seconds).
  */
 export function waitForTalosApi(s: NodeWaitState, intervalMs = 2000): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const net = require("net") as typeof import("net");
     const deadline = Date.now() + s.timeoutSeconds * 1000;
     const attempt = () => new Promise<void>((resolve, reject) => {
         const socket = net.connect({ host: s.ip, port: s.port });
@@ -83,42 +82,23 @@ export function diffNodeWait(olds: NodeWaitState, news: NodeWaitState): pulumi.d
     return { changes: changed.length > 0 || cosmetic };
 }
 
-/** Waits on create and update (an update with only cosmetic changes records them without waiting). */
-export const nodeWaitProvider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs: NodeWaitState) {
-        await waitForTalosApi(inputs);
-        return { id: `${inputs.hostname}-talos-api`, outs: inputs };
+/** Waits until a node's Talos API answers, before its config is applied (an update with only cosmetic changes does not wait). */
+export class TalosNodeWait extends dynamicResource<NodeWaitState, NodeWaitState, "port">({
+    module: "homelab", type: "TalosNodeWait", file: __filename,
+    defaults: { port: TALOS_API_PORT },
+    outputs: [],
+    provider: {
+        async create(inputs: NodeWaitState) {
+            await waitForTalosApi(inputs);
+            return { id: `${inputs.hostname}-talos-api`, outs: inputs };
+        },
+        diff: async (_id: string, olds: NodeWaitState, news: NodeWaitState) => diffNodeWait(olds, news),
+        async update(_id: string, olds: NodeWaitState, news: NodeWaitState) {
+            if (olds.configHash !== news.configHash || olds.ip !== news.ip || olds.port !== news.port) await waitForTalosApi(news);
+            return { outs: news };
+        },
+        async delete() {
+            // Waiting leaves nothing behind.
+        },
     },
-    async diff(_id: string, olds: NodeWaitState, news: NodeWaitState) {
-        return diffNodeWait(olds, news);
-    },
-    async update(_id: string, olds: NodeWaitState, news: NodeWaitState) {
-        if (olds.configHash !== news.configHash || olds.ip !== news.ip || olds.port !== news.port) await waitForTalosApi(news);
-        return { outs: news };
-    },
-    async delete() {
-        // Waiting leaves nothing behind.
-    },
-};
-
-/** Inputs of {@link TalosNodeWait}. */
-export interface TalosNodeWaitArgs {
-    hostname: pulumi.Input<string>;
-    ip: pulumi.Input<string>;
-    port?: pulumi.Input<number>;
-    timeoutSeconds: pulumi.Input<number>;
-    timeoutText: pulumi.Input<string>;
-    /** Hash of the machine config the apply will send (see the module comment). */
-    configHash: pulumi.Input<string>;
-    hint: pulumi.Input<string>;
-}
-
-/** Waits until a node's Talos API answers, before its config is applied. */
-export class TalosNodeWait extends pulumi.dynamic.Resource {
-    declare public readonly ip: pulumi.Output<string>;
-    declare public readonly configHash: pulumi.Output<string>;
-
-    constructor(name: string, args: TalosNodeWaitArgs, opts?: pulumi.CustomResourceOptions) {
-        super(nodeWaitProvider, name, { port: TALOS_API_PORT, ...args }, opts, "homelab", "TalosNodeWait");
-    }
-}
+}) {}

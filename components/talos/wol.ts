@@ -4,12 +4,14 @@
  * - `magicPacket(mac)`: pure; 6 × 0xff followed by the MAC 16 times (102 bytes).
  * - `sendMagicPacket(mac, {address, port})`: one UDP datagram (a few, `repeat`) with broadcast enabled.
  * - `WakeOnLan`: a small dynamic resource that sends the packet on create (and when MAC/address/port
- *   change). Like every dynamic provider here it is serialised by the engine and run in a separate
- *   process, so its functions use only their inputs and Node built-ins (required inside the function).
+ *   change). Its provider runs in Pulumi's provider host, which loads it from this file (../dynamic.ts).
  */
-import { isIpv4, macBytes } from "../net";
+import * as dgram from "dgram";
+import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config";
+import { dynamicResource } from "../dynamic";
+import { isIpv4, macBytes } from "../net";
 
 /** The default Wake-on-LAN UDP port ("discard"). */
 export const WOL_PORT = 9;
@@ -33,13 +35,9 @@ export interface SendOptions {
 
 /** Send the magic packet for `mac`; resolves with the number of datagrams sent. */
 export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number> {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const dgram = require("dgram") as typeof import("dgram");
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const net = require("net") as typeof import("net");
     let packet: Buffer;
     try { packet = magicPacket(mac); } catch (e) { return Promise.reject(e); }
-    const port = opts.port ?? 9;
+    const port = opts.port ?? WOL_PORT;
     const repeat = Math.max(1, opts.repeat ?? 3);
     const family = net.isIPv6(opts.address) ? "udp6" : "udp4";
     return new Promise((resolve, reject) => {
@@ -75,47 +73,40 @@ export function wakeOnLanProblems(mac: string, broadcast: string, label: string)
     return problems;
 }
 
-/** State of a WakeOnLan resource. */
-export interface WakeOnLanState {
+/** Inputs of a WakeOnLan resource. */
+export interface WakeOnLanInputs {
+    /** The node's MAC address. */
     mac: string;
+    /** Broadcast (or unicast) destination address. */
     address: string;
+    /** UDP port; default 9. */
     port: number;
+    /** Datagrams to send; default 3. */
+    repeat: number;
+}
+
+/** State of a WakeOnLan resource. */
+export interface WakeOnLanState extends WakeOnLanInputs {
     /** Datagrams sent by the last create/update. */
     packetsSent: number;
 }
 
-/** The dynamic provider: send on create/update, nothing to delete. */
-export const wakeOnLanProvider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs: { mac: string; address: string; port?: number; repeat?: number }) {
-        const sent = await sendMagicPacket(inputs.mac, { address: inputs.address, port: inputs.port, repeat: inputs.repeat });
-        const outs: WakeOnLanState = { mac: inputs.mac, address: inputs.address, port: inputs.port ?? 9, packetsSent: sent };
-        return { id: `wol-${inputs.mac.toLowerCase()}`, outs };
-    },
-    async diff(_id: string, olds: WakeOnLanState, news: { mac: string; address: string; port?: number }) {
-        const replaces: string[] = [];
-        if (olds.mac !== news.mac) replaces.push("mac");
-        const changed = replaces.length > 0 || olds.address !== news.address || olds.port !== (news.port ?? 9);
-        return { changes: changed, replaces, deleteBeforeReplace: true };
-    },
-    async update(_id: string, _olds: WakeOnLanState, news: { mac: string; address: string; port?: number; repeat?: number }) {
-        const sent = await sendMagicPacket(news.mac, { address: news.address, port: news.port, repeat: news.repeat });
-        const outs: WakeOnLanState = { mac: news.mac, address: news.address, port: news.port ?? 9, packetsSent: sent };
-        return { outs };
-    },
-    async delete() {
-        // Nothing to undo: a sent packet cannot be unsent.
-    },
-};
+async function wake(inputs: WakeOnLanInputs): Promise<WakeOnLanState> {
+    const sent = await sendMagicPacket(inputs.mac, { address: inputs.address, port: inputs.port, repeat: inputs.repeat });
+    return { ...inputs, packetsSent: sent };
+}
 
-/** Inputs of {@link WakeOnLan}. */
+/** Pure diff: another MAC is another machine (replace); another address or port sends again. */
+export function diffWakeOnLan(olds: WakeOnLanState, news: WakeOnLanInputs): pulumi.dynamic.DiffResult {
+    const replaces = olds.mac !== news.mac ? ["mac"] : [];
+    return { changes: replaces.length > 0 || olds.address !== news.address || olds.port !== news.port, replaces, deleteBeforeReplace: true };
+}
+
+/** Inputs of {@link WakeOnLan}: the provider's, as Pulumi inputs, and what to wait for. */
 export interface WakeOnLanArgs {
-    /** The node's MAC address. */
     mac: pulumi.Input<string>;
-    /** Broadcast (or unicast) destination address. */
     address: pulumi.Input<string>;
-    /** UDP port; default 9. */
     port?: pulumi.Input<number>;
-    /** Datagrams to send; default 3. */
     repeat?: pulumi.Input<number>;
     /**
      * Something to wait for before sending (the Synology component's `pxeReady`): its dependencies
@@ -124,23 +115,27 @@ export interface WakeOnLanArgs {
     after?: pulumi.Input<unknown>;
 }
 
-/** Sends a Wake-on-LAN magic packet when created. */
-export class WakeOnLan extends pulumi.dynamic.Resource {
-    declare public readonly mac: pulumi.Output<string>;
-    declare public readonly address: pulumi.Output<string>;
-    declare public readonly port: pulumi.Output<number>;
-    declare public readonly packetsSent: pulumi.Output<number>;
-
+/** Sends a Wake-on-LAN magic packet when created (and again when the address or port change); nothing to delete. */
+export class WakeOnLan extends dynamicResource<WakeOnLanInputs, WakeOnLanState, "port" | "repeat">({
+    module: "homelab", type: "WakeOnLan", file: __filename,
+    defaults: { port: WOL_PORT, repeat: 3 },
+    outputs: ["packetsSent"],
+    provider: {
+        create: async (inputs: WakeOnLanInputs) => ({ id: `wol-${inputs.mac.toLowerCase()}`, outs: await wake(inputs) }),
+        diff: async (_id: string, olds: WakeOnLanState, news: WakeOnLanInputs) => diffWakeOnLan(olds, news),
+        update: async (_id: string, _olds: WakeOnLanState, news: WakeOnLanInputs) => ({ outs: await wake(news) }),
+        async delete() {
+            // Nothing to undo: a sent packet cannot be unsent.
+        },
+    },
+}) {
     constructor(name: string, args: WakeOnLanArgs, opts?: pulumi.CustomResourceOptions) {
-        const problems: string[] = [];
         if (typeof args.mac === "string" && typeof args.address === "string") {
-            problems.push(...wakeOnLanProblems(args.mac, args.address, name));
+            const problems = wakeOnLanProblems(args.mac, args.address, name);
+            if (problems.length) throw new ConfigError(problems);
         }
-        if (problems.length) throw new ConfigError(problems);
         // Carry `after`'s dependencies on the mac input without storing its value.
         const mac = pulumi.all([args.mac, args.after]).apply(([m]) => m);
-        super(wakeOnLanProvider, name, {
-            mac, address: args.address, port: args.port ?? WOL_PORT, repeat: args.repeat ?? 3, packetsSent: undefined,
-        }, opts, "homelab", "WakeOnLan");
+        super(name, { mac, address: args.address, port: args.port, repeat: args.repeat }, opts);
     }
 }

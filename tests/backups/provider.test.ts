@@ -4,13 +4,13 @@
  *   upgrade command waits for it (so a failed snapshot means no upgrade);
  * - it takes a snapshot exactly when an upgrade command's `update` will run (the digests of their texts change),
  *   on create only when a node runs another Talos than the image's, and never on a no-op run;
- * - the provider works the engine's way: serialised, loaded in a fresh node process, against the DSM simulator
- *   and a talosctl stand-in on PATH; the password and talosconfig stay secret.
+ * - the provider works the engine's way: its stored text loaded by a fresh node process in the project folder, run
+ *   against the DSM simulator and a talosctl stand-in on PATH; the password and talosconfig stay secret.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 import { startDsmSimulator, DsmSimulator } from "../support/dsm-simulator";
-import { runInChild } from "../synology/providers/engine-runner";
+import { runStoredText } from "../support/provider-host";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 import type { ClusterConfig, NodeConfig } from "../../components/config";
 import type { EtcdSnapshotInputs, EtcdSnapshotOutputs } from "../../components/backups/provider";
@@ -170,7 +170,7 @@ describe("when it takes one: exactly when an upgrade command will run its update
     });
 });
 
-describe("the provider, run the engine's way (serialised, fresh node process)", () => {
+describe("the provider, run the engine's way (its stored text, a fresh node process)", () => {
     let sim: DsmSimulator;
     let standIn: TalosctlStandIn;
     const savedPath = process.env.PATH;
@@ -202,7 +202,7 @@ describe("the provider, run the engine's way (serialised, fresh node process)", 
     const stored = () => [...sim.state.files.keys()].filter((p) => p.startsWith("/pxe/backups/etcd/")).sort();
 
     test("create on a cluster at the image's version takes none; a new image takes one; a re-run none; keep alone takes none", async () => {
-        const run = await runInChild(provider.etcdSnapshotProvider, {
+        const run = await runStoredText(provider.EtcdSnapshot.providerText, {
             A: inputs("v1.12.0"), B: inputs("v1.12.1"), C: inputs("v1.12.1", 1),
         }, [
             { op: "check", news: "A" }, { op: "create", inputs: "A" }, { op: "diff", news: "A" },
@@ -230,7 +230,7 @@ describe("the provider, run the engine's way (serialised, fresh node process)", 
 
     test("create takes one when a node runs another version (upgrades turned on for a cluster behind the image)", async () => {
         standIn.set(W.ip, { tag: "v1.11.6" });
-        const run = await runInChild(provider.etcdSnapshotProvider, { A: inputs("v1.12.0") }, [{ op: "create", inputs: "A" }]);
+        const run = await runStoredText(provider.EtcdSnapshot.providerText, { A: inputs("v1.12.0") }, [{ op: "create", inputs: "A" }]);
         expect(run.results[0].ok).toBe(true);
         const outs = (run.results[0].result as { outs: EtcdSnapshotOutputs }).outs;
         expect(outs.lastReason).toBe("w-1 runs v1.11.6, not v1.12.0");
@@ -240,7 +240,7 @@ describe("the provider, run the engine's way (serialised, fresh node process)", 
     test("an update whose snapshot cannot be stored fails (so no upgrade starts), names the cause, and leaves nothing on the NAS", async () => {
         const vol = sim.state.volumes["/volume1"];
         vol.used = vol.total - 1000;
-        const run = await runInChild(provider.etcdSnapshotProvider, { A: inputs("v1.12.0"), B: inputs("v1.12.1") },
+        const run = await runStoredText(provider.EtcdSnapshot.providerText, { A: inputs("v1.12.0"), B: inputs("v1.12.1") },
             [{ op: "create", inputs: "A" }, { op: "update", news: "B" }]);
         expect(run.results[0].ok).toBe(true);
         expect(run.results[1].ok).toBe(false);

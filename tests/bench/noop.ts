@@ -1,16 +1,17 @@
 /**
  * No-op apply: the seed's stack (Pulumi.dev.yaml), pointed at a local DSM simulator (HTTPS, certificate
  * pinned by fingerprint, as the stack file suggests) and a local Image Factory, is applied once with the
- * engine-free runner; then a fresh "process" (new DSM session) does what `pulumi up --refresh` does with
+ * engine emulation (tests/support/synology-engine.ts); then a fresh "process" (new DSM session) does what `pulumi up --refresh` does with
  * nothing changed: read + diff of every Synology resource. Counted on the simulator: calls by API and method,
  * writes, logins, upload bytes; on the factory: image bytes served.
  */
 import { parseStackConfig } from "../../components/config";
 import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../../components/factory/schematic";
 import { resetDsmClients } from "../../components/synology/dsm";
-import { applySynology, refreshAndDiff, RESOURCE_ORDER, SynologySpec } from "../../components/synology/providers/plan";
+import type { SynologySpec } from "../../components/synology/pxe";
 import { startDsmSimulator } from "../support/dsm-simulator";
 import { startFactoryServer } from "../support/factory-server";
+import { applySynology, refreshAndDiff, RESOURCE_ORDER } from "../support/synology-engine";
 import { assertOnlyLoopbackUrls, BENCH_DSM_PASSWORD, localisedSeedValues } from "./lib";
 
 const WRITE_METHODS = new Set(["set", "create", "delete", "upload", "rename", "start_delete"]);

@@ -13,7 +13,7 @@ import { Transform } from "stream";
 import { pipeline } from "stream/promises";
 import { schematicFromImage, ukiFileName, ukiUrl } from "../../components/factory/schematic";
 import { resetDsmClients } from "../../components/synology/dsm";
-import { bootFileProvider, BootFileInputs } from "../../components/synology/providers/bootfile";
+import { BootFileInputs, SynologyBootFile } from "../../components/synology/providers/bootfile";
 import { BENCH_DSM_PASSWORD, median, MiB, round, runChildForResult, spawnTs } from "./lib";
 
 export const VERSION = "v1.12.1";
@@ -82,7 +82,7 @@ export function installProviderGlobals(): void {
 export async function providerCopy(inputs: BootFileInputs): Promise<{ seconds: number; md5: string; size: number; cpuMs: number }> {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const r = await bootFileProvider.create(inputs);
+    const r = await SynologyBootFile.provider.create(inputs);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const outs = r.outs as { md5: string; size: number };
     return { seconds, md5: outs.md5, size: outs.size, cpuMs: cpuMsSince(c0) };

@@ -1,16 +1,11 @@
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { execFile } from "child_process";
-import * as pulumi from "@pulumi/pulumi";
-import { factorySchematicProvider, diffSchematicInputs, FactorySchematicInputs } from "../../components/factory/schematic-resource";
+import { diffSchematicInputs, FactorySchematic, FactorySchematicInputs } from "../../components/factory/schematic-resource";
 import { canonicalSchematicYaml, schematicId, Schematic } from "../../components/factory/schematic";
 import { startFactoryServer, FactoryServer, DEFAULT_EXTENSIONS } from "../support/factory-server";
+import { runStoredText } from "../support/provider-host";
 
 const SEED: Schematic = { customization: { systemExtensions: { officialExtensions: DEFAULT_EXTENSIONS.slice(0, 5) } } };
 const SEED_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
-const repoRoot = path.resolve(__dirname, "..", "..");
-const p = factorySchematicProvider;
+const p = FactorySchematic.provider;
 
 function inputs(f: FactoryServer, over: Partial<FactorySchematicInputs> = {}): FactorySchematicInputs {
     return { factoryUrl: f.url, talosVersion: "v1.12.1", schematic: canonicalSchematicYaml(SEED), ...over };
@@ -31,7 +26,7 @@ describe("diffSchematicInputs (pure)", () => {
     });
 });
 
-describe("factorySchematicProvider against the local factory", () => {
+describe("the FactorySchematic provider against the local factory", () => {
     let f: FactoryServer;
     beforeEach(async () => {
         f = await startFactoryServer();
@@ -92,64 +87,35 @@ describe("factorySchematicProvider against the local factory", () => {
     });
 });
 
-describe("the provider as the engine runs it (serialised, fresh node process)", () => {
+describe("the provider as the engine runs it (its stored text, fresh node process)", () => {
     let f: FactoryServer;
-    let dir: string;
     beforeAll(async () => {
         f = await startFactoryServer();
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "factory-provider-"));
     });
     afterAll(async () => {
         await f.close();
-        fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    test("create/read/diff/update/delete work after serializeFunction + require-from-string", async () => {
-        const sf = await pulumi.runtime.serializeFunction(() => factorySchematicProvider, { allowSecrets: true });
-        const textFile = path.join(dir, "provider.js");
-        fs.writeFileSync(textFile, sf.text);
-        const driver = `
-            const fs = require("fs");
-            const requireFromString = require("require-from-string");
-            const provider = requireFromString(fs.readFileSync(process.argv[1], "utf8")).handler();
-            const ins = JSON.parse(process.argv[2]);
-            (async () => {
-                const out = {};
-                out.check = await provider.check({}, ins);
-                const c = await provider.create(ins);
-                out.create = c;
-                out.read = await provider.read(c.id, c.outs);
-                out.diffSame = await provider.diff(c.id, c.outs, ins);
-                out.diffOther = await provider.diff(c.id, c.outs, { ...ins, schematic: "customization: {}\\n" });
-                out.update = await provider.update(c.id, c.outs, { ...ins, talosVersion: "v1.12.0" });
-                out.delete = (await provider.delete(c.id, c.outs)) ?? null;
-                try { await provider.create({ ...ins, talosVersion: "v9.9.9" }); } catch (e) { out.badVersion = e.message; out.badString = \`\${e}\`; out.badStack = e.stack; }
-                process.stdout.write(JSON.stringify(out));
-            })().catch((e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });
-        `;
+    test("check/create/read/diff/update/delete work, and errors keep their name and message", async () => {
         const ins = inputs(f);
-        const stdout = await new Promise<string>((resolve, reject) =>
-            execFile(process.execPath, ["-e", driver, textFile, JSON.stringify(ins)], { cwd: repoRoot, timeout: 60000 }, (err, out, errOut) =>
-                err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out),
-            ),
-        );
-        const out = JSON.parse(stdout);
-        expect(out.check.failures).toEqual([]);
-        expect(out.create.id).toBe(SEED_ID);
-        expect(out.read.props.schematic).toBe(canonicalSchematicYaml(SEED));
-        expect(out.diffSame.changes).toBe(false);
-        expect(out.diffOther.replaces).toEqual(["schematic"]);
-        expect(out.update.outs.talosVersion).toBe("v1.12.0");
-        expect(out.delete).toBeNull();
-        // What the provider host prints and returns (e.message, `${e}`, e.stack) carries the message.
-        expect(out.badVersion).toMatch(/Talos version v9\.9\.9 is not offered/);
-        expect(out.badString).toMatch(/^FactoryError: Talos version v9\.9\.9 is not offered/);
-        expect(out.badStack).toMatch(/^FactoryError: Talos version v9\.9\.9 is not offered/);
+        const run = await runStoredText(FactorySchematic.providerText, {
+            A: ins, other: { ...ins, schematic: "customization: {}\n" }, B: { ...ins, talosVersion: "v1.12.0" }, bad: { ...ins, talosVersion: "v9.9.9" },
+        }, [
+            { op: "check", news: "A" }, { op: "create", inputs: "A" }, { op: "read" }, { op: "diff", news: "A" }, { op: "diff", news: "other" },
+            { op: "update", news: "B" }, { op: "delete" }, { op: "create", inputs: "bad" },
+        ]);
+        const [check, create, read, diffSame, diffOther, update, del, bad] = run.results;
+        expect((check.result as { failures: unknown[] }).failures).toEqual([]);
+        expect(create.result).toMatchObject({ id: SEED_ID });
+        expect(read.result).toMatchObject({ props: { schematic: canonicalSchematicYaml(SEED) } });
+        expect(diffSame.result).toMatchObject({ changes: false });
+        expect(diffOther.result).toMatchObject({ replaces: ["schematic"] });
+        expect(update.result).toMatchObject({ outs: { talosVersion: "v1.12.0" } });
+        expect(del).toEqual({ op: "delete", ok: true, result: null });
+        // What the provider host returns (e.message) carries the message.
+        expect(bad).toMatchObject({ ok: false, error: expect.stringMatching(/Talos version v9\.9\.9 is not offered/) });
         // The child really talked to the factory.
         expect(f.schematics.has(schematicId(SEED))).toBe(true);
         expect(f.calls.postSchematic).toBe(2);
-        // Packages are required from node_modules, not inlined.
-        expect(sf.text).toMatch(/require\("axios[^"]*"\)/);
-        expect(sf.text).toMatch(/require\("yaml[^"]*"\)/);
     }, 60000);
 });

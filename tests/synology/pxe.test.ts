@@ -50,7 +50,7 @@ monitor.registerResource = (req: any, callback: any) => {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SynologyPxe } = require("../../components/synology") as typeof import("../../components/synology");
+const { SynologyPxe, SYNOLOGY_RESOURCES } = require("../../components/synology") as typeof import("../../components/synology");
 
 const drain = (): Promise<void> => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
@@ -83,9 +83,9 @@ describe("SynologyPxe under mocks", () => {
         await drain();
     }, 120_000);
 
-    const children = ["share", "tftp", "bootfile", "dhcp", "reservations", "pxe"];
+    const children = Object.keys(SYNOLOGY_RESOURCES).map((k) => k.toLowerCase());
 
-    it("registers the component and six children named ${name}-<what>, parented to it", () => {
+    it("registers the component and one child per DSM resource, named ${name}-<what>, parented to it", () => {
         const comp = registrations.find((r) => r.type === "homelab:synology:SynologyPxe")!;
         expect(comp.name).toBe("home");
         const kids = registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
@@ -93,10 +93,10 @@ describe("SynologyPxe under mocks", () => {
         for (const k of kids) {
             expect(k.parent).toBe(comp.urn);
         }
-        expect(kids.map((k) => k.type.split(":").pop()).sort()).toEqual(["BootFile", "DhcpServer", "Pxe", "Reservations", "Share", "Tftp"]);
+        expect(kids.map((k) => k.type).sort()).toEqual(Object.values(SYNOLOGY_RESOURCES).map((c) => c.dynamicToken).sort());
     });
 
-    it("each child depends on the one before it (1 → 6)", () => {
+    it("each child depends on the one before it, in SYNOLOGY_RESOURCES order", () => {
         const byName = (n: string) => registrations.find((r) => r.name === `home-${n}`)!;
         for (let i = 1; i < children.length; i++) {
             expect(byName(children[i]).dependencies).toContain(byName(children[i - 1]).urn);
@@ -106,7 +106,7 @@ describe("SynologyPxe under mocks", () => {
 
     it("the password is a secret input of every child and marked secret as an output; nothing else carries it", () => {
         const kids = registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
-        expect(kids).toHaveLength(6);
+        expect(kids).toHaveLength(children.length);
         for (const k of kids) {
             expect(k.additionalSecretOutputs).toContain("password");
             const pw = k.object.password as Record<string, unknown>;
@@ -134,7 +134,7 @@ describe("SynologyPxe under mocks", () => {
     it("exposes tftpRoot, boot file name/size/MD5 and pxeReady", async () => {
         expect(await value(component.tftpRoot)).toBe("/volume1/pxe");
         expect(await value(component.bootFileName)).toBe("metal-amd64-uki.efi");
-        expect(await value(component.bootFileSize)).toBe(1234);
+        expect(await value(component.bootFile.size)).toBe(1234);
         expect(await value(component.bootFileMd5)).toBe("d41d8cd98f00b204e9800998ecf8427e");
         expect(await value(component.pxeReady)).toBe(true);
     });

@@ -3,7 +3,7 @@
  * and the pure diff that decides when an `up` waits at all.
  */
 import * as net from "net";
-import { diffNodeWait, NodeWaitState, nodeWaitHint, nodeWaitProvider, waitForTalosApi } from "../../components/talos/node-wait";
+import { diffNodeWait, NodeWaitState, nodeWaitHint, TalosNodeWait, waitForTalosApi } from "../../components/talos/node-wait";
 
 function state(over: Partial<NodeWaitState> = {}): NodeWaitState {
     return {
@@ -60,6 +60,6 @@ describe("when an up waits", () => {
         const olds = state({ port });
         const news = state({ port, timeoutSeconds: 60, timeoutText: "1m", hint: "other" });
         expect(diffNodeWait(olds, news).changes).toBe(true);
-        await expect(nodeWaitProvider.update!("id", olds, news)).resolves.toEqual({ outs: news });
+        await expect(TalosNodeWait.provider.update!("id", olds, news)).resolves.toEqual({ outs: news });
     });
 });

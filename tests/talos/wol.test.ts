@@ -1,16 +1,12 @@
 /**
  * Wake-on-LAN: the pure packet builder, the sender against a UDP listener on 127.0.0.1 (never a real
- * broadcast address), and the dynamic provider run the engine's way: serialised, loaded with
- * require-from-string in a fresh node process, create/diff/update/delete called there.
+ * broadcast address), and the dynamic provider run the engine's way: its stored text loaded with
+ * require-from-string in a fresh node process, check/create/diff/update/delete called there.
  */
 import * as dgram from "dgram";
-import * as path from "path";
-import { execFile } from "child_process";
-import * as pulumi from "@pulumi/pulumi";
 import { macBytes } from "../../components/net";
-import { magicPacket, sendMagicPacket, wakeOnLanProblems, wakeOnLanProvider } from "../../components/talos/wol";
-
-const REPO = path.resolve(__dirname, "..", "..");
+import { magicPacket, sendMagicPacket, WakeOnLan, wakeOnLanProblems } from "../../components/talos/wol";
+import { runStoredText } from "../support/provider-host";
 
 function listen(): Promise<{ port: number; packets: Buffer[]; waitFor(n: number): Promise<Buffer[]>; close(): void }> {
     return new Promise((resolve) => {
@@ -73,36 +69,29 @@ describe("sender", () => {
 });
 
 describe("dynamic provider, run the engine's way", () => {
-    test("serialised, loaded in a fresh node process, create/diff/update/delete", async () => {
-        const sf = await pulumi.runtime.serializeFunction(() => wakeOnLanProvider, { allowSecrets: true });
+    test("from its stored text in a fresh node process: defaults, create, diff, update, delete", async () => {
         const l = await listen();
         try {
-            const script = `
-                const requireFromString = require("require-from-string");
-                const text = require("fs").readFileSync(0, "utf8");
-                const provider = requireFromString(text).handler();
-                (async () => {
-                    const port = Number(process.argv[1]);
-                    const created = await provider.create({ mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port, repeat: 1 });
-                    const same = await provider.diff(created.id, created.outs, { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port });
-                    const moved = await provider.diff(created.id, created.outs, { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.2", port });
-                    const other = await provider.diff(created.id, created.outs, { mac: "aa:bb:cc:dd:ee:03", address: "127.0.0.1", port });
-                    const updated = await provider.update(created.id, created.outs, { mac: "aa:bb:cc:dd:ee:04", address: "127.0.0.1", port, repeat: 1 });
-                    await provider.delete(created.id, updated.outs);
-                    process.stdout.write(JSON.stringify({ created, same, moved, other, updated }));
-                })().catch((e) => { console.error(e); process.exit(1); });`;
-            const out = await new Promise<string>((resolve, reject) => {
-                const child = execFile(process.execPath, ["-e", script, String(l.port)], { cwd: REPO },
-                    (err, stdout, stderr) => err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout));
-                child.stdin!.end(sf.text);
-            });
-            const r = JSON.parse(out);
-            expect(r.created.id).toBe("wol-aa:bb:cc:dd:ee:02");
-            expect(r.created.outs).toEqual({ mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port: l.port, packetsSent: 1 });
-            expect(r.same.changes).toBe(false);
-            expect(r.moved).toMatchObject({ changes: true, replaces: [] });
-            expect(r.other).toMatchObject({ changes: true, replaces: ["mac"] });
-            expect(r.updated.outs.mac).toBe("aa:bb:cc:dd:ee:04");
+            const port = l.port;
+            const run = await runStoredText(WakeOnLan.providerText, {
+                A: { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port, repeat: 1 },
+                moved: { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.2", port, repeat: 1 },
+                other: { mac: "aa:bb:cc:dd:ee:03", address: "127.0.0.1", port, repeat: 1 },
+                B: { mac: "aa:bb:cc:dd:ee:04", address: "127.0.0.1", port, repeat: 1 },
+                defaults: { mac: "aa:bb:cc:dd:ee:05", address: "127.0.0.1" },
+            }, [
+                { op: "create", inputs: "A" }, { op: "diff", news: "A" }, { op: "diff", news: "moved" }, { op: "diff", news: "other" },
+                { op: "update", news: "B" }, { op: "delete" }, { op: "check", news: "defaults" },
+            ]);
+            expect(run.results.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true]);
+            const [created, same, moved, other, updated, , checked] = run.results.map((r) => r.result as Record<string, any>);
+            expect(created.id).toBe("wol-aa:bb:cc:dd:ee:02");
+            expect(created.outs).toEqual({ mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port, repeat: 1, packetsSent: 1 });
+            expect(same.changes).toBe(false);
+            expect(moved).toMatchObject({ changes: true, replaces: [] });
+            expect(other).toMatchObject({ changes: true, replaces: ["mac"] });
+            expect(updated.outs.mac).toBe("aa:bb:cc:dd:ee:04");
+            expect(checked.inputs).toMatchObject({ port: 9, repeat: 3 });
             const got = await l.waitFor(2);
             expect(got[0].equals(magicPacket("aa:bb:cc:dd:ee:02"))).toBe(true);
             expect(got[1].equals(magicPacket("aa:bb:cc:dd:ee:04"))).toBe(true);

@@ -5,7 +5,7 @@
  * Transport rules: every call is a POST of form fields to the API's path (entry.cgi) with `_sid` and
  * `SynoToken` in the body, the `X-SYNO-TOKEN` header and the `id` cookie; uploads put `_sid`/`SynoToken`
  * in the URL. Values are JSON-encoded for APIs whose requestFormat is JSON, raw otherwise (and raw for the
- * Upload `path`). No module-level mutable state: the client is captured by serialised dynamic providers.
+ * Upload `path`). No module-level mutable state: one client per NAS and user lives in ./index.ts's registry.
  */
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import FormData from "form-data";
@@ -37,6 +37,7 @@ import {
     sameValue,
 } from "./shapes";
 import { sameReservationSet } from "../reservations";
+import { DHCP_PREFIXES, DSM_APIS } from "./required";
 import { buildAgent, checkTlsConfig, fetchPeerCertificate, UNTRUSTED_CERT_CODES } from "./tls";
 import type {
     DhcpLease,
@@ -73,31 +74,6 @@ export interface DsmClientOptions {
     sessionName?: string;
 }
 
-/** What this client supports per API: the highest version it reads with, and writes with. */
-const SUPPORTED: Record<string, { read: number; write?: number; min?: number }> = {
-    "SYNO.API.Auth": { read: 7, min: 3 },
-    "SYNO.Core.TFTP": { read: 1, write: 1 },
-    "SYNO.Core.Share": { read: 1, write: 1 },
-    "SYNO.Core.Network.Ethernet": { read: 2 },
-    "SYNO.FileStation.CreateFolder": { read: 2, write: 2 },
-    "SYNO.FileStation.List": { read: 2 },
-    "SYNO.FileStation.Upload": { read: 2, write: 2, min: 2 },
-    "SYNO.FileStation.Rename": { read: 2, write: 2 },
-    "SYNO.FileStation.Delete": { read: 2, write: 2 },
-    "SYNO.FileStation.MD5": { read: 2 },
-    "SYNO.FileStation.Download": { read: 2 },
-    // Read by the pre-flight only (../preflight.ts): administrators' membership and volume space.
-    "SYNO.Core.Group.Member": { read: 1 },
-    "SYNO.Storage.CGI.Storage": { read: 1 },
-    // DHCP family: names relative to the prefix (SYNO.Network.DHCPServer or SYNO.Core.Network.DHCPServer).
-    "": { read: 3, write: 3 },
-    ".Reservation": { read: 3, write: 2 },
-    ".PXE": { read: 1, write: 1 },
-    ".ClientList": { read: 2 },
-    ".Vendor": { read: 1, write: 1 },
-};
-
-const DHCP_PREFIXES = ["SYNO.Network.DHCPServer", "SYNO.Core.Network.DHCPServer"];
 const WRITE_METHODS = ["set", "create", "delete", "rename", "upload", "start"];
 
 interface ApiInfo {
@@ -111,6 +87,19 @@ interface Session {
     sid: string;
     token: string;
 }
+
+/** One request: where it goes, the API's own parameters, and the API's info (none for SYNO.API.Info itself). */
+interface Call {
+    path: string;
+    api: string;
+    method: string;
+    params: Record<string, unknown>;
+    ro: RequestOptions;
+    info?: ApiInfo;
+}
+
+/** What one attempt got: DSM's data, or DSM's error code (transport failures are thrown). */
+type Outcome<T> = { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown };
 
 /** Parameters for one request beyond the API's own. */
 interface RequestOptions {
@@ -237,16 +226,16 @@ export class DsmClient implements DsmApi {
     }
 
     private async doDiscover(): Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }> {
-        const names = ["SYNO.API.Auth", ...Object.keys(SUPPORTED).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth")];
-        for (const p of DHCP_PREFIXES) for (const s of Object.keys(SUPPORTED).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
-        const data = await this.send<Record<string, ApiInfo>>("/webapi/query.cgi", "SYNO.API.Info", "query", { query: names.join(",") }, { version: 1, noAuth: true, raw: ["query"] }, undefined);
+        const names = ["SYNO.API.Auth", ...Object.keys(DSM_APIS).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth")];
+        for (const p of DHCP_PREFIXES) for (const s of Object.keys(DSM_APIS).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
+        const data = await this.send<Record<string, ApiInfo>>({ path: "/webapi/query.cgi", api: "SYNO.API.Info", method: "query", params: { query: names.join(",") }, ro: { version: 1, noAuth: true, raw: ["query"] } });
         const apis = asObject(data, "SYNO.API.Info", "query") as Record<string, ApiInfo>;
         const dhcpPrefix = DHCP_PREFIXES.find((p) => apis[p]);
         const versions: Record<string, number> = {};
         const writeVersions: Record<string, number> = {};
         for (const [name, info] of Object.entries(apis)) {
             const key = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), name);
-            const sup = SUPPORTED[key];
+            const sup = DSM_APIS[key];
             if (!sup) continue;
             const pick = (want: number): number | undefined => {
                 const v = Math.min(want, info.maxVersion);
@@ -266,12 +255,12 @@ export class DsmClient implements DsmApi {
         const { apis, result } = await this.discoverFull();
         if (!apis[api] && !(api in apis)) {
             // Not one of the APIs this client knows: ask SYNO.API.Info about it (the probe calls anything).
-            const more = await this.send<Record<string, ApiInfo>>("/webapi/query.cgi", "SYNO.API.Info", "query", { query: api }, { version: 1, noAuth: true, raw: ["query"] }, undefined);
+            const more = await this.send<Record<string, ApiInfo>>({ path: "/webapi/query.cgi", api: "SYNO.API.Info", method: "query", params: { query: api }, ro: { version: 1, noAuth: true, raw: ["query"] } });
             (apis as Record<string, ApiInfo | undefined>)[api] = more && typeof more === "object" ? more[api] : undefined;
         }
         const info = apis[api];
         if (!info) throw new DsmError(api, method, 102, undefined, []);
-        const known = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), api) in SUPPORTED;
+        const known = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), api) in DSM_APIS;
         const version = (isWrite(method) ? result.writeVersions?.[api] : undefined) ?? result.versions[api] ?? (known ? undefined : info.maxVersion);
         if (version === undefined) {
             throw new DsmError(api, method, 104, undefined, [], `the NAS offers ${api} versions ${info.minVersion}-${info.maxVersion}, none of which this client supports; update DSM or report it`);
@@ -327,7 +316,7 @@ export class DsmClient implements DsmApi {
             params.enable_device_token = "yes";
             params.device_name = deviceName;
         }
-        const data = await this.send<Record<string, unknown>>(`/webapi/${info.path}`, "SYNO.API.Auth", "login", params, { version, noAuth: true }, info);
+        const data = await this.send<Record<string, unknown>>({ path: `/webapi/${info.path}`, api: "SYNO.API.Auth", method: "login", params, ro: { version, noAuth: true }, info });
         const sid = typeof data?.sid === "string" ? data.sid : "";
         if (!sid) throw new DsmTransportError("SYNO.API.Auth", "login", "NO_SID", "the login answer has no sid; is this a DSM 7 NAS?", this.secrets());
         const token = typeof data.synotoken === "string" ? data.synotoken : "";
@@ -343,7 +332,7 @@ export class DsmClient implements DsmApi {
         this.session = undefined;
         try {
             const { info, version } = await this.apiInfo("SYNO.API.Auth", "logout");
-            await this.send(`/webapi/${info.path}`, "SYNO.API.Auth", "logout", { session: this.opts.sessionName }, { version, noAuth: true, retries: 0 }, info, s);
+            await this.send({ path: `/webapi/${info.path}`, api: "SYNO.API.Auth", method: "logout", params: { session: this.opts.sessionName }, ro: { version, noAuth: true, retries: 0 }, info }, s);
         } catch (e) {
             // The session is gone either way; a failed logout only means DSM times it out itself.
             if (!(e as { code?: unknown }).code || !SESSION_CODES.includes((e as DsmError).code)) throw e;
@@ -358,7 +347,7 @@ export class DsmClient implements DsmApi {
 
     private async request<T>(api: string, method: string, params: Record<string, unknown>, ro: RequestOptions = {}): Promise<T> {
         const { info, version } = await this.apiInfo(api, method);
-        return this.send<T>(`/webapi/${info.path}`, api, method, params, { ...ro, version: ro.version ?? version }, info);
+        return this.send<T>({ path: `/webapi/${info.path}`, api, method, params, ro: { ...ro, version: ro.version ?? version }, info });
     }
 
     /** Backoff before retry `attempt` (0-based). */
@@ -367,27 +356,33 @@ export class DsmClient implements DsmApi {
         return sleep(Math.round(d * (0.5 + Math.random() * 0.5)));
     }
 
+    /** One logical call: {@link withRetries} around {@link sendOnce}. */
+    private send<T>(c: Call, fixedSession?: Session): Promise<T> {
+        return this.withRetries<T>(c.api, c.method, (session) => this.sendOnce<T>(c, session), {
+            retries: c.ro.retries ?? this.opts.retries, auth: !c.ro.noAuth, fixedSession,
+        });
+    }
+
     /**
-     * One logical call: session (log in if needed), send, and handle the answer: 106/107/119 → log in again
-     * once and retry; busy codes, HTTP 5xx and reset connections → bounded retries with backoff.
+     * The one retry loop, for calls and uploads. Each attempt gets the session (logged in when `auth`, else
+     * `fixedSession`); then: 106/107/119 → log in again once and retry; busy codes, HTTP 5xx and reset connections →
+     * at most `retries` more attempts with backoff. `cannotRetry` says why no attempt can be repeated (an upload whose
+     * stream is consumed): then the first answer is final.
      */
-    private async send<T>(
-        path: string,
+    private async withRetries<T>(
         api: string,
         method: string,
-        params: Record<string, unknown>,
-        ro: RequestOptions,
-        info: ApiInfo | undefined,
-        fixedSession?: Session,
+        once: (session: Session | undefined) => Promise<Outcome<T>>,
+        o: { retries: number; auth: boolean; fixedSession?: Session; cannotRetry?: string },
     ): Promise<T> {
-        const retries = ro.retries ?? this.opts.retries;
+        const canRetry = o.cannotRetry === undefined;
         let relogged = false;
         let attempt = 0;
         for (;;) {
-            const session = ro.noAuth ? fixedSession : await this.ensureSession();
-            let outcome: { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown } | { kind: "retry"; err: Error };
+            const session = o.auth ? await this.ensureSession() : o.fixedSession;
+            let outcome: Outcome<T> | { kind: "retry"; err: DsmTransportError };
             try {
-                outcome = await this.sendOnce<T>(path, api, method, params, ro, info, session);
+                outcome = await once(session);
             } catch (e) {
                 if (isDsmTransportError(e) && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
                 else throw e;
@@ -395,32 +390,24 @@ export class DsmClient implements DsmApi {
             if (outcome.kind === "ok") return outcome.data;
             if (outcome.kind === "dsm") {
                 const { code, details } = outcome;
-                if (!ro.noAuth && SESSION_CODES.includes(code) && !relogged) {
+                if (o.auth && SESSION_CODES.includes(code) && !relogged && canRetry) {
                     relogged = true;
                     if (this.session === session) this.session = undefined;
                     continue;
                 }
-                if (!isBusyCode(api, code) || attempt >= retries) {
+                if (!isBusyCode(api, code) || attempt >= o.retries || !canRetry) {
                     throw new DsmError(api, method, code, details, this.secrets(), undefined, attempt > 0 ? attempt + 1 : undefined);
                 }
-            } else if (attempt >= retries) {
-                const err = outcome.err as DsmTransportError;
-                throw new DsmTransportError(api, method, err.code, `${err.message.replace(`${api} ${method}: `, "")} (gave up after ${attempt + 1} attempts)`, this.secrets());
+            } else if (attempt >= o.retries || !canRetry) {
+                const why = o.cannotRetry ?? `gave up after ${attempt + 1} attempts`;
+                throw new DsmTransportError(api, method, outcome.err.code, `${outcome.err.message.replace(`${api} ${method}: `, "")} (${why})`, this.secrets());
             }
             await this.backoff(attempt);
             attempt++;
         }
     }
 
-    private async sendOnce<T>(
-        path: string,
-        api: string,
-        method: string,
-        params: Record<string, unknown>,
-        ro: RequestOptions,
-        info: ApiInfo | undefined,
-        session: Session | undefined,
-    ): Promise<{ kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown }> {
+    private async sendOnce<T>({ path, api, method, params, ro, info }: Call, session: Session | undefined): Promise<Outcome<T>> {
         const http = await this.axiosInstance();
         const json = info?.requestFormat === "JSON";
         const form = new URLSearchParams();
@@ -449,7 +436,7 @@ export class DsmClient implements DsmApi {
         return this.parseEnvelope<T>(api, method, res);
     }
 
-    private parseEnvelope<T>(api: string, method: string, res: AxiosResponse<string>): { kind: "ok"; data: T } | { kind: "dsm"; code: number; details: unknown } {
+    private parseEnvelope<T>(api: string, method: string, res: AxiosResponse<string>): Outcome<T> {
         if (res.status >= 500) throw new DsmTransportError(api, method, `HTTP_${res.status}`, `the NAS answered HTTP ${res.status} (busy or restarting)`, this.secrets());
         if (res.status !== 200) {
             throw new DsmTransportError(api, method, `HTTP_${res.status}`, `the NAS answered HTTP ${res.status}; is ${this.url} the DSM address (port 5001 for https, 5000 for http)?`, this.secrets());
@@ -583,44 +570,17 @@ export class DsmClient implements DsmApi {
         const api = "SYNO.FileStation.Upload";
         const { info, version } = await this.apiInfo(api, "upload");
         let stream: Readable | undefined = body;
-        let relogged = false;
-        let attempt = 0;
-        for (;;) {
-            const session = await this.ensureSession();
-            if (!stream) {
-                if (!opts.reopen) throw new DsmTransportError(api, "upload", "UPLOAD_NOT_RETRYABLE", "internal: no stream to upload");
-                stream = await opts.reopen();
-            }
-            let outcome: { kind: "ok"; data: unknown } | { kind: "dsm"; code: number; details: unknown } | { kind: "retry"; err: DsmTransportError };
-            try {
-                outcome = await this.uploadOnce(info, version, session, dir, filename, stream, size, opts);
-            } catch (e) {
-                if (isDsmTransportError(e) && isRetryableTransport(e.code)) outcome = { kind: "retry", err: e };
-                else throw e;
-            }
+        const data = await this.withRetries<unknown>(api, "upload", async (session) => {
+            const next = stream ?? (await opts.reopen!()); // a retry happens only with reopen
             stream = undefined; // consumed
-            if (outcome.kind === "ok") {
-                const d = (outcome.data ?? {}) as Record<string, unknown>;
-                if (d.blSkip === true || d.blSkip === 1 || d.blSkip === "true") {
-                    throw new DsmError(api, "upload", 414, { blSkip: true }, this.secrets(), `DSM skipped the upload of ${dir}/${filename} (blSkip): the file already exists and was not replaced`);
-                }
-                return;
-            }
-            const canRetry = !!opts.reopen;
-            if (outcome.kind === "dsm") {
-                const { code, details } = outcome;
-                if (SESSION_CODES.includes(code) && !relogged && canRetry) {
-                    relogged = true;
-                    if (this.session === session) this.session = undefined;
-                    continue;
-                }
-                if (!isBusyCode(api, code) || attempt >= this.opts.retries || !canRetry) throw new DsmError(api, "upload", code, details, this.secrets());
-            } else if (attempt >= this.opts.retries || !canRetry) {
-                const why = canRetry ? `gave up after ${attempt + 1} attempts` : "not retried: the body stream is consumed (pass UploadOptions.reopen to allow retries)";
-                throw new DsmTransportError(api, "upload", outcome.err.code, `${outcome.err.message.replace(`${api} upload: `, "")} (${why})`, this.secrets());
-            }
-            await this.backoff(attempt);
-            attempt++;
+            return this.uploadOnce(info, version, session!, dir, filename, next, size, opts);
+        }, {
+            retries: this.opts.retries, auth: true,
+            cannotRetry: opts.reopen ? undefined : "not retried: the body stream is consumed (pass UploadOptions.reopen to allow retries)",
+        });
+        const d = (data ?? {}) as Record<string, unknown>;
+        if (d.blSkip === true || d.blSkip === 1 || d.blSkip === "true") {
+            throw new DsmError(api, "upload", 414, { blSkip: true }, this.secrets(), `DSM skipped the upload of ${dir}/${filename} (blSkip): the file already exists and was not replaced`);
         }
     }
 
@@ -633,7 +593,7 @@ export class DsmClient implements DsmApi {
         body: Readable,
         size: number,
         opts: UploadOptions,
-    ): Promise<{ kind: "ok"; data: unknown } | { kind: "dsm"; code: number; details: unknown }> {
+    ): Promise<Outcome<unknown>> {
         const api = "SYNO.FileStation.Upload";
         const http = await this.axiosInstance();
         let sent = 0;

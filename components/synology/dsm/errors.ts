@@ -4,8 +4,8 @@
  *
  * Every error this client throws is one of the classes below; none carries an axios config, request or
  * response, so no password, OTP, sid or SynoToken can leak through `message`, `JSON.stringify` or
- * `util.inspect`. Errors cross serialised dynamic providers, so test them by `name` (see `isDsmError`)
- * rather than `instanceof`.
+ * `util.inspect`. Errors may come from another copy of this module (an older state's serialised provider),
+ * so test them by `name` (see `isDsmError`) rather than `instanceof`.
  */
 
 import { fixErrorFields } from "../../errors";
@@ -205,12 +205,12 @@ export class DsmConfigError extends Error {
     }
 }
 
-/** Duck-typed check that works across serialised copies of this module. */
+/** Duck-typed check that works across copies of this module. */
 export function isDsmError(e: unknown, code?: number): e is DsmError {
     return !!e && typeof e === "object" && (e as { name?: unknown }).name === "DsmError" && (code === undefined || (e as DsmError).code === code);
 }
 
-/** Duck-typed: a DsmTransportError (works across serialised copies). */
+/** Duck-typed: a DsmTransportError (works across copies of this module). */
 export function isDsmTransportError(e: unknown): e is DsmTransportError {
     return !!e && typeof e === "object" && (e as { name?: unknown }).name === "DsmTransportError";
 }

@@ -1,7 +1,7 @@
 /**
  * The DSM Web API client. `getDsmClient(conn)` returns the one client per NAS URL and user in this process,
- * shared through `globalThis` (dynamic providers are serialised separately, so a module-level registry
- * would not be shared, and a module-level Map cannot be serialised at all).
+ * shared through `globalThis`: the provider host loads this module once for all six resources, but a state from
+ * before the stored-provider shim (../../dynamic.ts) runs its own serialised copy of it until its next update.
  */
 import * as crypto from "crypto";
 import { DsmClient, DsmClientOptions } from "./client";

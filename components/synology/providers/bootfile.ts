@@ -10,13 +10,13 @@
  * A boot file of the user's own found under the same name by the first create is not deleted: it is kept as
  * `<fileName>.before-homelab` beside it and renamed back when the resource is deleted.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import axios from "axios";
 import { createHash, randomBytes } from "crypto";
 import { Transform } from "stream";
 import type { Readable } from "stream";
 import type { DsmApi } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, secretOutputOptions, knownFailures } from "./common";
+import { dsmResource, DsmResourceProps, logInfo } from "./common";
 import { whileEngineAlive } from "./engine-watch";
 
 export interface BootFileInputs extends DsmResourceProps {
@@ -59,8 +59,7 @@ export function diffBootFile(olds: BootFileOutputs, news: BootFileInputs): pulum
     if (replaces.length > 0) {
         return { changes: true, replaces, deleteBeforeReplace: false };
     }
-    const changes = bootFileDrift(olds) !== undefined || olds.ukiUrl !== news.ukiUrl || connectionChanged(olds, news);
-    return { changes };
+    return { changes: bootFileDrift(olds) !== undefined || olds.ukiUrl !== news.ukiUrl };
 }
 
 /** Why the NAS's file differs from what was uploaded, or undefined when it matches. */
@@ -78,7 +77,7 @@ export function bootFileDrift(o: BootFileOutputs): string | undefined {
 }
 
 export function checkBootFile(news: Partial<BootFileInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures = checkConnection(news);
+    const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.ukiUrl !== "string" || !/^https?:\/\//.test(news.ukiUrl)) {
         failures.push({ property: "ukiUrl", reason: `ukiUrl "${String(news.ukiUrl)}" must be an http(s) URL of the factory's UKI` });
     }
@@ -405,82 +404,57 @@ function outputsOf(inputs: BootFileInputs, r: { size: number; md5: string }, kep
     };
 }
 
-export const bootFileProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: unknown, news: BootFileInputs) {
-        return { inputs: news, failures: knownFailures(news, checkBootFile(news)) };
-    },
-    async diff(_id: string, olds: BootFileOutputs, news: BootFileInputs) {
-        return diffBootFile(olds, news);
-    },
-    async create(inputs: BootFileInputs) {
-        const r = await guard(inputs, `boot file /${inputs.share}/${inputs.fileName}`, () => streamBootFile(dsmClientFor(inputs), inputs, true));
-        return { id: `/${inputs.share}/${inputs.fileName}`, outs: outputsOf(inputs, r, r.keptPrevious) };
-    },
-    async read(id: string, props: BootFileOutputs) {
-        return guard(props, `reading boot file ${props.path}`, async () => {
-            const actual = await readActual(dsmClientFor(props), props);
-            return { id, props: { ...props, ...actual } };
-        });
-    },
-    async update(_id: string, olds: BootFileOutputs, news: BootFileInputs) {
-        const drift = bootFileDrift(olds);
-        if (drift === undefined) {
-            // Only the URL or the connection changed: the bytes on the NAS are the right ones.
-            return { outs: { ...olds, ...news } };
-        }
-        logInfo(`boot file: ${drift}; uploading again`);
-        const r = await guard(news, `boot file /${news.share}/${news.fileName}`, () => streamBootFile(dsmClientFor(news), news));
-        return { outs: outputsOf(news, r, olds.keptPrevious === true) };
-    },
-    async delete(_id: string, props: BootFileOutputs) {
-        await guard(props, `deleting boot file ${props.path}`, async () => {
-            const client = dsmClientFor(props);
-            const keptPath = `/${props.share}/${keptPreviousName(props.fileName)}`;
-            const [info, kept] = await client.getInfo([props.path, keptPath]);
-            const ours = async (f: { size: number } | undefined, path: string) =>
-                f !== undefined && f.size === props.size && (await client.md5(path)).toLowerCase() === props.md5;
-            if (info && !(await ours(info, props.path))) {
-                // A replacement (create-before-delete) has already put a new image under the same name: leave
-                // it. If that replacement kept these bytes as the "previous" file (there was no user's file to
-                // keep), they are this resource's own: delete them.
-                logInfo(`boot file ${props.path} now holds other content; leaving it`);
-                if (!props.keptPrevious && (await ours(kept, keptPath))) {
-                    await client.deletePaths([keptPath]);
-                }
-                return;
-            }
-            if (info) {
-                await client.deletePaths([props.path]);
-            }
-            if (props.keptPrevious && kept) {
-                logInfo(`boot file: putting back the file found before, ${keptPath} → ${props.path}`);
-                await client.rename(keptPath, props.fileName);
-            }
-        });
-    },
-};
+/** Create: upload (keeping a file of the user's found under the name). Update: upload again only on drift. */
+async function apply(client: DsmApi, inputs: BootFileInputs, olds?: BootFileOutputs): Promise<BootFileOutputs> {
+    if (!olds) {
+        const r = await streamBootFile(client, inputs, true);
+        return outputsOf(inputs, r, r.keptPrevious);
+    }
+    const drift = bootFileDrift(olds);
+    if (drift === undefined) {
+        // Only the URL or the connection changed: the bytes on the NAS are the right ones.
+        return { ...olds, ...inputs };
+    }
+    logInfo(`boot file: ${drift}; uploading again`);
+    return outputsOf(inputs, await streamBootFile(client, inputs), olds.keptPrevious === true);
+}
 
-export interface BootFileResourceArgs {
-    connection: pulumi.Input<DsmResourceProps["connection"]>;
-    password: pulumi.Input<string>;
-    ukiUrl: pulumi.Input<string>;
-    schematicId: pulumi.Input<string>;
-    talosVersion: pulumi.Input<string>;
-    arch: pulumi.Input<string>;
-    share: pulumi.Input<string>;
-    fileName: pulumi.Input<string>;
+/** Delete this resource's file, unless a replacement has put other content there; put a kept file of the user's back. */
+async function restore(client: DsmApi, props: BootFileOutputs): Promise<void> {
+    const keptPath = `/${props.share}/${keptPreviousName(props.fileName)}`;
+    const [info, kept] = await client.getInfo([props.path, keptPath]);
+    const ours = async (f: { size: number } | undefined, path: string) =>
+        f !== undefined && f.size === props.size && (await client.md5(path)).toLowerCase() === props.md5;
+    if (info && !(await ours(info, props.path))) {
+        // A replacement (create-before-delete) has already put a new image under the same name: leave
+        // it. If that replacement kept these bytes as the "previous" file (there was no user's file to
+        // keep), they are this resource's own: delete them.
+        logInfo(`boot file ${props.path} now holds other content; leaving it`);
+        if (!props.keptPrevious && (await ours(kept, keptPath))) {
+            await client.deletePaths([keptPath]);
+        }
+        return;
+    }
+    if (info) {
+        await client.deletePaths([props.path]);
+    }
+    if (props.keptPrevious && kept) {
+        logInfo(`boot file: putting back the file found before, ${keptPath} → ${props.path}`);
+        await client.rename(keptPath, props.fileName);
+    }
 }
 
 /** The boot file as a Pulumi resource. */
-export class SynologyBootFile extends pulumi.dynamic.Resource {
-    declare readonly path: pulumi.Output<string>;
-    declare readonly fileName: pulumi.Output<string>;
-    declare readonly size: pulumi.Output<number>;
-    declare readonly md5: pulumi.Output<string>;
-    constructor(name: string, args: BootFileResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(bootFileProvider, name, {
-            ...args, password: pulumi.secret(args.password),
-            path: undefined, size: undefined, md5: undefined, present: undefined, actualSize: undefined, actualMd5: undefined,
-        }, secretOutputOptions(opts), "synology", "BootFile");
-    }
-}
+export class SynologyBootFile extends dsmResource<BootFileInputs, BootFileOutputs>({
+    type: "BootFile",
+    file: __filename,
+    outputs: ["path", "size", "md5", "present", "actualSize", "actualMd5", "keptPrevious"],
+    what: (i) => `boot file /${i.share}/${i.fileName}`,
+    onDelete: "deleting",
+    id: (i) => `/${i.share}/${i.fileName}`,
+    check: checkBootFile,
+    diff: diffBootFile,
+    apply,
+    read: async (client, props) => ({ ...props, ...(await readActual(client, props)) }),
+    restore,
+}) {}

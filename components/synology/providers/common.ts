@@ -1,9 +1,16 @@
 /**
- * What every DSM dynamic provider shares: the connection inputs, the client, error redaction, progress
- * logging. Providers are serialised by the engine and run in a separate process, so nothing here keeps
- * module-level state: the DSM session lives in the client's cache on `globalThis` (see `getDsmClient`).
+ * What every DSM resource shares: the connection inputs, the client, error redaction, progress logging, and
+ * {@link dsmResource}, which builds a resource's provider and class from its pure parts.
+ *
+ * A DSM resource file holds only what is its own: the inputs and outputs types and five functions (check,
+ * diff, apply, read, restore). The helper adds what is the same for all: the connection and password checks,
+ * the update a changed connection needs, one DSM client per NAS and user, errors prefixed with what was being
+ * done and with the password redacted, the password (and a connection carrying a 2FA device id) as secrets.
+ * The provider runs in Pulumi's provider host, which loads it from the project (../../dynamic.ts): the DSM
+ * session lives in the client's cache on `globalThis` (see `getDsmClient`), shared by all six providers.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { dynamicResource, DynamicResourceClass } from "../../dynamic";
 import { getDsmClient } from "../dsm";
 import type { DsmClientOptions } from "../dsm";
 import type { DsmApi, DsmConnection } from "../dsm/types";
@@ -28,13 +35,8 @@ export interface DsmResourceProps {
     password: string;
 }
 
-/** Output properties that hold secrets, for `additionalSecretOutputs`. */
-export const SECRET_OUTPUTS = ["password"];
-
-/** Resource options of every DSM resource: `opts` plus {@link SECRET_OUTPUTS} as additional secret outputs. */
-export function secretOutputOptions(opts?: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
-    return { ...opts, additionalSecretOutputs: [...SECRET_OUTPUTS, ...(opts?.additionalSecretOutputs ?? [])] };
-}
+/** Output properties that hold secrets. */
+export const SECRET_OUTPUTS = ["password"] as const;
 
 /** Plain DsmConnection for the client. */
 export function toDsmConnection(props: DsmResourceProps): DsmConnection {
@@ -84,12 +86,9 @@ export function checkConnection(news: Partial<DsmResourceProps>): pulumi.dynamic
     return failures;
 }
 
-/** The value Pulumi puts in place of inputs not known yet (during preview). */
-export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-/** True when `v` is, or contains, a value not known yet. */
+/** True when `v` is, or contains, a value not known yet (preview). */
 export function containsUnknown(v: unknown): boolean {
-    if (v === UNKNOWN_VALUE) {
+    if (v === pulumi.runtime.unknownValue) {
         return true;
     }
     if (Array.isArray(v)) {
@@ -148,17 +147,6 @@ export async function guard<T>(props: Partial<DsmResourceProps>, what: string, f
     }
 }
 
-/** Strip the connection/password and any Pulumi bookkeeping (`__provider`) from a property bag. */
-export function withoutBookkeeping<T extends Record<string, unknown>>(props: T): T {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(props)) {
-        if (!k.startsWith("__")) {
-            out[k] = v;
-        }
-    }
-    return out as T;
-}
-
 /**
  * Progress and info messages. Tests (and the benchmark) install `globalThis.__homelabDsmLog`; with an engine
  * connection they go to `pulumi.log.info`; in Pulumi's dynamic provider host (which has no engine
@@ -194,4 +182,75 @@ export function stableJson(v: unknown): string {
         }
         return val;
     }) ?? "undefined";
+}
+
+/** A DSM resource: its own parts. `I` are its inputs, `O` its outputs (the inputs and what it found). */
+export interface DsmResourceDefinition<I extends DsmResourceProps, O extends I, D extends keyof I = never> {
+    /** `pulumi-nodejs:dynamic/synology:<type>`. */
+    type: string;
+    /** The file that defines it (`__filename`): the provider host loads the provider from there. */
+    file: string;
+    /** Inputs that may be left out, and their values. */
+    defaults?: Pick<I, D>;
+    /** Output-only properties. */
+    outputs: ReadonlyArray<Exclude<keyof O, keyof I>>;
+    /** What it is, for messages: `shared folder pxe`, `TFTP settings`. */
+    what(props: I): string;
+    /** What its delete does to it, for messages. */
+    onDelete: "deleting" | "restoring" | "removing";
+    /** The resource ID. */
+    id(inputs: I): string;
+    /** Problems with the inputs besides the connection's (`check`). Values not known yet are skipped by the helper. */
+    check(news: Partial<I>): pulumi.dynamic.CheckFailure[];
+    /** Pure diff of the last read (or written) outputs against the inputs; a connection change is added by the helper. */
+    diff(olds: O, news: I): pulumi.dynamic.DiffResult;
+    /** Create (`olds` undefined) or update: make the NAS match `inputs`; returns the outputs. */
+    apply(client: DsmApi, inputs: I, olds?: O): Promise<O>;
+    /** Refresh: what the NAS has now, as outputs. */
+    read(client: DsmApi, props: O): Promise<O>;
+    /** Delete: put back what was there before (or remove what this resource made). */
+    restore(client: DsmApi, props: O): Promise<void>;
+}
+
+/** The provider of a DSM resource, from its definition. */
+export function dsmProvider<I extends DsmResourceProps, O extends I, D extends keyof I>(def: DsmResourceDefinition<I, O, D>): pulumi.dynamic.ResourceProvider {
+    return {
+        async check(_olds: unknown, news: I) {
+            return { inputs: news, failures: knownFailures(news, [...checkConnection(news), ...def.check(news)]) };
+        },
+        async diff(_id: string, olds: O, news: I) {
+            const d = def.diff(olds, news);
+            return d.changes || !connectionChanged(olds, news) ? d : { ...d, changes: true };
+        },
+        async create(inputs: I) {
+            const outs = await guard(inputs, def.what(inputs), () => def.apply(dsmClientFor(inputs), inputs));
+            return { id: def.id(inputs), outs };
+        },
+        async read(id: string, props: O) {
+            const outs = await guard(props, `reading ${def.what(props)}`, () => def.read(dsmClientFor(props), props));
+            return { id, props: outs };
+        },
+        async update(_id: string, olds: O, news: I) {
+            return { outs: await guard(news, def.what(news), () => def.apply(dsmClientFor(news), news, olds)) };
+        },
+        async delete(_id: string, props: O) {
+            await guard(props, `${def.onDelete} ${def.what(props)}`, () => def.restore(dsmClientFor(props), props));
+        },
+    };
+}
+
+/** A connection carrying a remembered 2FA device id lets its holder skip the one-time code: then it is a secret. */
+export function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
+    return pulumi.output(c).apply((v): pulumi.Input<DsmConnectionArgs> => (v.deviceId ? pulumi.secret(v) : v)) as pulumi.Output<DsmConnectionArgs>;
+}
+
+/** The resource class of a DSM resource (its provider as `.provider`), from its definition. */
+export function dsmResource<I extends DsmResourceProps, O extends I, D extends keyof I = never>(def: DsmResourceDefinition<I, O, D>): DynamicResourceClass<I, O, D> {
+    return dynamicResource<I, O, D>({
+        module: "synology", type: def.type, file: def.file, provider: dsmProvider(def), defaults: def.defaults, outputs: def.outputs,
+        secretOutputs: SECRET_OUTPUTS,
+        prepare: (args) => ({
+            ...args, password: pulumi.secret(args.password), connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
+        }),
+    });
 }

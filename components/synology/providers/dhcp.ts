@@ -8,22 +8,14 @@
  * - not managed: a check only. Create/update fail with instructions when the server is not enabled on the
  *   interface; delete does nothing.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import type { DhcpConfig } from "../../config";
+import type { DsmApi } from "../dsm/types";
 import { encodeLike, toBool } from "../dsm/shapes";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, secretOutputOptions, knownFailures } from "./common";
+import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
 
-/** The DHCP settings from `homelab:dhcp` that this resource can apply. */
-export interface DhcpServerSettings {
-    /** IPv4 CIDR, e.g. `192.168.0.0/24`. */
-    subnet: string;
-    rangeStart: string;
-    rangeEnd: string;
-    gateway: string;
-    dns: string[];
-    domain?: string;
-    /** Seconds. */
-    leaseTime: number;
-}
+/** The DHCP settings from `homelab:dhcp` that this resource applies (a new field there arrives here as it is). */
+export type DhcpServerSettings = Omit<DhcpConfig, "extraReservations" | "manageServer">;
 
 export interface DhcpServerInputs extends DsmResourceProps {
     ifname: string;
@@ -105,19 +97,17 @@ export function diffDhcpServer(olds: DhcpServerOutputs, news: DhcpServerInputs):
         return { changes: true, replaces: olds.ifname !== news.ifname ? ["ifname"] : ["manage"], deleteBeforeReplace: true };
     }
     if (!news.manage) {
-        return { changes: !olds.enabled || connectionChanged(olds, news) };
+        return { changes: !olds.enabled };
     }
     if (!olds.actual) {
         return { changes: true };
     }
     const wanted = managedValues(dhcpServerChanges(olds.actual, news.settings).changes, Object.keys(olds.actual));
-    const drift = !jsonEqual(wanted, managedValues(olds.actual, Object.keys(olds.actual))) ||
-        !jsonEqual(olds.settings, news.settings);
-    return { changes: drift || connectionChanged(olds, news) };
+    return { changes: !jsonEqual(wanted, managedValues(olds.actual, Object.keys(olds.actual))) || !jsonEqual(olds.settings, news.settings) };
 }
 
 export function checkDhcpServer(news: Partial<DhcpServerInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures = checkConnection(news);
+    const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.ifname !== "string" || !/^[A-Za-z0-9_.-]+$/.test(news.ifname)) {
         failures.push({ property: "ifname", reason: `synology.interface "${String(news.ifname)}" must be an interface name like eth0` });
     }
@@ -139,13 +129,7 @@ export function notEnabledMessage(ifname: string): string {
         `program manage it (its DSM write shape is not publicly confirmed).`;
 }
 
-async function checkEnabled(inputs: DhcpServerInputs): Promise<boolean> {
-    const o = await dsmClientFor(inputs).dhcpServerGet(inputs.ifname);
-    return toBool(o.enable);
-}
-
-async function applyManaged(inputs: DhcpServerInputs): Promise<{ before: Record<string, unknown>; actual: Record<string, unknown>; skipped: string[] }> {
-    const client = dsmClientFor(inputs);
+async function applyManaged(client: DsmApi, inputs: DhcpServerInputs): Promise<{ before: Record<string, unknown>; actual: Record<string, unknown>; skipped: string[] }> {
     const before = await client.dhcpServerGet(inputs.ifname);
     const { changes, skipped } = dhcpServerChanges(before, inputs.settings);
     const keys = Object.keys(changes);
@@ -171,81 +155,46 @@ async function applyManaged(inputs: DhcpServerInputs): Promise<{ before: Record<
     return { before, actual: { ...changes, enable: true }, skipped };
 }
 
-export const dhcpServerProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: unknown, news: DhcpServerInputs) {
-        return { inputs: news, failures: knownFailures(news, checkDhcpServer(news)) };
-    },
-    async diff(_id: string, olds: DhcpServerOutputs, news: DhcpServerInputs) {
-        return diffDhcpServer(olds, news);
-    },
-    async create(inputs: DhcpServerInputs) {
-        const id = `dhcp-${inputs.ifname}`;
-        if (!inputs.manage) {
-            const enabled = await guard(inputs, `DHCP server on ${inputs.ifname}`, () => checkEnabled(inputs));
-            if (!enabled) {
-                throw new Error(notEnabledMessage(inputs.ifname));
-            }
-            return { id, outs: { ...inputs, enabled } as DhcpServerOutputs };
+/** Managed: read-modify-write. Check-only: fails with instructions when the server is not enabled. */
+async function apply(client: DsmApi, inputs: DhcpServerInputs, olds?: DhcpServerOutputs): Promise<DhcpServerOutputs> {
+    if (!inputs.manage) {
+        if (!toBool((await client.dhcpServerGet(inputs.ifname)).enable)) {
+            throw new Error(notEnabledMessage(inputs.ifname));
         }
-        const r = await guard(inputs, `DHCP server on ${inputs.ifname}`, () => applyManaged(inputs));
-        return { id, outs: { ...inputs, previous: r.before, enabled: true, actual: r.actual, skipped: r.skipped } as DhcpServerOutputs };
-    },
-    async read(id: string, props: DhcpServerOutputs) {
-        return guard(props, `reading DHCP server on ${props.ifname}`, async () => {
-            const now = await dsmClientFor(props).dhcpServerGet(props.ifname);
-            const outs: DhcpServerOutputs = { ...props, enabled: toBool(now.enable) };
-            if (props.manage && props.actual) {
-                const actual: Record<string, unknown> = {};
-                for (const k of Object.keys(props.actual)) {
-                    actual[k] = k === "enable" ? toBool(now[k]) : now[k];
-                }
-                outs.actual = actual;
-            }
-            return { id, props: outs };
-        });
-    },
-    async update(_id: string, olds: DhcpServerOutputs, news: DhcpServerInputs) {
-        if (!news.manage) {
-            const enabled = await guard(news, `DHCP server on ${news.ifname}`, () => checkEnabled(news));
-            if (!enabled) {
-                throw new Error(notEnabledMessage(news.ifname));
-            }
-            return { outs: { ...news, enabled } };
-        }
-        const r = await guard(news, `DHCP server on ${news.ifname}`, () => applyManaged(news));
-        return { outs: { ...news, previous: olds.previous ?? r.before, enabled: true, actual: r.actual, skipped: r.skipped } };
-    },
-    async delete(_id: string, props: DhcpServerOutputs) {
-        if (!props.manage || !props.previous) {
-            return;
-        }
-        const previous = props.previous;
-        await guard(props, `restoring DHCP server on ${props.ifname}`, async () => {
-            const client = dsmClientFor(props);
-            const now = await client.dhcpServerGet(props.ifname);
-            if (!jsonEqual(now, previous)) {
-                logInfo(`DHCP server on ${props.ifname}: restoring the settings found before`);
-                await client.dhcpServerSet(props.ifname, previous);
-            }
-        });
-    },
-};
-
-export interface DhcpServerResourceArgs {
-    connection: pulumi.Input<DsmResourceProps["connection"]>;
-    password: pulumi.Input<string>;
-    ifname: pulumi.Input<string>;
-    manage: pulumi.Input<boolean>;
-    settings: pulumi.Input<DhcpServerSettings>;
+        return { ...inputs, enabled: true };
+    }
+    const r = await applyManaged(client, inputs);
+    return { ...inputs, previous: olds?.previous ?? r.before, enabled: true, actual: r.actual, skipped: r.skipped };
 }
 
 /** The DHCP server on the interface (managed or checked) as a Pulumi resource. */
-export class SynologyDhcpServer extends pulumi.dynamic.Resource {
-    declare readonly ifname: pulumi.Output<string>;
-    declare readonly enabled: pulumi.Output<boolean>;
-    constructor(name: string, args: DhcpServerResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(dhcpServerProvider, name, {
-            ...args, password: pulumi.secret(args.password), previous: undefined, enabled: undefined, actual: undefined, skipped: undefined,
-        }, secretOutputOptions(opts), "synology", "DhcpServer");
-    }
-}
+export class SynologyDhcpServer extends dsmResource<DhcpServerInputs, DhcpServerOutputs>({
+    type: "DhcpServer",
+    file: __filename,
+    outputs: ["previous", "enabled", "actual", "skipped"],
+    what: (i) => `DHCP server on ${i.ifname}`,
+    onDelete: "restoring",
+    id: (i) => `dhcp-${i.ifname}`,
+    check: checkDhcpServer,
+    diff: diffDhcpServer,
+    apply,
+    async read(client, props) {
+        const now = await client.dhcpServerGet(props.ifname);
+        const outs: DhcpServerOutputs = { ...props, enabled: toBool(now.enable) };
+        if (props.manage && props.actual) {
+            const actual: Record<string, unknown> = {};
+            for (const k of Object.keys(props.actual)) {
+                actual[k] = k === "enable" ? toBool(now[k]) : now[k];
+            }
+            outs.actual = actual;
+        }
+        return outs;
+    },
+    async restore(client, props) {
+        if (!props.manage || !props.previous) return; // check-only: nothing was changed
+        if (!jsonEqual(await client.dhcpServerGet(props.ifname), props.previous)) {
+            logInfo(`DHCP server on ${props.ifname}: restoring the settings found before`);
+            await client.dhcpServerSet(props.ifname, props.previous);
+        }
+    },
+}) {}

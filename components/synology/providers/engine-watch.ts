@@ -15,7 +15,7 @@
  * On either, every tracked operation is aborted (the boot-file upload stops and removes its temporary file on
  * the NAS), then the process exits, after at most `graceMs`.
  *
- * State lives on `globalThis`: each provider is serialised separately, and they share this process.
+ * State lives on `globalThis`: every provider in the host shares this process (an older state's serialised copy too).
  */
 import * as fs from "fs";
 import * as net from "net";

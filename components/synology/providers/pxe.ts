@@ -2,9 +2,9 @@
  * PXE (`SYNO.Network.DHCPServer.PXE`, global): enabled, local TFTP, `local_bootloader` the boot file.
  * Read-modify-write of the five-field object; what was found before the first create is written back on delete.
  */
-import * as pulumi from "@pulumi/pulumi";
-import type { PxeSettings } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, secretOutputOptions, knownFailures } from "./common";
+import type * as pulumi from "@pulumi/pulumi";
+import type { DsmApi, PxeSettings } from "../dsm/types";
+import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
 
 export interface PxeInputs extends DsmResourceProps {
     /** Boot loader file name relative to the TFTP root, e.g. `metal-amd64-uki.efi`. */
@@ -74,20 +74,18 @@ function trueLike(like: unknown): unknown {
 
 /** Pure diff: PXE as last read against what the inputs want. */
 export function diffPxe(olds: PxeOutputs, news: PxeInputs): pulumi.dynamic.DiffResult {
-    const drift = !olds.actual || !jsonEqual(olds.actual, desiredPxe(news));
-    return { changes: drift || connectionChanged(olds, news) };
+    return { changes: !olds.actual || !jsonEqual(olds.actual, desiredPxe(news)) };
 }
 
 export function checkPxe(news: Partial<PxeInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures = checkConnection(news);
+    const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.bootloader !== "string" || !/^[A-Za-z0-9._\-/]+$/.test(news.bootloader)) {
         failures.push({ property: "bootloader", reason: `PXE boot loader "${String(news.bootloader)}" must be a file name relative to the TFTP root` });
     }
     return failures;
 }
 
-async function apply(inputs: PxeInputs): Promise<{ before: PxeSettings; actual: PxeManaged }> {
-    const client = dsmClientFor(inputs);
+async function apply(client: DsmApi, inputs: PxeInputs, olds?: PxeOutputs): Promise<PxeOutputs> {
     const before = await client.pxeGet();
     const target = desiredPxe(inputs);
     const write = pxeWrite(before, target);
@@ -95,55 +93,25 @@ async function apply(inputs: PxeInputs): Promise<{ before: PxeSettings; actual: 
         logInfo(`PXE: enable, local TFTP, boot loader ${inputs.bootloader}`);
         await client.pxeSet(write);
     }
-    return { before, actual: target };
-}
-
-export const pxeProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: unknown, news: PxeInputs) {
-        return { inputs: news, failures: knownFailures(news, checkPxe(news)) };
-    },
-    async diff(_id: string, olds: PxeOutputs, news: PxeInputs) {
-        return diffPxe(olds, news);
-    },
-    async create(inputs: PxeInputs) {
-        const { before, actual } = await guard(inputs, "PXE settings", () => apply(inputs));
-        const outs: PxeOutputs = { ...inputs, previous: before, actual };
-        return { id: "pxe", outs };
-    },
-    async read(id: string, props: PxeOutputs) {
-        return guard(props, "reading PXE settings", async () => {
-            const now = await dsmClientFor(props).pxeGet();
-            return { id, props: { ...props, actual: managedPxe(now) } };
-        });
-    },
-    async update(_id: string, olds: PxeOutputs, news: PxeInputs) {
-        const { actual } = await guard(news, "PXE settings", () => apply(news));
-        return { outs: { ...news, previous: olds.previous, actual } };
-    },
-    async delete(_id: string, props: PxeOutputs) {
-        await guard(props, "restoring PXE settings", async () => {
-            const client = dsmClientFor(props);
-            const now = await client.pxeGet();
-            if (!jsonEqual(now, props.previous)) {
-                logInfo("PXE: restoring the settings found before");
-                await client.pxeSet(props.previous);
-            }
-        });
-    },
-};
-
-export interface PxeResourceArgs {
-    connection: pulumi.Input<DsmResourceProps["connection"]>;
-    password: pulumi.Input<string>;
-    bootloader: pulumi.Input<string>;
+    return { ...inputs, previous: olds?.previous ?? before, actual: target };
 }
 
 /** The PXE settings as a Pulumi resource. */
-export class SynologyPxeSettings extends pulumi.dynamic.Resource {
-    declare readonly bootloader: pulumi.Output<string>;
-    declare readonly actual: pulumi.Output<PxeManaged>;
-    constructor(name: string, args: PxeResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(pxeProvider, name, { ...args, password: pulumi.secret(args.password), previous: undefined, actual: undefined },
-            secretOutputOptions(opts), "synology", "Pxe");
-    }
-}
+export class SynologyPxeSettings extends dsmResource<PxeInputs, PxeOutputs>({
+    type: "Pxe",
+    file: __filename,
+    outputs: ["previous", "actual"],
+    what: () => "PXE settings",
+    onDelete: "restoring",
+    id: () => "pxe",
+    check: checkPxe,
+    diff: diffPxe,
+    apply,
+    read: async (client, props) => ({ ...props, actual: managedPxe(await client.pxeGet()) }),
+    async restore(client, props) {
+        if (!jsonEqual(await client.pxeGet(), props.previous)) {
+            logInfo("PXE: restoring the settings found before");
+            await client.pxeSet(props.previous);
+        }
+    },
+}) {}

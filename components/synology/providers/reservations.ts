@@ -3,11 +3,12 @@
  * whole list, so every write is a merge (../reservations.ts): entries this program does not manage are
  * kept as they are, conflicts are errors, and the outputs record exactly which entries are managed.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import type { DsmApi } from "../dsm/types";
 import {
     managedOnNas, mergeReservations, releaseReservations, ReservationEntry, sameReservationSet, validateReservations,
 } from "../reservations";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, secretOutputOptions, knownFailures } from "./common";
+import { dsmResource, DsmResourceProps, logInfo } from "./common";
 
 export interface ReservationsInputs extends DsmResourceProps {
     /** NAS interface, e.g. `eth0`. */
@@ -30,12 +31,11 @@ export function diffReservations(olds: ReservationsOutputs, news: ReservationsIn
     if (olds.ifname !== news.ifname) {
         return { changes: true, replaces: ["ifname"], deleteBeforeReplace: true };
     }
-    const drift = !sameReservationSet(olds.actual ?? [], news.entries) || !sameReservationSet(olds.managed ?? [], news.entries);
-    return { changes: drift || connectionChanged(olds, news) };
+    return { changes: !sameReservationSet(olds.actual ?? [], news.entries) || !sameReservationSet(olds.managed ?? [], news.entries) };
 }
 
 export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures = checkConnection(news);
+    const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.ifname !== "string" || !/^[A-Za-z0-9_.-]+$/.test(news.ifname)) {
         failures.push({ property: "ifname", reason: `synology.interface "${String(news.ifname)}" must be an interface name like eth0 or ovs_eth0` });
     }
@@ -49,67 +49,34 @@ export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dyn
     return failures;
 }
 
-async function apply(inputs: ReservationsInputs, managed: ReservationEntry[], adopted: ReservationEntry[]):
-    Promise<{ adopted: ReservationEntry[]; actual: ReservationEntry[] }> {
-    const client = dsmClientFor(inputs);
+/** Merge the wanted entries into the NAS's list (../reservations.ts) and write it when it changed. */
+async function apply(client: DsmApi, inputs: ReservationsInputs, olds?: ReservationsOutputs): Promise<ReservationsOutputs> {
     const current = await client.reservationsGet(inputs.ifname);
-    const merged = mergeReservations(inputs.ifname, current, managed, adopted, inputs.entries);
+    const merged = mergeReservations(inputs.ifname, current, olds?.managed ?? [], olds?.adopted ?? [], inputs.entries);
     if (merged.changed) {
         logInfo(`DHCP reservations on ${inputs.ifname}: writing ${merged.list.length} entries (${inputs.entries.length} managed)`);
         await client.reservationsSet(inputs.ifname, merged.list);
     }
-    return { adopted: merged.adopted, actual: managedOnNas(merged.list, inputs.entries) };
-}
-
-export const reservationsProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: unknown, news: ReservationsInputs) {
-        return { inputs: news, failures: knownFailures(news, checkReservations(news)) };
-    },
-    async diff(_id: string, olds: ReservationsOutputs, news: ReservationsInputs) {
-        return diffReservations(olds, news);
-    },
-    async create(inputs: ReservationsInputs) {
-        const r = await guard(inputs, `DHCP reservations on ${inputs.ifname}`, () => apply(inputs, [], []));
-        const outs: ReservationsOutputs = { ...inputs, managed: inputs.entries, adopted: r.adopted, actual: r.actual };
-        return { id: `reservations-${inputs.ifname}`, outs };
-    },
-    async read(id: string, props: ReservationsOutputs) {
-        return guard(props, `reading DHCP reservations on ${props.ifname}`, async () => {
-            const current = await dsmClientFor(props).reservationsGet(props.ifname);
-            return { id, props: { ...props, actual: managedOnNas(current, props.managed) } };
-        });
-    },
-    async update(_id: string, olds: ReservationsOutputs, news: ReservationsInputs) {
-        const r = await guard(news, `DHCP reservations on ${news.ifname}`, () => apply(news, olds.managed ?? [], olds.adopted ?? []));
-        const outs: ReservationsOutputs = { ...news, managed: news.entries, adopted: r.adopted, actual: r.actual };
-        return { outs };
-    },
-    async delete(_id: string, props: ReservationsOutputs) {
-        await guard(props, `removing DHCP reservations on ${props.ifname}`, async () => {
-            const client = dsmClientFor(props);
-            const current = await client.reservationsGet(props.ifname);
-            const released = releaseReservations(current, props.managed ?? [], props.adopted ?? []);
-            if (released.changed) {
-                logInfo(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
-                await client.reservationsSet(props.ifname, released.list);
-            }
-        });
-    },
-};
-
-export interface ReservationsResourceArgs {
-    connection: pulumi.Input<DsmResourceProps["connection"]>;
-    password: pulumi.Input<string>;
-    ifname: pulumi.Input<string>;
-    entries: pulumi.Input<pulumi.Input<ReservationEntry>[]>;
+    return { ...inputs, managed: inputs.entries, adopted: merged.adopted, actual: managedOnNas(merged.list, inputs.entries) };
 }
 
 /** The managed DHCP reservations as a Pulumi resource. */
-export class SynologyReservations extends pulumi.dynamic.Resource {
-    declare readonly ifname: pulumi.Output<string>;
-    declare readonly managed: pulumi.Output<ReservationEntry[]>;
-    constructor(name: string, args: ReservationsResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(reservationsProvider, name, { ...args, password: pulumi.secret(args.password), managed: undefined, adopted: undefined, actual: undefined },
-            secretOutputOptions(opts), "synology", "Reservations");
-    }
-}
+export class SynologyReservations extends dsmResource<ReservationsInputs, ReservationsOutputs>({
+    type: "Reservations",
+    file: __filename,
+    outputs: ["managed", "adopted", "actual"],
+    what: (i) => `DHCP reservations on ${i.ifname}`,
+    onDelete: "removing",
+    id: (i) => `reservations-${i.ifname}`,
+    check: checkReservations,
+    diff: diffReservations,
+    apply,
+    read: async (client, props) => ({ ...props, actual: managedOnNas(await client.reservationsGet(props.ifname), props.managed) }),
+    async restore(client, props) {
+        const released = releaseReservations(await client.reservationsGet(props.ifname), props.managed ?? [], props.adopted ?? []);
+        if (released.changed) {
+            logInfo(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
+            await client.reservationsSet(props.ifname, released.list);
+        }
+    },
+}) {}

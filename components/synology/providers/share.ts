@@ -2,8 +2,9 @@
  * The shared folder holding the TFTP root (`SYNO.Core.Share`). Created if missing; an existing one is
  * adopted (`created: false`) and never deleted on destroy.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, logInfo, secretOutputOptions, knownFailures } from "./common";
+import type * as pulumi from "@pulumi/pulumi";
+import type { DsmApi } from "../dsm/types";
+import { dsmResource, DsmResourceProps, logInfo } from "./common";
 
 export interface ShareInputs extends DsmResourceProps {
     /** Shared folder name, e.g. `pxe`. */
@@ -11,7 +12,7 @@ export interface ShareInputs extends DsmResourceProps {
     /** Volume path, e.g. `/volume1`. */
     volume: string;
     /** Description used when the folder is created. */
-    desc?: string;
+    desc: string;
 }
 
 export interface ShareOutputs extends ShareInputs {
@@ -27,7 +28,7 @@ const SHARE_NAME = /^[^\\/:*?"<>|\s][^\\/:*?"<>|]{0,31}$/;
 
 /** Check failures for the share inputs. */
 export function checkShare(news: Partial<ShareInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures = checkConnection(news);
+    const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.name !== "string" || !SHARE_NAME.test(news.name)) {
         failures.push({ property: "name", reason: `synology.share "${String(news.name)}" must be 1–32 characters without / \\ : * ? " < > | or spaces at the start` });
     }
@@ -37,7 +38,7 @@ export function checkShare(news: Partial<ShareInputs>): pulumi.dynamic.CheckFail
     return failures;
 }
 
-/** Pure diff: name or volume → replace; folder gone (seen by read) → update (re-create); connection → update. */
+/** Pure diff: name or volume → replace; folder gone (seen by read) → update (re-create). */
 export function diffShare(olds: ShareOutputs, news: ShareInputs): pulumi.dynamic.DiffResult {
     const replaces: string[] = [];
     if (olds.name !== news.name) {
@@ -49,12 +50,10 @@ export function diffShare(olds: ShareOutputs, news: ShareInputs): pulumi.dynamic
     if (replaces.length > 0) {
         return { changes: true, replaces, deleteBeforeReplace: false };
     }
-    const changes = olds.exists === false || connectionChanged(olds, news);
-    return { changes };
+    return { changes: olds.exists === false };
 }
 
-async function ensureShare(inputs: ShareInputs, previouslyCreated: boolean): Promise<ShareOutputs> {
-    const client = dsmClientFor(inputs);
+async function ensureShare(client: DsmApi, inputs: ShareInputs, previouslyCreated: boolean): Promise<ShareOutputs> {
     const existing = await client.shareGet(inputs.name);
     if (existing) {
         if (existing.vol_path !== inputs.volume) {
@@ -68,62 +67,27 @@ async function ensureShare(inputs: ShareInputs, previouslyCreated: boolean): Pro
     return { ...inputs, created: true, exists: true, volPath: inputs.volume };
 }
 
-export const shareProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: unknown, news: ShareInputs) {
-        return { inputs: news, failures: knownFailures(news, checkShare(news)) };
-    },
-    async diff(_id: string, olds: ShareOutputs, news: ShareInputs) {
-        return diffShare(olds, news);
-    },
-    async create(inputs: ShareInputs) {
-        const outs = await guard(inputs, `shared folder ${inputs.name}`, () => ensureShare(inputs, false));
-        return { id: inputs.name, outs };
-    },
-    async read(id: string, props: ShareOutputs) {
-        return guard(props, `reading shared folder ${props.name}`, async () => {
-            const info = await dsmClientFor(props).shareGet(props.name);
-            const outs: ShareOutputs = { ...props, exists: info !== undefined, volPath: info ? info.vol_path : props.volPath };
-            return { id, props: outs };
-        });
-    },
-    async update(_id: string, olds: ShareOutputs, news: ShareInputs) {
-        const outs = await guard(news, `shared folder ${news.name}`, () => ensureShare(news, olds.created));
-        return { outs };
-    },
-    async delete(_id: string, props: ShareOutputs) {
-        if (!props.created) {
-            return; // adopted: it was there before, it stays
-        }
-        await guard(props, `deleting shared folder ${props.name}`, async () => {
-            const client = dsmClientFor(props);
-            if (await client.shareGet(props.name)) {
-                logInfo(`deleting shared folder ${props.name} (created by this program)`);
-                await client.shareDelete(props.name);
-            }
-        });
-    },
-};
-
-export interface ShareResourceArgs {
-    connection: pulumi.Input<DsmConnectionArgsInput>;
-    password: pulumi.Input<string>;
-    name: pulumi.Input<string>;
-    volume: pulumi.Input<string>;
-    desc?: pulumi.Input<string>;
-}
-
-/** Connection args as Pulumi inputs. */
-export type DsmConnectionArgsInput = DsmResourceProps["connection"];
-
 /** The shared folder as a Pulumi resource. */
-export class SynologyShare extends pulumi.dynamic.Resource {
-    declare readonly name: pulumi.Output<string>;
-    declare readonly volume: pulumi.Output<string>;
-    declare readonly created: pulumi.Output<boolean>;
-    declare readonly volPath: pulumi.Output<string>;
-    constructor(name: string, args: ShareResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(shareProvider, name, {
-            ...args, password: pulumi.secret(args.password), created: undefined, exists: undefined, volPath: undefined,
-        }, secretOutputOptions(opts), "synology", "Share");
-    }
-}
+export class SynologyShare extends dsmResource<ShareInputs, ShareOutputs, "desc">({
+    type: "Share",
+    file: __filename,
+    defaults: { desc: "Talos PXE boot files (managed by Pulumi)" },
+    outputs: ["created", "exists", "volPath"],
+    what: (i) => `shared folder ${i.name}`,
+    onDelete: "deleting",
+    id: (i) => i.name,
+    check: checkShare,
+    diff: diffShare,
+    apply: (client, inputs, olds) => ensureShare(client, inputs, olds?.created ?? false),
+    async read(client, props) {
+        const info = await client.shareGet(props.name);
+        return { ...props, exists: info !== undefined, volPath: info ? info.vol_path : props.volPath };
+    },
+    async restore(client, props) {
+        if (!props.created) return; // adopted: it was there before, it stays
+        if (await client.shareGet(props.name)) {
+            logInfo(`deleting shared folder ${props.name} (created by this program)`);
+            await client.shareDelete(props.name);
+        }
+    },
+}) {}

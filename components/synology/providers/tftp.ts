@@ -2,9 +2,9 @@
  * The TFTP service (`SYNO.Core.TFTP`): enabled, root `<volume>/<share>`, read-only, all clients.
  * The settings found before the first create are kept in the outputs and written back on delete.
  */
-import * as pulumi from "@pulumi/pulumi";
-import type { TftpSettings } from "../dsm/types";
-import { checkConnection, connectionChanged, dsmClientFor, DsmResourceProps, guard, jsonEqual, logInfo, secretOutputOptions, knownFailures } from "./common";
+import type * as pulumi from "@pulumi/pulumi";
+import type { DsmApi, TftpSettings } from "../dsm/types";
+import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
 
 /** The TFTP fields this resource manages. */
 export interface TftpManaged {
@@ -21,10 +21,10 @@ export interface TftpInputs extends DsmResourceProps {
     /** TFTP root as DSM wants it: `<volume>/<share>`, e.g. `/volume1/pxe`. */
     rootPath: string;
     /** `"r"` (default) or `"rw"`. */
-    permission?: string;
+    permission: string;
     /** Allowed client range; default all clients. */
-    startIp?: string;
-    endIp?: string;
+    startIp: string;
+    endIp: string;
 }
 
 export interface TftpOutputs extends TftpInputs {
@@ -39,9 +39,9 @@ export function desiredTftp(inputs: TftpInputs): TftpManaged {
     return {
         enable: true,
         root_path: inputs.rootPath,
-        permission: inputs.permission ?? "r",
-        startip: inputs.startIp ?? "0.0.0.0",
-        endip: inputs.endIp ?? "255.255.255.255",
+        permission: inputs.permission,
+        startip: inputs.startIp,
+        endip: inputs.endIp,
     };
 }
 
@@ -65,12 +65,11 @@ export function tftpChanges(current: Partial<TftpSettings>, target: TftpManaged)
 
 /** Pure diff: the NAS's managed fields (as last read) against what the inputs want. */
 export function diffTftp(olds: TftpOutputs, news: TftpInputs): pulumi.dynamic.DiffResult {
-    const drift = !olds.actual || !jsonEqual(olds.actual, desiredTftp(news));
-    return { changes: drift || connectionChanged(olds, news) };
+    return { changes: !olds.actual || !jsonEqual(olds.actual, desiredTftp(news)) };
 }
 
 export function checkTftp(news: Partial<TftpInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures = checkConnection(news);
+    const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.rootPath !== "string" || !/^\/volume[A-Za-z0-9_]+\/[^/].*$/.test(news.rootPath)) {
         failures.push({ property: "rootPath", reason: `TFTP root "${String(news.rootPath)}" must be <volume>/<share>, e.g. /volume1/pxe` });
     }
@@ -80,8 +79,7 @@ export function checkTftp(news: Partial<TftpInputs>): pulumi.dynamic.CheckFailur
     return failures;
 }
 
-async function apply(inputs: TftpInputs): Promise<{ before: TftpSettings; actual: TftpManaged }> {
-    const client = dsmClientFor(inputs);
+async function apply(client: DsmApi, inputs: TftpInputs, olds?: TftpOutputs): Promise<TftpOutputs> {
     const before = await client.tftpGet();
     const target = desiredTftp(inputs);
     const changes = tftpChanges(before, target);
@@ -89,60 +87,27 @@ async function apply(inputs: TftpInputs): Promise<{ before: TftpSettings; actual
         logInfo(`TFTP: setting ${Object.keys(changes).join(", ")}`);
         await client.tftpSet(changes);
     }
-    return { before, actual: target };
-}
-
-export const tftpProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: unknown, news: TftpInputs) {
-        return { inputs: news, failures: knownFailures(news, checkTftp(news)) };
-    },
-    async diff(_id: string, olds: TftpOutputs, news: TftpInputs) {
-        return diffTftp(olds, news);
-    },
-    async create(inputs: TftpInputs) {
-        const { before, actual } = await guard(inputs, "TFTP service", () => apply(inputs));
-        const outs: TftpOutputs = { ...inputs, previous: before, actual };
-        return { id: "tftp", outs };
-    },
-    async read(id: string, props: TftpOutputs) {
-        return guard(props, "reading TFTP settings", async () => {
-            const now = await dsmClientFor(props).tftpGet();
-            return { id, props: { ...props, actual: managedTftp(now) } };
-        });
-    },
-    async update(_id: string, olds: TftpOutputs, news: TftpInputs) {
-        const { actual } = await guard(news, "TFTP service", () => apply(news));
-        const outs: TftpOutputs = { ...news, previous: olds.previous, actual };
-        return { outs };
-    },
-    async delete(_id: string, props: TftpOutputs) {
-        await guard(props, "restoring TFTP settings", async () => {
-            const client = dsmClientFor(props);
-            const now = await client.tftpGet();
-            const changes = tftpChanges(now, managedTftp(props.previous));
-            if (changes) {
-                logInfo(`TFTP: restoring ${Object.keys(changes).join(", ")}`);
-                await client.tftpSet(changes);
-            }
-        });
-    },
-};
-
-export interface TftpResourceArgs {
-    connection: pulumi.Input<DsmResourceProps["connection"]>;
-    password: pulumi.Input<string>;
-    rootPath: pulumi.Input<string>;
-    permission?: pulumi.Input<string>;
-    startIp?: pulumi.Input<string>;
-    endIp?: pulumi.Input<string>;
+    return { ...inputs, previous: olds?.previous ?? before, actual: target };
 }
 
 /** The TFTP service settings as a Pulumi resource. */
-export class SynologyTftp extends pulumi.dynamic.Resource {
-    declare readonly rootPath: pulumi.Output<string>;
-    declare readonly actual: pulumi.Output<TftpManaged>;
-    constructor(name: string, args: TftpResourceArgs, opts?: pulumi.CustomResourceOptions) {
-        super(tftpProvider, name, { ...args, password: pulumi.secret(args.password), previous: undefined, actual: undefined },
-            secretOutputOptions(opts), "synology", "Tftp");
-    }
-}
+export class SynologyTftp extends dsmResource<TftpInputs, TftpOutputs, "permission" | "startIp" | "endIp">({
+    type: "Tftp",
+    file: __filename,
+    defaults: { permission: "r", startIp: "0.0.0.0", endIp: "255.255.255.255" },
+    outputs: ["previous", "actual"],
+    what: () => "TFTP settings",
+    onDelete: "restoring",
+    id: () => "tftp",
+    check: checkTftp,
+    diff: diffTftp,
+    apply,
+    read: async (client, props) => ({ ...props, actual: managedTftp(await client.tftpGet()) }),
+    async restore(client, props) {
+        const changes = tftpChanges(await client.tftpGet(), managedTftp(props.previous));
+        if (changes) {
+            logInfo(`TFTP: restoring ${Object.keys(changes).join(", ")}`);
+            await client.tftpSet(changes);
+        }
+    },
+}) {}

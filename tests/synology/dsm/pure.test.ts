@@ -3,6 +3,9 @@ import { DsmError, DsmShapeError, meaningOf, redact, isDsmError } from "../../..
 import { canonicalMac } from "../../../components/net";
 import { toBool, encodePxe, encodeLike, mergeDhcpServer, decodeReservations, decodeTftp, sameValue } from "../../../components/synology/dsm/shapes";
 import { redactData } from "../../../components/synology/dsm/cli";
+import {
+    missingApis, REQUIRED_CORE_APIS, requiredDhcpApis, WRITTEN_CORE_APIS, writtenDhcpApis,
+} from "../../../components/synology/dsm/required";
 
 describe("shapes", () => {
     test("booleans in every DSM encoding", () => {
@@ -72,5 +75,29 @@ describe("errors and redaction", () => {
 
     test("the probe's data redaction removes secret-named keys at any depth", () => {
         expect(redactData({ sid: "s", a: [{ synotoken: "t", did: "d", ok: 1 }] })).toEqual({ sid: "***", a: [{ synotoken: "***", did: "***", ok: 1 }] });
+    });
+});
+
+describe("the API table: what the program needs of the NAS, derived from one list", () => {
+    test("required and written APIs; the DHCP server object is written only when it is managed", () => {
+        expect(REQUIRED_CORE_APIS).toEqual([
+            "SYNO.API.Auth", "SYNO.Core.TFTP", "SYNO.Core.Share", "SYNO.FileStation.List", "SYNO.FileStation.CreateFolder",
+            "SYNO.FileStation.Upload", "SYNO.FileStation.Rename", "SYNO.FileStation.Delete", "SYNO.FileStation.MD5",
+        ]);
+        expect(WRITTEN_CORE_APIS).toEqual(["SYNO.Core.TFTP", "SYNO.Core.Share", "SYNO.FileStation.Upload", "SYNO.FileStation.Rename", "SYNO.FileStation.Delete"]);
+        expect(requiredDhcpApis("SYNO.Network.DHCPServer")).toEqual(["SYNO.Network.DHCPServer", "SYNO.Network.DHCPServer.Reservation", "SYNO.Network.DHCPServer.PXE"]);
+        expect(writtenDhcpApis("P", false)).toEqual(["P.Reservation", "P.PXE"]);
+        expect(writtenDhcpApis("P", true)).toEqual(["P", "P.Reservation", "P.PXE"]);
+    });
+
+    test("a NAS that offers an API only in versions this client cannot write with: reported as a write problem", () => {
+        const versions = Object.fromEntries([...REQUIRED_CORE_APIS, ...requiredDhcpApis("P")].map((a) => [a, 1]));
+        const writeVersions = { ...versions };
+        delete writeVersions["SYNO.Core.TFTP"];
+        delete writeVersions["SYNO.FileStation.MD5"]; // read-only use: not a problem
+        delete versions["SYNO.FileStation.List"];
+        expect(missingApis({ dhcpPrefix: "P", versions, writeVersions }, false)).toEqual([
+            { api: "SYNO.Core.TFTP", need: "write" }, { api: "SYNO.FileStation.List", need: "read" },
+        ]);
     });
 });

@@ -1,8 +1,9 @@
 /**
- * The DSM client is captured by value in every dynamic provider. Do what the engine does: serialise two
- * separate closures that use `getDsmClient`, load both texts with require-from-string in a fresh `node`
- * process, and run operations against the simulator: they must work, share ONE login through globalThis,
- * and fail with readable errors (name, code, message) whose text carries no secret.
+ * A state written before the stored-provider shim (components/dynamic.ts) carries serialised closures, each with
+ * its own copy of the DSM client, which the provider host runs until the resource's next update. Do what the
+ * engine does: serialise two separate closures that use `getDsmClient`, load both texts with require-from-string
+ * in a fresh `node` process, and run operations against the simulator: they must work, share ONE login through
+ * globalThis, and fail with readable errors (name, code, message) whose text carries no secret.
  */
 import * as fs from "fs";
 import * as os from "os";

@@ -5,12 +5,15 @@
 import { createHash } from "crypto";
 import { getDsmClient } from "../../../components/synology/dsm";
 import type { DsmApi } from "../../../components/synology/dsm/types";
-import { BootFileInputs, BootFileOutputs, bootFileProvider, streamBootFile } from "../../../components/synology/providers/bootfile";
-import { synologyResourceInputs } from "../../../components/synology/providers/plan";
-import { shareProvider } from "../../../components/synology/providers/share";
+import { BootFileInputs, BootFileOutputs, streamBootFile, SynologyBootFile } from "../../../components/synology/providers/bootfile";
+import { SynologyShare } from "../../../components/synology/providers/share";
+import { synologyResourceInputs } from "../../../components/synology/pxe";
 import { toDsmConnection } from "../../../components/synology/providers/common";
 import { expectedAssetDigest } from "../../support/factory-server";
 import { Env, PASSWORD, spec, startEnv } from "./harness";
+
+const shareProvider = SynologyShare.provider;
+const bootFileProvider = SynologyBootFile.provider;
 
 let env: Env;
 afterEach(async () => {

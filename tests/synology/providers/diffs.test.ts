@@ -1,22 +1,30 @@
 /** The providers' pure parts: diffs, checks, write computation, redaction, the config → inputs mapping. */
-import { BootFileOutputs, checkBootFile, diffBootFile, progressReporter } from "../../../components/synology/providers/bootfile";
+import * as pulumi from "@pulumi/pulumi";
+import { BootFileOutputs, checkBootFile, diffBootFile, progressReporter, SynologyBootFile } from "../../../components/synology/providers/bootfile";
 import { checkConnection, redactText, wrapError } from "../../../components/synology/providers/common";
 import { dhcpServerChanges, DhcpServerOutputs, diffDhcpServer, prefixToNetmask } from "../../../components/synology/providers/dhcp";
-import { connectionArgs, synologyResourceInputs } from "../../../components/synology/providers/plan";
-import { diffPxe, PxeOutputs, pxeWrite } from "../../../components/synology/providers/pxe";
+import { diffPxe, PxeOutputs, pxeWrite, SynologyPxeSettings } from "../../../components/synology/providers/pxe";
 import { checkReservations, diffReservations, ReservationsOutputs } from "../../../components/synology/providers/reservations";
-import { checkShare, diffShare, ShareOutputs } from "../../../components/synology/providers/share";
-import { checkTftp, diffTftp, tftpChanges, TftpOutputs } from "../../../components/synology/providers/tftp";
+import { checkShare, diffShare, ShareOutputs, SynologyShare } from "../../../components/synology/providers/share";
+import { checkTftp, diffTftp, SynologyTftp, tftpChanges, TftpOutputs } from "../../../components/synology/providers/tftp";
+import { connectionArgs, synologyResourceInputs } from "../../../components/synology/pxe";
 
 const conn = { connection: { url: "https://nas.invalid:5001", username: "admin" }, password: "pw" };
 
 describe("share", () => {
-    const olds: ShareOutputs = { ...conn, name: "pxe", volume: "/volume1", created: true, exists: true, volPath: "/volume1" };
-    it("no change → no diff; name/volume → replace; gone on the NAS or new password → update", () => {
-        expect(diffShare(olds, { ...conn, name: "pxe", volume: "/volume1" })).toEqual({ changes: false });
-        expect(diffShare(olds, { ...conn, name: "tftp", volume: "/volume2" })).toEqual({ changes: true, replaces: ["name", "volume"], deleteBeforeReplace: false });
-        expect(diffShare({ ...olds, exists: false }, { ...conn, name: "pxe", volume: "/volume1" })).toEqual({ changes: true });
-        expect(diffShare(olds, { ...conn, password: "new", name: "pxe", volume: "/volume1" })).toEqual({ changes: true });
+    const wanted = { ...conn, name: "pxe", volume: "/volume1", desc: "d" };
+    const olds: ShareOutputs = { ...wanted, created: true, exists: true, volPath: "/volume1" };
+    it("no change → no diff; name/volume → replace; gone on the NAS → update", () => {
+        expect(diffShare(olds, wanted)).toEqual({ changes: false });
+        expect(diffShare(olds, { ...wanted, name: "tftp", volume: "/volume2" })).toEqual({ changes: true, replaces: ["name", "volume"], deleteBeforeReplace: false });
+        expect(diffShare({ ...olds, exists: false }, wanted)).toEqual({ changes: true });
+    });
+    it("the provider adds what every DSM resource shares: a new password or connection → update", async () => {
+        const p = SynologyShare.provider;
+        expect(await p.diff!("pxe", olds, wanted)).toEqual({ changes: false });
+        expect(await p.diff!("pxe", olds, { ...wanted, password: "new" })).toEqual({ changes: true });
+        expect(await p.diff!("pxe", olds, { ...wanted, connection: { ...conn.connection, username: "other" } })).toEqual({ changes: true });
+        expect(await p.diff!("pxe", olds, { ...wanted, name: "tftp" })).toMatchObject({ changes: true, replaces: ["name"] });
     });
     it("check names the setting and the fix", () => {
         expect(checkShare({ ...conn, name: "a/b", volume: "volume1" }).map((f) => f.reason)).toEqual([
@@ -37,11 +45,17 @@ describe("connection check", () => {
 
 describe("tftp", () => {
     const actual = { enable: true, root_path: "/volume1/pxe", permission: "r", startip: "0.0.0.0", endip: "255.255.255.255" };
-    const olds = { ...conn, rootPath: "/volume1/pxe", previous: {}, actual } as unknown as TftpOutputs;
+    const wanted = { ...conn, rootPath: "/volume1/pxe", permission: "r", startIp: "0.0.0.0", endIp: "255.255.255.255" };
+    const olds = { ...wanted, previous: {}, actual } as unknown as TftpOutputs;
     it("drift in any managed field shows; equal means no diff", () => {
-        expect(diffTftp(olds, { ...conn, rootPath: "/volume1/pxe" })).toEqual({ changes: false });
-        expect(diffTftp({ ...olds, actual: { ...actual, enable: false } }, { ...conn, rootPath: "/volume1/pxe" })).toEqual({ changes: true });
-        expect(diffTftp(olds, { ...conn, rootPath: "/volume1/pxe", permission: "rw" })).toEqual({ changes: true });
+        expect(diffTftp(olds, wanted)).toEqual({ changes: false });
+        expect(diffTftp({ ...olds, actual: { ...actual, enable: false } }, wanted)).toEqual({ changes: true });
+        expect(diffTftp(olds, { ...wanted, permission: "rw" })).toEqual({ changes: true });
+    });
+    it("defaults (read-only, all clients) are filled in by check, the one place they are applied", async () => {
+        const r = await SynologyTftp.provider.check!({}, { ...conn, rootPath: "/volume1/pxe" });
+        expect(r).toEqual({ inputs: wanted, failures: [] });
+        expect((await SynologyTftp.provider.check!({}, { ...wanted, permission: "rw" })).inputs).toMatchObject({ permission: "rw" });
     });
     it("the partial set has exactly the fields that differ", () => {
         expect(tftpChanges({ enable: false, root_path: "", permission: "r", startip: "0.0.0.0", endip: "255.255.255.255", timeout: 3 }, actual))
@@ -141,10 +155,10 @@ describe("dhcp server", () => {
 });
 
 describe("preview: inputs not known yet", () => {
-    const U = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const U = pulumi.runtime.unknownValue;
     it("check leaves unknown values alone (they are checked once known) but still reports known bad ones", async () => {
-        const { bootFileProvider } = await import("../../../components/synology/providers/bootfile");
-        const { pxeProvider } = await import("../../../components/synology/providers/pxe");
+        const bootFileProvider = SynologyBootFile.provider;
+        const pxeProvider = SynologyPxeSettings.provider;
         const r = await bootFileProvider.check!({}, { ...conn, ukiUrl: U, schematicId: U, talosVersion: U, arch: "amd64", share: "pxe", fileName: "../bad" });
         expect(r.failures!.map((f) => f.property)).toEqual(["fileName"]);
         expect((await pxeProvider.check!({}, { ...conn, bootloader: U })).failures).toEqual([]);

@@ -1,17 +1,18 @@
 /**
- * Every DSM provider run the engine's way: serialised with pulumi.runtime.serializeFunction, loaded with
- * require-from-string in a fresh node process, `.handler()`, then check/create/read/diff/update/delete
- * against the DSM simulator (and the local factory for the boot file).
+ * Every DSM resource run the engine's way: the text its state stores (`__provider`, the shim) loaded with
+ * require-from-string in a fresh node process in the project folder, `.handler()` (which loads the provider from
+ * the project's code), then check/create/read/diff/update/delete against the DSM simulator (and the local factory
+ * for the boot file).
  */
-import { bootFileProvider } from "../../../components/synology/providers/bootfile";
-import { dhcpServerProvider } from "../../../components/synology/providers/dhcp";
-import { synologyResourceInputs } from "../../../components/synology/providers/plan";
-import { pxeProvider } from "../../../components/synology/providers/pxe";
-import { reservationsProvider } from "../../../components/synology/providers/reservations";
-import { shareProvider } from "../../../components/synology/providers/share";
-import { tftpProvider } from "../../../components/synology/providers/tftp";
+import { SynologyBootFile } from "../../../components/synology/providers/bootfile";
+import { SynologyDhcpServer } from "../../../components/synology/providers/dhcp";
+import { SynologyPxeSettings } from "../../../components/synology/providers/pxe";
+import { SynologyReservations } from "../../../components/synology/providers/reservations";
+import { SynologyShare } from "../../../components/synology/providers/share";
+import { SynologyTftp } from "../../../components/synology/providers/tftp";
+import { synologyResourceInputs } from "../../../components/synology/pxe";
+import { ChildRun, lifecycle, runStoredText } from "../../support/provider-host";
 import { dhcpConfig, Env, PASSWORD, snapshot, spec, startEnv } from "./harness";
-import { ChildRun, lifecycle, runInChild } from "./engine-runner";
 
 jest.setTimeout(60_000);
 
@@ -63,7 +64,7 @@ describe("providers run the engine's way in a fresh node process", () => {
     it("share: create, read, no-op diff, delete (created here → deleted)", async () => {
         env = await startEnv();
         const before = snapshot(env.sim);
-        const run = await runInChild(shareProvider, { A: inputs(env).share }, lifecycle(false));
+        const run = await runStoredText(SynologyShare.providerText, { A: inputs(env).share }, lifecycle(false));
         expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "delete:ok"]);
         expect(diffs(run)).toEqual([false]);
         expect(run.results[1].result).toMatchObject({ id: "pxe", outs: { created: true, exists: true } });
@@ -78,7 +79,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         env.sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
         const before = snapshot(env.sim);
         const i = inputs(env);
-        const run = await runInChild(tftpProvider, { A: i.tftp, B: { ...i.tftp, permission: "rw" } }, lifecycle(true));
+        const run = await runStoredText(SynologyTftp.providerText, { A: i.tftp, B: { ...i.tftp, permission: "rw" } }, lifecycle(true));
         expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
         expect(diffs(run)).toEqual([false, true, false]);
         expect((run.results[6].result as { props: { actual: unknown } }).props.actual).toEqual({ enable: true, root_path: "/volume1/pxe", permission: "rw", startip: "0.0.0.0", endip: "255.255.255.255" });
@@ -92,7 +93,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         env.sim.putFile("/pxe", { size: 0, md5: "" });
         env.sim.state.files.get("/pxe")!.isdir = true;
         const i = inputs(env);
-        const run = await runInChild(bootFileProvider, { A: i.bootFile, B: { ...i.bootFile, ukiUrl: `${i.bootFile.ukiUrl}?mirror=1` } }, lifecycle(true));
+        const run = await runStoredText(SynologyBootFile.providerText, { A: i.bootFile, B: { ...i.bootFile, ukiUrl: `${i.bootFile.ukiUrl}?mirror=1` } }, lifecycle(true));
         expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
         expect(diffs(run)).toEqual([false, true, false]);
         const created = run.results[1].result as { outs: { size: number; md5: string } };
@@ -107,7 +108,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         env = await startEnv();
         const before = snapshot(env.sim);
         const i = inputs(env);
-        const run = await runInChild(dhcpServerProvider, { A: i.dhcp, B: { ...i.dhcp, settings: { ...i.dhcp.settings, rangeEnd: "192.168.0.150" } } }, lifecycle(true));
+        const run = await runStoredText(SynologyDhcpServer.providerText, { A: i.dhcp, B: { ...i.dhcp, settings: { ...i.dhcp.settings, rangeEnd: "192.168.0.150" } } }, lifecycle(true));
         expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
         expect(diffs(run)).toEqual([false, true, false]);
         expect((run.results[6].result as { props: { actual: { endip: string } } }).props.actual.endip).toBe("192.168.0.150");
@@ -121,7 +122,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         const before = snapshot(env.sim);
         const i = inputs(env);
         const moved = i.reservations.entries.map((e) => (e.hostname === "w1" ? { ...e, ip: "192.168.0.22" } : e));
-        const run = await runInChild(reservationsProvider, { A: i.reservations, B: { ...i.reservations, entries: moved } }, lifecycle(true));
+        const run = await runStoredText(SynologyReservations.providerText, { A: i.reservations, B: { ...i.reservations, entries: moved } }, lifecycle(true));
         expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
         expect(diffs(run)).toEqual([false, true, false]);
         expect((run.results[5].result as { outs: { managed: unknown } }).outs.managed).toEqual(moved);
@@ -129,7 +130,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         noSecrets(run);
 
         env.sim.state.reservations.eth0.push({ clid: "AA:BB:CC:00:00:01", ip: "192.168.0.77", hostname: "someone" });
-        const conflict = await runInChild(reservationsProvider, { A: i.reservations }, [{ op: "create", inputs: "A" }]);
+        const conflict = await runStoredText(SynologyReservations.providerText, { A: i.reservations }, [{ op: "create", inputs: "A" }]);
         expect(conflict.results[0].ok).toBe(false);
         expect(conflict.results[0].error).toMatch(/MAC aa:bb:cc:00:00:01 is already reserved for aa:bb:cc:00:00:01 → 192\.168\.0\.77 \(someone\)/);
     });
@@ -139,7 +140,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         env.sim.state.pxe = { enable: false, is_remote_tftp: "true", local_bootloader: "", remote_bootloader: "x.efi", remote_tftp_server_ip: "192.168.0.3" };
         const before = snapshot(env.sim);
         const i = inputs(env);
-        const run = await runInChild(pxeProvider, { A: i.pxe, B: { ...i.pxe, bootloader: "metal-arm64-uki.efi" } }, lifecycle(true));
+        const run = await runStoredText(SynologyPxeSettings.providerText, { A: i.pxe, B: { ...i.pxe, bootloader: "metal-arm64-uki.efi" } }, lifecycle(true));
         expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
         expect(diffs(run)).toEqual([false, true, false]);
         expect((run.results[6].result as { props: { actual: unknown } }).props.actual).toEqual({ enable: true, remoteTftp: false, localBootloader: "metal-arm64-uki.efi" });
@@ -150,9 +151,9 @@ describe("providers run the engine's way in a fresh node process", () => {
     it("errors from the NAS carry no password (wrong password, redacted)", async () => {
         env = await startEnv();
         const i = inputs(env);
-        const run = await runInChild(tftpProvider, { A: { ...i.tftp, password: `${PASSWORD}-wrong` } }, [{ op: "create", inputs: "A" }]);
+        const run = await runStoredText(SynologyTftp.providerText, { A: { ...i.tftp, password: `${PASSWORD}-wrong` } }, [{ op: "create", inputs: "A" }]);
         expect(run.results[0].ok).toBe(false);
-        expect(run.results[0].error).toMatch(/^TFTP service: /);
+        expect(run.results[0].error).toMatch(/^TFTP settings: /);
         expect(run.results[0].error).not.toContain(PASSWORD);
         expect(run.stderr).not.toContain(PASSWORD);
     });

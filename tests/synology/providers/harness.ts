@@ -4,7 +4,7 @@
  */
 import axios from "axios";
 import type { DhcpConfig, SynologyConfig } from "../../../components/config";
-import type { SynologySpec } from "../../../components/synology/providers/plan";
+import type { SynologySpec } from "../../../components/synology/pxe";
 import { resetDsmClients } from "../../../components/synology/dsm";
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator } from "../../support/dsm-simulator";
 import { FactoryServer, FactoryServerOptions, startFactoryServer } from "../../support/factory-server";

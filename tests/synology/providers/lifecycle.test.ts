@@ -2,9 +2,7 @@
  * The six DSM resources driven the engine's way (check → create; read → diff → update; delete) against the
  * DSM simulator and the local Image Factory, over real HTTP.
  */
-import {
-    applySynology, destroySynology, refreshAndDiff, StoredResource, upSynology,
-} from "../../../components/synology/providers/plan";
+import { applySynology, destroySynology, refreshAndDiff, StoredResource, upSynology } from "../../support/synology-engine";
 import { expectedAssetDigest } from "../../support/factory-server";
 import { dhcpConfig, Env, NODES, PASSWORD, snapshot, spec, startEnv, writeCalls } from "./harness";
 

@@ -1,12 +1,12 @@
 /**
  * A 1 GiB boot file streamed factory → provider → NAS keeps the provider process's memory flat: the
- * provider runs (serialised, the engine's way) in a child process that samples its own RSS; the DSM
+ * provider runs (loaded from its stored text, the engine's way) in a child process that samples its own RSS; the DSM
  * simulator keeps only size and MD5 of large uploads, and the factory generates the body chunk by chunk.
  */
-import { bootFileProvider } from "../../../components/synology/providers/bootfile";
-import { synologyResourceInputs } from "../../../components/synology/providers/plan";
+import { SynologyBootFile } from "../../../components/synology/providers/bootfile";
+import { synologyResourceInputs } from "../../../components/synology/pxe";
 import { expectedAssetDigest } from "../../support/factory-server";
-import { runInChild } from "./engine-runner";
+import { runStoredText } from "../../support/provider-host";
 import { Env, PASSWORD, spec, startEnv } from "./harness";
 
 const GIB = 1024 * 1024 * 1024;
@@ -24,7 +24,7 @@ it("streams 1 GiB with less than 64 MiB of RSS growth, and the NAS gets exactly 
     env.factory.setAssetSize("metal-amd64-uki.efi", GIB);
     const inputs = { ...synologyResourceInputs(spec(env)).bootFile, password: PASSWORD };
 
-    const run = await runInChild(bootFileProvider, { A: inputs }, [{ op: "create", inputs: "A" }]);
+    const run = await runStoredText(SynologyBootFile.providerText, { A: inputs }, [{ op: "create", inputs: "A" }]);
 
     expect(run.results[0]).toMatchObject({ op: "create", ok: true });
     const file = env.sim.getFile("/pxe/metal-amd64-uki.efi")!;
