@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { imageOfConfig, TalosImage } from "./components/factory";
 import { loadStackConfig } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
-import { SynologyPxe } from "./components/synology/pxe";
+import { connectionArgs, SynologyPxe } from "./components/synology/pxe";
 import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
@@ -76,6 +76,8 @@ async function main() {
         ups: cfg.ups,
         upsPassword,
         pxeReady: nas.pxeReady,
+        // With upgrades on, an etcd snapshot goes to <share>/backups/etcd before any upgrade runs.
+        etcdBackups: { connection: connectionArgs(cfg.synology), password: synologyPassword, share: cfg.synology.share, keep: cfg.backups.etcd.keep },
     });
 
     const csi = createSynologyCsi("csi", {

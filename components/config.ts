@@ -11,6 +11,7 @@
  * (secrets as plain strings), and returns the typed, normalised config, or throws a `ConfigError` listing
  * every problem at once.
  */
+import { BackupsConfig, parseBackups } from "./backups/config";
 import { Checker, ConfigError, Obj, parseUrl, specialWords } from "./checker";
 import { ImageConfig, parseImage } from "./factory/config";
 import { allKeys } from "./keys";
@@ -26,6 +27,7 @@ export type { Arch, ImageConfig } from "./factory/config";
 export type { DhcpConfig, Reservation, SynologyConfig, TlsConfig } from "./synology/config";
 export type { ClusterConfig, DiskSelector, HealthChecksConfig, NodeConfig, NodeRole, UpsConfig } from "./talos/config";
 export type { SynologyCsiConfig, WorkloadsConfig } from "./workloads/config";
+export type { BackupsConfig, EtcdBackupsConfig } from "./backups/config";
 
 /** The whole, validated stack config. */
 export interface StackConfig {
@@ -36,6 +38,8 @@ export interface StackConfig {
     nodes: NodeConfig[];
     ups?: UpsConfig;
     workloads: WorkloadsConfig;
+    /** `homelab:backups`: etcd snapshots on the NAS (components/backups/config.ts). */
+    backups: BackupsConfig;
     /** Plain here; index.ts wraps it in `pulumi.secret` before anything else sees it. */
     synologyPassword: string;
     /** Present exactly when `ups` is set. Plain here; wrapped in `pulumi.secret` by index.ts. */
@@ -47,7 +51,7 @@ export const CONFIG_NAMESPACE = "homelab";
 
 /** Every key the program reads, without the `homelab:` prefix. */
 export const STACK_KEYS = allKeys<StackConfig>()(["cluster", "image", "synology", "dhcp", "nodes", "ups", "workloads",
-    "synologyPassword", "upsPassword"]);
+    "backups", "synologyPassword", "upsPassword"]);
 
 /** The keys that hold secrets (`pulumi config set --secret`). */
 export const SECRET_KEYS = ["synologyPassword", "upsPassword"] as const satisfies readonly (keyof StackConfig)[];
@@ -69,6 +73,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     const nodes = parseNodes(c, values.nodes, subnet);
     const ups = parseUps(c, values.ups);
     const workloads = parseWorkloads(c, values.workloads, synology?.volume);
+    const backups = parseBackups(c, values.backups);
 
     const synologyPassword = c.string("synologyPassword", values.synologyPassword, false);
     if (synologyPassword === undefined) {
@@ -92,6 +97,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
         nodes: nodes!,
         ...(ups ? { ups, upsPassword } : {}),
         workloads: workloads!,
+        backups,
         synologyPassword: synologyPassword!,
     };
 }

@@ -146,7 +146,7 @@ export function parseArgs(argv: string[], cwd = process.cwd()): CliOptions {
 }
 
 /** Reads the stack's values: the pulumi CLI when usable, else the stack file. */
-export function loadValues(o: CliOptions, env: NodeJS.ProcessEnv = process.env): ConfigValues {
+export function loadValues(o: Pick<CliOptions, "stack" | "cwd" | "configFile" | "usePulumi">, env: NodeJS.ProcessEnv = process.env): ConfigValues {
     const notes: string[] = [];
     if (!o.configFile && o.usePulumi) {
         const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", o.stack], { cwd: o.cwd, encoding: "utf8", env });

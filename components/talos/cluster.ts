@@ -10,6 +10,7 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { createEtcdSnapshotBeforeUpgrades, EtcdBackupTarget, EtcdSnapshot } from "../backups/provider";
 import { durationSeconds } from "../duration";
 import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
@@ -43,6 +44,11 @@ export interface TalosClusterArgs {
      * not used, only its dependencies.
      */
     pxeReady: pulumi.Input<unknown>;
+    /**
+     * Where etcd snapshots go (the NAS share, `backups.etcd.keep`). With `cluster.upgrades`, a snapshot is stored
+     * there before any upgrade runs, and the upgrades wait for it (components/backups).
+     */
+    etcdBackups?: EtcdBackupTarget;
 }
 
 /** One node, as the stack exports it. */
@@ -162,6 +168,8 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly bootstrap: talos.machine.Bootstrap;
     public readonly kubeconfigResource: talos.cluster.Kubeconfig;
     public readonly upgrades?: UpgradeCommands;
+    /** The etcd snapshot the upgrades wait for (upgrades on and `etcdBackups` given). */
+    public readonly etcdSnapshot?: EtcdSnapshot;
 
     constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // What the component relies on, asserted before anything is registered.
@@ -301,6 +309,15 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
 
         if (cluster.upgrades) {
+            const afterApplies = [this.bootstrap, ...Object.values(this.applies)];
+            if (args.etcdBackups) {
+                this.etcdSnapshot = createEtcdSnapshotBeforeUpgrades(name, {
+                    target: args.etcdBackups, clusterName: cluster.name, nodes, installerImage,
+                    kubernetesVersion: cluster.kubernetesVersion, upgradeTimeout: cluster.upgradeTimeout,
+                    talosconfig: this.talosconfig, healthy: this.healthy, dependsOn: afterApplies,
+                }, this);
+            }
+            // The first upgrade waits for the snapshot: if it is not stored, nothing is upgraded.
             this.upgrades = createUpgradeCommands(name, {
                 nodes,
                 installerImage,
@@ -308,7 +325,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 upgradeTimeout: cluster.upgradeTimeout,
                 talosconfig: this.talosconfig,
                 healthy: this.healthy,
-                dependsOn: [this.bootstrap, ...Object.values(this.applies)],
+                dependsOn: this.etcdSnapshot ? [...afterApplies, this.etcdSnapshot] : afterApplies,
             }, this);
         }
 

@@ -200,8 +200,8 @@ test("6. destroy with resetOnDestroy resets every node, control planes one at a 
     expect(cpResets).toEqual(["cp-3", "cp-2", "cp-1"].map(ipOf));
     // Talos' reset without reboot ends in a shutdown; powered on again, a node is back in maintenance mode, wiped.
     for (const ip of ips()) {
-        expect((await h.nodes!.node(ip)).mode).toBe("off");
+        expect((await h.nodes!.waitForMode(ip, "off")).mode).toBe("off");
         await h.nodes!.fault(ip, { kind: "poweron" });
     }
-    for (const ip of ips()) expect((await h.nodes!.node(ip)).mode).toBe("maintenance");
+    for (const ip of ips()) expect((await h.nodes!.waitForMode(ip, "maintenance")).mode).toBe("maintenance");
 });

@@ -123,6 +123,20 @@ export class TalosNodeStandIn {
         return n;
     }
 
+    /**
+     * Waits until a node is in `mode` (a reset or shutdown returns at once and runs its sequence after, as on
+     * Talos), failing after `timeoutMs` with the mode it stayed in.
+     */
+    async waitForMode(address: string, mode: StandInNodeState["mode"], timeoutMs = 30_000): Promise<StandInNodeState> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const n = await this.node(address);
+            if (n.mode === mode) return n;
+            if (Date.now() > deadline) throw new Error(`talos-node: ${address} stayed "${n.mode}" for ${timeoutMs} ms, not "${mode}"`);
+            await new Promise((r) => setTimeout(r, 200));
+        }
+    }
+
     /** The last machine config applied to a node, verbatim. */
     async config(address: string): Promise<string> {
         const res = await fetch(`${this.control}/nodes/${address}/config`);

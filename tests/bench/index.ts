@@ -7,6 +7,7 @@
  * 2. No-op apply: read + diff of every Synology resource for the seed's stack after a first create (noop.ts).
  * 3. Graph evaluation: index.ts under mocks with 3 and 50 nodes, fresh processes (graph.ts, graph-child.ts).
  * 4. Pure work: schematicId and parseStackConfig per second (pure.ts).
+ * 5. etcd snapshot: peak RSS growth of taking and storing a 1 GiB snapshot in a fresh process (etcd-snapshot.ts).
  *
  * Environment: BENCH_STREAM_MIB (default 256), BENCH_STREAM_ROUNDS (default 5), BENCH_GRAPH_ROUNDS (default 2).
  */
@@ -15,6 +16,7 @@ import { runGraphBench } from "./graph";
 import { runNoopBench } from "./noop";
 import { runPureBench } from "./pure";
 import { runStreamBench } from "./stream";
+import { runEtcdSnapshotBench } from "./etcd-snapshot";
 import { MiB } from "./lib";
 
 const log = (m: string): void => console.log(m);
@@ -39,6 +41,9 @@ async function main(): Promise<void> {
     log(`\nImage stream (${streamMiB} MiB; servers in their own process; ${streamRounds} alternating rounds after a warm-up; medians)`);
     const stream = await runStreamBench(log, streamMiB * MiB, streamRounds);
 
+    log("\netcd snapshot to the NAS (talosctl stand-in, DSM simulator in its own process)");
+    const etcd = await runEtcdSnapshotBench(log);
+
     log(`\nGraph evaluation under mocks (index.ts, fresh process per run, ${graphRounds} round(s), best of each)`);
     const graph = await runGraphBench(log, graphRounds);
 
@@ -47,6 +52,7 @@ async function main(): Promise<void> {
     log(goal("stream ratio ≥ 0.8", stream.streamRatio >= 0.8, `${stream.streamRatio}`));
     log(goal("RSS growth < 64 MiB", stream.rssGrowthMiB256 < 64 && stream.rssGrowthMiB1024 < 64,
         `${stream.rssGrowthMiB256} MiB (256 MiB body), ${stream.rssGrowthMiB1024} MiB (1 GiB body)`));
+    log(goal("etcd snapshot RSS growth < 64 MiB", etcd.etcdSnapshotRssGrowthMiB < 64, `${etcd.etcdSnapshotRssGrowthMiB} MiB (1 GiB snapshot)`));
     log(goal("no-op writes = 0", noop.noopWrites === 0, `${noop.noopWrites}`));
     log(goal("no-op logins = 1", noop.noopLogins === 1, `${noop.noopLogins}`));
     log(goal("no-op image bytes = 0", noop.noopImageBytes === 0, `${noop.noopImageBytes}`));
@@ -67,6 +73,7 @@ async function main(): Promise<void> {
         graphMs3: graph.graphMs3,
         graphMs50: graph.graphMs50,
         graphRatio50v3: graph.graphRatio50v3,
+        etcdSnapshotRssGrowthMiB: etcd.etcdSnapshotRssGrowthMiB,
         // Extras.
         noopCallsTotal: noop.noopCallsTotal,
         noopChanged: noop.noopChanged,
@@ -84,6 +91,8 @@ async function main(): Promise<void> {
         graphResources50: graph.graphResources50,
         schematicIdPerSec: pure.schematicIdPerSec,
         parseStackConfigPerSec: pure.parseStackConfigPerSec,
+        etcdSnapshotMiBps: etcd.etcdSnapshotMiBps,
+        etcdSnapshotHeapPeakMiB: etcd.etcdSnapshotHeapPeakMiB,
         loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10),
         seconds: Math.round((Date.now() - started) / 1000),
     };

@@ -77,6 +77,9 @@
  * - Session by `_sid` (query/body) or the `id` cookie; SynoToken by `SynoToken` or `X-SYNO-TOKEN`.
  * - SYNO.Core.* / SYNO.Network.* values must be JSON-encoded (a raw unquoted string → 101); File Station
  *   accepts JSON or raw; the Upload `path` field is taken raw (a JSON-quoted path → 408).
+ * - Download (`SYNO.FileStation.Download download`, GET or POST, `path` raw or JSON): the file's bytes as
+ *   `application/octet-stream` with its Content-Length; a missing path or a folder → 408 envelope. A file
+ *   stored without its bytes (bigger than `keepBytesUpTo`) cannot be served: HTTP 500 saying so.
  * - Upload: multipart parsed incrementally (text fields must come before the file part, which is hashed and
  *   counted as it streams); no Content-Length or chunked → 1800; existing file without `overwrite` → 414,
  *   with `overwrite=false` → success with `blSkip: true`.
@@ -97,6 +100,7 @@
  * - `delayMs`: answer every request this much later (slow NAS).
  * - `rewrite(key, fn)`: every later successful answer of `key` ("API.method") carries `fn(data)` instead of
  *   `data` (a DSM whose answer has another shape); `rewrite(key)` stops it.
+ * - `corruptDownloads(times)`: the next `times` downloads carry one flipped byte (a damaged transfer).
  * - DHCP package missing / Core names only: the `dhcp` option.
  */
 import * as crypto from "crypto";
@@ -190,6 +194,7 @@ export interface SimFaults {
     resetUploadAfterBytes(n: number, times?: number): void;
     ignoreWrites(key: string, times: number): void;
     rewrite(key: string, fn?: (data: unknown) => unknown): void;
+    corruptDownloads(times: number): void;
     delayMs: number;
 }
 
@@ -247,6 +252,7 @@ function apiTable(dhcp: string): Record<string, ApiDef> {
         "SYNO.FileStation.Rename": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["rename"]) },
         "SYNO.FileStation.Delete": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["start", "stop", "status", "delete"]) },
         "SYNO.FileStation.MD5": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["start", "status", "stop"]) },
+        "SYNO.FileStation.Download": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["download"]) },
     };
     const network = (p: string): void => {
         t[`${p}`] = { minVersion: 1, maxVersion: 4, requestFormat: "JSON", methods: range(1, 4, ["get", "set"], { 4: ["get"] }) };
@@ -459,6 +465,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     const uploadResets: Array<{ bytes: number }> = [];
     const ignoreQueue = new Map<string, number>();
     const rewrites = new Map<string, (data: unknown) => unknown>();
+    let corruptDownloads = 0;
     const md5Tasks = new Map<string, { path: string; polls: number }>();
     const requests: DsmSimulator["requests"] = [];
 
@@ -479,6 +486,9 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         rewrite(key, fn) {
             if (fn) rewrites.set(key, fn);
             else rewrites.delete(key);
+        },
+        corruptDownloads(times) {
+            corruptDownloads = times;
         },
     };
 
@@ -1054,6 +1064,10 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 if (["api", "method", "version", "_sid", "SynoToken"].includes(k)) continue;
                 decoded[k] = decode(def, v, strict);
             }
+            if (api === "SYNO.FileStation.Download") {
+                sendFile(res, decoded.path);
+                return;
+            }
             if (WRITE_METHODS.has(method)) counters.writes++;
             for (const key of [`${api}.${method}`, api]) {
                 const n = ignoreQueue.get(key) ?? 0;
@@ -1070,6 +1084,29 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         } catch (e) {
             sendError(res, e);
         }
+    }
+
+    /** File Station Download of one file: the bytes, or DSM's 408 envelope. */
+    function sendFile(res: http.ServerResponse, rawPath: unknown): void {
+        const path = Array.isArray(rawPath) ? String(rawPath[0] ?? "") : String(rawPath ?? "");
+        const f = state.files.get(path);
+        if (!f || f.isdir) throw new ApiError(408);
+        if (!f.bytes) {
+            res.writeHead(500, { "content-type": "text/plain" });
+            res.end(`simulator: ${path} was stored without its bytes (${f.size} > keepBytesUpTo); raise keepBytesUpTo to download it`);
+            return;
+        }
+        let body = f.bytes;
+        if (corruptDownloads > 0 && body.length > 0) {
+            corruptDownloads--;
+            body = Buffer.from(body);
+            body[body.length >> 1] ^= 0xff;
+        }
+        res.writeHead(200, {
+            "content-type": "application/octet-stream", "content-length": body.length,
+            "content-disposition": `attachment; filename="${baseName(path)}"`,
+        });
+        res.end(body);
     }
 
     function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, query: Record<string, string>, ctype: string): void {

@@ -676,6 +676,42 @@ export class DsmClient implements DsmApi {
         }
     }
 
+    async download(path: string): Promise<Readable> {
+        const api = "SYNO.FileStation.Download";
+        const { info, version } = await this.apiInfo(api, "download");
+        let relogged = false;
+        for (;;) {
+            const session = await this.ensureSession();
+            const http = await this.axiosInstance();
+            // A GET with the path raw (as DSM's own clients send it); the session as for uploads.
+            const query = new URLSearchParams({ api, version: String(version), method: "download", path, mode: "download", _sid: session.sid });
+            const headers: Record<string, string> = { Cookie: `id=${session.sid}` };
+            if (session.token) {
+                query.set("SynoToken", session.token);
+                headers["X-SYNO-TOKEN"] = session.token;
+            }
+            let res: AxiosResponse<Readable>;
+            try {
+                res = await http.get<Readable>(`/webapi/${info.path}?${query.toString()}`, { headers, responseType: "stream", timeout: this.opts.timeoutMs });
+            } catch (e) {
+                throw await this.withCertificateHint(this.transportError(api, "download", e));
+            }
+            if (res.status === 200 && !/json|text\//i.test(String(res.headers["content-type"] ?? ""))) return res.data;
+            // Not the file: DSM answers an envelope (or an error page).
+            const text = await readAtMost(res.data, 64 * 1024);
+            const outcome = this.parseEnvelope<unknown>(api, "download", { ...res, data: text } as AxiosResponse<string>);
+            if (outcome.kind === "ok") {
+                throw new DsmTransportError(api, "download", "NOT_A_FILE", `the NAS answered ${path} with a JSON envelope instead of the file`, this.secrets());
+            }
+            if (SESSION_CODES.includes(outcome.code) && !relogged) {
+                relogged = true;
+                if (this.session === session) this.session = undefined;
+                continue;
+            }
+            throw new DsmError(api, "download", outcome.code, outcome.details, this.secrets());
+        }
+    }
+
     // ------------------------------------------------------------ DHCP server
 
     async dhcpServerGet(ifname: string): Promise<Record<string, unknown>> {
@@ -744,6 +780,17 @@ export class DsmClient implements DsmApi {
         const api = await this.dhcpApi(".ClientList", "list");
         return decodeLeases(await this.request(api, "list", { ifname }));
     }
+}
+
+/** The first `limit` bytes of a stream as text (the rest is discarded). */
+async function readAtMost(stream: Readable, limit: number): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of stream) {
+        if (size < limit) chunks.push((c as Buffer).subarray(0, limit - size));
+        size += (c as Buffer).length;
+    }
+    return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Transport failures worth retrying: the connection was reset or the NAS answered 5xx. Not timeouts. */

@@ -34,6 +34,8 @@ export const DSM_APIS: Record<string, DsmApiUse> = {
     "SYNO.FileStation.Rename": { read: 2, write: 2, need: "write" },
     "SYNO.FileStation.Delete": { read: 2, write: 2, need: "write" },
     "SYNO.FileStation.MD5": { read: 2, need: "read" },
+    // `npm run etcd-snapshot -- --fetch` only (components/backups).
+    "SYNO.FileStation.Download": { read: 2 },
     "SYNO.Core.Network.Ethernet": { read: 2 },
     // Read by the pre-flight only (../preflight.ts): administrators' membership and volume space.
     "SYNO.Core.Group.Member": { read: 1 },

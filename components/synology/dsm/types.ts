@@ -136,6 +136,8 @@ export interface DsmApi {
     deletePaths(paths: string[]): Promise<void>;
     /** File Station MD5 (start/status/stop), lower-case hex. */
     md5(path: string): Promise<string>;
+    /** File Station Download of one file: its bytes as a stream (the caller reads or destroys it). */
+    download(path: string): Promise<Readable>;
 
     /** `SYNO.Network.DHCPServer get` for an interface: the whole object as DSM returned it. */
     dhcpServerGet(ifname: string): Promise<Record<string, unknown>>;

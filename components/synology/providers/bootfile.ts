@@ -104,7 +104,8 @@ export function progressReporter(label: string, total: number, log: (m: string) 
     };
 }
 
-async function bestEffortDelete(client: DsmApi, path: string): Promise<void> {
+/** Delete `path` if it is there; never throws (used while another error is on its way up). */
+export async function bestEffortDelete(client: DsmApi, path: string): Promise<void> {
     try {
         const [info] = await client.getInfo([path]);
         if (info) {
@@ -315,17 +316,7 @@ async function streamBootFileOnce(client: DsmApi, inputs: BootFileInputs, keepPr
             throw new Error(`download of ${inputs.ukiUrl} gave ${current.received()} bytes, Content-Length said ${total}`);
         }
         const md5 = current.digest();
-        const [info] = await client.getInfo([tmpPath]);
-        if (!info) {
-            throw new Error(`verification failed: the uploaded ${tmpPath} is not on the NAS`);
-        }
-        if (info.size !== total) {
-            throw new Error(`verification failed: ${tmpPath} is ${info.size} bytes on the NAS, the factory sent ${total}`);
-        }
-        const remoteMd5 = (await client.md5(tmpPath)).toLowerCase();
-        if (remoteMd5 !== md5) {
-            throw new Error(`verification failed: MD5 mismatch for ${tmpPath}: the NAS computed ${remoteMd5}, the download hashed to ${md5}`);
-        }
+        await verifyUploaded(client, tmpPath, { size: total, md5 }, { sender: "the factory", hasher: "the download" });
         stopIfAborted(); // last point to stop: the swap below is three quick calls, not cut half-way on purpose
         const keptPrevious = await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath, keepPrevious, { size: total, md5 });
         logInfo(`boot file ${finalPath} in place (${total} bytes, md5 ${md5})`);
@@ -334,6 +325,25 @@ async function streamBootFileOnce(client: DsmApi, inputs: BootFileInputs, keepPr
         current.destroy();
         await bestEffortDelete(client, tmpPath);
         throw err;
+    }
+}
+
+/**
+ * Check an uploaded file against what went out: it is on the NAS, `sent.size` bytes, and File Station's own MD5
+ * of it is `sent.md5`. `who` names the source in the errors ("the factory sent N", "the download hashed to X").
+ */
+export async function verifyUploaded(client: DsmApi, path: string, sent: { size: number; md5: string },
+    who: { sender: string; hasher: string }): Promise<void> {
+    const [info] = await client.getInfo([path]);
+    if (!info) {
+        throw new Error(`verification failed: the uploaded ${path} is not on the NAS`);
+    }
+    if (info.size !== sent.size) {
+        throw new Error(`verification failed: ${path} is ${info.size} bytes on the NAS, ${who.sender} sent ${sent.size}`);
+    }
+    const remoteMd5 = (await client.md5(path)).toLowerCase();
+    if (remoteMd5 !== sent.md5) {
+        throw new Error(`verification failed: MD5 mismatch for ${path}: the NAS computed ${remoteMd5}, ${who.hasher} hashed to ${sent.md5}`);
     }
 }
 

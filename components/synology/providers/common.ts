@@ -240,7 +240,7 @@ export function dsmProvider<I extends DsmResourceProps, O extends I, D extends k
 }
 
 /** A connection carrying a remembered 2FA device id lets its holder skip the one-time code: then it is a secret. */
-function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
+export function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
     return pulumi.output(c).apply((v): pulumi.Input<DsmConnectionArgs> => (v.deviceId ? pulumi.secret(v) : v)) as pulumi.Output<DsmConnectionArgs>;
 }
 

@@ -1,0 +1,263 @@
+/**
+ * The etcd snapshot that precedes the rolling upgrades (cluster.upgrades: true), as a dynamic resource that
+ * the first upgrade command depends on: if it fails, no upgrade starts.
+ *
+ * When it takes one is decided to match when the upgrade commands (talos/upgrades.ts) run something:
+ * - its inputs carry, per upgrade command, a digest of the text that command's `update` runs (node: installer
+ *   image, address, timeout; Kubernetes: version, first control plane). The engine runs a command's `update`
+ *   exactly when that text (or its environment, the talosconfig) changes, so this resource is updated in place,
+ *   and takes a snapshot, exactly when one of them is about to run: a new installer image or Kubernetes version.
+ *   A command only in the new inputs is a created one (a node added), which upgrades nothing on a fresh node.
+ * - `create` (upgrades just turned on, on a new or an existing cluster): the node commands' `create` upgrades a
+ *   node only when it runs another Talos version than the image's. So create asks every node (`talosctl
+ *   version`) and takes a snapshot unless each one answers with the image's version.
+ * - Anything else (NAS connection, `keep`) is stored without a snapshot; a lower `keep` applies retention.
+ * A no-op `up` changes nothing here. Deleting the resource leaves every snapshot on the NAS.
+ */
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import type { NodeConfig } from "../config";
+import { dynamicResource } from "../dynamic";
+import {
+    checkConnection, connectionChanged, dsmClientFor, DsmConnectionArgs, DsmResourceProps, guard, knownFailures, logInfo,
+    secretIfDeviceId, SECRET_OUTPUTS,
+} from "../synology/providers/common";
+import { whileEngineAlive } from "../synology/providers/engine-watch";
+import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";
+import { keepProblem } from "./config";
+import { applyRetention, StoredSnapshot, takeEtcdSnapshot } from "./store";
+import { talosctlApi } from "./talosctl";
+
+export interface EtcdSnapshotInputs extends DsmResourceProps {
+    /** The cluster's talosconfig (secret). */
+    talosconfig: string;
+    clusterName: string;
+    share: string;
+    keep: number;
+    /** Control planes in config order: the snapshot is taken through the first that works. */
+    controlPlanes: { hostname: string; ip: string }[];
+    /** Every node: `create` asks each which Talos it runs. */
+    nodes: { hostname: string; ip: string }[];
+    /** The installer image the upgrades move the nodes to (`…:<talos version>`). */
+    installerImage: string;
+    /** Per node hostname: digest of the text its upgrade command's `update` runs. */
+    nodeUpgrades: Record<string, string>;
+    /** Digest of the text the Kubernetes upgrade command's `update` runs. */
+    kubernetesUpgrade: string;
+    /** Resolves once the cluster is healthy (orders the snapshot after the health check; a constant `true`). */
+    afterHealthCheck?: boolean;
+}
+
+export interface EtcdSnapshotOutputs extends EtcdSnapshotInputs {
+    /** File Station path of the last snapshot this resource stored ("" before the first). */
+    lastSnapshot: string;
+    lastSnapshotSize: number;
+    lastSnapshotMd5: string;
+    /** The control plane it was taken through. */
+    lastSnapshotNode: string;
+    /** Why the last create or update took a snapshot, or did not. */
+    lastReason: string;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** What the upgrade commands' `update` texts are, as digests (the same texts createUpgradeCommands registers). Pure. */
+export function upgradeDigests(nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[], installerImage: string,
+    kubernetesVersion: string, upgradeTimeout: string): Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade"> {
+    const nodeUpgrades: Record<string, string> = {};
+    for (const n of upgradeOrder(nodes)) {
+        nodeUpgrades[n.hostname] = sha256(nodeUpgradeScript({ hostname: n.hostname, ip: n.ip, image: installerImage, timeout: upgradeTimeout }));
+    }
+    const firstCp = nodes.find((n) => n.role === "controlplane");
+    return { nodeUpgrades, kubernetesUpgrade: firstCp ? sha256(kubernetesUpgradeScript(firstCp.ip, kubernetesVersion)) : "" };
+}
+
+/**
+ * Why an update of this resource must take a snapshot: the upgrade commands whose `update` will run (existing
+ * ones whose text changed, or all of them when the talosconfig they get changed). Undefined: none will. Pure.
+ */
+export function snapshotReasonOnUpdate(olds: Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade" | "talosconfig">,
+    news: Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade" | "talosconfig">): string | undefined {
+    const oldNodes = olds.nodeUpgrades ?? {};
+    const changed = Object.keys(news.nodeUpgrades ?? {}).filter((h) => h in oldNodes && oldNodes[h] !== news.nodeUpgrades[h]);
+    if (olds.kubernetesUpgrade && olds.kubernetesUpgrade !== news.kubernetesUpgrade) changed.push("Kubernetes");
+    if (changed.length > 0) return `the upgrade of ${changed.join(", ")} is about to run`;
+    if (olds.talosconfig !== news.talosconfig) return "the talosconfig changed, so every upgrade command runs again";
+    return undefined;
+}
+
+/**
+ * Whether `create` must take a snapshot: unless every node answered with the image's Talos version, a node
+ * command's create will upgrade something (or wait for a node that does not answer). Pure.
+ */
+export function snapshotReasonOnCreate(imageVersion: string, running: { hostname: string; ip: string; tag?: string; error?: string }[]): string | undefined {
+    const behind = running.filter((r) => r.tag !== imageVersion);
+    if (behind.length === 0) return undefined;
+    return behind.map((r) => (r.tag ? `${r.hostname} runs ${r.tag}, not ${imageVersion}` : `${r.hostname} did not say which Talos it runs (${r.error ?? "no answer"})`))
+        .join("; ");
+}
+
+const OTHER_KEYS: Array<keyof EtcdSnapshotInputs> = ["clusterName", "share", "keep", "controlPlanes", "nodes", "installerImage"];
+
+/** Pure diff: an update in place whenever anything changed; never a replacement. */
+export function diffEtcdSnapshot(olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs): pulumi.dynamic.DiffResult {
+    const changed = snapshotReasonOnUpdate(olds, news) !== undefined || connectionChanged(olds, news) ||
+        JSON.stringify(olds.nodeUpgrades) !== JSON.stringify(news.nodeUpgrades) ||
+        OTHER_KEYS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    return { changes: changed, replaces: [], deleteBeforeReplace: false };
+}
+
+export function checkEtcdSnapshot(news: Partial<EtcdSnapshotInputs>): pulumi.dynamic.CheckFailure[] {
+    const failures = checkConnection(news);
+    const keep = keepProblem("backups.etcd.keep", news.keep);
+    if (keep) failures.push({ property: "keep", reason: keep });
+    if (typeof news.talosconfig !== "string" || news.talosconfig.trim() === "") failures.push({ property: "talosconfig", reason: "the cluster's talosconfig is required" });
+    if (typeof news.share !== "string" || news.share === "") failures.push({ property: "share", reason: "synology.share is required" });
+    if (typeof news.clusterName !== "string" || news.clusterName === "") failures.push({ property: "clusterName", reason: "cluster.name is required" });
+    if (!Array.isArray(news.controlPlanes) || news.controlPlanes.length === 0) {
+        failures.push({ property: "controlPlanes", reason: "no control plane to take an etcd snapshot from" });
+    }
+    try {
+        imageTag(String(news.installerImage));
+    } catch (e) {
+        failures.push({ property: "installerImage", reason: (e as Error).message });
+    }
+    return failures;
+}
+
+function outputsOf(inputs: EtcdSnapshotInputs, previous: Partial<EtcdSnapshotOutputs>, reason: string, stored?: StoredSnapshot): EtcdSnapshotOutputs {
+    return {
+        ...inputs,
+        lastSnapshot: stored?.path ?? previous.lastSnapshot ?? "",
+        lastSnapshotSize: stored?.size ?? previous.lastSnapshotSize ?? 0,
+        lastSnapshotMd5: stored?.md5 ?? previous.lastSnapshotMd5 ?? "",
+        lastSnapshotNode: stored?.node ?? previous.lastSnapshotNode ?? "",
+        lastReason: reason,
+    };
+}
+
+/** Take a snapshot with `inputs` (in the provider host: stops, cleaning up, if the engine goes away). */
+async function snapshotNow(inputs: EtcdSnapshotInputs, reason: string): Promise<StoredSnapshot> {
+    logInfo(`etcd snapshot before the upgrades: ${reason}`);
+    const dsm = dsmClientFor(inputs);
+    const talos = talosctlApi(inputs.talosconfig);
+    let stopped: Error | undefined;
+    let stopUpload: (e: Error) => void = () => undefined;
+    try {
+        return await whileEngineAlive((e) => {
+            stopped = e;
+            talos.abort(e);
+            stopUpload(e);
+        }, () => takeEtcdSnapshot({
+            dsm, talos, log: logInfo, stopped: () => stopped, onUpload: (stop) => (stopUpload = stop),
+        }, inputs));
+    } finally {
+        talos.close();
+    }
+}
+
+async function runningVersions(inputs: EtcdSnapshotInputs): Promise<{ hostname: string; ip: string; tag?: string; error?: string }[]> {
+    const talos = talosctlApi(inputs.talosconfig, { versionTimeoutMs: 20_000 });
+    try {
+        return await Promise.all(inputs.nodes.map(async (n) => {
+            try {
+                return { ...n, tag: await talos.version(n.ip) };
+            } catch (e) {
+                return { ...n, error: String((e as Error).message).split("\n")[0] };
+            }
+        }));
+    } finally {
+        talos.close();
+    }
+}
+
+export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
+    async check(_olds: unknown, news: EtcdSnapshotInputs) {
+        return { inputs: news, failures: knownFailures(news, checkEtcdSnapshot(news)) };
+    },
+    async diff(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
+        return diffEtcdSnapshot(olds, news);
+    },
+    async create(inputs: EtcdSnapshotInputs) {
+        const id = `etcd-snapshots:${inputs.clusterName}`;
+        return guard(inputs, "etcd snapshot before the upgrades", async () => {
+            const version = imageTag(inputs.installerImage);
+            const reason = snapshotReasonOnCreate(version, await runningVersions(inputs));
+            if (reason === undefined) {
+                const why = `every node already runs ${version}: no upgrade will run, no snapshot taken`;
+                logInfo(`etcd snapshot: ${why}`);
+                return { id, outs: outputsOf(inputs, {}, why) };
+            }
+            return { id, outs: outputsOf(inputs, {}, reason, await snapshotNow(inputs, reason)) };
+        });
+    },
+    async read(id: string, props: EtcdSnapshotOutputs) {
+        // Nothing of this resource's own lives anywhere to read back: the snapshots are files it leaves alone.
+        return { id, props };
+    },
+    async update(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
+        return guard(news, "etcd snapshot before the upgrades", async () => {
+            const reason = snapshotReasonOnUpdate(olds, news);
+            if (reason !== undefined) return { outs: outputsOf(news, olds, reason, await snapshotNow(news, reason)) };
+            if (news.keep < olds.keep) await applyRetention(dsmClientFor(news), news, logInfo);
+            return { outs: outputsOf(news, olds, olds.lastReason) };
+        });
+    },
+    async delete() {
+        logInfo("etcd snapshots: the snapshots stay on the NAS (npm run etcd-snapshot -- --list shows them)");
+    },
+};
+
+/**
+ * The etcd snapshot before the upgrades, as a Pulumi resource (the state stores a small loader of this module's
+ * provider, components/dynamic.ts). The DSM password and the talosconfig are secrets in and out.
+ */
+export class EtcdSnapshot extends dynamicResource<EtcdSnapshotInputs, EtcdSnapshotOutputs>({
+    module: "backups", type: "EtcdSnapshot", file: __filename,
+    outputs: ["lastSnapshot", "lastSnapshotSize", "lastSnapshotMd5", "lastSnapshotNode", "lastReason"],
+    secretOutputs: [...SECRET_OUTPUTS, "talosconfig"],
+    prepare: (args) => ({
+        ...args, password: pulumi.secret(args.password), talosconfig: pulumi.secret(args.talosconfig),
+        connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
+    }),
+    provider: etcdSnapshotProvider,
+}) {}
+
+/** Where the snapshots go (index.ts builds it from the stack config). */
+export interface EtcdBackupTarget {
+    connection: pulumi.Input<DsmConnectionArgs>;
+    /** The DSM password (secret). */
+    password: pulumi.Input<string>;
+    /** `synology.share`. */
+    share: string;
+    /** `backups.etcd.keep`. */
+    keep: number;
+}
+
+/** The upgrades' own arguments (the snapshot waits for the same health check and resources), plus where it goes. */
+export interface EtcdSnapshotBeforeUpgradesArgs extends UpgradeArgs {
+    target: EtcdBackupTarget;
+    /** `cluster.name`: the first part of every snapshot's name. */
+    clusterName: string;
+}
+
+/** Register the snapshot resource; the caller makes the first upgrade command depend on it. */
+export function createEtcdSnapshotBeforeUpgrades(name: string, args: EtcdSnapshotBeforeUpgradesArgs, parent: pulumi.Resource): EtcdSnapshot {
+    const image = pulumi.output(args.installerImage);
+    const digests = image.apply((img) => upgradeDigests(args.nodes, img, args.kubernetesVersion, args.upgradeTimeout));
+    const pick = (n: Pick<NodeConfig, "hostname" | "ip">) => ({ hostname: n.hostname, ip: n.ip });
+    return new EtcdSnapshot(`${name}-etcd-snapshot`, {
+        connection: args.target.connection,
+        password: args.target.password,
+        talosconfig: args.talosconfig,
+        clusterName: args.clusterName,
+        share: args.target.share,
+        keep: args.target.keep,
+        controlPlanes: args.nodes.filter((n) => n.role === "controlplane").map(pick),
+        nodes: upgradeOrder(args.nodes).map(pick),
+        installerImage: image,
+        nodeUpgrades: digests.apply((d) => d.nodeUpgrades),
+        kubernetesUpgrade: digests.apply((d) => d.kubernetesUpgrade),
+        afterHealthCheck: (pulumi.output(args.healthy) as pulumi.Output<unknown>).apply(() => true),
+    }, { parent, dependsOn: args.dependsOn });
+}

@@ -1,0 +1,125 @@
+/**
+ * The two Talos API calls a snapshot needs, through the real `talosctl` (as the upgrades use it): `version`
+ * (does the node answer, and which Talos does it run) and `etcd snapshot <file>` (EtcdSnapshot, streamed by
+ * talosctl into `<file>.part`, checked for etcd's SHA-256 trailer, then renamed to `<file>`).
+ *
+ * The talosconfig is written to a 0600 file inside a 0700 temporary folder and never appears on a command line;
+ * the folder (with any snapshot file) is removed by `close()`. Each call has a time limit and can be aborted.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** What the snapshot code needs of the Talos API (the real one runs talosctl; tests may run a stand-in of it). */
+export interface TalosApi {
+    /** The Talos version (`Tag`) the node's server reports; throws with talosctl's error when it does not answer. */
+    version(ip: string): Promise<string>;
+    /** Writes an etcd snapshot taken through `ip` to `file` (0600); throws with talosctl's error. */
+    snapshot(ip: string, file: string): Promise<void>;
+    /** A private (0700) folder for the snapshot file, removed by close(). */
+    readonly workDir: string;
+    /** Stops a running call (talosctl is killed); the call throws `reason`. */
+    abort(reason: Error): void;
+    /** Removes the talosconfig and the work folder. */
+    close(): void;
+}
+
+/** The Talos tag of the server section of `talosctl version` output (empty when there is none). Pure. */
+export function serverTag(output: string): string {
+    let inServer = false;
+    let tag = "";
+    for (const line of output.split("\n")) {
+        if (/^Server:/.test(line.trim())) inServer = true;
+        const m = /^Tag:\s*(\S+)/.exec(line.trim());
+        if (inServer && m) tag = m[1];
+    }
+    return tag;
+}
+
+/** The last meaningful line of talosctl's stderr (its error), without the usage text cobra may print. */
+export function talosctlError(stderr: string): string {
+    const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !/^Usage:|^Flags:|^Global Flags:|^\s*-/.test(l));
+    const error = lines.filter((l) => /^error/i.test(l));
+    return (error.length > 0 ? error[error.length - 1] : lines[lines.length - 1]) ?? "talosctl failed without a message";
+}
+
+export interface TalosctlOptions {
+    /** talosctl to run; default `talosctl` from PATH. */
+    talosctl?: string;
+    /** Time limit of `version`, ms. Default 30 000. */
+    versionTimeoutMs?: number;
+    /** Time limit of `etcd snapshot`, ms. Default 30 minutes. */
+    snapshotTimeoutMs?: number;
+    /** Where the private folder goes. Default os.tmpdir(). */
+    tmpRoot?: string;
+    env?: NodeJS.ProcessEnv;
+}
+
+/** A {@link TalosApi} on the real talosctl with `talosconfig` (the text of one). */
+export function talosctlApi(talosconfig: string, opts: TalosctlOptions = {}): TalosApi {
+    if (!talosconfig.trim()) throw new Error("no talosconfig: the cluster's talosconfig is empty");
+    const workDir = fs.mkdtempSync(path.join(opts.tmpRoot ?? os.tmpdir(), "homelab-etcd-"));
+    fs.chmodSync(workDir, 0o700);
+    const configFile = path.join(workDir, "talosconfig");
+    fs.writeFileSync(configFile, talosconfig, { mode: 0o600 });
+    fs.chmodSync(configFile, 0o600);
+    const running = new Set<(reason: Error) => void>();
+    let aborted: Error | undefined;
+
+    const run = (args: string[], timeoutMs: number, what: string): Promise<string> => new Promise((resolve, reject) => {
+        if (aborted) {
+            reject(aborted);
+            return;
+        }
+        const child = spawn(opts.talosctl ?? "talosctl", ["--talosconfig", configFile, ...args],
+            { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env });
+        let stdout = "";
+        let stderr = "";
+        let stopped: Error | undefined;
+        const stop = (reason: Error) => {
+            stopped ??= reason;
+            child.kill("SIGKILL");
+        };
+        running.add(stop);
+        const timer = setTimeout(() => stop(new Error(`${what}: talosctl gave no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+        child.stdout.on("data", (d: Buffer) => { stdout = (stdout + d.toString()).slice(-64 * 1024); });
+        child.stderr.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-64 * 1024); });
+        child.on("error", (e: NodeJS.ErrnoException) => {
+            clearTimeout(timer);
+            running.delete(stop);
+            reject(new Error(e.code === "ENOENT"
+                ? "talosctl was not found on PATH: install talosctl (https://www.talos.dev/latest/talos-guides/install/talosctl/)"
+                : `${what}: talosctl could not start: ${e.message}`));
+        });
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            running.delete(stop);
+            if (stopped) reject(stopped);
+            else if (code === 0) resolve(stdout);
+            else reject(new Error(`${what}: ${talosctlError(stderr || stdout)}`));
+        });
+    });
+
+    return {
+        workDir,
+        async version(ip) {
+            const out = await run(["--nodes", ip, "--endpoints", ip, "version"], opts.versionTimeoutMs ?? 30_000, `talosctl version on ${ip}`);
+            const tag = serverTag(out);
+            if (!tag) throw new Error(`talosctl version on ${ip}: the answer names no server Talos version`);
+            return tag;
+        },
+        async snapshot(ip, file) {
+            await run(["--nodes", ip, "--endpoints", ip, "etcd", "snapshot", file], opts.snapshotTimeoutMs ?? 30 * 60_000,
+                `talosctl etcd snapshot on ${ip}`);
+            fs.chmodSync(file, 0o600);
+        },
+        abort(reason) {
+            aborted ??= reason;
+            for (const stop of [...running]) stop(reason);
+        },
+        close() {
+            fs.rmSync(workDir, { recursive: true, force: true });
+        },
+    };
+}

@@ -1,0 +1,173 @@
+/**
+ * etcd snapshots on the NAS end to end (issue 16): a 1-control-plane + 1-worker stack with upgrades on and
+ * backups.etcd.keep 2, on the real engine with the real Talos and command providers and the real talosctl, against
+ * the Talos node stand-ins (which stream a real bbolt snapshot and tell its SHA-256) and the DSM simulator. In order:
+ *   1 first up of a fresh cluster: no upgrade will run, so no snapshot; a re-run takes none either
+ *   2 a Talos version change while the NAS refuses the snapshot's upload (volume full): the up fails, naming it,
+ *     and no Upgrade call reaches any stand-in; nothing is left in the backups folder but the user's files
+ *   3 the same change with space again: the snapshot is stored (its bytes are the stand-in's snapshot), before the
+ *     first Upgrade; then every node is upgraded; a re-run takes no snapshot and upgrades nothing
+ *   4 `npm run etcd-snapshot` twice: retention keeps the newest 2 and never touches the user's files; `--list`
+ *     shows them, `--fetch` brings one back byte for byte
+ */
+import { createHash } from "crypto";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { changingSteps, diagnostics, urnName } from "../support/events";
+import { recordFigures } from "../support/figures";
+import { Harness } from "../support/scenario";
+
+const DSM_PASSWORD = "dsm-backups-Pa55-e2e";
+const DIR = "/pxe/backups/etcd";
+const MiB = 1024 * 1024;
+const SNAPSHOT_BYTES = 4 * MiB;
+const FOREIGN = ["notes.txt", "other-cluster-20240101T000000Z-v1.11.0.db"];
+
+let h: Harness;
+const stored = new Set<string>();
+const ipOf = (hostname: string) => (h.values.nodes as { hostname: string; ip: string }[]).find((n) => n.hostname === hostname)!.ip;
+const ips = () => (h.values.nodes as { ip: string }[]).map((n) => n.ip);
+const up = () => h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
+const errorsOf = (r: { events: Parameters<typeof diagnostics>[0] }) => diagnostics(r.events, "error").map((d) => d.message);
+const inBackups = () => [...h.servers.dsm.state.files.keys()].filter((p) => p.startsWith(`${DIR}/`)).map((p) => p.slice(DIR.length + 1)).sort();
+const ours = () => inBackups().filter((n) => /^e2e-backups-\d{8}T\d{6}Z-v\d+\.\d+\.\d+\.db$/.test(n));
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+const callsOf = (method: string, since: number) => h.nodes!.calls().slice(since).filter((c) => c.method.endsWith(`/${method}`));
+
+/** `npm run etcd-snapshot -- <args>` in the stack's project folder, with the engine's environment (as a user runs it). */
+function etcdSnapshotCli(args: string[]): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+        execFile("npm", ["run", "--silent", "etcd-snapshot", "--", "--stack", h.engine.stack, ...args],
+            { cwd: h.engine.projectDir, env: h.engine.env(), timeout: 180_000 },
+            (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: `${stdout}${stderr}` }));
+    });
+}
+
+beforeAll(async () => {
+    h = await Harness.start({
+        values: {
+            cluster: {
+                name: "e2e-backups", endpoint: "https://192.168.0.11:6443", talosVersion: "v1.12.0", kubernetesVersion: "1.35.0",
+                upgrades: true, applyTimeout: "30s", bootstrapTimeout: "2m", healthTimeout: "30s", upgradeTimeout: "2m",
+                healthChecks: { kubernetes: false },
+            },
+            image: { arch: "amd64", extensions: ["siderolabs/iscsi-tools"] },
+            synology: { url: "https://192.168.0.6:5001", username: "admin", interface: "eth0" },
+            dhcp: { subnet: "192.168.0.0/24", rangeStart: "192.168.0.100", rangeEnd: "192.168.0.199", gateway: "192.168.0.1", dns: ["192.168.0.1"] },
+            nodes: [
+                { hostname: "cp-1", ip: "192.168.0.11", role: "controlplane", mac: "52:54:00:00:01:11", installDisk: "/dev/nvme0n1" },
+                { hostname: "w-1", ip: "192.168.0.21", role: "worker", mac: "52:54:00:00:01:21", installDisk: "/dev/nvme0n1" },
+            ],
+            backups: { etcd: { keep: 2 } },
+        },
+        secrets: { synologyPassword: DSM_PASSWORD },
+        servers: { dsm: { users: { admin: DSM_PASSWORD }, keepBytesUpTo: 2 * SNAPSHOT_BYTES } },
+        stack: "backups",
+    });
+    h.servers.dsm.state.dhcpServers.eth0 = { ...h.servers.dsm.state.dhcpServers.eth0, enable: true };
+}, 300_000);
+
+afterAll(async () => {
+    await h?.close();
+});
+
+test("1. a fresh cluster: no upgrade will run, so no snapshot is taken; nor on a re-run", async () => {
+    const r = await up();
+    expect({ code: r.code, errors: errorsOf(r) }).toEqual({ code: 0, errors: [] });
+    expect(h.nodes!.okCalls("EtcdSnapshot")).toEqual([]);
+    expect(inBackups()).toEqual([]);
+    // The user's own files in the folder, which the program must never touch.
+    const dsm = h.servers.dsm;
+    for (const d of ["/pxe/backups", DIR]) dsm.state.files.set(d, { isdir: true, size: 0, md5: "", mtime: 0 });
+    for (const f of FOREIGN) dsm.putFile(`${DIR}/${f}`, Buffer.from(`the user's ${f}`));
+
+    const again = await up();
+    expect(again.code).toBe(0);
+    expect(changingSteps(again.events).map((s) => urnName(s.urn))).toEqual([]);
+    expect(h.nodes!.okCalls("EtcdSnapshot")).toEqual([]);
+});
+
+test("2. a Talos upgrade while the NAS refuses the snapshot's upload does not upgrade anything", async () => {
+    await h.nodes!.setSnapshotBytes(ipOf("cp-1"), SNAPSHOT_BYTES);
+    const vol = h.servers.dsm.state.volumes["/volume1"];
+    const usedBefore = vol.used;
+    vol.used = vol.total - 2 * MiB; // room for the new boot file (about 1 MiB), not for a 4 MiB snapshot
+    const v = JSON.parse(JSON.stringify(h.values)) as Record<string, any>;
+    v.cluster.talosVersion = "v1.12.1";
+    h.setValues(v);
+    const mark = h.nodes!.calls().length;
+    let r;
+    try {
+        r = await up();
+    } finally {
+        vol.used = usedBefore;
+    }
+    expect(r.code).not.toBe(0);
+    const message = errorsOf(r).join("\n");
+    expect(message).toMatch(/etcd snapshot before the upgrades: upload of \/pxe\/backups\/etcd\/e2e-backups-\d{8}T\d{6}Z-v1\.12\.0\.db\.part-[0-9a-f]{8} failed after \d+ of \d+ bytes/);
+    expect(message).toMatch(/416/);
+    expect(callsOf("EtcdSnapshot", mark).length).toBeGreaterThan(0); // it was taken, then refused by the NAS
+    expect(callsOf("Upgrade", mark)).toEqual([]);
+    for (const ip of ips()) expect((await h.nodes!.node(ip)).talosVersion).toBe("v1.12.0");
+    expect(inBackups()).toEqual(FOREIGN);
+    recordFigures({ upgradeBlockedWhenUploadRefused: true });
+});
+
+test("3. with room again: the snapshot is stored (the stand-in's bytes), before the first upgrade; a re-run does neither", async () => {
+    const expected = await h.nodes!.snapshotDigest(ipOf("cp-1"));
+    const mark = h.nodes!.calls().length;
+    const r = await up();
+    expect({ code: r.code, errors: errorsOf(r) }).toEqual({ code: 0, errors: [] });
+    const snaps = ours();
+    expect(snaps).toEqual([expect.stringMatching(/^e2e-backups-\d{8}T\d{6}Z-v1\.12\.0\.db$/)]);
+    const file = h.servers.dsm.getFile(`${DIR}/${snaps[0]}`)!;
+    expect({ size: file.size, sha256: sha256(file.bytes!) }).toEqual({ size: expected.bytes, sha256: expected.sha256 });
+    snaps.forEach((n) => stored.add(n));
+    expect(inBackups()).toEqual([...FOREIGN, ...snaps].sort());
+
+    const snapshotCalls = callsOf("EtcdSnapshot", mark).filter((c) => c.code === undefined || c.code === "OK");
+    const upgrades = callsOf("Upgrade", mark).filter((c) => c.code === undefined || c.code === "OK");
+    expect(upgrades.map((c) => c.node)).toEqual([ipOf("cp-1"), ipOf("w-1")]);
+    expect(snapshotCalls).toHaveLength(1);
+    expect(Date.parse(String(snapshotCalls[0].time))).toBeLessThan(Date.parse(String(upgrades[0].time)));
+    for (const ip of ips()) expect((await h.nodes!.node(ip)).talosVersion).toBe("v1.12.1");
+
+    const again = h.nodes!.calls().length;
+    const rerun = await up();
+    expect(rerun.code).toBe(0);
+    expect(callsOf("EtcdSnapshot", again)).toEqual([]);
+    expect(callsOf("Upgrade", again)).toEqual([]);
+    expect(ours()).toEqual(snaps);
+});
+
+test("4. npm run etcd-snapshot: retention keeps the newest 2 and no file of the user's goes; --list and --fetch", async () => {
+    const first = ours()[0];
+    for (let i = 0; i < 2; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 1100)); // distinct names: the time in them is to the second
+        const expected = await h.nodes!.snapshotDigest(ipOf("cp-1"));
+        const r = await etcdSnapshotCli([]);
+        expect({ code: r.code, out: r.out }).toEqual({ code: 0, out: expect.stringMatching(/etcd-snapshot: stored \/pxe\/backups\/etcd\/e2e-backups-\d{8}T\d{6}Z-v1\.12\.1\.db \(\d+ bytes, md5 [0-9a-f]{32}\), taken through cp-1 \(/) });
+        const name = /stored \/pxe\/backups\/etcd\/(\S+)/.exec(r.out)![1];
+        stored.add(name);
+        expect(sha256(h.servers.dsm.getFile(`${DIR}/${name}`)!.bytes!)).toBe(expected.sha256);
+        if (i === 1) expect(r.out).toContain(`deleted older snapshots beyond backups.etcd.keep: ${first}`);
+    }
+    const kept = ours();
+    expect(kept).toHaveLength(2);
+    expect(kept).not.toContain(first);
+    expect(inBackups()).toEqual([...FOREIGN, ...kept].sort());
+    for (const f of FOREIGN) expect(h.servers.dsm.getFile(`${DIR}/${f}`)!.bytes!.toString()).toBe(`the user's ${f}`);
+
+    const list = await etcdSnapshotCli(["--list"]);
+    expect(list.code).toBe(0);
+    expect(list.out).toContain(`  ${kept[1]}  `);
+    expect(list.out).toContain(`2 other file(s) there, not this program's (never touched): ${FOREIGN.join(", ")}`);
+
+    const out = path.join(h.engine.dir, "restore.db");
+    const fetched = await etcdSnapshotCli(["--fetch", kept[1], "--out", out]);
+    expect(fetched.code).toBe(0);
+    expect(sha256(fs.readFileSync(out))).toBe(sha256(h.servers.dsm.getFile(`${DIR}/${kept[1]}`)!.bytes!));
+    expect((fs.statSync(out).mode & 0o777).toString(8)).toBe("600");
+    recordFigures({ etcdSnapshotsStored: stored.size, etcdSnapshotsKept: kept.length });
+});

@@ -1,0 +1,64 @@
+/**
+ * Policy: `homelab:backups.etcd.keep` defaults to 10; anything but a positive whole number is refused with its key
+ * path and the fix, together with every other problem of the stack config, before anything runs.
+ */
+import { ConfigError, parseStackConfig } from "../../components/config";
+import { parseBackups } from "../../components/backups/config";
+import { Checker } from "../../components/checker";
+import { stackValues } from "../support/shared";
+
+function devValues(over: Record<string, unknown> = {}): Record<string, any> {
+    const v = stackValues("dev", { synologyPassword: "dsm-pass-123", upsPassword: "ups-pass-456" }) as Record<string, any>;
+    v.nodes[0].mac = "d8:3a:dd:5e:a0:01";
+    return { ...v, ...over };
+}
+
+function problems(values: Record<string, unknown>): string[] {
+    try {
+        parseStackConfig(values);
+    } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).problems;
+    }
+    return [];
+}
+
+describe("homelab:backups", () => {
+    it("defaults to keeping the newest 10 snapshots", () => {
+        expect(parseStackConfig(devValues()).backups).toEqual({ etcd: { keep: 10 } });
+        expect(parseStackConfig(devValues({ backups: { etcd: {} } })).backups.etcd.keep).toBe(10);
+    });
+
+    it("takes a positive whole number, also as text (as `pulumi config set` may store it)", () => {
+        expect(parseStackConfig(devValues({ backups: { etcd: { keep: 3 } } })).backups.etcd.keep).toBe(3);
+        expect(parseStackConfig(devValues({ backups: JSON.stringify({ etcd: { keep: "7" } }) })).backups.etcd.keep).toBe(7);
+    });
+
+    it.each([[0], [-2], [2.5], ["ten"], [true], [[3]], [{}]])("refuses keep = %j, naming the key and the fix", (keep) => {
+        const p = problems(devValues({ backups: { etcd: { keep } } }));
+        expect(p).toHaveLength(1);
+        expect(p[0]).toMatch(/^backups\.etcd\.keep: must be a whole number of snapshots to keep, at least 1 \(e\.g\. 10, the default\), got /);
+    });
+
+    it("reports a typo with a suggestion, and every problem of the run at once", () => {
+        const v = devValues({ backups: { etcd: { kep: 3 }, etc: {} } });
+        v.cluster.talosVersion = "latest";
+        const p = problems(v);
+        expect(p).toEqual(expect.arrayContaining([
+            "backups.etcd.kep: is not a known setting — did you mean backups.etcd.keep?",
+            "backups.etc: is not a known setting — did you mean backups.etcd?",
+            expect.stringMatching(/^cluster\.talosVersion: "latest"/),
+        ]));
+    });
+
+    it("refuses a backups or etcd value that is not a mapping", () => {
+        const problemsOf = (v: unknown) => {
+            const c = new Checker();
+            expect(parseBackups(c, v)).toEqual({ etcd: { keep: 10 } });
+            return c.problems;
+        };
+        expect(problemsOf(5)).toEqual(["backups: must be an object (a YAML mapping), got number 5"]);
+        expect(problemsOf({ etcd: [1] })).toEqual(["backups.etcd: must be an object (a YAML mapping), got a list"]);
+        expect(problemsOf("{nope")).toEqual(["backups: must be an object (a YAML mapping), got text that is not JSON"]);
+    });
+});
