@@ -8,8 +8,11 @@
  * 3. Graph evaluation: index.ts under mocks with 3 and 50 nodes, fresh processes (graph.ts, graph-child.ts).
  * 4. Pure work: schematicId and parseStackConfig per second (pure.ts).
  * 5. etcd snapshot: peak RSS growth of taking and storing a 1 GiB snapshot in a fresh process (etcd-snapshot.ts).
+ * 6. The real engine: the end-to-end suite's NAS lifecycle and 1-vs-20-node previews, its figures line as is
+ *    (engine.ts; needs the toolchain of `npm run toolchain`, built on first use).
  *
- * Environment: BENCH_STREAM_MIB (default 256), BENCH_STREAM_ROUNDS (default 5), BENCH_GRAPH_ROUNDS (default 2).
+ * Environment: BENCH_STREAM_MIB (default 256), BENCH_STREAM_ROUNDS (default 5), BENCH_GRAPH_ROUNDS (default 2),
+ * BENCH_ENGINE=0 (leave the real engine out).
  */
 import * as os from "os";
 import { runGraphBench } from "./graph";
@@ -17,6 +20,7 @@ import { runNoopBench } from "./noop";
 import { runPureBench } from "./pure";
 import { runStreamBench } from "./stream";
 import { runEtcdSnapshotBench } from "./etcd-snapshot";
+import { runEngineBench } from "./engine";
 import { MiB } from "./lib";
 
 const log = (m: string): void => console.log(m);
@@ -47,6 +51,9 @@ async function main(): Promise<void> {
     log(`\nGraph evaluation under mocks (index.ts, fresh process per run, ${graphRounds} round(s), best of each)`);
     const graph = await runGraphBench(log, graphRounds);
 
+    log("\nThe real Pulumi engine (npm run e2e: the NAS lifecycle and the 1-vs-20-node previews)");
+    const engine = await runEngineBench(log);
+
     log("\nSummary");
     log(`  image stream: provider ${stream.streamMiBps} MiB/s vs raw pipeline ${stream.rawMiBps} MiB/s, ratio ${stream.streamRatio}`);
     log(goal("stream ratio ≥ 0.8", stream.streamRatio >= 0.8, `${stream.streamRatio}`));
@@ -58,6 +65,14 @@ async function main(): Promise<void> {
     log(goal("no-op image bytes = 0", noop.noopImageBytes === 0, `${noop.noopImageBytes}`));
     log(goal("no-op diffs show no change", noop.noopChanged.length === 0, noop.noopChanged.join("; ") || "none"));
     log(goal("graph 50 vs 3 nodes ≤ 5×", graph.graphRatio50v3 <= 5, `${graph.graphMs3} ms → ${graph.graphMs50} ms, ${graph.graphRatio50v3}× (${graph.graphMsPerExtraNode} ms per extra node)`));
+    if (engine) {
+        const previewRatio = Number(engine.previewSeconds20) / Number(engine.previewSeconds1);
+        log(goal("engine: preview of 20 nodes ≤ 1.5× one node", previewRatio <= 1.5,
+            `${engine.previewSeconds1} s → ${engine.previewSeconds20} s, ${previewRatio.toFixed(2)}×`));
+        log(goal("engine: no-op up writes = 0", engine.noopDsmWrites === 0, `${engine.noopDsmWrites} DSM writes, ${engine.noopImageBytes} image bytes`));
+        log(goal("engine: secrets in clear in state = 0", engine.secretsInState === 0, `${engine.secretsInState}`));
+        log(goal("engine: every scenario passed", engine.scenariosFailed === 0, `${engine.scenariosPassed} passed, ${engine.scenariosFailed} failed`));
+    }
     log(`  total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
     const figures = {
@@ -74,6 +89,8 @@ async function main(): Promise<void> {
         graphMs50: graph.graphMs50,
         graphRatio50v3: graph.graphRatio50v3,
         etcdSnapshotRssGrowthMiB: etcd.etcdSnapshotRssGrowthMiB,
+        // The real engine's figures (issue 14), or null when left out or when the run printed none.
+        engine: engine ?? null,
         // Extras.
         noopCallsTotal: noop.noopCallsTotal,
         noopChanged: noop.noopChanged,
