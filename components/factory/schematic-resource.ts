@@ -76,7 +76,7 @@ const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
             failures.push({ property: "factoryUrl", reason: (e as Error).message });
         }
         if (typeof news.talosVersion !== "string" || !/^v?\d+\.\d+\.\d+/.test(news.talosVersion)) {
-            failures.push({ property: "talosVersion", reason: `talosVersion "${news.talosVersion}" is not a Talos version like v1.12.1` });
+            failures.push({ property: "talosVersion", reason: `talosVersion "${news.talosVersion}" is not a version (parseStackConfig checks cluster.talosVersion)` });
         }
         try {
             parseSchematic(news.schematic ?? "");

@@ -58,45 +58,35 @@ function norm(e: ReservationEntry): ReservationEntry {
 
 /**
  * The reservations this program wants on the NAS: one per node (in node order), then the extra ones.
- * Throws an Error listing every duplicate MAC or IP and every malformed entry, naming the config key.
+ * Throws a short internal error when the list is one the merge cannot handle (parseStackConfig refuses
+ * such a config first, naming the keys).
  */
 export function desiredReservations(nodes: ReservationNode[], extra: ReservationEntry[] = []): ReservationEntry[] {
-    const problems = validateReservations([
-        ...nodes.map((n, i) => ({ key: `nodes[${i}]`, entry: { mac: n.mac, ip: n.ip, hostname: n.hostname } })),
-        ...extra.map((e, i) => ({ key: `dhcp.extraReservations[${i}]`, entry: e })),
-    ]);
+    const list = [...nodes.map((n) => ({ mac: n.mac, ip: n.ip, hostname: n.hostname })), ...extra];
+    const problems = reservationListProblems(list);
     if (problems.length > 0) {
-        throw new Error(`DHCP reservations: ${problems.join("; ")}`);
+        throw new Error(`desiredReservations: ${problems.join("; ")} (parseStackConfig checks nodes and dhcp.extraReservations)`);
     }
-    return [...nodes.map((n) => norm({ mac: n.mac, ip: n.ip, hostname: n.hostname })), ...extra.map(norm)];
+    return list.map(norm);
 }
 
-/** Problems with a list of keyed entries: malformed MAC/IP, duplicates. Empty when fine. */
-export function validateReservations(entries: Array<{ key: string; entry: ReservationEntry }>): string[] {
+/**
+ * What the merge relies on: every MAC and IP well formed and listed once. Short internal messages, one per
+ * entry at fault (by position); the words for users are the config layer's (Checker.mac/ipv4, checkAddresses).
+ */
+export function reservationListProblems(entries: ReservationEntry[]): string[] {
     const problems: string[] = [];
-    const byMac = new Map<string, string>();
-    const byIp = new Map<string, string>();
-    for (const { key, entry } of entries) {
+    const seen = { mac: new Set<string>(), ip: new Set<string>() };
+    entries.forEach((entry, i) => {
         const e = norm(entry);
-        if (normaliseMac(e.mac) === undefined) {
-            problems.push(`${key}.mac "${entry.mac}" is not a MAC address (expected aa:bb:cc:dd:ee:ff)`);
+        const at = `entry ${i} (${e.hostname})`;
+        if (normaliseMac(e.mac) === undefined) problems.push(`${at}: mac "${entry.mac}" is malformed`);
+        if (!isIpv4(e.ip)) problems.push(`${at}: ip "${entry.ip}" is malformed`);
+        for (const field of ["mac", "ip"] as const) {
+            if (seen[field].has(e[field])) problems.push(`${at}: ${field} ${e[field]} is listed twice`);
+            seen[field].add(e[field]);
         }
-        if (!isIpv4(e.ip)) {
-            problems.push(`${key}.ip "${entry.ip}" is not an IPv4 address`);
-        }
-        const m = byMac.get(e.mac);
-        if (m !== undefined) {
-            problems.push(`${key}.mac ${e.mac} is also used by ${m}: each MAC may be reserved once`);
-        } else {
-            byMac.set(e.mac, key);
-        }
-        const p = byIp.get(e.ip);
-        if (p !== undefined) {
-            problems.push(`${key}.ip ${e.ip} is also used by ${p}: each IP may be reserved once`);
-        } else {
-            byIp.set(e.ip, key);
-        }
-    }
+    });
     return problems;
 }
 

@@ -9,7 +9,6 @@
 import * as dgram from "dgram";
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../config";
 import { dynamicResource } from "../dynamic";
 import { isIpv4, macBytes } from "../net";
 
@@ -62,15 +61,13 @@ export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number>
     });
 }
 
-/** Check the WoL settings before anything runs; returns the problems (empty when fine). */
-export function wakeOnLanProblems(mac: string, broadcast: string, label: string): string[] {
-    const problems: string[] = [];
-    try { macBytes(mac); } catch (e) { problems.push(`${label}.mac: ${(e as Error).message}`); }
-    if (!isIpv4(broadcast ?? "")) {
-        problems.push(`cluster.wakeOnLanBroadcast: "${broadcast}" is not an IPv4 address; set it to your LAN's ` +
-            `broadcast address (e.g. 192.168.0.255) or turn off ${label}.wakeOnLan`);
-    }
-    return problems;
+/**
+ * What the sender relies on: a MAC and an IPv4 destination. Throws a short internal error; users get
+ * parseStackConfig's messages (`nodes[i].mac`, `cluster.wakeOnLanBroadcast`) before this can run.
+ */
+export function assertWakeTarget(mac: string, address: string): void {
+    macBytes(mac);
+    if (!isIpv4(address)) throw new Error(`WakeOnLan: address "${address}" is not IPv4 (parseStackConfig checks cluster.wakeOnLanBroadcast)`);
 }
 
 /** Inputs of a WakeOnLan resource. */
@@ -130,10 +127,7 @@ export class WakeOnLan extends dynamicResource<WakeOnLanInputs, WakeOnLanState, 
     },
 }) {
     constructor(name: string, args: WakeOnLanArgs, opts?: pulumi.CustomResourceOptions) {
-        if (typeof args.mac === "string" && typeof args.address === "string") {
-            const problems = wakeOnLanProblems(args.mac, args.address, name);
-            if (problems.length) throw new ConfigError(problems);
-        }
+        if (typeof args.mac === "string" && typeof args.address === "string") assertWakeTarget(args.mac, args.address);
         // Carry `after`'s dependencies on the mac input without storing its value.
         const mac = pulumi.all([args.mac, args.after]).apply(([m]) => m);
         super(name, { mac, address: args.address, port: args.port, repeat: args.repeat }, opts);

@@ -108,6 +108,7 @@ describe("normalisation", () => {
 const BAD: Array<[string, (v: Record<string, any>) => void, string, RegExp?]> = [
     ["bad MAC", (v) => { v.nodes[0].mac = "00:11:22:33:44"; }, "nodes[0].mac", /not a MAC/],
     ["bad node IP", (v) => { v.nodes[0].ip = "192.168.0.300"; }, "nodes[0].ip", /not an IPv4/],
+    ["Wake-on-LAN broadcast not an address", (v) => { v.cluster.wakeOnLanBroadcast = "192.168.0.300"; }, "cluster.wakeOnLanBroadcast", /not an IPv4 address/],
     ["node outside the subnet", (v) => { v.nodes[0].ip = "10.0.0.2"; }, "nodes[0].ip", /inside dhcp.subnet/],
     ["subnet not a CIDR", (v) => { v.dhcp.subnet = "192.168.0.0"; }, "dhcp.subnet", /CIDR/],
     ["gateway outside the subnet", (v) => { v.dhcp.gateway = "192.168.1.1"; }, "dhcp.gateway", /inside dhcp.subnet/],

@@ -28,9 +28,9 @@ describe("desiredReservations", () => {
         const d = desiredReservations([{ hostname: "cp1", mac: "AA:BB:CC:00:00:01", ip: "192.168.0.11" }], [{ mac: "de-ad-be-ef-00-01", ip: "192.168.0.99", hostname: "nas" }]);
         expect(d).toEqual([cp1, { mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "nas" }]);
     });
-    it("names every duplicate and malformed entry by its config key", () => {
+    it("refuses, all at once, a list the merge cannot handle, pointing at the config check that words it for users", () => {
         expect(() => desiredReservations([cp1, { ...w1, mac: cp1.mac }], [{ mac: "zz", ip: "192.168.0.11", hostname: "x" }]))
-            .toThrow(/nodes\[1\]\.mac aa:bb:cc:00:00:01 is also used by nodes\[0\].*dhcp\.extraReservations\[0\]\.mac "zz" is not a MAC.*dhcp\.extraReservations\[0\]\.ip 192\.168\.0\.11 is also used by nodes\[0\]/);
+            .toThrow(/entry 1 \(w1\): mac aa:bb:cc:00:00:01 is listed twice; entry 2 \(x\): mac "zz" is malformed; entry 2 \(x\): ip 192\.168\.0\.11 is listed twice \(parseStackConfig checks nodes and dhcp\.extraReservations\)/);
     });
 });
 

@@ -5,7 +5,7 @@
  */
 import * as dgram from "dgram";
 import { macBytes } from "../../components/net";
-import { magicPacket, sendMagicPacket, WakeOnLan, wakeOnLanProblems } from "../../components/talos/wol";
+import { magicPacket, sendMagicPacket, WakeOnLan, assertWakeTarget } from "../../components/talos/wol";
 import { runStoredText } from "../support/provider-host";
 
 function listen(): Promise<{ port: number; packets: Buffer[]; waitFor(n: number): Promise<Buffer[]>; close(): void }> {
@@ -43,12 +43,11 @@ describe("magic packet", () => {
         expect(macBytes("aabb.ccdd.eeff").toString("hex")).toBe("aabbccddeeff");
     });
 
-    test("settings check names the setting and the fix", () => {
-        expect(wakeOnLanProblems("aa:bb:cc:dd:ee:ff", "192.168.0.255", "nodes[0]")).toEqual([]);
-        const p = wakeOnLanProblems("nope", "192.168.0.300", "nodes[1]");
-        expect(p).toHaveLength(2);
-        expect(p[0]).toMatch(/^nodes\[1\]\.mac:/);
-        expect(p[1]).toMatch(/cluster\.wakeOnLanBroadcast.*broadcast address/);
+    test("the resource asserts what it relies on; the words for users are the config's", () => {
+        expect(() => assertWakeTarget("aa:bb:cc:dd:ee:ff", "192.168.0.255")).not.toThrow();
+        expect(() => assertWakeTarget("nope", "192.168.0.255")).toThrow(/"nope" is not a MAC address/);
+        expect(() => assertWakeTarget("aa:bb:cc:dd:ee:ff", "192.168.0.300"))
+            .toThrow(/"192\.168\.0\.300" is not IPv4 \(parseStackConfig checks cluster\.wakeOnLanBroadcast\)/);
     });
 });
 

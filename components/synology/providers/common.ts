@@ -86,6 +86,11 @@ export function checkConnection(news: Partial<DsmResourceProps>): pulumi.dynamic
     return failures;
 }
 
+/** The interface check of the resources bound to one NAS interface; parseStackConfig words it for users (synology.interface). */
+export function checkIfname(ifname: unknown): pulumi.dynamic.CheckFailure[] {
+    return typeof ifname === "string" && /^[A-Za-z0-9_.-]+$/.test(ifname) ? [] : [{ property: "ifname", reason: `ifname "${String(ifname)}" is not an interface name` }];
+}
+
 /** True when `v` is, or contains, a value not known yet (preview). */
 export function containsUnknown(v: unknown): boolean {
     if (v === pulumi.runtime.unknownValue) {

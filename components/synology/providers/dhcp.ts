@@ -12,7 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { DhcpConfig } from "../../config";
 import type { DsmApi } from "../dsm/types";
 import { encodeLike, toBool } from "../dsm/shapes";
-import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
+import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
 
 /** The DHCP settings from `homelab:dhcp` that this resource applies (a new field there arrives here as it is). */
 export type DhcpServerSettings = Omit<DhcpConfig, "extraReservations" | "manageServer">;
@@ -43,7 +43,7 @@ const LEASE_KEYS = ["lease_time", "leasetime", "lease"];
 export function prefixToNetmask(cidr: string): string {
     const bits = Number(cidr.split("/")[1]);
     if (!Number.isInteger(bits) || bits < 0 || bits > 32) {
-        throw new Error(`dhcp.subnet "${cidr}" is not an IPv4 CIDR like 192.168.0.0/24`);
+        throw new Error(`prefixToNetmask: "${cidr}" has no prefix from /0 to /32 (parseStackConfig checks dhcp.subnet)`);
     }
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
     return [24, 16, 8, 0].map((s) => (mask >>> s) & 255).join(".");
@@ -107,10 +107,7 @@ export function diffDhcpServer(olds: DhcpServerOutputs, news: DhcpServerInputs):
 }
 
 export function checkDhcpServer(news: Partial<DhcpServerInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (typeof news.ifname !== "string" || !/^[A-Za-z0-9_.-]+$/.test(news.ifname)) {
-        failures.push({ property: "ifname", reason: `synology.interface "${String(news.ifname)}" must be an interface name like eth0` });
-    }
+    const failures = checkIfname(news.ifname);
     if (news.manage) {
         try {
             prefixToNetmask(String(news.settings?.subnet));

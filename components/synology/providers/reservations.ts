@@ -6,9 +6,9 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { DsmApi } from "../dsm/types";
 import {
-    managedOnNas, mergeReservations, releaseReservations, ReservationEntry, sameReservationSet, validateReservations,
+    managedOnNas, mergeReservations, releaseReservations, ReservationEntry, reservationListProblems, sameReservationSet,
 } from "../reservations";
-import { dsmResource, DsmResourceProps, logInfo } from "./common";
+import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "./common";
 
 export interface ReservationsInputs extends DsmResourceProps {
     /** NAS interface, e.g. `eth0`. */
@@ -35,14 +35,11 @@ export function diffReservations(olds: ReservationsOutputs, news: ReservationsIn
 }
 
 export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (typeof news.ifname !== "string" || !/^[A-Za-z0-9_.-]+$/.test(news.ifname)) {
-        failures.push({ property: "ifname", reason: `synology.interface "${String(news.ifname)}" must be an interface name like eth0 or ovs_eth0` });
-    }
+    const failures = checkIfname(news.ifname);
     if (!Array.isArray(news.entries)) {
         failures.push({ property: "entries", reason: "entries must be a list of {mac, ip, hostname}" });
     } else {
-        for (const p of validateReservations(news.entries.map((entry, i) => ({ key: `reservation ${i} (${entry?.hostname ?? ""})`, entry })))) {
+        for (const p of reservationListProblems(news.entries)) {
             failures.push({ property: "entries", reason: p });
         }
     }
