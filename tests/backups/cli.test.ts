@@ -80,7 +80,7 @@ afterEach(async () => {
 });
 
 describe("arguments", () => {
-    it.each([
+    test.each([
         [[], /--stack is required/],
         [["--stack", "dev", "--fetch", "x.db"], /--fetch needs --out <file>/],
         [["--stack", "dev", "--out", "x.db"], /--out goes with --fetch <name>/],
@@ -91,14 +91,14 @@ describe("arguments", () => {
         expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
     });
 
-    it("a usage error exits 2 with the usage text", async () => {
+    test("a usage error exits 2 with the usage text", async () => {
         expect(await run("--stack")).toBe(2);
         expect(lines.join("\n")).toContain("usage: npm run etcd-snapshot -- --stack <name>");
     });
 });
 
 describe("taking, listing and fetching", () => {
-    it("takes a snapshot, stores it on the NAS, lists it, and fetches it back byte for byte", async () => {
+    test("takes a snapshot, stores it on the NAS, lists it, and fetches it back byte for byte", async () => {
         expect(await run(...fileArgs())).toBe(0);
         const out = lines.join("\n");
         const stored = /stored (\/pxe\/backups\/etcd\/(homelab-dev-\d{8}T\d{6}Z-v1\.12\.1\.db)) \((\d+) bytes, md5 ([0-9a-f]{32})\), taken through talos-cp-1 \(127\.3\.0\.2\) running Talos v1\.12\.1/.exec(out);
@@ -117,7 +117,7 @@ describe("taking, listing and fetching", () => {
         expect(lines.join("\n")).toContain(`talosctl -n <its ip> bootstrap --recover-from=${target}`);
     });
 
-    it("takes the stack config and the talosconfig from the pulumi CLI when it is there", async () => {
+    test("takes the stack config and the talosconfig from the pulumi CLI when it is there", async () => {
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         const cfg: Record<string, unknown> = {};
@@ -141,7 +141,7 @@ esac
         expect(lines.join("\n")).not.toContain(PASSWORD);
     });
 
-    it("keeps the newest backups.etcd.keep and says which ones it deleted", async () => {
+    test("keeps the newest backups.etcd.keep and says which ones it deleted", async () => {
         writeStack(values((v) => (v.backups = { etcd: { keep: 1 } })));
         sim.state.files.set("/pxe/backups", { isdir: true, size: 0, md5: "", mtime: 0 });
         sim.state.files.set("/pxe/backups/etcd", { isdir: true, size: 0, md5: "", mtime: 0 });
@@ -156,7 +156,7 @@ esac
 });
 
 describe("bad input: said clearly, nothing written", () => {
-    it("keep that is not a positive integer: exit 2 naming backups.etcd.keep, no call to the NAS or the nodes", async () => {
+    test("keep that is not a positive integer: exit 2 naming backups.etcd.keep, no call to the NAS or the nodes", async () => {
         writeStack(values((v) => (v.backups = { etcd: { keep: 0 } })));
         expect(await run(...fileArgs())).toBe(2);
         expect(lines.join("\n")).toContain("backups.etcd.keep: must be a whole number of snapshots to keep, at least 1");
@@ -164,21 +164,21 @@ describe("bad input: said clearly, nothing written", () => {
         expect(standIn.calls()).toEqual([]);
     });
 
-    it("no control plane answers: exit 1, the node named, nothing written", async () => {
+    test("no control plane answers: exit 1, the node named, nothing written", async () => {
         standIn.set(CP, { answers: false });
         expect(await run(...fileArgs())).toBe(1);
         expect(lines.join("\n")).toMatch(/etcd snapshot not taken, nothing was written to the NAS \(1 problem\):\n  - no control plane answered the Talos API: talos-cp-1 \(127\.3\.0\.2\): /);
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("the share missing: exit 1 naming synology.share, nothing written", async () => {
+    test("the share missing: exit 1 naming synology.share, nothing written", async () => {
         writeStack(values((v) => (v.synology.share = "gone")));
         expect(await run(...fileArgs())).toBe(1);
         expect(lines.join("\n")).toContain('synology.share: the shared folder "gone" is not on the NAS');
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("no talosconfig (no pulumi, no --talosconfig): exit 2 saying how to give one", async () => {
+    test("no talosconfig (no pulumi, no --talosconfig): exit 2 saying how to give one", async () => {
         expect(await run("--config-file", stackFile, "--no-pulumi")).toBe(2);
         expect(lines.join("\n")).toContain("no talosconfig: give the cluster's talosconfig with --talosconfig <file>");
         expect(sim.counters.writes).toBe(0);

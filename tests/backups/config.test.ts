@@ -24,23 +24,23 @@ function problems(values: Record<string, unknown>): string[] {
 }
 
 describe("homelab:backups", () => {
-    it("defaults to keeping the newest 10 snapshots", () => {
+    test("defaults to keeping the newest 10 snapshots", () => {
         expect(parseStackConfig(devValues()).backups).toEqual({ etcd: { keep: 10 } });
         expect(parseStackConfig(devValues({ backups: { etcd: {} } })).backups.etcd.keep).toBe(10);
     });
 
-    it("takes a positive whole number, also as text (as `pulumi config set` may store it)", () => {
+    test("takes a positive whole number, also as text (as `pulumi config set` may store it)", () => {
         expect(parseStackConfig(devValues({ backups: { etcd: { keep: 3 } } })).backups.etcd.keep).toBe(3);
         expect(parseStackConfig(devValues({ backups: JSON.stringify({ etcd: { keep: "7" } }) })).backups.etcd.keep).toBe(7);
     });
 
-    it.each([[0], [-2], [2.5], ["ten"], [true], [[3]], [{}]])("refuses keep = %j, naming the key and the fix", (keep) => {
+    test.each([[0], [-2], [2.5], ["ten"], [true], [[3]], [{}]])("refuses keep = %j, naming the key and the fix", (keep) => {
         const p = problems(devValues({ backups: { etcd: { keep } } }));
         expect(p).toHaveLength(1);
         expect(p[0]).toMatch(/^backups\.etcd\.keep: must be a whole number of snapshots to keep, at least 1 \(e\.g\. 10, the default\), got /);
     });
 
-    it("reports a typo with a suggestion, and every problem of the run at once", () => {
+    test("reports a typo with a suggestion, and every problem of the run at once", () => {
         const v = devValues({ backups: { etcd: { kep: 3 }, etc: {} } });
         v.cluster.talosVersion = "latest";
         const p = problems(v);
@@ -51,7 +51,7 @@ describe("homelab:backups", () => {
         ]));
     });
 
-    it("refuses a backups or etcd value that is not a mapping", () => {
+    test("refuses a backups or etcd value that is not a mapping", () => {
         const problemsOf = (v: unknown) => {
             const c = new Checker();
             expect(parseBackups(c, v)).toEqual({ etcd: { keep: 10 } });

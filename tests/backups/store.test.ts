@@ -57,7 +57,7 @@ afterEach(async () => {
 });
 
 describe("taking a snapshot", () => {
-    it("stores exactly the bytes the control plane streamed, named <cluster>-<UTC>-<talos>.db, via a temporary name and the NAS's MD5", async () => {
+    test("stores exactly the bytes the control plane streamed, named <cluster>-<UTC>-<talos>.db, via a temporary name and the NAS's MD5", async () => {
         const r = await take();
         const name = "lab-20250506T070809Z-v1.12.0.db";
         const expected = standInSnapshotBytes(CP1.ip, 64 * 1024, 1);
@@ -75,7 +75,7 @@ describe("taking a snapshot", () => {
         expect(sim.requests.find((q) => q.api === "SYNO.FileStation.Upload")!.params.overwrite).toBe("false");
     });
 
-    it("hands talosctl the talosconfig only as a 0600 file, never on the command line, and removes it afterwards", async () => {
+    test("hands talosctl the talosconfig only as a 0600 file, never on the command line, and removes it afterwards", async () => {
         await take();
         const calls = standIn.calls();
         expect(calls.map((c) => c.command)).toEqual(["version", "version", expect.stringMatching(/^etcd snapshot \//)]);
@@ -91,7 +91,7 @@ describe("taking a snapshot", () => {
         expect(fs.existsSync(workDir)).toBe(false);
     });
 
-    it("creates <share>/backups/etcd when it is missing, and uses it as it is otherwise", async () => {
+    test("creates <share>/backups/etcd when it is missing, and uses it as it is otherwise", async () => {
         expect(sim.getFile(DIR)).toBeUndefined();
         await take();
         expect(sim.getFile(DIR)?.isdir).toBe(true);
@@ -101,7 +101,7 @@ describe("taking a snapshot", () => {
         expect(sim.counters.calls["SYNO.FileStation.CreateFolder.create"]).toBeUndefined();
     });
 
-    it("goes to the next control plane when the first does not answer, or cannot take a snapshot (etcd down, stream cut)", async () => {
+    test("goes to the next control plane when the first does not answer, or cannot take a snapshot (etcd down, stream cut)", async () => {
         standIn.set(CP1.ip, { answers: false });
         expect((await take()).node).toBe("cp-2 (127.3.0.12)");
         standIn.set(CP1.ip, { answers: true, etcd: false });
@@ -112,14 +112,14 @@ describe("taking a snapshot", () => {
         expect(sha(sim.getFile(r.path)!.bytes!)).toBe(sha(standInSnapshotBytes(CP2.ip, 64 * 1024, 3)));
     });
 
-    it("names the Talos version the node runs, not the one an upgrade is about to install", async () => {
+    test("names the Talos version the node runs, not the one an upgrade is about to install", async () => {
         standIn.set(CP1.ip, { tag: "v1.11.5" });
         expect((await take()).name).toBe("lab-20250506T070809Z-v1.11.5.db");
     });
 });
 
 describe("bad input: a clear error before anything is written", () => {
-    it("no control plane answers: every one is named with talosctl's error, and the NAS sees no write", async () => {
+    test("no control plane answers: every one is named with talosctl's error, and the NAS sees no write", async () => {
         standIn.set(CP1.ip, { answers: false });
         standIn.set(CP2.ip, { answers: false });
         const e = await take().catch((x) => x);
@@ -132,7 +132,7 @@ describe("bad input: a clear error before anything is written", () => {
         expect(standIn.calls().filter((c) => c.command.startsWith("etcd"))).toEqual([]);
     });
 
-    it("the share is missing, and no control plane answers: both reported at once, nothing written, no snapshot taken", async () => {
+    test("the share is missing, and no control plane answers: both reported at once, nothing written, no snapshot taken", async () => {
         standIn.set(CP1.ip, { answers: false });
         standIn.set(CP2.ip, { answers: false });
         const e = await take({ share: "gone" }).catch((x) => x) as SnapshotPreconditionError;
@@ -143,14 +143,14 @@ describe("bad input: a clear error before anything is written", () => {
         expect(sim.counters.writes).toBe(0);
     });
 
-    it.each([[0], [2.5], [-1]])("keep = %s", async (keep) => {
+    test.each([[0], [2.5], [-1]])("keep = %s", async (keep) => {
         const e = await take({ keep }).catch((x) => x) as SnapshotPreconditionError;
         expect(e.problems).toEqual([expect.stringMatching(/^backups\.etcd\.keep: must be a whole number/)]);
         expect(sim.counters.writes).toBe(0);
         expect(standIn.calls().filter((c) => c.command.startsWith("etcd"))).toEqual([]);
     });
 
-    it("every control plane answers but none can take a snapshot: nothing is written", async () => {
+    test("every control plane answers but none can take a snapshot: nothing is written", async () => {
         standIn.set(CP1.ip, { etcd: false });
         standIn.set(CP2.ip, { cutAfter: 10 });
         const e = await take().catch((x) => x) as Error;
@@ -160,7 +160,7 @@ describe("bad input: a clear error before anything is written", () => {
 });
 
 describe("never a partial or unverified snapshot under a snapshot's name", () => {
-    it("the NAS refuses the upload (volume full): the error says so, and nothing is left in the folder", async () => {
+    test("the NAS refuses the upload (volume full): the error says so, and nothing is left in the folder", async () => {
         const vol = sim.state.volumes["/volume1"];
         vol.used = vol.total - 10_000;
         const e = await take().catch((x) => x) as Error;
@@ -168,7 +168,7 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
         expect(filesIn(DIR)).toEqual([]);
     });
 
-    it("the NAS's MD5 differs from what was sent: the temporary file is removed, nothing renamed", async () => {
+    test("the NAS's MD5 differs from what was sent: the temporary file is removed, nothing renamed", async () => {
         sim.faults.rewrite("SYNO.FileStation.MD5.status", (d) => ({ ...(d as object), md5: "0".repeat(32) }));
         const e = await take().catch((x) => x) as Error;
         expect(e.message).toMatch(/^verification failed: MD5 mismatch for .*\.part-[0-9a-f]{8}: the NAS computed 0{32}, the upload hashed to [0-9a-f]{32}$/);
@@ -176,7 +176,7 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
         expect(sim.counters.calls["SYNO.FileStation.Rename.rename"]).toBeUndefined();
     });
 
-    it("a connection cut mid-upload is sent again from the start of the file, and the stored bytes are whole", async () => {
+    test("a connection cut mid-upload is sent again from the start of the file, and the stored bytes are whole", async () => {
         sim.faults.resetUploadAfterBytes(20_000, 1);
         const r = await take();
         expect(sha(sim.getFile(r.path)!.bytes!)).toBe(sha(standInSnapshotBytes(CP1.ip, 64 * 1024, 1)));
@@ -184,7 +184,7 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
         expect(filesIn(DIR)).toEqual([r.name]);
     });
 
-    it("stopped mid-upload (the engine went away): the upload ends, the temporary file goes, nothing is stored", async () => {
+    test("stopped mid-upload (the engine went away): the upload ends, the temporary file goes, nothing is stored", async () => {
         standIn.set(CP1.ip, { bytes: 2 * 1024 * 1024 });
         let stop: (e: Error) => void = () => undefined;
         let stopped: Error | undefined;
@@ -203,7 +203,7 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
         expect(filesIn(DIR)).toEqual([]);
     });
 
-    it("a same-second name already there is an error, not an overwrite", async () => {
+    test("a same-second name already there is an error, not an overwrite", async () => {
         const name = snapshotFileName("lab", T0, "v1.12.0");
         await take();
         const before = sim.getFile(`${DIR}/${name}`)!.md5;
@@ -223,14 +223,14 @@ describe("retention", () => {
         for (const n of [older(1), older(2), older(3), ...foreign]) sim.putFile(`${DIR}/${n}`, Buffer.from(n));
     });
 
-    it("keeps the newest `keep` of the program's own snapshots, deletes the older ones, and never touches another file", async () => {
+    test("keeps the newest `keep` of the program's own snapshots, deletes the older ones, and never touches another file", async () => {
         const r = await take({ keep: 2 });
         expect(r.deleted.sort()).toEqual([older(2), older(3)].sort());
         expect(filesIn(DIR)).toEqual([r.name, older(1), ...foreign].sort());
         for (const n of foreign) expect(sim.getFile(`${DIR}/${n}`)!.bytes!.toString()).toBe(n);
     });
 
-    it("removes temporary uploads an interrupted run of its own left, and only those", async () => {
+    test("removes temporary uploads an interrupted run of its own left, and only those", async () => {
         const stray = `${older(5)}.part-0a0b0c0d`;
         const userPart = "notes.txt.part-0a0b0c0d";
         sim.putFile(`${DIR}/${stray}`, Buffer.from("half"));
@@ -246,7 +246,7 @@ describe("listing and fetching", () => {
     beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-fetch-"))));
     afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-    it("lists the program's snapshots newest first, and the other files apart", async () => {
+    test("lists the program's snapshots newest first, and the other files apart", async () => {
         expect(await listSnapshots(dsm, "pxe", "lab")).toEqual({ dir: DIR, exists: false, snapshots: [], others: [] });
         const a = await take();
         const b = await take({}, () => new Date(T0.getTime() + 60_000));
@@ -257,7 +257,7 @@ describe("listing and fetching", () => {
         expect(l.others).toEqual(["notes.txt"]);
     });
 
-    it("fetches a snapshot byte for byte into a 0600 file, checked against the NAS's MD5", async () => {
+    test("fetches a snapshot byte for byte into a 0600 file, checked against the NAS's MD5", async () => {
         const r = await take();
         const out = path.join(tmp, "etcd.db");
         const f = await fetchSnapshot(dsm, "pxe", r.name, out);
@@ -267,7 +267,7 @@ describe("listing and fetching", () => {
         expect(fs.readdirSync(tmp)).toEqual(["etcd.db"]);
     });
 
-    it("a download damaged on the way fails the MD5 check and leaves no file behind", async () => {
+    test("a download damaged on the way fails the MD5 check and leaves no file behind", async () => {
         const r = await take();
         sim.faults.corruptDownloads(1);
         const out = path.join(tmp, "etcd.db");
@@ -275,7 +275,7 @@ describe("listing and fetching", () => {
         expect(fs.readdirSync(tmp)).toEqual([]);
     });
 
-    it("the DSM client's download logs in again when the session expired, and reports DSM's error for a missing file", async () => {
+    test("the DSM client's download logs in again when the session expired, and reports DSM's error for a missing file", async () => {
         const r = await take();
         sim.faults.expireSessions(119);
         const chunks: Buffer[] = [];
@@ -286,7 +286,7 @@ describe("listing and fetching", () => {
         await expect(dsm.download(`${DIR}/missing.db`)).rejects.toThrow(/408/);
     });
 
-    it("refuses a name that is not a plain file name, a snapshot that is not there, and an --out that exists", async () => {
+    test("refuses a name that is not a plain file name, a snapshot that is not there, and an --out that exists", async () => {
         const r = await take();
         await expect(fetchSnapshot(dsm, "pxe", "../../etc/passwd", path.join(tmp, "x"))).rejects.toThrow(/is not a snapshot's file name/);
         await expect(fetchSnapshot(dsm, "pxe", "lab-20000101T000000Z-v1.0.0.db", path.join(tmp, "x"))).rejects.toThrow(/is not on the NAS; .*--list/);

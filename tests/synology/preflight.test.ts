@@ -78,7 +78,7 @@ function calls(sim: DsmSimulator): string[] {
 }
 
 describe("a NAS ready for the program", () => {
-    it("passes with one login, reads only, and the boot file's exact size from the factory", async () => {
+    test("passes with one login, reads only, and the boot file's exact size from the factory", async () => {
         const sim = await readyNas();
         const infos: string[] = [];
         const outcome = await runNasPreflight(config(sim), {
@@ -95,7 +95,7 @@ describe("a NAS ready for the program", () => {
         expect(sim.activeSessions()).toBe(0);
     });
 
-    it("with the share already there, also looks at the boot file under its final name", async () => {
+    test("with the share already there, also looks at the boot file under its final name", async () => {
         const sim = await readyNas({ state: { shares: { pxe: { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false } } } });
         const { outcome } = await preflight(config(sim));
         expect(outcome?.verdict?.problems).toEqual([]);
@@ -105,7 +105,7 @@ describe("a NAS ready for the program", () => {
 });
 
 describe("the failure seen on the real engine: DHCP server not enabled, manageServer off", () => {
-    it("stops before any write, naming the interface, manageServer and how to enable it", async () => {
+    test("stops before any write, naming the interface, manageServer and how to enable it", async () => {
         const sim = await nas(); // the simulator's interfaces start with the DHCP server disabled, like a fresh package
         const { error } = await preflight(config(sim));
         expect(error).toBeInstanceOf(pulumi.RunError);
@@ -116,7 +116,7 @@ describe("the failure seen on the real engine: DHCP server not enabled, manageSe
         expect(sim.counters).toMatchObject({ writes: 0, uploadBytes: 0, logins: 1 });
     });
 
-    it("is no problem when the program manages the DHCP server itself", async () => {
+    test("is no problem when the program manages the DHCP server itself", async () => {
         const sim = await nas();
         const { outcome } = await preflight(config(sim, { dhcp: { manageServer: true } }));
         expect(outcome?.verdict?.problems).toEqual([]);
@@ -124,7 +124,7 @@ describe("the failure seen on the real engine: DHCP server not enabled, manageSe
 });
 
 describe("every problem at once", () => {
-    it("missing interface, missing volume and a missing API come out in one error, each with its setting", async () => {
+    test("missing interface, missing volume and a missing API come out in one error, each with its setting", async () => {
         const sim = await readyNas({ interfaces: ["eth0", "eth1"], apiOverrides: { "SYNO.FileStation.MD5": null } });
         const { error } = await preflight(config(sim, { synology: { interface: "eth9", volume: "/volume9" } }));
         const text = error!.message;
@@ -136,7 +136,7 @@ describe("every problem at once", () => {
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("a plain DSM user: not an administrator, with the reads DSM refused as evidence, and nothing else guessed", async () => {
+    test("a plain DSM user: not an administrator, with the reads DSM refused as evidence, and nothing else guessed", async () => {
         const sim = await readyNas({ users: { admin: PASSWORD, ops: PASSWORD }, administrators: ["admin"] });
         const { error } = await preflight(config(sim, { synology: { username: "ops" } }));
         const text = error!.message;
@@ -146,7 +146,7 @@ describe("every problem at once", () => {
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("the DHCP Server package missing: install it, and the interface is checked against DSM's Ethernet list", async () => {
+    test("the DHCP Server package missing: install it, and the interface is checked against DSM's Ethernet list", async () => {
         const sim = await nas({ dhcp: "none" });
         const { error } = await preflight(config(sim, { synology: { interface: "ovs_eth0" } }));
         const text = error!.message;
@@ -155,7 +155,7 @@ describe("every problem at once", () => {
         expect(text).toContain("homelab:synology.interface: interface \"ovs_eth0\" is not among the NAS's Ethernet interfaces (DSM lists eth0)");
     });
 
-    it("the share on another volume than configured", async () => {
+    test("the share on another volume than configured", async () => {
         const sim = await readyNas({
             volumes: ["/volume1", "/volume2"],
             state: { shares: { pxe: { name: "pxe", vol_path: "/volume2", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false } } },
@@ -167,14 +167,14 @@ describe("every problem at once", () => {
 });
 
 describe("free space for the boot file", () => {
-    it("too little space for the factory's exact size", async () => {
+    test("too little space for the factory's exact size", async () => {
         const sim = await readyNas({ volumeSpace: { "/volume1": { total: 10 * 1024 * MIB, used: 10 * 1024 * MIB - 60 * MIB } } });
         const { error } = await preflight(config(sim));
         expect(error!.message).toContain(`homelab:synology.volume: volume /volume1 has 60 MiB free; the boot file needs 100 MiB (the factory's size of ${factory.url}/image/`);
         expect(sim.counters.uploadBytes).toBe(0);
     });
 
-    it("without a size from the factory, an upper bound, and the message says so", async () => {
+    test("without a size from the factory, an upper bound, and the message says so", async () => {
         const sim = await readyNas({ volumeSpace: { "/volume1": { total: 10 * 1024 * MIB, used: 10 * 1024 * MIB - 300 * MIB } } });
         const other = await startFactoryServer(); // knows no schematic: HEAD answers 404
         servers.push(other);
@@ -183,7 +183,7 @@ describe("free space for the boot file", () => {
         expect(error!.message).toMatch(/volume \/volume1 has 300 MiB free; the boot file needs 512 MiB \(an upper bound for a Talos UKI: the factory did not tell the size \(.*\)\)/);
     });
 
-    it("a read-only volume cannot take the share", async () => {
+    test("a read-only volume cannot take the share", async () => {
         const sim = await readyNas({ volumeWritable: { "/volume1": false } });
         const { error } = await preflight(config(sim));
         expect(error!.message).toContain("homelab:synology.volume: volume /volume1 is read-only (status normal); shared folder \"pxe\" cannot be created there");
@@ -191,7 +191,7 @@ describe("free space for the boot file", () => {
 });
 
 describe("answers this client does not know are problems naming the fields, never guesses", () => {
-    it("a storage overview without sizes", async () => {
+    test("a storage overview without sizes", async () => {
         const sim = await readyNas();
         sim.faults.rewrite("SYNO.Storage.CGI.Storage.load_info", (d) => ({
             ...(d as object), volumes: (d as { volumes: Array<Record<string, unknown>> }).volumes.map(({ size: _size, ...v }) => v),
@@ -202,7 +202,7 @@ describe("answers this client does not know are problems naming the fields, neve
         expect(error!.message).toContain("HOMELAB_PREFLIGHT=off");
     });
 
-    it("a DHCP server object without `enable`", async () => {
+    test("a DHCP server object without `enable`", async () => {
         const sim = await readyNas();
         sim.faults.rewrite("SYNO.Network.DHCPServer.get", (d) => {
             const { enable: _e, ...rest } = d as Record<string, unknown>;
@@ -212,14 +212,14 @@ describe("answers this client does not know are problems naming the fields, neve
         expect(error!.message).toMatch(/homelab:synology\.interface: reading the DHCP server settings of eth0 failed: .*Expected: enable\. Seen: .*enabled.*Missing: enable\./);
     });
 
-    it("a member list in another shape", async () => {
+    test("a member list in another shape", async () => {
         const sim = await readyNas();
         sim.faults.rewrite("SYNO.Core.Group.Member.list", (d) => ({ members: (d as { users: unknown[] }).users }));
         const { error } = await preflight(config(sim));
         expect(error!.message).toContain("homelab:synology.username: reading the administrators group failed: SYNO.Core.Group.Member: the group's member list does not have the fields this client expects. Expected: users, total. Seen: members.");
     });
 
-    it("an API absent from this DSM: a warning that it could not be checked, not a failure", async () => {
+    test("an API absent from this DSM: a warning that it could not be checked, not a failure", async () => {
         const sim = await readyNas({ apiOverrides: { "SYNO.Storage.CGI.Storage": null } });
         const warnings: string[] = [];
         const { outcome } = await preflight(config(sim), warnings);
@@ -229,7 +229,7 @@ describe("answers this client does not know are problems naming the fields, neve
 });
 
 describe("login and reachability", () => {
-    it("a wrong password: one problem naming the user and the password key; the password itself appears nowhere", async () => {
+    test("a wrong password: one problem naming the user and the password key; the password itself appears nowhere", async () => {
         const sim = await readyNas();
         const wrong = "Wr0ng-Pa55word-XYZ";
         const { error } = await preflight(config(sim, { password: wrong }));
@@ -239,13 +239,13 @@ describe("login and reachability", () => {
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("two-factor authentication without a remembered device: the fix names synology.deviceId", async () => {
+    test("two-factor authentication without a remembered device: the fix names synology.deviceId", async () => {
         const sim = await readyNas({ twoFactor: { code: "123456" } });
         const { error } = await preflight(config(sim));
         expect(error!.message).toContain("homelab:synology.deviceId: the DSM login fails: SYNO.API.Auth login failed with DSM error 403");
     });
 
-    it("nothing listening: one problem naming synology.url", async () => {
+    test("nothing listening: one problem naming synology.url", async () => {
         const port = await new Promise<number>((resolve) => {
             const srv = net.createServer().listen(0, "127.0.0.1", () => {
                 const p = (srv.address() as net.AddressInfo).port;
@@ -261,7 +261,7 @@ describe("login and reachability", () => {
 });
 
 describe("when it runs", () => {
-    it("under the Pulumi engine by default, never under the mock runtime; HOMELAB_PREFLIGHT overrides both ways", () => {
+    test("under the Pulumi engine by default, never under the mock runtime; HOMELAB_PREFLIGHT overrides both ways", () => {
         expect(preflightSwitch(undefined, true)).toEqual({ run: true, why: "the Pulumi engine runs the program" });
         expect(preflightSwitch(undefined, false)).toEqual({ run: false, why: "no Pulumi engine (mock runtime)" });
         expect(preflightSwitch("off", true).run).toBe(false);
@@ -270,7 +270,7 @@ describe("when it runs", () => {
         expect(() => preflightSwitch("maybe", true)).toThrow(/HOMELAB_PREFLIGHT="maybe" is neither on nor off/);
     });
 
-    it("skipped runs touch nothing", async () => {
+    test("skipped runs touch nothing", async () => {
         const sim = await readyNas();
         const outcome = await runNasPreflight(config(sim), { engineConnected: false, env: {}, log: quiet });
         expect(outcome).toEqual({ ran: false, why: "no Pulumi engine (mock runtime)" });
@@ -307,13 +307,13 @@ describe("the judge (pure)", () => {
         ...over,
     });
 
-    it("membership is compared without case; a member list without the user is a problem even when reads were allowed", () => {
+    test("membership is compared without case; a member list without the user is a problem even when reads were allowed", () => {
         expect(judgeNas(plan, facts(), { ...exact, bytes: 10 * MIB }).problems).toEqual([]);
         const p = judgeNas(plan, facts({ admins: ok(["root", "backup"]) }), { ...exact, bytes: 10 * MIB }).problems;
         expect(p).toEqual([expect.objectContaining({ setting: "homelab:synology.username", problem: expect.stringContaining("it is not a member of the \"administrators\" group") })]);
     });
 
-    it("a boot file already there with the factory's size needs no space (nothing to upload); an upper bound never counts as the same file", () => {
+    test("a boot file already there with the factory's size needs no space (nothing to upload); an upper bound never counts as the same file", () => {
         const there = ok({ path: "/pxe/metal-amd64-uki.efi", name: "metal-amd64-uki.efi", isdir: false, size: 100 * MIB });
         expect(judgeNas(plan, facts({ bootFileOnNas: there }), exact).problems).toEqual([]);
         expect(judgeNas(plan, facts(), exact).problems).toEqual([expect.objectContaining({ problem: "volume /volume1 has 50 MiB free; the boot file needs 100 MiB (the factory's size)" })]);
@@ -321,20 +321,20 @@ describe("the judge (pure)", () => {
         expect(judgeNas(plan, facts({ bootFileOnNas: there }), bound).problems).toHaveLength(1);
     });
 
-    it("DSM answering 160 (an application privilege missing) also counts as not an administrator", () => {
+    test("DSM answering 160 (an application privilege missing) also counts as not an administrator", () => {
         const denied = { ok: false as const, error: new DsmError("SYNO.Core.Share", "list", 160) };
         const p = judgeNas(plan, facts({ share: denied }), exact).problems;
         expect(p.map((x) => x.setting)).toEqual(["homelab:synology.username"]);
     });
 
-    it("an unknown volume shape is a problem, never a silent pass", () => {
+    test("an unknown volume shape is a problem, never a silent pass", () => {
         const bad = { ok: false as const, error: new DsmShapeError("SYNO.Storage.CGI.Storage", "the storage overview", ["volumes"], ["pools"]) };
         expect(judgeNas(plan, facts({ volumes: bad }), exact).problems).toEqual([
             expect.objectContaining({ setting: "homelab:synology.volume", problem: expect.stringContaining("Missing: volumes") }),
         ]);
     });
 
-    it("a write version missing is named as such", () => {
+    test("a write version missing is named as such", () => {
         const f = facts();
         f.apis!.writeVersions = { ...f.apis!.versions };
         delete f.apis!.writeVersions["SYNO.Network.DHCPServer.Reservation"];

@@ -85,7 +85,7 @@ describe("SynologyPxe under mocks", () => {
 
     const children = Object.keys(SYNOLOGY_RESOURCES).map((k) => k.toLowerCase());
 
-    it("registers the component and one child per DSM resource, named ${name}-<what>, parented to it", () => {
+    test("registers the component and one child per DSM resource, named ${name}-<what>, parented to it", () => {
         const comp = registrations.find((r) => r.type === "homelab:synology:SynologyPxe")!;
         expect(comp.name).toBe("home");
         const kids = registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
@@ -96,7 +96,7 @@ describe("SynologyPxe under mocks", () => {
         expect(kids.map((k) => k.type).sort()).toEqual(Object.values(SYNOLOGY_RESOURCES).map((c) => c.dynamicToken).sort());
     });
 
-    it("each child depends on the one before it, in SYNOLOGY_RESOURCES order", () => {
+    test("each child depends on the one before it, in SYNOLOGY_RESOURCES order", () => {
         const byName = (n: string) => registrations.find((r) => r.name === `home-${n}`)!;
         for (let i = 1; i < children.length; i++) {
             expect(byName(children[i]).dependencies).toContain(byName(children[i - 1]).urn);
@@ -104,7 +104,7 @@ describe("SynologyPxe under mocks", () => {
         expect(byName("share").dependencies.filter((d) => d.includes("dynamic/synology"))).toEqual([]);
     });
 
-    it("the password is a secret input of every child and marked secret as an output; nothing else carries it", () => {
+    test("the password is a secret input of every child and marked secret as an output; nothing else carries it", () => {
         const kids = registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
         expect(kids).toHaveLength(children.length);
         for (const k of kids) {
@@ -118,7 +118,7 @@ describe("SynologyPxe under mocks", () => {
         }
     });
 
-    it("wires the config into the children's inputs", () => {
+    test("wires the config into the children's inputs", () => {
         const inputs = (n: string) => newResources.find((r) => r.name === `home-${n}`)!.inputs;
         expect(inputs("share")).toMatchObject({ name: "pxe", volume: "/volume1", connection: { url: synology.url, username: "admin", allowHttp: false, tls: { fingerprintSha256: "aa:bb" } } });
         expect(inputs("tftp")).toMatchObject({ rootPath: "/volume1/pxe", permission: "r", startIp: "0.0.0.0", endIp: "255.255.255.255" });
@@ -131,7 +131,7 @@ describe("SynologyPxe under mocks", () => {
         expect(inputs("pxe")).toMatchObject({ bootloader: "metal-amd64-uki.efi" });
     });
 
-    it("exposes tftpRoot, boot file name/size/MD5 and pxeReady", async () => {
+    test("exposes tftpRoot, boot file name/size/MD5 and pxeReady", async () => {
         expect(await value(component.tftpRoot)).toBe("/volume1/pxe");
         expect(await value(component.bootFileName)).toBe("metal-amd64-uki.efi");
         expect(await value(component.bootFile.size)).toBe(1234);

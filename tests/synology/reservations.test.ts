@@ -13,54 +13,54 @@ const cp1 = { mac: "aa:bb:cc:00:00:01", ip: "192.168.0.11", hostname: "cp1" };
 const w1 = { mac: "aa:bb:cc:00:00:02", ip: "192.168.0.21", hostname: "w1" };
 
 describe("canonicalMac", () => {
-    it("lower-cases and uses colons whatever the input separator", () => {
+    test("lower-cases and uses colons whatever the input separator", () => {
         expect(canonicalMac("AA-BB-CC-00-00-01")).toBe("aa:bb:cc:00:00:01");
         expect(canonicalMac("AABBCC000001")).toBe("aa:bb:cc:00:00:01");
         expect(canonicalMac("aa:bb:cc:00:00:01")).toBe("aa:bb:cc:00:00:01");
     });
-    it("leaves something that is not a MAC recognisable (lower-cased) so validation can name it", () => {
+    test("leaves something that is not a MAC recognisable (lower-cased) so validation can name it", () => {
         expect(canonicalMac("not-a-mac")).toBe("not-a-mac");
     });
 });
 
 describe("desiredReservations", () => {
-    it("puts nodes first, then extra reservations, normalised", () => {
+    test("puts nodes first, then extra reservations, normalised", () => {
         const d = desiredReservations([{ hostname: "cp1", mac: "AA:BB:CC:00:00:01", ip: "192.168.0.11" }], [{ mac: "de-ad-be-ef-00-01", ip: "192.168.0.99", hostname: "nas" }]);
         expect(d).toEqual([cp1, { mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "nas" }]);
     });
-    it("refuses, all at once, a list the merge cannot handle, pointing at the config check that words it for users", () => {
+    test("refuses, all at once, a list the merge cannot handle, pointing at the config check that words it for users", () => {
         expect(() => desiredReservations([cp1, { ...w1, mac: cp1.mac }], [{ mac: "zz", ip: "192.168.0.11", hostname: "x" }]))
             .toThrow(/entry 1 \(w1\): mac aa:bb:cc:00:00:01 is listed twice; entry 2 \(x\): mac "zz" is malformed; entry 2 \(x\): ip 192\.168\.0\.11 is listed twice \(parseStackConfig checks nodes and dhcp\.extraReservations\)/);
     });
 });
 
 describe("mergeReservations", () => {
-    it("first create keeps other entries in place and appends the managed ones", () => {
+    test("first create keeps other entries in place and appends the managed ones", () => {
         const r = mergeReservations("eth0", theirs, [], [], [cp1, w1]);
         expect(r.list).toEqual([...theirs, cp1, w1]);
         expect(r.changed).toBe(true);
         expect(r.adopted).toEqual([]);
     });
 
-    it("changing one node's IP changes only that entry, in place", () => {
+    test("changing one node's IP changes only that entry, in place", () => {
         const current = [theirs[0], cp1, theirs[1], w1];
         const r = mergeReservations("eth0", current, [cp1, w1], [], [{ ...cp1, ip: "192.168.0.12" }, w1]);
         expect(r.list).toEqual([theirs[0], { ...cp1, ip: "192.168.0.12" }, theirs[1], w1]);
     });
 
-    it("removing a node removes only its entry", () => {
+    test("removing a node removes only its entry", () => {
         const current = [theirs[0], cp1, theirs[1], w1];
         const r = mergeReservations("eth0", current, [cp1, w1], [], [w1]);
         expect(r.list).toEqual([theirs[0], theirs[1], w1]);
     });
 
-    it("nothing to do when the NAS already has it (MAC case from DSM ignored)", () => {
+    test("nothing to do when the NAS already has it (MAC case from DSM ignored)", () => {
         const current = [...theirs, { ...cp1, mac: cp1.mac.toUpperCase() }];
         const r = mergeReservations("eth0", current, [cp1], [], [cp1]);
         expect(r.changed).toBe(false);
     });
 
-    it("a MAC reserved by someone else for another IP is a conflict naming both", () => {
+    test("a MAC reserved by someone else for another IP is a conflict naming both", () => {
         const current = [...theirs, { mac: cp1.mac.toUpperCase(), ip: "192.168.0.77", hostname: "old" }];
         let err: unknown;
         try {
@@ -74,12 +74,12 @@ describe("mergeReservations", () => {
         expect((err as Error).message).toMatch(/eth0/);
     });
 
-    it("an IP reserved by someone else for another MAC is a conflict", () => {
+    test("an IP reserved by someone else for another MAC is a conflict", () => {
         expect(() => mergeReservations("eth0", theirs, [], [], [{ ...cp1, ip: "192.168.0.50" }]))
             .toThrow(/IP 192\.168\.0\.50 is already reserved for another device, 00:11:22:33:44:55 → 192\.168\.0\.50 \(printer\)/);
     });
 
-    it("an identical pre-existing entry is adopted and put back as found on release", () => {
+    test("an identical pre-existing entry is adopted and put back as found on release", () => {
         const pre = { mac: cp1.mac.toUpperCase(), ip: cp1.ip, hostname: "handmade" };
         const created = mergeReservations("eth0", [...theirs, pre], [], [], [cp1]);
         expect(created.list).toEqual([...theirs, cp1]);
@@ -88,7 +88,7 @@ describe("mergeReservations", () => {
         expect(released.list).toEqual([...theirs, pre]);
     });
 
-    it("a node's new MAC on the IP of an adopted entry is a conflict, not a list with that IP twice", () => {
+    test("a node's new MAC on the IP of an adopted entry is a conflict, not a list with that IP twice", () => {
         const pre = { mac: cp1.mac, ip: cp1.ip, hostname: "handmade" };
         const created = mergeReservations("eth0", [...theirs, pre], [], [], [cp1]);
         const nicSwapped = { ...cp1, mac: "aa:bb:cc:00:00:99" };
@@ -103,13 +103,13 @@ describe("mergeReservations", () => {
         expect((err as Error).message).toMatch(/IP 192\.168\.0\.11 .*aa:bb:cc:00:00:01 → 192\.168\.0\.11 \(handmade\).*aa:bb:cc:00:00:99 → 192\.168\.0\.11 \(cp1\)/s);
     });
 
-    it("swapping IPs between two managed nodes is not a conflict", () => {
+    test("swapping IPs between two managed nodes is not a conflict", () => {
         const current = [cp1, w1];
         const r = mergeReservations("eth0", current, [cp1, w1], [], [{ ...cp1, ip: w1.ip }, { ...w1, ip: cp1.ip }]);
         expect(r.list.map((e) => e.ip)).toEqual([w1.ip, cp1.ip]);
     });
 
-    it("property: entries not managed survive any create/update/release sequence unchanged and in order", () => {
+    test("property: entries not managed survive any create/update/release sequence unchanged and in order", () => {
         const octet = fc.integer({ min: 1, max: 250 });
         fc.assert(fc.property(
             fc.uniqueArray(octet, { minLength: 0, maxLength: 6 }),
@@ -130,7 +130,7 @@ describe("mergeReservations", () => {
 });
 
 describe("merge with random NAS contents", () => {
-    it("property: either a conflict (nothing to write) or every desired entry is in, every other entry kept, and a re-merge changes nothing", () => {
+    test("property: either a conflict (nothing to write) or every desired entry is in, every other entry kept, and a re-merge changes nothing", () => {
         const mac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 })
             .map((b) => b.map((x) => x.toString(16).padStart(2, "0")).join(":"));
         const entry = fc.record({ mac, ip: fc.integer({ min: 1, max: 254 }).map((n) => `10.0.0.${n}`), hostname: fc.string({ maxLength: 5 }) });
@@ -153,7 +153,7 @@ describe("merge with random NAS contents", () => {
 });
 
 describe("helpers", () => {
-    it("sameReservationList is order-sensitive, sameReservationSet is not", () => {
+    test("sameReservationList is order-sensitive, sameReservationSet is not", () => {
         expect(sameReservationList([cp1, w1], [w1, cp1])).toBe(false);
         expect(sameReservationSet([cp1, w1], [w1, cp1])).toBe(true);
         expect(sameReservationSet([cp1], [{ ...cp1, hostname: "other" }])).toBe(false);

@@ -50,7 +50,7 @@ function expectOldIntact(old: { size: number; md5: string }): void {
 }
 
 describe("boot file: failures leave the previous file intact and no temp file", () => {
-    it("upload connection reset mid-way (NAS side), every retry too", async () => {
+    test("upload connection reset mid-way (NAS side), every retry too", async () => {
         const { old, next } = await withOldBootFile();
         env.sim.faults.resetUploadAfterBytes(1024 * 1024, 100);
         const gets = env.factory.calls.imageGet;
@@ -62,7 +62,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
         expectOldIntact(old);
     });
 
-    it("one upload reset is retried with a fresh download and succeeds", async () => {
+    test("one upload reset is retried with a fresh download and succeeds", async () => {
         const { old, next } = await withOldBootFile();
         env.sim.faults.resetUploadAfterBytes(1024 * 1024, 1);
         const r = await bootFileProvider.create(next);
@@ -75,7 +75,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
         expect(env.logs.some((l) => /the NAS cut the upload; downloading again \(attempt 2\)/.test(l))).toBe(true);
     });
 
-    it("factory answering 503", async () => {
+    test("factory answering 503", async () => {
         const { old, next } = await withOldBootFile();
         env.factory.faults.failNext("imageGet", 1, 503);
         await expect(bootFileProvider.create(next)).rejects.toThrow(/downloading http:\/\/127\.0\.0\.1:\d+\/image\/.* failed: the factory answered HTTP 503/);
@@ -83,7 +83,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
         expect(env.sim.counters.calls["SYNO.FileStation.Upload.upload"]).toBe(1); // only the old file's upload
     });
 
-    it("factory cutting the body mid-stream (behind a redirect)", async () => {
+    test("factory cutting the body mid-stream (behind a redirect)", async () => {
         const { old, next } = await withOldBootFile({ redirect: true });
         env.factory.faults.cutAfter(1024 * 1024 + 5);
         const err = await bootFileProvider.create(next).then(() => undefined, (e: Error) => e);
@@ -92,7 +92,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
         expect(env.factory.calls.cdnGet).toBe(2); // the redirect was followed (old + new)
     });
 
-    it("MD5 mismatch between the stream and File Station", async () => {
+    test("MD5 mismatch between the stream and File Station", async () => {
         const { old, next } = await withOldBootFile();
         const real = getDsmClient(toDsmConnection(next));
         // Flip the stored MD5 of the uploaded temp file just before File Station is asked for it.
@@ -110,7 +110,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
         expectOldIntact(old);
     });
 
-    it("succeeds after the failures: new bytes in place, via the redirect, with progress messages", async () => {
+    test("succeeds after the failures: new bytes in place, via the redirect, with progress messages", async () => {
         const { old, next, oldOuts } = await withOldBootFile({ redirect: true });
         env.logs.length = 0;
         const r = await bootFileProvider.create(next);
@@ -135,7 +135,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
 describe("boot file: what an interrupted earlier run left on the NAS", () => {
     const md5Of = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
-    it("stray temporary uploads and swap backups are removed by the next create; other files are left alone", async () => {
+    test("stray temporary uploads and swap backups are removed by the next create; other files are left alone", async () => {
         env = await startEnv();
         await shareProvider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
         env.sim.putFile(`${PATH}.part-0badc0de`, Buffer.from("half an image from a killed run"));
@@ -148,7 +148,7 @@ describe("boot file: what an interrupted earlier run left on the NAS", () => {
         expect(env.logs).toContain(`boot file: removing 2 file(s) an interrupted earlier run left in /pxe: ${PATH}.old-1234abcd, ${PATH}.part-0badc0de`);
     });
 
-    it("an upload cut on the way leaves no partial file, even on a NAS that keeps what arrived", async () => {
+    test("an upload cut on the way leaves no partial file, even on a NAS that keeps what arrived", async () => {
         env = await startEnv({ keepPartialUploads: true });
         await shareProvider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
         env.factory.setAssetSize("metal-amd64-uki.efi", 3 * 1024 * 1024);
@@ -160,7 +160,7 @@ describe("boot file: what an interrupted earlier run left on the NAS", () => {
         expect([...env.sim.state.files.keys()].sort()).toEqual(["/pxe"]);
     });
 
-    it("the very bytes already under the final name (a create the engine never recorded) are not kept as the user's file", async () => {
+    test("the very bytes already under the final name (a create the engine never recorded) are not kept as the user's file", async () => {
         env = await startEnv();
         await shareProvider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
         const first = await bootFileProvider.create(inputsFor(env, "v1.12.1"));

@@ -36,7 +36,7 @@ function work(cleanupMs: number, log: string[]): { abort: (e: Error) => void; ru
 }
 
 describe("the engine's pipe closing", () => {
-    it("aborts the work in flight, lets it clean up, then exits 1", async () => {
+    test("aborts the work in flight, lets it clean up, then exits 1", async () => {
         const stdin = new PassThrough();
         const { exit, exited } = exitRecorder();
         const log: string[] = [];
@@ -53,7 +53,7 @@ describe("the engine's pipe closing", () => {
         ]);
     });
 
-    it("exits after the grace time even when the work does not settle", async () => {
+    test("exits after the grace time even when the work does not settle", async () => {
         const stdin = new PassThrough();
         const { exit, exited } = exitRecorder();
         armEngineWatch({ stdin, stdinIsPipe: true, exit, log: () => undefined, graceMs: 100, engineAddress: "" });
@@ -65,7 +65,7 @@ describe("the engine's pipe closing", () => {
         expect(Date.now() - t0).toBeLessThan(2000);
     });
 
-    it("work started once the engine is gone is aborted at once", async () => {
+    test("work started once the engine is gone is aborted at once", async () => {
         const stdin = new PassThrough();
         const { exit, exited } = exitRecorder();
         armEngineWatch({ stdin, stdinIsPipe: true, exit, log: () => undefined, graceMs: 50, engineAddress: "" });
@@ -77,7 +77,7 @@ describe("the engine's pipe closing", () => {
         expect(log[0]).toMatch(/^abort: /);
     });
 
-    it("a stdin that is not a pipe (a terminal, /dev/null) is not watched", async () => {
+    test("a stdin that is not a pipe (a terminal, /dev/null) is not watched", async () => {
         const stdin = new PassThrough();
         let exits = 0;
         armEngineWatch({ stdin, stdinIsPipe: false, exit: () => exits++, log: () => undefined, engineAddress: "" });
@@ -88,7 +88,7 @@ describe("the engine's pipe closing", () => {
 });
 
 describe("the engine's address refusing connections", () => {
-    it("is noticed by the probe (two refusals in a row) and ends the same way", async () => {
+    test("is noticed by the probe (two refusals in a row) and ends the same way", async () => {
         const server = net.createServer((s) => s.destroy());
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
         const port = (server.address() as net.AddressInfo).port;
@@ -106,14 +106,14 @@ describe("the engine's address refusing connections", () => {
 });
 
 describe("where it arms", () => {
-    it("only in Pulumi's dynamic-provider host, not in other processes", () => {
+    test("only in Pulumi's dynamic-provider host, not in other processes", () => {
         expect(inDynamicProviderHost(["node", "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js", "127.0.0.1:1"])).toBe(true);
         expect(inDynamicProviderHost(["node", "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider", "127.0.0.1:1"])).toBe(true);
         expect(inDynamicProviderHost(["node", "/p/node_modules/.bin/jest"])).toBe(false);
         expect(armEngineWatch()).toBe(false); // this jest worker is no provider host
     });
 
-    it("reads the engine address the host is given", () => {
+    test("reads the engine address the host is given", () => {
         expect(parseEngineAddress("127.0.0.1:41234")).toEqual({ host: "127.0.0.1", port: 41234 });
         expect(parseEngineAddress("[::1]:5")).toEqual({ host: "::1", port: 5 });
         expect(parseEngineAddress("localhost:0")).toBeUndefined();

@@ -61,7 +61,7 @@ function stripPassword(v: unknown): unknown {
 }
 
 describe("providers run the engine's way in a fresh node process", () => {
-    it("share: create, read, no-op diff, delete (created here → deleted)", async () => {
+    test("share: create, read, no-op diff, delete (created here → deleted)", async () => {
         env = await startEnv();
         const before = snapshot(env.sim);
         const run = await runStoredText(SynologyShare.providerText, { A: inputs(env).share }, lifecycle(false));
@@ -74,7 +74,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         noSecrets(run);
     });
 
-    it("tftp: create, update to rw, restore on delete", async () => {
+    test("tftp: create, update to rw, restore on delete", async () => {
         env = await startEnv();
         env.sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
         const before = snapshot(env.sim);
@@ -87,7 +87,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         noSecrets(run);
     });
 
-    it("boot file: streamed upload, read with MD5, no-op diff, URL-only update without download, delete", async () => {
+    test("boot file: streamed upload, read with MD5, no-op diff, URL-only update without download, delete", async () => {
         env = await startEnv();
         env.sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
         env.sim.putFile("/pxe", { size: 0, md5: "" });
@@ -104,7 +104,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         noSecrets(run);
     });
 
-    it("dhcp server (managed): create, update the range, restore on delete", async () => {
+    test("dhcp server (managed): create, update the range, restore on delete", async () => {
         env = await startEnv();
         const before = snapshot(env.sim);
         const i = inputs(env);
@@ -116,7 +116,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         noSecrets(run);
     });
 
-    it("reservations: create, change one IP, delete keeps the NAS's own entry; a conflict is a clear error", async () => {
+    test("reservations: create, change one IP, delete keeps the NAS's own entry; a conflict is a clear error", async () => {
         env = await startEnv();
         env.sim.state.reservations.eth0 = [{ clid: "00:11:22:33:44:55", ip: "192.168.0.50", hostname: "printer" }];
         const before = snapshot(env.sim);
@@ -135,7 +135,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         expect(conflict.results[0].error).toMatch(/MAC aa:bb:cc:00:00:01 is already reserved for aa:bb:cc:00:00:01 → 192\.168\.0\.77 \(someone\)/);
     });
 
-    it("pxe: create, change the boot loader, restore on delete", async () => {
+    test("pxe: create, change the boot loader, restore on delete", async () => {
         env = await startEnv();
         env.sim.state.pxe = { enable: false, is_remote_tftp: "true", local_bootloader: "", remote_bootloader: "x.efi", remote_tftp_server_ip: "192.168.0.3" };
         const before = snapshot(env.sim);
@@ -148,7 +148,7 @@ describe("providers run the engine's way in a fresh node process", () => {
         noSecrets(run);
     });
 
-    it("errors from the NAS carry no password (wrong password, redacted)", async () => {
+    test("errors from the NAS carry no password (wrong password, redacted)", async () => {
         env = await startEnv();
         const i = inputs(env);
         const run = await runStoredText(SynologyTftp.providerText, { A: { ...i.tftp, password: `${PASSWORD}-wrong` } }, [{ op: "create", inputs: "A" }]);

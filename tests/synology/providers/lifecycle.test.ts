@@ -16,7 +16,7 @@ function outsOf(state: StoredResource[], key: StoredResource["key"]): Record<str
 }
 
 describe("first apply from an empty NAS", () => {
-    it("makes exactly the expected changes, and a second apply makes no writes and downloads nothing", async () => {
+    test("makes exactly the expected changes, and a second apply makes no writes and downloads nothing", async () => {
         env = await startEnv();
         const { sim, factory } = env;
         sim.state.dhcpServers.eth0.enable = true; // check-only mode needs the server on
@@ -63,7 +63,7 @@ describe("first apply from an empty NAS", () => {
 });
 
 describe("reservations follow the nodes", () => {
-    it("one node's IP change updates only its reservation; removing a node removes only its reservation", async () => {
+    test("one node's IP change updates only its reservation; removing a node removes only its reservation", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -99,7 +99,7 @@ describe("reservations follow the nodes", () => {
         ]);
     });
 
-    it("a MAC or IP reserved for a different device is a clear error and nothing is overwritten", async () => {
+    test("a MAC or IP reserved for a different device is a clear error and nothing is overwritten", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -113,7 +113,7 @@ describe("reservations follow the nodes", () => {
 });
 
 describe("a NAS with settings of its own", () => {
-    it("after create and destroy everything that was there before is back, byte for byte", async () => {
+    test("after create and destroy everything that was there before is back, byte for byte", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "mine", uuid: "u-1", hidden: false, enable_recycle_bin: true };
@@ -141,7 +141,7 @@ describe("a NAS with settings of its own", () => {
         expect(sim.state.shares.pxe).toBeDefined();
     });
 
-    it("a boot file of the user's own under the same name is kept aside on create and put back on destroy", async () => {
+    test("a boot file of the user's own under the same name is kept aside on create and put back on destroy", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -163,7 +163,7 @@ describe("a NAS with settings of its own", () => {
         expect(snapshot(sim)).toEqual(before);
     });
 
-    it("a replaced boot file leaves no copy of the old image behind, through destroy", async () => {
+    test("a replaced boot file leaves no copy of the old image behind, through destroy", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -175,7 +175,7 @@ describe("a NAS with settings of its own", () => {
         expect(snapshot(sim)).toEqual(before);
     });
 
-    it("destroy deletes the shared folder only when this program created it", async () => {
+    test("destroy deletes the shared folder only when this program created it", async () => {
         env = await startEnv();
         env.sim.state.dhcpServers.eth0.enable = true;
         const before = snapshot(env.sim);
@@ -188,14 +188,14 @@ describe("a NAS with settings of its own", () => {
 });
 
 describe("DHCP server", () => {
-    it("check-only mode fails with how to enable the server, before touching reservations or PXE", async () => {
+    test("check-only mode fails with how to enable the server, before touching reservations or PXE", async () => {
         env = await startEnv();
         await expect(applySynology(spec(env), PASSWORD)).rejects.toThrow(/DHCP server is not enabled on eth0\. Enable it in DSM: .*DHCP Server → Network Interface, select eth0, Edit, tick "Enable DHCP server".*dhcp\.manageServer: true/s);
         expect(env.sim.counters.calls["SYNO.Network.DHCPServer.Reservation.set"] ?? 0).toBe(0);
         expect(env.sim.counters.calls["SYNO.Network.DHCPServer.PXE.set"] ?? 0).toBe(0);
     });
 
-    it("managed mode sets enable, range, gateway, netmask and DNS, keeps the rest, and restores it on delete", async () => {
+    test("managed mode sets enable, range, gateway, netmask and DNS, keeps the rest, and restores it on delete", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0 = { ...sim.state.dhcpServers.eth0, desc: "keep me", enable_v6: true };
@@ -224,7 +224,7 @@ describe("DHCP server", () => {
 });
 
 describe("drift", () => {
-    it("a boot file changed or deleted by hand, and PXE changed by hand, show in read/diff and are repaired", async () => {
+    test("a boot file changed or deleted by hand, and PXE changed by hand, show in read/diff and are repaired", async () => {
         env = await startEnv();
         const { sim, factory } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -254,7 +254,7 @@ describe("drift", () => {
         expect(factory.calls.imageGet).toBe(gets);
     });
 
-    it("a new Talos version replaces the boot file: new bytes in place, old resource's delete leaves them", async () => {
+    test("a new Talos version replaces the boot file: new bytes in place, old resource's delete leaves them", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -270,7 +270,7 @@ describe("drift", () => {
 });
 
 describe("secrets", () => {
-    it("password, sid and SynoToken appear in no output (except the secret-marked password), no log line, no error", async () => {
+    test("password, sid and SynoToken appear in no output (except the secret-marked password), no log line, no error", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;

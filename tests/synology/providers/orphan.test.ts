@@ -43,7 +43,7 @@ async function until(what: string, cond: () => boolean, timeoutMs: number): Prom
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-it("SIGKILL of the engine mid-upload: the provider host stops uploading, removes its temporary file and exits within seconds", async () => {
+test("SIGKILL of the engine mid-upload: the provider host stops uploading, removes its temporary file and exits within seconds", async () => {
     env = await startEnv({ keepPartialUploads: true });
     await SynologyShare.provider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
     const size = 64 * 1024 * 1024;

@@ -36,7 +36,7 @@ const CLASSES = {
 };
 
 describe("the stored text", () => {
-    it("is a few KB for every dynamic resource, names no folder of this machine, and is the same for every resource of a kind", () => {
+    test("is a few KB for every dynamic resource, names no folder of this machine, and is the same for every resource of a kind", () => {
         for (const [name, cls] of Object.entries(CLASSES)) {
             expect({ name, small: cls.providerText.length < 3 * 1024 }).toEqual({ name, small: true });
             expect(cls.providerText).not.toContain(repoRoot);
@@ -45,7 +45,7 @@ describe("the stored text", () => {
         expect(PROJECT_ROOT).toBe(repoRoot);
     });
 
-    it("loaded as the host loads it, in the project folder, gives each class's own provider", async () => {
+    test("loaded as the host loads it, in the project folder, gives each class's own provider", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stored-"));
         try {
             const texts = Object.fromEntries(Object.entries(CLASSES).map(([k, c]) => [k, c.providerText]));
@@ -80,7 +80,7 @@ describe("where the code is not", () => {
 
     const anyInputs = { A: { connection: { url: "https://nas.invalid:5001", username: "u" }, password: "p", rootPath: "/volume1/pxe" } };
 
-    it("a folder without the program: the error names the resource, the module, where it looked and what to do", async () => {
+    test("a folder without the program: the error names the resource, the module, where it looked and what to do", async () => {
         const run = await runStoredText(SynologyTftp.providerText, anyInputs, [{ op: "check", news: "A" }], { cwd: dir });
         expect(run.results[0].ok).toBe(false);
         expect(run.results[0].error).toMatch(new RegExp(
@@ -88,7 +88,7 @@ describe("where the code is not", () => {
             `it is in none of ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}, .*run pulumi from the checkout of the homelab program this stack belongs to, after npm ci there$`));
     });
 
-    it("a checkout without npm ci: ts-node is missing, and the error says to run npm ci there", async () => {
+    test("a checkout without npm ci: ts-node is missing, and the error says to run npm ci there", async () => {
         fs.mkdirSync(path.join(dir, "components", "synology", "providers"), { recursive: true });
         fs.copyFileSync(path.join(repoRoot, "components", "synology", "providers", "tftp.ts"), path.join(dir, "components", "synology", "providers", "tftp.ts"));
         const run = await runStoredText(SynologyTftp.providerText, anyInputs, [{ op: "check", news: "A" }], { cwd: dir });
@@ -96,7 +96,7 @@ describe("where the code is not", () => {
             `the code is TypeScript and ts-node is not installed in ${dir}: run npm ci there`);
     });
 
-    it("a version of the program that no longer defines the resource: the error says which version to check out", async () => {
+    test("a version of the program that no longer defines the resource: the error says which version to check out", async () => {
         fs.mkdirSync(path.join(dir, "components", "synology", "providers"), { recursive: true });
         fs.writeFileSync(path.join(dir, "components", "synology", "providers", "tftp.js"), "exports.SomethingElse = {};\n");
         const run = await runStoredText(SynologyTftp.providerText, anyInputs, [{ op: "check", news: "A" }], { cwd: path.join(dir, "components") });
@@ -112,7 +112,7 @@ describe("through Pulumi's provider host", () => {
         await env?.close();
     });
 
-    it("a resource stored with an older provider text is updated once, without a NAS write, then runs today's code", async () => {
+    test("a resource stored with an older provider text is updated once, without a NAS write, then runs today's code", async () => {
         env = await startEnv();
         env.sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
         const before = snapshot(env.sim);
@@ -149,7 +149,7 @@ describe("through Pulumi's provider host", () => {
         expect(host.stderr()).not.toContain(PASSWORD);
     });
 
-    it("a project folder whose code is a symlink (as the e2e suite makes it): every provider loads, one after another", async () => {
+    test("a project folder whose code is a symlink (as the e2e suite makes it): every provider loads, one after another", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "linked-project-"));
         try {
             for (const f of ["package.json", "tsconfig.json"]) fs.copyFileSync(path.join(repoRoot, f), path.join(dir, f));
@@ -171,7 +171,7 @@ describe("through Pulumi's provider host", () => {
         }
     });
 
-    it("from a project folder without this code, the engine gets the shim's message", async () => {
+    test("from a project folder without this code, the engine gets the shim's message", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "no-project-"));
         try {
             // Pulumi installed (the host itself needs it), the program not.
