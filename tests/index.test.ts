@@ -66,7 +66,7 @@ async function run(values: Record<string, unknown>): Promise<{ rec: Recorder; ou
         config[`homelab:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     }
     pulumi.runtime.setAllConfig(config, ["homelab:synologyPassword", "homelab:upsPassword"]);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded after the mocks and config are set
     const main = require("../index") as () => Promise<Record<string, any>>;
     try {
         const outputs = await main();

@@ -141,6 +141,9 @@ const GO_INT = /^[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$/;
 const GO_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const GO_SPECIAL_FLOAT = /^([-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
 const GO_BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
+/** Non-printable characters: libyaml's emitter double-quotes a scalar holding one. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
+const NON_PRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufeff]/;
 
 /** True when Go yaml would read the plain scalar `s` as something other than a string. */
 function goResolvesNonString(s: string): boolean {
@@ -157,8 +160,7 @@ function goPlainAllowed(s: string): boolean {
     if ("-?:".includes(first) && (s.length === 1 || /\s/.test(s[1]))) return false;
     if (/: |:$| #/.test(s)) return false;
     if (/\t/.test(s)) return false;
-    // Non-printable characters force double quotes in libyaml.
-    if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufeff]/.test(s)) return false;
+    if (NON_PRINTABLE.test(s)) return false;
     return true;
 }
 
@@ -167,7 +169,7 @@ type ScalarType = "PLAIN" | "QUOTE_DOUBLE" | "QUOTE_SINGLE" | "BLOCK_LITERAL";
 function goStringStyle(s: string): ScalarType {
     if (s.includes("\n")) return "BLOCK_LITERAL";
     if (goResolvesNonString(s)) return "QUOTE_DOUBLE";
-    if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufeff]/.test(s)) return "QUOTE_DOUBLE";
+    if (NON_PRINTABLE.test(s)) return "QUOTE_DOUBLE";
     if (!goPlainAllowed(s)) return "QUOTE_SINGLE";
     return "PLAIN";
 }

@@ -55,7 +55,7 @@ export interface LabelledPatch {
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type SchemaNode = Record<string, any>;
+type SchemaNode = Record<string, unknown>;
 
 interface KindBranch {
     kind: string;
@@ -128,7 +128,7 @@ const MAX_LISTED = 12;
 // ---------------------------------------------------------------------------------------------------------
 // Schema layout
 
-function isObject(x: unknown): x is Record<string, any> {
+function isObject(x: unknown): x is Record<string, unknown> {
     return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
@@ -139,7 +139,7 @@ function defsOf(root: SchemaNode): Record<string, SchemaNode> {
 /** Resolves a local `#/...` JSON pointer inside the root schema. */
 function resolveRef(root: SchemaNode, ref: string): SchemaNode | undefined {
     if (!ref.startsWith("#")) return undefined;
-    let node: any = root;
+    let node: unknown = root;
     for (const raw of ref.slice(1).split("/").filter((s) => s !== "")) {
         const seg = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
         if (!isObject(node) || !(seg in node)) return undefined;
@@ -345,7 +345,7 @@ function renderPath(segments: readonly (string | number)[]): string {
 /** Turns an ajv instancePath into typed segments, using the data to tell list indexes from keys. */
 function pathSegments(doc: unknown, pointer: string): (string | number)[] {
     const out: (string | number)[] = [];
-    let node: any = doc;
+    let node: unknown = doc;
     for (const raw of pointer.split("/").slice(1)) {
         const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
         if (Array.isArray(node)) {
@@ -379,7 +379,7 @@ function findKeyBelow(root: SchemaNode, node: SchemaNode | undefined, key: strin
             for (const [name, sub] of Object.entries(props)) {
                 if (depth > 0 && name.toLowerCase() === key.toLowerCase()) found.push([...path, name]);
                 let child = deref(root, sub as SchemaNode);
-                if (child && child.type === "array") child = deref(root, child.items);
+                if (child && child.type === "array") child = deref(root, isObject(child.items) ? child.items : undefined);
                 if (child && isObject(child.properties)) next.push({ node: child, path: [...path, name] });
             }
         }
@@ -472,7 +472,8 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
         }
         case "oneOf":
         case "anyOf": {
-            const branches: unknown[] = Array.isArray(parent[e.keyword]) ? parent[e.keyword] : [];
+            const listed = parent[e.keyword];
+            const branches: unknown[] = Array.isArray(listed) ? listed : [];
             const words = branches.map((b) => {
                 const n = deref(ctx.c.root, b as SchemaNode);
                 return n && typeof n.type === "string" ? describeExpected(n.type, n) : "another shape";
@@ -609,7 +610,7 @@ function walkPatchPath(c: Compiled, segs: readonly string[], field: string): { p
         const props = isObject(node.properties) ? node.properties : {};
         if (seg in props) {
             pointer += `/properties/${escapePointer(seg)}`;
-            node = props[seg];
+            node = props[seg] as SchemaNode | undefined;
             continue;
         }
         if (node.additionalProperties !== false || isObject(node.patternProperties)) return {}; // free-form map

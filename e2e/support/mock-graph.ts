@@ -26,10 +26,8 @@ async function main(): Promise<void> {
         newResource: async (args) => ({ id: `${args.name}-id`, state: { ...args.inputs } }),
         call: (args) => ({ ...args.inputs, id: `${args.token}-id` }),
     }, "homelab", "e2e", true);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const monitor = pulumi.runtime.getMonitor() as any;
     const orig = monitor.registerResource.bind(monitor);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     monitor.registerResource = (req: any, cb: any) => {
         const entry = { type: req.getType() as string, name: req.getName() as string, parent: req.getParent() as string, urn: undefined as string | undefined };
         registered.push(entry);
@@ -41,7 +39,7 @@ async function main(): Promise<void> {
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) config[`homelab:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     pulumi.runtime.setAllConfig(config, ["homelab:synologyPassword", "homelab:upsPassword"]);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded after the mocks are set
     const program = require("../../index") as () => Promise<Record<string, unknown>>;
     await program();
     for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));

@@ -2,6 +2,7 @@
  * The DSM simulator's state as plain data, for "the NAS is as it was" and "nothing stray" checks (pure over
  * the simulator's state).
  */
+import * as fs from "fs";
 import type { DsmSimulator } from "../../tests/support/dsm-simulator";
 
 export interface NasSnapshot {
@@ -41,8 +42,6 @@ export function strayFiles(snapshot: NasSnapshot, share: string, expected: reado
 
 /** Processes of this machine with their command line and working folder (Linux /proc). */
 export function listProcesses(): { pid: number; cmd: string; cwd: string }[] {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const fs = require("fs") as typeof import("fs");
     const out: { pid: number; cmd: string; cwd: string }[] = [];
     for (const entry of fs.readdirSync("/proc")) {
         if (!/^\d+$/.test(entry)) continue;

@@ -167,7 +167,7 @@ describe("bad input: said clearly, nothing written", () => {
     test("no control plane answers: exit 1, the node named, nothing written", async () => {
         standIn.set(CP, { answers: false });
         expect(await run(...fileArgs())).toBe(1);
-        expect(lines.join("\n")).toMatch(/etcd snapshot not taken, nothing was written to the NAS \(1 problem\):\n  - no control plane answered the Talos API: talos-cp-1 \(127\.3\.0\.2\): /);
+        expect(lines.join("\n")).toMatch(/etcd snapshot not taken, nothing was written to the NAS \(1 problem\):\n {2}- no control plane answered the Talos API: talos-cp-1 \(127\.3\.0\.2\): /);
         expect(sim.counters.writes).toBe(0);
     });
 

@@ -7,6 +7,7 @@
  * - the provider works the engine's way: its stored text loaded by a fresh node process in the project folder, run
  *   against the DSM simulator and a talosctl stand-in on PATH; the password and talosconfig stay secret.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 import { startDsmSimulator, DsmSimulator } from "../support/dsm-simulator";
@@ -138,7 +139,7 @@ describe("when it takes one: exactly when an upgrade command will run its update
         const { snap, texts } = await variant(clusterConfig());
         const again = provider.upgradeDigests(NODES, IMAGE("v1.12.0"), "1.35.0", "15m");
         expect(snap.nodeUpgrades).toEqual(again.nodeUpgrades);
-        const sha = (s: string) => require("crypto").createHash("sha256").update(s).digest("hex");
+        const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
         for (const h of ["cp-1", "cp-2", "w-1"]) expect(snap.nodeUpgrades[h]).toBe(sha(texts[`v-${h}-upgrade`]));
         expect(snap.kubernetesUpgrade).toBe(sha(texts["v-kubernetes-upgrade"]));
     });

@@ -103,7 +103,7 @@ describe("main against local simulators", () => {
         expect(out).toContain(`PASS  NAS answers at ${sim.url}`);
         expect(out).toContain("PASS  DSM login works");
         // The schematic is not registered at the local factory: one FAIL with its fix.
-        expect(out).toMatch(/FAIL  the factory .* does not know schematic [0-9a-f]{64} yet\n      fix: run `pulumi up`/);
+        expect(out).toMatch(/FAIL {2}the factory .* does not know schematic [0-9a-f]{64} yet\n {6}fix: run `pulumi up`/);
         expect(out).toMatch(/doctor: 4 passed, 1 failed, 0 skipped, 0 waiting$/);
         expect(code).toBe(1);
         expect(out).not.toContain(PASSWORD);

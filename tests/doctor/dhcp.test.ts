@@ -161,7 +161,6 @@ const support = netnsSupport();
 const dnsmasq = dnsmasqPath();
 const skipReason = !dnsmasq ? "dnsmasq is not installed (apt-get install dnsmasq-base)" : !support.ok ? support.reason : undefined;
 if (skipReason) {
-    // eslint-disable-next-line no-console
     console.warn(`dhcp.test.ts: SKIPPING the dnsmasq DHCP tests: ${skipReason}`);
 }
 const describeReal = skipReason ? describe.skip : describe;

@@ -219,7 +219,6 @@ const dnsmasq = dnsmasqPath();
 const skipReason = !dnsmasq ? "dnsmasq is not installed (apt-get install dnsmasq-base)" : !support.ok ? support.reason : undefined;
 if (skipReason) {
     // Visible in the test output: the real-server tests below are skipped, and why.
-    // eslint-disable-next-line no-console
     console.warn(`tftp.test.ts: SKIPPING the dnsmasq TFTP tests: ${skipReason}`);
 }
 const describeReal = skipReason ? describe.skip : describe;

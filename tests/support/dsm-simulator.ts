@@ -1239,7 +1239,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         handle(req, res).catch((e) => sendError(res, e));
     };
     if (options.https) {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a test asks for https
         const selfsigned = require("selfsigned");
         const pems = await selfsigned.generate([{ name: "commonName", value: "synology" }], {
             keyType: "ec",

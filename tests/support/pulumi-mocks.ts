@@ -92,10 +92,8 @@ export async function installMocks(opts: {
         },
     }, "homelab", "test", opts.preview ?? false);
 
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const monitor = pulumi.runtime.getMonitor() as any;
     const orig = monitor.registerResource.bind(monitor);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     monitor.registerResource = (req: any, cb: any) => {
         const type = req.getType();
         const name = req.getName();

@@ -34,10 +34,8 @@ pulumi.runtime.setMocks({
     call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
 }, "homelab", "test");
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const monitor = pulumi.runtime.getMonitor() as any;
 const originalRegister = monitor.registerResource.bind(monitor);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 monitor.registerResource = (req: any, callback: any) => {
     originalRegister(req, (err: unknown, resp: any) => {
         registrations.push({
@@ -49,8 +47,9 @@ monitor.registerResource = (req: any, callback: any) => {
     });
 };
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SynologyPxe, SYNOLOGY_RESOURCES } = require("../../components/synology") as typeof import("../../components/synology");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the mocks are set
+const synologyModule = require("../../components/synology") as typeof import("../../components/synology");
+const { SynologyPxe, SYNOLOGY_RESOURCES } = synologyModule;
 
 const drain = (): Promise<void> => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 

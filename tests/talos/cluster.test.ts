@@ -4,6 +4,7 @@
  * inputs (secrets as secret sentinels), dependencies, additionalSecretOutputs, and invokes with the
  * resources that had completed before each invoke.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ClusterConfig, NodeConfig, UpsConfig } from "../../components/config";
@@ -202,7 +203,7 @@ describe("the seed's one-node stack", () => {
         expect(wait.type).toBe("pulumi-nodejs:dynamic/homelab:TalosNodeWait");
         expect(wait.inputs).toMatchObject({ hostname: "talos-cp-1", ip: "192.168.0.2", port: 50000, timeoutSeconds: 1800, timeoutText: "30m" });
         // sha256 of the rendered config the apply sends (the mock renders "MACHINE-CONFIG").
-        expect(wait.inputs.configHash).toBe(require("crypto").createHash("sha256").update("MACHINE-CONFIG").digest("hex"));
+        expect(wait.inputs.configHash).toBe(crypto.createHash("sha256").update("MACHINE-CONFIG").digest("hex"));
         expect(wait.inputs.hint).toContain("aa:bb:cc:dd:ee:02");
         expect(wait.inputs.hint).toContain("npm run doctor -- --stack test --only nodes,dhcp,tftp");
         expect(wait.dependencies).toContain(built.pxe.urn);

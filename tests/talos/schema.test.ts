@@ -8,6 +8,7 @@ import {
     schemaCacheFile,
     schemaUrl,
 } from "../../components/talos/schema";
+import { parseStackConfig } from "../../components/config";
 import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "../../components/talos/config";
 import { stackValues } from "../support/shared";
 import { deadUrlTemplate, referenceSchemaText, SchemaServer, startSchemaServer } from "../support/schema-server";
@@ -212,7 +213,6 @@ describe("checkPatchesAgainstSchema", () => {
 
 describe("locations", () => {
     test("the default URL is the raw schema file at the release tag, and the stack config's default", () => {
-        const { parseStackConfig } = require("../../components/config") as typeof import("../../components/config");
         const values = stackValues("dev", { synologyPassword: "p", upsPassword: "u" }) as Record<string, any>;
         values.nodes[0].mac = "d8:3a:dd:5e:a0:01";
         expect(parseStackConfig(values).cluster.configSchemaUrl).toBe(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE);

@@ -2,8 +2,6 @@
  * The hand-written Talos SDK (components/talos/sdk.ts) against the provider's own schema, v0.8.1.
  * The schema is pinned reference data (tests/support/reference.ts), never copied here.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 import { readReferenceJson } from "../support/reference";

@@ -1,5 +1,3 @@
-import * as fs from "fs";
-import * as path from "path";
 import {
     DEPRECATED_SETTINGS,
     talosSchemaProblem,
@@ -7,6 +5,7 @@ import {
     validatePatch,
     validatePatches,
 } from "../../components/talos/validate";
+import * as patches from "../../components/talos/patches";
 import { closest, editDistance } from "../../components/words";
 import { readReferenceText } from "../support/reference";
 
@@ -506,7 +505,6 @@ describe("edit distance", () => {
 
 describe("the program's own rendered patches (components/talos/patches.ts) pass the v1.12.1 schema", () => {
     // The real renderers, so a drift between what the program renders and the schema fails here.
-    const patches = require("../../components/talos/patches") as typeof import("../../components/talos/patches");
     const base = { mac: "00:11:22:33:44:55", ip: "192.168.0.21", role: "worker" as const, patches: [] as string[], wakeOnLan: false };
 
     test("install with disk, install with diskSelector, hostname and the nut-client document", () => {

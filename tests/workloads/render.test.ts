@@ -19,7 +19,6 @@ import {
 import { synologyCsi } from "./fixtures";
 
 // The builders return Pulumi input types (Input<...> everywhere); they hold plain values, read them so.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const plain = (x: unknown): any => x;
 
 

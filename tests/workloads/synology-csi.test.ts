@@ -37,13 +37,10 @@ pulumi.runtime.setMocks({
     call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
 }, "homelab", "test");
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const monitor = pulumi.runtime.getMonitor() as any;
 const originalRegister = monitor.registerResource.bind(monitor);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 monitor.registerResource = (req: any, callback: any) => {
     const propertyDependencies: Record<string, string[]> = {};
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
     const type: string = req.getType();
     const name: string = req.getName();
@@ -62,11 +59,11 @@ monitor.registerResource = (req: any, callback: any) => {
 };
 
 // Imported after the mocks are in place.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SynologyCsi, createSynologyCsi } = require("../../components/workloads") as typeof import("../../components/workloads");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the mocks are set
+const workloads = require("../../components/workloads") as typeof import("../../components/workloads");
+const { SynologyCsi, createSynologyCsi } = workloads;
 
 /** Drain every outstanding RPC (internal to @pulumi/pulumi, exported by its runtime). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const drain = (): Promise<void> => (pulumi.runtime as any).waitForRPCs();
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
@@ -115,7 +112,6 @@ const one = (prefix: string, type: string): Registration => {
     expect(found).toHaveLength(1);
     return found[0];
 };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const inputs = (r: Registration): any => unwrap(r.inputs);
 
 describe("SynologyCsi (enabled)", () => {
