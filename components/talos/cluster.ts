@@ -310,22 +310,18 @@ export class TalosCluster extends pulumi.ComponentResource {
 
         if (cluster.upgrades) {
             const afterApplies = [this.bootstrap, ...Object.values(this.applies)];
+            const upgradeArgs = {
+                nodes, installerImage, kubernetesVersion: cluster.kubernetesVersion, upgradeTimeout: cluster.upgradeTimeout,
+                talosconfig: this.talosconfig, healthy: this.healthy,
+            };
             if (args.etcdBackups) {
                 this.etcdSnapshot = createEtcdSnapshotBeforeUpgrades(name, {
-                    target: args.etcdBackups, clusterName: cluster.name, nodes, installerImage,
-                    kubernetesVersion: cluster.kubernetesVersion, upgradeTimeout: cluster.upgradeTimeout,
-                    talosconfig: this.talosconfig, healthy: this.healthy, dependsOn: afterApplies,
+                    ...upgradeArgs, target: args.etcdBackups, clusterName: cluster.name, dependsOn: afterApplies,
                 }, this);
             }
             // The first upgrade waits for the snapshot: if it is not stored, nothing is upgraded.
             this.upgrades = createUpgradeCommands(name, {
-                nodes,
-                installerImage,
-                kubernetesVersion: cluster.kubernetesVersion,
-                upgradeTimeout: cluster.upgradeTimeout,
-                talosconfig: this.talosconfig,
-                healthy: this.healthy,
-                dependsOn: this.etcdSnapshot ? [...afterApplies, this.etcdSnapshot] : afterApplies,
+                ...upgradeArgs, dependsOn: this.etcdSnapshot ? [...afterApplies, this.etcdSnapshot] : afterApplies,
             }, this);
         }
 

@@ -66,14 +66,24 @@ export function decodeFileInfo(entry: unknown): FileInfo | undefined {
  * {mac, ip, hostname}`. Write (v2): `reservationData = [{mac, ip, hostname}]`, replacing the whole list.
  */
 export function decodeReservations(data: unknown): DsmReservation[] {
+    return ipv4Entries(data, "reservationList", "DHCPServer.Reservation", "the reservation list").map(macIpHostname);
+}
+
+/**
+ * The entries of a DHCP list answer: `data[key].ipv4[]` (v2/v3), or `data[key][]` (v1); a shape error naming
+ * both when neither is there.
+ */
+function ipv4Entries(data: unknown, key: string, api: string, what: string): Record<string, unknown>[] {
     const d = (data ?? {}) as Record<string, unknown>;
-    const list = d.reservationList;
+    const list = d[key];
     const raw = Array.isArray(list) ? list : Array.isArray((list as Record<string, unknown> | undefined)?.ipv4) ? ((list as Record<string, unknown>).ipv4 as unknown[]) : undefined;
-    if (!raw) throw new DsmShapeError("DHCPServer.Reservation", "the reservation list", ["reservationList.ipv4 (or reservationList[])"], Object.keys(d));
-    return raw.map((r) => {
-        const e = (r ?? {}) as Record<string, unknown>;
-        return { mac: canonicalMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
-    });
+    if (!raw) throw new DsmShapeError(api, what, [`${key}.ipv4 (or ${key}[])`], Object.keys(d));
+    return raw.map((r) => (r ?? {}) as Record<string, unknown>);
+}
+
+/** MAC (from `clid`, else `mac`), IP and hostname of one entry, as strings. */
+function macIpHostname(e: Record<string, unknown>): DsmReservation {
+    return { mac: canonicalMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
 }
 
 export function encodeReservations(list: DsmReservation[]): Array<{ mac: string; ip: string; hostname: string }> {
@@ -84,13 +94,8 @@ export function encodeReservations(list: DsmReservation[]): Array<{ mac: string;
 
 /** ClientList v2: `data.clientList.ipv4[] = {hostname, clid, ip, expire}` (seen on SRM; LIKELY for DSM). */
 export function decodeLeases(data: unknown): DhcpLease[] {
-    const d = (data ?? {}) as Record<string, unknown>;
-    const list = d.clientList;
-    const raw = Array.isArray(list) ? list : Array.isArray((list as Record<string, unknown> | undefined)?.ipv4) ? ((list as Record<string, unknown>).ipv4 as unknown[]) : undefined;
-    if (!raw) throw new DsmShapeError("DHCPServer.ClientList", "the lease list", ["clientList.ipv4 (or clientList[])"], Object.keys(d));
-    return raw.map((r) => {
-        const e = (r ?? {}) as Record<string, unknown>;
-        const lease: DhcpLease = { mac: canonicalMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
+    return ipv4Entries(data, "clientList", "DHCPServer.ClientList", "the lease list").map((e) => {
+        const lease: DhcpLease = macIpHostname(e);
         if (e.expire !== undefined) lease.expire = Number(e.expire);
         return lease;
     });
