@@ -35,11 +35,13 @@ export interface ReservationConflictError extends Error {
  * Pulumi's function serialisation (the provider host would see a non-Error object).
  */
 export function reservationConflictError(ifname: string, conflicts: string[]): ReservationConflictError {
-    const e = new Error(`DHCP reservations on ${ifname}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with ` +
-        `reservations this program does not manage (nothing was changed):\n` +
-        conflicts.map((c) => `  - ${c}`).join("\n") +
-        `\nRemove or change the existing reservation in DSM (DHCP Server > Network Interface > Edit > ` +
-        `Reserved IP), or change the node's mac/ip in the stack config.`) as ReservationConflictError;
+    const e = new Error(
+        `DHCP reservations on ${ifname}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with ` +
+            `reservations this program does not manage (nothing was changed):\n` +
+            conflicts.map((c) => `  - ${c}`).join("\n") +
+            `\nRemove or change the existing reservation in DSM (DHCP Server > Network Interface > Edit > ` +
+            `Reserved IP), or change the node's mac/ip in the stack config.`,
+    ) as ReservationConflictError;
     e.name = "ReservationConflictError";
     e.conflicts = conflicts;
     return e;
@@ -47,14 +49,16 @@ export function reservationConflictError(ifname: string, conflicts: string[]): R
 
 /** True for errors made by `reservationConflictError`. */
 export function isReservationConflictError(e: unknown): e is ReservationConflictError {
-    return e instanceof Error && e.name === "ReservationConflictError" && Array.isArray((e as ReservationConflictError).conflicts);
+    return (
+        e instanceof Error &&
+        e.name === "ReservationConflictError" &&
+        Array.isArray((e as ReservationConflictError).conflicts)
+    );
 }
-
 
 function norm(e: ReservationEntry): ReservationEntry {
     return { mac: canonicalMac(e.mac), ip: String(e.ip).trim(), hostname: e.hostname ?? "" };
 }
-
 
 /**
  * The reservations this program wants on the NAS: one per node (in node order), then the extra ones.
@@ -65,7 +69,9 @@ export function desiredReservations(nodes: ReservationNode[], extra: Reservation
     const list = [...nodes.map((n) => ({ mac: n.mac, ip: n.ip, hostname: n.hostname })), ...extra];
     const problems = reservationListProblems(list);
     if (problems.length > 0) {
-        throw new Error(`desiredReservations: ${problems.join("; ")} (parseStackConfig checks nodes and dhcp.extraReservations)`);
+        throw new Error(
+            `desiredReservations: ${problems.join("; ")} (parseStackConfig checks nodes and dhcp.extraReservations)`,
+        );
     }
     return list.map(norm);
 }
@@ -114,8 +120,13 @@ function describeEntry(e: ReservationEntry): string {
  * @throws ReservationConflictError when a desired MAC is reserved (by someone else) for another IP, or a
  *   desired IP is reserved (by someone else) for another MAC. Nothing should be written then.
  */
-export function mergeReservations(ifname: string, current: ReservationEntry[], managed: ReservationEntry[],
-    adopted: ReservationEntry[], desired: ReservationEntry[]): MergeResult {
+export function mergeReservations(
+    ifname: string,
+    current: ReservationEntry[],
+    managed: ReservationEntry[],
+    adopted: ReservationEntry[],
+    desired: ReservationEntry[],
+): MergeResult {
     const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
     const want = new Map<string, ReservationEntry>();
     for (const d of desired.map(norm)) {
@@ -135,9 +146,13 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
         }
         for (const d of want.values()) {
             if (d.mac === mac && d.ip !== String(e.ip).trim()) {
-                conflicts.push(`MAC ${mac} is already reserved for ${describeEntry(e)}; this program wants ${describeEntry(d)}`);
+                conflicts.push(
+                    `MAC ${mac} is already reserved for ${describeEntry(e)}; this program wants ${describeEntry(d)}`,
+                );
             } else if (d.mac !== mac && d.ip === String(e.ip).trim()) {
-                conflicts.push(`IP ${d.ip} is already reserved for another device, ${describeEntry(e)}; this program wants ${describeEntry(d)}`);
+                conflicts.push(
+                    `IP ${d.ip} is already reserved for another device, ${describeEntry(e)}; this program wants ${describeEntry(d)}`,
+                );
             }
         }
     }
@@ -182,10 +197,12 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
     for (const r of restored) {
         for (const d of want.values()) {
             if (d.ip === String(r.ip).trim()) {
-                conflicts.push(`IP ${d.ip} would be reserved twice: ${describeEntry(r)} was there before this program ` +
-                    `took over ${canonicalMac(r.mac)} and is put back now that it is no longer managed, and this program ` +
-                    `wants ${describeEntry(d)}. Apply once without that node (its old reservation comes back), remove that ` +
-                    `reservation in DSM, then add the node again`);
+                conflicts.push(
+                    `IP ${d.ip} would be reserved twice: ${describeEntry(r)} was there before this program ` +
+                        `took over ${canonicalMac(r.mac)} and is put back now that it is no longer managed, and this program ` +
+                        `wants ${describeEntry(d)}. Apply once without that node (its old reservation comes back), remove that ` +
+                        `reservation in DSM, then add the node again`,
+                );
             }
         }
     }
@@ -205,8 +222,11 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
  * The list after this program lets go of everything it manages: its own entries removed, adopted ones put
  * back as they were found, everything else untouched.
  */
-export function releaseReservations(current: ReservationEntry[], managed: ReservationEntry[], adopted: ReservationEntry[]):
-    { list: ReservationEntry[]; changed: boolean } {
+export function releaseReservations(
+    current: ReservationEntry[],
+    managed: ReservationEntry[],
+    adopted: ReservationEntry[],
+): { list: ReservationEntry[]; changed: boolean } {
     const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
     const adoptedByMac = new Map(adopted.map((a) => [canonicalMac(a.mac), a] as [string, ReservationEntry]));
     const list: ReservationEntry[] = [];
@@ -235,8 +255,11 @@ export function sameReservationList(a: ReservationEntry[], b: ReservationEntry[]
     }
     return a.every((x, i) => {
         const y = b[i];
-        return canonicalMac(x.mac) === canonicalMac(y.mac) && String(x.ip) === String(y.ip) &&
-            (x.hostname ?? "") === (y.hostname ?? "");
+        return (
+            canonicalMac(x.mac) === canonicalMac(y.mac) &&
+            String(x.ip) === String(y.ip) &&
+            (x.hostname ?? "") === (y.hostname ?? "")
+        );
     });
 }
 

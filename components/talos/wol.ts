@@ -35,7 +35,11 @@ export interface SendOptions {
 /** Send the magic packet for `mac`; resolves with the number of datagrams sent. */
 export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number> {
     let packet: Buffer;
-    try { packet = magicPacket(mac); } catch (e) { return Promise.reject(e); }
+    try {
+        packet = magicPacket(mac);
+    } catch (e) {
+        return Promise.reject(e);
+    }
     const port = opts.port ?? WOL_PORT;
     const repeat = Math.max(1, opts.repeat ?? 3);
     const family = net.isIPv6(opts.address) ? "udp6" : "udp4";
@@ -49,13 +53,14 @@ export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number>
         sock.once("error", fail);
         sock.bind(0, () => {
             sock.setBroadcast(true);
-            const next = () => sock.send(packet, port, opts.address, (err) => {
-                if (err) return fail(err);
-                sent++;
-                if (sent < repeat) return next();
-                sock.close();
-                resolve(sent);
-            });
+            const next = () =>
+                sock.send(packet, port, opts.address, (err) => {
+                    if (err) return fail(err);
+                    sent++;
+                    if (sent < repeat) return next();
+                    sock.close();
+                    resolve(sent);
+                });
             next();
         });
     });
@@ -67,7 +72,10 @@ export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number>
  */
 export function assertWakeTarget(mac: string, address: string): void {
     macBytes(mac);
-    if (!isIpv4(address)) throw new Error(`WakeOnLan: address "${address}" is not IPv4 (parseStackConfig checks cluster.wakeOnLanBroadcast)`);
+    if (!isIpv4(address))
+        throw new Error(
+            `WakeOnLan: address "${address}" is not IPv4 (parseStackConfig checks cluster.wakeOnLanBroadcast)`,
+        );
 }
 
 /** Inputs of a WakeOnLan resource. */
@@ -89,14 +97,22 @@ export interface WakeOnLanState extends WakeOnLanInputs {
 }
 
 async function wake(inputs: WakeOnLanInputs): Promise<WakeOnLanState> {
-    const sent = await sendMagicPacket(inputs.mac, { address: inputs.address, port: inputs.port, repeat: inputs.repeat });
+    const sent = await sendMagicPacket(inputs.mac, {
+        address: inputs.address,
+        port: inputs.port,
+        repeat: inputs.repeat,
+    });
     return { ...inputs, packetsSent: sent };
 }
 
 /** Pure diff: another MAC is another machine (replace); another address or port sends again. */
 export function diffWakeOnLan(olds: WakeOnLanState, news: WakeOnLanInputs): pulumi.dynamic.DiffResult {
     const replaces = olds.mac !== news.mac ? ["mac"] : [];
-    return { changes: replaces.length > 0 || olds.address !== news.address || olds.port !== news.port, replaces, deleteBeforeReplace: true };
+    return {
+        changes: replaces.length > 0 || olds.address !== news.address || olds.port !== news.port,
+        replaces,
+        deleteBeforeReplace: true,
+    };
 }
 
 /** Inputs of {@link WakeOnLan}: the provider's, as Pulumi inputs, and what to wait for. */
@@ -114,11 +130,16 @@ export interface WakeOnLanArgs {
 
 /** Sends a Wake-on-LAN magic packet when created (and again when the address or port change); nothing to delete. */
 export class WakeOnLan extends dynamicResource<WakeOnLanInputs, WakeOnLanState, "port" | "repeat">({
-    module: "homelab", type: "WakeOnLan", file: __filename,
+    module: "homelab",
+    type: "WakeOnLan",
+    file: __filename,
     defaults: { port: WOL_PORT, repeat: 3 },
     outputs: ["packetsSent"],
     provider: {
-        create: async (inputs: WakeOnLanInputs) => ({ id: `wol-${inputs.mac.toLowerCase()}`, outs: await wake(inputs) }),
+        create: async (inputs: WakeOnLanInputs) => ({
+            id: `wol-${inputs.mac.toLowerCase()}`,
+            outs: await wake(inputs),
+        }),
         diff: async (_id: string, olds: WakeOnLanState, news: WakeOnLanInputs) => diffWakeOnLan(olds, news),
         update: async (_id: string, _olds: WakeOnLanState, news: WakeOnLanInputs) => ({ outs: await wake(news) }),
         async delete() {

@@ -48,7 +48,11 @@ export function listProcesses(): { pid: number; cmd: string; cwd: string }[] {
         try {
             const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
             let cwd = "";
-            try { cwd = fs.readlinkSync(`/proc/${entry}/cwd`); } catch { /* gone or not ours */ }
+            try {
+                cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+            } catch {
+                /* gone or not ours */
+            }
             out.push({ pid: Number(entry), cmd, cwd });
         } catch {
             /* the process ended meanwhile */

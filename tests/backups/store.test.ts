@@ -11,7 +11,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { snapshotFileName } from "../../components/backups/names";
-import { fetchSnapshot, listSnapshots, SnapshotPreconditionError, SnapshotTarget, takeEtcdSnapshot } from "../../components/backups/store";
+import {
+    fetchSnapshot,
+    listSnapshots,
+    SnapshotPreconditionError,
+    SnapshotTarget,
+    takeEtcdSnapshot,
+} from "../../components/backups/store";
 import { TalosApi, talosctlApi } from "../../components/backups/talosctl";
 import { DsmClient } from "../../components/synology/dsm/client";
 import { DsmSimulator, startDsmSimulator } from "../support/dsm-simulator";
@@ -20,7 +26,8 @@ import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 jest.setTimeout(60_000);
 
 const PASSWORD = "dsm-Pa55-backups!";
-const TALOSCONFIG = "context: lab\ncontexts:\n  lab:\n    ca: c2VjcmV0LWNh\n    crt: c2VjcmV0LWNydA==\n    key: c2VjcmV0LWtleQ==\n";
+const TALOSCONFIG =
+    "context: lab\ncontexts:\n  lab:\n    ca: c2VjcmV0LWNh\n    crt: c2VjcmV0LWNydA==\n    key: c2VjcmV0LWtleQ==\n";
 const CP1 = { hostname: "cp-1", ip: "127.3.0.11" };
 const CP2 = { hostname: "cp-2", ip: "127.3.0.12" };
 const DIR = "/pxe/backups/etcd";
@@ -32,20 +39,48 @@ let standIn: TalosctlStandIn;
 let talos: TalosApi;
 let logs: string[];
 
-const target = (over: Partial<SnapshotTarget> = {}): SnapshotTarget => ({ clusterName: "lab", share: "pxe", keep: 10, controlPlanes: [CP1, CP2], ...over });
-const take = (over: Partial<SnapshotTarget> = {}, now = () => T0) => takeEtcdSnapshot({ dsm, talos, log: (m) => logs.push(m), now }, target(over));
-const filesIn = (dir: string) => [...sim.state.files.keys()].filter((p) => p.startsWith(`${dir}/`)).map((p) => p.slice(dir.length + 1)).sort();
+const target = (over: Partial<SnapshotTarget> = {}): SnapshotTarget => ({
+    clusterName: "lab",
+    share: "pxe",
+    keep: 10,
+    controlPlanes: [CP1, CP2],
+    ...over,
+});
+const take = (over: Partial<SnapshotTarget> = {}, now = () => T0) =>
+    takeEtcdSnapshot({ dsm, talos, log: (m) => logs.push(m), now }, target(over));
+const filesIn = (dir: string) =>
+    [...sim.state.files.keys()]
+        .filter((p) => p.startsWith(`${dir}/`))
+        .map((p) => p.slice(dir.length + 1))
+        .sort();
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
 beforeEach(async () => {
     sim = await startDsmSimulator({
-        users: { admin: PASSWORD }, keepBytesUpTo: 4 * 1024 * 1024,
-        state: { shares: { pxe: { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false } } },
+        users: { admin: PASSWORD },
+        keepBytesUpTo: 4 * 1024 * 1024,
+        state: {
+            shares: {
+                pxe: {
+                    name: "pxe",
+                    vol_path: "/volume1",
+                    desc: "",
+                    uuid: "u",
+                    hidden: false,
+                    enable_recycle_bin: false,
+                },
+            },
+        },
     });
-    dsm = new DsmClient({ url: sim.url, username: "admin", password: PASSWORD, allowHttp: true },
-        { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined });
-    standIn = TalosctlStandIn.create({ [CP1.ip]: { tag: "v1.12.0", bytes: 64 * 1024 }, [CP2.ip]: { tag: "v1.12.0", bytes: 64 * 1024 } });
+    dsm = new DsmClient(
+        { url: sim.url, username: "admin", password: PASSWORD, allowHttp: true },
+        { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined },
+    );
+    standIn = TalosctlStandIn.create({
+        [CP1.ip]: { tag: "v1.12.0", bytes: 64 * 1024 },
+        [CP2.ip]: { tag: "v1.12.0", bytes: 64 * 1024 },
+    });
     talos = talosctlApi(TALOSCONFIG, { talosctl: standIn.bin });
     logs = [];
 });
@@ -61,15 +96,29 @@ describe("taking a snapshot", () => {
         const r = await take();
         const name = "lab-20250506T070809Z-v1.12.0.db";
         const expected = standInSnapshotBytes(CP1.ip, 64 * 1024, 1);
-        expect(r).toMatchObject({ name, path: `${DIR}/${name}`, size: expected.length, md5: md5(expected), node: "cp-1 (127.3.0.11)",
-            talosVersion: "v1.12.0", takenAt: "2025-05-06T07:08:09Z", deleted: [] });
+        expect(r).toMatchObject({
+            name,
+            path: `${DIR}/${name}`,
+            size: expected.length,
+            md5: md5(expected),
+            node: "cp-1 (127.3.0.11)",
+            talosVersion: "v1.12.0",
+            takenAt: "2025-05-06T07:08:09Z",
+            deleted: [],
+        });
         const stored = sim.getFile(`${DIR}/${name}`)!;
         expect(sha(stored.bytes!)).toBe(sha(expected));
         expect(filesIn(DIR)).toEqual([name]);
         // Uploaded under <name>.part-<hex>, checked with File Station's MD5 of that file, then renamed.
-        const renames = sim.requests.filter((q) => q.api === "SYNO.FileStation.Rename").map((q) => [JSON.parse(q.params.path)[0], JSON.parse(q.params.name)[0]]);
-        expect(renames).toEqual([[expect.stringMatching(new RegExp(`^${DIR}/${name.replace(/\./g, "\\.")}\\.part-[0-9a-f]{8}$`)), name]]);
-        const md5Of = sim.requests.filter((q) => q.api === "SYNO.FileStation.MD5" && q.method === "start").map((q) => JSON.parse(q.params.file_path));
+        const renames = sim.requests
+            .filter((q) => q.api === "SYNO.FileStation.Rename")
+            .map((q) => [JSON.parse(q.params.path)[0], JSON.parse(q.params.name)[0]]);
+        expect(renames).toEqual([
+            [expect.stringMatching(new RegExp(`^${DIR}/${name.replace(/\./g, "\\.")}\\.part-[0-9a-f]{8}$`)), name],
+        ]);
+        const md5Of = sim.requests
+            .filter((q) => q.api === "SYNO.FileStation.MD5" && q.method === "start")
+            .map((q) => JSON.parse(q.params.file_path));
         expect(md5Of).toEqual([renames[0][0]]);
         // The upload refuses to overwrite anything.
         expect(sim.requests.find((q) => q.api === "SYNO.FileStation.Upload")!.params.overwrite).toBe("false");
@@ -125,8 +174,10 @@ describe("bad input: a clear error before anything is written", () => {
         const e = await take().catch((x) => x);
         expect(e).toBeInstanceOf(SnapshotPreconditionError);
         expect(e.message).toMatch(/^etcd snapshot not taken, nothing was written to the NAS \(1 problem\)/);
-        expect(e.message).toContain("no control plane answered the Talos API: cp-1 (127.3.0.11): talosctl version on 127.3.0.11: error getting version: " +
-            "rpc error: code = Unavailable desc = connection error");
+        expect(e.message).toContain(
+            "no control plane answered the Talos API: cp-1 (127.3.0.11): talosctl version on 127.3.0.11: error getting version: " +
+                "rpc error: code = Unavailable desc = connection error",
+        );
         expect(e.message).toContain("; cp-2 (127.3.0.12): talosctl version on 127.3.0.12: ");
         expect(sim.counters.writes).toBe(0);
         expect(standIn.calls().filter((c) => c.command.startsWith("etcd"))).toEqual([]);
@@ -135,16 +186,18 @@ describe("bad input: a clear error before anything is written", () => {
     test("the share is missing, and no control plane answers: both reported at once, nothing written, no snapshot taken", async () => {
         standIn.set(CP1.ip, { answers: false });
         standIn.set(CP2.ip, { answers: false });
-        const e = await take({ share: "gone" }).catch((x) => x) as SnapshotPreconditionError;
+        const e = (await take({ share: "gone" }).catch((x) => x)) as SnapshotPreconditionError;
         expect(e.problems).toEqual([
-            expect.stringMatching(/^synology\.share: the shared folder "gone" is not on the NAS .*run `pulumi up` first/),
+            expect.stringMatching(
+                /^synology\.share: the shared folder "gone" is not on the NAS .*run `pulumi up` first/,
+            ),
             expect.stringMatching(/^no control plane answered the Talos API/),
         ]);
         expect(sim.counters.writes).toBe(0);
     });
 
     test.each([[0], [2.5], [-1]])("keep = %s", async (keep) => {
-        const e = await take({ keep }).catch((x) => x) as SnapshotPreconditionError;
+        const e = (await take({ keep }).catch((x) => x)) as SnapshotPreconditionError;
         expect(e.problems).toEqual([expect.stringMatching(/^backups\.etcd\.keep: must be a whole number/)]);
         expect(sim.counters.writes).toBe(0);
         expect(standIn.calls().filter((c) => c.command.startsWith("etcd"))).toEqual([]);
@@ -153,8 +206,10 @@ describe("bad input: a clear error before anything is written", () => {
     test("every control plane answers but none can take a snapshot: nothing is written", async () => {
         standIn.set(CP1.ip, { etcd: false });
         standIn.set(CP2.ip, { cutAfter: 10 });
-        const e = await take().catch((x) => x) as Error;
-        expect(e.message).toMatch(/^no control plane could take an etcd snapshot \(cp-1 \(127\.3\.0\.11\): .*failed reading etcd snapshot.*; cp-2 \(127\.3\.0\.12\): .*unexpected EOF\); nothing was written to the NAS$/);
+        const e = (await take().catch((x) => x)) as Error;
+        expect(e.message).toMatch(
+            /^no control plane could take an etcd snapshot \(cp-1 \(127\.3\.0\.11\): .*failed reading etcd snapshot.*; cp-2 \(127\.3\.0\.12\): .*unexpected EOF\); nothing was written to the NAS$/,
+        );
         expect(sim.counters.writes).toBe(0);
     });
 });
@@ -163,15 +218,19 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
     test("the NAS refuses the upload (volume full): the error says so, and nothing is left in the folder", async () => {
         const vol = sim.state.volumes["/volume1"];
         vol.used = vol.total - 10_000;
-        const e = await take().catch((x) => x) as Error;
-        expect(e.message).toMatch(/^upload of \/pxe\/backups\/etcd\/lab-20250506T070809Z-v1\.12\.0\.db\.part-[0-9a-f]{8} failed after \d+ of 65568 bytes: .*416/);
+        const e = (await take().catch((x) => x)) as Error;
+        expect(e.message).toMatch(
+            /^upload of \/pxe\/backups\/etcd\/lab-20250506T070809Z-v1\.12\.0\.db\.part-[0-9a-f]{8} failed after \d+ of 65568 bytes: .*416/,
+        );
         expect(filesIn(DIR)).toEqual([]);
     });
 
     test("the NAS's MD5 differs from what was sent: the temporary file is removed, nothing renamed", async () => {
         sim.faults.rewrite("SYNO.FileStation.MD5.status", (d) => ({ ...(d as object), md5: "0".repeat(32) }));
-        const e = await take().catch((x) => x) as Error;
-        expect(e.message).toMatch(/^verification failed: MD5 mismatch for .*\.part-[0-9a-f]{8}: the NAS computed 0{32}, the upload hashed to [0-9a-f]{32}$/);
+        const e = (await take().catch((x) => x)) as Error;
+        expect(e.message).toMatch(
+            /^verification failed: MD5 mismatch for .*\.part-[0-9a-f]{8}: the NAS computed 0{32}, the upload hashed to [0-9a-f]{32}$/,
+        );
         expect(filesIn(DIR)).toEqual([]);
         expect(sim.counters.calls["SYNO.FileStation.Rename.rename"]).toBeUndefined();
     });
@@ -180,7 +239,9 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
         sim.faults.resetUploadAfterBytes(20_000, 1);
         const r = await take();
         expect(sha(sim.getFile(r.path)!.bytes!)).toBe(sha(standInSnapshotBytes(CP1.ip, 64 * 1024, 1)));
-        expect(logs.some((l) => /the NAS cut the upload; sending it again from the start \(attempt 2\)/.test(l))).toBe(true);
+        expect(logs.some((l) => /the NAS cut the upload; sending it again from the start \(attempt 2\)/.test(l))).toBe(
+            true,
+        );
         expect(filesIn(DIR)).toEqual([r.name]);
     });
 
@@ -188,15 +249,22 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
         standIn.set(CP1.ip, { bytes: 2 * 1024 * 1024 });
         let stop: (e: Error) => void = () => undefined;
         let stopped: Error | undefined;
-        const e = await takeEtcdSnapshot({
-            dsm, talos, now: () => T0, stopped: () => stopped, onUpload: (s) => (stop = s),
-            log: (m) => {
-                if (/^uploading lab-.*: \d+ of \d+ bytes \(\d+%\)/.test(m) && !stopped) {
-                    stopped = new Error("the engine is gone");
-                    stop(stopped);
-                }
+        const e = (await takeEtcdSnapshot(
+            {
+                dsm,
+                talos,
+                now: () => T0,
+                stopped: () => stopped,
+                onUpload: (s) => (stop = s),
+                log: (m) => {
+                    if (/^uploading lab-.*: \d+ of \d+ bytes \(\d+%\)/.test(m) && !stopped) {
+                        stopped = new Error("the engine is gone");
+                        stop(stopped);
+                    }
+                },
             },
-        }, target()).catch((x) => x) as Error;
+            target(),
+        ).catch((x) => x)) as Error;
         expect(e.message).toBe("the engine is gone");
         expect(filesIn(DIR).filter((n) => !n.includes(".part-"))).toEqual([]);
         await new Promise((r) => setTimeout(r, 100));
@@ -207,15 +275,22 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
         const name = snapshotFileName("lab", T0, "v1.12.0");
         await take();
         const before = sim.getFile(`${DIR}/${name}`)!.md5;
-        const e = await take().catch((x) => x) as Error;
+        const e = (await take().catch((x) => x)) as Error;
         expect(e.message).toContain(`${DIR}/${name} already exists (a snapshot taken in the same second)`);
         expect(sim.getFile(`${DIR}/${name}`)!.md5).toBe(before);
     });
 });
 
 describe("retention", () => {
-    const older = (days: number, tag = "v1.11.0") => snapshotFileName("lab", new Date(T0.getTime() - days * 86_400_000), tag);
-    const foreign = ["notes.txt", "other-20200101T000000Z-v1.10.0.db", "lab-manual.db", `${older(30)}.bak`, "lab-20250101T000000Z-v1.12.0.db.old"];
+    const older = (days: number, tag = "v1.11.0") =>
+        snapshotFileName("lab", new Date(T0.getTime() - days * 86_400_000), tag);
+    const foreign = [
+        "notes.txt",
+        "other-20200101T000000Z-v1.10.0.db",
+        "lab-manual.db",
+        `${older(30)}.bak`,
+        "lab-20250101T000000Z-v1.12.0.db.old",
+    ];
 
     beforeEach(() => {
         sim.state.files.set("/pxe/backups", { isdir: true, size: 0, md5: "", mtime: 0 });
@@ -253,7 +328,9 @@ describe("listing and fetching", () => {
         sim.putFile(`${DIR}/notes.txt`, Buffer.from("x"));
         const l = await listSnapshots(dsm, "pxe", "lab");
         expect(l.snapshots.map((s) => [s.name, s.size, s.takenAt, s.talosVersion])).toEqual([
-            [b.name, b.size, "2025-05-06T07:09:09Z", "v1.12.0"], [a.name, a.size, "2025-05-06T07:08:09Z", "v1.12.0"]]);
+            [b.name, b.size, "2025-05-06T07:09:09Z", "v1.12.0"],
+            [a.name, a.size, "2025-05-06T07:08:09Z", "v1.12.0"],
+        ]);
         expect(l.others).toEqual(["notes.txt"]);
     });
 
@@ -271,7 +348,9 @@ describe("listing and fetching", () => {
         const r = await take();
         sim.faults.corruptDownloads(1);
         const out = path.join(tmp, "etcd.db");
-        await expect(fetchSnapshot(dsm, "pxe", r.name, out)).rejects.toThrow(/verification failed: MD5 mismatch for .*: the NAS computed [0-9a-f]{32}, the download hashed to/);
+        await expect(fetchSnapshot(dsm, "pxe", r.name, out)).rejects.toThrow(
+            /verification failed: MD5 mismatch for .*: the NAS computed [0-9a-f]{32}, the download hashed to/,
+        );
         expect(fs.readdirSync(tmp)).toEqual([]);
     });
 
@@ -288,10 +367,16 @@ describe("listing and fetching", () => {
 
     test("refuses a name that is not a plain file name, a snapshot that is not there, and an --out that exists", async () => {
         const r = await take();
-        await expect(fetchSnapshot(dsm, "pxe", "../../etc/passwd", path.join(tmp, "x"))).rejects.toThrow(/is not a snapshot's file name/);
-        await expect(fetchSnapshot(dsm, "pxe", "lab-20000101T000000Z-v1.0.0.db", path.join(tmp, "x"))).rejects.toThrow(/is not on the NAS; .*--list/);
+        await expect(fetchSnapshot(dsm, "pxe", "../../etc/passwd", path.join(tmp, "x"))).rejects.toThrow(
+            /is not a snapshot's file name/,
+        );
+        await expect(fetchSnapshot(dsm, "pxe", "lab-20000101T000000Z-v1.0.0.db", path.join(tmp, "x"))).rejects.toThrow(
+            /is not on the NAS; .*--list/,
+        );
         fs.writeFileSync(path.join(tmp, "keep.db"), "mine");
-        await expect(fetchSnapshot(dsm, "pxe", r.name, path.join(tmp, "keep.db"))).rejects.toThrow(/already exists: remove it or give another --out/);
+        await expect(fetchSnapshot(dsm, "pxe", r.name, path.join(tmp, "keep.db"))).rejects.toThrow(
+            /already exists: remove it or give another --out/,
+        );
         expect(fs.readFileSync(path.join(tmp, "keep.db"), "utf8")).toBe("mine");
     });
 });

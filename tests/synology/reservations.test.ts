@@ -1,8 +1,14 @@
 import { canonicalMac } from "../../components/net";
 import * as fc from "fast-check";
 import {
-    desiredReservations, isReservationConflictError, managedOnNas, mergeReservations, ReservationEntry,
-    releaseReservations, sameReservationList, sameReservationSet,
+    desiredReservations,
+    isReservationConflictError,
+    managedOnNas,
+    mergeReservations,
+    ReservationEntry,
+    releaseReservations,
+    sameReservationList,
+    sameReservationSet,
 } from "../../components/synology/reservations";
 
 const theirs: ReservationEntry[] = [
@@ -25,12 +31,18 @@ describe("canonicalMac", () => {
 
 describe("desiredReservations", () => {
     test("puts nodes first, then extra reservations, normalised", () => {
-        const d = desiredReservations([{ hostname: "cp1", mac: "AA:BB:CC:00:00:01", ip: "192.168.0.11" }], [{ mac: "de-ad-be-ef-00-01", ip: "192.168.0.99", hostname: "nas" }]);
+        const d = desiredReservations(
+            [{ hostname: "cp1", mac: "AA:BB:CC:00:00:01", ip: "192.168.0.11" }],
+            [{ mac: "de-ad-be-ef-00-01", ip: "192.168.0.99", hostname: "nas" }],
+        );
         expect(d).toEqual([cp1, { mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "nas" }]);
     });
     test("refuses, all at once, a list the merge cannot handle, pointing at the config check that words it for users", () => {
-        expect(() => desiredReservations([cp1, { ...w1, mac: cp1.mac }], [{ mac: "zz", ip: "192.168.0.11", hostname: "x" }]))
-            .toThrow(/entry 1 \(w1\): mac aa:bb:cc:00:00:01 is listed twice; entry 2 \(x\): mac "zz" is malformed; entry 2 \(x\): ip 192\.168\.0\.11 is listed twice \(parseStackConfig checks nodes and dhcp\.extraReservations\)/);
+        expect(() =>
+            desiredReservations([cp1, { ...w1, mac: cp1.mac }], [{ mac: "zz", ip: "192.168.0.11", hostname: "x" }]),
+        ).toThrow(
+            /entry 1 \(w1\): mac aa:bb:cc:00:00:01 is listed twice; entry 2 \(x\): mac "zz" is malformed; entry 2 \(x\): ip 192\.168\.0\.11 is listed twice \(parseStackConfig checks nodes and dhcp\.extraReservations\)/,
+        );
     });
 });
 
@@ -70,13 +82,16 @@ describe("mergeReservations", () => {
         }
         expect(isReservationConflictError(err)).toBe(true);
         expect((err as { conflicts: string[] }).conflicts).toHaveLength(1);
-        expect((err as Error).message).toMatch(/MAC aa:bb:cc:00:00:01 is already reserved for aa:bb:cc:00:00:01 → 192\.168\.0\.77 \(old\); this program wants .*192\.168\.0\.11 \(cp1\)/);
+        expect((err as Error).message).toMatch(
+            /MAC aa:bb:cc:00:00:01 is already reserved for aa:bb:cc:00:00:01 → 192\.168\.0\.77 \(old\); this program wants .*192\.168\.0\.11 \(cp1\)/,
+        );
         expect((err as Error).message).toMatch(/eth0/);
     });
 
     test("an IP reserved by someone else for another MAC is a conflict", () => {
-        expect(() => mergeReservations("eth0", theirs, [], [], [{ ...cp1, ip: "192.168.0.50" }]))
-            .toThrow(/IP 192\.168\.0\.50 is already reserved for another device, 00:11:22:33:44:55 → 192\.168\.0\.50 \(printer\)/);
+        expect(() => mergeReservations("eth0", theirs, [], [], [{ ...cp1, ip: "192.168.0.50" }])).toThrow(
+            /IP 192\.168\.0\.50 is already reserved for another device, 00:11:22:33:44:55 → 192\.168\.0\.50 \(printer\)/,
+        );
     });
 
     test("an identical pre-existing entry is adopted and put back as found on release", () => {
@@ -100,55 +115,85 @@ describe("mergeReservations", () => {
             err = e;
         }
         expect(isReservationConflictError(err)).toBe(true);
-        expect((err as Error).message).toMatch(/IP 192\.168\.0\.11 .*aa:bb:cc:00:00:01 → 192\.168\.0\.11 \(handmade\).*aa:bb:cc:00:00:99 → 192\.168\.0\.11 \(cp1\)/s);
+        expect((err as Error).message).toMatch(
+            /IP 192\.168\.0\.11 .*aa:bb:cc:00:00:01 → 192\.168\.0\.11 \(handmade\).*aa:bb:cc:00:00:99 → 192\.168\.0\.11 \(cp1\)/s,
+        );
     });
 
     test("swapping IPs between two managed nodes is not a conflict", () => {
         const current = [cp1, w1];
-        const r = mergeReservations("eth0", current, [cp1, w1], [], [{ ...cp1, ip: w1.ip }, { ...w1, ip: cp1.ip }]);
+        const r = mergeReservations(
+            "eth0",
+            current,
+            [cp1, w1],
+            [],
+            [
+                { ...cp1, ip: w1.ip },
+                { ...w1, ip: cp1.ip },
+            ],
+        );
         expect(r.list.map((e) => e.ip)).toEqual([w1.ip, cp1.ip]);
     });
 
     test("property: entries not managed survive any create/update/release sequence unchanged and in order", () => {
         const octet = fc.integer({ min: 1, max: 250 });
-        fc.assert(fc.property(
-            fc.uniqueArray(octet, { minLength: 0, maxLength: 6 }),
-            fc.uniqueArray(octet, { minLength: 0, maxLength: 6 }),
-            fc.uniqueArray(octet, { minLength: 0, maxLength: 6 }),
-            (other, first, second) => {
-                const mk = (n: number, host: string) => ({ mac: `aa:bb:cc:dd:ee:${n.toString(16).padStart(2, "0")}`, ip: `10.0.${host === "x" ? 1 : 2}.${n}`, hostname: `${host}${n}` });
-                const nas = other.map((n) => ({ ...mk(n, "x"), mac: `00:00:00:00:00:${n.toString(16).padStart(2, "0")}`.toUpperCase() }));
-                const a = first.map((n) => mk(n, "m"));
-                const b = second.map((n) => mk(n, "m"));
-                const c1 = mergeReservations("eth0", nas, [], [], a);
-                const c2 = mergeReservations("eth0", c1.list, a, c1.adopted, b);
-                expect(sameReservationSet(managedOnNas(c2.list, b), b)).toBe(true);
-                const rel = releaseReservations(c2.list, b, c2.adopted);
-                expect(rel.list).toEqual(nas);
-            }));
+        fc.assert(
+            fc.property(
+                fc.uniqueArray(octet, { minLength: 0, maxLength: 6 }),
+                fc.uniqueArray(octet, { minLength: 0, maxLength: 6 }),
+                fc.uniqueArray(octet, { minLength: 0, maxLength: 6 }),
+                (other, first, second) => {
+                    const mk = (n: number, host: string) => ({
+                        mac: `aa:bb:cc:dd:ee:${n.toString(16).padStart(2, "0")}`,
+                        ip: `10.0.${host === "x" ? 1 : 2}.${n}`,
+                        hostname: `${host}${n}`,
+                    });
+                    const nas = other.map((n) => ({
+                        ...mk(n, "x"),
+                        mac: `00:00:00:00:00:${n.toString(16).padStart(2, "0")}`.toUpperCase(),
+                    }));
+                    const a = first.map((n) => mk(n, "m"));
+                    const b = second.map((n) => mk(n, "m"));
+                    const c1 = mergeReservations("eth0", nas, [], [], a);
+                    const c2 = mergeReservations("eth0", c1.list, a, c1.adopted, b);
+                    expect(sameReservationSet(managedOnNas(c2.list, b), b)).toBe(true);
+                    const rel = releaseReservations(c2.list, b, c2.adopted);
+                    expect(rel.list).toEqual(nas);
+                },
+            ),
+        );
     });
 });
 
 describe("merge with random NAS contents", () => {
     test("property: either a conflict (nothing to write) or every desired entry is in, every other entry kept, and a re-merge changes nothing", () => {
-        const mac = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 })
+        const mac = fc
+            .array(fc.integer({ min: 0, max: 255 }), { minLength: 6, maxLength: 6 })
             .map((b) => b.map((x) => x.toString(16).padStart(2, "0")).join(":"));
-        const entry = fc.record({ mac, ip: fc.integer({ min: 1, max: 254 }).map((n) => `10.0.0.${n}`), hostname: fc.string({ maxLength: 5 }) });
-        const uniq = (xs: ReservationEntry[]) => xs.filter((x, i) => xs.findIndex((y) => y.mac === x.mac || y.ip === x.ip) === i);
-        fc.assert(fc.property(fc.array(entry, { maxLength: 8 }), fc.array(entry, { maxLength: 8 }), (cur, des) => {
-            const current = uniq(cur);
-            const desired = uniq(des);
-            let merged;
-            try {
-                merged = mergeReservations("eth0", current, [], [], desired);
-            } catch (e) {
-                expect(isReservationConflictError(e)).toBe(true);
-                return;
-            }
-            for (const d of desired) expect(merged.list).toContainEqual(d);
-            for (const c of current) if (!desired.some((d) => d.mac === c.mac)) expect(merged.list).toContainEqual(c);
-            expect(mergeReservations("eth0", merged.list, desired, merged.adopted, desired).changed).toBe(false);
-        }));
+        const entry = fc.record({
+            mac,
+            ip: fc.integer({ min: 1, max: 254 }).map((n) => `10.0.0.${n}`),
+            hostname: fc.string({ maxLength: 5 }),
+        });
+        const uniq = (xs: ReservationEntry[]) =>
+            xs.filter((x, i) => xs.findIndex((y) => y.mac === x.mac || y.ip === x.ip) === i);
+        fc.assert(
+            fc.property(fc.array(entry, { maxLength: 8 }), fc.array(entry, { maxLength: 8 }), (cur, des) => {
+                const current = uniq(cur);
+                const desired = uniq(des);
+                let merged;
+                try {
+                    merged = mergeReservations("eth0", current, [], [], desired);
+                } catch (e) {
+                    expect(isReservationConflictError(e)).toBe(true);
+                    return;
+                }
+                for (const d of desired) expect(merged.list).toContainEqual(d);
+                for (const c of current)
+                    if (!desired.some((d) => d.mac === c.mac)) expect(merged.list).toContainEqual(c);
+                expect(mergeReservations("eth0", merged.list, desired, merged.adopted, desired).changed).toBe(false);
+            }),
+        );
     });
 });
 

@@ -6,7 +6,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { DsmApi } from "../dsm/types";
 import {
-    managedOnNas, mergeReservations, releaseReservations, ReservationEntry, reservationListProblems, sameReservationSet,
+    managedOnNas,
+    mergeReservations,
+    releaseReservations,
+    ReservationEntry,
+    reservationListProblems,
+    sameReservationSet,
 } from "../reservations";
 import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "./common";
 
@@ -31,7 +36,11 @@ export function diffReservations(olds: ReservationsOutputs, news: ReservationsIn
     if (olds.ifname !== news.ifname) {
         return { changes: true, replaces: ["ifname"], deleteBeforeReplace: true };
     }
-    return { changes: !sameReservationSet(olds.actual ?? [], news.entries) || !sameReservationSet(olds.managed ?? [], news.entries) };
+    return {
+        changes:
+            !sameReservationSet(olds.actual ?? [], news.entries) ||
+            !sameReservationSet(olds.managed ?? [], news.entries),
+    };
 }
 
 export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dynamic.CheckFailure[] {
@@ -47,14 +56,25 @@ export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dyn
 }
 
 /** Merge the wanted entries into the NAS's list (../reservations.ts) and write it when it changed. */
-async function apply(client: DsmApi, inputs: ReservationsInputs, olds?: ReservationsOutputs): Promise<ReservationsOutputs> {
+async function apply(
+    client: DsmApi,
+    inputs: ReservationsInputs,
+    olds?: ReservationsOutputs,
+): Promise<ReservationsOutputs> {
     const current = await client.reservationsGet(inputs.ifname);
     const merged = mergeReservations(inputs.ifname, current, olds?.managed ?? [], olds?.adopted ?? [], inputs.entries);
     if (merged.changed) {
-        logInfo(`DHCP reservations on ${inputs.ifname}: writing ${merged.list.length} entries (${inputs.entries.length} managed)`);
+        logInfo(
+            `DHCP reservations on ${inputs.ifname}: writing ${merged.list.length} entries (${inputs.entries.length} managed)`,
+        );
         await client.reservationsSet(inputs.ifname, merged.list);
     }
-    return { ...inputs, managed: inputs.entries, adopted: merged.adopted, actual: managedOnNas(merged.list, inputs.entries) };
+    return {
+        ...inputs,
+        managed: inputs.entries,
+        adopted: merged.adopted,
+        actual: managedOnNas(merged.list, inputs.entries),
+    };
 }
 
 /** The managed DHCP reservations as a Pulumi resource. */
@@ -68,9 +88,16 @@ export class SynologyReservations extends dsmResource<ReservationsInputs, Reserv
     check: checkReservations,
     diff: diffReservations,
     apply,
-    read: async (client, props) => ({ ...props, actual: managedOnNas(await client.reservationsGet(props.ifname), props.managed) }),
+    read: async (client, props) => ({
+        ...props,
+        actual: managedOnNas(await client.reservationsGet(props.ifname), props.managed),
+    }),
     async restore(client, props) {
-        const released = releaseReservations(await client.reservationsGet(props.ifname), props.managed ?? [], props.adopted ?? []);
+        const released = releaseReservations(
+            await client.reservationsGet(props.ifname),
+            props.managed ?? [],
+            props.adopted ?? [],
+        );
         if (released.changed) {
             logInfo(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
             await client.reservationsSet(props.ifname, released.list);

@@ -6,7 +6,11 @@
 import * as net from "net";
 import { PassThrough } from "stream";
 import {
-    armEngineWatch, inDynamicProviderHost, parseEngineAddress, resetEngineWatch, whileEngineAlive,
+    armEngineWatch,
+    inDynamicProviderHost,
+    parseEngineAddress,
+    resetEngineWatch,
+    whileEngineAlive,
 } from "../../../components/synology/providers/engine-watch";
 
 afterEach(() => resetEngineWatch());
@@ -40,11 +44,15 @@ describe("the engine's pipe closing", () => {
         const stdin = new PassThrough();
         const { exit, exited } = exitRecorder();
         const log: string[] = [];
-        expect(armEngineWatch({ stdin, stdinIsPipe: true, exit, log: (m) => log.push(m), engineAddress: "" })).toBe(true);
+        expect(armEngineWatch({ stdin, stdinIsPipe: true, exit, log: (m) => log.push(m), engineAddress: "" })).toBe(
+            true,
+        );
         const w = work(50, log);
         const op = whileEngineAlive(w.abort, w.run);
         stdin.end();
-        await expect(op).rejects.toThrow("the Pulumi engine that started this provider is gone (its pipe to this process closed); stopped");
+        await expect(op).rejects.toThrow(
+            "the Pulumi engine that started this provider is gone (its pipe to this process closed); stopped",
+        );
         expect(await exited).toBe(1);
         expect(log).toEqual([
             "homelab: the Pulumi engine that started this provider is gone (its pipe to this process closed); stopping its work and exiting",
@@ -58,7 +66,10 @@ describe("the engine's pipe closing", () => {
         const { exit, exited } = exitRecorder();
         armEngineWatch({ stdin, stdinIsPipe: true, exit, log: () => undefined, graceMs: 100, engineAddress: "" });
         const t0 = Date.now();
-        void whileEngineAlive(() => undefined, () => new Promise<void>(() => undefined));
+        void whileEngineAlive(
+            () => undefined,
+            () => new Promise<void>(() => undefined),
+        );
         stdin.end();
         await exited;
         expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
@@ -94,21 +105,37 @@ describe("the engine's address refusing connections", () => {
         const port = (server.address() as net.AddressInfo).port;
         const { exit, exited } = exitRecorder();
         const log: string[] = [];
-        armEngineWatch({ stdinIsPipe: false, engineAddress: `127.0.0.1:${port}`, probeEveryMs: 40, exit, log: (m) => log.push(m) });
+        armEngineWatch({
+            stdinIsPipe: false,
+            engineAddress: `127.0.0.1:${port}`,
+            probeEveryMs: 40,
+            exit,
+            log: (m) => log.push(m),
+        });
         await new Promise((r) => setTimeout(r, 200));
         expect(log).toEqual([]); // listening: alive
         const t0 = Date.now();
         await new Promise<void>((r) => server.close(() => r()));
         expect(await exited).toBe(1);
         expect(Date.now() - t0).toBeLessThan(2000);
-        expect(log).toEqual([`homelab: the Pulumi engine that started this provider is gone (its address 127.0.0.1:${port} refuses connections); stopping its work and exiting`]);
+        expect(log).toEqual([
+            `homelab: the Pulumi engine that started this provider is gone (its address 127.0.0.1:${port} refuses connections); stopping its work and exiting`,
+        ]);
     });
 });
 
 describe("where it arms", () => {
     test("only in Pulumi's dynamic-provider host, not in other processes", () => {
-        expect(inDynamicProviderHost(["node", "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js", "127.0.0.1:1"])).toBe(true);
-        expect(inDynamicProviderHost(["node", "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider", "127.0.0.1:1"])).toBe(true);
+        expect(
+            inDynamicProviderHost([
+                "node",
+                "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js",
+                "127.0.0.1:1",
+            ]),
+        ).toBe(true);
+        expect(
+            inDynamicProviderHost(["node", "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider", "127.0.0.1:1"]),
+        ).toBe(true);
         expect(inDynamicProviderHost(["node", "/p/node_modules/.bin/jest"])).toBe(false);
         expect(armEngineWatch()).toBe(false); // this jest worker is no provider host
     });

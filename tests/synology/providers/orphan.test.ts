@@ -52,7 +52,14 @@ test("SIGKILL of the engine mid-upload: the provider host stops uploading, remov
 
     host = await startProviderHost();
     const hostGroup = host.hostPid;
-    void host.call("create", { properties: { ...synologyResourceInputs(spec(env)).bootFile, password: PASSWORD, __provider: SynologyBootFile.providerText } })
+    void host
+        .call("create", {
+            properties: {
+                ...synologyResourceInputs(spec(env)).bootFile,
+                password: PASSWORD,
+                __provider: SynologyBootFile.providerText,
+            },
+        })
         .catch(() => undefined); // never answered: the engine dies first
 
     await until("the upload to be under way", () => env.sim.counters.uploadBytes >= 4 * 1024 * 1024, 30_000);
