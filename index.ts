@@ -35,13 +35,17 @@ async function main() {
     const patchProblems = await checkPatchesAgainstSchema({
         talosVersion: cfg.cluster.talosVersion,
         urlTemplate: cfg.cluster.configSchemaUrl,
-        patchSets: cfg.nodes.map((node, index) => renderRedactedNodePatches({ node, index, installerImage: installer, ups: cfg.ups })),
+        patchSets: cfg.nodes.map((node, index) =>
+            renderRedactedNodePatches({ node, index, installerImage: installer, ups: cfg.ups }),
+        ),
         warn: (message) => pulumi.log.warn(message),
     });
     if (patchProblems.length > 0) {
-        throw new pulumi.RunError(`Talos config patches do not fit Talos ${cfg.cluster.talosVersion} ` +
-            `(${patchProblems.length} problem${patchProblems.length === 1 ? "" : "s"}):\n` +
-            patchProblems.map((p) => `  - ${p}`).join("\n"));
+        throw new pulumi.RunError(
+            `Talos config patches do not fit Talos ${cfg.cluster.talosVersion} ` +
+                `(${patchProblems.length} problem${patchProblems.length === 1 ? "" : "s"}):\n` +
+                patchProblems.map((p) => `  - ${p}`).join("\n"),
+        );
     }
 
     // The NAS, read once before any resource exists: every problem it would raise half-way through an `up`
@@ -77,7 +81,12 @@ async function main() {
         upsPassword,
         pxeReady: nas.pxeReady,
         // With upgrades on, an etcd snapshot goes to <share>/backups/etcd before any upgrade runs.
-        etcdBackups: { connection: connectionArgs(cfg.synology), password: synologyPassword, share: cfg.synology.share, keep: cfg.backups.etcd.keep },
+        etcdBackups: {
+            connection: connectionArgs(cfg.synology),
+            password: synologyPassword,
+            share: cfg.synology.share,
+            keep: cfg.backups.etcd.keep,
+        },
     });
 
     const csi = createSynologyCsi("csi", {

@@ -6,7 +6,15 @@
  */
 import { parseGoDuration } from "./duration";
 import {
-    Cidr, hostRange, intToIp, isIpv4, isPlaceholderMac, macKind, normaliseMac, placeInCidr, specialIpv4,
+    Cidr,
+    hostRange,
+    intToIp,
+    isIpv4,
+    isPlaceholderMac,
+    macKind,
+    normaliseMac,
+    placeInCidr,
+    specialIpv4,
 } from "./net";
 import { closest } from "./words";
 
@@ -14,8 +22,10 @@ import { closest } from "./words";
 export class ConfigError extends Error {
     readonly problems: string[];
     constructor(problems: string[]) {
-        super(`Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-            problems.map((p) => `  - ${p}`).join("\n"));
+        super(
+            `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
         this.name = "ConfigError";
         this.problems = problems;
     }
@@ -40,7 +50,11 @@ export class Checker {
     /** The value as an object, or undefined (with a problem unless optional and absent). */
     object(path: string, value: Json, required: boolean): Obj | undefined {
         if (value === undefined || value === null) {
-            if (required) this.add(path, `is missing; set it with \`pulumi config set --path 'homelab:${path}...'\` (see README, config reference)`);
+            if (required)
+                this.add(
+                    path,
+                    `is missing; set it with \`pulumi config set --path 'homelab:${path}...'\` (see README, config reference)`,
+                );
             return undefined;
         }
         if (typeof value === "string") {
@@ -63,7 +77,10 @@ export class Checker {
         for (const key of Object.keys(obj)) {
             if (known.includes(key)) continue;
             const hint = closest(key, known);
-            this.add(`${path}.${key}`, `is not a known setting${hint ? ` — did you mean ${path}.${hint}?` : ` (known: ${known.join(", ")})`}`);
+            this.add(
+                `${path}.${key}`,
+                `is not a known setting${hint ? ` — did you mean ${path}.${hint}?` : ` (known: ${known.join(", ")})`}`,
+            );
         }
     }
 
@@ -126,15 +143,21 @@ export class Checker {
             this.add(path, `"${s}" is not a MAC address; write six hex pairs, e.g. aa:bb:cc:dd:ee:ff`);
             return undefined;
         }
-        const fix = "put the real MAC address of the machine's network card here (on the card's or the machine's label, " +
+        const fix =
+            "put the real MAC address of the machine's network card here (on the card's or the machine's label, " +
             "in its firmware setup, or from `ip link` on a running system)";
         const kind = macKind(mac);
-        if (isPlaceholderMac(mac)) this.add(path, `${mac} is a placeholder, not the address of a real network card; ${fix}`);
+        if (isPlaceholderMac(mac))
+            this.add(path, `${mac} is a placeholder, not the address of a real network card; ${fix}`);
         else if (kind === "zero") this.add(path, `${mac} is all zeros, which no network card carries; ${fix}`);
-        else if (kind === "broadcast") this.add(path, `${mac} is the broadcast address, which no network card carries; ${fix}`);
+        else if (kind === "broadcast")
+            this.add(path, `${mac} is the broadcast address, which no network card carries; ${fix}`);
         else if (kind === "multicast") {
-            this.add(path, `${mac} is a multicast (group) address: the lowest bit of its first byte (${mac.slice(0, 2)}) is set, ` +
-                `which no network card's own address has; check that byte for a typo, or ${fix}`);
+            this.add(
+                path,
+                `${mac} is a multicast (group) address: the lowest bit of its first byte (${mac.slice(0, 2)}) is set, ` +
+                    `which no network card's own address has; check that byte for a typo, or ${fix}`,
+            );
         }
         return mac;
     }
@@ -143,8 +166,10 @@ export class Checker {
     duration(path: string, value: Json, fallback: string): string {
         const s = this.string(path, value, false) ?? fallback;
         const ms = parseGoDuration(s);
-        if (ms === undefined) this.add(path, `"${s}" is not a duration; write one like 10m, 1h or 1h30m (units h, m, s, ms)`);
-        else if (ms <= 0) this.add(path, `"${s}" must be longer than zero: it is how long to wait; e.g. ${fallback} (the default)`);
+        if (ms === undefined)
+            this.add(path, `"${s}" is not a duration; write one like 10m, 1h or 1h30m (units h, m, s, ms)`);
+        else if (ms <= 0)
+            this.add(path, `"${s}" must be longer than zero: it is how long to wait; e.g. ${fallback} (the default)`);
         return s;
     }
 
@@ -152,7 +177,10 @@ export class Checker {
         const s = this.string(path, value, true);
         if (s === undefined) return undefined;
         if (!DNS_LABEL_RE.test(s)) {
-            this.add(path, `"${s}" is not a valid hostname; use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen`);
+            this.add(
+                path,
+                `"${s}" is not a valid hostname; use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen`,
+            );
             return undefined;
         }
         return s;
@@ -195,12 +223,18 @@ export function stripSlash(url: string): string {
 /** What a special IPv4 block is, in words. */
 export function specialWords(special: NonNullable<ReturnType<typeof specialIpv4>>): string {
     switch (special) {
-        case "this-network": return "a \"this network\" address (0.0.0.0/8)";
-        case "loopback": return "a loopback address (127.0.0.0/8)";
-        case "link-local": return "a link-local address (169.254.0.0/16, what a machine gives itself when DHCP failed)";
-        case "multicast": return "a multicast address (224.0.0.0/4)";
-        case "reserved": return "a reserved address (240.0.0.0/4)";
-        case "limited-broadcast": return "the limited broadcast address";
+        case "this-network":
+            return 'a "this network" address (0.0.0.0/8)';
+        case "loopback":
+            return "a loopback address (127.0.0.0/8)";
+        case "link-local":
+            return "a link-local address (169.254.0.0/16, what a machine gives itself when DHCP failed)";
+        case "multicast":
+            return "a multicast address (224.0.0.0/4)";
+        case "reserved":
+            return "a reserved address (240.0.0.0/4)";
+        case "limited-broadcast":
+            return "the limited broadcast address";
     }
 }
 
@@ -210,6 +244,8 @@ export function hostAddressProblem(cidr: Cidr, ip: string): string | undefined {
     const place = placeInCidr(cidr, ip);
     if (place === "host") return undefined;
     if (place === "outside") return `${ip} is not a host address inside dhcp.subnet ${subnet} (${hostRange(cidr)})`;
-    return `${ip} is the ${place} address of dhcp.subnet ${subnet}, which no machine can have; ` +
-        `use one of its host addresses, ${hostRange(cidr)}`;
+    return (
+        `${ip} is the ${place} address of dhcp.subnet ${subnet}, which no machine can have; ` +
+        `use one of its host addresses, ${hostRange(cidr)}`
+    );
 }

@@ -18,7 +18,14 @@ import { allKeys } from "./keys";
 import { Cidr, intToIp, ipInRange, ipToInt, isIpv4, parseCidr, placeInCidr, specialIpv4 } from "./net";
 import { DhcpConfig, parseDhcp, parseSynology, SynologyConfig } from "./synology/config";
 import {
-    ClusterConfig, NodeConfig, NUT_CLIENT_EXTENSION, parseCluster, parseNodes, parseUps, parseUpsPassword, UpsConfig,
+    ClusterConfig,
+    NodeConfig,
+    NUT_CLIENT_EXTENSION,
+    parseCluster,
+    parseNodes,
+    parseUps,
+    parseUpsPassword,
+    UpsConfig,
 } from "./talos/config";
 import { parseWorkloads, synologyCsiConfigProblems, WorkloadsConfig } from "./workloads/config";
 
@@ -50,8 +57,18 @@ export interface StackConfig {
 export const CONFIG_NAMESPACE = "homelab";
 
 /** Every key the program reads, without the `homelab:` prefix. */
-export const STACK_KEYS = allKeys<StackConfig>()(["cluster", "image", "synology", "dhcp", "nodes", "ups", "workloads",
-    "backups", "synologyPassword", "upsPassword"]);
+export const STACK_KEYS = allKeys<StackConfig>()([
+    "cluster",
+    "image",
+    "synology",
+    "dhcp",
+    "nodes",
+    "ups",
+    "workloads",
+    "backups",
+    "synologyPassword",
+    "upsPassword",
+]);
 
 /** The keys that hold secrets (`pulumi config set --secret`). */
 export const SECRET_KEYS = ["synologyPassword", "upsPassword"] as const satisfies readonly (keyof StackConfig)[];
@@ -83,7 +100,10 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
 
     // Rules that join two domains.
     if (ups && image && !image.extensions.includes(NUT_CLIENT_EXTENSION)) {
-        c.add("image.extensions", `must include ${NUT_CLIENT_EXTENSION} when ups is set (the UPS client runs as that extension)`);
+        c.add(
+            "image.extensions",
+            `must include ${NUT_CLIENT_EXTENSION} when ups is set (the UPS client runs as that extension)`,
+        );
     }
     if (workloads && image) c.problems.push(...synologyCsiConfigProblems(workloads.synologyCsi, image.extensions));
     if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology, cluster);
@@ -107,34 +127,47 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
  * gateway's or the NAS's address or inside the DHCP range; an endpoint that is no control plane's address
  * nor a free address of the subnet; a Wake-on-LAN address that is not the subnet's broadcast.
  */
-function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synology: SynologyConfig | undefined,
-                        cluster: ClusterConfig | undefined): void {
+function checkAddresses(
+    c: Checker,
+    nodes: NodeConfig[],
+    dhcp: DhcpConfig,
+    synology: SynologyConfig | undefined,
+    cluster: ClusterConfig | undefined,
+): void {
     const entries = [
         ...nodes.map((n, i) => ({ path: `nodes[${i}]`, ...n })),
         ...dhcp.extraReservations.map((r, i) => ({ path: `dhcp.extraReservations[${i}]`, ...r })),
     ];
     const nasHost = synology?.url ? parseUrl(synology.url)?.hostname : undefined;
     const cidr = parseCidr(dhcp.subnet);
-    const range = dhcp.rangeStart && dhcp.rangeEnd && ipToInt(dhcp.rangeStart) <= ipToInt(dhcp.rangeEnd)
-        ? { start: dhcp.rangeStart, end: dhcp.rangeEnd } : undefined;
+    const range =
+        dhcp.rangeStart && dhcp.rangeEnd && ipToInt(dhcp.rangeStart) <= ipToInt(dhcp.rangeEnd)
+            ? { start: dhcp.rangeStart, end: dhcp.rangeEnd }
+            : undefined;
     for (const field of ["hostname", "mac", "ip"] as const) {
         const seen = new Map<string, string>();
         for (const e of entries) {
             const first = seen.get(e[field]);
-            if (first) c.add(`${e.path}.${field}`, `${e[field]} is also used by ${first}; each ${field} must be unique`);
+            if (first)
+                c.add(`${e.path}.${field}`, `${e[field]} is also used by ${first}; each ${field} must be unique`);
             else seen.set(e[field], e.path);
         }
     }
     for (const e of entries) {
-        if (e.ip === dhcp.gateway) c.add(`${e.path}.ip`, `${e.ip} is the gateway's address (dhcp.gateway); pick a free address`);
-        if (nasHost && e.ip === nasHost) c.add(`${e.path}.ip`, `${e.ip} is the NAS's own address (synology.url); pick a free address`);
+        if (e.ip === dhcp.gateway)
+            c.add(`${e.path}.ip`, `${e.ip} is the gateway's address (dhcp.gateway); pick a free address`);
+        if (nasHost && e.ip === nasHost)
+            c.add(`${e.path}.ip`, `${e.ip} is the NAS's own address (synology.url); pick a free address`);
         // DSM's DHCP server is dnsmasq: it keeps reserved addresses out of its dynamic pool, but one it leased to
         // another device before the reservation existed stays with that device until the lease ends.
         if (range && ipInRange(e.ip, range.start, range.end)) {
-            c.add(`${e.path}.ip`, `${e.ip} lies inside the DHCP range ${range.start}-${range.end} (dhcp.rangeStart, dhcp.rangeEnd): ` +
-                "the server may already have leased it to another device, and then keeps it from this reservation until that lease " +
-                "ends (dnsmasq: \"not using configured address … because it is leased to …\"); pick an address outside the range, " +
-                "or move the range");
+            c.add(
+                `${e.path}.ip`,
+                `${e.ip} lies inside the DHCP range ${range.start}-${range.end} (dhcp.rangeStart, dhcp.rangeEnd): ` +
+                    "the server may already have leased it to another device, and then keeps it from this reservation until that lease " +
+                    'ends (dnsmasq: "not using configured address … because it is leased to …"); pick an address outside the range, ' +
+                    "or move the range",
+            );
         }
     }
     if (!cidr) return;
@@ -146,10 +179,18 @@ function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synol
     const wol = cluster?.wakeOnLanBroadcast; // its default, the subnet's broadcast address, always passes
     if (wol && isIpv4(wol) && wol !== "255.255.255.255" && ipToInt(wol) !== cidr.broadcast) {
         const place = placeInCidr(cidr, wol);
-        const what = place === "outside" ? `is outside dhcp.subnet ${subnet}` : place === "network" ? `is the network address of dhcp.subnet ${subnet}` : `is a host address of dhcp.subnet ${subnet}`;
-        c.add("cluster.wakeOnLanBroadcast", `${wol} ${what}, not its broadcast address: a powered-off card answers no ARP, so only a ` +
-            `broadcast reaches it; use ${intToIp(cidr.broadcast)} (the default: remove the setting), or 255.255.255.255 when the ` +
-            "machine that runs pulumi is on that subnet itself");
+        const what =
+            place === "outside"
+                ? `is outside dhcp.subnet ${subnet}`
+                : place === "network"
+                  ? `is the network address of dhcp.subnet ${subnet}`
+                  : `is a host address of dhcp.subnet ${subnet}`;
+        c.add(
+            "cluster.wakeOnLanBroadcast",
+            `${wol} ${what}, not its broadcast address: a powered-off card answers no ARP, so only a ` +
+                `broadcast reaches it; use ${intToIp(cidr.broadcast)} (the default: remove the setting), or 255.255.255.255 when the ` +
+                "machine that runs pulumi is on that subnet itself",
+        );
     }
 }
 
@@ -157,12 +198,20 @@ function checkAddresses(c: Checker, nodes: NodeConfig[], dhcp: DhcpConfig, synol
  * `cluster.endpoint` with an IPv4 host: a control plane's address, or a free host address of the subnet
  * (a virtual IP the control planes share, outside the DHCP range). A DNS name is not checked.
  */
-function checkEndpointHost(c: Checker, host: string, nodes: NodeConfig[], dhcp: DhcpConfig, cidr: Cidr,
-                           range: { start: string; end: string } | undefined, nasHost: string | undefined): void {
+function checkEndpointHost(
+    c: Checker,
+    host: string,
+    nodes: NodeConfig[],
+    dhcp: DhcpConfig,
+    cidr: Cidr,
+    range: { start: string; end: string } | undefined,
+    nasHost: string | undefined,
+): void {
     const path = "cluster.endpoint";
     const cps = nodes.filter((n) => n.role === "controlplane");
     if (cps.some((n) => n.ip === host)) return;
-    const fix = `use a control plane's address (${cps.map((n) => n.ip).join(", ") || "none listed"}) or a free address of ` +
+    const fix =
+        `use a control plane's address (${cps.map((n) => n.ip).join(", ") || "none listed"}) or a free address of ` +
         `dhcp.subnet ${dhcp.subnet} shared by the control planes as a Talos VIP`;
     const special = specialIpv4(host);
     const loopbackLan = specialIpv4(intToIp(cidr.network)) === "loopback";
@@ -171,13 +220,17 @@ function checkEndpointHost(c: Checker, host: string, nodes: NodeConfig[], dhcp: 
     const place = placeInCidr(cidr, host);
     let problem: string | undefined;
     if (special && !(special === "loopback" && loopbackLan)) problem = `${host} is ${specialWords(special)}`;
-    else if (workerIndex >= 0) problem = `${host} is the address of nodes[${workerIndex}] (${nodes[workerIndex].hostname}), a worker; the Kubernetes API runs on control planes only`;
-    else if (reservation >= 0) problem = `${host} is reserved for dhcp.extraReservations[${reservation}] (${dhcp.extraReservations[reservation].hostname})`;
+    else if (workerIndex >= 0)
+        problem = `${host} is the address of nodes[${workerIndex}] (${nodes[workerIndex].hostname}), a worker; the Kubernetes API runs on control planes only`;
+    else if (reservation >= 0)
+        problem = `${host} is reserved for dhcp.extraReservations[${reservation}] (${dhcp.extraReservations[reservation].hostname})`;
     else if (host === dhcp.gateway) problem = `${host} is the gateway's address (dhcp.gateway)`;
     else if (nasHost === host) problem = `${host} is the NAS's own address (synology.url)`;
-    else if (place === "network" || place === "broadcast") problem = `${host} is the ${place} address of dhcp.subnet ${dhcp.subnet}`;
+    else if (place === "network" || place === "broadcast")
+        problem = `${host} is the ${place} address of dhcp.subnet ${dhcp.subnet}`;
     else if (place === "outside") {
-        problem = `${host} is neither a control plane's address nor inside dhcp.subnet ${dhcp.subnet}, where a VIP of the control planes ` +
+        problem =
+            `${host} is neither a control plane's address nor inside dhcp.subnet ${dhcp.subnet}, where a VIP of the control planes ` +
             "would live (for a load balancer elsewhere, give its DNS name instead)";
     } else if (range && ipInRange(host, range.start, range.end)) {
         problem = `${host} lies inside the DHCP range ${range.start}-${range.end}, so the server can lease it to another device`;

@@ -5,7 +5,14 @@
  */
 
 const UNIT_MS: Record<string, number> = {
-    ns: 1e-6, us: 1e-3, "\u00b5s": 1e-3, "\u03bcs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000,
+    ns: 1e-6,
+    us: 1e-3,
+    "\u00b5s": 1e-3,
+    "\u03bcs": 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
 };
 
 /**

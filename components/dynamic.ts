@@ -35,8 +35,13 @@ export interface ProviderRef {
 /** `/work/x/components/talos/wol.ts` → `components/talos/wol` (throws for a file outside the project). Symlinks resolved. */
 export function projectModule(file: string, root = PROJECT_ROOT): string {
     const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : p);
-    const rel = path.relative(real(root), real(file)).split(path.sep).join("/").replace(/\.(ts|js)$/, "");
-    if (rel.startsWith("..") || path.isAbsolute(rel)) throw new Error(`internal: ${file} is not inside the project folder ${root}`);
+    const rel = path
+        .relative(real(root), real(file))
+        .split(path.sep)
+        .join("/")
+        .replace(/\.(ts|js)$/, "");
+    if (rel.startsWith("..") || path.isAbsolute(rel))
+        throw new Error(`internal: ${file} is not inside the project folder ${root}`);
     return rel;
 }
 
@@ -94,7 +99,9 @@ exports.handler = function handler() {
 }
 
 /** A resource's args: its inputs as Pulumi inputs; those with a default may be left out. */
-export type DynamicArgs<I, D extends keyof I = never> = { [K in keyof PlainArgs<I, D>]: pulumi.Input<PlainArgs<I, D>[K]> };
+export type DynamicArgs<I, D extends keyof I = never> = {
+    [K in keyof PlainArgs<I, D>]: pulumi.Input<PlainArgs<I, D>[K]>;
+};
 
 /** The args as plain values: the inputs, those with a default optional. */
 export type PlainArgs<I, D extends keyof I = never> = Omit<I, D> & Partial<Pick<I, D>>;
@@ -104,7 +111,11 @@ export type DynamicOutputs<O> = { readonly [K in keyof O]-?: pulumi.Output<O[K]>
 
 /** What {@link dynamicResource} builds: a resource class that also carries its provider and stored text. */
 export interface DynamicResourceClass<I, O, D extends keyof I = never> {
-    new (name: string, args: DynamicArgs<I, D>, opts?: pulumi.CustomResourceOptions): pulumi.CustomResource & DynamicOutputs<O>;
+    new (
+        name: string,
+        args: DynamicArgs<I, D>,
+        opts?: pulumi.CustomResourceOptions,
+    ): pulumi.CustomResource & DynamicOutputs<O>;
     /** `pulumi-nodejs:dynamic/<module>:<type>`. */
     readonly dynamicToken: string;
     /** The provider the host runs (defaults and the provider-text migration included): call it directly in tests. */
@@ -143,7 +154,9 @@ export function withDefaults<T extends object>(values: T, defaults: object | und
 export function providerTextChanged(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
     const before = olds?.[PROVIDER_KEY];
     const now = news?.[PROVIDER_KEY];
-    return typeof before === "string" && typeof now === "string" && before !== now && now !== pulumi.runtime.unknownValue;
+    return (
+        typeof before === "string" && typeof now === "string" && before !== now && now !== pulumi.runtime.unknownValue
+    );
 }
 
 function withoutProviderText(props: Record<string, unknown>): Record<string, unknown> {
@@ -157,7 +170,10 @@ function withoutProviderText(props: Record<string, unknown>): Record<string, unk
  * and the provider-text migration (module comment): a diff that finds nothing but another stored text reports a
  * change, and the update that follows keeps the outputs as they are (the host stores the new text with them).
  */
-export function hostedProvider(impl: pulumi.dynamic.ResourceProvider, defaults?: object): pulumi.dynamic.ResourceProvider {
+export function hostedProvider(
+    impl: pulumi.dynamic.ResourceProvider,
+    defaults?: object,
+): pulumi.dynamic.ResourceProvider {
     type Props = Record<string, unknown>;
     const bare = withoutProviderText;
     const implDiff = async (id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> =>
@@ -188,7 +204,9 @@ export function hostedProvider(impl: pulumi.dynamic.ResourceProvider, defaults?:
 }
 
 /** Builds the resource class of a dynamic resource whose state stores only {@link providerShim}. */
-export function dynamicResource<I, O, D extends keyof I = never>(spec: DynamicResourceSpec<I, O, D>): DynamicResourceClass<I, O, D> {
+export function dynamicResource<I, O, D extends keyof I = never>(
+    spec: DynamicResourceSpec<I, O, D>,
+): DynamicResourceClass<I, O, D> {
     const token = `pulumi-nodejs:dynamic/${spec.module}:${spec.type}`;
     const text = providerShim({ module: projectModule(spec.file), token });
     const provider = hostedProvider(spec.provider, spec.defaults);
@@ -198,7 +216,9 @@ export function dynamicResource<I, O, D extends keyof I = never>(spec: DynamicRe
         static readonly providerText = text;
         constructor(name: string, args: DynamicArgs<I, D>, opts?: pulumi.CustomResourceOptions) {
             const filled = withDefaults(args as Record<string, pulumi.Input<unknown>>, spec.defaults);
-            const props: Record<string, pulumi.Input<unknown> | undefined> = spec.prepare ? spec.prepare(filled) : filled;
+            const props: Record<string, pulumi.Input<unknown> | undefined> = spec.prepare
+                ? spec.prepare(filled)
+                : filled;
             for (const k of spec.outputs) props[k as string] = undefined;
             props[PROVIDER_KEY] = text;
             const secrets = [...(spec.secretOutputs ?? []), ...(opts?.additionalSecretOutputs ?? [])];

@@ -7,7 +7,8 @@
  */
 export function fixErrorFields(e: Error, name: string, message: string): void {
     e.name = name;
-    if (e.message !== message) Object.defineProperty(e, "message", { value: message, enumerable: false, writable: true, configurable: true });
+    if (e.message !== message)
+        Object.defineProperty(e, "message", { value: message, enumerable: false, writable: true, configurable: true });
     if (typeof e.stack !== "string" || !e.stack.includes(message)) {
         const holder: { stack?: string } = {};
         Error.captureStackTrace?.(holder);
@@ -19,6 +20,11 @@ export function fixErrorFields(e: Error, name: string, message: string): void {
         });
     }
     if (!(e instanceof Error) || e.toString === Object.prototype.toString) {
-        Object.defineProperty(e, "toString", { value: () => `${name}: ${message}`, enumerable: false, configurable: true, writable: true });
+        Object.defineProperty(e, "toString", {
+            value: () => `${name}: ${message}`,
+            enumerable: false,
+            configurable: true,
+            writable: true,
+        });
     }
 }

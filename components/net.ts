@@ -11,8 +11,8 @@ const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1
  */
 export function normaliseMac(text: string): string | undefined {
     const trimmed = String(text).trim();
-    if (!/^[0-9a-f:.\-]+$/i.test(trimmed)) return undefined;
-    const hex = trimmed.replace(/[:.\-]/g, "").toLowerCase();
+    if (!/^[0-9a-f:.-]+$/i.test(trimmed)) return undefined;
+    const hex = trimmed.replace(/[:.-]/g, "").toLowerCase();
     return hex.length === 12 ? hex.match(/../g)!.join(":") : undefined;
 }
 

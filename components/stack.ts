@@ -8,7 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, STACK_KEYS, StackConfig } from "./config";
 
 /** The stack's values as parseStackConfig wants them; `get` is `pulumi.runtime.getConfig` by default. */
-export function readStackValues(get: (key: string) => string | undefined = pulumi.runtime.getConfig): Record<string, unknown> {
+export function readStackValues(
+    get: (key: string) => string | undefined = pulumi.runtime.getConfig,
+): Record<string, unknown> {
     const values: Record<string, unknown> = {};
     for (const key of STACK_KEYS) {
         const raw = get(`${CONFIG_NAMESPACE}:${key}`);

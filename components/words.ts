@@ -11,7 +11,8 @@ export function editDistance(a: string, b: string): number {
         for (let j = 1; j <= t.length; j++) {
             const cost = s[i - 1] === t[j - 1] ? 0 : 1;
             d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-            if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+            if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
         }
     }
     return d[s.length][t.length];

@@ -23,7 +23,10 @@ import { repoRoot } from "./support/engine";
 import { isPlaceholderMac } from "../components/net";
 import { isDeepStrictEqual } from "util";
 
-interface Args { stack: string; pulumi?: string }
+interface Args {
+    stack: string;
+    pulumi?: string;
+}
 
 function parseArgs(argv: string[]): Args {
     const args: Args = { stack: "dev" };
@@ -48,7 +51,10 @@ function randomMac(): string {
 }
 
 /** The stack file's plain `homelab:*` values, and notes on what the rehearsal changed beyond addresses. */
-export function rehearsalValues(stackFileText: string, isPlaceholderMac: (mac: string) => boolean): { values: Record<string, any>; notes: string[] } {
+export function rehearsalValues(
+    stackFileText: string,
+    isPlaceholderMac: (mac: string) => boolean,
+): { values: Record<string, any>; notes: string[] } {
     const doc = YAML.parse(stackFileText) as { config?: Record<string, unknown> } | null;
     const values: Record<string, any> = {};
     for (const [k, v] of Object.entries(doc?.config ?? {})) {
@@ -60,7 +66,9 @@ export function rehearsalValues(stackFileText: string, isPlaceholderMac: (mac: s
     (Array.isArray(values.nodes) ? values.nodes : []).forEach((n: Record<string, unknown>, i: number) => {
         if (typeof n.mac === "string" && isPlaceholderMac(n.mac)) {
             n.mac = randomMac();
-            notes.push(`nodes[${i}].mac is still the example's placeholder: the rehearsal used ${n.mac}; put the machine's real MAC there before a real run`);
+            notes.push(
+                `nodes[${i}].mac is still the example's placeholder: the rehearsal used ${n.mac}; put the machine's real MAC there before a real run`,
+            );
         }
     });
     const cluster = (values.cluster ??= {});
@@ -68,7 +76,9 @@ export function rehearsalValues(stackFileText: string, isPlaceholderMac: (mac: s
     cluster.applyTimeout = "3m";
     cluster.bootstrapTimeout = "3m";
     cluster.healthTimeout = "2m";
-    notes.push("the stand-ins run no Kubernetes API: the Kubernetes half of the health check is off (cluster.healthChecks.kubernetes: false)");
+    notes.push(
+        "the stand-ins run no Kubernetes API: the Kubernetes half of the health check is off (cluster.healthChecks.kubernetes: false)",
+    );
     if (values.workloads) {
         delete values.workloads;
         notes.push("homelab:workloads is left out: the day-1 workloads need a real Kubernetes API");
@@ -81,7 +91,10 @@ export function rehearsalValues(stackFileText: string, isPlaceholderMac: (mac: s
 }
 
 function countBy(calls: Record<string, number>): string {
-    return Object.entries(calls).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k.replace(/^SYNO\./, "")}×${v}`).join(", ");
+    return Object.entries(calls)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k.replace(/^SYNO\./, "")}×${v}`)
+        .join(", ");
 }
 
 async function main(): Promise<number> {
@@ -98,7 +111,14 @@ async function main(): Promise<number> {
 
     console.log(`rehearse: stack ${args.stack} (${file}), every address moved onto loopback, passwords generated`);
     for (const n of notes) console.log(`rehearse: note: ${n}`);
-    const h = await Harness.start({ values, secrets, servers: { dsm: { users: { [username]: dsmPassword }, interfaces: [String(values.synology?.interface ?? "eth0")] } }, stack: `rehearse-${args.stack}` });
+    const h = await Harness.start({
+        values,
+        secrets,
+        servers: {
+            dsm: { users: { [username]: dsmPassword }, interfaces: [String(values.synology?.interface ?? "eth0")] },
+        },
+        stack: `rehearse-${args.stack}`,
+    });
     let ok = true;
     const result = { nodes: 0, applies: 0, bootstraps: 0, secondUpChanges: -1, nasRestored: false, seconds: 0 };
     try {
@@ -111,51 +131,73 @@ async function main(): Promise<number> {
         console.log("rehearse: pulumi up …");
         const up = await h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
         const errors = diagnostics(up.events, "error").map((d) => d.message.trim());
-        console.log(`rehearse: up ${up.code === 0 ? "succeeded" : "FAILED"} in ${up.seconds.toFixed(1)} s: ${JSON.stringify(changeCounts(up.events))}`);
+        console.log(
+            `rehearse: up ${up.code === 0 ? "succeeded" : "FAILED"} in ${up.seconds.toFixed(1)} s: ${JSON.stringify(changeCounts(up.events))}`,
+        );
         for (const e of errors) console.log(`  error: ${e.split("\n").join("\n         ")}`);
-        console.log(`  NAS: ${Object.values(dsm.counters.calls).reduce((a, b) => a + b, 0)} DSM calls (${countBy(dsm.counters.calls)}), ${dsm.counters.writes} writes`);
+        console.log(
+            `  NAS: ${Object.values(dsm.counters.calls).reduce((a, b) => a + b, 0)} DSM calls (${countBy(dsm.counters.calls)}), ${dsm.counters.writes} writes`,
+        );
         const share = String(values.synology?.share ?? "pxe");
         const boot = [...dsm.state.files.entries()].find(([p]) => p.startsWith(`/${share}/`) && p.endsWith(".efi"));
-        console.log(`  boot file: ${boot ? `${boot[0]}, ${boot[1].size} bytes, MD5 ${boot[1].md5} (the factory sent ${factory.bytesServed} bytes)` : "none"}`);
+        console.log(
+            `  boot file: ${boot ? `${boot[0]}, ${boot[1].size} bytes, MD5 ${boot[1].md5} (the factory sent ${factory.bytesServed} bytes)` : "none"}`,
+        );
         for (const n of h.values.nodes as { hostname: string; ip: string; role: string }[]) {
             const applies = h.nodes!.okCalls("ApplyConfiguration", n.ip);
             const state = await h.nodes!.node(n.ip);
             result.applies += applies.length;
-            console.log(`  ${n.hostname} (${n.ip}, ${n.role}): ${applies.length} config appl${applies.length === 1 ? "y" : "ies"}` +
-                `${applies[0] ? ` (in ${applies[0].mode} mode)` : ""}; now ${state.mode}, Talos ${state.talosVersion}` +
-                `${state.installDisk ? `, installed on ${state.installDisk}` : ""}${state.installError ? `, install failed: ${state.installError}` : ""}`);
+            console.log(
+                `  ${n.hostname} (${n.ip}, ${n.role}): ${applies.length} config appl${applies.length === 1 ? "y" : "ies"}` +
+                    `${applies[0] ? ` (in ${applies[0].mode} mode)` : ""}; now ${state.mode}, Talos ${state.talosVersion}` +
+                    `${state.installDisk ? `, installed on ${state.installDisk}` : ""}${state.installError ? `, install failed: ${state.installError}` : ""}`,
+            );
         }
         const bootstraps = h.nodes!.okCalls("Bootstrap");
         result.bootstraps = bootstraps.length;
         console.log(`  bootstrap: ${bootstraps.length} (${bootstraps.map((b) => b.node).join(", ") || "none"})`);
-        console.log(`  health: ${up.code === 0 ? "the Talos checks passed" : "not reached or failed (see above)"}; kubeconfig and talosconfig are secret stack outputs`);
+        console.log(
+            `  health: ${up.code === 0 ? "the Talos checks passed" : "not reached or failed (see above)"}; kubeconfig and talosconfig are secret stack outputs`,
+        );
         ok &&= up.code === 0;
 
         console.log("rehearse: pulumi up again (nothing should change) …");
         dsm.resetCounters();
         const again = await h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
         result.secondUpChanges = changingSteps(again.events).length;
-        console.log(`  ${again.code === 0 ? "done" : "FAILED"}: ${result.secondUpChanges} changes, ${dsm.counters.writes} DSM writes, ${dsm.counters.uploadBytes} image bytes`);
+        console.log(
+            `  ${again.code === 0 ? "done" : "FAILED"}: ${result.secondUpChanges} changes, ${dsm.counters.writes} DSM writes, ${dsm.counters.uploadBytes} image bytes`,
+        );
         ok &&= again.code === 0 && result.secondUpChanges === 0 && dsm.counters.writes === 0;
 
         console.log("rehearse: pulumi destroy …");
         const destroy = await h.engine.run(["destroy", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
         result.nasRestored = destroy.code === 0 && isDeepStrictEqual(snapshotNas(dsm), before);
-        console.log(`  ${destroy.code === 0 ? "done" : "FAILED"}; the NAS is ${result.nasRestored ? "back as it was (TFTP, PXE, reservations, shares, files)" : "NOT as it was"}`);
+        console.log(
+            `  ${destroy.code === 0 ? "done" : "FAILED"}; the NAS is ${result.nasRestored ? "back as it was (TFTP, PXE, reservations, shares, files)" : "NOT as it was"}`,
+        );
         ok &&= result.nasRestored && result.applies === result.nodes && result.bootstraps === 1;
     } finally {
         await h.close();
     }
     result.seconds = Number(((Date.now() - started) / 1000).toFixed(1));
-    console.log(ok ? "rehearse: all held. Next: edit the stack for your LAN, `npm run doctor -- --stack " + args.stack + "`, then `pulumi up`."
-        : "rehearse: something did not hold (see above)");
+    console.log(
+        ok
+            ? "rehearse: all held. Next: edit the stack for your LAN, `npm run doctor -- --stack " +
+                  args.stack +
+                  "`, then `pulumi up`."
+            : "rehearse: something did not hold (see above)",
+    );
     console.log(JSON.stringify(result));
     return ok ? 0 : 1;
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (e: Error) => {
-        console.error(e.message);
-        process.exit(1);
-    });
+    main().then(
+        (code) => process.exit(code),
+        (e: Error) => {
+            console.error(e.message);
+            process.exit(1);
+        },
+    );
 }

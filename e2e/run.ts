@@ -31,12 +31,24 @@ async function main(): Promise<number> {
 
     const jestBin = path.join(repoRoot, "node_modules", "jest", "bin", "jest.js");
     const code = await new Promise<number>((resolve) => {
-        const child = spawn(process.execPath, [jestBin, "--config", path.join(__dirname, "jest.config.js"), "--runInBand",
-            "--json", "--outputFile", resultsFile, ...process.argv.slice(2)], {
-            cwd: repoRoot,
-            stdio: "inherit",
-            env: { ...process.env, HOMELAB_TOOLCHAIN_BIN: binDir, HOMELAB_E2E_FIGURES: figuresFile },
-        });
+        const child = spawn(
+            process.execPath,
+            [
+                jestBin,
+                "--config",
+                path.join(__dirname, "jest.config.js"),
+                "--runInBand",
+                "--json",
+                "--outputFile",
+                resultsFile,
+                ...process.argv.slice(2),
+            ],
+            {
+                cwd: repoRoot,
+                stdio: "inherit",
+                env: { ...process.env, HOMELAB_TOOLCHAIN_BIN: binDir, HOMELAB_E2E_FIGURES: figuresFile },
+            },
+        );
         child.on("close", (c) => resolve(c ?? 1));
     });
 
@@ -58,11 +70,14 @@ async function main(): Promise<number> {
     };
     fs.rmSync(work, { recursive: true, force: true });
     console.log(JSON.stringify(line));
-    return results?.success ? code : (code === 0 ? 1 : code);
+    return results?.success ? code : code === 0 ? 1 : code;
 }
 
-main().then((code) => process.exit(code), (e: Error) => {
-    console.error(e.message);
-    console.log(JSON.stringify({ scenariosPassed: 0, scenariosFailed: 1, error: e.message.split("\n")[0] }));
-    process.exit(1);
-});
+main().then(
+    (code) => process.exit(code),
+    (e: Error) => {
+        console.error(e.message);
+        console.log(JSON.stringify({ scenariosPassed: 0, scenariosFailed: 1, error: e.message.split("\n")[0] }));
+        process.exit(1);
+    },
+);

@@ -43,7 +43,9 @@ async function settle(): Promise<void> {
 }
 
 /** Runs index.ts with `values` as the stack config; returns what the engine saw. */
-async function run(values: Record<string, unknown>): Promise<{ rec: Recorder; outputs?: Record<string, any>; error?: Error }> {
+async function run(
+    values: Record<string, unknown>,
+): Promise<{ rec: Recorder; outputs?: Record<string, any>; error?: Error }> {
     const rec = await installMocks({
         onResource: (type) => {
             if (type === "talos:machine/secrets:Secrets") {
@@ -57,7 +59,8 @@ async function run(values: Record<string, unknown>): Promise<{ rec: Recorder; ou
         },
         onCall: (token) => {
             if (token === "talos:client/getConfiguration:getConfiguration") return { talosConfig: TALOSCONFIG };
-            if (token === "talos:machine/getConfiguration:getConfiguration") return { machineConfiguration: "version: v1alpha1\n" };
+            if (token === "talos:machine/getConfiguration:getConfiguration")
+                return { machineConfiguration: "version: v1alpha1\n" };
             return undefined;
         },
     });
@@ -66,7 +69,7 @@ async function run(values: Record<string, unknown>): Promise<{ rec: Recorder; ou
         config[`homelab:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     }
     pulumi.runtime.setAllConfig(config, ["homelab:synologyPassword", "homelab:upsPassword"]);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded after the mocks and config are set
     const main = require("../index") as () => Promise<Record<string, any>>;
     try {
         const outputs = await main();
@@ -80,7 +83,12 @@ async function run(values: Record<string, unknown>): Promise<{ rec: Recorder; ou
 }
 
 function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+    return new Promise((resolve) =>
+        o.apply((v) => {
+            resolve(v);
+            return v;
+        }),
+    );
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -111,16 +119,23 @@ describe("the dev stack", () => {
 
     test("builds the four parts of the graph as components", () => {
         const types = rec.resources.map((r) => r.type);
-        expect(types).toEqual(expect.arrayContaining([
-            "homelab:factory:TalosImage", "homelab:synology:SynologyPxe", "homelab:talos:TalosCluster",
-        ]));
+        expect(types).toEqual(
+            expect.arrayContaining([
+                "homelab:factory:TalosImage",
+                "homelab:synology:SynologyPxe",
+                "homelab:talos:TalosCluster",
+            ]),
+        );
         // CSI is off in the dev stack: no Kubernetes object at all.
         expect(types.filter((t) => t.startsWith("kubernetes:"))).toEqual([]);
     });
 
     test("names every child after its component and parents it there", () => {
-        for (const [component, prefix] of [["homelab:synology:SynologyPxe", "nas-"], ["homelab:talos:TalosCluster", "talos-"],
-            ["homelab:factory:TalosImage", "image-"]] as const) {
+        for (const [component, prefix] of [
+            ["homelab:synology:SynologyPxe", "nas-"],
+            ["homelab:talos:TalosCluster", "talos-"],
+            ["homelab:factory:TalosImage", "image-"],
+        ] as const) {
             const parent = rec.resources.find((r) => r.type === component)!;
             const children = rec.resources.filter((r) => r.parent === parent.urn);
             expect(children.length).toBeGreaterThan(0);
@@ -148,9 +163,12 @@ describe("the dev stack", () => {
         expect(await pulumi.isSecret(outputs.kubeconfig)).toBe(true);
         expect(await pulumi.isSecret(outputs.talosconfig)).toBe(true);
         expect(await pulumi.isSecret(outputs.schematicId)).toBe(false);
-        expect(await valueOf(outputs.schematicId)).toBe("87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868");
+        expect(await valueOf(outputs.schematicId)).toBe(
+            "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868",
+        );
         expect(await valueOf(outputs.installerImage)).toBe(
-            "factory.talos.dev/installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1");
+            "factory.talos.dev/installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1",
+        );
     });
 
     test("never hands a resource the DSM or UPS password outside a secret", () => {
@@ -174,7 +192,9 @@ describe("a remembered 2FA device id", () => {
         const nas = rec.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
         expect(nas).toHaveLength(Object.keys(SYNOLOGY_RESOURCES).length);
         for (const r of nas) expect((r.inputs.connection as Record<string, unknown>)[SECRET_SIG]).toBeDefined();
-        expect(rec.resources.flatMap((r) => clearStrings(r.inputs)).filter((s) => s.includes("remembered-device-7f3e"))).toEqual([]);
+        expect(
+            rec.resources.flatMap((r) => clearStrings(r.inputs)).filter((s) => s.includes("remembered-device-7f3e")),
+        ).toEqual([]);
     });
 
     test("does not hide the connection when there is none", async () => {
@@ -187,9 +207,27 @@ describe("a remembered 2FA device id", () => {
 describe("a 3 control plane + 2 worker stack", () => {
     let rec: Recorder;
     const nodes = [
-        { hostname: "cp-1", mac: "02:00:00:00:01:01", ip: "192.168.0.11", role: "controlplane", installDisk: "/dev/nvme0n1" },
-        { hostname: "cp-2", mac: "02:00:00:00:01:02", ip: "192.168.0.12", role: "controlplane", installDisk: "/dev/nvme0n1" },
-        { hostname: "cp-3", mac: "02:00:00:00:01:03", ip: "192.168.0.13", role: "controlplane", installDiskSelector: { type: "nvme" } },
+        {
+            hostname: "cp-1",
+            mac: "02:00:00:00:01:01",
+            ip: "192.168.0.11",
+            role: "controlplane",
+            installDisk: "/dev/nvme0n1",
+        },
+        {
+            hostname: "cp-2",
+            mac: "02:00:00:00:01:02",
+            ip: "192.168.0.12",
+            role: "controlplane",
+            installDisk: "/dev/nvme0n1",
+        },
+        {
+            hostname: "cp-3",
+            mac: "02:00:00:00:01:03",
+            ip: "192.168.0.13",
+            role: "controlplane",
+            installDiskSelector: { type: "nvme" },
+        },
         { hostname: "w-1", mac: "02:00:00:00:02:01", ip: "192.168.0.21", role: "worker", installDisk: "/dev/sda" },
         { hostname: "w-2", mac: "02:00:00:00:02:02", ip: "192.168.0.22", role: "worker", installDisk: "/dev/sda" },
     ];
@@ -213,7 +251,13 @@ describe("a 3 control plane + 2 worker stack", () => {
 
     test("asks for the right machine type per node, with that node's install settings", () => {
         const configs = rec.invokes.filter((i) => i.token === "talos:machine/getConfiguration:getConfiguration");
-        expect(configs.map((c) => c.inputs.machineType).sort()).toEqual(["controlplane", "controlplane", "controlplane", "worker", "worker"]);
+        expect(configs.map((c) => c.inputs.machineType).sort()).toEqual([
+            "controlplane",
+            "controlplane",
+            "controlplane",
+            "worker",
+            "worker",
+        ]);
         const text = (c: (typeof configs)[number]) => JSON.stringify(c.inputs.configPatches);
         const cp3 = configs.find((c) => text(c).includes("cp-3"))!;
         expect(text(cp3)).toContain("diskSelector");
@@ -257,10 +301,17 @@ describe("bad input stops the program before any resource exists", () => {
 
     test("each node's patches are checked on their own: another node's document does not complete this one's", async () => {
         const v = devValues();
-        const bond = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nlinks: [enp1s0, enp2s0]\nbondMode: 802.3ad\n";
+        const bond =
+            "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nlinks: [enp1s0, enp2s0]\nbondMode: 802.3ad\n";
         v.nodes[0].patches = [bond];
-        v.nodes.push({ hostname: "w-1", mac: "02:00:00:00:00:02", ip: "192.168.0.3", role: "worker", installDisk: "/dev/sda",
-            patches: ["apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nmtu: 9000\n"] });
+        v.nodes.push({
+            hostname: "w-1",
+            mac: "02:00:00:00:00:02",
+            ip: "192.168.0.3",
+            role: "worker",
+            installDisk: "/dev/sda",
+            patches: ["apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nmtu: 9000\n"],
+        });
         const { rec, error } = await run(v);
         expect(error).toBeInstanceOf(pulumi.RunError);
         expect(error!.message).toMatch(/nodes\[1\]\.patches\[0\]/);

@@ -55,16 +55,41 @@ export function parseArgs(argv: string[], cwd = process.cwd()): EtcdSnapshotCliO
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         switch (a) {
-            case "--stack": o.stack = need(i, a); i++; break;
-            case "--config-file": o.configFile = need(i, a); i++; break;
-            case "--no-pulumi": o.usePulumi = false; break;
-            case "--talosconfig": o.talosconfig = need(i, a); i++; break;
-            case "--list": o.list = true; break;
-            case "--fetch": o.fetch = need(i, a); i++; break;
-            case "--out": o.out = need(i, a); i++; break;
-            case "--otp": o.otp = need(i, a); i++; break;
-            case "-h": case "--help": throw new Error(USAGE);
-            default: throw new Error(`unknown argument "${a}"\n\n${USAGE}`);
+            case "--stack":
+                o.stack = need(i, a);
+                i++;
+                break;
+            case "--config-file":
+                o.configFile = need(i, a);
+                i++;
+                break;
+            case "--no-pulumi":
+                o.usePulumi = false;
+                break;
+            case "--talosconfig":
+                o.talosconfig = need(i, a);
+                i++;
+                break;
+            case "--list":
+                o.list = true;
+                break;
+            case "--fetch":
+                o.fetch = need(i, a);
+                i++;
+                break;
+            case "--out":
+                o.out = need(i, a);
+                i++;
+                break;
+            case "--otp":
+                o.otp = need(i, a);
+                i++;
+                break;
+            case "-h":
+            case "--help":
+                throw new Error(USAGE);
+            default:
+                throw new Error(`unknown argument "${a}"\n\n${USAGE}`);
         }
     }
     const problems: string[] = [];
@@ -82,12 +107,19 @@ export function loadTalosconfig(o: EtcdSnapshotCliOptions, env: NodeJS.ProcessEn
         if (!fs.existsSync(o.talosconfig)) throw new Error(`--talosconfig ${o.talosconfig}: no such file`);
         return fs.readFileSync(o.talosconfig, "utf8");
     }
-    const how = "give the cluster's talosconfig with --talosconfig <file> (e.g. saved from `pulumi stack output talosconfig --show-secrets`)";
+    const how =
+        "give the cluster's talosconfig with --talosconfig <file> (e.g. saved from `pulumi stack output talosconfig --show-secrets`)";
     if (!o.usePulumi || !o.stack) throw new Error(`no talosconfig: ${how}`);
-    const r = spawnSync("pulumi", ["stack", "output", "talosconfig", "--show-secrets", "--stack", o.stack], { cwd: o.cwd, encoding: "utf8", env });
+    const r = spawnSync("pulumi", ["stack", "output", "talosconfig", "--show-secrets", "--stack", o.stack], {
+        cwd: o.cwd,
+        encoding: "utf8",
+        env,
+    });
     if (r.error) throw new Error(`no talosconfig: the pulumi CLI was not found; ${how}`);
     if (r.status !== 0 || !r.stdout.trim()) {
-        throw new Error(`no talosconfig: \`pulumi stack output talosconfig\` failed (${(r.stderr || "no output").trim().split("\n")[0]}); ${how}`);
+        throw new Error(
+            `no talosconfig: \`pulumi stack output talosconfig\` failed (${(r.stderr || "no output").trim().split("\n")[0]}); ${how}`,
+        );
     }
     return r.stdout;
 }
@@ -104,7 +136,11 @@ function human(bytes: number): string {
     return `${v.toFixed(1)} ${units[u]}`;
 }
 
-export async function main(argv: string[], out: (line: string) => void = (l) => console.log(l), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+    argv: string[],
+    out: (line: string) => void = (l) => console.log(l),
+    env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
     let o: EtcdSnapshotCliOptions;
     let cfg: StackConfig;
     try {
@@ -139,16 +175,24 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
                 say(`no etcd snapshots: ${l.dir} does not exist yet`);
                 return 0;
             }
-            say(`etcd snapshots of cluster ${cluster} in ${l.dir} (newest first; keeping the newest ${cfg.backups.etcd.keep}):`);
-            for (const s of l.snapshots) say(`  ${s.name}  ${human(s.size)}  taken ${s.takenAt}  Talos ${s.talosVersion}`);
+            say(
+                `etcd snapshots of cluster ${cluster} in ${l.dir} (newest first; keeping the newest ${cfg.backups.etcd.keep}):`,
+            );
+            for (const s of l.snapshots)
+                say(`  ${s.name}  ${human(s.size)}  taken ${s.takenAt}  Talos ${s.talosVersion}`);
             if (l.snapshots.length === 0) say("  (none)");
-            if (l.others.length > 0) say(`${l.others.length} other file(s) there, not this program's (never touched): ${l.others.join(", ")}`);
+            if (l.others.length > 0)
+                say(
+                    `${l.others.length} other file(s) there, not this program's (never touched): ${l.others.join(", ")}`,
+                );
             return 0;
         }
         if (o.fetch !== undefined) {
             const r = await fetchSnapshot(dsm, share, o.fetch, o.out as string);
             say(`fetched ${r.path} to ${o.out} (${r.size} bytes; MD5 ${r.md5}, the NAS's own)`);
-            say(`restore (README "Restoring etcd"): reset a control plane, then \`talosctl -n <its ip> bootstrap --recover-from=${o.out}\``);
+            say(
+                `restore (README "Restoring etcd"): reset a control plane, then \`talosctl -n <its ip> bootstrap --recover-from=${o.out}\``,
+            );
             return 0;
         }
         let talosconfig: string;
@@ -161,12 +205,22 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
         secrets.push(talosconfig);
         const talos = talosctlApi(talosconfig);
         try {
-            const r = await takeEtcdSnapshot({ dsm, talos, log: say }, {
-                clusterName: cluster, share, keep: cfg.backups.etcd.keep,
-                controlPlanes: cfg.nodes.filter((n) => n.role === "controlplane").map((n) => ({ hostname: n.hostname, ip: n.ip })),
-            });
-            say(`etcd-snapshot: stored ${r.path} (${r.size} bytes, md5 ${r.md5}), taken through ${r.node} running Talos ${r.talosVersion}`);
-            if (r.deleted.length > 0) say(`etcd-snapshot: deleted older snapshots beyond backups.etcd.keep: ${r.deleted.join(", ")}`);
+            const r = await takeEtcdSnapshot(
+                { dsm, talos, log: say },
+                {
+                    clusterName: cluster,
+                    share,
+                    keep: cfg.backups.etcd.keep,
+                    controlPlanes: cfg.nodes
+                        .filter((n) => n.role === "controlplane")
+                        .map((n) => ({ hostname: n.hostname, ip: n.ip })),
+                },
+            );
+            say(
+                `etcd-snapshot: stored ${r.path} (${r.size} bytes, md5 ${r.md5}), taken through ${r.node} running Talos ${r.talosVersion}`,
+            );
+            if (r.deleted.length > 0)
+                say(`etcd-snapshot: deleted older snapshots beyond backups.etcd.keep: ${r.deleted.join(", ")}`);
             if (r.retentionError) {
                 say(`etcd-snapshot: could not delete older snapshots in ${backupDir(share)}: ${r.retentionError}`);
                 return 1;
@@ -184,5 +238,13 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => { console.error(e); process.exitCode = 2; });
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (e) => {
+            console.error(e);
+            process.exitCode = 2;
+        },
+    );
 }

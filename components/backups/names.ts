@@ -21,7 +21,10 @@ export function backupDir(share: string): string {
 /** `20250102T030405Z`: the UTC time to the second, ISO 8601 basic format (sorts as text, no `:` in file names). */
 export function utcStamp(at: Date): string {
     if (Number.isNaN(at.getTime())) throw new Error("utcStamp: invalid date");
-    return at.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+    return at
+        .toISOString()
+        .replace(/\.\d{3}Z$/, "Z")
+        .replace(/[-:]/g, "");
 }
 
 /** The Date of a {@link utcStamp}, or undefined when `stamp` is not one (or names no real time). */
@@ -37,8 +40,10 @@ const CLUSTER_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** The snapshot's file name. Throws on a cluster name or Talos tag that would not read back. */
 export function snapshotFileName(cluster: string, at: Date, talosVersion: string): string {
-    if (!CLUSTER_RE.test(cluster)) throw new Error(`cluster name "${cluster}" cannot name a snapshot (lower-case letters, digits, hyphens)`);
-    if (!TALOS_TAG_RE.test(talosVersion)) throw new Error(`Talos version "${talosVersion}" is not a release tag like v1.12.1`);
+    if (!CLUSTER_RE.test(cluster))
+        throw new Error(`cluster name "${cluster}" cannot name a snapshot (lower-case letters, digits, hyphens)`);
+    if (!TALOS_TAG_RE.test(talosVersion))
+        throw new Error(`Talos version "${talosVersion}" is not a release tag like v1.12.1`);
     return `${cluster}-${utcStamp(at)}-${talosVersion}.db`;
 }
 
@@ -77,7 +82,9 @@ export function isOurPartFile(cluster: string, name: string): boolean {
 /** This program's snapshots of `cluster` among `names`, newest first (ties: by name, so the order is total). */
 export function ourSnapshots(cluster: string, names: readonly string[]): SnapshotName[] {
     const ours = names.map((n) => parseSnapshotName(cluster, n)).filter((s): s is SnapshotName => s !== undefined);
-    return ours.sort((a, b) => (a.stamp === b.stamp ? (a.name < b.name ? 1 : a.name > b.name ? -1 : 0) : a.stamp < b.stamp ? 1 : -1));
+    return ours.sort((a, b) =>
+        a.stamp === b.stamp ? (a.name < b.name ? 1 : a.name > b.name ? -1 : 0) : a.stamp < b.stamp ? 1 : -1,
+    );
 }
 
 /**
@@ -86,5 +93,7 @@ export function ourSnapshots(cluster: string, names: readonly string[]): Snapsho
  */
 export function selectForDeletion(cluster: string, names: readonly string[], keep: number): string[] {
     if (!Number.isInteger(keep) || keep < 1) throw new Error(`keep must be a positive integer, got ${keep}`);
-    return ourSnapshots(cluster, [...new Set(names)]).slice(keep).map((s) => s.name);
+    return ourSnapshots(cluster, [...new Set(names)])
+        .slice(keep)
+        .map((s) => s.name);
 }

@@ -19,8 +19,16 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NodeConfig } from "../config";
 import { dynamicResource } from "../dynamic";
 import {
-    checkConnection, connectionChanged, dsmClientFor, DsmConnectionArgs, DsmResourceProps, guard, knownFailures, logInfo,
-    secretIfDeviceId, SECRET_OUTPUTS,
+    checkConnection,
+    connectionChanged,
+    dsmClientFor,
+    DsmConnectionArgs,
+    DsmResourceProps,
+    guard,
+    knownFailures,
+    logInfo,
+    secretIfDeviceId,
+    SECRET_OUTPUTS,
 } from "../synology/providers/common";
 import { whileEngineAlive } from "../synology/providers/engine-watch";
 import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";
@@ -62,24 +70,37 @@ export interface EtcdSnapshotOutputs extends EtcdSnapshotInputs {
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** What the upgrade commands' `update` texts are, as digests (the same texts createUpgradeCommands registers). Pure. */
-export function upgradeDigests(nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[], installerImage: string,
-    kubernetesVersion: string, upgradeTimeout: string): Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade"> {
+export function upgradeDigests(
+    nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[],
+    installerImage: string,
+    kubernetesVersion: string,
+    upgradeTimeout: string,
+): Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade"> {
     const nodeUpgrades: Record<string, string> = {};
     for (const n of upgradeOrder(nodes)) {
-        nodeUpgrades[n.hostname] = sha256(nodeUpgradeScript({ hostname: n.hostname, ip: n.ip, image: installerImage, timeout: upgradeTimeout }));
+        nodeUpgrades[n.hostname] = sha256(
+            nodeUpgradeScript({ hostname: n.hostname, ip: n.ip, image: installerImage, timeout: upgradeTimeout }),
+        );
     }
     const firstCp = nodes.find((n) => n.role === "controlplane");
-    return { nodeUpgrades, kubernetesUpgrade: firstCp ? sha256(kubernetesUpgradeScript(firstCp.ip, kubernetesVersion)) : "" };
+    return {
+        nodeUpgrades,
+        kubernetesUpgrade: firstCp ? sha256(kubernetesUpgradeScript(firstCp.ip, kubernetesVersion)) : "",
+    };
 }
 
 /**
  * Why an update of this resource must take a snapshot: the upgrade commands whose `update` will run (existing
  * ones whose text changed, or all of them when the talosconfig they get changed). Undefined: none will. Pure.
  */
-export function snapshotReasonOnUpdate(olds: Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade" | "talosconfig">,
-    news: Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade" | "talosconfig">): string | undefined {
+export function snapshotReasonOnUpdate(
+    olds: Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade" | "talosconfig">,
+    news: Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade" | "talosconfig">,
+): string | undefined {
     const oldNodes = olds.nodeUpgrades ?? {};
-    const changed = Object.keys(news.nodeUpgrades ?? {}).filter((h) => h in oldNodes && oldNodes[h] !== news.nodeUpgrades[h]);
+    const changed = Object.keys(news.nodeUpgrades ?? {}).filter(
+        (h) => h in oldNodes && oldNodes[h] !== news.nodeUpgrades[h],
+    );
     if (olds.kubernetesUpgrade && olds.kubernetesUpgrade !== news.kubernetesUpgrade) changed.push("Kubernetes");
     if (changed.length > 0) return `the upgrade of ${changed.join(", ")} is about to run`;
     if (olds.talosconfig !== news.talosconfig) return "the talosconfig changed, so every upgrade command runs again";
@@ -90,18 +111,35 @@ export function snapshotReasonOnUpdate(olds: Pick<EtcdSnapshotInputs, "nodeUpgra
  * Whether `create` must take a snapshot: unless every node answered with the image's Talos version, a node
  * command's create will upgrade something (or wait for a node that does not answer). Pure.
  */
-export function snapshotReasonOnCreate(imageVersion: string, running: { hostname: string; ip: string; tag?: string; error?: string }[]): string | undefined {
+export function snapshotReasonOnCreate(
+    imageVersion: string,
+    running: { hostname: string; ip: string; tag?: string; error?: string }[],
+): string | undefined {
     const behind = running.filter((r) => r.tag !== imageVersion);
     if (behind.length === 0) return undefined;
-    return behind.map((r) => (r.tag ? `${r.hostname} runs ${r.tag}, not ${imageVersion}` : `${r.hostname} did not say which Talos it runs (${r.error ?? "no answer"})`))
+    return behind
+        .map((r) =>
+            r.tag
+                ? `${r.hostname} runs ${r.tag}, not ${imageVersion}`
+                : `${r.hostname} did not say which Talos it runs (${r.error ?? "no answer"})`,
+        )
         .join("; ");
 }
 
-const OTHER_KEYS: Array<keyof EtcdSnapshotInputs> = ["clusterName", "share", "keep", "controlPlanes", "nodes", "installerImage"];
+const OTHER_KEYS: Array<keyof EtcdSnapshotInputs> = [
+    "clusterName",
+    "share",
+    "keep",
+    "controlPlanes",
+    "nodes",
+    "installerImage",
+];
 
 /** Pure diff: an update in place whenever anything changed; never a replacement. */
 export function diffEtcdSnapshot(olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs): pulumi.dynamic.DiffResult {
-    const changed = snapshotReasonOnUpdate(olds, news) !== undefined || connectionChanged(olds, news) ||
+    const changed =
+        snapshotReasonOnUpdate(olds, news) !== undefined ||
+        connectionChanged(olds, news) ||
         JSON.stringify(olds.nodeUpgrades) !== JSON.stringify(news.nodeUpgrades) ||
         OTHER_KEYS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed, replaces: [], deleteBeforeReplace: false };
@@ -111,9 +149,12 @@ export function checkEtcdSnapshot(news: Partial<EtcdSnapshotInputs>): pulumi.dyn
     const failures = checkConnection(news);
     const keep = keepProblem("backups.etcd.keep", news.keep);
     if (keep) failures.push({ property: "keep", reason: keep });
-    if (typeof news.talosconfig !== "string" || news.talosconfig.trim() === "") failures.push({ property: "talosconfig", reason: "the cluster's talosconfig is required" });
-    if (typeof news.share !== "string" || news.share === "") failures.push({ property: "share", reason: "synology.share is required" });
-    if (typeof news.clusterName !== "string" || news.clusterName === "") failures.push({ property: "clusterName", reason: "cluster.name is required" });
+    if (typeof news.talosconfig !== "string" || news.talosconfig.trim() === "")
+        failures.push({ property: "talosconfig", reason: "the cluster's talosconfig is required" });
+    if (typeof news.share !== "string" || news.share === "")
+        failures.push({ property: "share", reason: "synology.share is required" });
+    if (typeof news.clusterName !== "string" || news.clusterName === "")
+        failures.push({ property: "clusterName", reason: "cluster.name is required" });
     if (!Array.isArray(news.controlPlanes) || news.controlPlanes.length === 0) {
         failures.push({ property: "controlPlanes", reason: "no control plane to take an etcd snapshot from" });
     }
@@ -125,7 +166,12 @@ export function checkEtcdSnapshot(news: Partial<EtcdSnapshotInputs>): pulumi.dyn
     return failures;
 }
 
-function outputsOf(inputs: EtcdSnapshotInputs, previous: Partial<EtcdSnapshotOutputs>, reason: string, stored?: StoredSnapshot): EtcdSnapshotOutputs {
+function outputsOf(
+    inputs: EtcdSnapshotInputs,
+    previous: Partial<EtcdSnapshotOutputs>,
+    reason: string,
+    stored?: StoredSnapshot,
+): EtcdSnapshotOutputs {
     return {
         ...inputs,
         lastSnapshot: stored?.path ?? previous.lastSnapshot ?? "",
@@ -144,28 +190,43 @@ async function snapshotNow(inputs: EtcdSnapshotInputs, reason: string): Promise<
     let stopped: Error | undefined;
     let stopUpload: (e: Error) => void = () => undefined;
     try {
-        return await whileEngineAlive((e) => {
-            stopped = e;
-            talos.abort(e);
-            stopUpload(e);
-        }, () => takeEtcdSnapshot({
-            dsm, talos, log: logInfo, stopped: () => stopped, onUpload: (stop) => (stopUpload = stop),
-        }, inputs));
+        return await whileEngineAlive(
+            (e) => {
+                stopped = e;
+                talos.abort(e);
+                stopUpload(e);
+            },
+            () =>
+                takeEtcdSnapshot(
+                    {
+                        dsm,
+                        talos,
+                        log: logInfo,
+                        stopped: () => stopped,
+                        onUpload: (stop) => (stopUpload = stop),
+                    },
+                    inputs,
+                ),
+        );
     } finally {
         talos.close();
     }
 }
 
-async function runningVersions(inputs: EtcdSnapshotInputs): Promise<{ hostname: string; ip: string; tag?: string; error?: string }[]> {
+async function runningVersions(
+    inputs: EtcdSnapshotInputs,
+): Promise<{ hostname: string; ip: string; tag?: string; error?: string }[]> {
     const talos = talosctlApi(inputs.talosconfig, { versionTimeoutMs: 20_000 });
     try {
-        return await Promise.all(inputs.nodes.map(async (n) => {
-            try {
-                return { ...n, tag: await talos.version(n.ip) };
-            } catch (e) {
-                return { ...n, error: String((e as Error).message).split("\n")[0] };
-            }
-        }));
+        return await Promise.all(
+            inputs.nodes.map(async (n) => {
+                try {
+                    return { ...n, tag: await talos.version(n.ip) };
+                } catch (e) {
+                    return { ...n, error: String((e as Error).message).split("\n")[0] };
+                }
+            }),
+        );
     } finally {
         talos.close();
     }
@@ -213,11 +274,15 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
  * provider, components/dynamic.ts). The DSM password and the talosconfig are secrets in and out.
  */
 export class EtcdSnapshot extends dynamicResource<EtcdSnapshotInputs, EtcdSnapshotOutputs>({
-    module: "backups", type: "EtcdSnapshot", file: __filename,
+    module: "backups",
+    type: "EtcdSnapshot",
+    file: __filename,
     outputs: ["lastSnapshot", "lastSnapshotSize", "lastSnapshotMd5", "lastSnapshotNode", "lastReason"],
     secretOutputs: [...SECRET_OUTPUTS, "talosconfig"],
     prepare: (args) => ({
-        ...args, password: pulumi.secret(args.password), talosconfig: pulumi.secret(args.talosconfig),
+        ...args,
+        password: pulumi.secret(args.password),
+        talosconfig: pulumi.secret(args.talosconfig),
         connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
     }),
     provider: etcdSnapshotProvider,
@@ -242,22 +307,30 @@ export interface EtcdSnapshotBeforeUpgradesArgs extends UpgradeArgs {
 }
 
 /** Register the snapshot resource; the caller makes the first upgrade command depend on it. */
-export function createEtcdSnapshotBeforeUpgrades(name: string, args: EtcdSnapshotBeforeUpgradesArgs, parent: pulumi.Resource): EtcdSnapshot {
+export function createEtcdSnapshotBeforeUpgrades(
+    name: string,
+    args: EtcdSnapshotBeforeUpgradesArgs,
+    parent: pulumi.Resource,
+): EtcdSnapshot {
     const image = pulumi.output(args.installerImage);
     const digests = image.apply((img) => upgradeDigests(args.nodes, img, args.kubernetesVersion, args.upgradeTimeout));
     const pick = (n: Pick<NodeConfig, "hostname" | "ip">) => ({ hostname: n.hostname, ip: n.ip });
-    return new EtcdSnapshot(`${name}-etcd-snapshot`, {
-        connection: args.target.connection,
-        password: args.target.password,
-        talosconfig: args.talosconfig,
-        clusterName: args.clusterName,
-        share: args.target.share,
-        keep: args.target.keep,
-        controlPlanes: args.nodes.filter((n) => n.role === "controlplane").map(pick),
-        nodes: upgradeOrder(args.nodes).map(pick),
-        installerImage: image,
-        nodeUpgrades: digests.apply((d) => d.nodeUpgrades),
-        kubernetesUpgrade: digests.apply((d) => d.kubernetesUpgrade),
-        afterHealthCheck: (pulumi.output(args.healthy) as pulumi.Output<unknown>).apply(() => true),
-    }, { parent, dependsOn: args.dependsOn });
+    return new EtcdSnapshot(
+        `${name}-etcd-snapshot`,
+        {
+            connection: args.target.connection,
+            password: args.target.password,
+            talosconfig: args.talosconfig,
+            clusterName: args.clusterName,
+            share: args.target.share,
+            keep: args.target.keep,
+            controlPlanes: args.nodes.filter((n) => n.role === "controlplane").map(pick),
+            nodes: upgradeOrder(args.nodes).map(pick),
+            installerImage: image,
+            nodeUpgrades: digests.apply((d) => d.nodeUpgrades),
+            kubernetesUpgrade: digests.apply((d) => d.kubernetesUpgrade),
+            afterHealthCheck: (pulumi.output(args.healthy) as pulumi.Output<unknown>).apply(() => true),
+        },
+        { parent, dependsOn: args.dependsOn },
+    );
 }

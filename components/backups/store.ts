@@ -22,7 +22,15 @@ import { pipeline } from "stream/promises";
 import type { DsmApi, FileInfo } from "../synology/dsm/types";
 import { bestEffortDelete, progressReporter, verifyUploaded } from "../synology/providers/bootfile";
 import { keepProblem } from "./config";
-import { backupDir, BACKUP_FOLDER, isOurPartFile, ourSnapshots, partName, selectForDeletion, snapshotFileName } from "./names";
+import {
+    backupDir,
+    BACKUP_FOLDER,
+    isOurPartFile,
+    ourSnapshots,
+    partName,
+    selectForDeletion,
+    snapshotFileName,
+} from "./names";
 import type { TalosApi } from "./talosctl";
 
 /** Where and what to snapshot. */
@@ -70,8 +78,10 @@ export interface StoredSnapshot {
 /** Problems found before anything was written; `problems` lists them all. */
 export class SnapshotPreconditionError extends Error {
     constructor(readonly problems: string[]) {
-        super(`etcd snapshot not taken, nothing was written to the NAS (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-            problems.map((p) => `  - ${p}`).join("\n"));
+        super(
+            `etcd snapshot not taken, nothing was written to the NAS (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
         this.name = "SnapshotPreconditionError";
     }
 }
@@ -80,8 +90,10 @@ const who = (n: { hostname: string; ip: string }) => `${n.hostname} (${n.ip})`;
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split("\n")[0];
 
 /** The control planes that answer, with the Talos version each runs; the others with their error. */
-async function probeControlPlanes(talos: TalosApi, cps: SnapshotTarget["controlPlanes"]):
-    Promise<{ answering: { hostname: string; ip: string; tag: string }[]; failed: string[] }> {
+async function probeControlPlanes(
+    talos: TalosApi,
+    cps: SnapshotTarget["controlPlanes"],
+): Promise<{ answering: { hostname: string; ip: string; tag: string }[]; failed: string[] }> {
     const answering: { hostname: string; ip: string; tag: string }[] = [];
     const failed: string[] = [];
     for (const cp of cps) {
@@ -130,12 +142,20 @@ function openMetered(file: string, onBytes: (n: number) => void): MeteredFile {
 /** Makes `/<share>/backups/etcd` when it is not there. */
 async function ensureBackupDir(dsm: DsmApi, share: string, present: FileInfo | undefined): Promise<void> {
     if (present?.isdir) return;
-    if (present) throw new Error(`${backupDir(share)} is a file, not a folder: move it away so that snapshots can be stored there`);
+    if (present)
+        throw new Error(
+            `${backupDir(share)} is a file, not a folder: move it away so that snapshots can be stored there`,
+        );
     await dsm.createFolder(`/${share}/${BACKUP_FOLDER[0]}`, BACKUP_FOLDER[1], true);
 }
 
 /** Upload `file` as `<dir>/<name>`: temporary name, verified, renamed. Returns its size and MD5. */
-async function uploadVerified(deps: SnapshotDeps, dir: string, name: string, file: string): Promise<{ size: number; md5: string }> {
+async function uploadVerified(
+    deps: SnapshotDeps,
+    dir: string,
+    name: string,
+    file: string,
+): Promise<{ size: number; md5: string }> {
     const { dsm } = deps;
     const log = deps.log ?? (() => undefined);
     const size = fs.statSync(file).size;
@@ -157,8 +177,13 @@ async function uploadVerified(deps: SnapshotDeps, dir: string, name: string, fil
         try {
             await dsm.upload(dir, tmpName, current.stream, size, { overwrite: false, reopen });
         } catch (e) {
-            throw deps.stopped?.() ?? new Error(`upload of ${tmpPath} failed after ${current.sent()} of ${size} bytes` +
-                `${attempts > 1 ? ` (${attempts} attempts)` : ""}: ${(e as Error).message}`);
+            throw (
+                deps.stopped?.() ??
+                new Error(
+                    `upload of ${tmpPath} failed after ${current.sent()} of ${size} bytes` +
+                        `${attempts > 1 ? ` (${attempts} attempts)` : ""}: ${(e as Error).message}`,
+                )
+            );
         }
         const md5 = current.digest();
         await verifyUploaded(dsm, tmpPath, { size, md5 }, { sender: "the snapshot file", hasher: "the upload" });
@@ -174,8 +199,11 @@ async function uploadVerified(deps: SnapshotDeps, dir: string, name: string, fil
 }
 
 /** Retention after a store: deletes the program's snapshots beyond the newest `keep`. */
-export async function applyRetention(dsm: DsmApi, target: Pick<SnapshotTarget, "clusterName" | "share" | "keep">,
-    log: (m: string) => void = () => undefined): Promise<string[]> {
+export async function applyRetention(
+    dsm: DsmApi,
+    target: Pick<SnapshotTarget, "clusterName" | "share" | "keep">,
+    log: (m: string) => void = () => undefined,
+): Promise<string[]> {
     const dir = backupDir(target.share);
     const [info] = await dsm.getInfo([dir]);
     if (!info?.isdir) return [];
@@ -201,14 +229,18 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
     if (keep) problems.push(keep);
     const [shareInfo, dirInfo] = await dsm.getInfo([`/${target.share}`, dir]);
     if (!shareInfo?.isdir) {
-        problems.push(`synology.share: the shared folder "${target.share}" is not on the NAS (File Station has no /${target.share}); ` +
-            "run `pulumi up` first (it creates it), or set synology.share to the program's shared folder");
+        problems.push(
+            `synology.share: the shared folder "${target.share}" is not on the NAS (File Station has no /${target.share}); ` +
+                "run `pulumi up` first (it creates it), or set synology.share to the program's shared folder",
+        );
     }
     if (target.controlPlanes.length === 0) problems.push("nodes: no control plane to take an etcd snapshot from");
     const { answering, failed } = await probeControlPlanes(talos, target.controlPlanes);
     if (target.controlPlanes.length > 0 && answering.length === 0) {
-        problems.push(`no control plane answered the Talos API: ${failed.join("; ")}. Check that they are powered on and that ` +
-            "the talosconfig is the cluster's (`talosctl --nodes <ip> version`)");
+        problems.push(
+            `no control plane answered the Talos API: ${failed.join("; ")}. Check that they are powered on and that ` +
+                "the talosconfig is the cluster's (`talosctl --nodes <ip> version`)",
+        );
     }
     if (problems.length > 0) throw new SnapshotPreconditionError(problems);
 
@@ -230,7 +262,10 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
             refused.push(`${who(cp)}: ${firstLine(e)}`);
         }
     }
-    if (!taken) throw new Error(`no control plane could take an etcd snapshot (${refused.join("; ")}); nothing was written to the NAS`);
+    if (!taken)
+        throw new Error(
+            `no control plane could take an etcd snapshot (${refused.join("; ")}); nothing was written to the NAS`,
+        );
 
     // 3. Onto the NAS.
     try {
@@ -238,7 +273,9 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
         const listing = await dsm.list(dir);
         const stray = listing.filter((f) => !f.isdir && isOurPartFile(target.clusterName, f.name)).map((f) => f.path);
         if (stray.length > 0) {
-            log(`etcd snapshots: removing ${stray.length} upload(s) an interrupted earlier run left: ${stray.join(", ")}`);
+            log(
+                `etcd snapshots: removing ${stray.length} upload(s) an interrupted earlier run left: ${stray.join(", ")}`,
+            );
             await dsm.deletePaths(stray);
         }
         if (listing.some((f) => f.name === taken!.name)) {
@@ -247,8 +284,14 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
         const { size, md5 } = await uploadVerified(deps, dir, taken.name, taken.file);
         log(`etcd snapshot ${dir}/${taken.name} stored (${size} bytes, md5 ${md5}, taken through ${taken.node})`);
         const stored: StoredSnapshot = {
-            name: taken.name, path: `${dir}/${taken.name}`, size, md5, node: taken.node, talosVersion: taken.tag,
-            takenAt: taken.at.toISOString().replace(/\.\d{3}Z$/, "Z"), deleted: [],
+            name: taken.name,
+            path: `${dir}/${taken.name}`,
+            size,
+            md5,
+            node: taken.node,
+            talosVersion: taken.tag,
+            takenAt: taken.at.toISOString().replace(/\.\d{3}Z$/, "Z"),
+            deleted: [],
         };
         // 4. Retention. The snapshot is stored: a failure here is reported, not fatal.
         try {
@@ -279,14 +322,24 @@ export async function listSnapshots(dsm: DsmApi, share: string, clusterName: str
     if (!info?.isdir) return { dir, exists: false, snapshots: [], others: [] };
     const files = (await dsm.list(dir)).filter((f) => !f.isdir);
     const sizes = new Map(files.map((f) => [f.name, f.size]));
-    const ours = ourSnapshots(clusterName, files.map((f) => f.name));
+    const ours = ourSnapshots(
+        clusterName,
+        files.map((f) => f.name),
+    );
     const mine = new Set(ours.map((s) => s.name));
     return {
-        dir, exists: true,
+        dir,
+        exists: true,
         snapshots: ours.map((s) => ({
-            name: s.name, size: sizes.get(s.name) ?? 0, takenAt: s.takenAt.toISOString().replace(/\.\d{3}Z$/, "Z"), talosVersion: s.talosVersion,
+            name: s.name,
+            size: sizes.get(s.name) ?? 0,
+            takenAt: s.takenAt.toISOString().replace(/\.\d{3}Z$/, "Z"),
+            talosVersion: s.talosVersion,
         })),
-        others: files.map((f) => f.name).filter((n) => !mine.has(n)).sort(),
+        others: files
+            .map((f) => f.name)
+            .filter((n) => !mine.has(n))
+            .sort(),
     };
 }
 
@@ -295,16 +348,25 @@ export async function listSnapshots(dsm: DsmApi, share: string, clusterName: str
  * checked against the NAS's size and its MD5 against File Station's own, then renamed to `out`. An existing
  * `out` is never overwritten; on any failure nothing is left at `out`.
  */
-export async function fetchSnapshot(dsm: DsmApi, share: string, name: string, out: string): Promise<{ path: string; size: number; md5: string }> {
+export async function fetchSnapshot(
+    dsm: DsmApi,
+    share: string,
+    name: string,
+    out: string,
+): Promise<{ path: string; size: number; md5: string }> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-        throw new Error(`"${name}" is not a snapshot's file name: give one as \`--list\` shows it (e.g. mycluster-20250102T030405Z-v1.12.1.db)`);
+        throw new Error(
+            `"${name}" is not a snapshot's file name: give one as \`--list\` shows it (e.g. mycluster-20250102T030405Z-v1.12.1.db)`,
+        );
     }
     const dir = backupDir(share);
     const remote = `${dir}/${name}`;
     if (fs.existsSync(out)) throw new Error(`${out} already exists: remove it or give another --out`);
     const [info] = await dsm.getInfo([remote]);
     if (!info || info.isdir) {
-        throw new Error(`${remote} is not on the NAS; \`npm run etcd-snapshot -- --stack <name> --list\` shows what is there`);
+        throw new Error(
+            `${remote} is not on the NAS; \`npm run etcd-snapshot -- --stack <name> --list\` shows what is there`,
+        );
     }
     const tmp = `${out}.part-${randomBytes(4).toString("hex")}`;
     const hash = createHash("md5");
@@ -319,10 +381,14 @@ export async function fetchSnapshot(dsm: DsmApi, share: string, name: string, ou
             },
         });
         await pipeline(body, meter, fs.createWriteStream(tmp, { flags: "wx", mode: 0o600 }));
-        if (received !== info.size) throw new Error(`download of ${remote} gave ${received} bytes, the NAS lists ${info.size}`);
+        if (received !== info.size)
+            throw new Error(`download of ${remote} gave ${received} bytes, the NAS lists ${info.size}`);
         const md5 = hash.digest("hex");
         const remoteMd5 = (await dsm.md5(remote)).toLowerCase();
-        if (remoteMd5 !== md5) throw new Error(`verification failed: MD5 mismatch for ${remote}: the NAS computed ${remoteMd5}, the download hashed to ${md5}`);
+        if (remoteMd5 !== md5)
+            throw new Error(
+                `verification failed: MD5 mismatch for ${remote}: the NAS computed ${remoteMd5}, the download hashed to ${md5}`,
+            );
         fs.linkSync(tmp, out); // fails when `out` appeared meanwhile: never overwrite
         fs.rmSync(tmp, { force: true });
         return { path: remote, size: received, md5 };

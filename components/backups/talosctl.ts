@@ -39,9 +39,14 @@ export function serverTag(output: string): string {
 
 /** The last meaningful line of talosctl's stderr (its error), without the usage text cobra may print. */
 export function talosctlError(stderr: string): string {
-    const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !/^Usage:|^Flags:|^Global Flags:|^\s*-/.test(l));
+    const lines = stderr
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !/^Usage:|^Flags:|^Global Flags:|^\s*-/.test(l));
     const error = lines.filter((l) => /^error/i.test(l));
-    return (error.length > 0 ? error[error.length - 1] : lines[lines.length - 1]) ?? "talosctl failed without a message";
+    return (
+        (error.length > 0 ? error[error.length - 1] : lines[lines.length - 1]) ?? "talosctl failed without a message"
+    );
 }
 
 export interface TalosctlOptions {
@@ -67,51 +72,72 @@ export function talosctlApi(talosconfig: string, opts: TalosctlOptions = {}): Ta
     const running = new Set<(reason: Error) => void>();
     let aborted: Error | undefined;
 
-    const run = (args: string[], timeoutMs: number, what: string): Promise<string> => new Promise((resolve, reject) => {
-        if (aborted) {
-            reject(aborted);
-            return;
-        }
-        const child = spawn(opts.talosctl ?? "talosctl", ["--talosconfig", configFile, ...args],
-            { stdio: ["ignore", "pipe", "pipe"], env: opts.env ?? process.env });
-        let stdout = "";
-        let stderr = "";
-        let stopped: Error | undefined;
-        const stop = (reason: Error) => {
-            stopped ??= reason;
-            child.kill("SIGKILL");
-        };
-        running.add(stop);
-        const timer = setTimeout(() => stop(new Error(`${what}: talosctl gave no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-        child.stdout.on("data", (d: Buffer) => { stdout = (stdout + d.toString()).slice(-64 * 1024); });
-        child.stderr.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-64 * 1024); });
-        child.on("error", (e: NodeJS.ErrnoException) => {
-            clearTimeout(timer);
-            running.delete(stop);
-            reject(new Error(e.code === "ENOENT"
-                ? "talosctl was not found on PATH: install talosctl (https://www.talos.dev/latest/talos-guides/install/talosctl/)"
-                : `${what}: talosctl could not start: ${e.message}`));
+    const run = (args: string[], timeoutMs: number, what: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+            if (aborted) {
+                reject(aborted);
+                return;
+            }
+            const child = spawn(opts.talosctl ?? "talosctl", ["--talosconfig", configFile, ...args], {
+                stdio: ["ignore", "pipe", "pipe"],
+                env: opts.env ?? process.env,
+            });
+            let stdout = "";
+            let stderr = "";
+            let stopped: Error | undefined;
+            const stop = (reason: Error) => {
+                stopped ??= reason;
+                child.kill("SIGKILL");
+            };
+            running.add(stop);
+            const timer = setTimeout(
+                () => stop(new Error(`${what}: talosctl gave no answer within ${Math.round(timeoutMs / 1000)} s`)),
+                timeoutMs,
+            );
+            child.stdout.on("data", (d: Buffer) => {
+                stdout = (stdout + d.toString()).slice(-64 * 1024);
+            });
+            child.stderr.on("data", (d: Buffer) => {
+                stderr = (stderr + d.toString()).slice(-64 * 1024);
+            });
+            child.on("error", (e: NodeJS.ErrnoException) => {
+                clearTimeout(timer);
+                running.delete(stop);
+                reject(
+                    new Error(
+                        e.code === "ENOENT"
+                            ? "talosctl was not found on PATH: install talosctl (https://www.talos.dev/latest/talos-guides/install/talosctl/)"
+                            : `${what}: talosctl could not start: ${e.message}`,
+                    ),
+                );
+            });
+            child.on("close", (code) => {
+                clearTimeout(timer);
+                running.delete(stop);
+                if (stopped) reject(stopped);
+                else if (code === 0) resolve(stdout);
+                else reject(new Error(`${what}: ${talosctlError(stderr || stdout)}`));
+            });
         });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            running.delete(stop);
-            if (stopped) reject(stopped);
-            else if (code === 0) resolve(stdout);
-            else reject(new Error(`${what}: ${talosctlError(stderr || stdout)}`));
-        });
-    });
 
     return {
         workDir,
         async version(ip) {
-            const out = await run(["--nodes", ip, "--endpoints", ip, "version"], opts.versionTimeoutMs ?? 30_000, `talosctl version on ${ip}`);
+            const out = await run(
+                ["--nodes", ip, "--endpoints", ip, "version"],
+                opts.versionTimeoutMs ?? 30_000,
+                `talosctl version on ${ip}`,
+            );
             const tag = serverTag(out);
             if (!tag) throw new Error(`talosctl version on ${ip}: the answer names no server Talos version`);
             return tag;
         },
         async snapshot(ip, file) {
-            await run(["--nodes", ip, "--endpoints", ip, "etcd", "snapshot", file], opts.snapshotTimeoutMs ?? 30 * 60_000,
-                `talosctl etcd snapshot on ${ip}`);
+            await run(
+                ["--nodes", ip, "--endpoints", ip, "etcd", "snapshot", file],
+                opts.snapshotTimeoutMs ?? 30 * 60_000,
+                `talosctl etcd snapshot on ${ip}`,
+            );
             fs.chmodSync(file, 0o600);
         },
         abort(reason) {

@@ -103,11 +103,18 @@ export async function checkNas(dsm: DsmApi, plan: Pick<DoctorPlan, "nasUrl">): P
         results.push({ id: "nas.answers", status: "PASS", detail: `NAS answers at ${plan.nasUrl}` });
     } catch (e) {
         results.push({
-            id: "nas.answers", status: "FAIL", detail: `NAS does not answer at ${plan.nasUrl}: ${errText(e)}`,
-            fix: "check homelab:synology.url (DSM's https port is 5001), that DSM is running and that this machine is on the NAS's LAN; " +
+            id: "nas.answers",
+            status: "FAIL",
+            detail: `NAS does not answer at ${plan.nasUrl}: ${errText(e)}`,
+            fix:
+                "check homelab:synology.url (DSM's https port is 5001), that DSM is running and that this machine is on the NAS's LAN; " +
                 "for DSM's self-signed certificate pin it with synology.tls.fingerprintSha256 or synology.tls.caCertPem",
         });
-        const labels: Array<[string, string]> = [["nas.login", "DSM login"], ["nas.dhcpPackage", "DHCP Server package"], ["nas.apis", "DSM APIs"]];
+        const labels: Array<[string, string]> = [
+            ["nas.login", "DSM login"],
+            ["nas.dhcpPackage", "DHCP Server package"],
+            ["nas.apis", "DSM APIs"],
+        ];
         for (const [id, label] of labels) {
             results.push({ id, status: "SKIP", detail: `${label}: not checked, the NAS does not answer` });
         }
@@ -120,25 +127,38 @@ export async function checkNas(dsm: DsmApi, plan: Pick<DoctorPlan, "nasUrl">): P
         results.push({ id: "nas.login", status: "PASS", detail: "DSM login works" });
     } catch (e) {
         results.push({
-            id: "nas.login", status: "FAIL", detail: `DSM login failed: ${errText(e)}`,
-            fix: "check homelab:synology.username and the DSM password (homelab:synologyPassword, or DSM_PASSWORD for doctor); " +
+            id: "nas.login",
+            status: "FAIL",
+            detail: `DSM login failed: ${errText(e)}`,
+            fix:
+                "check homelab:synology.username and the DSM password (homelab:synologyPassword, or DSM_PASSWORD for doctor); " +
                 "the user must be in the administrators group; with 2-factor authentication set synology.deviceId",
         });
     }
     if (apis.dhcpPrefix) {
-        results.push({ id: "nas.dhcpPackage", status: "PASS", detail: `DHCP Server package present (${apis.dhcpPrefix})` });
+        results.push({
+            id: "nas.dhcpPackage",
+            status: "PASS",
+            detail: `DHCP Server package present (${apis.dhcpPrefix})`,
+        });
     } else {
         results.push({
-            id: "nas.dhcpPackage", status: "FAIL", detail: "DHCP Server package is not installed (no SYNO.Network.DHCPServer API)",
-            fix: "install \"DHCP Server\" from DSM Package Center",
+            id: "nas.dhcpPackage",
+            status: "FAIL",
+            detail: "DHCP Server package is not installed (no SYNO.Network.DHCPServer API)",
+            fix: 'install "DHCP Server" from DSM Package Center',
         });
     }
-    const missing = missingApis(apis, false).map((m) => (m.need === "write" ? `${m.api} (no version this client writes with)` : m.api));
+    const missing = missingApis(apis, false).map((m) =>
+        m.need === "write" ? `${m.api} (no version this client writes with)` : m.api,
+    );
     if (missing.length === 0) {
         results.push({ id: "nas.apis", status: "PASS", detail: "needed DSM APIs present" });
     } else {
         results.push({
-            id: "nas.apis", status: "FAIL", detail: `DSM lacks APIs this program uses: ${missing.join(", ")}`,
+            id: "nas.apis",
+            status: "FAIL",
+            detail: `DSM lacks APIs this program uses: ${missing.join(", ")}`,
             fix: "update DSM to 7.x (Control Panel > Update & Restore) and the DHCP Server package; File Station must be enabled",
         });
     }
@@ -156,9 +176,15 @@ export async function checkTftpSettings(dsm: DsmApi, plan: Pick<DoctorPlan, "tft
     const fix = `run \`pulumi up\`, or in DSM Control Panel > File Services > Advanced enable TFTP with root folder ${plan.tftpRoot}`;
     try {
         const t = await dsm.tftpGet();
-        if (!t.enable) return { id: "tftp.settings", status: "FAIL", detail: "TFTP service is disabled on the NAS", fix };
+        if (!t.enable)
+            return { id: "tftp.settings", status: "FAIL", detail: "TFTP service is disabled on the NAS", fix };
         if (!samePath(t.root_path, plan.tftpRoot)) {
-            return { id: "tftp.settings", status: "FAIL", detail: `TFTP root is ${t.root_path || "(empty)"}, expected ${plan.tftpRoot}`, fix };
+            return {
+                id: "tftp.settings",
+                status: "FAIL",
+                detail: `TFTP root is ${t.root_path || "(empty)"}, expected ${plan.tftpRoot}`,
+                fix,
+            };
         }
         return { id: "tftp.settings", status: "PASS", detail: `TFTP enabled, root ${t.root_path}` };
     } catch (e) {
@@ -176,18 +202,32 @@ export interface BootFileOnNas {
  * The boot file exists in the share, with `expectedSize` (the factory's Content-Length) when known.
  * Also asks DSM for its MD5 (used to check the TFTP download) unless `md5` is false.
  */
-export async function checkBootFileOnNas(dsm: DsmApi, plan: Pick<DoctorPlan, "bootFilePath" | "ukiUrl">, expectedSize?: number, md5 = true): Promise<BootFileOnNas> {
+export async function checkBootFileOnNas(
+    dsm: DsmApi,
+    plan: Pick<DoctorPlan, "bootFilePath" | "ukiUrl">,
+    expectedSize?: number,
+    md5 = true,
+): Promise<BootFileOnNas> {
     const id = "nas.bootFile";
     let info;
     try {
         [info] = await dsm.getInfo([plan.bootFilePath]);
     } catch (e) {
-        return { result: { id, status: "FAIL", detail: `looking up ${plan.bootFilePath} failed: ${errText(e)}`, fix: "check the DSM user may use File Station and read the share" } };
+        return {
+            result: {
+                id,
+                status: "FAIL",
+                detail: `looking up ${plan.bootFilePath} failed: ${errText(e)}`,
+                fix: "check the DSM user may use File Station and read the share",
+            },
+        };
     }
     if (!info || info.isdir) {
         return {
             result: {
-                id, status: "FAIL", detail: `boot file ${plan.bootFilePath} is not on the NAS`,
+                id,
+                status: "FAIL",
+                detail: `boot file ${plan.bootFilePath} is not on the NAS`,
                 fix: `run \`pulumi up\` (it uploads the image), or download ${plan.ukiUrl} and put it in the share as ${plan.bootFilePath}`,
             },
         };
@@ -196,7 +236,9 @@ export async function checkBootFileOnNas(dsm: DsmApi, plan: Pick<DoctorPlan, "bo
         return {
             size: 0,
             result: {
-                id, status: "FAIL", detail: `boot file ${plan.bootFilePath} is empty (0 bytes)`,
+                id,
+                status: "FAIL",
+                detail: `boot file ${plan.bootFilePath} is empty (0 bytes)`,
                 fix: "the upload failed: delete the file and run `pulumi up` again",
             },
         };
@@ -205,18 +247,29 @@ export async function checkBootFileOnNas(dsm: DsmApi, plan: Pick<DoctorPlan, "bo
         return {
             size: info.size,
             result: {
-                id, status: "FAIL", detail: `boot file ${plan.bootFilePath} has ${info.size} bytes, the factory image has ${expectedSize}`,
+                id,
+                status: "FAIL",
+                detail: `boot file ${plan.bootFilePath} has ${info.size} bytes, the factory image has ${expectedSize}`,
                 fix: "the upload was cut short or is another image: delete the file and run `pulumi up` again",
             },
         };
     }
     let sum: string | undefined;
     if (md5) {
-        try { sum = await dsm.md5(plan.bootFilePath); } catch { sum = undefined; }
+        try {
+            sum = await dsm.md5(plan.bootFilePath);
+        } catch {
+            sum = undefined;
+        }
     }
     return {
-        size: info.size, md5: sum,
-        result: { id, status: "PASS", detail: `boot file ${plan.bootFilePath} present, ${info.size} bytes${expectedSize !== undefined ? " (as the factory's)" : ""}${sum ? `, md5 ${sum}` : ""}` },
+        size: info.size,
+        md5: sum,
+        result: {
+            id,
+            status: "PASS",
+            detail: `boot file ${plan.bootFilePath} present, ${info.size} bytes${expectedSize !== undefined ? " (as the factory's)" : ""}${sum ? `, md5 ${sum}` : ""}`,
+        },
     };
 }
 
@@ -236,25 +289,39 @@ export async function checkTftpTransfer(o: TftpCheckOptions): Promise<CheckResul
     const where = `tftp://${o.host}${o.port && o.port !== 69 ? `:${o.port}` : ""}/${o.file}`;
     try {
         const r = await tftpGet(o.file, { ...o, maxBytes: o.expectedSize !== undefined ? o.expectedSize : undefined });
-        const how = Object.keys(r.negotiated).length > 0 ? `blksize ${r.blksize} negotiated` : "server without options, 512-byte blocks";
+        const how =
+            Object.keys(r.negotiated).length > 0
+                ? `blksize ${r.blksize} negotiated`
+                : "server without options, 512-byte blocks";
         if (r.size === 0) {
             return {
-                id, status: "FAIL", detail: `${where}: the server sent an empty file (0 bytes)`,
+                id,
+                status: "FAIL",
+                detail: `${where}: the server sent an empty file (0 bytes)`,
                 fix: "the boot file in the TFTP root is empty: delete it and run `pulumi up` again",
             };
         }
         if (o.expectedSize !== undefined && r.size !== o.expectedSize) {
             return {
-                id, status: "FAIL", detail: `${where}: ${r.size} bytes arrived, expected ${o.expectedSize}`,
+                id,
+                status: "FAIL",
+                detail: `${where}: ${r.size} bytes arrived, expected ${o.expectedSize}`,
                 fix: "the file in the TFTP root is not the expected image: delete it and run `pulumi up` again",
             };
         }
         if (r.tsize !== undefined && r.tsize !== r.size) {
-            return { id, status: "FAIL", detail: `${where}: server announced ${r.tsize} bytes (tsize) but sent ${r.size}`, fix: "the file changed during the transfer or the server is faulty: retry, then re-upload with `pulumi up`" };
+            return {
+                id,
+                status: "FAIL",
+                detail: `${where}: server announced ${r.tsize} bytes (tsize) but sent ${r.size}`,
+                fix: "the file changed during the transfer or the server is faulty: retry, then re-upload with `pulumi up`",
+            };
         }
         if (o.expectedMd5 !== undefined && r.md5 !== o.expectedMd5.toLowerCase()) {
             return {
-                id, status: "FAIL", detail: `${where}: MD5 ${r.md5} differs from the expected ${o.expectedMd5}`,
+                id,
+                status: "FAIL",
+                detail: `${where}: MD5 ${r.md5} differs from the expected ${o.expectedMd5}`,
                 fix: "the file in the TFTP root is corrupt or another image: delete it and run `pulumi up` again",
             };
         }
@@ -263,23 +330,42 @@ export async function checkTftpTransfer(o: TftpCheckOptions): Promise<CheckResul
         const root = o.tftpRoot ? ` (root ${o.tftpRoot})` : "";
         if (e instanceof TftpError && e.kind === "server" && e.tftpCode === 1) {
             return {
-                id, status: "FAIL", detail: `${where}: file not found on the TFTP server${root}`,
+                id,
+                status: "FAIL",
+                detail: `${where}: file not found on the TFTP server${root}`,
                 fix: `put ${o.file} in the TFTP root${root} with \`pulumi up\`; check that the TFTP root and the PXE boot loader name match`,
             };
         }
         if (e instanceof TftpError && e.kind === "server" && e.tftpCode === 2) {
-            return { id, status: "FAIL", detail: `${where}: access violation`, fix: "let the TFTP service read the shared folder (DSM: the share's permissions), and TFTP permission at least read-only" };
+            return {
+                id,
+                status: "FAIL",
+                detail: `${where}: access violation`,
+                fix: "let the TFTP service read the shared folder (DSM: the share's permissions), and TFTP permission at least read-only",
+            };
         }
         if (e instanceof TftpError && e.kind === "protocol" && /more than/.test(e.message)) {
-            return { id, status: "FAIL", detail: `${where}: more than the expected ${o.expectedSize} bytes`, fix: "the file in the TFTP root is another image: delete it and run `pulumi up` again" };
+            return {
+                id,
+                status: "FAIL",
+                detail: `${where}: more than the expected ${o.expectedSize} bytes`,
+                fix: "the file in the TFTP root is another image: delete it and run `pulumi up` again",
+            };
         }
         if (e instanceof TftpError && e.kind === "timeout") {
             return {
-                id, status: "FAIL", detail: `${where}: ${e.message}`,
+                id,
+                status: "FAIL",
+                detail: `${where}: ${e.message}`,
                 fix: "enable the NAS's TFTP service (Control Panel > File Services > Advanced) and allow UDP 69 and the TFTP data ports in the NAS firewall",
             };
         }
-        return { id, status: "FAIL", detail: `${where}: ${errText(e)}`, fix: "check the NAS's TFTP service and firewall" };
+        return {
+            id,
+            status: "FAIL",
+            detail: `${where}: ${errText(e)}`,
+            fix: "check the NAS's TFTP service and firewall",
+        };
     }
 }
 
@@ -308,26 +394,34 @@ export function judgeDhcpOffers(probe: Pick<DhcpProbeResult, "offers">, want: Dh
     const window = want.windowMs !== undefined ? ` within ${(want.windowMs / 1000).toFixed(1)} s` : "";
     if (servers.length === 0) {
         return {
-            id, status: "FAIL", detail: `no DHCP server answered the PXE DISCOVER${window}${proxyNote}`,
+            id,
+            status: "FAIL",
+            detail: `no DHCP server answered the PXE DISCOVER${window}${proxyNote}`,
             fix: `enable the DHCP server on ${want.dhcpInterface ?? "the NAS's LAN interface"} in the DHCP Server package (or run \`pulumi up\`), and run doctor from a machine on the same LAN segment`,
         };
     }
     if (servers.length > 1) {
         return {
-            id, status: "FAIL", detail: `${servers.length} DHCP servers answered: ${servers.map(describeOffer).join(", ")}${proxyNote}`,
+            id,
+            status: "FAIL",
+            detail: `${servers.length} DHCP servers answered: ${servers.map(describeOffer).join(", ")}${proxyNote}`,
             fix: "keep exactly one DHCP server on the LAN: turn off the other one (usually the router's DHCP), or PXE clients may take an offer without the boot file",
         };
     }
     const s = servers[0];
     if (!s.bootFile) {
         return {
-            id, status: "FAIL", detail: `the DHCP server ${s.serverId} offers no boot file to PXE clients`,
+            id,
+            status: "FAIL",
+            detail: `the DHCP server ${s.serverId} offers no boot file to PXE clients`,
             fix: `enable PXE in the DHCP Server package (PXE tab: local TFTP server, boot loader ${want.bootFile}), or run \`pulumi up\``,
         };
     }
     if (s.bootFile.replace(/^\/+/, "") !== want.bootFile) {
         return {
-            id, status: "FAIL", detail: `the DHCP server ${s.serverId} names boot file ${s.bootFile}, expected ${want.bootFile}`,
+            id,
+            status: "FAIL",
+            detail: `the DHCP server ${s.serverId} names boot file ${s.bootFile}, expected ${want.bootFile}`,
             fix: `set the PXE boot loader to ${want.bootFile} (DHCP Server > PXE), or run \`pulumi up\``,
         };
     }
@@ -337,8 +431,10 @@ export function judgeDhcpOffers(probe: Pick<DhcpProbeResult, "offers">, want: Dh
     if (want.tftpServer && tftpServer !== want.tftpServer) {
         const how = s.tftpServer ? "" : " (it names no TFTP server, so PXE firmware asks the DHCP server itself)";
         return {
-            id, status: "FAIL", detail: `the DHCP server ${s.serverId} sends PXE clients to TFTP server ${tftpServer}${how}, expected ${want.tftpServer}`,
-            fix: "choose \"Local TFTP server\" in DHCP Server > PXE (or the NAS's address as remote TFTP server)",
+            id,
+            status: "FAIL",
+            detail: `the DHCP server ${s.serverId} sends PXE clients to TFTP server ${tftpServer}${how}, expected ${want.tftpServer}`,
+            fix: 'choose "Local TFTP server" in DHCP Server > PXE (or the NAS\'s address as remote TFTP server)',
         };
     }
     return { id, status: "PASS", detail: `one DHCP server answered: ${describeOffer(s)}${proxyNote}` };
@@ -350,9 +446,12 @@ export async function checkDhcp(probe: DhcpProbeOptions, want: DhcpExpectation):
         r = await probeDhcp(probe);
     } catch (e) {
         const code = (e as { code?: string }).code;
-        const fix = code === "EACCES" ? "run doctor as root (sudo npm run doctor -- …), or skip this check with --no-dhcp"
-            : code === "ENETUNREACH" ? "connect this machine to the LAN, or pass --dhcp-target <the subnet's broadcast address>"
-                : "run doctor on a machine on the LAN with no DHCP client bound to port 68, or skip with --no-dhcp";
+        const fix =
+            code === "EACCES"
+                ? "run doctor as root (sudo npm run doctor -- …), or skip this check with --no-dhcp"
+                : code === "ENETUNREACH"
+                  ? "connect this machine to the LAN, or pass --dhcp-target <the subnet's broadcast address>"
+                  : "run doctor on a machine on the LAN with no DHCP client bound to port 68, or skip with --no-dhcp";
         return { id: "dhcp.offer", status: "SKIP", detail: `DHCP probe could not run: ${errText(e)}`, fix };
     }
     return judgeDhcpOffers(r, { ...want, windowMs: probe.windowMs ?? 4000 });
@@ -384,26 +483,34 @@ export function probeTcp(host: string, port: number, timeoutMs: number): Promise
 }
 
 export async function checkTalosNodes(
-    nodes: DoctorPlan["nodes"], opts: { port?: number; timeoutMs?: number } = {},
+    nodes: DoctorPlan["nodes"],
+    opts: { port?: number; timeoutMs?: number } = {},
 ): Promise<CheckResult[]> {
     const port = opts.port ?? TALOS_API_PORT;
     const timeoutMs = opts.timeoutMs ?? 3000;
-    return Promise.all(nodes.map(async (n): Promise<CheckResult> => {
-        const id = `node.${n.hostname}`;
-        const state = await probeTcp(n.ip, port, timeoutMs);
-        const who = `node ${n.hostname} (${n.role}) ${n.ip}:${port}`;
-        if (state === "open") return { id, status: "PASS", detail: `${who} answers: Talos API up (maintenance mode or configured)` };
-        if (state === "refused") {
+    return Promise.all(
+        nodes.map(async (n): Promise<CheckResult> => {
+            const id = `node.${n.hostname}`;
+            const state = await probeTcp(n.ip, port, timeoutMs);
+            const who = `node ${n.hostname} (${n.role}) ${n.ip}:${port}`;
+            if (state === "open")
+                return { id, status: "PASS", detail: `${who} answers: Talos API up (maintenance mode or configured)` };
+            if (state === "refused") {
+                return {
+                    id,
+                    status: "FAIL",
+                    detail: `${who} refuses the connection: the machine is up but not running Talos`,
+                    fix: "make it boot from the network (PXE/UEFI network boot first in the firmware) and check its MAC in homelab:nodes matches its reservation",
+                };
+            }
             return {
-                id, status: "FAIL", detail: `${who} refuses the connection: the machine is up but not running Talos`,
-                fix: "make it boot from the network (PXE/UEFI network boot first in the firmware) and check its MAC in homelab:nodes matches its reservation",
+                id,
+                status: "WAIT",
+                detail: `${who} does not answer yet`,
+                fix: "power it on with network boot (or set wakeOnLan: true); it answers here once Talos runs in maintenance mode",
             };
-        }
-        return {
-            id, status: "WAIT", detail: `${who} does not answer yet`,
-            fix: "power it on with network boot (or set wakeOnLan: true); it answers here once Talos runs in maintenance mode",
-        };
-    }));
+        }),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,23 +522,41 @@ export interface FactoryCheckOutcome {
     size?: number;
 }
 
-export async function checkFactory(plan: Pick<DoctorPlan, "factoryUrl" | "schematicId" | "talosVersion" | "ukiUrl">, timeoutMs = 15000): Promise<FactoryCheckOutcome> {
+export async function checkFactory(
+    plan: Pick<DoctorPlan, "factoryUrl" | "schematicId" | "talosVersion" | "ukiUrl">,
+    timeoutMs = 15000,
+): Promise<FactoryCheckOutcome> {
     const id = "factory.image";
     const base = plan.factoryUrl.replace(/\/+$/, "");
-    const http = axios.create({ timeout: timeoutMs, maxRedirects: 0, validateStatus: () => true, responseType: "text", transitional: { clarifyTimeoutError: true } });
+    const http = axios.create({
+        timeout: timeoutMs,
+        maxRedirects: 0,
+        validateStatus: () => true,
+        responseType: "text",
+        transitional: { clarifyTimeoutError: true },
+    });
     const netFix = `this machine (and the one running \`pulumi up\`) needs HTTPS access to ${base}`;
     try {
         const s = await http.get(`${base}/schematics/${plan.schematicId}`);
         if (s.status === 404) {
             return {
                 result: {
-                    id, status: "FAIL", detail: `the factory ${base} does not know schematic ${plan.schematicId} yet`,
+                    id,
+                    status: "FAIL",
+                    detail: `the factory ${base} does not know schematic ${plan.schematicId} yet`,
                     fix: `run \`pulumi up\` (it registers the schematic), or POST it: curl -X POST --data-binary @schematic.yaml ${base}/schematics`,
                 },
             };
         }
         if (s.status !== 200) {
-            return { result: { id, status: "FAIL", detail: `the factory answered ${s.status} for schematic ${plan.schematicId}: ${String(s.data).trim()}`, fix: netFix } };
+            return {
+                result: {
+                    id,
+                    status: "FAIL",
+                    detail: `the factory answered ${s.status} for schematic ${plan.schematicId}: ${String(s.data).trim()}`,
+                    fix: netFix,
+                },
+            };
         }
         let h;
         try {
@@ -443,7 +568,9 @@ export async function checkFactory(plan: Pick<DoctorPlan, "factoryUrl" | "schema
             // request for it (HEAD included), which can take minutes. Not a failure of the setup.
             return {
                 result: {
-                    id, status: "SKIP", detail: `the factory knows schematic ${plan.schematicId} but did not answer HEAD ${plan.ukiUrl} within ${timeoutMs / 1000} s (it builds an image on its first request)`,
+                    id,
+                    status: "SKIP",
+                    detail: `the factory knows schematic ${plan.schematicId} but did not answer HEAD ${plan.ukiUrl} within ${timeoutMs / 1000} s (it builds an image on its first request)`,
                     fix: "run doctor again in a few minutes, once the factory has built the image",
                 },
             };
@@ -451,12 +578,21 @@ export async function checkFactory(plan: Pick<DoctorPlan, "factoryUrl" | "schema
         if (h.status === 200) {
             const len = Number(h.headers["content-length"]);
             const size = Number.isFinite(len) ? len : undefined;
-            return { size, result: { id, status: "PASS", detail: `factory serves ${plan.ukiUrl}${size !== undefined ? ` (${size} bytes)` : ""}` } };
+            return {
+                size,
+                result: {
+                    id,
+                    status: "PASS",
+                    detail: `factory serves ${plan.ukiUrl}${size !== undefined ? ` (${size} bytes)` : ""}`,
+                },
+            };
         }
         if (h.status === 404) {
             return {
                 result: {
-                    id, status: "FAIL", detail: `the factory has no Talos ${plan.talosVersion} (HEAD ${plan.ukiUrl} answered 404)`,
+                    id,
+                    status: "FAIL",
+                    detail: `the factory has no Talos ${plan.talosVersion} (HEAD ${plan.ukiUrl} answered 404)`,
                     fix: `set homelab:cluster.talosVersion to a released version listed at ${base}/versions`,
                 },
             };
@@ -464,14 +600,25 @@ export async function checkFactory(plan: Pick<DoctorPlan, "factoryUrl" | "schema
         if (h.status === 400) {
             return {
                 result: {
-                    id, status: "FAIL", detail: `the factory refuses the image for ${plan.talosVersion} (400): an extension is not available for this version`,
+                    id,
+                    status: "FAIL",
+                    detail: `the factory refuses the image for ${plan.talosVersion} (400): an extension is not available for this version`,
                     fix: `check homelab:image.extensions against ${base}/version/${plan.talosVersion}/extensions/official`,
                 },
             };
         }
-        return { result: { id, status: "FAIL", detail: `HEAD ${plan.ukiUrl} answered ${h.status}`, fix: `retry later; if it persists check ${base} is reachable` } };
+        return {
+            result: {
+                id,
+                status: "FAIL",
+                detail: `HEAD ${plan.ukiUrl} answered ${h.status}`,
+                fix: `retry later; if it persists check ${base} is reachable`,
+            },
+        };
     } catch (e) {
-        return { result: { id, status: "FAIL", detail: `the factory ${base} does not answer: ${errText(e)}`, fix: netFix } };
+        return {
+            result: { id, status: "FAIL", detail: `the factory ${base} does not answer: ${errText(e)}`, fix: netFix },
+        };
     }
 }
 
@@ -498,16 +645,26 @@ export interface DoctorDeps {
 }
 
 /** Runs the checks in order, calling `onResult` as each result is known. */
-export async function runDoctor(deps: DoctorDeps, onResult: (r: CheckResult) => void = () => undefined): Promise<CheckResult[]> {
+export async function runDoctor(
+    deps: DoctorDeps,
+    onResult: (r: CheckResult) => void = () => undefined,
+): Promise<CheckResult[]> {
     const { plan } = deps;
     const on = new Set(deps.only ?? CHECK_GROUPS);
     const out: CheckResult[] = [];
-    const emit = (r: CheckResult) => { out.push(r); onResult(r); };
+    const emit = (r: CheckResult) => {
+        out.push(r);
+        onResult(r);
+    };
 
     let loggedIn = false;
     if (on.has("nas") || on.has("tftp")) {
         if (!deps.dsm) {
-            emit({ id: "nas.answers", status: "SKIP", detail: `NAS checks skipped: ${deps.dsmUnavailable ?? "no DSM client"}` });
+            emit({
+                id: "nas.answers",
+                status: "SKIP",
+                detail: `NAS checks skipped: ${deps.dsmUnavailable ?? "no DSM client"}`,
+            });
         } else {
             const nas = await checkNas(deps.dsm, plan);
             nas.results.forEach(emit);
@@ -532,23 +689,47 @@ export async function runDoctor(deps: DoctorDeps, onResult: (r: CheckResult) => 
             nasSize = b.size;
             nasMd5 = b.md5;
         } else {
-            emit({ id: "tftp.settings", status: "SKIP", detail: "TFTP settings and boot file on the NAS not checked: no DSM login" });
+            emit({
+                id: "tftp.settings",
+                status: "SKIP",
+                detail: "TFTP settings and boot file on the NAS not checked: no DSM login",
+            });
         }
-        emit(await checkTftpTransfer({
-            host: plan.nasHost, tftpRoot: plan.tftpRoot, ...deps.tftp, file: plan.bootFile,
-            expectedSize: factorySize ?? nasSize, expectedMd5: nasMd5,
-        }));
+        emit(
+            await checkTftpTransfer({
+                host: plan.nasHost,
+                tftpRoot: plan.tftpRoot,
+                ...deps.tftp,
+                file: plan.bootFile,
+                expectedSize: factorySize ?? nasSize,
+                expectedMd5: nasMd5,
+            }),
+        );
     }
 
     if (on.has("dhcp")) {
         if (deps.dhcp === false) emit({ id: "dhcp.offer", status: "SKIP", detail: "DHCP check skipped (--no-dhcp)" });
-        else emit(await checkDhcp({ arch: plan.arch, ...deps.dhcp }, { bootFile: plan.bootFile, tftpServer: net.isIPv4(plan.nasHost) ? plan.nasHost : undefined, dhcpInterface: plan.dhcpInterface }));
+        else
+            emit(
+                await checkDhcp(
+                    { arch: plan.arch, ...deps.dhcp },
+                    {
+                        bootFile: plan.bootFile,
+                        tftpServer: net.isIPv4(plan.nasHost) ? plan.nasHost : undefined,
+                        dhcpInterface: plan.dhcpInterface,
+                    },
+                ),
+            );
     }
 
     if (on.has("nodes")) (await checkTalosNodes(plan.nodes, deps.talos)).forEach(emit);
 
     if (deps.dsm && loggedIn) {
-        try { await deps.dsm.logout(); } catch { /* best effort */ }
+        try {
+            await deps.dsm.logout();
+        } catch {
+            /* best effort */
+        }
     }
     return out;
 }

@@ -43,7 +43,9 @@ function applySecretEnv(values: Record<string, unknown>, env: NodeJS.ProcessEnv,
         if (env[envName]) values[key] = env[envName];
         else if (encrypted) {
             delete values[key];
-            notes.push(`${CONFIG_NAMESPACE}:${key} is encrypted${file ? ` in ${file}` : ""}: set ${envName}, or install and log in the pulumi CLI`);
+            notes.push(
+                `${CONFIG_NAMESPACE}:${key} is encrypted${file ? ` in ${file}` : ""}: set ${envName}, or install and log in the pulumi CLI`,
+            );
         }
     }
 }
@@ -119,26 +121,61 @@ export function parseArgs(argv: string[], cwd = process.cwd()): CliOptions {
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         switch (a) {
-            case "--stack": o.stack = need(i, a); i++; break;
-            case "--config-file": o.configFile = need(i, a); i++; break;
-            case "--no-pulumi": o.usePulumi = false; break;
+            case "--stack":
+                o.stack = need(i, a);
+                i++;
+                break;
+            case "--config-file":
+                o.configFile = need(i, a);
+                i++;
+                break;
+            case "--no-pulumi":
+                o.usePulumi = false;
+                break;
             case "--only": {
-                const groups = need(i, a).split(",").map((s) => s.trim()).filter(Boolean);
+                const groups = need(i, a)
+                    .split(",")
+                    .map((s) => s.trim())
+                    .filter(Boolean);
                 const bad = groups.filter((g) => !(CHECK_GROUPS as string[]).includes(g));
-                if (bad.length) throw new Error(`--only: unknown group ${bad.join(", ")}; use ${CHECK_GROUPS.join(", ")}`);
+                if (bad.length)
+                    throw new Error(`--only: unknown group ${bad.join(", ")}; use ${CHECK_GROUPS.join(", ")}`);
                 o.only = groups as CheckGroup[];
                 i++;
                 break;
             }
-            case "--tftp-host": o.tftpHost = need(i, a); i++; break;
-            case "--tftp-port": o.tftpPort = int(need(i, a), a); i++; break;
-            case "--no-dhcp": o.dhcp = false; break;
-            case "--dhcp-window": o.dhcpWindowMs = int(need(i, a), a); i++; break;
-            case "--dhcp-target": o.dhcpTarget = need(i, a); i++; break;
-            case "--mac": o.mac = need(i, a); i++; break;
-            case "--otp": o.otp = need(i, a); i++; break;
-            case "-h": case "--help": throw new Error(USAGE);
-            default: throw new Error(`unknown argument "${a}"\n\n${USAGE}`);
+            case "--tftp-host":
+                o.tftpHost = need(i, a);
+                i++;
+                break;
+            case "--tftp-port":
+                o.tftpPort = int(need(i, a), a);
+                i++;
+                break;
+            case "--no-dhcp":
+                o.dhcp = false;
+                break;
+            case "--dhcp-window":
+                o.dhcpWindowMs = int(need(i, a), a);
+                i++;
+                break;
+            case "--dhcp-target":
+                o.dhcpTarget = need(i, a);
+                i++;
+                break;
+            case "--mac":
+                o.mac = need(i, a);
+                i++;
+                break;
+            case "--otp":
+                o.otp = need(i, a);
+                i++;
+                break;
+            case "-h":
+            case "--help":
+                throw new Error(USAGE);
+            default:
+                throw new Error(`unknown argument "${a}"\n\n${USAGE}`);
         }
     }
     if (!o.stack && !o.configFile) throw new Error(`--stack is required\n\n${USAGE}`);
@@ -146,15 +183,29 @@ export function parseArgs(argv: string[], cwd = process.cwd()): CliOptions {
 }
 
 /** Reads the stack's values: the pulumi CLI when usable, else the stack file. */
-export function loadValues(o: Pick<CliOptions, "stack" | "cwd" | "configFile" | "usePulumi">, env: NodeJS.ProcessEnv = process.env): ConfigValues {
+export function loadValues(
+    o: Pick<CliOptions, "stack" | "cwd" | "configFile" | "usePulumi">,
+    env: NodeJS.ProcessEnv = process.env,
+): ConfigValues {
     const notes: string[] = [];
     if (!o.configFile && o.usePulumi) {
-        const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", o.stack], { cwd: o.cwd, encoding: "utf8", env });
+        const r = spawnSync("pulumi", ["config", "--json", "--show-secrets", "--stack", o.stack], {
+            cwd: o.cwd,
+            encoding: "utf8",
+            env,
+        });
         if (!r.error && r.status === 0) return valuesFromPulumiJson(r.stdout, env);
-        notes.push(r.error ? "pulumi CLI not found: reading the stack file" : `pulumi config failed (${(r.stderr || "").trim().split("\n")[0]}): reading the stack file`);
+        notes.push(
+            r.error
+                ? "pulumi CLI not found: reading the stack file"
+                : `pulumi config failed (${(r.stderr || "").trim().split("\n")[0]}): reading the stack file`,
+        );
     }
     const file = o.configFile ?? path.join(o.cwd, `Pulumi.${o.stack}.yaml`);
-    if (!fs.existsSync(file)) throw new Error(`no stack file ${file}: create the stack with \`pulumi stack init ${o.stack}\` and set its config (see README)`);
+    if (!fs.existsSync(file))
+        throw new Error(
+            `no stack file ${file}: create the stack with \`pulumi stack init ${o.stack}\` and set its config (see README)`,
+        );
     const v = valuesFromStackYaml(fs.readFileSync(file, "utf8"), env, path.basename(file));
     return { ...v, notes: [...notes, ...v.notes] };
 }
@@ -181,7 +232,11 @@ export function depsFromOptions(cfg: StackConfig, o: CliOptions, dsm: { dsm?: Ds
     };
 }
 
-export async function main(argv: string[], out: (line: string) => void = (l) => console.log(l), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+    argv: string[],
+    out: (line: string) => void = (l) => console.log(l),
+    env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
     let o: CliOptions;
     try {
         o = parseArgs(argv);
@@ -206,5 +261,13 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => { console.error(e); process.exitCode = 2; });
+    main(process.argv.slice(2)).then(
+        (code) => {
+            process.exitCode = code;
+        },
+        (e) => {
+            console.error(e);
+            process.exitCode = 2;
+        },
+    );
 }

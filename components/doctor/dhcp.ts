@@ -33,7 +33,6 @@ export interface DiscoverParams {
     uuid: Buffer;
 }
 
-
 export function formatMac(b: Buffer): string {
     return [...b.subarray(0, 6)].map((x) => x.toString(16).padStart(2, "0")).join(":");
 }
@@ -116,7 +115,10 @@ function parseOptions(b: Buffer, into: Map<number, Buffer>): void {
     let i = 0;
     while (i < b.length) {
         const code = b[i];
-        if (code === 0) { i++; continue; }
+        if (code === 0) {
+            i++;
+            continue;
+        }
         if (code === 255) return;
         if (i + 1 >= b.length) throw new Error("truncated DHCP option");
         const len = b[i + 1];
@@ -180,8 +182,8 @@ export function offerFrom(m: DhcpMessage, from: string): DhcpOffer | undefined {
     const o67 = m.options.get(67);
     const o66 = m.options.get(66);
     const o60 = m.options.get(60);
-    const bootFile = o67 ? cstr(o67) : (m.file || undefined);
-    const tftpServer = o66 ? cstr(o66) : (m.siaddr !== "0.0.0.0" ? m.siaddr : undefined);
+    const bootFile = o67 ? cstr(o67) : m.file || undefined;
+    const tftpServer = o66 ? cstr(o66) : m.siaddr !== "0.0.0.0" ? m.siaddr : undefined;
     return {
         serverId: sid && sid.length >= 4 ? ip(sid, 0) : from,
         from,
@@ -251,33 +253,55 @@ export function probeDhcp(opts: DhcpProbeOptions = {}): Promise<DhcpProbeResult>
             finished = true;
             if (resendTimer) clearInterval(resendTimer);
             if (windowTimer) clearTimeout(windowTimer);
-            try { sock.close(); } catch { /* closed */ }
+            try {
+                sock.close();
+            } catch {
+                /* closed */
+            }
             if (err) reject(err);
             else resolve({ mac: macLc, xid, offers: [...offers.values()], sent });
         };
         const send = () => {
             sock.send(packet, serverPort, target, (err) => {
-                if (err) finish(new DhcpProbeError(`sending the DHCP DISCOVER to ${target}:${serverPort} failed: ${err.message}` +
-                    ((err as NodeJS.ErrnoException).code === "ENETUNREACH" ? " (no route: is this machine connected to the LAN?)" : ""),
-                (err as NodeJS.ErrnoException).code));
+                if (err)
+                    finish(
+                        new DhcpProbeError(
+                            `sending the DHCP DISCOVER to ${target}:${serverPort} failed: ${err.message}` +
+                                ((err as NodeJS.ErrnoException).code === "ENETUNREACH"
+                                    ? " (no route: is this machine connected to the LAN?)"
+                                    : ""),
+                            (err as NodeJS.ErrnoException).code,
+                        ),
+                    );
                 else sent++;
             });
         };
         sock.on("error", (err: NodeJS.ErrnoException) => {
             let msg = `DHCP probe socket error: ${err.message}`;
-            if (err.code === "EACCES") msg = `binding UDP port ${clientPort} needs root: run doctor with sudo (or give node CAP_NET_BIND_SERVICE)`;
-            if (err.code === "EADDRINUSE") msg = `UDP port ${clientPort} is held by another program (a DHCP client on this machine?); stop it or run the probe from another machine`;
+            if (err.code === "EACCES")
+                msg = `binding UDP port ${clientPort} needs root: run doctor with sudo (or give node CAP_NET_BIND_SERVICE)`;
+            if (err.code === "EADDRINUSE")
+                msg = `UDP port ${clientPort} is held by another program (a DHCP client on this machine?); stop it or run the probe from another machine`;
             finish(new DhcpProbeError(msg, err.code));
         });
         sock.on("message", (msg, rinfo) => {
             let m: DhcpMessage;
-            try { m = decodeDhcp(msg); } catch { return; }
+            try {
+                m = decodeDhcp(msg);
+            } catch {
+                return;
+            }
             if (m.xid !== xid || m.chaddr !== macLc) return;
             const offer = offerFrom(m, rinfo.address);
             if (offer && !offers.has(offer.serverId)) offers.set(offer.serverId, offer);
         });
         sock.bind({ port: clientPort, address: opts.bindAddress ?? "0.0.0.0" }, () => {
-            try { sock.setBroadcast(true); } catch (e) { finish(e as Error); return; }
+            try {
+                sock.setBroadcast(true);
+            } catch (e) {
+                finish(e as Error);
+                return;
+            }
             send();
             if (resendMs > 0 && resendMs < windowMs) resendTimer = setInterval(send, resendMs);
             windowTimer = setTimeout(() => finish(), windowMs);

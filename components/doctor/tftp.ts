@@ -46,7 +46,11 @@ export function encodeAck(block: number): Buffer {
 }
 
 export function encodeError(code: number, message: string): Buffer {
-    return Buffer.concat([Buffer.from([0, OP_ERROR, (code >> 8) & 0xff, code & 0xff]), Buffer.from(message, "utf8"), Buffer.from([0])]);
+    return Buffer.concat([
+        Buffer.from([0, OP_ERROR, (code >> 8) & 0xff, code & 0xff]),
+        Buffer.from(message, "utf8"),
+        Buffer.from([0]),
+    ]);
 }
 
 export function encodeData(block: number, data: Buffer): Buffer {
@@ -190,7 +194,11 @@ export async function tftpGet(filename: string, opts: TftpGetOptions): Promise<T
     }
 }
 
-function transfer(filename: string, opts: TftpGetOptions, options: Record<string, string | number>): Promise<TftpGetResult> {
+function transfer(
+    filename: string,
+    opts: TftpGetOptions,
+    options: Record<string, string | number>,
+): Promise<TftpGetResult> {
     const port = opts.port ?? 69;
     const timeoutMs = opts.timeoutMs ?? 1000;
     const retries = opts.retries ?? 5;
@@ -217,11 +225,18 @@ function transfer(filename: string, opts: TftpGetOptions, options: Record<string
             if (done) return;
             done = true;
             if (timer) clearTimeout(timer);
-            try { sock.close(); } catch { /* already closed */ }
-            if (err) reject(err); else resolve(result!);
+            try {
+                sock.close();
+            } catch {
+                /* already closed */
+            }
+            if (err) reject(err);
+            else resolve(result!);
         };
         const send = (buf: Buffer, toPort: number) => {
-            sock.send(buf, toPort, opts.host, (err) => { if (err) finish(new TftpError("socket", `TFTP send to ${opts.host}:${toPort} failed: ${err.message}`)); });
+            sock.send(buf, toPort, opts.host, (err) => {
+                if (err) finish(new TftpError("socket", `TFTP send to ${opts.host}:${toPort} failed: ${err.message}`));
+            });
         };
         const arm = () => {
             if (timer) clearTimeout(timer);
@@ -237,8 +252,16 @@ function transfer(filename: string, opts: TftpGetOptions, options: Record<string
         function onTimeout() {
             if (done) return;
             if (tries >= retries) {
-                const what = serverTid === undefined ? "no answer to the read request" : `no DATA block ${expected} after ${size} bytes`;
-                finish(new TftpError("timeout", `TFTP ${opts.host}:${port} ${filename}: ${what} (${retries} retransmits, ${timeoutMs} ms each)`));
+                const what =
+                    serverTid === undefined
+                        ? "no answer to the read request"
+                        : `no DATA block ${expected} after ${size} bytes`;
+                finish(
+                    new TftpError(
+                        "timeout",
+                        `TFTP ${opts.host}:${port} ${filename}: ${what} (${retries} retransmits, ${timeoutMs} ms each)`,
+                    ),
+                );
                 return;
             }
             tries++;
@@ -248,7 +271,12 @@ function transfer(filename: string, opts: TftpGetOptions, options: Record<string
         }
         const complete = () => {
             finish(undefined, {
-                size, md5: hash.digest("hex"), blksize, tsize, negotiated, retransmits,
+                size,
+                md5: hash.digest("hex"),
+                blksize,
+                tsize,
+                negotiated,
+                retransmits,
                 data: opts.keepData ? Buffer.concat(chunks) : undefined,
             });
         };
@@ -265,7 +293,12 @@ function transfer(filename: string, opts: TftpGetOptions, options: Record<string
             try {
                 pkt = decodePacket(msg);
             } catch (e) {
-                finish(new TftpError("protocol", `TFTP: bad packet from ${rinfo.address}:${rinfo.port}: ${(e as Error).message}`));
+                finish(
+                    new TftpError(
+                        "protocol",
+                        `TFTP: bad packet from ${rinfo.address}:${rinfo.port}: ${(e as Error).message}`,
+                    ),
+                );
                 return;
             }
             if (serverTid === undefined) serverTid = rinfo.port;
@@ -283,7 +316,12 @@ function transfer(filename: string, opts: TftpGetOptions, options: Record<string
                     const asked = Number(options.blksize);
                     if (!Number.isInteger(b) || b < 8 || (Number.isFinite(asked) && b > asked)) {
                         send(encodeError(8, "bad blksize in OACK"), rinfo.port);
-                        finish(new TftpError("protocol", `TFTP server answered blksize=${pkt.options.blksize}, more than asked (${asked})`));
+                        finish(
+                            new TftpError(
+                                "protocol",
+                                `TFTP server answered blksize=${pkt.options.blksize}, more than asked (${asked})`,
+                            ),
+                        );
                         return;
                     }
                     blksize = b;
@@ -300,7 +338,9 @@ function transfer(filename: string, opts: TftpGetOptions, options: Record<string
                     size += pkt.data.length;
                     if (opts.maxBytes !== undefined && size > opts.maxBytes) {
                         send(encodeError(3, "file larger than expected"), rinfo.port);
-                        finish(new TftpError("protocol", `TFTP: more than ${opts.maxBytes} bytes arrived for ${filename}`));
+                        finish(
+                            new TftpError("protocol", `TFTP: more than ${opts.maxBytes} bytes arrived for ${filename}`),
+                        );
                         return;
                     }
                     hash.update(pkt.data);

@@ -50,7 +50,15 @@ export class FactoryError extends Error {
 }
 
 // Arrays, not Sets: this module is serialised with the dynamic provider, and Sets do not survive that.
-const RETRY_CODES = ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "ECONNABORTED", "EPIPE", "EAI_AGAIN", "ERR_SOCKET_CONNECTION_TIMEOUT"];
+const RETRY_CODES = [
+    "ECONNRESET",
+    "ECONNREFUSED",
+    "ETIMEDOUT",
+    "ECONNABORTED",
+    "EPIPE",
+    "EAI_AGAIN",
+    "ERR_SOCKET_CONNECTION_TIMEOUT",
+];
 const RETRY_STATUS = [429, 500, 502, 503, 504];
 
 async function bodyText(data: unknown): Promise<string> {
@@ -105,10 +113,14 @@ export class FactoryClient {
         try {
             u = new URL(baseUrl);
         } catch {
-            throw new FactoryError(`FactoryClient: "${baseUrl}" is not a URL (parseStackConfig checks image.factoryUrl)`);
+            throw new FactoryError(
+                `FactoryClient: "${baseUrl}" is not a URL (parseStackConfig checks image.factoryUrl)`,
+            );
         }
         if (u.protocol !== "https:" && u.protocol !== "http:") {
-            throw new FactoryError(`FactoryClient: "${baseUrl}" is not an http(s) URL (parseStackConfig checks image.factoryUrl)`);
+            throw new FactoryError(
+                `FactoryClient: "${baseUrl}" is not an http(s) URL (parseStackConfig checks image.factoryUrl)`,
+            );
         }
         this.baseUrl = baseUrl.replace(/\/+$/, "");
         this.retries = opts.retries ?? 3;
@@ -136,24 +148,38 @@ export class FactoryClient {
     /** GET /version/:v/extensions/official. Unknown version → FactoryError naming it. */
     async officialExtensions(version: string): Promise<OfficialExtension[]> {
         const v = releaseTag(version);
-        const r = await this.call("GET", `/version/${encodeURIComponent(v)}/extensions/official`, { what: `list official extensions for Talos ${v}`, version: v });
+        const r = await this.call("GET", `/version/${encodeURIComponent(v)}/extensions/official`, {
+            what: `list official extensions for Talos ${v}`,
+            version: v,
+        });
         return this.json<OfficialExtension[]>(r, "the extension list");
     }
 
     /** POST /schematics with the canonical YAML; returns the factory's schematic ID. */
     async createSchematic(schematic: Schematic | string): Promise<string> {
         const body = typeof schematic === "string" ? schematic : canonicalSchematicYaml(schematic);
-        const r = await this.call("POST", "/schematics", { what: "register the schematic" }, { data: body, headers: { "Content-Type": "application/yaml" } });
+        const r = await this.call(
+            "POST",
+            "/schematics",
+            { what: "register the schematic" },
+            { data: body, headers: { "Content-Type": "application/yaml" } },
+        );
         const j = this.json<{ id?: unknown }>(r, "the schematic answer");
         if (typeof j.id !== "string" || !/^[0-9a-f]{64}$/.test(j.id)) {
-            throw new FactoryError(`The Image Factory at ${this.baseUrl} answered POST /schematics without a schematic ID (got ${JSON.stringify(j).slice(0, 200)})`, r.status);
+            throw new FactoryError(
+                `The Image Factory at ${this.baseUrl} answered POST /schematics without a schematic ID (got ${JSON.stringify(j).slice(0, 200)})`,
+                r.status,
+            );
         }
         return j.id;
     }
 
     /** GET /schematics/:id: the canonical YAML the factory stored. */
     async getSchematic(id: string): Promise<string> {
-        const r = await this.call("GET", `/schematics/${encodeURIComponent(id)}`, { what: `read schematic ${id}`, schematicId: id });
+        const r = await this.call("GET", `/schematics/${encodeURIComponent(id)}`, {
+            what: `read schematic ${id}`,
+            schematicId: id,
+        });
         return typeof r.data === "string" ? r.data : String(r.data);
     }
 
@@ -162,7 +188,10 @@ export class FactoryClient {
         const r = await this.call("HEAD", url, this.assetPurpose(url)).catch((e) => this.explainHead404(e, url));
         const len = Number(r.headers["content-length"]);
         if (!Number.isFinite(len) || len < 0) {
-            throw new FactoryError(`The Image Factory at ${this.baseUrl} did not report a size (Content-Length) for ${url}`, r.status);
+            throw new FactoryError(
+                `The Image Factory at ${this.baseUrl} did not report a size (Content-Length) for ${url}`,
+                r.status,
+            );
         }
         return len;
     }
@@ -173,16 +202,25 @@ export class FactoryClient {
      * whether to start over). `size` is the Content-Length of the final response, when sent.
      */
     async openAssetStream(url: string): Promise<{ stream: Readable; size: number | undefined; finalUrl: string }> {
-        const r = await this.call("GET", url, this.assetPurpose(url), { responseType: "stream", maxRedirects: this.maxRedirects, decompress: false });
+        const r = await this.call("GET", url, this.assetPurpose(url), {
+            responseType: "stream",
+            maxRedirects: this.maxRedirects,
+            decompress: false,
+        });
         const len = Number(r.headers["content-length"]);
         const req = r.request as { res?: { responseUrl?: string } } | undefined;
-        return { stream: r.data as Readable, size: Number.isFinite(len) && r.headers["content-length"] !== undefined ? len : undefined, finalUrl: req?.res?.responseUrl ?? url };
+        return {
+            stream: r.data as Readable,
+            size: Number.isFinite(len) && r.headers["content-length"] !== undefined ? len : undefined,
+            finalUrl: req?.res?.responseUrl ?? url,
+        };
     }
 
     /** A HEAD 404/500 has no body: find out whether the schematic or the version is missing. */
     private async explainHead404(e: unknown, url: string): Promise<never> {
         const p = this.assetPurpose(url);
-        if (!(e instanceof FactoryError) || (e.status !== 404 && e.status !== 500) || !p.schematicId || !p.version) throw e;
+        if (!(e instanceof FactoryError) || (e.status !== 404 && e.status !== 500) || !p.schematicId || !p.version)
+            throw e;
         await this.getSchematic(p.schematicId); // throws "not registered" when that is the cause
         await this.officialExtensions(p.version); // throws "version not offered" when that is the cause
         throw e;
@@ -198,11 +236,19 @@ export class FactoryClient {
         try {
             return JSON.parse(r.data) as T;
         } catch {
-            throw new FactoryError(`The Image Factory at ${this.baseUrl} sent ${what} that is not JSON: ${r.data.slice(0, 200)}`, r.status);
+            throw new FactoryError(
+                `The Image Factory at ${this.baseUrl} sent ${what} that is not JSON: ${r.data.slice(0, 200)}`,
+                r.status,
+            );
         }
     }
 
-    private async call(method: Method, url: string, purpose: Purpose, extra: Record<string, unknown> = {}): Promise<AxiosResponse> {
+    private async call(
+        method: Method,
+        url: string,
+        purpose: Purpose,
+        extra: Record<string, unknown> = {},
+    ): Promise<AxiosResponse> {
         let last: FactoryError | undefined;
         for (let attempt = 0; attempt <= this.retries; attempt++) {
             if (attempt > 0) await sleep(Math.min(10000, this.baseDelay * 2 ** (attempt - 1)));
@@ -238,32 +284,62 @@ export class FactoryClient {
         throw last!;
     }
 
-    private mapError(method: Method, url: string, status: number, body: string, p: Purpose, attempts: number): FactoryError {
+    private mapError(
+        method: Method,
+        url: string,
+        status: number,
+        body: string,
+        p: Purpose,
+        attempts: number,
+    ): FactoryError {
         const at = `the Image Factory at ${this.baseUrl}`;
         const said = body ? `: ${body}` : "";
         if (status === 404 && p.version && /version .* is not available|not available/i.test(body)) {
-            return new FactoryError(`Talos version ${p.version} is not offered by ${at}. Set cluster.talosVersion to a released version (see ${this.baseUrl}/versions).`, status);
+            return new FactoryError(
+                `Talos version ${p.version} is not offered by ${at}. Set cluster.talosVersion to a released version (see ${this.baseUrl}/versions).`,
+                status,
+            );
         }
         if (status === 404 && p.schematicId && /schematic not found/i.test(body)) {
-            return new FactoryError(`Schematic ${p.schematicId} is not registered at ${at}; it is registered by the image's schematic resource (pulumi up registers it again).`, status);
+            return new FactoryError(
+                `Schematic ${p.schematicId} is not registered at ${at}; it is registered by the image's schematic resource (pulumi up registers it again).`,
+                status,
+            );
         }
         if (status === 500 && p.version && /pars|semantic version/i.test(body)) {
-            return new FactoryError(`Talos version "${p.version}" is not a valid version for ${at}${said}. Use the form v1.12.1 in cluster.talosVersion.`, status);
+            return new FactoryError(
+                `Talos version "${p.version}" is not a valid version for ${at}${said}. Use the form v1.12.1 in cluster.talosVersion.`,
+                status,
+            );
         }
         if (status === 400 && method === "POST") {
-            return new FactoryError(`${capital(at)} refused the schematic${said}. Check image.extensions and image.extraKernelArgs.`, status);
+            return new FactoryError(
+                `${capital(at)} refused the schematic${said}. Check image.extensions and image.extraKernelArgs.`,
+                status,
+            );
         }
         if (status === 400 && /official extension/i.test(body)) {
-            return new FactoryError(`${capital(at)} cannot build this image${said}. Remove or replace that extension in image.extensions.`, status);
+            return new FactoryError(
+                `${capital(at)} cannot build this image${said}. Remove or replace that extension in image.extensions.`,
+                status,
+            );
         }
         if (status === 400) return new FactoryError(`${capital(at)} rejected ${method} ${url}${said}.`, status);
-        if (status === 402) return new FactoryError(`${capital(at)} serves ${url} only to Enterprise customers (402)${said}.`, status);
+        if (status === 402)
+            return new FactoryError(`${capital(at)} serves ${url} only to Enterprise customers (402)${said}.`, status);
         if (status === 401 || status === 403) {
-            return new FactoryError(`${capital(at)} refused access (${status})${said}. This factory needs authentication; use the public https://factory.talos.dev or configure access.`, status);
+            return new FactoryError(
+                `${capital(at)} refused access (${status})${said}. This factory needs authentication; use the public https://factory.talos.dev or configure access.`,
+                status,
+            );
         }
-        if (status === 404) return new FactoryError(`${capital(at)} has no ${url} (404)${said}. Check image.factoryUrl.`, status);
+        if (status === 404)
+            return new FactoryError(`${capital(at)} has no ${url} (404)${said}. Check image.factoryUrl.`, status);
         if (status >= 500 || status === 429) {
-            return new FactoryError(`${capital(at)} failed to ${p.what} (HTTP ${status}${said}) after ${attempts} attempt${attempts > 1 ? "s" : ""}. It may be busy or down; try again later.`, status);
+            return new FactoryError(
+                `${capital(at)} failed to ${p.what} (HTTP ${status}${said}) after ${attempts} attempt${attempts > 1 ? "s" : ""}. It may be busy or down; try again later.`,
+                status,
+            );
         }
         return new FactoryError(`${capital(at)} answered ${status} to ${method} ${url}${said}.`, status);
     }
@@ -278,13 +354,23 @@ function capital(s: string): string {
  * `extensions` for it. Throws one FactoryError naming all unknown extensions (with suggestions).
  * Returns the matching official extensions, in the order asked.
  */
-export async function validateImageRequest(client: FactoryClient, version: string, extensions: string[]): Promise<OfficialExtension[]> {
+export async function validateImageRequest(
+    client: FactoryClient,
+    version: string,
+    extensions: string[],
+): Promise<OfficialExtension[]> {
     const v = releaseTag(version);
     const versions = await client.versions();
     if (!versions.includes(v)) {
         const sameMinor = versions.filter((x) => x.startsWith(v.split(".").slice(0, 2).join(".") + "."));
-        const hint = sameMinor.length > 0 ? ` Offered in that line: ${sameMinor.slice(-5).join(", ")}.` : ` Newest offered: ${versions.slice(-3).join(", ")}.`;
-        throw new FactoryError(`Talos version ${v} is not offered by the Image Factory at ${client.baseUrl}.${hint} Fix cluster.talosVersion.`, 404);
+        const hint =
+            sameMinor.length > 0
+                ? ` Offered in that line: ${sameMinor.slice(-5).join(", ")}.`
+                : ` Newest offered: ${versions.slice(-3).join(", ")}.`;
+        throw new FactoryError(
+            `Talos version ${v} is not offered by the Image Factory at ${client.baseUrl}.${hint} Fix cluster.talosVersion.`,
+            404,
+        );
     }
     const offered = await client.officialExtensions(v);
     const byName = new Map(offered.map((e) => [e.name, e]));
@@ -292,7 +378,9 @@ export async function validateImageRequest(client: FactoryClient, version: strin
     if (unknown.length > 0) {
         const described = unknown.map((u) => {
             const short = u.split("/").pop() ?? u;
-            const near = offered.filter((o) => o.name.endsWith(`/${short}`) || o.name.includes(short)).map((o) => o.name);
+            const near = offered
+                .filter((o) => o.name.endsWith(`/${short}`) || o.name.includes(short))
+                .map((o) => o.name);
             return near.length > 0 ? `${u} (did you mean ${near.slice(0, 3).join(" or ")}?)` : u;
         });
         throw new FactoryError(

@@ -48,7 +48,8 @@ export function parseImage(c: Checker, value: Json): ImageConfig | undefined {
     (c.list("image.extraKernelArgs", o.extraKernelArgs, false) ?? []).forEach((a, i) => {
         const s = c.string(`image.extraKernelArgs[${i}]`, a, true);
         if (s === undefined) return;
-        if (/\s/.test(s)) c.add(`image.extraKernelArgs[${i}]`, `"${s}" contains white space; give one argument per list item`);
+        if (/\s/.test(s))
+            c.add(`image.extraKernelArgs[${i}]`, `"${s}" contains white space; give one argument per list item`);
         else extraKernelArgs.push(s);
     });
     const factoryUrl = stripSlash(c.string("image.factoryUrl", o.factoryUrl, false) ?? DEFAULT_FACTORY_URL);

@@ -57,12 +57,18 @@ export class TalosImage extends pulumi.ComponentResource {
         const schematic = schematicObj.apply(canonicalSchematicYaml);
         const localId = schematicObj.apply(schematicId);
 
-        const registered = new FactorySchematic(`${name}-schematic`, { factoryUrl, talosVersion, schematic }, { parent: this });
+        const registered = new FactorySchematic(
+            `${name}-schematic`,
+            { factoryUrl, talosVersion, schematic },
+            { parent: this },
+        );
 
         // The URN is known at preview and resolves only after the resource's step ran, so this output
         // is known at preview and carries the dependency on the registration.
         this.schematicId = pulumi.all([registered.urn, localId]).apply(([, id]) => id);
-        const derived = pulumi.all([factoryUrl, this.schematicId, talosVersion, arch]).apply(([u, id, v, a]) => imageOutputs(u, id, v, a));
+        const derived = pulumi
+            .all([factoryUrl, this.schematicId, talosVersion, arch])
+            .apply(([u, id, v, a]) => imageOutputs(u, id, v, a));
         this.schematic = schematic;
         this.ukiUrl = derived.ukiUrl;
         this.ukiFileName = derived.ukiFileName;

@@ -31,7 +31,10 @@ export interface FactorySchematicOutputs extends FactorySchematicInputs {
 }
 
 /** What changed between two sets of inputs, and whether it needs a new resource. */
-export function diffSchematicInputs(olds: FactorySchematicInputs, news: FactorySchematicInputs): pulumi.dynamic.DiffResult {
+export function diffSchematicInputs(
+    olds: FactorySchematicInputs,
+    news: FactorySchematicInputs,
+): pulumi.dynamic.DiffResult {
     const canon = (t: string): string => {
         try {
             return canonicalSchematicYaml(parseSchematic(t));
@@ -42,7 +45,8 @@ export function diffSchematicInputs(olds: FactorySchematicInputs, news: FactoryS
     const replaces: string[] = [];
     const changed: string[] = [];
     if (canon(olds.schematic) !== canon(news.schematic)) replaces.push("schematic");
-    if ((olds.factoryUrl ?? "").replace(/\/+$/, "") !== (news.factoryUrl ?? "").replace(/\/+$/, "")) replaces.push("factoryUrl");
+    if ((olds.factoryUrl ?? "").replace(/\/+$/, "") !== (news.factoryUrl ?? "").replace(/\/+$/, ""))
+        replaces.push("factoryUrl");
     if (olds.talosVersion !== news.talosVersion) changed.push("talosVersion");
     const all = [...replaces, ...changed];
     return { changes: all.length > 0, replaces, stables: [], deleteBeforeReplace: false };
@@ -53,7 +57,11 @@ async function registerSchematic(inputs: FactorySchematicInputs): Promise<Factor
     const canonical = canonicalSchematicYaml(schematic);
     const localId = schematicId(schematic);
     const client = new FactoryClient(inputs.factoryUrl);
-    await validateImageRequest(client, inputs.talosVersion, schematic.customization?.systemExtensions?.officialExtensions ?? []);
+    await validateImageRequest(
+        client,
+        inputs.talosVersion,
+        schematic.customization?.systemExtensions?.officialExtensions ?? [],
+    );
     const remoteId = await client.createSchematic(canonical);
     if (remoteId !== localId) {
         throw new FactoryError(
@@ -63,7 +71,12 @@ async function registerSchematic(inputs: FactorySchematicInputs): Promise<Factor
                 `Use the public https://factory.talos.dev in image.factoryUrl, or report this with the schematic:\n${canonical}`,
         );
     }
-    return { factoryUrl: client.baseUrl, talosVersion: inputs.talosVersion, schematic: canonical, schematicId: localId };
+    return {
+        factoryUrl: client.baseUrl,
+        talosVersion: inputs.talosVersion,
+        schematic: canonical,
+        schematicId: localId,
+    };
 }
 
 /** The dynamic provider. */
@@ -76,7 +89,10 @@ const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
             failures.push({ property: "factoryUrl", reason: (e as Error).message });
         }
         if (typeof news.talosVersion !== "string" || !/^v?\d+\.\d+\.\d+/.test(news.talosVersion)) {
-            failures.push({ property: "talosVersion", reason: `talosVersion "${news.talosVersion}" is not a Talos version like v1.12.1` });
+            failures.push({
+                property: "talosVersion",
+                reason: `talosVersion "${news.talosVersion}" is not a version (parseStackConfig checks cluster.talosVersion)`,
+            });
         }
         try {
             parseSchematic(news.schematic ?? "");
@@ -91,13 +107,21 @@ const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
         return { id: outs.schematicId, outs };
     },
 
-    async update(_id: string, _olds: FactorySchematicOutputs, news: FactorySchematicInputs): Promise<pulumi.dynamic.UpdateResult> {
+    async update(
+        _id: string,
+        _olds: FactorySchematicOutputs,
+        news: FactorySchematicInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
         // Only talosVersion changes reach here (schematic or factory changes replace): re-check that the
         // new version offers every extension, and make sure the schematic is (still) registered.
         return { outs: await registerSchematic(news) };
     },
 
-    async diff(_id: string, olds: FactorySchematicOutputs, news: FactorySchematicInputs): Promise<pulumi.dynamic.DiffResult> {
+    async diff(
+        _id: string,
+        olds: FactorySchematicOutputs,
+        news: FactorySchematicInputs,
+    ): Promise<pulumi.dynamic.DiffResult> {
         return diffSchematicInputs(olds, news);
     },
 
@@ -106,7 +130,10 @@ const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
         const client = new FactoryClient(props.factoryUrl);
         try {
             const text = await client.getSchematic(id);
-            return { id, props: { ...props, schematicId: id, schematic: canonicalSchematicYaml(parseSchematic(text)) } };
+            return {
+                id,
+                props: { ...props, schematicId: id, schematic: canonicalSchematicYaml(parseSchematic(text)) },
+            };
         } catch (e) {
             // Gone from the factory: report it as deleted so the next `up` registers it again.
             if (e instanceof FactoryError && e.status === 404) return {};
@@ -121,5 +148,9 @@ const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
 
 /** A schematic registered at an Image Factory; its ID is the schematic ID. */
 export class FactorySchematic extends dynamicResource<FactorySchematicInputs, FactorySchematicOutputs>({
-    module: "homelab", type: "FactorySchematic", file: __filename, provider: factorySchematicProvider, outputs: ["schematicId"],
+    module: "homelab",
+    type: "FactorySchematic",
+    file: __filename,
+    provider: factorySchematicProvider,
+    outputs: ["schematicId"],
 }) {}

@@ -63,7 +63,6 @@ export interface Schematic {
     customization?: SchematicCustomization;
 }
 
-
 /** Raised for a schematic that the factory would refuse (unknown field, wrong type). */
 export class SchematicError extends Error {
     constructor(message: string) {
@@ -121,7 +120,9 @@ export function goYamlKeyLess(a: string, b: string): boolean {
 function sortGoMap(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(sortGoMap);
     if (value !== null && typeof value === "object") {
-        const keys = Object.keys(value as object).sort((x, y) => (goYamlKeyLess(x, y) ? -1 : goYamlKeyLess(y, x) ? 1 : 0));
+        const keys = Object.keys(value as object).sort((x, y) =>
+            goYamlKeyLess(x, y) ? -1 : goYamlKeyLess(y, x) ? 1 : 0,
+        );
         const out: Record<string, unknown> = {};
         for (const k of keys) out[k] = sortGoMap((value as Record<string, unknown>)[k]);
         return out;
@@ -141,10 +142,20 @@ const GO_INT = /^[-+]?(0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$/;
 const GO_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const GO_SPECIAL_FLOAT = /^([-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
 const GO_BASE60 = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
+/** Non-printable characters: libyaml's emitter double-quotes a scalar holding one. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
+const NON_PRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufeff]/;
 
 /** True when Go yaml would read the plain scalar `s` as something other than a string. */
 function goResolvesNonString(s: string): boolean {
-    return GO_NULL.test(s) || GO_BOOL.test(s) || GO_INT.test(s) || GO_FLOAT.test(s) || GO_SPECIAL_FLOAT.test(s) || GO_BASE60.test(s);
+    return (
+        GO_NULL.test(s) ||
+        GO_BOOL.test(s) ||
+        GO_INT.test(s) ||
+        GO_FLOAT.test(s) ||
+        GO_SPECIAL_FLOAT.test(s) ||
+        GO_BASE60.test(s)
+    );
 }
 
 /** True when libyaml's emitter allows `s` as a plain scalar in block context. */
@@ -157,8 +168,7 @@ function goPlainAllowed(s: string): boolean {
     if ("-?:".includes(first) && (s.length === 1 || /\s/.test(s[1]))) return false;
     if (/: |:$| #/.test(s)) return false;
     if (/\t/.test(s)) return false;
-    // Non-printable characters force double quotes in libyaml.
-    if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufeff]/.test(s)) return false;
+    if (NON_PRINTABLE.test(s)) return false;
     return true;
 }
 
@@ -167,7 +177,7 @@ type ScalarType = "PLAIN" | "QUOTE_DOUBLE" | "QUOTE_SINGLE" | "BLOCK_LITERAL";
 function goStringStyle(s: string): ScalarType {
     if (s.includes("\n")) return "BLOCK_LITERAL";
     if (goResolvesNonString(s)) return "QUOTE_DOUBLE";
-    if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufeff]/.test(s)) return "QUOTE_DOUBLE";
+    if (NON_PRINTABLE.test(s)) return "QUOTE_DOUBLE";
     if (!goPlainAllowed(s)) return "QUOTE_SINGLE";
     return "PLAIN";
 }
@@ -264,7 +274,8 @@ function asStringList(v: unknown, path: Path): string[] | undefined {
 function asUint(v: unknown, path: Path, max: number): number | undefined {
     if (v === null || v === undefined || v === "") return undefined;
     const n = typeof v === "string" && /^(0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|[0-9]+)$/.test(v) ? Number(v) : NaN;
-    if (!Number.isInteger(n) || n < 0 || n > max) fail(path, `expected an integer between 0 and ${max}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < 0 || n > max)
+        fail(path, `expected an integer between 0 and ${max}, got ${JSON.stringify(v)}`);
     return n;
 }
 
@@ -302,7 +313,10 @@ export function parseSchematic(text: string): Schematic {
     const ov = asMap(top.overlay, "overlay");
     if (ov) {
         checkKnown(ov, ["image", "name", "options"], "overlay", "schematic.Overlay");
-        out.overlay = { image: asString(ov.image, "overlay.image") ?? "", name: asString(ov.name, "overlay.name") ?? "" };
+        out.overlay = {
+            image: asString(ov.image, "overlay.image") ?? "",
+            name: asString(ov.name, "overlay.name") ?? "",
+        };
         const opts = asMap((typed as { overlay?: { options?: unknown } }).overlay?.options, "overlay.options");
         if (opts) out.overlay.options = opts;
     }
@@ -311,7 +325,15 @@ export function parseSchematic(text: string): Schematic {
     if (c) {
         checkKnown(
             c,
-            ["embeddedMachineConfiguration", "extraKernelArgs", "meta", "systemExtensions", "bootloader", "secureboot", "diskImage"],
+            [
+                "embeddedMachineConfiguration",
+                "extraKernelArgs",
+                "meta",
+                "systemExtensions",
+                "bootloader",
+                "secureboot",
+                "diskImage",
+            ],
             "customization",
             "schematic.Customization",
         );
@@ -324,7 +346,10 @@ export function parseSchematic(text: string): Schematic {
             cust.meta = c.meta.map((m, i) => {
                 const mm = asMap(m, `customization.meta[${i}]`) ?? {};
                 checkKnown(mm, ["key", "value"], `customization.meta[${i}]`, "schematic.MetaValue");
-                return { key: asUint(mm.key, `customization.meta[${i}].key`, 255) ?? 0, value: asString(mm.value, `customization.meta[${i}].value`) ?? "" };
+                return {
+                    key: asUint(mm.key, `customization.meta[${i}].key`, 255) ?? 0,
+                    value: asString(mm.value, `customization.meta[${i}].value`) ?? "",
+                };
             });
         }
         const se = asMap(c.systemExtensions, "customization.systemExtensions");
@@ -337,8 +362,16 @@ export function parseSchematic(text: string): Schematic {
         if (bl !== undefined) cust.bootloader = bl;
         const sb = asMap(c.secureboot, "customization.secureboot");
         if (sb) {
-            checkKnown(sb, ["enrollKeys", "includeWellKnownCertificates"], "customization.secureboot", "schematic.SecureBoot");
-            const iwk = asBool(sb.includeWellKnownCertificates, "customization.secureboot.includeWellKnownCertificates");
+            checkKnown(
+                sb,
+                ["enrollKeys", "includeWellKnownCertificates"],
+                "customization.secureboot",
+                "schematic.SecureBoot",
+            );
+            const iwk = asBool(
+                sb.includeWellKnownCertificates,
+                "customization.secureboot.includeWellKnownCertificates",
+            );
             cust.secureboot = {};
             const ek = asString(sb.enrollKeys, "customization.secureboot.enrollKeys");
             if (ek !== undefined) cust.secureboot.enrollKeys = ek;
@@ -361,8 +394,10 @@ export function parseSchematic(text: string): Schematic {
 /** The schematic for the stack's `homelab:image` (extensions and kernel args in the order given). */
 export function schematicFromImage(image: Pick<ImageConfig, "extensions" | "extraKernelArgs">): Schematic {
     const customization: SchematicCustomization = {};
-    if (image.extraKernelArgs && image.extraKernelArgs.length > 0) customization.extraKernelArgs = [...image.extraKernelArgs];
-    if (image.extensions && image.extensions.length > 0) customization.systemExtensions = { officialExtensions: [...image.extensions] };
+    if (image.extraKernelArgs && image.extraKernelArgs.length > 0)
+        customization.extraKernelArgs = [...image.extraKernelArgs];
+    if (image.extensions && image.extensions.length > 0)
+        customization.systemExtensions = { officialExtensions: [...image.extensions] };
     return { customization };
 }
 

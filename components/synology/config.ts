@@ -5,7 +5,14 @@
  * (components/config.ts).
  */
 import {
-    Checker, describe, DNS_LABEL_RE, hostAddressProblem, Json, parseUrl, specialWords, stripSlash,
+    Checker,
+    describe,
+    DNS_LABEL_RE,
+    hostAddressProblem,
+    Json,
+    parseUrl,
+    specialWords,
+    stripSlash,
 } from "../checker";
 import { allKeys } from "../keys";
 import { Cidr, intToIp, ipToInt, parseCidr, placeInCidr, specialIpv4 } from "../net";
@@ -74,11 +81,28 @@ export const DEFAULT_LEASE_TIME = 86400;
 /** A DSM volume path. */
 export const VOLUME_RE = /^\/volume\d+$/;
 
-export const SYNOLOGY_KEYS = allKeys<SynologyConfig>()(["url", "username", "volume", "share", "interface", "tls", "allowHttp",
-    "deviceId"]);
+export const SYNOLOGY_KEYS = allKeys<SynologyConfig>()([
+    "url",
+    "username",
+    "volume",
+    "share",
+    "interface",
+    "tls",
+    "allowHttp",
+    "deviceId",
+]);
 export const TLS_KEYS = allKeys<TlsConfig>()(["caCertPem", "fingerprintSha256", "insecureSkipVerify"]);
-export const DHCP_KEYS = allKeys<DhcpConfig>()(["subnet", "rangeStart", "rangeEnd", "gateway", "dns", "leaseTime", "domain",
-    "extraReservations", "manageServer"]);
+export const DHCP_KEYS = allKeys<DhcpConfig>()([
+    "subnet",
+    "rangeStart",
+    "rangeEnd",
+    "gateway",
+    "dns",
+    "leaseTime",
+    "domain",
+    "extraReservations",
+    "manageServer",
+]);
 export const RESERVATION_KEYS = allKeys<Reservation>()(["mac", "ip", "hostname"]);
 
 const SHARE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
@@ -96,9 +120,15 @@ export function parseSynology(c: Checker, value: Json): SynologyConfig | undefin
     if (rawUrl !== undefined) {
         const u = parseUrl(rawUrl);
         if (!u || (u.protocol !== "https:" && u.protocol !== "http:") || (u.pathname !== "/" && u.pathname !== "")) {
-            c.add("synology.url", `"${rawUrl}" must be the NAS's DSM address without a path, e.g. https://192.168.0.6:5001`);
+            c.add(
+                "synology.url",
+                `"${rawUrl}" must be the NAS's DSM address without a path, e.g. https://192.168.0.6:5001`,
+            );
         } else if (u.protocol === "http:" && !allowHttp) {
-            c.add("synology.url", `"${rawUrl}" is plain http: the DSM password would cross the LAN in clear; use https://<nas>:5001, or set synology.allowHttp: true to accept that`);
+            c.add(
+                "synology.url",
+                `"${rawUrl}" is plain http: the DSM password would cross the LAN in clear; use https://<nas>:5001, or set synology.allowHttp: true to accept that`,
+            );
         } else {
             url = stripSlash(rawUrl);
         }
@@ -107,10 +137,17 @@ export function parseSynology(c: Checker, value: Json): SynologyConfig | undefin
     const volume = c.string("synology.volume", o.volume, false) ?? DEFAULT_VOLUME;
     if (!VOLUME_RE.test(volume)) c.add("synology.volume", `"${volume}" must be a DSM volume path like /volume1`);
     const share = c.string("synology.share", o.share, false) ?? DEFAULT_SHARE;
-    if (!SHARE_RE.test(share)) c.add("synology.share", `"${share}" is not a valid shared folder name; use up to 32 letters, digits, spaces, dots, hyphens or underscores`);
+    if (!SHARE_RE.test(share))
+        c.add(
+            "synology.share",
+            `"${share}" is not a valid shared folder name; use up to 32 letters, digits, spaces, dots, hyphens or underscores`,
+        );
     const iface = c.string("synology.interface", o.interface, true);
     if (iface !== undefined && !INTERFACE_RE.test(iface)) {
-        c.add("synology.interface", `"${iface}" is not a DSM interface name; use eth0, ovs_eth0 (with Virtual Machine Manager) or bond0`);
+        c.add(
+            "synology.interface",
+            `"${iface}" is not a DSM interface name; use eth0, ovs_eth0 (with Virtual Machine Manager) or bond0`,
+        );
     }
     const tls: TlsConfig = { insecureSkipVerify: false };
     const t = c.object("synology.tls", o.tls, false);
@@ -118,17 +155,25 @@ export function parseSynology(c: Checker, value: Json): SynologyConfig | undefin
         c.knownKeys("synology.tls", t, TLS_KEYS);
         const pem = c.string("synology.tls.caCertPem", t.caCertPem, false);
         if (pem !== undefined) {
-            if (!pem.includes("-----BEGIN CERTIFICATE-----")) c.add("synology.tls.caCertPem", "must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)");
+            if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+                c.add("synology.tls.caCertPem", "must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)");
             else tls.caCertPem = pem;
         }
         const fp = c.string("synology.tls.fingerprintSha256", t.fingerprintSha256, false);
         if (fp !== undefined) {
-            if (!FINGERPRINT_RE.test(fp)) c.add("synology.tls.fingerprintSha256", "must be the certificate's SHA-256 fingerprint: 64 hex digits, colons optional");
+            if (!FINGERPRINT_RE.test(fp))
+                c.add(
+                    "synology.tls.fingerprintSha256",
+                    "must be the certificate's SHA-256 fingerprint: 64 hex digits, colons optional",
+                );
             else tls.fingerprintSha256 = fp.replace(/:/g, "").toLowerCase().match(/../g)!.join(":");
         }
         tls.insecureSkipVerify = c.boolean("synology.tls.insecureSkipVerify", t.insecureSkipVerify, false);
-        const chosen = [tls.caCertPem, tls.fingerprintSha256, tls.insecureSkipVerify || undefined].filter((x) => x !== undefined);
-        if (chosen.length > 1) c.add("synology.tls", "set only one of caCertPem, fingerprintSha256 and insecureSkipVerify");
+        const chosen = [tls.caCertPem, tls.fingerprintSha256, tls.insecureSkipVerify || undefined].filter(
+            (x) => x !== undefined,
+        );
+        if (chosen.length > 1)
+            c.add("synology.tls", "set only one of caCertPem, fingerprintSha256 and insecureSkipVerify");
     }
     const deviceId = c.string("synology.deviceId", o.deviceId, false);
     return {
@@ -164,13 +209,20 @@ export function parseDhcp(c: Checker, value: Json): DhcpConfig | undefined {
     let subnet = "";
     if (subnetText !== undefined) {
         cidr = parseCidr(subnetText);
-        if (!cidr) c.add("dhcp.subnet", `"${subnetText}" is not an IPv4 CIDR with a prefix from /8 to /30, e.g. 192.168.0.0/24`);
+        if (!cidr)
+            c.add(
+                "dhcp.subnet",
+                `"${subnetText}" is not an IPv4 CIDR with a prefix from /8 to /30, e.g. 192.168.0.0/24`,
+            );
         else subnet = `${intToIp(cidr.network)}/${cidr.prefix}`;
     }
     if (cidr) {
         const special = specialIpv4(intToIp(cidr.network));
         if (special && special !== "loopback") {
-            c.add("dhcp.subnet", `${subnet} is ${specialWords(special)}, not a LAN; give the subnet your NAS and nodes are on, e.g. 192.168.0.0/24`);
+            c.add(
+                "dhcp.subnet",
+                `${subnet} is ${specialWords(special)}, not a LAN; give the subnet your NAS and nodes are on, e.g. 192.168.0.0/24`,
+            );
         }
     }
     const inside = (path: string, ip: string | undefined) => {
@@ -186,12 +238,22 @@ export function parseDhcp(c: Checker, value: Json): DhcpConfig | undefined {
     if (rangeStart && rangeEnd && ipToInt(rangeStart) > ipToInt(rangeEnd)) {
         c.add("dhcp.rangeStart", `${rangeStart} is after dhcp.rangeEnd ${rangeEnd}; swap them`);
     }
-    if (gateway && rangeStart && rangeEnd && ipToInt(gateway) >= ipToInt(rangeStart) && ipToInt(gateway) <= ipToInt(rangeEnd)) {
-        c.add("dhcp.gateway", `${gateway} lies inside the DHCP range ${rangeStart}-${rangeEnd}; the server would lease the router's address`);
+    if (
+        gateway &&
+        rangeStart &&
+        rangeEnd &&
+        ipToInt(gateway) >= ipToInt(rangeStart) &&
+        ipToInt(gateway) <= ipToInt(rangeEnd)
+    ) {
+        c.add(
+            "dhcp.gateway",
+            `${gateway} lies inside the DHCP range ${rangeStart}-${rangeEnd}; the server would lease the router's address`,
+        );
     }
     const dns: string[] = [];
     const dnsList = c.list("dhcp.dns", o.dns, true) ?? [];
-    if (o.dns !== undefined && dnsList.length === 0) c.add("dhcp.dns", "needs at least one DNS server, e.g. [192.168.0.1]");
+    if (o.dns !== undefined && dnsList.length === 0)
+        c.add("dhcp.dns", "needs at least one DNS server, e.g. [192.168.0.1]");
     dnsList.forEach((d, i) => {
         const path = `dhcp.dns[${i}]`;
         const ip = c.ipv4(path, d, true);
@@ -201,15 +263,24 @@ export function parseDhcp(c: Checker, value: Json): DhcpConfig | undefined {
         const place = cidr ? placeInCidr(cidr, ip) : undefined;
         if (dns.includes(ip)) c.add(path, `${ip} is listed twice; remove the duplicate`);
         else if (special === "loopback" && !(cidr && specialIpv4(intToIp(cidr.network)) === "loopback")) {
-            c.add(path, `${ip} is a loopback address: every machine that is handed it asks itself, and a node runs no DNS server for the LAN there; ${fix}`);
-        } else if (special && special !== "loopback") c.add(path, `${ip} is ${specialWords(special)}, not a DNS server's; ${fix}`);
-        else if (place === "network" || place === "broadcast") c.add(path, `${ip} is the ${place} address of dhcp.subnet ${subnet}, not a DNS server's; ${fix}`);
+            c.add(
+                path,
+                `${ip} is a loopback address: every machine that is handed it asks itself, and a node runs no DNS server for the LAN there; ${fix}`,
+            );
+        } else if (special && special !== "loopback")
+            c.add(path, `${ip} is ${specialWords(special)}, not a DNS server's; ${fix}`);
+        else if (place === "network" || place === "broadcast")
+            c.add(path, `${ip} is the ${place} address of dhcp.subnet ${subnet}, not a DNS server's; ${fix}`);
         dns.push(ip);
     });
     let leaseTime = DEFAULT_LEASE_TIME;
     if (o.leaseTime !== undefined) {
         const n = typeof o.leaseTime === "string" ? Number(o.leaseTime) : o.leaseTime;
-        if (typeof n !== "number" || !Number.isInteger(n) || n < 120) c.add("dhcp.leaseTime", `must be a whole number of seconds, at least 120 (e.g. 86400 for a day), got ${describe(o.leaseTime)}`);
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 120)
+            c.add(
+                "dhcp.leaseTime",
+                `must be a whole number of seconds, at least 120 (e.g. 86400 for a day), got ${describe(o.leaseTime)}`,
+            );
         else leaseTime = n;
     }
     const domain = c.string("dhcp.domain", o.domain, false);

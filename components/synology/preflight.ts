@@ -64,7 +64,12 @@ export function preflightPlan(cfg: StackConfig): PreflightPlan {
         bootFile,
         bootFilePath: `/${cfg.synology.share}/${bootFile}`,
         factoryUrl: cfg.image.factoryUrl,
-        ukiUrl: ukiUrl(cfg.image.factoryUrl, schematicId(schematicFromImage(cfg.image)), cfg.cluster.talosVersion, cfg.image.arch),
+        ukiUrl: ukiUrl(
+            cfg.image.factoryUrl,
+            schematicId(schematicFromImage(cfg.image)),
+            cfg.cluster.talosVersion,
+            cfg.image.arch,
+        ),
     };
 }
 
@@ -126,7 +131,9 @@ async function read<T>(fn: () => Promise<T>): Promise<Read<T>> {
 async function adminNames(dsm: DsmApi): Promise<string[]> {
     const names: string[] = [];
     for (;;) {
-        const page = decodeGroupMembers(await dsm.call("SYNO.Core.Group.Member", "list", { group: ADMIN_GROUP, offset: names.length, limit: 500 }));
+        const page = decodeGroupMembers(
+            await dsm.call("SYNO.Core.Group.Member", "list", { group: ADMIN_GROUP, offset: names.length, limit: 500 }),
+        );
         names.push(...page.names);
         if (page.names.length === 0 || names.length >= page.total) return names;
     }
@@ -154,7 +161,8 @@ export async function readNasFacts(dsm: DsmApi, plan: PreflightPlan): Promise<Na
             apis.dhcpPrefix ? read(() => dsm.dhcpServerGet(plan.ifname)) : Promise.resolve(undefined),
         ]);
         const facts: NasFacts = { apis, admins, volumes, share, interfaces, dhcpServer };
-        if (share.ok && share.value) facts.bootFileOnNas = await read(async () => (await dsm.getInfo([plan.bootFilePath]))[0]);
+        if (share.ok && share.value)
+            facts.bootFileOnNas = await read(async () => (await dsm.getInfo([plan.bootFilePath]))[0]);
         return facts;
     } finally {
         await dsm.logout().catch(() => undefined);
@@ -162,13 +170,20 @@ export async function readNasFacts(dsm: DsmApi, plan: PreflightPlan): Promise<Na
 }
 
 /** HEAD of the UKI at the factory; an upper bound (saying why) when the factory does not tell. */
-export async function bootFileSize(plan: Pick<PreflightPlan, "factoryUrl" | "ukiUrl">, timeoutMs = 15_000): Promise<BootFileSize> {
+export async function bootFileSize(
+    plan: Pick<PreflightPlan, "factoryUrl" | "ukiUrl">,
+    timeoutMs = 15_000,
+): Promise<BootFileSize> {
     try {
         const bytes = await new FactoryClient(plan.factoryUrl, { retries: 0, timeoutMs }).assetSize(plan.ukiUrl);
         return { bytes, exact: true, source: `the factory's size of ${plan.ukiUrl}` };
     } catch (e) {
         const why = ((e as Error)?.message ?? String(e)).split("\n")[0];
-        return { bytes: UKI_SIZE_UPPER_BOUND, exact: false, source: `an upper bound for a Talos UKI: the factory did not tell the size (${why})` };
+        return {
+            bytes: UKI_SIZE_UPPER_BOUND,
+            exact: false,
+            source: `an upper bound for a Talos UKI: the factory did not tell the size (${why})`,
+        };
     }
 }
 
@@ -223,7 +238,8 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
         problems.push({
             setting: KEY.url,
             problem: `the NAS does not answer at ${plan.nasUrl}: ${message(facts.unreachable)}`,
-            fix: "check the address and port (DSM: 5001 for https, 5000 for http), that DSM runs and that this machine reaches it; " +
+            fix:
+                "check the address and port (DSM: 5001 for https, 5000 for http), that DSM runs and that this machine reaches it; " +
                 "pin DSM's self-signed certificate with homelab:synology.tls.fingerprintSha256",
         });
         return { problems, warnings };
@@ -247,7 +263,7 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
         problems.push({
             setting: "DSM Package Center",
             problem: "the DHCP Server package is not installed (no SYNO.Network.DHCPServer API)",
-            fix: "install \"DHCP Server\" from Package Center",
+            fix: 'install "DHCP Server" from Package Center',
         });
     }
     const missing = missingApis(apis, plan.manageServer);
@@ -261,14 +277,24 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
 
     // ---- administrator: membership, or a 105 from any read of DSM's settings
     const reads: Array<[string, Read<unknown> | undefined]> = [
-        ["the administrators group", facts.admins], ["the volumes", facts.volumes], [`shared folder ${plan.share}`, facts.share],
-        ["the network interfaces", facts.interfaces], [`the DHCP server of ${plan.ifname}`, facts.dhcpServer],
+        ["the administrators group", facts.admins],
+        ["the volumes", facts.volumes],
+        [`shared folder ${plan.share}`, facts.share],
+        ["the network interfaces", facts.interfaces],
+        [`the DHCP server of ${plan.ifname}`, facts.dhcpServer],
         [`the boot file ${plan.bootFilePath}`, facts.bootFileOnNas],
     ];
-    const denied = reads.filter(([, r]) => r && !r.ok && (isDsmError(r.error, 105) || isDsmError(r.error, 160))).map(([what]) => what);
-    const inGroup = facts.admins?.ok ? facts.admins.value.some((n) => n.toLowerCase() === plan.username.toLowerCase()) : undefined;
+    const denied = reads
+        .filter(([, r]) => r && !r.ok && (isDsmError(r.error, 105) || isDsmError(r.error, 160)))
+        .map(([what]) => what);
+    const inGroup = facts.admins?.ok
+        ? facts.admins.value.some((n) => n.toLowerCase() === plan.username.toLowerCase())
+        : undefined;
     if (inGroup === false || denied.length > 0) {
-        const why = inGroup === false ? `it is not a member of the "${ADMIN_GROUP}" group` : `DSM refused to let it read ${denied.join(", ")} (error 105)`;
+        const why =
+            inGroup === false
+                ? `it is not a member of the "${ADMIN_GROUP}" group`
+                : `DSM refused to let it read ${denied.join(", ")} (error 105)`;
         problems.push({
             setting: KEY.username,
             problem: `DSM user "${plan.username}" is not an administrator: ${why}; the program changes shares, TFTP and DHCP settings, which only administrators may`,
@@ -276,7 +302,12 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
         });
     }
     /** A read that failed for another reason than permission: a shape this client does not know is a problem, an absent API a warning. */
-    const readFailure = (what: string, r: Read<unknown> | undefined, setting: string, absentWarning?: string): boolean => {
+    const readFailure = (
+        what: string,
+        r: Read<unknown> | undefined,
+        setting: string,
+        absentWarning?: string,
+    ): boolean => {
         if (!r || r.ok || isDsmError(r.error, 105) || isDsmError(r.error, 160)) return false;
         if (isAbsentApi(r.error) && absentWarning) {
             warnings.push(`${absentWarning}: ${message(r.error)}`);
@@ -291,7 +322,12 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
         });
         return true;
     };
-    readFailure("the administrators group", facts.admins, KEY.username, "could not check that the DSM user is an administrator");
+    readFailure(
+        "the administrators group",
+        facts.admins,
+        KEY.username,
+        "could not check that the DSM user is an administrator",
+    );
 
     // ---- the interface and its DHCP server
     const known = facts.interfaces?.ok ? facts.interfaces.value : undefined;
@@ -307,7 +343,8 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
         problems.push({
             setting: `${KEY.ifname} / homelab:dhcp.manageServer`,
             problem: `the DHCP server is not enabled on interface ${plan.ifname}, and homelab:dhcp.manageServer is false, so the program will not enable it`,
-            fix: `enable it in DSM (DHCP Server > Network Interface > ${plan.ifname} > Edit > Enable DHCP server, subnet ${plan.dhcp.subnet}, ` +
+            fix:
+                `enable it in DSM (DHCP Server > Network Interface > ${plan.ifname} > Edit > Enable DHCP server, subnet ${plan.dhcp.subnet}, ` +
                 `range ${plan.dhcp.rangeStart}-${plan.dhcp.rangeEnd}), or set homelab:dhcp.manageServer to true to let the program set it up`,
         });
     } else if (d) {
@@ -320,7 +357,8 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
             fix: `set ${KEY.ifname} to the interface DSM's DHCP Server shows once the package is installed`,
         });
     }
-    if (known === undefined) readFailure("the network interfaces", facts.interfaces, KEY.ifname, "could not list the NAS's interfaces");
+    if (known === undefined)
+        readFailure("the network interfaces", facts.interfaces, KEY.ifname, "could not list the NAS's interfaces");
 
     // ---- share and volume
     let volumePath: string | undefined;
@@ -377,9 +415,11 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
 
 /** The RunError text: every problem, with its setting and fix. */
 export function formatProblems(problems: Problem[]): string {
-    return `NAS pre-flight: ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was written to the NAS):\n` +
+    return (
+        `NAS pre-flight: ${problems.length} problem${problems.length === 1 ? "" : "s"} (nothing was written to the NAS):\n` +
         problems.map((p) => `  - ${p.setting}: ${p.problem}.\n    Fix: ${p.fix}.`).join("\n") +
-        "\n(The pre-flight reads the NAS before any change; README \"Pre-flight\". HOMELAB_PREFLIGHT=off skips it.)";
+        '\n(The pre-flight reads the NAS before any change; README "Pre-flight". HOMELAB_PREFLIGHT=off skips it.)'
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,8 +433,13 @@ export function preflightSwitch(setting: string | undefined, engineConnected: bo
     const v = (setting ?? "").trim().toLowerCase();
     if (["off", "0", "false", "no"].includes(v)) return { run: false, why: "HOMELAB_PREFLIGHT=off" };
     if (["on", "1", "true", "yes"].includes(v)) return { run: true, why: "HOMELAB_PREFLIGHT=on" };
-    if (v !== "") throw new pulumi.RunError(`HOMELAB_PREFLIGHT="${setting}" is neither on nor off: unset it (the default runs the NAS pre-flight under the Pulumi engine), or set it to on or off`);
-    return engineConnected ? { run: true, why: "the Pulumi engine runs the program" } : { run: false, why: "no Pulumi engine (mock runtime)" };
+    if (v !== "")
+        throw new pulumi.RunError(
+            `HOMELAB_PREFLIGHT="${setting}" is neither on nor off: unset it (the default runs the NAS pre-flight under the Pulumi engine), or set it to on or off`,
+        );
+    return engineConnected
+        ? { run: true, why: "the Pulumi engine runs the program" }
+        : { run: false, why: "no Pulumi engine (mock runtime)" };
 }
 
 export interface PreflightOptions {
@@ -419,8 +464,14 @@ export interface PreflightOutcome {
  * never in it). Returns what it did, for tests.
  */
 export async function runNasPreflight(cfg: StackConfig, opts: PreflightOptions = {}): Promise<PreflightOutcome> {
-    const log = opts.log ?? { info: (m: string) => void pulumi.log.info(m), warn: (m: string) => void pulumi.log.warn(m) };
-    const sw = preflightSwitch((opts.env ?? process.env).HOMELAB_PREFLIGHT, opts.engineConnected ?? pulumi.runtime.getEngine() !== undefined);
+    const log = opts.log ?? {
+        info: (m: string) => void pulumi.log.info(m),
+        warn: (m: string) => void pulumi.log.warn(m),
+    };
+    const sw = preflightSwitch(
+        (opts.env ?? process.env).HOMELAB_PREFLIGHT,
+        opts.engineConnected ?? pulumi.runtime.getEngine() !== undefined,
+    );
     if (!sw.run) return { ran: false, why: sw.why };
     const plan = preflightPlan(cfg);
     const redact = (t: string) => redactText(t, [cfg.synologyPassword]);
@@ -428,15 +479,31 @@ export async function runNasPreflight(cfg: StackConfig, opts: PreflightOptions =
     let size: BootFileSize;
     try {
         const dsm = new DsmClient(dsmConnectionOf(cfg, { deviceName: "homelab-pulumi" }), {
-            timeoutMs: 20_000, retries: 2, sessionName: "homelab-preflight", log: (m) => log.warn(redact(m)), ...opts.clientOptions,
+            timeoutMs: 20_000,
+            retries: 2,
+            sessionName: "homelab-preflight",
+            log: (m) => log.warn(redact(m)),
+            ...opts.clientOptions,
         });
         [facts, size] = await Promise.all([readNasFacts(dsm, plan), bootFileSize(plan, opts.factoryTimeoutMs)]);
     } catch (e) {
-        throw new pulumi.RunError(redact(formatProblems([{ setting: KEY.url, problem: `the DSM client cannot be set up: ${message(e)}`, fix: "correct the homelab:synology settings" }])));
+        throw new pulumi.RunError(
+            redact(
+                formatProblems([
+                    {
+                        setting: KEY.url,
+                        problem: `the DSM client cannot be set up: ${message(e)}`,
+                        fix: "correct the homelab:synology settings",
+                    },
+                ]),
+            ),
+        );
     }
     const verdict = judgeNas(plan, facts, size);
     for (const w of verdict.warnings) log.warn(redact(`NAS pre-flight: ${w}`));
     if (verdict.problems.length > 0) throw new pulumi.RunError(redact(formatProblems(verdict.problems)));
-    log.info(`NAS pre-flight passed: ${plan.nasUrl} as ${plan.username}, ${plan.ifname}, ${plan.volume}/${plan.share}, boot file ${mib(size.bytes)}${size.exact ? "" : " (upper bound)"}`);
+    log.info(
+        `NAS pre-flight passed: ${plan.nasUrl} as ${plan.username}, ${plan.ifname}, ${plan.volume}/${plan.share}, boot file ${mib(size.bytes)}${size.exact ? "" : " (upper bound)"}`,
+    );
     return { ran: true, why: sw.why, verdict };
 }

@@ -37,15 +37,24 @@ export interface SynologySpec {
  * `${name}-<key in lower case>`. The list that tests and the engine emulation (tests/support) go by.
  */
 export const SYNOLOGY_RESOURCES = {
-    share: SynologyShare, tftp: SynologyTftp, bootFile: SynologyBootFile, dhcp: SynologyDhcpServer,
-    reservations: SynologyReservations, pxe: SynologyPxeSettings,
+    share: SynologyShare,
+    tftp: SynologyTftp,
+    bootFile: SynologyBootFile,
+    dhcp: SynologyDhcpServer,
+    reservations: SynologyReservations,
+    pxe: SynologyPxeSettings,
 };
 
 /** A resource class's args as plain values, without the password (which stays a secret Output in the component). */
-type PlainArgs<C extends abstract new (...args: never[]) => unknown> = Omit<pulumi.Unwrap<ConstructorParameters<C>[1]>, "password">;
+type PlainArgs<C extends abstract new (...args: never[]) => unknown> = Omit<
+    pulumi.Unwrap<ConstructorParameters<C>[1]>,
+    "password"
+>;
 
 /** Every resource's inputs except the password; inputs with a default (see each resource) may be left out. */
-export type SynologyResourceInputs = { [K in keyof typeof SYNOLOGY_RESOURCES]: PlainArgs<(typeof SYNOLOGY_RESOURCES)[K]> };
+export type SynologyResourceInputs = {
+    [K in keyof typeof SYNOLOGY_RESOURCES]: PlainArgs<(typeof SYNOLOGY_RESOURCES)[K]>;
+};
 
 /** The connection part of every resource's inputs. */
 export function connectionArgs(s: SynologyConfig): DsmConnectionArgs {
@@ -79,11 +88,20 @@ export function synologyResourceInputs(spec: SynologySpec): SynologyResourceInpu
         share: { connection, name: s.share, volume },
         tftp: { connection, rootPath: `${volume}/${s.share}` },
         bootFile: {
-            connection, ukiUrl: image.ukiUrl, schematicId: image.schematicId, talosVersion: image.talosVersion, arch: image.arch,
-            share: s.share, fileName: image.ukiFileName,
+            connection,
+            ukiUrl: image.ukiUrl,
+            schematicId: image.schematicId,
+            talosVersion: image.talosVersion,
+            arch: image.arch,
+            share: s.share,
+            fileName: image.ukiFileName,
         },
         dhcp: { connection, ifname: s.interface, manage: manageServer === true, settings },
-        reservations: { connection, ifname: s.interface, entries: desiredReservations(spec.nodes, extraReservations ?? []) },
+        reservations: {
+            connection,
+            ifname: s.interface,
+            entries: desiredReservations(spec.nodes, extraReservations ?? []),
+        },
         pxe: { connection, bootloader: image.ukiFileName },
     };
 }
@@ -129,37 +147,85 @@ export class SynologyPxe extends pulumi.ComponentResource {
     constructor(name: string, args: SynologyPxeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:synology:SynologyPxe", name, {}, opts);
         const password = pulumi.secret(args.password);
-        const inputs = pulumi.all([args.synology, args.dhcp, args.nodes, args.ukiUrl, args.ukiFileName, args.schematicId, args.talosVersion, args.arch])
+        const inputs = pulumi
+            .all([
+                args.synology,
+                args.dhcp,
+                args.nodes,
+                args.ukiUrl,
+                args.ukiFileName,
+                args.schematicId,
+                args.talosVersion,
+                args.arch,
+            ])
             .apply(([synology, dhcp, nodes, ukiUrl, ukiFileName, schematicId, talosVersion, arch]) => {
                 const spec: SynologySpec = {
-                    synology, dhcp, nodes: nodes.map((n) => ({ hostname: n.hostname, mac: n.mac, ip: n.ip })),
+                    synology,
+                    dhcp,
+                    nodes: nodes.map((n) => ({ hostname: n.hostname, mac: n.mac, ip: n.ip })),
                     image: { ukiUrl, ukiFileName, schematicId, talosVersion, arch },
                 };
                 return synologyResourceInputs(spec);
             });
 
         const { share, tftp, bootFile, dhcp, reservations, pxe } = inputs;
-        this.share = new SynologyShare(`${name}-share`, { connection: share.connection, password, name: share.name, volume: share.volume },
-            { parent: this });
-        this.tftp = new SynologyTftp(`${name}-tftp`, { connection: tftp.connection, password, rootPath: tftp.rootPath },
-            { parent: this, dependsOn: [this.share] });
-        this.bootFile = new SynologyBootFile(`${name}-bootfile`, {
-            connection: bootFile.connection, password, ukiUrl: bootFile.ukiUrl, schematicId: bootFile.schematicId,
-            talosVersion: bootFile.talosVersion, arch: bootFile.arch, share: bootFile.share, fileName: bootFile.fileName,
-        }, { parent: this, dependsOn: [this.tftp] });
-        this.dhcpServer = new SynologyDhcpServer(`${name}-dhcp`, {
-            connection: dhcp.connection, password, ifname: dhcp.ifname, manage: dhcp.manage, settings: dhcp.settings,
-        }, { parent: this, dependsOn: [this.bootFile] });
-        this.reservations = new SynologyReservations(`${name}-reservations`, {
-            connection: reservations.connection, password, ifname: reservations.ifname, entries: reservations.entries,
-        }, { parent: this, dependsOn: [this.dhcpServer] });
-        this.pxe = new SynologyPxeSettings(`${name}-pxe`, { connection: pxe.connection, password, bootloader: pxe.bootloader },
-            { parent: this, dependsOn: [this.reservations] });
+        this.share = new SynologyShare(
+            `${name}-share`,
+            { connection: share.connection, password, name: share.name, volume: share.volume },
+            { parent: this },
+        );
+        this.tftp = new SynologyTftp(
+            `${name}-tftp`,
+            { connection: tftp.connection, password, rootPath: tftp.rootPath },
+            { parent: this, dependsOn: [this.share] },
+        );
+        this.bootFile = new SynologyBootFile(
+            `${name}-bootfile`,
+            {
+                connection: bootFile.connection,
+                password,
+                ukiUrl: bootFile.ukiUrl,
+                schematicId: bootFile.schematicId,
+                talosVersion: bootFile.talosVersion,
+                arch: bootFile.arch,
+                share: bootFile.share,
+                fileName: bootFile.fileName,
+            },
+            { parent: this, dependsOn: [this.tftp] },
+        );
+        this.dhcpServer = new SynologyDhcpServer(
+            `${name}-dhcp`,
+            {
+                connection: dhcp.connection,
+                password,
+                ifname: dhcp.ifname,
+                manage: dhcp.manage,
+                settings: dhcp.settings,
+            },
+            { parent: this, dependsOn: [this.bootFile] },
+        );
+        this.reservations = new SynologyReservations(
+            `${name}-reservations`,
+            {
+                connection: reservations.connection,
+                password,
+                ifname: reservations.ifname,
+                entries: reservations.entries,
+            },
+            { parent: this, dependsOn: [this.dhcpServer] },
+        );
+        this.pxe = new SynologyPxeSettings(
+            `${name}-pxe`,
+            { connection: pxe.connection, password, bootloader: pxe.bootloader },
+            { parent: this, dependsOn: [this.reservations] },
+        );
 
         this.tftpRoot = this.tftp.rootPath;
         this.bootFileName = this.bootFile.fileName;
         this.bootFileMd5 = this.bootFile.md5;
-        this.pxeReady = pulumi.all([this.pxe.actual, this.bootFile.md5]).apply(([a]) => a !== undefined && a.enable === true);
+        this.pxeReady = pulumi
+            .all([this.pxe.actual, this.bootFile.md5])
+            .apply(([a]) => a !== undefined && a.enable === true);
 
         this.registerOutputs({
             tftpRoot: this.tftpRoot,

@@ -35,11 +35,13 @@ export interface ReservationConflictError extends Error {
  * Pulumi's function serialisation (the provider host would see a non-Error object).
  */
 export function reservationConflictError(ifname: string, conflicts: string[]): ReservationConflictError {
-    const e = new Error(`DHCP reservations on ${ifname}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with ` +
-        `reservations this program does not manage (nothing was changed):\n` +
-        conflicts.map((c) => `  - ${c}`).join("\n") +
-        `\nRemove or change the existing reservation in DSM (DHCP Server > Network Interface > Edit > ` +
-        `Reserved IP), or change the node's mac/ip in the stack config.`) as ReservationConflictError;
+    const e = new Error(
+        `DHCP reservations on ${ifname}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} with ` +
+            `reservations this program does not manage (nothing was changed):\n` +
+            conflicts.map((c) => `  - ${c}`).join("\n") +
+            `\nRemove or change the existing reservation in DSM (DHCP Server > Network Interface > Edit > ` +
+            `Reserved IP), or change the node's mac/ip in the stack config.`,
+    ) as ReservationConflictError;
     e.name = "ReservationConflictError";
     e.conflicts = conflicts;
     return e;
@@ -47,56 +49,50 @@ export function reservationConflictError(ifname: string, conflicts: string[]): R
 
 /** True for errors made by `reservationConflictError`. */
 export function isReservationConflictError(e: unknown): e is ReservationConflictError {
-    return e instanceof Error && e.name === "ReservationConflictError" && Array.isArray((e as ReservationConflictError).conflicts);
+    return (
+        e instanceof Error &&
+        e.name === "ReservationConflictError" &&
+        Array.isArray((e as ReservationConflictError).conflicts)
+    );
 }
-
 
 function norm(e: ReservationEntry): ReservationEntry {
     return { mac: canonicalMac(e.mac), ip: String(e.ip).trim(), hostname: e.hostname ?? "" };
 }
 
-
 /**
  * The reservations this program wants on the NAS: one per node (in node order), then the extra ones.
- * Throws an Error listing every duplicate MAC or IP and every malformed entry, naming the config key.
+ * Throws a short internal error when the list is one the merge cannot handle (parseStackConfig refuses
+ * such a config first, naming the keys).
  */
 export function desiredReservations(nodes: ReservationNode[], extra: ReservationEntry[] = []): ReservationEntry[] {
-    const problems = validateReservations([
-        ...nodes.map((n, i) => ({ key: `nodes[${i}]`, entry: { mac: n.mac, ip: n.ip, hostname: n.hostname } })),
-        ...extra.map((e, i) => ({ key: `dhcp.extraReservations[${i}]`, entry: e })),
-    ]);
+    const list = [...nodes.map((n) => ({ mac: n.mac, ip: n.ip, hostname: n.hostname })), ...extra];
+    const problems = reservationListProblems(list);
     if (problems.length > 0) {
-        throw new Error(`DHCP reservations: ${problems.join("; ")}`);
+        throw new Error(
+            `desiredReservations: ${problems.join("; ")} (parseStackConfig checks nodes and dhcp.extraReservations)`,
+        );
     }
-    return [...nodes.map((n) => norm({ mac: n.mac, ip: n.ip, hostname: n.hostname })), ...extra.map(norm)];
+    return list.map(norm);
 }
 
-/** Problems with a list of keyed entries: malformed MAC/IP, duplicates. Empty when fine. */
-export function validateReservations(entries: Array<{ key: string; entry: ReservationEntry }>): string[] {
+/**
+ * What the merge relies on: every MAC and IP well formed and listed once. Short internal messages, one per
+ * entry at fault (by position); the words for users are the config layer's (Checker.mac/ipv4, checkAddresses).
+ */
+export function reservationListProblems(entries: ReservationEntry[]): string[] {
     const problems: string[] = [];
-    const byMac = new Map<string, string>();
-    const byIp = new Map<string, string>();
-    for (const { key, entry } of entries) {
+    const seen = { mac: new Set<string>(), ip: new Set<string>() };
+    entries.forEach((entry, i) => {
         const e = norm(entry);
-        if (normaliseMac(e.mac) === undefined) {
-            problems.push(`${key}.mac "${entry.mac}" is not a MAC address (expected aa:bb:cc:dd:ee:ff)`);
+        const at = `entry ${i} (${e.hostname})`;
+        if (normaliseMac(e.mac) === undefined) problems.push(`${at}: mac "${entry.mac}" is malformed`);
+        if (!isIpv4(e.ip)) problems.push(`${at}: ip "${entry.ip}" is malformed`);
+        for (const field of ["mac", "ip"] as const) {
+            if (seen[field].has(e[field])) problems.push(`${at}: ${field} ${e[field]} is listed twice`);
+            seen[field].add(e[field]);
         }
-        if (!isIpv4(e.ip)) {
-            problems.push(`${key}.ip "${entry.ip}" is not an IPv4 address`);
-        }
-        const m = byMac.get(e.mac);
-        if (m !== undefined) {
-            problems.push(`${key}.mac ${e.mac} is also used by ${m}: each MAC may be reserved once`);
-        } else {
-            byMac.set(e.mac, key);
-        }
-        const p = byIp.get(e.ip);
-        if (p !== undefined) {
-            problems.push(`${key}.ip ${e.ip} is also used by ${p}: each IP may be reserved once`);
-        } else {
-            byIp.set(e.ip, key);
-        }
-    }
+    });
     return problems;
 }
 
@@ -124,8 +120,13 @@ function describeEntry(e: ReservationEntry): string {
  * @throws ReservationConflictError when a desired MAC is reserved (by someone else) for another IP, or a
  *   desired IP is reserved (by someone else) for another MAC. Nothing should be written then.
  */
-export function mergeReservations(ifname: string, current: ReservationEntry[], managed: ReservationEntry[],
-    adopted: ReservationEntry[], desired: ReservationEntry[]): MergeResult {
+export function mergeReservations(
+    ifname: string,
+    current: ReservationEntry[],
+    managed: ReservationEntry[],
+    adopted: ReservationEntry[],
+    desired: ReservationEntry[],
+): MergeResult {
     const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
     const want = new Map<string, ReservationEntry>();
     for (const d of desired.map(norm)) {
@@ -145,9 +146,13 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
         }
         for (const d of want.values()) {
             if (d.mac === mac && d.ip !== String(e.ip).trim()) {
-                conflicts.push(`MAC ${mac} is already reserved for ${describeEntry(e)}; this program wants ${describeEntry(d)}`);
+                conflicts.push(
+                    `MAC ${mac} is already reserved for ${describeEntry(e)}; this program wants ${describeEntry(d)}`,
+                );
             } else if (d.mac !== mac && d.ip === String(e.ip).trim()) {
-                conflicts.push(`IP ${d.ip} is already reserved for another device, ${describeEntry(e)}; this program wants ${describeEntry(d)}`);
+                conflicts.push(
+                    `IP ${d.ip} is already reserved for another device, ${describeEntry(e)}; this program wants ${describeEntry(d)}`,
+                );
             }
         }
     }
@@ -192,10 +197,12 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
     for (const r of restored) {
         for (const d of want.values()) {
             if (d.ip === String(r.ip).trim()) {
-                conflicts.push(`IP ${d.ip} would be reserved twice: ${describeEntry(r)} was there before this program ` +
-                    `took over ${canonicalMac(r.mac)} and is put back now that it is no longer managed, and this program ` +
-                    `wants ${describeEntry(d)}. Apply once without that node (its old reservation comes back), remove that ` +
-                    `reservation in DSM, then add the node again`);
+                conflicts.push(
+                    `IP ${d.ip} would be reserved twice: ${describeEntry(r)} was there before this program ` +
+                        `took over ${canonicalMac(r.mac)} and is put back now that it is no longer managed, and this program ` +
+                        `wants ${describeEntry(d)}. Apply once without that node (its old reservation comes back), remove that ` +
+                        `reservation in DSM, then add the node again`,
+                );
             }
         }
     }
@@ -215,8 +222,11 @@ export function mergeReservations(ifname: string, current: ReservationEntry[], m
  * The list after this program lets go of everything it manages: its own entries removed, adopted ones put
  * back as they were found, everything else untouched.
  */
-export function releaseReservations(current: ReservationEntry[], managed: ReservationEntry[], adopted: ReservationEntry[]):
-    { list: ReservationEntry[]; changed: boolean } {
+export function releaseReservations(
+    current: ReservationEntry[],
+    managed: ReservationEntry[],
+    adopted: ReservationEntry[],
+): { list: ReservationEntry[]; changed: boolean } {
     const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
     const adoptedByMac = new Map(adopted.map((a) => [canonicalMac(a.mac), a] as [string, ReservationEntry]));
     const list: ReservationEntry[] = [];
@@ -245,8 +255,11 @@ export function sameReservationList(a: ReservationEntry[], b: ReservationEntry[]
     }
     return a.every((x, i) => {
         const y = b[i];
-        return canonicalMac(x.mac) === canonicalMac(y.mac) && String(x.ip) === String(y.ip) &&
-            (x.hostname ?? "") === (y.hostname ?? "");
+        return (
+            canonicalMac(x.mac) === canonicalMac(y.mac) &&
+            String(x.ip) === String(y.ip) &&
+            (x.hostname ?? "") === (y.hostname ?? "")
+        );
     });
 }
 

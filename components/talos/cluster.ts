@@ -77,8 +77,12 @@ export interface ClusterPlan {
  * setting and its fix; this only asserts what the component relies on (a release version, a control plane,
  * the UPS password when `ups` is set) with a short error, before anything is registered.
  */
-export function planCluster(cluster: ClusterConfig, nodes: readonly NodeConfig[], ups?: UpsConfig,
-                            hasUpsPassword = false): ClusterPlan {
+export function planCluster(
+    cluster: ClusterConfig,
+    nodes: readonly NodeConfig[],
+    ups?: UpsConfig,
+    hasUpsPassword = false,
+): ClusterPlan {
     const contract = talosVersionContract(cluster.talosVersion);
     const controlPlanes = nodes.filter((n) => n.role === "controlplane");
     const workers = nodes.filter((n) => n.role === "worker");
@@ -110,22 +114,35 @@ export function planCluster(cluster: ClusterConfig, nodes: readonly NodeConfig[]
  * The error of a failed health check (pure): which nodes were checked, which of them the provider's message
  * names, and what to check. `providerMessage` is the provider's error (it names the failing check).
  */
-export function healthFailureMessage(cluster: Pick<ClusterConfig, "name" | "healthTimeout" | "healthChecks">,
-                                     nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[],
-                                     providerMessage: string, stack: string): string {
-    const named = nodes.filter((n) => new RegExp(`(^|[^0-9.])${n.ip.replace(/\./g, "\\.")}([^0-9]|$)`).test(providerMessage));
-    const list = (ns: readonly Pick<NodeConfig, "hostname" | "ip">[]) => ns.map((n) => `${n.hostname} (${n.ip})`).join(", ");
+export function healthFailureMessage(
+    cluster: Pick<ClusterConfig, "name" | "healthTimeout" | "healthChecks">,
+    nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[],
+    providerMessage: string,
+    stack: string,
+): string {
+    const named = nodes.filter((n) =>
+        new RegExp(`(^|[^0-9.])${n.ip.replace(/\./g, "\\.")}([^0-9]|$)`).test(providerMessage),
+    );
+    const list = (ns: readonly Pick<NodeConfig, "hostname" | "ip">[]) =>
+        ns.map((n) => `${n.hostname} (${n.ip})`).join(", ");
     const cps = nodes.filter((n) => n.role === "controlplane");
     const workers = nodes.filter((n) => n.role !== "controlplane");
-    const firstLine = providerMessage.split("\n").map((l) => l.trim()).filter((l) => l !== "").slice(-3).join(" | ");
-    return `cluster ${cluster.name} did not become healthy within ${cluster.healthTimeout} (cluster.healthTimeout)` +
+    const firstLine = providerMessage
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "")
+        .slice(-3)
+        .join(" | ");
+    return (
+        `cluster ${cluster.name} did not become healthy within ${cluster.healthTimeout} (cluster.healthTimeout)` +
         (named.length > 0 ? `; failing: ${list(named)}` : "") +
         `. Checked control planes ${list(cps)}${workers.length > 0 ? ` and workers ${list(workers)}` : ""}` +
         `${cluster.healthChecks.kubernetes ? ", Talos and Kubernetes" : ", Talos only (cluster.healthChecks.kubernetes: false)"}. ` +
         `The check said: ${firstLine}. ` +
         `Check that every node is powered on and answers (\`npm run doctor -- --stack ${stack} --only nodes\`, ` +
         "`talosctl --nodes <ip> health`); a cluster without a CNI yet needs cluster.healthChecks.kubernetes: false; " +
-        "raise cluster.healthTimeout for a slow cluster.";
+        "raise cluster.healthTimeout for a slow cluster."
+    );
 }
 
 /**
@@ -133,8 +150,13 @@ export function healthFailureMessage(cluster: Pick<ClusterConfig, "name" | "heal
  * password, and only it is secret. Rendered once up front, redacted, so a node the renderers refuse fails
  * here, before any resource, without the password.
  */
-export function nodePatchInputs(node: NodeConfig, index: number, installerImage: pulumi.Input<string>,
-                                ups?: UpsConfig, upsPassword?: pulumi.Input<string>): pulumi.Output<string>[] {
+export function nodePatchInputs(
+    node: NodeConfig,
+    index: number,
+    installerImage: pulumi.Input<string>,
+    ups?: UpsConfig,
+    upsPassword?: pulumi.Input<string>,
+): pulumi.Output<string>[] {
     const image = pulumi.output(installerImage);
     const rendered = (img: string) => renderNodePatches({ node, index, installerImage: img, ups, redact: true });
     return rendered("factory.talos.dev/metal-installer/check:v0").map((p, i) => {
@@ -185,9 +207,13 @@ export class TalosCluster extends pulumi.ComponentResource {
 
         // The provider updates the contract in place when it rises (a Talos upgrade) and REPLACES the
         // secrets — a new PKI, breaking the running cluster — when it falls; never lower talosVersion.
-        this.secrets = new talos.machine.Secrets(`${name}-secrets`, {
-            talosVersion: plan.talosVersionContract,
-        }, parent);
+        this.secrets = new talos.machine.Secrets(
+            `${name}-secrets`,
+            {
+                talosVersion: plan.talosVersionContract,
+            },
+            parent,
+        );
 
         this.applies = {};
         this.wakeOnLan = {};
@@ -198,25 +224,36 @@ export class TalosCluster extends pulumi.ComponentResource {
         nodes.forEach((node, index) => {
             const patches = nodePatchInputs(node, index, installerImage, ups, upsPassword);
 
-            const config = talos.machine.getConfigurationOutput({
-                clusterName: cluster.name,
-                clusterEndpoint: cluster.endpoint,
-                machineType: node.role,
-                machineSecrets: this.secrets.machineSecrets,
-                configPatches: patches,
-                kubernetesVersion: cluster.kubernetesVersion,
-                talosVersion: plan.talosVersionContract,
-                docs: false,
-                examples: false,
-            }, parent);
+            const config = talos.machine.getConfigurationOutput(
+                {
+                    clusterName: cluster.name,
+                    clusterEndpoint: cluster.endpoint,
+                    machineType: node.role,
+                    machineSecrets: this.secrets.machineSecrets,
+                    configPatches: patches,
+                    kubernetesVersion: cluster.kubernetesVersion,
+                    talosVersion: plan.talosVersionContract,
+                    docs: false,
+                    examples: false,
+                },
+                parent,
+            );
 
             // Control planes in config order: each apply after the previous one's, so destroy resets them in
             // reverse order (see planCluster's onDestroy).
-            const dependsOn: pulumi.Resource[] = node.role === "controlplane" && previousControlPlane ? [previousControlPlane] : [];
+            const dependsOn: pulumi.Resource[] =
+                node.role === "controlplane" && previousControlPlane ? [previousControlPlane] : [];
             if (node.wakeOnLan) {
-                const wol = new WakeOnLan(`${name}-${node.hostname}-wol`, {
-                    mac: node.mac, address: cluster.wakeOnLanBroadcast, port: WOL_PORT, after: pxeReady,
-                }, parent);
+                const wol = new WakeOnLan(
+                    `${name}-${node.hostname}-wol`,
+                    {
+                        mac: node.mac,
+                        address: cluster.wakeOnLanBroadcast,
+                        port: WOL_PORT,
+                        after: pxeReady,
+                    },
+                    parent,
+                );
                 this.wakeOnLan[node.hostname] = wol;
                 dependsOn.push(wol);
             }
@@ -225,51 +262,82 @@ export class TalosCluster extends pulumi.ComponentResource {
             const nodeIp = pulumi.all([node.ip, pxeReady]).apply(([ip]) => ip);
             // Waits for the node only when the apply will run (the config hash changes), and names the node
             // when it never answers.
-            const wait = new TalosNodeWait(`${name}-${node.hostname}-wait`, {
-                hostname: node.hostname,
-                ip: nodeIp,
-                timeoutSeconds: applySeconds,
-                timeoutText: cluster.applyTimeout,
-                configHash: pulumi.unsecret(config.machineConfiguration.apply((mc) => createHash("sha256").update(mc ?? "").digest("hex"))),
-                hint: nodeWaitHint({ hostname: node.hostname, mac: node.mac, ip: node.ip, stack, wakeOnLan: node.wakeOnLan }),
-            }, { parent: this, dependsOn });
+            const wait = new TalosNodeWait(
+                `${name}-${node.hostname}-wait`,
+                {
+                    hostname: node.hostname,
+                    ip: nodeIp,
+                    timeoutSeconds: applySeconds,
+                    timeoutText: cluster.applyTimeout,
+                    configHash: pulumi.unsecret(
+                        config.machineConfiguration.apply((mc) =>
+                            createHash("sha256")
+                                .update(mc ?? "")
+                                .digest("hex"),
+                        ),
+                    ),
+                    hint: nodeWaitHint({
+                        hostname: node.hostname,
+                        mac: node.mac,
+                        ip: node.ip,
+                        stack,
+                        wakeOnLan: node.wakeOnLan,
+                    }),
+                },
+                { parent: this, dependsOn },
+            );
             this.nodeWaits[node.hostname] = wait;
-            const apply = new talos.machine.ConfigurationApply(`${name}-${node.hostname}-apply`, {
-                node: nodeIp,
-                endpoint: nodeIp,
-                clientConfiguration: this.secrets.clientConfiguration,
-                machineConfigurationInput: config.machineConfiguration,
-                onDestroy: plan.onDestroy[node.hostname],
-                // Every key of the timeouts type (the SDK fills `delete`): see talos/sdk.ts.
-                timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },
-            }, { parent: this, dependsOn: [wait] });
+            const apply = new talos.machine.ConfigurationApply(
+                `${name}-${node.hostname}-apply`,
+                {
+                    node: nodeIp,
+                    endpoint: nodeIp,
+                    clientConfiguration: this.secrets.clientConfiguration,
+                    machineConfigurationInput: config.machineConfiguration,
+                    onDestroy: plan.onDestroy[node.hostname],
+                    // Every key of the timeouts type (the SDK fills `delete`): see talos/sdk.ts.
+                    timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },
+                },
+                { parent: this, dependsOn: [wait] },
+            );
             this.applies[node.hostname] = apply;
             if (node.role === "controlplane") previousControlPlane = apply;
         });
 
         const first = plan.bootstrapNode;
         // After its apply the node installs Talos to disk and reboots before it answers: bootstrapTimeout covers it.
-        this.bootstrap = new talos.machine.Bootstrap(`${name}-bootstrap`, {
-            node: first.ip,
-            endpoint: first.ip,
-            clientConfiguration: this.secrets.clientConfiguration,
-            timeouts: { create: cluster.bootstrapTimeout },
-        }, { parent: this, dependsOn: [this.applies[first.hostname]] });
+        this.bootstrap = new talos.machine.Bootstrap(
+            `${name}-bootstrap`,
+            {
+                node: first.ip,
+                endpoint: first.ip,
+                clientConfiguration: this.secrets.clientConfiguration,
+                timeouts: { create: cluster.bootstrapTimeout },
+            },
+            { parent: this, dependsOn: [this.applies[first.hostname]] },
+        );
         if (!pulumi.runtime.isDryRun()) {
             // Said when the first control plane's apply finished, i.e. when the bootstrap starts waiting.
             this.applies[first.hostname].id.apply((id) => {
                 if (id) {
-                    void pulumi.log.info(`bootstrap: waiting up to ${cluster.bootstrapTimeout} (cluster.bootstrapTimeout) for ` +
-                        `${first.hostname} (${first.ip}) to install Talos to disk, reboot and accept the etcd bootstrap`, this.bootstrap);
+                    void pulumi.log.info(
+                        `bootstrap: waiting up to ${cluster.bootstrapTimeout} (cluster.bootstrapTimeout) for ` +
+                            `${first.hostname} (${first.ip}) to install Talos to disk, reboot and accept the etcd bootstrap`,
+                        this.bootstrap,
+                    );
                 }
             });
         }
 
-        this.kubeconfigResource = new talos.cluster.Kubeconfig(`${name}-kubeconfig`, {
-            node: first.ip,
-            endpoint: first.ip,
-            clientConfiguration: this.secrets.clientConfiguration,
-        }, { parent: this, dependsOn: [this.bootstrap] });
+        this.kubeconfigResource = new talos.cluster.Kubeconfig(
+            `${name}-kubeconfig`,
+            {
+                node: first.ip,
+                endpoint: first.ip,
+                clientConfiguration: this.secrets.clientConfiguration,
+            },
+            { parent: this, dependsOn: [this.bootstrap] },
+        );
 
         const cpIps = plan.controlPlanes.map((n) => n.ip);
         const workerIps = plan.workers.map((n) => n.ip);
@@ -280,53 +348,81 @@ export class TalosCluster extends pulumi.ComponentResource {
         } else {
             // Waits for everything the cluster needs, then runs the provider's health check; on failure the
             // error names the cluster's nodes and what to check (the provider's own message is kept inside).
-            const ready = pulumi.all([this.secrets.clientConfiguration,
-                pulumi.all([this.kubeconfigResource.id, this.bootstrap.id, ...Object.values(this.applies).map((a) => a.id)])]);
-            this.healthy = pulumi.unsecret(ready.apply(async ([clientConfiguration]) => {
-                try {
-                    await talos.cluster.getHealth({
-                        clientConfiguration,
-                        controlPlaneNodes: cpIps,
-                        workerNodes: workerIps,
-                        endpoints: cpIps,
-                        skipKubernetesChecks: !cluster.healthChecks.kubernetes,
-                        timeouts: { read: cluster.healthTimeout },
-                    }, { parent: this });
-                } catch (e) {
-                    throw new pulumi.RunError(healthFailureMessage(cluster, nodes, (e as Error).message ?? String(e), stack));
-                }
-                return true;
-            }));
+            const ready = pulumi.all([
+                this.secrets.clientConfiguration,
+                pulumi.all([
+                    this.kubeconfigResource.id,
+                    this.bootstrap.id,
+                    ...Object.values(this.applies).map((a) => a.id),
+                ]),
+            ]);
+            this.healthy = pulumi.unsecret(
+                ready.apply(async ([clientConfiguration]) => {
+                    try {
+                        await talos.cluster.getHealth(
+                            {
+                                clientConfiguration,
+                                controlPlaneNodes: cpIps,
+                                workerNodes: workerIps,
+                                endpoints: cpIps,
+                                skipKubernetesChecks: !cluster.healthChecks.kubernetes,
+                                timeouts: { read: cluster.healthTimeout },
+                            },
+                            { parent: this },
+                        );
+                    } catch (e) {
+                        throw new pulumi.RunError(
+                            healthFailureMessage(cluster, nodes, (e as Error).message ?? String(e), stack),
+                        );
+                    }
+                    return true;
+                }),
+            );
         }
 
-        const talosconfig = talos.client.getConfigurationOutput({
-            clusterName: cluster.name,
-            clientConfiguration: this.secrets.clientConfiguration,
-            endpoints: cpIps,
-            nodes: [first.ip],
-        }, parent);
+        const talosconfig = talos.client.getConfigurationOutput(
+            {
+                clusterName: cluster.name,
+                clientConfiguration: this.secrets.clientConfiguration,
+                endpoints: cpIps,
+                nodes: [first.ip],
+            },
+            parent,
+        );
         this.talosconfig = pulumi.secret(talosconfig.talosConfig);
         this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
 
         if (cluster.upgrades) {
             const afterApplies = [this.bootstrap, ...Object.values(this.applies)];
-            if (args.etcdBackups) {
-                this.etcdSnapshot = createEtcdSnapshotBeforeUpgrades(name, {
-                    target: args.etcdBackups, clusterName: cluster.name, nodes, installerImage,
-                    kubernetesVersion: cluster.kubernetesVersion, upgradeTimeout: cluster.upgradeTimeout,
-                    talosconfig: this.talosconfig, healthy: this.healthy, dependsOn: afterApplies,
-                }, this);
-            }
-            // The first upgrade waits for the snapshot: if it is not stored, nothing is upgraded.
-            this.upgrades = createUpgradeCommands(name, {
+            const upgradeArgs = {
                 nodes,
                 installerImage,
                 kubernetesVersion: cluster.kubernetesVersion,
                 upgradeTimeout: cluster.upgradeTimeout,
                 talosconfig: this.talosconfig,
                 healthy: this.healthy,
-                dependsOn: this.etcdSnapshot ? [...afterApplies, this.etcdSnapshot] : afterApplies,
-            }, this);
+            };
+            if (args.etcdBackups) {
+                this.etcdSnapshot = createEtcdSnapshotBeforeUpgrades(
+                    name,
+                    {
+                        ...upgradeArgs,
+                        target: args.etcdBackups,
+                        clusterName: cluster.name,
+                        dependsOn: afterApplies,
+                    },
+                    this,
+                );
+            }
+            // The first upgrade waits for the snapshot: if it is not stored, nothing is upgraded.
+            this.upgrades = createUpgradeCommands(
+                name,
+                {
+                    ...upgradeArgs,
+                    dependsOn: this.etcdSnapshot ? [...afterApplies, this.etcdSnapshot] : afterApplies,
+                },
+                this,
+            );
         }
 
         this.nodes = pulumi.output(plan.summary);

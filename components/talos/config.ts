@@ -104,14 +104,43 @@ export const NUT_CLIENT_EXTENSION = "siderolabs/nut-client";
 /** `ups.monitor`: `<upsname>@<host>`. */
 export const UPS_MONITOR_RE = /^[^@\s]+@[^@\s]+$/;
 
-export const CLUSTER_KEYS = allKeys<ClusterConfig>()(["name", "endpoint", "talosVersion", "kubernetesVersion", "upgrades",
-    "applyTimeout", "bootstrapTimeout", "healthTimeout", "upgradeTimeout", "healthChecks", "resetOnDestroy", "wakeOnLanBroadcast",
-    "configSchemaUrl"]);
+export const CLUSTER_KEYS = allKeys<ClusterConfig>()([
+    "name",
+    "endpoint",
+    "talosVersion",
+    "kubernetesVersion",
+    "upgrades",
+    "applyTimeout",
+    "bootstrapTimeout",
+    "healthTimeout",
+    "upgradeTimeout",
+    "healthChecks",
+    "resetOnDestroy",
+    "wakeOnLanBroadcast",
+    "configSchemaUrl",
+]);
 export const HEALTH_CHECKS_KEYS = allKeys<HealthChecksConfig>()(["kubernetes"]);
-export const NODE_KEYS = allKeys<NodeConfig>()(["hostname", "mac", "ip", "role", "installDisk", "installDiskSelector", "patches",
-    "wakeOnLan"]);
-export const DISK_SELECTOR_KEYS = allKeys<DiskSelector>()(["size", "name", "model", "serial", "modalias", "uuid", "wwid", "type",
-    "busPath"]);
+export const NODE_KEYS = allKeys<NodeConfig>()([
+    "hostname",
+    "mac",
+    "ip",
+    "role",
+    "installDisk",
+    "installDiskSelector",
+    "patches",
+    "wakeOnLan",
+]);
+export const DISK_SELECTOR_KEYS = allKeys<DiskSelector>()([
+    "size",
+    "name",
+    "model",
+    "serial",
+    "modalias",
+    "uuid",
+    "wwid",
+    "type",
+    "busPath",
+]);
 export const UPS_KEYS = allKeys<UpsConfig>()(["monitor", "username"]);
 
 /** `homelab:cluster`; `subnet` (`dhcp.subnet`) gives the Wake-on-LAN broadcast address's default. */
@@ -121,20 +150,29 @@ export function parseCluster(c: Checker, value: Json, subnet: Cidr | undefined):
     c.knownKeys("cluster", o, CLUSTER_KEYS);
     const name = c.string("cluster.name", o.name, true);
     if (name !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
-        c.add("cluster.name", `"${name}" must be lower-case letters, digits and hyphens (it names the cluster in kubeconfig and talosconfig)`);
+        c.add(
+            "cluster.name",
+            `"${name}" must be lower-case letters, digits and hyphens (it names the cluster in kubeconfig and talosconfig)`,
+        );
     }
     const endpoint = c.string("cluster.endpoint", o.endpoint, true);
     if (endpoint !== undefined) {
         const u = parseUrl(endpoint);
         if (!u || u.protocol !== "https:" || !u.port || (u.pathname !== "/" && u.pathname !== "")) {
-            c.add("cluster.endpoint", `"${endpoint}" must be https with a port and no path, e.g. https://192.168.0.2:6443`);
+            c.add(
+                "cluster.endpoint",
+                `"${endpoint}" must be https with a port and no path, e.g. https://192.168.0.2:6443`,
+            );
         }
     }
     const talos = c.string("cluster.talosVersion", o.talosVersion, true);
     let talosVersion: string | undefined;
     if (talos !== undefined) {
         if (!RELEASE_VERSION_RE.test(talos)) {
-            c.add("cluster.talosVersion", `"${talos}" is not a Talos release version; use one like v1.12.1 (no pre-release suffix)`);
+            c.add(
+                "cluster.talosVersion",
+                `"${talos}" is not a Talos release version; use one like v1.12.1 (no pre-release suffix)`,
+            );
         } else {
             talosVersion = releaseTag(talos);
         }
@@ -142,9 +180,13 @@ export function parseCluster(c: Checker, value: Json, subnet: Cidr | undefined):
     const kubernetesVersion = parseKubernetesVersion(c, o.kubernetesVersion, talosVersion);
     const hc = c.object("cluster.healthChecks", o.healthChecks, false) ?? {};
     c.knownKeys("cluster.healthChecks", hc, HEALTH_CHECKS_KEYS);
-    const configSchemaUrl = c.string("cluster.configSchemaUrl", o.configSchemaUrl, false) ?? DEFAULT_TALOS_SCHEMA_URL_TEMPLATE;
+    const configSchemaUrl =
+        c.string("cluster.configSchemaUrl", o.configSchemaUrl, false) ?? DEFAULT_TALOS_SCHEMA_URL_TEMPLATE;
     if (!parseUrl(configSchemaUrl.replace("{version}", "v0.0.0"))) {
-        c.add("cluster.configSchemaUrl", `"${configSchemaUrl}" is not a URL; use one with {version} where the Talos version goes`);
+        c.add(
+            "cluster.configSchemaUrl",
+            `"${configSchemaUrl}" is not a URL; use one with {version} where the Talos version goes`,
+        );
     }
     return {
         name: name ?? "",
@@ -158,7 +200,8 @@ export function parseCluster(c: Checker, value: Json, subnet: Cidr | undefined):
         upgradeTimeout: c.duration("cluster.upgradeTimeout", o.upgradeTimeout, "15m"),
         healthChecks: { kubernetes: c.boolean("cluster.healthChecks.kubernetes", hc.kubernetes, true) },
         resetOnDestroy: c.boolean("cluster.resetOnDestroy", o.resetOnDestroy, false),
-        wakeOnLanBroadcast: c.ipv4("cluster.wakeOnLanBroadcast", o.wakeOnLanBroadcast, false) ??
+        wakeOnLanBroadcast:
+            c.ipv4("cluster.wakeOnLanBroadcast", o.wakeOnLanBroadcast, false) ??
             (subnet ? intToIp(subnet.broadcast) : "255.255.255.255"),
         configSchemaUrl,
     };
@@ -180,9 +223,12 @@ function parseKubernetesVersion(c: Checker, value: Json, talosVersion: string | 
     if (!support) return k8s; // talosVersion is reported already
     if (support.basis === "unknown") {
         if (k8s === undefined) {
-            c.add(path, `is not set, and Talos ${support.talos} is a release this program does not know the Kubernetes versions of ` +
-                `(components/talos/versions.ts covers Talos ${support.knownMinors.join(", ")}); set it explicitly to a Kubernetes version ` +
-                `Talos ${support.talos} supports (see its release notes): \`pulumi config set --path homelab:${path} <version>\``);
+            c.add(
+                path,
+                `is not set, and Talos ${support.talos} is a release this program does not know the Kubernetes versions of ` +
+                    `(components/talos/versions.ts covers Talos ${support.knownMinors.join(", ")}); set it explicitly to a Kubernetes version ` +
+                    `Talos ${support.talos} supports (see its release notes): \`pulumi config set --path homelab:${path} <version>\``,
+            );
         }
         return k8s;
     }
@@ -190,9 +236,12 @@ function parseKubernetesVersion(c: Checker, value: Json, talosVersion: string | 
     const verdict = kubernetesVersionVerdict(k8s, support);
     if (verdict) {
         const basis = support.basis === "minor" ? ` (the range of Talos ${support.source.talos}'s minor release)` : "";
-        c.add(path, `Kubernetes ${k8s} is ${verdict} for Talos ${support.talos}, which supports Kubernetes ${describeRange(support)}${basis}, ` +
-            `and a node would refuse the config ("version of Kubernetes ${k8s} is ${verdict} to be used with Talos ${support.talos}"); ` +
-            `set a version in that range, or remove ${path} to use Talos ${support.talos}'s own, ${support.defaultKubernetes}`);
+        c.add(
+            path,
+            `Kubernetes ${k8s} is ${verdict} for Talos ${support.talos}, which supports Kubernetes ${describeRange(support)}${basis}, ` +
+                `and a node would refuse the config ("version of Kubernetes ${k8s} is ${verdict} to be used with Talos ${support.talos}"); ` +
+                `set a version in that range, or remove ${path} to use Talos ${support.talos}'s own, ${support.defaultKubernetes}`,
+        );
     }
     return k8s;
 }
@@ -220,7 +269,10 @@ export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): N
         const installDisk = c.string(`${path}.installDisk`, o.installDisk, false);
         const installDiskSelector = parseDiskSelector(c, `${path}.installDiskSelector`, o.installDiskSelector);
         if ((installDisk === undefined) === (installDiskSelector === undefined)) {
-            c.add(path, "set exactly one of installDisk (e.g. /dev/nvme0n1) and installDiskSelector (e.g. {type: nvme})");
+            c.add(
+                path,
+                "set exactly one of installDisk (e.g. /dev/nvme0n1) and installDiskSelector (e.g. {type: nvme})",
+            );
         }
         if (installDisk !== undefined && !/^\/dev\/\S+$/.test(installDisk)) {
             c.add(`${path}.installDisk`, `"${installDisk}" must be a device path like /dev/nvme0n1 or /dev/sda`);
@@ -233,14 +285,20 @@ export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): N
         const wakeOnLan = c.boolean(`${path}.wakeOnLan`, o.wakeOnLan, false);
         if (hostname && mac && ip && role) {
             nodes.push({
-                hostname, mac, ip, role,
+                hostname,
+                mac,
+                ip,
+                role,
                 ...(installDisk !== undefined ? { installDisk } : {}),
                 ...(installDiskSelector ? { installDiskSelector } : {}),
-                patches, wakeOnLan,
+                patches,
+                wakeOnLan,
             });
         }
     });
-    if (!list.some((n) => n !== null && typeof n === "object" && (n as Record<string, unknown>).role === "controlplane")) {
+    if (
+        !list.some((n) => n !== null && typeof n === "object" && (n as Record<string, unknown>).role === "controlplane")
+    ) {
         c.add("nodes", "needs at least one node with role: controlplane");
     }
     return nodes;
@@ -259,7 +317,8 @@ function parseDiskSelector(c: Checker, path: string, value: Json): DiskSelector 
     if (selector.type !== undefined && !(DISK_TYPES as readonly string[]).includes(selector.type)) {
         c.add(`${path}.type`, `must be one of ${DISK_TYPES.join(", ")}`);
     }
-    if (Object.keys(selector).length === 0) c.add(path, `is empty; give at least one of ${DISK_SELECTOR_KEYS.join(", ")}`);
+    if (Object.keys(selector).length === 0)
+        c.add(path, `is empty; give at least one of ${DISK_SELECTOR_KEYS.join(", ")}`);
     return selector as DiskSelector;
 }
 
@@ -287,10 +346,16 @@ export function parseUpsPassword(c: Checker, value: Json, upsSet: boolean): stri
     const password = c.string("upsPassword", value, false);
     if (!upsSet) return password;
     if (password === undefined) {
-        c.add("upsPassword", "is required when ups is set; set it with `pulumi config set --secret homelab:upsPassword`");
+        c.add(
+            "upsPassword",
+            "is required when ups is set; set it with `pulumi config set --secret homelab:upsPassword`",
+        );
     } else if (/[\r\n]/.test(password)) {
-        c.add("upsPassword", "must be a single line (it goes on upsmon's MONITOR line); " +
-            "set it again with `pulumi config set --secret homelab:upsPassword`");
+        c.add(
+            "upsPassword",
+            "must be a single line (it goes on upsmon's MONITOR line); " +
+                "set it again with `pulumi config set --secret homelab:upsPassword`",
+        );
     }
     return password;
 }

@@ -7,8 +7,13 @@ export * as talos from "./sdk";
 export { TalosCluster, planCluster } from "./cluster";
 export type { TalosClusterArgs, NodeSummary, ClusterPlan } from "./cluster";
 export {
-    REDACTED_PASSWORD, renderNodePatches, renderRedactedNodePatches, renderInstallPatch, renderHostnamePatch,
-    renderNutClientPatch, talosVersionContract,
+    REDACTED_PASSWORD,
+    renderNodePatches,
+    renderRedactedNodePatches,
+    renderInstallPatch,
+    renderHostnamePatch,
+    renderNutClientPatch,
+    talosVersionContract,
 } from "./patches";
 export type { NodePatchInputs } from "./patches";
 export type { LabelledPatch } from "./validate";

@@ -31,17 +31,30 @@ export interface NodeWaitState {
 }
 
 /** The error a node that never answered gets (pure). */
-export function nodeWaitError(s: Pick<NodeWaitState, "hostname" | "ip" | "port" | "timeoutText" | "hint">, lastError: string): string {
-    return `node ${s.hostname} (${s.ip}) did not answer on the Talos API port ${s.port} within ${s.timeoutText} ` +
-        `(cluster.applyTimeout; last attempt: ${lastError}). ${s.hint}`;
+export function nodeWaitError(
+    s: Pick<NodeWaitState, "hostname" | "ip" | "port" | "timeoutText" | "hint">,
+    lastError: string,
+): string {
+    return (
+        `node ${s.hostname} (${s.ip}) did not answer on the Talos API port ${s.port} within ${s.timeoutText} ` +
+        `(cluster.applyTimeout; last attempt: ${lastError}). ${s.hint}`
+    );
 }
 
 /** What to check when a node does not answer (pure). */
-export function nodeWaitHint(args: { hostname: string; mac: string; ip: string; stack: string; wakeOnLan: boolean }): string {
-    return `Check that the machine is powered on${args.wakeOnLan ? " (a Wake-on-LAN packet was sent to " + args.mac + ")" : ""} ` +
+export function nodeWaitHint(args: {
+    hostname: string;
+    mac: string;
+    ip: string;
+    stack: string;
+    wakeOnLan: boolean;
+}): string {
+    return (
+        `Check that the machine is powered on${args.wakeOnLan ? " (a Wake-on-LAN packet was sent to " + args.mac + ")" : ""} ` +
         `and boots from the network after its disk (UEFI), that the NAS's DHCP server hands ${args.mac} the address ` +
         `${args.ip}, and run \`npm run doctor -- --stack ${args.stack} --only nodes,dhcp,tftp\`. ` +
-        "Raise cluster.applyTimeout if the machine needs longer to boot.";
+        "Raise cluster.applyTimeout if the machine needs longer to boot."
+    );
 }
 
 /**
@@ -50,17 +63,19 @@ export function nodeWaitHint(args: { hostname: string; mac: string; ip: string; 
  */
 export function waitForTalosApi(s: NodeWaitState, intervalMs = 2000): Promise<void> {
     const deadline = Date.now() + s.timeoutSeconds * 1000;
-    const attempt = () => new Promise<void>((resolve, reject) => {
-        const socket = net.connect({ host: s.ip, port: s.port });
-        const done = (err?: Error) => {
-            socket.removeAllListeners();
-            socket.destroy();
-            if (err) reject(err); else resolve();
-        };
-        socket.setTimeout(Math.min(5000, Math.max(500, intervalMs)), () => done(new Error("no answer (timeout)")));
-        socket.once("connect", () => done());
-        socket.once("error", (e: NodeJS.ErrnoException) => done(new Error(e.code ?? e.message)));
-    });
+    const attempt = () =>
+        new Promise<void>((resolve, reject) => {
+            const socket = net.connect({ host: s.ip, port: s.port });
+            const done = (err?: Error) => {
+                socket.removeAllListeners();
+                socket.destroy();
+                if (err) reject(err);
+                else resolve();
+            };
+            socket.setTimeout(Math.min(5000, Math.max(500, intervalMs)), () => done(new Error("no answer (timeout)")));
+            socket.once("connect", () => done());
+            socket.once("error", (e: NodeJS.ErrnoException) => done(new Error(e.code ?? e.message)));
+        });
     return new Promise((resolve, reject) => {
         const tick = () => {
             attempt().then(resolve, (e: Error) => {
@@ -84,7 +99,9 @@ export function diffNodeWait(olds: NodeWaitState, news: NodeWaitState): pulumi.d
 
 /** Waits until a node's Talos API answers, before its config is applied (an update with only cosmetic changes does not wait). */
 export class TalosNodeWait extends dynamicResource<NodeWaitState, NodeWaitState, "port">({
-    module: "homelab", type: "TalosNodeWait", file: __filename,
+    module: "homelab",
+    type: "TalosNodeWait",
+    file: __filename,
     defaults: { port: TALOS_API_PORT },
     outputs: [],
     provider: {
@@ -94,7 +111,8 @@ export class TalosNodeWait extends dynamicResource<NodeWaitState, NodeWaitState,
         },
         diff: async (_id: string, olds: NodeWaitState, news: NodeWaitState) => diffNodeWait(olds, news),
         async update(_id: string, olds: NodeWaitState, news: NodeWaitState) {
-            if (olds.configHash !== news.configHash || olds.ip !== news.ip || olds.port !== news.port) await waitForTalosApi(news);
+            if (olds.configHash !== news.configHash || olds.ip !== news.ip || olds.port !== news.port)
+                await waitForTalosApi(news);
             return { outs: news };
         },
         async delete() {

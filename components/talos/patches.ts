@@ -49,13 +49,17 @@ function cleanSelector(sel: DiskSelector): Record<string, string> {
  * Throws when the node has both or neither disk setting (parseStackConfig refuses that under `nodes[i]`) or the
  * image is no image reference.
  */
-export function renderInstallPatch(node: Pick<NodeConfig, "hostname" | "installDisk" | "installDiskSelector">,
-                                   installerImage: string): string {
+export function renderInstallPatch(
+    node: Pick<NodeConfig, "hostname" | "installDisk" | "installDiskSelector">,
+    installerImage: string,
+): string {
     const hasDisk = !!node.installDisk;
     const selector = node.installDiskSelector ? cleanSelector(node.installDiskSelector) : undefined;
     const hasSelector = !!selector && Object.keys(selector).length > 0;
     if (hasDisk === hasSelector) {
-        throw new Error(`renderInstallPatch: node ${node.hostname} has ${hasDisk ? "both installDisk and" : "neither installDisk nor"} installDiskSelector`);
+        throw new Error(
+            `renderInstallPatch: node ${node.hostname} has ${hasDisk ? "both installDisk and" : "neither installDisk nor"} installDiskSelector`,
+        );
     }
     if (!installerImage || /\s/.test(installerImage)) {
         throw new Error(`renderInstallPatch: installer image "${installerImage}" is not an image reference`);
@@ -76,7 +80,7 @@ export function renderHostnamePatch(hostname: string): string {
  * Line breaks cannot be represented and are rejected by the caller.
  */
 function nutToken(v: string): string {
-    return /[\s"\\#]/.test(v) || v === "" ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, "\\\"")}"` : v;
+    return /[\s"\\#]/.test(v) || v === "" ? `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"` : v;
 }
 
 /**
@@ -84,11 +88,16 @@ function nutToken(v: string): string {
  * (never naming the password) on what would break the MONITOR line; parseStackConfig refuses each under its key.
  */
 export function renderUpsmonConf(ups: UpsConfig, password: string): string {
-    if (!UPS_MONITOR_RE.test(ups.monitor)) throw new Error(`renderUpsmonConf: ups.monitor "${ups.monitor}" is not <upsname>@<host>`);
-    if (!ups.username || /[\r\n]/.test(ups.username)) throw new Error("renderUpsmonConf: ups.username is empty or not one line");
-    if (password === "" || /[\r\n]/.test(password)) throw new Error("renderUpsmonConf: the UPS password is empty or not one line");
-    return `MONITOR ${ups.monitor} 1 ${nutToken(ups.username)} ${nutToken(password)} secondary\n` +
-        `SHUTDOWNCMD "/sbin/poweroff"`;
+    if (!UPS_MONITOR_RE.test(ups.monitor))
+        throw new Error(`renderUpsmonConf: ups.monitor "${ups.monitor}" is not <upsname>@<host>`);
+    if (!ups.username || /[\r\n]/.test(ups.username))
+        throw new Error("renderUpsmonConf: ups.username is empty or not one line");
+    if (password === "" || /[\r\n]/.test(password))
+        throw new Error("renderUpsmonConf: the UPS password is empty or not one line");
+    return (
+        `MONITOR ${ups.monitor} 1 ${nutToken(ups.username)} ${nutToken(password)} secondary\n` +
+        `SHUTDOWNCMD "/sbin/poweroff"`
+    );
 }
 
 /** The seed's nut-client `ExtensionServiceConfig` document (holds the UPS password: keep it secret). */
@@ -126,7 +135,8 @@ export function renderNodePatches(inp: NodePatchInputs): LabelledPatch[] {
         if (inp.redact) {
             out.push({ label: "ups.nutClient", text: renderNutClientPatch(inp.ups, REDACTED_PASSWORD), secret: false });
         } else {
-            if (inp.upsPassword === undefined) throw new Error("renderNodePatches: ups is set but no UPS password was given");
+            if (inp.upsPassword === undefined)
+                throw new Error("renderNodePatches: ups is set but no UPS password was given");
             out.push({ label: "ups.nutClient", text: renderNutClientPatch(inp.ups, inp.upsPassword), secret: true });
         }
     }

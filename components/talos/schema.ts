@@ -106,7 +106,11 @@ async function download(url: string, timeoutMs: number): Promise<string> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-        const res = await fetch(url, { signal: controller.signal, redirect: "follow", headers: { accept: "application/json" } });
+        const res = await fetch(url, {
+            signal: controller.signal,
+            redirect: "follow",
+            headers: { accept: "application/json" },
+        });
         const body = await res.text();
         if (!res.ok) throw new Error(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`);
         return body;
@@ -135,21 +139,27 @@ export async function loadTalosConfigSchema(args: LoadTalosConfigSchemaArgs): Pr
     try {
         text = await download(url, args.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS);
     } catch (e) {
-        args.warn(`Talos config schema for ${tag} could not be fetched from ${withoutCredentials(url)} (${withoutCredentials((e as Error).message)}); ` +
-            "skipping the schema check of machine-config patches (the checks that need no schema still run). " +
-            "Set cluster.configSchemaUrl if the default location is unreachable.");
+        args.warn(
+            `Talos config schema for ${tag} could not be fetched from ${withoutCredentials(url)} (${withoutCredentials((e as Error).message)}); ` +
+                "skipping the schema check of machine-config patches (the checks that need no schema still run). " +
+                "Set cluster.configSchemaUrl if the default location is unreachable.",
+        );
         return undefined;
     }
     const r = usableSchema(text);
     if ("problem" in r) {
-        args.warn(`What ${withoutCredentials(url)} returned is not a Talos config schema (${r.problem}); skipping the schema check of ` +
-            "machine-config patches (the checks that need no schema still run).");
+        args.warn(
+            `What ${withoutCredentials(url)} returned is not a Talos config schema (${r.problem}); skipping the schema check of ` +
+                "machine-config patches (the checks that need no schema still run).",
+        );
         return undefined;
     }
     try {
         writeCacheAtomically(file, text);
     } catch (e) {
-        args.warn(`Talos config schema for ${tag} could not be cached in ${cacheDir} (${(e as Error).message}); it will be fetched again next run.`);
+        args.warn(
+            `Talos config schema for ${tag} could not be cached in ${cacheDir} (${(e as Error).message}); it will be fetched again next run.`,
+        );
     }
     return r.schema;
 }

@@ -66,11 +66,15 @@ export type InputArgs<T> = { [K in keyof T]: InputOf<T[K]> };
 export type SdkResource<O> = pulumi.CustomResource & { readonly [K in keyof O]-?: pulumi.Output<O[K]> };
 
 /** A `timeouts` object with every key of `keys`: the ones given, the others {@link DEFAULT_TIMEOUT}. Pure. */
-export function completeTimeouts(given: Record<string, string | undefined> | undefined, keys: readonly string[]): Record<string, string> {
+export function completeTimeouts(
+    given: Record<string, string | undefined> | undefined,
+    keys: readonly string[],
+): Record<string, string> {
     const out: Record<string, string> = {};
     for (const k of keys) out[k] = given?.[k] ?? DEFAULT_TIMEOUT;
     for (const k of Object.keys(given ?? {})) {
-        if (!keys.includes(k)) throw new Error(`timeouts.${k} is not a timeout of this resource (it has ${keys.join(", ")})`);
+        if (!keys.includes(k))
+            throw new Error(`timeouts.${k} is not a timeout of this resource (it has ${keys.join(", ")})`);
     }
     return out;
 }
@@ -80,8 +84,11 @@ function missingRequired(entry: SdkEntry, args: Record<string, unknown> | undefi
 }
 
 /** The resource inputs the way generated SDKs build them: secret inputs wrapped, a missing required one refused. */
-function resourceInputs(entry: SdkEntry, args: Record<string, unknown> | undefined,
-                        opts: pulumi.CustomResourceOptions | undefined): pulumi.Inputs {
+function resourceInputs(
+    entry: SdkEntry,
+    args: Record<string, unknown> | undefined,
+    opts: pulumi.CustomResourceOptions | undefined,
+): pulumi.Inputs {
     const inputs: pulumi.Inputs = {};
     if (opts?.id) {
         // Reading an existing resource: the engine fills the state.
@@ -94,9 +101,14 @@ function resourceInputs(entry: SdkEntry, args: Record<string, unknown> | undefin
         let value = args?.[name];
         if (name === "timeouts" && value !== undefined && entry.timeoutKeys) {
             const keys = entry.timeoutKeys;
-            value = pulumi.output(value as pulumi.Input<Record<string, string | undefined>>).apply((t) => completeTimeouts(t, keys));
+            value = pulumi
+                .output(value as pulumi.Input<Record<string, string | undefined>>)
+                .apply((t) => completeTimeouts(t, keys));
         }
-        inputs[name] = value !== undefined && entry.secretInputs.includes(name) ? pulumi.secret(value as pulumi.Input<unknown>) : value;
+        inputs[name] =
+            value !== undefined && entry.secretInputs.includes(name)
+                ? pulumi.secret(value as pulumi.Input<unknown>)
+                : value;
     }
     for (const o of entry.outputs) {
         if (!(o in inputs)) inputs[o] = undefined;
@@ -118,8 +130,12 @@ export function sdkResource<I, O>(entry: SdkEntry) {
         static readonly __pulumiType = entry.token;
         constructor(name: string, args: InputArgs<I>, opts?: pulumi.CustomResourceOptions) {
             const secrets = entry.secretOutputs.length > 0 ? { additionalSecretOutputs: [...entry.secretOutputs] } : {};
-            super(entry.token, name, resourceInputs(entry, args as Record<string, unknown>, opts),
-                pulumi.mergeOptions(pinned(opts), secrets));
+            super(
+                entry.token,
+                name,
+                resourceInputs(entry, args as Record<string, unknown>, opts),
+                pulumi.mergeOptions(pinned(opts), secrets),
+            );
         }
     }
     return Resource as unknown as {
@@ -141,10 +157,11 @@ export function sdkFunction<I, R>(entry: SdkEntry) {
         return Object.fromEntries(entry.inputs.map((name) => [name, a?.[name]]));
     };
     return {
-        invoke: (given: I, opts?: pulumi.InvokeOptions): Promise<R> => pulumi.runtime.invoke(entry.token, args(given), pinned(opts)),
+        invoke: (given: I, opts?: pulumi.InvokeOptions): Promise<R> =>
+            pulumi.runtime.invoke(entry.token, args(given), pinned(opts)),
         invokeOutput: (given: InputArgs<I>, opts?: pulumi.InvokeOutputOptions): pulumi.Output<R> => {
             const result = pulumi.runtime.invokeOutput<R>(entry.token, args(given), pinned(opts));
-            return entry.secretOutputs.length > 0 ? pulumi.secret(result) as unknown as pulumi.Output<R> : result;
+            return entry.secretOutputs.length > 0 ? (pulumi.secret(result) as unknown as pulumi.Output<R>) : result;
         },
     };
 }
@@ -159,7 +176,10 @@ export interface ClientConfiguration {
     /** Secret. */
     clientKey: string;
 }
-export interface Certificate { cert: string; key: string }
+export interface Certificate {
+    cert: string;
+    key: string;
+}
 /** `talos:machine/generated:MachineSecrets`; every key/secret/token is secret. */
 export interface MachineSecrets {
     certs: {
@@ -255,19 +275,48 @@ export namespace machine {
         kind: "resource",
         token: "talos:machine/configurationApply:ConfigurationApply",
         sdkName: "machine.ConfigurationApply",
-        inputs: allKeys<ConfigurationApplyInputs>()(["applyMode", "clientConfiguration", "clientConfigurationWo", "configPatches",
-            "endpoint", "machineConfigurationInput", "machineConfigurationInputWo", "node", "onDestroy", "timeouts"]),
+        inputs: allKeys<ConfigurationApplyInputs>()([
+            "applyMode",
+            "clientConfiguration",
+            "clientConfigurationWo",
+            "configPatches",
+            "endpoint",
+            "machineConfigurationInput",
+            "machineConfigurationInputWo",
+            "node",
+            "onDestroy",
+            "timeouts",
+        ]),
         requiredInputs: ["node"],
         secretInputs: ["clientConfigurationWo", "machineConfigurationInput", "machineConfigurationInputWo"],
         timeoutKeys: allKeys<Timeout>()(["create", "update", "delete"]),
-        outputs: allKeys<ConfigurationApplyOutputs>()(["applyMode", "clientConfiguration", "clientConfigurationWo", "configPatches",
-            "endpoint", "machineConfiguration", "machineConfigurationHash", "machineConfigurationInput", "machineConfigurationInputWo",
-            "node", "onDestroy", "resolvedApplyMode", "timeouts"]),
-        secretOutputs: ["clientConfiguration", "clientConfigurationWo", "machineConfiguration", "machineConfigurationInput",
-            "machineConfigurationInputWo"],
+        outputs: allKeys<ConfigurationApplyOutputs>()([
+            "applyMode",
+            "clientConfiguration",
+            "clientConfigurationWo",
+            "configPatches",
+            "endpoint",
+            "machineConfiguration",
+            "machineConfigurationHash",
+            "machineConfigurationInput",
+            "machineConfigurationInputWo",
+            "node",
+            "onDestroy",
+            "resolvedApplyMode",
+            "timeouts",
+        ]),
+        secretOutputs: [
+            "clientConfiguration",
+            "clientConfigurationWo",
+            "machineConfiguration",
+            "machineConfigurationInput",
+            "machineConfigurationInputWo",
+        ],
     };
     /** Applies a machine configuration to a node (`talos:machine/configurationApply:ConfigurationApply`). */
-    export const ConfigurationApply = sdkResource<ConfigurationApplyInputs, ConfigurationApplyOutputs>(configurationApplyEntry);
+    export const ConfigurationApply = sdkResource<ConfigurationApplyInputs, ConfigurationApplyOutputs>(
+        configurationApplyEntry,
+    );
     export type ConfigurationApply = SdkResource<ConfigurationApplyOutputs>;
 
     /** `talos:machine/BootstrapTimeouts`. */
@@ -288,11 +337,23 @@ export namespace machine {
         kind: "resource",
         token: "talos:machine/bootstrap:Bootstrap",
         sdkName: "machine.Bootstrap",
-        inputs: allKeys<BootstrapInputs>()(["clientConfiguration", "clientConfigurationWo", "endpoint", "node", "timeouts"]),
+        inputs: allKeys<BootstrapInputs>()([
+            "clientConfiguration",
+            "clientConfigurationWo",
+            "endpoint",
+            "node",
+            "timeouts",
+        ]),
         requiredInputs: ["node"],
         secretInputs: ["clientConfigurationWo"],
         timeoutKeys: allKeys<BootstrapTimeouts>()(["create"]),
-        outputs: allKeys<BootstrapInputs>()(["clientConfiguration", "clientConfigurationWo", "endpoint", "node", "timeouts"]),
+        outputs: allKeys<BootstrapInputs>()([
+            "clientConfiguration",
+            "clientConfigurationWo",
+            "endpoint",
+            "node",
+            "timeouts",
+        ]),
         secretOutputs: ["clientConfiguration", "clientConfigurationWo"],
     };
     /** Bootstraps etcd on one control-plane node (`talos:machine/bootstrap:Bootstrap`). */
@@ -324,16 +385,38 @@ export namespace machine {
         kind: "function",
         token: "talos:machine/getConfiguration:getConfiguration",
         sdkName: "machine.getConfiguration",
-        inputs: allKeys<GetConfigurationArgs>()(["clusterEndpoint", "clusterName", "configPatches", "docs", "examples",
-            "kubernetesVersion", "machineSecrets", "machineType", "talosVersion"]),
+        inputs: allKeys<GetConfigurationArgs>()([
+            "clusterEndpoint",
+            "clusterName",
+            "configPatches",
+            "docs",
+            "examples",
+            "kubernetesVersion",
+            "machineSecrets",
+            "machineType",
+            "talosVersion",
+        ]),
         requiredInputs: ["clusterEndpoint", "clusterName", "machineSecrets", "machineType"],
         secretInputs: [],
-        outputs: allKeys<GetConfigurationResult>()(["clusterEndpoint", "clusterName", "configPatches", "docs", "examples", "id",
-            "kubernetesVersion", "machineConfiguration", "machineSecrets", "machineType", "talosVersion"]),
+        outputs: allKeys<GetConfigurationResult>()([
+            "clusterEndpoint",
+            "clusterName",
+            "configPatches",
+            "docs",
+            "examples",
+            "id",
+            "kubernetesVersion",
+            "machineConfiguration",
+            "machineSecrets",
+            "machineType",
+            "talosVersion",
+        ]),
         secretOutputs: ["machineConfiguration", "machineSecrets"],
     };
     /** Generate a machine configuration for a node type (Output form; the result is secret). */
-    export const getConfigurationOutput = sdkFunction<GetConfigurationArgs, GetConfigurationResult>(getConfigurationEntry).invokeOutput;
+    export const getConfigurationOutput = sdkFunction<GetConfigurationArgs, GetConfigurationResult>(
+        getConfigurationEntry,
+    ).invokeOutput;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -373,12 +456,25 @@ export namespace cluster {
         kind: "resource",
         token: "talos:cluster/kubeconfig:Kubeconfig",
         sdkName: "cluster.Kubeconfig",
-        inputs: allKeys<KubeconfigInputs>()(["certificateRenewalDuration", "clientConfiguration", "endpoint", "node", "timeouts"]),
+        inputs: allKeys<KubeconfigInputs>()([
+            "certificateRenewalDuration",
+            "clientConfiguration",
+            "endpoint",
+            "node",
+            "timeouts",
+        ]),
         requiredInputs: ["clientConfiguration", "node"],
         secretInputs: [],
         timeoutKeys: allKeys<KubeconfigTimeouts>()(["create", "update"]),
-        outputs: allKeys<KubeconfigOutputs>()(["certificateRenewalDuration", "clientConfiguration", "endpoint", "kubeconfigRaw",
-            "kubernetesClientConfiguration", "node", "timeouts"]),
+        outputs: allKeys<KubeconfigOutputs>()([
+            "certificateRenewalDuration",
+            "clientConfiguration",
+            "endpoint",
+            "kubeconfigRaw",
+            "kubernetesClientConfiguration",
+            "node",
+            "timeouts",
+        ]),
         secretOutputs: ["clientConfiguration", "kubeconfigRaw", "kubernetesClientConfiguration"],
     };
     /** Retrieves a kubeconfig from a Talos control plane (`talos:cluster/kubeconfig:Kubeconfig`). */
@@ -402,12 +498,25 @@ export namespace cluster {
         kind: "function",
         token: "talos:cluster/getHealth:getHealth",
         sdkName: "cluster.getHealth",
-        inputs: allKeys<GetHealthArgs>()(["clientConfiguration", "controlPlaneNodes", "endpoints", "skipKubernetesChecks", "timeouts",
-            "workerNodes"]),
+        inputs: allKeys<GetHealthArgs>()([
+            "clientConfiguration",
+            "controlPlaneNodes",
+            "endpoints",
+            "skipKubernetesChecks",
+            "timeouts",
+            "workerNodes",
+        ]),
         requiredInputs: ["clientConfiguration", "controlPlaneNodes", "endpoints"],
         secretInputs: [],
-        outputs: allKeys<GetHealthResult>()(["clientConfiguration", "controlPlaneNodes", "endpoints", "id", "skipKubernetesChecks",
-            "timeouts", "workerNodes"]),
+        outputs: allKeys<GetHealthResult>()([
+            "clientConfiguration",
+            "controlPlaneNodes",
+            "endpoints",
+            "id",
+            "skipKubernetesChecks",
+            "timeouts",
+            "workerNodes",
+        ]),
         secretOutputs: ["clientConfiguration"],
     };
     /** Waits for the Talos cluster to be healthy (rejects on timeout). */
@@ -436,11 +545,20 @@ export namespace client {
         inputs: allKeys<GetConfigurationArgs>()(["clientConfiguration", "clusterName", "endpoints", "nodes"]),
         requiredInputs: ["clientConfiguration", "clusterName"],
         secretInputs: [],
-        outputs: allKeys<GetConfigurationResult>()(["clientConfiguration", "clusterName", "endpoints", "id", "nodes", "talosConfig"]),
+        outputs: allKeys<GetConfigurationResult>()([
+            "clientConfiguration",
+            "clusterName",
+            "endpoints",
+            "id",
+            "nodes",
+            "talosConfig",
+        ]),
         secretOutputs: ["clientConfiguration", "talosConfig"],
     };
     /** Generate a talosconfig for a Talos cluster (Output form; the result is secret). */
-    export const getConfigurationOutput = sdkFunction<GetConfigurationArgs, GetConfigurationResult>(getConfigurationEntry).invokeOutput;
+    export const getConfigurationOutput = sdkFunction<GetConfigurationArgs, GetConfigurationResult>(
+        getConfigurationEntry,
+    ).invokeOutput;
 }
 
 /** Every entry of this SDK, for comparison with the provider schema. */

@@ -38,8 +38,12 @@ const TALOSCTL_MISSING =
     "`brew install siderolabs/tap/talosctl`) or set cluster.upgrades to false.";
 
 /** Find an executable on a PATH string; `isExecutable` is injected so the function stays pure. */
-export function findOnPath(name: string, pathEnv: string | undefined,
-                           isExecutable: (file: string) => boolean, delimiter = path.delimiter): string | undefined {
+export function findOnPath(
+    name: string,
+    pathEnv: string | undefined,
+    isExecutable: (file: string) => boolean,
+    delimiter = path.delimiter,
+): string | undefined {
     for (const dir of (pathEnv ?? "").split(delimiter)) {
         if (!dir) continue;
         const file = path.join(dir, name);
@@ -98,22 +102,25 @@ function requireTalosctl(): string[] {
 
 /** The common preamble: talosctl check, then the talosconfig into a 0600 temp file removed on exit. */
 function withTalosconfig(body: string[]): string {
-    return [
-        ...requireTalosctl(),
-        `if [ -z "\${${TALOSCONFIG_ENV}:-}" ]; then echo "${TALOSCONFIG_ENV} is empty: no talosconfig to upgrade with" >&2; exit 2; fi`,
-        "umask 077",
-        'TALOSCONFIG_FILE="$(mktemp)"',
-        "trap 'rm -f \"$TALOSCONFIG_FILE\"' EXIT INT TERM",
-        'chmod 600 "$TALOSCONFIG_FILE"',
-        `printf '%s' "$${TALOSCONFIG_ENV}" > "$TALOSCONFIG_FILE"`,
-        ...body,
-    ].join("\n") + "\n";
+    return (
+        [
+            ...requireTalosctl(),
+            `if [ -z "\${${TALOSCONFIG_ENV}:-}" ]; then echo "${TALOSCONFIG_ENV} is empty: no talosconfig to upgrade with" >&2; exit 2; fi`,
+            "umask 077",
+            'TALOSCONFIG_FILE="$(mktemp)"',
+            "trap 'rm -f \"$TALOSCONFIG_FILE\"' EXIT INT TERM",
+            'chmod 600 "$TALOSCONFIG_FILE"',
+            `printf '%s' "$${TALOSCONFIG_ENV}" > "$TALOSCONFIG_FILE"`,
+            ...body,
+        ].join("\n") + "\n"
+    );
 }
 
 /** The tag of an image reference (`…/installer/<id>:v1.12.1` → `v1.12.1`); throws when it has none. */
 export function imageTag(image: string): string {
     const m = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image);
-    if (!m || m[1].includes("/")) throw new Error(`installer image "${image}" has no tag; it should end in :<talos version>`);
+    if (!m || m[1].includes("/"))
+        throw new Error(`installer image "${image}" has no tag; it should end in :<talos version>`);
     return m[1];
 }
 
@@ -143,7 +150,7 @@ function upgradeLines(t: UpgradeTarget): string[] {
     return [
         `echo ${shellQuote(`upgrading ${who} to ${t.image}`)}`,
         `talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes ${shellQuote(t.ip)} --endpoints ${shellQuote(t.ip)} upgrade ` +
-        `--image ${shellQuote(t.image)} --preserve --wait --timeout ${shellQuote(t.timeout)}`,
+            `--image ${shellQuote(t.image)} --preserve --wait --timeout ${shellQuote(t.timeout)}`,
         `NOW="$(running_tag ${shellQuote(t.ip)})"`,
         `if [ "$NOW" != ${shellQuote(tag)} ]; then`,
         `  echo "${who} reports Talos '$NOW' after the upgrade, expected ${tag}" >&2`,
@@ -172,8 +179,10 @@ export function nodeCreateScript(t: UpgradeTarget): string {
         `CURRENT="$(running_tag ${shellQuote(t.ip)})"`,
         'while [ -z "$CURRENT" ]; do',
         '  if [ "$(date +%s)" -ge "$DEADLINE" ]; then',
-        `    echo ${shellQuote(`${who} did not answer \`talosctl version\` within ${t.timeout} (cluster.upgradeTimeout); ` +
-            "check that it is powered on and running Talos, then run `pulumi up` again")} >&2`,
+        `    echo ${shellQuote(
+            `${who} did not answer \`talosctl version\` within ${t.timeout} (cluster.upgradeTimeout); ` +
+                "check that it is powered on and running Talos, then run `pulumi up` again",
+        )} >&2`,
         "    exit 1",
         "  fi",
         `  sleep ${Math.min(5, Math.max(1, seconds))}`,
@@ -197,7 +206,7 @@ export function kubernetesCreateScript(kubernetesVersion: string): string {
 export function kubernetesUpgradeScript(controlPlaneIp: string, kubernetesVersion: string): string {
     return withTalosconfig([
         `talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes ${shellQuote(controlPlaneIp)} --endpoints ${shellQuote(controlPlaneIp)} ` +
-        `upgrade-k8s --to ${shellQuote(kubernetesVersion)}`,
+            `upgrade-k8s --to ${shellQuote(kubernetesVersion)}`,
         `echo ${shellQuote(`kubernetes=${kubernetesVersion}`)}`,
     ]);
 }
@@ -232,23 +241,36 @@ export function createUpgradeCommands(name: string, args: UpgradeArgs, parent: p
     const nodes: UpgradeCommands["nodes"] = [];
     let previous: pulumi.Resource[] = args.dependsOn;
     for (const node of upgradeOrder(args.nodes)) {
-        const target = (img: string): UpgradeTarget => ({ hostname: node.hostname, ip: node.ip, image: img, timeout: args.upgradeTimeout });
-        const cmd = new command.local.Command(`${name}-${node.hostname}-upgrade`, {
-            create: image.apply((img) => nodeCreateScript(target(img))),
-            update: image.apply((img) => nodeUpgradeScript(target(img))),
-            environment: env,
-            interpreter: ["/bin/sh", "-c"],
-        }, { parent, dependsOn: previous });
+        const target = (img: string): UpgradeTarget => ({
+            hostname: node.hostname,
+            ip: node.ip,
+            image: img,
+            timeout: args.upgradeTimeout,
+        });
+        const cmd = new command.local.Command(
+            `${name}-${node.hostname}-upgrade`,
+            {
+                create: image.apply((img) => nodeCreateScript(target(img))),
+                update: image.apply((img) => nodeUpgradeScript(target(img))),
+                environment: env,
+                interpreter: ["/bin/sh", "-c"],
+            },
+            { parent, dependsOn: previous },
+        );
         nodes.push({ hostname: node.hostname, command: cmd });
         previous = [cmd];
     }
     const firstCp = args.nodes.find((n) => n.role === "controlplane");
     if (!firstCp) throw new Error("createUpgradeCommands: no control plane among the nodes");
-    const kubernetes = new command.local.Command(`${name}-kubernetes-upgrade`, {
-        create: kubernetesCreateScript(args.kubernetesVersion),
-        update: kubernetesUpgradeScript(firstCp.ip, args.kubernetesVersion),
-        environment: env,
-        interpreter: ["/bin/sh", "-c"],
-    }, { parent, dependsOn: previous });
+    const kubernetes = new command.local.Command(
+        `${name}-kubernetes-upgrade`,
+        {
+            create: kubernetesCreateScript(args.kubernetesVersion),
+            update: kubernetesUpgradeScript(firstCp.ip, args.kubernetesVersion),
+            environment: env,
+            interpreter: ["/bin/sh", "-c"],
+        },
+        { parent, dependsOn: previous },
+    );
     return { nodes, kubernetes };
 }

@@ -55,7 +55,7 @@ export interface LabelledPatch {
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type SchemaNode = Record<string, any>;
+type SchemaNode = Record<string, unknown>;
 
 interface KindBranch {
     kind: string;
@@ -84,7 +84,15 @@ export const DEPRECATED_SETTINGS: Readonly<Record<string, readonly string[]>> = 
     "v1alpha1.Config": ["persist"],
     "v1alpha1.MachineConfig": ["disks", "time", "registries", "systemDiskEncryption"],
     "v1alpha1.ClusterConfig": ["allowSchedulingOnMasters"],
-    "v1alpha1.NetworkConfig": ["hostname", "interfaces", "nameservers", "searchDomains", "extraHostEntries", "kubespan", "disableSearchDomain"],
+    "v1alpha1.NetworkConfig": [
+        "hostname",
+        "interfaces",
+        "nameservers",
+        "searchDomains",
+        "extraHostEntries",
+        "kubespan",
+        "disableSearchDomain",
+    ],
     "v1alpha1.InstallConfig": ["extraKernelArgs", "extensions", "bootloader"],
     "v1alpha1.APIServerConfig": ["disablePodSecurityPolicy"],
     "v1alpha1.EtcdConfig": ["subnet"],
@@ -128,19 +136,25 @@ const MAX_LISTED = 12;
 // ---------------------------------------------------------------------------------------------------------
 // Schema layout
 
-function isObject(x: unknown): x is Record<string, any> {
+function isObject(x: unknown): x is Record<string, unknown> {
     return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 
 function defsOf(root: SchemaNode): Record<string, SchemaNode> {
-    return (isObject(root.$defs) ? root.$defs : isObject(root.definitions) ? root.definitions : {}) as Record<string, SchemaNode>;
+    return (isObject(root.$defs) ? root.$defs : isObject(root.definitions) ? root.definitions : {}) as Record<
+        string,
+        SchemaNode
+    >;
 }
 
 /** Resolves a local `#/...` JSON pointer inside the root schema. */
 function resolveRef(root: SchemaNode, ref: string): SchemaNode | undefined {
     if (!ref.startsWith("#")) return undefined;
-    let node: any = root;
-    for (const raw of ref.slice(1).split("/").filter((s) => s !== "")) {
+    let node: unknown = root;
+    for (const raw of ref
+        .slice(1)
+        .split("/")
+        .filter((s) => s !== "")) {
         const seg = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
         if (!isObject(node) || !(seg in node)) return undefined;
         node = node[seg];
@@ -266,7 +280,6 @@ function validatorFor(c: Compiled, ref: string): ValidateFunction {
 // ---------------------------------------------------------------------------------------------------------
 // Words
 
-
 function article(word: string): string {
     return /^[aeiou]/i.test(word) ? "an" : "a";
 }
@@ -323,7 +336,11 @@ function describePattern(pattern: string): string {
     if (pattern === "^[0-9a-f.:]+$") return "an IP address (lower-case hex for IPv6)";
     if (pattern === "^[0-9a-f:]+$") return "a MAC address in lower case, like 00:11:22:33:44:55";
     const scheme = /^\^\(([a-z|]+)\)(?::\/\/)?/.exec(pattern);
-    if (scheme && pattern.includes("://")) return `a URL starting with ${scheme[1].split("|").map((s) => `${s}://`).join(" or ")}`;
+    if (scheme && pattern.includes("://"))
+        return `a URL starting with ${scheme[1]
+            .split("|")
+            .map((s) => `${s}://`)
+            .join(" or ")}`;
     const prefix = /^\^([a-z]+):\/\/$/.exec(pattern);
     if (prefix) return `a URL starting with ${prefix[1]}://`;
     return `text matching the pattern ${pattern}`;
@@ -345,7 +362,7 @@ function renderPath(segments: readonly (string | number)[]): string {
 /** Turns an ajv instancePath into typed segments, using the data to tell list indexes from keys. */
 function pathSegments(doc: unknown, pointer: string): (string | number)[] {
     const out: (string | number)[] = [];
-    let node: any = doc;
+    let node: unknown = doc;
     for (const raw of pointer.split("/").slice(1)) {
         const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
         if (Array.isArray(node)) {
@@ -379,7 +396,8 @@ function findKeyBelow(root: SchemaNode, node: SchemaNode | undefined, key: strin
             for (const [name, sub] of Object.entries(props)) {
                 if (depth > 0 && name.toLowerCase() === key.toLowerCase()) found.push([...path, name]);
                 let child = deref(root, sub as SchemaNode);
-                if (child && child.type === "array") child = deref(root, child.items);
+                if (child && child.type === "array")
+                    child = deref(root, isObject(child.items) ? child.items : undefined);
                 if (child && isObject(child.properties)) next.push({ node: child, path: [...path, name] });
             }
         }
@@ -424,7 +442,8 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
             const key = String((e.params as { additionalProperty: string }).additionalProperty);
             if (key === "$patch") return undefined; // directives are the schema-free pass's
             const full = renderPath([...segs, key]);
-            const what = ctx.settingOf === "Talos" ? "a Talos setting" : `${article(ctx.settingOf)} ${ctx.settingOf} setting`;
+            const what =
+                ctx.settingOf === "Talos" ? "a Talos setting" : `${article(ctx.settingOf)} ${ctx.settingOf} setting`;
             const allowed = Object.keys(isObject(parent.properties) ? parent.properties : {});
             const near = closest(key, allowed);
             if (near) return `${full} is not ${what} — did you mean ${renderPath([...segs, near])}?`;
@@ -442,14 +461,24 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
             const types = Array.isArray(t) ? t : [t];
             if (data === null) return undefined;
             if (types.includes("string") && (typeof data === "number" || typeof data === "boolean")) return undefined;
-            if (types.includes("boolean") && typeof data === "string" && YAML11_BOOLEANS.has(data.toLowerCase())) return undefined;
+            if (types.includes("boolean") && typeof data === "string" && YAML11_BOOLEANS.has(data.toLowerCase()))
+                return undefined;
             return `${subject} must be ${types.map((x) => describeExpected(x, parent)).join(" or ")}, got ${describeGot(data)}`;
         }
         case "enum":
         case "const": {
-            const allowed = e.keyword === "enum" ? ((e.params as { allowedValues: unknown[] }).allowedValues ?? []) : [(e.params as { allowedValue: unknown }).allowedValue];
+            const allowed =
+                e.keyword === "enum"
+                    ? ((e.params as { allowedValues: unknown[] }).allowedValues ?? [])
+                    : [(e.params as { allowedValue: unknown }).allowedValue];
             const shown = allowed.map((v) => JSON.stringify(v));
-            const near = typeof data === "string" ? closest(data, allowed.filter((v): v is string => typeof v === "string")) : undefined;
+            const near =
+                typeof data === "string"
+                    ? closest(
+                          data,
+                          allowed.filter((v): v is string => typeof v === "string"),
+                      )
+                    : undefined;
             const got = typeof data === "string" ? JSON.stringify(data) : describeGot(data);
             return `${subject} must be ${allowed.length === 1 ? shown[0] : `one of ${listWords(shown)}`}, got ${got}${near ? ` — did you mean ${JSON.stringify(near)}?` : ""}`;
         }
@@ -472,7 +501,8 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
         }
         case "oneOf":
         case "anyOf": {
-            const branches: unknown[] = Array.isArray(parent[e.keyword]) ? parent[e.keyword] : [];
+            const listed = parent[e.keyword];
+            const branches: unknown[] = Array.isArray(listed) ? listed : [];
             const words = branches.map((b) => {
                 const n = deref(ctx.c.root, b as SchemaNode);
                 return n && typeof n.type === "string" ? describeExpected(n.type, n) : "another shape";
@@ -489,7 +519,11 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
 
 /** The first non-blank line (not `---`), shortened; values of secret-looking keys are blanked. */
 function firstLineOf(text: string): string {
-    const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "" && l !== "---") ?? "";
+    const line =
+        text
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .find((l) => l !== "" && l !== "---") ?? "";
     let shown = line;
     if (/(pass|secret|token|key|cert|\bca\b|crt)/i.test(shown)) {
         const colon = shown.indexOf(":");
@@ -499,18 +533,23 @@ function firstLineOf(text: string): string {
 }
 
 function yamlErrorText(err: YAML.YAMLError): string {
-    const head = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "").trim();
+    const head = err.message
+        .split("\n")[0]
+        .replace(/ at line \d+, column \d+:?$/, "")
+        .trim();
     const pos = err.linePos?.[0];
     return pos ? `YAML syntax error at line ${pos.line}, column ${pos.col}: ${head}` : `YAML syntax error: ${head}`;
 }
 
 function checkPointer(p: unknown, field: string, where: string): string | undefined {
-    if (typeof p !== "string") return `${where}: ${field} must be a JSON pointer string like "/machine/install/disk", got ${describeGot(p)}`;
+    if (typeof p !== "string")
+        return `${where}: ${field} must be a JSON pointer string like "/machine/install/disk", got ${describeGot(p)}`;
     if (p !== "" && !p.startsWith("/")) {
         const fix = "/" + p.replace(/^\.?/, "").split(".").join("/");
         return `${where}: ${field} ${JSON.stringify(p)} is not a JSON pointer; it must start with / — did you mean ${JSON.stringify(fix)}?`;
     }
-    if (/~(?![01])/.test(p)) return `${where}: ${field} ${JSON.stringify(p)} has a ~ that is not ~0 (for ~) or ~1 (for /)`;
+    if (/~(?![01])/.test(p))
+        return `${where}: ${field} ${JSON.stringify(p)} has a ~ that is not ~0 (for ~) or ~1 (for /)`;
     return undefined;
 }
 
@@ -527,7 +566,10 @@ function checkJsonPatch(ops: unknown[]): string[] {
         const known = ["op", "path", "value", "from"];
         for (const k of Object.keys(item)) {
             if (known.includes(k)) continue;
-            const near = closest(k, known.filter((x) => !(x in item)));
+            const near = closest(
+                k,
+                known.filter((x) => !(x in item)),
+            );
             if (near) out.push(`${where}: ${k} is not a JSON-patch field — did you mean ${near}?`);
         }
         const op = item.op;
@@ -535,7 +577,9 @@ function checkJsonPatch(ops: unknown[]): string[] {
             out.push(`${where} has no op; set op to one of ${JSON_PATCH_OPS.join(", ")}`);
         } else if (typeof op !== "string" || !JSON_PATCH_OPS.includes(op)) {
             const near = typeof op === "string" ? closest(op, JSON_PATCH_OPS) : undefined;
-            out.push(`${where}: op ${typeof op === "string" ? JSON.stringify(op) : describeGot(op)} is not a JSON-patch operation${near ? ` — did you mean ${near}?` : ""} (allowed: ${JSON_PATCH_OPS.join(", ")})`);
+            out.push(
+                `${where}: op ${typeof op === "string" ? JSON.stringify(op) : describeGot(op)} is not a JSON-patch operation${near ? ` — did you mean ${near}?` : ""} (allowed: ${JSON_PATCH_OPS.join(", ")})`,
+            );
         }
         const opWhere = typeof op === "string" && JSON_PATCH_OPS.includes(op) ? `${where} (${op})` : where;
         if (!("path" in item)) out.push(`${opWhere} has no path; give a JSON pointer like "/machine/install/disk"`);
@@ -543,9 +587,11 @@ function checkJsonPatch(ops: unknown[]): string[] {
             const bad = checkPointer(item.path, "path", opWhere);
             if (bad) out.push(bad);
         }
-        if ((op === "add" || op === "replace" || op === "test") && !("value" in item)) out.push(`${opWhere} has no value; ${op} needs one`);
+        if ((op === "add" || op === "replace" || op === "test") && !("value" in item))
+            out.push(`${opWhere} has no value; ${op} needs one`);
         if (op === "move" || op === "copy") {
-            if (!("from" in item)) out.push(`${opWhere} has no from; ${op} needs the JSON pointer it takes the value from`);
+            if (!("from" in item))
+                out.push(`${opWhere} has no from; ${op} needs the JSON pointer it takes the value from`);
             else {
                 const bad = checkPointer(item.from, "from", opWhere);
                 if (bad) out.push(bad);
@@ -575,7 +621,10 @@ function escapePointer(seg: string): string {
 }
 
 function pointerSegments(p: string): string[] {
-    return p.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+    return p
+        .split("/")
+        .slice(1)
+        .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 function renderPointer(segs: readonly string[]): string {
@@ -600,7 +649,9 @@ function walkPatchPath(c: Compiled, segs: readonly string[], field: string): { p
         const here = renderPointer(segs.slice(0, i)) || "/";
         if (node.type === "array" || isObject(node.items)) {
             if (seg !== "-" && !/^(0|[1-9]\d*)$/.test(seg)) {
-                return { problem: `${field} ${JSON.stringify(renderPointer(segs))}: ${here} is a list, so ${JSON.stringify(seg)} must be an index (0, 1, …) or - (append)` };
+                return {
+                    problem: `${field} ${JSON.stringify(renderPointer(segs))}: ${here} is a list, so ${JSON.stringify(seg)} must be an index (0, 1, …) or - (append)`,
+                };
             }
             pointer += "/items";
             node = isObject(node.items) ? node.items : undefined;
@@ -609,7 +660,7 @@ function walkPatchPath(c: Compiled, segs: readonly string[], field: string): { p
         const props = isObject(node.properties) ? node.properties : {};
         if (seg in props) {
             pointer += `/properties/${escapePointer(seg)}`;
-            node = props[seg];
+            node = props[seg] as SchemaNode | undefined;
             continue;
         }
         if (node.additionalProperties !== false || isObject(node.patternProperties)) return {}; // free-form map
@@ -618,9 +669,14 @@ function walkPatchPath(c: Compiled, segs: readonly string[], field: string): { p
         const fix = near
             ? ` — did you mean ${JSON.stringify(renderPointer([...segs.slice(0, i), near, ...segs.slice(i + 1)]))}?`
             : deeper.length > 0
-              ? ` — did you mean ${deeper.slice(0, 3).map((d) => JSON.stringify(renderPointer([...segs.slice(0, i), ...d, ...segs.slice(i + 1)]))).join(" or ")}?`
+              ? ` — did you mean ${deeper
+                    .slice(0, 3)
+                    .map((d) => JSON.stringify(renderPointer([...segs.slice(0, i), ...d, ...segs.slice(i + 1)])))
+                    .join(" or ")}?`
               : `; allowed there: ${listWords(Object.keys(props))}`;
-        return { problem: `${field} ${JSON.stringify(renderPointer(segs))}: ${JSON.stringify(seg)} is not a Talos setting under ${here}${fix}` };
+        return {
+            problem: `${field} ${JSON.stringify(renderPointer(segs))}: ${JSON.stringify(seg)} is not a Talos setting under ${here}${fix}`,
+        };
     }
     return node ? { pointer } : {};
 }
@@ -641,7 +697,13 @@ function checkJsonPatchTargets(ops: unknown[], c: Compiled): string[] {
                 out.push(`${where}: ${walked.problem}`);
                 continue;
             }
-            if (field !== "path" || !walked.pointer || !("value" in item) || !["add", "replace", "test"].includes(item.op)) continue;
+            if (
+                field !== "path" ||
+                !walked.pointer ||
+                !("value" in item) ||
+                !["add", "replace", "test"].includes(item.op)
+            )
+                continue;
             const key = `${c.key}#${walked.pointer.slice(1)}`;
             let validate = c.validators.get(key);
             if (!validate) {
@@ -666,15 +728,27 @@ function checkJsonPatchTargets(ops: unknown[], c: Compiled): string[] {
 function jsonPatchOnMultiDoc(ops: unknown[], added: ReadonlySet<string>): string[] {
     if (added.size === 0) return [];
     const doc = [...added][0].replace(/\/$/, "").replace("/", " ");
-    const first = ops.find((o): o is Record<string, unknown> => isObject(o) && typeof o.op === "string" &&
-        ["add", "replace", "remove"].includes(o.op) && typeof o.path === "string" && o.path.startsWith("/"));
-    const setting = first ? renderPath(pointerSegments(first.path as string).map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg))) : "";
-    const hint = !first ? "" : first.op === "remove"
-        ? ` (e.g. "$patch: delete" under ${setting})`
-        : ` (e.g. ${setting} as nested keys)`;
-    return [`Talos applies JSON patches (RFC 6902) only to a single-document machine config, and this one has ` +
-        `other documents (${doc}, from an earlier patch), so the provider would refuse it with "JSON6902 patches ` +
-        `are not supported for multi-document machine configuration"; write it as a strategic-merge YAML patch instead${hint}`];
+    const first = ops.find(
+        (o): o is Record<string, unknown> =>
+            isObject(o) &&
+            typeof o.op === "string" &&
+            ["add", "replace", "remove"].includes(o.op) &&
+            typeof o.path === "string" &&
+            o.path.startsWith("/"),
+    );
+    const setting = first
+        ? renderPath(pointerSegments(first.path as string).map((seg) => (/^\d+$/.test(seg) ? Number(seg) : seg)))
+        : "";
+    const hint = !first
+        ? ""
+        : first.op === "remove"
+          ? ` (e.g. "$patch: delete" under ${setting})`
+          : ` (e.g. ${setting} as nested keys)`;
+    return [
+        `Talos applies JSON patches (RFC 6902) only to a single-document machine config, and this one has ` +
+            `other documents (${doc}, from an earlier patch), so the provider would refuse it with "JSON6902 patches ` +
+            `are not supported for multi-document machine configuration"; write it as a strategic-merge YAML patch instead${hint}`,
+    ];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -713,7 +787,9 @@ function parsePatch(text: string): ParsedPatch {
 
 /** `Kind "name": ` for a kind document, "" for the main document. */
 function kindPrefix(doc: { [k: string]: Json }): string {
-    return typeof doc.kind === "string" ? `${doc.kind}${typeof doc.name === "string" ? ` ${JSON.stringify(doc.name)}` : ""}: ` : "";
+    return typeof doc.kind === "string"
+        ? `${doc.kind}${typeof doc.name === "string" ? ` ${JSON.stringify(doc.name)}` : ""}: `
+        : "";
 }
 
 /** Every `$patch` directive other than `delete`, wherever it stands in the document. */
@@ -726,7 +802,9 @@ function directiveProblems(doc: Json): string[] {
         }
         if (!isObject(node)) return;
         if ("$patch" in node && node.$patch !== "delete") {
-            out.push(`${renderPath([...at, "$patch"])}: the only strategic-merge directive Talos supports is "$patch: delete"`);
+            out.push(
+                `${renderPath([...at, "$patch"])}: the only strategic-merge directive Talos supports is "$patch: delete"`,
+            );
         }
         for (const [k, v] of Object.entries(node)) if (k !== "$patch") visit(v, [...at, k]);
     };
@@ -746,36 +824,57 @@ interface DocShape {
 /** The schema-free rules of one document. */
 function documentShape(value: Json, added: ReadonlySet<string>): DocShape {
     if (!isObject(value)) {
-        return { problems: [`must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got ${describeGot(value)}`], schemaCheck: false };
+        return {
+            problems: [
+                `must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got ${describeGot(value)}`,
+            ],
+            schemaCheck: false,
+        };
     }
     const doc = value as { [k: string]: Json };
     const { kind, apiVersion } = doc;
     if (kind === undefined) {
         if (apiVersion !== undefined) {
-            const hint = doc.machine !== undefined || doc.cluster !== undefined
-                ? "the main machine config document has no apiVersion (it uses version: v1alpha1); remove apiVersion"
-                : "add the kind of document this is";
+            const hint =
+                doc.machine !== undefined || doc.cluster !== undefined
+                    ? "the main machine config document has no apiVersion (it uses version: v1alpha1); remove apiVersion"
+                    : "add the kind of document this is";
             return { problems: [`apiVersion is set but kind is missing; ${hint}`], schemaCheck: false };
         }
-        if (doc.$patch === "delete") return { problems: ["$patch: delete cannot remove the main machine config document"], schemaCheck: false };
+        if (doc.$patch === "delete")
+            return { problems: ["$patch: delete cannot remove the main machine config document"], schemaCheck: false };
         const problems: string[] = [];
         const machine = isObject(doc.machine) ? (doc.machine as Record<string, unknown>) : undefined;
         const network = machine && isObject(machine.network) ? (machine.network as Record<string, unknown>) : undefined;
-        if (added.has("HostnameConfig/") && network && typeof network.hostname === "string" && network.hostname !== "") {
-            problems.push("machine.network.hostname cannot be set here: an earlier patch added a HostnameConfig document, and " +
-                "Talos refuses a hostname in both (\"static hostname is already set in v1alpha1 config\"); set the hostname " +
-                "in the HostnameConfig document instead (for a node of this stack: its hostname setting in homelab:nodes)");
+        if (
+            added.has("HostnameConfig/") &&
+            network &&
+            typeof network.hostname === "string" &&
+            network.hostname !== ""
+        ) {
+            problems.push(
+                "machine.network.hostname cannot be set here: an earlier patch added a HostnameConfig document, and " +
+                    'Talos refuses a hostname in both ("static hostname is already set in v1alpha1 config"); set the hostname ' +
+                    "in the HostnameConfig document instead (for a node of this stack: its hostname setting in homelab:nodes)",
+            );
         }
         problems.push(...directiveProblems(doc));
         return { problems, identity: "main", description: "the main machine config document", schemaCheck: true };
     }
     if (typeof kind !== "string") {
-        return { problems: [`kind must be the name of a Talos document kind, e.g. kind: ExtensionServiceConfig, got ${describeGot(kind)}`], schemaCheck: false };
+        return {
+            problems: [
+                `kind must be the name of a Talos document kind, e.g. kind: ExtensionServiceConfig, got ${describeGot(kind)}`,
+            ],
+            schemaCheck: false,
+        };
     }
     const prefix = kindPrefix(doc);
     const problems: string[] = [];
     if (apiVersion === undefined) {
-        problems.push(`${prefix}apiVersion is missing; every ${kind} document needs one (apiVersion: v1alpha1 for every document kind of Talos 1.10 to 1.13)`);
+        problems.push(
+            `${prefix}apiVersion is missing; every ${kind} document needs one (apiVersion: v1alpha1 for every document kind of Talos 1.10 to 1.13)`,
+        );
     }
     if (doc.$patch !== "delete") problems.push(...directiveProblems(doc).map((p) => prefix + p));
     const name = typeof doc.name === "string" ? doc.name : undefined;
@@ -799,7 +898,9 @@ function documentSchemaProblems(value: Json, c: Compiled, added: ReadonlySet<str
     const known = [...c.kinds.keys()].sort();
     if (!c.kinds.has(k)) {
         const near = closest(k, known);
-        return [`kind ${JSON.stringify(k)} is not a Talos document kind${near ? ` — did you mean ${near}?` : ""}; known kinds: ${known.join(", ")}`];
+        return [
+            `kind ${JSON.stringify(k)} is not a Talos document kind${near ? ` — did you mean ${near}?` : ""}; known kinds: ${known.join(", ")}`,
+        ];
     }
     const prefix = kindPrefix(doc);
     const branches = c.kinds.get(k)!;
@@ -810,7 +911,9 @@ function documentSchemaProblems(value: Json, c: Compiled, added: ReadonlySet<str
         if (match) branch = match;
         else {
             const valid = branches.flatMap((b) => b.apiVersions);
-            problems.push(`${prefix}apiVersion ${typeof apiVersion === "string" ? JSON.stringify(apiVersion) : describeGot(apiVersion)} is not valid for kind ${k}; use apiVersion: ${valid.join(" or ")}`);
+            problems.push(
+                `${prefix}apiVersion ${typeof apiVersion === "string" ? JSON.stringify(apiVersion) : describeGot(apiVersion)} is not valid for kind ${k}; use apiVersion: ${valid.join(" or ")}`,
+            );
         }
     }
     if (doc.$patch === "delete") return problems;
@@ -845,7 +948,9 @@ function schemaFreeProblems(parsed: ParsedPatch, added: ReadonlySet<string>): st
         case "json":
             return [...checkJsonPatch(parsed.ops), ...jsonPatchOnMultiDoc(parsed.ops, added)];
         case "mixed":
-            return ["a JSON patch (a list of operations) cannot be combined with other documents using ---; put it in a patch of its own"];
+            return [
+                "a JSON patch (a list of operations) cannot be combined with other documents using ---; put it in a patch of its own",
+            ];
         case "documents": {
             const out: string[] = [];
             const touched = new Map<string, number>();
@@ -856,7 +961,9 @@ function schemaFreeProblems(parsed: ParsedPatch, added: ReadonlySet<string>): st
                 if (shape.identity === undefined) return;
                 const first = touched.get(shape.identity);
                 if (first !== undefined) {
-                    out.push(`documents ${first + 1} and ${i + 1} both patch ${shape.description}; a single patch may touch a document only once — merge them or split the patch`);
+                    out.push(
+                        `documents ${first + 1} and ${i + 1} both patch ${shape.description}; a single patch may touch a document only once — merge them or split the patch`,
+                    );
                 } else touched.set(shape.identity, i);
             });
             return out;
@@ -885,8 +992,12 @@ function schemaPassProblems(parsed: ParsedPatch, c: Compiled, added: ReadonlySet
  * `schema` undefined (it could not be fetched): only the schema-free rules run. `added` carries the documents
  * earlier patches of the same node added; this patch's own are added to it.
  */
-export function validatePatch(label: string, text: string, schema: TalosConfigSchema | undefined,
-                              added: Set<string> = new Set()): string[] {
+export function validatePatch(
+    label: string,
+    text: string,
+    schema: TalosConfigSchema | undefined,
+    added: Set<string> = new Set(),
+): string[] {
     const c = schema ? compiled(schema) : undefined;
     const parsed = parsePatch(text);
     const tail = ` (patch beginning ${JSON.stringify(firstLineOf(text))})`;

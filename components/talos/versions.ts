@@ -70,22 +70,29 @@ function triple(text: string): Triple {
 /** What the config layer knows about the Kubernetes side of a Talos release. */
 export type KubernetesSupport =
     | {
-        /** `release`: the release is in the table; `minor`: another release of its minor is. */
-        basis: "release" | "minor";
-        /** The Talos release asked about, normalised, e.g. `v1.12.1`. */
-        talos: string;
-        /** The Kubernetes version to use when none is set. */
-        defaultKubernetes: string;
-        minimumKubernetes: string;
-        maximumKubernetes: string;
-        /** The table row the answer comes from. */
-        source: TalosRelease;
-    }
+          /** `release`: the release is in the table; `minor`: another release of its minor is. */
+          basis: "release" | "minor";
+          /** The Talos release asked about, normalised, e.g. `v1.12.1`. */
+          talos: string;
+          /** The Kubernetes version to use when none is set. */
+          defaultKubernetes: string;
+          minimumKubernetes: string;
+          maximumKubernetes: string;
+          /** The table row the answer comes from. */
+          source: TalosRelease;
+      }
     | { basis: "unknown"; talos: string; knownMinors: string[] };
 
 /** The Talos minors the table covers, e.g. `["v1.10", "v1.11", "v1.12", "v1.13"]`. */
 export function knownTalosMinors(): string[] {
-    return [...new Set(TALOS_RELEASES.map((r) => { const t = triple(r.talos); return `v${t[0]}.${t[1]}`; }))];
+    return [
+        ...new Set(
+            TALOS_RELEASES.map((r) => {
+                const t = triple(r.talos);
+                return `v${t[0]}.${t[1]}`;
+            }),
+        ),
+    ];
 }
 
 /**
@@ -97,8 +104,12 @@ export function kubernetesSupport(talosVersion: string): KubernetesSupport | und
     if (!want) return undefined;
     const talos = `v${want.join(".")}`;
     const exact = TALOS_RELEASES.find((r) => compareVersions(triple(r.talos), want) === 0);
-    const sameMinor = TALOS_RELEASES.filter((r) => { const t = triple(r.talos); return t[0] === want[0] && t[1] === want[1]; });
-    const row = exact ?? [...sameMinor].reverse().find((r) => compareVersions(triple(r.talos), want) <= 0) ?? sameMinor[0];
+    const sameMinor = TALOS_RELEASES.filter((r) => {
+        const t = triple(r.talos);
+        return t[0] === want[0] && t[1] === want[1];
+    });
+    const row =
+        exact ?? [...sameMinor].reverse().find((r) => compareVersions(triple(r.talos), want) <= 0) ?? sameMinor[0];
     if (!row) return { basis: "unknown", talos, knownMinors: knownTalosMinors() };
     return {
         basis: exact ? "release" : "minor",
@@ -120,7 +131,10 @@ export function describeRange(s: { minimumKubernetes: string; maximumKubernetes:
  * Whether Talos accepts `kubernetesVersion` (`1.35.0` or `v1.35.0`), by `KubernetesVersion.SupportedWith`'s
  * rule: below the minimum is "too old", at or above the maximum is "too new". Undefined = accepted.
  */
-export function kubernetesVersionVerdict(kubernetesVersion: string, range: { minimumKubernetes: string; maximumKubernetes: string }): "too old" | "too new" | undefined {
+export function kubernetesVersionVerdict(
+    kubernetesVersion: string,
+    range: { minimumKubernetes: string; maximumKubernetes: string },
+): "too old" | "too new" | undefined {
     const v = triple(kubernetesVersion);
     if (compareVersions(v, triple(range.minimumKubernetes)) < 0) return "too old";
     if (compareVersions(v, triple(range.maximumKubernetes)) >= 0) return "too new";

@@ -9,7 +9,6 @@
 import * as dgram from "dgram";
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../config";
 import { dynamicResource } from "../dynamic";
 import { isIpv4, macBytes } from "../net";
 
@@ -36,7 +35,11 @@ export interface SendOptions {
 /** Send the magic packet for `mac`; resolves with the number of datagrams sent. */
 export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number> {
     let packet: Buffer;
-    try { packet = magicPacket(mac); } catch (e) { return Promise.reject(e); }
+    try {
+        packet = magicPacket(mac);
+    } catch (e) {
+        return Promise.reject(e);
+    }
     const port = opts.port ?? WOL_PORT;
     const repeat = Math.max(1, opts.repeat ?? 3);
     const family = net.isIPv6(opts.address) ? "udp6" : "udp4";
@@ -50,27 +53,29 @@ export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number>
         sock.once("error", fail);
         sock.bind(0, () => {
             sock.setBroadcast(true);
-            const next = () => sock.send(packet, port, opts.address, (err) => {
-                if (err) return fail(err);
-                sent++;
-                if (sent < repeat) return next();
-                sock.close();
-                resolve(sent);
-            });
+            const next = () =>
+                sock.send(packet, port, opts.address, (err) => {
+                    if (err) return fail(err);
+                    sent++;
+                    if (sent < repeat) return next();
+                    sock.close();
+                    resolve(sent);
+                });
             next();
         });
     });
 }
 
-/** Check the WoL settings before anything runs; returns the problems (empty when fine). */
-export function wakeOnLanProblems(mac: string, broadcast: string, label: string): string[] {
-    const problems: string[] = [];
-    try { macBytes(mac); } catch (e) { problems.push(`${label}.mac: ${(e as Error).message}`); }
-    if (!isIpv4(broadcast ?? "")) {
-        problems.push(`cluster.wakeOnLanBroadcast: "${broadcast}" is not an IPv4 address; set it to your LAN's ` +
-            `broadcast address (e.g. 192.168.0.255) or turn off ${label}.wakeOnLan`);
-    }
-    return problems;
+/**
+ * What the sender relies on: a MAC and an IPv4 destination. Throws a short internal error; users get
+ * parseStackConfig's messages (`nodes[i].mac`, `cluster.wakeOnLanBroadcast`) before this can run.
+ */
+export function assertWakeTarget(mac: string, address: string): void {
+    macBytes(mac);
+    if (!isIpv4(address))
+        throw new Error(
+            `WakeOnLan: address "${address}" is not IPv4 (parseStackConfig checks cluster.wakeOnLanBroadcast)`,
+        );
 }
 
 /** Inputs of a WakeOnLan resource. */
@@ -92,14 +97,22 @@ export interface WakeOnLanState extends WakeOnLanInputs {
 }
 
 async function wake(inputs: WakeOnLanInputs): Promise<WakeOnLanState> {
-    const sent = await sendMagicPacket(inputs.mac, { address: inputs.address, port: inputs.port, repeat: inputs.repeat });
+    const sent = await sendMagicPacket(inputs.mac, {
+        address: inputs.address,
+        port: inputs.port,
+        repeat: inputs.repeat,
+    });
     return { ...inputs, packetsSent: sent };
 }
 
 /** Pure diff: another MAC is another machine (replace); another address or port sends again. */
 export function diffWakeOnLan(olds: WakeOnLanState, news: WakeOnLanInputs): pulumi.dynamic.DiffResult {
     const replaces = olds.mac !== news.mac ? ["mac"] : [];
-    return { changes: replaces.length > 0 || olds.address !== news.address || olds.port !== news.port, replaces, deleteBeforeReplace: true };
+    return {
+        changes: replaces.length > 0 || olds.address !== news.address || olds.port !== news.port,
+        replaces,
+        deleteBeforeReplace: true,
+    };
 }
 
 /** Inputs of {@link WakeOnLan}: the provider's, as Pulumi inputs, and what to wait for. */
@@ -117,11 +130,16 @@ export interface WakeOnLanArgs {
 
 /** Sends a Wake-on-LAN magic packet when created (and again when the address or port change); nothing to delete. */
 export class WakeOnLan extends dynamicResource<WakeOnLanInputs, WakeOnLanState, "port" | "repeat">({
-    module: "homelab", type: "WakeOnLan", file: __filename,
+    module: "homelab",
+    type: "WakeOnLan",
+    file: __filename,
     defaults: { port: WOL_PORT, repeat: 3 },
     outputs: ["packetsSent"],
     provider: {
-        create: async (inputs: WakeOnLanInputs) => ({ id: `wol-${inputs.mac.toLowerCase()}`, outs: await wake(inputs) }),
+        create: async (inputs: WakeOnLanInputs) => ({
+            id: `wol-${inputs.mac.toLowerCase()}`,
+            outs: await wake(inputs),
+        }),
         diff: async (_id: string, olds: WakeOnLanState, news: WakeOnLanInputs) => diffWakeOnLan(olds, news),
         update: async (_id: string, _olds: WakeOnLanState, news: WakeOnLanInputs) => ({ outs: await wake(news) }),
         async delete() {
@@ -130,10 +148,7 @@ export class WakeOnLan extends dynamicResource<WakeOnLanInputs, WakeOnLanState, 
     },
 }) {
     constructor(name: string, args: WakeOnLanArgs, opts?: pulumi.CustomResourceOptions) {
-        if (typeof args.mac === "string" && typeof args.address === "string") {
-            const problems = wakeOnLanProblems(args.mac, args.address, name);
-            if (problems.length) throw new ConfigError(problems);
-        }
+        if (typeof args.mac === "string" && typeof args.address === "string") assertWakeTarget(args.mac, args.address);
         // Carry `after`'s dependencies on the mac input without storing its value.
         const mac = pulumi.all([args.mac, args.after]).apply(([m]) => m);
         super(name, { mac, address: args.address, port: args.port, repeat: args.repeat }, opts);

@@ -18,10 +18,7 @@ export const MIN_TALOS_DRIVER_VERSION = "v1.2.1";
 export const NO_BTRFS_DRIVER_VERSION = "v1.4.0";
 
 /** Talos system extensions the driver needs on every node. */
-export const REQUIRED_CSI_EXTENSIONS: readonly string[] = [
-    "siderolabs/iscsi-tools",
-    "siderolabs/util-linux-tools",
-];
+export const REQUIRED_CSI_EXTENSIONS: readonly string[] = ["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"];
 
 /** `homelab:workloads.synologyCsi` */
 export interface SynologyCsiConfig {
@@ -43,11 +40,23 @@ export interface WorkloadsConfig {
 }
 
 export const WORKLOADS_KEYS = allKeys<WorkloadsConfig>()(["synologyCsi"]);
-export const SYNOLOGY_CSI_KEYS = allKeys<SynologyCsiConfig>()(["enabled", "version", "storageClassName", "location", "fsType",
-    "reclaimPolicy", "isDefault", "protocol"]);
+export const SYNOLOGY_CSI_KEYS = allKeys<SynologyCsiConfig>()([
+    "enabled",
+    "version",
+    "storageClassName",
+    "location",
+    "fsType",
+    "reclaimPolicy",
+    "isDefault",
+    "protocol",
+]);
 
 /** `homelab:workloads`; `defaultVolume` (`synology.volume`) is where the LUNs go unless `location` says otherwise. */
-export function parseWorkloads(c: Checker, value: Json, defaultVolume: string | undefined): WorkloadsConfig | undefined {
+export function parseWorkloads(
+    c: Checker,
+    value: Json,
+    defaultVolume: string | undefined,
+): WorkloadsConfig | undefined {
     const o = c.object("workloads", value, false) ?? {};
     c.knownKeys("workloads", o, WORKLOADS_KEYS);
     const s = c.object("workloads.synologyCsi", o.synologyCsi, false) ?? {};
@@ -56,7 +65,10 @@ export function parseWorkloads(c: Checker, value: Json, defaultVolume: string | 
     const version = c.string(`${p}.version`, s.version, false) ?? MIN_TALOS_DRIVER_VERSION;
     const storageClassName = c.string(`${p}.storageClassName`, s.storageClassName, false) ?? DEFAULT_STORAGE_CLASS;
     if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(storageClassName)) {
-        c.add(`${p}.storageClassName`, `"${storageClassName}" must be a Kubernetes name: lower-case letters, digits, '-' and '.'`);
+        c.add(
+            `${p}.storageClassName`,
+            `"${storageClassName}" must be a Kubernetes name: lower-case letters, digits, '-' and '.'`,
+        );
     }
     const location = c.string(`${p}.location`, s.location, false) ?? defaultVolume ?? DEFAULT_VOLUME;
     if (!VOLUME_RE.test(location)) c.add(`${p}.location`, `"${location}" must be a DSM volume path like /volume1`);
@@ -90,20 +102,27 @@ export function synologyCsiConfigProblems(csi: SynologyCsiConfig, extensions: re
     for (const ext of missingCsiExtensions(extensions)) {
         problems.push(
             `image.extensions: lacks "${ext}", which workloads.synologyCsi.enabled needs: ` +
-            `add "${ext}" to homelab:image.extensions (Synology CSI needs iscsiadm and util-linux on every Talos node)`);
+                `add "${ext}" to homelab:image.extensions (Synology CSI needs iscsiadm and util-linux on every Talos node)`,
+        );
     }
     const v = parseVersion(csi.version);
     if (!v) {
-        problems.push(`workloads.synologyCsi.version: "${csi.version}" is not a synology/synology-csi release tag: ` +
-            `use one like ${MIN_TALOS_DRIVER_VERSION}`);
+        problems.push(
+            `workloads.synologyCsi.version: "${csi.version}" is not a synology/synology-csi release tag: ` +
+                `use one like ${MIN_TALOS_DRIVER_VERSION}`,
+        );
     } else {
         if (compareVersions(v, parseVersion(MIN_TALOS_DRIVER_VERSION)!) < 0) {
-            problems.push(`workloads.synologyCsi.version: ${releaseTag(csi.version)} has no --iscsiadm-path ` +
-                `flag, which Talos needs (no /usr/bin/env on the host): use ${MIN_TALOS_DRIVER_VERSION} or later`);
+            problems.push(
+                `workloads.synologyCsi.version: ${releaseTag(csi.version)} has no --iscsiadm-path ` +
+                    `flag, which Talos needs (no /usr/bin/env on the host): use ${MIN_TALOS_DRIVER_VERSION} or later`,
+            );
         }
         if (csi.fsType === "btrfs" && compareVersions(v, parseVersion(NO_BTRFS_DRIVER_VERSION)!) >= 0) {
-            problems.push(`workloads.synologyCsi.fsType: btrfs is not supported by driver ${releaseTag(csi.version)} ` +
-                `(removed in ${NO_BTRFS_DRIVER_VERSION}): use fsType ext4 or xfs, or a version before ${NO_BTRFS_DRIVER_VERSION}`);
+            problems.push(
+                `workloads.synologyCsi.fsType: btrfs is not supported by driver ${releaseTag(csi.version)} ` +
+                    `(removed in ${NO_BTRFS_DRIVER_VERSION}): use fsType ext4 or xfs, or a version before ${NO_BTRFS_DRIVER_VERSION}`,
+            );
         }
     }
     return problems;

@@ -75,7 +75,8 @@ export function nasFromDsmUrl(url: string): { host: string; port: number; https:
     } catch {
         u = undefined;
     }
-    if (!u || (u.protocol !== "https:" && u.protocol !== "http:")) throw new Error(`nasFromDsmUrl: "${url}" is not an http(s) URL`);
+    if (!u || (u.protocol !== "https:" && u.protocol !== "http:"))
+        throw new Error(`nasFromDsmUrl: "${url}" is not an http(s) URL`);
     const https = u.protocol === "https:";
     const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
     return { host, port: u.port ? Number(u.port) : https ? 443 : 80, https };
@@ -86,7 +87,11 @@ export function renderClientInfo(clients: readonly NasClient[]): string {
     if (clients.length === 0) throw new Error("client-info.yml needs at least one NAS client");
     return YAML.stringify({
         clients: clients.map((c) => ({
-            host: c.host, port: c.port, https: c.https, username: c.username, password: c.password,
+            host: c.host,
+            port: c.port,
+            https: c.https,
+            username: c.username,
+            password: c.password,
         })),
     });
 }
@@ -179,15 +184,31 @@ export function controllerRules(): PolicyRule[] {
     return [
         { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
         { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "watch", "update", "patch"] },
-        { apiGroups: [""], resources: ["persistentvolumeclaims/status"], verbs: ["get", "list", "watch", "update", "patch"] },
-        { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+        {
+            apiGroups: [""],
+            resources: ["persistentvolumeclaims/status"],
+            verbs: ["get", "list", "watch", "update", "patch"],
+        },
+        {
+            apiGroups: [""],
+            resources: ["persistentvolumes"],
+            verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+        },
         { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
         { apiGroups: [""], resources: ["secrets"], verbs: ["get"] },
         { apiGroups: ["storage.k8s.io"], resources: ["csinodes"], verbs: ["get", "list", "watch"] },
-        { apiGroups: ["storage.k8s.io"], resources: ["volumeattachments", "volumeattachments/status"], verbs: ["get", "list", "watch", "update", "patch"] },
+        {
+            apiGroups: ["storage.k8s.io"],
+            resources: ["volumeattachments", "volumeattachments/status"],
+            verbs: ["get", "list", "watch", "update", "patch"],
+        },
         { apiGroups: ["storage.k8s.io"], resources: ["storageclasses"], verbs: ["get", "list", "watch"] },
-        { apiGroups: ["snapshot.storage.k8s.io"], resources: ["volumesnapshots", "volumesnapshotcontents"], verbs: ["get", "list"] },
+        {
+            apiGroups: ["snapshot.storage.k8s.io"],
+            resources: ["volumesnapshots", "volumesnapshotcontents"],
+            verbs: ["get", "list"],
+        },
     ];
 }
 
@@ -232,7 +253,10 @@ export function nodeLabels(): Record<string, string> {
  * provisioner/attacher/resizer sidecars and the plugin, talking over a socket in an emptyDir.
  * It only talks to the DSM API, so unlike the node plugin it needs no host access or privilege.
  */
-export function renderControllerSpec(images: SynologyCsiImages, names: SynologyCsiObjectNames = synologyCsiObjectNames()): StatefulSetSpec {
+export function renderControllerSpec(
+    images: SynologyCsiImages,
+    names: SynologyCsiObjectNames = synologyCsiObjectNames(),
+): StatefulSetSpec {
     const labels = controllerLabels();
     return {
         serviceName: names.controller,
@@ -244,7 +268,10 @@ export function renderControllerSpec(images: SynologyCsiImages, names: SynologyC
                 serviceAccountName: names.controllerServiceAccount,
                 priorityClassName: "system-cluster-critical",
                 containers: [
-                    controllerSidecar("csi-provisioner", images.provisioner, ["--timeout=120s", "--extra-create-metadata"]),
+                    controllerSidecar("csi-provisioner", images.provisioner, [
+                        "--timeout=120s",
+                        "--extra-create-metadata",
+                    ]),
                     controllerSidecar("csi-attacher", images.attacher, ["--timeout=120s"]),
                     controllerSidecar("csi-resizer", images.resizer, ["--timeout=120s"]),
                     {
@@ -286,7 +313,10 @@ export function nodePluginArgs(): string[] {
  * The node DaemonSet: on every node (control planes included, they may run workloads), on the host
  * network, privileged, with the host's `/` at `/host`, `/dev`, and the kubelet directories.
  */
-export function renderNodeSpec(images: SynologyCsiImages, names: SynologyCsiObjectNames = synologyCsiObjectNames()): DaemonSetSpec {
+export function renderNodeSpec(
+    images: SynologyCsiImages,
+    names: SynologyCsiObjectNames = synologyCsiObjectNames(),
+): DaemonSetSpec {
     const labels = nodeLabels();
     const pluginDir = `${KUBELET_DIR}/plugins/${CSI_DRIVER_NAME}`;
     const nodeName = { name: "KUBE_NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } };
@@ -307,11 +337,7 @@ export function renderNodeSpec(images: SynologyCsiImages, names: SynologyCsiObje
                         image: images.nodeDriverRegistrar,
                         imagePullPolicy: "IfNotPresent",
                         securityContext: { privileged: true },
-                        args: [
-                            "--csi-address=$(ADDRESS)",
-                            "--kubelet-registration-path=$(REGISTRATION_PATH)",
-                            "--v=2",
-                        ],
+                        args: ["--csi-address=$(ADDRESS)", "--kubelet-registration-path=$(REGISTRATION_PATH)", "--v=2"],
                         env: [
                             { name: "ADDRESS", value: "/csi/csi.sock" },
                             { name: "REGISTRATION_PATH", value: `${pluginDir}/csi.sock` },
@@ -342,7 +368,10 @@ export function renderNodeSpec(images: SynologyCsiImages, names: SynologyCsiObje
                 volumes: [
                     { name: "kubelet-dir", hostPath: { path: KUBELET_DIR, type: "Directory" } },
                     { name: "plugin-dir", hostPath: { path: pluginDir, type: "DirectoryOrCreate" } },
-                    { name: "registration-dir", hostPath: { path: `${KUBELET_DIR}/plugins_registry`, type: "Directory" } },
+                    {
+                        name: "registration-dir",
+                        hostPath: { path: `${KUBELET_DIR}/plugins_registry`, type: "Directory" },
+                    },
                     clientInfoVolume(),
                     { name: "host-root", hostPath: { path: "/", type: "Directory" } },
                     { name: "device-dir", hostPath: { path: "/dev", type: "Directory" } },

@@ -63,7 +63,10 @@ export interface SynologyCsiArgs {
  * The kubeconfig input of the Kubernetes provider: the kubeconfig, carrying the health check as a
  * dependency (so the provider is registered only after it), always secret.
  */
-export function kubeconfigAfter(kubeconfig: pulumi.Input<string>, healthy: pulumi.Input<unknown>): pulumi.Output<string> {
+export function kubeconfigAfter(
+    kubeconfig: pulumi.Input<string>,
+    healthy: pulumi.Input<unknown>,
+): pulumi.Output<string> {
     return pulumi.secret(pulumi.all([kubeconfig, healthy]).apply(([k]) => k));
 }
 
@@ -91,74 +94,133 @@ export class SynologyCsi extends pulumi.ComponentResource {
         const images = synologyCsiImages(args.csi.version, args.images);
 
         const healthDeps = pulumi.Resource.isInstance(args.healthy) ? [args.healthy] : [];
-        const provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: kubeconfigAfter(args.kubeconfig, args.healthy),
-        }, { parent: this, dependsOn: healthDeps });
+        const provider = new k8s.Provider(
+            `${name}-k8s`,
+            {
+                kubeconfig: kubeconfigAfter(args.kubeconfig, args.healthy),
+            },
+            { parent: this, dependsOn: healthDeps },
+        );
         const o = { parent: this, provider };
 
-        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: renderNamespaceMetadata(names.namespace),
-        }, o);
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            {
+                metadata: renderNamespaceMetadata(names.namespace),
+            },
+            o,
+        );
         const namespace = ns.metadata.name;
 
         const clientInfo = pulumi.secret(
-            pulumi.all([args.nas.host, args.nas.port, args.nas.https, args.nas.username, pulumi.secret(args.password)])
+            pulumi
+                .all([args.nas.host, args.nas.port, args.nas.https, args.nas.username, pulumi.secret(args.password)])
                 .apply(([host, port, https, username, password]) =>
-                    renderClientInfo([{ host, port, https, username, password }])));
-        const secret = new k8s.core.v1.Secret(`${name}-client-info`, {
-            metadata: { name: names.clientInfoSecret, namespace, labels: { ...COMMON_LABELS } },
-            type: "Opaque",
-            stringData: pulumi.secret({ [CLIENT_INFO_KEY]: clientInfo }),
-        }, o);
+                    renderClientInfo([{ host, port, https, username, password }]),
+                ),
+        );
+        const secret = new k8s.core.v1.Secret(
+            `${name}-client-info`,
+            {
+                metadata: { name: names.clientInfoSecret, namespace, labels: { ...COMMON_LABELS } },
+                type: "Opaque",
+                stringData: pulumi.secret({ [CLIENT_INFO_KEY]: clientInfo }),
+            },
+            o,
+        );
 
-        const driver = new k8s.storage.v1.CSIDriver(`${name}-driver`, {
-            metadata: { name: names.csiDriver, labels: { ...COMMON_LABELS } },
-            spec: renderCsiDriverSpec(),
-        }, o);
+        const driver = new k8s.storage.v1.CSIDriver(
+            `${name}-driver`,
+            {
+                metadata: { name: names.csiDriver, labels: { ...COMMON_LABELS } },
+                spec: renderCsiDriverSpec(),
+            },
+            o,
+        );
 
         // Each part (controller, node plugin) runs as its own service account, bound to its own cluster role.
-        const account = (part: "controller" | "node", accountName: string, roleName: string, bindingName: string,
-                         rules: PolicyRule[]) => {
-            const sa = new k8s.core.v1.ServiceAccount(`${name}-${part}-sa`, {
-                metadata: { name: accountName, namespace, labels: { ...COMMON_LABELS } },
-            }, o);
-            const role = new k8s.rbac.v1.ClusterRole(`${name}-${part}-role`, {
-                metadata: { name: roleName, labels: { ...COMMON_LABELS } },
-                rules,
-            }, o);
-            return new k8s.rbac.v1.ClusterRoleBinding(`${name}-${part}-binding`, {
-                metadata: { name: bindingName, labels: { ...COMMON_LABELS } },
-                subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace }],
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
-            }, o);
+        const account = (
+            part: "controller" | "node",
+            accountName: string,
+            roleName: string,
+            bindingName: string,
+            rules: PolicyRule[],
+        ) => {
+            const sa = new k8s.core.v1.ServiceAccount(
+                `${name}-${part}-sa`,
+                {
+                    metadata: { name: accountName, namespace, labels: { ...COMMON_LABELS } },
+                },
+                o,
+            );
+            const role = new k8s.rbac.v1.ClusterRole(
+                `${name}-${part}-role`,
+                {
+                    metadata: { name: roleName, labels: { ...COMMON_LABELS } },
+                    rules,
+                },
+                o,
+            );
+            return new k8s.rbac.v1.ClusterRoleBinding(
+                `${name}-${part}-binding`,
+                {
+                    metadata: { name: bindingName, labels: { ...COMMON_LABELS } },
+                    subjects: [{ kind: "ServiceAccount", name: sa.metadata.name, namespace }],
+                    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name },
+                },
+                o,
+            );
         };
-        const controllerBinding = account("controller", names.controllerServiceAccount, names.controllerClusterRole,
-            names.controllerClusterRoleBinding, controllerRules());
-        const nodeBinding = account("node", names.nodeServiceAccount, names.nodeClusterRole, names.nodeClusterRoleBinding, nodeRules());
+        const controllerBinding = account(
+            "controller",
+            names.controllerServiceAccount,
+            names.controllerClusterRole,
+            names.controllerClusterRoleBinding,
+            controllerRules(),
+        );
+        const nodeBinding = account(
+            "node",
+            names.nodeServiceAccount,
+            names.nodeClusterRole,
+            names.nodeClusterRoleBinding,
+            nodeRules(),
+        );
 
-        new k8s.apps.v1.StatefulSet(`${name}-controller`, {
-            metadata: { name: names.controller, namespace, labels: { ...COMMON_LABELS } },
-            spec: renderControllerSpec(images, names),
-        }, { ...o, dependsOn: [secret, driver, controllerBinding] });
+        new k8s.apps.v1.StatefulSet(
+            `${name}-controller`,
+            {
+                metadata: { name: names.controller, namespace, labels: { ...COMMON_LABELS } },
+                spec: renderControllerSpec(images, names),
+            },
+            { ...o, dependsOn: [secret, driver, controllerBinding] },
+        );
 
-        new k8s.apps.v1.DaemonSet(`${name}-node`, {
-            metadata: { name: names.node, namespace, labels: { ...COMMON_LABELS } },
-            spec: renderNodeSpec(images, names),
-        }, { ...o, dependsOn: [secret, driver, nodeBinding] });
+        new k8s.apps.v1.DaemonSet(
+            `${name}-node`,
+            {
+                metadata: { name: names.node, namespace, labels: { ...COMMON_LABELS } },
+                spec: renderNodeSpec(images, names),
+            },
+            { ...o, dependsOn: [secret, driver, nodeBinding] },
+        );
 
         const sc = pulumi.output(args.nas.host).apply((host) => renderStorageClass(args.csi, host));
-        const storageClass = new k8s.storage.v1.StorageClass(`${name}-storage-class`, {
-            metadata: {
-                name: args.csi.storageClassName,
-                labels: { ...COMMON_LABELS },
-                annotations: sc.annotations,
+        const storageClass = new k8s.storage.v1.StorageClass(
+            `${name}-storage-class`,
+            {
+                metadata: {
+                    name: args.csi.storageClassName,
+                    labels: { ...COMMON_LABELS },
+                    annotations: sc.annotations,
+                },
+                provisioner: sc.provisioner,
+                parameters: sc.parameters,
+                reclaimPolicy: sc.reclaimPolicy,
+                allowVolumeExpansion: sc.allowVolumeExpansion,
+                volumeBindingMode: sc.volumeBindingMode,
             },
-            provisioner: sc.provisioner,
-            parameters: sc.parameters,
-            reclaimPolicy: sc.reclaimPolicy,
-            allowVolumeExpansion: sc.allowVolumeExpansion,
-            volumeBindingMode: sc.volumeBindingMode,
-        }, { ...o, dependsOn: [driver] });
+            { ...o, dependsOn: [driver] },
+        );
 
         this.storageClassName = storageClass.metadata.name;
         this.namespace = namespace;
@@ -167,6 +229,10 @@ export class SynologyCsi extends pulumi.ComponentResource {
 }
 
 /** Builds the component only when the feature is on; undefined (nothing created) otherwise. */
-export function createSynologyCsi(name: string, args: SynologyCsiArgs, opts?: pulumi.ComponentResourceOptions): SynologyCsi | undefined {
+export function createSynologyCsi(
+    name: string,
+    args: SynologyCsiArgs,
+    opts?: pulumi.ComponentResourceOptions,
+): SynologyCsi | undefined {
     return args.csi.enabled ? new SynologyCsi(name, args, opts) : undefined;
 }

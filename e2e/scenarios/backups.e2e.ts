@@ -26,21 +26,35 @@ const FOREIGN = ["notes.txt", "other-cluster-20240101T000000Z-v1.11.0.db"];
 
 let h: Harness;
 const stored = new Set<string>();
-const ipOf = (hostname: string) => (h.values.nodes as { hostname: string; ip: string }[]).find((n) => n.hostname === hostname)!.ip;
+const ipOf = (hostname: string) =>
+    (h.values.nodes as { hostname: string; ip: string }[]).find((n) => n.hostname === hostname)!.ip;
 const ips = () => (h.values.nodes as { ip: string }[]).map((n) => n.ip);
 const up = () => h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
-const errorsOf = (r: { events: Parameters<typeof diagnostics>[0] }) => diagnostics(r.events, "error").map((d) => d.message);
-const inBackups = () => [...h.servers.dsm.state.files.keys()].filter((p) => p.startsWith(`${DIR}/`)).map((p) => p.slice(DIR.length + 1)).sort();
+const errorsOf = (r: { events: Parameters<typeof diagnostics>[0] }) =>
+    diagnostics(r.events, "error").map((d) => d.message);
+const inBackups = () =>
+    [...h.servers.dsm.state.files.keys()]
+        .filter((p) => p.startsWith(`${DIR}/`))
+        .map((p) => p.slice(DIR.length + 1))
+        .sort();
 const ours = () => inBackups().filter((n) => /^e2e-backups-\d{8}T\d{6}Z-v\d+\.\d+\.\d+\.db$/.test(n));
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const callsOf = (method: string, since: number) => h.nodes!.calls().slice(since).filter((c) => c.method.endsWith(`/${method}`));
+const callsOf = (method: string, since: number) =>
+    h
+        .nodes!.calls()
+        .slice(since)
+        .filter((c) => c.method.endsWith(`/${method}`));
 
 /** `npm run etcd-snapshot -- <args>` in the stack's project folder, with the engine's environment (as a user runs it). */
 function etcdSnapshotCli(args: string[]): Promise<{ code: number; out: string }> {
     return new Promise((resolve) => {
-        execFile("npm", ["run", "--silent", "etcd-snapshot", "--", "--stack", h.engine.stack, ...args],
+        execFile(
+            "npm",
+            ["run", "--silent", "etcd-snapshot", "--", "--stack", h.engine.stack, ...args],
             { cwd: h.engine.projectDir, env: h.engine.env(), timeout: 180_000 },
-            (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: `${stdout}${stderr}` }));
+            (err, stdout, stderr) =>
+                resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: `${stdout}${stderr}` }),
+        );
     });
 }
 
@@ -48,16 +62,41 @@ beforeAll(async () => {
     h = await Harness.start({
         values: {
             cluster: {
-                name: "e2e-backups", endpoint: "https://192.168.0.11:6443", talosVersion: "v1.12.0", kubernetesVersion: "1.35.0",
-                upgrades: true, applyTimeout: "30s", bootstrapTimeout: "2m", healthTimeout: "30s", upgradeTimeout: "2m",
+                name: "e2e-backups",
+                endpoint: "https://192.168.0.11:6443",
+                talosVersion: "v1.12.0",
+                kubernetesVersion: "1.35.0",
+                upgrades: true,
+                applyTimeout: "30s",
+                bootstrapTimeout: "2m",
+                healthTimeout: "30s",
+                upgradeTimeout: "2m",
                 healthChecks: { kubernetes: false },
             },
             image: { arch: "amd64", extensions: ["siderolabs/iscsi-tools"] },
             synology: { url: "https://192.168.0.6:5001", username: "admin", interface: "eth0" },
-            dhcp: { subnet: "192.168.0.0/24", rangeStart: "192.168.0.100", rangeEnd: "192.168.0.199", gateway: "192.168.0.1", dns: ["192.168.0.1"] },
+            dhcp: {
+                subnet: "192.168.0.0/24",
+                rangeStart: "192.168.0.100",
+                rangeEnd: "192.168.0.199",
+                gateway: "192.168.0.1",
+                dns: ["192.168.0.1"],
+            },
             nodes: [
-                { hostname: "cp-1", ip: "192.168.0.11", role: "controlplane", mac: "52:54:00:00:01:11", installDisk: "/dev/nvme0n1" },
-                { hostname: "w-1", ip: "192.168.0.21", role: "worker", mac: "52:54:00:00:01:21", installDisk: "/dev/nvme0n1" },
+                {
+                    hostname: "cp-1",
+                    ip: "192.168.0.11",
+                    role: "controlplane",
+                    mac: "52:54:00:00:01:11",
+                    installDisk: "/dev/nvme0n1",
+                },
+                {
+                    hostname: "w-1",
+                    ip: "192.168.0.21",
+                    role: "worker",
+                    mac: "52:54:00:00:01:21",
+                    installDisk: "/dev/nvme0n1",
+                },
             ],
             backups: { etcd: { keep: 2 } },
         },
@@ -105,7 +144,9 @@ test("2. a Talos upgrade while the NAS refuses the snapshot's upload does not up
     }
     expect(r.code).not.toBe(0);
     const message = errorsOf(r).join("\n");
-    expect(message).toMatch(/etcd snapshot before the upgrades: upload of \/pxe\/backups\/etcd\/e2e-backups-\d{8}T\d{6}Z-v1\.12\.0\.db\.part-[0-9a-f]{8} failed after \d+ of \d+ bytes/);
+    expect(message).toMatch(
+        /etcd snapshot before the upgrades: upload of \/pxe\/backups\/etcd\/e2e-backups-\d{8}T\d{6}Z-v1\.12\.0\.db\.part-[0-9a-f]{8} failed after \d+ of \d+ bytes/,
+    );
     expect(message).toMatch(/416/);
     expect(callsOf("EtcdSnapshot", mark).length).toBeGreaterThan(0); // it was taken, then refused by the NAS
     expect(callsOf("Upgrade", mark)).toEqual([]);
@@ -147,7 +188,12 @@ test("4. npm run etcd-snapshot: retention keeps the newest 2 and no file of the 
         if (i > 0) await new Promise((r) => setTimeout(r, 1100)); // distinct names: the time in them is to the second
         const expected = await h.nodes!.snapshotDigest(ipOf("cp-1"));
         const r = await etcdSnapshotCli([]);
-        expect({ code: r.code, out: r.out }).toEqual({ code: 0, out: expect.stringMatching(/etcd-snapshot: stored \/pxe\/backups\/etcd\/e2e-backups-\d{8}T\d{6}Z-v1\.12\.1\.db \(\d+ bytes, md5 [0-9a-f]{32}\), taken through cp-1 \(/) });
+        expect({ code: r.code, out: r.out }).toEqual({
+            code: 0,
+            out: expect.stringMatching(
+                /etcd-snapshot: stored \/pxe\/backups\/etcd\/e2e-backups-\d{8}T\d{6}Z-v1\.12\.1\.db \(\d+ bytes, md5 [0-9a-f]{32}\), taken through cp-1 \(/,
+            ),
+        });
         const name = /stored \/pxe\/backups\/etcd\/(\S+)/.exec(r.out)![1];
         stored.add(name);
         expect(sha256(h.servers.dsm.getFile(`${DIR}/${name}`)!.bytes!)).toBe(expected.sha256);

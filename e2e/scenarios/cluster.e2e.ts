@@ -32,14 +32,40 @@ const NODES = [
 function clusterValues(): Record<string, unknown> {
     return {
         cluster: {
-            name: "e2e-cluster", endpoint: "https://192.168.0.11:6443", talosVersion: "v1.12.0", kubernetesVersion: "1.35.0",
-            upgrades: true, resetOnDestroy: true, applyTimeout: "30s", bootstrapTimeout: "2m", healthTimeout: "30s",
-            upgradeTimeout: "2m", healthChecks: { kubernetes: false },
+            name: "e2e-cluster",
+            endpoint: "https://192.168.0.11:6443",
+            talosVersion: "v1.12.0",
+            kubernetesVersion: "1.35.0",
+            upgrades: true,
+            resetOnDestroy: true,
+            applyTimeout: "30s",
+            bootstrapTimeout: "2m",
+            healthTimeout: "30s",
+            upgradeTimeout: "2m",
+            healthChecks: { kubernetes: false },
         },
-        image: { arch: "amd64", extensions: ["siderolabs/i915", "siderolabs/nut-client", "siderolabs/iscsi-tools", "siderolabs/util-linux-tools"] },
+        image: {
+            arch: "amd64",
+            extensions: [
+                "siderolabs/i915",
+                "siderolabs/nut-client",
+                "siderolabs/iscsi-tools",
+                "siderolabs/util-linux-tools",
+            ],
+        },
         synology: { url: "https://192.168.0.6:5001", username: "admin", interface: "eth0" },
-        dhcp: { subnet: "192.168.0.0/24", rangeStart: "192.168.0.100", rangeEnd: "192.168.0.199", gateway: "192.168.0.1", dns: ["192.168.0.1"] },
-        nodes: NODES.map((n, i) => ({ ...n, mac: `52:54:00:00:00:${(0x11 + i).toString(16)}`, installDisk: "/dev/nvme0n1" })),
+        dhcp: {
+            subnet: "192.168.0.0/24",
+            rangeStart: "192.168.0.100",
+            rangeEnd: "192.168.0.199",
+            gateway: "192.168.0.1",
+            dns: ["192.168.0.1"],
+        },
+        nodes: NODES.map((n, i) => ({
+            ...n,
+            mac: `52:54:00:00:00:${(0x11 + i).toString(16)}`,
+            installDisk: "/dev/nvme0n1",
+        })),
         ups: { monitor: "ups@192.168.0.6", username: "monuser" },
     };
 }
@@ -48,25 +74,32 @@ let h: Harness;
 let talosctlLog: string;
 let wrapperDir: string;
 const ips = () => (h.values.nodes as { hostname: string; ip: string }[]).map((n) => n.ip);
-const ipOf = (hostname: string) => (h.values.nodes as { hostname: string; ip: string }[]).find((n) => n.hostname === hostname)!.ip;
+const ipOf = (hostname: string) =>
+    (h.values.nodes as { hostname: string; ip: string }[]).find((n) => n.hostname === hostname)!.ip;
 
 /** A talosctl first on PATH that records every call and passes it to the real one — except `upgrade-k8s`,
  *  which needs a Kubernetes API the stand-ins do not have: it is recorded and answered with success. */
 function recordingTalosctl(binDir: string): { dir: string; log: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "talosctl-rec-"));
     const log = path.join(dir, "calls.log");
-    fs.writeFileSync(path.join(dir, "talosctl"), `#!/bin/sh
+    fs.writeFileSync(
+        path.join(dir, "talosctl"),
+        `#!/bin/sh
 printf '%s\\n' "$*" >> '${log}'
 for a in "$@"; do
   if [ "$a" = "upgrade-k8s" ]; then echo "recorded upgrade-k8s (no Kubernetes API in the stand-ins)"; exit 0; fi
 done
 exec '${path.join(binDir, "talosctl")}' "$@"
-`, { mode: 0o755 });
+`,
+        { mode: 0o755 },
+    );
     return { dir, log };
 }
 
-const talosctlCalls = (verb: string) => (fs.existsSync(talosctlLog) ? fs.readFileSync(talosctlLog, "utf8") : "")
-    .split("\n").filter((l) => l.split(" ").includes(verb));
+const talosctlCalls = (verb: string) =>
+    (fs.existsSync(talosctlLog) ? fs.readFileSync(talosctlLog, "utf8") : "")
+        .split("\n")
+        .filter((l) => l.split(" ").includes(verb));
 
 beforeAll(async () => {
     const binDir = await toolchainBin();
@@ -89,7 +122,8 @@ afterAll(async () => {
 });
 
 const up = () => h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
-const errorsOf = (r: { events: Parameters<typeof diagnostics>[0] }) => diagnostics(r.events, "error").map((d) => d.message);
+const errorsOf = (r: { events: Parameters<typeof diagnostics>[0] }) =>
+    diagnostics(r.events, "error").map((d) => d.message);
 
 test("1. first up: one apply per node with the config the provider rendered, one bootstrap, health, and a working talosconfig", async () => {
     const r = await up();
@@ -98,26 +132,43 @@ test("1. first up: one apply per node with the config the provider rendered, one
     const image = h.values.image as { factoryUrl: string; extensions: string[] };
     const id = schematicId(schematicFromImage({ extensions: image.extensions, extraKernelArgs: [] }));
     for (const n of h.values.nodes as { hostname: string; ip: string; role: string }[]) {
-        expect({ node: n.hostname, applies: nodes.okCalls("ApplyConfiguration", n.ip).length }).toEqual({ node: n.hostname, applies: 1 });
+        expect({ node: n.hostname, applies: nodes.okCalls("ApplyConfiguration", n.ip).length }).toEqual({
+            node: n.hostname,
+            applies: 1,
+        });
         const docs = YAML.parseAllDocuments(await nodes.config(n.ip)).map((d) => d.toJS() as Record<string, any>);
         const main = docs.find((d) => d.version === "v1alpha1")!;
         expect(main.machine.type).toBe(n.role);
-        expect(main.machine.install).toMatchObject({ disk: "/dev/nvme0n1", image: installerImage(image.factoryUrl, id, "v1.12.0") });
+        expect(main.machine.install).toMatchObject({
+            disk: "/dev/nvme0n1",
+            image: installerImage(image.factoryUrl, id, "v1.12.0"),
+        });
         expect(main.machine.kubelet.image).toMatch(/:v1\.35\.0$/);
         expect(docs.find((d) => d.kind === "HostnameConfig")).toMatchObject({ hostname: n.hostname });
-        expect(docs.find((d) => d.kind === "ExtensionServiceConfig")!.configFiles[0].content).toContain(` ${UPS_PASSWORD} `);
+        expect(docs.find((d) => d.kind === "ExtensionServiceConfig")!.configFiles[0].content).toContain(
+            ` ${UPS_PASSWORD} `,
+        );
         expect((await nodes.node(n.ip)).mode).toBe("configured");
     }
     const bootstraps = nodes.okCalls("Bootstrap");
     expect(bootstraps.map((b) => b.node)).toEqual([ipOf("cp-1")]);
-    recordFigures({ nodes: ips().length, applies: nodes.okCalls("ApplyConfiguration").length, bootstraps: bootstraps.length });
+    recordFigures({
+        nodes: ips().length,
+        applies: nodes.okCalls("ApplyConfiguration").length,
+        bootstraps: bootstraps.length,
+    });
 
     // The exported talosconfig works with the real talosctl against every node.
     const out = await h.engine.ok(["stack", "output", "talosconfig", "--show-secrets", "--stack", h.engine.stack]);
     const tc = path.join(h.engine.dir, "talosconfig");
     fs.writeFileSync(tc, out.stdout, { mode: 0o600 });
-    const version = await new Promise<string>((resolve, reject) => execFile(path.join(h.binDir, "talosctl"),
-        ["--talosconfig", tc, "--nodes", ips().join(","), "version"], (e, so, se) => (e ? reject(new Error(se || e.message)) : resolve(so))));
+    const version = await new Promise<string>((resolve, reject) =>
+        execFile(
+            path.join(h.binDir, "talosctl"),
+            ["--talosconfig", tc, "--nodes", ips().join(","), "version"],
+            (e, so, se) => (e ? reject(new Error(se || e.message)) : resolve(so)),
+        ),
+    );
     for (const ip of ips()) expect(version).toContain(ip);
     expect((version.match(/Tag:\s+v1\.12\.0/g) ?? []).length).toBe(ips().length);
     const state = await h.engine.exportState();
@@ -129,7 +180,10 @@ test("2. a re-run applies, bootstraps and upgrades nothing", async () => {
     const r = await up();
     expect(r.code).toBe(0);
     expect(changingSteps(r.events).map((s) => urnName(s.urn))).toEqual([]);
-    const since = h.nodes!.calls().slice(before).map((c) => c.method.split("/").pop());
+    const since = h
+        .nodes!.calls()
+        .slice(before)
+        .map((c) => c.method.split("/").pop());
     for (const m of ["ApplyConfiguration", "Bootstrap", "Upgrade"]) expect(since).not.toContain(m);
 });
 
@@ -140,7 +194,10 @@ test("3. a Talos version change upgrades each node once, control planes first, e
     const before = h.nodes!.calls().length;
     const r = await up();
     expect({ code: r.code, errors: errorsOf(r) }).toEqual({ code: 0, errors: [] });
-    const upgrades = h.nodes!.calls().slice(before).filter((c) => c.method.endsWith("/Upgrade") && (c.code === undefined || c.code === "OK"));
+    const upgrades = h
+        .nodes!.calls()
+        .slice(before)
+        .filter((c) => c.method.endsWith("/Upgrade") && (c.code === undefined || c.code === "OK"));
     expect(upgrades.map((c) => c.node)).toEqual(["cp-1", "cp-2", "cp-3", "w-1", "w-2"].map(ipOf));
     for (const ip of ips()) expect((await h.nodes!.node(ip)).talosVersion).toBe("v1.12.1");
     recordFigures({ upgradesRun: upgrades.length });
@@ -148,7 +205,10 @@ test("3. a Talos version change upgrades each node once, control planes first, e
     const mark = h.nodes!.calls().length;
     const again = await up();
     expect(again.code).toBe(0);
-    const rerun = h.nodes!.calls().slice(mark).filter((c) => c.method.endsWith("/Upgrade"));
+    const rerun = h
+        .nodes!.calls()
+        .slice(mark)
+        .filter((c) => c.method.endsWith("/Upgrade"));
     expect(rerun).toEqual([]);
     recordFigures({ upgradesOnRerun: rerun.length });
 });
@@ -182,7 +242,10 @@ test("5. a powered-off node fails the up within the timeout, named with its addr
     const message = errorsOf(r).join("\n");
     expect(message).toContain(`w-2 (${off})`);
     expect(r.seconds).toBeLessThan(30 + 90);
-    const others = h.nodes!.calls().slice(before).filter((c) => c.node !== off && /ApplyConfiguration|Upgrade|Reset/.test(c.method));
+    const others = h
+        .nodes!.calls()
+        .slice(before)
+        .filter((c) => c.node !== off && /ApplyConfiguration|Upgrade|Reset/.test(c.method));
     expect(others).toEqual([]);
 
     await h.nodes!.fault(off, { kind: "poweron" });
@@ -196,7 +259,10 @@ test("6. destroy with resetOnDestroy resets every node, control planes one at a 
     const r = await h.engine.run(["destroy", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
     expect({ code: r.code, errors: errorsOf(r) }).toEqual({ code: 0, errors: [] });
     for (const ip of ips()) expect({ ip, resets: h.nodes!.okCalls("Reset", ip).length }).toEqual({ ip, resets: 1 });
-    const cpResets = h.nodes!.okCalls("Reset").map((c) => c.node).filter((ip) => ["cp-1", "cp-2", "cp-3"].map(ipOf).includes(ip));
+    const cpResets = h
+        .nodes!.okCalls("Reset")
+        .map((c) => c.node)
+        .filter((ip) => ["cp-1", "cp-2", "cp-3"].map(ipOf).includes(ip));
     expect(cpResets).toEqual(["cp-3", "cp-2", "cp-1"].map(ipOf));
     // Talos' reset without reboot ends in a shutdown; powered on again, a node is back in maintenance mode, wiped.
     for (const ip of ips()) {

@@ -29,7 +29,13 @@ const PRINTER = { clid: "AA:BB:CC:00:00:01", ip: lan("192.168.0.50"), hostname: 
 function devValues(): Record<string, unknown> {
     const v = stackValues("dev") as Record<string, any>;
     v.nodes[0].mac = NODE_MAC;
-    v.cluster = { ...v.cluster, applyTimeout: "2m", bootstrapTimeout: "2m", healthTimeout: "1m", healthChecks: { kubernetes: false } };
+    v.cluster = {
+        ...v.cluster,
+        applyTimeout: "2m",
+        bootstrapTimeout: "2m",
+        healthTimeout: "1m",
+        healthChecks: { kubernetes: false },
+    };
     return v;
 }
 
@@ -58,10 +64,11 @@ afterAll(async () => {
     await h?.close();
 });
 
-const image = () => (h.values.image as { factoryUrl: string; extensions: string[]; extraKernelArgs?: string[] });
-const cluster = () => (h.values.cluster as { talosVersion: string });
+const image = () => h.values.image as { factoryUrl: string; extensions: string[]; extraKernelArgs?: string[] };
+const cluster = () => h.values.cluster as { talosVersion: string };
 const nodeIp = () => (h.values.nodes as { ip: string }[])[0].ip;
-const id = () => schematicId(schematicFromImage({ extensions: image().extensions, extraKernelArgs: image().extraKernelArgs ?? [] }));
+const id = () =>
+    schematicId(schematicFromImage({ extensions: image().extensions, extraKernelArgs: image().extraKernelArgs ?? [] }));
 
 test("1. preview of a fresh stack lists every resource the mock tests expect, with the same URNs and parents", async () => {
     const r = await h.engine.run(["preview", ...h.engine.stackArgs()]);
@@ -72,29 +79,47 @@ test("1. preview of a fresh stack lists every resource the mock tests expect, wi
             const chain = urnTypeChain(s.urn).split("$");
             const parentUrn = s.new?.parent;
             return {
-                type: s.type, name: urnName(s.urn),
-                ...(chain.length > 1 && parentUrn ? { parentType: chain[chain.length - 2], parentName: urnName(parentUrn) } : {}),
+                type: s.type,
+                name: urnName(s.urn),
+                ...(chain.length > 1 && parentUrn
+                    ? { parentType: chain[chain.length - 2], parentName: urnName(parentUrn) }
+                    : {}),
             };
         });
     const mocks = await mockGraph({ ...h.values, synologyPassword: DSM_PASSWORD, upsPassword: UPS_PASSWORD });
     const key = (e: { type: string; name: string }) => `${e.type}::${e.name}`;
-    expect([...engine].sort((a, b) => key(a).localeCompare(key(b)))).toEqual([...mocks].sort((a, b) => key(a).localeCompare(key(b))));
-    expect(engine.every((s) => s.type === undefined || steps(r.events).find((x) => urnName(x.urn) === s.name)?.op === "create")).toBe(true);
+    expect([...engine].sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+        [...mocks].sort((a, b) => key(a).localeCompare(key(b))),
+    );
+    expect(
+        engine.every(
+            (s) => s.type === undefined || steps(r.events).find((x) => urnName(x.urn) === s.name)?.op === "create",
+        ),
+    ).toBe(true);
 });
 
 test("2. up: the NAS serves the factory's image over PXE, and the node got the config the real provider rendered", async () => {
     const { dsm, factory } = h.servers;
     const r = await h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
-    expect({ code: r.code, errors: diagnostics(r.events, "error").map((d) => d.message) }).toEqual({ code: 0, errors: [] });
+    expect({ code: r.code, errors: diagnostics(r.events, "error").map((d) => d.message) }).toEqual({
+        code: 0,
+        errors: [],
+    });
 
     // NAS: share, TFTP root, boot file = the factory's bytes, reservations merged with the printer's, PXE.
     expect(dsm.state.shares.pxe).toBeDefined();
     expect(dsm.state.tftp).toMatchObject({ enable: true, root_path: "/volume1/pxe" });
     const boot = dsm.getFile(`/pxe/${UKI}`);
-    expect(boot).toMatchObject({ size: UKI_BYTES, md5: expectedAssetDigest(id(), cluster().talosVersion, UKI, UKI_BYTES) });
-    expect(dsm.state.reservations.eth0.map((x) => [x.clid.toLowerCase(), x.ip]).sort()).toEqual([
-        [PRINTER.clid.toLowerCase(), PRINTER.ip], [NODE_MAC, nodeIp()],
-    ].sort());
+    expect(boot).toMatchObject({
+        size: UKI_BYTES,
+        md5: expectedAssetDigest(id(), cluster().talosVersion, UKI, UKI_BYTES),
+    });
+    expect(dsm.state.reservations.eth0.map((x) => [x.clid.toLowerCase(), x.ip]).sort()).toEqual(
+        [
+            [PRINTER.clid.toLowerCase(), PRINTER.ip],
+            [NODE_MAC, nodeIp()],
+        ].sort(),
+    );
     expect(dsm.state.pxe).toMatchObject({ enable: true, local_bootloader: UKI });
     expect(factory.bytesServed).toBe(UKI_BYTES);
 
@@ -106,27 +131,41 @@ test("2. up: the NAS serves the factory's image over PXE, and the node got the c
     const docs = YAML.parseAllDocuments(await nodes.config(nodeIp())).map((d) => d.toJS() as Record<string, any>);
     const main = docs.find((d) => d.version === "v1alpha1")!;
     expect(main.machine.type).toBe("controlplane");
-    expect(main.machine.install).toMatchObject({ disk: "/dev/nvme0n1", image: installerImage(image().factoryUrl, id(), cluster().talosVersion), wipe: false });
+    expect(main.machine.install).toMatchObject({
+        disk: "/dev/nvme0n1",
+        image: installerImage(image().factoryUrl, id(), cluster().talosVersion),
+        wipe: false,
+    });
     expect(main.machine.kubelet.image).toMatch(/:v1\.35\.\d+$/);
     expect(docs.find((d) => d.kind === "HostnameConfig")).toMatchObject({ hostname: "talos-cp-1", auto: "off" });
     const nut = docs.find((d) => d.kind === "ExtensionServiceConfig" && d.name === "nut-client")!;
-    expect(nut.configFiles[0].content).toContain(`MONITOR ups@${lan("192.168.0.6")} 1 monuser ${UPS_PASSWORD} secondary`);
+    expect(nut.configFiles[0].content).toContain(
+        `MONITOR ups@${lan("192.168.0.6")} 1 monuser ${UPS_PASSWORD} secondary`,
+    );
     expect(nodes.okCalls("Bootstrap")).toHaveLength(1);
     expect((await nodes.node(nodeIp())).mode).toBe("configured");
 
     const state = await h.engine.exportState();
     firstUpState = state.text;
     const resources = state.deployment.deployment.resources ?? [];
-    const providerBytes = resources.map((x) => String((x.inputs as Record<string, unknown> | undefined)?.__provider ?? "").length);
+    const providerBytes = resources.map(
+        (x) => String((x.inputs as Record<string, unknown> | undefined)?.__provider ?? "").length,
+    );
     recordFigures({ stateBytes: state.text.length, providerCodeBytesPerResource: Math.max(...providerBytes) });
 });
 
 test("3. nothing changed: preview and refresh see no change, and a second up makes no DSM write and moves no image byte", async () => {
     const { dsm, factory } = h.servers;
     const preview = await h.engine.run(["preview", "--expect-no-changes", ...h.engine.stackArgs()]);
-    expect({ code: preview.code, changes: changingSteps(preview.events).map((s) => `${s.op} ${urnName(s.urn)}`) }).toEqual({ code: 0, changes: [] });
+    expect({
+        code: preview.code,
+        changes: changingSteps(preview.events).map((s) => `${s.op} ${urnName(s.urn)}`),
+    }).toEqual({ code: 0, changes: [] });
     const refresh = await h.engine.run(["refresh", "--yes", "--expect-no-changes", ...h.engine.stackArgs()]);
-    expect({ code: refresh.code, changes: changingSteps(refresh.events).map((s) => `${s.op} ${urnName(s.urn)}`) }).toEqual({ code: 0, changes: [] });
+    expect({
+        code: refresh.code,
+        changes: changingSteps(refresh.events).map((s) => `${s.op} ${urnName(s.urn)}`),
+    }).toEqual({ code: 0, changes: [] });
 
     dsm.resetCounters();
     const bytesBefore = factory.bytesServed;
@@ -135,10 +174,17 @@ test("3. nothing changed: preview and refresh see no change, and a second up mak
     expect(up.code).toBe(0);
     expect(changeCounts(up.events)).toEqual({ same: expect.any(Number) });
     const calls = Object.values(dsm.counters.calls).reduce((a, b) => a + b, 0);
-    expect({ writes: dsm.counters.writes, uploadBytes: dsm.counters.uploadBytes, factoryBytes: factory.bytesServed - bytesBefore })
-        .toEqual({ writes: 0, uploadBytes: 0, factoryBytes: 0 });
+    expect({
+        writes: dsm.counters.writes,
+        uploadBytes: dsm.counters.uploadBytes,
+        factoryBytes: factory.bytesServed - bytesBefore,
+    }).toEqual({ writes: 0, uploadBytes: 0, factoryBytes: 0 });
     expect(h.nodes!.okCalls("ApplyConfiguration").length).toBe(appliesBefore);
-    recordFigures({ noopDsmCalls: calls, noopDsmWrites: dsm.counters.writes, noopImageBytes: dsm.counters.uploadBytes });
+    recordFigures({
+        noopDsmCalls: calls,
+        noopDsmWrites: dsm.counters.writes,
+        noopImageBytes: dsm.counters.uploadBytes,
+    });
 });
 
 test("4. a node's IP change rewrites only the reservations on the NAS; a Talos version change replaces the boot file and changes the config", async () => {
@@ -166,7 +212,8 @@ function reveal(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(reveal);
     if (v && typeof v === "object") {
         const o = v as Record<string, unknown>;
-        if (o["4dabf18193072939515e22adb298388d"] !== undefined && typeof o.plaintext === "string") return reveal(JSON.parse(o.plaintext));
+        if (o["4dabf18193072939515e22adb298388d"] !== undefined && typeof o.plaintext === "string")
+            return reveal(JSON.parse(o.plaintext));
         return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, reveal(x)]));
     }
     return v;
@@ -175,9 +222,17 @@ function reveal(v: unknown): unknown {
 test("5. at rest, the state holds no secret in clear: DSM and UPS passwords, machine secrets, talosconfig, kubeconfig", async () => {
     const clear = await h.engine.exportState(false);
     const revealed = await h.engine.exportState(true);
-    const outputs = reveal((revealed.deployment.deployment.resources ?? []).find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {}) as Record<string, unknown>;
-    const secretsRes = (revealed.deployment.deployment.resources ?? []).find((r) => r.type === "talos:machine/secrets:Secrets")!;
-    const ms = reveal(secretsRes.outputs!.machineSecrets) as { cluster: { secret: string }; secrets: { bootstrapToken: string }; certs: { os: { key: string } } };
+    const outputs = reveal(
+        (revealed.deployment.deployment.resources ?? []).find((r) => r.type === "pulumi:pulumi:Stack")?.outputs ?? {},
+    ) as Record<string, unknown>;
+    const secretsRes = (revealed.deployment.deployment.resources ?? []).find(
+        (r) => r.type === "talos:machine/secrets:Secrets",
+    )!;
+    const ms = reveal(secretsRes.outputs!.machineSecrets) as {
+        cluster: { secret: string };
+        secrets: { bootstrapToken: string };
+        certs: { os: { key: string } };
+    };
     const secrets: Record<string, string> = {
         dsmPassword: DSM_PASSWORD,
         upsPassword: UPS_PASSWORD,
@@ -189,8 +244,19 @@ test("5. at rest, the state holds no secret in clear: DSM and UPS passwords, mac
     };
     for (const [k, v] of Object.entries(secrets)) expect({ k, long: v.length > 16 }).toEqual({ k, long: true });
     // What the secret values look like when a dump leaks them: the value itself, or a distinctive line of it.
-    const needles = Object.entries(secrets).flatMap(([k, v]) => [[k, v], ...v.split("\n").filter((l) => l.length > 40).slice(0, 3).map((l) => [k, l.trim()])]);
-    const texts = [{ file: "pulumi stack export", text: clear.text }, ...h.engine.backendFiles(), ...[firstUpState].map((t) => ({ file: "state after up", text: t }))];
+    const needles = Object.entries(secrets).flatMap(([k, v]) => [
+        [k, v],
+        ...v
+            .split("\n")
+            .filter((l) => l.length > 40)
+            .slice(0, 3)
+            .map((l) => [k, l.trim()]),
+    ]);
+    const texts = [
+        { file: "pulumi stack export", text: clear.text },
+        ...h.engine.backendFiles(),
+        ...[firstUpState].map((t) => ({ file: "state after up", text: t })),
+    ];
     const found = needles.flatMap(([k, n]) => texts.filter((t) => t.text.includes(n)).map((t) => `${k} in ${t.file}`));
     recordFigures({ secretsInState: found.length });
     expect(found).toEqual([]);
@@ -204,7 +270,11 @@ test("6. an up killed (SIGKILL) during the boot-file upload: the provider host s
     factory.faults.chunkDelayMs = 25; // ~3 s for the 8 MiB image: time to kill it half-way
     dsm.resetCounters();
     let pid = 0;
-    const killed = h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()], { onStart: (p) => { pid = p; } });
+    const killed = h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()], {
+        onStart: (p) => {
+            pid = p;
+        },
+    });
     const deadline = Date.now() + 120_000;
     while (dsm.counters.uploadBytes === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(dsm.counters.uploadBytes).toBeGreaterThan(0);
@@ -214,7 +284,8 @@ test("6. an up killed (SIGKILL) during the boot-file upload: the provider host s
     factory.faults.chunkDelayMs = 0;
 
     // The dynamic-provider host the engine started must not go on streaming into the NAS.
-    const hosts = () => listProcesses().filter((p) => p.cmd.includes("dynamic-provider") && p.cwd === h.engine.projectDir);
+    const hosts = () =>
+        listProcesses().filter((p) => p.cmd.includes("dynamic-provider") && p.cwd === h.engine.projectDir);
     const until = Date.now() + 20_000;
     while (hosts().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
     expect(hosts()).toEqual([]);
@@ -232,10 +303,16 @@ test("6. an up killed (SIGKILL) during the boot-file upload: the provider host s
     await h.engine.ok(["cancel", "--yes", "--stack", h.engine.stack]);
     await h.engine.ok(["refresh", "--yes", "--clear-pending-creates", ...h.engine.stackArgs()]);
     const up = await h.engine.run(["up", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
-    expect({ code: up.code, errors: diagnostics(up.events, "error").map((d) => d.message) }).toEqual({ code: 0, errors: [] });
+    expect({ code: up.code, errors: diagnostics(up.events, "error").map((d) => d.message) }).toEqual({
+        code: 0,
+        errors: [],
+    });
 
     const after = snapshotNas(dsm);
-    expect(after.files[`/pxe/${UKI}`]).toMatchObject({ size: UKI_BYTES, md5: expectedAssetDigest(id(), "v1.12.0", UKI, UKI_BYTES) });
+    expect(after.files[`/pxe/${UKI}`]).toMatchObject({
+        size: UKI_BYTES,
+        md5: expectedAssetDigest(id(), "v1.12.0", UKI, UKI_BYTES),
+    });
     expect(strayFiles(after, "pxe", [UKI])).toEqual([]);
     const state = await h.engine.exportState();
     expect(state.deployment.deployment.pending_operations ?? []).toEqual([]);
@@ -245,7 +322,10 @@ test("6. an up killed (SIGKILL) during the boot-file upload: the provider host s
 
 test("7. destroy puts the NAS back exactly as it was before the first up", async () => {
     const r = await h.engine.run(["destroy", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
-    expect({ code: r.code, errors: diagnostics(r.events, "error").map((d) => d.message) }).toEqual({ code: 0, errors: [] });
+    expect({ code: r.code, errors: diagnostics(r.events, "error").map((d) => d.message) }).toEqual({
+        code: 0,
+        errors: [],
+    });
     const after = snapshotNas(h.servers.dsm);
     expect(strayFiles(after, "pxe", [])).toEqual([]);
     expect(after).toEqual(before);

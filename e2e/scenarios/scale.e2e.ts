@@ -13,8 +13,11 @@ const DSM_PASSWORD = "dsm-scale-Pa55-e2e";
 function values(nodes: number): Record<string, unknown> {
     const v = stackValues("dev") as Record<string, any>;
     v.nodes = Array.from({ length: nodes }, (_, i) => ({
-        hostname: `node-${i + 1}`, mac: `52:54:00:00:10:${(i + 16).toString(16)}`, ip: `192.168.0.${10 + i}`,
-        role: i < 3 ? "controlplane" : "worker", installDisk: "/dev/nvme0n1",
+        hostname: `node-${i + 1}`,
+        mac: `52:54:00:00:10:${(i + 16).toString(16)}`,
+        ip: `192.168.0.${10 + i}`,
+        role: i < 3 ? "controlplane" : "worker",
+        installDisk: "/dev/nvme0n1",
     }));
     v.cluster = { ...v.cluster, endpoint: "https://192.168.0.10:6443" };
     return v;
@@ -25,10 +28,16 @@ const stacks: Record<number, Harness> = {};
 beforeAll(async () => {
     for (const n of [1, 20]) {
         stacks[n] = await Harness.start({
-            values: values(n), secrets: { synologyPassword: DSM_PASSWORD, upsPassword: "ups-scale-e2e-pw" },
-            servers: { dsm: { users: { admin: DSM_PASSWORD } } }, standIn: () => undefined, stack: `scale${n}`,
+            values: values(n),
+            secrets: { synologyPassword: DSM_PASSWORD, upsPassword: "ups-scale-e2e-pw" },
+            servers: { dsm: { users: { admin: DSM_PASSWORD } } },
+            standIn: () => undefined,
+            stack: `scale${n}`,
         });
-        stacks[n].servers.dsm.state.dhcpServers.eth0 = { ...stacks[n].servers.dsm.state.dhcpServers.eth0, enable: true };
+        stacks[n].servers.dsm.state.dhcpServers.eth0 = {
+            ...stacks[n].servers.dsm.state.dhcpServers.eth0,
+            enable: true,
+        };
     }
 }, 300_000);
 

@@ -112,17 +112,33 @@ export class Engine {
     }
 
     /** Runs `pulumi <args>` in the project folder; never throws for a non-zero exit (the caller asserts). */
-    run(args: string[], opts: { stdin?: string; timeoutMs?: number; env?: Record<string, string>; onStart?: (pid: number) => void } = {}): Promise<RunResult> {
+    run(
+        args: string[],
+        opts: {
+            stdin?: string;
+            timeoutMs?: number;
+            env?: Record<string, string>;
+            onStart?: (pid: number) => void;
+        } = {},
+    ): Promise<RunResult> {
         const eventLog = path.join(this.dir, `events-${++this.runs}.jsonl`);
         const engineCommand = ["preview", "up", "refresh", "destroy", "import"].includes(args[0]);
         const fullArgs = engineCommand ? [...args, "--event-log", eventLog] : args;
         const started = Date.now();
         return new Promise((resolve, reject) => {
-            const child = spawn(this.pulumi, fullArgs, { cwd: this.projectDir, env: this.env(opts.env), stdio: ["pipe", "pipe", "pipe"] });
+            const child = spawn(this.pulumi, fullArgs, {
+                cwd: this.projectDir,
+                env: this.env(opts.env),
+                stdio: ["pipe", "pipe", "pipe"],
+            });
             let stdout = "";
             let stderr = "";
-            child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-            child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
+            child.stdout.on("data", (d: Buffer) => {
+                stdout += d.toString();
+            });
+            child.stderr.on("data", (d: Buffer) => {
+                stderr += d.toString();
+            });
             child.on("error", reject);
             const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : undefined;
             if (child.pid !== undefined) opts.onStart?.(child.pid);
@@ -130,7 +146,15 @@ export class Engine {
             child.on("close", (code, signal) => {
                 if (timer) clearTimeout(timer);
                 const events = fs.existsSync(eventLog) ? parseEventLog(fs.readFileSync(eventLog, "utf8")) : [];
-                resolve({ args: fullArgs, code, signal, stdout, stderr, events, seconds: (Date.now() - started) / 1000 });
+                resolve({
+                    args: fullArgs,
+                    code,
+                    signal,
+                    stdout,
+                    stderr,
+                    events,
+                    seconds: (Date.now() - started) / 1000,
+                });
             });
         });
     }
@@ -139,7 +163,9 @@ export class Engine {
     async ok(args: string[], opts: Parameters<Engine["run"]>[1] = {}): Promise<RunResult> {
         const r = await this.run(args, opts);
         if (r.code !== 0) {
-            throw new Error(`pulumi ${args.join(" ")} exited ${r.code ?? r.signal}:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-4000)}`);
+            throw new Error(
+                `pulumi ${args.join(" ")} exited ${r.code ?? r.signal}:\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-4000)}`,
+            );
         }
         return r;
     }
@@ -154,8 +180,15 @@ export class Engine {
         if (process.env.HOMELAB_E2E_PULUMI) return;
         for (const entry of readToolchain(this.options.binDir)) {
             if (!entry.plugin) continue;
-            await this.ok(["plugin", "install", entry.plugin.kind, entry.plugin.name, entry.version,
-                "--file", path.join(this.options.binDir, entry.binaries[0])]);
+            await this.ok([
+                "plugin",
+                "install",
+                entry.plugin.kind,
+                entry.plugin.name,
+                entry.version,
+                "--file",
+                path.join(this.options.binDir, entry.binaries[0]),
+            ]);
         }
     }
 
@@ -173,7 +206,10 @@ export class Engine {
     /** Rewrites the plain `homelab:*` values of the stack file, keeping what `pulumi config` wrote (secrets, salt). */
     writeConfig(values: Record<string, unknown>): void {
         const existing = fs.existsSync(this.configFile)
-            ? (YAML.parse(fs.readFileSync(this.configFile, "utf8")) as { config?: Record<string, unknown> } & Record<string, unknown>) ?? {}
+            ? ((YAML.parse(fs.readFileSync(this.configFile, "utf8")) as { config?: Record<string, unknown> } & Record<
+                  string,
+                  unknown
+              >) ?? {})
             : {};
         const config: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(existing.config ?? {})) {
@@ -218,7 +254,8 @@ export function makeProjectDir(dir: string, root = repoRoot): void {
     fs.mkdirSync(dir, { recursive: true });
     for (const f of PROJECT_FILES) fs.copyFileSync(path.join(root, f), path.join(dir, f));
     for (const l of PROJECT_LINKS) {
-        if (!fs.existsSync(path.join(root, l))) throw new Error(`e2e: ${path.join(root, l)} is missing (run npm ci first)`);
+        if (!fs.existsSync(path.join(root, l)))
+            throw new Error(`e2e: ${path.join(root, l)} is missing (run npm ci first)`);
         fs.symlinkSync(path.join(root, l), path.join(dir, l));
     }
 }

@@ -20,7 +20,14 @@ export interface EngineEvent {
     resourcePreEvent?: { metadata: StepMetadata; planning?: boolean };
     resOutputsEvent?: { metadata: StepMetadata; planning?: boolean };
     resOpFailedEvent?: { metadata: StepMetadata; status: number; steps: number };
-    diagnosticEvent?: { urn?: string; prefix?: string; message: string; color?: string; severity: string; ephemeral?: boolean };
+    diagnosticEvent?: {
+        urn?: string;
+        prefix?: string;
+        message: string;
+        color?: string;
+        severity: string;
+        ephemeral?: boolean;
+    };
     summaryEvent?: { maybeCorrupt: boolean; durationSeconds: number; resourceChanges: Record<string, number> };
     cancelEvent?: Record<string, never>;
     [other: string]: unknown;
@@ -68,7 +75,10 @@ export function changeCounts(events: readonly EngineEvent[]): Record<string, num
 }
 
 /** Diagnostics of a severity (`error`, `warning`, `info`, `info#err`), non-ephemeral, with their URN. */
-export function diagnostics(events: readonly EngineEvent[], severity?: string): { urn?: string; message: string; severity: string }[] {
+export function diagnostics(
+    events: readonly EngineEvent[],
+    severity?: string,
+): { urn?: string; message: string; severity: string }[] {
     return events.flatMap((e) => {
         const d = e.diagnosticEvent;
         if (!d || d.ephemeral) return [];

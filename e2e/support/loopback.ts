@@ -26,7 +26,8 @@ export interface StandIns {
 /** The loopback base of this process: $HOMELAB_E2E_LOOPBACK_BASE or 127.0.0.0. */
 export function defaultLoopbackBase(env: NodeJS.ProcessEnv = process.env): string {
     const base = env.HOMELAB_E2E_LOOPBACK_BASE ?? "127.0.0.0";
-    if (!isIpv4(base) || !base.startsWith("127.")) throw new Error(`HOMELAB_E2E_LOOPBACK_BASE "${base}" must be an address on 127.0.0.0/8, e.g. 127.1.0.0`);
+    if (!isIpv4(base) || !base.startsWith("127."))
+        throw new Error(`HOMELAB_E2E_LOOPBACK_BASE "${base}" must be an address on 127.0.0.0/8, e.g. 127.1.0.0`);
     return base;
 }
 
@@ -46,7 +47,8 @@ export function loopbackTwin(ip: string, subnet: string, base = "127.0.0.0"): st
     const cidr = parseCidr(subnet);
     const hostBits = cidr ? 32 - loopbackPrefix(cidr.prefix) : 8;
     const size = 2 ** hostBits;
-    const host = cidr && ipToInt(ip) >= cidr.network && ipToInt(ip) <= cidr.broadcast ? ipToInt(ip) % size : ipToInt(ip) % 256;
+    const host =
+        cidr && ipToInt(ip) >= cidr.network && ipToInt(ip) <= cidr.broadcast ? ipToInt(ip) % size : ipToInt(ip) % 256;
     return intToIp(loopbackNetwork(subnet, base) + host);
 }
 
@@ -66,7 +68,9 @@ export function loopbackSubnet(subnet: string, base = "127.0.0.0"): string {
 
 /** Every dotted quad in `text` replaced by its loopback twin (URLs, `ups@host`). */
 export function twinAddressesIn(text: string, subnet: string, base = "127.0.0.0"): string {
-    return text.replace(/\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\b/g, (m) => (isIpv4(m) ? loopbackTwin(m, subnet, base) : m));
+    return text.replace(/\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\b/g, (m) =>
+        isIpv4(m) ? loopbackTwin(m, subnet, base) : m,
+    );
 }
 
 function obj(v: unknown): Obj {
@@ -80,7 +84,8 @@ function obj(v: unknown): Obj {
 export function loopbackStackValues(values: Readonly<Obj>, standIns: StandIns): Obj {
     const dhcp = obj(values.dhcp);
     const subnet = typeof dhcp.subnet === "string" ? dhcp.subnet : undefined;
-    if (!subnet || !parseCidr(subnet)) throw new Error("loopbackStackValues: the stack has no usable homelab:dhcp.subnet to map its addresses with");
+    if (!subnet || !parseCidr(subnet))
+        throw new Error("loopbackStackValues: the stack has no usable homelab:dhcp.subnet to map its addresses with");
     const base = standIns.loopbackBase ?? "127.0.0.0";
     const twin = (v: unknown) => (typeof v === "string" && isIpv4(v) ? loopbackTwin(v, subnet, base) : v);
     const out: Obj = { ...values };

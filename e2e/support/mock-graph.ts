@@ -17,21 +17,31 @@ export interface GraphEntry {
 async function main(): Promise<void> {
     const input = await new Promise<string>((resolve) => {
         let text = "";
-        process.stdin.on("data", (d: Buffer) => { text += d.toString(); });
+        process.stdin.on("data", (d: Buffer) => {
+            text += d.toString();
+        });
         process.stdin.on("end", () => resolve(text));
     });
     const values = JSON.parse(input) as Record<string, unknown>;
     const registered: { type: string; name: string; parent: string; urn?: string }[] = [];
-    await pulumi.runtime.setMocks({
-        newResource: async (args) => ({ id: `${args.name}-id`, state: { ...args.inputs } }),
-        call: (args) => ({ ...args.inputs, id: `${args.token}-id` }),
-    }, "homelab", "e2e", true);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await pulumi.runtime.setMocks(
+        {
+            newResource: async (args) => ({ id: `${args.name}-id`, state: { ...args.inputs } }),
+            call: (args) => ({ ...args.inputs, id: `${args.token}-id` }),
+        },
+        "homelab",
+        "e2e",
+        true,
+    );
     const monitor = pulumi.runtime.getMonitor() as any;
     const orig = monitor.registerResource.bind(monitor);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     monitor.registerResource = (req: any, cb: any) => {
-        const entry = { type: req.getType() as string, name: req.getName() as string, parent: req.getParent() as string, urn: undefined as string | undefined };
+        const entry = {
+            type: req.getType() as string,
+            name: req.getName() as string,
+            parent: req.getParent() as string,
+            urn: undefined as string | undefined,
+        };
         registered.push(entry);
         return orig(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
             if (resp) entry.urn = resp.getUrn();
@@ -39,9 +49,10 @@ async function main(): Promise<void> {
         });
     };
     const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries(values)) config[`homelab:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    for (const [key, value] of Object.entries(values))
+        config[`homelab:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     pulumi.runtime.setAllConfig(config, ["homelab:synologyPassword", "homelab:upsPassword"]);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded after the mocks are set
     const program = require("../../index") as () => Promise<Record<string, unknown>>;
     await program();
     for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
@@ -53,7 +64,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-main().then(() => process.exit(0), (e: Error) => {
-    process.stderr.write(`${e.stack ?? e.message}\n`);
-    process.exit(1);
-});
+main().then(
+    () => process.exit(0),
+    (e: Error) => {
+        process.stderr.write(`${e.stack ?? e.message}\n`);
+        process.exit(1);
+    },
+);

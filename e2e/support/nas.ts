@@ -2,6 +2,7 @@
  * The DSM simulator's state as plain data, for "the NAS is as it was" and "nothing stray" checks (pure over
  * the simulator's state).
  */
+import * as fs from "fs";
 import type { DsmSimulator } from "../../tests/support/dsm-simulator";
 
 export interface NasSnapshot {
@@ -41,15 +42,17 @@ export function strayFiles(snapshot: NasSnapshot, share: string, expected: reado
 
 /** Processes of this machine with their command line and working folder (Linux /proc). */
 export function listProcesses(): { pid: number; cmd: string; cwd: string }[] {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const fs = require("fs") as typeof import("fs");
     const out: { pid: number; cmd: string; cwd: string }[] = [];
     for (const entry of fs.readdirSync("/proc")) {
         if (!/^\d+$/.test(entry)) continue;
         try {
             const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
             let cwd = "";
-            try { cwd = fs.readlinkSync(`/proc/${entry}/cwd`); } catch { /* gone or not ours */ }
+            try {
+                cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+            } catch {
+                /* gone or not ours */
+            }
             out.push({ pid: Number(entry), cmd, cwd });
         } catch {
             /* the process ended meanwhile */

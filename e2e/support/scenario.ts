@@ -30,8 +30,13 @@ export interface HarnessOptions {
 }
 
 export class Harness {
-    private constructor(readonly binDir: string, readonly servers: Servers, readonly engine: Engine,
-                        readonly nodes: TalosNodeStandIn | undefined, public values: Record<string, unknown>) {}
+    private constructor(
+        readonly binDir: string,
+        readonly servers: Servers,
+        readonly engine: Engine,
+        readonly nodes: TalosNodeStandIn | undefined,
+        public values: Record<string, unknown>,
+    ) {}
 
     static async start(o: HarnessOptions): Promise<Harness> {
         const binDir = await toolchainBin();
@@ -68,20 +73,37 @@ export function defaultStandIn(values: Record<string, unknown>): StandInConfig {
             address: n.ip,
             talosVersion: cluster.talosVersion.startsWith("v") ? cluster.talosVersion : `v${cluster.talosVersion}`,
             memoryMiB: 8192,
-            disks: [{ deviceName: n.installDisk ?? "/dev/nvme0n1", size: 512_110_190_592, model: "Samsung SSD 980", type: "nvme" }],
+            disks: [
+                {
+                    deviceName: n.installDisk ?? "/dev/nvme0n1",
+                    size: 512_110_190_592,
+                    model: "Samsung SSD 980",
+                    type: "nvme",
+                },
+            ],
         })),
     };
 }
 
 /** The graph index.ts builds under Pulumi's mocks for these values (e2e/support/mock-graph.ts, in a child process). */
-export function mockGraph(values: Record<string, unknown>): Promise<{ type: string; name: string; parentType?: string; parentName?: string }[]> {
+export function mockGraph(
+    values: Record<string, unknown>,
+): Promise<{ type: string; name: string; parentType?: string; parentName?: string }[]> {
     const repoRoot = path.resolve(__dirname, "..", "..");
     return new Promise((resolve, reject) => {
-        const child = execFile(process.execPath, [path.join(repoRoot, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only",
-            path.join(__dirname, "mock-graph.ts")], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-            if (err) reject(new Error(`mock graph failed: ${stderr || err.message}`));
-            else resolve(JSON.parse(stdout.trim().split("\n").pop() as string));
-        });
+        const child = execFile(
+            process.execPath,
+            [
+                path.join(repoRoot, "node_modules", "ts-node", "dist", "bin.js"),
+                "--transpile-only",
+                path.join(__dirname, "mock-graph.ts"),
+            ],
+            { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
+            (err, stdout, stderr) => {
+                if (err) reject(new Error(`mock graph failed: ${stderr || err.message}`));
+                else resolve(JSON.parse(stdout.trim().split("\n").pop() as string));
+            },
+        );
         child.stdin!.end(JSON.stringify(values));
     });
 }

@@ -27,9 +27,13 @@ export async function startServers(opts: ServerOptions = {}): Promise<Servers> {
     const dsm = await startDsmSimulator({ https: true, ...opts.dsm });
     const factory = await startFactoryServer(opts.factory);
     const text = referenceSchemaText();
-    const schema = await startSchemaServer(Object.fromEntries((opts.schemaVersions ?? ["v1.12.0", "v1.12.1"]).map((v) => [v, text])));
+    const schema = await startSchemaServer(
+        Object.fromEntries((opts.schemaVersions ?? ["v1.12.0", "v1.12.1"]).map((v) => [v, text])),
+    );
     return {
-        dsm, factory, schema,
+        dsm,
+        factory,
+        schema,
         standIns: {
             dsmUrl: dsm.url,
             dsmFingerprintSha256: dsm.fingerprintSha256 as string,

@@ -71,8 +71,13 @@ export interface FaultSpec {
 }
 
 export class TalosNodeStandIn {
-    private constructor(private readonly child: ChildProcess, readonly control: string, readonly addresses: string[],
-                        readonly logFile: string, private readonly dir: string) {}
+    private constructor(
+        private readonly child: ChildProcess,
+        readonly control: string,
+        readonly addresses: string[],
+        readonly logFile: string,
+        private readonly dir: string,
+    ) {}
 
     /** Starts `<binDir>/talos-node` and waits for its ready line. */
     static async start(binDir: string, config: StandInConfig, timeoutMs = 30_000): Promise<TalosNodeStandIn> {
@@ -80,16 +85,24 @@ export class TalosNodeStandIn {
         const configFile = path.join(dir, "config.json");
         const logFile = path.join(dir, "calls.jsonl");
         fs.writeFileSync(configFile, JSON.stringify({ port: 50000, ...config }));
-        const child = spawn(path.join(binDir, "talos-node"), ["--config", configFile, "--log", logFile, "--control", "127.0.0.1:0"],
-            { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(
+            path.join(binDir, "talos-node"),
+            ["--config", configFile, "--log", logFile, "--control", "127.0.0.1:0"],
+            { stdio: ["ignore", "pipe", "pipe"] },
+        );
         let stderr = "";
-        child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+        child.stderr!.on("data", (d: Buffer) => {
+            stderr = (stderr + d.toString()).slice(-4000);
+        });
         const ready = await new Promise<{ control: string; nodes: string[] }>((resolve, reject) => {
             let out = "";
-            const timer = setTimeout(() => reject(new Error(`talos-node did not get ready within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+            const timer = setTimeout(
+                () => reject(new Error(`talos-node did not get ready within ${timeoutMs} ms:\n${stderr}`)),
+                timeoutMs,
+            );
             child.stdout!.on("data", (d: Buffer) => {
                 out += d.toString();
-                const line = out.split("\n").find((l) => l.startsWith("{") && l.includes("\"ready\""));
+                const line = out.split("\n").find((l) => l.startsWith("{") && l.includes('"ready"'));
                 if (line) {
                     clearTimeout(timer);
                     resolve(JSON.parse(line) as { control: string; nodes: string[] });
@@ -105,7 +118,8 @@ export class TalosNodeStandIn {
 
     private async call<T>(method: string, route: string, body?: unknown): Promise<T> {
         const res = await fetch(`${this.control}${route}`, {
-            method, headers: body === undefined ? {} : { "content-type": "application/json" },
+            method,
+            headers: body === undefined ? {} : { "content-type": "application/json" },
             body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await res.text();
@@ -132,7 +146,8 @@ export class TalosNodeStandIn {
         for (;;) {
             const n = await this.node(address);
             if (n.mode === mode) return n;
-            if (Date.now() > deadline) throw new Error(`talos-node: ${address} stayed "${n.mode}" for ${timeoutMs} ms, not "${mode}"`);
+            if (Date.now() > deadline)
+                throw new Error(`talos-node: ${address} stayed "${n.mode}" for ${timeoutMs} ms, not "${mode}"`);
             await new Promise((r) => setTimeout(r, 200));
         }
     }
@@ -159,13 +174,21 @@ export class TalosNodeStandIn {
     /** Every call so far, from the JSON-lines log. */
     calls(): StandInCall[] {
         if (!fs.existsSync(this.logFile)) return [];
-        return fs.readFileSync(this.logFile, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as StandInCall);
+        return fs
+            .readFileSync(this.logFile, "utf8")
+            .split("\n")
+            .filter((l) => l.trim())
+            .map((l) => JSON.parse(l) as StandInCall);
     }
 
     /** Calls of one gRPC method (full name or its last part), optionally to one node, that succeeded. */
     okCalls(method: string, node?: string): StandInCall[] {
-        return this.calls().filter((c) => (c.method === method || c.method.endsWith(`/${method}`)) &&
-            (node === undefined || c.node === node) && (c.code === undefined || c.code === "OK"));
+        return this.calls().filter(
+            (c) =>
+                (c.method === method || c.method.endsWith(`/${method}`)) &&
+                (node === undefined || c.node === node) &&
+                (c.code === undefined || c.code === "OK"),
+        );
     }
 
     async stop(): Promise<void> {

@@ -11,7 +11,18 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { binDirFor, BuildStep, cacheKey, keyFiles, Layout, planBuild, sourceDir, ToolPin, Versions, versionsProblems } from "./plan";
+import {
+    binDirFor,
+    BuildStep,
+    cacheKey,
+    keyFiles,
+    Layout,
+    planBuild,
+    sourceDir,
+    ToolPin,
+    Versions,
+    versionsProblems,
+} from "./plan";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -39,10 +50,15 @@ export function readVersions(file = path.join(__dirname, "versions.json")): Vers
 
 function goVersion(): string {
     try {
-        return execFileSync("go", ["env", "GOVERSION"], { encoding: "utf8", env: { ...process.env, GOTOOLCHAIN: "local" } }).trim();
+        return execFileSync("go", ["env", "GOVERSION"], {
+            encoding: "utf8",
+            env: { ...process.env, GOTOOLCHAIN: "local" },
+        }).trim();
     } catch {
-        throw new Error("toolchain: `go` was not found on PATH. The end-to-end toolchain is built from Go source: install Go 1.26 " +
-            "(https://go.dev/dl/) and make sure the Go module proxy (proxy.golang.org or $GOPROXY) is reachable.");
+        throw new Error(
+            "toolchain: `go` was not found on PATH. The end-to-end toolchain is built from Go source: install Go 1.26 " +
+                "(https://go.dev/dl/) and make sure the Go module proxy (proxy.golang.org or $GOPROXY) is reachable.",
+        );
     }
 }
 
@@ -66,33 +82,55 @@ export function computeKeys(versions: Versions, layout: Layout, go: string): Rec
         if (name.startsWith("$")) continue;
         const dir = sourceDir(pin as ToolPin, layout);
         if (!fs.existsSync(dir)) {
-            throw new Error(`toolchain: ${name} ${pin.version} builds from ${dir}, which does not exist` +
-                (pin.from === "vendor" ? " (the vendored upstream source lives in ../shared/vendor beside the checkout, or set SHARED_DIR)" : ""));
+            throw new Error(
+                `toolchain: ${name} ${pin.version} builds from ${dir}, which does not exist` +
+                    (pin.from === "vendor"
+                        ? " (the vendored upstream source lives in ../shared/vendor beside the checkout, or set SHARED_DIR)"
+                        : ""),
+            );
         }
         const wanted = keyFiles(pin);
-        const files = (wanted === "all-go-sources" ? walkGoSources(dir) : wanted)
-            .map((f) => ({ path: f, bytes: fs.readFileSync(path.join(dir, f)) }));
+        const files = (wanted === "all-go-sources" ? walkGoSources(dir) : wanted).map((f) => ({
+            path: f,
+            bytes: fs.readFileSync(path.join(dir, f)),
+        }));
         keys[name] = cacheKey(name, pin, go, files);
     }
     return keys;
 }
 
 function isBuilt(step: BuildStep): boolean {
-    return fs.existsSync(path.join(step.outDir, ".complete")) && step.binaries.every((b) => fs.existsSync(path.join(step.outDir, b)));
+    return (
+        fs.existsSync(path.join(step.outDir, ".complete")) &&
+        step.binaries.every((b) => fs.existsSync(path.join(step.outDir, b)))
+    );
 }
 
 function runGoBuild(step: BuildStep, outDir: string): Promise<void> {
     const args = step.args.map((a) => (a === step.outDir + path.sep ? outDir + path.sep : a));
     return new Promise((resolve, reject) => {
-        const child = spawn("go", args, { cwd: step.cwd, env: { ...process.env, ...step.env }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("go", args, {
+            cwd: step.cwd,
+            env: { ...process.env, ...step.env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let output = "";
-        const keep = (d: Buffer) => { output = (output + d.toString()).slice(-8000); };
+        const keep = (d: Buffer) => {
+            output = (output + d.toString()).slice(-8000);
+        };
         child.stdout.on("data", keep);
         child.stderr.on("data", keep);
-        child.on("error", (e) => reject(new Error(`toolchain: building ${step.describe} failed to start: ${e.message}`)));
+        child.on("error", (e) =>
+            reject(new Error(`toolchain: building ${step.describe} failed to start: ${e.message}`)),
+        );
         child.on("close", (code) => {
             if (code === 0) resolve();
-            else reject(new Error(`toolchain: building ${step.describe} failed (go build exited ${code}):\n${output.trim()}`));
+            else
+                reject(
+                    new Error(
+                        `toolchain: building ${step.describe} failed (go build exited ${code}):\n${output.trim()}`,
+                    ),
+                );
         });
     });
 }
@@ -107,9 +145,13 @@ export async function buildStep(step: BuildStep): Promise<number | undefined> {
     try {
         await runGoBuild(step, tmp);
         for (const b of step.binaries) {
-            if (!fs.existsSync(path.join(tmp, b))) throw new Error(`toolchain: building ${step.describe} wrote no ${b}`);
+            if (!fs.existsSync(path.join(tmp, b)))
+                throw new Error(`toolchain: building ${step.describe} wrote no ${b}`);
         }
-        fs.writeFileSync(path.join(tmp, ".complete"), `${JSON.stringify({ name: step.name, version: step.version, key: step.key, builtAt: new Date().toISOString() })}\n`);
+        fs.writeFileSync(
+            path.join(tmp, ".complete"),
+            `${JSON.stringify({ name: step.name, version: step.version, key: step.key, builtAt: new Date().toISOString() })}\n`,
+        );
         fs.rmSync(step.outDir, { recursive: true, force: true });
         fs.renameSync(tmp, step.outDir);
     } finally {
@@ -126,7 +168,20 @@ export function linkBinDir(layout: Layout, steps: readonly BuildStep[]): string 
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });
     for (const s of steps) for (const b of s.binaries) fs.symlinkSync(path.join(s.outDir, b), path.join(tmp, b));
-    fs.writeFileSync(path.join(tmp, "toolchain.json"), `${JSON.stringify(steps.map((s) => ({ name: s.name, version: s.version, key: s.key, plugin: s.plugin, binaries: s.binaries })), null, 2)}\n`);
+    fs.writeFileSync(
+        path.join(tmp, "toolchain.json"),
+        `${JSON.stringify(
+            steps.map((s) => ({
+                name: s.name,
+                version: s.version,
+                key: s.key,
+                plugin: s.plugin,
+                binaries: s.binaries,
+            })),
+            null,
+            2,
+        )}\n`,
+    );
     fs.writeFileSync(path.join(tmp, ".complete"), "");
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
@@ -147,8 +202,10 @@ export function readToolchain(binDir: string): ToolchainEntry[] {
 }
 
 /** Builds (or reuses) everything; logs a line per piece; returns the bin folder and the seconds spent building. */
-export async function ensureToolchain(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-                                      layout: Layout = defaultLayout()): Promise<{ binDir: string; seconds: number }> {
+export async function ensureToolchain(
+    log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+    layout: Layout = defaultLayout(),
+): Promise<{ binDir: string; seconds: number }> {
     const started = Date.now();
     const versions = readVersions();
     const go = goVersion();
@@ -157,20 +214,25 @@ export async function ensureToolchain(log: (line: string) => void = (l) => proce
     for (const step of steps) {
         if (!isBuilt(step)) log(`toolchain: ${step.name} ${step.version}: building with ${go} …`);
         const seconds = await buildStep(step);
-        log(seconds === undefined
-            ? `toolchain: ${step.name} ${step.version}: cached (${step.outDir})`
-            : `toolchain: built ${step.describe} in ${seconds.toFixed(1)} s`);
+        log(
+            seconds === undefined
+                ? `toolchain: ${step.name} ${step.version}: cached (${step.outDir})`
+                : `toolchain: built ${step.describe} in ${seconds.toFixed(1)} s`,
+        );
     }
     const binDir = linkBinDir(layout, steps);
     return { binDir, seconds: (Date.now() - started) / 1000 };
 }
 
 if (require.main === module) {
-    ensureToolchain((l) => console.log(l)).then(({ binDir, seconds }) => {
-        console.log(`toolchain: ready in ${seconds.toFixed(1)} s`);
-        console.log(binDir);
-    }, (e: Error) => {
-        console.error(e.message);
-        process.exit(1);
-    });
+    ensureToolchain((l) => console.log(l)).then(
+        ({ binDir, seconds }) => {
+            console.log(`toolchain: ready in ${seconds.toFixed(1)} s`);
+            console.log(binDir);
+        },
+        (e: Error) => {
+            console.error(e.message);
+            process.exit(1);
+        },
+    );
 }

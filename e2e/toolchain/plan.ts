@@ -57,23 +57,34 @@ export interface BuildStep {
 /** The folder a pin builds from. */
 export function sourceDir(pin: ToolPin, layout: Layout): string {
     switch (pin.from) {
-        case "wrapper": return path.join(layout.repoRoot, "e2e", "toolchain", pin.dir);
-        case "vendor": return path.join(layout.sharedDir, "vendor", pin.dir);
-        case "project": return path.join(layout.repoRoot, pin.dir);
+        case "wrapper":
+            return path.join(layout.repoRoot, "e2e", "toolchain", pin.dir);
+        case "vendor":
+            return path.join(layout.sharedDir, "vendor", pin.dir);
+        case "project":
+            return path.join(layout.repoRoot, pin.dir);
     }
 }
 
 /** Files whose bytes decide the build (relative to the source folder), for the cache key. */
 export function keyFiles(pin: ToolPin): string[] | "all-go-sources" {
     switch (pin.from) {
-        case "wrapper": return ["go.mod", "go.sum"];
-        case "vendor": return ["go.mod", "go.sum"];
-        case "project": return "all-go-sources";
+        case "wrapper":
+            return ["go.mod", "go.sum"];
+        case "vendor":
+            return ["go.mod", "go.sum"];
+        case "project":
+            return "all-go-sources";
     }
 }
 
 /** The cache key of a piece: sha256 over the pin, the Go version and the key files' contents (12 hex digits). */
-export function cacheKey(name: string, pin: ToolPin, goVersion: string, files: ReadonlyArray<{ path: string; bytes: Buffer | string }>): string {
+export function cacheKey(
+    name: string,
+    pin: ToolPin,
+    goVersion: string,
+    files: ReadonlyArray<{ path: string; bytes: Buffer | string }>,
+): string {
     const h = createHash("sha256");
     h.update(JSON.stringify({ name, pin, goVersion }));
     for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
@@ -103,47 +114,61 @@ export const GO_BUILD_ENV: Readonly<Record<string, string>> = {
 
 /** The build steps, in versions.json order. `keys` gives each piece's cache key (see {@link cacheKey}). */
 export function planBuild(versions: Versions, layout: Layout, keys: Readonly<Record<string, string>>): BuildStep[] {
-    return Object.entries(versions).filter(([name]) => !name.startsWith("$")).map(([name, pin]) => {
-        const key = keys[name];
-        if (!key) throw new Error(`toolchain: no cache key for ${name}`);
-        const outDir = path.join(layout.cacheRoot, `${name}-${pin.version}-${key}`);
-        const cwd = sourceDir(pin, layout);
-        return {
-            name,
-            version: pin.version,
-            cwd,
-            args: goBuildArgs(pin, outDir),
-            env: { ...GO_BUILD_ENV },
-            outDir,
-            binaries: pin.binaries,
-            key,
-            describe: `${name} ${pin.version} (go build ${pin.package} in ${cwd})`,
-            ...(pin.plugin ? { plugin: pin.plugin } : {}),
-        };
-    });
+    return Object.entries(versions)
+        .filter(([name]) => !name.startsWith("$"))
+        .map(([name, pin]) => {
+            const key = keys[name];
+            if (!key) throw new Error(`toolchain: no cache key for ${name}`);
+            const outDir = path.join(layout.cacheRoot, `${name}-${pin.version}-${key}`);
+            const cwd = sourceDir(pin, layout);
+            return {
+                name,
+                version: pin.version,
+                cwd,
+                args: goBuildArgs(pin, outDir),
+                env: { ...GO_BUILD_ENV },
+                outDir,
+                binaries: pin.binaries,
+                key,
+                describe: `${name} ${pin.version} (go build ${pin.package} in ${cwd})`,
+                ...(pin.plugin ? { plugin: pin.plugin } : {}),
+            };
+        });
 }
 
 /** The folder that gathers every binary of one toolchain (links into the pieces' folders). */
 export function binDirFor(layout: Layout, steps: readonly BuildStep[]): string {
-    const combined = createHash("sha256").update(steps.map((s) => `${s.name}@${s.key}`).join("\n")).digest("hex").slice(0, 12);
+    const combined = createHash("sha256")
+        .update(steps.map((s) => `${s.name}@${s.key}`).join("\n"))
+        .digest("hex")
+        .slice(0, 12);
     return path.join(layout.cacheRoot, `bin-${combined}`);
 }
 
 /** Checks versions.json's shape; returns every problem (empty when fine). */
 export function versionsProblems(versions: unknown): string[] {
     const problems: string[] = [];
-    if (!versions || typeof versions !== "object" || Array.isArray(versions)) return ["versions.json must be an object of pins"];
+    if (!versions || typeof versions !== "object" || Array.isArray(versions))
+        return ["versions.json must be an object of pins"];
     for (const [name, pin] of Object.entries(versions as Record<string, unknown>)) {
         if (name.startsWith("$")) continue;
         const p = pin as Partial<ToolPin> | undefined;
         const where = `versions.json ${name}`;
-        if (!p || typeof p !== "object") { problems.push(`${where}: must be an object`); continue; }
-        if (typeof p.version !== "string" || p.version === "") problems.push(`${where}.version: must be a non-empty string`);
-        if (p.from !== "wrapper" && p.from !== "vendor" && p.from !== "project") problems.push(`${where}.from: must be wrapper, vendor or project`);
-        if (typeof p.dir !== "string" || p.dir === "" || p.dir.includes("..")) problems.push(`${where}.dir: must be a relative folder without ..`);
-        if (typeof p.package !== "string" || p.package === "") problems.push(`${where}.package: must name the Go package to build`);
+        if (!p || typeof p !== "object") {
+            problems.push(`${where}: must be an object`);
+            continue;
+        }
+        if (typeof p.version !== "string" || p.version === "")
+            problems.push(`${where}.version: must be a non-empty string`);
+        if (p.from !== "wrapper" && p.from !== "vendor" && p.from !== "project")
+            problems.push(`${where}.from: must be wrapper, vendor or project`);
+        if (typeof p.dir !== "string" || p.dir === "" || p.dir.includes(".."))
+            problems.push(`${where}.dir: must be a relative folder without ..`);
+        if (typeof p.package !== "string" || p.package === "")
+            problems.push(`${where}.package: must name the Go package to build`);
         if (typeof p.ldflags !== "string") problems.push(`${where}.ldflags: must be a string (may be empty)`);
-        if (!Array.isArray(p.binaries) || p.binaries.length === 0) problems.push(`${where}.binaries: must list the binaries the build writes`);
+        if (!Array.isArray(p.binaries) || p.binaries.length === 0)
+            problems.push(`${where}.binaries: must list the binaries the build writes`);
     }
     return problems;
 }

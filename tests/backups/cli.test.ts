@@ -37,7 +37,10 @@ function values(over: (v: Record<string, any>) => void = () => undefined): Recor
     delete v.upsPassword;
     delete v.ups;
     const moved = loopbackStackValues(v, {
-        dsmUrl: sim.url, dsmFingerprintSha256: sim.fingerprintSha256!, factoryUrl: "http://127.0.0.1:9", configSchemaUrl: "http://127.0.0.1:9/{version}",
+        dsmUrl: sim.url,
+        dsmFingerprintSha256: sim.fingerprintSha256!,
+        factoryUrl: "http://127.0.0.1:9",
+        configSchemaUrl: "http://127.0.0.1:9/{version}",
         loopbackBase: "127.3.0.0",
     }) as Record<string, any>;
     over(moved);
@@ -55,11 +58,29 @@ const fileArgs = () => ["--config-file", stackFile, "--no-pulumi", "--talosconfi
 
 beforeEach(async () => {
     sim = await startDsmSimulator({
-        https: true, users: { admin: PASSWORD }, keepBytesUpTo: 4 * 1024 * 1024,
-        state: { shares: { pxe: { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false } } },
+        https: true,
+        users: { admin: PASSWORD },
+        keepBytesUpTo: 4 * 1024 * 1024,
+        state: {
+            shares: {
+                pxe: {
+                    name: "pxe",
+                    vol_path: "/volume1",
+                    desc: "",
+                    uuid: "u",
+                    hidden: false,
+                    enable_recycle_bin: false,
+                },
+            },
+        },
     });
     resetDsmClients();
-    (globalThis as Record<string, unknown>).__homelabDsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined };
+    (globalThis as Record<string, unknown>).__homelabDsmClientOptions = {
+        md5PollMs: 5,
+        retryBaseDelayMs: 5,
+        retryMaxDelayMs: 20,
+        log: () => undefined,
+    };
     standIn = TalosctlStandIn.create({ [CP]: { tag: "v1.12.1", bytes: 16 * 1024 } });
     process.env.PATH = standIn.pathEnv(savedPath);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-cli-"));
@@ -80,7 +101,7 @@ afterEach(async () => {
 });
 
 describe("arguments", () => {
-    it.each([
+    test.each([
         [[], /--stack is required/],
         [["--stack", "dev", "--fetch", "x.db"], /--fetch needs --out <file>/],
         [["--stack", "dev", "--out", "x.db"], /--out goes with --fetch <name>/],
@@ -91,64 +112,85 @@ describe("arguments", () => {
         expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
     });
 
-    it("a usage error exits 2 with the usage text", async () => {
+    test("a usage error exits 2 with the usage text", async () => {
         expect(await run("--stack")).toBe(2);
         expect(lines.join("\n")).toContain("usage: npm run etcd-snapshot -- --stack <name>");
     });
 });
 
 describe("taking, listing and fetching", () => {
-    it("takes a snapshot, stores it on the NAS, lists it, and fetches it back byte for byte", async () => {
+    test("takes a snapshot, stores it on the NAS, lists it, and fetches it back byte for byte", async () => {
         expect(await run(...fileArgs())).toBe(0);
         const out = lines.join("\n");
-        const stored = /stored (\/pxe\/backups\/etcd\/(homelab-dev-\d{8}T\d{6}Z-v1\.12\.1\.db)) \((\d+) bytes, md5 ([0-9a-f]{32})\), taken through talos-cp-1 \(127\.3\.0\.2\) running Talos v1\.12\.1/.exec(out);
+        const stored =
+            /stored (\/pxe\/backups\/etcd\/(homelab-dev-\d{8}T\d{6}Z-v1\.12\.1\.db)) \((\d+) bytes, md5 ([0-9a-f]{32})\), taken through talos-cp-1 \(127\.3\.0\.2\) running Talos v1\.12\.1/.exec(
+                out,
+            );
         expect(stored).not.toBeNull();
         const expected = standInSnapshotBytes(CP, 16 * 1024, 1);
         expect(sim.getFile(stored![1])!.bytes!.equals(expected)).toBe(true);
 
         lines = [];
         expect(await run("--config-file", stackFile, "--no-pulumi", "--list")).toBe(0);
-        expect(lines.join("\n")).toMatch(new RegExp(`etcd snapshots of cluster homelab-dev in /pxe/backups/etcd \\(newest first; keeping the newest 10\\):\\n  ${stored![2].replace(/\./g, "\\.")}  16\\.0 KiB  taken \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ  Talos v1\\.12\\.1`));
+        expect(lines.join("\n")).toMatch(
+            new RegExp(
+                `etcd snapshots of cluster homelab-dev in /pxe/backups/etcd \\(newest first; keeping the newest 10\\):\\n  ${stored![2].replace(/\./g, "\\.")}  16\\.0 KiB  taken \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ  Talos v1\\.12\\.1`,
+            ),
+        );
 
         lines = [];
         const target = path.join(dir, "restore.db");
         expect(await run("--config-file", stackFile, "--no-pulumi", "--fetch", stored![2], "--out", target)).toBe(0);
-        expect(createHash("sha256").update(fs.readFileSync(target)).digest("hex")).toBe(createHash("sha256").update(expected).digest("hex"));
+        expect(createHash("sha256").update(fs.readFileSync(target)).digest("hex")).toBe(
+            createHash("sha256").update(expected).digest("hex"),
+        );
         expect(lines.join("\n")).toContain(`talosctl -n <its ip> bootstrap --recover-from=${target}`);
     });
 
-    it("takes the stack config and the talosconfig from the pulumi CLI when it is there", async () => {
+    test("takes the stack config and the talosconfig from the pulumi CLI when it is there", async () => {
         const bin = path.join(dir, "bin");
         fs.mkdirSync(bin);
         const cfg: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(values())) cfg[`homelab:${k}`] = typeof v === "object" ? { objectValue: v, secret: false } : { value: v, secret: false };
+        for (const [k, v] of Object.entries(values()))
+            cfg[`homelab:${k}`] =
+                typeof v === "object" ? { objectValue: v, secret: false } : { value: v, secret: false };
         cfg["homelab:synologyPassword"] = { value: PASSWORD, secret: true };
         fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(cfg));
-        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            `#!/bin/sh
 echo "$*" >> '${path.join(dir, "pulumi.log")}'
 case "$*" in
   "config --json --show-secrets --stack lab") cat '${path.join(dir, "config.json")}';;
   "stack output talosconfig --show-secrets --stack lab") cat '${tcFile}';;
   *) echo "error: unexpected $*" >&2; exit 1;;
 esac
-`, { mode: 0o755 });
+`,
+            { mode: 0o755 },
+        );
         process.env.PATH = `${bin}${path.delimiter}${process.env.PATH}`;
         expect(await main(["--stack", "lab"], (l) => lines.push(l), { ...process.env })).toBe(0);
         expect(lines[0]).toBe("etcd-snapshot: stack lab (config from pulumi config)");
         expect(fs.readFileSync(path.join(dir, "pulumi.log"), "utf8").trim().split("\n")).toEqual([
-            "config --json --show-secrets --stack lab", "stack output talosconfig --show-secrets --stack lab"]);
-        expect(standIn.calls().every((c) => c.talosconfigText === TALOSCONFIG && c.talosconfigMode === "600")).toBe(true);
+            "config --json --show-secrets --stack lab",
+            "stack output talosconfig --show-secrets --stack lab",
+        ]);
+        expect(standIn.calls().every((c) => c.talosconfigText === TALOSCONFIG && c.talosconfigMode === "600")).toBe(
+            true,
+        );
         expect(lines.join("\n")).not.toContain(PASSWORD);
     });
 
-    it("keeps the newest backups.etcd.keep and says which ones it deleted", async () => {
+    test("keeps the newest backups.etcd.keep and says which ones it deleted", async () => {
         writeStack(values((v) => (v.backups = { etcd: { keep: 1 } })));
         sim.state.files.set("/pxe/backups", { isdir: true, size: 0, md5: "", mtime: 0 });
         sim.state.files.set("/pxe/backups/etcd", { isdir: true, size: 0, md5: "", mtime: 0 });
         sim.putFile("/pxe/backups/etcd/homelab-dev-20200101T000000Z-v1.11.0.db", Buffer.from("old"));
         sim.putFile("/pxe/backups/etcd/notes.txt", Buffer.from("mine"));
         expect(await run(...fileArgs())).toBe(0);
-        expect(lines.join("\n")).toContain("deleted older snapshots beyond backups.etcd.keep: homelab-dev-20200101T000000Z-v1.11.0.db");
+        expect(lines.join("\n")).toContain(
+            "deleted older snapshots beyond backups.etcd.keep: homelab-dev-20200101T000000Z-v1.11.0.db",
+        );
         const left = [...sim.state.files.keys()].filter((p) => p.startsWith("/pxe/backups/etcd/"));
         expect(left).toHaveLength(2);
         expect(left).toContain("/pxe/backups/etcd/notes.txt");
@@ -156,29 +198,33 @@ esac
 });
 
 describe("bad input: said clearly, nothing written", () => {
-    it("keep that is not a positive integer: exit 2 naming backups.etcd.keep, no call to the NAS or the nodes", async () => {
+    test("keep that is not a positive integer: exit 2 naming backups.etcd.keep, no call to the NAS or the nodes", async () => {
         writeStack(values((v) => (v.backups = { etcd: { keep: 0 } })));
         expect(await run(...fileArgs())).toBe(2);
-        expect(lines.join("\n")).toContain("backups.etcd.keep: must be a whole number of snapshots to keep, at least 1");
+        expect(lines.join("\n")).toContain(
+            "backups.etcd.keep: must be a whole number of snapshots to keep, at least 1",
+        );
         expect(sim.counters.loginAttempts).toBe(0);
         expect(standIn.calls()).toEqual([]);
     });
 
-    it("no control plane answers: exit 1, the node named, nothing written", async () => {
+    test("no control plane answers: exit 1, the node named, nothing written", async () => {
         standIn.set(CP, { answers: false });
         expect(await run(...fileArgs())).toBe(1);
-        expect(lines.join("\n")).toMatch(/etcd snapshot not taken, nothing was written to the NAS \(1 problem\):\n  - no control plane answered the Talos API: talos-cp-1 \(127\.3\.0\.2\): /);
+        expect(lines.join("\n")).toMatch(
+            /etcd snapshot not taken, nothing was written to the NAS \(1 problem\):\n {2}- no control plane answered the Talos API: talos-cp-1 \(127\.3\.0\.2\): /,
+        );
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("the share missing: exit 1 naming synology.share, nothing written", async () => {
+    test("the share missing: exit 1 naming synology.share, nothing written", async () => {
         writeStack(values((v) => (v.synology.share = "gone")));
         expect(await run(...fileArgs())).toBe(1);
         expect(lines.join("\n")).toContain('synology.share: the shared folder "gone" is not on the NAS');
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("no talosconfig (no pulumi, no --talosconfig): exit 2 saying how to give one", async () => {
+    test("no talosconfig (no pulumi, no --talosconfig): exit 2 saying how to give one", async () => {
         expect(await run("--config-file", stackFile, "--no-pulumi")).toBe(2);
         expect(lines.join("\n")).toContain("no talosconfig: give the cluster's talosconfig with --talosconfig <file>");
         expect(sim.counters.writes).toBe(0);

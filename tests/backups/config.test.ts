@@ -8,7 +8,10 @@ import { Checker } from "../../components/checker";
 import { stackValues } from "../support/shared";
 
 function devValues(over: Record<string, unknown> = {}): Record<string, any> {
-    const v = stackValues("dev", { synologyPassword: "dsm-pass-123", upsPassword: "ups-pass-456" }) as Record<string, any>;
+    const v = stackValues("dev", { synologyPassword: "dsm-pass-123", upsPassword: "ups-pass-456" }) as Record<
+        string,
+        any
+    >;
     v.nodes[0].mac = "d8:3a:dd:5e:a0:01";
     return { ...v, ...over };
 }
@@ -24,34 +27,43 @@ function problems(values: Record<string, unknown>): string[] {
 }
 
 describe("homelab:backups", () => {
-    it("defaults to keeping the newest 10 snapshots", () => {
+    test("defaults to keeping the newest 10 snapshots", () => {
         expect(parseStackConfig(devValues()).backups).toEqual({ etcd: { keep: 10 } });
         expect(parseStackConfig(devValues({ backups: { etcd: {} } })).backups.etcd.keep).toBe(10);
     });
 
-    it("takes a positive whole number, also as text (as `pulumi config set` may store it)", () => {
+    test("takes a positive whole number, also as text (as `pulumi config set` may store it)", () => {
         expect(parseStackConfig(devValues({ backups: { etcd: { keep: 3 } } })).backups.etcd.keep).toBe(3);
-        expect(parseStackConfig(devValues({ backups: JSON.stringify({ etcd: { keep: "7" } }) })).backups.etcd.keep).toBe(7);
+        expect(
+            parseStackConfig(devValues({ backups: JSON.stringify({ etcd: { keep: "7" } }) })).backups.etcd.keep,
+        ).toBe(7);
     });
 
-    it.each([[0], [-2], [2.5], ["ten"], [true], [[3]], [{}]])("refuses keep = %j, naming the key and the fix", (keep) => {
-        const p = problems(devValues({ backups: { etcd: { keep } } }));
-        expect(p).toHaveLength(1);
-        expect(p[0]).toMatch(/^backups\.etcd\.keep: must be a whole number of snapshots to keep, at least 1 \(e\.g\. 10, the default\), got /);
-    });
+    test.each([[0], [-2], [2.5], ["ten"], [true], [[3]], [{}]])(
+        "refuses keep = %j, naming the key and the fix",
+        (keep) => {
+            const p = problems(devValues({ backups: { etcd: { keep } } }));
+            expect(p).toHaveLength(1);
+            expect(p[0]).toMatch(
+                /^backups\.etcd\.keep: must be a whole number of snapshots to keep, at least 1 \(e\.g\. 10, the default\), got /,
+            );
+        },
+    );
 
-    it("reports a typo with a suggestion, and every problem of the run at once", () => {
+    test("reports a typo with a suggestion, and every problem of the run at once", () => {
         const v = devValues({ backups: { etcd: { kep: 3 }, etc: {} } });
         v.cluster.talosVersion = "latest";
         const p = problems(v);
-        expect(p).toEqual(expect.arrayContaining([
-            "backups.etcd.kep: is not a known setting — did you mean backups.etcd.keep?",
-            "backups.etc: is not a known setting — did you mean backups.etcd?",
-            expect.stringMatching(/^cluster\.talosVersion: "latest"/),
-        ]));
+        expect(p).toEqual(
+            expect.arrayContaining([
+                "backups.etcd.kep: is not a known setting — did you mean backups.etcd.keep?",
+                "backups.etc: is not a known setting — did you mean backups.etcd?",
+                expect.stringMatching(/^cluster\.talosVersion: "latest"/),
+            ]),
+        );
     });
 
-    it("refuses a backups or etcd value that is not a mapping", () => {
+    test("refuses a backups or etcd value that is not a mapping", () => {
         const problemsOf = (v: unknown) => {
             const c = new Checker();
             expect(parseBackups(c, v)).toEqual({ etcd: { keep: 10 } });

@@ -7,6 +7,7 @@
  * - the provider works the engine's way: its stored text loaded by a fresh node process in the project folder, run
  *   against the DSM simulator and a talosctl stand-in on PATH; the password and talosconfig stay secret.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 import { startDsmSimulator, DsmSimulator } from "../support/dsm-simulator";
@@ -28,23 +29,49 @@ let upgrades: typeof import("../../components/talos/upgrades");
 
 beforeAll(async () => {
     rec = await installMocks({
-        onResource: (type) => (type === "talos:machine/secrets:Secrets" ? { clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: "KEY" } } : undefined),
-        onCall: (token) => (token === "talos:client/getConfiguration:getConfiguration" ? { talosConfig: TALOSCONFIG } : undefined),
+        onResource: (type) =>
+            type === "talos:machine/secrets:Secrets"
+                ? { clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: "KEY" } }
+                : undefined,
+        onCall: (token) =>
+            token === "talos:client/getConfiguration:getConfiguration" ? { talosConfig: TALOSCONFIG } : undefined,
     });
     cluster = await import("../../components/talos/cluster");
     provider = await import("../../components/backups/provider");
     upgrades = await import("../../components/talos/upgrades");
 });
 
-const node = (hostname: string, ip: string, role: NodeConfig["role"]): NodeConfig =>
-    ({ hostname, ip, role, mac: `aa:bb:cc:00:00:${ip.split(".")[3]}`, installDisk: "/dev/sda", patches: [], wakeOnLan: false });
-const NODES = [node("w-1", "127.3.0.21", "worker"), node("cp-1", "127.3.0.11", "controlplane"), node("cp-2", "127.3.0.12", "controlplane")];
+const node = (hostname: string, ip: string, role: NodeConfig["role"]): NodeConfig => ({
+    hostname,
+    ip,
+    role,
+    mac: `aa:bb:cc:00:00:${ip.split(".")[3]}`,
+    installDisk: "/dev/sda",
+    patches: [],
+    wakeOnLan: false,
+});
+const NODES = [
+    node("w-1", "127.3.0.21", "worker"),
+    node("cp-1", "127.3.0.11", "controlplane"),
+    node("cp-2", "127.3.0.12", "controlplane"),
+];
 
 function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig {
     return {
-        name: "lab", endpoint: "https://127.3.0.11:6443", talosVersion: "v1.12.0", kubernetesVersion: "1.35.0", upgrades: true,
-        applyTimeout: "30m", bootstrapTimeout: "20m", healthTimeout: "10m", upgradeTimeout: "15m", healthChecks: { kubernetes: true },
-        resetOnDestroy: false, wakeOnLanBroadcast: "127.3.0.255", configSchemaUrl: "https://example.invalid/{version}.json", ...over,
+        name: "lab",
+        endpoint: "https://127.3.0.11:6443",
+        talosVersion: "v1.12.0",
+        kubernetesVersion: "1.35.0",
+        upgrades: true,
+        applyTimeout: "30m",
+        bootstrapTimeout: "20m",
+        healthTimeout: "10m",
+        upgradeTimeout: "15m",
+        healthChecks: { kubernetes: true },
+        resetOnDestroy: false,
+        wakeOnLanBroadcast: "127.3.0.255",
+        configSchemaUrl: "https://example.invalid/{version}.json",
+        ...over,
     };
 }
 
@@ -53,11 +80,23 @@ async function build(name: string, c: ClusterConfig, withBackups = true) {
     const Custom = pulumi.CustomResource as unknown as new (t: string, n: string, p: object) => pulumi.CustomResource;
     const pxe = new Custom("test:synology:PxeReady", `${name}-pxe`, {});
     const built = new cluster.TalosCluster(name, {
-        cluster: c, nodes: NODES, installerImage: pulumi.output(IMAGE(c.talosVersion)), schematicId: "0123abcd", pxeReady: pxe.id,
-        etcdBackups: withBackups ? { connection: { url: "https://127.3.0.6:5001", username: "admin" }, password: pulumi.secret(PASSWORD), share: "pxe", keep: 4 } : undefined,
+        cluster: c,
+        nodes: NODES,
+        installerImage: pulumi.output(IMAGE(c.talosVersion)),
+        schematicId: "0123abcd",
+        pxeReady: pxe.id,
+        etcdBackups: withBackups
+            ? {
+                  connection: { url: "https://127.3.0.6:5001", username: "admin" },
+                  password: pulumi.secret(PASSWORD),
+                  share: "pxe",
+                  keep: 4,
+              }
+            : undefined,
     });
     await valueOf(pulumi.all([built.kubeconfig, built.talosconfig, built.healthy]));
-    if (built.upgrades) await valueOf(pulumi.all([...built.upgrades.nodes.map((x) => x.command.urn), built.upgrades.kubernetes.urn]));
+    if (built.upgrades)
+        await valueOf(pulumi.all([...built.upgrades.nodes.map((x) => x.command.urn), built.upgrades.kubernetes.urn]));
     if (built.etcdSnapshot) await valueOf(built.etcdSnapshot.urn);
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     return built;
@@ -78,9 +117,19 @@ describe("in the graph", () => {
         expect(health.completedBefore).not.toContain("lab-etcd-snapshot");
         expect(snap.inputs.afterHealthCheck).toBe(true);
         expect(snap.inputs).toMatchObject({
-            clusterName: "lab", share: "pxe", keep: 4, installerImage: IMAGE("v1.12.0"),
-            controlPlanes: [{ hostname: "cp-1", ip: "127.3.0.11" }, { hostname: "cp-2", ip: "127.3.0.12" }],
-            nodes: [{ hostname: "cp-1", ip: "127.3.0.11" }, { hostname: "cp-2", ip: "127.3.0.12" }, { hostname: "w-1", ip: "127.3.0.21" }],
+            clusterName: "lab",
+            share: "pxe",
+            keep: 4,
+            installerImage: IMAGE("v1.12.0"),
+            controlPlanes: [
+                { hostname: "cp-1", ip: "127.3.0.11" },
+                { hostname: "cp-2", ip: "127.3.0.12" },
+            ],
+            nodes: [
+                { hostname: "cp-1", ip: "127.3.0.11" },
+                { hostname: "cp-2", ip: "127.3.0.12" },
+                { hostname: "w-1", ip: "127.3.0.21" },
+            ],
         });
         expect(built.etcdSnapshot).toBeDefined();
     });
@@ -92,7 +141,12 @@ describe("in the graph", () => {
         expect(isSecretSentinel(snap.inputs.talosconfig)).toBe(true);
         expect(plain(snap.inputs.talosconfig)).toBe(TALOSCONFIG);
         expect(snap.additionalSecretOutputs).toEqual(expect.arrayContaining(["password", "talosconfig"]));
-        const visible = JSON.stringify({ ...snap.inputs, password: undefined, talosconfig: undefined, __provider: undefined });
+        const visible = JSON.stringify({
+            ...snap.inputs,
+            password: undefined,
+            talosconfig: undefined,
+            __provider: undefined,
+        });
         expect(visible).not.toContain(PASSWORD);
         expect(visible).not.toContain(TALOSCONFIG);
     });
@@ -112,10 +166,15 @@ describe("when it takes one: exactly when an upgrade command will run its update
         await build("v", c);
         const snap = rec.byName("v-etcd-snapshot").inputs as unknown as EtcdSnapshotInputs;
         const texts: Record<string, string> = {};
-        for (const r of rec.resources.filter((x) => x.type === "command:local:Command")) texts[r.name] = String(r.inputs.update);
-        return { snap: { ...snap, talosconfig: String(plain(snap.talosconfig)), password: String(plain(snap.password)) }, texts };
+        for (const r of rec.resources.filter((x) => x.type === "command:local:Command"))
+            texts[r.name] = String(r.inputs.update);
+        return {
+            snap: { ...snap, talosconfig: String(plain(snap.talosconfig)), password: String(plain(snap.password)) },
+            texts,
+        };
     }
-    const commandsThatUpdate = (a: Record<string, string>, b: Record<string, string>) => Object.keys(b).filter((k) => k in a && a[k] !== b[k]);
+    const commandsThatUpdate = (a: Record<string, string>, b: Record<string, string>) =>
+        Object.keys(b).filter((k) => k in a && a[k] !== b[k]);
 
     test.each([
         ["a new Talos version", { talosVersion: "v1.12.1" }, true],
@@ -130,15 +189,21 @@ describe("when it takes one: exactly when an upgrade command will run its update
         const reason = provider.snapshotReasonOnUpdate(base.snap, next.snap);
         expect(updating.length > 0).toBe(expected);
         expect(reason !== undefined).toBe(expected);
-        if (expected) expect(provider.diffEtcdSnapshot({ ...base.snap } as EtcdSnapshotOutputs, next.snap).changes).toBe(true);
-        else expect(provider.diffEtcdSnapshot({ ...base.snap } as EtcdSnapshotOutputs, next.snap)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        if (expected)
+            expect(provider.diffEtcdSnapshot({ ...base.snap } as EtcdSnapshotOutputs, next.snap).changes).toBe(true);
+        else
+            expect(provider.diffEtcdSnapshot({ ...base.snap } as EtcdSnapshotOutputs, next.snap)).toEqual({
+                changes: false,
+                replaces: [],
+                deleteBeforeReplace: false,
+            });
     });
 
     test("the digests are those of the very texts createUpgradeCommands registers", async () => {
         const { snap, texts } = await variant(clusterConfig());
         const again = provider.upgradeDigests(NODES, IMAGE("v1.12.0"), "1.35.0", "15m");
         expect(snap.nodeUpgrades).toEqual(again.nodeUpgrades);
-        const sha = (s: string) => require("crypto").createHash("sha256").update(s).digest("hex");
+        const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
         for (const h of ["cp-1", "cp-2", "w-1"]) expect(snap.nodeUpgrades[h]).toBe(sha(texts[`v-${h}-upgrade`]));
         expect(snap.kubernetesUpgrade).toBe(sha(texts["v-kubernetes-upgrade"]));
     });
@@ -146,27 +211,59 @@ describe("when it takes one: exactly when an upgrade command will run its update
     test("a node added (its command is created, upgrading nothing on a fresh node) is no reason; a node's address change is", () => {
         const base = provider.upgradeDigests(NODES.slice(1), IMAGE("v1.12.0"), "1.35.0", "15m");
         const added = provider.upgradeDigests(NODES, IMAGE("v1.12.0"), "1.35.0", "15m");
-        const moved = provider.upgradeDigests([NODES[0], NODES[1], { ...NODES[2], ip: "127.3.0.14" }], IMAGE("v1.12.0"), "1.35.0", "15m");
+        const moved = provider.upgradeDigests(
+            [NODES[0], NODES[1], { ...NODES[2], ip: "127.3.0.14" }],
+            IMAGE("v1.12.0"),
+            "1.35.0",
+            "15m",
+        );
         const t = { talosconfig: "x" };
         expect(provider.snapshotReasonOnUpdate({ ...base, ...t }, { ...added, ...t })).toBeUndefined();
-        expect(provider.snapshotReasonOnUpdate({ ...added, ...t }, { ...moved, ...t })).toBe("the upgrade of cp-2 is about to run");
-        expect(provider.snapshotReasonOnUpdate({ ...added, ...t }, { ...added, talosconfig: "y" })).toMatch(/talosconfig changed/);
+        expect(provider.snapshotReasonOnUpdate({ ...added, ...t }, { ...moved, ...t })).toBe(
+            "the upgrade of cp-2 is about to run",
+        );
+        expect(provider.snapshotReasonOnUpdate({ ...added, ...t }, { ...added, talosconfig: "y" })).toMatch(
+            /talosconfig changed/,
+        );
         const next = provider.upgradeDigests(NODES, IMAGE("v1.12.1"), "1.35.1", "15m");
-        expect(provider.snapshotReasonOnUpdate({ ...added, ...t }, { ...next, ...t })).toBe("the upgrade of cp-1, cp-2, w-1, Kubernetes is about to run");
+        expect(provider.snapshotReasonOnUpdate({ ...added, ...t }, { ...next, ...t })).toBe(
+            "the upgrade of cp-1, cp-2, w-1, Kubernetes is about to run",
+        );
     });
 
     test("on create: only when some node does not answer with the image's Talos version", () => {
         const all = (tag: string) => NODES.map((n) => ({ hostname: n.hostname, ip: n.ip, tag }));
         expect(provider.snapshotReasonOnCreate("v1.12.0", all("v1.12.0"))).toBeUndefined();
-        expect(provider.snapshotReasonOnCreate("v1.12.1", all("v1.12.0"))).toBe("w-1 runs v1.12.0, not v1.12.1; cp-1 runs v1.12.0, not v1.12.1; cp-2 runs v1.12.0, not v1.12.1");
-        expect(provider.snapshotReasonOnCreate("v1.12.0", [...all("v1.12.0").slice(1), { hostname: "cp-1", ip: "127.3.0.11", error: "refused" }]))
-            .toBe("cp-1 did not say which Talos it runs (refused)");
+        expect(provider.snapshotReasonOnCreate("v1.12.1", all("v1.12.0"))).toBe(
+            "w-1 runs v1.12.0, not v1.12.1; cp-1 runs v1.12.0, not v1.12.1; cp-2 runs v1.12.0, not v1.12.1",
+        );
+        expect(
+            provider.snapshotReasonOnCreate("v1.12.0", [
+                ...all("v1.12.0").slice(1),
+                { hostname: "cp-1", ip: "127.3.0.11", error: "refused" },
+            ]),
+        ).toBe("cp-1 did not say which Talos it runs (refused)");
     });
 
     test("the image of every upgrade command is the one the snapshot's check reads the version from", () => {
         expect(upgrades.imageTag(IMAGE("v1.12.0"))).toBe("v1.12.0");
-        expect(provider.checkEtcdSnapshot({ connection: { url: "https://127.3.0.6:5001", username: "" }, installerImage: "no-tag" }).map((f) => f.property))
-            .toEqual(["connection", "password", "keep", "talosconfig", "share", "clusterName", "controlPlanes", "installerImage"]);
+        expect(
+            provider
+                .checkEtcdSnapshot({
+                    connection: { url: "https://127.3.0.6:5001", username: "" },
+                    installerImage: "no-tag",
+                })
+                .map((f) => f.property),
+        ).toEqual([
+            "connection",
+            "password",
+            "keep",
+            "talosconfig",
+            "share",
+            "clusterName",
+            "controlPlanes",
+            "installerImage",
+        ]);
     });
 });
 
@@ -179,10 +276,25 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
 
     beforeEach(async () => {
         sim = await startDsmSimulator({
-            users: { admin: PASSWORD }, keepBytesUpTo: 4 * 1024 * 1024,
-            state: { shares: { pxe: { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false } } },
+            users: { admin: PASSWORD },
+            keepBytesUpTo: 4 * 1024 * 1024,
+            state: {
+                shares: {
+                    pxe: {
+                        name: "pxe",
+                        vol_path: "/volume1",
+                        desc: "",
+                        uuid: "u",
+                        hidden: false,
+                        enable_recycle_bin: false,
+                    },
+                },
+            },
         });
-        standIn = TalosctlStandIn.create({ [CP.ip]: { tag: "v1.12.0", bytes: 32 * 1024 }, [W.ip]: { tag: "v1.12.0", etcd: false } });
+        standIn = TalosctlStandIn.create({
+            [CP.ip]: { tag: "v1.12.0", bytes: 32 * 1024 },
+            [W.ip]: { tag: "v1.12.0", etcd: false },
+        });
         process.env.PATH = standIn.pathEnv(savedPath);
     });
     afterEach(async () => {
@@ -194,25 +306,55 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
     function inputs(tag: string, keep = 2, k8s = "1.35.0"): EtcdSnapshotInputs {
         const nodes = [node("cp-1", CP.ip, "controlplane"), node("w-1", W.ip, "worker")];
         return {
-            connection: { url: sim.url, username: "admin", allowHttp: true }, password: PASSWORD, talosconfig: "context: lab\n",
-            clusterName: "lab", share: "pxe", keep, controlPlanes: [CP], nodes: [CP, W], installerImage: IMAGE(tag),
+            connection: { url: sim.url, username: "admin", allowHttp: true },
+            password: PASSWORD,
+            talosconfig: "context: lab\n",
+            clusterName: "lab",
+            share: "pxe",
+            keep,
+            controlPlanes: [CP],
+            nodes: [CP, W],
+            installerImage: IMAGE(tag),
             ...provider.upgradeDigests(nodes, IMAGE(tag), k8s, "15m"),
         };
     }
     const stored = () => [...sim.state.files.keys()].filter((p) => p.startsWith("/pxe/backups/etcd/")).sort();
 
     test("create on a cluster at the image's version takes none; a new image takes one; a re-run none; keep alone takes none", async () => {
-        const run = await runStoredText(provider.EtcdSnapshot.providerText, {
-            A: inputs("v1.12.0"), B: inputs("v1.12.1"), C: inputs("v1.12.1", 1),
-        }, [
-            { op: "check", news: "A" }, { op: "create", inputs: "A" }, { op: "diff", news: "A" },
-            { op: "diff", news: "B" }, { op: "update", news: "B" }, { op: "read" }, { op: "diff", news: "B" },
-            { op: "diff", news: "C" }, { op: "update", news: "C" }, { op: "delete" },
-        ]);
+        const run = await runStoredText(
+            provider.EtcdSnapshot.providerText,
+            {
+                A: inputs("v1.12.0"),
+                B: inputs("v1.12.1"),
+                C: inputs("v1.12.1", 1),
+            },
+            [
+                { op: "check", news: "A" },
+                { op: "create", inputs: "A" },
+                { op: "diff", news: "A" },
+                { op: "diff", news: "B" },
+                { op: "update", news: "B" },
+                { op: "read" },
+                { op: "diff", news: "B" },
+                { op: "diff", news: "C" },
+                { op: "update", news: "C" },
+                { op: "delete" },
+            ],
+        );
         expect(run.results.map((r) => `${r.op}:${r.ok ? "ok" : r.error}`)).toEqual([
-            "check:ok", "create:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "delete:ok"]);
+            "check:ok",
+            "create:ok",
+            "diff:ok",
+            "diff:ok",
+            "update:ok",
+            "read:ok",
+            "diff:ok",
+            "diff:ok",
+            "update:ok",
+            "delete:ok",
+        ]);
         const res = run.results.map((r) => r.result as Record<string, any>);
-        expect((res[0].failures as unknown[])).toEqual([]);
+        expect(res[0].failures as unknown[]).toEqual([]);
         expect(res[1].outs.lastReason).toBe("every node already runs v1.12.0: no upgrade will run, no snapshot taken");
         expect(res[1].outs.lastSnapshot).toBe("");
         expect([res[2].changes, res[3].changes, res[6].changes, res[7].changes]).toEqual([false, true, false, true]);
@@ -220,17 +362,30 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
         expect(res[4].outs.lastSnapshot).toMatch(/^\/pxe\/backups\/etcd\/lab-\d{8}T\d{6}Z-v1\.12\.0\.db$/);
         expect(res[4].outs.lastSnapshotNode).toBe("cp-1 (127.3.0.11)");
         expect(stored()).toEqual([res[4].outs.lastSnapshot]);
-        expect(sim.getFile(res[4].outs.lastSnapshot)!.bytes!.equals(standInSnapshotBytes(CP.ip, 32 * 1024, 1))).toBe(true);
+        expect(sim.getFile(res[4].outs.lastSnapshot)!.bytes!.equals(standInSnapshotBytes(CP.ip, 32 * 1024, 1))).toBe(
+            true,
+        );
         // keep 2 → 1 changed nothing to take; the one snapshot stays, and so it does after delete.
         expect(res[8].outs.lastSnapshot).toBe(res[4].outs.lastSnapshot);
         expect(standIn.calls().filter((c) => c.command.startsWith("etcd snapshot"))).toHaveLength(1);
         expect(stored()).toHaveLength(1);
-        expect(JSON.stringify(run.results.map((r) => ({ ...(r.result as object), outs: undefined, inputs: undefined, props: undefined })))).not.toContain(PASSWORD);
+        expect(
+            JSON.stringify(
+                run.results.map((r) => ({
+                    ...(r.result as object),
+                    outs: undefined,
+                    inputs: undefined,
+                    props: undefined,
+                })),
+            ),
+        ).not.toContain(PASSWORD);
     });
 
     test("create takes one when a node runs another version (upgrades turned on for a cluster behind the image)", async () => {
         standIn.set(W.ip, { tag: "v1.11.6" });
-        const run = await runStoredText(provider.EtcdSnapshot.providerText, { A: inputs("v1.12.0") }, [{ op: "create", inputs: "A" }]);
+        const run = await runStoredText(provider.EtcdSnapshot.providerText, { A: inputs("v1.12.0") }, [
+            { op: "create", inputs: "A" },
+        ]);
         expect(run.results[0].ok).toBe(true);
         const outs = (run.results[0].result as { outs: EtcdSnapshotOutputs }).outs;
         expect(outs.lastReason).toBe("w-1 runs v1.11.6, not v1.12.0");
@@ -240,11 +395,19 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
     test("an update whose snapshot cannot be stored fails (so no upgrade starts), names the cause, and leaves nothing on the NAS", async () => {
         const vol = sim.state.volumes["/volume1"];
         vol.used = vol.total - 1000;
-        const run = await runStoredText(provider.EtcdSnapshot.providerText, { A: inputs("v1.12.0"), B: inputs("v1.12.1") },
-            [{ op: "create", inputs: "A" }, { op: "update", news: "B" }]);
+        const run = await runStoredText(
+            provider.EtcdSnapshot.providerText,
+            { A: inputs("v1.12.0"), B: inputs("v1.12.1") },
+            [
+                { op: "create", inputs: "A" },
+                { op: "update", news: "B" },
+            ],
+        );
         expect(run.results[0].ok).toBe(true);
         expect(run.results[1].ok).toBe(false);
-        expect(run.results[1].error).toMatch(/^etcd snapshot before the upgrades: upload of \/pxe\/backups\/etcd\/lab-.*\.part-[0-9a-f]{8} failed after \d+ of 32800 bytes: .*416/);
+        expect(run.results[1].error).toMatch(
+            /^etcd snapshot before the upgrades: upload of \/pxe\/backups\/etcd\/lab-.*\.part-[0-9a-f]{8} failed after \d+ of 32800 bytes: .*416/,
+        );
         expect(run.results[1].error).not.toContain(PASSWORD);
         expect(stored()).toEqual([]);
     });

@@ -115,7 +115,10 @@ export function standInSnapshotBytes(ip: string, bytes: number, revision: number
     const parts: Buffer[] = [];
     let written = 0;
     for (let block = 0; written < bytes; block++) {
-        const chunk = createHash("sha512").update(`${ip}/${revision}/${block}`).digest().subarray(0, Math.min(64, bytes - written));
+        const chunk = createHash("sha512")
+            .update(`${ip}/${revision}/${block}`)
+            .digest()
+            .subarray(0, Math.min(64, bytes - written));
         parts.push(chunk);
         written += chunk.length;
     }
@@ -124,7 +127,11 @@ export function standInSnapshotBytes(ip: string, bytes: number, revision: number
 }
 
 export class TalosctlStandIn {
-    private constructor(readonly dir: string, private readonly stateFile: string, private readonly logFile: string) {}
+    private constructor(
+        readonly dir: string,
+        private readonly stateFile: string,
+        private readonly logFile: string,
+    ) {}
 
     /** Writes the script (talosctl) and its state into a fresh folder. */
     static create(nodes: Record<string, StandInNode>): TalosctlStandIn {
@@ -132,8 +139,11 @@ export class TalosctlStandIn {
         const stateFile = path.join(dir, "state.json");
         const logFile = path.join(dir, "calls.jsonl");
         fs.writeFileSync(stateFile, JSON.stringify({ nodes }));
-        fs.writeFileSync(path.join(dir, "talosctl"), SCRIPT.replace("__STATE__", JSON.stringify(stateFile)).replace("__LOG__", JSON.stringify(logFile)),
-            { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(dir, "talosctl"),
+            SCRIPT.replace("__STATE__", JSON.stringify(stateFile)).replace("__LOG__", JSON.stringify(logFile)),
+            { mode: 0o755 },
+        );
         return new TalosctlStandIn(dir, stateFile, logFile);
     }
 
@@ -147,7 +157,9 @@ export class TalosctlStandIn {
     }
 
     node(ip: string): StandInNode {
-        return (JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as { nodes: Record<string, StandInNode> }).nodes[ip];
+        return (JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as { nodes: Record<string, StandInNode> }).nodes[
+            ip
+        ];
     }
 
     set(ip: string, change: Partial<StandInNode>): void {
@@ -158,7 +170,11 @@ export class TalosctlStandIn {
 
     calls(): StandInCall[] {
         if (!fs.existsSync(this.logFile)) return [];
-        return fs.readFileSync(this.logFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as StandInCall);
+        return fs
+            .readFileSync(this.logFile, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as StandInCall);
     }
 
     close(): void {

@@ -16,22 +16,38 @@ export async function runEngineBench(log: (m: string) => void): Promise<EngineFi
     }
     const repoRoot = path.resolve(__dirname, "..", "..");
     const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(repoRoot, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only",
-            path.join(repoRoot, "e2e", "run.ts"), "e2e/scenarios/nas.e2e.ts", "e2e/scenarios/scale.e2e.ts"],
-        { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+        const child = spawn(
+            process.execPath,
+            [
+                path.join(repoRoot, "node_modules", "ts-node", "dist", "bin.js"),
+                "--transpile-only",
+                path.join(repoRoot, "e2e", "run.ts"),
+                "e2e/scenarios/nas.e2e.ts",
+                "e2e/scenarios/scale.e2e.ts",
+            ],
+            { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] },
+        );
         let text = "";
-        child.stdout.on("data", (d: Buffer) => { text += d.toString(); });
+        child.stdout.on("data", (d: Buffer) => {
+            text += d.toString();
+        });
         child.on("error", reject);
         child.on("close", () => resolve(text));
     });
-    const line = out.trim().split("\n").reverse().find((l) => l.startsWith("{\"scenariosPassed\""));
+    const line = out
+        .trim()
+        .split("\n")
+        .reverse()
+        .find((l) => l.startsWith('{"scenariosPassed"'));
     if (!line) {
         log("  the end-to-end run printed no figures line");
         return undefined;
     }
     const figures = JSON.parse(line) as EngineFigures;
-    log(`  ${figures.scenariosPassed} scenarios passed, ${figures.scenariosFailed} failed; preview ${figures.previewSeconds1} s (1 node) vs ` +
-        `${figures.previewSeconds20} s (20 nodes); no-op up: ${figures.noopDsmWrites} DSM writes, ${figures.noopImageBytes} image bytes; ` +
-        `state ${figures.stateBytes} bytes, largest provider code ${figures.providerCodeBytesPerResource} bytes; ${figures.secretsInState} secrets in clear`);
+    log(
+        `  ${figures.scenariosPassed} scenarios passed, ${figures.scenariosFailed} failed; preview ${figures.previewSeconds1} s (1 node) vs ` +
+            `${figures.previewSeconds20} s (20 nodes); no-op up: ${figures.noopDsmWrites} DSM writes, ${figures.noopImageBytes} image bytes; ` +
+            `state ${figures.stateBytes} bytes, largest provider code ${figures.providerCodeBytesPerResource} bytes; ${figures.secretsInState} secrets in clear`,
+    );
     return figures;
 }

@@ -19,19 +19,26 @@ import { BENCH_DSM_PASSWORD, emitResult, MiB } from "./lib";
 async function main(): Promise<void> {
     const [simUrl, sizeText] = process.argv.slice(2);
     const size = Number(sizeText);
-    if (!Number.isSafeInteger(size) || size % 512 !== 32) throw new Error(`size ${sizeText}: a snapshot is whole 512-byte pages plus etcd's 32-byte trailer`);
+    if (!Number.isSafeInteger(size) || size % 512 !== 32)
+        throw new Error(`size ${sizeText}: a snapshot is whole 512-byte pages plus etcd's 32-byte trailer`);
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "bench-talosctl-"));
     const talosctl = path.join(bin, "talosctl");
-    fs.writeFileSync(talosctl, `#!/bin/sh
+    fs.writeFileSync(
+        talosctl,
+        `#!/bin/sh
 for a in "$@"; do last="$a"; done
 case "$*" in
   *" version") printf 'Client:\\n\\tTag:         v1.13.0\\nServer:\\n\\tNODE:        127.0.0.1\\n\\tTag:         v1.12.1\\n';;
   *" etcd snapshot "*) umask 077; head -c ${size} /dev/zero > "$last.part" && mv "$last.part" "$last" && echo "etcd snapshot saved to \\"$last\\" (${size} bytes)";;
   *) echo "unexpected: $*" >&2; exit 1;;
 esac
-`, { mode: 0o755 });
-    const dsm = new DsmClient({ url: simUrl, username: "admin", password: BENCH_DSM_PASSWORD, allowHttp: true },
-        { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined });
+`,
+        { mode: 0o755 },
+    );
+    const dsm = new DsmClient(
+        { url: simUrl, username: "admin", password: BENCH_DSM_PASSWORD, allowHttp: true },
+        { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined },
+    );
     const talos = talosctlApi("context: bench\n", { talosctl });
 
     await new Promise((r) => setTimeout(r, 50));
@@ -48,13 +55,25 @@ esac
     const timer = setInterval(sample, 20);
     const t0 = process.hrtime.bigint();
     try {
-        const r = await takeEtcdSnapshot({ dsm, talos }, { clusterName: "bench", share: "pxe", keep: 1, controlPlanes: [{ hostname: "cp-1", ip: "127.0.0.1" }] });
+        const r = await takeEtcdSnapshot(
+            { dsm, talos },
+            { clusterName: "bench", share: "pxe", keep: 1, controlPlanes: [{ hostname: "cp-1", ip: "127.0.0.1" }] },
+        );
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
         clearInterval(timer);
         sample();
         if (r.size !== size) throw new Error(`stored ${r.size} bytes, expected ${size}`);
-        emitResult({ size, path: r.path, md5: r.md5, baselineMiB: baseline / MiB, peakMiB: peak / MiB, growthMiB: (peak - baseline) / MiB,
-            heapPeakMiB: heapPeak / MiB, samples, seconds });
+        emitResult({
+            size,
+            path: r.path,
+            md5: r.md5,
+            baselineMiB: baseline / MiB,
+            peakMiB: peak / MiB,
+            growthMiB: (peak - baseline) / MiB,
+            heapPeakMiB: heapPeak / MiB,
+            samples,
+            seconds,
+        });
     } finally {
         talos.close();
         fs.rmSync(bin, { recursive: true, force: true });

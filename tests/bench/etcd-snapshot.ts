@@ -33,13 +33,19 @@ export async function runEtcdSnapshotBench(log: (m: string) => void, mib = 1024)
         const r = await runChildForResult<ChildResult>("etcd-snapshot-child.ts", [servers.simUrl, String(size)]);
         const onNas = await servers.call<{ size: number; md5: string } | null>("getFile", r.path);
         if (!onNas || onNas.size !== size || onNas.md5 !== r.md5) {
-            throw new Error(`the NAS holds ${JSON.stringify(onNas)} at ${r.path}, the snapshot code verified ${size} bytes with md5 ${r.md5}`);
+            throw new Error(
+                `the NAS holds ${JSON.stringify(onNas)} at ${r.path}, the snapshot code verified ${size} bytes with md5 ${r.md5}`,
+            );
         }
-        log(`  etcd snapshot of ${mib} MiB taken and stored in a fresh process: RSS ${r.baselineMiB.toFixed(1)} → peak ${r.peakMiB.toFixed(1)} MiB ` +
-            `(+${r.growthMiB.toFixed(1)} MiB; heap peak ${r.heapPeakMiB.toFixed(1)}), ${(mib / r.seconds).toFixed(0)} MiB/s end to end ` +
-            `(talosctl writing the file included), ${r.samples} samples`);
+        log(
+            `  etcd snapshot of ${mib} MiB taken and stored in a fresh process: RSS ${r.baselineMiB.toFixed(1)} → peak ${r.peakMiB.toFixed(1)} MiB ` +
+                `(+${r.growthMiB.toFixed(1)} MiB; heap peak ${r.heapPeakMiB.toFixed(1)}), ${(mib / r.seconds).toFixed(0)} MiB/s end to end ` +
+                `(talosctl writing the file included), ${r.samples} samples`,
+        );
         return {
-            etcdSnapshotRssGrowthMiB: round(r.growthMiB, 1), etcdSnapshotMiB: mib, etcdSnapshotMiBps: round(mib / r.seconds, 1),
+            etcdSnapshotRssGrowthMiB: round(r.growthMiB, 1),
+            etcdSnapshotMiB: mib,
+            etcdSnapshotMiBps: round(mib / r.seconds, 1),
             etcdSnapshotHeapPeakMiB: round(r.heapPeakMiB, 1),
         };
     } finally {
@@ -48,12 +54,17 @@ export async function runEtcdSnapshotBench(log: (m: string) => void, mib = 1024)
 }
 
 if (require.main === module) {
-    runEtcdSnapshotBench((m) => console.log(m), Number(process.env.BENCH_ETCD_MIB ?? 1024)).then((r) => {
-        console.log(`  ${r.etcdSnapshotRssGrowthMiB < 64 ? "goal met   " : "GOAL MISSED"} etcd snapshot RSS growth < 64 MiB: ${r.etcdSnapshotRssGrowthMiB} MiB`);
-        console.log(JSON.stringify(r));
-        process.exit(0);
-    }, (e) => {
-        console.error(e);
-        process.exit(1);
-    });
+    runEtcdSnapshotBench((m) => console.log(m), Number(process.env.BENCH_ETCD_MIB ?? 1024)).then(
+        (r) => {
+            console.log(
+                `  ${r.etcdSnapshotRssGrowthMiB < 64 ? "goal met   " : "GOAL MISSED"} etcd snapshot RSS growth < 64 MiB: ${r.etcdSnapshotRssGrowthMiB} MiB`,
+            );
+            console.log(JSON.stringify(r));
+            process.exit(0);
+        },
+        (e) => {
+            console.error(e);
+            process.exit(1);
+        },
+    );
 }

@@ -20,38 +20,48 @@ async function main(): Promise<void> {
     let registrations = 0;
     let lastRegistration = 0;
     const types = new Map<string, number>();
-    await pulumi.runtime.setMocks({
-        newResource: async (args) => {
-            let extra: Record<string, unknown> = {};
-            switch (args.type) {
-                case "talos:machine/secrets:Secrets":
-                    extra = {
-                        machineSecrets: { cluster: { id: "cid", secret: "s" }, trustdinfo: { token: "t" } },
-                        clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: "KEY" },
-                        talosVersion: args.inputs.talosVersion,
-                    };
-                    break;
-                case "talos:machine/configurationApply:ConfigurationApply":
-                    extra = { machineConfigurationHash: `hash-of-${args.name}`, machineConfiguration: "rendered" };
-                    break;
-                case "talos:cluster/kubeconfig:Kubeconfig":
-                    extra = { kubeconfigRaw: "apiVersion: v1\nkind: Config\n", kubernetesClientConfiguration: { host: "h", clientKey: "KEY" } };
-                    break;
-            }
-            registrations++;
-            types.set(args.type, (types.get(args.type) ?? 0) + 1);
-            lastRegistration = performance.now();
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+    await pulumi.runtime.setMocks(
+        {
+            newResource: async (args) => {
+                let extra: Record<string, unknown> = {};
+                switch (args.type) {
+                    case "talos:machine/secrets:Secrets":
+                        extra = {
+                            machineSecrets: { cluster: { id: "cid", secret: "s" }, trustdinfo: { token: "t" } },
+                            clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: "KEY" },
+                            talosVersion: args.inputs.talosVersion,
+                        };
+                        break;
+                    case "talos:machine/configurationApply:ConfigurationApply":
+                        extra = { machineConfigurationHash: `hash-of-${args.name}`, machineConfiguration: "rendered" };
+                        break;
+                    case "talos:cluster/kubeconfig:Kubeconfig":
+                        extra = {
+                            kubeconfigRaw: "apiVersion: v1\nkind: Config\n",
+                            kubernetesClientConfiguration: { host: "h", clientKey: "KEY" },
+                        };
+                        break;
+                }
+                registrations++;
+                types.set(args.type, (types.get(args.type) ?? 0) + 1);
+                lastRegistration = performance.now();
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+            },
+            call: (args) => {
+                if (args.token === "talos:client/getConfiguration:getConfiguration")
+                    return { ...args.inputs, talosConfig: "context: bench\n" };
+                if (args.token === "talos:machine/getConfiguration:getConfiguration")
+                    return { ...args.inputs, machineConfiguration: "machine: {}\n" };
+                return { ...args.inputs, id: `${args.token}-id` };
+            },
         },
-        call: (args) => {
-            if (args.token === "talos:client/getConfiguration:getConfiguration") return { ...args.inputs, talosConfig: "context: bench\n" };
-            if (args.token === "talos:machine/getConfiguration:getConfiguration") return { ...args.inputs, machineConfiguration: "machine: {}\n" };
-            return { ...args.inputs, id: `${args.token}-id` };
-        },
-    }, "homelab", "bench", false);
+        "homelab",
+        "bench",
+        false,
+    );
 
     const tLoad = performance.now();
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded after the mocks are set, and timed
     const program = require(path.join(REPO_ROOT, "index.ts")) as () => Promise<Record<string, unknown>>;
     const loadMs = performance.now() - tLoad;
 
@@ -66,7 +76,10 @@ async function main(): Promise<void> {
         if (registrations === before) break;
     }
     emitResult({
-        loadMs, graphMs: lastRegistration - t0, returnedMs, registrations,
+        loadMs,
+        graphMs: lastRegistration - t0,
+        returnedMs,
+        registrations,
         types: Object.fromEntries([...types.entries()].sort(([a], [b]) => a.localeCompare(b))),
     });
 }

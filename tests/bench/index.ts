@@ -34,7 +34,12 @@ async function main(): Promise<void> {
     const streamMiB = Number(process.env.BENCH_STREAM_MIB ?? 256);
     const streamRounds = Number(process.env.BENCH_STREAM_ROUNDS ?? 5);
     const graphRounds = Number(process.env.BENCH_GRAPH_ROUNDS ?? 2);
-    log(`homelab benchmark: node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+    log(
+        `homelab benchmark: node ${process.version}, ${os.cpus().length} CPU(s), load average ${os
+            .loadavg()
+            .map((x) => x.toFixed(1))
+            .join(" ")}`,
+    );
 
     log("\nPure work");
     const pure = runPureBench(log);
@@ -42,7 +47,9 @@ async function main(): Promise<void> {
     log("\nNo-op apply (seed stack, local DSM simulator over HTTPS with a pinned certificate, local factory)");
     const noop = await runNoopBench(log);
 
-    log(`\nImage stream (${streamMiB} MiB; servers in their own process; ${streamRounds} alternating rounds after a warm-up; medians)`);
+    log(
+        `\nImage stream (${streamMiB} MiB; servers in their own process; ${streamRounds} alternating rounds after a warm-up; medians)`,
+    );
     const stream = await runStreamBench(log, streamMiB * MiB, streamRounds);
 
     log("\netcd snapshot to the NAS (talosctl stand-in, DSM simulator in its own process)");
@@ -55,23 +62,59 @@ async function main(): Promise<void> {
     const engine = await runEngineBench(log);
 
     log("\nSummary");
-    log(`  image stream: provider ${stream.streamMiBps} MiB/s vs raw pipeline ${stream.rawMiBps} MiB/s, ratio ${stream.streamRatio}`);
+    log(
+        `  image stream: provider ${stream.streamMiBps} MiB/s vs raw pipeline ${stream.rawMiBps} MiB/s, ratio ${stream.streamRatio}`,
+    );
     log(goal("stream ratio ≥ 0.8", stream.streamRatio >= 0.8, `${stream.streamRatio}`));
-    log(goal("RSS growth < 64 MiB", stream.rssGrowthMiB256 < 64 && stream.rssGrowthMiB1024 < 64,
-        `${stream.rssGrowthMiB256} MiB (256 MiB body), ${stream.rssGrowthMiB1024} MiB (1 GiB body)`));
-    log(goal("etcd snapshot RSS growth < 64 MiB", etcd.etcdSnapshotRssGrowthMiB < 64, `${etcd.etcdSnapshotRssGrowthMiB} MiB (1 GiB snapshot)`));
+    log(
+        goal(
+            "RSS growth < 64 MiB",
+            stream.rssGrowthMiB256 < 64 && stream.rssGrowthMiB1024 < 64,
+            `${stream.rssGrowthMiB256} MiB (256 MiB body), ${stream.rssGrowthMiB1024} MiB (1 GiB body)`,
+        ),
+    );
+    log(
+        goal(
+            "etcd snapshot RSS growth < 64 MiB",
+            etcd.etcdSnapshotRssGrowthMiB < 64,
+            `${etcd.etcdSnapshotRssGrowthMiB} MiB (1 GiB snapshot)`,
+        ),
+    );
     log(goal("no-op writes = 0", noop.noopWrites === 0, `${noop.noopWrites}`));
     log(goal("no-op logins = 1", noop.noopLogins === 1, `${noop.noopLogins}`));
     log(goal("no-op image bytes = 0", noop.noopImageBytes === 0, `${noop.noopImageBytes}`));
     log(goal("no-op diffs show no change", noop.noopChanged.length === 0, noop.noopChanged.join("; ") || "none"));
-    log(goal("graph 50 vs 3 nodes ≤ 5×", graph.graphRatio50v3 <= 5, `${graph.graphMs3} ms → ${graph.graphMs50} ms, ${graph.graphRatio50v3}× (${graph.graphMsPerExtraNode} ms per extra node)`));
+    log(
+        goal(
+            "graph 50 vs 3 nodes ≤ 5×",
+            graph.graphRatio50v3 <= 5,
+            `${graph.graphMs3} ms → ${graph.graphMs50} ms, ${graph.graphRatio50v3}× (${graph.graphMsPerExtraNode} ms per extra node)`,
+        ),
+    );
     if (engine) {
         const previewRatio = Number(engine.previewSeconds20) / Number(engine.previewSeconds1);
-        log(goal("engine: preview of 20 nodes ≤ 1.5× one node", previewRatio <= 1.5,
-            `${engine.previewSeconds1} s → ${engine.previewSeconds20} s, ${previewRatio.toFixed(2)}×`));
-        log(goal("engine: no-op up writes = 0", engine.noopDsmWrites === 0, `${engine.noopDsmWrites} DSM writes, ${engine.noopImageBytes} image bytes`));
+        log(
+            goal(
+                "engine: preview of 20 nodes ≤ 1.5× one node",
+                previewRatio <= 1.5,
+                `${engine.previewSeconds1} s → ${engine.previewSeconds20} s, ${previewRatio.toFixed(2)}×`,
+            ),
+        );
+        log(
+            goal(
+                "engine: no-op up writes = 0",
+                engine.noopDsmWrites === 0,
+                `${engine.noopDsmWrites} DSM writes, ${engine.noopImageBytes} image bytes`,
+            ),
+        );
         log(goal("engine: secrets in clear in state = 0", engine.secretsInState === 0, `${engine.secretsInState}`));
-        log(goal("engine: every scenario passed", engine.scenariosFailed === 0, `${engine.scenariosPassed} passed, ${engine.scenariosFailed} failed`));
+        log(
+            goal(
+                "engine: every scenario passed",
+                engine.scenariosFailed === 0,
+                `${engine.scenariosPassed} passed, ${engine.scenariosFailed} failed`,
+            ),
+        );
     }
     log(`  total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
@@ -116,7 +159,10 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(figures));
 }
 
-main().then(() => process.exit(0), (e) => {
-    console.error(e);
-    process.exit(1);
-});
+main().then(
+    () => process.exit(0),
+    (e) => {
+        console.error(e);
+        process.exit(1);
+    },
+);

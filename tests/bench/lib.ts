@@ -48,7 +48,9 @@ export function runChildForResult<T>(entry: string, args: string[] = [], env: No
         child.on("exit", (code, signal) => {
             const line = out.split("\n").find((l) => l.startsWith(RESULT_PREFIX));
             if (code !== 0 || !line) {
-                reject(new Error(`${entry} ${args.join(" ")} exited with ${code ?? signal}; output:\n${out.slice(-2000)}`));
+                reject(
+                    new Error(`${entry} ${args.join(" ")} exited with ${code ?? signal}; output:\n${out.slice(-2000)}`),
+                );
                 return;
             }
             resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as T);
@@ -63,7 +65,9 @@ export function emitResult(value: unknown): void {
 
 /** The seed's stack file's `homelab:*` values, without the prefix (Pulumi.dev.yaml at the repo root). */
 export function seedStackValues(): Record<string, unknown> {
-    const doc = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const doc = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(doc.config)) {
         if (k.startsWith("homelab:")) out[k.slice("homelab:".length)] = v;

@@ -35,7 +35,9 @@ export async function runNoopBench(log: (m: string) => void): Promise<NoopResult
     g.__homelabDsmLog = () => undefined;
     try {
         const values = localisedSeedValues({
-            dsmUrl: sim.url, tls: { fingerprintSha256: sim.fingerprintSha256 }, factoryUrl: factory.url,
+            dsmUrl: sim.url,
+            tls: { fingerprintSha256: sim.fingerprintSha256 },
+            factoryUrl: factory.url,
         });
         const cfg = parseStackConfig(values);
         assertOnlyLoopbackUrls([cfg.synology.url, cfg.image.factoryUrl], "no-op apply config");
@@ -46,10 +48,15 @@ export async function runNoopBench(log: (m: string) => void): Promise<NoopResult
         const id = factory.register(schematic);
         if (id !== schematicId(schematic)) throw new Error(`factory ID ${id} differs from the offline schematic ID`);
         const spec: SynologySpec = {
-            synology: cfg.synology, dhcp: cfg.dhcp, nodes: cfg.nodes,
+            synology: cfg.synology,
+            dhcp: cfg.dhcp,
+            nodes: cfg.nodes,
             image: {
-                ukiUrl: ukiUrl(cfg.image.factoryUrl, id, cfg.cluster.talosVersion, cfg.image.arch), ukiFileName: ukiFileName(cfg.image.arch),
-                schematicId: id, talosVersion: cfg.cluster.talosVersion, arch: cfg.image.arch,
+                ukiUrl: ukiUrl(cfg.image.factoryUrl, id, cfg.cluster.talosVersion, cfg.image.arch),
+                ukiFileName: ukiFileName(cfg.image.arch),
+                schematicId: id,
+                talosVersion: cfg.cluster.talosVersion,
+                arch: cfg.image.arch,
             },
         };
 
@@ -66,17 +73,30 @@ export async function runNoopBench(log: (m: string) => void): Promise<NoopResult
 
         const calls = Object.fromEntries(Object.entries(sim.counters.calls).sort(([a], [b]) => a.localeCompare(b)));
         const writeByMethod = Object.entries(calls).filter(([k]) => WRITE_METHODS.has(k.slice(k.lastIndexOf(".") + 1)));
-        const noopWrites = Math.max(sim.counters.writes, writeByMethod.reduce((a, [, n]) => a + n, 0));
-        const imageBytes = (factory.bytesServed - factoryBytesBefore) + sim.counters.uploadBytes;
-        const changed = diffs.filter((d) => d.changes).map((d) => `${d.key}${d.replaces.length ? ` (replace: ${d.replaces.join(", ")})` : ""}`);
+        const noopWrites = Math.max(
+            sim.counters.writes,
+            writeByMethod.reduce((a, [, n]) => a + n, 0),
+        );
+        const imageBytes = factory.bytesServed - factoryBytesBefore + sim.counters.uploadBytes;
+        const changed = diffs
+            .filter((d) => d.changes)
+            .map((d) => `${d.key}${d.replaces.length ? ` (replace: ${d.replaces.join(", ")})` : ""}`);
         const total = Object.values(calls).reduce((a, b) => a + b, 0);
-        log(`  ${RESOURCE_ORDER.length} resources (first apply: ${firstApplyCalls} DSM calls); no-op read+diff: ${total} DSM calls, ` +
-            `${noopWrites} writes, ${sim.counters.logins} login(s), ${imageBytes} image bytes ` +
-            `(${factory.calls.imageGet + factory.calls.cdnGet - factoryImageGetsBefore} image GETs), diffs with changes: ${changed.length ? changed.join("; ") : "none"}`);
+        log(
+            `  ${RESOURCE_ORDER.length} resources (first apply: ${firstApplyCalls} DSM calls); no-op read+diff: ${total} DSM calls, ` +
+                `${noopWrites} writes, ${sim.counters.logins} login(s), ${imageBytes} image bytes ` +
+                `(${factory.calls.imageGet + factory.calls.cdnGet - factoryImageGetsBefore} image GETs), diffs with changes: ${changed.length ? changed.join("; ") : "none"}`,
+        );
         for (const [k, n] of Object.entries(calls)) log(`    ${k}: ${n}`);
         return {
-            noopCalls: calls, noopCallsTotal: total, noopWrites, noopLogins: sim.counters.logins, noopImageBytes: imageBytes,
-            noopChanged: changed, noopFirstApplyCalls: firstApplyCalls, noopResources: state.length,
+            noopCalls: calls,
+            noopCallsTotal: total,
+            noopWrites,
+            noopLogins: sim.counters.logins,
+            noopImageBytes: imageBytes,
+            noopChanged: changed,
+            noopFirstApplyCalls: firstApplyCalls,
+            noopResources: state.length,
         };
     } finally {
         resetDsmClients();

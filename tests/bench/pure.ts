@@ -30,11 +30,17 @@ export function runPureBench(log: (m: string) => void): PureResult {
     const values = localisedSeedValues({ dsmUrl: "https://127.0.0.1:5001", factoryUrl: "http://127.0.0.1:9" });
     const image = parseStackConfig(values).image;
     // Vary the input a little so nothing can be answered from a cache of the previous call.
-    const images: ImageConfig[] = Array.from({ length: 16 }, (_, i) => ({ ...image, extraKernelArgs: [`bench.arg=${i}`] }));
+    const images: ImageConfig[] = Array.from({ length: 16 }, (_, i) => ({
+        ...image,
+        extraKernelArgs: [`bench.arg=${i}`],
+    }));
     const ids = new Set<string>();
     const schematicIdPerSec = perSecond((i) => ids.add(schematicId(schematicFromImage(images[i % images.length]))));
-    if (ids.size !== images.length) throw new Error(`expected ${images.length} distinct schematic IDs, got ${ids.size}`);
+    if (ids.size !== images.length)
+        throw new Error(`expected ${images.length} distinct schematic IDs, got ${ids.size}`);
     const parseStackConfigPerSec = perSecond(() => parseStackConfig(values));
-    log(`  schematicId: ${schematicIdPerSec.toFixed(0)}/s; parseStackConfig (seed stack): ${parseStackConfigPerSec.toFixed(0)}/s`);
+    log(
+        `  schematicId: ${schematicIdPerSec.toFixed(0)}/s; parseStackConfig (seed stack): ${parseStackConfigPerSec.toFixed(0)}/s`,
+    );
     return { schematicIdPerSec: round(schematicIdPerSec, 0), parseStackConfigPerSec: round(parseStackConfigPerSec, 0) };
 }

@@ -32,15 +32,24 @@ async function main(): Promise<void> {
         abPeak = Math.max(abPeak, m.arrayBuffers);
     };
     const timer = setInterval(sample, 20);
-    const r = mode === "raw"
-        ? { ...(await rawCopy(simUrl, inputs.ukiUrl, await rawLogin(simUrl), "raw-rss.bin")), md5: "" }
-        : await providerCopy(inputs);
+    const r =
+        mode === "raw"
+            ? { ...(await rawCopy(simUrl, inputs.ukiUrl, await rawLogin(simUrl), "raw-rss.bin")), md5: "" }
+            : await providerCopy(inputs);
     clearInterval(timer);
     sample();
     if (r.size !== size) throw new Error(`uploaded ${r.size} bytes, expected ${size}`);
     emitResult({
-        size, baselineMiB: baseline / MiB, peakMiB: peak / MiB, growthMiB: (peak - baseline) / MiB, samples, seconds: r.seconds, md5: r.md5,
-        heapPeakMiB: heapPeak / MiB, externalPeakMiB: externalPeak / MiB, arrayBuffersPeakMiB: abPeak / MiB,
+        size,
+        baselineMiB: baseline / MiB,
+        peakMiB: peak / MiB,
+        growthMiB: (peak - baseline) / MiB,
+        samples,
+        seconds: r.seconds,
+        md5: r.md5,
+        heapPeakMiB: heapPeak / MiB,
+        externalPeakMiB: externalPeak / MiB,
+        arrayBuffersPeakMiB: abPeak / MiB,
     });
 }
 

@@ -19,7 +19,16 @@ async function main(): Promise<void> {
     const sim = await startDsmSimulator({
         users: { admin: BENCH_DSM_PASSWORD },
         state: {
-            shares: { pxe: { name: "pxe", vol_path: "/volume1", desc: "", uuid: "bench-uuid", hidden: false, enable_recycle_bin: false } },
+            shares: {
+                pxe: {
+                    name: "pxe",
+                    vol_path: "/volume1",
+                    desc: "",
+                    uuid: "bench-uuid",
+                    hidden: false,
+                    enable_recycle_bin: false,
+                },
+            },
         },
     });
     const factory = await startFactoryServer();
@@ -38,7 +47,11 @@ async function main(): Promise<void> {
                     reply(null);
                     return;
                 case "counters":
-                    reply({ sim: sim.counters, factoryBytes: factory.bytesServed, rssMiB: process.memoryUsage().rss / 1048576 });
+                    reply({
+                        sim: sim.counters,
+                        factoryBytes: factory.bytesServed,
+                        rssMiB: process.memoryUsage().rss / 1048576,
+                    });
                     return;
                 case "resetCounters":
                     sim.resetCounters();

@@ -38,10 +38,20 @@ export function startServers(): Promise<Servers> {
             pending.clear();
         });
         child.on("message", (raw: unknown) => {
-            const m = raw as { ready?: boolean; simUrl: string; factoryUrl: string; id: number; ok: boolean; value: unknown; error: string };
+            const m = raw as {
+                ready?: boolean;
+                simUrl: string;
+                factoryUrl: string;
+                id: number;
+                ok: boolean;
+                value: unknown;
+                error: string;
+            };
             if (m.ready) {
                 resolve({
-                    simUrl: m.simUrl, factoryUrl: m.factoryUrl, child,
+                    simUrl: m.simUrl,
+                    factoryUrl: m.factoryUrl,
+                    child,
                     call<T>(op: string, ...args: unknown[]) {
                         const id = ++seq;
                         return new Promise<T>((res, rej) => {
@@ -67,7 +77,11 @@ export function bootInputs(s: { simUrl: string; factoryUrl: string }, schematicI
         connection: { url: s.simUrl, username: "admin", allowHttp: true },
         password: BENCH_DSM_PASSWORD,
         ukiUrl: ukiUrl(s.factoryUrl, schematicId, VERSION, "amd64"),
-        schematicId, talosVersion: VERSION, arch: "amd64", share: "pxe", fileName: FILE_NAME,
+        schematicId,
+        talosVersion: VERSION,
+        arch: "amd64",
+        share: "pxe",
+        fileName: FILE_NAME,
     };
 }
 
@@ -79,7 +93,9 @@ export function installProviderGlobals(): void {
 }
 
 /** One provider create; returns seconds and the MD5 the provider verified. */
-export async function providerCopy(inputs: BootFileInputs): Promise<{ seconds: number; md5: string; size: number; cpuMs: number }> {
+export async function providerCopy(
+    inputs: BootFileInputs,
+): Promise<{ seconds: number; md5: string; size: number; cpuMs: number }> {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const r = await SynologyBootFile.provider.create(inputs);
@@ -122,7 +138,15 @@ function getJson(url: string): Promise<Record<string, unknown>> {
 
 /** A plain session on the simulator for the raw copy (sid + SynoToken). */
 export async function rawLogin(simUrl: string): Promise<{ sid: string; token: string }> {
-    const q = new URLSearchParams({ api: "SYNO.API.Auth", version: "6", method: "login", account: "admin", passwd: BENCH_DSM_PASSWORD, enable_syno_token: "yes", format: "sid" });
+    const q = new URLSearchParams({
+        api: "SYNO.API.Auth",
+        version: "6",
+        method: "login",
+        account: "admin",
+        passwd: BENCH_DSM_PASSWORD,
+        enable_syno_token: "yes",
+        format: "sid",
+    });
     const r = await getJson(`${simUrl}/webapi/auth.cgi?${q}`);
     const data = r.data as { sid: string; synotoken: string } | undefined;
     if (!r.success || !data) throw new Error(`raw login failed: ${JSON.stringify(r)}`);
@@ -134,18 +158,31 @@ export async function rawLogin(simUrl: string): Promise<{ sid: string; token: st
  * Station's upload on the same simulator (same fields as the DSM client sends). Nothing else: no hashing,
  * no verification, no rename.
  */
-export async function rawCopy(simUrl: string, url: string, session: { sid: string; token: string }, name: string): Promise<{ seconds: number; size: number; cpuMs: number }> {
+export async function rawCopy(
+    simUrl: string,
+    url: string,
+    session: { sid: string; token: string },
+    name: string,
+): Promise<{ seconds: number; size: number; cpuMs: number }> {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, resolve).on("error", reject));
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get(url, resolve).on("error", reject),
+    );
     if (res.statusCode !== 200) throw new Error(`raw GET ${url}: HTTP ${res.statusCode}`);
     const size = Number(res.headers["content-length"]);
     const boundary = `----bench${randomBytes(12).toString("hex")}`;
     const fields: Record<string, string> = {
-        api: "SYNO.FileStation.Upload", version: "2", method: "upload", path: "/pxe", create_parents: "true", overwrite: "true",
+        api: "SYNO.FileStation.Upload",
+        version: "2",
+        method: "upload",
+        path: "/pxe",
+        create_parents: "true",
+        overwrite: "true",
     };
     let head = "";
-    for (const [k, v] of Object.entries(fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`;
+    for (const [k, v] of Object.entries(fields))
+        head += `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`;
     head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
     const headBuf = Buffer.from(head);
     const tailBuf = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -158,7 +195,13 @@ export async function rawCopy(simUrl: string, url: string, session: { sid: strin
         },
     });
     framer.push(headBuf);
-    const q = new URLSearchParams({ api: "SYNO.FileStation.Upload", version: "2", method: "upload", _sid: session.sid, SynoToken: session.token });
+    const q = new URLSearchParams({
+        api: "SYNO.FileStation.Upload",
+        version: "2",
+        method: "upload",
+        _sid: session.sid,
+        SynoToken: session.token,
+    });
     const req = http.request(`${simUrl}/webapi/entry.cgi?${q}`, {
         method: "POST",
         headers: {
@@ -222,7 +265,10 @@ export async function runStreamBench(log: (m: string) => void, size = 256 * MiB,
     try {
         installProviderGlobals();
         resetDsmClients();
-        const schematicId = await servers.call<string>("register", schematicFromImage({ extensions: ["siderolabs/i915"], extraKernelArgs: [] }));
+        const schematicId = await servers.call<string>(
+            "register",
+            schematicFromImage({ extensions: ["siderolabs/i915"], extraKernelArgs: [] }),
+        );
         const inputs = bootInputs(servers, schematicId);
         const session = await rawLogin(servers.simUrl);
 
@@ -252,14 +298,24 @@ export async function runStreamBench(log: (m: string) => void, size = 256 * MiB,
                     run.rawCpuMs = r.cpuMs;
                 }
             }
-            log(`  round ${i + 1}: provider ${run.provider.toFixed(0)} MiB/s, raw pipeline ${run.raw.toFixed(0)} MiB/s, ratio ${(run.provider / run.raw).toFixed(2)}; ` +
-                `CPU of this process: provider ${run.providerCpuMs.toFixed(0)} ms, raw ${run.rawCpuMs.toFixed(0)} ms`);
+            log(
+                `  round ${i + 1}: provider ${run.provider.toFixed(0)} MiB/s, raw pipeline ${run.raw.toFixed(0)} MiB/s, ratio ${(run.provider / run.raw).toFixed(2)}; ` +
+                    `CPU of this process: provider ${run.providerCpuMs.toFixed(0)} ms, raw ${run.rawCpuMs.toFixed(0)} ms`,
+            );
             runs.push(run);
         }
         const rawFile = await servers.call<{ size: number; md5: string } | null>("getFile", "/pxe/raw-copy.bin");
         const bootFile = await servers.call<{ size: number; md5: string } | null>("getFile", `/pxe/${FILE_NAME}`);
-        const sameBytes = !!rawFile && !!bootFile && rawFile.md5 === bootFile.md5 && bootFile.md5 === providerMd5 && rawFile.size === size;
-        if (!sameBytes) throw new Error(`the two copies differ: raw ${JSON.stringify(rawFile)}, provider ${JSON.stringify(bootFile)} (verified md5 ${providerMd5})`);
+        const sameBytes =
+            !!rawFile &&
+            !!bootFile &&
+            rawFile.md5 === bootFile.md5 &&
+            bootFile.md5 === providerMd5 &&
+            rawFile.size === size;
+        if (!sameBytes)
+            throw new Error(
+                `the two copies differ: raw ${JSON.stringify(rawFile)}, provider ${JSON.stringify(bootFile)} (verified md5 ${providerMd5})`,
+            );
 
         const streamMiBps = median(runs.map((r) => r.provider));
         const rawMiBps = median(runs.map((r) => r.raw));
@@ -267,34 +323,62 @@ export async function runStreamBench(log: (m: string) => void, size = 256 * MiB,
         const providerCpuMs = median(runs.map((r) => r.providerCpuMs));
         const rawCpuMs = median(runs.map((r) => r.rawCpuMs));
         const md5Ms = median([md5CpuMs(size), md5CpuMs(size), md5CpuMs(size)]);
-        log(`  CPU per ${size / MiB} MiB in this process (medians): provider ${providerCpuMs.toFixed(0)} ms, raw ${rawCpuMs.toFixed(0)} ms; ` +
-            `MD5 alone over the same bytes ${md5Ms.toFixed(0)} ms (${((size / MiB) / (md5Ms / 1000)).toFixed(0)} MiB/s) = ` +
-            `${((100 * md5Ms) / Math.max(1, providerCpuMs - rawCpuMs)).toFixed(0)}% of the provider's extra CPU`);
+        log(
+            `  CPU per ${size / MiB} MiB in this process (medians): provider ${providerCpuMs.toFixed(0)} ms, raw ${rawCpuMs.toFixed(0)} ms; ` +
+                `MD5 alone over the same bytes ${md5Ms.toFixed(0)} ms (${(size / MiB / (md5Ms / 1000)).toFixed(0)} MiB/s) = ` +
+                `${((100 * md5Ms) / Math.max(1, providerCpuMs - rawCpuMs)).toFixed(0)}% of the provider's extra CPU`,
+        );
 
         // Peak RSS of the provider, in a fresh child per size.
         const rss: RssChildResult[] = [];
         for (const s of [256 * MiB, 1024 * MiB]) {
             await servers.call("setAssetSize", FILE_NAME, s);
-            const r = await runChildForResult<RssChildResult>("rss-child.ts", [servers.simUrl, servers.factoryUrl, schematicId, String(s)]);
-            if (r.md5 !== (await servers.call<{ md5: string }>("getFile", `/pxe/${FILE_NAME}`)).md5) throw new Error("rss child: md5 mismatch with the NAS");
-            log(`  provider create of ${s / MiB} MiB in a fresh process: RSS ${r.baselineMiB.toFixed(1)} → peak ${r.peakMiB.toFixed(1)} MiB ` +
-                `(+${r.growthMiB.toFixed(1)} MiB; heap peak ${r.heapPeakMiB.toFixed(1)}, external peak ${r.externalPeakMiB.toFixed(1)}), ` +
-                `${(s / MiB / r.seconds).toFixed(0)} MiB/s, ${r.samples} samples`);
+            const r = await runChildForResult<RssChildResult>("rss-child.ts", [
+                servers.simUrl,
+                servers.factoryUrl,
+                schematicId,
+                String(s),
+            ]);
+            if (r.md5 !== (await servers.call<{ md5: string }>("getFile", `/pxe/${FILE_NAME}`)).md5)
+                throw new Error("rss child: md5 mismatch with the NAS");
+            log(
+                `  provider create of ${s / MiB} MiB in a fresh process: RSS ${r.baselineMiB.toFixed(1)} → peak ${r.peakMiB.toFixed(1)} MiB ` +
+                    `(+${r.growthMiB.toFixed(1)} MiB; heap peak ${r.heapPeakMiB.toFixed(1)}, external peak ${r.externalPeakMiB.toFixed(1)}), ` +
+                    `${(s / MiB / r.seconds).toFixed(0)} MiB/s, ${r.samples} samples`,
+            );
             rss.push(r);
         }
         // The floor: the raw pipeline copy's RSS growth for 256 MiB in a fresh process.
         await servers.call("setAssetSize", FILE_NAME, 256 * MiB);
-        const raw = await runChildForResult<RssChildResult>("rss-child.ts", [servers.simUrl, servers.factoryUrl, schematicId, String(256 * MiB), "raw"]);
-        log(`  raw pipeline copy of 256 MiB in a fresh process: RSS ${raw.baselineMiB.toFixed(1)} → peak ${raw.peakMiB.toFixed(1)} MiB (+${raw.growthMiB.toFixed(1)} MiB)`);
+        const raw = await runChildForResult<RssChildResult>("rss-child.ts", [
+            servers.simUrl,
+            servers.factoryUrl,
+            schematicId,
+            String(256 * MiB),
+            "raw",
+        ]);
+        log(
+            `  raw pipeline copy of 256 MiB in a fresh process: RSS ${raw.baselineMiB.toFixed(1)} → peak ${raw.peakMiB.toFixed(1)} MiB (+${raw.growthMiB.toFixed(1)} MiB)`,
+        );
         const counters = await servers.call<{ rssMiB: number }>("counters");
         return {
-            streamMiBps: round(streamMiBps, 1), rawMiBps: round(rawMiBps, 1), streamRatio: round(streamRatio, 3),
+            streamMiBps: round(streamMiBps, 1),
+            rawMiBps: round(rawMiBps, 1),
+            streamRatio: round(streamRatio, 3),
             runs: runs.map((r) => ({ provider: round(r.provider, 1), raw: round(r.raw, 1) })),
-            providerCpuMs: round(providerCpuMs, 0), rawCpuMs: round(rawCpuMs, 0), md5CpuMs: round(md5Ms, 0),
+            providerCpuMs: round(providerCpuMs, 0),
+            rawCpuMs: round(rawCpuMs, 0),
+            md5CpuMs: round(md5Ms, 0),
             sameBytes,
-            rssGrowthMiB256: round(rss[0].growthMiB, 1), rssGrowthMiB1024: round(rss[1].growthMiB, 1),
+            rssGrowthMiB256: round(rss[0].growthMiB, 1),
+            rssGrowthMiB1024: round(rss[1].growthMiB, 1),
             rawRssGrowthMiB256: round(raw.growthMiB, 1),
-            rss: rss.map((r) => ({ sizeMiB: r.size / MiB, baselineMiB: round(r.baselineMiB, 1), peakMiB: round(r.peakMiB, 1), growthMiB: round(r.growthMiB, 1) })),
+            rss: rss.map((r) => ({
+                sizeMiB: r.size / MiB,
+                baselineMiB: round(r.baselineMiB, 1),
+                peakMiB: round(r.peakMiB, 1),
+                growthMiB: round(r.growthMiB, 1),
+            })),
             serversRssMiB: round(counters.rssMiB, 1),
         };
     } finally {

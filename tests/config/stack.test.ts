@@ -27,7 +27,11 @@ test("a bad stack becomes a RunError (printed without a stack trace) that lists 
     const v = stackValues("dev", { upsPassword: "u" }) as Record<string, any>;
     v.nodes[0].ip = "192.168.7.2";
     let err: unknown;
-    try { loadStackConfig(getterFor(v)); } catch (e) { err = e; }
+    try {
+        loadStackConfig(getterFor(v));
+    } catch (e) {
+        err = e;
+    }
     expect(err).toBeInstanceOf(pulumi.RunError);
     expect((err as Error).message).toMatch(/synologyPassword: is missing/);
     expect((err as Error).message).toMatch(/nodes\[0\]\.ip: 192\.168\.7\.2 is not a host address inside dhcp\.subnet/);

@@ -9,8 +9,18 @@ import * as http from "http";
 import * as net from "net";
 import { parseStackConfig, StackConfig } from "../../components/config";
 import {
-    checkBootFileOnNas, checkFactory, checkNas, checkTalosNodes, checkTftpSettings, classifyConnectError, CheckResult,
-    DoctorPlan, exitCodeOf, formatResult, planFromConfig, runDoctor,
+    checkBootFileOnNas,
+    checkFactory,
+    checkNas,
+    checkTalosNodes,
+    checkTftpSettings,
+    classifyConnectError,
+    CheckResult,
+    DoctorPlan,
+    exitCodeOf,
+    formatResult,
+    planFromConfig,
+    runDoctor,
 } from "../../components/doctor/checks";
 import { REQUIRED_CORE_APIS } from "../../components/synology/dsm/required";
 import { decodePacket, encodeData, encodeError, OP_ACK, OP_RRQ } from "../../components/doctor/tftp";
@@ -28,9 +38,30 @@ function localConfig(dsmUrl: string, factoryUrl: string, over: Record<string, un
     return parseStackConfig({
         cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: VERSION },
         image: { arch: "amd64", extensions: EXTENSIONS, factoryUrl },
-        synology: { url: dsmUrl, username: "admin", volume: "/volume1", share: "pxe", interface: "eth0", allowHttp: true },
-        dhcp: { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"] },
-        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:0a", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
+        synology: {
+            url: dsmUrl,
+            username: "admin",
+            volume: "/volume1",
+            share: "pxe",
+            interface: "eth0",
+            allowHttp: true,
+        },
+        dhcp: {
+            subnet: "127.0.0.0/24",
+            rangeStart: "127.0.0.100",
+            rangeEnd: "127.0.0.199",
+            gateway: "127.0.0.254",
+            dns: ["127.0.0.254"],
+        },
+        nodes: [
+            {
+                hostname: "cp1",
+                mac: "02:00:00:00:00:0a",
+                ip: "127.0.0.10",
+                role: "controlplane",
+                installDisk: "/dev/sda",
+            },
+        ],
         synologyPassword: PASSWORD,
         ...over,
     });
@@ -38,7 +69,10 @@ function localConfig(dsmUrl: string, factoryUrl: string, over: Record<string, un
 
 /** Unique client per test: the DSM client registry is keyed by URL and user. */
 function client(sim: DsmSimulator, password = PASSWORD): DsmApi {
-    return getDsmClient({ url: sim.url, username: "admin", password, allowHttp: true }, { retries: 0, md5PollMs: 20, timeoutMs: 5000 });
+    return getDsmClient(
+        { url: sim.url, username: "admin", password, allowHttp: true },
+        { retries: 0, md5PollMs: 20, timeoutMs: 5000 },
+    );
 }
 
 const sims: DsmSimulator[] = [];
@@ -94,7 +128,10 @@ describe("NAS checks (real DSM client against the simulator)", () => {
         const s = await sim();
         const r = await checkNas(client(s), { nasUrl: s.url });
         expect(r.results.map((x) => [x.id, x.status])).toEqual([
-            ["nas.answers", "PASS"], ["nas.login", "PASS"], ["nas.dhcpPackage", "PASS"], ["nas.apis", "PASS"],
+            ["nas.answers", "PASS"],
+            ["nas.login", "PASS"],
+            ["nas.dhcpPackage", "PASS"],
+            ["nas.apis", "PASS"],
         ]);
         expect(r.loggedIn).toBe(true);
         expect(r.results[2].detail).toContain("SYNO.Network.DHCPServer");
@@ -114,7 +151,10 @@ describe("NAS checks (real DSM client against the simulator)", () => {
     test("DHCP Server package missing → FAIL telling to install it", async () => {
         const s = await sim({ dhcp: "none" });
         const r = await checkNas(client(s), { nasUrl: s.url });
-        expect(r.results.find((x) => x.id === "nas.dhcpPackage")).toMatchObject({ status: "FAIL", fix: expect.stringMatching(/Package Center/) });
+        expect(r.results.find((x) => x.id === "nas.dhcpPackage")).toMatchObject({
+            status: "FAIL",
+            fix: expect.stringMatching(/Package Center/),
+        });
     });
 
     test("an API the program needs is missing → FAIL naming it", async () => {
@@ -128,7 +168,10 @@ describe("NAS checks (real DSM client against the simulator)", () => {
 
     test("nothing listening → answers FAIL, the rest SKIP", async () => {
         const port = await closedPort();
-        const dsm = getDsmClient({ url: `http://127.0.0.1:${port}`, username: "admin", password: PASSWORD, allowHttp: true }, { retries: 0, md5PollMs: 20, timeoutMs: 5000 });
+        const dsm = getDsmClient(
+            { url: `http://127.0.0.1:${port}`, username: "admin", password: PASSWORD, allowHttp: true },
+            { retries: 0, md5PollMs: 20, timeoutMs: 5000 },
+        );
         const r = await checkNas(dsm, { ...plan, nasUrl: `http://127.0.0.1:${port}` });
         expect(r.results.map((x) => x.status)).toEqual(["FAIL", "SKIP", "SKIP", "SKIP"]);
         expect(r.results[0].fix).toMatch(/synology\.url/);
@@ -136,16 +179,27 @@ describe("NAS checks (real DSM client against the simulator)", () => {
 });
 
 describe("TFTP settings and boot file on the NAS", () => {
-    const plan = { tftpRoot: "/volume1/pxe", bootFilePath: "/pxe/metal-amd64-uki.efi", ukiUrl: "http://factory/image/x" };
+    const plan = {
+        tftpRoot: "/volume1/pxe",
+        bootFilePath: "/pxe/metal-amd64-uki.efi",
+        ukiUrl: "http://factory/image/x",
+    };
 
     test("disabled, wrong root, right root", async () => {
         const s = await sim({ state: { shares: { pxe: { name: "pxe", vol_path: "/volume1" } as never } } });
         const dsm = client(s);
         await dsm.login();
-        expect(await checkTftpSettings(dsm, plan)).toMatchObject({ status: "FAIL", detail: "TFTP service is disabled on the NAS", fix: expect.stringMatching(/\/volume1\/pxe/) });
+        expect(await checkTftpSettings(dsm, plan)).toMatchObject({
+            status: "FAIL",
+            detail: "TFTP service is disabled on the NAS",
+            fix: expect.stringMatching(/\/volume1\/pxe/),
+        });
         s.state.tftp.enable = true;
         s.state.tftp.root_path = "/volume1/other";
-        expect(await checkTftpSettings(dsm, plan)).toMatchObject({ status: "FAIL", detail: "TFTP root is /volume1/other, expected /volume1/pxe" });
+        expect(await checkTftpSettings(dsm, plan)).toMatchObject({
+            status: "FAIL",
+            detail: "TFTP root is /volume1/other, expected /volume1/pxe",
+        });
         s.state.tftp.root_path = "/volume1/pxe/";
         expect(await checkTftpSettings(dsm, plan)).toMatchObject({ status: "PASS" });
     });
@@ -159,11 +213,18 @@ describe("TFTP settings and boot file on the NAS", () => {
         const body = crypto.randomBytes(1000);
         s.putFile(plan.bootFilePath, body.subarray(0, 600));
         const short = await checkBootFileOnNas(dsm, plan, 1000);
-        expect(short.result).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/has 600 bytes, the factory image has 1000/) });
+        expect(short.result).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/has 600 bytes, the factory image has 1000/),
+        });
         // An empty file is broken even when the factory's size is unknown (factory unreachable).
         s.putFile(plan.bootFilePath, Buffer.alloc(0));
         const empty = await checkBootFileOnNas(dsm, plan);
-        expect(empty.result).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/is empty \(0 bytes\)/), fix: expect.stringMatching(/pulumi up/) });
+        expect(empty.result).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/is empty \(0 bytes\)/),
+            fix: expect.stringMatching(/pulumi up/),
+        });
         s.putFile(plan.bootFilePath, body);
         const ok = await checkBootFileOnNas(dsm, plan, 1000);
         const sum = crypto.createHash("md5").update(body).digest("hex");
@@ -176,7 +237,11 @@ describe("Image Factory", () => {
         const f = await factory();
         const plan = planFromConfig(localConfig("http://127.0.0.1:5000", f.url));
         const before = await checkFactory(plan);
-        expect(before.result).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/does not know schematic/), fix: expect.stringMatching(/pulumi up/) });
+        expect(before.result).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/does not know schematic/),
+            fix: expect.stringMatching(/pulumi up/),
+        });
         f.register(schematicFromImage({ extensions: EXTENSIONS, extraKernelArgs: [] }));
         const after = await checkFactory(plan);
         expect(after.result.status).toBe("PASS");
@@ -186,12 +251,31 @@ describe("Image Factory", () => {
 
     test("unknown Talos version → FAIL pointing at /versions; extension not offered → FAIL pointing at the extension list", async () => {
         const f = await factory();
-        const plan = planFromConfig(localConfig("http://127.0.0.1:5000", f.url, { cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.99.0", kubernetesVersion: "1.40.0" } }));
+        const plan = planFromConfig(
+            localConfig("http://127.0.0.1:5000", f.url, {
+                cluster: {
+                    name: "lab",
+                    endpoint: "https://127.0.0.10:6443",
+                    talosVersion: "v1.99.0",
+                    kubernetesVersion: "1.40.0",
+                },
+            }),
+        );
         f.register(schematicFromImage({ extensions: EXTENSIONS, extraKernelArgs: [] }));
-        expect((await checkFactory(plan)).result).toMatchObject({ status: "FAIL", fix: expect.stringMatching(/\/versions/) });
-        const plan2 = planFromConfig(localConfig("http://127.0.0.1:5000", f.url, { image: { arch: "amd64", extensions: ["siderolabs/not-offered"], factoryUrl: f.url } }));
+        expect((await checkFactory(plan)).result).toMatchObject({
+            status: "FAIL",
+            fix: expect.stringMatching(/\/versions/),
+        });
+        const plan2 = planFromConfig(
+            localConfig("http://127.0.0.1:5000", f.url, {
+                image: { arch: "amd64", extensions: ["siderolabs/not-offered"], factoryUrl: f.url },
+            }),
+        );
         f.register(schematicFromImage({ extensions: ["siderolabs/not-offered"], extraKernelArgs: [] }));
-        expect((await checkFactory(plan2)).result).toMatchObject({ status: "FAIL", fix: expect.stringMatching(/extensions\/official/) });
+        expect((await checkFactory(plan2)).result).toMatchObject({
+            status: "FAIL",
+            fix: expect.stringMatching(/extensions\/official/),
+        });
     });
 
     test("schematic known but the image still building (HEAD does not answer in time) → SKIP saying to retry, not a network FAIL", async () => {
@@ -209,7 +293,11 @@ describe("Image Factory", () => {
             const p2 = planFromConfig(localConfig("http://127.0.0.1:5000", url));
             const r = await checkFactory(p2, 300);
             expect(held).toHaveLength(1);
-            expect(r.result).toMatchObject({ status: "SKIP", detail: expect.stringMatching(/knows schematic .* did not answer HEAD .* within 0\.3 s/), fix: expect.stringMatching(/again in a few minutes/) });
+            expect(r.result).toMatchObject({
+                status: "SKIP",
+                detail: expect.stringMatching(/knows schematic .* did not answer HEAD .* within 0\.3 s/),
+                fix: expect.stringMatching(/again in a few minutes/),
+            });
             expect(r.size).toBeUndefined();
         } finally {
             for (const res of held) res.destroy();
@@ -220,7 +308,10 @@ describe("Image Factory", () => {
     test("factory down → FAIL asking for HTTPS access", async () => {
         const port = await closedPort();
         const plan = planFromConfig(localConfig("http://127.0.0.1:5000", `http://127.0.0.1:${port}`));
-        expect((await checkFactory(plan, 2000)).result).toMatchObject({ status: "FAIL", fix: expect.stringMatching(/needs HTTPS access/) });
+        expect((await checkFactory(plan, 2000)).result).toMatchObject({
+            status: "FAIL",
+            fix: expect.stringMatching(/needs HTTPS access/),
+        });
     });
 });
 
@@ -247,12 +338,17 @@ describe("Talos API port on each node", () => {
         }
         const closed = await closedPort();
         const [down] = await checkTalosNodes([{ hostname: "w1", ip: "127.0.0.1", role: "worker" }], { port: closed });
-        expect(down).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/refuses/), fix: expect.stringMatching(/network/) });
+        expect(down).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/refuses/),
+            fix: expect.stringMatching(/network/),
+        });
     });
 
     test("no answer at all means WAIT (not yet powered on), not FAIL", () => {
         expect(classifyConnectError("ECONNREFUSED")).toBe("refused");
-        for (const c of ["ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", undefined]) expect(classifyConnectError(c)).toBe("silent");
+        for (const c of ["ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", undefined])
+            expect(classifyConnectError(c)).toBe("silent");
     });
 });
 
@@ -270,15 +366,32 @@ async function tinyTftp(files: Record<string, Buffer>): Promise<{ port: number; 
         socks.push(t);
         t.bind(0, "127.0.0.1", () => {
             const body = files[p.filename];
-            if (!body) { t.send(encodeError(1, "File not found"), peer.port, peer.address); return; }
+            if (!body) {
+                t.send(encodeError(1, "File not found"), peer.port, peer.address);
+                return;
+            }
             const last = Math.floor(body.length / 512) + 1;
-            const send = (n: number) => t.send(encodeData(n, body.subarray((n - 1) * 512, n * 512)), peer.port, peer.address);
-            t.on("message", (m) => { const a = decodePacket(m); if (a.op === OP_ACK && a.block < last) send(a.block + 1); });
+            const send = (n: number) =>
+                t.send(encodeData(n, body.subarray((n - 1) * 512, n * 512)), peer.port, peer.address);
+            t.on("message", (m) => {
+                const a = decodePacket(m);
+                if (a.op === OP_ACK && a.block < last) send(a.block + 1);
+            });
             send(1);
         });
     });
     await new Promise<void>((r) => main.bind(0, "127.0.0.1", () => r()));
-    return { port: main.address().port, close: () => socks.forEach((s) => { try { s.close(); } catch { /* closed */ } }) };
+    return {
+        port: main.address().port,
+        close: () =>
+            socks.forEach((s) => {
+                try {
+                    s.close();
+                } catch {
+                    /* closed */
+                }
+            }),
+    };
 }
 
 describe("runDoctor end to end (DSM simulator, factory simulator, TFTP, a node port)", () => {
@@ -309,10 +422,17 @@ describe("runDoctor end to end (DSM simulator, factory simulator, TFTP, a node p
 
     const run = (extra: Partial<Parameters<typeof runDoctor>[0]> = {}) => {
         const lines: string[] = [];
-        return runDoctor({
-            plan, dsm: client(s), tftp: { host: "127.0.0.1", port: tftp.port, timeoutMs: 200, retries: 2 },
-            dhcp: false, talos: { port: nodePort }, ...extra,
-        }, (r) => lines.push(formatResult(r))).then((results) => ({ results, lines }));
+        return runDoctor(
+            {
+                plan,
+                dsm: client(s),
+                tftp: { host: "127.0.0.1", port: tftp.port, timeoutMs: 200, retries: 2 },
+                dhcp: false,
+                talos: { port: nodePort },
+                ...extra,
+            },
+            (r) => lines.push(formatResult(r)),
+        ).then((results) => ({ results, lines }));
     };
 
     test("before `pulumi up`: every missing piece is a FAIL with its fix", async () => {
@@ -320,9 +440,16 @@ describe("runDoctor end to end (DSM simulator, factory simulator, TFTP, a node p
         const { results, lines } = await run();
         const by = Object.fromEntries(results.map((r) => [r.id, r.status]));
         expect(by).toMatchObject({
-            "nas.answers": "PASS", "nas.login": "PASS", "nas.dhcpPackage": "PASS", "nas.apis": "PASS",
-            "factory.image": "FAIL", "tftp.settings": "FAIL", "nas.bootFile": "FAIL", "tftp.transfer": "FAIL",
-            "dhcp.offer": "SKIP", "node.cp1": "PASS",
+            "nas.answers": "PASS",
+            "nas.login": "PASS",
+            "nas.dhcpPackage": "PASS",
+            "nas.apis": "PASS",
+            "factory.image": "FAIL",
+            "tftp.settings": "FAIL",
+            "nas.bootFile": "FAIL",
+            "tftp.transfer": "FAIL",
+            "dhcp.offer": "SKIP",
+            "node.cp1": "PASS",
         });
         expect(lines.filter((l) => l.startsWith("FAIL")).length).toBe(4);
         expect(lines.join("\n")).toMatch(/fix: /);
@@ -350,7 +477,10 @@ describe("runDoctor end to end (DSM simulator, factory simulator, TFTP, a node p
         bad[12345] ^= 0xff;
         tftp = await tinyTftp({ "metal-amd64-uki.efi": bad });
         const { results } = await run({ only: ["tftp"] });
-        expect(results.find((r) => r.id === "tftp.transfer")).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/MD5 .* differs/) });
+        expect(results.find((r) => r.id === "tftp.transfer")).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/MD5 .* differs/),
+        });
     });
 
     test("--only limits the groups that run", async () => {

@@ -18,8 +18,37 @@ const PASSWORD = "cli-Secret-9876";
 
 describe("arguments", () => {
     test("parses every option", () => {
-        expect(parseArgs(["--stack", "dev", "--only", "nas,tftp", "--tftp-host", "10.0.0.6", "--tftp-port", "6969", "--no-dhcp", "--dhcp-window", "2500", "--mac", "02:00:00:00:00:01", "--no-pulumi"], "/x"))
-            .toEqual({ stack: "dev", cwd: "/x", usePulumi: false, dhcp: false, only: ["nas", "tftp"], tftpHost: "10.0.0.6", tftpPort: 6969, dhcpWindowMs: 2500, mac: "02:00:00:00:00:01" });
+        expect(
+            parseArgs(
+                [
+                    "--stack",
+                    "dev",
+                    "--only",
+                    "nas,tftp",
+                    "--tftp-host",
+                    "10.0.0.6",
+                    "--tftp-port",
+                    "6969",
+                    "--no-dhcp",
+                    "--dhcp-window",
+                    "2500",
+                    "--mac",
+                    "02:00:00:00:00:01",
+                    "--no-pulumi",
+                ],
+                "/x",
+            ),
+        ).toEqual({
+            stack: "dev",
+            cwd: "/x",
+            usePulumi: false,
+            dhcp: false,
+            only: ["nas", "tftp"],
+            tftpHost: "10.0.0.6",
+            tftpPort: 6969,
+            dhcpWindowMs: 2500,
+            mac: "02:00:00:00:00:01",
+        });
     });
 
     test("refuses what it does not understand, with the usage", () => {
@@ -27,7 +56,9 @@ describe("arguments", () => {
         expect(() => parseArgs(["--stack"])).toThrow(/--stack needs a value/);
         expect(() => parseArgs(["--stack", "dev", "--frobnicate"])).toThrow(/unknown argument "--frobnicate"/);
         expect(() => parseArgs(["--stack", "dev", "--only", "nas,dns"])).toThrow(/unknown group dns/);
-        expect(() => parseArgs(["--stack", "dev", "--tftp-port", "sixty"])).toThrow(/--tftp-port must be a positive integer/);
+        expect(() => parseArgs(["--stack", "dev", "--tftp-port", "sixty"])).toThrow(
+            /--tftp-port must be a positive integer/,
+        );
     });
 });
 
@@ -42,10 +73,18 @@ describe("stack config sources", () => {
     });
 
     test("encrypted secrets in the stack file come from the environment, or a note says how", () => {
-        const text = YAML.stringify({ config: { "homelab:synologyPassword": { secure: "v1:abc" }, "homelab:dhcp": { subnet: "x" }, "other:key": 1 } });
+        const text = YAML.stringify({
+            config: {
+                "homelab:synologyPassword": { secure: "v1:abc" },
+                "homelab:dhcp": { subnet: "x" },
+                "other:key": 1,
+            },
+        });
         const without = valuesFromStackYaml(text, {}, "Pulumi.lab.yaml");
         expect(without.values).toEqual({ dhcp: { subnet: "x" } });
-        expect(without.notes.join("\n")).toMatch(/homelab:synologyPassword is encrypted in Pulumi.lab.yaml: set DSM_PASSWORD/);
+        expect(without.notes.join("\n")).toMatch(
+            /homelab:synologyPassword is encrypted in Pulumi.lab.yaml: set DSM_PASSWORD/,
+        );
         const withEnv = valuesFromStackYaml(text, { DSM_PASSWORD: "p" });
         expect(withEnv.values.synologyPassword).toBe("p");
         expect(withEnv.notes).toEqual([]);
@@ -53,11 +92,18 @@ describe("stack config sources", () => {
 
     test("`pulumi config --json --show-secrets` output: objectValue for structured keys, plain secrets", () => {
         const json = JSON.stringify({
-            "homelab:dhcp": { value: "{\"subnet\":\"10.0.0.0/24\"}", objectValue: { subnet: "10.0.0.0/24" }, secret: false },
+            "homelab:dhcp": {
+                value: '{"subnet":"10.0.0.0/24"}',
+                objectValue: { subnet: "10.0.0.0/24" },
+                secret: false,
+            },
             "homelab:synologyPassword": { value: "decrypted", secret: true },
             "aws:region": { value: "x", secret: false },
         });
-        expect(valuesFromPulumiJson(json).values).toEqual({ dhcp: { subnet: "10.0.0.0/24" }, synologyPassword: "decrypted" });
+        expect(valuesFromPulumiJson(json).values).toEqual({
+            dhcp: { subnet: "10.0.0.0/24" },
+            synologyPassword: "decrypted",
+        });
         expect(valuesFromPulumiJson(json, { DSM_PASSWORD: "env-wins" }).values.synologyPassword).toBe("env-wins");
     });
 });
@@ -73,16 +119,40 @@ describe("main against local simulators", () => {
         factory = await startFactoryServer();
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "doctor-cli-"));
         stackFile = path.join(dir, "Pulumi.lab.yaml");
-        fs.writeFileSync(stackFile, YAML.stringify({
-            config: {
-                "homelab:cluster": { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.12.1" },
-                "homelab:image": { arch: "amd64", extensions: ["siderolabs/i915"], factoryUrl: factory.url },
-                "homelab:synology": { url: sim.url, username: "admin", volume: "/volume1", share: "pxe", interface: "eth0", allowHttp: true },
-                "homelab:dhcp": { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"] },
-                "homelab:nodes": [{ hostname: "cp1", mac: "02:00:00:00:00:0a", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
-                "homelab:synologyPassword": { secure: "v1:AAAA" },
-            },
-        }));
+        fs.writeFileSync(
+            stackFile,
+            YAML.stringify({
+                config: {
+                    "homelab:cluster": { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.12.1" },
+                    "homelab:image": { arch: "amd64", extensions: ["siderolabs/i915"], factoryUrl: factory.url },
+                    "homelab:synology": {
+                        url: sim.url,
+                        username: "admin",
+                        volume: "/volume1",
+                        share: "pxe",
+                        interface: "eth0",
+                        allowHttp: true,
+                    },
+                    "homelab:dhcp": {
+                        subnet: "127.0.0.0/24",
+                        rangeStart: "127.0.0.100",
+                        rangeEnd: "127.0.0.199",
+                        gateway: "127.0.0.254",
+                        dns: ["127.0.0.254"],
+                    },
+                    "homelab:nodes": [
+                        {
+                            hostname: "cp1",
+                            mac: "02:00:00:00:00:0a",
+                            ip: "127.0.0.10",
+                            role: "controlplane",
+                            installDisk: "/dev/sda",
+                        },
+                    ],
+                    "homelab:synologyPassword": { secure: "v1:AAAA" },
+                },
+            }),
+        );
     });
     afterAll(async () => {
         await sim.close();
@@ -103,7 +173,9 @@ describe("main against local simulators", () => {
         expect(out).toContain(`PASS  NAS answers at ${sim.url}`);
         expect(out).toContain("PASS  DSM login works");
         // The schematic is not registered at the local factory: one FAIL with its fix.
-        expect(out).toMatch(/FAIL  the factory .* does not know schematic [0-9a-f]{64} yet\n      fix: run `pulumi up`/);
+        expect(out).toMatch(
+            /FAIL {2}the factory .* does not know schematic [0-9a-f]{64} yet\n {6}fix: run `pulumi up`/,
+        );
         expect(out).toMatch(/doctor: 4 passed, 1 failed, 0 skipped, 0 waiting$/);
         expect(code).toBe(1);
         expect(out).not.toContain(PASSWORD);
@@ -125,12 +197,21 @@ describe("main against local simulators", () => {
         const values = YAML.parse(fs.readFileSync(stackFile, "utf8")).config as Record<string, unknown>;
         const json: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(values)) {
-            json[k] = typeof v === "object" && v !== null && !("secure" in v) ? { value: JSON.stringify(v), objectValue: v, secret: false } : { value: v, secret: false };
+            json[k] =
+                typeof v === "object" && v !== null && !("secure" in v)
+                    ? { value: JSON.stringify(v), objectValue: v, secret: false }
+                    : { value: v, secret: false };
         }
         json["homelab:synologyPassword"] = { value: PASSWORD, secret: true };
         fs.writeFileSync(path.join(dir, "pulumi-config.json"), JSON.stringify(json));
-        fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "$@" > ${argsLog}\ncat ${path.join(dir, "pulumi-config.json")}\n`, { mode: 0o755 });
-        const { code, out } = await runMain(["--stack", "lab", "--only", "nas", "--no-dhcp"], { PATH: `${bin}:${process.env.PATH}` });
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            `#!/bin/sh\necho "$@" > ${argsLog}\ncat ${path.join(dir, "pulumi-config.json")}\n`,
+            { mode: 0o755 },
+        );
+        const { code, out } = await runMain(["--stack", "lab", "--only", "nas", "--no-dhcp"], {
+            PATH: `${bin}:${process.env.PATH}`,
+        });
         expect(fs.readFileSync(argsLog, "utf8").trim()).toBe("config --json --show-secrets --stack lab");
         expect(out).toContain("(config from pulumi config)");
         expect(out).toContain("PASS  DSM login works");
@@ -140,14 +221,23 @@ describe("main against local simulators", () => {
     test("falls back to Pulumi.<stack>.yaml when the pulumi CLI fails", () => {
         const bin = path.join(dir, "bin-broken");
         fs.mkdirSync(bin, { recursive: true });
-        fs.writeFileSync(path.join(bin, "pulumi"), "#!/bin/sh\necho 'error: no stack named lab found' >&2\nexit 255\n", { mode: 0o755 });
-        const v = loadValues(parseArgs(["--stack", "lab"], dir), { PATH: `${bin}:${process.env.PATH}`, DSM_PASSWORD: "x" });
+        fs.writeFileSync(
+            path.join(bin, "pulumi"),
+            "#!/bin/sh\necho 'error: no stack named lab found' >&2\nexit 255\n",
+            { mode: 0o755 },
+        );
+        const v = loadValues(parseArgs(["--stack", "lab"], dir), {
+            PATH: `${bin}:${process.env.PATH}`,
+            DSM_PASSWORD: "x",
+        });
         expect(v.source).toBe("Pulumi.lab.yaml");
         expect(v.notes[0]).toMatch(/pulumi config failed \(error: no stack named lab found\): reading the stack file/);
         expect(v.values.synologyPassword).toBe("x");
     });
 
     test("a missing stack file says how to create the stack", () => {
-        expect(() => loadValues(parseArgs(["--stack", "nope", "--no-pulumi"], dir), {})).toThrow(/no stack file .*Pulumi.nope.yaml: create the stack with `pulumi stack init nope`/);
+        expect(() => loadValues(parseArgs(["--stack", "nope", "--no-pulumi"], dir), {})).toThrow(
+            /no stack file .*Pulumi.nope.yaml: create the stack with `pulumi stack init nope`/,
+        );
     });
 });

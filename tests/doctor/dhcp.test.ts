@@ -14,7 +14,14 @@ import * as path from "path";
 import { judgeDhcpOffers } from "../../components/doctor/checks";
 import { macBytes } from "../../components/net";
 import {
-    decodeDhcp, DHCP_MAGIC, DhcpOffer, encodeDiscover, formatMac, offerFrom, pxeVendorClass, randomMac,
+    decodeDhcp,
+    DHCP_MAGIC,
+    DhcpOffer,
+    encodeDiscover,
+    formatMac,
+    offerFrom,
+    pxeVendorClass,
+    randomMac,
 } from "../../components/doctor/dhcp";
 import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
 import { NetLab, netnsSupport, runNodeInNetns } from "../support/netns";
@@ -57,16 +64,30 @@ describe("DISCOVER packet", () => {
 });
 
 /** Builds an OFFER the way a server would, with options and optional overload. */
-function offerPacket(o: { xid: number; mac: string; yiaddr: string; siaddr?: string; file?: string; options: Array<[number, Buffer]>; overloadFile?: boolean }): Buffer {
+function offerPacket(o: {
+    xid: number;
+    mac: string;
+    yiaddr: string;
+    siaddr?: string;
+    file?: string;
+    options: Array<[number, Buffer]>;
+    overloadFile?: boolean;
+}): Buffer {
     const b = Buffer.alloc(240);
-    b[0] = 2; b[1] = 1; b[2] = 6;
+    b[0] = 2;
+    b[1] = 1;
+    b[2] = 6;
     b.writeUInt32BE(o.xid, 4);
-    const ip = (s: string, off: number) => s.split(".").forEach((x, i) => { b[off + i] = Number(x); });
+    const ip = (s: string, off: number) =>
+        s.split(".").forEach((x, i) => {
+            b[off + i] = Number(x);
+        });
     ip(o.yiaddr, 16);
     ip(o.siaddr ?? "0.0.0.0", 20);
     macBytes(o.mac).copy(b, 28);
     b.writeUInt32BE(DHCP_MAGIC, 236);
-    const enc = (list: Array<[number, Buffer]>) => Buffer.concat([...list.map(([c, v]) => Buffer.concat([Buffer.from([c, v.length]), v])), Buffer.from([255])]);
+    const enc = (list: Array<[number, Buffer]>) =>
+        Buffer.concat([...list.map(([c, v]) => Buffer.concat([Buffer.from([c, v.length]), v])), Buffer.from([255])]);
     if (o.overloadFile) {
         // Option 67 lives in the `file` field, announced by option 52 = 1.
         const inFile = enc(o.options.filter(([c]) => c === 67));
@@ -82,23 +103,63 @@ describe("OFFER decoding", () => {
     const sid = Buffer.from([10, 0, 0, 6]);
 
     test("boot file from the `file` field and TFTP server from siaddr (dnsmasq's dhcp-boot)", () => {
-        const m = decodeDhcp(offerPacket({ xid: 7, mac, yiaddr: "10.0.0.50", siaddr: "10.0.0.6", file: "metal-amd64-uki.efi", options: [[53, Buffer.from([2])], [54, sid]] }));
+        const m = decodeDhcp(
+            offerPacket({
+                xid: 7,
+                mac,
+                yiaddr: "10.0.0.50",
+                siaddr: "10.0.0.6",
+                file: "metal-amd64-uki.efi",
+                options: [
+                    [53, Buffer.from([2])],
+                    [54, sid],
+                ],
+            }),
+        );
         expect(offerFrom(m, "10.0.0.6")).toEqual({
-            serverId: "10.0.0.6", from: "10.0.0.6", yiaddr: "10.0.0.50", bootFile: "metal-amd64-uki.efi", tftpServer: "10.0.0.6", vendorClass: undefined, proxy: false,
+            serverId: "10.0.0.6",
+            from: "10.0.0.6",
+            yiaddr: "10.0.0.50",
+            bootFile: "metal-amd64-uki.efi",
+            tftpServer: "10.0.0.6",
+            vendorClass: undefined,
+            proxy: false,
         });
     });
 
     test("options 66/67 win over the header; option overload puts 67 in the file field", () => {
-        const m = decodeDhcp(offerPacket({
-            xid: 7, mac, yiaddr: "10.0.0.51", overloadFile: true,
-            options: [[53, Buffer.from([2])], [54, sid], [66, Buffer.from("10.0.0.7")], [67, Buffer.from("boot/x.efi\0")]],
-        }));
+        const m = decodeDhcp(
+            offerPacket({
+                xid: 7,
+                mac,
+                yiaddr: "10.0.0.51",
+                overloadFile: true,
+                options: [
+                    [53, Buffer.from([2])],
+                    [54, sid],
+                    [66, Buffer.from("10.0.0.7")],
+                    [67, Buffer.from("boot/x.efi\0")],
+                ],
+            }),
+        );
         expect(m.file).toBe("");
         expect(offerFrom(m, "10.0.0.6")).toMatchObject({ bootFile: "boot/x.efi", tftpServer: "10.0.0.7" });
     });
 
     test("a proxyDHCP answer offers no address; non-OFFERs are ignored", () => {
-        const proxy = decodeDhcp(offerPacket({ xid: 7, mac, yiaddr: "0.0.0.0", file: "ipxe.efi", options: [[53, Buffer.from([2])], [54, sid], [60, Buffer.from("PXEClient")]] }));
+        const proxy = decodeDhcp(
+            offerPacket({
+                xid: 7,
+                mac,
+                yiaddr: "0.0.0.0",
+                file: "ipxe.efi",
+                options: [
+                    [53, Buffer.from([2])],
+                    [54, sid],
+                    [60, Buffer.from("PXEClient")],
+                ],
+            }),
+        );
         expect(offerFrom(proxy, "10.0.0.8")).toMatchObject({ proxy: true, vendorClass: "PXEClient" });
         const ack = decodeDhcp(offerPacket({ xid: 7, mac, yiaddr: "10.0.0.5", options: [[53, Buffer.from([5])]] }));
         expect(offerFrom(ack, "10.0.0.6")).toBeUndefined();
@@ -108,7 +169,13 @@ describe("OFFER decoding", () => {
 
 describe("judging offers", () => {
     const offer = (serverId: string, extra: Partial<DhcpOffer> = {}): DhcpOffer => ({
-        serverId, from: serverId, yiaddr: "10.0.0.60", bootFile: "metal-amd64-uki.efi", tftpServer: serverId, proxy: false, ...extra,
+        serverId,
+        from: serverId,
+        yiaddr: "10.0.0.60",
+        bootFile: "metal-amd64-uki.efi",
+        tftpServer: serverId,
+        proxy: false,
+        ...extra,
     });
     const want = { bootFile: "metal-amd64-uki.efi", tftpServer: "10.0.0.6", dhcpInterface: "eth0", windowMs: 2000 };
 
@@ -120,7 +187,10 @@ describe("judging offers", () => {
 
     test("no server → FAIL naming the interface to enable", () => {
         const r = judgeDhcpOffers({ offers: [] }, want);
-        expect(r).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/no DHCP server answered .* within 2\.0 s/) });
+        expect(r).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/no DHCP server answered .* within 2\.0 s/),
+        });
         expect(r.fix).toMatch(/eth0/);
     });
 
@@ -132,23 +202,38 @@ describe("judging offers", () => {
     });
 
     test("missing or wrong boot file, or another TFTP server → FAIL with the PXE setting to change", () => {
-        expect(judgeDhcpOffers({ offers: [offer("10.0.0.6", { bootFile: undefined })] }, want)).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/offers no boot file/) });
+        expect(judgeDhcpOffers({ offers: [offer("10.0.0.6", { bootFile: undefined })] }, want)).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/offers no boot file/),
+        });
         const wrong = judgeDhcpOffers({ offers: [offer("10.0.0.6", { bootFile: "pxelinux.0" })] }, want);
-        expect(wrong).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/names boot file pxelinux\.0, expected metal-amd64-uki\.efi/) });
+        expect(wrong).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/names boot file pxelinux\.0, expected metal-amd64-uki\.efi/),
+        });
         expect(wrong.fix).toMatch(/boot loader to metal-amd64-uki\.efi/);
-        expect(judgeDhcpOffers({ offers: [offer("10.0.0.6", { tftpServer: "10.0.0.99" })] }, want)).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/TFTP server 10\.0\.0\.99/) });
+        expect(judgeDhcpOffers({ offers: [offer("10.0.0.6", { tftpServer: "10.0.0.99" })] }, want)).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/TFTP server 10\.0\.0\.99/),
+        });
     });
 
     test("an offer naming no TFTP server sends the firmware to the DHCP server itself: another host than the NAS → FAIL", () => {
         // e.g. the router answers with the right boot file name but neither option 66 nor next-server.
         const r = judgeDhcpOffers({ offers: [offer("10.0.0.1", { tftpServer: undefined })] }, want);
-        expect(r).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/sends PXE clients to TFTP server 10\.0\.0\.1 \(it names no TFTP server/) });
+        expect(r).toMatchObject({
+            status: "FAIL",
+            detail: expect.stringMatching(/sends PXE clients to TFTP server 10\.0\.0\.1 \(it names no TFTP server/),
+        });
         // The NAS answering without naming itself is fine: the firmware asks 10.0.0.6 anyway.
         expect(judgeDhcpOffers({ offers: [offer("10.0.0.6", { tftpServer: undefined })] }, want).status).toBe("PASS");
     });
 
     test("a proxyDHCP next to one server is reported but is not a second server", () => {
-        const r = judgeDhcpOffers({ offers: [offer("10.0.0.6"), offer("10.0.0.8", { proxy: true, yiaddr: "0.0.0.0" })] }, want);
+        const r = judgeDhcpOffers(
+            { offers: [offer("10.0.0.6"), offer("10.0.0.8", { proxy: true, yiaddr: "0.0.0.0" })] },
+            want,
+        );
         expect(r.status).toBe("PASS");
         expect(r.detail).toMatch(/proxyDHCP also answered: 10\.0\.0\.8/);
     });
@@ -159,9 +244,12 @@ describe("judging offers", () => {
 
 const support = netnsSupport();
 const dnsmasq = dnsmasqPath();
-const skipReason = !dnsmasq ? "dnsmasq is not installed (apt-get install dnsmasq-base)" : !support.ok ? support.reason : undefined;
+const skipReason = !dnsmasq
+    ? "dnsmasq is not installed (apt-get install dnsmasq-base)"
+    : !support.ok
+      ? support.reason
+      : undefined;
 if (skipReason) {
-    // eslint-disable-next-line no-console
     console.warn(`dhcp.test.ts: SKIPPING the dnsmasq DHCP tests: ${skipReason}`);
 }
 const describeReal = skipReason ? describe.skip : describe;
@@ -200,7 +288,11 @@ describeReal("DHCP check against real dnsmasq servers in namespaces", () => {
         const d = new Dnsmasq({
             netns: s.ns,
             args: [
-                "--port=0", `--interface=${s.ifname}`, "--bind-interfaces", "--no-ping", "--log-dhcp",
+                "--port=0",
+                `--interface=${s.ifname}`,
+                "--bind-interfaces",
+                "--no-ping",
+                "--log-dhcp",
                 `--dhcp-range=${net}.${lo},${net}.${hi},255.255.255.0,1h`,
                 "--dhcp-vendorclass=set:pxe,PXEClient",
                 `--dhcp-boot=tag:pxe,${bootFile}`,
@@ -215,7 +307,9 @@ describeReal("DHCP check against real dnsmasq servers in namespaces", () => {
      * In the client namespace: `checkDhcp` as doctor runs it (mode "check"), or the raw probe judged by
      * `judgeDhcpOffers` (mode "raw", to see the offers themselves).
      */
-    function probeInClient(mode: "check" | "raw"): Promise<{ check: { status: string; detail: string; fix?: string }; offers?: DhcpOffer[] }> {
+    function probeInClient(
+        mode: "check" | "raw",
+    ): Promise<{ check: { status: string; detail: string; fix?: string }; offers?: DhcpOffer[] }> {
         const code = `
 const { checkDhcp, judgeDhcpOffers } = require("./components/doctor/checks");
 const { probeDhcp } = require("./components/doctor/dhcp");
@@ -249,15 +343,19 @@ const { probeDhcp } = require("./components/doctor/dhcp");
 
     test("a machine with no route to the LAN → SKIP saying how to aim the probe", async () => {
         const lonely = lab.namespace("n");
-        const r = await runNodeInNetns<{ status: string; detail: string; fix?: string }>(lonely, `
+        const r = await runNodeInNetns<{ status: string; detail: string; fix?: string }>(
+            lonely,
+            `
 const { checkDhcp } = require("./components/doctor/checks");
-checkDhcp({ windowMs: 500 }, { bootFile: "x.efi" }).then((r) => console.log(JSON.stringify(r)));`, ROOT);
+checkDhcp({ windowMs: 500 }, { bootFile: "x.efi" }).then((r) => console.log(JSON.stringify(r)));`,
+            ROOT,
+        );
         expect(r.status).toBe("SKIP");
         expect(r.detail).toMatch(/ENETUNREACH/);
         expect(r.fix).toMatch(/--dhcp-target/);
     }, 60_000);
 
-    test("a second server on the segment → FAIL \"2 DHCP servers answered\"", async () => {
+    test('a second server on the segment → FAIL "2 DHCP servers answered"', async () => {
         await startServer(1, 100, 149);
         const r = await probeInClient("check");
         expect(r.check.status).toBe("FAIL");

@@ -13,7 +13,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    decodePacket, encodeAck, encodeData, encodeError, encodeOack, encodeRrq, OP_ACK, OP_RRQ, TftpError, tftpGet,
+    decodePacket,
+    encodeAck,
+    encodeData,
+    encodeError,
+    encodeOack,
+    encodeRrq,
+    OP_ACK,
+    OP_RRQ,
+    TftpError,
+    tftpGet,
 } from "../../components/doctor/tftp";
 import { checkTftpTransfer } from "../../components/doctor/checks";
 import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
@@ -27,14 +36,26 @@ describe("packets", () => {
         const b = encodeRrq("metal-amd64-uki.efi", { BLKSIZE: 1468, tsize: 0 });
         expect(b.subarray(0, 2)).toEqual(Buffer.from([0, 1]));
         expect(b.toString("latin1")).toContain("\0octet\0blksize\x001468\0tsize\x000\0");
-        expect(decodePacket(b)).toEqual({ op: OP_RRQ, filename: "metal-amd64-uki.efi", mode: "octet", options: { blksize: "1468", tsize: "0" } });
+        expect(decodePacket(b)).toEqual({
+            op: OP_RRQ,
+            filename: "metal-amd64-uki.efi",
+            mode: "octet",
+            options: { blksize: "1468", tsize: "0" },
+        });
     });
 
     test("DATA, ACK, ERROR and OACK round-trip; block numbers wrap at 16 bits", () => {
-        expect(decodePacket(encodeData(65536 + 3, Buffer.from("ab")))).toEqual({ op: 3, block: 3, data: Buffer.from("ab") });
+        expect(decodePacket(encodeData(65536 + 3, Buffer.from("ab")))).toEqual({
+            op: 3,
+            block: 3,
+            data: Buffer.from("ab"),
+        });
         expect(decodePacket(encodeAck(65535))).toEqual({ op: OP_ACK, block: 65535 });
         expect(decodePacket(encodeError(1, "File not found"))).toEqual({ op: 5, code: 1, message: "File not found" });
-        expect(decodePacket(encodeOack({ blksize: 1024, tsize: 77 }))).toEqual({ op: 6, options: { blksize: "1024", tsize: "77" } });
+        expect(decodePacket(encodeOack({ blksize: 1024, tsize: 77 }))).toEqual({
+            op: 6,
+            options: { blksize: "1024", tsize: "77" },
+        });
     });
 
     test("malformed packets are rejected", () => {
@@ -88,28 +109,46 @@ async function scriptedServer(o: ScriptOptions): Promise<ScriptedServer> {
         sockets.push(t);
         t.bind(0, "127.0.0.1", () => {
             const send = (b: Buffer) => t.send(b, rinfo.port, rinfo.address);
-            if (o.options === "refuse" && hasOpts) { send(encodeError(8, "options refused")); return; }
+            if (o.options === "refuse" && hasOpts) {
+                send(encodeError(8, "options refused"));
+                return;
+            }
             let blk = 512;
             const useOack = o.options === "oack" && hasOpts;
             if (useOack && p.options.blksize) blk = Math.min(Number(p.options.blksize), 65464);
             const blocks = Math.floor(o.file.length / blk) + 1; // the last one is short, possibly empty
-            const dataOf = (n: number) => encodeData(n, o.file.subarray((n - 1) * blk, Math.min(n * blk, o.file.length)));
+            const dataOf = (n: number) =>
+                encodeData(n, o.file.subarray((n - 1) * blk, Math.min(n * blk, o.file.length)));
             let current = 0;
             let last: Buffer;
             const emit = (n: number) => {
                 current = n;
-                last = n === 0 ? encodeOack({ ...(p.options.blksize ? { blksize: blk } : {}), ...(p.options.tsize ? { tsize: o.file.length } : {}) }) : dataOf(n);
+                last =
+                    n === 0
+                        ? encodeOack({
+                              ...(p.options.blksize ? { blksize: blk } : {}),
+                              ...(p.options.tsize ? { tsize: o.file.length } : {}),
+                          })
+                        : dataOf(n);
                 send(last);
             };
-            const retx = setInterval(() => { if (last) send(last); }, 300);
+            const retx = setInterval(() => {
+                if (last) send(last);
+            }, 300);
             t.on("close", () => clearInterval(retx));
             t.on("message", (m) => {
                 state.received++;
                 const a = decodePacket(m);
                 if (a.op !== OP_ACK) return;
-                if (o.dropAckOnce !== undefined && a.block === o.dropAckOnce && !ackDropped) { ackDropped = true; return; }
+                if (o.dropAckOnce !== undefined && a.block === o.dropAckOnce && !ackDropped) {
+                    ackDropped = true;
+                    return;
+                }
                 if (a.block !== (current & 0xffff)) return;
-                if (current >= blocks) { clearInterval(retx); return; }
+                if (current >= blocks) {
+                    clearInterval(retx);
+                    return;
+                }
                 if (o.stranger && current + 1 === 2) {
                     const s = dgram.createSocket("udp4");
                     sockets.push(s);
@@ -123,23 +162,47 @@ async function scriptedServer(o: ScriptOptions): Promise<ScriptedServer> {
     await new Promise<void>((r) => main.bind(0, "127.0.0.1", () => r()));
     return {
         port: main.address().port,
-        get requests() { return state.requests; },
-        get received() { return state.received; },
-        close: async () => { for (const s of sockets) { try { s.close(); } catch { /* closed */ } } },
+        get requests() {
+            return state.requests;
+        },
+        get received() {
+            return state.received;
+        },
+        close: async () => {
+            for (const s of sockets) {
+                try {
+                    s.close();
+                } catch {
+                    /* closed */
+                }
+            }
+        },
     };
 }
 
 describe("client against scripted servers on 127.0.0.1", () => {
     const file = crypto.randomBytes(5000);
     const servers: ScriptedServer[] = [];
-    const start = async (o: ScriptOptions) => { const s = await scriptedServer(o); servers.push(s); return s; };
-    afterAll(async () => { for (const s of servers) await s.close(); });
+    const start = async (o: ScriptOptions) => {
+        const s = await scriptedServer(o);
+        servers.push(s);
+        return s;
+    };
+    afterAll(async () => {
+        for (const s of servers) await s.close();
+    });
 
     test("negotiates blksize and tsize when the server OACKs", async () => {
         const s = await start({ file, options: "oack" });
         const r = await tftpGet("f", { host: "127.0.0.1", port: s.port, blksize: 1024, keepData: true });
         expect(s.requests[0]).toEqual({ blksize: "1024", tsize: "0" });
-        expect(r).toMatchObject({ size: 5000, blksize: 1024, tsize: 5000, md5: md5(file), negotiated: { blksize: "1024", tsize: "5000" } });
+        expect(r).toMatchObject({
+            size: 5000,
+            blksize: 1024,
+            tsize: 5000,
+            md5: md5(file),
+            negotiated: { blksize: "1024", tsize: "5000" },
+        });
         expect(r.data!.equals(file)).toBe(true);
     });
 
@@ -163,15 +226,25 @@ describe("client against scripted servers on 127.0.0.1", () => {
         const r = await tftpGet("f", { host: "127.0.0.1", port: s.port, blksize: 1024 });
         expect(r).toMatchObject({ size: 3072, md5: md5(exact) });
         const empty = await start({ file: Buffer.alloc(0), options: "none" });
-        expect(await tftpGet("f", { host: "127.0.0.1", port: empty.port })).toMatchObject({ size: 0, md5: md5(Buffer.alloc(0)) });
+        expect(await tftpGet("f", { host: "127.0.0.1", port: empty.port })).toMatchObject({
+            size: 0,
+            md5: md5(Buffer.alloc(0)),
+        });
     });
 
     test("the check fails an empty boot file even when no size or MD5 is known to compare with", async () => {
         const empty = await start({ file: Buffer.alloc(0), options: "oack" });
         const r = await checkTftpTransfer({ host: "127.0.0.1", port: empty.port, file: "metal-amd64-uki.efi" });
-        expect(r).toMatchObject({ id: "tftp.transfer", status: "FAIL", detail: expect.stringMatching(/sent an empty file \(0 bytes\)/), fix: expect.stringMatching(/pulumi up/) });
+        expect(r).toMatchObject({
+            id: "tftp.transfer",
+            status: "FAIL",
+            detail: expect.stringMatching(/sent an empty file \(0 bytes\)/),
+            fix: expect.stringMatching(/pulumi up/),
+        });
         const full = await start({ file, options: "oack" });
-        expect((await checkTftpTransfer({ host: "127.0.0.1", port: full.port, file: "metal-amd64-uki.efi" })).status).toBe("PASS");
+        expect(
+            (await checkTftpTransfer({ host: "127.0.0.1", port: full.port, file: "metal-amd64-uki.efi" })).status,
+        ).toBe("PASS");
     });
 
     test("retransmits a lost RRQ and a lost ACK, and ignores a stranger's packet", async () => {
@@ -216,10 +289,13 @@ describe("client against scripted servers on 127.0.0.1", () => {
 
 const support = netnsSupport();
 const dnsmasq = dnsmasqPath();
-const skipReason = !dnsmasq ? "dnsmasq is not installed (apt-get install dnsmasq-base)" : !support.ok ? support.reason : undefined;
+const skipReason = !dnsmasq
+    ? "dnsmasq is not installed (apt-get install dnsmasq-base)"
+    : !support.ok
+      ? support.reason
+      : undefined;
 if (skipReason) {
     // Visible in the test output: the real-server tests below are skipped, and why.
-    // eslint-disable-next-line no-console
     console.warn(`tftp.test.ts: SKIPPING the dnsmasq TFTP tests: ${skipReason}`);
 }
 const describeReal = skipReason ? describe.skip : describe;
@@ -238,11 +314,21 @@ describeReal("check against a real dnsmasq TFTP server", () => {
         fs.writeFileSync(path.join(dir, bootFile), boot);
         nsFull = lab.namespace("f");
         nsPlain = lab.namespace("p");
-        const common = ["--port=0", "--enable-tftp", `--tftp-root=${dir}`, "--listen-address=127.0.0.1", "--bind-interfaces"];
+        const common = [
+            "--port=0",
+            "--enable-tftp",
+            `--tftp-root=${dir}`,
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+        ];
         const full = new Dnsmasq({ netns: nsFull, args: common, readyWhen: [/TFTP root is/] });
         servers.push(full);
         await full.start();
-        const plain = new Dnsmasq({ netns: nsPlain, args: [...common, "--tftp-no-blocksize"], readyWhen: [/TFTP root is/] });
+        const plain = new Dnsmasq({
+            netns: nsPlain,
+            args: [...common, "--tftp-no-blocksize"],
+            readyWhen: [/TFTP root is/],
+        });
         servers.push(plain);
         await plain.start();
     });
@@ -292,7 +378,9 @@ const { tftpGet } = require("./components/doctor/tftp");
         expect(missing.raw.code).toBe(1);
 
         expect(wrongSize.check.status).toBe("FAIL");
-        expect(wrongSize.check.detail).toMatch(new RegExp(`${boot.length} bytes arrived, expected ${boot.length + 10}`));
+        expect(wrongSize.check.detail).toMatch(
+            new RegExp(`${boot.length} bytes arrived, expected ${boot.length + 10}`),
+        );
 
         expect(wrongMd5.check.status).toBe("FAIL");
         expect(wrongMd5.check.detail).toMatch(new RegExp(`MD5 ${md5(boot)} differs`));

@@ -13,7 +13,11 @@ import YAML from "yaml";
 const ROOT = path.resolve(__dirname, "../..");
 const WF = path.join(ROOT, ".github/workflows");
 
-interface LintResult { name: string; errors: string[]; jobs: string[] }
+interface LintResult {
+    name: string;
+    errors: string[];
+    jobs: string[];
+}
 
 /**
  * Runs GitHub's workflow parser on each file in a child `node --input-type=module` process. The
@@ -49,7 +53,10 @@ for (const f of JSON.parse(input)) {
 process.stdout.write(JSON.stringify(out));
 `;
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-        cwd: ROOT, input: JSON.stringify(files), encoding: "utf8", timeout: 60_000,
+        cwd: ROOT,
+        input: JSON.stringify(files),
+        encoding: "utf8",
+        timeout: 60_000,
     });
     if (r.status !== 0) throw new Error(`workflow parser child failed (${r.status}): ${r.stderr}`);
     return JSON.parse(r.stdout) as LintResult[];
@@ -68,11 +75,23 @@ beforeAll(() => {
     lint = lintWorkflows([
         ...names.map((n) => ({ name: n, content: texts[n] })),
         // Broken on purpose: an unknown job key, `with` that is not a mapping, and no runs-on.
-        { name: "broken.yml", content: "on: push\njobs:\n  x:\n    runz-on: self-hosted\n    steps:\n      - uses: pulumi/actions@v6\n        with: 3\n" },
+        {
+            name: "broken.yml",
+            content:
+                "on: push\njobs:\n  x:\n    runz-on: self-hosted\n    steps:\n      - uses: pulumi/actions@v6\n        with: 3\n",
+        },
         // Valid YAML, wrong shape: jobs is a list.
         { name: "broken2.yml", content: "on: pull_request\njobs:\n  - build\n" },
         // Our own preview.yml with one job key misspelt.
-        { name: "preview-mutated.yml", content: fs.readFileSync(path.join(WF, "preview.yml"), "utf8").replace("    runs-on: [self-hosted, linux]\n    strategy:", "    runs-on: [self-hosted, linux]\n    strategie:") },
+        {
+            name: "preview-mutated.yml",
+            content: fs
+                .readFileSync(path.join(WF, "preview.yml"), "utf8")
+                .replace(
+                    "    runs-on: [self-hosted, linux]\n    strategy:",
+                    "    runs-on: [self-hosted, linux]\n    strategie:",
+                ),
+        },
     ]);
 });
 
@@ -101,7 +120,9 @@ describe("workflow files", () => {
 });
 
 function pulumiStep(job: any): any {
-    const steps = (job.steps as any[]).filter((s) => typeof s.uses === "string" && s.uses.startsWith("pulumi/actions@"));
+    const steps = (job.steps as any[]).filter(
+        (s) => typeof s.uses === "string" && s.uses.startsWith("pulumi/actions@"),
+    );
     expect(steps).toHaveLength(1);
     return steps[0];
 }
@@ -159,7 +180,10 @@ describe("deploy.yml", () => {
 });
 
 describe("backend and secrets come from repository secrets", () => {
-    test.each([["preview.yml", "preview"], ["deploy.yml", "up"]])("%s", (file, jobId) => {
+    test.each([
+        ["preview.yml", "preview"],
+        ["deploy.yml", "up"],
+    ])("%s", (file, jobId) => {
         const job = docs[file].jobs[jobId];
         expect(job.env.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
         expect(job.env.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
@@ -177,8 +201,16 @@ describe("the stack-listing step", () => {
         try {
             for (const f of present) fs.writeFileSync(path.join(dir, f), "");
             const out = path.join(dir, "github_output");
-            const r = spawnSync("bash", ["-e", "-c", step.run], { cwd: dir, env: { ...process.env, GITHUB_OUTPUT: out }, encoding: "utf8" });
-            return { status: r.status, output: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "", stderr: r.stderr };
+            const r = spawnSync("bash", ["-e", "-c", step.run], {
+                cwd: dir,
+                env: { ...process.env, GITHUB_OUTPUT: out },
+                encoding: "utf8",
+            });
+            return {
+                status: r.status,
+                output: fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "",
+                stderr: r.stderr,
+            };
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }

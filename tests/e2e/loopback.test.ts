@@ -3,12 +3,20 @@
  * the program on must hold no LAN address at all, and keep the stack's shape (hosts keep their host part).
  */
 import * as fc from "fast-check";
-import { addressesIn, defaultLoopbackBase, loopbackStackValues, loopbackSubnet, loopbackTwin } from "../../e2e/support/loopback";
+import {
+    addressesIn,
+    defaultLoopbackBase,
+    loopbackStackValues,
+    loopbackSubnet,
+    loopbackTwin,
+} from "../../e2e/support/loopback";
 import { stackValues } from "../support/shared";
 
 const standIns = {
-    dsmUrl: "https://127.0.0.1:40001", dsmFingerprintSha256: "aa".repeat(32).match(/../g)!.join(":"),
-    factoryUrl: "http://127.0.0.1:40002", configSchemaUrl: "http://127.0.0.1:40003/{version}/config.schema.json",
+    dsmUrl: "https://127.0.0.1:40001",
+    dsmFingerprintSha256: "aa".repeat(32).match(/../g)!.join(":"),
+    factoryUrl: "http://127.0.0.1:40002",
+    configSchemaUrl: "http://127.0.0.1:40003/{version}/config.schema.json",
 };
 
 test("a LAN address keeps its host part inside the subnet", () => {
@@ -21,23 +29,32 @@ test("a LAN address keeps its host part inside the subnet", () => {
 });
 
 test("every twin of an address of a subnet is on 127.0.0.0/8 and inside the twin subnet (property)", () => {
-    fc.assert(fc.property(fc.integer({ min: 8, max: 30 }), fc.nat(), fc.nat(), (prefix, net, host) => {
-        const size = 2 ** (32 - prefix);
-        const network = (net % 2 ** prefix) * size;
-        const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
-        const subnet = `${toIp(network)}/${prefix}`;
-        const ip = toIp(network + (host % size));
-        const twin = loopbackTwin(ip, subnet);
-        const [tNet, tPrefix] = loopbackSubnet(subnet).split("/");
-        const toInt = (a: string) => a.split(".").reduce((x, o) => x * 256 + Number(o), 0);
-        return twin.startsWith("127.") && toInt(twin) - toInt(tNet) === host % size && Number(tPrefix) === Math.max(8, prefix);
-    }));
+    fc.assert(
+        fc.property(fc.integer({ min: 8, max: 30 }), fc.nat(), fc.nat(), (prefix, net, host) => {
+            const size = 2 ** (32 - prefix);
+            const network = (net % 2 ** prefix) * size;
+            const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+            const subnet = `${toIp(network)}/${prefix}`;
+            const ip = toIp(network + (host % size));
+            const twin = loopbackTwin(ip, subnet);
+            const [tNet, tPrefix] = loopbackSubnet(subnet).split("/");
+            const toInt = (a: string) => a.split(".").reduce((x, o) => x * 256 + Number(o), 0);
+            return (
+                twin.startsWith("127.") &&
+                toInt(twin) - toInt(tNet) === host % size &&
+                Number(tPrefix) === Math.max(8, prefix)
+            );
+        }),
+    );
 });
 
 test("the dev stack moved onto loopback holds no LAN address and points at the stand-ins", () => {
     const moved = loopbackStackValues(stackValues("dev"), standIns) as Record<string, any>;
     expect(addressesIn(moved).filter((a) => !a.startsWith("127."))).toEqual([]);
-    expect(moved.synology).toMatchObject({ url: standIns.dsmUrl, tls: { fingerprintSha256: standIns.dsmFingerprintSha256 } });
+    expect(moved.synology).toMatchObject({
+        url: standIns.dsmUrl,
+        tls: { fingerprintSha256: standIns.dsmFingerprintSha256 },
+    });
     expect(moved.image.factoryUrl).toBe(standIns.factoryUrl);
     expect(moved.cluster.configSchemaUrl).toBe(standIns.configSchemaUrl);
     expect(moved.cluster.endpoint).toBe("https://127.0.0.2:6443");
@@ -49,5 +66,7 @@ test("the dev stack moved onto loopback holds no LAN address and points at the s
 test("a stack without a subnet cannot be moved, and the base must be on loopback", () => {
     expect(() => loopbackStackValues({ nodes: [] }, standIns)).toThrow(/no usable homelab:dhcp.subnet/);
     expect(defaultLoopbackBase({})).toBe("127.0.0.0");
-    expect(() => defaultLoopbackBase({ HOMELAB_E2E_LOOPBACK_BASE: "192.168.0.0" })).toThrow(/must be an address on 127.0.0.0\/8/);
+    expect(() => defaultLoopbackBase({ HOMELAB_E2E_LOOPBACK_BASE: "192.168.0.0" })).toThrow(
+        /must be an address on 127.0.0.0\/8/,
+    );
 });

@@ -9,7 +9,10 @@ import { isPlaceholderMac } from "../../components/net";
 import { repoRoot } from "../support/shared";
 
 test("the example's placeholder MAC is replaced by a locally administered one, and the note says to edit it", () => {
-    const { values, notes } = rehearsalValues(fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8"), isPlaceholderMac);
+    const { values, notes } = rehearsalValues(
+        fs.readFileSync(path.join(repoRoot, "Pulumi.dev.yaml"), "utf8"),
+        isPlaceholderMac,
+    );
     expect(isPlaceholderMac(values.nodes[0].mac)).toBe(false);
     expect(parseInt(values.nodes[0].mac.slice(0, 2), 16) & 0b11).toBe(0b10);
     expect(notes[0]).toContain("nodes[0].mac is still the example's placeholder");
@@ -28,5 +31,7 @@ test("no Kubernetes in the stand-ins: Kubernetes health checks, workloads and up
     expect(values.workloads).toBeUndefined();
     expect(values.synologyPassword).toBeUndefined();
     expect(Object.keys(values).sort()).toEqual(["cluster"]);
-    expect(notes.join("\n")).toMatch(/Kubernetes half of the health check is off[\s\S]*workloads is left out[\s\S]*upgrades is off/);
+    expect(notes.join("\n")).toMatch(
+        /Kubernetes half of the health check is off[\s\S]*workloads is left out[\s\S]*upgrades is off/,
+    );
 });

@@ -4,13 +4,30 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { binDirFor, cacheKey, goBuildArgs, planBuild, ToolPin, Versions, versionsProblems } from "../../e2e/toolchain/plan";
+import {
+    binDirFor,
+    cacheKey,
+    goBuildArgs,
+    planBuild,
+    ToolPin,
+    Versions,
+    versionsProblems,
+} from "../../e2e/toolchain/plan";
 import { TALOS_PROVIDER_VERSION } from "../../components/talos/sdk";
 import { repoRoot } from "../support/shared";
 
-const versions = JSON.parse(fs.readFileSync(path.join(repoRoot, "e2e", "toolchain", "versions.json"), "utf8")) as Versions;
+const versions = JSON.parse(
+    fs.readFileSync(path.join(repoRoot, "e2e", "toolchain", "versions.json"), "utf8"),
+) as Versions;
 const layout = { repoRoot: "/repo", sharedDir: "/shared", cacheRoot: "/cache" };
-const pin: ToolPin = { version: "v1.0.0", from: "wrapper", dir: "x", package: "example.com/x/cmd/x", ldflags: "-X v={version}", binaries: ["x"] };
+const pin: ToolPin = {
+    version: "v1.0.0",
+    from: "wrapper",
+    dir: "x",
+    package: "example.com/x/cmd/x",
+    ldflags: "-X v={version}",
+    binaries: ["x"],
+};
 
 describe("versions.json", () => {
     test("is well formed", () => {
@@ -18,7 +35,9 @@ describe("versions.json", () => {
     });
 
     test("pins the plugins the program binds: the Talos provider and the command provider of package.json", () => {
-        const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+        const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+            dependencies: Record<string, string>;
+        };
         expect(versions["pulumi-resource-talos"].version).toBe(TALOS_PROVIDER_VERSION);
         expect(versions["pulumi-resource-command"].version).toBe(pkg.dependencies["@pulumi/command"]);
         expect(versions["pulumi-resource-talos"].plugin).toEqual({ kind: "resource", name: "talos" });
@@ -28,7 +47,11 @@ describe("versions.json", () => {
     test("every wrapper module it names has a committed go.mod and go.sum", () => {
         for (const [name, p] of Object.entries(versions).filter(([, p]) => p.from === "wrapper")) {
             for (const f of ["go.mod", "go.sum"]) {
-                expect({ name, f, exists: fs.existsSync(path.join(repoRoot, "e2e", "toolchain", p.dir, f)) }).toEqual({ name, f, exists: true });
+                expect({ name, f, exists: fs.existsSync(path.join(repoRoot, "e2e", "toolchain", p.dir, f)) }).toEqual({
+                    name,
+                    f,
+                    exists: true,
+                });
             }
             // The wrapper requires the pinned module at the pinned version.
             const gomod = fs.readFileSync(path.join(repoRoot, "e2e", "toolchain", p.dir, "go.mod"), "utf8");
@@ -38,7 +61,9 @@ describe("versions.json", () => {
 
     test("bad pins are reported, each naming the piece and the field", () => {
         expect(versionsProblems([])).toEqual(["versions.json must be an object of pins"]);
-        expect(versionsProblems({ a: { version: "", from: "git", dir: "../x", package: "", ldflags: 1, binaries: [] } })).toEqual([
+        expect(
+            versionsProblems({ a: { version: "", from: "git", dir: "../x", package: "", ldflags: 1, binaries: [] } }),
+        ).toEqual([
             "versions.json a.version: must be a non-empty string",
             "versions.json a.from: must be wrapper, vendor or project",
             "versions.json a.dir: must be a relative folder without ..",
@@ -50,7 +75,10 @@ describe("versions.json", () => {
 });
 
 describe("cache keys", () => {
-    const files = [{ path: "go.mod", bytes: "module x" }, { path: "go.sum", bytes: "sum" }];
+    const files = [
+        { path: "go.mod", bytes: "module x" },
+        { path: "go.sum", bytes: "sum" },
+    ];
 
     test("change with the pin, the Go version and the module files, not with the order files are read in", () => {
         const k = cacheKey("x", pin, "go1.26.8", files);
@@ -64,13 +92,25 @@ describe("cache keys", () => {
 
 describe("build steps", () => {
     test("go build with -trimpath, tags, the version in ldflags, and the cache folder as output", () => {
-        expect(goBuildArgs({ ...pin, tags: ["grpcnotrace"] }, "/out")).toEqual(
-            ["build", "-trimpath", "-tags", "grpcnotrace", "-ldflags", "-X v=v1.0.0", "-o", "/out/", "example.com/x/cmd/x"]);
+        expect(goBuildArgs({ ...pin, tags: ["grpcnotrace"] }, "/out")).toEqual([
+            "build",
+            "-trimpath",
+            "-tags",
+            "grpcnotrace",
+            "-ldflags",
+            "-X v=v1.0.0",
+            "-o",
+            "/out/",
+            "example.com/x/cmd/x",
+        ]);
         expect(goBuildArgs({ ...pin, ldflags: "" }, "/out")).not.toContain("-ldflags");
     });
 
     test("each piece builds from its own folder into <cache>/<name>-<version>-<key>, offline-safe env", () => {
-        const steps = planBuild({ cli: pin, host: { ...pin, from: "vendor", dir: "v/host", package: "." } }, layout, { cli: "aaa", host: "bbb" });
+        const steps = planBuild({ cli: pin, host: { ...pin, from: "vendor", dir: "v/host", package: "." } }, layout, {
+            cli: "aaa",
+            host: "bbb",
+        });
         expect(steps.map((s) => [s.cwd, s.outDir])).toEqual([
             ["/repo/e2e/toolchain/x", "/cache/cli-v1.0.0-aaa"],
             ["/shared/vendor/v/host", "/cache/host-v1.0.0-bbb"],

@@ -38,7 +38,9 @@ describe("FactoryClient against the local factory", () => {
     });
 
     test("unknown version → a message naming it; malformed → not retried", async () => {
-        await expect(c.officialExtensions("v9.9.9")).rejects.toThrow(`Talos version v9.9.9 is not offered by the Image Factory at ${f.url}`);
+        await expect(c.officialExtensions("v9.9.9")).rejects.toThrow(
+            `Talos version v9.9.9 is not offered by the Image Factory at ${f.url}`,
+        );
         const err = await c.officialExtensions("banana").catch((e) => e);
         expect(err).toBeInstanceOf(FactoryError);
         expect(err.status).toBe(500);
@@ -47,7 +49,9 @@ describe("FactoryClient against the local factory", () => {
     });
 
     test("400 on POST names what to fix; 404 schematic names the ID", async () => {
-        await expect(c.createSchematic("customization:\n  systemExtension: {}\n")).rejects.toThrow(/refused the schematic: .*field systemExtension not found.*image\.extensions/);
+        await expect(c.createSchematic("customization:\n  systemExtension: {}\n")).rejects.toThrow(
+            /refused the schematic: .*field systemExtension not found.*image\.extensions/,
+        );
         await expect(c.getSchematic("f".repeat(64))).rejects.toThrow(`Schematic ${"f".repeat(64)} is not registered`);
     });
 
@@ -57,7 +61,9 @@ describe("FactoryClient against the local factory", () => {
         expect(f.calls.versions).toBe(3);
         f.faults.failNext("versions", 5, 502);
         const err = await c.versions().catch((e) => e);
-        expect(err.message).toMatch(/failed to list the Talos versions it offers \(HTTP 502: injected failure 502\) after 3 attempts/);
+        expect(err.message).toMatch(
+            /failed to list the Talos versions it offers \(HTTP 502: injected failure 502\) after 3 attempts/,
+        );
         expect(f.calls.versions).toBe(6);
         f.faults.reset();
     });
@@ -95,14 +101,18 @@ describe("FactoryClient against the local factory", () => {
     });
 
     test("asset errors are mapped: unregistered schematic, extension not offered, 5xx retried", async () => {
-        await expect(c.assetSize(ukiUrl(f.url, SEED_ID, V, "amd64"))).rejects.toThrow(`Schematic ${SEED_ID} is not registered`);
+        await expect(c.assetSize(ukiUrl(f.url, SEED_ID, V, "amd64"))).rejects.toThrow(
+            `Schematic ${SEED_ID} is not registered`,
+        );
         const odd: Schematic = { customization: { systemExtensions: { officialExtensions: ["acme/nope"] } } };
         await c.createSchematic(odd);
         await expect(c.openAssetStream(ukiUrl(f.url, schematicId(odd), V, "amd64"))).rejects.toThrow(
             /official extension "acme\/nope" is not available for Talos version v1\.12\.1.*image\.extensions/,
         );
         await c.createSchematic(SEED);
-        await expect(c.assetSize(ukiUrl(f.url, SEED_ID, "v1.99.0", "amd64"))).rejects.toThrow(`Talos version v1.99.0 is not offered by the Image Factory at ${f.url}`);
+        await expect(c.assetSize(ukiUrl(f.url, SEED_ID, "v1.99.0", "amd64"))).rejects.toThrow(
+            `Talos version v1.99.0 is not offered by the Image Factory at ${f.url}`,
+        );
         f.faults.failNext("imageGet", 1, 504);
         const { stream } = await c.openAssetStream(ukiUrl(f.url, SEED_ID, V, "amd64"));
         expect((await hashStream(stream)).length).toBe(f.assetSize(SEED_ID, V, "metal-amd64-uki.efi"));
@@ -122,10 +132,14 @@ describe("FactoryClient against the local factory", () => {
         await new Promise<void>((r) => dead.listen(0, "127.0.0.1", () => r()));
         const port = (dead.address() as AddressInfo).port;
         await new Promise<void>((r) => dead.close(() => r()));
-        const err = await new FactoryClient(`http://127.0.0.1:${port}`, { retries: 1, retryBaseDelayMs: 1 }).versions().catch((e) => e);
+        const err = await new FactoryClient(`http://127.0.0.1:${port}`, { retries: 1, retryBaseDelayMs: 1 })
+            .versions()
+            .catch((e) => e);
         expect(err).toBeInstanceOf(FactoryError);
         expect(err.code).toBe("ECONNREFUSED");
-        expect(err.message).toMatch(new RegExp(`Cannot reach the Image Factory at http://127.0.0.1:${port}.*image\\.factoryUrl`));
+        expect(err.message).toMatch(
+            new RegExp(`Cannot reach the Image Factory at http://127.0.0.1:${port}.*image\\.factoryUrl`),
+        );
     });
 
     test("a factory that does not answer in time is reported as such", async () => {
@@ -140,12 +154,16 @@ describe("FactoryClient against the local factory", () => {
 
     test("a HEAD on a malformed version explains the version", async () => {
         await c.createSchematic(SEED);
-        await expect(c.assetSize(ukiUrl(f.url, SEED_ID, "v1.x", "amd64"))).rejects.toThrow(/"v1\.x" is not a valid version.*cluster\.talosVersion/);
+        await expect(c.assetSize(ukiUrl(f.url, SEED_ID, "v1.x", "amd64"))).rejects.toThrow(
+            /"v1\.x" is not a valid version.*cluster\.talosVersion/,
+        );
     });
 
     test("a bad base URL fails before any request", () => {
         expect(() => new FactoryClient("factory.talos.dev")).toThrow(/"factory\.talos\.dev" is not a URL/);
-        expect(() => new FactoryClient("ftp://factory.talos.dev")).toThrow(/"ftp:\/\/factory\.talos\.dev" is not an http\(s\) URL/);
+        expect(() => new FactoryClient("ftp://factory.talos.dev")).toThrow(
+            /"ftp:\/\/factory\.talos\.dev" is not an http\(s\) URL/,
+        );
     });
 });
 
@@ -164,11 +182,15 @@ describe("validateImageRequest", () => {
     });
 
     test("names an unknown version with the offered ones of its line", async () => {
-        await expect(validateImageRequest(c, "v1.12.7", [])).rejects.toThrow(/Talos version v1\.12\.7 is not offered .* Offered in that line: v1\.12\.0, v1\.12\.1\. Fix cluster\.talosVersion/);
+        await expect(validateImageRequest(c, "v1.12.7", [])).rejects.toThrow(
+            /Talos version v1\.12\.7 is not offered .* Offered in that line: v1\.12\.0, v1\.12\.1\. Fix cluster\.talosVersion/,
+        );
     });
 
     test("names every unknown extension, with suggestions", async () => {
-        const err = await validateImageRequest(c, V, ["siderolabs/i915", "acme/btrfs", "siderolabs/nope"]).catch((e) => e);
+        const err = await validateImageRequest(c, V, ["siderolabs/i915", "acme/btrfs", "siderolabs/nope"]).catch(
+            (e) => e,
+        );
         expect(err.message).toContain("acme/btrfs (did you mean siderolabs/btrfs?)");
         expect(err.message).toContain("siderolabs/nope");
         expect(err.message).not.toMatch(/siderolabs\/i915[,.]/);
@@ -176,6 +198,8 @@ describe("validateImageRequest", () => {
     });
 
     test("extensions are checked for the requested version", async () => {
-        await expect(validateImageRequest(c, "v1.11.0", ["siderolabs/nut-client"])).rejects.toThrow(/for Talos v1\.11\.0: siderolabs\/nut-client/);
+        await expect(validateImageRequest(c, "v1.11.0", ["siderolabs/nut-client"])).rejects.toThrow(
+            /for Talos v1\.11\.0: siderolabs\/nut-client/,
+        );
     });
 });

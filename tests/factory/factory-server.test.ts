@@ -76,7 +76,11 @@ describe("local Image Factory", () => {
     });
 
     test("unknown fields and bad YAML are 400; unknown schematic is 404", async () => {
-        const r = await request(`${f.url}/schematics`, "POST", "customization:\n  systemExtension:\n    officialExtensions: [a/b]\n");
+        const r = await request(
+            `${f.url}/schematics`,
+            "POST",
+            "customization:\n  systemExtension:\n    officialExtensions: [a/b]\n",
+        );
         expect(r.status).toBe(400);
         expect(r.body.toString()).toMatch(/field systemExtension not found/);
         expect((await request(`${f.url}/schematics`, "POST", "customization: [\n")).status).toBe(400);
@@ -167,7 +171,9 @@ describe("local Image Factory", () => {
         await request(`${f.url}/schematics`, "POST", SEED_YAML);
         const r = await request(`${f.url}/pxe/${SEED_ID}/v1.12.1/metal-amd64`);
         expect(r.status).toBe(200);
-        expect(r.body.toString()).toContain(`kernel ${f.url}/image/${SEED_ID}/v1.12.1/kernel-amd64 talos.platform=metal`);
+        expect(r.body.toString()).toContain(
+            `kernel ${f.url}/image/${SEED_ID}/v1.12.1/kernel-amd64 talos.platform=metal`,
+        );
         expect(r.body.toString()).toContain(`initrd ${f.url}/image/${SEED_ID}/v1.12.1/initramfs-amd64.xz`);
     });
 });

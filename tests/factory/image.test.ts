@@ -15,7 +15,10 @@ pulumi.runtime.setMocks(
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });
             if (args.type.includes("FactorySchematic")) {
                 // Like the engine: the ID is unknown during preview, the provider's ID after create.
-                return { id: preview ? "" : `${args.name}-id`, state: { ...args.inputs, schematicId: preview ? undefined : "from-provider" } };
+                return {
+                    id: preview ? "" : `${args.name}-id`,
+                    state: { ...args.inputs, schematicId: preview ? undefined : "from-provider" },
+                };
             }
             return { id: `${args.name}-id`, state: args.inputs };
         },
@@ -29,7 +32,13 @@ pulumi.runtime.setMocks(
 import { TalosImage } from "../../components/factory/image";
 import { canonicalSchematicYaml, imageOfConfig, schematicId } from "../../components/factory/schematic";
 
-const SEED_EXTENSIONS = ["siderolabs/i915", "siderolabs/nut-client", "siderolabs/btrfs", "siderolabs/iscsi-tools", "siderolabs/util-linux-tools"];
+const SEED_EXTENSIONS = [
+    "siderolabs/i915",
+    "siderolabs/nut-client",
+    "siderolabs/btrfs",
+    "siderolabs/iscsi-tools",
+    "siderolabs/util-linux-tools",
+];
 const SEED_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
@@ -55,10 +64,21 @@ describe("TalosImage", () => {
         expect(await value(img.arch)).toBe("amd64");
 
         // What the code that runs before the component (patch check, doctor) computes offline is what it outputs.
-        const offline = imageOfConfig({ arch: "amd64", extensions: SEED_EXTENSIONS, extraKernelArgs: [], factoryUrl: "https://factory.talos.dev" }, "v1.12.1");
+        const offline = imageOfConfig(
+            {
+                arch: "amd64",
+                extensions: SEED_EXTENSIONS,
+                extraKernelArgs: [],
+                factoryUrl: "https://factory.talos.dev",
+            },
+            "v1.12.1",
+        );
         expect(offline).toEqual({
-            schematicId: await value(img.schematicId), ukiUrl: await value(img.ukiUrl), ukiFileName: await value(img.ukiFileName),
-            installerImage: await value(img.installerImage), pxeScriptUrl: await value(img.pxeScriptUrl),
+            schematicId: await value(img.schematicId),
+            ukiUrl: await value(img.ukiUrl),
+            ukiFileName: await value(img.ukiFileName),
+            installerImage: await value(img.installerImage),
+            pxeScriptUrl: await value(img.pxeScriptUrl),
         });
 
         const child = registered.find((r) => r.type.includes("FactorySchematic"))!;
@@ -66,7 +86,9 @@ describe("TalosImage", () => {
         expect(child.name).toBe("talos-schematic");
         expect(child.inputs.factoryUrl).toBe("https://factory.talos.dev");
         expect(child.inputs.talosVersion).toBe("v1.12.1");
-        expect(child.inputs.schematic).toBe(canonicalSchematicYaml({ customization: { systemExtensions: { officialExtensions: SEED_EXTENSIONS } } }));
+        expect(child.inputs.schematic).toBe(
+            canonicalSchematicYaml({ customization: { systemExtensions: { officialExtensions: SEED_EXTENSIONS } } }),
+        );
         expect(typeof child.inputs.__provider).toBe("string");
         expect(registered.find((r) => r.type === "homelab:factory:TalosImage")?.name).toBe("talos");
     });
@@ -79,7 +101,12 @@ describe("TalosImage", () => {
             extensions: [pulumi.output("siderolabs/i915")],
             extraKernelArgs: ["net.ifnames=0"],
         });
-        const id = schematicId({ customization: { extraKernelArgs: ["net.ifnames=0"], systemExtensions: { officialExtensions: ["siderolabs/i915"] } } });
+        const id = schematicId({
+            customization: {
+                extraKernelArgs: ["net.ifnames=0"],
+                systemExtensions: { officialExtensions: ["siderolabs/i915"] },
+            },
+        });
         expect(await value(img.schematicId)).toBe(id);
         expect(await value(img.ukiUrl)).toBe(`http://127.0.0.1:8080/image/${id}/v1.11.5/metal-arm64-uki.efi`);
         expect(await value(img.installerImage)).toBe(`127.0.0.1:8080/installer/${id}:v1.11.5`);
@@ -94,7 +121,9 @@ describe("TalosImage", () => {
             expect(await isKnown(img.schematicId)).toBe(true);
             expect(await isKnown(img.ukiUrl)).toBe(true);
             expect(await value(img.installerImage)).toBe(`factory.talos.dev/installer/${SEED_ID}:v1.12.1`);
-            const deps = await (img.schematicId as unknown as { allResources: () => Promise<Set<pulumi.Resource>> }).allResources();
+            const deps = await (
+                img.schematicId as unknown as { allResources: () => Promise<Set<pulumi.Resource>> }
+            ).allResources();
             const urns = await Promise.all([...deps].map((r) => value(r.urn)));
             expect(urns.some((u) => u.endsWith("::pv-schematic"))).toBe(true);
         } finally {

@@ -1,4 +1,8 @@
-import { diffSchematicInputs, FactorySchematic, FactorySchematicInputs } from "../../components/factory/schematic-resource";
+import {
+    diffSchematicInputs,
+    FactorySchematic,
+    FactorySchematicInputs,
+} from "../../components/factory/schematic-resource";
 import { canonicalSchematicYaml, schematicId, Schematic } from "../../components/factory/schematic";
 import { startFactoryServer, FactoryServer, DEFAULT_EXTENSIONS } from "../support/factory-server";
 import { runStoredText } from "../support/provider-host";
@@ -12,17 +16,35 @@ function inputs(f: FactoryServer, over: Partial<FactorySchematicInputs> = {}): F
 }
 
 describe("diffSchematicInputs (pure)", () => {
-    const base: FactorySchematicInputs = { factoryUrl: "https://factory.talos.dev", talosVersion: "v1.12.1", schematic: canonicalSchematicYaml(SEED) };
+    const base: FactorySchematicInputs = {
+        factoryUrl: "https://factory.talos.dev",
+        talosVersion: "v1.12.1",
+        schematic: canonicalSchematicYaml(SEED),
+    };
     test("no change for the same schematic, even spelled differently", () => {
         const respelled = JSON.stringify(SEED);
-        expect(diffSchematicInputs(base, { ...base, schematic: respelled })).toMatchObject({ changes: false, replaces: [] });
+        expect(diffSchematicInputs(base, { ...base, schematic: respelled })).toMatchObject({
+            changes: false,
+            replaces: [],
+        });
         expect(diffSchematicInputs(base, { ...base, factoryUrl: "https://factory.talos.dev/" }).changes).toBe(false);
     });
     test("schematic or factory change replaces; version change updates", () => {
-        const other = canonicalSchematicYaml({ customization: { systemExtensions: { officialExtensions: ["siderolabs/i915"] } } });
-        expect(diffSchematicInputs(base, { ...base, schematic: other })).toMatchObject({ changes: true, replaces: ["schematic"] });
-        expect(diffSchematicInputs(base, { ...base, factoryUrl: "http://127.0.0.1:1" })).toMatchObject({ changes: true, replaces: ["factoryUrl"] });
-        expect(diffSchematicInputs(base, { ...base, talosVersion: "v1.12.0" })).toMatchObject({ changes: true, replaces: [] });
+        const other = canonicalSchematicYaml({
+            customization: { systemExtensions: { officialExtensions: ["siderolabs/i915"] } },
+        });
+        expect(diffSchematicInputs(base, { ...base, schematic: other })).toMatchObject({
+            changes: true,
+            replaces: ["schematic"],
+        });
+        expect(diffSchematicInputs(base, { ...base, factoryUrl: "http://127.0.0.1:1" })).toMatchObject({
+            changes: true,
+            replaces: ["factoryUrl"],
+        });
+        expect(diffSchematicInputs(base, { ...base, talosVersion: "v1.12.0" })).toMatchObject({
+            changes: true,
+            replaces: [],
+        });
     });
 });
 
@@ -34,7 +56,10 @@ describe("the FactorySchematic provider against the local factory", () => {
     afterEach(async () => f.close());
 
     test("check reports bad inputs per property, before any request", async () => {
-        const r = await p.check!({}, { factoryUrl: "nope", talosVersion: "latest", schematic: "customization:\n  bogus: 1\n" });
+        const r = await p.check!(
+            {},
+            { factoryUrl: "nope", talosVersion: "latest", schematic: "customization:\n  bogus: 1\n" },
+        );
         expect(r.failures!.map((x) => x.property).sort()).toEqual(["factoryUrl", "schematic", "talosVersion"]);
         expect(r.failures!.find((x) => x.property === "schematic")!.reason).toMatch(/field bogus not found/);
         expect(f.log).toHaveLength(0);
@@ -58,16 +83,24 @@ describe("the FactorySchematic provider against the local factory", () => {
     });
 
     test("unknown version or extensions fail before registering", async () => {
-        await expect(p.create(inputs(f, { talosVersion: "v1.99.0" }))).rejects.toThrow(/Talos version v1\.99\.0 is not offered/);
-        const bad = canonicalSchematicYaml({ customization: { systemExtensions: { officialExtensions: ["siderolabs/i915", "acme/one", "acme/two"] } } });
-        await expect(p.create(inputs(f, { schematic: bad }))).rejects.toThrow(/these extensions for Talos v1\.12\.1: acme\/one, acme\/two/);
+        await expect(p.create(inputs(f, { talosVersion: "v1.99.0" }))).rejects.toThrow(
+            /Talos version v1\.99\.0 is not offered/,
+        );
+        const bad = canonicalSchematicYaml({
+            customization: { systemExtensions: { officialExtensions: ["siderolabs/i915", "acme/one", "acme/two"] } },
+        });
+        await expect(p.create(inputs(f, { schematic: bad }))).rejects.toThrow(
+            /these extensions for Talos v1\.12\.1: acme\/one, acme\/two/,
+        );
         expect(f.calls.postSchematic).toBe(0);
     });
 
     test("a factory that answers another ID fails clearly", async () => {
         const g = await startFactoryServer({ owner: "someone" });
         try {
-            await expect(p.create(inputs(g))).rejects.toThrow(new RegExp(`registered the schematic as [0-9a-f]{64}, but the ID computed locally .* is ${SEED_ID}`));
+            await expect(p.create(inputs(g))).rejects.toThrow(
+                new RegExp(`registered the schematic as [0-9a-f]{64}, but the ID computed locally .* is ${SEED_ID}`),
+            );
         } finally {
             await g.close();
         }
@@ -77,7 +110,9 @@ describe("the FactorySchematic provider against the local factory", () => {
         const g = await startFactoryServer({ extensionsByVersion: { "v1.11.0": ["siderolabs/i915"] } });
         try {
             const c = await p.create(inputs(g));
-            await expect(p.update!(c.id, c.outs, inputs(g, { talosVersion: "v1.11.0" }))).rejects.toThrow(/siderolabs\/nut-client/);
+            await expect(p.update!(c.id, c.outs, inputs(g, { talosVersion: "v1.11.0" }))).rejects.toThrow(
+                /siderolabs\/nut-client/,
+            );
             const u = await p.update!(c.id, c.outs, inputs(g, { talosVersion: "v1.12.0" }));
             expect(u.outs!.talosVersion).toBe("v1.12.0");
             expect(u.outs!.schematicId).toBe(SEED_ID);
@@ -98,12 +133,25 @@ describe("the provider as the engine runs it (its stored text, fresh node proces
 
     test("check/create/read/diff/update/delete work, and errors keep their name and message", async () => {
         const ins = inputs(f);
-        const run = await runStoredText(FactorySchematic.providerText, {
-            A: ins, other: { ...ins, schematic: "customization: {}\n" }, B: { ...ins, talosVersion: "v1.12.0" }, bad: { ...ins, talosVersion: "v9.9.9" },
-        }, [
-            { op: "check", news: "A" }, { op: "create", inputs: "A" }, { op: "read" }, { op: "diff", news: "A" }, { op: "diff", news: "other" },
-            { op: "update", news: "B" }, { op: "delete" }, { op: "create", inputs: "bad" },
-        ]);
+        const run = await runStoredText(
+            FactorySchematic.providerText,
+            {
+                A: ins,
+                other: { ...ins, schematic: "customization: {}\n" },
+                B: { ...ins, talosVersion: "v1.12.0" },
+                bad: { ...ins, talosVersion: "v9.9.9" },
+            },
+            [
+                { op: "check", news: "A" },
+                { op: "create", inputs: "A" },
+                { op: "read" },
+                { op: "diff", news: "A" },
+                { op: "diff", news: "other" },
+                { op: "update", news: "B" },
+                { op: "delete" },
+                { op: "create", inputs: "bad" },
+            ],
+        );
         const [check, create, read, diffSame, diffOther, update, del, bad] = run.results;
         expect((check.result as { failures: unknown[] }).failures).toEqual([]);
         expect(create.result).toMatchObject({ id: SEED_ID });

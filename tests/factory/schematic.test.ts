@@ -37,7 +37,14 @@ describe("schematic ID (known values from the public factory)", () => {
 
     test("the empty schematic, in all its spellings", () => {
         expect(canonicalSchematicYaml({})).toBe("customization: {}\n");
-        for (const s of [{}, { customization: {} }, { customization: { systemExtensions: {} } }, { customization: { extraKernelArgs: [], meta: [] } }, { overlay: { image: "", name: "" } }, { customization: { secureboot: { includeWellKnownCertificates: false } } }]) {
+        for (const s of [
+            {},
+            { customization: {} },
+            { customization: { systemExtensions: {} } },
+            { customization: { extraKernelArgs: [], meta: [] } },
+            { overlay: { image: "", name: "" } },
+            { customization: { secureboot: { includeWellKnownCertificates: false } } },
+        ]) {
             expect(schematicId(s as Schematic)).toBe(EMPTY_ID);
         }
         expect(schematicId(parseSchematic("{}"))).toBe(EMPTY_ID);
@@ -58,7 +65,22 @@ describe("schematic ID (known values from the public factory)", () => {
             overlay: { options: { b: 1, a: "x" }, name: "rpi_generic", image: "siderolabs/sbc-raspberrypi" },
         } as Schematic;
         const y = canonicalSchematicYaml(s);
-        const order = ["overlay:", "    image:", "    name:", "    options:", "customization:", "embeddedMachineConfiguration:", "extraKernelArgs:", "meta:", "systemExtensions:", "bootloader:", "secureboot:", "enrollKeys:", "includeWellKnownCertificates:", "diskImage:"];
+        const order = [
+            "overlay:",
+            "    image:",
+            "    name:",
+            "    options:",
+            "customization:",
+            "embeddedMachineConfiguration:",
+            "extraKernelArgs:",
+            "meta:",
+            "systemExtensions:",
+            "bootloader:",
+            "secureboot:",
+            "enrollKeys:",
+            "includeWellKnownCertificates:",
+            "diskImage:",
+        ];
         const positions = order.map((k) => y.indexOf(k));
         expect(positions.every((p) => p >= 0)).toBe(true);
         expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -67,7 +89,9 @@ describe("schematic ID (known values from the public factory)", () => {
     });
 
     test("Go yaml quoting: non-strings double-quoted, indicator strings single-quoted", () => {
-        const y = canonicalSchematicYaml({ customization: { extraKernelArgs: ["123", "yes", "true", "- x", "a: b", "@x", "plain=1"] } });
+        const y = canonicalSchematicYaml({
+            customization: { extraKernelArgs: ["123", "yes", "true", "- x", "a: b", "@x", "plain=1"] },
+        });
         expect(y).toBe(
             'customization:\n    extraKernelArgs:\n        - "123"\n        - "yes"\n        - "true"\n' +
                 "        - '- x'\n        - 'a: b'\n        - '@x'\n        - plain=1\n",
@@ -99,7 +123,9 @@ describe("parseSchematic (strict like the factory)", () => {
     });
 
     test("scalars in string fields keep their source text, like Go", () => {
-        const s = parseSchematic("customization:\n  extraKernelArgs: [0x1F, 1e3, on]\n  meta:\n    - key: 0xa\n      value: 12\n");
+        const s = parseSchematic(
+            "customization:\n  extraKernelArgs: [0x1F, 1e3, on]\n  meta:\n    - key: 0xa\n      value: 12\n",
+        );
         expect(s.customization!.extraKernelArgs).toEqual(["0x1F", "1e3", "on"]);
         expect(s.customization!.meta).toEqual([{ key: 10, value: "12" }]);
     });
@@ -113,7 +139,19 @@ const arg = fc.oneof(
 );
 const schematicArb: fc.Arbitrary<Schematic> = fc.record(
     {
-        overlay: fc.record({ image: word, name: word, options: fc.option(fc.dictionary(word, fc.oneof(word, fc.integer({ min: 0, max: 1000 }), fc.boolean()), { maxKeys: 4 }), { nil: undefined }) }, { requiredKeys: ["image", "name"] }),
+        overlay: fc.record(
+            {
+                image: word,
+                name: word,
+                options: fc.option(
+                    fc.dictionary(word, fc.oneof(word, fc.integer({ min: 0, max: 1000 }), fc.boolean()), {
+                        maxKeys: 4,
+                    }),
+                    { nil: undefined },
+                ),
+            },
+            { requiredKeys: ["image", "name"] },
+        ),
         customization: fc.record(
             {
                 embeddedMachineConfiguration: fc.constantFrom("machine:\n  type: worker\n", "version: v1alpha1\n"),
@@ -121,7 +159,13 @@ const schematicArb: fc.Arbitrary<Schematic> = fc.record(
                 meta: fc.array(fc.record({ key: fc.integer({ min: 0, max: 255 }), value: word }), { maxLength: 3 }),
                 systemExtensions: fc.record({ officialExtensions: fc.array(ext, { maxLength: 6 }) }),
                 bootloader: fc.constantFrom("sd-boot", "grub", "dual-boot"),
-                secureboot: fc.record({ enrollKeys: fc.constantFrom("if-safe", "manual", "force"), includeWellKnownCertificates: fc.boolean() }, { requiredKeys: [] }),
+                secureboot: fc.record(
+                    {
+                        enrollKeys: fc.constantFrom("if-safe", "manual", "force"),
+                        includeWellKnownCertificates: fc.boolean(),
+                    },
+                    { requiredKeys: [] },
+                ),
                 diskImage: fc.record({ sectorSize: fc.constantFrom(512, 4096) }),
             },
             { requiredKeys: [] },
@@ -164,7 +208,9 @@ describe("schematic properties", () => {
                         ...c,
                         extraKernelArgs: c.extraKernelArgs?.length ? c.extraKernelArgs : [],
                         meta: c.meta?.length ? c.meta : [],
-                        systemExtensions: c.systemExtensions?.officialExtensions?.length ? c.systemExtensions : { officialExtensions: [] },
+                        systemExtensions: c.systemExtensions?.officialExtensions?.length
+                            ? c.systemExtensions
+                            : { officialExtensions: [] },
                         diskImage: c.diskImage ?? {},
                     },
                 };
@@ -200,11 +246,15 @@ describe("image helpers", () => {
         expect(ukiUrl("https://factory.talos.dev/", SEED_ID, "v1.12.1", "amd64")).toBe(
             `https://factory.talos.dev/image/${SEED_ID}/v1.12.1/metal-amd64-uki.efi`,
         );
-        expect(installerImage("https://factory.talos.dev", SEED_ID, "v1.12.1")).toBe(`factory.talos.dev/installer/${SEED_ID}:v1.12.1`);
+        expect(installerImage("https://factory.talos.dev", SEED_ID, "v1.12.1")).toBe(
+            `factory.talos.dev/installer/${SEED_ID}:v1.12.1`,
+        );
         expect(installerImage("http://127.0.0.1:8080", "abc", "v1.12.1")).toBe("127.0.0.1:8080/installer/abc:v1.12.1");
         expect(pxeScriptUrl("https://factory.talos.dev", SEED_ID, "v1.12.1", "amd64")).toBe(
             `https://pxe.factory.talos.dev/pxe/${SEED_ID}/v1.12.1/metal-amd64`,
         );
-        expect(pxeScriptUrl("http://127.0.0.1:8080/", "abc", "v1.12.1", "arm64")).toBe("http://127.0.0.1:8080/pxe/abc/v1.12.1/metal-arm64");
+        expect(pxeScriptUrl("http://127.0.0.1:8080/", "abc", "v1.12.1", "arm64")).toBe(
+            "http://127.0.0.1:8080/pxe/abc/v1.12.1/metal-arm64",
+        );
     });
 });

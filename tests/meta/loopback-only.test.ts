@@ -10,7 +10,9 @@ test("a TCP connection to a LAN address is refused before any packet leaves", ()
 });
 
 test("an HTTP client pointed at a public host fails with the guard's message", async () => {
-    await expect(axios.get("https://factory.talos.dev/versions", { timeout: 1000 })).rejects.toThrow(/only talk to loopback.*factory\.talos\.dev/);
+    await expect(axios.get("https://factory.talos.dev/versions", { timeout: 1000 })).rejects.toThrow(
+        /only talk to loopback.*factory\.talos\.dev/,
+    );
 });
 
 test("a UDP send to a broadcast address is refused", () => {

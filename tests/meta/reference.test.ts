@@ -55,7 +55,8 @@ async function startRawServer(files: Map<string, Buffer>): Promise<RawServer> {
             const sent = raw.fault === "wrong-bytes" ? Buffer.concat([body, Buffer.from("\n")]) : body;
             res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": String(sent.length) });
             // Truncated: half the promised bytes, then the connection drops.
-            if (raw.fault === "truncated") res.write(sent.subarray(0, Math.floor(sent.length / 2)), () => req.socket.destroy());
+            if (raw.fault === "truncated")
+                res.write(sent.subarray(0, Math.floor(sent.length / 2)), () => req.socket.destroy());
             else res.end(sent);
         }
     });
@@ -77,8 +78,19 @@ async function startRawServer(files: Map<string, Buffer>): Promise<RawServer> {
 /** Two files shaped like real pins, with their own content and sums. */
 function sampleFiles(): { files: ReferenceFile[]; bytes: Map<string, Buffer> } {
     const contents: [Omit<ReferenceFile, "sha256">, string][] = [
-        [{ name: "a-schema.json", repo: "example/upstream", ref: "v1.2.3", path: "schemas/a.json" }, `{"title":"A","n":${Math.random()}}`],
-        [{ name: "b-schema.json", repo: "example/other", ref: "0123456789abcdef0123456789abcdef01234567", path: "deep/dir/b.json" }, `{"title":"B"}`],
+        [
+            { name: "a-schema.json", repo: "example/upstream", ref: "v1.2.3", path: "schemas/a.json" },
+            `{"title":"A","n":${Math.random()}}`,
+        ],
+        [
+            {
+                name: "b-schema.json",
+                repo: "example/other",
+                ref: "0123456789abcdef0123456789abcdef01234567",
+                path: "deep/dir/b.json",
+            },
+            `{"title":"B"}`,
+        ],
     ];
     const bytes = new Map<string, Buffer>();
     const files = contents.map(([f, text]) => {
@@ -97,7 +109,9 @@ let bytes: Map<string, Buffer>;
 beforeEach(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "reference-"));
     ({ files, bytes } = sampleFiles());
-    server = await startRawServer(new Map(files.map((f) => [`/${f.repo}/${f.ref}/${f.path}`, bytes.get(f.name) as Buffer])));
+    server = await startRawServer(
+        new Map(files.map((f) => [`/${f.repo}/${f.ref}/${f.path}`, bytes.get(f.name) as Buffer])),
+    );
     settings = { sharedDir: path.join(tmp, "shared"), cacheDir: path.join(tmp, "cache"), baseUrl: server.baseUrl };
 });
 
@@ -111,7 +125,10 @@ const ensure = (extra: { timeoutMs?: number; log?: (m: string) => void } = {}) =
 
 /** The ReferenceDataError of a run that must fail. */
 async function failure(run: Promise<unknown>): Promise<ReferenceDataError> {
-    const e = await run.then(() => undefined, (err: unknown) => err);
+    const e = await run.then(
+        () => undefined,
+        (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(ReferenceDataError);
     return e as ReferenceDataError;
 }
@@ -142,7 +159,10 @@ describe("the pinned manifest", () => {
                 const p = path.join(dir, entry.name);
                 if (entry.isDirectory()) walk(p);
                 else if (p.endsWith(".ts") && p !== __filename) {
-                    for (const m of fs.readFileSync(p, "utf8").matchAll(/readReference(?:Text|Json)(?:<[^>]*>)?\("([^"]+)"\)/g)) read.add(m[1]);
+                    for (const m of fs
+                        .readFileSync(p, "utf8")
+                        .matchAll(/readReference(?:Text|Json)(?:<[^>]*>)?\("([^"]+)"\)/g))
+                        read.add(m[1]);
                 }
             }
         };
@@ -158,7 +178,9 @@ describe("the pinned manifest", () => {
     });
 
     test("reading a file nobody pinned says where to pin it", () => {
-        expect(() => readReferenceText("dsm-api.md")).toThrow(/dsm-api\.md is not pinned: add it to REFERENCE_FILES in tests\/support\/reference\.ts/);
+        expect(() => readReferenceText("dsm-api.md")).toThrow(
+            /dsm-api\.md is not pinned: add it to REFERENCE_FILES in tests\/support\/reference\.ts/,
+        );
     });
 });
 
@@ -168,19 +190,26 @@ describe("where a file is downloaded from", () => {
         // The same URL the program itself uses for the Talos config schema.
         expect(referenceUrl(talos)).toBe(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE.replace("{version}", "v1.12.1"));
         expect(referenceUrl(talos, "http://127.0.0.1:8080")).toBe(
-            "http://127.0.0.1:8080/siderolabs/talos/v1.12.1/pkg/machinery/config/schemas/config.schema.json");
+            "http://127.0.0.1:8080/siderolabs/talos/v1.12.1/pkg/machinery/config/schemas/config.schema.json",
+        );
     });
 
     test("a mirror base may carry a path; trailing slashes do not double", () => {
         const [a] = files;
-        expect(referenceUrl(a, "https://mirror.example/github-raw/")).toBe("https://mirror.example/github-raw/example/upstream/v1.2.3/schemas/a.json");
-        expect(referenceUrl(a, "https://mirror.example//")).toBe("https://mirror.example/example/upstream/v1.2.3/schemas/a.json");
+        expect(referenceUrl(a, "https://mirror.example/github-raw/")).toBe(
+            "https://mirror.example/github-raw/example/upstream/v1.2.3/schemas/a.json",
+        );
+        expect(referenceUrl(a, "https://mirror.example//")).toBe(
+            "https://mirror.example/example/upstream/v1.2.3/schemas/a.json",
+        );
     });
 
     test("a base that is not an http(s) URL is refused, naming the variable and the fix", () => {
         const [a] = files;
         expect(() => referenceUrl(a, "mirror.example")).toThrow(`${BASE_URL_ENV}=mirror.example is not a URL`);
-        expect(() => referenceUrl(a, "ftp://mirror.example")).toThrow(`${BASE_URL_ENV} must be an http(s) URL, not ftp:`);
+        expect(() => referenceUrl(a, "ftp://mirror.example")).toThrow(
+            `${BASE_URL_ENV} must be an http(s) URL, not ftp:`,
+        );
         expect(() => referenceUrl(a, "https://mirror.example/?token=x")).toThrow(/must not carry a query/);
     });
 
@@ -209,7 +238,9 @@ describe("ensureReferenceFiles", () => {
         }
         expect(cacheListing()).toEqual(files.map((f) => f.name).sort()); // no temporary file left behind
         expect(logs).toHaveLength(files.length);
-        expect(logs[0]).toMatch(/^reference data: downloaded a-schema\.json \(\d+ bytes\) from http:\/\/127\.0\.0\.1:\d+\/example\/upstream\/v1\.2\.3\/schemas\/a\.json into /);
+        expect(logs[0]).toMatch(
+            /^reference data: downloaded a-schema\.json \(\d+ bytes\) from http:\/\/127\.0\.0\.1:\d+\/example\/upstream\/v1\.2\.3\/schemas\/a\.json into /,
+        );
     });
 
     test("a second run takes the cache and sends no request", async () => {
@@ -222,7 +253,8 @@ describe("ensureReferenceFiles", () => {
 
     test("the shared folder comes first: no request, no cache write", async () => {
         fs.mkdirSync(path.join(settings.sharedDir, "reference"), { recursive: true });
-        for (const f of files) fs.writeFileSync(path.join(settings.sharedDir, "reference", f.name), bytes.get(f.name) as Buffer);
+        for (const f of files)
+            fs.writeFileSync(path.join(settings.sharedDir, "reference", f.name), bytes.get(f.name) as Buffer);
         const got = await ensure();
         expect(got.map((g) => g.source)).toEqual(["shared", "shared"]);
         expect(server.requests).toEqual([]);
@@ -238,7 +270,10 @@ describe("ensureReferenceFiles", () => {
         fs.writeFileSync(path.join(settings.sharedDir, "reference", b.name), bytes.get(b.name) as Buffer);
         const logs: string[] = [];
         const got = await ensure({ log: (m) => logs.push(m) });
-        expect(got.map((g) => [g.name, g.source])).toEqual([[a.name, "downloaded"], [b.name, "shared"]]);
+        expect(got.map((g) => [g.name, g.source])).toEqual([
+            [a.name, "downloaded"],
+            [b.name, "shared"],
+        ]);
         expect(fs.readFileSync(path.join(settings.cacheDir, a.name))).toEqual(bytes.get(a.name));
         expect(logs.filter((l) => l.includes("ignored"))).toHaveLength(2);
     });
@@ -249,7 +284,9 @@ describe("ensureReferenceFiles", () => {
         const pinned = { ...a, localVariants: [{ sha256: sha256Hex(variant), why: "the same JSON, re-indented" }] };
         fs.mkdirSync(path.join(settings.sharedDir, "reference"), { recursive: true });
         fs.writeFileSync(path.join(settings.sharedDir, "reference", a.name), variant);
-        expect(await ensureReferenceFiles({ settings, files: [pinned] })).toEqual([expect.objectContaining({ source: "shared" })]);
+        expect(await ensureReferenceFiles({ settings, files: [pinned] })).toEqual([
+            expect.objectContaining({ source: "shared" }),
+        ]);
 
         fs.rmSync(path.join(settings.sharedDir, "reference", a.name));
         await server.close();
@@ -267,7 +304,9 @@ describe("ensureReferenceFiles", () => {
         for (const f of files) {
             const served = Buffer.concat([bytes.get(f.name) as Buffer, Buffer.from("\n")]);
             expect(e.message).toContain(`  - ${f.name} (sha256 ${f.sha256})`);
-            expect(e.message).toContain(`sha256 mismatch: expected ${f.sha256}, got ${sha256Hex(served)} (${served.length} bytes); not cached`);
+            expect(e.message).toContain(
+                `sha256 mismatch: expected ${f.sha256}, got ${sha256Hex(served)} (${served.length} bytes); not cached`,
+            );
         }
         expect(cacheListing()).toEqual([]);
     });
@@ -277,11 +316,17 @@ describe("ensureReferenceFiles", () => {
         const e = await failure(ensure());
         expect(e.missing).toEqual(["a-schema.json", "b-schema.json"]);
         const lines = e.message.split("\n");
-        expect(lines[0]).toBe(`The tests need 2 pinned reference file(s) that are in neither ${path.join(settings.sharedDir, "reference")} ` +
-            `nor ${settings.cacheDir}, and downloading them failed:`);
-        expect(e.message).toContain(`${server.baseUrl}/example/upstream/v1.2.3/schemas/a.json: fetch failed: ECONNREFUSED`);
+        expect(lines[0]).toBe(
+            `The tests need 2 pinned reference file(s) that are in neither ${path.join(settings.sharedDir, "reference")} ` +
+                `nor ${settings.cacheDir}, and downloading them failed:`,
+        );
+        expect(e.message).toContain(
+            `${server.baseUrl}/example/upstream/v1.2.3/schemas/a.json: fetch failed: ECONNREFUSED`,
+        );
         expect(e.message).toContain("allow outbound HTTPS to raw.githubusercontent.com once");
-        expect(e.message).toContain(`set ${BASE_URL_ENV} to a mirror laid out like raw.githubusercontent.com, <base>/<owner>/<repo>/<ref>/<path> (now ${BASE_URL_ENV}=${server.baseUrl})`);
+        expect(e.message).toContain(
+            `set ${BASE_URL_ENV} to a mirror laid out like raw.githubusercontent.com, <base>/<owner>/<repo>/<ref>/<path> (now ${BASE_URL_ENV}=${server.baseUrl})`,
+        );
         expect(e.message).toContain("set SHARED_DIR to a folder holding reference/<name>");
         expect(e.message).toContain(`put the files into ${path.join(settings.cacheDir, "<name>")} yourself`);
         expect(cacheListing()).toEqual([]);
@@ -319,7 +364,9 @@ describe("ensureReferenceFiles", () => {
         settings.baseUrl = withCredentials;
         const logs: string[] = [];
         await ensure({ log: (m) => logs.push(m) });
-        expect(server.authorizations).toEqual(files.map(() => `Basic ${Buffer.from("user:s3cret-token").toString("base64")}`));
+        expect(server.authorizations).toEqual(
+            files.map(() => `Basic ${Buffer.from("user:s3cret-token").toString("base64")}`),
+        );
         expect(logs.join("\n")).not.toContain("s3cret-token");
 
         fs.rmSync(settings.cacheDir, { recursive: true });

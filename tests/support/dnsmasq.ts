@@ -47,16 +47,28 @@ export class Dnsmasq {
         const bin = dnsmasqPath();
         if (!bin) return Promise.reject(new Error("dnsmasq is not installed (apt-get install dnsmasq-base)"));
         const base = [
-            "--keep-in-foreground", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-            "--log-facility=-", `--pid-file=${path.join(this.dir, "pid")}`, `--dhcp-leasefile=${path.join(this.dir, "leases")}`,
-            "--user=root", "--group=root",
+            "--keep-in-foreground",
+            "--no-daemon",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--log-facility=-",
+            `--pid-file=${path.join(this.dir, "pid")}`,
+            `--dhcp-leasefile=${path.join(this.dir, "leases")}`,
+            "--user=root",
+            "--group=root",
         ];
-        const argv = this.opts.netns ? ["ip", "netns", "exec", this.opts.netns, bin, ...base, ...this.opts.args] : [bin, ...base, ...this.opts.args];
+        const argv = this.opts.netns
+            ? ["ip", "netns", "exec", this.opts.netns, bin, ...base, ...this.opts.args]
+            : [bin, ...base, ...this.opts.args];
         const proc = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
         this.proc = proc;
         const timeout = this.opts.startTimeoutMs ?? 10_000;
         return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => fail(new Error(`dnsmasq did not come up in ${timeout} ms:\n${this.log}`)), timeout);
+            const timer = setTimeout(
+                () => fail(new Error(`dnsmasq did not come up in ${timeout} ms:\n${this.log}`)),
+                timeout,
+            );
             const check = () => {
                 if (this.opts.readyWhen.every((re) => re.test(this.log))) {
                     clearTimeout(timer);
@@ -84,9 +96,23 @@ export class Dnsmasq {
         this.proc = undefined;
         if (p && p.exitCode === null && p.signalCode === null) {
             await new Promise<void>((resolve) => {
-                const t = setTimeout(() => { try { p.kill("SIGKILL"); } catch { /* gone */ } }, 2000);
-                p.once("exit", () => { clearTimeout(t); resolve(); });
-                try { p.kill("SIGTERM"); } catch { clearTimeout(t); resolve(); }
+                const t = setTimeout(() => {
+                    try {
+                        p.kill("SIGKILL");
+                    } catch {
+                        /* gone */
+                    }
+                }, 2000);
+                p.once("exit", () => {
+                    clearTimeout(t);
+                    resolve();
+                });
+                try {
+                    p.kill("SIGTERM");
+                } catch {
+                    clearTimeout(t);
+                    resolve();
+                }
             });
         }
         fs.rmSync(this.dir, { recursive: true, force: true });

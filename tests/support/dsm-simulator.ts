@@ -227,7 +227,12 @@ interface ApiDef {
     methods: Record<number, string[]>;
 }
 
-function range(min: number, max: number, methods: string[], extra: Record<number, string[]> = {}): Record<number, string[]> {
+function range(
+    min: number,
+    max: number,
+    methods: string[],
+    extra: Record<number, string[]> = {},
+): Record<number, string[]> {
     const out: Record<number, string[]> = {};
     for (let v = min; v <= max; v++) out[v] = extra[v] ?? methods;
     return out;
@@ -237,28 +242,112 @@ function apiTable(dhcp: string): Record<string, ApiDef> {
     const t: Record<string, ApiDef> = {
         "SYNO.API.Info": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["query"] } },
         "SYNO.API.Auth": {
-            minVersion: 1, maxVersion: 7,
-            methods: { 1: ["logout"], 2: ["logout"], 3: ["logout", "login"], 4: ["logout", "login"], 5: ["logout", "login"], 6: ["logout", "login"], 7: ["logout", "login"] },
+            minVersion: 1,
+            maxVersion: 7,
+            methods: {
+                1: ["logout"],
+                2: ["logout"],
+                3: ["logout", "login"],
+                4: ["logout", "login"],
+                5: ["logout", "login"],
+                6: ["logout", "login"],
+                7: ["logout", "login"],
+            },
         },
         "SYNO.Core.TFTP": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["get", "set"] } },
-        "SYNO.Core.Share": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["create", "set", "list", "get", "delete"] } },
-        "SYNO.Core.Network.Ethernet": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["get", "list", "set"]) },
-        "SYNO.Core.Group": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["list", "get", "create", "set", "delete"] } },
-        "SYNO.Core.Group.Member": { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["list", "add", "remove"] } },
+        "SYNO.Core.Share": {
+            minVersion: 1,
+            maxVersion: 1,
+            requestFormat: "JSON",
+            methods: { 1: ["create", "set", "list", "get", "delete"] },
+        },
+        "SYNO.Core.Network.Ethernet": {
+            minVersion: 1,
+            maxVersion: 2,
+            requestFormat: "JSON",
+            methods: range(1, 2, ["get", "list", "set"]),
+        },
+        "SYNO.Core.Group": {
+            minVersion: 1,
+            maxVersion: 1,
+            requestFormat: "JSON",
+            methods: { 1: ["list", "get", "create", "set", "delete"] },
+        },
+        "SYNO.Core.Group.Member": {
+            minVersion: 1,
+            maxVersion: 1,
+            requestFormat: "JSON",
+            methods: { 1: ["list", "add", "remove"] },
+        },
         "SYNO.Storage.CGI.Storage": { minVersion: 1, maxVersion: 1, methods: { 1: ["load_info"] } },
-        "SYNO.FileStation.CreateFolder": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["create"]) },
-        "SYNO.FileStation.List": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["list", "list_share", "getinfo"]) },
-        "SYNO.FileStation.Upload": { minVersion: 2, maxVersion: 3, requestFormat: "JSON", methods: range(2, 3, ["upload"]) },
-        "SYNO.FileStation.Rename": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["rename"]) },
-        "SYNO.FileStation.Delete": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["start", "stop", "status", "delete"]) },
-        "SYNO.FileStation.MD5": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["start", "status", "stop"]) },
-        "SYNO.FileStation.Download": { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: range(1, 2, ["download"]) },
+        "SYNO.FileStation.CreateFolder": {
+            minVersion: 1,
+            maxVersion: 2,
+            requestFormat: "JSON",
+            methods: range(1, 2, ["create"]),
+        },
+        "SYNO.FileStation.List": {
+            minVersion: 1,
+            maxVersion: 2,
+            requestFormat: "JSON",
+            methods: range(1, 2, ["list", "list_share", "getinfo"]),
+        },
+        "SYNO.FileStation.Upload": {
+            minVersion: 2,
+            maxVersion: 3,
+            requestFormat: "JSON",
+            methods: range(2, 3, ["upload"]),
+        },
+        "SYNO.FileStation.Rename": {
+            minVersion: 1,
+            maxVersion: 2,
+            requestFormat: "JSON",
+            methods: range(1, 2, ["rename"]),
+        },
+        "SYNO.FileStation.Delete": {
+            minVersion: 1,
+            maxVersion: 2,
+            requestFormat: "JSON",
+            methods: range(1, 2, ["start", "stop", "status", "delete"]),
+        },
+        "SYNO.FileStation.MD5": {
+            minVersion: 1,
+            maxVersion: 2,
+            requestFormat: "JSON",
+            methods: range(1, 2, ["start", "status", "stop"]),
+        },
+        "SYNO.FileStation.Download": {
+            minVersion: 1,
+            maxVersion: 2,
+            requestFormat: "JSON",
+            methods: range(1, 2, ["download"]),
+        },
     };
     const network = (p: string): void => {
-        t[`${p}`] = { minVersion: 1, maxVersion: 4, requestFormat: "JSON", methods: range(1, 4, ["get", "set"], { 4: ["get"] }) };
-        t[`${p}.ClientList`] = { minVersion: 1, maxVersion: 2, requestFormat: "JSON", methods: { 1: ["list", "delete_devices"], 2: ["list"] } };
-        t[`${p}.PXE`] = { minVersion: 1, maxVersion: p.includes("Core") ? 2 : 1, requestFormat: "JSON", methods: range(1, p.includes("Core") ? 2 : 1, ["get", "set"]) };
-        t[`${p}.Reservation`] = { minVersion: 1, maxVersion: 3, requestFormat: "JSON", methods: range(1, 3, ["get", "set"], { 3: ["get"] }) };
+        t[`${p}`] = {
+            minVersion: 1,
+            maxVersion: 4,
+            requestFormat: "JSON",
+            methods: range(1, 4, ["get", "set"], { 4: ["get"] }),
+        };
+        t[`${p}.ClientList`] = {
+            minVersion: 1,
+            maxVersion: 2,
+            requestFormat: "JSON",
+            methods: { 1: ["list", "delete_devices"], 2: ["list"] },
+        };
+        t[`${p}.PXE`] = {
+            minVersion: 1,
+            maxVersion: p.includes("Core") ? 2 : 1,
+            requestFormat: "JSON",
+            methods: range(1, p.includes("Core") ? 2 : 1, ["get", "set"]),
+        };
+        t[`${p}.Reservation`] = {
+            minVersion: 1,
+            maxVersion: 3,
+            requestFormat: "JSON",
+            methods: range(1, 3, ["get", "set"], { 3: ["get"] }),
+        };
         t[`${p}.Vendor`] = { minVersion: 1, maxVersion: 1, requestFormat: "JSON", methods: { 1: ["get", "set"] } };
     };
     if (dhcp === "network" || dhcp === "both") network("SYNO.Network.DHCPServer");
@@ -271,7 +360,10 @@ const WRITE_METHODS = new Set(["set", "create", "delete", "upload", "rename", "s
 // ---------------------------------------------------------------- helpers
 
 class ApiError extends Error {
-    constructor(public code: number, public errors?: unknown) {
+    constructor(
+        public code: number,
+        public errors?: unknown,
+    ) {
         super(`DSM error ${code}`);
     }
 }
@@ -315,12 +407,26 @@ function defaultState(interfaces: string[]): SimState {
         leases[ifname] = [];
     }
     return {
-        tftp: { enable: false, root_path: "", permission: "r", enable_log: false, startip: "0.0.0.0", endip: "255.255.255.255", timeout: 3 },
+        tftp: {
+            enable: false,
+            root_path: "",
+            permission: "r",
+            enable_log: false,
+            startip: "0.0.0.0",
+            endip: "255.255.255.255",
+            timeout: 3,
+        },
         shares: {},
         files: new Map(),
         reservations,
         dhcpServers,
-        pxe: { enable: false, is_remote_tftp: "false", local_bootloader: "", remote_bootloader: "", remote_tftp_server_ip: "" },
+        pxe: {
+            enable: false,
+            is_remote_tftp: "false",
+            local_bootloader: "",
+            remote_bootloader: "",
+            remote_tftp_server_ip: "",
+        },
         leases,
         groups: {},
         volumes: {},
@@ -418,7 +524,8 @@ class MultipartParser {
                 this.buf = this.buf.subarray(i + this.delim.length);
                 this.state = "headers";
                 // skip the CRLF after a boundary (handled in headers state by looking for "--" or CRLF)
-                if (this.buf.length >= 2 && this.buf.subarray(0, 2).toString() === "\r\n") this.buf = this.buf.subarray(2);
+                if (this.buf.length >= 2 && this.buf.subarray(0, 2).toString() === "\r\n")
+                    this.buf = this.buf.subarray(2);
                 else if (this.buf.length < 2) {
                     // wait for more; headers state handles "--" and a leading CRLF
                 }
@@ -443,7 +550,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         if (o === null) delete apis[name];
         else if (apis[name]) {
             const methods: Record<number, string[]> = {};
-            for (let v = o.minVersion; v <= o.maxVersion; v++) methods[v] = apis[name].methods[v] ?? apis[name].methods[apis[name].maxVersion];
+            for (let v = o.minVersion; v <= o.maxVersion; v++)
+                methods[v] = apis[name].methods[v] ?? apis[name].methods[apis[name].maxVersion];
             apis[name] = { ...apis[name], ...o, methods };
         }
     }
@@ -451,12 +559,19 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     const base = defaultState(interfaces);
     base.groups = { administrators: options.administrators ?? Object.keys(users), users: Object.keys(users) };
     for (const v of volumes) {
-        base.volumes[v] = { total: 4 * TIB, used: TIB, writable: options.volumeWritable?.[v] ?? true, ...(options.volumeSpace?.[v] ?? {}) };
+        base.volumes[v] = {
+            total: 4 * TIB,
+            used: TIB,
+            writable: options.volumeWritable?.[v] ?? true,
+            ...(options.volumeSpace?.[v] ?? {}),
+        };
     }
     const state: SimState = { ...base, ...(options.state ?? {}) };
     if (options.state?.tftp) state.tftp = { ...base.tftp, ...options.state.tftp };
     if (options.state?.pxe) state.pxe = { ...base.pxe, ...options.state.pxe };
-    for (const s of Object.values(state.shares)) if (!state.files.has(`/${s.name}`)) state.files.set(`/${s.name}`, { isdir: true, size: 0, md5: "", mtime: nowSec() });
+    for (const s of Object.values(state.shares))
+        if (!state.files.has(`/${s.name}`))
+            state.files.set(`/${s.name}`, { isdir: true, size: 0, md5: "", mtime: nowSec() });
 
     const counters: SimCounters = { calls: {}, logins: 0, loginAttempts: 0, logouts: 0, writes: 0, uploadBytes: 0 };
     const sessions = new Map<string, { sid: string; token: string; user: string; expiredCode?: number }>();
@@ -510,7 +625,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         try {
             return JSON.parse(raw);
         } catch {
-            if (strict) throw new ApiError(101, { desc: `parameter value ${JSON.stringify(raw.slice(0, 40))} is not JSON` });
+            if (strict)
+                throw new ApiError(101, { desc: `parameter value ${JSON.stringify(raw.slice(0, 40))} is not JSON` });
             return raw;
         }
     }
@@ -548,7 +664,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
 
     /** DSM's system settings are for administrators only: a plain user gets 105 there (File Station works). */
     function checkPrivilege(api: string, user: string): void {
-        if (/^SYNO\.(Core|Network|Storage)\./.test(api) && !(state.groups.administrators ?? []).includes(user)) throw new ApiError(105);
+        if (/^SYNO\.(Core|Network|Storage)\./.test(api) && !(state.groups.administrators ?? []).includes(user))
+            throw new ApiError(105);
     }
 
     /** The volume a File Station path lives on (its share's), if any. */
@@ -580,7 +697,13 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     function storeFile(path: string, size: number, md5: string, bytes?: Buffer): void {
         const v = volumeOf(path);
         if (v) v.used += size - (state.files.get(path)?.size ?? 0);
-        state.files.set(path, { isdir: false, size, md5, bytes: bytes && bytes.length <= keepBytesUpTo ? bytes : undefined, mtime: nowSec() });
+        state.files.set(path, {
+            isdir: false,
+            size,
+            md5,
+            bytes: bytes && bytes.length <= keepBytesUpTo ? bytes : undefined,
+            mtime: nowSec(),
+        });
     }
 
     function removeFile(path: string): void {
@@ -612,10 +735,17 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             const add: Record<string, unknown> = {};
             if (additional.includes("real_path")) add.real_path = `${share?.vol_path ?? "/volume1"}${path}`;
             if (additional.includes("size")) add.size = f.size;
-            if (additional.includes("time")) add.time = { atime: f.mtime, crtime: f.mtime, ctime: f.mtime, mtime: f.mtime };
+            if (additional.includes("time"))
+                add.time = { atime: f.mtime, crtime: f.mtime, ctime: f.mtime, mtime: f.mtime };
             if (additional.includes("owner")) add.owner = { gid: 100, group: "users", uid: 1024, user: "admin" };
-            if (additional.includes("perm")) add.perm = { acl: { append: true, del: true, exec: true, read: true, write: true }, is_acl_mode: true, posix: 777 };
-            if (additional.includes("type")) add.type = f.isdir ? "" : (baseName(path).split(".").pop() ?? "").toUpperCase();
+            if (additional.includes("perm"))
+                add.perm = {
+                    acl: { append: true, del: true, exec: true, read: true, write: true },
+                    is_acl_mode: true,
+                    posix: 777,
+                };
+            if (additional.includes("type"))
+                add.type = f.isdir ? "" : (baseName(path).split(".").pop() ?? "").toUpperCase();
             entry.additional = add;
         }
         return entry;
@@ -630,7 +760,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     function dhcpFamilyIfname(params: Record<string, unknown>): string {
         const ifname = params.ifname;
         if (ifname === undefined || ifname === "") throw new ApiError(4302, { desc: "no ifname parameter" });
-        if (typeof ifname !== "string" || !interfaces.includes(ifname)) throw new ApiError(4302, { desc: "bad interface name" });
+        if (typeof ifname !== "string" || !interfaces.includes(ifname))
+            throw new ApiError(4302, { desc: "bad interface name" });
         return ifname;
     }
 
@@ -640,9 +771,17 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     }
 
     // ---- the APIs (params already decoded)
-    function dispatch(api: string, method: string, version: number, p: Record<string, unknown>, user: string | undefined): unknown {
+    function dispatch(
+        api: string,
+        method: string,
+        version: number,
+        p: Record<string, unknown>,
+        user: string | undefined,
+    ): unknown {
         const dhcpBase = api.replace(/^SYNO\.(Core\.)?Network\.DHCPServer/, "DHCP");
-        switch (`${api.startsWith("SYNO.Network.DHCPServer") || api.startsWith("SYNO.Core.Network.DHCPServer") ? dhcpBase : api}.${method}`) {
+        switch (
+            `${api.startsWith("SYNO.Network.DHCPServer") || api.startsWith("SYNO.Core.Network.DHCPServer") ? dhcpBase : api}.${method}`
+        ) {
             case "SYNO.Core.TFTP.get": {
                 const t = state.tftp;
                 return { ...t, enable: outBool(t.enable), enable_log: outBool(t.enable_log) };
@@ -653,7 +792,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     if (!(k in base.tftp)) throw new ApiError(101, { desc: `unknown field ${k}` });
                     if (k === "enable" || k === "enable_log") next[k] = asBool(v, k);
                     else if (k === "timeout") {
-                        if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 3600) throw new ApiError(101, { desc: "timeout" });
+                        if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 3600)
+                            throw new ApiError(101, { desc: "timeout" });
                         next[k] = v;
                     } else if (k === "permission") {
                         if (v !== "r" && v !== "rw") throw new ApiError(101, { desc: "permission" });
@@ -668,14 +808,25 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 }
                 if (next.enable) {
                     const root = String(next.root_path ?? "");
-                    const ok = Object.values(state.shares).some((s) => root === `${s.vol_path}/${s.name}` || root.startsWith(`${s.vol_path}/${s.name}/`));
-                    if (!ok) throw new ApiError(101, { desc: "root_path must be a folder inside an existing shared folder" });
+                    const ok = Object.values(state.shares).some(
+                        (s) => root === `${s.vol_path}/${s.name}` || root.startsWith(`${s.vol_path}/${s.name}/`),
+                    );
+                    if (!ok)
+                        throw new ApiError(101, {
+                            desc: "root_path must be a folder inside an existing shared folder",
+                        });
                 }
                 state.tftp = next;
                 return undefined;
             }
             case "SYNO.Core.Share.list": {
-                const shares = Object.values(state.shares).map((s) => ({ desc: s.desc, is_usb_share: false, name: s.name, uuid: s.uuid, vol_path: s.vol_path }));
+                const shares = Object.values(state.shares).map((s) => ({
+                    desc: s.desc,
+                    is_usb_share: false,
+                    name: s.name,
+                    uuid: s.uuid,
+                    vol_path: s.vol_path,
+                }));
                 return { shares, total: shares.length };
             }
             case "SYNO.Core.Share.get": {
@@ -689,9 +840,11 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 if (!info || typeof info !== "object") throw new ApiError(403);
                 if (!name || info.name !== name) throw new ApiError(101, { desc: "name" });
                 if (state.shares[name]) throw new ApiError(3301);
-                if (typeof info.vol_path !== "string" || !state.volumes[info.vol_path]) throw new ApiError(3300, { desc: "no such volume" });
+                if (typeof info.vol_path !== "string" || !state.volumes[info.vol_path])
+                    throw new ApiError(3300, { desc: "no such volume" });
                 if (!state.volumes[info.vol_path].writable) throw new ApiError(3300, { desc: "read-only volume" });
-                if (typeof info.desc === "string" && info.desc.length > 64) throw new ApiError(3300, { desc: "description too long" });
+                if (typeof info.desc === "string" && info.desc.length > 64)
+                    throw new ApiError(3300, { desc: "description too long" });
                 state.shares[name] = {
                     name,
                     vol_path: info.vol_path,
@@ -708,7 +861,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 for (const n of names) if (!state.shares[n]) throw new ApiError(3300, { desc: `no such share ${n}` });
                 for (const n of names) {
                     delete state.shares[n];
-                    for (const k of [...state.files.keys()]) if (k === `/${n}` || k.startsWith(`/${n}/`)) state.files.delete(k);
+                    for (const k of [...state.files.keys()])
+                        if (k === `/${n}` || k.startsWith(`/${n}/`)) state.files.delete(k);
                 }
                 return undefined;
             }
@@ -718,7 +872,11 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 const members = state.groups[group];
                 if (!members) throw new ApiError(3205, { desc: "no such group" });
                 const names = Object.keys(users).filter((u) => members.includes(u));
-                const rows = names.map((name, i) => ({ description: name === "admin" ? "System default user" : "", name, uid: 1024 + i }));
+                const rows = names.map((name, i) => ({
+                    description: name === "admin" ? "System default user" : "",
+                    name,
+                    uid: 1024 + i,
+                }));
                 const offset = typeof p.offset === "number" ? p.offset : 0;
                 const limit = typeof p.limit === "number" && p.limit >= 0 ? p.limit : rows.length;
                 return { offset, total: rows.length, users: rows.slice(offset, offset + limit) };
@@ -733,13 +891,31 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     is_writable: v.writable,
                     pool_path: `reuse_${i + 1}`,
                     size: {
-                        free_inode: "0", total: String(v.total), total_device: String(v.total + 1024 ** 3), total_inode: "0", used: String(v.used),
+                        free_inode: "0",
+                        total: String(v.total),
+                        total_device: String(v.total + 1024 ** 3),
+                        total_inode: "0",
+                        used: String(v.used),
                     },
                 }));
-                return { disks: [], env: { bay_number: "2", model_name: "DS-SIM" }, hotSpares: [], ssdCaches: [], storagePools: [], volumes: vols };
+                return {
+                    disks: [],
+                    env: { bay_number: "2", model_name: "DS-SIM" },
+                    hotSpares: [],
+                    ssdCaches: [],
+                    storagePools: [],
+                    volumes: vols,
+                };
             }
             case "SYNO.Core.Network.Ethernet.list":
-                return interfaces.map((ifname) => ({ ifname, ip: "192.168.0.6", mask: "255.255.255.0", status: "connected", use_dhcp: false, type: "lan" }));
+                return interfaces.map((ifname) => ({
+                    ifname,
+                    ip: "192.168.0.6",
+                    mask: "255.255.255.0",
+                    status: "connected",
+                    use_dhcp: false,
+                    type: "lan",
+                }));
             case "SYNO.FileStation.CreateFolder.create": {
                 const parents = asList(p.folder_path);
                 const names = asList(p.name);
@@ -760,7 +936,11 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             case "SYNO.FileStation.List.getinfo": {
                 const paths = asList(p.path);
                 return {
-                    files: paths.map((path) => (state.files.has(path) ? fileEntry(path, p.additional) : { code: 408, name: baseName(path), path })),
+                    files: paths.map((path) =>
+                        state.files.has(path)
+                            ? fileEntry(path, p.additional)
+                            : { code: 408, name: baseName(path), path },
+                    ),
                 };
             }
             case "SYNO.FileStation.List.list": {
@@ -846,7 +1026,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     if (!(k in cur)) throw new ApiError(4300, { desc: `unknown field ${k}` });
                     if (k === "enable") {
                         // Accept the encoding get uses (boolStyle), store a boolean.
-                        if (typeof v !== typeof outBool(cur[k]) && typeof v !== "boolean") throw new ApiError(4300, { desc: `field ${k} has the wrong type` });
+                        if (typeof v !== typeof outBool(cur[k]) && typeof v !== "boolean")
+                            throw new ApiError(4300, { desc: `field ${k} has the wrong type` });
                         next[k] = v === true || v === 1 || v === "1";
                         continue;
                     }
@@ -861,7 +1042,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             case "DHCP.Reservation.get": {
                 const ifname = dhcpFamilyIfname(p);
                 const list = state.reservations[ifname] ?? [];
-                if (version === 1) return { reservationList: list.map((r) => ({ mac: r.clid, ip: r.ip, hostname: r.hostname })) };
+                if (version === 1)
+                    return { reservationList: list.map((r) => ({ mac: r.clid, ip: r.ip, hostname: r.hostname })) };
                 return { reservationList: { ipv4: list.map((r) => ({ ...r })), ipv6: [] } };
             }
             case "DHCP.Reservation.set": {
@@ -874,12 +1056,14 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 for (const r of data) {
                     if (!r || typeof r !== "object") throw new ApiError(4300, { desc: "bad entry" });
                     const keys = Object.keys(r).sort().join(",");
-                    if (keys !== "hostname,ip,mac") throw new ApiError(4300, { desc: `entry keys must be mac, ip, hostname; got ${keys}` });
+                    if (keys !== "hostname,ip,mac")
+                        throw new ApiError(4300, { desc: `entry keys must be mac, ip, hostname; got ${keys}` });
                     const { mac, ip, hostname } = r as Record<string, unknown>;
                     if (typeof mac !== "string" || !MAC_RE.test(mac)) throw new ApiError(4300, { desc: "bad mac" });
                     if (typeof ip !== "string" || !IPV4_RE.test(ip)) throw new ApiError(4300, { desc: "bad ip" });
                     if (typeof hostname !== "string") throw new ApiError(4300, { desc: "bad hostname" });
-                    if (seenMac.has(mac.toUpperCase()) || seenIp.has(ip)) throw new ApiError(4300, { desc: "duplicate" });
+                    if (seenMac.has(mac.toUpperCase()) || seenIp.has(ip))
+                        throw new ApiError(4300, { desc: "duplicate" });
                     seenMac.add(mac.toUpperCase());
                     seenIp.add(ip);
                     next.push({ clid: mac.toUpperCase(), ip, hostname });
@@ -896,14 +1080,24 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 return "enable" in o ? { ...o, enable: outBool(o.enable) } : { ...o };
             }
             case "DHCP.PXE.set": {
-                const keys = ["enable", "is_remote_tftp", "local_bootloader", "remote_bootloader", "remote_tftp_server_ip"];
+                const keys = [
+                    "enable",
+                    "is_remote_tftp",
+                    "local_bootloader",
+                    "remote_bootloader",
+                    "remote_tftp_server_ip",
+                ];
                 for (const k of keys) if (!(k in p)) throw new ApiError(101, { desc: `missing ${k}` });
-                for (const k of Object.keys(p)) if (!keys.includes(k)) throw new ApiError(101, { desc: `unknown field ${k}` });
+                for (const k of Object.keys(p))
+                    if (!keys.includes(k)) throw new ApiError(101, { desc: `unknown field ${k}` });
                 const remote = p.is_remote_tftp;
                 const remoteBool = remote === true || remote === "true" || remote === 1 || remote === "1";
-                if (![true, false, "true", "false", 0, 1, "0", "1"].includes(remote as never)) throw new ApiError(101, { desc: "is_remote_tftp" });
-                for (const k of ["local_bootloader", "remote_bootloader", "remote_tftp_server_ip"]) if (typeof p[k] !== "string") throw new ApiError(101, { desc: k });
-                if (remoteBool && !IPV4_RE.test(String(p.remote_tftp_server_ip))) throw new ApiError(101, { desc: "remote_tftp_server_ip" });
+                if (![true, false, "true", "false", 0, 1, "0", "1"].includes(remote as never))
+                    throw new ApiError(101, { desc: "is_remote_tftp" });
+                for (const k of ["local_bootloader", "remote_bootloader", "remote_tftp_server_ip"])
+                    if (typeof p[k] !== "string") throw new ApiError(101, { desc: k });
+                if (remoteBool && !IPV4_RE.test(String(p.remote_tftp_server_ip)))
+                    throw new ApiError(101, { desc: "remote_tftp_server_ip" });
                 state.pxe = {
                     enable: asBool(p.enable, "enable"),
                     is_remote_tftp: remoteBool ? "true" : "false",
@@ -954,7 +1148,11 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         const text = JSON.stringify(body);
         const go = (): void => {
             if (res.destroyed) return;
-            res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...extraHeaders });
+            res.writeHead(200, {
+                "content-type": "application/json; charset=utf-8",
+                "content-length": Buffer.byteLength(text),
+                ...extraHeaders,
+            });
             res.end(text);
         };
         if (faults.delayMs > 0) setTimeout(go, faults.delayMs);
@@ -1013,7 +1211,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             }
             chunks.push(c as Buffer);
         }
-        if (chunks.length) for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString("utf8"))) params[k] = v;
+        if (chunks.length)
+            for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString("utf8"))) params[k] = v;
         const api = params.api ?? pathApi ?? "";
         const method = params.method ?? "";
         count(api, method);
@@ -1035,7 +1234,12 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 for (const name of want) {
                     const d = apis[name];
                     if (!d) continue;
-                    data[name] = { maxVersion: d.maxVersion, minVersion: d.minVersion, path: name === "SYNO.API.Info" ? "query.cgi" : "entry.cgi", ...(d.requestFormat ? { requestFormat: d.requestFormat } : {}) };
+                    data[name] = {
+                        maxVersion: d.maxVersion,
+                        minVersion: d.minVersion,
+                        path: name === "SYNO.API.Info" ? "query.cgi" : "entry.cgi",
+                        ...(d.requestFormat ? { requestFormat: d.requestFormat } : {}),
+                    };
                 }
                 send(res, { data, success: true });
                 return;
@@ -1093,7 +1297,9 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         if (!f || f.isdir) throw new ApiError(408);
         if (!f.bytes) {
             res.writeHead(500, { "content-type": "text/plain" });
-            res.end(`simulator: ${path} was stored without its bytes (${f.size} > keepBytesUpTo); raise keepBytesUpTo to download it`);
+            res.end(
+                `simulator: ${path} was stored without its bytes (${f.size} > keepBytesUpTo); raise keepBytesUpTo to download it`,
+            );
             return;
         }
         let body = f.bytes;
@@ -1103,13 +1309,19 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             body[body.length >> 1] ^= 0xff;
         }
         res.writeHead(200, {
-            "content-type": "application/octet-stream", "content-length": body.length,
+            "content-type": "application/octet-stream",
+            "content-length": body.length,
             "content-disposition": `attachment; filename="${baseName(path)}"`,
         });
         res.end(body);
     }
 
-    function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, query: Record<string, string>, ctype: string): void {
+    function handleUpload(
+        req: http.IncomingMessage,
+        res: http.ServerResponse,
+        query: Record<string, string>,
+        ctype: string,
+    ): void {
         const api = query.api ?? "SYNO.FileStation.Upload";
         const method = query.method ?? "upload";
         count(api, method);
@@ -1172,7 +1384,10 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                             answered = true;
                             reject = true;
                             req.resume();
-                            send(res, { data: { blSkip: true, file: h.filename, pid: process.pid, progress: 1 }, success: true });
+                            send(res, {
+                                data: { blSkip: true, file: h.filename, pid: process.pid, progress: 1 },
+                                success: true,
+                            });
                             return;
                         }
                     }
@@ -1219,7 +1434,10 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 return;
             }
             answered = true;
-            send(res, { data: { blSkip: false, file: baseName(target), pid: process.pid, progress: 1 }, success: true });
+            send(res, {
+                data: { blSkip: false, file: baseName(target), pid: process.pid, progress: 1 },
+                success: true,
+            });
         });
         req.on("error", () => undefined);
         req.on("close", () => {
@@ -1239,7 +1457,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         handle(req, res).catch((e) => sendError(res, e));
     };
     if (options.https) {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a test asks for https
         const selfsigned = require("selfsigned");
         const pems = await selfsigned.generate([{ name: "commonName", value: "synology" }], {
             keyType: "ec",

@@ -157,7 +157,13 @@ export function* assetChunks(id: string, version: string, asset: string, size: n
 }
 
 /** Hex digest (default md5) of the whole asset, as a complete download would hash. */
-export function expectedAssetDigest(id: string, version: string, asset: string, size: number, algorithm = "md5"): string {
+export function expectedAssetDigest(
+    id: string,
+    version: string,
+    asset: string,
+    size: number,
+    algorithm = "md5",
+): string {
     const h = createHash(algorithm);
     for (const c of assetChunks(id, version, asset, size)) h.update(c);
     return h.digest("hex");
@@ -217,12 +223,24 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 export async function startFactoryServer(opts: FactoryServerOptions = {}): Promise<FactoryServer> {
     const versions = opts.versions ?? DEFAULT_VERSIONS;
     const brokenVersions = opts.brokenVersions ?? ["v1.2.0"];
-    const extensionsFor = (v: string): string[] => opts.extensionsByVersion?.[v] ?? opts.extensions ?? DEFAULT_EXTENSIONS;
+    const extensionsFor = (v: string): string[] =>
+        opts.extensionsByVersion?.[v] ?? opts.extensions ?? DEFAULT_EXTENSIONS;
     const sizes = new Map<string, number>();
     const schematics = new Map<string, string>();
     const parsed = new Map<string, Schematic>();
     const calls = Object.fromEntries(
-        ["postSchematic", "getSchematic", "versions", "extensions", "overlays", "imageHead", "imageGet", "cdnGet", "pxe", "notFound"].map((r) => [r, 0]),
+        [
+            "postSchematic",
+            "getSchematic",
+            "versions",
+            "extensions",
+            "overlays",
+            "imageHead",
+            "imageGet",
+            "cdnGet",
+            "pxe",
+            "notFound",
+        ].map((r) => [r, 0]),
     ) as Record<FactoryRoute, number>;
     const log: FactoryServer["log"] = [];
     let bytesServed = 0;
@@ -265,13 +283,21 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
         return c.bytes;
     }
 
-    function send(res: http.ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8", extra: http.OutgoingHttpHeaders = {}) {
+    function send(
+        res: http.ServerResponse,
+        status: number,
+        body: string,
+        type = "text/plain; charset=utf-8",
+        extra: http.OutgoingHttpHeaders = {},
+    ) {
         const buf = Buffer.from(body, "utf8");
         res.writeHead(status, { "Content-Type": type, "Content-Length": buf.length, ...extra });
         res.end(buf);
     }
-    const text = (res: http.ServerResponse, status: number, msg: string) => send(res, status, msg.endsWith("\n") ? msg : msg + "\n");
-    const json = (res: http.ServerResponse, status: number, v: unknown) => send(res, status, JSON.stringify(v), "application/json");
+    const text = (res: http.ServerResponse, status: number, msg: string) =>
+        send(res, status, msg.endsWith("\n") ? msg : msg + "\n");
+    const json = (res: http.ServerResponse, status: number, v: unknown) =>
+        send(res, status, JSON.stringify(v), "application/json");
 
     /** Resolve the `:version` segment: returns the canonical `vX.Y.Z` or writes the error. */
     function resolveVersion(res: http.ServerResponse, seg: string): string | undefined {
@@ -287,7 +313,14 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
         return v;
     }
 
-    async function streamAsset(req: http.IncomingMessage, res: http.ServerResponse, id: string, version: string, asset: string, headOnly: boolean) {
+    async function streamAsset(
+        req: http.IncomingMessage,
+        res: http.ServerResponse,
+        id: string,
+        version: string,
+        asset: string,
+        headOnly: boolean,
+    ) {
         const size = assetSize(id, version, asset);
         res.writeHead(200, {
             "Content-Type": "application/octet-stream",
@@ -308,15 +341,20 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
                 const ok = res.write(piece);
                 sent += piece.length;
                 bytesServed += piece.length;
-                if (!ok) await new Promise<void>((r) => {
-                    const done = () => { res.off("drain", done); res.off("close", done); r(); };
-                    res.once("drain", done);
-                    res.once("close", done);
-                });
+                if (!ok)
+                    await new Promise<void>((r) => {
+                        const done = () => {
+                            res.off("drain", done);
+                            res.off("close", done);
+                            r();
+                        };
+                        res.once("drain", done);
+                        res.once("close", done);
+                    });
             }
             if (cut !== undefined && sent >= cut) {
                 // Let what was written reach the client, then kill the connection mid-body.
-                await new Promise<void>((r) => res.socket ? res.socket.write("", () => r()) : r());
+                await new Promise<void>((r) => (res.socket ? res.socket.write("", () => r()) : r()));
                 res.socket?.destroy();
                 return;
             }
@@ -361,8 +399,22 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
         } else if (method === "POST" && u.pathname === "/schematics") route = "postSchematic";
         else if (method === "GET" && parts[0] === "schematics" && parts.length === 2) route = "getSchematic";
         else if (method === "GET" && u.pathname === "/versions") route = "versions";
-        else if (method === "GET" && parts[0] === "version" && parts.length === 4 && parts[2] === "extensions" && parts[3] === "official") route = "extensions";
-        else if (method === "GET" && parts[0] === "version" && parts.length === 4 && parts[2] === "overlays" && parts[3] === "official") route = "overlays";
+        else if (
+            method === "GET" &&
+            parts[0] === "version" &&
+            parts.length === 4 &&
+            parts[2] === "extensions" &&
+            parts[3] === "official"
+        )
+            route = "extensions";
+        else if (
+            method === "GET" &&
+            parts[0] === "version" &&
+            parts.length === 4 &&
+            parts[2] === "overlays" &&
+            parts[3] === "official"
+        )
+            route = "overlays";
         else if (method === "HEAD" && parts[0] === "image" && parts.length === 4) route = "imageHead";
         else if (method === "GET" && parts[0] === "image" && parts.length === 4) route = "imageGet";
         else if (method === "GET" && parts[0] === "pxe" && parts.length === 4) route = "pxe";
@@ -405,7 +457,12 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
                 return route;
             case "extensions": {
                 const v = resolveVersion(res, parts[1]);
-                if (v) json(res, 200, extensionsFor(v).map((n) => extensionInfo(n, v)));
+                if (v)
+                    json(
+                        res,
+                        200,
+                        extensionsFor(v).map((n) => extensionInfo(n, v)),
+                    );
                 return route;
             }
             case "overlays": {
@@ -419,7 +476,10 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
                 const version = validateImage(res, id, vseg, asset);
                 if (!version) return route;
                 if (route === "imageGet" && redirect && cdnUrl) {
-                    res.writeHead(302, { Location: `${cdnUrl}/blob/${id}/${version}/${encodeURIComponent(asset)}`, "Content-Length": 0 });
+                    res.writeHead(302, {
+                        Location: `${cdnUrl}/blob/${id}/${version}/${encodeURIComponent(asset)}`,
+                        "Content-Length": 0,
+                    });
                     res.end();
                     return route;
                 }
@@ -435,14 +495,15 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
             case "pxe": {
                 const [, id, vseg, prof] = parts;
                 const m = /^([a-z0-9-]+?)-(amd64|arm64)(-secureboot)?$/.exec(prof);
-                if (!schematics.has(id)) return text(res, 404, "schematic not found"), route;
+                if (!schematics.has(id)) return (text(res, 404, "schematic not found"), route);
                 const version = resolveVersion(res, vseg);
                 if (!version) return route;
-                if (!m) return text(res, 400, `invalid profile path: ${prof}`), route;
+                if (!m) return (text(res, 400, `invalid profile path: ${prof}`), route);
                 const [, platform, arch, sb] = m;
                 const base = `${url}/image/${id}/${version}`;
                 const args = (parsed.get(id)?.customization?.extraKernelArgs ?? []).join(" ");
-                const cmdline = `talos.platform=${platform} console=tty0 init_on_alloc=1 slab_nomerge pti=on ${args}`.trim();
+                const cmdline =
+                    `talos.platform=${platform} console=tty0 init_on_alloc=1 slab_nomerge pti=on ${args}`.trim();
                 const script = sb
                     ? `#!ipxe\n\nimgfree\nkernel ${base}/${platform}-${arch}-secureboot-uki.efi ${cmdline}\nboot\n`
                     : `#!ipxe\n\nimgfree\nkernel ${base}/kernel-${arch} ${cmdline}\ninitrd ${base}/initramfs-${arch}.xz\nboot\n`;
@@ -460,7 +521,9 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
             res.setHeader("Server", cdn ? "local-cdn" : "image-factory-sim");
             res.setHeader("X-Request-ID", `req-${++requestSeq}`);
             handle(req, res, cdn)
-                .then((route) => log.push({ method: req.method ?? "", path: req.url ?? "", route, status: res.statusCode }))
+                .then((route) =>
+                    log.push({ method: req.method ?? "", path: req.url ?? "", route, status: res.statusCode }),
+                )
                 .catch((e) => {
                     if (!res.headersSent) text(res, 500, `internal error: ${(e as Error).message}`);
                     else res.destroy();

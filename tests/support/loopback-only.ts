@@ -13,7 +13,9 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+|localhost)$
 function check(host: unknown, what: string): void {
     const h = typeof host === "string" && host !== "" ? host.replace(/^\[|\]$/g, "") : "localhost";
     if (!LOOPBACK.test(h)) {
-        throw new Error(`tests may only talk to loopback: ${what} to ${h} refused (point the client at a local server)`);
+        throw new Error(
+            `tests may only talk to loopback: ${what} to ${h} refused (point the client at a local server)`,
+        );
     }
 }
 

@@ -21,13 +21,23 @@ let cached: NetnsSupport | undefined;
 export function netnsSupport(): NetnsSupport {
     if (cached) return cached;
     const which = spawnSync("ip", ["-V"], { encoding: "utf8" });
-    if (which.error || which.status !== 0) return (cached = { ok: false, reason: "the `ip` command (iproute2) is not installed" });
+    if (which.error || which.status !== 0)
+        return (cached = { ok: false, reason: "the `ip` command (iproute2) is not installed" });
     const tag = `hlchk${crypto.randomBytes(3).toString("hex")}`;
     const add = spawnSync("ip", ["netns", "add", tag], { encoding: "utf8" });
-    if (add.status !== 0) return (cached = { ok: false, reason: `cannot create a network namespace (${(add.stderr || "").trim() || "ip netns add failed"}); run the tests as root` });
-    const veth = spawnSync("ip", ["link", "add", `${tag}a`, "netns", tag, "type", "veth", "peer", "name", `${tag}b`, "netns", tag], { encoding: "utf8" });
+    if (add.status !== 0)
+        return (cached = {
+            ok: false,
+            reason: `cannot create a network namespace (${(add.stderr || "").trim() || "ip netns add failed"}); run the tests as root`,
+        });
+    const veth = spawnSync(
+        "ip",
+        ["link", "add", `${tag}a`, "netns", tag, "type", "veth", "peer", "name", `${tag}b`, "netns", tag],
+        { encoding: "utf8" },
+    );
     spawnSync("ip", ["netns", "del", tag]);
-    if (veth.status !== 0) return (cached = { ok: false, reason: `cannot create veth pairs (${(veth.stderr || "").trim()})` });
+    if (veth.status !== 0)
+        return (cached = { ok: false, reason: `cannot create veth pairs (${(veth.stderr || "").trim()})` });
     return (cached = { ok: true });
 }
 
@@ -102,7 +112,10 @@ export class NetLab {
     /** Namespaces of this lab still present on the host (for the cleanup test). */
     leftovers(): string[] {
         const r = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
-        return (r.stdout || "").split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(this.tag));
+        return (r.stdout || "")
+            .split("\n")
+            .map((l) => l.split(" ")[0])
+            .filter((n) => n.startsWith(this.tag));
     }
 }
 
@@ -112,20 +125,40 @@ export class NetLab {
  */
 export function runNodeInNetns<T = unknown>(ns: string, code: string, cwd: string, timeoutMs = 30_000): Promise<T> {
     return new Promise((resolve, reject) => {
-        const p = spawn("ip", ["netns", "exec", ns, process.execPath, "-r", "ts-node/register/transpile-only", "-e", code], {
-            cwd, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" }, stdio: ["ignore", "pipe", "pipe"],
-        });
+        const p = spawn(
+            "ip",
+            ["netns", "exec", ns, process.execPath, "-r", "ts-node/register/transpile-only", "-e", code],
+            {
+                cwd,
+                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        );
         let out = "";
         let err = "";
-        const timer = setTimeout(() => { p.kill("SIGKILL"); reject(new Error(`child in ${ns} timed out after ${timeoutMs} ms\n${err}`)); }, timeoutMs);
-        p.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-        p.stderr.on("data", (d: Buffer) => { err += d.toString(); });
-        p.on("error", (e) => { clearTimeout(timer); reject(e); });
+        const timer = setTimeout(() => {
+            p.kill("SIGKILL");
+            reject(new Error(`child in ${ns} timed out after ${timeoutMs} ms\n${err}`));
+        }, timeoutMs);
+        p.stdout.on("data", (d: Buffer) => {
+            out += d.toString();
+        });
+        p.stderr.on("data", (d: Buffer) => {
+            err += d.toString();
+        });
+        p.on("error", (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
         p.on("exit", (code) => {
             clearTimeout(timer);
             const last = out.trim().split("\n").pop() ?? "";
             if (code !== 0) return reject(new Error(`child in ${ns} exited ${code}\n${err}\n${out}`));
-            try { resolve(JSON.parse(last) as T); } catch { reject(new Error(`child in ${ns} printed no JSON:\n${out}\n${err}`)); }
+            try {
+                resolve(JSON.parse(last) as T);
+            } catch {
+                reject(new Error(`child in ${ns} printed no JSON:\n${out}\n${err}`));
+            }
         });
     });
 }

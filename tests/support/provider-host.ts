@@ -94,7 +94,12 @@ try {
 `;
 
 /** Runs `steps` against the provider that `text` (a resource's stored `__provider`) loads, in a fresh node process. */
-export async function runStoredText(text: string, inputs: Record<string, unknown>, steps: Step[], opts: { cwd?: string; nodeArgs?: string[] } = {}): Promise<ChildRun> {
+export async function runStoredText(
+    text: string,
+    inputs: Record<string, unknown>,
+    steps: Step[],
+    opts: { cwd?: string; nodeArgs?: string[] } = {},
+): Promise<ChildRun> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynprov-"));
     try {
         const textFile = path.join(dir, "provider.js");
@@ -102,11 +107,18 @@ export async function runStoredText(text: string, inputs: Record<string, unknown
         const childFile = path.join(dir, "child.js");
         fs.writeFileSync(childFile, CHILD);
         const jobFile = path.join(dir, "job.json");
-        fs.writeFileSync(jobFile, JSON.stringify({ textFile, inputs, steps, requireFromString: require.resolve("require-from-string") }));
+        fs.writeFileSync(
+            jobFile,
+            JSON.stringify({ textFile, inputs, steps, requireFromString: require.resolve("require-from-string") }),
+        );
         // No NODE_PATH: what the text loads, it finds from the working folder, as in the host.
         const env = { ...process.env };
         delete env.NODE_PATH;
-        const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), childFile, jobFile], { cwd: opts.cwd ?? repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), childFile, jobFile], {
+            cwd: opts.cwd ?? repoRoot,
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -123,7 +135,12 @@ export async function runStoredText(text: string, inputs: Record<string, unknown
 
 /** The usual lifecycle: check, create, read, diff (no change), diff/update to B, read, diff (no change), delete. */
 export function lifecycle(hasUpdate: boolean): Step[] {
-    const steps: Step[] = [{ op: "check", news: "A" }, { op: "create", inputs: "A" }, { op: "read" }, { op: "diff", news: "A" }];
+    const steps: Step[] = [
+        { op: "check", news: "A" },
+        { op: "create", inputs: "A" },
+        { op: "read" },
+        { op: "diff", news: "A" },
+    ];
     if (hasUpdate) {
         steps.push({ op: "diff", news: "B" }, { op: "update", news: "B" }, { op: "read" }, { op: "diff", news: "B" });
     }
@@ -193,7 +210,10 @@ export interface ProviderHost {
     /** The host's pid, also its process group. */
     hostPid: number;
     /** One gRPC call; rejects with the error the engine would get. */
-    call(method: HostMethod, request: { urn?: string; id?: string; olds?: object; news?: object; properties?: object }): Promise<Record<string, unknown>>;
+    call(
+        method: HostMethod,
+        request: { urn?: string; id?: string; olds?: object; news?: object; properties?: object },
+    ): Promise<Record<string, unknown>>;
     stderr(): string;
     close(): Promise<void>;
 }
@@ -204,7 +224,9 @@ export async function startProviderHost(opts: { cwd?: string } = {}): Promise<Pr
     const engineFile = path.join(dir, "engine.js");
     fs.writeFileSync(engineFile, ENGINE);
     const child: ChildProcess = spawn(process.execPath, [engineFile, HOST_PLUGIN, opts.cwd ?? repoRoot], {
-        cwd: repoRoot, env: { ...process.env, NODE_PATH: path.join(repoRoot, "node_modules") }, stdio: ["pipe", "pipe", "pipe"],
+        cwd: repoRoot,
+        env: { ...process.env, NODE_PATH: path.join(repoRoot, "node_modules") },
+        stdio: ["pipe", "pipe", "pipe"],
     });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -212,7 +234,9 @@ export async function startProviderHost(opts: { cwd?: string } = {}): Promise<Pr
     let started: (pids: { engine: number; host: number }) => void = () => undefined;
     const ready = new Promise<{ engine: number; host: number }>((resolve, reject) => {
         started = resolve;
-        child.on("exit", (code) => reject(new Error(`the stand-in engine exited (${code}) before the host started: ${stderr}`)));
+        child.on("exit", (code) =>
+            reject(new Error(`the stand-in engine exited (${code}) before the host started: ${stderr}`)),
+        );
     });
     let buffer = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -227,12 +251,20 @@ export async function startProviderHost(opts: { cwd?: string } = {}): Promise<Pr
     });
     let timer: NodeJS.Timeout | undefined;
     const pids = await Promise.race([
-        ready, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the provider host did not start: ${stderr}`)), 60_000))),
-    ]).finally(() => clearTimeout(timer)).catch((e: Error) => {
-        child.kill("SIGKILL");
-        throw e;
-    });
-    const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", () => resolve())));
+        ready,
+        new Promise<never>(
+            (_, reject) =>
+                (timer = setTimeout(() => reject(new Error(`the provider host did not start: ${stderr}`)), 60_000)),
+        ),
+    ])
+        .finally(() => clearTimeout(timer))
+        .catch((e: Error) => {
+            child.kill("SIGKILL");
+            throw e;
+        });
+    const exited = new Promise<void>((resolve) =>
+        child.exitCode !== null ? resolve() : child.on("exit", () => resolve()),
+    );
     let seq = 0;
     return {
         enginePid: pids.engine,
@@ -245,7 +277,9 @@ export async function startProviderHost(opts: { cwd?: string } = {}): Promise<Pr
                     if (typeof a.error === "string") reject(new Error(a.error));
                     else resolve(a);
                 });
-                child.stdin!.write(`${JSON.stringify({ seq: n, method, urn: "urn:pulumi:test::homelab::pulumi-nodejs:dynamic:Resource::r", ...request })}\n`);
+                child.stdin!.write(
+                    `${JSON.stringify({ seq: n, method, urn: "urn:pulumi:test::homelab::pulumi-nodejs:dynamic:Resource::r", ...request })}\n`,
+                );
             });
         },
         stderr: () => stderr,

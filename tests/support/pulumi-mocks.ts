@@ -36,15 +36,20 @@ export interface Recorder {
 }
 
 export type CallHandler = (token: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
-export type ResourceHandler = (type: string, name: string, inputs: Record<string, unknown>)
-    => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
+export type ResourceHandler = (
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
 
 /** Install mocks (call before importing the code under test). */
-export async function installMocks(opts: {
-    preview?: boolean;
-    onCall?: CallHandler;
-    onResource?: ResourceHandler;
-} = {}): Promise<Recorder> {
+export async function installMocks(
+    opts: {
+        preview?: boolean;
+        onCall?: CallHandler;
+        onResource?: ResourceHandler;
+    } = {},
+): Promise<Recorder> {
     const rec: Recorder = {
         resources: [],
         invokes: [],
@@ -78,24 +83,27 @@ export async function installMocks(opts: {
     };
     const completed: string[] = [];
 
-    await pulumi.runtime.setMocks({
-        newResource: async (args) => {
-            const r = rec.resources.find((x) => x.name === args.name && x.type === args.type);
-            if (r) r.inputs = args.inputs;
-            const extra = (await opts.onResource?.(args.type, args.name, args.inputs)) ?? {};
-            completed.push(args.name);
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+    await pulumi.runtime.setMocks(
+        {
+            newResource: async (args) => {
+                const r = rec.resources.find((x) => x.name === args.name && x.type === args.type);
+                if (r) r.inputs = args.inputs;
+                const extra = (await opts.onResource?.(args.type, args.name, args.inputs)) ?? {};
+                completed.push(args.name);
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+            },
+            call: (args) => {
+                rec.invokes.push({ token: args.token, inputs: args.inputs, completedBefore: [...completed] });
+                return { ...args.inputs, id: `${args.token}-id`, ...(opts.onCall?.(args.token, args.inputs) ?? {}) };
+            },
         },
-        call: (args) => {
-            rec.invokes.push({ token: args.token, inputs: args.inputs, completedBefore: [...completed] });
-            return { ...args.inputs, id: `${args.token}-id`, ...(opts.onCall?.(args.token, args.inputs) ?? {}) };
-        },
-    }, "homelab", "test", opts.preview ?? false);
+        "homelab",
+        "test",
+        opts.preview ?? false,
+    );
 
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const monitor = pulumi.runtime.getMonitor() as any;
     const orig = monitor.registerResource.bind(monitor);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     monitor.registerResource = (req: any, cb: any) => {
         const type = req.getType();
         const name = req.getName();
@@ -105,7 +113,10 @@ export async function installMocks(opts: {
         const map = req.getPropertydependenciesMap();
         map.forEach((v: { getUrnsList(): string[] }) => propDeps.push(...v.getUrnsList()));
         rec.resources.push({
-            type, name, urn, parent,
+            type,
+            name,
+            urn,
+            parent,
             inputs: {},
             dependencies: [...new Set([...req.getDependenciesList(), ...propDeps])],
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
@@ -122,13 +133,21 @@ export async function installMocks(opts: {
 /** The RPC sentinel a secret value travels in (what the mock monitor shows for secret inputs). */
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export function isSecretSentinel(v: unknown): v is { value: unknown } {
-    return !!v && typeof v === "object" &&
-        (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === SECRET_SIG;
+    return (
+        !!v &&
+        typeof v === "object" &&
+        (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === SECRET_SIG
+    );
 }
 
 /** Resolve an Output's value in tests (mocks give known values). */
 export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+    return new Promise((resolve) =>
+        o.apply((v) => {
+            resolve(v);
+            return v;
+        }),
+    );
 }
 
 /** Every string reachable in a value (for "the password appears nowhere in clear" checks). */

@@ -65,10 +65,12 @@ export const REFERENCE_FILES: readonly ReferenceFile[] = [
         ref: "0498be116be896fa28b5af4746ad197666167d85",
         path: "sdk/go/common/workspace/project.json",
         sha256: "2002d197ef67648db8f92982012421d285459b3c14d135a5743abab0429eca93",
-        localVariants: [{
-            sha256: "71023c893397649a5d9dbae1320c11c4b182c16c333018595a7398e28159a0f2",
-            why: "the copy in ../shared/reference: the same JSON value as upstream, re-indented",
-        }],
+        localVariants: [
+            {
+                sha256: "71023c893397649a5d9dbae1320c11c4b182c16c333018595a7398e28159a0f2",
+                why: "the copy in ../shared/reference: the same JSON value as upstream, re-indented",
+            },
+        ],
     },
 ];
 
@@ -94,8 +96,10 @@ export function referenceSettings(env: NodeJS.ProcessEnv = process.env): Referen
 export function referenceFile(name: string): ReferenceFile {
     const file = REFERENCE_FILES.find((f) => f.name === name);
     if (!file) {
-        throw new Error(`reference file ${name} is not pinned: add it to REFERENCE_FILES in tests/support/reference.ts ` +
-            "with its upstream repository, tag or commit, path and sha256");
+        throw new Error(
+            `reference file ${name} is not pinned: add it to REFERENCE_FILES in tests/support/reference.ts ` +
+                "with its upstream repository, tag or commit, path and sha256",
+        );
     }
     return file;
 }
@@ -109,13 +113,19 @@ export function referenceUrl(file: ReferenceFile, baseUrl: string = UPSTREAM_BAS
     try {
         base = new URL(baseUrl);
     } catch {
-        throw new Error(`${BASE_URL_ENV}=${withoutCredentials(baseUrl)} is not a URL: set it to an http(s) base such as ${UPSTREAM_BASE_URL}, or unset it`);
+        throw new Error(
+            `${BASE_URL_ENV}=${withoutCredentials(baseUrl)} is not a URL: set it to an http(s) base such as ${UPSTREAM_BASE_URL}, or unset it`,
+        );
     }
     if (base.protocol !== "https:" && base.protocol !== "http:") {
-        throw new Error(`${BASE_URL_ENV} must be an http(s) URL, not ${base.protocol}: set it to a base such as ${UPSTREAM_BASE_URL}, or unset it`);
+        throw new Error(
+            `${BASE_URL_ENV} must be an http(s) URL, not ${base.protocol}: set it to a base such as ${UPSTREAM_BASE_URL}, or unset it`,
+        );
     }
     if (base.search || base.hash) {
-        throw new Error(`${BASE_URL_ENV} must not carry a query or fragment (files are found at <base>/<owner>/<repo>/<ref>/<path>)`);
+        throw new Error(
+            `${BASE_URL_ENV} must not carry a query or fragment (files are found at <base>/<owner>/<repo>/<ref>/<path>)`,
+        );
     }
     return `${baseUrl.replace(/\/+$/, "")}/${file.repo}/${file.ref}/${file.path}`;
 }
@@ -140,7 +150,7 @@ interface LocalLookup {
 /** Looks for an accepted copy in the shared folder, then the cache (no network). */
 function findLocal(file: ReferenceFile, settings: ReferenceSettings): LocalLookup {
     const rejected: string[] = [];
-    const candidates: [ "shared" | "cache", string ][] = [
+    const candidates: ["shared" | "cache", string][] = [
         ["shared", path.join(settings.sharedDir, "reference", file.name)],
         ["cache", path.join(settings.cacheDir, file.name)],
     ];
@@ -171,9 +181,11 @@ export function readReferenceText(name: string): string {
     const settings = referenceSettings();
     const { found, rejected } = findLocal(file, settings);
     if (!found) {
-        throw new Error(`reference file ${name} is in neither ${path.join(settings.sharedDir, "reference")} nor ${settings.cacheDir}` +
-            `${rejected.length ? ` (${rejected.join("; ")})` : ""}. \`npm test\` fetches it before the tests run (jest globalSetup); ` +
-            "see the README, section Tests");
+        throw new Error(
+            `reference file ${name} is in neither ${path.join(settings.sharedDir, "reference")} nor ${settings.cacheDir}` +
+                `${rejected.length ? ` (${rejected.join("; ")})` : ""}. \`npm test\` fetches it before the tests run (jest globalSetup); ` +
+                "see the README, section Tests",
+        );
     }
     const text = found.bytes.toString("utf8");
     readCache.set(name, text);
@@ -216,7 +228,10 @@ async function download(url: string, timeoutMs: number): Promise<Buffer> {
 /** Writes `bytes` to `target` through a temporary file in the same folder, flushed, then renamed. */
 function writeAtomically(target: string, bytes: Buffer): void {
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.part`);
+    const tmp = path.join(
+        path.dirname(target),
+        `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.part`,
+    );
     try {
         const fd = fs.openSync(tmp, "wx", 0o644);
         try {
@@ -250,17 +265,26 @@ export interface EnsureOptions {
 
 /** Thrown when some file could not be had: one message for all of them, saying how to get them. */
 export class ReferenceDataError extends Error {
-    constructor(message: string, readonly missing: readonly string[]) {
+    constructor(
+        message: string,
+        readonly missing: readonly string[],
+    ) {
         super(message);
         this.name = "ReferenceDataError";
     }
 }
 
 /** The one message for files that could not be had (`problems`: file → what went wrong). */
-export function missingReferenceMessage(problems: ReadonlyMap<ReferenceFile, string[]>, settings: ReferenceSettings): string {
-    const lines = [...problems].map(([file, why]) => `  - ${file.name} (sha256 ${file.sha256})\n      ${why.join("\n      ")}`);
+export function missingReferenceMessage(
+    problems: ReadonlyMap<ReferenceFile, string[]>,
+    settings: ReferenceSettings,
+): string {
+    const lines = [...problems].map(
+        ([file, why]) => `  - ${file.name} (sha256 ${file.sha256})\n      ${why.join("\n      ")}`,
+    );
     const upstreamHost = new URL(UPSTREAM_BASE_URL).host;
-    const mirrorNote = settings.baseUrl === UPSTREAM_BASE_URL ? "" : ` (now ${BASE_URL_ENV}=${withoutCredentials(settings.baseUrl)})`;
+    const mirrorNote =
+        settings.baseUrl === UPSTREAM_BASE_URL ? "" : ` (now ${BASE_URL_ENV}=${withoutCredentials(settings.baseUrl)})`;
     return [
         `The tests need ${problems.size} pinned reference file(s) that are in neither ${path.join(settings.sharedDir, "reference")} ` +
             `nor ${settings.cacheDir}, and downloading them failed:`,
@@ -283,36 +307,45 @@ export async function ensureReferenceFiles(options: EnsureOptions = {}): Promise
     const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
     const files = options.files ?? REFERENCE_FILES;
     const problems = new Map<ReferenceFile, string[]>();
-    const results = await Promise.all(files.map(async (file): Promise<EnsuredReference | undefined> => {
-        const { found, rejected } = findLocal(file, settings);
-        if (found) return { name: file.name, source: found.source, file: found.file };
-        let url: string;
-        try {
-            url = referenceUrl(file, settings.baseUrl);
-        } catch (e) {
-            problems.set(file, [...rejected, (e as Error).message]);
-            return undefined;
-        }
-        const shownUrl = withoutCredentials(url);
-        try {
-            const bytes = await download(url, timeoutMs);
-            const sum = sha256Hex(bytes);
-            if (!accepted(file, sum, false)) {
-                throw new Error(`sha256 mismatch: expected ${file.sha256}, got ${sum} (${bytes.length} bytes); not cached`);
+    const results = await Promise.all(
+        files.map(async (file): Promise<EnsuredReference | undefined> => {
+            const { found, rejected } = findLocal(file, settings);
+            if (found) return { name: file.name, source: found.source, file: found.file };
+            let url: string;
+            try {
+                url = referenceUrl(file, settings.baseUrl);
+            } catch (e) {
+                problems.set(file, [...rejected, (e as Error).message]);
+                return undefined;
             }
-            const target = path.join(settings.cacheDir, file.name);
-            writeAtomically(target, bytes);
-            for (const r of rejected) options.log?.(`reference data: ${r}`);
-            options.log?.(`reference data: downloaded ${file.name} (${bytes.length} bytes) from ${shownUrl} into ${target}`);
-            return { name: file.name, source: "downloaded", file: target };
-        } catch (e) {
-            problems.set(file, [...rejected, `${shownUrl}: ${withoutCredentials((e as Error).message)}`]);
-            return undefined;
-        }
-    }));
+            const shownUrl = withoutCredentials(url);
+            try {
+                const bytes = await download(url, timeoutMs);
+                const sum = sha256Hex(bytes);
+                if (!accepted(file, sum, false)) {
+                    throw new Error(
+                        `sha256 mismatch: expected ${file.sha256}, got ${sum} (${bytes.length} bytes); not cached`,
+                    );
+                }
+                const target = path.join(settings.cacheDir, file.name);
+                writeAtomically(target, bytes);
+                for (const r of rejected) options.log?.(`reference data: ${r}`);
+                options.log?.(
+                    `reference data: downloaded ${file.name} (${bytes.length} bytes) from ${shownUrl} into ${target}`,
+                );
+                return { name: file.name, source: "downloaded", file: target };
+            } catch (e) {
+                problems.set(file, [...rejected, `${shownUrl}: ${withoutCredentials((e as Error).message)}`]);
+                return undefined;
+            }
+        }),
+    );
     if (problems.size > 0) {
         const ordered = new Map(files.filter((f) => problems.has(f)).map((f) => [f, problems.get(f) ?? []]));
-        throw new ReferenceDataError(missingReferenceMessage(ordered, settings), [...ordered.keys()].map((f) => f.name));
+        throw new ReferenceDataError(
+            missingReferenceMessage(ordered, settings),
+            [...ordered.keys()].map((f) => f.name),
+        );
     }
     return results.filter((r): r is EnsuredReference => r !== undefined);
 }

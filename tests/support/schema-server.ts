@@ -6,7 +6,6 @@
  * told to misbehave: answer 503, answer an HTML page with 200, answer JSON that is not a schema, cut the
  * connection, or never answer.
  */
-import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { readReferenceText } from "./reference";

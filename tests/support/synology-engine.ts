@@ -6,7 +6,12 @@
  * Used by the provider tests and the benchmark, e.g. `refreshAndDiff` to show that a no-op apply makes no writes.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { SYNOLOGY_RESOURCES, synologyResourceInputs, SynologyResourceInputs, SynologySpec } from "../../components/synology/pxe";
+import {
+    SYNOLOGY_RESOURCES,
+    synologyResourceInputs,
+    SynologyResourceInputs,
+    SynologySpec,
+} from "../../components/synology/pxe";
 
 export type ResourceKey = keyof SynologyResourceInputs;
 
@@ -14,8 +19,10 @@ export type ResourceKey = keyof SynologyResourceInputs;
 export const RESOURCE_ORDER = Object.keys(SYNOLOGY_RESOURCES) as ResourceKey[];
 
 /** The provider of each resource. */
-export const PROVIDERS = Object.fromEntries(RESOURCE_ORDER.map((k) => [k, SYNOLOGY_RESOURCES[k].provider])) as
-    Record<ResourceKey, pulumi.dynamic.ResourceProvider>;
+export const PROVIDERS = Object.fromEntries(RESOURCE_ORDER.map((k) => [k, SYNOLOGY_RESOURCES[k].provider])) as Record<
+    ResourceKey,
+    pulumi.dynamic.ResourceProvider
+>;
 
 /** One resource's stored state, as the engine would keep it. */
 export interface StoredResource {
@@ -41,7 +48,11 @@ function withPassword(spec: SynologySpec, password: string): Record<ResourceKey,
 }
 
 /** The engine's check: the provider's (defaults filled in), failures as one error. */
-async function checked(key: ResourceKey, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function checked(
+    key: ResourceKey,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
     const p = PROVIDERS[key];
     const r = p.check ? await p.check(olds, news) : { inputs: news };
     if (r.failures && r.failures.length > 0) {
@@ -67,8 +78,11 @@ export async function applySynology(spec: SynologySpec, password: string): Promi
  * With nothing changed this makes only read calls (and downloads nothing). Returns the refreshed state and
  * each resource's diff.
  */
-export async function refreshAndDiff(spec: SynologySpec, password: string, state: StoredResource[]):
-    Promise<{ state: StoredResource[]; diffs: RefreshDiff[] }> {
+export async function refreshAndDiff(
+    spec: SynologySpec,
+    password: string,
+    state: StoredResource[],
+): Promise<{ state: StoredResource[]; diffs: RefreshDiff[] }> {
     const all = withPassword(spec, password);
     const next: StoredResource[] = [];
     const diffs: RefreshDiff[] = [];
@@ -89,8 +103,11 @@ export async function refreshAndDiff(spec: SynologySpec, password: string, state
  * then delete the old; or the other way round with deleteBeforeReplace) those that changed. Returns the new
  * state and what was done.
  */
-export async function upSynology(spec: SynologySpec, password: string, state: StoredResource[]):
-    Promise<{ state: StoredResource[]; actions: Array<{ key: ResourceKey; action: "same" | "update" | "replace" }> }> {
+export async function upSynology(
+    spec: SynologySpec,
+    password: string,
+    state: StoredResource[],
+): Promise<{ state: StoredResource[]; actions: Array<{ key: ResourceKey; action: "same" | "update" | "replace" }> }> {
     const all = withPassword(spec, password);
     const { state: refreshed, diffs } = await refreshAndDiff(spec, password, state);
     const next: StoredResource[] = [];

@@ -10,7 +10,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig, StackConfig } from "../../components/config";
 import { schematicFromImage } from "../../components/factory/schematic";
 import {
-    BootFileSize, judgeNas, NasFacts, PreflightOutcome, preflightPlan, preflightSwitch, runNasPreflight,
+    BootFileSize,
+    judgeNas,
+    NasFacts,
+    PreflightOutcome,
+    preflightPlan,
+    preflightSwitch,
+    runNasPreflight,
 } from "../../components/synology/preflight";
 import { DsmError, DsmShapeError } from "../../components/synology/dsm/errors";
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator } from "../support/dsm-simulator";
@@ -38,13 +44,44 @@ beforeAll(async () => {
     factory.setAssetSize("metal-amd64-uki.efi", UKI);
 });
 
-function config(sim: DsmSimulator, over: { synology?: Record<string, unknown>; dhcp?: Record<string, unknown>; factoryUrl?: string; password?: string } = {}): StackConfig {
+function config(
+    sim: DsmSimulator,
+    over: {
+        synology?: Record<string, unknown>;
+        dhcp?: Record<string, unknown>;
+        factoryUrl?: string;
+        password?: string;
+    } = {},
+): StackConfig {
     const cfg = parseStackConfig({
         cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.12.1" },
         image: { arch: "amd64", extensions: [], factoryUrl: over.factoryUrl ?? factory.url },
-        synology: { url: sim.url, username: "admin", volume: "/volume1", share: "pxe", interface: "eth0", allowHttp: true, ...over.synology },
-        dhcp: { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"], ...over.dhcp },
-        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:0a", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
+        synology: {
+            url: sim.url,
+            username: "admin",
+            volume: "/volume1",
+            share: "pxe",
+            interface: "eth0",
+            allowHttp: true,
+            ...over.synology,
+        },
+        dhcp: {
+            subnet: "127.0.0.0/24",
+            rangeStart: "127.0.0.100",
+            rangeEnd: "127.0.0.199",
+            gateway: "127.0.0.254",
+            dns: ["127.0.0.254"],
+            ...over.dhcp,
+        },
+        nodes: [
+            {
+                hostname: "cp1",
+                mac: "02:00:00:00:00:0a",
+                ip: "127.0.0.10",
+                role: "controlplane",
+                installDisk: "/dev/sda",
+            },
+        ],
         synologyPassword: over.password ?? PASSWORD,
     });
     factory.register(schematicFromImage(cfg.image));
@@ -61,10 +98,17 @@ async function readyNas(opts: DsmSimulatorOptions = {}): Promise<DsmSimulator> {
 const quiet = { info: () => undefined, warn: () => undefined };
 const fast = { retries: 0, retryBaseDelayMs: 5, timeoutMs: 5000 };
 
-async function preflight(cfg: StackConfig, warnings: string[] = []): Promise<{ outcome?: PreflightOutcome; error?: Error }> {
+async function preflight(
+    cfg: StackConfig,
+    warnings: string[] = [],
+): Promise<{ outcome?: PreflightOutcome; error?: Error }> {
     try {
         const outcome = await runNasPreflight(cfg, {
-            engineConnected: true, env: {}, clientOptions: fast, factoryTimeoutMs: 5000, log: { info: () => undefined, warn: (m) => warnings.push(m) },
+            engineConnected: true,
+            env: {},
+            clientOptions: fast,
+            factoryTimeoutMs: 5000,
+            log: { info: () => undefined, warn: (m) => warnings.push(m) },
         });
         return { outcome };
     } catch (error) {
@@ -78,25 +122,47 @@ function calls(sim: DsmSimulator): string[] {
 }
 
 describe("a NAS ready for the program", () => {
-    it("passes with one login, reads only, and the boot file's exact size from the factory", async () => {
+    test("passes with one login, reads only, and the boot file's exact size from the factory", async () => {
         const sim = await readyNas();
         const infos: string[] = [];
         const outcome = await runNasPreflight(config(sim), {
-            engineConnected: true, env: {}, clientOptions: fast, log: { info: (m) => infos.push(m), warn: (m) => infos.push(`WARN ${m}`) },
+            engineConnected: true,
+            env: {},
+            clientOptions: fast,
+            log: { info: (m) => infos.push(m), warn: (m) => infos.push(`WARN ${m}`) },
         });
         expect(outcome.ran).toBe(true);
         expect(outcome.verdict).toEqual({ problems: [], warnings: [] });
         expect(sim.counters).toMatchObject({ logins: 1, logouts: 1, writes: 0, uploadBytes: 0 });
         expect(calls(sim)).toEqual([
-            "SYNO.API.Auth.login", "SYNO.API.Auth.logout", "SYNO.API.Info.query", "SYNO.Core.Group.Member.list",
-            "SYNO.Core.Network.Ethernet.list", "SYNO.Core.Share.list", "SYNO.Network.DHCPServer.get", "SYNO.Storage.CGI.Storage.load_info",
+            "SYNO.API.Auth.login",
+            "SYNO.API.Auth.logout",
+            "SYNO.API.Info.query",
+            "SYNO.Core.Group.Member.list",
+            "SYNO.Core.Network.Ethernet.list",
+            "SYNO.Core.Share.list",
+            "SYNO.Network.DHCPServer.get",
+            "SYNO.Storage.CGI.Storage.load_info",
         ]);
         expect(infos).toEqual([expect.stringMatching(/^NAS pre-flight passed: .* boot file 100 MiB$/)]);
         expect(sim.activeSessions()).toBe(0);
     });
 
-    it("with the share already there, also looks at the boot file under its final name", async () => {
-        const sim = await readyNas({ state: { shares: { pxe: { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false } } } });
+    test("with the share already there, also looks at the boot file under its final name", async () => {
+        const sim = await readyNas({
+            state: {
+                shares: {
+                    pxe: {
+                        name: "pxe",
+                        vol_path: "/volume1",
+                        desc: "",
+                        uuid: "u",
+                        hidden: false,
+                        enable_recycle_bin: false,
+                    },
+                },
+            },
+        });
         const { outcome } = await preflight(config(sim));
         expect(outcome?.verdict?.problems).toEqual([]);
         expect(sim.counters.calls["SYNO.FileStation.List.getinfo"]).toBe(1);
@@ -105,18 +171,22 @@ describe("a NAS ready for the program", () => {
 });
 
 describe("the failure seen on the real engine: DHCP server not enabled, manageServer off", () => {
-    it("stops before any write, naming the interface, manageServer and how to enable it", async () => {
+    test("stops before any write, naming the interface, manageServer and how to enable it", async () => {
         const sim = await nas(); // the simulator's interfaces start with the DHCP server disabled, like a fresh package
         const { error } = await preflight(config(sim));
         expect(error).toBeInstanceOf(pulumi.RunError);
         expect(error!.message).toMatch(/^NAS pre-flight: 1 problem \(nothing was written to the NAS\):/);
-        expect(error!.message).toContain("homelab:synology.interface / homelab:dhcp.manageServer: the DHCP server is not enabled on interface eth0");
-        expect(error!.message).toContain("Fix: enable it in DSM (DHCP Server > Network Interface > eth0 > Edit > Enable DHCP server, subnet 127.0.0.0/24, range 127.0.0.100-127.0.0.199)");
+        expect(error!.message).toContain(
+            "homelab:synology.interface / homelab:dhcp.manageServer: the DHCP server is not enabled on interface eth0",
+        );
+        expect(error!.message).toContain(
+            "Fix: enable it in DSM (DHCP Server > Network Interface > eth0 > Edit > Enable DHCP server, subnet 127.0.0.0/24, range 127.0.0.100-127.0.0.199)",
+        );
         expect(error!.message).toContain("or set homelab:dhcp.manageServer to true");
         expect(sim.counters).toMatchObject({ writes: 0, uploadBytes: 0, logins: 1 });
     });
 
-    it("is no problem when the program manages the DHCP server itself", async () => {
+    test("is no problem when the program manages the DHCP server itself", async () => {
         const sim = await nas();
         const { outcome } = await preflight(config(sim, { dhcp: { manageServer: true } }));
         expect(outcome?.verdict?.problems).toEqual([]);
@@ -124,128 +194,178 @@ describe("the failure seen on the real engine: DHCP server not enabled, manageSe
 });
 
 describe("every problem at once", () => {
-    it("missing interface, missing volume and a missing API come out in one error, each with its setting", async () => {
+    test("missing interface, missing volume and a missing API come out in one error, each with its setting", async () => {
         const sim = await readyNas({ interfaces: ["eth0", "eth1"], apiOverrides: { "SYNO.FileStation.MD5": null } });
         const { error } = await preflight(config(sim, { synology: { interface: "eth9", volume: "/volume9" } }));
         const text = error!.message;
         expect(text).toMatch(/^NAS pre-flight: 3 problems/);
         expect(text).toContain("DSM version: DSM lacks APIs this program uses: SYNO.FileStation.MD5.");
-        expect(text).toContain("homelab:synology.interface: interface \"eth9\" does not exist on the NAS (DSM lists eth0, eth1).");
+        expect(text).toContain(
+            'homelab:synology.interface: interface "eth9" does not exist on the NAS (DSM lists eth0, eth1).',
+        );
         expect(text).toContain("homelab:synology.volume: volume /volume9 does not exist on the NAS (it has /volume1)");
         expect(text).toContain("Fix: set homelab:synology.volume to one of /volume1.");
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("a plain DSM user: not an administrator, with the reads DSM refused as evidence, and nothing else guessed", async () => {
+    test("a plain DSM user: not an administrator, with the reads DSM refused as evidence, and nothing else guessed", async () => {
         const sim = await readyNas({ users: { admin: PASSWORD, ops: PASSWORD }, administrators: ["admin"] });
         const { error } = await preflight(config(sim, { synology: { username: "ops" } }));
         const text = error!.message;
         expect(text).toMatch(/^NAS pre-flight: 1 problem/);
-        expect(text).toContain("homelab:synology.username: DSM user \"ops\" is not an administrator: DSM refused to let it read the administrators group, the volumes, shared folder pxe, the network interfaces, the DHCP server of eth0 (error 105)");
-        expect(text).toContain("Fix: add \"ops\" to the administrators group (Control Panel > User & Group > ops > Edit > User Groups)");
+        expect(text).toContain(
+            'homelab:synology.username: DSM user "ops" is not an administrator: DSM refused to let it read the administrators group, the volumes, shared folder pxe, the network interfaces, the DHCP server of eth0 (error 105)',
+        );
+        expect(text).toContain(
+            'Fix: add "ops" to the administrators group (Control Panel > User & Group > ops > Edit > User Groups)',
+        );
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("the DHCP Server package missing: install it, and the interface is checked against DSM's Ethernet list", async () => {
+    test("the DHCP Server package missing: install it, and the interface is checked against DSM's Ethernet list", async () => {
         const sim = await nas({ dhcp: "none" });
         const { error } = await preflight(config(sim, { synology: { interface: "ovs_eth0" } }));
         const text = error!.message;
         expect(text).toMatch(/^NAS pre-flight: 2 problems/);
-        expect(text).toContain("DSM Package Center: the DHCP Server package is not installed (no SYNO.Network.DHCPServer API).\n    Fix: install \"DHCP Server\" from Package Center.");
-        expect(text).toContain("homelab:synology.interface: interface \"ovs_eth0\" is not among the NAS's Ethernet interfaces (DSM lists eth0)");
+        expect(text).toContain(
+            'DSM Package Center: the DHCP Server package is not installed (no SYNO.Network.DHCPServer API).\n    Fix: install "DHCP Server" from Package Center.',
+        );
+        expect(text).toContain(
+            'homelab:synology.interface: interface "ovs_eth0" is not among the NAS\'s Ethernet interfaces (DSM lists eth0)',
+        );
     });
 
-    it("the share on another volume than configured", async () => {
+    test("the share on another volume than configured", async () => {
         const sim = await readyNas({
             volumes: ["/volume1", "/volume2"],
-            state: { shares: { pxe: { name: "pxe", vol_path: "/volume2", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false } } },
+            state: {
+                shares: {
+                    pxe: {
+                        name: "pxe",
+                        vol_path: "/volume2",
+                        desc: "",
+                        uuid: "u",
+                        hidden: false,
+                        enable_recycle_bin: false,
+                    },
+                },
+            },
         });
         const { error } = await preflight(config(sim));
-        expect(error!.message).toContain("homelab:synology.volume / homelab:synology.share: shared folder \"pxe\" already exists on /volume2, but homelab:synology.volume is /volume1");
-        expect(error!.message).toContain("Fix: set homelab:synology.volume to /volume2, or choose another homelab:synology.share.");
+        expect(error!.message).toContain(
+            'homelab:synology.volume / homelab:synology.share: shared folder "pxe" already exists on /volume2, but homelab:synology.volume is /volume1',
+        );
+        expect(error!.message).toContain(
+            "Fix: set homelab:synology.volume to /volume2, or choose another homelab:synology.share.",
+        );
     });
 });
 
 describe("free space for the boot file", () => {
-    it("too little space for the factory's exact size", async () => {
-        const sim = await readyNas({ volumeSpace: { "/volume1": { total: 10 * 1024 * MIB, used: 10 * 1024 * MIB - 60 * MIB } } });
+    test("too little space for the factory's exact size", async () => {
+        const sim = await readyNas({
+            volumeSpace: { "/volume1": { total: 10 * 1024 * MIB, used: 10 * 1024 * MIB - 60 * MIB } },
+        });
         const { error } = await preflight(config(sim));
-        expect(error!.message).toContain(`homelab:synology.volume: volume /volume1 has 60 MiB free; the boot file needs 100 MiB (the factory's size of ${factory.url}/image/`);
+        expect(error!.message).toContain(
+            `homelab:synology.volume: volume /volume1 has 60 MiB free; the boot file needs 100 MiB (the factory's size of ${factory.url}/image/`,
+        );
         expect(sim.counters.uploadBytes).toBe(0);
     });
 
-    it("without a size from the factory, an upper bound, and the message says so", async () => {
-        const sim = await readyNas({ volumeSpace: { "/volume1": { total: 10 * 1024 * MIB, used: 10 * 1024 * MIB - 300 * MIB } } });
+    test("without a size from the factory, an upper bound, and the message says so", async () => {
+        const sim = await readyNas({
+            volumeSpace: { "/volume1": { total: 10 * 1024 * MIB, used: 10 * 1024 * MIB - 300 * MIB } },
+        });
         const other = await startFactoryServer(); // knows no schematic: HEAD answers 404
         servers.push(other);
         const cfg = config(sim, { factoryUrl: other.url });
         const { error } = await preflight(cfg);
-        expect(error!.message).toMatch(/volume \/volume1 has 300 MiB free; the boot file needs 512 MiB \(an upper bound for a Talos UKI: the factory did not tell the size \(.*\)\)/);
+        expect(error!.message).toMatch(
+            /volume \/volume1 has 300 MiB free; the boot file needs 512 MiB \(an upper bound for a Talos UKI: the factory did not tell the size \(.*\)\)/,
+        );
     });
 
-    it("a read-only volume cannot take the share", async () => {
+    test("a read-only volume cannot take the share", async () => {
         const sim = await readyNas({ volumeWritable: { "/volume1": false } });
         const { error } = await preflight(config(sim));
-        expect(error!.message).toContain("homelab:synology.volume: volume /volume1 is read-only (status normal); shared folder \"pxe\" cannot be created there");
+        expect(error!.message).toContain(
+            'homelab:synology.volume: volume /volume1 is read-only (status normal); shared folder "pxe" cannot be created there',
+        );
     });
 });
 
 describe("answers this client does not know are problems naming the fields, never guesses", () => {
-    it("a storage overview without sizes", async () => {
+    test("a storage overview without sizes", async () => {
         const sim = await readyNas();
         sim.faults.rewrite("SYNO.Storage.CGI.Storage.load_info", (d) => ({
-            ...(d as object), volumes: (d as { volumes: Array<Record<string, unknown>> }).volumes.map(({ size: _size, ...v }) => v),
+            ...(d as object),
+            volumes: (d as { volumes: Array<Record<string, unknown>> }).volumes.map(({ size: _size, ...v }) => v),
         }));
         const { error } = await preflight(config(sim));
-        expect(error!.message).toContain("homelab:synology.volume: reading the volumes failed: SYNO.Storage.CGI.Storage: volume 0 of the storage overview does not have the fields this client expects. Expected: vol_path, size.total, size.used.");
+        expect(error!.message).toContain(
+            "homelab:synology.volume: reading the volumes failed: SYNO.Storage.CGI.Storage: volume 0 of the storage overview does not have the fields this client expects. Expected: vol_path, size.total, size.used.",
+        );
         expect(error!.message).toContain("Missing: size.total, size.used");
         expect(error!.message).toContain("HOMELAB_PREFLIGHT=off");
     });
 
-    it("a DHCP server object without `enable`", async () => {
+    test("a DHCP server object without `enable`", async () => {
         const sim = await readyNas();
         sim.faults.rewrite("SYNO.Network.DHCPServer.get", (d) => {
             const { enable: _e, ...rest } = d as Record<string, unknown>;
             return { ...rest, enabled: true };
         });
         const { error } = await preflight(config(sim));
-        expect(error!.message).toMatch(/homelab:synology\.interface: reading the DHCP server settings of eth0 failed: .*Expected: enable\. Seen: .*enabled.*Missing: enable\./);
+        expect(error!.message).toMatch(
+            /homelab:synology\.interface: reading the DHCP server settings of eth0 failed: .*Expected: enable\. Seen: .*enabled.*Missing: enable\./,
+        );
     });
 
-    it("a member list in another shape", async () => {
+    test("a member list in another shape", async () => {
         const sim = await readyNas();
         sim.faults.rewrite("SYNO.Core.Group.Member.list", (d) => ({ members: (d as { users: unknown[] }).users }));
         const { error } = await preflight(config(sim));
-        expect(error!.message).toContain("homelab:synology.username: reading the administrators group failed: SYNO.Core.Group.Member: the group's member list does not have the fields this client expects. Expected: users, total. Seen: members.");
+        expect(error!.message).toContain(
+            "homelab:synology.username: reading the administrators group failed: SYNO.Core.Group.Member: the group's member list does not have the fields this client expects. Expected: users, total. Seen: members.",
+        );
     });
 
-    it("an API absent from this DSM: a warning that it could not be checked, not a failure", async () => {
+    test("an API absent from this DSM: a warning that it could not be checked, not a failure", async () => {
         const sim = await readyNas({ apiOverrides: { "SYNO.Storage.CGI.Storage": null } });
         const warnings: string[] = [];
         const { outcome } = await preflight(config(sim), warnings);
         expect(outcome?.verdict?.problems).toEqual([]);
-        expect(warnings).toEqual([expect.stringMatching(/^NAS pre-flight: could not check the volume and its free space: SYNO\.Storage\.CGI\.Storage load_info failed with DSM error 102/)]);
+        expect(warnings).toEqual([
+            expect.stringMatching(
+                /^NAS pre-flight: could not check the volume and its free space: SYNO\.Storage\.CGI\.Storage load_info failed with DSM error 102/,
+            ),
+        ]);
     });
 });
 
 describe("login and reachability", () => {
-    it("a wrong password: one problem naming the user and the password key; the password itself appears nowhere", async () => {
+    test("a wrong password: one problem naming the user and the password key; the password itself appears nowhere", async () => {
         const sim = await readyNas();
         const wrong = "Wr0ng-Pa55word-XYZ";
         const { error } = await preflight(config(sim, { password: wrong }));
-        expect(error!.message).toContain("homelab:synology.username / homelab:synologyPassword: the DSM login fails: SYNO.API.Auth login failed with DSM error 400");
+        expect(error!.message).toContain(
+            "homelab:synology.username / homelab:synologyPassword: the DSM login fails: SYNO.API.Auth login failed with DSM error 400",
+        );
         expect(error!.message).not.toContain(wrong);
         expect(JSON.stringify(error)).not.toContain(wrong);
         expect(sim.counters.writes).toBe(0);
     });
 
-    it("two-factor authentication without a remembered device: the fix names synology.deviceId", async () => {
+    test("two-factor authentication without a remembered device: the fix names synology.deviceId", async () => {
         const sim = await readyNas({ twoFactor: { code: "123456" } });
         const { error } = await preflight(config(sim));
-        expect(error!.message).toContain("homelab:synology.deviceId: the DSM login fails: SYNO.API.Auth login failed with DSM error 403");
+        expect(error!.message).toContain(
+            "homelab:synology.deviceId: the DSM login fails: SYNO.API.Auth login failed with DSM error 403",
+        );
     });
 
-    it("nothing listening: one problem naming synology.url", async () => {
+    test("nothing listening: one problem naming synology.url", async () => {
         const port = await new Promise<number>((resolve) => {
             const srv = net.createServer().listen(0, "127.0.0.1", () => {
                 const p = (srv.address() as net.AddressInfo).port;
@@ -261,7 +381,7 @@ describe("login and reachability", () => {
 });
 
 describe("when it runs", () => {
-    it("under the Pulumi engine by default, never under the mock runtime; HOMELAB_PREFLIGHT overrides both ways", () => {
+    test("under the Pulumi engine by default, never under the mock runtime; HOMELAB_PREFLIGHT overrides both ways", () => {
         expect(preflightSwitch(undefined, true)).toEqual({ run: true, why: "the Pulumi engine runs the program" });
         expect(preflightSwitch(undefined, false)).toEqual({ run: false, why: "no Pulumi engine (mock runtime)" });
         expect(preflightSwitch("off", true).run).toBe(false);
@@ -270,7 +390,7 @@ describe("when it runs", () => {
         expect(() => preflightSwitch("maybe", true)).toThrow(/HOMELAB_PREFLIGHT="maybe" is neither on nor off/);
     });
 
-    it("skipped runs touch nothing", async () => {
+    test("skipped runs touch nothing", async () => {
         const sim = await readyNas();
         const outcome = await runNasPreflight(config(sim), { engineConnected: false, env: {}, log: quiet });
         expect(outcome).toEqual({ ran: false, why: "no Pulumi engine (mock runtime)" });
@@ -279,24 +399,58 @@ describe("when it runs", () => {
 });
 
 describe("the judge (pure)", () => {
-    const plan = preflightPlan(parseStackConfig({
-        cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.12.1" },
-        image: { arch: "amd64", extensions: [], factoryUrl: "http://127.0.0.1:1" },
-        synology: { url: "http://127.0.0.1:2", username: "Admin", volume: "/volume1", share: "pxe", interface: "eth0", allowHttp: true },
-        dhcp: { subnet: "127.0.0.0/24", rangeStart: "127.0.0.100", rangeEnd: "127.0.0.199", gateway: "127.0.0.254", dns: ["127.0.0.254"] },
-        nodes: [{ hostname: "cp1", mac: "02:00:00:00:00:0a", ip: "127.0.0.10", role: "controlplane", installDisk: "/dev/sda" }],
-        synologyPassword: "x",
-    }));
+    const plan = preflightPlan(
+        parseStackConfig({
+            cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.12.1" },
+            image: { arch: "amd64", extensions: [], factoryUrl: "http://127.0.0.1:1" },
+            synology: {
+                url: "http://127.0.0.1:2",
+                username: "Admin",
+                volume: "/volume1",
+                share: "pxe",
+                interface: "eth0",
+                allowHttp: true,
+            },
+            dhcp: {
+                subnet: "127.0.0.0/24",
+                rangeStart: "127.0.0.100",
+                rangeEnd: "127.0.0.199",
+                gateway: "127.0.0.254",
+                dns: ["127.0.0.254"],
+            },
+            nodes: [
+                {
+                    hostname: "cp1",
+                    mac: "02:00:00:00:00:0a",
+                    ip: "127.0.0.10",
+                    role: "controlplane",
+                    installDisk: "/dev/sda",
+                },
+            ],
+            synologyPassword: "x",
+        }),
+    );
     const exact: BootFileSize = { bytes: 100 * MIB, exact: true, source: "the factory's size" };
     const ok = <T>(value: T) => ({ ok: true as const, value });
     const facts = (over: Partial<NasFacts> = {}): NasFacts => ({
         apis: {
             dhcpPrefix: "SYNO.Network.DHCPServer",
-            versions: Object.fromEntries([
-                "SYNO.API.Auth", "SYNO.Core.TFTP", "SYNO.Core.Share", "SYNO.FileStation.List", "SYNO.FileStation.CreateFolder", "SYNO.FileStation.Upload",
-                "SYNO.FileStation.Rename", "SYNO.FileStation.Delete", "SYNO.FileStation.MD5", "SYNO.Network.DHCPServer", "SYNO.Network.DHCPServer.Reservation",
-                "SYNO.Network.DHCPServer.PXE",
-            ].map((a) => [a, 1])),
+            versions: Object.fromEntries(
+                [
+                    "SYNO.API.Auth",
+                    "SYNO.Core.TFTP",
+                    "SYNO.Core.Share",
+                    "SYNO.FileStation.List",
+                    "SYNO.FileStation.CreateFolder",
+                    "SYNO.FileStation.Upload",
+                    "SYNO.FileStation.Rename",
+                    "SYNO.FileStation.Delete",
+                    "SYNO.FileStation.MD5",
+                    "SYNO.Network.DHCPServer",
+                    "SYNO.Network.DHCPServer.Reservation",
+                    "SYNO.Network.DHCPServer.PXE",
+                ].map((a) => [a, 1]),
+            ),
         },
         admins: ok(["admin"]),
         volumes: ok([{ path: "/volume1", totalBytes: 1000 * MIB, usedBytes: 950 * MIB }]),
@@ -307,39 +461,62 @@ describe("the judge (pure)", () => {
         ...over,
     });
 
-    it("membership is compared without case; a member list without the user is a problem even when reads were allowed", () => {
+    test("membership is compared without case; a member list without the user is a problem even when reads were allowed", () => {
         expect(judgeNas(plan, facts(), { ...exact, bytes: 10 * MIB }).problems).toEqual([]);
         const p = judgeNas(plan, facts({ admins: ok(["root", "backup"]) }), { ...exact, bytes: 10 * MIB }).problems;
-        expect(p).toEqual([expect.objectContaining({ setting: "homelab:synology.username", problem: expect.stringContaining("it is not a member of the \"administrators\" group") })]);
+        expect(p).toEqual([
+            expect.objectContaining({
+                setting: "homelab:synology.username",
+                problem: expect.stringContaining('it is not a member of the "administrators" group'),
+            }),
+        ]);
     });
 
-    it("a boot file already there with the factory's size needs no space (nothing to upload); an upper bound never counts as the same file", () => {
-        const there = ok({ path: "/pxe/metal-amd64-uki.efi", name: "metal-amd64-uki.efi", isdir: false, size: 100 * MIB });
+    test("a boot file already there with the factory's size needs no space (nothing to upload); an upper bound never counts as the same file", () => {
+        const there = ok({
+            path: "/pxe/metal-amd64-uki.efi",
+            name: "metal-amd64-uki.efi",
+            isdir: false,
+            size: 100 * MIB,
+        });
         expect(judgeNas(plan, facts({ bootFileOnNas: there }), exact).problems).toEqual([]);
-        expect(judgeNas(plan, facts(), exact).problems).toEqual([expect.objectContaining({ problem: "volume /volume1 has 50 MiB free; the boot file needs 100 MiB (the factory's size)" })]);
+        expect(judgeNas(plan, facts(), exact).problems).toEqual([
+            expect.objectContaining({
+                problem: "volume /volume1 has 50 MiB free; the boot file needs 100 MiB (the factory's size)",
+            }),
+        ]);
         const bound: BootFileSize = { bytes: 100 * MIB, exact: false, source: "an upper bound" };
         expect(judgeNas(plan, facts({ bootFileOnNas: there }), bound).problems).toHaveLength(1);
     });
 
-    it("DSM answering 160 (an application privilege missing) also counts as not an administrator", () => {
+    test("DSM answering 160 (an application privilege missing) also counts as not an administrator", () => {
         const denied = { ok: false as const, error: new DsmError("SYNO.Core.Share", "list", 160) };
         const p = judgeNas(plan, facts({ share: denied }), exact).problems;
         expect(p.map((x) => x.setting)).toEqual(["homelab:synology.username"]);
     });
 
-    it("an unknown volume shape is a problem, never a silent pass", () => {
-        const bad = { ok: false as const, error: new DsmShapeError("SYNO.Storage.CGI.Storage", "the storage overview", ["volumes"], ["pools"]) };
+    test("an unknown volume shape is a problem, never a silent pass", () => {
+        const bad = {
+            ok: false as const,
+            error: new DsmShapeError("SYNO.Storage.CGI.Storage", "the storage overview", ["volumes"], ["pools"]),
+        };
         expect(judgeNas(plan, facts({ volumes: bad }), exact).problems).toEqual([
-            expect.objectContaining({ setting: "homelab:synology.volume", problem: expect.stringContaining("Missing: volumes") }),
+            expect.objectContaining({
+                setting: "homelab:synology.volume",
+                problem: expect.stringContaining("Missing: volumes"),
+            }),
         ]);
     });
 
-    it("a write version missing is named as such", () => {
+    test("a write version missing is named as such", () => {
         const f = facts();
         f.apis!.writeVersions = { ...f.apis!.versions };
         delete f.apis!.writeVersions["SYNO.Network.DHCPServer.Reservation"];
         expect(judgeNas(plan, f, { ...exact, bytes: 1 }).problems).toEqual([
-            expect.objectContaining({ problem: "DSM lacks APIs this program uses: SYNO.Network.DHCPServer.Reservation (no version this client writes with)" }),
+            expect.objectContaining({
+                problem:
+                    "DSM lacks APIs this program uses: SYNO.Network.DHCPServer.Reservation (no version this client writes with)",
+            }),
         ]);
     });
 });

@@ -19,65 +19,97 @@ interface Registration {
 const registrations: Registration[] = [];
 const newResources: Array<{ type: string; name: string; inputs: Record<string, unknown> }> = [];
 
-pulumi.runtime.setMocks({
-    newResource: async (args: pulumi.runtime.MockResourceArgs) => {
-        newResources.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type.endsWith(":BootFile")) {
-            Object.assign(state, { path: `/pxe/${args.inputs.fileName}`, size: 1234, md5: "d41d8cd98f00b204e9800998ecf8427e" });
-        }
-        if (args.type.endsWith(":Pxe")) {
-            state.actual = { enable: true, remoteTftp: false, localBootloader: args.inputs.bootloader };
-        }
-        return { id: `${args.name}-id`, state };
+pulumi.runtime.setMocks(
+    {
+        newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+            newResources.push({ type: args.type, name: args.name, inputs: args.inputs });
+            const state: Record<string, unknown> = { ...args.inputs };
+            if (args.type.endsWith(":BootFile")) {
+                Object.assign(state, {
+                    path: `/pxe/${args.inputs.fileName}`,
+                    size: 1234,
+                    md5: "d41d8cd98f00b204e9800998ecf8427e",
+                });
+            }
+            if (args.type.endsWith(":Pxe")) {
+                state.actual = { enable: true, remoteTftp: false, localBootloader: args.inputs.bootloader };
+            }
+            return { id: `${args.name}-id`, state };
+        },
+        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
     },
-    call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-}, "homelab", "test");
+    "homelab",
+    "test",
+);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const monitor = pulumi.runtime.getMonitor() as any;
 const originalRegister = monitor.registerResource.bind(monitor);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 monitor.registerResource = (req: any, callback: any) => {
     originalRegister(req, (err: unknown, resp: any) => {
         registrations.push({
-            type: req.getType(), name: req.getName(), urn: resp?.getUrn?.() ?? "", parent: req.getParent(),
-            dependencies: req.getDependenciesList(), additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            type: req.getType(),
+            name: req.getName(),
+            urn: resp?.getUrn?.() ?? "",
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             object: req.getObject()?.toJavaScript() ?? {},
         });
         callback(err, resp);
     });
 };
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SynologyPxe, SYNOLOGY_RESOURCES } = require("../../components/synology") as typeof import("../../components/synology");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the mocks are set
+const synologyModule = require("../../components/synology") as typeof import("../../components/synology");
+const { SynologyPxe, SYNOLOGY_RESOURCES } = synologyModule;
 
 const drain = (): Promise<void> => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+    return new Promise((resolve) =>
+        o.apply((v) => {
+            resolve(v);
+            return v;
+        }),
+    );
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const PASSWORD = "mock-Pa55word!";
 
 const synology: SynologyConfig = {
-    url: "https://nas.invalid:5001", username: "admin", volume: "/volume1", share: "pxe", interface: "ovs_eth0",
-    tls: { insecureSkipVerify: false, fingerprintSha256: "aa:bb" }, allowHttp: false,
+    url: "https://nas.invalid:5001",
+    username: "admin",
+    volume: "/volume1",
+    share: "pxe",
+    interface: "ovs_eth0",
+    tls: { insecureSkipVerify: false, fingerprintSha256: "aa:bb" },
+    allowHttp: false,
 };
 const dhcp: DhcpConfig = {
-    subnet: "192.168.0.0/24", rangeStart: "192.168.0.100", rangeEnd: "192.168.0.200", gateway: "192.168.0.1", dns: ["192.168.0.1"],
-    leaseTime: 86400, extraReservations: [{ mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" }], manageServer: false,
+    subnet: "192.168.0.0/24",
+    rangeStart: "192.168.0.100",
+    rangeEnd: "192.168.0.200",
+    gateway: "192.168.0.1",
+    dns: ["192.168.0.1"],
+    leaseTime: 86400,
+    extraReservations: [{ mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" }],
+    manageServer: false,
 };
 
 describe("SynologyPxe under mocks", () => {
     let component: InstanceType<typeof SynologyPxe>;
     beforeAll(async () => {
         component = new SynologyPxe("home", {
-            synology, dhcp, password: pulumi.secret(PASSWORD),
+            synology,
+            dhcp,
+            password: pulumi.secret(PASSWORD),
             nodes: [{ hostname: "cp1", mac: "AA:BB:CC:00:00:01", ip: "192.168.0.11" }],
-            ukiUrl: "https://factory.invalid/image/abc/v1.12.1/metal-amd64-uki.efi", ukiFileName: "metal-amd64-uki.efi",
-            schematicId: "abc", talosVersion: "v1.12.1", arch: "amd64",
+            ukiUrl: "https://factory.invalid/image/abc/v1.12.1/metal-amd64-uki.efi",
+            ukiFileName: "metal-amd64-uki.efi",
+            schematicId: "abc",
+            talosVersion: "v1.12.1",
+            arch: "amd64",
         });
         await value(component.pxeReady);
         await drain();
@@ -85,7 +117,7 @@ describe("SynologyPxe under mocks", () => {
 
     const children = Object.keys(SYNOLOGY_RESOURCES).map((k) => k.toLowerCase());
 
-    it("registers the component and one child per DSM resource, named ${name}-<what>, parented to it", () => {
+    test("registers the component and one child per DSM resource, named ${name}-<what>, parented to it", () => {
         const comp = registrations.find((r) => r.type === "homelab:synology:SynologyPxe")!;
         expect(comp.name).toBe("home");
         const kids = registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
@@ -93,10 +125,14 @@ describe("SynologyPxe under mocks", () => {
         for (const k of kids) {
             expect(k.parent).toBe(comp.urn);
         }
-        expect(kids.map((k) => k.type).sort()).toEqual(Object.values(SYNOLOGY_RESOURCES).map((c) => c.dynamicToken).sort());
+        expect(kids.map((k) => k.type).sort()).toEqual(
+            Object.values(SYNOLOGY_RESOURCES)
+                .map((c) => c.dynamicToken)
+                .sort(),
+        );
     });
 
-    it("each child depends on the one before it, in SYNOLOGY_RESOURCES order", () => {
+    test("each child depends on the one before it, in SYNOLOGY_RESOURCES order", () => {
         const byName = (n: string) => registrations.find((r) => r.name === `home-${n}`)!;
         for (let i = 1; i < children.length; i++) {
             expect(byName(children[i]).dependencies).toContain(byName(children[i - 1]).urn);
@@ -104,7 +140,7 @@ describe("SynologyPxe under mocks", () => {
         expect(byName("share").dependencies.filter((d) => d.includes("dynamic/synology"))).toEqual([]);
     });
 
-    it("the password is a secret input of every child and marked secret as an output; nothing else carries it", () => {
+    test("the password is a secret input of every child and marked secret as an output; nothing else carries it", () => {
         const kids = registrations.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/synology:"));
         expect(kids).toHaveLength(children.length);
         for (const k of kids) {
@@ -118,20 +154,38 @@ describe("SynologyPxe under mocks", () => {
         }
     });
 
-    it("wires the config into the children's inputs", () => {
+    test("wires the config into the children's inputs", () => {
         const inputs = (n: string) => newResources.find((r) => r.name === `home-${n}`)!.inputs;
-        expect(inputs("share")).toMatchObject({ name: "pxe", volume: "/volume1", connection: { url: synology.url, username: "admin", allowHttp: false, tls: { fingerprintSha256: "aa:bb" } } });
-        expect(inputs("tftp")).toMatchObject({ rootPath: "/volume1/pxe", permission: "r", startIp: "0.0.0.0", endIp: "255.255.255.255" });
-        expect(inputs("bootfile")).toMatchObject({ share: "pxe", fileName: "metal-amd64-uki.efi", schematicId: "abc", talosVersion: "v1.12.1", arch: "amd64" });
+        expect(inputs("share")).toMatchObject({
+            name: "pxe",
+            volume: "/volume1",
+            connection: { url: synology.url, username: "admin", allowHttp: false, tls: { fingerprintSha256: "aa:bb" } },
+        });
+        expect(inputs("tftp")).toMatchObject({
+            rootPath: "/volume1/pxe",
+            permission: "r",
+            startIp: "0.0.0.0",
+            endIp: "255.255.255.255",
+        });
+        expect(inputs("bootfile")).toMatchObject({
+            share: "pxe",
+            fileName: "metal-amd64-uki.efi",
+            schematicId: "abc",
+            talosVersion: "v1.12.1",
+            arch: "amd64",
+        });
         expect(inputs("dhcp")).toMatchObject({ ifname: "ovs_eth0", manage: false });
         expect(inputs("reservations")).toMatchObject({
             ifname: "ovs_eth0",
-            entries: [{ mac: "aa:bb:cc:00:00:01", ip: "192.168.0.11", hostname: "cp1" }, { mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" }],
+            entries: [
+                { mac: "aa:bb:cc:00:00:01", ip: "192.168.0.11", hostname: "cp1" },
+                { mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" },
+            ],
         });
         expect(inputs("pxe")).toMatchObject({ bootloader: "metal-amd64-uki.efi" });
     });
 
-    it("exposes tftpRoot, boot file name/size/MD5 and pxeReady", async () => {
+    test("exposes tftpRoot, boot file name/size/MD5 and pxeReady", async () => {
         expect(await value(component.tftpRoot)).toBe("/volume1/pxe");
         expect(await value(component.bootFileName)).toBe("metal-amd64-uki.efi");
         expect(await value(component.bootFile.size)).toBe(1234);

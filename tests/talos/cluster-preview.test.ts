@@ -12,33 +12,70 @@ let mod: typeof import("../../components/talos/cluster");
 beforeAll(async () => {
     rec = await installMocks({
         preview: true,
-        onResource: (type) => type === "talos:cluster/kubeconfig:Kubeconfig" ? { kubeconfigRaw: "KC" }
-            : type === "talos:machine/secrets:Secrets"
-                ? { clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: "K" }, machineSecrets: {} }
-                : undefined,
-        onCall: (token) => token === "talos:client/getConfiguration:getConfiguration" ? { talosConfig: "TC" } : undefined,
+        onResource: (type) =>
+            type === "talos:cluster/kubeconfig:Kubeconfig"
+                ? { kubeconfigRaw: "KC" }
+                : type === "talos:machine/secrets:Secrets"
+                  ? {
+                        clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: "K" },
+                        machineSecrets: {},
+                    }
+                  : undefined,
+        onCall: (token) =>
+            token === "talos:client/getConfiguration:getConfiguration" ? { talosConfig: "TC" } : undefined,
     });
     mod = await import("../../components/talos/cluster");
 });
 
 const cluster: ClusterConfig = {
-    name: "homelab-dev", endpoint: "https://192.168.0.2:6443", talosVersion: "v1.12.1", kubernetesVersion: "1.35.0",
-    upgrades: false, applyTimeout: "30m", bootstrapTimeout: "20m", healthTimeout: "10m", upgradeTimeout: "15m",
-    healthChecks: { kubernetes: true }, resetOnDestroy: false, wakeOnLanBroadcast: "192.168.0.255",
+    name: "homelab-dev",
+    endpoint: "https://192.168.0.2:6443",
+    talosVersion: "v1.12.1",
+    kubernetesVersion: "1.35.0",
+    upgrades: false,
+    applyTimeout: "30m",
+    bootstrapTimeout: "20m",
+    healthTimeout: "10m",
+    upgradeTimeout: "15m",
+    healthChecks: { kubernetes: true },
+    resetOnDestroy: false,
+    wakeOnLanBroadcast: "192.168.0.255",
     configSchemaUrl: "https://example.invalid/{version}.json",
 };
 const nodes: NodeConfig[] = [
-    { hostname: "cp-1", mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.2", role: "controlplane", installDisk: "/dev/sda", patches: [], wakeOnLan: false },
-    { hostname: "w-1", mac: "aa:bb:cc:dd:ee:02", ip: "192.168.0.3", role: "worker", installDisk: "/dev/sda", patches: [], wakeOnLan: false },
+    {
+        hostname: "cp-1",
+        mac: "aa:bb:cc:dd:ee:01",
+        ip: "192.168.0.2",
+        role: "controlplane",
+        installDisk: "/dev/sda",
+        patches: [],
+        wakeOnLan: false,
+    },
+    {
+        hostname: "w-1",
+        mac: "aa:bb:cc:dd:ee:02",
+        ip: "192.168.0.3",
+        role: "worker",
+        installDisk: "/dev/sda",
+        patches: [],
+        wakeOnLan: false,
+    },
 ];
 
 test("preview: no getHealth invoke, the rest of the graph is planned, healthy still resolves", async () => {
     expect(pulumi.runtime.isDryRun()).toBe(true);
     const c = new mod.TalosCluster("pv", {
-        cluster, nodes, installerImage: "factory.talos.dev/metal-installer/abc:v1.12.1", schematicId: "abc", pxeReady: true,
+        cluster,
+        nodes,
+        installerImage: "factory.talos.dev/metal-installer/abc:v1.12.1",
+        schematicId: "abc",
+        pxeReady: true,
     });
     // Wait for the whole graph to be registered (values may be unknown in a preview; URNs are not).
-    await valueOf(pulumi.all([c.urn, c.kubeconfigResource.urn, c.bootstrap.urn, ...Object.values(c.applies).map((a) => a.urn)]));
+    await valueOf(
+        pulumi.all([c.urn, c.kubeconfigResource.urn, c.bootstrap.urn, ...Object.values(c.applies).map((a) => a.urn)]),
+    );
     const healthyKnown = await (c.healthy as unknown as { isKnown: Promise<boolean> }).isKnown;
     expect(rec.invokes.filter((i) => i.token === "talos:cluster/getHealth:getHealth")).toHaveLength(0);
     expect(rec.invokes.filter((i) => i.token === "talos:machine/getConfiguration:getConfiguration")).toHaveLength(2);

@@ -4,6 +4,7 @@
  * inputs (secrets as secret sentinels), dependencies, additionalSecretOutputs, and invokes with the
  * resources that had completed before each invoke.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ClusterConfig, NodeConfig, UpsConfig } from "../../components/config";
@@ -38,8 +39,14 @@ function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig {
 function n(hostname: string, ip: string, role: NodeConfig["role"], over: Partial<NodeConfig> = {}): NodeConfig {
     const last = ip.split(".")[3].padStart(2, "0");
     return {
-        hostname, ip, role, mac: `aa:bb:cc:dd:ee:${last}`, installDisk: "/dev/nvme0n1",
-        patches: [], wakeOnLan: false, ...over,
+        hostname,
+        ip,
+        role,
+        mac: `aa:bb:cc:dd:ee:${last}`,
+        installDisk: "/dev/nvme0n1",
+        patches: [],
+        wakeOnLan: false,
+        ...over,
     };
 }
 
@@ -60,7 +67,10 @@ beforeAll(async () => {
             switch (type) {
                 case "talos:machine/secrets:Secrets":
                     return {
-                        machineSecrets: { cluster: { id: "cid", secret: "CLUSTER-SECRET" }, trustdinfo: { token: "TOKEN" } },
+                        machineSecrets: {
+                            cluster: { id: "cid", secret: "CLUSTER-SECRET" },
+                            trustdinfo: { token: "TOKEN" },
+                        },
                         clientConfiguration: { caCertificate: "CA", clientCertificate: "CRT", clientKey: CLIENT_KEY },
                         talosVersion: inputs.talosVersion,
                     };
@@ -68,14 +78,18 @@ beforeAll(async () => {
                     return { machineConfigurationHash: `hash-of-${name}`, machineConfiguration: "rendered" };
                 case "talos:cluster/kubeconfig:Kubeconfig":
                     await ticks(KUBECONFIG_DELAY_TICKS);
-                    return { kubeconfigRaw: KUBECONFIG, kubernetesClientConfiguration: { host: "h", clientKey: CLIENT_KEY } };
+                    return {
+                        kubeconfigRaw: KUBECONFIG,
+                        kubernetesClientConfiguration: { host: "h", clientKey: CLIENT_KEY },
+                    };
                 default:
                     return undefined;
             }
         },
         onCall: (token) => {
             if (token === "talos:client/getConfiguration:getConfiguration") return { talosConfig: TALOSCONFIG };
-            if (token === "talos:machine/getConfiguration:getConfiguration") return { machineConfiguration: "MACHINE-CONFIG" };
+            if (token === "talos:machine/getConfiguration:getConfiguration")
+                return { machineConfiguration: "MACHINE-CONFIG" };
             return undefined;
         },
     });
@@ -89,7 +103,8 @@ async function build(name: string, cluster: ClusterConfig, nodes: NodeConfig[], 
     const Custom = pulumi.CustomResource as unknown as new (t: string, n: string, p: object) => pulumi.CustomResource;
     const pxe = new Custom("test:synology:PxeReady", `${name}-pxe`, {});
     const c = new mod.TalosCluster(name, {
-        cluster, nodes,
+        cluster,
+        nodes,
         installerImage: pulumi.output(INSTALLER),
         schematicId: pulumi.output(SCHEMATIC),
         ups: withUps ? SEED_UPS : undefined,
@@ -110,11 +125,14 @@ function configInvokes() {
 }
 /** The config patches of an invoke, secret ones unwrapped, each marked. */
 function patchesOf(inputs: Record<string, unknown>): { text: string; secret: boolean }[] {
-    return (inputs.configPatches as unknown[]).map((p) => isSecretSentinel(p)
-        ? { text: String(p.value), secret: true } : { text: String(p), secret: false });
+    return (inputs.configPatches as unknown[]).map((p) =>
+        isSecretSentinel(p) ? { text: String(p.value), secret: true } : { text: String(p), secret: false },
+    );
 }
 function hostnameOf(inputs: Record<string, unknown>): string {
-    return patchesOf(inputs).map((p) => parse(p.text)).find((d) => d?.kind === "HostnameConfig").hostname;
+    return patchesOf(inputs)
+        .map((p) => parse(p.text))
+        .find((d) => d?.kind === "HostnameConfig").hostname;
 }
 /** Every string in resource inputs outside secret sentinels. */
 function nonSecretStrings(v: unknown, out: string[] = []): string[] {
@@ -152,7 +170,11 @@ describe("the seed's one-node stack", () => {
 
     test("the Talos SDK holds what the component uses and nothing else", async () => {
         const { TALOS_SDK } = await import("../../components/talos/sdk");
-        const used = new Set([...rec.resources.map((r) => r.type), ...rec.invokes.map((i) => i.token)].filter((t) => t.startsWith("talos:")));
+        const used = new Set(
+            [...rec.resources.map((r) => r.type), ...rec.invokes.map((i) => i.token)].filter((t) =>
+                t.startsWith("talos:"),
+            ),
+        );
         expect([...used].sort()).toEqual(TALOS_SDK.map((e) => e.token).sort());
     });
 
@@ -160,8 +182,11 @@ describe("the seed's one-node stack", () => {
         expect(rec.byName("seed-secrets").inputs.talosVersion).toBe("v1.12");
         const [cfg] = configInvokes();
         expect(cfg.inputs).toMatchObject({
-            clusterName: "homelab-dev", clusterEndpoint: "https://192.168.0.2:6443", machineType: "controlplane",
-            talosVersion: "v1.12", kubernetesVersion: "1.35.0",
+            clusterName: "homelab-dev",
+            clusterEndpoint: "https://192.168.0.2:6443",
+            machineType: "controlplane",
+            talosVersion: "v1.12",
+            kubernetesVersion: "1.35.0",
         });
         // (Invoke arguments reach the provider in clear, as they must; secrecy is checked on the
         // component's inputs below and on everything stored.)
@@ -200,9 +225,15 @@ describe("the seed's one-node stack", () => {
     test("a node wait runs before the apply, on the machine config's hash, naming the node and what to check", () => {
         const wait = rec.byName("seed-talos-cp-1-wait");
         expect(wait.type).toBe("pulumi-nodejs:dynamic/homelab:TalosNodeWait");
-        expect(wait.inputs).toMatchObject({ hostname: "talos-cp-1", ip: "192.168.0.2", port: 50000, timeoutSeconds: 1800, timeoutText: "30m" });
+        expect(wait.inputs).toMatchObject({
+            hostname: "talos-cp-1",
+            ip: "192.168.0.2",
+            port: 50000,
+            timeoutSeconds: 1800,
+            timeoutText: "30m",
+        });
         // sha256 of the rendered config the apply sends (the mock renders "MACHINE-CONFIG").
-        expect(wait.inputs.configHash).toBe(require("crypto").createHash("sha256").update("MACHINE-CONFIG").digest("hex"));
+        expect(wait.inputs.configHash).toBe(crypto.createHash("sha256").update("MACHINE-CONFIG").digest("hex"));
         expect(wait.inputs.hint).toContain("aa:bb:cc:dd:ee:02");
         expect(wait.inputs.hint).toContain("npm run doctor -- --stack test --only nodes,dhcp,tftp");
         expect(wait.dependencies).toContain(built.pxe.urn);
@@ -220,8 +251,14 @@ describe("the seed's one-node stack", () => {
         expect(rec.dependsOnTransitively("seed-kubeconfig", "seed-pxe")).toBe(true);
         const health = rec.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth")!;
         // The kubeconfig mock is slow on purpose: health ran only after it (and the bootstrap) completed.
-        expect(health.completedBefore).toEqual(expect.arrayContaining(["seed-kubeconfig", "seed-bootstrap", "seed-talos-cp-1-apply"]));
-        expect(health.inputs).toMatchObject({ controlPlaneNodes: ["192.168.0.2"], endpoints: ["192.168.0.2"], workerNodes: [] });
+        expect(health.completedBefore).toEqual(
+            expect.arrayContaining(["seed-kubeconfig", "seed-bootstrap", "seed-talos-cp-1-apply"]),
+        );
+        expect(health.inputs).toMatchObject({
+            controlPlaneNodes: ["192.168.0.2"],
+            endpoints: ["192.168.0.2"],
+            workerNodes: [],
+        });
     });
 
     test("outputs: kubeconfig and talosconfig secret, summary and hashes plain", async () => {
@@ -244,13 +281,20 @@ describe("the seed's one-node stack", () => {
 
     test("the UPS password is in no non-secret value", async () => {
         for (const r of rec.resources) {
-            expect({ name: r.name, leaks: nonSecretStrings(r.inputs).filter((s) => s.includes(UPS_PASSWORD)) })
-                .toEqual({ name: r.name, leaks: [] });
+            expect({ name: r.name, leaks: nonSecretStrings(r.inputs).filter((s) => s.includes(UPS_PASSWORD)) }).toEqual(
+                { name: r.name, leaks: [] },
+            );
         }
         // The config that carries it travels to the apply as a secret.
         expect(isSecretSentinel(rec.byName("seed-talos-cp-1-apply").inputs.machineConfigurationInput)).toBe(true);
         const { c } = built;
-        const plain: pulumi.Output<unknown>[] = [c.nodes, c.machineConfigurationHashes, c.healthy, c.installerImage, c.schematicId];
+        const plain: pulumi.Output<unknown>[] = [
+            c.nodes,
+            c.machineConfigurationHashes,
+            c.healthy,
+            c.installerImage,
+            c.schematicId,
+        ];
         for (const o of plain) {
             expect(await pulumi.isSecret(o)).toBe(false);
             expect(allStrings(await valueOf(o)).join("\n")).not.toContain(UPS_PASSWORD);
@@ -262,14 +306,22 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
     // A worker listed first: bootstrap and upgrade order must still start with the control planes.
     const nodes = [
         n("w-1", "192.168.0.21", "worker", { installDisk: undefined, installDiskSelector: { type: "ssd" } }),
-        n("cp-1", "192.168.0.11", "controlplane", { wakeOnLan: true, patches: ["machine:\n  kubelet:\n    extraArgs:\n      max-pods: \"150\"\n"] }),
+        n("cp-1", "192.168.0.11", "controlplane", {
+            wakeOnLan: true,
+            patches: ['machine:\n  kubelet:\n    extraArgs:\n      max-pods: "150"\n'],
+        }),
         n("cp-2", "192.168.0.12", "controlplane"),
         n("w-2", "192.168.0.22", "worker"),
         n("cp-3", "192.168.0.13", "controlplane"),
     ];
     let built: Awaited<ReturnType<typeof build>>;
     beforeAll(async () => {
-        built = await build("big", clusterConfig({ upgrades: true, resetOnDestroy: true, endpoint: "https://192.168.0.10:6443" }), nodes, false);
+        built = await build(
+            "big",
+            clusterConfig({ upgrades: true, resetOnDestroy: true, endpoint: "https://192.168.0.10:6443" }),
+            nodes,
+            false,
+        );
     });
 
     test("resource counts", () => {
@@ -294,7 +346,11 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
             expect(docs[0].machine.install.image).toBe(INSTALLER);
             expect(patchesOf(inputs).every((p) => !p.secret)).toBe(true);
         }
-        expect(parse(patchesOf(byHost["w-1"])[0].text).machine.install).toEqual({ diskSelector: { type: "ssd" }, image: INSTALLER, wipe: false });
+        expect(parse(patchesOf(byHost["w-1"])[0].text).machine.install).toEqual({
+            diskSelector: { type: "ssd" },
+            image: INSTALLER,
+            wipe: false,
+        });
         const cp1 = patchesOf(byHost["cp-1"]);
         expect(cp1).toHaveLength(3);
         expect(parse(cp1[2].text).machine.kubelet.extraArgs["max-pods"]).toBe("150");
@@ -310,7 +366,11 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
 
     test("onDestroy: every node but the first control plane leaves gracefully; control planes reset one at a time, first one last", () => {
         for (const h of ["cp-2", "cp-3", "w-1", "w-2"]) {
-            expect(rec.byName(`big-${h}-apply`).inputs.onDestroy).toEqual({ reset: true, graceful: true, reboot: false });
+            expect(rec.byName(`big-${h}-apply`).inputs.onDestroy).toEqual({
+                reset: true,
+                graceful: true,
+                reboot: false,
+            });
         }
         // etcd's last member cannot leave it: the first control plane is reset last, without leaving.
         expect(rec.byName("big-cp-1-apply").inputs.onDestroy).toEqual({ reset: true, graceful: false, reboot: false });
@@ -327,7 +387,8 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
         expect(rec.byName("big-cp-1-wait").dependencies).toContain(wol.urn);
         expect(rec.byName("big-cp-1-apply").dependencies).toContain(rec.byName("big-cp-1-wait").urn);
         expect(rec.named(/-wol$/).map((r) => r.name)).toEqual(["big-cp-1-wol"]);
-        for (const node of nodes) expect(rec.byName(`big-${node.hostname}-apply`).dependencies).toContain(built.pxe.urn);
+        for (const node of nodes)
+            expect(rec.byName(`big-${node.hostname}-apply`).dependencies).toContain(built.pxe.urn);
     });
 
     test("health covers control planes and workers and runs after kubeconfig and every apply", () => {
@@ -337,8 +398,9 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
             workerNodes: ["192.168.0.21", "192.168.0.22"],
             endpoints: ["192.168.0.11", "192.168.0.12", "192.168.0.13"],
         });
-        expect(health.completedBefore).toEqual(expect.arrayContaining(
-            ["big-kubeconfig", "big-bootstrap", ...nodes.map((x) => `big-${x.hostname}-apply`)]));
+        expect(health.completedBefore).toEqual(
+            expect.arrayContaining(["big-kubeconfig", "big-bootstrap", ...nodes.map((x) => `big-${x.hostname}-apply`)]),
+        );
         const tc = rec.invokes.find((i) => i.token === "talos:client/getConfiguration:getConfiguration")!;
         expect(tc.inputs.endpoints).toEqual(["192.168.0.11", "192.168.0.12", "192.168.0.13"]);
     });
@@ -352,11 +414,15 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
         // Each update script upgrades its own node to the installer image; k8s to the configured version.
         order.forEach((cmd, i) => {
             const ip = nodes.find((x) => x.hostname === ["cp-1", "cp-2", "cp-3", "w-1", "w-2"][i])!.ip;
-            expect(cmd.inputs.update).toContain(`--nodes '${ip}' --endpoints '${ip}' upgrade --image '${INSTALLER}' --preserve --wait --timeout '15m'`);
+            expect(cmd.inputs.update).toContain(
+                `--nodes '${ip}' --endpoints '${ip}' upgrade --image '${INSTALLER}' --preserve --wait --timeout '15m'`,
+            );
             // create upgrades only a node that does not run the image's version.
             expect(cmd.inputs.create).toContain(`if [ "$CURRENT" = 'v1.12.1' ]; then`);
         });
-        expect(k8s.inputs.update).toContain("--nodes '192.168.0.11' --endpoints '192.168.0.11' upgrade-k8s --to '1.35.0'");
+        expect(k8s.inputs.update).toContain(
+            "--nodes '192.168.0.11' --endpoints '192.168.0.11' upgrade-k8s --to '1.35.0'",
+        );
     });
 
     test("no upgrade command has triggers: a new image must update it in place (run `update`), not replace it (run `create`)", () => {
@@ -393,8 +459,13 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
 
 describe("nodePatchInputs", () => {
     test("only the UPS patch is secret, and it holds the password", async () => {
-        const inputs = mod.nodePatchInputs(n("cp-1", "192.168.0.11", "controlplane", { patches: ["a: 1\n"] }), 0,
-            pulumi.output(INSTALLER), SEED_UPS, pulumi.output(UPS_PASSWORD));
+        const inputs = mod.nodePatchInputs(
+            n("cp-1", "192.168.0.11", "controlplane", { patches: ["a: 1\n"] }),
+            0,
+            pulumi.output(INSTALLER),
+            SEED_UPS,
+            pulumi.output(UPS_PASSWORD),
+        );
         expect(await Promise.all(inputs.map((i) => pulumi.isSecret(i)))).toEqual([false, false, true, false]);
         const texts = await Promise.all(inputs.map((i) => valueOf(i)));
         expect(texts.map((t) => t.includes(UPS_PASSWORD))).toEqual([false, false, true, false]);
@@ -402,36 +473,62 @@ describe("nodePatchInputs", () => {
     });
 
     test("a plain (non-secret) password input still comes out secret", async () => {
-        const inputs = mod.nodePatchInputs(n("cp-1", "192.168.0.11", "controlplane"), 0, INSTALLER, SEED_UPS, UPS_PASSWORD);
+        const inputs = mod.nodePatchInputs(
+            n("cp-1", "192.168.0.11", "controlplane"),
+            0,
+            INSTALLER,
+            SEED_UPS,
+            UPS_PASSWORD,
+        );
         expect(await pulumi.isSecret(inputs[2])).toBe(true);
     });
 });
 
 describe("upgrades off", () => {
     test("no commands when cluster.upgrades is false, even with several nodes", async () => {
-        await build("off", clusterConfig(), [
-            n("cp-1", "192.168.0.11", "controlplane"), n("w-1", "192.168.0.21", "worker"),
-        ], false);
+        await build(
+            "off",
+            clusterConfig(),
+            [n("cp-1", "192.168.0.11", "controlplane"), n("w-1", "192.168.0.21", "worker")],
+            false,
+        );
         expect(rec.resources.filter((r) => r.type === "command:local:Command")).toHaveLength(0);
-        expect(rec.resources.filter((r) => r.type === "talos:machine/configurationApply:ConfigurationApply")).toHaveLength(2);
+        expect(
+            rec.resources.filter((r) => r.type === "talos:machine/configurationApply:ConfigurationApply"),
+        ).toHaveLength(2);
     });
 });
 
 describe("healthFailureMessage", () => {
-    const nodes = [n("cp-1", "192.168.0.11", "controlplane"), n("w-1", "192.168.0.21", "worker"), n("w-12", "192.168.0.212", "worker")];
+    const nodes = [
+        n("cp-1", "192.168.0.11", "controlplane"),
+        n("w-1", "192.168.0.21", "worker"),
+        n("w-12", "192.168.0.212", "worker"),
+    ];
     test("names the cluster, the timeout setting, the node the provider's message names, and what to check", () => {
-        const m = mod.healthFailureMessage(clusterConfig({ healthTimeout: "5m" }), nodes,
-            "rpc error: code = Unavailable desc = connection error: dial tcp 192.168.0.21:50000: connect: connection refused", "prod");
+        const m = mod.healthFailureMessage(
+            clusterConfig({ healthTimeout: "5m" }),
+            nodes,
+            "rpc error: code = Unavailable desc = connection error: dial tcp 192.168.0.21:50000: connect: connection refused",
+            "prod",
+        );
         expect(m).toContain("cluster homelab-dev did not become healthy within 5m (cluster.healthTimeout)");
         expect(m).toContain("failing: w-1 (192.168.0.21)");
         expect(m).not.toContain("failing: w-1 (192.168.0.21), w-12");
-        expect(m).toContain("Checked control planes cp-1 (192.168.0.11) and workers w-1 (192.168.0.21), w-12 (192.168.0.212), Talos and Kubernetes");
+        expect(m).toContain(
+            "Checked control planes cp-1 (192.168.0.11) and workers w-1 (192.168.0.21), w-12 (192.168.0.212), Talos and Kubernetes",
+        );
         expect(m).toContain("npm run doctor -- --stack prod --only nodes");
         expect(m).toContain("connection refused");
     });
 
     test("without a node in the provider's message it says which nodes were checked; Talos-only checks are named", () => {
-        const m = mod.healthFailureMessage(clusterConfig({ healthChecks: { kubernetes: false } }), nodes, "etcd members mismatch", "dev");
+        const m = mod.healthFailureMessage(
+            clusterConfig({ healthChecks: { kubernetes: false } }),
+            nodes,
+            "etcd members mismatch",
+            "dev",
+        );
         expect(m).not.toContain("failing:");
         expect(m).toContain("Talos only (cluster.healthChecks.kubernetes: false)");
     });
@@ -440,14 +537,34 @@ describe("healthFailureMessage", () => {
 describe("bad input fails before any resource", () => {
     // Every problem with its key and fix is parseStackConfig's (tests/config); the component asserts what it relies on.
     test.each([
-        ["no control plane", [n("w-1", "192.168.0.21", "worker"), n("w-2", "192.168.0.22", "worker")], "pw", /no node has role controlplane/],
-        ["ups without its password", [n("cp-1", "192.168.0.11", "controlplane")], undefined, /ups is set but no upsPassword/],
+        [
+            "no control plane",
+            [n("w-1", "192.168.0.21", "worker"), n("w-2", "192.168.0.22", "worker")],
+            "pw",
+            /no node has role controlplane/,
+        ],
+        [
+            "ups without its password",
+            [n("cp-1", "192.168.0.11", "controlplane")],
+            undefined,
+            /ups is set but no upsPassword/,
+        ],
     ] as const)("%s", (_what, nodes, upsPassword, message) => {
         rec.reset();
-        expect(() => new mod.TalosCluster("bad", {
-            cluster: clusterConfig(), nodes: [...nodes],
-            installerImage: INSTALLER, schematicId: SCHEMATIC, ups: SEED_UPS, upsPassword, pxeReady: true,
-        })).toThrow(message);
-        expect(rec.resources.filter((r) => r.type.startsWith("talos:") || r.type.startsWith("homelab:"))).toHaveLength(0);
+        expect(
+            () =>
+                new mod.TalosCluster("bad", {
+                    cluster: clusterConfig(),
+                    nodes: [...nodes],
+                    installerImage: INSTALLER,
+                    schematicId: SCHEMATIC,
+                    ups: SEED_UPS,
+                    upsPassword,
+                    pxeReady: true,
+                }),
+        ).toThrow(message);
+        expect(rec.resources.filter((r) => r.type.startsWith("talos:") || r.type.startsWith("homelab:"))).toHaveLength(
+            0,
+        );
     });
 });

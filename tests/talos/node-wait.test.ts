@@ -3,12 +3,29 @@
  * and the pure diff that decides when an `up` waits at all.
  */
 import * as net from "net";
-import { diffNodeWait, NodeWaitState, nodeWaitHint, TalosNodeWait, waitForTalosApi } from "../../components/talos/node-wait";
+import {
+    diffNodeWait,
+    NodeWaitState,
+    nodeWaitHint,
+    TalosNodeWait,
+    waitForTalosApi,
+} from "../../components/talos/node-wait";
 
 function state(over: Partial<NodeWaitState> = {}): NodeWaitState {
     return {
-        hostname: "cp-1", ip: "127.0.0.1", port: 1, timeoutSeconds: 1, timeoutText: "1s", configHash: "h1",
-        hint: nodeWaitHint({ hostname: "cp-1", mac: "52:54:00:12:34:56", ip: "192.168.0.2", stack: "dev", wakeOnLan: false }),
+        hostname: "cp-1",
+        ip: "127.0.0.1",
+        port: 1,
+        timeoutSeconds: 1,
+        timeoutText: "1s",
+        configHash: "h1",
+        hint: nodeWaitHint({
+            hostname: "cp-1",
+            mac: "52:54:00:12:34:56",
+            ip: "192.168.0.2",
+            stack: "dev",
+            wakeOnLan: false,
+        }),
         ...over,
     };
 }
@@ -37,14 +54,17 @@ test("a node that never answers fails after the timeout, naming node, address, p
     const started = Date.now();
     const err = await waitForTalosApi(state({ port, timeoutSeconds: 1 }), 100).catch((e: Error) => e);
     expect(Date.now() - started).toBeLessThan(3000);
-    expect((err as Error).message).toMatch(/^node cp-1 \(127\.0\.0\.1\) did not answer on the Talos API port \d+ within 1s \(cluster\.applyTimeout; last attempt: ECONNREFUSED\)/);
+    expect((err as Error).message).toMatch(
+        /^node cp-1 \(127\.0\.0\.1\) did not answer on the Talos API port \d+ within 1s \(cluster\.applyTimeout; last attempt: ECONNREFUSED\)/,
+    );
     expect((err as Error).message).toContain("the NAS's DHCP server hands 52:54:00:12:34:56 the address 192.168.0.2");
     expect((err as Error).message).toContain("npm run doctor -- --stack dev --only nodes,dhcp,tftp");
 });
 
 test("the hint says when a Wake-on-LAN packet was sent", () => {
-    expect(nodeWaitHint({ hostname: "w", mac: "aa:bb:cc:dd:ee:ff", ip: "10.0.0.2", stack: "s", wakeOnLan: true }))
-        .toContain("(a Wake-on-LAN packet was sent to aa:bb:cc:dd:ee:ff)");
+    expect(
+        nodeWaitHint({ hostname: "w", mac: "aa:bb:cc:dd:ee:ff", ip: "10.0.0.2", stack: "s", wakeOnLan: true }),
+    ).toContain("(a Wake-on-LAN packet was sent to aa:bb:cc:dd:ee:ff)");
 });
 
 describe("when an up waits", () => {

@@ -3,17 +3,37 @@ import type { ClusterConfig, NodeConfig } from "../../components/talos/config";
 import { planCluster } from "../../components/talos/cluster";
 
 const cluster: ClusterConfig = {
-    name: "homelab-dev", endpoint: "https://192.168.0.2:6443", talosVersion: "v1.12.1", kubernetesVersion: "1.35.0", upgrades: false,
-    applyTimeout: "30m", bootstrapTimeout: "20m", healthTimeout: "10m", upgradeTimeout: "15m", healthChecks: { kubernetes: true }, resetOnDestroy: false, wakeOnLanBroadcast: "192.168.0.255", configSchemaUrl: "http://127.0.0.1/{version}",
+    name: "homelab-dev",
+    endpoint: "https://192.168.0.2:6443",
+    talosVersion: "v1.12.1",
+    kubernetesVersion: "1.35.0",
+    upgrades: false,
+    applyTimeout: "30m",
+    bootstrapTimeout: "20m",
+    healthTimeout: "10m",
+    upgradeTimeout: "15m",
+    healthChecks: { kubernetes: true },
+    resetOnDestroy: false,
+    wakeOnLanBroadcast: "192.168.0.255",
+    configSchemaUrl: "http://127.0.0.1/{version}",
 };
 const node = (hostname: string, ip: string, role: NodeConfig["role"]): NodeConfig => ({
-    hostname, ip, role, mac: `02:00:00:00:00:${ip.split(".")[3].padStart(2, "0")}`, installDisk: "/dev/sda", patches: [], wakeOnLan: false,
+    hostname,
+    ip,
+    role,
+    mac: `02:00:00:00:00:${ip.split(".")[3].padStart(2, "0")}`,
+    installDisk: "/dev/sda",
+    patches: [],
+    wakeOnLan: false,
 });
 const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
 
 test("bootstraps the first control plane in config order, whatever comes before it", () => {
-    const plan = planCluster(cluster, [node("w-1", "192.168.0.21", "worker"), node("cp-2", "192.168.0.12", "controlplane"),
-        node("cp-1", "192.168.0.11", "controlplane")]);
+    const plan = planCluster(cluster, [
+        node("w-1", "192.168.0.21", "worker"),
+        node("cp-2", "192.168.0.12", "controlplane"),
+        node("cp-1", "192.168.0.11", "controlplane"),
+    ]);
     expect(plan.bootstrapNode.hostname).toBe("cp-2");
     expect(plan.controlPlanes.map((n) => n.hostname)).toEqual(["cp-2", "cp-1"]);
     expect(plan.workers.map((n) => n.hostname)).toEqual(["w-1"]);
@@ -21,7 +41,10 @@ test("bootstraps the first control plane in config order, whatever comes before 
 });
 
 test("a lone control plane is reset without a graceful etcd leave; others leave gracefully", () => {
-    const one = planCluster({ ...cluster, resetOnDestroy: true }, [node("cp-1", "192.168.0.11", "controlplane"), node("w-1", "192.168.0.21", "worker")]);
+    const one = planCluster({ ...cluster, resetOnDestroy: true }, [
+        node("cp-1", "192.168.0.11", "controlplane"),
+        node("w-1", "192.168.0.21", "worker"),
+    ]);
     expect(one.onDestroy["cp-1"]).toEqual({ reset: true, graceful: false, reboot: false });
     expect(one.onDestroy["w-1"]).toEqual({ reset: true, graceful: true, reboot: false });
     expect(planCluster(cluster, [node("cp-1", "192.168.0.11", "controlplane")]).onDestroy["cp-1"].reset).toBe(false);
@@ -29,9 +52,16 @@ test("a lone control plane is reset without a graceful etcd leave; others leave 
 
 test("asserts what it relies on before anything is registered: a release version, a control plane, the UPS password", () => {
     // parseStackConfig explains each to the user under its key (tests/config); here only the short refusal.
-    expect(() => planCluster({ ...cluster, talosVersion: "latest" }, [node("cp-1", "192.168.0.11", "controlplane")]))
-        .toThrow(/"latest" is not a Talos release version/);
-    expect(() => planCluster(cluster, [node("w-1", "192.168.0.21", "worker")])).toThrow(/no node has role controlplane/);
-    expect(() => planCluster(cluster, [node("cp-1", "192.168.0.11", "controlplane")], ups, false)).toThrow(/ups is set but no upsPassword/);
-    expect(planCluster(cluster, [node("cp-1", "192.168.0.11", "controlplane")], ups, true).bootstrapNode.hostname).toBe("cp-1");
+    expect(() =>
+        planCluster({ ...cluster, talosVersion: "latest" }, [node("cp-1", "192.168.0.11", "controlplane")]),
+    ).toThrow(/"latest" is not a Talos release version/);
+    expect(() => planCluster(cluster, [node("w-1", "192.168.0.21", "worker")])).toThrow(
+        /no node has role controlplane/,
+    );
+    expect(() => planCluster(cluster, [node("cp-1", "192.168.0.11", "controlplane")], ups, false)).toThrow(
+        /ups is set but no upsPassword/,
+    );
+    expect(planCluster(cluster, [node("cp-1", "192.168.0.11", "controlplane")], ups, true).bootstrapNode.hostname).toBe(
+        "cp-1",
+    );
 });

@@ -8,6 +8,7 @@ import {
     schemaCacheFile,
     schemaUrl,
 } from "../../components/talos/schema";
+import { parseStackConfig } from "../../components/config";
 import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "../../components/talos/config";
 import { stackValues } from "../support/shared";
 import { deadUrlTemplate, referenceSchemaText, SchemaServer, startSchemaServer } from "../support/schema-server";
@@ -55,7 +56,12 @@ describe("loadTalosConfigSchema", () => {
     test("uses the cache even when the server is gone", async () => {
         await load();
         await server.close();
-        const again = await loadTalosConfigSchema({ talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn });
+        const again = await loadTalosConfigSchema({
+            talosVersion: TAG,
+            urlTemplate: await deadUrlTemplate(),
+            cacheDir,
+            warn,
+        });
         expect(again).toEqual(JSON.parse(schemaText));
         expect(warnings).toEqual([]);
         server = await startSchemaServer({}); // for afterEach
@@ -67,7 +73,10 @@ describe("loadTalosConfigSchema", () => {
         await load();
         expect(server.countFor("v1.12.0")).toBe(1);
         expect(server.countFor(TAG)).toBe(1);
-        expect(fs.readdirSync(cacheDir).sort()).toEqual(["talos-config-schema-v1.12.0.json", "talos-config-schema-v1.12.1.json"]);
+        expect(fs.readdirSync(cacheDir).sort()).toEqual([
+            "talos-config-schema-v1.12.0.json",
+            "talos-config-schema-v1.12.1.json",
+        ]);
     });
 
     test("server down: one warning naming the version and URL, undefined, nothing cached", async () => {
@@ -75,7 +84,9 @@ describe("loadTalosConfigSchema", () => {
         const schema = await loadTalosConfigSchema({ talosVersion: TAG, urlTemplate: url, cacheDir, warn });
         expect(schema).toBeUndefined();
         expect(warnings).toHaveLength(1);
-        expect(warnings[0]).toContain(`Talos config schema for ${TAG} could not be fetched from ${schemaUrl(url, TAG)} (ECONNREFUSED)`);
+        expect(warnings[0]).toContain(
+            `Talos config schema for ${TAG} could not be fetched from ${schemaUrl(url, TAG)} (ECONNREFUSED)`,
+        );
         expect(warnings[0]).toContain("skipping the schema check");
         expect(fs.readdirSync(cacheDir)).toEqual([]);
     });
@@ -86,18 +97,21 @@ describe("loadTalosConfigSchema", () => {
         ["html", "not a Talos config schema (it is not JSON)"],
         ["not-a-schema", "not a Talos config schema (it has no JSON-schema $schema)"],
         ["truncated", "not a Talos config schema (it is not JSON)"],
-    ] as const)("fault %s: one warning (%s), nothing cached, and the next good answer is cached", async (fault, words) => {
-        server.fault = fault;
-        expect(await load()).toBeUndefined();
-        expect(warnings).toHaveLength(1);
-        expect(warnings[0]).toContain(words);
-        expect(fs.readdirSync(cacheDir)).toEqual([]);
+    ] as const)(
+        "fault %s: one warning (%s), nothing cached, and the next good answer is cached",
+        async (fault, words) => {
+            server.fault = fault;
+            expect(await load()).toBeUndefined();
+            expect(warnings).toHaveLength(1);
+            expect(warnings[0]).toContain(words);
+            expect(fs.readdirSync(cacheDir)).toEqual([]);
 
-        server.fault = "none";
-        expect(await load()).toEqual(JSON.parse(schemaText));
-        expect(warnings).toHaveLength(1);
-        expect(fs.existsSync(schemaCacheFile(cacheDir, TAG))).toBe(true);
-    });
+            server.fault = "none";
+            expect(await load()).toEqual(JSON.parse(schemaText));
+            expect(warnings).toHaveLength(1);
+            expect(fs.existsSync(schemaCacheFile(cacheDir, TAG))).toBe(true);
+        },
+    );
 
     test("a server that never answers: gives up after the timeout with one warning", async () => {
         server.fault = "hang";
@@ -158,8 +172,16 @@ describe("loadTalosConfigSchema", () => {
 
 describe("checkPatchesAgainstSchema", () => {
     test("returns the problems of the patches, each once, from a fetched then cached schema", async () => {
-        const args = { talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, patchSets: [[FINE_PATCH, BROKEN_PATCH], [BROKEN_PATCH]] };
-        const expected = ['nodes[0].patches[1]: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")'];
+        const args = {
+            talosVersion: TAG,
+            urlTemplate: server.urlTemplate,
+            cacheDir,
+            warn,
+            patchSets: [[FINE_PATCH, BROKEN_PATCH], [BROKEN_PATCH]],
+        };
+        const expected = [
+            'nodes[0].patches[1]: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")',
+        ];
         expect(await checkPatchesAgainstSchema(args)).toEqual(expected);
         expect(await checkPatchesAgainstSchema(args)).toEqual(expected);
         expect(server.countFor(TAG)).toBe(1);
@@ -168,7 +190,11 @@ describe("checkPatchesAgainstSchema", () => {
 
     test("schema server down: one warning; a typo only the schema knows passes", async () => {
         const problems = await checkPatchesAgainstSchema({
-            talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patchSets: [[BROKEN_PATCH, BROKEN_PATCH]],
+            talosVersion: TAG,
+            urlTemplate: await deadUrlTemplate(),
+            cacheDir,
+            warn,
+            patchSets: [[BROKEN_PATCH, BROKEN_PATCH]],
         });
         expect(problems).toEqual([]);
         expect(warnings).toHaveLength(1);
@@ -176,16 +202,21 @@ describe("checkPatchesAgainstSchema", () => {
     });
 
     describe("the rules that need no schema run whether or not the schema can be had", () => {
-        const hostname = { label: "nodes[0].hostname", text: "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-1\n" };
-        const patchSets = [[
-            FINE_PATCH,
-            hostname,
-            { label: "nodes[0].patches[0]", text: "machine:\n  install:\n\tdisk: /dev/sda\n" },
-            { label: "nodes[0].patches[1]", text: "- op: add\n  path: /machine/install/disk\n  value: /dev/sdb\n" },
-            { label: "nodes[0].patches[2]", text: "machine:\n  network:\n    hostname: other\n" },
-            { label: "nodes[0].patches[3]", text: "machine:\n  install:\n    $patch: replace\n" },
-            { ...BROKEN_PATCH, label: "nodes[0].patches[4]" },
-        ]];
+        const hostname = {
+            label: "nodes[0].hostname",
+            text: "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-1\n",
+        };
+        const patchSets = [
+            [
+                FINE_PATCH,
+                hostname,
+                { label: "nodes[0].patches[0]", text: "machine:\n  install:\n\tdisk: /dev/sda\n" },
+                { label: "nodes[0].patches[1]", text: "- op: add\n  path: /machine/install/disk\n  value: /dev/sdb\n" },
+                { label: "nodes[0].patches[2]", text: "machine:\n  network:\n    hostname: other\n" },
+                { label: "nodes[0].patches[3]", text: "machine:\n  install:\n    $patch: replace\n" },
+                { ...BROKEN_PATCH, label: "nodes[0].patches[4]" },
+            ],
+        ];
         const schemaFree = [
             /^nodes\[0\]\.patches\[0\]: YAML syntax error at line 3, column 1/,
             /^nodes\[0\]\.patches\[1\]: Talos applies JSON patches \(RFC 6902\) only to a single-document machine config/,
@@ -194,30 +225,44 @@ describe("checkPatchesAgainstSchema", () => {
         ];
 
         test("without the schema: exactly those problems, after the one warning", async () => {
-            const problems = await checkPatchesAgainstSchema({ talosVersion: TAG, urlTemplate: await deadUrlTemplate(), cacheDir, warn, patchSets });
+            const problems = await checkPatchesAgainstSchema({
+                talosVersion: TAG,
+                urlTemplate: await deadUrlTemplate(),
+                cacheDir,
+                warn,
+                patchSets,
+            });
             expect(warnings).toHaveLength(1);
             expect(problems).toHaveLength(schemaFree.length);
             schemaFree.forEach((re, i) => expect(problems[i]).toMatch(re));
         });
 
         test("with the schema: the same problems, each once, plus the schema's own", async () => {
-            const problems = await checkPatchesAgainstSchema({ talosVersion: TAG, urlTemplate: server.urlTemplate, cacheDir, warn, patchSets });
+            const problems = await checkPatchesAgainstSchema({
+                talosVersion: TAG,
+                urlTemplate: server.urlTemplate,
+                cacheDir,
+                warn,
+                patchSets,
+            });
             expect(warnings).toEqual([]);
             expect(problems).toHaveLength(schemaFree.length + 1);
             schemaFree.forEach((re, i) => expect(problems[i]).toMatch(re));
-            expect(problems[schemaFree.length]).toMatch(/^nodes\[0\]\.patches\[4\]: machine\.instal is not a Talos setting/);
+            expect(problems[schemaFree.length]).toMatch(
+                /^nodes\[0\]\.patches\[4\]: machine\.instal is not a Talos setting/,
+            );
         });
     });
 });
 
 describe("locations", () => {
     test("the default URL is the raw schema file at the release tag, and the stack config's default", () => {
-        const { parseStackConfig } = require("../../components/config") as typeof import("../../components/config");
         const values = stackValues("dev", { synologyPassword: "p", upsPassword: "u" }) as Record<string, any>;
         values.nodes[0].mac = "d8:3a:dd:5e:a0:01";
         expect(parseStackConfig(values).cluster.configSchemaUrl).toBe(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE);
-        expect(schemaUrl(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE, "1.12.1"))
-            .toBe("https://raw.githubusercontent.com/siderolabs/talos/v1.12.1/pkg/machinery/config/schemas/config.schema.json");
+        expect(schemaUrl(DEFAULT_TALOS_SCHEMA_URL_TEMPLATE, "1.12.1")).toBe(
+            "https://raw.githubusercontent.com/siderolabs/talos/v1.12.1/pkg/machinery/config/schemas/config.schema.json",
+        );
     });
 
     test("default cache dir: HOMELAB_CACHE_DIR, else XDG_CACHE_HOME/homelab, else ~/.cache/homelab", () => {

@@ -11,8 +11,17 @@ import * as os from "os";
 import * as path from "path";
 import { execFile } from "child_process";
 import {
-    assertTalosctlAvailable, findOnPath, imageTag, kubernetesCreateScript, kubernetesUpgradeScript,
-    nodeCreateScript, nodeUpgradeScript, shellQuote, TALOSCONFIG_ENV, upgradeOrder, UpgradeTarget,
+    assertTalosctlAvailable,
+    findOnPath,
+    imageTag,
+    kubernetesCreateScript,
+    kubernetesUpgradeScript,
+    nodeCreateScript,
+    nodeUpgradeScript,
+    shellQuote,
+    TALOSCONFIG_ENV,
+    upgradeOrder,
+    UpgradeTarget,
 } from "../../components/talos/upgrades";
 
 const IMAGE = "factory.talos.dev/metal-installer/abc123:v1.12.1";
@@ -33,7 +42,9 @@ beforeAll(() => {
     // Fake talosctl: records argv, the --talosconfig file's mode and content, and its path; answers
     // `version` from the tag file (nothing when it is missing: the node does not answer) and sets it on
     // `upgrade` from the image's tag.
-    fs.writeFileSync(path.join(bin, "talosctl"), `#!/bin/sh
+    fs.writeFileSync(
+        path.join(bin, "talosctl"),
+        `#!/bin/sh
 cfg=""
 prev=""
 verb=""
@@ -59,7 +70,9 @@ case "$verb" in
     [ -n "\${FAKE_NO_VERSION_CHANGE:-}" ] || printf '%s' "\${image##*:}" > "${tagFile}";;
   *) ${"${FAKE_FAIL:-}"} ;;
 esac
-`, { mode: 0o755 });
+`,
+        { mode: 0o755 },
+    );
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -67,7 +80,10 @@ beforeEach(() => {
     for (const f of [log, tagFile]) if (fs.existsSync(f)) fs.rmSync(f);
 });
 const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "");
-const upgradeCalls = () => calls().split("\n").filter((l) => /^ARGS .* upgrade /.test(l));
+const upgradeCalls = () =>
+    calls()
+        .split("\n")
+        .filter((l) => /^ARGS .* upgrade /.test(l));
 
 function run(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -89,23 +105,26 @@ describe("pre-flight", () => {
 
     test("assertTalosctlAvailable: nothing to check when upgrades are off; clear error when missing", () => {
         expect(assertTalosctlAvailable({ upgrades: false, pathEnv: "" })).toBeUndefined();
-        expect(() => assertTalosctlAvailable({ upgrades: true, pathEnv: PATH_WITHOUT, isExecutable: () => false }))
-            .toThrow(/talosctl was not found on PATH.*install talosctl.*set cluster\.upgrades to false/);
+        expect(() =>
+            assertTalosctlAvailable({ upgrades: true, pathEnv: PATH_WITHOUT, isExecutable: () => false }),
+        ).toThrow(/talosctl was not found on PATH.*install talosctl.*set cluster\.upgrades to false/);
         // Real filesystem check against the fake binary.
         expect(assertTalosctlAvailable({ upgrades: true, pathEnv: PATH_WITH() })).toBe(path.join(bin, "talosctl"));
     });
 
     test("upgradeOrder: control planes first, config order within each group", () => {
         const nodes = [
-            { hostname: "w1", role: "worker" as const }, { hostname: "c1", role: "controlplane" as const },
-            { hostname: "w2", role: "worker" as const }, { hostname: "c2", role: "controlplane" as const },
+            { hostname: "w1", role: "worker" as const },
+            { hostname: "c1", role: "controlplane" as const },
+            { hostname: "w2", role: "worker" as const },
+            { hostname: "c2", role: "controlplane" as const },
         ];
         expect(upgradeOrder(nodes).map((x) => x.hostname)).toEqual(["c1", "c2", "w1", "w2"]);
     });
 
     test("shellQuote survives quotes", async () => {
-        const r = await run(`printf '%s' ${shellQuote("it's \"x\" $HOME")}`, { PATH: PATH_WITHOUT });
-        expect(r.stdout).toBe("it's \"x\" $HOME");
+        const r = await run(`printf '%s' ${shellQuote('it\'s "x" $HOME')}`, { PATH: PATH_WITHOUT });
+        expect(r.stdout).toBe('it\'s "x" $HOME');
     });
 });
 
@@ -118,10 +137,18 @@ describe("pure helpers", () => {
 });
 
 describe("scripts, run with /bin/sh", () => {
-    const env = (extra: Record<string, string> = {}) => ({ PATH: PATH_WITH(), [TALOSCONFIG_ENV]: TALOSCONFIG, ...extra });
+    const env = (extra: Record<string, string> = {}) => ({
+        PATH: PATH_WITH(),
+        [TALOSCONFIG_ENV]: TALOSCONFIG,
+        ...extra,
+    });
 
     test("scripts contain no secret: the talosconfig is referenced only by variable name", () => {
-        for (const s of [nodeUpgradeScript(TARGET), nodeCreateScript(TARGET), kubernetesUpgradeScript("192.168.0.2", "1.35.0")]) {
+        for (const s of [
+            nodeUpgradeScript(TARGET),
+            nodeCreateScript(TARGET),
+            kubernetesUpgradeScript("192.168.0.2", "1.35.0"),
+        ]) {
             expect(s).not.toContain("SECRET-KEY");
             expect(s).toContain(`$${TALOSCONFIG_ENV}`);
         }
@@ -131,8 +158,11 @@ describe("scripts, run with /bin/sh", () => {
         fs.writeFileSync(tagFile, "v1.12.0");
         const r = await run(nodeUpgradeScript(TARGET), env());
         expect(r.code).toBe(0);
-        expect(upgradeCalls()).toEqual([expect.stringMatching(
-            /^ARGS --talosconfig \S+ --nodes 192\.168\.0\.2 --endpoints 192\.168\.0\.2 upgrade --image factory\.talos\.dev\/metal-installer\/abc123:v1\.12\.1 --preserve --wait --timeout 15m$/)]);
+        expect(upgradeCalls()).toEqual([
+            expect.stringMatching(
+                /^ARGS --talosconfig \S+ --nodes 192\.168\.0\.2 --endpoints 192\.168\.0\.2 upgrade --image factory\.talos\.dev\/metal-installer\/abc123:v1\.12\.1 --preserve --wait --timeout 15m$/,
+            ),
+        ]);
         expect(calls()).toContain("MODE 600");
         expect(calls()).toContain(`CONTENT_BEGIN\n${TALOSCONFIG}\nCONTENT_END`);
         for (const [, file] of calls().matchAll(/FILE (\S+)/g)) expect(fs.existsSync(file)).toBe(false);
@@ -167,7 +197,9 @@ describe("scripts, run with /bin/sh", () => {
     test("create: a node that never answers fails after the timeout, naming the node and the setting", async () => {
         const r = await run(nodeCreateScript({ ...TARGET, timeout: "1s" }), env());
         expect(r.code).toBe(1);
-        expect(r.stderr).toContain("cp-1 (192.168.0.2) did not answer `talosctl version` within 1s (cluster.upgradeTimeout)");
+        expect(r.stderr).toContain(
+            "cp-1 (192.168.0.2) did not answer `talosctl version` within 1s (cluster.upgradeTimeout)",
+        );
         expect(upgradeCalls()).toEqual([]);
     }, 20_000);
 
@@ -181,7 +213,9 @@ describe("scripts, run with /bin/sh", () => {
     test("kubernetes: update runs upgrade-k8s --to the version through the first control plane; create only records", async () => {
         const r = await run(kubernetesUpgradeScript("192.168.0.11", "1.35.0"), env());
         expect(r.code).toBe(0);
-        expect(calls()).toMatch(/ARGS --talosconfig \S+ --nodes 192\.168\.0\.11 --endpoints 192\.168\.0\.11 upgrade-k8s --to 1\.35\.0/);
+        expect(calls()).toMatch(
+            /ARGS --talosconfig \S+ --nodes 192\.168\.0\.11 --endpoints 192\.168\.0\.11 upgrade-k8s --to 1\.35\.0/,
+        );
         fs.rmSync(log);
         const c = await run(kubernetesCreateScript("1.35.0"), env());
         expect(c.code).toBe(0);

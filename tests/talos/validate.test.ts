@@ -1,5 +1,3 @@
-import * as fs from "fs";
-import * as path from "path";
 import {
     DEPRECATED_SETTINGS,
     talosSchemaProblem,
@@ -7,6 +5,7 @@ import {
     validatePatch,
     validatePatches,
 } from "../../components/talos/validate";
+import * as patches from "../../components/talos/patches";
 import { closest, editDistance } from "../../components/words";
 import { readReferenceText } from "../support/reference";
 
@@ -26,7 +25,8 @@ function only(text: string, label = LABEL): string {
 // ---------------------------------------------------------------------------------------------------------
 // Patches of the kinds the program renders, and typical user patches: all must pass.
 
-const FACTORY_INSTALLER = "factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.12.1";
+const FACTORY_INSTALLER =
+    "factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.12.1";
 
 const VALID: Record<string, string> = {
     "install with disk": `machine:
@@ -165,61 +165,85 @@ describe("validatePatch accepts valid patches", () => {
 describe("validatePatch rejects broken patches with plain messages", () => {
     test("typo in a key: names the path and suggests the right key (the issue's example)", () => {
         const m = only("machine:\n  instal:\n    disk: /dev/sda\n");
-        expect(m).toBe(`${LABEL}: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")`);
+        expect(m).toBe(
+            `${LABEL}: machine.instal is not a Talos setting — did you mean machine.install? (patch beginning "machine:")`,
+        );
     });
 
     test("wrong case of a key", () => {
         const m = only("machine:\n  install:\n    diskselector:\n      size: '>= 1TB'\n");
-        expect(m).toContain("machine.install.diskselector is not a Talos setting — did you mean machine.install.diskSelector?");
+        expect(m).toContain(
+            "machine.install.diskselector is not a Talos setting — did you mean machine.install.diskSelector?",
+        );
     });
 
     test("a right key at the wrong level points to where it lives", () => {
         const m = only("machine:\n  hostname: cp-1\n");
-        expect(m).toContain(`${LABEL}: machine.hostname is not a Talos setting at this level — did you mean machine.network.hostname?`);
+        expect(m).toContain(
+            `${LABEL}: machine.hostname is not a Talos setting at this level — did you mean machine.network.hostname?`,
+        );
     });
 
     test("an unknown key with no near match lists what is allowed there", () => {
         const m = only("cluster:\n  network:\n    flannelBackend: vxlan\n");
-        expect(m).toContain("cluster.network.flannelBackend is not a Talos setting; allowed under cluster.network: cni, dnsDomain, podSubnets, serviceSubnets");
+        expect(m).toContain(
+            "cluster.network.flannelBackend is not a Talos setting; allowed under cluster.network: cni, dnsDomain, podSubnets, serviceSubnets",
+        );
     });
 
     test("a list where a string belongs", () => {
-        expect(only("machine:\n  install:\n    disk: [/dev/sda]\n")).toContain(`${LABEL}: machine.install.disk must be a string, got a list`);
+        expect(only("machine:\n  install:\n    disk: [/dev/sda]\n")).toContain(
+            `${LABEL}: machine.install.disk must be a string, got a list`,
+        );
     });
 
     test("a list where a map belongs", () => {
-        expect(only("machine:\n  install:\n    - disk: /dev/sda\n")).toContain("machine.install must be a map of settings, got a list");
+        expect(only("machine:\n  install:\n    - disk: /dev/sda\n")).toContain(
+            "machine.install must be a map of settings, got a list",
+        );
     });
 
     test("a string where a list belongs", () => {
-        expect(only("cluster:\n  network:\n    podSubnets: 10.244.0.0/16\n")).toContain("cluster.network.podSubnets must be a list, got a string");
+        expect(only("cluster:\n  network:\n    podSubnets: 10.244.0.0/16\n")).toContain(
+            "cluster.network.podSubnets must be a list, got a string",
+        );
     });
 
     test("a quoted number where a whole number belongs", () => {
-        expect(only("machine:\n  features:\n    kubePrism:\n      port: \"7445\"\n"))
-            .toContain('machine.features.kubePrism.port must be a whole number, got the quoted text "7445" (remove the quotes)');
+        expect(only('machine:\n  features:\n    kubePrism:\n      port: "7445"\n')).toContain(
+            'machine.features.kubePrism.port must be a whole number, got the quoted text "7445" (remove the quotes)',
+        );
     });
 
     test("unknown kind: suggests the near one and lists the known kinds", () => {
         const m = only("apiVersion: v1alpha1\nkind: ExtensionServiceConfg\nname: nut-client\n");
-        expect(m).toContain(`${LABEL}: kind "ExtensionServiceConfg" is not a Talos document kind — did you mean ExtensionServiceConfig?`);
+        expect(m).toContain(
+            `${LABEL}: kind "ExtensionServiceConfg" is not a Talos document kind — did you mean ExtensionServiceConfig?`,
+        );
         expect(m).toMatch(/known kinds: .*HostnameConfig.*TimeSyncConfig/);
         expect(m).toContain('(patch beginning "apiVersion: v1alpha1")');
     });
 
     test("wrong apiVersion for a kind", () => {
         const m = only("apiVersion: v1alpha2\nkind: ExtensionServiceConfig\nname: nut-client\n");
-        expect(m).toBe(`${LABEL}: ExtensionServiceConfig "nut-client": apiVersion "v1alpha2" is not valid for kind ExtensionServiceConfig; use apiVersion: v1alpha1 (patch beginning "apiVersion: v1alpha2")`);
+        expect(m).toBe(
+            `${LABEL}: ExtensionServiceConfig "nut-client": apiVersion "v1alpha2" is not valid for kind ExtensionServiceConfig; use apiVersion: v1alpha1 (patch beginning "apiVersion: v1alpha2")`,
+        );
     });
 
     test("apiVersion on the main document", () => {
-        expect(only("apiVersion: v1alpha1\nmachine:\n  install:\n    disk: /dev/sda\n"))
-            .toContain("apiVersion is set but kind is missing; the main machine config document has no apiVersion (it uses version: v1alpha1)");
+        expect(only("apiVersion: v1alpha1\nmachine:\n  install:\n    disk: /dev/sda\n")).toContain(
+            "apiVersion is set but kind is missing; the main machine config document has no apiVersion (it uses version: v1alpha1)",
+        );
     });
 
     test("YAML syntax error gives line and column", () => {
-        expect(only("machine:\n  install:\n\tdisk: /dev/sda\n")).toBe(`${LABEL}: YAML syntax error at line 3, column 1: Tabs are not allowed as indentation (patch beginning "machine:")`);
-        expect(only("machine:\n  install:\n    disk: /dev/sda\n    disk: /dev/sdb\n")).toContain("YAML syntax error at line 4, column 5: Map keys must be unique");
+        expect(only("machine:\n  install:\n\tdisk: /dev/sda\n")).toBe(
+            `${LABEL}: YAML syntax error at line 3, column 1: Tabs are not allowed as indentation (patch beginning "machine:")`,
+        );
+        expect(only("machine:\n  install:\n    disk: /dev/sda\n    disk: /dev/sdb\n")).toContain(
+            "YAML syntax error at line 4, column 5: Map keys must be unique",
+        );
     });
 
     test("typo inside a kind document's list item names the document and the item", () => {
@@ -230,29 +254,38 @@ configFiles:
   - content: x
     mountpath: /usr/local/etc/nut/upsmon.conf
 `);
-        expect(m).toContain(`${LABEL}: ExtensionServiceConfig "nut-client": configFiles[0].mountpath is not an ExtensionServiceConfig setting — did you mean configFiles[0].mountPath?`);
+        expect(m).toContain(
+            `${LABEL}: ExtensionServiceConfig "nut-client": configFiles[0].mountpath is not an ExtensionServiceConfig setting — did you mean configFiles[0].mountPath?`,
+        );
     });
 
     test("a map where the ExtensionServiceConfig environment list belongs", () => {
-        expect(only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\nenvironment:\n  NUT_UPS: ups\n"))
-            .toContain('ExtensionServiceConfig "nut-client": environment must be a list, got a map');
+        expect(
+            only(
+                "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\nenvironment:\n  NUT_UPS: ups\n",
+            ),
+        ).toContain('ExtensionServiceConfig "nut-client": environment must be a list, got a map');
     });
 
     test("a kind document missing a required key", () => {
-        expect(only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nconfigFiles: []\n"))
-            .toContain("ExtensionServiceConfig: name is missing; every ExtensionServiceConfig document needs apiVersion, kind, name");
+        expect(only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nconfigFiles: []\n")).toContain(
+            "ExtensionServiceConfig: name is missing; every ExtensionServiceConfig document needs apiVersion, kind, name",
+        );
     });
 
     test("a value outside an enum suggests the near value", () => {
-        expect(only("apiVersion: v1alpha1\nkind: HostnameConfig\nauto: stabel\n"))
-            .toContain('HostnameConfig: auto must be one of "stable", "off", got "stabel" — did you mean "stable"?');
+        expect(only("apiVersion: v1alpha1\nkind: HostnameConfig\nauto: stabel\n")).toContain(
+            'HostnameConfig: auto must be one of "stable", "off", got "stabel" — did you mean "stable"?',
+        );
     });
 
     test("a value not matching a pattern is explained in words", () => {
-        expect(only("apiVersion: v1alpha1\nkind: TimeSyncConfig\nbootTimeout: 5 minutes\n"))
-            .toContain('TimeSyncConfig: bootTimeout must be a duration like 30s, 5m or 1h30m, got "5 minutes"');
-        expect(only("cluster:\n  controlPlane:\n    endpoint: http://192.168.0.2:6443\n"))
-            .toContain('cluster.controlPlane.endpoint must be a URL starting with https://, got "http://192.168.0.2:6443"');
+        expect(only("apiVersion: v1alpha1\nkind: TimeSyncConfig\nbootTimeout: 5 minutes\n")).toContain(
+            'TimeSyncConfig: bootTimeout must be a duration like 30s, 5m or 1h30m, got "5 minutes"',
+        );
+        expect(only("cluster:\n  controlPlane:\n    endpoint: http://192.168.0.2:6443\n")).toContain(
+            'cluster.controlPlane.endpoint must be a URL starting with https://, got "http://192.168.0.2:6443"',
+        );
     });
 
     test("JSON patch with a bad op, a dotted path and a missing value", () => {
@@ -278,23 +311,30 @@ configFiles:
 
     test("JSON patch with a misspelt field and a bad ~ escape", () => {
         const problems = check(`[{"op": "add", "path": "/machine/nodeLabels/a~b", "valeu": "x"}]`);
-        expect(problems).toContain(`${LABEL}: JSON-patch operation 1: valeu is not a JSON-patch field — did you mean value? (patch beginning "[{\\"op\\": \\"add\\", \\"path\\": \\"/machine/nodeLabels/a~b\\", \\"valeu\\"…")`);
+        expect(problems).toContain(
+            `${LABEL}: JSON-patch operation 1: valeu is not a JSON-patch field — did you mean value? (patch beginning "[{\\"op\\": \\"add\\", \\"path\\": \\"/machine/nodeLabels/a~b\\", \\"valeu\\"…")`,
+        );
         expect(problems.some((p) => p.includes('path "/machine/nodeLabels/a~b" has a ~ that is not ~0'))).toBe(true);
         expect(problems.some((p) => p.includes("(add) has no value"))).toBe(true);
     });
 
     test("a JSON patch mixed with --- documents", () => {
-        expect(only("machine:\n  install:\n    disk: /dev/sda\n---\n- op: remove\n  path: /machine/install\n"))
-            .toContain("a JSON patch (a list of operations) cannot be combined with other documents using ---");
+        expect(
+            only("machine:\n  install:\n    disk: /dev/sda\n---\n- op: remove\n  path: /machine/install\n"),
+        ).toContain("a JSON patch (a list of operations) cannot be combined with other documents using ---");
     });
 
     test("a patch that touches the same document twice", () => {
-        const m = only("apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\n---\napiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\nenvironment: [A=b]\n");
+        const m = only(
+            "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\n---\napiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: nut-client\nenvironment: [A=b]\n",
+        );
         expect(m).toContain('documents 1 and 2 both patch the ExtensionServiceConfig "nut-client" document');
     });
 
     test("multi-document patches say which document is wrong", () => {
-        const problems = check("machine:\n  install:\n    disk: /dev/sda\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostnam: cp-1\n");
+        const problems = check(
+            "machine:\n  install:\n    disk: /dev/sda\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostnam: cp-1\n",
+        );
         expect(problems).toEqual([
             `${LABEL}: document 2: HostnameConfig: hostnam is not a HostnameConfig setting — did you mean hostname? (patch beginning "machine:")`,
         ]);
@@ -305,11 +345,15 @@ configFiles:
     });
 
     test("a scalar patch", () => {
-        expect(only("machine.install.disk=/dev/sda\n")).toContain("must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got a string");
+        expect(only("machine.install.disk=/dev/sda\n")).toContain(
+            "must be a map of settings (a strategic-merge patch) or a list of JSON-patch operations, got a string",
+        );
     });
 
     test("reports every problem of a patch, not just the first", () => {
-        const problems = check("machine:\n  instal: {}\n  install:\n    wipe: [true]\n  kubelet:\n    extraArgs: [a]\n");
+        const problems = check(
+            "machine:\n  instal: {}\n  install:\n    wipe: [true]\n  kubelet:\n    extraArgs: [a]\n",
+        );
         expect(problems).toHaveLength(3);
         expect(problems.join("\n")).toMatch(/machine\.instal .*machine\.install\?/);
         expect(problems.join("\n")).toContain("machine.install.wipe must be true or false, got a list");
@@ -317,7 +361,9 @@ configFiles:
     });
 
     test("keys that are not identifiers are quoted in paths", () => {
-        expect(only("machine:\n  sysctls:\n    net.ipv4.ip_forward: [1]\n")).toContain('machine.sysctls["net.ipv4.ip_forward"] must be a string, got a list');
+        expect(only("machine:\n  sysctls:\n    net.ipv4.ip_forward: [1]\n")).toContain(
+            'machine.sysctls["net.ipv4.ip_forward"] must be a string, got a list',
+        );
     });
 });
 
@@ -349,13 +395,21 @@ describe("JSON patches are checked against the main document's schema too", () =
     const tail = ' (patch beginning "- op: add")';
 
     test("a typo in a path is found, with the corrected path", () => {
-        expect(problems).toContain(`${LABEL}: JSON-patch operation 1 (add): path "/machine/instal/disk": "instal" is not a Talos setting under /machine — did you mean "/machine/install/disk"?${tail}`);
-        expect(problems).toContain(`${LABEL}: JSON-patch operation 5 (move): from "/machine/nodeLabel/a": "nodeLabel" is not a Talos setting under /machine — did you mean "/machine/nodeLabels/a"?${tail}`);
+        expect(problems).toContain(
+            `${LABEL}: JSON-patch operation 1 (add): path "/machine/instal/disk": "instal" is not a Talos setting under /machine — did you mean "/machine/install/disk"?${tail}`,
+        );
+        expect(problems).toContain(
+            `${LABEL}: JSON-patch operation 5 (move): from "/machine/nodeLabel/a": "nodeLabel" is not a Talos setting under /machine — did you mean "/machine/nodeLabels/a"?${tail}`,
+        );
     });
 
     test("the value is checked against the setting the path points at", () => {
-        expect(problems).toContain(`${LABEL}: JSON-patch operation 2 (replace): machine.install.disk must be a string, got a list${tail}`);
-        expect(problems).toContain(`${LABEL}: JSON-patch operation 3 (add): machine.files["-"].permissions must be a whole number, got the quoted text "0644" (remove the quotes)${tail}`);
+        expect(problems).toContain(
+            `${LABEL}: JSON-patch operation 2 (replace): machine.install.disk must be a string, got a list${tail}`,
+        );
+        expect(problems).toContain(
+            `${LABEL}: JSON-patch operation 3 (add): machine.files["-"].permissions must be a whole number, got the quoted text "0644" (remove the quotes)${tail}`,
+        );
     });
 
     test("an unknown key with nothing near lists what is allowed", () => {
@@ -365,7 +419,9 @@ describe("JSON patches are checked against the main document's schema too", () =
     });
 
     test("a list needs an index or -", () => {
-        expect(problems).toContain(`${LABEL}: JSON-patch operation 4 (add): path "/machine/files/first": /machine/files is a list, so "first" must be an index (0, 1, …) or - (append)${tail}`);
+        expect(problems).toContain(
+            `${LABEL}: JSON-patch operation 4 (add): path "/machine/files/first": /machine/files is a list, so "first" must be an index (0, 1, …) or - (append)${tail}`,
+        );
     });
 
     test("free-form maps, deprecated settings and removals pass", () => {
@@ -376,8 +432,12 @@ describe("JSON patches are checked against the main document's schema too", () =
 
 describe("messages do not leak values", () => {
     test("credentials in a quoted URL are blanked", () => {
-        const m = only("apiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: docker.io\nendpoints:\n  - url: ftp://robot:t0psecret@mirror.lan/v2\n");
-        expect(m).toContain('endpoints[0].url must be a URL starting with http:// or https://, got "ftp://…@mirror.lan/v2"');
+        const m = only(
+            "apiVersion: v1alpha1\nkind: RegistryMirrorConfig\nname: docker.io\nendpoints:\n  - url: ftp://robot:t0psecret@mirror.lan/v2\n",
+        );
+        expect(m).toContain(
+            'endpoints[0].url must be a URL starting with http:// or https://, got "ftp://…@mirror.lan/v2"',
+        );
         expect(m).not.toContain("t0psecret");
     });
 
@@ -423,36 +483,55 @@ describe("validatePatches", () => {
     });
 
     test("lets a later patch change a document an earlier one added without repeating its required fields", () => {
-        const bond = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nlinks: [enp1s2, enp1s3]\nbondMode: 802.3ad\n";
+        const bond =
+            "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nlinks: [enp1s2, enp1s3]\nbondMode: 802.3ad\n";
         const mtu = "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\nmtu: 9000\n";
-        expect(validatePatches([
-            { label: "nodes[0].patches[0]", text: bond },
-            { label: "nodes[0].patches[1]", text: mtu },
-        ], schema)).toEqual([]);
+        expect(
+            validatePatches(
+                [
+                    { label: "nodes[0].patches[0]", text: bond },
+                    { label: "nodes[0].patches[1]", text: mtu },
+                ],
+                schema,
+            ),
+        ).toEqual([]);
         // On its own (nothing added it before) the partial document is incomplete, and still reported;
         // so is a missing name even after the document was added, and a wrong type.
         const alone = validatePatches([{ label: "nodes[0].patches[0]", text: mtu }], schema);
         expect(alone.join("\n")).toContain("links is missing");
-        const later = validatePatches([
-            { label: "nodes[0].patches[0]", text: bond },
-            { label: "nodes[0].patches[1]", text: "apiVersion: v1alpha1\nkind: BondConfig\nmtu: nine\n" },
-        ], schema);
+        const later = validatePatches(
+            [
+                { label: "nodes[0].patches[0]", text: bond },
+                { label: "nodes[0].patches[1]", text: "apiVersion: v1alpha1\nkind: BondConfig\nmtu: nine\n" },
+            ],
+            schema,
+        );
         expect(later.join("\n")).toContain("name is missing");
         expect(later.join("\n")).toContain("mtu must be a whole number");
         // Deleting the document makes a later partial patch incomplete again.
-        const deleted = validatePatches([
-            { label: "nodes[0].patches[0]", text: bond },
-            { label: "nodes[0].patches[1]", text: "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\n$patch: delete\n" },
-            { label: "nodes[0].patches[2]", text: mtu },
-        ], schema);
-        expect(deleted.join("\n")).toContain("nodes[0].patches[2]: BondConfig \"bond0\": links is missing");
+        const deleted = validatePatches(
+            [
+                { label: "nodes[0].patches[0]", text: bond },
+                {
+                    label: "nodes[0].patches[1]",
+                    text: "apiVersion: v1alpha1\nkind: BondConfig\nname: bond0\n$patch: delete\n",
+                },
+                { label: "nodes[0].patches[2]", text: mtu },
+            ],
+            schema,
+        );
+        expect(deleted.join("\n")).toContain('nodes[0].patches[2]: BondConfig "bond0": links is missing');
     });
 
     test("still reports a wrong type for a setting that is not a delete directive", () => {
-        expect(only("machine:\n  nodeLabels:\n    zone:\n      name: a\n"))
-            .toContain("machine.nodeLabels.zone must be a string, got a map");
-        expect(only("machine:\n  logging:\n    destinations:\n      - endpoint: [udp://127.0.0.1:1/]\n        format: json_lines\n"))
-            .toContain("machine.logging.destinations[0].endpoint must be a string, got a list");
+        expect(only("machine:\n  nodeLabels:\n    zone:\n      name: a\n")).toContain(
+            "machine.nodeLabels.zone must be a string, got a map",
+        );
+        expect(
+            only(
+                "machine:\n  logging:\n    destinations:\n      - endpoint: [udp://127.0.0.1:1/]\n        format: json_lines\n",
+            ),
+        ).toContain("machine.logging.destinations[0].endpoint must be a string, got a list");
     });
 });
 
@@ -474,7 +553,9 @@ describe("schema handling", () => {
 
     test("the deprecated settings it tolerates are really missing from the v1.12.1 schema", () => {
         const defs = (schema as { $defs: Record<string, { properties?: Record<string, unknown> }> }).$defs;
-        const missing = Object.entries(DEPRECATED_SETTINGS).flatMap(([d, keys]) => keys.filter((k) => !(k in (defs[d]?.properties ?? {}))));
+        const missing = Object.entries(DEPRECATED_SETTINGS).flatMap(([d, keys]) =>
+            keys.filter((k) => !(k in (defs[d]?.properties ?? {}))),
+        );
         expect(missing).toEqual(expect.arrayContaining(["hostname", "interfaces", "persist", "extraKernelArgs"]));
     });
 
@@ -482,7 +563,9 @@ describe("schema handling", () => {
         expect(talosSchemaProblem(schema)).toBeUndefined();
         expect(talosSchemaProblem("<html>")).toBe("it is not a JSON object");
         expect(talosSchemaProblem({ message: "API rate limit exceeded" })).toBe("it has no JSON-schema $schema");
-        expect(talosSchemaProblem({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" })).toBe("it has no $defs");
+        expect(talosSchemaProblem({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" })).toBe(
+            "it has no $defs",
+        );
         const noMain = JSON.parse(schemaText) as { oneOf: { $ref: string }[] };
         noMain.oneOf = noMain.oneOf.filter((b) => !b.$ref.endsWith("v1alpha1.Config"));
         expect(talosSchemaProblem(noMain)).toContain("main (v1alpha1)");
@@ -506,8 +589,13 @@ describe("edit distance", () => {
 
 describe("the program's own rendered patches (components/talos/patches.ts) pass the v1.12.1 schema", () => {
     // The real renderers, so a drift between what the program renders and the schema fails here.
-    const patches = require("../../components/talos/patches") as typeof import("../../components/talos/patches");
-    const base = { mac: "00:11:22:33:44:55", ip: "192.168.0.21", role: "worker" as const, patches: [] as string[], wakeOnLan: false };
+    const base = {
+        mac: "00:11:22:33:44:55",
+        ip: "192.168.0.21",
+        role: "worker" as const,
+        patches: [] as string[],
+        wakeOnLan: false,
+    };
 
     test("install with disk, install with diskSelector, hostname and the nut-client document", () => {
         const rendered = [
@@ -519,18 +607,33 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
                 upsPassword: 'pa ss"word',
             }),
             ...patches.renderNodePatches({
-                node: { ...base, hostname: "w-2", installDiskSelector: { size: ">= 500GB", type: "nvme", model: "Samsung*" } },
+                node: {
+                    ...base,
+                    hostname: "w-2",
+                    installDiskSelector: { size: ">= 500GB", type: "nvme", model: "Samsung*" },
+                },
                 index: 1,
                 installerImage: FACTORY_INSTALLER,
             }),
         ];
-        expect(rendered.map((p) => p.label)).toEqual(["nodes[0].install", "nodes[0].hostname", "ups.nutClient", "nodes[1].install", "nodes[1].hostname"]);
+        expect(rendered.map((p) => p.label)).toEqual([
+            "nodes[0].install",
+            "nodes[0].hostname",
+            "ups.nutClient",
+            "nodes[1].install",
+            "nodes[1].hostname",
+        ]);
         expect(validatePatches(rendered, schema)).toEqual([]);
     });
 
     test("a node's own broken patch is reported under the renderer's label", () => {
         const rendered = patches.renderNodePatches({
-            node: { ...base, hostname: "w-1", installDisk: "/dev/sda", patches: ["machine:\n  kubelet:\n    extraArg:\n      max-pods: '250'\n"] },
+            node: {
+                ...base,
+                hostname: "w-1",
+                installDisk: "/dev/sda",
+                patches: ["machine:\n  kubelet:\n    extraArg:\n      max-pods: '250'\n"],
+            },
             index: 3,
             installerImage: FACTORY_INSTALLER,
         });
@@ -544,13 +647,20 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         // On its own (no HostnameConfig before it) the deprecated setting is still accepted.
         expect(check(own)).toEqual([]);
         const rendered = patches.renderNodePatches({
-            node: { ...base, hostname: "w-1", installDisk: "/dev/sda", patches: [own, "machine:\n  network:\n    hostname: null\n"] },
+            node: {
+                ...base,
+                hostname: "w-1",
+                installDisk: "/dev/sda",
+                patches: [own, "machine:\n  network:\n    hostname: null\n"],
+            },
             index: 4,
             installerImage: FACTORY_INSTALLER,
         });
         const problems = validatePatches(rendered, schema);
         expect(problems).toHaveLength(1);
-        expect(problems[0]).toMatch(/^nodes\[4\]\.patches\[0\]: machine\.network\.hostname cannot be set here: an earlier patch added a HostnameConfig document/);
+        expect(problems[0]).toMatch(
+            /^nodes\[4\]\.patches\[0\]: machine\.network\.hostname cannot be set here: an earlier patch added a HostnameConfig document/,
+        );
         expect(problems[0]).toContain("its hostname setting in homelab:nodes");
     });
 
@@ -561,15 +671,24 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         expect(check(jsonAdd)).toEqual([]);
         // ...but after the program's own patches Talos would refuse it during the `up`.
         const rendered = patches.renderNodePatches({
-            node: { ...base, hostname: "w-1", installDisk: "/dev/sda", patches: [jsonAdd, "machine:\n  sysctls:\n    a.b: '1'\n", jsonRemove] },
+            node: {
+                ...base,
+                hostname: "w-1",
+                installDisk: "/dev/sda",
+                patches: [jsonAdd, "machine:\n  sysctls:\n    a.b: '1'\n", jsonRemove],
+            },
             index: 2,
             installerImage: FACTORY_INSTALLER,
         });
         const problems = validatePatches(rendered, schema);
         expect(problems).toHaveLength(2);
-        expect(problems[0]).toMatch(/^nodes\[2\]\.patches\[0\]: Talos applies JSON patches \(RFC 6902\) only to a single-document machine config/);
+        expect(problems[0]).toMatch(
+            /^nodes\[2\]\.patches\[0\]: Talos applies JSON patches \(RFC 6902\) only to a single-document machine config/,
+        );
         expect(problems[0]).toContain("other documents (HostnameConfig, from an earlier patch)");
-        expect(problems[0]).toContain("write it as a strategic-merge YAML patch instead (e.g. machine.install.disk as nested keys)");
+        expect(problems[0]).toContain(
+            "write it as a strategic-merge YAML patch instead (e.g. machine.install.disk as nested keys)",
+        );
         expect(problems[1]).toMatch(/^nodes\[2\]\.patches\[2\]: .*"\$patch: delete" under cluster\.proxy/);
     });
 });
@@ -578,15 +697,39 @@ describe("without the schema, the rules that need none still run", () => {
     const bare = (text: string): string[] => validatePatch(LABEL, text, undefined);
 
     test.each([
-        ["YAML that does not parse", "machine:\n  install:\n\tdisk: /dev/sda\n", "YAML syntax error at line 3, column 1"],
-        ["a JSON patch with a bad op", "- op: replac\n  path: /machine/install/disk\n  value: x\n", 'op "replac" is not a JSON-patch operation — did you mean replace?'],
-        ["a JSON patch mixed with --- documents", "machine: {}\n---\n- op: remove\n  path: /machine\n", "cannot be combined with other documents"],
-        ["one document patched twice", "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostname: a\n", "documents 1 and 2 both patch the HostnameConfig document"],
+        [
+            "YAML that does not parse",
+            "machine:\n  install:\n\tdisk: /dev/sda\n",
+            "YAML syntax error at line 3, column 1",
+        ],
+        [
+            "a JSON patch with a bad op",
+            "- op: replac\n  path: /machine/install/disk\n  value: x\n",
+            'op "replac" is not a JSON-patch operation — did you mean replace?',
+        ],
+        [
+            "a JSON patch mixed with --- documents",
+            "machine: {}\n---\n- op: remove\n  path: /machine\n",
+            "cannot be combined with other documents",
+        ],
+        [
+            "one document patched twice",
+            "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostname: a\n",
+            "documents 1 and 2 both patch the HostnameConfig document",
+        ],
         ["apiVersion without kind", "apiVersion: v1alpha1\nmachine: {}\n", "apiVersion is set but kind is missing"],
         ["kind without apiVersion", "kind: HostnameConfig\nhostname: a\n", "HostnameConfig: apiVersion is missing"],
-        ["a kind that is not text", "apiVersion: v1alpha1\nkind: [HostnameConfig]\n", "kind must be the name of a Talos document kind"],
+        [
+            "a kind that is not text",
+            "apiVersion: v1alpha1\nkind: [HostnameConfig]\n",
+            "kind must be the name of a Talos document kind",
+        ],
         ["deleting the main document", "$patch: delete\n", "cannot remove the main machine config document"],
-        ["a directive Talos does not have", "machine:\n  install:\n    $patch: replace\n", 'machine.install.$patch: the only strategic-merge directive Talos supports is "$patch: delete"'],
+        [
+            "a directive Talos does not have",
+            "machine:\n  install:\n    $patch: replace\n",
+            'machine.install.$patch: the only strategic-merge directive Talos supports is "$patch: delete"',
+        ],
         ["a scalar", "just text\n", "must be a map of settings"],
     ])("%s", (_what, text, words) => {
         const problems = bare(text);
@@ -596,13 +739,21 @@ describe("without the schema, the rules that need none still run", () => {
     });
 
     test("JSON patches and machine.network.hostname after the program's HostnameConfig", () => {
-        const problems = validatePatches([
-            { label: "nodes[0].hostname", text: "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-1\n" },
-            { label: "nodes[0].patches[0]", text: '[{"op": "remove", "path": "/cluster/proxy"}]' },
-            { label: "nodes[0].patches[1]", text: "machine:\n  network:\n    hostname: other\n" },
-        ], undefined);
+        const problems = validatePatches(
+            [
+                {
+                    label: "nodes[0].hostname",
+                    text: "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-1\n",
+                },
+                { label: "nodes[0].patches[0]", text: '[{"op": "remove", "path": "/cluster/proxy"}]' },
+                { label: "nodes[0].patches[1]", text: "machine:\n  network:\n    hostname: other\n" },
+            ],
+            undefined,
+        );
         expect(problems).toHaveLength(2);
-        expect(problems[0]).toMatch(/^nodes\[0\]\.patches\[0\]: Talos applies JSON patches \(RFC 6902\) only to a single-document/);
+        expect(problems[0]).toMatch(
+            /^nodes\[0\]\.patches\[0\]: Talos applies JSON patches \(RFC 6902\) only to a single-document/,
+        );
         expect(problems[1]).toMatch(/^nodes\[0\]\.patches\[1\]: machine\.network\.hostname cannot be set here/);
     });
 
@@ -620,9 +771,12 @@ describe("without the schema, the rules that need none still run", () => {
     test("every patch of this file: the schema-free problems come first and are among those with the schema", () => {
         const texts = [
             ...Object.values(VALID),
-            "machine:\n  instal:\n    disk: /dev/sda\n", "machine:\n  install:\n\tdisk: /dev/sda\n", "$patch: delete\n",
+            "machine:\n  instal:\n    disk: /dev/sda\n",
+            "machine:\n  install:\n\tdisk: /dev/sda\n",
+            "$patch: delete\n",
             "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: a\n$patch: merge\nconfigFiles: 3\n",
-            "kind: Nope\n", "- op: replac\n  path: machine.install.disk\n- op: add\n  path: /machine/instal\n  value: 1\n",
+            "kind: Nope\n",
+            "- op: replac\n  path: machine.install.disk\n- op: add\n  path: /machine/instal\n  value: 1\n",
             "machine:\n  install:\n    $patch: replace\n    disk: [a]\n",
         ];
         for (const text of texts) {

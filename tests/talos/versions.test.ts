@@ -25,7 +25,8 @@ describe("the table", () => {
         const tags = TALOS_RELEASES.map((r) => r.talos);
         expect(new Set(tags).size).toBe(tags.length);
         for (const t of tags) expect(t).toMatch(/^v\d+\.\d+\.\d+$/);
-        for (let i = 1; i < tags.length; i++) expect(compareVersions(parseVersion(tags[i - 1])!, parseVersion(tags[i])!)).toBeLessThan(0);
+        for (let i = 1; i < tags.length; i++)
+            expect(compareVersions(parseVersion(tags[i - 1])!, parseVersion(tags[i])!)).toBeLessThan(0);
     });
 
     test("each release's own Kubernetes version is inside its range, in the newest minor it supports", () => {
@@ -51,7 +52,9 @@ describe("the table", () => {
         const rows = [...new Map(TALOS_RELEASES.map((r) => [minorOf(r.talos), r])).values()];
         for (let i = 1; i < rows.length; i++) {
             expect(parseVersion(rows[i].talos)![1] - parseVersion(rows[i - 1].talos)![1]).toBe(1);
-            expect(parseVersion(rows[i].minimumKubernetes)![1] - parseVersion(rows[i - 1].minimumKubernetes)![1]).toBe(1);
+            expect(parseVersion(rows[i].minimumKubernetes)![1] - parseVersion(rows[i - 1].minimumKubernetes)![1]).toBe(
+                1,
+            );
         }
     });
 });
@@ -69,13 +72,23 @@ describe("what Talos accepts", () => {
     });
 
     test("any Kubernetes 1.y.z is accepted exactly when its minor is in the release's minors (as SupportedWith compares)", () => {
-        fc.assert(fc.property(fc.constantFrom(...TALOS_RELEASES), fc.integer({ min: 20, max: 40 }), fc.integer({ min: 0, max: 120 }), (r, minor, patch) => {
-            const lo = parseVersion(r.minimumKubernetes)![1];
-            const hi = parseVersion(r.maximumKubernetes)![1];
-            const inside = minor >= lo && minor <= hi && !(minor === hi && patch >= 99);
-            expect(kubernetesVersionVerdict(`1.${minor}.${patch}`, r) === undefined).toBe(inside);
-            if (!inside) expect(kubernetesVersionVerdict(`v1.${minor}.${patch}`, r)).toBe(minor < lo ? "too old" : "too new");
-        }));
+        fc.assert(
+            fc.property(
+                fc.constantFrom(...TALOS_RELEASES),
+                fc.integer({ min: 20, max: 40 }),
+                fc.integer({ min: 0, max: 120 }),
+                (r, minor, patch) => {
+                    const lo = parseVersion(r.minimumKubernetes)![1];
+                    const hi = parseVersion(r.maximumKubernetes)![1];
+                    const inside = minor >= lo && minor <= hi && !(minor === hi && patch >= 99);
+                    expect(kubernetesVersionVerdict(`1.${minor}.${patch}`, r) === undefined).toBe(inside);
+                    if (!inside)
+                        expect(kubernetesVersionVerdict(`v1.${minor}.${patch}`, r)).toBe(
+                            minor < lo ? "too old" : "too new",
+                        );
+                },
+            ),
+        );
     });
 });
 
@@ -92,9 +105,16 @@ describe("a Talos release the table does not list", () => {
         expect(kubernetesVersionVerdict(s.defaultKubernetes, s)).toBeUndefined();
     });
 
-    test.each(["v1.9.6", "v1.14.0", "v2.0.0"])("%s: a minor the table does not know is unknown, with the minors it knows", (talos) => {
-        expect(kubernetesSupport(talos)).toEqual({ basis: "unknown", talos, knownMinors: ["v1.10", "v1.11", "v1.12", "v1.13"] });
-    });
+    test.each(["v1.9.6", "v1.14.0", "v2.0.0"])(
+        "%s: a minor the table does not know is unknown, with the minors it knows",
+        (talos) => {
+            expect(kubernetesSupport(talos)).toEqual({
+                basis: "unknown",
+                talos,
+                knownMinors: ["v1.10", "v1.11", "v1.12", "v1.13"],
+            });
+        },
+    );
 
     test("not a release version at all: no answer", () => {
         expect(kubernetesSupport("v1.13.0-alpha.1")).toBeUndefined();
@@ -107,7 +127,8 @@ describe("a Talos release the table does not list", () => {
  * github.com/siderolabs/talos/pkg/machinery@<tag>`). Where none is present there is nothing to compare with.
  */
 const modCache = process.env.GOMODCACHE ?? path.join(process.env.GOPATH ?? path.join(os.homedir(), "go"), "pkg", "mod");
-const machinery = (tag: string): string => path.join(modCache, "github.com", "siderolabs", "talos", "pkg", `machinery@${tag}`);
+const machinery = (tag: string): string =>
+    path.join(modCache, "github.com", "siderolabs", "talos", "pkg", `machinery@${tag}`);
 const present = TALOS_RELEASES.filter((r) => fs.existsSync(machinery(r.talos)));
 
 (present.length > 0 ? describe : describe.skip)("matches Talos' machinery in the local Go module cache", () => {

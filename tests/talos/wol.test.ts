@@ -5,7 +5,7 @@
  */
 import * as dgram from "dgram";
 import { macBytes } from "../../components/net";
-import { magicPacket, sendMagicPacket, WakeOnLan, wakeOnLanProblems } from "../../components/talos/wol";
+import { magicPacket, sendMagicPacket, WakeOnLan, assertWakeTarget } from "../../components/talos/wol";
 import { runStoredText } from "../support/provider-host";
 
 function listen(): Promise<{ port: number; packets: Buffer[]; waitFor(n: number): Promise<Buffer[]>; close(): void }> {
@@ -17,13 +17,17 @@ function listen(): Promise<{ port: number; packets: Buffer[]; waitFor(n: number)
             packets.push(msg);
             for (const w of waiters.filter((x) => packets.length >= x.n)) w.resolve(packets.slice());
         });
-        sock.bind(0, "127.0.0.1", () => resolve({
-            port: (sock.address() as { port: number }).port,
-            packets,
-            waitFor: (n) => packets.length >= n ? Promise.resolve(packets.slice())
-                : new Promise((r) => waiters.push({ n, resolve: r })),
-            close: () => sock.close(),
-        }));
+        sock.bind(0, "127.0.0.1", () =>
+            resolve({
+                port: (sock.address() as { port: number }).port,
+                packets,
+                waitFor: (n) =>
+                    packets.length >= n
+                        ? Promise.resolve(packets.slice())
+                        : new Promise((r) => waiters.push({ n, resolve: r })),
+                close: () => sock.close(),
+            }),
+        );
     });
 }
 
@@ -43,12 +47,12 @@ describe("magic packet", () => {
         expect(macBytes("aabb.ccdd.eeff").toString("hex")).toBe("aabbccddeeff");
     });
 
-    test("settings check names the setting and the fix", () => {
-        expect(wakeOnLanProblems("aa:bb:cc:dd:ee:ff", "192.168.0.255", "nodes[0]")).toEqual([]);
-        const p = wakeOnLanProblems("nope", "192.168.0.300", "nodes[1]");
-        expect(p).toHaveLength(2);
-        expect(p[0]).toMatch(/^nodes\[1\]\.mac:/);
-        expect(p[1]).toMatch(/cluster\.wakeOnLanBroadcast.*broadcast address/);
+    test("the resource asserts what it relies on; the words for users are the config's", () => {
+        expect(() => assertWakeTarget("aa:bb:cc:dd:ee:ff", "192.168.0.255")).not.toThrow();
+        expect(() => assertWakeTarget("nope", "192.168.0.255")).toThrow(/"nope" is not a MAC address/);
+        expect(() => assertWakeTarget("aa:bb:cc:dd:ee:ff", "192.168.0.300")).toThrow(
+            /"192\.168\.0\.300" is not IPv4 \(parseStackConfig checks cluster\.wakeOnLanBroadcast\)/,
+        );
     });
 });
 
@@ -60,7 +64,9 @@ describe("sender", () => {
             expect(n).toBe(2);
             const got = await l.waitFor(2);
             expect(got.map((b) => b.equals(magicPacket("aa:bb:cc:dd:ee:01")))).toEqual([true, true]);
-        } finally { l.close(); }
+        } finally {
+            l.close();
+        }
     });
 
     test("a bad MAC rejects before any socket is opened", async () => {
@@ -73,20 +79,37 @@ describe("dynamic provider, run the engine's way", () => {
         const l = await listen();
         try {
             const port = l.port;
-            const run = await runStoredText(WakeOnLan.providerText, {
-                A: { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port, repeat: 1 },
-                moved: { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.2", port, repeat: 1 },
-                other: { mac: "aa:bb:cc:dd:ee:03", address: "127.0.0.1", port, repeat: 1 },
-                B: { mac: "aa:bb:cc:dd:ee:04", address: "127.0.0.1", port, repeat: 1 },
-                defaults: { mac: "aa:bb:cc:dd:ee:05", address: "127.0.0.1" },
-            }, [
-                { op: "create", inputs: "A" }, { op: "diff", news: "A" }, { op: "diff", news: "moved" }, { op: "diff", news: "other" },
-                { op: "update", news: "B" }, { op: "delete" }, { op: "check", news: "defaults" },
-            ]);
+            const run = await runStoredText(
+                WakeOnLan.providerText,
+                {
+                    A: { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port, repeat: 1 },
+                    moved: { mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.2", port, repeat: 1 },
+                    other: { mac: "aa:bb:cc:dd:ee:03", address: "127.0.0.1", port, repeat: 1 },
+                    B: { mac: "aa:bb:cc:dd:ee:04", address: "127.0.0.1", port, repeat: 1 },
+                    defaults: { mac: "aa:bb:cc:dd:ee:05", address: "127.0.0.1" },
+                },
+                [
+                    { op: "create", inputs: "A" },
+                    { op: "diff", news: "A" },
+                    { op: "diff", news: "moved" },
+                    { op: "diff", news: "other" },
+                    { op: "update", news: "B" },
+                    { op: "delete" },
+                    { op: "check", news: "defaults" },
+                ],
+            );
             expect(run.results.map((r) => r.ok)).toEqual([true, true, true, true, true, true, true]);
-            const [created, same, moved, other, updated, , checked] = run.results.map((r) => r.result as Record<string, any>);
+            const [created, same, moved, other, updated, , checked] = run.results.map(
+                (r) => r.result as Record<string, any>,
+            );
             expect(created.id).toBe("wol-aa:bb:cc:dd:ee:02");
-            expect(created.outs).toEqual({ mac: "aa:bb:cc:dd:ee:02", address: "127.0.0.1", port, repeat: 1, packetsSent: 1 });
+            expect(created.outs).toEqual({
+                mac: "aa:bb:cc:dd:ee:02",
+                address: "127.0.0.1",
+                port,
+                repeat: 1,
+                packetsSent: 1,
+            });
             expect(same.changes).toBe(false);
             expect(moved).toMatchObject({ changes: true, replaces: [] });
             expect(other).toMatchObject({ changes: true, replaces: ["mac"] });
@@ -95,6 +118,8 @@ describe("dynamic provider, run the engine's way", () => {
             const got = await l.waitFor(2);
             expect(got[0].equals(magicPacket("aa:bb:cc:dd:ee:02"))).toBe(true);
             expect(got[1].equals(magicPacket("aa:bb:cc:dd:ee:04"))).toBe(true);
-        } finally { l.close(); }
+        } finally {
+            l.close();
+        }
     });
 });

@@ -2,7 +2,6 @@
 import { missingCsiExtensions, synologyCsiConfigProblems } from "../../components/workloads/config";
 import { SEED_EXTENSIONS, synologyCsi } from "./fixtures";
 
-
 describe("missingCsiExtensions", () => {
     test("finds nothing missing in the seed's schematic", () => {
         expect(missingCsiExtensions(SEED_EXTENSIONS)).toEqual([]);
@@ -10,18 +9,24 @@ describe("missingCsiExtensions", () => {
     test("names each missing extension, in the required order", () => {
         expect(missingCsiExtensions([])).toEqual(["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"]);
         expect(missingCsiExtensions(["siderolabs/iscsi-tools"])).toEqual(["siderolabs/util-linux-tools"]);
-        expect(missingCsiExtensions(["siderolabs/util-linux-tools", "siderolabs/i915"])).toEqual(["siderolabs/iscsi-tools"]);
+        expect(missingCsiExtensions(["siderolabs/util-linux-tools", "siderolabs/i915"])).toEqual([
+            "siderolabs/iscsi-tools",
+        ]);
     });
     test("does not accept look-alikes", () => {
-        expect(missingCsiExtensions(["siderolabs/iscsi-tools-extra", "util-linux-tools"]))
-            .toEqual(["siderolabs/iscsi-tools", "siderolabs/util-linux-tools"]);
+        expect(missingCsiExtensions(["siderolabs/iscsi-tools-extra", "util-linux-tools"])).toEqual([
+            "siderolabs/iscsi-tools",
+            "siderolabs/util-linux-tools",
+        ]);
     });
 });
 
 describe("synologyCsiConfigProblems", () => {
     test("is empty for a good config, and when disabled whatever the rest says", () => {
         expect(synologyCsiConfigProblems(synologyCsi(), SEED_EXTENSIONS)).toEqual([]);
-        expect(synologyCsiConfigProblems(synologyCsi({ enabled: false, version: "v1.0.0", location: "x" }), [])).toEqual([]);
+        expect(
+            synologyCsiConfigProblems(synologyCsi({ enabled: false, version: "v1.0.0", location: "x" }), []),
+        ).toEqual([]);
     });
     test("names the setting and the extension to add", () => {
         const problems = synologyCsiConfigProblems(synologyCsi(), ["siderolabs/i915"]);
@@ -31,16 +36,23 @@ describe("synologyCsiConfigProblems", () => {
         expect(problems[1]).toMatch(/add "siderolabs\/util-linux-tools"/);
     });
     test("rejects driver versions without --iscsiadm-path and malformed tags", () => {
-        expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.2.0" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/version: v1\.2\.0 has no --iscsiadm-path.*v1\.2\.1 or later/);
-        expect(synologyCsiConfigProblems(synologyCsi({ version: "latest" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/version: "latest" is not a synology\/synology-csi release tag/);
+        expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.2.0" }), SEED_EXTENSIONS).join("\n")).toMatch(
+            /version: v1\.2\.0 has no --iscsiadm-path.*v1\.2\.1 or later/,
+        );
+        expect(synologyCsiConfigProblems(synologyCsi({ version: "latest" }), SEED_EXTENSIONS).join("\n")).toMatch(
+            /version: "latest" is not a synology\/synology-csi release tag/,
+        );
         expect(synologyCsiConfigProblems(synologyCsi({ version: "1.3.0" }), SEED_EXTENSIONS)).toEqual([]);
     });
     test("rejects btrfs from v1.4.0 on, and allows it before", () => {
-        expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.4.0", fsType: "btrfs" }), SEED_EXTENSIONS).join("\n"))
-            .toMatch(/fsType: btrfs is not supported by driver v1\.4\.0/);
-        expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.4.0", fsType: "xfs" }), SEED_EXTENSIONS)).toEqual([]);
-        expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.2.1", fsType: "btrfs" }), SEED_EXTENSIONS)).toEqual([]);
+        expect(
+            synologyCsiConfigProblems(synologyCsi({ version: "v1.4.0", fsType: "btrfs" }), SEED_EXTENSIONS).join("\n"),
+        ).toMatch(/fsType: btrfs is not supported by driver v1\.4\.0/);
+        expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.4.0", fsType: "xfs" }), SEED_EXTENSIONS)).toEqual(
+            [],
+        );
+        expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.2.1", fsType: "btrfs" }), SEED_EXTENSIONS)).toEqual(
+            [],
+        );
     });
 });

@@ -16,6 +16,9 @@ export const synologyCsi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiC
 
 /** The seed's schematic extensions (the dev stack's `image.extensions`). */
 export const SEED_EXTENSIONS = [
-    "siderolabs/i915", "siderolabs/nut-client", "siderolabs/btrfs",
-    "siderolabs/iscsi-tools", "siderolabs/util-linux-tools",
+    "siderolabs/i915",
+    "siderolabs/nut-client",
+    "siderolabs/btrfs",
+    "siderolabs/iscsi-tools",
+    "siderolabs/util-linux-tools",
 ];

@@ -19,9 +19,7 @@ import {
 import { synologyCsi } from "./fixtures";
 
 // The builders return Pulumi input types (Input<...> everywhere); they hold plain values, read them so.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const plain = (x: unknown): any => x;
-
 
 describe("driver versions and images", () => {
     test("uses the configured driver version and keeps overrides", () => {
@@ -49,21 +47,27 @@ describe("nasFromDsmUrl", () => {
 
 describe("renderClientInfo", () => {
     test("renders the driver's clients list", () => {
-        const text = renderClientInfo([{ host: "192.168.0.6", port: 5001, https: true, username: "csi", password: "pw" }]);
+        const text = renderClientInfo([
+            { host: "192.168.0.6", port: 5001, https: true, username: "csi", password: "pw" },
+        ]);
         expect(YAML.parse(text)).toEqual({
             clients: [{ host: "192.168.0.6", port: 5001, https: true, username: "csi", password: "pw" }],
         });
     });
     test("keeps any password intact through YAML (quotes, colons, hashes, leading spaces)", () => {
-        fc.assert(fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (username, password) => {
-            const text = renderClientInfo([{ host: "nas", port: 5000, https: false, username, password }]);
-            const parsed = YAML.parse(text);
-            expect(parsed.clients[0].password).toBe(password);
-            expect(parsed.clients[0].username).toBe(username);
-        }));
+        fc.assert(
+            fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (username, password) => {
+                const text = renderClientInfo([{ host: "nas", port: 5000, https: false, username, password }]);
+                const parsed = YAML.parse(text);
+                expect(parsed.clients[0].password).toBe(password);
+                expect(parsed.clients[0].username).toBe(username);
+            }),
+        );
         const tricky = "  p: #w'\"\n- x: {y}  ";
-        expect(YAML.parse(renderClientInfo([{ host: "nas", port: 1, https: true, username: "u", password: tricky }]))
-            .clients[0].password).toBe(tricky);
+        expect(
+            YAML.parse(renderClientInfo([{ host: "nas", port: 1, https: true, username: "u", password: tricky }]))
+                .clients[0].password,
+        ).toBe(tricky);
     });
     test("refuses an empty client list", () => {
         expect(() => renderClientInfo([])).toThrow(/at least one/);
@@ -81,12 +85,21 @@ describe("namespace, driver and RBAC", () => {
         });
     });
     test("declares the CSIDriver as attach-required, persistent volumes only", () => {
-        expect(renderCsiDriverSpec()).toEqual({ attachRequired: true, podInfoOnMount: true, volumeLifecycleModes: ["Persistent"] });
+        expect(renderCsiDriverSpec()).toEqual({
+            attachRequired: true,
+            podInfoOnMount: true,
+            volumeLifecycleModes: ["Persistent"],
+        });
         expect(synologyCsiObjectNames().csiDriver).toBe("csi.san.synology.com");
     });
     test("lets the controller create and delete PVs and update attachments, and the node nothing of that", () => {
         const can = (rules: ReturnType<typeof controllerRules>, group: string, resource: string, verb: string) =>
-            rules.some((r) => plain(r.apiGroups).includes(group) && plain(r.resources).includes(resource) && plain(r.verbs).includes(verb));
+            rules.some(
+                (r) =>
+                    plain(r.apiGroups).includes(group) &&
+                    plain(r.resources).includes(resource) &&
+                    plain(r.verbs).includes(verb),
+            );
         expect(can(controllerRules(), "", "persistentvolumes", "create")).toBe(true);
         expect(can(controllerRules(), "", "persistentvolumes", "delete")).toBe(true);
         expect(can(controllerRules(), "storage.k8s.io", "volumeattachments/status", "patch")).toBe(true);
@@ -102,7 +115,12 @@ describe("controller", () => {
     const containers = spec.template.spec.containers;
     test("runs one replica with provisioner, attacher, resizer and the plugin", () => {
         expect(spec.replicas).toBe(1);
-        expect(containers.map((c: { name: string }) => c.name)).toEqual(["csi-provisioner", "csi-attacher", "csi-resizer", "csi-plugin"]);
+        expect(containers.map((c: { name: string }) => c.name)).toEqual([
+            "csi-provisioner",
+            "csi-attacher",
+            "csi-resizer",
+            "csi-plugin",
+        ]);
         expect(containers[0].image).toMatch(/csi-provisioner/);
         expect(containers[1].image).toMatch(/csi-attacher/);
         expect(containers[2].image).toMatch(/csi-resizer/);
@@ -115,13 +133,20 @@ describe("controller", () => {
             expect(c.env).toContainEqual({ name: "ADDRESS", value: "/var/lib/csi/sockets/pluginproxy/csi.sock" });
         }
         const plugin = containers[3];
-        expect(plugin.env).toContainEqual({ name: "CSI_ENDPOINT", value: "unix:///var/lib/csi/sockets/pluginproxy/csi.sock" });
+        expect(plugin.env).toContainEqual({
+            name: "CSI_ENDPOINT",
+            value: "unix:///var/lib/csi/sockets/pluginproxy/csi.sock",
+        });
         expect(plugin.args).toContain("--client-info=/etc/synology/client-info.yml");
         expect(plugin.volumeMounts).toContainEqual({ name: "client-info", mountPath: "/etc/synology", readOnly: true });
-        expect(spec.template.spec.volumes).toContainEqual({ name: "client-info", secret: { secretName: "client-info-secret" } });
+        expect(spec.template.spec.volumes).toContainEqual({
+            name: "client-info",
+            secret: { secretName: "client-info-secret" },
+        });
     });
     test("selects its own pods", () => {
-        for (const [k, v] of Object.entries(spec.selector.matchLabels)) expect(spec.template.metadata.labels[k]).toBe(v);
+        for (const [k, v] of Object.entries(spec.selector.matchLabels))
+            expect(spec.template.metadata.labels[k]).toBe(v);
     });
 });
 
@@ -139,9 +164,13 @@ describe("node plugin on Talos", () => {
         expect(pod.tolerations).toContainEqual({ operator: "Exists" });
     });
     test("passes the Talos arguments: chroot into /host, absolute iscsiadm path", () => {
-        expect(nodePluginArgs()).toEqual(expect.arrayContaining([
-            "--chroot-dir=/host", "--iscsiadm-path=/usr/local/sbin/iscsiadm", "--nodeid=$(KUBE_NODE_NAME)",
-        ]));
+        expect(nodePluginArgs()).toEqual(
+            expect.arrayContaining([
+                "--chroot-dir=/host",
+                "--iscsiadm-path=/usr/local/sbin/iscsiadm",
+                "--nodeid=$(KUBE_NODE_NAME)",
+            ]),
+        );
         expect(plugin.args).toEqual(nodePluginArgs());
     });
     test("mounts the host's / at /host, /dev, and the kubelet dir with bidirectional propagation", () => {
@@ -150,12 +179,18 @@ describe("node plugin on Talos", () => {
         expect(volume("host-root").hostPath.path).toBe("/");
         expect(mount("device-dir").mountPath).toBe("/dev");
         expect(volume("device-dir").hostPath.path).toBe("/dev");
-        expect(mount("kubelet-dir")).toMatchObject({ mountPath: "/var/lib/kubelet", mountPropagation: "Bidirectional" });
+        expect(mount("kubelet-dir")).toMatchObject({
+            mountPath: "/var/lib/kubelet",
+            mountPropagation: "Bidirectional",
+        });
         expect(volume("kubelet-dir").hostPath.path).toBe("/var/lib/kubelet");
     });
     test("registers the plugin socket with the kubelet under the driver's name", () => {
         expect(volume("plugin-dir").hostPath.path).toBe(`/var/lib/kubelet/plugins/${CSI_DRIVER_NAME}`);
-        expect(registrar.env).toContainEqual({ name: "REGISTRATION_PATH", value: `/var/lib/kubelet/plugins/${CSI_DRIVER_NAME}/csi.sock` });
+        expect(registrar.env).toContainEqual({
+            name: "REGISTRATION_PATH",
+            value: `/var/lib/kubelet/plugins/${CSI_DRIVER_NAME}/csi.sock`,
+        });
         expect(volume("registration-dir").hostPath.path).toBe("/var/lib/kubelet/plugins_registry");
         // The socket the plugin listens on is the one the registrar reads, through the same volume.
         expect(plugin.env).toContainEqual({ name: "CSI_ENDPOINT", value: "unix:///csi/csi.sock" });
@@ -173,15 +208,19 @@ describe("node plugin on Talos", () => {
 
 describe("renderStorageClass", () => {
     test("provisions iSCSI LUNs on the configured NAS volume with the configured filesystem", () => {
-        const sc = renderStorageClass(synologyCsi({ fsType: "xfs", location: "/volume2", reclaimPolicy: "Retain" }), "192.168.0.6");
+        const sc = renderStorageClass(
+            synologyCsi({ fsType: "xfs", location: "/volume2", reclaimPolicy: "Retain" }),
+            "192.168.0.6",
+        );
         expect(sc.provisioner).toBe("csi.san.synology.com");
         expect(sc.parameters).toEqual({ dsm: "192.168.0.6", location: "/volume2", fsType: "xfs", protocol: "iscsi" });
         expect(sc.reclaimPolicy).toBe("Retain");
         expect(sc.allowVolumeExpansion).toBe(true);
     });
     test("is the default class only when asked", () => {
-        expect(renderStorageClass(synologyCsi({ isDefault: true }), "nas").annotations)
-            .toEqual({ "storageclass.kubernetes.io/is-default-class": "true" });
+        expect(renderStorageClass(synologyCsi({ isDefault: true }), "nas").annotations).toEqual({
+            "storageclass.kubernetes.io/is-default-class": "true",
+        });
         expect(renderStorageClass(synologyCsi({ isDefault: false }), "nas").annotations).toEqual({});
     });
 });

@@ -23,34 +23,40 @@ const events: string[] = [];
 const registrations: Registration[] = [];
 const pendingInputs = new Map<string, Record<string, unknown>>();
 let releaseHealth: () => void = () => undefined;
-const healthGate = new Promise<void>((resolve) => { releaseHealth = resolve; });
+const healthGate = new Promise<void>((resolve) => {
+    releaseHealth = resolve;
+});
 
-pulumi.runtime.setMocks({
-    newResource: async (args: pulumi.runtime.MockResourceArgs) => {
-        pendingInputs.set(`${args.type}::${args.name}`, args.inputs);
-        if (args.type === "test:index:Health" && args.name.startsWith("gated")) {
-            await healthGate;
-            events.push(`health-done:${args.name}`);
-        }
-        return { id: `${args.name}-id`, state: { ...args.inputs, ok: true } };
+pulumi.runtime.setMocks(
+    {
+        newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+            pendingInputs.set(`${args.type}::${args.name}`, args.inputs);
+            if (args.type === "test:index:Health" && args.name.startsWith("gated")) {
+                await healthGate;
+                events.push(`health-done:${args.name}`);
+            }
+            return { id: `${args.name}-id`, state: { ...args.inputs, ok: true } };
+        },
+        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
     },
-    call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-}, "homelab", "test");
+    "homelab",
+    "test",
+);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const monitor = pulumi.runtime.getMonitor() as any;
 const originalRegister = monitor.registerResource.bind(monitor);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 monitor.registerResource = (req: any, callback: any) => {
     const propertyDependencies: Record<string, string[]> = {};
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
+    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+        propertyDependencies[key] = deps.getUrnsList();
+    });
     const type: string = req.getType();
     const name: string = req.getName();
     events.push(`register:${name}`);
     originalRegister(req, (err: unknown, resp: unknown) => {
         registrations.push({
-            type, name,
+            type,
+            name,
             inputs: pendingInputs.get(`${type}::${name}`) ?? {},
             parent: req.getParent(),
             provider: req.getProvider(),
@@ -62,15 +68,20 @@ monitor.registerResource = (req: any, callback: any) => {
 };
 
 // Imported after the mocks are in place.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { SynologyCsi, createSynologyCsi } = require("../../components/workloads") as typeof import("../../components/workloads");
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the mocks are set
+const workloads = require("../../components/workloads") as typeof import("../../components/workloads");
+const { SynologyCsi, createSynologyCsi } = workloads;
 
 /** Drain every outstanding RPC (internal to @pulumi/pulumi, exported by its runtime). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const drain = (): Promise<void> => (pulumi.runtime as any).waitForRPCs();
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+    return new Promise((resolve) =>
+        o.apply((v) => {
+            resolve(v);
+            return v;
+        }),
+    );
 }
 
 /** A stand-in for the cluster's health check: a custom resource with an output. */
@@ -98,13 +109,15 @@ function clearText(v: unknown): string {
     const strip = (x: unknown): unknown => {
         if (isRpcSecret(x)) return "[secret]";
         if (Array.isArray(x)) return x.map(strip);
-        if (typeof x === "object" && x !== null) return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, strip(y)]));
+        if (typeof x === "object" && x !== null)
+            return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, strip(y)]));
         return x;
     };
     return JSON.stringify(strip(v));
 }
 
-const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig => synologyCsi({ fsType: "btrfs", reclaimPolicy: "Retain", ...over });
+const csi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiConfig =>
+    synologyCsi({ fsType: "btrfs", reclaimPolicy: "Retain", ...over });
 const PASSWORD = "s3cr3t: #pw'\"";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {client-key-data: S0VZ}}]\n";
 const nas = { host: "127.0.0.1", port: 5001, https: true, username: "csi-user" };
@@ -115,7 +128,6 @@ const one = (prefix: string, type: string): Registration => {
     expect(found).toHaveLength(1);
     return found[0];
 };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const inputs = (r: Registration): any => unwrap(r.inputs);
 
 describe("SynologyCsi (enabled)", () => {
@@ -137,7 +149,10 @@ describe("SynologyCsi (enabled)", () => {
 
     test("registers the driver's objects, each named after the component and parented to it", () => {
         const comp = one("csi", "homelab:workloads:SynologyCsi");
-        const kinds = of("csi").filter((r) => r !== comp).map((r) => `${r.type} ${r.name}`).sort();
+        const kinds = of("csi")
+            .filter((r) => r !== comp)
+            .map((r) => `${r.type} ${r.name}`)
+            .sort();
         expect(kinds).toEqual([
             "kubernetes:apps/v1:DaemonSet csi-node",
             "kubernetes:apps/v1:StatefulSet csi-controller",
@@ -214,11 +229,16 @@ describe("SynologyCsi (enabled)", () => {
         const plugin = pod.containers.find((c: { name: string }) => c.name === "csi-plugin");
         expect(plugin.image).toBe("docker.io/synology/synology-csi:v1.2.1");
         expect(plugin.securityContext.privileged).toBe(true);
-        expect(plugin.args).toEqual(expect.arrayContaining(["--chroot-dir=/host", "--iscsiadm-path=/usr/local/sbin/iscsiadm"]));
+        expect(plugin.args).toEqual(
+            expect.arrayContaining(["--chroot-dir=/host", "--iscsiadm-path=/usr/local/sbin/iscsiadm"]),
+        );
         expect(plugin.volumeMounts).toContainEqual({ name: "host-root", mountPath: "/host" });
         expect(pod.volumes).toContainEqual({ name: "host-root", hostPath: { path: "/", type: "Directory" } });
-        expect(plugin.volumeMounts).toContainEqual(
-            { name: "kubelet-dir", mountPath: "/var/lib/kubelet", mountPropagation: "Bidirectional" });
+        expect(plugin.volumeMounts).toContainEqual({
+            name: "kubelet-dir",
+            mountPath: "/var/lib/kubelet",
+            mountPropagation: "Bidirectional",
+        });
     });
 
     test("runs the controller with the three sidecars and the plugin, mounting client-info", () => {
@@ -231,8 +251,14 @@ describe("SynologyCsi (enabled)", () => {
     test("binds each ClusterRole to its ServiceAccount in the driver's namespace", () => {
         for (const part of ["controller", "node"]) {
             const binding = inputs(registrations.find((r) => r.name === `csi-${part}-binding`)!);
-            expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: `synology-csi-${part}`, namespace: "synology-csi" }]);
-            expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `synology-csi-${part}` });
+            expect(binding.subjects).toEqual([
+                { kind: "ServiceAccount", name: `synology-csi-${part}`, namespace: "synology-csi" },
+            ]);
+            expect(binding.roleRef).toEqual({
+                apiGroup: "rbac.authorization.k8s.io",
+                kind: "ClusterRole",
+                name: `synology-csi-${part}`,
+            });
         }
     });
 

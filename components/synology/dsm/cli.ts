@@ -34,14 +34,16 @@ export interface CliIo {
     err: (s: string) => void;
 }
 
-const USAGE = "usage: npm run dsm -- --url <url> --user <name> [--otp <code>] [--device-id <id>] [--fingerprint <sha256> | --ca-file <pem> | --insecure] [--allow-http] [--version <n>] <API> <method> [key=value ...]   (password in DSM_PASSWORD)";
+const USAGE =
+    "usage: npm run dsm -- --url <url> --user <name> [--otp <code>] [--device-id <id>] [--fingerprint <sha256> | --ca-file <pem> | --insecure] [--allow-http] [--version <n>] <API> <method> [key=value ...]   (password in DSM_PASSWORD)";
 
 /** Remove secret-named keys from any JSON value (sid, synotoken, did, device_id, passwords). */
 export function redactData(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(redactData);
     if (v && typeof v === "object") {
         const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v)) out[k] = SECRET_PARAMS.some((s) => s.toLowerCase() === k.toLowerCase()) ? "***" : redactData(x);
+        for (const [k, x] of Object.entries(v))
+            out[k] = SECRET_PARAMS.some((s) => s.toLowerCase() === k.toLowerCase()) ? "***" : redactData(x);
         return out;
     }
     return v;
@@ -85,7 +87,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
     const problems: string[] = [];
     if (!flags.url) problems.push("--url is missing (e.g. https://192.168.0.6:5001)");
     if (!flags.user) problems.push("--user is missing");
-    if (!env.DSM_PASSWORD) problems.push("DSM_PASSWORD is not set (export DSM_PASSWORD=... ; the password is never a flag)");
+    if (!env.DSM_PASSWORD)
+        problems.push("DSM_PASSWORD is not set (export DSM_PASSWORD=... ; the password is never a flag)");
     if (!api || !method) problems.push("give the API and the method, e.g. SYNO.Network.DHCPServer get ifname=eth0");
     const params: Record<string, unknown> = {};
     for (const p of kv) {
@@ -121,12 +124,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
     const secrets = [conn.password, conn.otpCode ?? "", conn.deviceId ?? ""];
     let client: DsmClient | undefined;
     try {
-        client = new DsmClient(conn, { log: (m) => io.err(`${m}\n`), timeoutMs: flags.timeout ? Number(flags.timeout) : undefined });
+        client = new DsmClient(conn, {
+            log: (m) => io.err(`${m}\n`),
+            timeoutMs: flags.timeout ? Number(flags.timeout) : undefined,
+        });
         const version = typeof flags.version === "string" ? Number(flags.version) : undefined;
         const data = await client.call(api, method, params, version);
         io.out(`${redact(JSON.stringify(redactData(data ?? null), null, 2), secrets)}\n`);
         if (conn.otpCode && client.rememberedDeviceId) {
-            io.err(`2FA: DSM remembered this device; to skip the OTP next time use --device-id (or synology.deviceId): ${client.rememberedDeviceId}\n`);
+            io.err(
+                `2FA: DSM remembered this device; to skip the OTP next time use --device-id (or synology.deviceId): ${client.rememberedDeviceId}\n`,
+            );
         }
         return 0;
     } catch (e) {
@@ -139,7 +147,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2), process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).then(
+    main(process.argv.slice(2), process.env, {
+        out: (s) => process.stdout.write(s),
+        err: (s) => process.stderr.write(s),
+    }).then(
         (code) => process.exit(code),
         (e) => {
             process.stderr.write(`${(e as Error)?.message ?? e}\n`);

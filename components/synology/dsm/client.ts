@@ -151,13 +151,20 @@ export class DsmClient implements DsmApi {
         } catch {
             throw new DsmConfigError(`DSM url "${conn.url}" is not a URL; use https://<nas>:5001`);
         }
-        if (u.protocol !== "https:" && u.protocol !== "http:") throw new DsmConfigError(`DSM url "${conn.url}" must start with https:// (or http:// with allowHttp)`);
+        if (u.protocol !== "https:" && u.protocol !== "http:")
+            throw new DsmConfigError(`DSM url "${conn.url}" must start with https:// (or http:// with allowHttp)`);
         if (u.protocol === "http:" && !conn.allowHttp) {
-            throw new DsmConfigError(`DSM url "${conn.url}" is plain http: the password would cross the network in clear. Use https://<nas>:5001, or set allowHttp to accept that.`);
+            throw new DsmConfigError(
+                `DSM url "${conn.url}" is plain http: the password would cross the network in clear. Use https://<nas>:5001, or set allowHttp to accept that.`,
+            );
         }
-        if (u.pathname !== "/" && u.pathname !== "") throw new DsmConfigError(`DSM url "${conn.url}" must not have a path (the client adds /webapi/...)`);
+        if (u.pathname !== "/" && u.pathname !== "")
+            throw new DsmConfigError(`DSM url "${conn.url}" must not have a path (the client adds /webapi/...)`);
         if (!conn.username) throw new DsmConfigError("DSM username is empty");
-        if (!conn.password) throw new DsmConfigError("DSM password is empty: set the homelab:synologyPassword secret (or DSM_PASSWORD for the probe)");
+        if (!conn.password)
+            throw new DsmConfigError(
+                "DSM password is empty: set the homelab:synologyPassword secret (or DSM_PASSWORD for the probe)",
+            );
         checkTlsConfig(conn);
         this.url = u.origin;
         this.conn = conn;
@@ -182,7 +189,14 @@ export class DsmClient implements DsmApi {
 
     /** Values never to show anywhere. */
     private secrets(): string[] {
-        return [this.conn.password, this.conn.otpCode ?? "", this.deviceId ?? "", this.conn.deviceId ?? "", this.session?.sid ?? "", this.session?.token ?? ""];
+        return [
+            this.conn.password,
+            this.conn.otpCode ?? "",
+            this.deviceId ?? "",
+            this.conn.deviceId ?? "",
+            this.session?.sid ?? "",
+            this.session?.token ?? "",
+        ];
     }
 
     private async axiosInstance(): Promise<AxiosInstance> {
@@ -226,9 +240,19 @@ export class DsmClient implements DsmApi {
     }
 
     private async doDiscover(): Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }> {
-        const names = ["SYNO.API.Auth", ...Object.keys(DSM_APIS).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth")];
-        for (const p of DHCP_PREFIXES) for (const s of Object.keys(DSM_APIS).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
-        const data = await this.send<Record<string, ApiInfo>>({ path: "/webapi/query.cgi", api: "SYNO.API.Info", method: "query", params: { query: names.join(",") }, ro: { version: 1, noAuth: true, raw: ["query"] } });
+        const names = [
+            "SYNO.API.Auth",
+            ...Object.keys(DSM_APIS).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth"),
+        ];
+        for (const p of DHCP_PREFIXES)
+            for (const s of Object.keys(DSM_APIS).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
+        const data = await this.send<Record<string, ApiInfo>>({
+            path: "/webapi/query.cgi",
+            api: "SYNO.API.Info",
+            method: "query",
+            params: { query: names.join(",") },
+            ro: { version: 1, noAuth: true, raw: ["query"] },
+        });
         const apis = asObject(data, "SYNO.API.Info", "query") as Record<string, ApiInfo>;
         const dhcpPrefix = DHCP_PREFIXES.find((p) => apis[p]);
         const versions: Record<string, number> = {};
@@ -255,15 +279,32 @@ export class DsmClient implements DsmApi {
         const { apis, result } = await this.discoverFull();
         if (!apis[api] && !(api in apis)) {
             // Not one of the APIs this client knows: ask SYNO.API.Info about it (the probe calls anything).
-            const more = await this.send<Record<string, ApiInfo>>({ path: "/webapi/query.cgi", api: "SYNO.API.Info", method: "query", params: { query: api }, ro: { version: 1, noAuth: true, raw: ["query"] } });
-            (apis as Record<string, ApiInfo | undefined>)[api] = more && typeof more === "object" ? more[api] : undefined;
+            const more = await this.send<Record<string, ApiInfo>>({
+                path: "/webapi/query.cgi",
+                api: "SYNO.API.Info",
+                method: "query",
+                params: { query: api },
+                ro: { version: 1, noAuth: true, raw: ["query"] },
+            });
+            (apis as Record<string, ApiInfo | undefined>)[api] =
+                more && typeof more === "object" ? more[api] : undefined;
         }
         const info = apis[api];
         if (!info) throw new DsmError(api, method, 102, undefined, []);
         const known = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), api) in DSM_APIS;
-        const version = (isWrite(method) ? result.writeVersions?.[api] : undefined) ?? result.versions[api] ?? (known ? undefined : info.maxVersion);
+        const version =
+            (isWrite(method) ? result.writeVersions?.[api] : undefined) ??
+            result.versions[api] ??
+            (known ? undefined : info.maxVersion);
         if (version === undefined) {
-            throw new DsmError(api, method, 104, undefined, [], `the NAS offers ${api} versions ${info.minVersion}-${info.maxVersion}, none of which this client supports; update DSM or report it`);
+            throw new DsmError(
+                api,
+                method,
+                104,
+                undefined,
+                [],
+                `the NAS offers ${api} versions ${info.minVersion}-${info.maxVersion}, none of which this client supports; update DSM or report it`,
+            );
         }
         return { info, version };
     }
@@ -277,7 +318,7 @@ export class DsmClient implements DsmApi {
                 102,
                 undefined,
                 [],
-                "the DHCP Server package is not installed on the NAS (neither SYNO.Network.DHCPServer nor SYNO.Core.Network.DHCPServer exists): install \"DHCP Server\" from Package Center",
+                'the DHCP Server package is not installed on the NAS (neither SYNO.Network.DHCPServer nor SYNO.Core.Network.DHCPServer exists): install "DHCP Server" from Package Center',
             );
         }
         return result.dhcpPrefix + suffix;
@@ -316,11 +357,26 @@ export class DsmClient implements DsmApi {
             params.enable_device_token = "yes";
             params.device_name = deviceName;
         }
-        const data = await this.send<Record<string, unknown>>({ path: `/webapi/${info.path}`, api: "SYNO.API.Auth", method: "login", params, ro: { version, noAuth: true }, info });
+        const data = await this.send<Record<string, unknown>>({
+            path: `/webapi/${info.path}`,
+            api: "SYNO.API.Auth",
+            method: "login",
+            params,
+            ro: { version, noAuth: true },
+            info,
+        });
         const sid = typeof data?.sid === "string" ? data.sid : "";
-        if (!sid) throw new DsmTransportError("SYNO.API.Auth", "login", "NO_SID", "the login answer has no sid; is this a DSM 7 NAS?", this.secrets());
+        if (!sid)
+            throw new DsmTransportError(
+                "SYNO.API.Auth",
+                "login",
+                "NO_SID",
+                "the login answer has no sid; is this a DSM 7 NAS?",
+                this.secrets(),
+            );
         const token = typeof data.synotoken === "string" ? data.synotoken : "";
-        const did = (typeof data.device_id === "string" && data.device_id) || (typeof data.did === "string" && data.did) || "";
+        const did =
+            (typeof data.device_id === "string" && data.device_id) || (typeof data.did === "string" && data.did) || "";
         if (did) this.deviceId = did;
         this.session = { sid, token };
         return this.session;
@@ -332,7 +388,17 @@ export class DsmClient implements DsmApi {
         this.session = undefined;
         try {
             const { info, version } = await this.apiInfo("SYNO.API.Auth", "logout");
-            await this.send({ path: `/webapi/${info.path}`, api: "SYNO.API.Auth", method: "logout", params: { session: this.opts.sessionName }, ro: { version, noAuth: true, retries: 0 }, info }, s);
+            await this.send(
+                {
+                    path: `/webapi/${info.path}`,
+                    api: "SYNO.API.Auth",
+                    method: "logout",
+                    params: { session: this.opts.sessionName },
+                    ro: { version, noAuth: true, retries: 0 },
+                    info,
+                },
+                s,
+            );
         } catch (e) {
             // The session is gone either way; a failed logout only means DSM times it out itself.
             if (!(e as { code?: unknown }).code || !SESSION_CODES.includes((e as DsmError).code)) throw e;
@@ -341,13 +407,30 @@ export class DsmClient implements DsmApi {
 
     // ------------------------------------------------------------ generic call with retries
 
-    async call<T = unknown>(api: string, method: string, params: Record<string, unknown> = {}, version?: number): Promise<T> {
+    async call<T = unknown>(
+        api: string,
+        method: string,
+        params: Record<string, unknown> = {},
+        version?: number,
+    ): Promise<T> {
         return this.request<T>(api, method, params, { version });
     }
 
-    private async request<T>(api: string, method: string, params: Record<string, unknown>, ro: RequestOptions = {}): Promise<T> {
+    private async request<T>(
+        api: string,
+        method: string,
+        params: Record<string, unknown>,
+        ro: RequestOptions = {},
+    ): Promise<T> {
         const { info, version } = await this.apiInfo(api, method);
-        return this.send<T>({ path: `/webapi/${info.path}`, api, method, params, ro: { ...ro, version: ro.version ?? version }, info });
+        return this.send<T>({
+            path: `/webapi/${info.path}`,
+            api,
+            method,
+            params,
+            ro: { ...ro, version: ro.version ?? version },
+            info,
+        });
     }
 
     /** Backoff before retry `attempt` (0-based). */
@@ -359,7 +442,9 @@ export class DsmClient implements DsmApi {
     /** One logical call: {@link withRetries} around {@link sendOnce}. */
     private send<T>(c: Call, fixedSession?: Session): Promise<T> {
         return this.withRetries<T>(c.api, c.method, (session) => this.sendOnce<T>(c, session), {
-            retries: c.ro.retries ?? this.opts.retries, auth: !c.ro.noAuth, fixedSession,
+            retries: c.ro.retries ?? this.opts.retries,
+            auth: !c.ro.noAuth,
+            fixedSession,
         });
     }
 
@@ -396,18 +481,35 @@ export class DsmClient implements DsmApi {
                     continue;
                 }
                 if (!isBusyCode(api, code) || attempt >= o.retries || !canRetry) {
-                    throw new DsmError(api, method, code, details, this.secrets(), undefined, attempt > 0 ? attempt + 1 : undefined);
+                    throw new DsmError(
+                        api,
+                        method,
+                        code,
+                        details,
+                        this.secrets(),
+                        undefined,
+                        attempt > 0 ? attempt + 1 : undefined,
+                    );
                 }
             } else if (attempt >= o.retries || !canRetry) {
                 const why = o.cannotRetry ?? `gave up after ${attempt + 1} attempts`;
-                throw new DsmTransportError(api, method, outcome.err.code, `${outcome.err.message.replace(`${api} ${method}: `, "")} (${why})`, this.secrets());
+                throw new DsmTransportError(
+                    api,
+                    method,
+                    outcome.err.code,
+                    `${outcome.err.message.replace(`${api} ${method}: `, "")} (${why})`,
+                    this.secrets(),
+                );
             }
             await this.backoff(attempt);
             attempt++;
         }
     }
 
-    private async sendOnce<T>({ path, api, method, params, ro, info }: Call, session: Session | undefined): Promise<Outcome<T>> {
+    private async sendOnce<T>(
+        { path, api, method, params, ro, info }: Call,
+        session: Session | undefined,
+    ): Promise<Outcome<T>> {
         const http = await this.axiosInstance();
         const json = info?.requestFormat === "JSON";
         const form = new URLSearchParams();
@@ -429,7 +531,10 @@ export class DsmClient implements DsmApi {
         }
         let res: AxiosResponse<string>;
         try {
-            res = await http.post<string>(path, form.toString(), { headers, timeout: ro.timeoutMs ?? this.opts.timeoutMs });
+            res = await http.post<string>(path, form.toString(), {
+                headers,
+                timeout: ro.timeoutMs ?? this.opts.timeoutMs,
+            });
         } catch (e) {
             throw await this.withCertificateHint(this.transportError(api, method, e));
         }
@@ -437,20 +542,45 @@ export class DsmClient implements DsmApi {
     }
 
     private parseEnvelope<T>(api: string, method: string, res: AxiosResponse<string>): Outcome<T> {
-        if (res.status >= 500) throw new DsmTransportError(api, method, `HTTP_${res.status}`, `the NAS answered HTTP ${res.status} (busy or restarting)`, this.secrets());
+        if (res.status >= 500)
+            throw new DsmTransportError(
+                api,
+                method,
+                `HTTP_${res.status}`,
+                `the NAS answered HTTP ${res.status} (busy or restarting)`,
+                this.secrets(),
+            );
         if (res.status !== 200) {
-            throw new DsmTransportError(api, method, `HTTP_${res.status}`, `the NAS answered HTTP ${res.status}; is ${this.url} the DSM address (port 5001 for https, 5000 for http)?`, this.secrets());
+            throw new DsmTransportError(
+                api,
+                method,
+                `HTTP_${res.status}`,
+                `the NAS answered HTTP ${res.status}; is ${this.url} the DSM address (port 5001 for https, 5000 for http)?`,
+                this.secrets(),
+            );
         }
         let body: { success?: unknown; data?: unknown; error?: { code?: unknown; errors?: unknown } };
         try {
             body = JSON.parse(res.data);
         } catch {
-            throw new DsmTransportError(api, method, "NOT_JSON", `the answer is not JSON (starts with ${JSON.stringify(String(res.data).slice(0, 60))}); is ${this.url} a DSM web API?`, this.secrets());
+            throw new DsmTransportError(
+                api,
+                method,
+                "NOT_JSON",
+                `the answer is not JSON (starts with ${JSON.stringify(String(res.data).slice(0, 60))}); is ${this.url} a DSM web API?`,
+                this.secrets(),
+            );
         }
         if (body && body.success === true) return { kind: "ok", data: body.data as T };
         const code = Number(body?.error?.code);
         if (!body || typeof body !== "object" || !Number.isFinite(code)) {
-            throw new DsmTransportError(api, method, "NOT_DSM", "the answer is not a DSM envelope ({success, data|error})", this.secrets());
+            throw new DsmTransportError(
+                api,
+                method,
+                "NOT_DSM",
+                "the answer is not a DSM envelope ({success, data|error})",
+                this.secrets(),
+            );
         }
         return { kind: "dsm", code, details: body.error?.errors };
     }
@@ -506,15 +636,24 @@ export class DsmClient implements DsmApi {
     // ------------------------------------------------------------ shares
 
     async shareGet(name: string): Promise<ShareInfo | undefined> {
-        const data = await this.request<{ shares?: unknown[] }>("SYNO.Core.Share", "list", { shareType: "all", additional: [] });
+        const data = await this.request<{ shares?: unknown[] }>("SYNO.Core.Share", "list", {
+            shareType: "all",
+            additional: [],
+        });
         const shares = Array.isArray(data?.shares) ? (data.shares as Array<Record<string, unknown>>) : [];
         const s = shares.find((x) => x.name === name);
         if (!s) return undefined;
-        return { ...s, name: String(s.name), vol_path: String(s.vol_path ?? ""), desc: s.desc === undefined ? undefined : String(s.desc) } as ShareInfo;
+        return {
+            ...s,
+            name: String(s.name),
+            vol_path: String(s.vol_path ?? ""),
+            desc: s.desc === undefined ? undefined : String(s.desc),
+        } as ShareInfo;
     }
 
     async shareCreate(name: string, volPath: string, desc = ""): Promise<void> {
-        if (desc.length > 64) throw new DsmConfigError(`shared folder description is ${desc.length} characters; DSM allows at most 64`);
+        if (desc.length > 64)
+            throw new DsmConfigError(`shared folder description is ${desc.length} characters; DSM allows at most 64`);
         const shareinfo = {
             name,
             vol_path: volPath,
@@ -537,12 +676,19 @@ export class DsmClient implements DsmApi {
     // ------------------------------------------------------------ File Station
 
     async createFolder(parentPath: string, name: string, forceParent = false): Promise<void> {
-        await this.request("SYNO.FileStation.CreateFolder", "create", { folder_path: [parentPath], name: [name], force_parent: forceParent });
+        await this.request("SYNO.FileStation.CreateFolder", "create", {
+            folder_path: [parentPath],
+            name: [name],
+            force_parent: forceParent,
+        });
     }
 
     async getInfo(paths: string[]): Promise<Array<FileInfo | undefined>> {
         if (!paths.length) return [];
-        const data = await this.request<{ files?: unknown[] }>("SYNO.FileStation.List", "getinfo", { path: paths, additional: ["real_path", "size", "time"] });
+        const data = await this.request<{ files?: unknown[] }>("SYNO.FileStation.List", "getinfo", {
+            path: paths,
+            additional: ["real_path", "size", "time"],
+        });
         const files = Array.isArray(data?.files) ? data.files : [];
         return paths.map((p, i) => {
             const byPath = files.find((f) => (f as { path?: unknown })?.path === p);
@@ -554,7 +700,10 @@ export class DsmClient implements DsmApi {
         const out: FileInfo[] = [];
         for (;;) {
             const data = await this.request<{ files?: unknown[]; total?: unknown }>("SYNO.FileStation.List", "list", {
-                folder_path: folderPath, offset: out.length, limit: 1000, additional: ["size", "time"],
+                folder_path: folderPath,
+                offset: out.length,
+                limit: 1000,
+                additional: ["size", "time"],
             });
             const files = Array.isArray(data?.files) ? data.files : [];
             for (const f of files) {
@@ -570,17 +719,32 @@ export class DsmClient implements DsmApi {
         const api = "SYNO.FileStation.Upload";
         const { info, version } = await this.apiInfo(api, "upload");
         let stream: Readable | undefined = body;
-        const data = await this.withRetries<unknown>(api, "upload", async (session) => {
-            const next = stream ?? (await opts.reopen!()); // a retry happens only with reopen
-            stream = undefined; // consumed
-            return this.uploadOnce(info, version, session!, dir, filename, next, size, opts);
-        }, {
-            retries: this.opts.retries, auth: true,
-            cannotRetry: opts.reopen ? undefined : "not retried: the body stream is consumed (pass UploadOptions.reopen to allow retries)",
-        });
+        const data = await this.withRetries<unknown>(
+            api,
+            "upload",
+            async (session) => {
+                const next = stream ?? (await opts.reopen!()); // a retry happens only with reopen
+                stream = undefined; // consumed
+                return this.uploadOnce(info, version, session!, dir, filename, next, size, opts);
+            },
+            {
+                retries: this.opts.retries,
+                auth: true,
+                cannotRetry: opts.reopen
+                    ? undefined
+                    : "not retried: the body stream is consumed (pass UploadOptions.reopen to allow retries)",
+            },
+        );
         const d = (data ?? {}) as Record<string, unknown>;
         if (d.blSkip === true || d.blSkip === 1 || d.blSkip === "true") {
-            throw new DsmError(api, "upload", 414, { blSkip: true }, this.secrets(), `DSM skipped the upload of ${dir}/${filename} (blSkip): the file already exists and was not replaced`);
+            throw new DsmError(
+                api,
+                "upload",
+                414,
+                { blSkip: true },
+                this.secrets(),
+                `DSM skipped the upload of ${dir}/${filename} (blSkip): the file already exists and was not replaced`,
+            );
         }
     }
 
@@ -608,7 +772,11 @@ export class DsmClient implements DsmApi {
                 cb(null, chunk);
             },
             flush(cb) {
-                cb(sent === size ? null : new Error(`the upload stream ended after ${sent} of the announced ${size} bytes`));
+                cb(
+                    sent === size
+                        ? null
+                        : new Error(`the upload stream ended after ${sent} of the announced ${size} bytes`),
+                );
             },
         });
         body.on("error", (e) => counter.destroy(e));
@@ -625,17 +793,25 @@ export class DsmClient implements DsmApi {
         const length = form.getLengthSync();
         const query = new URLSearchParams({ api, version: String(version), method: "upload", _sid: session.sid });
         if (session.token) query.set("SynoToken", session.token);
-        const headers: Record<string, string> = { ...form.getHeaders(), "Content-Length": String(length), Cookie: `id=${session.sid}` };
+        const headers: Record<string, string> = {
+            ...form.getHeaders(),
+            "Content-Length": String(length),
+            Cookie: `id=${session.sid}`,
+        };
         if (session.token) headers["X-SYNO-TOKEN"] = session.token;
         let res: AxiosResponse<string>;
         try {
-            res = await http.post<string>(`/webapi/${info.path}?${query.toString()}`, form, { headers, timeout: this.opts.uploadTimeoutMs });
+            res = await http.post<string>(`/webapi/${info.path}?${query.toString()}`, form, {
+                headers,
+                timeout: this.opts.uploadTimeoutMs,
+            });
         } catch (e) {
             // The attempt failed: release the caller's source (e.g. a download feeding this upload).
             body.unpipe(counter);
             body.destroy();
             const local = (e as Error)?.message ?? "";
-            if (/announced \d+ bytes/.test(local)) throw new DsmTransportError(api, "upload", "UPLOAD_SIZE_MISMATCH", local, this.secrets());
+            if (/announced \d+ bytes/.test(local))
+                throw new DsmTransportError(api, "upload", "UPLOAD_SIZE_MISMATCH", local, this.secrets());
             throw await this.withCertificateHint(this.transportError(api, "upload", e));
         }
         return this.parseEnvelope(api, "upload", res);
@@ -667,8 +843,19 @@ export class DsmClient implements DsmApi {
         try {
             for (;;) {
                 const st = await this.request<{ finished?: unknown; md5?: unknown }>(api, "status", { taskid });
-                if (st && (st.finished === true || st.finished === 1 || st.finished === "true") && typeof st.md5 === "string") return st.md5.toLowerCase();
-                if (Date.now() > deadline) throw new DsmTransportError(api, "status", "ETIMEDOUT", `MD5 of ${path} did not finish within ${this.opts.md5TimeoutMs} ms`);
+                if (
+                    st &&
+                    (st.finished === true || st.finished === 1 || st.finished === "true") &&
+                    typeof st.md5 === "string"
+                )
+                    return st.md5.toLowerCase();
+                if (Date.now() > deadline)
+                    throw new DsmTransportError(
+                        api,
+                        "status",
+                        "ETIMEDOUT",
+                        `MD5 of ${path} did not finish within ${this.opts.md5TimeoutMs} ms`,
+                    );
                 await sleep(this.opts.md5PollMs);
             }
         } finally {
@@ -684,7 +871,14 @@ export class DsmClient implements DsmApi {
             const session = await this.ensureSession();
             const http = await this.axiosInstance();
             // A GET with the path raw (as DSM's own clients send it); the session as for uploads.
-            const query = new URLSearchParams({ api, version: String(version), method: "download", path, mode: "download", _sid: session.sid });
+            const query = new URLSearchParams({
+                api,
+                version: String(version),
+                method: "download",
+                path,
+                mode: "download",
+                _sid: session.sid,
+            });
             const headers: Record<string, string> = { Cookie: `id=${session.sid}` };
             if (session.token) {
                 query.set("SynoToken", session.token);
@@ -692,16 +886,29 @@ export class DsmClient implements DsmApi {
             }
             let res: AxiosResponse<Readable>;
             try {
-                res = await http.get<Readable>(`/webapi/${info.path}?${query.toString()}`, { headers, responseType: "stream", timeout: this.opts.timeoutMs });
+                res = await http.get<Readable>(`/webapi/${info.path}?${query.toString()}`, {
+                    headers,
+                    responseType: "stream",
+                    timeout: this.opts.timeoutMs,
+                });
             } catch (e) {
                 throw await this.withCertificateHint(this.transportError(api, "download", e));
             }
             if (res.status === 200 && !/json|text\//i.test(String(res.headers["content-type"] ?? ""))) return res.data;
             // Not the file: DSM answers an envelope (or an error page).
             const text = await readAtMost(res.data, 64 * 1024);
-            const outcome = this.parseEnvelope<unknown>(api, "download", { ...res, data: text } as AxiosResponse<string>);
+            const outcome = this.parseEnvelope<unknown>(api, "download", {
+                ...res,
+                data: text,
+            } as AxiosResponse<string>);
             if (outcome.kind === "ok") {
-                throw new DsmTransportError(api, "download", "NOT_A_FILE", `the NAS answered ${path} with a JSON envelope instead of the file`, this.secrets());
+                throw new DsmTransportError(
+                    api,
+                    "download",
+                    "NOT_A_FILE",
+                    `the NAS answered ${path} with a JSON envelope instead of the file`,
+                    this.secrets(),
+                );
             }
             if (SESSION_CODES.includes(outcome.code) && !relogged) {
                 relogged = true;
@@ -770,7 +977,11 @@ export class DsmClient implements DsmApi {
         if (PXE_FIELDS.every((k) => sameValue(body[k], raw[k]))) return;
         await this.request(api, "set", body);
         const after = asObject(await this.request(api, "get", {}), api, "get");
-        const diffs = PXE_FIELDS.filter((k) => !sameValue(body[k], after[k])).map((k) => ({ field: k, wanted: body[k], got: after[k] }));
+        const diffs = PXE_FIELDS.filter((k) => !sameValue(body[k], after[k])).map((k) => ({
+            field: k,
+            wanted: body[k],
+            got: after[k],
+        }));
         if (diffs.length) throw new DsmVerifyError(api, diffs);
     }
 
@@ -795,7 +1006,10 @@ async function readAtMost(stream: Readable, limit: number): Promise<string> {
 
 /** Transport failures worth retrying: the connection was reset or the NAS answered 5xx. Not timeouts. */
 function isRetryableTransport(code: string): boolean {
-    return ["ECONNRESET", "EPIPE", "ECONNREFUSED_RETRY", "ERR_STREAM_PREMATURE_CLOSE", "socket hang up"].includes(code) || /^HTTP_5\d\d$/.test(code);
+    return (
+        ["ECONNRESET", "EPIPE", "ECONNREFUSED_RETRY", "ERR_STREAM_PREMATURE_CLOSE", "socket hang up"].includes(code) ||
+        /^HTTP_5\d\d$/.test(code)
+    );
 }
 
 export { redact };

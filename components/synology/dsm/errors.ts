@@ -119,7 +119,6 @@ export function isBusyCode(api: string, code: number): boolean {
     return false;
 }
 
-
 /** A DSM answer with `success: false`. */
 export class DsmError extends Error {
     readonly api: string;
@@ -129,11 +128,22 @@ export class DsmError extends Error {
     /** The envelope's `errors` detail, redacted. */
     readonly details?: unknown;
 
-    constructor(api: string, method: string, code: number, details?: unknown, secrets: string[] = [], meaning?: string, attempts?: number) {
+    constructor(
+        api: string,
+        method: string,
+        code: number,
+        details?: unknown,
+        secrets: string[] = [],
+        meaning?: string,
+        attempts?: number,
+    ) {
         meaning = meaning ?? meaningOf(api, code);
         const detailText = details === undefined ? "" : ` (details: ${redact(safeJson(details), secrets)})`;
         const attemptText = attempts ? ` (after ${attempts} attempts)` : "";
-        const message = redact(`${api} ${method} failed with DSM error ${code}: ${meaning}${detailText}${attemptText}`, secrets);
+        const message = redact(
+            `${api} ${method} failed with DSM error ${code}: ${meaning}${detailText}${attemptText}`,
+            secrets,
+        );
         super(message);
         fixErrorFields(this, "DsmError", message);
         this.api = api;
@@ -207,7 +217,12 @@ export class DsmConfigError extends Error {
 
 /** Duck-typed check that works across copies of this module. */
 export function isDsmError(e: unknown, code?: number): e is DsmError {
-    return !!e && typeof e === "object" && (e as { name?: unknown }).name === "DsmError" && (code === undefined || (e as DsmError).code === code);
+    return (
+        !!e &&
+        typeof e === "object" &&
+        (e as { name?: unknown }).name === "DsmError" &&
+        (code === undefined || (e as DsmError).code === code)
+    );
 }
 
 /** Duck-typed: a DsmTransportError (works across copies of this module). */
@@ -224,7 +239,18 @@ function safeJson(v: unknown): string {
 }
 
 /** Parameter names whose values are never shown. */
-export const SECRET_PARAMS = ["passwd", "password", "otp_code", "_sid", "sid", "SynoToken", "synotoken", "device_id", "did", "enc_passwd"];
+export const SECRET_PARAMS = [
+    "passwd",
+    "password",
+    "otp_code",
+    "_sid",
+    "sid",
+    "SynoToken",
+    "synotoken",
+    "device_id",
+    "did",
+    "enc_passwd",
+];
 
 /**
  * Replace every occurrence of each secret (and its URL-encoded and JSON-escaped forms) with `***`, and
@@ -234,7 +260,8 @@ export function redact(text: string, secrets: string[] = []): string {
     let out = text;
     for (const s of secrets) {
         if (!s || s.length < 3) continue;
-        for (const form of new Set([s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)])) out = out.split(form).join("***");
+        for (const form of new Set([s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)]))
+            out = out.split(form).join("***");
     }
     for (const k of SECRET_PARAMS) {
         out = out.replace(new RegExp(`(^|[^\\w])(${k}=)[^&;\\s"',}]*`, "g"), "$1$2***");

@@ -48,7 +48,17 @@ export function getDsmClient(conn: DsmConnection, options?: DsmClientOptions): D
     const key = `${conn.url.replace(/\/+$/, "")}|${conn.username}`;
     const fingerprint = crypto
         .createHash("sha256")
-        .update(JSON.stringify([conn.url, conn.username, conn.password, conn.tls ?? {}, conn.allowHttp ?? false, conn.otpCode ?? "", conn.deviceId ?? ""]))
+        .update(
+            JSON.stringify([
+                conn.url,
+                conn.username,
+                conn.password,
+                conn.tls ?? {},
+                conn.allowHttp ?? false,
+                conn.otpCode ?? "",
+                conn.deviceId ?? "",
+            ]),
+        )
         .digest("hex");
     const reg = registry();
     const hit = reg[key];

@@ -48,7 +48,9 @@ export const DSM_APIS: Record<string, DsmApiUse> = {
 };
 
 const needed = (dhcp: boolean, want: (u: DsmApiUse) => boolean): string[] =>
-    Object.entries(DSM_APIS).filter(([name, u]) => name.startsWith("SYNO.") !== dhcp && want(u)).map(([name]) => name);
+    Object.entries(DSM_APIS)
+        .filter(([name, u]) => name.startsWith("SYNO.") !== dhcp && want(u))
+        .map(([name]) => name);
 
 /** APIs the program calls besides the DHCP family. */
 export const REQUIRED_CORE_APIS = needed(false, (u) => u.need !== undefined);
@@ -84,7 +86,8 @@ export function missingApis(apis: DiscoveredApis, manageServer: boolean): Missin
     const out: MissingApi[] = [];
     for (const api of needed) {
         if (!(api in apis.versions)) out.push({ api, need: "read" });
-        else if (written.includes(api) && apis.writeVersions !== undefined && !(api in apis.writeVersions)) out.push({ api, need: "write" });
+        else if (written.includes(api) && apis.writeVersions !== undefined && !(api in apis.writeVersions))
+            out.push({ api, need: "write" });
     }
     return out;
 }

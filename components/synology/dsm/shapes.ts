@@ -19,7 +19,6 @@ export function toBool(v: unknown): boolean {
     return false;
 }
 
-
 // ---------------------------------------------------------------- TFTP (SOLID: field names and partial set)
 
 /** `SYNO.Core.TFTP get` fields (SOLID, schema SYNO.Core.TFTP-get.json). */
@@ -66,14 +65,32 @@ export function decodeFileInfo(entry: unknown): FileInfo | undefined {
  * {mac, ip, hostname}`. Write (v2): `reservationData = [{mac, ip, hostname}]`, replacing the whole list.
  */
 export function decodeReservations(data: unknown): DsmReservation[] {
+    return ipv4Entries(data, "reservationList", "DHCPServer.Reservation", "the reservation list").map(macIpHostname);
+}
+
+/**
+ * The entries of a DHCP list answer: `data[key].ipv4[]` (v2/v3), or `data[key][]` (v1); a shape error naming
+ * both when neither is there.
+ */
+function ipv4Entries(data: unknown, key: string, api: string, what: string): Record<string, unknown>[] {
     const d = (data ?? {}) as Record<string, unknown>;
-    const list = d.reservationList;
-    const raw = Array.isArray(list) ? list : Array.isArray((list as Record<string, unknown> | undefined)?.ipv4) ? ((list as Record<string, unknown>).ipv4 as unknown[]) : undefined;
-    if (!raw) throw new DsmShapeError("DHCPServer.Reservation", "the reservation list", ["reservationList.ipv4 (or reservationList[])"], Object.keys(d));
-    return raw.map((r) => {
-        const e = (r ?? {}) as Record<string, unknown>;
-        return { mac: canonicalMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
-    });
+    const list = d[key];
+    const raw = Array.isArray(list)
+        ? list
+        : Array.isArray((list as Record<string, unknown> | undefined)?.ipv4)
+          ? ((list as Record<string, unknown>).ipv4 as unknown[])
+          : undefined;
+    if (!raw) throw new DsmShapeError(api, what, [`${key}.ipv4 (or ${key}[])`], Object.keys(d));
+    return raw.map((r) => (r ?? {}) as Record<string, unknown>);
+}
+
+/** MAC (from `clid`, else `mac`), IP and hostname of one entry, as strings. */
+function macIpHostname(e: Record<string, unknown>): DsmReservation {
+    return {
+        mac: canonicalMac(String(e.clid ?? e.mac ?? "")),
+        ip: String(e.ip ?? ""),
+        hostname: String(e.hostname ?? ""),
+    };
 }
 
 export function encodeReservations(list: DsmReservation[]): Array<{ mac: string; ip: string; hostname: string }> {
@@ -84,13 +101,8 @@ export function encodeReservations(list: DsmReservation[]): Array<{ mac: string;
 
 /** ClientList v2: `data.clientList.ipv4[] = {hostname, clid, ip, expire}` (seen on SRM; LIKELY for DSM). */
 export function decodeLeases(data: unknown): DhcpLease[] {
-    const d = (data ?? {}) as Record<string, unknown>;
-    const list = d.clientList;
-    const raw = Array.isArray(list) ? list : Array.isArray((list as Record<string, unknown> | undefined)?.ipv4) ? ((list as Record<string, unknown>).ipv4 as unknown[]) : undefined;
-    if (!raw) throw new DsmShapeError("DHCPServer.ClientList", "the lease list", ["clientList.ipv4 (or clientList[])"], Object.keys(d));
-    return raw.map((r) => {
-        const e = (r ?? {}) as Record<string, unknown>;
-        const lease: DhcpLease = { mac: canonicalMac(String(e.clid ?? e.mac ?? "")), ip: String(e.ip ?? ""), hostname: String(e.hostname ?? "") };
+    return ipv4Entries(data, "clientList", "DHCPServer.ClientList", "the lease list").map((e) => {
+        const lease: DhcpLease = macIpHostname(e);
         if (e.expire !== undefined) lease.expire = Number(e.expire);
         return lease;
     });
@@ -103,7 +115,13 @@ export function decodeLeases(data: unknown): DhcpLease[] {
  * `set` is assumed to take the same five keys (UNKNOWN whether a partial payload is accepted, so the client
  * always sends all five), echoing `is_remote_tftp` in the encoding `get` returned (it comes back as a string).
  */
-export const PXE_FIELDS = ["enable", "is_remote_tftp", "local_bootloader", "remote_bootloader", "remote_tftp_server_ip"];
+export const PXE_FIELDS = [
+    "enable",
+    "is_remote_tftp",
+    "local_bootloader",
+    "remote_bootloader",
+    "remote_tftp_server_ip",
+];
 
 export function decodePxe(data: unknown): PxeSettings {
     const o = asObject(data, "DHCPServer.PXE", "get");
@@ -158,7 +176,17 @@ export function encodeLike(sample: unknown, value: boolean): unknown {
  */
 export const DHCP_SERVER_REQUIRED_FIELDS = ["enable"];
 /** Keys from the SDK header that a caller may reasonably name (documentation; not enforced). */
-export const DHCP_SERVER_KNOWN_FIELDS = ["enable", "enable_v6", "startip", "endip", "gateway", "netmask", "dns", "desc", "bootloader"];
+export const DHCP_SERVER_KNOWN_FIELDS = [
+    "enable",
+    "enable_v6",
+    "startip",
+    "endip",
+    "gateway",
+    "netmask",
+    "dns",
+    "desc",
+    "bootloader",
+];
 
 export function checkDhcpServerObject(api: string, o: Record<string, unknown>, changing: string[] = []): void {
     const expected = [...new Set([...DHCP_SERVER_REQUIRED_FIELDS, ...changing])];
@@ -166,7 +194,10 @@ export function checkDhcpServerObject(api: string, o: Record<string, unknown>, c
 }
 
 /** Merge changes into the object `get` returned; booleans are encoded the way DSM sent the existing value. */
-export function mergeDhcpServer(current: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+export function mergeDhcpServer(
+    current: Record<string, unknown>,
+    changes: Record<string, unknown>,
+): Record<string, unknown> {
     const out: Record<string, unknown> = { ...current };
     for (const [k, v] of Object.entries(changes)) {
         out[k] = typeof v === "boolean" ? encodeLike(current[k], v) : v;
@@ -185,7 +216,12 @@ export function sameValue(wanted: unknown, got: unknown): boolean {
 
 export function asObject(data: unknown, api: string, method: string): Record<string, unknown> {
     if (!data || typeof data !== "object" || Array.isArray(data)) {
-        throw new DsmShapeError(api, `the ${method} answer`, ["an object"], [Array.isArray(data) ? "an array" : typeof data]);
+        throw new DsmShapeError(
+            api,
+            `the ${method} answer`,
+            ["an object"],
+            [Array.isArray(data) ? "an array" : typeof data],
+        );
     }
     return data as Record<string, unknown>;
 }
@@ -212,7 +248,12 @@ export function decodeGroupMembers(data: unknown): { names: string[]; total: num
     const names = users.map((u) => (u && typeof u === "object" ? (u as Record<string, unknown>).name : undefined));
     const bad = names.findIndex((n) => typeof n !== "string");
     if (bad >= 0) {
-        throw new DsmShapeError(api, `member ${bad} of the group's member list`, ["name"], Object.keys((users[bad] ?? {}) as object));
+        throw new DsmShapeError(
+            api,
+            `member ${bad} of the group's member list`,
+            ["name"],
+            Object.keys((users[bad] ?? {}) as object),
+        );
     }
     return { names: names as string[], total: o.total };
 }
@@ -251,8 +292,14 @@ export function decodeVolumes(data: unknown): VolumeSpace[] {
         const used = byteCount(size.used);
         if (typeof v.vol_path !== "string" || total === undefined || used === undefined) {
             const seen = [...Object.keys(v), ...Object.keys(size).map((k) => `size.${k}`)];
-            throw new DsmShapeError(api, `volume ${i} of the storage overview`, ["vol_path", "size.total", "size.used"],
-                seen.filter((k) => !(k === "size.total" && total === undefined) && !(k === "size.used" && used === undefined)));
+            throw new DsmShapeError(
+                api,
+                `volume ${i} of the storage overview`,
+                ["vol_path", "size.total", "size.used"],
+                seen.filter(
+                    (k) => !(k === "size.total" && total === undefined) && !(k === "size.used" && used === undefined),
+                ),
+            );
         }
         const out: VolumeSpace = { path: v.vol_path, totalBytes: total, usedBytes: used };
         if (typeof v.is_writable === "boolean") out.writable = v.is_writable;
@@ -263,7 +310,19 @@ export function decodeVolumes(data: unknown): VolumeSpace[] {
 
 /** `SYNO.Core.Network.Ethernet list` (SOLID): an array of `{ifname, ip, mask, status, ...}`; the names. */
 export function decodeInterfaceNames(data: unknown): string[] {
-    const list = Array.isArray(data) ? data : Array.isArray((data as Record<string, unknown> | undefined)?.list) ? (data as { list: unknown[] }).list : undefined;
-    if (!list) throw new DsmShapeError("SYNO.Core.Network.Ethernet", "the interface list", ["an array of {ifname}"], data && typeof data === "object" ? Object.keys(data) : [typeof data]);
-    return list.map((e) => (e as Record<string, unknown> | null)?.ifname).filter((n): n is string => typeof n === "string");
+    const list = Array.isArray(data)
+        ? data
+        : Array.isArray((data as Record<string, unknown> | undefined)?.list)
+          ? (data as { list: unknown[] }).list
+          : undefined;
+    if (!list)
+        throw new DsmShapeError(
+            "SYNO.Core.Network.Ethernet",
+            "the interface list",
+            ["an array of {ifname}"],
+            data && typeof data === "object" ? Object.keys(data) : [typeof data],
+        );
+    return list
+        .map((e) => (e as Record<string, unknown> | null)?.ifname)
+        .filter((n): n is string => typeof n === "string");
 }

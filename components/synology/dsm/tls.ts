@@ -13,7 +13,10 @@ import type { DsmConnection } from "./types";
 /** `aa:bb:...` lower case, from any of: 64 hex digits, with or without colons, any case. */
 export function normaliseFingerprint(fp: string): string {
     const hex = fp.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
-    if (hex.length !== 64) throw new DsmConfigError(`tls.fingerprintSha256 "${fp}" must be a SHA-256 fingerprint: 64 hex digits, colons optional`);
+    if (hex.length !== 64)
+        throw new DsmConfigError(
+            `tls.fingerprintSha256 "${fp}" must be a SHA-256 fingerprint: 64 hex digits, colons optional`,
+        );
     return hex.match(/../g)!.join(":");
 }
 
@@ -26,26 +29,52 @@ export function fingerprintOfPem(pem: string): string {
 }
 
 function derToPem(der: Buffer): string {
-    const b64 = der.toString("base64").match(/.{1,64}/g)!.join("\n");
+    const b64 = der
+        .toString("base64")
+        .match(/.{1,64}/g)!
+        .join("\n");
     return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }
 
 /** Check the TLS settings without any network access. */
 export function checkTlsConfig(conn: DsmConnection): void {
     const t = conn.tls ?? {};
-    const chosen = [t.caCertPem ? "caCertPem" : "", t.fingerprintSha256 ? "fingerprintSha256" : "", t.insecureSkipVerify ? "insecureSkipVerify" : ""].filter(Boolean);
-    if (chosen.length > 1) throw new DsmConfigError(`tls: set only one of caCertPem, fingerprintSha256 and insecureSkipVerify (got ${chosen.join(", ")})`);
+    const chosen = [
+        t.caCertPem ? "caCertPem" : "",
+        t.fingerprintSha256 ? "fingerprintSha256" : "",
+        t.insecureSkipVerify ? "insecureSkipVerify" : "",
+    ].filter(Boolean);
+    if (chosen.length > 1)
+        throw new DsmConfigError(
+            `tls: set only one of caCertPem, fingerprintSha256 and insecureSkipVerify (got ${chosen.join(", ")})`,
+        );
     if (t.fingerprintSha256) normaliseFingerprint(t.fingerprintSha256);
     if (t.caCertPem) fingerprintOfPem(t.caCertPem);
 }
 
 /** Read the certificate the server presents, without sending anything over the connection. */
-export function fetchPeerCertificate(host: string, port: number, timeoutMs: number): Promise<tls.DetailedPeerCertificate> {
+export function fetchPeerCertificate(
+    host: string,
+    port: number,
+    timeoutMs: number,
+): Promise<tls.DetailedPeerCertificate> {
     return new Promise((resolve, reject) => {
-        const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: net.isIP(host) ? undefined : host });
+        const socket = tls.connect({
+            host,
+            port,
+            rejectUnauthorized: false,
+            servername: net.isIP(host) ? undefined : host,
+        });
         const timer = setTimeout(() => {
             socket.destroy();
-            reject(new DsmTransportError("TLS", "connect", "ETIMEDOUT", `no TLS answer from ${host}:${port} within ${timeoutMs} ms`));
+            reject(
+                new DsmTransportError(
+                    "TLS",
+                    "connect",
+                    "ETIMEDOUT",
+                    `no TLS answer from ${host}:${port} within ${timeoutMs} ms`,
+                ),
+            );
         }, timeoutMs);
         socket.once("secureConnect", () => {
             clearTimeout(timer);
@@ -55,7 +84,14 @@ export function fetchPeerCertificate(host: string, port: number, timeoutMs: numb
         });
         socket.once("error", (e: NodeJS.ErrnoException) => {
             clearTimeout(timer);
-            reject(new DsmTransportError("TLS", "connect", e.code ?? "ETLS", `cannot open a TLS connection to ${host}:${port}: ${e.message}`));
+            reject(
+                new DsmTransportError(
+                    "TLS",
+                    "connect",
+                    e.code ?? "ETLS",
+                    `cannot open a TLS connection to ${host}:${port}: ${e.message}`,
+                ),
+            );
         });
     });
 }
@@ -70,12 +106,18 @@ function pinnedIdentity(pin: string): (host: string, cert: tls.PeerCertificate) 
 }
 
 /** Build the agent for this connection. For a fingerprint pin this opens one TLS connection (no data sent). */
-export async function buildAgent(conn: DsmConnection, warn: (msg: string) => void, timeoutMs: number): Promise<http.Agent> {
+export async function buildAgent(
+    conn: DsmConnection,
+    warn: (msg: string) => void,
+    timeoutMs: number,
+): Promise<http.Agent> {
     const u = new URL(conn.url);
     if (u.protocol === "http:") return new http.Agent({ keepAlive: true });
     const t = conn.tls ?? {};
     if (t.insecureSkipVerify) {
-        warn(`WARNING: TLS verification of ${u.origin} is OFF (tls.insecureSkipVerify): anyone on the network path can read the DSM password. Pin the NAS's certificate with tls.fingerprintSha256 instead.`);
+        warn(
+            `WARNING: TLS verification of ${u.origin} is OFF (tls.insecureSkipVerify): anyone on the network path can read the DSM password. Pin the NAS's certificate with tls.fingerprintSha256 instead.`,
+        );
         return new https.Agent({ keepAlive: true, rejectUnauthorized: false });
     }
     if (t.caCertPem) {

@@ -51,7 +51,13 @@ export function keptPreviousName(fileName: string): string {
 }
 
 /** Inputs whose change means a new image: replace. */
-export const BOOTFILE_REPLACE_KEYS: Array<keyof BootFileInputs> = ["schematicId", "talosVersion", "arch", "share", "fileName"];
+export const BOOTFILE_REPLACE_KEYS: Array<keyof BootFileInputs> = [
+    "schematicId",
+    "talosVersion",
+    "arch",
+    "share",
+    "fileName",
+];
 
 /** Pure diff: new image → replace; file changed or deleted on the NAS → update (upload again). */
 export function diffBootFile(olds: BootFileOutputs, news: BootFileInputs): pulumi.dynamic.DiffResult {
@@ -79,7 +85,10 @@ export function bootFileDrift(o: BootFileOutputs): string | undefined {
 export function checkBootFile(news: Partial<BootFileInputs>): pulumi.dynamic.CheckFailure[] {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.ukiUrl !== "string" || !/^https?:\/\//.test(news.ukiUrl)) {
-        failures.push({ property: "ukiUrl", reason: `ukiUrl "${String(news.ukiUrl)}" must be an http(s) URL of the factory's UKI` });
+        failures.push({
+            property: "ukiUrl",
+            reason: `ukiUrl "${String(news.ukiUrl)}" must be an http(s) URL of the factory's UKI`,
+        });
     }
     for (const k of ["schematicId", "talosVersion", "arch", "share"] as const) {
         if (typeof news[k] !== "string" || news[k] === "") {
@@ -87,13 +96,21 @@ export function checkBootFile(news: Partial<BootFileInputs>): pulumi.dynamic.Che
         }
     }
     if (typeof news.fileName !== "string" || !/^[A-Za-z0-9._-]+$/.test(news.fileName)) {
-        failures.push({ property: "fileName", reason: `boot file name "${String(news.fileName)}" must be a plain file name like metal-amd64-uki.efi` });
+        failures.push({
+            property: "fileName",
+            reason: `boot file name "${String(news.fileName)}" must be a plain file name like metal-amd64-uki.efi`,
+        });
     }
     return failures;
 }
 
 /** Progress reporter: a message each time another `stepPercent` of the total has gone through. */
-export function progressReporter(label: string, total: number, log: (m: string) => void, stepPercent = 10): (bytes: number) => void {
+export function progressReporter(
+    label: string,
+    total: number,
+    log: (m: string) => void,
+    stepPercent = 10,
+): (bytes: number) => void {
     let next = stepPercent;
     return (bytes: number) => {
         const pct = total > 0 ? Math.floor((bytes * 100) / total) : 100;
@@ -134,7 +151,11 @@ async function openDownload(url: string, label: string, onFailure: (e: Error) =>
     let response;
     try {
         response = await axios.get<Readable>(url, {
-            responseType: "stream", maxRedirects: 5, validateStatus: () => true, decompress: false, timeout: 120_000,
+            responseType: "stream",
+            maxRedirects: 5,
+            validateStatus: () => true,
+            decompress: false,
+            timeout: 120_000,
         });
     } catch (err) {
         throw new Error(`downloading ${url} failed: ${(err as Error).message}`);
@@ -147,7 +168,9 @@ async function openDownload(url: string, label: string, onFailure: (e: Error) =>
     const total = Number(response.headers["content-length"]);
     if (!Number.isSafeInteger(total) || total <= 0) {
         source.destroy();
-        throw new Error(`downloading ${url} failed: no usable Content-Length (${String(response.headers["content-length"])}); DSM needs the size up front`);
+        throw new Error(
+            `downloading ${url} failed: no usable Content-Length (${String(response.headers["content-length"])}); DSM needs the size up front`,
+        );
     }
     const hash = createHash("md5");
     let received = 0;
@@ -190,7 +213,8 @@ async function openDownload(url: string, label: string, onFailure: (e: Error) =>
     });
     source.pipe(meter);
     return {
-        stream: meter, total,
+        stream: meter,
+        total,
         received: () => received,
         digest: () => hash.digest("hex"),
         destroy: () => {
@@ -222,9 +246,13 @@ export function isTransientName(fileName: string, candidate: string): boolean {
  * they take space and would pile up.
  */
 async function removeStrayFiles(client: DsmApi, dir: string, fileName: string): Promise<void> {
-    const stray = (await client.list(dir)).filter((f) => !f.isdir && isTransientName(fileName, f.name)).map((f) => f.path);
+    const stray = (await client.list(dir))
+        .filter((f) => !f.isdir && isTransientName(fileName, f.name))
+        .map((f) => f.path);
     if (stray.length > 0) {
-        logInfo(`boot file: removing ${stray.length} file(s) an interrupted earlier run left in ${dir}: ${stray.join(", ")}`);
+        logInfo(
+            `boot file: removing ${stray.length} file(s) an interrupted earlier run left in ${dir}: ${stray.join(", ")}`,
+        );
         await client.deletePaths(stray);
     }
 }
@@ -234,19 +262,37 @@ async function removeStrayFiles(client: DsmApi, dir: string, fileName: string): 
  * An upload cut on the NAS side (reset, busy, expired session) is retried by the client with a fresh
  * download (`reopen`); a failed download is not retried.
  */
-export async function streamBootFile(client: DsmApi, inputs: BootFileInputs, keepPrevious = false):
-    Promise<{ size: number; md5: string; keptPrevious: boolean }> {
+export async function streamBootFile(
+    client: DsmApi,
+    inputs: BootFileInputs,
+    keepPrevious = false,
+): Promise<{ size: number; md5: string; keptPrevious: boolean }> {
     // If the engine that started this provider goes away, the download (and so the upload) stops with this reason.
     let aborted: Error | undefined;
     let current: Download | undefined;
-    return whileEngineAlive((reason) => {
-        aborted = reason;
-        current?.abort(reason);
-    }, () => streamBootFileOnce(client, inputs, keepPrevious, () => aborted, (d) => (current = d)));
+    return whileEngineAlive(
+        (reason) => {
+            aborted = reason;
+            current?.abort(reason);
+        },
+        () =>
+            streamBootFileOnce(
+                client,
+                inputs,
+                keepPrevious,
+                () => aborted,
+                (d) => (current = d),
+            ),
+    );
 }
 
-async function streamBootFileOnce(client: DsmApi, inputs: BootFileInputs, keepPrevious: boolean, aborted: () => Error | undefined,
-    downloading: (d: Download) => void): Promise<{ size: number; md5: string; keptPrevious: boolean }> {
+async function streamBootFileOnce(
+    client: DsmApi,
+    inputs: BootFileInputs,
+    keepPrevious: boolean,
+    aborted: () => Error | undefined,
+    downloading: (d: Download) => void,
+): Promise<{ size: number; md5: string; keptPrevious: boolean }> {
     const dir = `/${inputs.share}`;
     const finalPath = `${dir}/${inputs.fileName}`;
     const tmpName = `${inputs.fileName}.part-${randomBytes(4).toString("hex")}`;
@@ -306,19 +352,26 @@ async function streamBootFileOnce(client: DsmApi, inputs: BootFileInputs, keepPr
             if (downloadError) {
                 throw downloadError;
             }
-            throw new Error(`upload of ${tmpPath} failed after ${current.received()} of ${total} bytes` +
-                `${attempts > 1 ? ` (${attempts} attempts)` : ""}: ${(err as Error).message}`);
+            throw new Error(
+                `upload of ${tmpPath} failed after ${current.received()} of ${total} bytes` +
+                    `${attempts > 1 ? ` (${attempts} attempts)` : ""}: ${(err as Error).message}`,
+            );
         }
         if (downloadError) {
             throw downloadError;
         }
         if (current.received() !== total) {
-            throw new Error(`download of ${inputs.ukiUrl} gave ${current.received()} bytes, Content-Length said ${total}`);
+            throw new Error(
+                `download of ${inputs.ukiUrl} gave ${current.received()} bytes, Content-Length said ${total}`,
+            );
         }
         const md5 = current.digest();
         await verifyUploaded(client, tmpPath, { size: total, md5 }, { sender: "the factory", hasher: "the download" });
         stopIfAborted(); // last point to stop: the swap below is three quick calls, not cut half-way on purpose
-        const keptPrevious = await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath, keepPrevious, { size: total, md5 });
+        const keptPrevious = await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath, keepPrevious, {
+            size: total,
+            md5,
+        });
         logInfo(`boot file ${finalPath} in place (${total} bytes, md5 ${md5})`);
         return { size: total, md5, keptPrevious };
     } catch (err) {
@@ -332,18 +385,26 @@ async function streamBootFileOnce(client: DsmApi, inputs: BootFileInputs, keepPr
  * Check an uploaded file against what went out: it is on the NAS, `sent.size` bytes, and File Station's own MD5
  * of it is `sent.md5`. `who` names the source in the errors ("the factory sent N", "the download hashed to X").
  */
-export async function verifyUploaded(client: DsmApi, path: string, sent: { size: number; md5: string },
-    who: { sender: string; hasher: string }): Promise<void> {
+export async function verifyUploaded(
+    client: DsmApi,
+    path: string,
+    sent: { size: number; md5: string },
+    who: { sender: string; hasher: string },
+): Promise<void> {
     const [info] = await client.getInfo([path]);
     if (!info) {
         throw new Error(`verification failed: the uploaded ${path} is not on the NAS`);
     }
     if (info.size !== sent.size) {
-        throw new Error(`verification failed: ${path} is ${info.size} bytes on the NAS, ${who.sender} sent ${sent.size}`);
+        throw new Error(
+            `verification failed: ${path} is ${info.size} bytes on the NAS, ${who.sender} sent ${sent.size}`,
+        );
     }
     const remoteMd5 = (await client.md5(path)).toLowerCase();
     if (remoteMd5 !== sent.md5) {
-        throw new Error(`verification failed: MD5 mismatch for ${path}: the NAS computed ${remoteMd5}, ${who.hasher} hashed to ${sent.md5}`);
+        throw new Error(
+            `verification failed: MD5 mismatch for ${path}: the NAS computed ${remoteMd5}, ${who.hasher} hashed to ${sent.md5}`,
+        );
     }
 }
 
@@ -352,8 +413,15 @@ export async function verifyUploaded(client: DsmApi, path: string, sent: { size:
  * `keepPrevious` and no `<fileName>.before-homelab` yet, the previous file is kept under that name instead.
  * Returns whether a `.before-homelab` file is there (to be put back on delete).
  */
-async function swapIntoPlace(client: DsmApi, dir: string, tmpPath: string, fileName: string, finalPath: string,
-    keepPrevious: boolean, uploaded: { size: number; md5: string }): Promise<boolean> {
+async function swapIntoPlace(
+    client: DsmApi,
+    dir: string,
+    tmpPath: string,
+    fileName: string,
+    finalPath: string,
+    keepPrevious: boolean,
+    uploaded: { size: number; md5: string },
+): Promise<boolean> {
     const keptPath = `${dir}/${keptPreviousName(fileName)}`;
     const [existing, kept] = await client.getInfo([finalPath, keptPath]);
     let backupPath: string | undefined;
@@ -361,7 +429,11 @@ async function swapIntoPlace(client: DsmApi, dir: string, tmpPath: string, fileN
     if (existing) {
         // The very bytes just uploaded are no user's file: an earlier run of this program put them there and
         // was interrupted before the engine recorded it (then the state forgot it, e.g. --clear-pending-creates).
-        const ours = existing.size === uploaded.size && keepPrevious && !kept && (await client.md5(finalPath)).toLowerCase() === uploaded.md5;
+        const ours =
+            existing.size === uploaded.size &&
+            keepPrevious &&
+            !kept &&
+            (await client.md5(finalPath)).toLowerCase() === uploaded.md5;
         keep = keepPrevious && !kept && !ours;
         const backupName = keep ? keptPreviousName(fileName) : `${fileName}.old-${randomBytes(4).toString("hex")}`;
         await client.rename(finalPath, backupName);
@@ -387,7 +459,10 @@ async function swapIntoPlace(client: DsmApi, dir: string, tmpPath: string, fileN
     return keepPrevious && (keep || kept !== undefined);
 }
 
-async function readActual(client: DsmApi, props: BootFileOutputs): Promise<Pick<BootFileOutputs, "present" | "actualSize" | "actualMd5">> {
+async function readActual(
+    client: DsmApi,
+    props: BootFileOutputs,
+): Promise<Pick<BootFileOutputs, "present" | "actualSize" | "actualMd5">> {
     const [info] = await client.getInfo([props.path]);
     if (!info) {
         return { present: false, actualSize: 0, actualMd5: "" };
@@ -399,7 +474,13 @@ async function readActual(client: DsmApi, props: BootFileOutputs): Promise<Pick<
 
 function outputsOf(inputs: BootFileInputs, r: { size: number; md5: string }, keptPrevious: boolean): BootFileOutputs {
     return {
-        ...inputs, path: `/${inputs.share}/${inputs.fileName}`, size: r.size, md5: r.md5, present: true, actualSize: r.size, actualMd5: r.md5,
+        ...inputs,
+        path: `/${inputs.share}/${inputs.fileName}`,
+        size: r.size,
+        md5: r.md5,
+        present: true,
+        actualSize: r.size,
+        actualMd5: r.md5,
         keptPrevious,
     };
 }

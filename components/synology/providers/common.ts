@@ -73,17 +73,33 @@ export function checkConnection(news: Partial<DsmResourceProps>): pulumi.dynamic
         return [{ property: "connection", reason: "connection (synology.url, synology.username) is required" }];
     }
     if (typeof c.url !== "string" || !/^https?:\/\/[^/]+$/.test(c.url)) {
-        failures.push({ property: "connection", reason: `synology.url "${String(c.url)}" must be http(s)://host[:port] without a path or trailing slash` });
+        failures.push({
+            property: "connection",
+            reason: `synology.url "${String(c.url)}" must be http(s)://host[:port] without a path or trailing slash`,
+        });
     } else if (c.url.startsWith("http://") && !c.allowHttp) {
-        failures.push({ property: "connection", reason: `synology.url uses http://; use https:// or set synology.allowHttp: true` });
+        failures.push({
+            property: "connection",
+            reason: `synology.url uses http://; use https:// or set synology.allowHttp: true`,
+        });
     }
     if (typeof c.username !== "string" || c.username === "") {
         failures.push({ property: "connection", reason: "synology.username is required" });
     }
     if (typeof news.password !== "string" || news.password === "") {
-        failures.push({ property: "password", reason: "the DSM password (homelab:synologyPassword, a secret) is required" });
+        failures.push({
+            property: "password",
+            reason: "the DSM password (homelab:synologyPassword, a secret) is required",
+        });
     }
     return failures;
+}
+
+/** The interface check of the resources bound to one NAS interface; parseStackConfig words it for users (synology.interface). */
+export function checkIfname(ifname: unknown): pulumi.dynamic.CheckFailure[] {
+    return typeof ifname === "string" && /^[A-Za-z0-9_.-]+$/.test(ifname)
+        ? []
+        : [{ property: "ifname", reason: `ifname "${String(ifname)}" is not an interface name` }];
 }
 
 /** True when `v` is, or contains, a value not known yet (preview). */
@@ -107,7 +123,10 @@ export function knownFailures(news: object, failures: pulumi.dynamic.CheckFailur
 
 /** True when connection or password differ (an update is needed to store the new ones). */
 export function connectionChanged(olds: Partial<DsmResourceProps>, news: Partial<DsmResourceProps>): boolean {
-    return olds.password !== news.password || JSON.stringify(olds.connection ?? null) !== JSON.stringify(news.connection ?? null);
+    return (
+        olds.password !== news.password ||
+        JSON.stringify(olds.connection ?? null) !== JSON.stringify(news.connection ?? null)
+    );
 }
 
 /** Replace every occurrence of each secret in `text` with `[redacted]`. */
@@ -172,16 +191,18 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 
 /** JSON with object keys sorted. */
 export function stableJson(v: unknown): string {
-    return JSON.stringify(v, (_k, val) => {
-        if (val && typeof val === "object" && !Array.isArray(val)) {
-            const sorted: Record<string, unknown> = {};
-            for (const k of Object.keys(val).sort()) {
-                sorted[k] = (val as Record<string, unknown>)[k];
+    return (
+        JSON.stringify(v, (_k, val) => {
+            if (val && typeof val === "object" && !Array.isArray(val)) {
+                const sorted: Record<string, unknown> = {};
+                for (const k of Object.keys(val).sort()) {
+                    sorted[k] = (val as Record<string, unknown>)[k];
+                }
+                return sorted;
             }
-            return sorted;
-        }
-        return val;
-    }) ?? "undefined";
+            return val;
+        }) ?? "undefined"
+    );
 }
 
 /** A DSM resource: its own parts. `I` are its inputs, `O` its outputs (the inputs and what it found). */
@@ -213,7 +234,9 @@ export interface DsmResourceDefinition<I extends DsmResourceProps, O extends I, 
 }
 
 /** The provider of a DSM resource, from its definition. */
-export function dsmProvider<I extends DsmResourceProps, O extends I, D extends keyof I>(def: DsmResourceDefinition<I, O, D>): pulumi.dynamic.ResourceProvider {
+export function dsmProvider<I extends DsmResourceProps, O extends I, D extends keyof I>(
+    def: DsmResourceDefinition<I, O, D>,
+): pulumi.dynamic.ResourceProvider {
     return {
         async check(_olds: unknown, news: I) {
             return { inputs: news, failures: knownFailures(news, [...checkConnection(news), ...def.check(news)]) };
@@ -241,16 +264,29 @@ export function dsmProvider<I extends DsmResourceProps, O extends I, D extends k
 
 /** A connection carrying a remembered 2FA device id lets its holder skip the one-time code: then it is a secret. */
 export function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
-    return pulumi.output(c).apply((v): pulumi.Input<DsmConnectionArgs> => (v.deviceId ? pulumi.secret(v) : v)) as pulumi.Output<DsmConnectionArgs>;
+    return pulumi
+        .output(c)
+        .apply((v): pulumi.Input<DsmConnectionArgs> =>
+            v.deviceId ? pulumi.secret(v) : v,
+        ) as pulumi.Output<DsmConnectionArgs>;
 }
 
 /** The resource class of a DSM resource (its provider as `.provider`), from its definition. */
-export function dsmResource<I extends DsmResourceProps, O extends I, D extends keyof I = never>(def: DsmResourceDefinition<I, O, D>): DynamicResourceClass<I, O, D> {
+export function dsmResource<I extends DsmResourceProps, O extends I, D extends keyof I = never>(
+    def: DsmResourceDefinition<I, O, D>,
+): DynamicResourceClass<I, O, D> {
     return dynamicResource<I, O, D>({
-        module: "synology", type: def.type, file: def.file, provider: dsmProvider(def), defaults: def.defaults, outputs: def.outputs,
+        module: "synology",
+        type: def.type,
+        file: def.file,
+        provider: dsmProvider(def),
+        defaults: def.defaults,
+        outputs: def.outputs,
         secretOutputs: SECRET_OUTPUTS,
         prepare: (args) => ({
-            ...args, password: pulumi.secret(args.password), connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
+            ...args,
+            password: pulumi.secret(args.password),
+            connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
         }),
     });
 }

@@ -12,7 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { DhcpConfig } from "../../config";
 import type { DsmApi } from "../dsm/types";
 import { encodeLike, toBool } from "../dsm/shapes";
-import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
+import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
 
 /** The DHCP settings from `homelab:dhcp` that this resource applies (a new field there arrives here as it is). */
 export type DhcpServerSettings = Omit<DhcpConfig, "extraReservations" | "manageServer">;
@@ -43,7 +43,9 @@ const LEASE_KEYS = ["lease_time", "leasetime", "lease"];
 export function prefixToNetmask(cidr: string): string {
     const bits = Number(cidr.split("/")[1]);
     if (!Number.isInteger(bits) || bits < 0 || bits > 32) {
-        throw new Error(`dhcp.subnet "${cidr}" is not an IPv4 CIDR like 192.168.0.0/24`);
+        throw new Error(
+            `prefixToNetmask: "${cidr}" has no prefix from /0 to /32 (parseStackConfig checks dhcp.subnet)`,
+        );
     }
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
     return [24, 16, 8, 0].map((s) => (mask >>> s) & 255).join(".");
@@ -53,8 +55,10 @@ export function prefixToNetmask(cidr: string): string {
  * The changes to make to the object DSM returned, keyed by DSM's field names, and the settings that could
  * not be placed (no key for them in the object). Values take the type the object already uses.
  */
-export function dhcpServerChanges(current: Record<string, unknown>, s: DhcpServerSettings):
-    { changes: Record<string, unknown>; skipped: string[] } {
+export function dhcpServerChanges(
+    current: Record<string, unknown>,
+    s: DhcpServerSettings,
+): { changes: Record<string, unknown>; skipped: string[] } {
     const changes: Record<string, unknown> = {
         enable: true,
         startip: s.rangeStart,
@@ -94,7 +98,11 @@ export function managedValues(o: Record<string, unknown>, keys: string[]): Recor
 /** Pure diff. Check mode: changes when the server was seen disabled. Managed: drift of the managed keys. */
 export function diffDhcpServer(olds: DhcpServerOutputs, news: DhcpServerInputs): pulumi.dynamic.DiffResult {
     if (olds.ifname !== news.ifname || olds.manage !== news.manage) {
-        return { changes: true, replaces: olds.ifname !== news.ifname ? ["ifname"] : ["manage"], deleteBeforeReplace: true };
+        return {
+            changes: true,
+            replaces: olds.ifname !== news.ifname ? ["ifname"] : ["manage"],
+            deleteBeforeReplace: true,
+        };
     }
     if (!news.manage) {
         return { changes: !olds.enabled };
@@ -103,14 +111,15 @@ export function diffDhcpServer(olds: DhcpServerOutputs, news: DhcpServerInputs):
         return { changes: true };
     }
     const wanted = managedValues(dhcpServerChanges(olds.actual, news.settings).changes, Object.keys(olds.actual));
-    return { changes: !jsonEqual(wanted, managedValues(olds.actual, Object.keys(olds.actual))) || !jsonEqual(olds.settings, news.settings) };
+    return {
+        changes:
+            !jsonEqual(wanted, managedValues(olds.actual, Object.keys(olds.actual))) ||
+            !jsonEqual(olds.settings, news.settings),
+    };
 }
 
 export function checkDhcpServer(news: Partial<DhcpServerInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (typeof news.ifname !== "string" || !/^[A-Za-z0-9_.-]+$/.test(news.ifname)) {
-        failures.push({ property: "ifname", reason: `synology.interface "${String(news.ifname)}" must be an interface name like eth0` });
-    }
+    const failures = checkIfname(news.ifname);
     if (news.manage) {
         try {
             prefixToNetmask(String(news.settings?.subnet));
@@ -123,22 +132,29 @@ export function checkDhcpServer(news: Partial<DhcpServerInputs>): pulumi.dynamic
 
 /** How to turn the DHCP server on, for the check-only mode's error. */
 export function notEnabledMessage(ifname: string): string {
-    return `the DHCP server is not enabled on ${ifname}. Enable it in DSM: Package Center → install "DHCP Server" ` +
+    return (
+        `the DHCP server is not enabled on ${ifname}. Enable it in DSM: Package Center → install "DHCP Server" ` +
         `if needed, open DHCP Server → Network Interface, select ${ifname}, Edit, tick "Enable DHCP server" and set ` +
         `the subnet (range, netmask, gateway, DNS), then apply again. Or set dhcp.manageServer: true to let this ` +
-        `program manage it (its DSM write shape is not publicly confirmed).`;
+        `program manage it (its DSM write shape is not publicly confirmed).`
+    );
 }
 
-async function applyManaged(client: DsmApi, inputs: DhcpServerInputs): Promise<{ before: Record<string, unknown>; actual: Record<string, unknown>; skipped: string[] }> {
+async function applyManaged(
+    client: DsmApi,
+    inputs: DhcpServerInputs,
+): Promise<{ before: Record<string, unknown>; actual: Record<string, unknown>; skipped: string[] }> {
     const before = await client.dhcpServerGet(inputs.ifname);
     const { changes, skipped } = dhcpServerChanges(before, inputs.settings);
     const keys = Object.keys(changes);
     const missing = keys.filter((k) => !(k in before));
     if (missing.length > 0) {
-        throw new Error(`the DHCP server object DSM returned for ${inputs.ifname} has no ${missing.join(", ")} ` +
-            `(expected ${keys.join(", ")}; seen ${Object.keys(before).join(", ")}). Capture it with ` +
-            `\`npm run dsm -- --url <url> --user <name> SYNO.Network.DHCPServer get ifname=${inputs.ifname}\` and report it, ` +
-            `or set dhcp.manageServer: false and configure the server in DSM`);
+        throw new Error(
+            `the DHCP server object DSM returned for ${inputs.ifname} has no ${missing.join(", ")} ` +
+                `(expected ${keys.join(", ")}; seen ${Object.keys(before).join(", ")}). Capture it with ` +
+                `\`npm run dsm -- --url <url> --user <name> SYNO.Network.DHCPServer get ifname=${inputs.ifname}\` and report it, ` +
+                `or set dhcp.manageServer: false and configure the server in DSM`,
+        );
     }
     if (skipped.length > 0) {
         logInfo(`DHCP server on ${inputs.ifname}: not setting ${skipped.join(", ")} (no known key in DSM's object)`);

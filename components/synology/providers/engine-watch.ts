@@ -87,11 +87,16 @@ function stderrLog(message: string): void {
  * Declare the engine gone: abort every tracked operation, wait for them to clean up (at most `graceMs`),
  * exit. Only the first call acts.
  */
-export async function engineGone(why: string, opts: Pick<EngineWatchOptions, "graceMs" | "exit" | "log"> = {}): Promise<void> {
+export async function engineGone(
+    why: string,
+    opts: Pick<EngineWatchOptions, "graceMs" | "exit" | "log"> = {},
+): Promise<void> {
     const s = watchState();
     if (s.gone) return;
     s.gone = why;
-    (opts.log ?? stderrLog)(`homelab: the Pulumi engine that started this provider is gone (${why}); stopping its work and exiting`);
+    (opts.log ?? stderrLog)(
+        `homelab: the Pulumi engine that started this provider is gone (${why}); stopping its work and exiting`,
+    );
     const reason = new Error(`the Pulumi engine that started this provider is gone (${why}); stopped`);
     const ops = [...s.ops];
     for (const op of ops) {

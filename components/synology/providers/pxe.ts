@@ -42,7 +42,11 @@ export function falseLike(like: unknown): unknown {
 }
 
 export function managedPxe(s: Partial<PxeSettings>): PxeManaged {
-    return { enable: isTrue(s.enable), remoteTftp: isTrue(s.is_remote_tftp), localBootloader: String(s.local_bootloader ?? "") };
+    return {
+        enable: isTrue(s.enable),
+        remoteTftp: isTrue(s.is_remote_tftp),
+        localBootloader: String(s.local_bootloader ?? ""),
+    };
 }
 
 export function desiredPxe(inputs: PxeInputs): PxeManaged {
@@ -57,7 +61,12 @@ export function pxeWrite(current: PxeSettings, target: PxeManaged): PxeSettings 
     return {
         ...current,
         enable: target.enable,
-        is_remote_tftp: target.remoteTftp === isTrue(current.is_remote_tftp) ? current.is_remote_tftp : (target.remoteTftp ? trueLike(current.is_remote_tftp) : falseLike(current.is_remote_tftp)),
+        is_remote_tftp:
+            target.remoteTftp === isTrue(current.is_remote_tftp)
+                ? current.is_remote_tftp
+                : target.remoteTftp
+                  ? trueLike(current.is_remote_tftp)
+                  : falseLike(current.is_remote_tftp),
         local_bootloader: target.localBootloader,
     };
 }
@@ -80,7 +89,10 @@ export function diffPxe(olds: PxeOutputs, news: PxeInputs): pulumi.dynamic.DiffR
 export function checkPxe(news: Partial<PxeInputs>): pulumi.dynamic.CheckFailure[] {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.bootloader !== "string" || !/^[A-Za-z0-9._\-/]+$/.test(news.bootloader)) {
-        failures.push({ property: "bootloader", reason: `PXE boot loader "${String(news.bootloader)}" must be a file name relative to the TFTP root` });
+        failures.push({
+            property: "bootloader",
+            reason: `PXE boot loader "${String(news.bootloader)}" must be a file name relative to the TFTP root`,
+        });
     }
     return failures;
 }

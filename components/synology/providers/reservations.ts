@@ -6,9 +6,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { DsmApi } from "../dsm/types";
 import {
-    managedOnNas, mergeReservations, releaseReservations, ReservationEntry, sameReservationSet, validateReservations,
+    managedOnNas,
+    mergeReservations,
+    releaseReservations,
+    ReservationEntry,
+    reservationListProblems,
+    sameReservationSet,
 } from "../reservations";
-import { dsmResource, DsmResourceProps, logInfo } from "./common";
+import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "./common";
 
 export interface ReservationsInputs extends DsmResourceProps {
     /** NAS interface, e.g. `eth0`. */
@@ -31,18 +36,19 @@ export function diffReservations(olds: ReservationsOutputs, news: ReservationsIn
     if (olds.ifname !== news.ifname) {
         return { changes: true, replaces: ["ifname"], deleteBeforeReplace: true };
     }
-    return { changes: !sameReservationSet(olds.actual ?? [], news.entries) || !sameReservationSet(olds.managed ?? [], news.entries) };
+    return {
+        changes:
+            !sameReservationSet(olds.actual ?? [], news.entries) ||
+            !sameReservationSet(olds.managed ?? [], news.entries),
+    };
 }
 
 export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dynamic.CheckFailure[] {
-    const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (typeof news.ifname !== "string" || !/^[A-Za-z0-9_.-]+$/.test(news.ifname)) {
-        failures.push({ property: "ifname", reason: `synology.interface "${String(news.ifname)}" must be an interface name like eth0 or ovs_eth0` });
-    }
+    const failures = checkIfname(news.ifname);
     if (!Array.isArray(news.entries)) {
         failures.push({ property: "entries", reason: "entries must be a list of {mac, ip, hostname}" });
     } else {
-        for (const p of validateReservations(news.entries.map((entry, i) => ({ key: `reservation ${i} (${entry?.hostname ?? ""})`, entry })))) {
+        for (const p of reservationListProblems(news.entries)) {
             failures.push({ property: "entries", reason: p });
         }
     }
@@ -50,14 +56,25 @@ export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dyn
 }
 
 /** Merge the wanted entries into the NAS's list (../reservations.ts) and write it when it changed. */
-async function apply(client: DsmApi, inputs: ReservationsInputs, olds?: ReservationsOutputs): Promise<ReservationsOutputs> {
+async function apply(
+    client: DsmApi,
+    inputs: ReservationsInputs,
+    olds?: ReservationsOutputs,
+): Promise<ReservationsOutputs> {
     const current = await client.reservationsGet(inputs.ifname);
     const merged = mergeReservations(inputs.ifname, current, olds?.managed ?? [], olds?.adopted ?? [], inputs.entries);
     if (merged.changed) {
-        logInfo(`DHCP reservations on ${inputs.ifname}: writing ${merged.list.length} entries (${inputs.entries.length} managed)`);
+        logInfo(
+            `DHCP reservations on ${inputs.ifname}: writing ${merged.list.length} entries (${inputs.entries.length} managed)`,
+        );
         await client.reservationsSet(inputs.ifname, merged.list);
     }
-    return { ...inputs, managed: inputs.entries, adopted: merged.adopted, actual: managedOnNas(merged.list, inputs.entries) };
+    return {
+        ...inputs,
+        managed: inputs.entries,
+        adopted: merged.adopted,
+        actual: managedOnNas(merged.list, inputs.entries),
+    };
 }
 
 /** The managed DHCP reservations as a Pulumi resource. */
@@ -71,9 +88,16 @@ export class SynologyReservations extends dsmResource<ReservationsInputs, Reserv
     check: checkReservations,
     diff: diffReservations,
     apply,
-    read: async (client, props) => ({ ...props, actual: managedOnNas(await client.reservationsGet(props.ifname), props.managed) }),
+    read: async (client, props) => ({
+        ...props,
+        actual: managedOnNas(await client.reservationsGet(props.ifname), props.managed),
+    }),
     async restore(client, props) {
-        const released = releaseReservations(await client.reservationsGet(props.ifname), props.managed ?? [], props.adopted ?? []);
+        const released = releaseReservations(
+            await client.reservationsGet(props.ifname),
+            props.managed ?? [],
+            props.adopted ?? [],
+        );
         if (released.changed) {
             logInfo(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
             await client.reservationsSet(props.ifname, released.list);

@@ -30,10 +30,16 @@ const SHARE_NAME = /^[^\\/:*?"<>|\s][^\\/:*?"<>|]{0,31}$/;
 export function checkShare(news: Partial<ShareInputs>): pulumi.dynamic.CheckFailure[] {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.name !== "string" || !SHARE_NAME.test(news.name)) {
-        failures.push({ property: "name", reason: `synology.share "${String(news.name)}" must be 1–32 characters without / \\ : * ? " < > | or spaces at the start` });
+        failures.push({
+            property: "name",
+            reason: `synology.share "${String(news.name)}" must be 1–32 characters without / \\ : * ? " < > | or spaces at the start`,
+        });
     }
     if (typeof news.volume !== "string" || !/^\/volume[A-Za-z0-9_]+$/.test(news.volume)) {
-        failures.push({ property: "volume", reason: `synology.volume "${String(news.volume)}" must look like /volume1` });
+        failures.push({
+            property: "volume",
+            reason: `synology.volume "${String(news.volume)}" must look like /volume1`,
+        });
     }
     return failures;
 }
@@ -57,8 +63,10 @@ async function ensureShare(client: DsmApi, inputs: ShareInputs, previouslyCreate
     const existing = await client.shareGet(inputs.name);
     if (existing) {
         if (existing.vol_path !== inputs.volume) {
-            throw new Error(`shared folder "${inputs.name}" already exists on ${existing.vol_path}, but synology.volume is ` +
-                `${inputs.volume}: set synology.volume to ${existing.vol_path} or choose another synology.share`);
+            throw new Error(
+                `shared folder "${inputs.name}" already exists on ${existing.vol_path}, but synology.volume is ` +
+                    `${inputs.volume}: set synology.volume to ${existing.vol_path} or choose another synology.share`,
+            );
         }
         return { ...inputs, created: previouslyCreated, exists: true, volPath: existing.vol_path };
     }

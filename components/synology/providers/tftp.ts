@@ -47,8 +47,13 @@ export function desiredTftp(inputs: TftpInputs): TftpManaged {
 
 /** The managed fields of a TFTP object. */
 export function managedTftp(s: Partial<TftpSettings>): TftpManaged {
-    return { enable: s.enable === true, root_path: String(s.root_path ?? ""), permission: String(s.permission ?? ""),
-        startip: String(s.startip ?? ""), endip: String(s.endip ?? "") };
+    return {
+        enable: s.enable === true,
+        root_path: String(s.root_path ?? ""),
+        permission: String(s.permission ?? ""),
+        startip: String(s.startip ?? ""),
+        endip: String(s.endip ?? ""),
+    };
 }
 
 /** The partial `set` that turns `current` into `target` (only fields that differ); undefined when equal. */
@@ -71,7 +76,10 @@ export function diffTftp(olds: TftpOutputs, news: TftpInputs): pulumi.dynamic.Di
 export function checkTftp(news: Partial<TftpInputs>): pulumi.dynamic.CheckFailure[] {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     if (typeof news.rootPath !== "string" || !/^\/volume[A-Za-z0-9_]+\/[^/].*$/.test(news.rootPath)) {
-        failures.push({ property: "rootPath", reason: `TFTP root "${String(news.rootPath)}" must be <volume>/<share>, e.g. /volume1/pxe` });
+        failures.push({
+            property: "rootPath",
+            reason: `TFTP root "${String(news.rootPath)}" must be <volume>/<share>, e.g. /volume1/pxe`,
+        });
     }
     if (news.permission !== undefined && news.permission !== "r" && news.permission !== "rw") {
         failures.push({ property: "permission", reason: `TFTP permission must be "r" or "rw"` });

@@ -8,7 +8,10 @@ import { startDsmSimulator, DsmSimulator } from "../../support/dsm-simulator";
 const PASSWORD = "probe-secret-pw";
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 
-async function run(args: string[], env: Record<string, string | undefined> = { DSM_PASSWORD: PASSWORD }): Promise<{ code: number; out: string; err: string }> {
+async function run(
+    args: string[],
+    env: Record<string, string | undefined> = { DSM_PASSWORD: PASSWORD },
+): Promise<{ code: number; out: string; err: string }> {
     let out = "";
     let err = "";
     const code = await main(args, env as NodeJS.ProcessEnv, { out: (s) => (out += s), err: (s) => (err += s) });
@@ -28,16 +31,48 @@ describe("npm run dsm (probe)", () => {
     });
 
     test("prints the JSON data of any API call; key=value parsed as JSON when it parses; logs out", async () => {
-        const r = await run(["--url", sim.url, "--user", "admin", "--allow-http", "SYNO.Network.DHCPServer", "get", "ifname=eth0"]);
+        const r = await run([
+            "--url",
+            sim.url,
+            "--user",
+            "admin",
+            "--allow-http",
+            "SYNO.Network.DHCPServer",
+            "get",
+            "ifname=eth0",
+        ]);
         expect(r.code).toBe(0);
         expect(JSON.parse(r.out)).toMatchObject({ enable: false, startip: "192.168.0.100" });
         expect(sim.activeSessions()).toBe(0);
-        const info = await run(["--url", sim.url, "--user", "admin", "--allow-http", "SYNO.API.Info", "query", "query=SYNO.Core.TFTP"]);
-        expect(JSON.parse(info.out)).toEqual({ "SYNO.Core.TFTP": { maxVersion: 1, minVersion: 1, path: "entry.cgi", requestFormat: "JSON" } });
+        const info = await run([
+            "--url",
+            sim.url,
+            "--user",
+            "admin",
+            "--allow-http",
+            "SYNO.API.Info",
+            "query",
+            "query=SYNO.Core.TFTP",
+        ]);
+        expect(JSON.parse(info.out)).toEqual({
+            "SYNO.Core.TFTP": { maxVersion: 1, minVersion: 1, path: "entry.cgi", requestFormat: "JSON" },
+        });
     });
 
     test("secrets in the data are redacted", async () => {
-        const r = await run(["--url", sim.url, "--user", "admin", "--allow-http", "SYNO.API.Auth", "login", "account=admin", `passwd=${PASSWORD}`, "format=sid", "enable_syno_token=yes"]);
+        const r = await run([
+            "--url",
+            sim.url,
+            "--user",
+            "admin",
+            "--allow-http",
+            "SYNO.API.Auth",
+            "login",
+            "account=admin",
+            `passwd=${PASSWORD}`,
+            "format=sid",
+            "enable_syno_token=yes",
+        ]);
         expect(r.code).toBe(0);
         const data = JSON.parse(r.out);
         expect(data.sid).toBe("***");
@@ -46,10 +81,21 @@ describe("npm run dsm (probe)", () => {
     });
 
     test("a DSM error exits 1 with its meaning", async () => {
-        const r = await run(["--url", sim.url, "--user", "admin", "--allow-http", "SYNO.Network.DHCPServer", "get", "ifname=bond9"]);
+        const r = await run([
+            "--url",
+            sim.url,
+            "--user",
+            "admin",
+            "--allow-http",
+            "SYNO.Network.DHCPServer",
+            "get",
+            "ifname=bond9",
+        ]);
         expect(r.code).toBe(1);
         expect(r.err).toMatch(/DsmError: .*4302.*no such network interface/);
-        const bad = await run(["--url", sim.url, "--user", "admin", "--allow-http", "SYNO.Core.TFTP", "get"], { DSM_PASSWORD: "nope-wrong" });
+        const bad = await run(["--url", sim.url, "--user", "admin", "--allow-http", "SYNO.Core.TFTP", "get"], {
+            DSM_PASSWORD: "nope-wrong",
+        });
         expect(bad.code).toBe(1);
         expect(bad.err).toMatch(/400.*wrong password/);
         expect(bad.err).not.toContain("nope-wrong");
@@ -86,11 +132,33 @@ describe("npm run dsm (probe)", () => {
 
     test("`npm run dsm` runs the probe as a command", async () => {
         const r = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
-            execFile("npm", ["run", "--silent", "dsm", "--", "--url", sim.url, "--user", "admin", "--allow-http", "SYNO.Network.DHCPServer.PXE", "get"], { cwd: repoRoot, env: { ...process.env, DSM_PASSWORD: PASSWORD }, timeout: 60000 }, (err, out, errOut) =>
-                resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
+            execFile(
+                "npm",
+                [
+                    "run",
+                    "--silent",
+                    "dsm",
+                    "--",
+                    "--url",
+                    sim.url,
+                    "--user",
+                    "admin",
+                    "--allow-http",
+                    "SYNO.Network.DHCPServer.PXE",
+                    "get",
+                ],
+                { cwd: repoRoot, env: { ...process.env, DSM_PASSWORD: PASSWORD }, timeout: 60000 },
+                (err, out, errOut) =>
+                    resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),
             ),
         );
         expect(r.code).toBe(0);
-        expect(JSON.parse(r.out)).toEqual({ enable: false, is_remote_tftp: "false", local_bootloader: "", remote_bootloader: "", remote_tftp_server_ip: "" });
+        expect(JSON.parse(r.out)).toEqual({
+            enable: false,
+            is_remote_tftp: "false",
+            local_bootloader: "",
+            remote_bootloader: "",
+            remote_tftp_server_ip: "",
+        });
     }, 60_000);
 });

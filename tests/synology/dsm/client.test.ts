@@ -6,7 +6,7 @@ import { DsmClient, DsmClientOptions } from "../../../components/synology/dsm/cl
 import { getDsmClient, resetDsmClients, DsmConnection } from "../../../components/synology/dsm";
 import { startDsmSimulator, DsmSimulator, DsmSimulatorOptions } from "../../support/dsm-simulator";
 
-const PASSWORD = "pa$$ word&=/\"x";
+const PASSWORD = 'pa$$ word&=/"x';
 const FAST: DsmClientOptions = { retryBaseDelayMs: 1, retryMaxDelayMs: 2, md5PollMs: 1, log: () => undefined };
 
 let sim: DsmSimulator;
@@ -28,7 +28,10 @@ async function caught(p: Promise<unknown>): Promise<Error & Record<string, unkno
     }
     throw new Error("expected a rejection");
 }
-function lastRequest(api: string, method: string): { params: Record<string, string>; headers: Record<string, unknown> } {
+function lastRequest(
+    api: string,
+    method: string,
+): { params: Record<string, string>; headers: Record<string, unknown> } {
     const r = [...sim.requests].reverse().find((x) => x.api === api && x.method === method);
     if (!r) throw new Error(`no ${api}.${method} request`);
     return r as never;
@@ -42,7 +45,12 @@ function sessionSecrets(): string[] {
     return [...out];
 }
 function expectNoSecrets(e: unknown, extra: string[] = []): void {
-    const texts = [String((e as Error).message), JSON.stringify(e), util.inspect(e, { depth: 10, showHidden: true }), String((e as Error).stack)];
+    const texts = [
+        String((e as Error).message),
+        JSON.stringify(e),
+        util.inspect(e, { depth: 10, showHidden: true }),
+        String((e as Error).stack),
+    ];
     for (const s of [PASSWORD, ...sessionSecrets(), ...extra]) {
         for (const t of texts) expect(t).not.toContain(s);
     }
@@ -81,7 +89,9 @@ describe("discovery", () => {
         const c = client();
         expect((await c.discover()).versions["SYNO.Network.DHCPServer.Reservation"]).toBe(1);
         // v1 answers a flat list with `mac`: decoded all the same.
-        expect(await c.reservationsGet("eth0")).toEqual([{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.9", hostname: "x" }]);
+        expect(await c.reservationsGet("eth0")).toEqual([
+            { mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.9", hostname: "x" },
+        ]);
     });
 
     test("falls back to SYNO.Core.Network.DHCPServer* when only those names exist", async () => {
@@ -140,7 +150,13 @@ describe("authentication and session", () => {
         const c = client();
         await c.tftpGet();
         const login = lastRequest("SYNO.API.Auth", "login");
-        expect(login.params).toMatchObject({ version: "7", format: "sid", enable_syno_token: "yes", account: "admin", passwd: PASSWORD });
+        expect(login.params).toMatchObject({
+            version: "7",
+            format: "sid",
+            enable_syno_token: "yes",
+            account: "admin",
+            passwd: PASSWORD,
+        });
         const call = lastRequest("SYNO.Core.TFTP", "get");
         expect(call.params._sid).toMatch(/^S/);
         expect(call.params.SynoToken).toBeTruthy();
@@ -151,11 +167,34 @@ describe("authentication and session", () => {
     test("a missing SynoToken is refused by the NAS with 119", async () => {
         await start();
         // Log in by hand to get a sid, then call without the token.
-        const res = await axios.post(`${sim.url}/webapi/entry.cgi`, new URLSearchParams({ api: "SYNO.API.Auth", version: "7", method: "login", account: "admin", passwd: PASSWORD, format: "sid", enable_syno_token: "yes" }).toString());
+        const res = await axios.post(
+            `${sim.url}/webapi/entry.cgi`,
+            new URLSearchParams({
+                api: "SYNO.API.Auth",
+                version: "7",
+                method: "login",
+                account: "admin",
+                passwd: PASSWORD,
+                format: "sid",
+                enable_syno_token: "yes",
+            }).toString(),
+        );
         const s = res.data.data.sid as string;
-        const noTok = await axios.post(`${sim.url}/webapi/entry.cgi`, new URLSearchParams({ api: "SYNO.Core.TFTP", version: "1", method: "get", _sid: s }).toString());
+        const noTok = await axios.post(
+            `${sim.url}/webapi/entry.cgi`,
+            new URLSearchParams({ api: "SYNO.Core.TFTP", version: "1", method: "get", _sid: s }).toString(),
+        );
         expect(noTok.data).toEqual({ error: { code: 119 }, success: false });
-        const withTok = await axios.post(`${sim.url}/webapi/entry.cgi`, new URLSearchParams({ api: "SYNO.Core.TFTP", version: "1", method: "get", _sid: s, SynoToken: res.data.data.synotoken }).toString());
+        const withTok = await axios.post(
+            `${sim.url}/webapi/entry.cgi`,
+            new URLSearchParams({
+                api: "SYNO.Core.TFTP",
+                version: "1",
+                method: "get",
+                _sid: s,
+                SynoToken: res.data.data.synotoken,
+            }).toString(),
+        );
         expect(withTok.data.success).toBe(true);
     });
 
@@ -191,7 +230,10 @@ describe("authentication and session", () => {
         expectNoSecrets(e404, ["000000"]);
         const c = client({ otpCode: "123456" });
         await c.tftpGet();
-        expect(lastRequest("SYNO.API.Auth", "login").params).toMatchObject({ otp_code: "123456", enable_device_token: "yes" });
+        expect(lastRequest("SYNO.API.Auth", "login").params).toMatchObject({
+            otp_code: "123456",
+            enable_device_token: "yes",
+        });
         const did = c.rememberedDeviceId!;
         expect(did).toBeTruthy();
         // The session expires: the re-login uses the device id, not the spent OTP.
@@ -226,7 +268,13 @@ describe("authentication and session", () => {
         const c = client();
         await c.tftpGet();
         sim.faults.expireSessions();
-        const results = await Promise.all([c.tftpGet(), c.pxeGet(), c.reservationsGet("eth0"), c.clientList("eth0"), c.dhcpServerGet("eth0")]);
+        const results = await Promise.all([
+            c.tftpGet(),
+            c.pxeGet(),
+            c.reservationsGet("eth0"),
+            c.clientList("eth0"),
+            c.dhcpServerGet("eth0"),
+        ]);
         expect(results).toHaveLength(5);
         expect(sim.counters.logins).toBe(2);
     });
@@ -268,7 +316,14 @@ describe("authentication and session", () => {
 describe("parameter encoding", () => {
     test("requestFormat JSON APIs get JSON-encoded values; Auth and the upload path stay raw", async () => {
         await start();
-        sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
+        sim.state.shares.pxe = {
+            name: "pxe",
+            vol_path: "/volume1",
+            desc: "",
+            uuid: "u",
+            hidden: false,
+            enable_recycle_bin: false,
+        };
         sim.state.files.set("/pxe", { isdir: true, size: 0, md5: "", mtime: 1 });
         const c = client();
         await c.tftpSet({ enable: true, root_path: "/volume1/pxe", timeout: 10 });
@@ -287,18 +342,53 @@ describe("parameter encoding", () => {
 
 describe("the simulator is strict where DSM is (so the client tests mean something)", () => {
     async function raw(fields: Record<string, string>): Promise<Record<string, unknown>> {
-        const login = await axios.post(`${sim.url}/webapi/entry.cgi`, new URLSearchParams({ api: "SYNO.API.Auth", version: "7", method: "login", account: "admin", passwd: PASSWORD, format: "sid", enable_syno_token: "yes" }).toString());
+        const login = await axios.post(
+            `${sim.url}/webapi/entry.cgi`,
+            new URLSearchParams({
+                api: "SYNO.API.Auth",
+                version: "7",
+                method: "login",
+                account: "admin",
+                passwd: PASSWORD,
+                format: "sid",
+                enable_syno_token: "yes",
+            }).toString(),
+        );
         const { sid, synotoken } = login.data.data;
-        const res = await axios.post(`${sim.url}/webapi/entry.cgi`, new URLSearchParams({ ...fields, _sid: sid, SynoToken: synotoken }).toString());
+        const res = await axios.post(
+            `${sim.url}/webapi/entry.cgi`,
+            new URLSearchParams({ ...fields, _sid: sid, SynoToken: synotoken }).toString(),
+        );
         return res.data;
     }
 
     test("raw unquoted strings for a requestFormat JSON API → 101; method missing from the version → 103", async () => {
         await start();
-        expect(await raw({ api: "SYNO.Core.TFTP", version: "1", method: "set", root_path: "/volume1/x" })).toMatchObject({ success: false, error: { code: 101 } });
-        expect(await raw({ api: "SYNO.Network.DHCPServer.Reservation", version: "3", method: "set", ifname: '"eth0"', reservationData: "[]" })).toMatchObject({ success: false, error: { code: 103 } });
-        expect(await raw({ api: "SYNO.Network.DHCPServer.Reservation", version: "2", method: "set", ifname: '"eth0"', reservationData: "[]" })).toEqual({ success: true });
-        expect(await raw({ api: "SYNO.Network.DHCPServer", version: "3", method: "get" })).toEqual({ error: { code: 4302, errors: { desc: "no ifname parameter" } }, success: false });
+        expect(
+            await raw({ api: "SYNO.Core.TFTP", version: "1", method: "set", root_path: "/volume1/x" }),
+        ).toMatchObject({ success: false, error: { code: 101 } });
+        expect(
+            await raw({
+                api: "SYNO.Network.DHCPServer.Reservation",
+                version: "3",
+                method: "set",
+                ifname: '"eth0"',
+                reservationData: "[]",
+            }),
+        ).toMatchObject({ success: false, error: { code: 103 } });
+        expect(
+            await raw({
+                api: "SYNO.Network.DHCPServer.Reservation",
+                version: "2",
+                method: "set",
+                ifname: '"eth0"',
+                reservationData: "[]",
+            }),
+        ).toEqual({ success: true });
+        expect(await raw({ api: "SYNO.Network.DHCPServer", version: "3", method: "get" })).toEqual({
+            error: { code: 4302, errors: { desc: "no ifname parameter" } },
+            success: false,
+        });
     });
 });
 
@@ -374,11 +464,31 @@ describe("retries on busy answers and resets", () => {
 describe("TFTP", () => {
     test("real DSM 7 defaults, partial set, read back", async () => {
         await start();
-        sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
+        sim.state.shares.pxe = {
+            name: "pxe",
+            vol_path: "/volume1",
+            desc: "",
+            uuid: "u",
+            hidden: false,
+            enable_recycle_bin: false,
+        };
         const c = client();
-        expect(await c.tftpGet()).toEqual({ enable: false, root_path: "", permission: "r", enable_log: false, startip: "0.0.0.0", endip: "255.255.255.255", timeout: 3 });
+        expect(await c.tftpGet()).toEqual({
+            enable: false,
+            root_path: "",
+            permission: "r",
+            enable_log: false,
+            startip: "0.0.0.0",
+            endip: "255.255.255.255",
+            timeout: 3,
+        });
         await c.tftpSet({ enable: true, root_path: "/volume1/pxe" });
-        expect(await c.tftpGet()).toMatchObject({ enable: true, root_path: "/volume1/pxe", permission: "r", timeout: 3 });
+        expect(await c.tftpGet()).toMatchObject({
+            enable: true,
+            root_path: "/volume1/pxe",
+            permission: "r",
+            timeout: 3,
+        });
         const e = await caught(c.tftpSet({ enable: true, root_path: "/volume1/nothere" }));
         expect(e).toMatchObject({ name: "DsmError", code: 101 });
         await c.tftpSet({});
@@ -409,7 +519,12 @@ describe("shares", () => {
         expect(s!.uuid).toBeTruthy();
         const create = lastRequest("SYNO.Core.Share", "create").params;
         expect(create.name).toBe('"pxe"');
-        expect(JSON.parse(create.shareinfo)).toMatchObject({ name: "pxe", vol_path: "/volume1", desc: "Talos PXE", enable_share_cow: false });
+        expect(JSON.parse(create.shareinfo)).toMatchObject({
+            name: "pxe",
+            vol_path: "/volume1",
+            desc: "Talos PXE",
+            enable_share_cow: false,
+        });
         expect(sim.getFile("/pxe")?.isdir).toBe(true);
         await c.shareDelete("pxe");
         expect(await c.shareGet("pxe")).toBeUndefined();
@@ -474,7 +589,10 @@ describe("File Station", () => {
         const content = crypto.randomBytes(300_000);
         const progress: number[] = [];
         const chunks = [content.subarray(0, 100_000), content.subarray(100_000, 250_000), content.subarray(250_000)];
-        await c.upload("/pxe", "boot.efi", Readable.from(chunks), content.length, { overwrite: false, onProgress: (s, t) => progress.push(s / t) });
+        await c.upload("/pxe", "boot.efi", Readable.from(chunks), content.length, {
+            overwrite: false,
+            onProgress: (s, t) => progress.push(s / t),
+        });
         const f = sim.getFile("/pxe/boot.efi")!;
         expect(f.size).toBe(content.length);
         expect(f.bytes!.equals(content)).toBe(true);
@@ -483,7 +601,13 @@ describe("File Station", () => {
         const req = lastRequest("SYNO.FileStation.Upload", "upload");
         expect(Number(req.headers["content-length"])).toBeGreaterThan(content.length);
         expect(req.headers["transfer-encoding"]).toBeUndefined();
-        expect(req.params).toMatchObject({ api: "SYNO.FileStation.Upload", version: "2", method: "upload", overwrite: "false", path: "/pxe" });
+        expect(req.params).toMatchObject({
+            api: "SYNO.FileStation.Upload",
+            version: "2",
+            method: "upload",
+            overwrite: "false",
+            path: "/pxe",
+        });
         expect(req.params._sid).toBeTruthy(); // in the URL
         expect(req.params.SynoToken).toBeTruthy();
     });
@@ -491,7 +615,9 @@ describe("File Station", () => {
     test("upload onto an existing file: overwrite=false → blSkip is an error; overwrite=true replaces", async () => {
         const c = client();
         sim.putFile("/pxe/boot.efi", Buffer.from("old"));
-        const e = await caught(c.upload("/pxe", "boot.efi", Readable.from([Buffer.from("new!")]), 4, { overwrite: false }));
+        const e = await caught(
+            c.upload("/pxe", "boot.efi", Readable.from([Buffer.from("new!")]), 4, { overwrite: false }),
+        );
         expect(e).toMatchObject({ name: "DsmError", code: 414 });
         expect(e.message).toMatch(/blSkip/);
         expect(sim.getFile("/pxe/boot.efi")!.bytes!.toString()).toBe("old");
@@ -503,7 +629,9 @@ describe("File Station", () => {
         const c = client();
         const short = await caught(c.upload("/pxe", "a", Readable.from([Buffer.from("abc")]), 5, { overwrite: true }));
         expect(short.message).toMatch(/3 of the announced 5 bytes|ended/);
-        const long = await caught(c.upload("/pxe", "b", Readable.from([Buffer.from("abcdefg")]), 5, { overwrite: true }));
+        const long = await caught(
+            c.upload("/pxe", "b", Readable.from([Buffer.from("abcdefg")]), 5, { overwrite: true }),
+        );
         expect(long.message).toMatch(/more than the announced 5 bytes/);
         expect(sim.getFile("/pxe/a")).toBeUndefined();
         expect(sim.getFile("/pxe/b")).toBeUndefined();
@@ -512,7 +640,8 @@ describe("File Station", () => {
     test("connection reset mid-upload: not retried without reopen; retried with reopen", async () => {
         const c = client();
         const content = crypto.randomBytes(2_000_000);
-        const chunked = (): Readable => Readable.from(Array.from({ length: 20 }, (_, i) => content.subarray(i * 100_000, (i + 1) * 100_000)));
+        const chunked = (): Readable =>
+            Readable.from(Array.from({ length: 20 }, (_, i) => content.subarray(i * 100_000, (i + 1) * 100_000)));
         sim.faults.resetUploadAfterBytes(500_000);
         const source = chunked();
         const e = await caught(c.upload("/pxe", "big.bin", source, content.length, { overwrite: true }));
@@ -540,7 +669,10 @@ describe("File Station", () => {
         await c.login();
         const logins = sim.counters.logins;
         sim.faults.expireSessions();
-        await c.upload("/pxe", "x", Readable.from([Buffer.from("xyz")]), 3, { overwrite: true, reopen: () => Readable.from([Buffer.from("xyz")]) });
+        await c.upload("/pxe", "x", Readable.from([Buffer.from("xyz")]), 3, {
+            overwrite: true,
+            reopen: () => Readable.from([Buffer.from("xyz")]),
+        });
         expect(sim.getFile("/pxe/x")!.size).toBe(3);
         expect(sim.counters.logins).toBe(logins + 1);
     });
@@ -566,7 +698,10 @@ describe("File Station", () => {
         let peak = 0;
         const base = process.memoryUsage().rss;
         const c = client();
-        await c.upload("/pxe", "huge.raw", body, size, { overwrite: true, onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss - base)) });
+        await c.upload("/pxe", "huge.raw", body, size, {
+            overwrite: true,
+            onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss - base)),
+        });
         const f = sim.getFile("/pxe/huge.raw")!;
         expect(f.size).toBe(size);
         expect(f.md5).toBe(expected.digest("hex"));
@@ -586,7 +721,11 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
         await c.dhcpServerSet("eth0", { enable: true, dns: "192.168.0.53" });
         expect(sim.state.dhcpServers.eth0).toEqual({ ...before, enable: true, dns: "192.168.0.53" });
         const set = lastRequest("SYNO.Network.DHCPServer", "set").params;
-        expect(Object.keys(set).filter((k) => !["api", "version", "method", "_sid", "SynoToken"].includes(k)).sort()).toEqual(["ifname", ...Object.keys(before)].sort());
+        expect(
+            Object.keys(set)
+                .filter((k) => !["api", "version", "method", "_sid", "SynoToken"].includes(k))
+                .sort(),
+        ).toEqual(["ifname", ...Object.keys(before)].sort());
         expect(set.version).toBe("3");
         expect(sim.counters.calls["SYNO.Network.DHCPServer.get"]).toBe(3); // get, RMW get, verify get
     });
@@ -635,9 +774,29 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
 
 describe("writes verified by reading back", () => {
     test.each([
-        ["SYNO.Network.DHCPServer", (c: DsmClient) => c.dhcpServerSet("eth0", { enable: true }), /enable \(wanted true, got false\)/],
-        ["SYNO.Network.DHCPServer.PXE", (c: DsmClient) => c.pxeSet({ enable: true, is_remote_tftp: "false", local_bootloader: "a.efi", remote_bootloader: "", remote_tftp_server_ip: "" }), /enable.*local_bootloader/],
-        ["SYNO.Network.DHCPServer.Reservation", (c: DsmClient) => c.reservationsSet("eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "x" }]), /reservationList/],
+        [
+            "SYNO.Network.DHCPServer",
+            (c: DsmClient) => c.dhcpServerSet("eth0", { enable: true }),
+            /enable \(wanted true, got false\)/,
+        ],
+        [
+            "SYNO.Network.DHCPServer.PXE",
+            (c: DsmClient) =>
+                c.pxeSet({
+                    enable: true,
+                    is_remote_tftp: "false",
+                    local_bootloader: "a.efi",
+                    remote_bootloader: "",
+                    remote_tftp_server_ip: "",
+                }),
+            /enable.*local_bootloader/,
+        ],
+        [
+            "SYNO.Network.DHCPServer.Reservation",
+            (c: DsmClient) =>
+                c.reservationsSet("eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "x" }]),
+            /reservationList/,
+        ],
     ] as const)("%s: a NAS that ignores the write is noticed", async (api, op, detail) => {
         await start();
         sim.faults.ignoreWrites(`${api}.set`, 1);
@@ -681,7 +840,9 @@ describe("reservations", () => {
         await start();
         sim.state.reservations.eth0 = [{ clid: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" }];
         const c = client();
-        expect(await c.reservationsGet("eth0")).toEqual([{ mac: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" }]);
+        expect(await c.reservationsGet("eth0")).toEqual([
+            { mac: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" },
+        ]);
         const list = [
             { mac: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" },
             { mac: "aa-bb-cc-dd-ee-0f", ip: "192.168.0.51", hostname: "cp1" },
@@ -691,8 +852,14 @@ describe("reservations", () => {
             { clid: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" },
             { clid: "AA:BB:CC:DD:EE:0F", ip: "192.168.0.51", hostname: "cp1" },
         ]);
-        expect(JSON.parse(lastRequest("SYNO.Network.DHCPServer.Reservation", "set").params.reservationData)[1]).toEqual({ mac: "AA:BB:CC:DD:EE:0F", ip: "192.168.0.51", hostname: "cp1" });
-        expect((await c.reservationsGet("eth0"))[1]).toEqual({ mac: "aa:bb:cc:dd:ee:0f", ip: "192.168.0.51", hostname: "cp1" });
+        expect(JSON.parse(lastRequest("SYNO.Network.DHCPServer.Reservation", "set").params.reservationData)[1]).toEqual(
+            { mac: "AA:BB:CC:DD:EE:0F", ip: "192.168.0.51", hostname: "cp1" },
+        );
+        expect((await c.reservationsGet("eth0"))[1]).toEqual({
+            mac: "aa:bb:cc:dd:ee:0f",
+            ip: "192.168.0.51",
+            hostname: "cp1",
+        });
         const dup = await caught(c.reservationsSet("eth0", [list[1], { ...list[0], ip: "192.168.0.51" }]));
         expect(dup).toMatchObject({ name: "DsmError", code: 4300 });
         const bad = await caught(c.reservationsGet("bond7"));
@@ -705,17 +872,32 @@ describe("PXE", () => {
         await start();
         const c = client();
         const p = await c.pxeGet();
-        expect(p).toEqual({ enable: false, is_remote_tftp: "false", local_bootloader: "", remote_bootloader: "", remote_tftp_server_ip: "" });
+        expect(p).toEqual({
+            enable: false,
+            is_remote_tftp: "false",
+            local_bootloader: "",
+            remote_bootloader: "",
+            remote_tftp_server_ip: "",
+        });
         await c.pxeSet({ ...p, enable: true, local_bootloader: "metal-amd64-uki.efi" });
         const set = lastRequest("SYNO.Network.DHCPServer.PXE", "set").params;
         expect(set.is_remote_tftp).toBe('"false"');
         expect(set.enable).toBe("true");
         expect(set.local_bootloader).toBe('"metal-amd64-uki.efi"');
-        expect(sim.state.pxe).toMatchObject({ enable: true, local_bootloader: "metal-amd64-uki.efi", is_remote_tftp: "false" });
+        expect(sim.state.pxe).toMatchObject({
+            enable: true,
+            local_bootloader: "metal-amd64-uki.efi",
+            is_remote_tftp: "false",
+        });
         const writes = sim.counters.writes;
         await c.pxeSet({ ...(await c.pxeGet()) });
         expect(sim.counters.writes).toBe(writes);
-        await c.pxeSet({ ...(await c.pxeGet()), is_remote_tftp: true, remote_tftp_server_ip: "192.168.0.7", remote_bootloader: "x.efi" });
+        await c.pxeSet({
+            ...(await c.pxeGet()),
+            is_remote_tftp: true,
+            remote_tftp_server_ip: "192.168.0.7",
+            remote_bootloader: "x.efi",
+        });
         expect(sim.state.pxe.is_remote_tftp).toBe("true");
         expect(lastRequest("SYNO.Network.DHCPServer.PXE", "set").params.is_remote_tftp).toBe('"true"');
     });
@@ -724,9 +906,19 @@ describe("PXE", () => {
         await start({ state: { pxe: { enabled: 1, bootfile: "x" } } });
         sim.state.pxe = { enabled: 1, bootfile: "x" };
         const c = client();
-        const e = await caught(c.pxeSet({ enable: true, is_remote_tftp: false, local_bootloader: "a", remote_bootloader: "", remote_tftp_server_ip: "" }));
+        const e = await caught(
+            c.pxeSet({
+                enable: true,
+                is_remote_tftp: false,
+                local_bootloader: "a",
+                remote_bootloader: "",
+                remote_tftp_server_ip: "",
+            }),
+        );
         expect(e.name).toBe("DsmShapeError");
-        expect(e.message).toMatch(/Expected: enable, is_remote_tftp, local_bootloader, remote_bootloader, remote_tftp_server_ip/);
+        expect(e.message).toMatch(
+            /Expected: enable, is_remote_tftp, local_bootloader, remote_bootloader, remote_tftp_server_ip/,
+        );
         expect(e.message).toMatch(/Seen: enabled, bootfile/);
         expect(sim.counters.writes).toBe(0);
     });
@@ -735,8 +927,12 @@ describe("PXE", () => {
 describe("leases", () => {
     test("ClientList v2 decoded, MACs lower-case", async () => {
         await start();
-        sim.state.leases.eth0 = [{ hostname: "talos-1", clid: "AA:BB:CC:00:00:01", ip: "192.168.0.120", expire: 1700000000 }];
-        expect(await client().clientList("eth0")).toEqual([{ mac: "aa:bb:cc:00:00:01", ip: "192.168.0.120", hostname: "talos-1", expire: 1700000000 }]);
+        sim.state.leases.eth0 = [
+            { hostname: "talos-1", clid: "AA:BB:CC:00:00:01", ip: "192.168.0.120", expire: 1700000000 },
+        ];
+        expect(await client().clientList("eth0")).toEqual([
+            { mac: "aa:bb:cc:00:00:01", ip: "192.168.0.120", hostname: "talos-1", expire: 1700000000 },
+        ]);
         expect(lastRequest("SYNO.Network.DHCPServer.ClientList", "list").params.version).toBe("2");
     });
 });

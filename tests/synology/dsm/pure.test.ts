@@ -1,10 +1,22 @@
 import * as util from "util";
 import { DsmError, DsmShapeError, meaningOf, redact, isDsmError } from "../../../components/synology/dsm/errors";
 import { canonicalMac } from "../../../components/net";
-import { toBool, encodePxe, encodeLike, mergeDhcpServer, decodeReservations, decodeTftp, sameValue } from "../../../components/synology/dsm/shapes";
+import {
+    toBool,
+    encodePxe,
+    encodeLike,
+    mergeDhcpServer,
+    decodeReservations,
+    decodeTftp,
+    sameValue,
+} from "../../../components/synology/dsm/shapes";
 import { redactData } from "../../../components/synology/dsm/cli";
 import {
-    missingApis, REQUIRED_CORE_APIS, requiredDhcpApis, WRITTEN_CORE_APIS, writtenDhcpApis,
+    missingApis,
+    REQUIRED_CORE_APIS,
+    requiredDhcpApis,
+    WRITTEN_CORE_APIS,
+    writtenDhcpApis,
 } from "../../../components/synology/dsm/required";
 
 describe("shapes", () => {
@@ -19,7 +31,13 @@ describe("shapes", () => {
     });
 
     test("PXE set body echoes is_remote_tftp in the encoding get used", () => {
-        const wanted = { enable: true, is_remote_tftp: false, local_bootloader: "a.efi", remote_bootloader: "", remote_tftp_server_ip: "" };
+        const wanted = {
+            enable: true,
+            is_remote_tftp: false,
+            local_bootloader: "a.efi",
+            remote_bootloader: "",
+            remote_tftp_server_ip: "",
+        };
         expect(encodePxe({ is_remote_tftp: "false" }, wanted).is_remote_tftp).toBe("false");
         expect(encodePxe({ is_remote_tftp: "0" }, { ...wanted, is_remote_tftp: true }).is_remote_tftp).toBe("1");
         expect(encodePxe({ is_remote_tftp: false }, { ...wanted, is_remote_tftp: "true" }).is_remote_tftp).toBe(true);
@@ -28,7 +46,11 @@ describe("shapes", () => {
 
     test("DHCP merge keeps unknown fields and DSM's boolean encoding", () => {
         const cur = { enable: "0", subnet_list: [{ a: 1 }], dns: "1.1.1.1" };
-        expect(mergeDhcpServer(cur, { enable: true, dns: "9.9.9.9" })).toEqual({ enable: "1", subnet_list: [{ a: 1 }], dns: "9.9.9.9" });
+        expect(mergeDhcpServer(cur, { enable: true, dns: "9.9.9.9" })).toEqual({
+            enable: "1",
+            subnet_list: [{ a: 1 }],
+            dns: "9.9.9.9",
+        });
         expect(sameValue(true, "1")).toBe(true);
         expect(sameValue(3, "3")).toBe(true);
         expect(sameValue("a", "b")).toBe(false);
@@ -52,7 +74,9 @@ describe("errors and redaction", () => {
     });
 
     test("DsmError carries api, method, code, meaning; secrets in details are redacted", () => {
-        const e = new DsmError("SYNO.API.Auth", "login", 400, { passwd: "hunter22", note: "sid=abcdefgh123" }, ["hunter22"]);
+        const e = new DsmError("SYNO.API.Auth", "login", 400, { passwd: "hunter22", note: "sid=abcdefgh123" }, [
+            "hunter22",
+        ]);
         expect(e).toMatchObject({ name: "DsmError", api: "SYNO.API.Auth", method: "login", code: 400 });
         expect(isDsmError(e, 400)).toBe(true);
         for (const t of [e.message, JSON.stringify(e), util.inspect(e)]) {
@@ -74,18 +98,38 @@ describe("errors and redaction", () => {
     });
 
     test("the probe's data redaction removes secret-named keys at any depth", () => {
-        expect(redactData({ sid: "s", a: [{ synotoken: "t", did: "d", ok: 1 }] })).toEqual({ sid: "***", a: [{ synotoken: "***", did: "***", ok: 1 }] });
+        expect(redactData({ sid: "s", a: [{ synotoken: "t", did: "d", ok: 1 }] })).toEqual({
+            sid: "***",
+            a: [{ synotoken: "***", did: "***", ok: 1 }],
+        });
     });
 });
 
 describe("the API table: what the program needs of the NAS, derived from one list", () => {
     test("required and written APIs; the DHCP server object is written only when it is managed", () => {
         expect(REQUIRED_CORE_APIS).toEqual([
-            "SYNO.API.Auth", "SYNO.Core.TFTP", "SYNO.Core.Share", "SYNO.FileStation.List", "SYNO.FileStation.CreateFolder",
-            "SYNO.FileStation.Upload", "SYNO.FileStation.Rename", "SYNO.FileStation.Delete", "SYNO.FileStation.MD5",
+            "SYNO.API.Auth",
+            "SYNO.Core.TFTP",
+            "SYNO.Core.Share",
+            "SYNO.FileStation.List",
+            "SYNO.FileStation.CreateFolder",
+            "SYNO.FileStation.Upload",
+            "SYNO.FileStation.Rename",
+            "SYNO.FileStation.Delete",
+            "SYNO.FileStation.MD5",
         ]);
-        expect(WRITTEN_CORE_APIS).toEqual(["SYNO.Core.TFTP", "SYNO.Core.Share", "SYNO.FileStation.Upload", "SYNO.FileStation.Rename", "SYNO.FileStation.Delete"]);
-        expect(requiredDhcpApis("SYNO.Network.DHCPServer")).toEqual(["SYNO.Network.DHCPServer", "SYNO.Network.DHCPServer.Reservation", "SYNO.Network.DHCPServer.PXE"]);
+        expect(WRITTEN_CORE_APIS).toEqual([
+            "SYNO.Core.TFTP",
+            "SYNO.Core.Share",
+            "SYNO.FileStation.Upload",
+            "SYNO.FileStation.Rename",
+            "SYNO.FileStation.Delete",
+        ]);
+        expect(requiredDhcpApis("SYNO.Network.DHCPServer")).toEqual([
+            "SYNO.Network.DHCPServer",
+            "SYNO.Network.DHCPServer.Reservation",
+            "SYNO.Network.DHCPServer.PXE",
+        ]);
         expect(writtenDhcpApis("P", false)).toEqual(["P.Reservation", "P.PXE"]);
         expect(writtenDhcpApis("P", true)).toEqual(["P", "P.Reservation", "P.PXE"]);
     });
@@ -97,7 +141,8 @@ describe("the API table: what the program needs of the NAS, derived from one lis
         delete writeVersions["SYNO.FileStation.MD5"]; // read-only use: not a problem
         delete versions["SYNO.FileStation.List"];
         expect(missingApis({ dhcpPrefix: "P", versions, writeVersions }, false)).toEqual([
-            { api: "SYNO.Core.TFTP", need: "write" }, { api: "SYNO.FileStation.List", need: "read" },
+            { api: "SYNO.Core.TFTP", need: "write" },
+            { api: "SYNO.FileStation.List", need: "read" },
         ]);
     });
 });

@@ -35,12 +35,22 @@ const second = {
         const c = getDsmClient(conn, { retryBaseDelayMs: 1, log: () => undefined });
         const reservations = await c.reservationsGet("eth0");
         const errors: unknown[] = [];
-        for (const f of [() => c.shareCreate("pxe", "/volume1", ""), () => c.dhcpServerGet("eth9"), () => c.call("SYNO.Nope", "get")]) {
+        for (const f of [
+            () => c.shareCreate("pxe", "/volume1", ""),
+            () => c.dhcpServerGet("eth9"),
+            () => c.call("SYNO.Nope", "get"),
+        ]) {
             try {
                 await f();
             } catch (e) {
                 const err = e as { name: string; code: unknown; message: string; stack?: string };
-                errors.push({ name: err.name, code: err.code, message: err.message, text: String(e), stack: String(err.stack) });
+                errors.push({
+                    name: err.name,
+                    code: err.code,
+                    message: err.message,
+                    text: String(e),
+                    stack: String(err.stack),
+                });
             }
         }
         return { reservations, errors };
@@ -78,8 +88,11 @@ describe("the DSM client inside serialised dynamic providers", () => {
         `;
         const conn: DsmConnection = { url: sim.url, username: "admin", password: PASSWORD, allowHttp: true };
         const out = await new Promise<string>((resolve, reject) =>
-            execFile(process.execPath, ["-e", driver, path.join(dir, "a.js"), path.join(dir, "b.js"), JSON.stringify(conn)], { cwd: repoRoot, timeout: 60000 }, (err, so, se) =>
-                err ? reject(new Error(`${err.message}\n${se}`)) : resolve(so),
+            execFile(
+                process.execPath,
+                ["-e", driver, path.join(dir, "a.js"), path.join(dir, "b.js"), JSON.stringify(conn)],
+                { cwd: repoRoot, timeout: 60000 },
+                (err, so, se) => (err ? reject(new Error(`${err.message}\n${se}`)) : resolve(so)),
             ),
         );
         const r = JSON.parse(out);

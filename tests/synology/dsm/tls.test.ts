@@ -17,7 +17,10 @@ afterAll(async () => {
 });
 beforeEach(() => sim.resetCounters());
 
-function client(tls: { caCertPem?: string; fingerprintSha256?: string; insecureSkipVerify?: boolean } | undefined, log: (m: string) => void = () => undefined): DsmClient {
+function client(
+    tls: { caCertPem?: string; fingerprintSha256?: string; insecureSkipVerify?: boolean } | undefined,
+    log: (m: string) => void = () => undefined,
+): DsmClient {
     return new DsmClient({ url: sim.url, username: "admin", password: PASSWORD, tls }, { retries: 0, log });
 }
 
@@ -51,7 +54,9 @@ test("by default the self-signed certificate fails verification, with advice, an
 test("the right fingerprint pin passes (any case, with or without colons)", async () => {
     const fp = sim.fingerprintSha256!;
     await expect(client({ fingerprintSha256: fp }).tftpGet()).resolves.toMatchObject({ permission: "r" });
-    await expect(client({ fingerprintSha256: fp.replace(/:/g, "").toUpperCase() }).tftpGet()).resolves.toMatchObject({ permission: "r" });
+    await expect(client({ fingerprintSha256: fp.replace(/:/g, "").toUpperCase() }).tftpGet()).resolves.toMatchObject({
+        permission: "r",
+    });
     expect(sim.counters.logins).toBe(2);
 });
 
@@ -75,7 +80,9 @@ test("the right caCertPem passes; another certificate fails verification", async
 
 test("insecureSkipVerify works and warns (without secrets)", async () => {
     const logs: string[] = [];
-    await expect(client({ insecureSkipVerify: true }, (m) => logs.push(m)).tftpGet()).resolves.toMatchObject({ enable: false });
+    await expect(client({ insecureSkipVerify: true }, (m) => logs.push(m)).tftpGet()).resolves.toMatchObject({
+        enable: false,
+    });
     expect(logs.join("\n")).toMatch(/TLS verification .* is OFF/);
     expect(logs.join("\n")).not.toContain(PASSWORD);
 });

@@ -6,7 +6,11 @@
 import * as net from "net";
 import { PassThrough } from "stream";
 import {
-    armEngineWatch, inDynamicProviderHost, parseEngineAddress, resetEngineWatch, whileEngineAlive,
+    armEngineWatch,
+    inDynamicProviderHost,
+    parseEngineAddress,
+    resetEngineWatch,
+    whileEngineAlive,
 } from "../../../components/synology/providers/engine-watch";
 
 afterEach(() => resetEngineWatch());
@@ -36,15 +40,19 @@ function work(cleanupMs: number, log: string[]): { abort: (e: Error) => void; ru
 }
 
 describe("the engine's pipe closing", () => {
-    it("aborts the work in flight, lets it clean up, then exits 1", async () => {
+    test("aborts the work in flight, lets it clean up, then exits 1", async () => {
         const stdin = new PassThrough();
         const { exit, exited } = exitRecorder();
         const log: string[] = [];
-        expect(armEngineWatch({ stdin, stdinIsPipe: true, exit, log: (m) => log.push(m), engineAddress: "" })).toBe(true);
+        expect(armEngineWatch({ stdin, stdinIsPipe: true, exit, log: (m) => log.push(m), engineAddress: "" })).toBe(
+            true,
+        );
         const w = work(50, log);
         const op = whileEngineAlive(w.abort, w.run);
         stdin.end();
-        await expect(op).rejects.toThrow("the Pulumi engine that started this provider is gone (its pipe to this process closed); stopped");
+        await expect(op).rejects.toThrow(
+            "the Pulumi engine that started this provider is gone (its pipe to this process closed); stopped",
+        );
         expect(await exited).toBe(1);
         expect(log).toEqual([
             "homelab: the Pulumi engine that started this provider is gone (its pipe to this process closed); stopping its work and exiting",
@@ -53,19 +61,22 @@ describe("the engine's pipe closing", () => {
         ]);
     });
 
-    it("exits after the grace time even when the work does not settle", async () => {
+    test("exits after the grace time even when the work does not settle", async () => {
         const stdin = new PassThrough();
         const { exit, exited } = exitRecorder();
         armEngineWatch({ stdin, stdinIsPipe: true, exit, log: () => undefined, graceMs: 100, engineAddress: "" });
         const t0 = Date.now();
-        void whileEngineAlive(() => undefined, () => new Promise<void>(() => undefined));
+        void whileEngineAlive(
+            () => undefined,
+            () => new Promise<void>(() => undefined),
+        );
         stdin.end();
         await exited;
         expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
         expect(Date.now() - t0).toBeLessThan(2000);
     });
 
-    it("work started once the engine is gone is aborted at once", async () => {
+    test("work started once the engine is gone is aborted at once", async () => {
         const stdin = new PassThrough();
         const { exit, exited } = exitRecorder();
         armEngineWatch({ stdin, stdinIsPipe: true, exit, log: () => undefined, graceMs: 50, engineAddress: "" });
@@ -77,7 +88,7 @@ describe("the engine's pipe closing", () => {
         expect(log[0]).toMatch(/^abort: /);
     });
 
-    it("a stdin that is not a pipe (a terminal, /dev/null) is not watched", async () => {
+    test("a stdin that is not a pipe (a terminal, /dev/null) is not watched", async () => {
         const stdin = new PassThrough();
         let exits = 0;
         armEngineWatch({ stdin, stdinIsPipe: false, exit: () => exits++, log: () => undefined, engineAddress: "" });
@@ -88,32 +99,48 @@ describe("the engine's pipe closing", () => {
 });
 
 describe("the engine's address refusing connections", () => {
-    it("is noticed by the probe (two refusals in a row) and ends the same way", async () => {
+    test("is noticed by the probe (two refusals in a row) and ends the same way", async () => {
         const server = net.createServer((s) => s.destroy());
         await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
         const port = (server.address() as net.AddressInfo).port;
         const { exit, exited } = exitRecorder();
         const log: string[] = [];
-        armEngineWatch({ stdinIsPipe: false, engineAddress: `127.0.0.1:${port}`, probeEveryMs: 40, exit, log: (m) => log.push(m) });
+        armEngineWatch({
+            stdinIsPipe: false,
+            engineAddress: `127.0.0.1:${port}`,
+            probeEveryMs: 40,
+            exit,
+            log: (m) => log.push(m),
+        });
         await new Promise((r) => setTimeout(r, 200));
         expect(log).toEqual([]); // listening: alive
         const t0 = Date.now();
         await new Promise<void>((r) => server.close(() => r()));
         expect(await exited).toBe(1);
         expect(Date.now() - t0).toBeLessThan(2000);
-        expect(log).toEqual([`homelab: the Pulumi engine that started this provider is gone (its address 127.0.0.1:${port} refuses connections); stopping its work and exiting`]);
+        expect(log).toEqual([
+            `homelab: the Pulumi engine that started this provider is gone (its address 127.0.0.1:${port} refuses connections); stopping its work and exiting`,
+        ]);
     });
 });
 
 describe("where it arms", () => {
-    it("only in Pulumi's dynamic-provider host, not in other processes", () => {
-        expect(inDynamicProviderHost(["node", "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js", "127.0.0.1:1"])).toBe(true);
-        expect(inDynamicProviderHost(["node", "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider", "127.0.0.1:1"])).toBe(true);
+    test("only in Pulumi's dynamic-provider host, not in other processes", () => {
+        expect(
+            inDynamicProviderHost([
+                "node",
+                "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js",
+                "127.0.0.1:1",
+            ]),
+        ).toBe(true);
+        expect(
+            inDynamicProviderHost(["node", "/p/node_modules/@pulumi/pulumi/cmd/dynamic-provider", "127.0.0.1:1"]),
+        ).toBe(true);
         expect(inDynamicProviderHost(["node", "/p/node_modules/.bin/jest"])).toBe(false);
         expect(armEngineWatch()).toBe(false); // this jest worker is no provider host
     });
 
-    it("reads the engine address the host is given", () => {
+    test("reads the engine address the host is given", () => {
         expect(parseEngineAddress("127.0.0.1:41234")).toEqual({ host: "127.0.0.1", port: 41234 });
         expect(parseEngineAddress("[::1]:5")).toEqual({ host: "::1", port: 5 });
         expect(parseEngineAddress("localhost:0")).toBeUndefined();

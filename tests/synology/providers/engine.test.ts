@@ -25,8 +25,12 @@ function inputs(e: Env) {
     const all = synologyResourceInputs(spec(e, { dhcp: dhcpConfig({ manageServer: true }) }));
     const withPw = <T extends object>(o: T) => ({ ...o, password: PASSWORD });
     return {
-        share: withPw(all.share), tftp: withPw(all.tftp), bootFile: withPw(all.bootFile), dhcp: withPw(all.dhcp),
-        reservations: withPw(all.reservations), pxe: withPw(all.pxe),
+        share: withPw(all.share),
+        tftp: withPw(all.tftp),
+        bootFile: withPw(all.bootFile),
+        dhcp: withPw(all.dhcp),
+        reservations: withPw(all.reservations),
+        pxe: withPw(all.pxe),
     };
 }
 
@@ -61,7 +65,7 @@ function stripPassword(v: unknown): unknown {
 }
 
 describe("providers run the engine's way in a fresh node process", () => {
-    it("share: create, read, no-op diff, delete (created here → deleted)", async () => {
+    test("share: create, read, no-op diff, delete (created here → deleted)", async () => {
         env = await startEnv();
         const before = snapshot(env.sim);
         const run = await runStoredText(SynologyShare.providerText, { A: inputs(env).share }, lifecycle(false));
@@ -74,27 +78,75 @@ describe("providers run the engine's way in a fresh node process", () => {
         noSecrets(run);
     });
 
-    it("tftp: create, update to rw, restore on delete", async () => {
+    test("tftp: create, update to rw, restore on delete", async () => {
         env = await startEnv();
-        env.sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
+        env.sim.state.shares.pxe = {
+            name: "pxe",
+            vol_path: "/volume1",
+            desc: "",
+            uuid: "u",
+            hidden: false,
+            enable_recycle_bin: false,
+        };
         const before = snapshot(env.sim);
         const i = inputs(env);
-        const run = await runStoredText(SynologyTftp.providerText, { A: i.tftp, B: { ...i.tftp, permission: "rw" } }, lifecycle(true));
-        expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
+        const run = await runStoredText(
+            SynologyTftp.providerText,
+            { A: i.tftp, B: { ...i.tftp, permission: "rw" } },
+            lifecycle(true),
+        );
+        expect(ops(run)).toEqual([
+            "check:ok",
+            "create:ok",
+            "read:ok",
+            "diff:ok",
+            "diff:ok",
+            "update:ok",
+            "read:ok",
+            "diff:ok",
+            "delete:ok",
+        ]);
         expect(diffs(run)).toEqual([false, true, false]);
-        expect((run.results[6].result as { props: { actual: unknown } }).props.actual).toEqual({ enable: true, root_path: "/volume1/pxe", permission: "rw", startip: "0.0.0.0", endip: "255.255.255.255" });
+        expect((run.results[6].result as { props: { actual: unknown } }).props.actual).toEqual({
+            enable: true,
+            root_path: "/volume1/pxe",
+            permission: "rw",
+            startip: "0.0.0.0",
+            endip: "255.255.255.255",
+        });
         expect(snapshot(env.sim)).toEqual(before);
         noSecrets(run);
     });
 
-    it("boot file: streamed upload, read with MD5, no-op diff, URL-only update without download, delete", async () => {
+    test("boot file: streamed upload, read with MD5, no-op diff, URL-only update without download, delete", async () => {
         env = await startEnv();
-        env.sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
+        env.sim.state.shares.pxe = {
+            name: "pxe",
+            vol_path: "/volume1",
+            desc: "",
+            uuid: "u",
+            hidden: false,
+            enable_recycle_bin: false,
+        };
         env.sim.putFile("/pxe", { size: 0, md5: "" });
         env.sim.state.files.get("/pxe")!.isdir = true;
         const i = inputs(env);
-        const run = await runStoredText(SynologyBootFile.providerText, { A: i.bootFile, B: { ...i.bootFile, ukiUrl: `${i.bootFile.ukiUrl}?mirror=1` } }, lifecycle(true));
-        expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
+        const run = await runStoredText(
+            SynologyBootFile.providerText,
+            { A: i.bootFile, B: { ...i.bootFile, ukiUrl: `${i.bootFile.ukiUrl}?mirror=1` } },
+            lifecycle(true),
+        );
+        expect(ops(run)).toEqual([
+            "check:ok",
+            "create:ok",
+            "read:ok",
+            "diff:ok",
+            "diff:ok",
+            "update:ok",
+            "read:ok",
+            "diff:ok",
+            "delete:ok",
+        ]);
         expect(diffs(run)).toEqual([false, true, false]);
         const created = run.results[1].result as { outs: { size: number; md5: string } };
         expect(created.outs.size).toBe(env.factory.assetSize(env.schematicId, "v1.12.1", "metal-amd64-uki.efi"));
@@ -104,54 +156,116 @@ describe("providers run the engine's way in a fresh node process", () => {
         noSecrets(run);
     });
 
-    it("dhcp server (managed): create, update the range, restore on delete", async () => {
+    test("dhcp server (managed): create, update the range, restore on delete", async () => {
         env = await startEnv();
         const before = snapshot(env.sim);
         const i = inputs(env);
-        const run = await runStoredText(SynologyDhcpServer.providerText, { A: i.dhcp, B: { ...i.dhcp, settings: { ...i.dhcp.settings, rangeEnd: "192.168.0.150" } } }, lifecycle(true));
-        expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
+        const run = await runStoredText(
+            SynologyDhcpServer.providerText,
+            { A: i.dhcp, B: { ...i.dhcp, settings: { ...i.dhcp.settings, rangeEnd: "192.168.0.150" } } },
+            lifecycle(true),
+        );
+        expect(ops(run)).toEqual([
+            "check:ok",
+            "create:ok",
+            "read:ok",
+            "diff:ok",
+            "diff:ok",
+            "update:ok",
+            "read:ok",
+            "diff:ok",
+            "delete:ok",
+        ]);
         expect(diffs(run)).toEqual([false, true, false]);
-        expect((run.results[6].result as { props: { actual: { endip: string } } }).props.actual.endip).toBe("192.168.0.150");
+        expect((run.results[6].result as { props: { actual: { endip: string } } }).props.actual.endip).toBe(
+            "192.168.0.150",
+        );
         expect(snapshot(env.sim)).toEqual(before);
         noSecrets(run);
     });
 
-    it("reservations: create, change one IP, delete keeps the NAS's own entry; a conflict is a clear error", async () => {
+    test("reservations: create, change one IP, delete keeps the NAS's own entry; a conflict is a clear error", async () => {
         env = await startEnv();
         env.sim.state.reservations.eth0 = [{ clid: "00:11:22:33:44:55", ip: "192.168.0.50", hostname: "printer" }];
         const before = snapshot(env.sim);
         const i = inputs(env);
         const moved = i.reservations.entries.map((e) => (e.hostname === "w1" ? { ...e, ip: "192.168.0.22" } : e));
-        const run = await runStoredText(SynologyReservations.providerText, { A: i.reservations, B: { ...i.reservations, entries: moved } }, lifecycle(true));
-        expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
+        const run = await runStoredText(
+            SynologyReservations.providerText,
+            { A: i.reservations, B: { ...i.reservations, entries: moved } },
+            lifecycle(true),
+        );
+        expect(ops(run)).toEqual([
+            "check:ok",
+            "create:ok",
+            "read:ok",
+            "diff:ok",
+            "diff:ok",
+            "update:ok",
+            "read:ok",
+            "diff:ok",
+            "delete:ok",
+        ]);
         expect(diffs(run)).toEqual([false, true, false]);
         expect((run.results[5].result as { outs: { managed: unknown } }).outs.managed).toEqual(moved);
         expect(snapshot(env.sim)).toEqual(before);
         noSecrets(run);
 
         env.sim.state.reservations.eth0.push({ clid: "AA:BB:CC:00:00:01", ip: "192.168.0.77", hostname: "someone" });
-        const conflict = await runStoredText(SynologyReservations.providerText, { A: i.reservations }, [{ op: "create", inputs: "A" }]);
+        const conflict = await runStoredText(SynologyReservations.providerText, { A: i.reservations }, [
+            { op: "create", inputs: "A" },
+        ]);
         expect(conflict.results[0].ok).toBe(false);
-        expect(conflict.results[0].error).toMatch(/MAC aa:bb:cc:00:00:01 is already reserved for aa:bb:cc:00:00:01 → 192\.168\.0\.77 \(someone\)/);
+        expect(conflict.results[0].error).toMatch(
+            /MAC aa:bb:cc:00:00:01 is already reserved for aa:bb:cc:00:00:01 → 192\.168\.0\.77 \(someone\)/,
+        );
     });
 
-    it("pxe: create, change the boot loader, restore on delete", async () => {
+    test("pxe: create, change the boot loader, restore on delete", async () => {
         env = await startEnv();
-        env.sim.state.pxe = { enable: false, is_remote_tftp: "true", local_bootloader: "", remote_bootloader: "x.efi", remote_tftp_server_ip: "192.168.0.3" };
+        env.sim.state.pxe = {
+            enable: false,
+            is_remote_tftp: "true",
+            local_bootloader: "",
+            remote_bootloader: "x.efi",
+            remote_tftp_server_ip: "192.168.0.3",
+        };
         const before = snapshot(env.sim);
         const i = inputs(env);
-        const run = await runStoredText(SynologyPxeSettings.providerText, { A: i.pxe, B: { ...i.pxe, bootloader: "metal-arm64-uki.efi" } }, lifecycle(true));
-        expect(ops(run)).toEqual(["check:ok", "create:ok", "read:ok", "diff:ok", "diff:ok", "update:ok", "read:ok", "diff:ok", "delete:ok"]);
+        const run = await runStoredText(
+            SynologyPxeSettings.providerText,
+            { A: i.pxe, B: { ...i.pxe, bootloader: "metal-arm64-uki.efi" } },
+            lifecycle(true),
+        );
+        expect(ops(run)).toEqual([
+            "check:ok",
+            "create:ok",
+            "read:ok",
+            "diff:ok",
+            "diff:ok",
+            "update:ok",
+            "read:ok",
+            "diff:ok",
+            "delete:ok",
+        ]);
         expect(diffs(run)).toEqual([false, true, false]);
-        expect((run.results[6].result as { props: { actual: unknown } }).props.actual).toEqual({ enable: true, remoteTftp: false, localBootloader: "metal-arm64-uki.efi" });
+        expect((run.results[6].result as { props: { actual: unknown } }).props.actual).toEqual({
+            enable: true,
+            remoteTftp: false,
+            localBootloader: "metal-arm64-uki.efi",
+        });
         expect(snapshot(env.sim)).toEqual(before);
         noSecrets(run);
     });
 
-    it("errors from the NAS carry no password (wrong password, redacted)", async () => {
+    test("errors from the NAS carry no password (wrong password, redacted)", async () => {
         env = await startEnv();
         const i = inputs(env);
-        const run = await runStoredText(SynologyTftp.providerText, { A: { ...i.tftp, password: `${PASSWORD}-wrong` } }, [{ op: "create", inputs: "A" }]);
+        const run = await runStoredText(
+            SynologyTftp.providerText,
+            { A: { ...i.tftp, password: `${PASSWORD}-wrong` } },
+            [{ op: "create", inputs: "A" }],
+        );
         expect(run.results[0].ok).toBe(false);
         expect(run.results[0].error).toMatch(/^TFTP settings: /);
         expect(run.results[0].error).not.toContain(PASSWORD);

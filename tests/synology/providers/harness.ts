@@ -20,19 +20,33 @@ export interface Env {
     close(): Promise<void>;
 }
 
-export async function startEnv(simOpts: DsmSimulatorOptions = {}, factoryOpts: FactoryServerOptions = {}): Promise<Env> {
+export async function startEnv(
+    simOpts: DsmSimulatorOptions = {},
+    factoryOpts: FactoryServerOptions = {},
+): Promise<Env> {
     const sim = await startDsmSimulator({ users: { admin: PASSWORD }, ...simOpts });
     const factory = await startFactoryServer(factoryOpts);
-    const res = await axios.post(`${factory.url}/schematics`, JSON.stringify({ customization: { extraKernelArgs: ["console=ttyS0"] } }),
-        { headers: { "Content-Type": "application/json" }, proxy: false });
+    const res = await axios.post(
+        `${factory.url}/schematics`,
+        JSON.stringify({ customization: { extraKernelArgs: ["console=ttyS0"] } }),
+        { headers: { "Content-Type": "application/json" }, proxy: false },
+    );
     const schematicId = (res.data as { id: string }).id;
     const logs: string[] = [];
     const g = globalThis as Record<string, unknown>;
     g.__homelabDsmLog = (m: string) => logs.push(m);
-    g.__homelabDsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: (m: string) => logs.push(m) };
+    g.__homelabDsmClientOptions = {
+        md5PollMs: 5,
+        retryBaseDelayMs: 5,
+        retryMaxDelayMs: 20,
+        log: (m: string) => logs.push(m),
+    };
     resetDsmClients();
     return {
-        sim, factory, schematicId, logs,
+        sim,
+        factory,
+        schematicId,
+        logs,
         async close() {
             resetDsmClients();
             delete g.__homelabDsmLog;
@@ -45,15 +59,28 @@ export async function startEnv(simOpts: DsmSimulatorOptions = {}, factoryOpts: F
 
 export function synologyConfig(env: Env, over: Partial<SynologyConfig> = {}): SynologyConfig {
     return {
-        url: env.sim.url, username: "admin", volume: "/volume1", share: "pxe", interface: "eth0",
-        tls: { insecureSkipVerify: false }, allowHttp: true, ...over,
+        url: env.sim.url,
+        username: "admin",
+        volume: "/volume1",
+        share: "pxe",
+        interface: "eth0",
+        tls: { insecureSkipVerify: false },
+        allowHttp: true,
+        ...over,
     };
 }
 
 export function dhcpConfig(over: Partial<DhcpConfig> = {}): DhcpConfig {
     return {
-        subnet: "192.168.0.0/24", rangeStart: "192.168.0.100", rangeEnd: "192.168.0.200", gateway: "192.168.0.1",
-        dns: ["192.168.0.1"], leaseTime: 86400, extraReservations: [], manageServer: false, ...over,
+        subnet: "192.168.0.0/24",
+        rangeStart: "192.168.0.100",
+        rangeEnd: "192.168.0.200",
+        gateway: "192.168.0.1",
+        dns: ["192.168.0.1"],
+        leaseTime: 86400,
+        extraReservations: [],
+        manageServer: false,
+        ...over,
     };
 }
 
@@ -70,8 +97,11 @@ export function spec(env: Env, over: Partial<SynologySpec> = {}, version = VERSI
         dhcp: dhcpConfig(),
         nodes: NODES,
         image: {
-            ukiUrl: `${env.factory.url}/image/${env.schematicId}/${version}/${fileName}`, ukiFileName: fileName,
-            schematicId: env.schematicId, talosVersion: version, arch: "amd64",
+            ukiUrl: `${env.factory.url}/image/${env.schematicId}/${version}/${fileName}`,
+            ukiFileName: fileName,
+            schematicId: env.schematicId,
+            talosVersion: version,
+            arch: "amd64",
         },
         ...over,
     };
@@ -81,7 +111,13 @@ export function spec(env: Env, over: Partial<SynologySpec> = {}, version = VERSI
 export function snapshot(sim: DsmSimulator): unknown {
     const files: Record<string, unknown> = {};
     for (const [p, f] of sim.state.files) {
-        files[p] = { isdir: f.isdir, size: f.size, md5: f.md5, mtime: f.mtime, bytes: f.bytes ? f.bytes.toString("base64") : undefined };
+        files[p] = {
+            isdir: f.isdir,
+            size: f.size,
+            md5: f.md5,
+            mtime: f.mtime,
+            bytes: f.bytes ? f.bytes.toString("base64") : undefined,
+        };
     }
     return JSON.parse(JSON.stringify({ ...sim.state, files }));
 }

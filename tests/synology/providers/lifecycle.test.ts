@@ -2,7 +2,13 @@
  * The six DSM resources driven the engine's way (check → create; read → diff → update; delete) against the
  * DSM simulator and the local Image Factory, over real HTTP.
  */
-import { applySynology, destroySynology, refreshAndDiff, StoredResource, upSynology } from "../../support/synology-engine";
+import {
+    applySynology,
+    destroySynology,
+    refreshAndDiff,
+    StoredResource,
+    upSynology,
+} from "../../support/synology-engine";
 import { expectedAssetDigest } from "../../support/factory-server";
 import { dhcpConfig, Env, NODES, PASSWORD, snapshot, spec, startEnv, writeCalls } from "./harness";
 
@@ -16,7 +22,7 @@ function outsOf(state: StoredResource[], key: StoredResource["key"]): Record<str
 }
 
 describe("first apply from an empty NAS", () => {
-    it("makes exactly the expected changes, and a second apply makes no writes and downloads nothing", async () => {
+    test("makes exactly the expected changes, and a second apply makes no writes and downloads nothing", async () => {
         env = await startEnv();
         const { sim, factory } = env;
         sim.state.dhcpServers.eth0.enable = true; // check-only mode needs the server on
@@ -27,14 +33,30 @@ describe("first apply from an empty NAS", () => {
 
         expect(sim.counters.logins).toBe(1); // one session shared by all six providers
         expect(sim.state.shares.pxe).toMatchObject({ name: "pxe", vol_path: "/volume1" });
-        expect(sim.state.tftp).toEqual({ enable: true, root_path: "/volume1/pxe", permission: "r", enable_log: false, startip: "0.0.0.0", endip: "255.255.255.255", timeout: 3 });
+        expect(sim.state.tftp).toEqual({
+            enable: true,
+            root_path: "/volume1/pxe",
+            permission: "r",
+            enable_log: false,
+            startip: "0.0.0.0",
+            endip: "255.255.255.255",
+            timeout: 3,
+        });
         const file = sim.getFile("/pxe/metal-amd64-uki.efi");
         expect(file).toBeDefined();
         expect(file!.size).toBe(size);
         expect(file!.md5).toBe(expectedAssetDigest(env.schematicId, "v1.12.1", "metal-amd64-uki.efi", size));
         expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi"]); // no temp file left
-        expect(sim.state.reservations.eth0).toEqual(NODES.map((n) => ({ clid: n.mac.toUpperCase(), ip: n.ip, hostname: n.hostname })));
-        expect(sim.state.pxe).toEqual({ enable: true, is_remote_tftp: "false", local_bootloader: "metal-amd64-uki.efi", remote_bootloader: "", remote_tftp_server_ip: "" });
+        expect(sim.state.reservations.eth0).toEqual(
+            NODES.map((n) => ({ clid: n.mac.toUpperCase(), ip: n.ip, hostname: n.hostname })),
+        );
+        expect(sim.state.pxe).toEqual({
+            enable: true,
+            is_remote_tftp: "false",
+            local_bootloader: "metal-amd64-uki.efi",
+            remote_bootloader: "",
+            remote_tftp_server_ip: "",
+        });
         expect(writeCalls(sim)).toEqual({
             "SYNO.Core.Share.create": 1,
             "SYNO.Core.TFTP.set": 1,
@@ -63,7 +85,7 @@ describe("first apply from an empty NAS", () => {
 });
 
 describe("reservations follow the nodes", () => {
-    it("one node's IP change updates only its reservation; removing a node removes only its reservation", async () => {
+    test("one node's IP change updates only its reservation; removing a node removes only its reservation", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -99,41 +121,89 @@ describe("reservations follow the nodes", () => {
         ]);
     });
 
-    it("a MAC or IP reserved for a different device is a clear error and nothing is overwritten", async () => {
+    test("a MAC or IP reserved for a different device is a clear error and nothing is overwritten", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
         sim.state.reservations.eth0 = [{ clid: "00:11:22:33:44:55", ip: "192.168.0.12", hostname: "printer" }];
         const before = JSON.stringify(sim.state.reservations);
         await expect(applySynology(spec(env), PASSWORD)).rejects.toThrow(
-            /DHCP reservations on eth0: .*IP 192\.168\.0\.12 is already reserved for another device, 00:11:22:33:44:55 → 192\.168\.0\.12 \(printer\); this program wants aa:bb:cc:00:00:02 → 192\.168\.0\.12 \(cp2\)/s);
+            /DHCP reservations on eth0: .*IP 192\.168\.0\.12 is already reserved for another device, 00:11:22:33:44:55 → 192\.168\.0\.12 \(printer\); this program wants aa:bb:cc:00:00:02 → 192\.168\.0\.12 \(cp2\)/s,
+        );
         expect(JSON.stringify(sim.state.reservations)).toBe(before);
         expect(sim.counters.calls["SYNO.Network.DHCPServer.Reservation.set"] ?? 0).toBe(0);
     });
 });
 
 describe("a NAS with settings of its own", () => {
-    it("after create and destroy everything that was there before is back, byte for byte", async () => {
+    test("after create and destroy everything that was there before is back, byte for byte", async () => {
         env = await startEnv();
         const { sim } = env;
-        sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "mine", uuid: "u-1", hidden: false, enable_recycle_bin: true };
+        sim.state.shares.pxe = {
+            name: "pxe",
+            vol_path: "/volume1",
+            desc: "mine",
+            uuid: "u-1",
+            hidden: false,
+            enable_recycle_bin: true,
+        };
         sim.putFile("/pxe", { size: 0, md5: "" });
         sim.state.files.get("/pxe")!.isdir = true;
         sim.putFile("/pxe/readme.txt", Buffer.from("hello"));
-        sim.state.shares.other = { name: "other", vol_path: "/volume1", desc: "", uuid: "u-2", hidden: false, enable_recycle_bin: false };
-        sim.state.tftp = { enable: true, root_path: "/volume1/other", permission: "rw", enable_log: true, startip: "192.168.0.2", endip: "192.168.0.9", timeout: 7 };
+        sim.state.shares.other = {
+            name: "other",
+            vol_path: "/volume1",
+            desc: "",
+            uuid: "u-2",
+            hidden: false,
+            enable_recycle_bin: false,
+        };
+        sim.state.tftp = {
+            enable: true,
+            root_path: "/volume1/other",
+            permission: "rw",
+            enable_log: true,
+            startip: "192.168.0.2",
+            endip: "192.168.0.9",
+            timeout: 7,
+        };
         sim.state.reservations.eth0 = [
             { clid: "00:11:22:33:44:55", ip: "192.168.0.50", hostname: "printer" },
             { clid: "AA:BB:CC:00:00:01", ip: "192.168.0.11", hostname: "handmade-cp1" },
         ];
-        sim.state.pxe = { enable: true, is_remote_tftp: "true", local_bootloader: "", remote_bootloader: "pxelinux.0", remote_tftp_server_ip: "192.168.0.3" };
+        sim.state.pxe = {
+            enable: true,
+            is_remote_tftp: "true",
+            local_bootloader: "",
+            remote_bootloader: "pxelinux.0",
+            remote_tftp_server_ip: "192.168.0.3",
+        };
         sim.state.dhcpServers.eth0.enable = true;
         const before = snapshot(sim);
 
-        const state = await applySynology(spec(env, { dhcp: dhcpConfig({ extraReservations: [{ mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" }] }) }), PASSWORD);
+        const state = await applySynology(
+            spec(env, {
+                dhcp: dhcpConfig({
+                    extraReservations: [{ mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" }],
+                }),
+            }),
+            PASSWORD,
+        );
         expect(outsOf(state, "share")).toMatchObject({ created: false });
-        expect(sim.state.tftp).toMatchObject({ enable: true, root_path: "/volume1/pxe", permission: "r", startip: "0.0.0.0", endip: "255.255.255.255", enable_log: true, timeout: 7 });
-        expect(sim.state.pxe).toMatchObject({ enable: true, is_remote_tftp: "false", local_bootloader: "metal-amd64-uki.efi" });
+        expect(sim.state.tftp).toMatchObject({
+            enable: true,
+            root_path: "/volume1/pxe",
+            permission: "r",
+            startip: "0.0.0.0",
+            endip: "255.255.255.255",
+            enable_log: true,
+            timeout: 7,
+        });
+        expect(sim.state.pxe).toMatchObject({
+            enable: true,
+            is_remote_tftp: "false",
+            local_bootloader: "metal-amd64-uki.efi",
+        });
         expect(sim.state.reservations.eth0.map((r) => r.hostname)).toEqual(["printer", "cp1", "cp2", "w1", "extra"]);
 
         await destroySynology(state);
@@ -141,15 +211,28 @@ describe("a NAS with settings of its own", () => {
         expect(sim.state.shares.pxe).toBeDefined();
     });
 
-    it("a boot file of the user's own under the same name is kept aside on create and put back on destroy", async () => {
+    test("a boot file of the user's own under the same name is kept aside on create and put back on destroy", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
-        sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "mine", uuid: "u-1", hidden: false, enable_recycle_bin: false };
+        sim.state.shares.pxe = {
+            name: "pxe",
+            vol_path: "/volume1",
+            desc: "mine",
+            uuid: "u-1",
+            hidden: false,
+            enable_recycle_bin: false,
+        };
         sim.putFile("/pxe", { size: 0, md5: "" });
         sim.state.files.get("/pxe")!.isdir = true;
         sim.putFile("/pxe/metal-amd64-uki.efi", Buffer.from("the user's hand-uploaded boot file"));
-        sim.state.pxe = { enable: true, is_remote_tftp: "false", local_bootloader: "metal-amd64-uki.efi", remote_bootloader: "", remote_tftp_server_ip: "" };
+        sim.state.pxe = {
+            enable: true,
+            is_remote_tftp: "false",
+            local_bootloader: "metal-amd64-uki.efi",
+            remote_bootloader: "",
+            remote_tftp_server_ip: "",
+        };
         const before = snapshot(sim);
 
         let state = await applySynology(spec(env), PASSWORD);
@@ -157,13 +240,17 @@ describe("a NAS with settings of its own", () => {
         expect(ours.md5).toBe(expectedAssetDigest(env.schematicId, "v1.12.1", "metal-amd64-uki.efi", ours.size));
         // A replacement (new Talos version) must neither lose the user's file nor keep the old image around.
         state = (await upSynology(spec(env, {}, "v1.12.0"), PASSWORD, state)).state;
-        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi", "/pxe/metal-amd64-uki.efi.before-homelab"]);
+        expect([...sim.state.files.keys()].sort()).toEqual([
+            "/pxe",
+            "/pxe/metal-amd64-uki.efi",
+            "/pxe/metal-amd64-uki.efi.before-homelab",
+        ]);
 
         await destroySynology(state);
         expect(snapshot(sim)).toEqual(before);
     });
 
-    it("a replaced boot file leaves no copy of the old image behind, through destroy", async () => {
+    test("a replaced boot file leaves no copy of the old image behind, through destroy", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -175,7 +262,7 @@ describe("a NAS with settings of its own", () => {
         expect(snapshot(sim)).toEqual(before);
     });
 
-    it("destroy deletes the shared folder only when this program created it", async () => {
+    test("destroy deletes the shared folder only when this program created it", async () => {
         env = await startEnv();
         env.sim.state.dhcpServers.eth0.enable = true;
         const before = snapshot(env.sim);
@@ -188,24 +275,42 @@ describe("a NAS with settings of its own", () => {
 });
 
 describe("DHCP server", () => {
-    it("check-only mode fails with how to enable the server, before touching reservations or PXE", async () => {
+    test("check-only mode fails with how to enable the server, before touching reservations or PXE", async () => {
         env = await startEnv();
-        await expect(applySynology(spec(env), PASSWORD)).rejects.toThrow(/DHCP server is not enabled on eth0\. Enable it in DSM: .*DHCP Server → Network Interface, select eth0, Edit, tick "Enable DHCP server".*dhcp\.manageServer: true/s);
+        await expect(applySynology(spec(env), PASSWORD)).rejects.toThrow(
+            /DHCP server is not enabled on eth0\. Enable it in DSM: .*DHCP Server → Network Interface, select eth0, Edit, tick "Enable DHCP server".*dhcp\.manageServer: true/s,
+        );
         expect(env.sim.counters.calls["SYNO.Network.DHCPServer.Reservation.set"] ?? 0).toBe(0);
         expect(env.sim.counters.calls["SYNO.Network.DHCPServer.PXE.set"] ?? 0).toBe(0);
     });
 
-    it("managed mode sets enable, range, gateway, netmask and DNS, keeps the rest, and restores it on delete", async () => {
+    test("managed mode sets enable, range, gateway, netmask and DNS, keeps the rest, and restores it on delete", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0 = { ...sim.state.dhcpServers.eth0, desc: "keep me", enable_v6: true };
         const before = snapshot(sim);
-        const s = spec(env, { dhcp: dhcpConfig({ manageServer: true, subnet: "10.1.0.0/16", rangeStart: "10.1.0.50", rangeEnd: "10.1.0.90", gateway: "10.1.0.1", dns: ["10.1.0.2", "1.1.1.1"] }) });
+        const s = spec(env, {
+            dhcp: dhcpConfig({
+                manageServer: true,
+                subnet: "10.1.0.0/16",
+                rangeStart: "10.1.0.50",
+                rangeEnd: "10.1.0.90",
+                gateway: "10.1.0.1",
+                dns: ["10.1.0.2", "1.1.1.1"],
+            }),
+        });
         s.nodes = [{ hostname: "cp1", mac: "aa:bb:cc:00:00:01", ip: "10.1.0.11" }];
         const state = await applySynology(s, PASSWORD);
         expect(sim.state.dhcpServers.eth0).toEqual({
-            enable: true, enable_v6: true, startip: "10.1.0.50", endip: "10.1.0.90", netmask: "255.255.0.0", gateway: "10.1.0.1",
-            dns: "10.1.0.2,1.1.1.1", desc: "keep me", bootloader: "",
+            enable: true,
+            enable_v6: true,
+            startip: "10.1.0.50",
+            endip: "10.1.0.90",
+            netmask: "255.255.0.0",
+            gateway: "10.1.0.1",
+            dns: "10.1.0.2,1.1.1.1",
+            desc: "keep me",
+            bootloader: "",
         });
         expect(outsOf(state, "dhcp").skipped).toEqual(["leaseTime"]);
         sim.resetCounters();
@@ -218,13 +323,18 @@ describe("DHCP server", () => {
         expect(drift.diffs.find((d) => d.key === "dhcp")!.changes).toBe(true);
 
         await destroySynology(state);
-        expect(snapshot(sim)).toEqual({ ...(before as object), dhcpServers: (snapshot(sim) as { dhcpServers: unknown }).dhcpServers });
-        expect(sim.state.dhcpServers.eth0).toEqual((before as { dhcpServers: Record<string, unknown> }).dhcpServers.eth0);
+        expect(snapshot(sim)).toEqual({
+            ...(before as object),
+            dhcpServers: (snapshot(sim) as { dhcpServers: unknown }).dhcpServers,
+        });
+        expect(sim.state.dhcpServers.eth0).toEqual(
+            (before as { dhcpServers: Record<string, unknown> }).dhcpServers.eth0,
+        );
     });
 });
 
 describe("drift", () => {
-    it("a boot file changed or deleted by hand, and PXE changed by hand, show in read/diff and are repaired", async () => {
+    test("a boot file changed or deleted by hand, and PXE changed by hand, show in read/diff and are repaired", async () => {
         env = await startEnv();
         const { sim, factory } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -238,11 +348,18 @@ describe("drift", () => {
         expect(r.diffs.filter((d) => d.changes).map((d) => d.key)).toEqual(["bootFile", "pxe"]);
         expect(outsOf(r.state, "bootFile")).toMatchObject({ present: true, actualSize: good.size });
         expect(outsOf(r.state, "bootFile").actualMd5).not.toBe(good.md5);
-        expect(outsOf(r.state, "pxe").actual).toEqual({ enable: true, remoteTftp: false, localBootloader: "pxelinux.0" });
+        expect(outsOf(r.state, "pxe").actual).toEqual({
+            enable: true,
+            remoteTftp: false,
+            localBootloader: "pxelinux.0",
+        });
 
         const up = await upSynology(s, PASSWORD, state);
         state = up.state;
-        expect(up.actions.filter((a) => a.action !== "same")).toEqual([{ key: "bootFile", action: "update" }, { key: "pxe", action: "update" }]);
+        expect(up.actions.filter((a) => a.action !== "same")).toEqual([
+            { key: "bootFile", action: "update" },
+            { key: "pxe", action: "update" },
+        ]);
         expect(sim.getFile("/pxe/metal-amd64-uki.efi")!.md5).toBe(good.md5);
         expect(sim.state.pxe.local_bootloader).toBe("metal-amd64-uki.efi");
 
@@ -254,7 +371,7 @@ describe("drift", () => {
         expect(factory.calls.imageGet).toBe(gets);
     });
 
-    it("a new Talos version replaces the boot file: new bytes in place, old resource's delete leaves them", async () => {
+    test("a new Talos version replaces the boot file: new bytes in place, old resource's delete leaves them", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -270,7 +387,7 @@ describe("drift", () => {
 });
 
 describe("secrets", () => {
-    it("password, sid and SynoToken appear in no output (except the secret-marked password), no log line, no error", async () => {
+    test("password, sid and SynoToken appear in no output (except the secret-marked password), no log line, no error", async () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
@@ -298,7 +415,10 @@ describe("secrets", () => {
 
         // An error raised mid-way (the NAS answering 503 past every retry) carries none of them either.
         sim.faults.busy("SYNO.Core.TFTP.get", 50, "http503");
-        const err = await refreshAndDiff(spec(env), PASSWORD, state).then(() => undefined, (e: Error) => e);
+        const err = await refreshAndDiff(spec(env), PASSWORD, state).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err).toBeInstanceOf(Error);
         expect(err!.message).toMatch(/^reading TFTP settings: /);
         expect(err!.message).not.toContain(PASSWORD);

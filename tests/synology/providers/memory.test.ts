@@ -16,9 +16,16 @@ afterAll(async () => {
     await env?.close();
 });
 
-it("streams 1 GiB with less than 64 MiB of RSS growth, and the NAS gets exactly the factory's bytes", async () => {
+test("streams 1 GiB with less than 64 MiB of RSS growth, and the NAS gets exactly the factory's bytes", async () => {
     env = await startEnv();
-    env.sim.state.shares.pxe = { name: "pxe", vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false };
+    env.sim.state.shares.pxe = {
+        name: "pxe",
+        vol_path: "/volume1",
+        desc: "",
+        uuid: "u",
+        hidden: false,
+        enable_recycle_bin: false,
+    };
     env.sim.putFile("/pxe", { size: 0, md5: "" });
     env.sim.state.files.get("/pxe")!.isdir = true;
     env.factory.setAssetSize("metal-amd64-uki.efi", GIB);

@@ -43,7 +43,7 @@ async function until(what: string, cond: () => boolean, timeoutMs: number): Prom
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-it("SIGKILL of the engine mid-upload: the provider host stops uploading, removes its temporary file and exits within seconds", async () => {
+test("SIGKILL of the engine mid-upload: the provider host stops uploading, removes its temporary file and exits within seconds", async () => {
     env = await startEnv({ keepPartialUploads: true });
     await SynologyShare.provider.create({ ...synologyResourceInputs(spec(env)).share, password: PASSWORD });
     const size = 64 * 1024 * 1024;
@@ -52,7 +52,14 @@ it("SIGKILL of the engine mid-upload: the provider host stops uploading, removes
 
     host = await startProviderHost();
     const hostGroup = host.hostPid;
-    void host.call("create", { properties: { ...synologyResourceInputs(spec(env)).bootFile, password: PASSWORD, __provider: SynologyBootFile.providerText } })
+    void host
+        .call("create", {
+            properties: {
+                ...synologyResourceInputs(spec(env)).bootFile,
+                password: PASSWORD,
+                __provider: SynologyBootFile.providerText,
+            },
+        })
         .catch(() => undefined); // never answered: the engine dies first
 
     await until("the upload to be under way", () => env.sim.counters.uploadBytes >= 4 * 1024 * 1024, 30_000);
