@@ -11,21 +11,17 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { ConfigError, parseStackConfig, StackConfig } from "../config";
 import { loadValues, makeDsmClient } from "../doctor/cli";
+import { FlagKind, readFlags, STACK_FLAGS, stackOptions, StackOptions } from "../flags";
 import { redactText } from "../synology/providers/common";
 import { backupDir } from "./names";
 import { fetchSnapshot, listSnapshots, takeEtcdSnapshot } from "./store";
 import { talosctlApi } from "./talosctl";
 
-export interface EtcdSnapshotCliOptions {
-    stack: string;
-    cwd: string;
-    configFile?: string;
-    usePulumi: boolean;
+export interface EtcdSnapshotCliOptions extends StackOptions {
     talosconfig?: string;
     list: boolean;
     fetch?: string;
     out?: string;
-    otp?: string;
 }
 
 export const USAGE = `usage: npm run etcd-snapshot -- --stack <name> [options]
@@ -45,55 +41,24 @@ options:
   --otp <code>            DSM 2-factor code for this login
 `;
 
+const FLAGS = {
+    ...STACK_FLAGS,
+    "--talosconfig": "value",
+    "--list": "switch",
+    "--fetch": "value",
+    "--out": "value",
+} as const satisfies Record<string, FlagKind>;
+
 export function parseArgs(argv: string[], cwd = process.cwd()): EtcdSnapshotCliOptions {
-    const o: EtcdSnapshotCliOptions = { stack: "", cwd, usePulumi: true, list: false };
-    const need = (i: number, flag: string): string => {
-        const v = argv[i + 1];
-        if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value\n\n${USAGE}`);
-        return v;
+    const f = readFlags(argv, FLAGS, USAGE);
+    const o: EtcdSnapshotCliOptions = {
+        ...stackOptions(f, cwd, USAGE),
+        talosconfig: f.value("--talosconfig"),
+        list: f.has("--list"),
+        fetch: f.value("--fetch"),
+        out: f.value("--out"),
     };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        switch (a) {
-            case "--stack":
-                o.stack = need(i, a);
-                i++;
-                break;
-            case "--config-file":
-                o.configFile = need(i, a);
-                i++;
-                break;
-            case "--no-pulumi":
-                o.usePulumi = false;
-                break;
-            case "--talosconfig":
-                o.talosconfig = need(i, a);
-                i++;
-                break;
-            case "--list":
-                o.list = true;
-                break;
-            case "--fetch":
-                o.fetch = need(i, a);
-                i++;
-                break;
-            case "--out":
-                o.out = need(i, a);
-                i++;
-                break;
-            case "--otp":
-                o.otp = need(i, a);
-                i++;
-                break;
-            case "-h":
-            case "--help":
-                throw new Error(USAGE);
-            default:
-                throw new Error(`unknown argument "${a}"\n\n${USAGE}`);
-        }
-    }
     const problems: string[] = [];
-    if (!o.stack && !o.configFile) problems.push("--stack is required");
     if (o.list && o.fetch !== undefined) problems.push("--list and --fetch do not go together");
     if (o.fetch !== undefined && o.out === undefined) problems.push("--fetch needs --out <file>");
     if (o.out !== undefined && o.fetch === undefined) problems.push("--out goes with --fetch <name>");

@@ -13,6 +13,7 @@ import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, SECRET_KEYS, StackConf
 import { getDsmClient } from "../synology/dsm";
 import { dsmConnectionOf } from "../synology/preflight";
 import type { DsmApi, DsmConnection } from "../synology/dsm/types";
+import { FlagKind, positiveInt, readFlags, STACK_FLAGS, stackOptions, StackOptions } from "../flags";
 import { CHECK_GROUPS, CheckGroup, DoctorDeps, exitCodeOf, formatResult, planFromConfig, runDoctor } from "./checks";
 
 /** Every stack-config key that holds a secret, and the environment variable doctor reads it from. */
@@ -71,11 +72,7 @@ export function valuesFromPulumiJson(text: string, env: NodeJS.ProcessEnv = {}):
     return { values, source: "pulumi config", notes };
 }
 
-export interface CliOptions {
-    stack: string;
-    cwd: string;
-    configFile?: string;
-    usePulumi: boolean;
+export interface CliOptions extends StackOptions {
     only?: CheckGroup[];
     tftpHost?: string;
     tftpPort?: number;
@@ -83,7 +80,6 @@ export interface CliOptions {
     dhcpWindowMs?: number;
     dhcpTarget?: string;
     mac?: string;
-    otp?: string;
 }
 
 export const USAGE = `usage: npm run doctor -- --stack <name> [options]
@@ -106,79 +102,39 @@ options:
   --otp <code>            DSM 2-factor code for this login
 `;
 
+const FLAGS = {
+    ...STACK_FLAGS,
+    "--only": "value",
+    "--tftp-host": "value",
+    "--tftp-port": "value",
+    "--no-dhcp": "switch",
+    "--dhcp-window": "value",
+    "--dhcp-target": "value",
+    "--mac": "value",
+} as const satisfies Record<string, FlagKind>;
+
 export function parseArgs(argv: string[], cwd = process.cwd()): CliOptions {
-    const o: CliOptions = { stack: "", cwd, usePulumi: true, dhcp: true };
-    const need = (i: number, flag: string): string => {
-        const v = argv[i + 1];
-        if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value\n\n${USAGE}`);
-        return v;
-    };
-    const int = (v: string, flag: string): number => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got "${v}"`);
-        return n;
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        switch (a) {
-            case "--stack":
-                o.stack = need(i, a);
-                i++;
-                break;
-            case "--config-file":
-                o.configFile = need(i, a);
-                i++;
-                break;
-            case "--no-pulumi":
-                o.usePulumi = false;
-                break;
-            case "--only": {
-                const groups = need(i, a)
-                    .split(",")
-                    .map((s) => s.trim())
-                    .filter(Boolean);
-                const bad = groups.filter((g) => !(CHECK_GROUPS as string[]).includes(g));
-                if (bad.length)
-                    throw new Error(`--only: unknown group ${bad.join(", ")}; use ${CHECK_GROUPS.join(", ")}`);
-                o.only = groups as CheckGroup[];
-                i++;
-                break;
-            }
-            case "--tftp-host":
-                o.tftpHost = need(i, a);
-                i++;
-                break;
-            case "--tftp-port":
-                o.tftpPort = int(need(i, a), a);
-                i++;
-                break;
-            case "--no-dhcp":
-                o.dhcp = false;
-                break;
-            case "--dhcp-window":
-                o.dhcpWindowMs = int(need(i, a), a);
-                i++;
-                break;
-            case "--dhcp-target":
-                o.dhcpTarget = need(i, a);
-                i++;
-                break;
-            case "--mac":
-                o.mac = need(i, a);
-                i++;
-                break;
-            case "--otp":
-                o.otp = need(i, a);
-                i++;
-                break;
-            case "-h":
-            case "--help":
-                throw new Error(USAGE);
-            default:
-                throw new Error(`unknown argument "${a}"\n\n${USAGE}`);
-        }
+    const f = readFlags(argv, FLAGS, USAGE);
+    const o: CliOptions = { ...stackOptions(f, cwd, USAGE), dhcp: !f.has("--no-dhcp") };
+    const only = f.value("--only");
+    if (only !== undefined) {
+        const groups = only
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean);
+        const bad = groups.filter((g) => !(CHECK_GROUPS as string[]).includes(g));
+        if (bad.length) throw new Error(`--only: unknown group ${bad.join(", ")}; use ${CHECK_GROUPS.join(", ")}`);
+        o.only = groups as CheckGroup[];
     }
-    if (!o.stack && !o.configFile) throw new Error(`--stack is required\n\n${USAGE}`);
+    const int = (flag: "--tftp-port" | "--dhcp-window"): number | undefined => {
+        const v = f.value(flag);
+        return v === undefined ? undefined : positiveInt(v, flag);
+    };
+    o.tftpHost = f.value("--tftp-host");
+    o.tftpPort = int("--tftp-port");
+    o.dhcpWindowMs = int("--dhcp-window");
+    o.dhcpTarget = f.value("--dhcp-target");
+    o.mac = f.value("--mac");
     return o;
 }
 
