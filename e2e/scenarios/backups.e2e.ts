@@ -9,6 +9,8 @@
  *     first Upgrade; then every node is upgraded; a re-run takes no snapshot and upgrades nothing
  *   4 `npm run etcd-snapshot` twice: retention keeps the newest 2 and never touches the user's files; `--list`
  *     shows them, `--fetch` brings one back byte for byte
+ *   5 `pulumi destroy`: the boot file goes, the snapshots and the user's files stay, and so does the shared folder
+ *     the program created, with a message naming what was kept
  */
 import { createHash } from "crypto";
 import { execFile } from "child_process";
@@ -216,4 +218,17 @@ test("4. npm run etcd-snapshot: retention keeps the newest 2 and no file of the 
     expect(sha256(fs.readFileSync(out))).toBe(sha256(h.servers.dsm.getFile(`${DIR}/${kept[1]}`)!.bytes!));
     expect((fs.statSync(out).mode & 0o777).toString(8)).toBe("600");
     recordFigures({ etcdSnapshotsStored: stored.size, etcdSnapshotsKept: kept.length });
+});
+
+test("5. destroy keeps the snapshots and the user's files, and so the shared folder it created, and says so", async () => {
+    const kept = ours();
+    expect(kept.length).toBeGreaterThan(0);
+    const r = await h.engine.run(["destroy", "--yes", "--skip-preview", ...h.engine.stackArgs()]);
+    expect({ code: r.code, errors: errorsOf(r) }).toEqual({ code: 0, errors: [] });
+    const dsm = h.servers.dsm;
+    expect(dsm.getFile("/pxe/metal-amd64-uki.efi")).toBeUndefined();
+    expect(dsm.state.shares.pxe).toBeDefined();
+    expect(inBackups()).toEqual([...FOREIGN, ...kept].sort());
+    const said = [...diagnostics(r.events).map((d) => d.message), r.stdout, r.stderr].join("\n");
+    expect(said).toContain("keeping shared folder pxe although this program created it");
 });

@@ -1,6 +1,8 @@
 /**
  * The shared folder holding the TFTP root (`SYNO.Core.Share`). Created if missing; an existing one is
- * adopted (`created: false`) and never deleted on destroy.
+ * adopted (`created: false`) and never deleted on destroy. One the program created is deleted on destroy only
+ * when no file is left in it (the boot file is gone by then): files it does not delete, such as the etcd
+ * snapshots under backups/etcd or a file of the user's, keep it, and destroy says which.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { DsmApi } from "../dsm/types";
@@ -22,6 +24,39 @@ export interface ShareOutputs extends ShareInputs {
     exists: boolean;
     /** The volume DSM reports the folder on. */
     volPath: string;
+}
+
+/** DSM's own folders inside a share (recycle bin, index metadata, snapshots): never counted as files kept. */
+const DSM_FOLDERS = new Set(["#recycle", "@eaDir", "#snapshot"]);
+
+/** How many kept files destroy names. */
+const KEPT_LISTED = 5;
+
+/**
+ * Up to `limit` files below `folder` (File Station paths), breadth first; folders themselves do not count, nor
+ * DSM's own folders. Empty when only (empty) folders are left.
+ */
+export async function filesBelow(client: Pick<DsmApi, "list">, folder: string, limit: number): Promise<string[]> {
+    const found: string[] = [];
+    const queue = [folder];
+    while (queue.length > 0 && found.length < limit) {
+        for (const e of await client.list(queue.shift() as string)) {
+            if (e.isdir) {
+                if (!DSM_FOLDERS.has(e.name)) queue.push(e.path);
+            } else if (found.length < limit) found.push(e.path);
+        }
+    }
+    return found;
+}
+
+/** What destroy says when it keeps a shared folder it created. Pure. */
+export function keptShareMessage(name: string, kept: string[]): string {
+    const listed = kept.join(", ") + (kept.length >= KEPT_LISTED ? ", …" : "");
+    return (
+        `keeping shared folder ${name} although this program created it: it holds files the program does not ` +
+        `delete (${listed}). Fetch what you need (etcd snapshots: npm run etcd-snapshot -- --list / --fetch), then ` +
+        `delete the folder in DSM (Control Panel > Shared Folder) if you no longer want it`
+    );
 }
 
 const SHARE_NAME = /^[^\\/:*?"<>|\s][^\\/:*?"<>|]{0,31}$/;
@@ -93,9 +128,13 @@ export class SynologyShare extends dsmResource<ShareInputs, ShareOutputs, "desc"
     },
     async restore(client, props) {
         if (!props.created) return; // adopted: it was there before, it stays
-        if (await client.shareGet(props.name)) {
-            logInfo(`deleting shared folder ${props.name} (created by this program)`);
-            await client.shareDelete(props.name);
+        if (!(await client.shareGet(props.name))) return;
+        const kept = await filesBelow(client, `/${props.name}`, KEPT_LISTED);
+        if (kept.length > 0) {
+            logInfo(keptShareMessage(props.name, kept));
+            return;
         }
+        logInfo(`deleting shared folder ${props.name} (created by this program, and empty)`);
+        await client.shareDelete(props.name);
     },
 }) {}

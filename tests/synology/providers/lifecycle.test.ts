@@ -272,6 +272,45 @@ describe("a NAS with settings of its own", () => {
         expect(env.sim.state.shares.pxe).toBeUndefined();
         expect(snapshot(env.sim)).toEqual(before);
     });
+
+    test("destroy keeps a shared folder it created while files it does not delete are in it (etcd snapshots), and names them", async () => {
+        env = await startEnv();
+        const { sim } = env;
+        sim.state.dhcpServers.eth0.enable = true;
+        const state = await applySynology(spec(env), PASSWORD);
+        const dir = (path: string) => sim.state.files.set(path, { isdir: true, size: 0, md5: "", mtime: 1 });
+        dir("/pxe/backups");
+        dir("/pxe/backups/etcd");
+        dir("/pxe/#recycle");
+        sim.state.files.set("/pxe/backups/etcd/homelab-20260101T000000Z-v1.12.1.db", {
+            isdir: false,
+            size: 3,
+            md5: "0".repeat(32),
+            mtime: 1,
+        });
+        await destroySynology(state);
+        expect(sim.state.shares.pxe).toBeDefined();
+        expect(sim.state.files.has("/pxe/backups/etcd/homelab-20260101T000000Z-v1.12.1.db")).toBe(true);
+        expect(sim.state.files.has("/pxe/metal-amd64-uki.efi")).toBe(false); // the program's own file went
+        expect(env.logs.join("\n")).toMatch(
+            /keeping shared folder pxe although this program created it: it holds files the program does not delete \(\/pxe\/backups\/etcd\/homelab-20260101T000000Z-v1\.12\.1\.db\)/,
+        );
+    });
+
+    test("a shared folder it created with only empty folders (and DSM's own) left in it is deleted", async () => {
+        env = await startEnv();
+        const { sim } = env;
+        sim.state.dhcpServers.eth0.enable = true;
+        const before = snapshot(sim);
+        const state = await applySynology(spec(env), PASSWORD);
+        for (const d of ["/pxe/backups", "/pxe/backups/etcd", "/pxe/@eaDir"]) {
+            sim.state.files.set(d, { isdir: true, size: 0, md5: "", mtime: 1 });
+        }
+        sim.state.files.set("/pxe/@eaDir/thumb", { isdir: false, size: 1, md5: "0".repeat(32), mtime: 1 });
+        await destroySynology(state);
+        expect(sim.state.shares.pxe).toBeUndefined();
+        expect(snapshot(sim)).toEqual(before);
+    });
 });
 
 describe("DHCP server", () => {
