@@ -12,7 +12,7 @@ import * as YAML from "yaml";
 import { main, parseArgs } from "../../components/backups/cli";
 import { resetDsmClients } from "../../components/synology/dsm";
 import { loopbackStackValues } from "../../e2e/support/loopback";
-import { DsmSimulator, startDsmSimulator } from "../support/dsm-simulator";
+import { DsmSimulator, startDsmSimulator, simShare } from "../support/dsm-simulator";
 import { stackValues } from "../support/shared";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 
@@ -63,14 +63,7 @@ beforeEach(async () => {
         keepBytesUpTo: 4 * 1024 * 1024,
         state: {
             shares: {
-                pxe: {
-                    name: "pxe",
-                    vol_path: "/volume1",
-                    desc: "",
-                    uuid: "u",
-                    hidden: false,
-                    enable_recycle_bin: false,
-                },
+                pxe: simShare("pxe"),
             },
         },
     });

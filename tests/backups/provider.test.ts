@@ -10,7 +10,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
-import { startDsmSimulator, DsmSimulator } from "../support/dsm-simulator";
+import { startDsmSimulator, DsmSimulator, simShare } from "../support/dsm-simulator";
 import { runStoredText } from "../support/provider-host";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 import type { ClusterConfig, NodeConfig } from "../../components/config";
@@ -280,14 +280,7 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
             keepBytesUpTo: 4 * 1024 * 1024,
             state: {
                 shares: {
-                    pxe: {
-                        name: "pxe",
-                        vol_path: "/volume1",
-                        desc: "",
-                        uuid: "u",
-                        hidden: false,
-                        enable_recycle_bin: false,
-                    },
+                    pxe: simShare("pxe"),
                 },
             },
         });

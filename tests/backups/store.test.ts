@@ -20,7 +20,7 @@ import {
 } from "../../components/backups/store";
 import { TalosApi, talosctlApi } from "../../components/backups/talosctl";
 import { DsmClient } from "../../components/synology/dsm/client";
-import { DsmSimulator, startDsmSimulator } from "../support/dsm-simulator";
+import { DsmSimulator, startDsmSimulator, simShare } from "../support/dsm-simulator";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 
 jest.setTimeout(60_000);
@@ -62,14 +62,7 @@ beforeEach(async () => {
         keepBytesUpTo: 4 * 1024 * 1024,
         state: {
             shares: {
-                pxe: {
-                    name: "pxe",
-                    vol_path: "/volume1",
-                    desc: "",
-                    uuid: "u",
-                    hidden: false,
-                    enable_recycle_bin: false,
-                },
+                pxe: simShare("pxe"),
             },
         },
     });

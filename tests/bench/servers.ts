@@ -4,7 +4,7 @@
  * measured alone, as it would be against a real factory and a real NAS. Driven over IPC:
  * `{ id, op, args }` → `{ id, ok, value | error }`.
  */
-import { startDsmSimulator } from "../support/dsm-simulator";
+import { startDsmSimulator, simShare } from "../support/dsm-simulator";
 import { startFactoryServer } from "../support/factory-server";
 import type { Schematic } from "../../components/factory/schematic";
 import { BENCH_DSM_PASSWORD } from "./lib";
@@ -20,14 +20,7 @@ async function main(): Promise<void> {
         users: { admin: BENCH_DSM_PASSWORD },
         state: {
             shares: {
-                pxe: {
-                    name: "pxe",
-                    vol_path: "/volume1",
-                    desc: "",
-                    uuid: "bench-uuid",
-                    hidden: false,
-                    enable_recycle_bin: false,
-                },
+                pxe: simShare("pxe", { uuid: "bench-uuid" }),
             },
         },
     });

@@ -128,6 +128,11 @@ export interface SimShare {
     [extra: string]: unknown;
 }
 
+/** A shared folder as DSM lists it, on /volume1 unless `more` says otherwise (test fixtures). */
+export function simShare(name: string, more: Partial<SimShare> = {}): SimShare {
+    return { name, vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false, ...more };
+}
+
 export interface SimReservation {
     clid: string;
     ip: string;

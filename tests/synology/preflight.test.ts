@@ -19,7 +19,7 @@ import {
     runNasPreflight,
 } from "../../components/synology/preflight";
 import { DsmError, DsmShapeError } from "../../components/synology/dsm/errors";
-import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator } from "../support/dsm-simulator";
+import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator, simShare } from "../support/dsm-simulator";
 import { FactoryServer, startFactoryServer } from "../support/factory-server";
 
 const PASSWORD = "Pre-fl1ght-S3cret!";
@@ -152,14 +152,7 @@ describe("a NAS ready for the program", () => {
         const sim = await readyNas({
             state: {
                 shares: {
-                    pxe: {
-                        name: "pxe",
-                        vol_path: "/volume1",
-                        desc: "",
-                        uuid: "u",
-                        hidden: false,
-                        enable_recycle_bin: false,
-                    },
+                    pxe: simShare("pxe"),
                 },
             },
         });
@@ -240,14 +233,7 @@ describe("every problem at once", () => {
             volumes: ["/volume1", "/volume2"],
             state: {
                 shares: {
-                    pxe: {
-                        name: "pxe",
-                        vol_path: "/volume2",
-                        desc: "",
-                        uuid: "u",
-                        hidden: false,
-                        enable_recycle_bin: false,
-                    },
+                    pxe: simShare("pxe", { vol_path: "/volume2" }),
                 },
             },
         });

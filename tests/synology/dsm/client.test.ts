@@ -4,7 +4,7 @@ import { Readable } from "stream";
 import axios from "axios";
 import { DsmClient, DsmClientOptions } from "../../../components/synology/dsm/client";
 import { getDsmClient, resetDsmClients, DsmConnection } from "../../../components/synology/dsm";
-import { startDsmSimulator, DsmSimulator, DsmSimulatorOptions } from "../../support/dsm-simulator";
+import { startDsmSimulator, DsmSimulator, DsmSimulatorOptions, simShare } from "../../support/dsm-simulator";
 
 const PASSWORD = 'pa$$ word&=/"x';
 const FAST: DsmClientOptions = { retryBaseDelayMs: 1, retryMaxDelayMs: 2, md5PollMs: 1, log: () => undefined };
@@ -316,14 +316,7 @@ describe("authentication and session", () => {
 describe("parameter encoding", () => {
     test("requestFormat JSON APIs get JSON-encoded values; Auth and the upload path stay raw", async () => {
         await start();
-        sim.state.shares.pxe = {
-            name: "pxe",
-            vol_path: "/volume1",
-            desc: "",
-            uuid: "u",
-            hidden: false,
-            enable_recycle_bin: false,
-        };
+        sim.state.shares.pxe = simShare("pxe");
         sim.state.files.set("/pxe", { isdir: true, size: 0, md5: "", mtime: 1 });
         const c = client();
         await c.tftpSet({ enable: true, root_path: "/volume1/pxe", timeout: 10 });
@@ -464,14 +457,7 @@ describe("retries on busy answers and resets", () => {
 describe("TFTP", () => {
     test("real DSM 7 defaults, partial set, read back", async () => {
         await start();
-        sim.state.shares.pxe = {
-            name: "pxe",
-            vol_path: "/volume1",
-            desc: "",
-            uuid: "u",
-            hidden: false,
-            enable_recycle_bin: false,
-        };
+        sim.state.shares.pxe = simShare("pxe");
         const c = client();
         expect(await c.tftpGet()).toEqual({
             enable: false,

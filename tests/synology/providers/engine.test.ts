@@ -13,6 +13,7 @@ import { SynologyTftp } from "../../../components/synology/providers/tftp";
 import { synologyResourceInputs } from "../../../components/synology/pxe";
 import { ChildRun, lifecycle, runStoredText } from "../../support/provider-host";
 import { dhcpConfig, Env, PASSWORD, snapshot, spec, startEnv } from "./harness";
+import { simShare } from "../../support/dsm-simulator";
 
 jest.setTimeout(60_000);
 
@@ -80,14 +81,7 @@ describe("providers run the engine's way in a fresh node process", () => {
 
     test("tftp: create, update to rw, restore on delete", async () => {
         env = await startEnv();
-        env.sim.state.shares.pxe = {
-            name: "pxe",
-            vol_path: "/volume1",
-            desc: "",
-            uuid: "u",
-            hidden: false,
-            enable_recycle_bin: false,
-        };
+        env.sim.state.shares.pxe = simShare("pxe");
         const before = snapshot(env.sim);
         const i = inputs(env);
         const run = await runStoredText(
@@ -120,14 +114,7 @@ describe("providers run the engine's way in a fresh node process", () => {
 
     test("boot file: streamed upload, read with MD5, no-op diff, URL-only update without download, delete", async () => {
         env = await startEnv();
-        env.sim.state.shares.pxe = {
-            name: "pxe",
-            vol_path: "/volume1",
-            desc: "",
-            uuid: "u",
-            hidden: false,
-            enable_recycle_bin: false,
-        };
+        env.sim.state.shares.pxe = simShare("pxe");
         env.sim.putFile("/pxe", { size: 0, md5: "" });
         env.sim.state.files.get("/pxe")!.isdir = true;
         const i = inputs(env);

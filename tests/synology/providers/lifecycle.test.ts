@@ -11,6 +11,7 @@ import {
 } from "../../support/synology-engine";
 import { expectedAssetDigest } from "../../support/factory-server";
 import { dhcpConfig, Env, NODES, PASSWORD, snapshot, spec, startEnv, writeCalls } from "./harness";
+import { simShare } from "../../support/dsm-simulator";
 
 let env: Env;
 afterEach(async () => {
@@ -150,14 +151,7 @@ describe("a NAS with settings of its own", () => {
         sim.putFile("/pxe", { size: 0, md5: "" });
         sim.state.files.get("/pxe")!.isdir = true;
         sim.putFile("/pxe/readme.txt", Buffer.from("hello"));
-        sim.state.shares.other = {
-            name: "other",
-            vol_path: "/volume1",
-            desc: "",
-            uuid: "u-2",
-            hidden: false,
-            enable_recycle_bin: false,
-        };
+        sim.state.shares.other = simShare("other", { uuid: "u-2" });
         sim.state.tftp = {
             enable: true,
             root_path: "/volume1/other",
@@ -215,14 +209,7 @@ describe("a NAS with settings of its own", () => {
         env = await startEnv();
         const { sim } = env;
         sim.state.dhcpServers.eth0.enable = true;
-        sim.state.shares.pxe = {
-            name: "pxe",
-            vol_path: "/volume1",
-            desc: "mine",
-            uuid: "u-1",
-            hidden: false,
-            enable_recycle_bin: false,
-        };
+        sim.state.shares.pxe = simShare("pxe", { desc: "mine", uuid: "u-1" });
         sim.putFile("/pxe", { size: 0, md5: "" });
         sim.state.files.get("/pxe")!.isdir = true;
         sim.putFile("/pxe/metal-amd64-uki.efi", Buffer.from("the user's hand-uploaded boot file"));

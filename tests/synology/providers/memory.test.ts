@@ -8,6 +8,7 @@ import { synologyResourceInputs } from "../../../components/synology/pxe";
 import { expectedAssetDigest } from "../../support/factory-server";
 import { runStoredText } from "../../support/provider-host";
 import { Env, PASSWORD, spec, startEnv } from "./harness";
+import { simShare } from "../../support/dsm-simulator";
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -18,14 +19,7 @@ afterAll(async () => {
 
 test("streams 1 GiB with less than 64 MiB of RSS growth, and the NAS gets exactly the factory's bytes", async () => {
     env = await startEnv();
-    env.sim.state.shares.pxe = {
-        name: "pxe",
-        vol_path: "/volume1",
-        desc: "",
-        uuid: "u",
-        hidden: false,
-        enable_recycle_bin: false,
-    };
+    env.sim.state.shares.pxe = simShare("pxe");
     env.sim.putFile("/pxe", { size: 0, md5: "" });
     env.sim.state.files.get("/pxe")!.isdir = true;
     env.factory.setAssetSize("metal-amd64-uki.efi", GIB);

@@ -27,6 +27,7 @@ import { WakeOnLan } from "../../../components/talos/wol";
 import { ProviderHost, runStoredText, startProviderHost } from "../../support/provider-host";
 import { repoRoot } from "../../support/shared";
 import { Env, PASSWORD, snapshot, spec, startEnv } from "./harness";
+import { simShare } from "../../support/dsm-simulator";
 
 jest.setTimeout(90_000);
 
@@ -148,14 +149,7 @@ describe("through Pulumi's provider host", () => {
 
     test("a resource stored with an older provider text is updated once, without a NAS write, then runs today's code", async () => {
         env = await startEnv();
-        env.sim.state.shares.pxe = {
-            name: "pxe",
-            vol_path: "/volume1",
-            desc: "",
-            uuid: "u",
-            hidden: false,
-            enable_recycle_bin: false,
-        };
+        env.sim.state.shares.pxe = simShare("pxe");
         const before = snapshot(env.sim);
         // What an earlier version stored: the provider's whole closure, serialised as pulumi.dynamic.Resource does.
         const provider = SynologyTftp.provider;
