@@ -15,6 +15,7 @@ import { runStoredText } from "../support/provider-host";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 import type { ClusterConfig, NodeConfig } from "../../components/config";
 import type { EtcdSnapshotInputs, EtcdSnapshotOutputs } from "../../components/backups/provider";
+import { clusterConfig as seedCluster } from "../support/fixtures";
 
 jest.setTimeout(Number(process.env.BK_TIMEOUT ?? 120_000));
 
@@ -57,22 +58,14 @@ const NODES = [
 ];
 
 function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig {
-    return {
+    return seedCluster({
         name: "lab",
         endpoint: "https://127.3.0.11:6443",
         talosVersion: "v1.12.0",
-        kubernetesVersion: "1.35.0",
         upgrades: true,
-        applyTimeout: "30m",
-        bootstrapTimeout: "20m",
-        healthTimeout: "10m",
-        upgradeTimeout: "15m",
-        healthChecks: { kubernetes: true },
-        resetOnDestroy: false,
         wakeOnLanBroadcast: "127.3.0.255",
-        configSchemaUrl: "https://example.invalid/{version}.json",
         ...over,
-    };
+    });
 }
 
 async function build(name: string, c: ClusterConfig, withBackups = true) {

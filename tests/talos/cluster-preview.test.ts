@@ -3,8 +3,9 @@
  * check (it would wait for the nodes until its timeout). Mocks in preview mode, set before import.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, NodeConfig } from "../../components/config";
+import { NodeConfig } from "../../components/config";
 import { installMocks, Recorder, valueOf } from "../support/pulumi-mocks";
+import { clusterConfig } from "../support/fixtures";
 
 let rec: Recorder;
 let mod: typeof import("../../components/talos/cluster");
@@ -27,21 +28,7 @@ beforeAll(async () => {
     mod = await import("../../components/talos/cluster");
 });
 
-const cluster: ClusterConfig = {
-    name: "homelab-dev",
-    endpoint: "https://192.168.0.2:6443",
-    talosVersion: "v1.12.1",
-    kubernetesVersion: "1.35.0",
-    upgrades: false,
-    applyTimeout: "30m",
-    bootstrapTimeout: "20m",
-    healthTimeout: "10m",
-    upgradeTimeout: "15m",
-    healthChecks: { kubernetes: true },
-    resetOnDestroy: false,
-    wakeOnLanBroadcast: "192.168.0.255",
-    configSchemaUrl: "https://example.invalid/{version}.json",
-};
+const cluster = clusterConfig();
 const nodes: NodeConfig[] = [
     {
         hostname: "cp-1",

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ClusterConfig, NodeConfig, UpsConfig } from "../../components/config";
 import { allStrings, installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
+import { clusterConfig } from "../support/fixtures";
 
 const SCHEMATIC = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
 const INSTALLER = `factory.talos.dev/metal-installer/${SCHEMATIC}:v1.12.1`;
@@ -16,25 +17,6 @@ const UPS_PASSWORD = "ups-Pw-7Qz9x";
 const CLIENT_KEY = "CLIENT-KEY-5f3a";
 const KUBECONFIG = "KUBECONFIG-RAW-91c2";
 const TALOSCONFIG = "TALOSCONFIG-77ab";
-
-function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig {
-    return {
-        name: "homelab-dev",
-        endpoint: "https://192.168.0.2:6443",
-        talosVersion: "v1.12.1",
-        kubernetesVersion: "1.35.0",
-        upgrades: false,
-        applyTimeout: "30m",
-        bootstrapTimeout: "20m",
-        healthTimeout: "10m",
-        upgradeTimeout: "15m",
-        healthChecks: { kubernetes: true },
-        resetOnDestroy: false,
-        wakeOnLanBroadcast: "192.168.0.255",
-        configSchemaUrl: "https://example.invalid/{version}.json",
-        ...over,
-    };
-}
 
 function n(hostname: string, ip: string, role: NodeConfig["role"], over: Partial<NodeConfig> = {}): NodeConfig {
     const last = ip.split(".")[3].padStart(2, "0");

@@ -1,22 +1,9 @@
 /** planCluster: what TalosCluster decides from plain config before registering anything (pure). */
-import type { ClusterConfig, NodeConfig } from "../../components/talos/config";
+import type { NodeConfig } from "../../components/talos/config";
 import { planCluster } from "../../components/talos/cluster";
+import { clusterConfig } from "../support/fixtures";
 
-const cluster: ClusterConfig = {
-    name: "homelab-dev",
-    endpoint: "https://192.168.0.2:6443",
-    talosVersion: "v1.12.1",
-    kubernetesVersion: "1.35.0",
-    upgrades: false,
-    applyTimeout: "30m",
-    bootstrapTimeout: "20m",
-    healthTimeout: "10m",
-    upgradeTimeout: "15m",
-    healthChecks: { kubernetes: true },
-    resetOnDestroy: false,
-    wakeOnLanBroadcast: "192.168.0.255",
-    configSchemaUrl: "http://127.0.0.1/{version}",
-};
+const cluster = clusterConfig({ configSchemaUrl: "http://127.0.0.1/{version}" });
 const node = (hostname: string, ip: string, role: NodeConfig["role"]): NodeConfig => ({
     hostname,
     ip,
