@@ -29,39 +29,18 @@ import { getDsmClient } from "../../components/synology/dsm";
 import type { DsmApi } from "../../components/synology/dsm/types";
 import { DsmSimulator, startDsmSimulator } from "../support/dsm-simulator";
 import { expectedAssetBytes, FactoryServer, startFactoryServer } from "../support/factory-server";
+import { loopbackStackValues } from "../support/fixtures";
 
 const PASSWORD = "s3cret-Pa55word!";
 const VERSION = "v1.12.1";
 const EXTENSIONS = ["siderolabs/i915", "siderolabs/iscsi-tools"];
 
 function localConfig(dsmUrl: string, factoryUrl: string, over: Record<string, unknown> = {}): StackConfig {
+    const v = loopbackStackValues(dsmUrl, factoryUrl);
     return parseStackConfig({
-        cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: VERSION },
-        image: { arch: "amd64", extensions: EXTENSIONS, factoryUrl },
-        synology: {
-            url: dsmUrl,
-            username: "admin",
-            volume: "/volume1",
-            share: "pxe",
-            interface: "eth0",
-            allowHttp: true,
-        },
-        dhcp: {
-            subnet: "127.0.0.0/24",
-            rangeStart: "127.0.0.100",
-            rangeEnd: "127.0.0.199",
-            gateway: "127.0.0.254",
-            dns: ["127.0.0.254"],
-        },
-        nodes: [
-            {
-                hostname: "cp1",
-                mac: "02:00:00:00:00:0a",
-                ip: "127.0.0.10",
-                role: "controlplane",
-                installDisk: "/dev/sda",
-            },
-        ],
+        ...v,
+        cluster: { ...v.cluster, talosVersion: VERSION },
+        image: { ...v.image, extensions: EXTENSIONS },
         synologyPassword: PASSWORD,
         ...over,
     });

@@ -12,6 +12,7 @@ import { parseStackConfig } from "../../components/config";
 import { loadValues, main, parseArgs, valuesFromPulumiJson, valuesFromStackYaml } from "../../components/doctor/cli";
 import { DsmSimulator, startDsmSimulator } from "../support/dsm-simulator";
 import { FactoryServer, startFactoryServer } from "../support/factory-server";
+import { loopbackStackValues } from "../support/fixtures";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PASSWORD = "cli-Secret-9876";
@@ -119,36 +120,13 @@ describe("main against local simulators", () => {
         factory = await startFactoryServer();
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "doctor-cli-"));
         stackFile = path.join(dir, "Pulumi.lab.yaml");
+        const values = loopbackStackValues(sim.url, factory.url);
+        values.image.extensions = ["siderolabs/i915"];
         fs.writeFileSync(
             stackFile,
             YAML.stringify({
                 config: {
-                    "homelab:cluster": { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.12.1" },
-                    "homelab:image": { arch: "amd64", extensions: ["siderolabs/i915"], factoryUrl: factory.url },
-                    "homelab:synology": {
-                        url: sim.url,
-                        username: "admin",
-                        volume: "/volume1",
-                        share: "pxe",
-                        interface: "eth0",
-                        allowHttp: true,
-                    },
-                    "homelab:dhcp": {
-                        subnet: "127.0.0.0/24",
-                        rangeStart: "127.0.0.100",
-                        rangeEnd: "127.0.0.199",
-                        gateway: "127.0.0.254",
-                        dns: ["127.0.0.254"],
-                    },
-                    "homelab:nodes": [
-                        {
-                            hostname: "cp1",
-                            mac: "02:00:00:00:00:0a",
-                            ip: "127.0.0.10",
-                            role: "controlplane",
-                            installDisk: "/dev/sda",
-                        },
-                    ],
+                    ...Object.fromEntries(Object.entries(values).map(([k, x]) => [`homelab:${k}`, x])),
                     "homelab:synologyPassword": { secure: "v1:AAAA" },
                 },
             }),

@@ -19,8 +19,10 @@ import {
     runNasPreflight,
 } from "../../components/synology/preflight";
 import { DsmError, DsmShapeError } from "../../components/synology/dsm/errors";
+import { REQUIRED_CORE_APIS, requiredDhcpApis } from "../../components/synology/dsm/required";
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator, simShare } from "../support/dsm-simulator";
 import { FactoryServer, startFactoryServer } from "../support/factory-server";
+import { loopbackStackValues } from "../support/fixtures";
 
 const PASSWORD = "Pre-fl1ght-S3cret!";
 const MIB = 1024 * 1024;
@@ -53,35 +55,11 @@ function config(
         password?: string;
     } = {},
 ): StackConfig {
+    const v = loopbackStackValues(sim.url, over.factoryUrl ?? factory.url);
     const cfg = parseStackConfig({
-        cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.12.1" },
-        image: { arch: "amd64", extensions: [], factoryUrl: over.factoryUrl ?? factory.url },
-        synology: {
-            url: sim.url,
-            username: "admin",
-            volume: "/volume1",
-            share: "pxe",
-            interface: "eth0",
-            allowHttp: true,
-            ...over.synology,
-        },
-        dhcp: {
-            subnet: "127.0.0.0/24",
-            rangeStart: "127.0.0.100",
-            rangeEnd: "127.0.0.199",
-            gateway: "127.0.0.254",
-            dns: ["127.0.0.254"],
-            ...over.dhcp,
-        },
-        nodes: [
-            {
-                hostname: "cp1",
-                mac: "02:00:00:00:00:0a",
-                ip: "127.0.0.10",
-                role: "controlplane",
-                installDisk: "/dev/sda",
-            },
-        ],
+        ...v,
+        synology: { ...v.synology, ...over.synology },
+        dhcp: { ...v.dhcp, ...over.dhcp },
         synologyPassword: over.password ?? PASSWORD,
     });
     factory.register(schematicFromImage(cfg.image));
@@ -385,57 +363,18 @@ describe("when it runs", () => {
 });
 
 describe("the judge (pure)", () => {
+    const judged = loopbackStackValues("http://127.0.0.1:2", "http://127.0.0.1:1");
     const plan = preflightPlan(
-        parseStackConfig({
-            cluster: { name: "lab", endpoint: "https://127.0.0.10:6443", talosVersion: "v1.12.1" },
-            image: { arch: "amd64", extensions: [], factoryUrl: "http://127.0.0.1:1" },
-            synology: {
-                url: "http://127.0.0.1:2",
-                username: "Admin",
-                volume: "/volume1",
-                share: "pxe",
-                interface: "eth0",
-                allowHttp: true,
-            },
-            dhcp: {
-                subnet: "127.0.0.0/24",
-                rangeStart: "127.0.0.100",
-                rangeEnd: "127.0.0.199",
-                gateway: "127.0.0.254",
-                dns: ["127.0.0.254"],
-            },
-            nodes: [
-                {
-                    hostname: "cp1",
-                    mac: "02:00:00:00:00:0a",
-                    ip: "127.0.0.10",
-                    role: "controlplane",
-                    installDisk: "/dev/sda",
-                },
-            ],
-            synologyPassword: "x",
-        }),
+        parseStackConfig({ ...judged, synology: { ...judged.synology, username: "Admin" }, synologyPassword: "x" }),
     );
     const exact: BootFileSize = { bytes: 100 * MIB, exact: true, source: "the factory's size" };
     const ok = <T>(value: T) => ({ ok: true as const, value });
     const facts = (over: Partial<NasFacts> = {}): NasFacts => ({
         apis: {
             dhcpPrefix: "SYNO.Network.DHCPServer",
+            // Every API the program needs, in version 1.
             versions: Object.fromEntries(
-                [
-                    "SYNO.API.Auth",
-                    "SYNO.Core.TFTP",
-                    "SYNO.Core.Share",
-                    "SYNO.FileStation.List",
-                    "SYNO.FileStation.CreateFolder",
-                    "SYNO.FileStation.Upload",
-                    "SYNO.FileStation.Rename",
-                    "SYNO.FileStation.Delete",
-                    "SYNO.FileStation.MD5",
-                    "SYNO.Network.DHCPServer",
-                    "SYNO.Network.DHCPServer.Reservation",
-                    "SYNO.Network.DHCPServer.PXE",
-                ].map((a) => [a, 1]),
+                [...REQUIRED_CORE_APIS, ...requiredDhcpApis("SYNO.Network.DHCPServer")].map((a) => [a, 1]),
             ),
         },
         admins: ok(["admin"]),
