@@ -60,8 +60,11 @@ export interface StackOptions {
     otp?: string;
 }
 
-/** The stack options of the flags read; `--stack` (or `--config-file`) is required. */
-export function stackOptions(f: Flags<keyof typeof STACK_FLAGS>, cwd: string, usage: string): StackOptions {
+/**
+ * The stack options of the flags read. `--stack` (or `--config-file`) is required: without it the problem goes into
+ * `problems`, beside the command's own, so that one message names them all.
+ */
+export function stackOptions(f: Flags<keyof typeof STACK_FLAGS>, cwd: string, problems: string[]): StackOptions {
     const o: StackOptions = {
         stack: f.value("--stack") ?? "",
         cwd,
@@ -69,6 +72,6 @@ export function stackOptions(f: Flags<keyof typeof STACK_FLAGS>, cwd: string, us
         usePulumi: !f.has("--no-pulumi"),
         otp: f.value("--otp"),
     };
-    if (!o.stack && !o.configFile) throw new Error(`--stack is required\n\n${usage}`);
+    if (!o.stack && !o.configFile) problems.push("--stack is required");
     return o;
 }

@@ -2,7 +2,7 @@
  * Command-line flags (components/flags.ts), as `npm run doctor` and `npm run etcd-snapshot` read them:
  * - a flag the command does not know, or a value flag without its value, is refused with the usage;
  * - a value flag takes the next argument unless that is another flag; the last one given wins;
- * - every command that reads a stack needs --stack (or --config-file) and shares its wording.
+ * - every command that reads a stack needs --stack (or --config-file), said beside the command's own problems.
  */
 import { positiveInt, readFlags, STACK_FLAGS, stackOptions } from "../components/flags";
 
@@ -47,23 +47,23 @@ describe("a positive whole number", () => {
 });
 
 describe("the stack flags", () => {
-    test("--stack or --config-file is required", () => {
-        expect(() => stackOptions(readFlags([], KINDS, USAGE), "/w", USAGE)).toThrow(/^--stack is required\n\nusage:/);
-        expect(stackOptions(readFlags(["--config-file", "P.yaml"], KINDS, USAGE), "/w", USAGE)).toEqual({
+    test("--stack or --config-file is required: the problem joins the command's own", () => {
+        const problems: string[] = [];
+        stackOptions(readFlags([], KINDS, USAGE), "/w", problems);
+        expect(problems).toEqual(["--stack is required"]);
+        const fine: string[] = [];
+        expect(stackOptions(readFlags(["--config-file", "P.yaml"], KINDS, USAGE), "/w", fine)).toEqual({
             stack: "",
             cwd: "/w",
             configFile: "P.yaml",
             usePulumi: true,
             otp: undefined,
         });
+        expect(fine).toEqual([]);
     });
 
     test("--no-pulumi and --otp reach the options", () => {
-        const o = stackOptions(
-            readFlags(["--stack", "dev", "--no-pulumi", "--otp", "123456"], KINDS, USAGE),
-            "/w",
-            USAGE,
-        );
+        const o = stackOptions(readFlags(["--stack", "dev", "--no-pulumi", "--otp", "123456"], KINDS, USAGE), "/w", []);
         expect(o).toMatchObject({ stack: "dev", usePulumi: false, otp: "123456" });
     });
 });

@@ -51,14 +51,14 @@ const FLAGS = {
 
 export function parseArgs(argv: string[], cwd = process.cwd()): EtcdSnapshotCliOptions {
     const f = readFlags(argv, FLAGS, USAGE);
+    const problems: string[] = [];
     const o: EtcdSnapshotCliOptions = {
-        ...stackOptions(f, cwd, USAGE),
+        ...stackOptions(f, cwd, problems),
         talosconfig: f.value("--talosconfig"),
         list: f.has("--list"),
         fetch: f.value("--fetch"),
         out: f.value("--out"),
     };
-    const problems: string[] = [];
     if (o.list && o.fetch !== undefined) problems.push("--list and --fetch do not go together");
     if (o.fetch !== undefined && o.out === undefined) problems.push("--fetch needs --out <file>");
     if (o.out !== undefined && o.fetch === undefined) problems.push("--out goes with --fetch <name>");

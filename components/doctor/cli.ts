@@ -115,7 +115,9 @@ const FLAGS = {
 
 export function parseArgs(argv: string[], cwd = process.cwd()): CliOptions {
     const f = readFlags(argv, FLAGS, USAGE);
-    const o: CliOptions = { ...stackOptions(f, cwd, USAGE), dhcp: !f.has("--no-dhcp") };
+    const problems: string[] = [];
+    const o: CliOptions = { ...stackOptions(f, cwd, problems), dhcp: !f.has("--no-dhcp") };
+    if (problems.length > 0) throw new Error(`${problems.join("; ")}\n\n${USAGE}`);
     const only = f.value("--only");
     if (only !== undefined) {
         const groups = only

@@ -101,6 +101,7 @@ describe("arguments", () => {
         [["--stack", "dev", "--list", "--fetch", "a", "--out", "b"], /--list and --fetch do not go together/],
         [["--stack", "dev", "--keep", "3"], /unknown argument "--keep"/],
         [["--stack"], /--stack needs a value/],
+        [["--fetch", "x.db"], /^--stack is required; --fetch needs --out <file>\n\nusage:/],
     ])("%j is refused: %s", (argv, message) => {
         expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
     });
