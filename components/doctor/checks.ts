@@ -10,7 +10,9 @@ import axios from "axios";
 import * as net from "net";
 import type { Arch, NodeRole, StackConfig } from "../config";
 import { imageOfConfig } from "../factory/schematic";
-import { missingApis } from "../synology/dsm/required";
+import { missingApis } from "../synology/dsm/apis";
+import { tftpSettingsGet } from "../synology/providers/tftp";
+import { NAS_APIS } from "../synology/pxe";
 import type { DiscoveredApis, DsmApi } from "../synology/dsm/types";
 import { TALOS_API_PORT } from "../talos/node-wait";
 import { DhcpOffer, DhcpProbeOptions, DhcpProbeResult, probeDhcp } from "./dhcp";
@@ -99,7 +101,7 @@ export async function checkNas(dsm: DsmApi, plan: Pick<DoctorPlan, "nasUrl">): P
     const results: CheckResult[] = [];
     let apis: DiscoveredApis;
     try {
-        apis = await dsm.discover();
+        apis = await dsm.discover(NAS_APIS);
         results.push({ id: "nas.answers", status: "PASS", detail: `NAS answers at ${plan.nasUrl}` });
     } catch (e) {
         results.push({
@@ -149,7 +151,7 @@ export async function checkNas(dsm: DsmApi, plan: Pick<DoctorPlan, "nasUrl">): P
             fix: 'install "DHCP Server" from DSM Package Center',
         });
     }
-    const missing = missingApis(apis, false).map((m) =>
+    const missing = missingApis(apis, NAS_APIS, false).map((m) =>
         m.need === "write" ? `${m.api} (no version this client writes with)` : m.api,
     );
     if (missing.length === 0) {
@@ -175,7 +177,7 @@ function samePath(a: string, b: string): boolean {
 export async function checkTftpSettings(dsm: DsmApi, plan: Pick<DoctorPlan, "tftpRoot">): Promise<CheckResult> {
     const fix = `run \`pulumi up\`, or in DSM Control Panel > File Services > Advanced enable TFTP with root folder ${plan.tftpRoot}`;
     try {
-        const t = await dsm.tftpGet();
+        const t = await tftpSettingsGet(dsm);
         if (!t.enable)
             return { id: "tftp.settings", status: "FAIL", detail: "TFTP service is disabled on the NAS", fix };
         if (!samePath(t.root_path, plan.tftpRoot)) {

@@ -22,10 +22,20 @@ import { FactoryClient } from "../factory/client";
 import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../factory/schematic";
 import { DsmClient, DsmClientOptions } from "./dsm/client";
 import { isDsmError } from "./dsm/errors";
-import { missingApis } from "./dsm/required";
+import { DsmApiUse, missingApis } from "./dsm/apis";
 import { decodeGroupMembers, decodeInterfaceNames, decodeVolumes, toBool, VolumeSpace } from "./dsm/shapes";
 import type { DiscoveredApis, DsmApi, DsmConnection, FileInfo, ShareInfo } from "./dsm/types";
 import { redactText } from "./providers/common";
+import { dhcpServerGet } from "./providers/dhcp";
+import { shareGet } from "./providers/share";
+import { NAS_APIS } from "./pxe";
+
+/** What the pre-flight reads besides the program's own APIs (optional: a NAS without them skips those checks). */
+const PREFLIGHT_APIS = {
+    groupMembers: { api: "SYNO.Core.Group.Member", read: 1 },
+    storage: { api: "SYNO.Storage.CGI.Storage", read: 1 },
+    ethernet: { api: "SYNO.Core.Network.Ethernet", read: 2 },
+} as const satisfies Record<string, DsmApiUse>;
 
 /** Upper bound of a Talos UKI when the factory does not tell its size (Talos 1.12 amd64: about 100 MB). */
 export const UKI_SIZE_UPPER_BOUND = 512 * 1024 * 1024;
@@ -132,7 +142,11 @@ async function adminNames(dsm: DsmApi): Promise<string[]> {
     const names: string[] = [];
     for (;;) {
         const page = decodeGroupMembers(
-            await dsm.call("SYNO.Core.Group.Member", "list", { group: ADMIN_GROUP, offset: names.length, limit: 500 }),
+            await dsm.call(PREFLIGHT_APIS.groupMembers, "list", {
+                group: ADMIN_GROUP,
+                offset: names.length,
+                limit: 500,
+            }),
         );
         names.push(...page.names);
         if (page.names.length === 0 || names.length >= page.total) return names;
@@ -143,7 +157,7 @@ async function adminNames(dsm: DsmApi): Promise<string[]> {
 export async function readNasFacts(dsm: DsmApi, plan: PreflightPlan): Promise<NasFacts> {
     let apis: DiscoveredApis;
     try {
-        apis = await dsm.discover();
+        apis = await dsm.discover(NAS_APIS);
     } catch (e) {
         return { unreachable: e };
     }
@@ -155,10 +169,10 @@ export async function readNasFacts(dsm: DsmApi, plan: PreflightPlan): Promise<Na
     try {
         const [admins, volumes, share, interfaces, dhcpServer] = await Promise.all([
             read(() => adminNames(dsm)),
-            read(async () => decodeVolumes(await dsm.call("SYNO.Storage.CGI.Storage", "load_info", {}))),
-            read(() => dsm.shareGet(plan.share)),
-            read(async () => decodeInterfaceNames(await dsm.call("SYNO.Core.Network.Ethernet", "list", {}))),
-            apis.dhcpPrefix ? read(() => dsm.dhcpServerGet(plan.ifname)) : Promise.resolve(undefined),
+            read(async () => decodeVolumes(await dsm.call(PREFLIGHT_APIS.storage, "load_info", {}))),
+            read(() => shareGet(dsm, plan.share)),
+            read(async () => decodeInterfaceNames(await dsm.call(PREFLIGHT_APIS.ethernet, "list", {}))),
+            apis.dhcpPrefix ? read(() => dhcpServerGet(dsm, plan.ifname)) : Promise.resolve(undefined),
         ]);
         const facts: NasFacts = { apis, admins, volumes, share, interfaces, dhcpServer };
         if (share.ok && share.value)
@@ -266,7 +280,7 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
             fix: 'install "DHCP Server" from Package Center',
         });
     }
-    const missing = missingApis(apis, plan.manageServer);
+    const missing = missingApis(apis, NAS_APIS, plan.manageServer);
     if (missing.length > 0) {
         problems.push({
             setting: "DSM version",

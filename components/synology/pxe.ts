@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Arch, DhcpConfig, NodeConfig, SynologyConfig } from "../config";
+import { CLIENT_APIS, DsmApiUse } from "./dsm/apis";
 import { desiredReservations } from "./reservations";
 import { SynologyBootFile } from "./providers/bootfile";
 import type { DsmConnectionArgs } from "./providers/common";
@@ -44,6 +45,12 @@ export const SYNOLOGY_RESOURCES = {
     reservations: SynologyReservations,
     pxe: SynologyPxeSettings,
 };
+
+/** Every DSM API the program calls on `pulumi up`: the client's own and each resource's (doctor and pre-flight check them). */
+export const NAS_APIS: readonly DsmApiUse[] = [
+    ...CLIENT_APIS,
+    ...Object.values(SYNOLOGY_RESOURCES).flatMap((r) => r.apis),
+];
 
 /** A resource class's args as plain values, without the password (which stays a secret Output in the component). */
 type PlainArgs<C extends abstract new (...args: never[]) => unknown> = Omit<

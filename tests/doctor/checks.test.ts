@@ -22,7 +22,7 @@ import {
     planFromConfig,
     runDoctor,
 } from "../../components/doctor/checks";
-import { REQUIRED_CORE_APIS } from "../../components/synology/dsm/required";
+import { FILE_APIS } from "../../components/synology/dsm/apis";
 import { decodePacket, encodeData, encodeError, OP_ACK, OP_RRQ } from "../../components/doctor/tftp";
 import { schematicFromImage, schematicId } from "../../components/factory/schematic";
 import { getDsmClient } from "../../components/synology/dsm";
@@ -142,7 +142,7 @@ describe("NAS checks (real DSM client against the simulator)", () => {
         const apis = r.results.find((x) => x.id === "nas.apis")!;
         expect(apis.status).toBe("FAIL");
         expect(apis.detail).toContain("SYNO.FileStation.MD5");
-        expect(REQUIRED_CORE_APIS).toContain("SYNO.FileStation.MD5");
+        expect(FILE_APIS.md5).toMatchObject({ api: "SYNO.FileStation.MD5", need: "read" });
     });
 
     test("nothing listening → answers FAIL, the rest SKIP", async () => {

@@ -19,7 +19,8 @@ import {
     runNasPreflight,
 } from "../../components/synology/preflight";
 import { DsmError, DsmShapeError } from "../../components/synology/dsm/errors";
-import { REQUIRED_CORE_APIS, requiredDhcpApis } from "../../components/synology/dsm/required";
+import { apiName } from "../../components/synology/dsm/apis";
+import { NAS_APIS } from "../../components/synology/pxe";
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator, simShare } from "../support/dsm-simulator";
 import { FactoryServer, startFactoryServer } from "../support/factory-server";
 import { loopbackStackValues } from "../support/fixtures";
@@ -373,9 +374,7 @@ describe("the judge (pure)", () => {
         apis: {
             dhcpPrefix: "SYNO.Network.DHCPServer",
             // Every API the program needs, in version 1.
-            versions: Object.fromEntries(
-                [...REQUIRED_CORE_APIS, ...requiredDhcpApis("SYNO.Network.DHCPServer")].map((a) => [a, 1]),
-            ),
+            versions: Object.fromEntries(NAS_APIS.map((u) => [apiName(u, "SYNO.Network.DHCPServer"), 1])),
         },
         admins: ok(["admin"]),
         volumes: ok([{ path: "/volume1", totalBytes: 1000 * MIB, usedBytes: 950 * MIB }]),

@@ -6,6 +6,10 @@
  * `SynoToken` in the body, the `X-SYNO-TOKEN` header and the `id` cookie; uploads put `_sid`/`SynoToken`
  * in the URL. Values are JSON-encoded for APIs whose requestFormat is JSON, raw otherwise (and raw for the
  * Upload `path`). No module-level mutable state: one client per NAS and user lives in ./index.ts's registry.
+ *
+ * The client speaks DSM, not the settings: discovery, login, sessions, retries and File Station are here; a DSM
+ * object's reads and writes live with its resource (../providers/<name>.ts), which passes its API use
+ * (./apis.ts) with each call.
  */
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import FormData from "form-data";
@@ -15,42 +19,16 @@ import {
     DsmConfigError,
     DsmError,
     DsmTransportError,
-    DsmVerifyError,
     isBusyCode,
     isDsmError,
     isDsmTransportError,
     redact,
     SESSION_CODES,
 } from "./errors";
-import {
-    asObject,
-    checkDhcpServerObject,
-    decodeFileInfo,
-    decodeLeases,
-    decodePxe,
-    decodeReservations,
-    decodeTftp,
-    encodePxe,
-    encodeReservations,
-    mergeDhcpServer,
-    PXE_FIELDS,
-    sameValue,
-} from "./shapes";
-import { sameReservationSet } from "../reservations";
-import { DHCP_PREFIXES, DSM_APIS } from "./required";
+import { asObject, decodeFileInfo } from "./shapes";
+import { apiName, CLIENT_APIS, DHCP_PREFIXES, DsmApiUse, FILE_APIS, pickVersion, versionsFor } from "./apis";
 import { buildAgent, checkTlsConfig, fetchPeerCertificate, UNTRUSTED_CERT_CODES } from "./tls";
-import type {
-    DhcpLease,
-    DiscoveredApis,
-    DsmApi,
-    DsmConnection,
-    DsmReservation,
-    FileInfo,
-    PxeSettings,
-    ShareInfo,
-    TftpSettings,
-    UploadOptions,
-} from "./types";
+import type { DiscoveredApis, DsmApi, DsmConnection, FileInfo, UploadOptions } from "./types";
 
 /** Tuning knobs (defaults suit a real NAS; tests make the delays tiny). */
 export interface DsmClientOptions {
@@ -139,7 +117,7 @@ export class DsmClient implements DsmApi {
     private readonly opts: Required<Omit<DsmClientOptions, "log">> & { log: (m: string) => void };
     private http?: AxiosInstance;
     private agentPromise?: Promise<http.Agent>;
-    private discovered?: Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }>;
+    private discovered?: Promise<Record<string, ApiInfo>>;
     private session?: Session;
     private loginPromise?: Promise<Session>;
     private deviceId?: string;
@@ -227,93 +205,48 @@ export class DsmClient implements DsmApi {
 
     // ------------------------------------------------------------ discovery
 
-    async discover(): Promise<DiscoveredApis> {
-        return (await this.discoverFull()).result;
+    async discover(uses: readonly DsmApiUse[]): Promise<DiscoveredApis> {
+        return versionsFor(await this.offered(), uses);
     }
 
-    private discoverFull(): Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }> {
+    /** `SYNO.API.Info query=all`, once per client (again after a failure). */
+    private offered(): Promise<Record<string, ApiInfo>> {
         if (!this.discovered) {
-            this.discovered = this.doDiscover();
+            this.discovered = this.send<Record<string, ApiInfo>>({
+                path: "/webapi/query.cgi",
+                api: "SYNO.API.Info",
+                method: "query",
+                params: { query: "all" },
+                ro: { version: 1, noAuth: true, raw: ["query"] },
+            }).then((data) => asObject(data, "SYNO.API.Info", "query") as Record<string, ApiInfo>);
             this.discovered.catch(() => (this.discovered = undefined));
         }
         return this.discovered;
     }
 
-    private async doDiscover(): Promise<{ apis: Record<string, ApiInfo>; result: DiscoveredApis }> {
-        const names = [
-            "SYNO.API.Auth",
-            ...Object.keys(DSM_APIS).filter((k) => k.startsWith("SYNO.") && k !== "SYNO.API.Auth"),
-        ];
-        for (const p of DHCP_PREFIXES)
-            for (const s of Object.keys(DSM_APIS).filter((k) => !k.startsWith("SYNO."))) names.push(p + s);
-        const data = await this.send<Record<string, ApiInfo>>({
-            path: "/webapi/query.cgi",
-            api: "SYNO.API.Info",
-            method: "query",
-            params: { query: names.join(",") },
-            ro: { version: 1, noAuth: true, raw: ["query"] },
-        });
-        const apis = asObject(data, "SYNO.API.Info", "query") as Record<string, ApiInfo>;
-        const dhcpPrefix = DHCP_PREFIXES.find((p) => apis[p]);
-        const versions: Record<string, number> = {};
-        const writeVersions: Record<string, number> = {};
-        for (const [name, info] of Object.entries(apis)) {
-            const key = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), name);
-            const sup = DSM_APIS[key];
-            if (!sup) continue;
-            const pick = (want: number): number | undefined => {
-                const v = Math.min(want, info.maxVersion);
-                return v >= info.minVersion && v >= (sup.min ?? 1) ? v : undefined;
-            };
-            const r = pick(sup.read);
-            if (r !== undefined) versions[name] = r;
-            if (sup.write !== undefined) {
-                const w = pick(sup.write);
-                if (w !== undefined) writeVersions[name] = w;
-            }
-        }
-        return { apis, result: { dhcpPrefix, versions, writeVersions } };
+    async resolve(use: DsmApiUse, method: string): Promise<string> {
+        return (await this.apiInfo(use, method)).name;
     }
 
-    private async apiInfo(api: string, method: string): Promise<{ info: ApiInfo; version: number }> {
-        const { apis, result } = await this.discoverFull();
-        if (!apis[api] && !(api in apis)) {
-            // Not one of the APIs this client knows: ask SYNO.API.Info about it (the probe calls anything).
-            const more = await this.send<Record<string, ApiInfo>>({
-                path: "/webapi/query.cgi",
-                api: "SYNO.API.Info",
-                method: "query",
-                params: { query: api },
-                ro: { version: 1, noAuth: true, raw: ["query"] },
-            });
-            (apis as Record<string, ApiInfo | undefined>)[api] =
-                more && typeof more === "object" ? more[api] : undefined;
-        }
-        const info = apis[api];
-        if (!info) throw new DsmError(api, method, 102, undefined, []);
-        const known = DHCP_PREFIXES.reduce((k, p) => (k.startsWith(p) ? k.slice(p.length) : k), api) in DSM_APIS;
-        const version =
-            (isWrite(method) ? result.writeVersions?.[api] : undefined) ??
-            result.versions[api] ??
-            (known ? undefined : info.maxVersion);
-        if (version === undefined) {
+    /**
+     * Where a call goes and with which version: `use`'s (the client's own when named by a string it declares);
+     * an API no use declares (the `npm run dsm` probe) with the highest version the NAS offers.
+     */
+    private async apiInfo(
+        api: string | DsmApiUse,
+        method: string,
+    ): Promise<{ name: string; info: ApiInfo; version: number }> {
+        const offered = await this.offered();
+        const use = typeof api === "string" ? CLIENT_APIS.find((u) => u.api === api) : api;
+        const name = use
+            ? apiName(
+                  use,
+                  DHCP_PREFIXES.find((p) => offered[p]),
+              )
+            : (api as string);
+        if (name === undefined) {
             throw new DsmError(
-                api,
-                method,
-                104,
-                undefined,
-                [],
-                `the NAS offers ${api} versions ${info.minVersion}-${info.maxVersion}, none of which this client supports; update DSM or report it`,
-            );
-        }
-        return { info, version };
-    }
-
-    private async dhcpApi(suffix: string, method: string): Promise<string> {
-        const { result } = await this.discoverFull();
-        if (!result.dhcpPrefix) {
-            throw new DsmError(
-                `SYNO.Network.DHCPServer${suffix}`,
+                `SYNO.Network.DHCPServer${(api as DsmApiUse).api}`,
                 method,
                 102,
                 undefined,
@@ -321,7 +254,20 @@ export class DsmClient implements DsmApi {
                 'the DHCP Server package is not installed on the NAS (neither SYNO.Network.DHCPServer nor SYNO.Core.Network.DHCPServer exists): install "DHCP Server" from Package Center',
             );
         }
-        return result.dhcpPrefix + suffix;
+        const info = offered[name];
+        if (!info) throw new DsmError(name, method, 102, undefined, []);
+        const version = use ? pickVersion(info, use, isWrite(method)) : info.maxVersion;
+        if (version === undefined) {
+            throw new DsmError(
+                name,
+                method,
+                104,
+                undefined,
+                [],
+                `the NAS offers ${name} versions ${info.minVersion}-${info.maxVersion}, none of which this client supports; update DSM or report it`,
+            );
+        }
+        return { name, info, version };
     }
 
     // ------------------------------------------------------------ auth
@@ -408,7 +354,7 @@ export class DsmClient implements DsmApi {
     // ------------------------------------------------------------ generic call with retries
 
     async call<T = unknown>(
-        api: string,
+        api: string | DsmApiUse,
         method: string,
         params: Record<string, unknown> = {},
         version?: number,
@@ -417,15 +363,15 @@ export class DsmClient implements DsmApi {
     }
 
     private async request<T>(
-        api: string,
+        api: string | DsmApiUse,
         method: string,
         params: Record<string, unknown>,
         ro: RequestOptions = {},
     ): Promise<T> {
-        const { info, version } = await this.apiInfo(api, method);
+        const { name, info, version } = await this.apiInfo(api, method);
         return this.send<T>({
             path: `/webapi/${info.path}`,
-            api,
+            api: name,
             method,
             params,
             ro: { ...ro, version: ro.version ?? version },
@@ -620,63 +566,10 @@ export class DsmClient implements DsmApi {
         }
     }
 
-    // ------------------------------------------------------------ TFTP
-
-    async tftpGet(): Promise<TftpSettings> {
-        return decodeTftp(await this.request("SYNO.Core.TFTP", "get", {}));
-    }
-
-    async tftpSet(changes: Partial<TftpSettings>): Promise<void> {
-        const params: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(changes)) if (v !== undefined) params[k] = v;
-        if (!Object.keys(params).length) return;
-        await this.request("SYNO.Core.TFTP", "set", params);
-    }
-
-    // ------------------------------------------------------------ shares
-
-    async shareGet(name: string): Promise<ShareInfo | undefined> {
-        const data = await this.request<{ shares?: unknown[] }>("SYNO.Core.Share", "list", {
-            shareType: "all",
-            additional: [],
-        });
-        const shares = Array.isArray(data?.shares) ? (data.shares as Array<Record<string, unknown>>) : [];
-        const s = shares.find((x) => x.name === name);
-        if (!s) return undefined;
-        return {
-            ...s,
-            name: String(s.name),
-            vol_path: String(s.vol_path ?? ""),
-            desc: s.desc === undefined ? undefined : String(s.desc),
-        } as ShareInfo;
-    }
-
-    async shareCreate(name: string, volPath: string, desc = ""): Promise<void> {
-        if (desc.length > 64)
-            throw new DsmConfigError(`shared folder description is ${desc.length} characters; DSM allows at most 64`);
-        const shareinfo = {
-            name,
-            vol_path: volPath,
-            desc,
-            hidden: false,
-            enable_recycle_bin: false,
-            recycle_bin_admin_only: false,
-            enable_share_compress: false,
-            enable_share_cow: false,
-            share_quota: 0,
-            name_org: "",
-        };
-        await this.request("SYNO.Core.Share", "create", { name, shareinfo });
-    }
-
-    async shareDelete(name: string): Promise<void> {
-        await this.request("SYNO.Core.Share", "delete", { name: [name] });
-    }
-
     // ------------------------------------------------------------ File Station
 
     async createFolder(parentPath: string, name: string, forceParent = false): Promise<void> {
-        await this.request("SYNO.FileStation.CreateFolder", "create", {
+        await this.request(FILE_APIS.createFolder, "create", {
             folder_path: [parentPath],
             name: [name],
             force_parent: forceParent,
@@ -685,7 +578,7 @@ export class DsmClient implements DsmApi {
 
     async getInfo(paths: string[]): Promise<Array<FileInfo | undefined>> {
         if (!paths.length) return [];
-        const data = await this.request<{ files?: unknown[] }>("SYNO.FileStation.List", "getinfo", {
+        const data = await this.request<{ files?: unknown[] }>(FILE_APIS.list, "getinfo", {
             path: paths,
             additional: ["real_path", "size", "time"],
         });
@@ -699,7 +592,7 @@ export class DsmClient implements DsmApi {
     async list(folderPath: string): Promise<FileInfo[]> {
         const out: FileInfo[] = [];
         for (;;) {
-            const data = await this.request<{ files?: unknown[]; total?: unknown }>("SYNO.FileStation.List", "list", {
+            const data = await this.request<{ files?: unknown[]; total?: unknown }>(FILE_APIS.list, "list", {
                 folder_path: folderPath,
                 offset: out.length,
                 limit: 1000,
@@ -818,19 +711,19 @@ export class DsmClient implements DsmApi {
     }
 
     async rename(path: string, newName: string): Promise<void> {
-        await this.request("SYNO.FileStation.Rename", "rename", { path: [path], name: [newName] });
+        await this.request(FILE_APIS.rename, "rename", { path: [path], name: [newName] });
     }
 
     async deletePaths(paths: string[]): Promise<void> {
         if (!paths.length) return;
         try {
-            await this.request("SYNO.FileStation.Delete", "delete", { path: paths, recursive: true });
+            await this.request(FILE_APIS.delete, "delete", { path: paths, recursive: true });
         } catch (e) {
             if (!isDsmError(e, 408)) throw e;
             // Some are already gone: delete the rest (deleting is idempotent).
             const infos = await this.getInfo(paths);
             const left = paths.filter((_, i) => infos[i] !== undefined);
-            if (left.length) await this.request("SYNO.FileStation.Delete", "delete", { path: left, recursive: true });
+            if (left.length) await this.request(FILE_APIS.delete, "delete", { path: left, recursive: true });
         }
     }
 
@@ -917,79 +810,6 @@ export class DsmClient implements DsmApi {
             }
             throw new DsmError(api, "download", outcome.code, outcome.details, this.secrets());
         }
-    }
-
-    // ------------------------------------------------------------ DHCP server
-
-    async dhcpServerGet(ifname: string): Promise<Record<string, unknown>> {
-        const api = await this.dhcpApi("", "get");
-        const o = asObject(await this.request(api, "get", { ifname }), api, "get");
-        checkDhcpServerObject(api, o);
-        return o;
-    }
-
-    async dhcpServerSet(ifname: string, settings: Record<string, unknown>): Promise<void> {
-        const api = await this.dhcpApi("", "set");
-        const current = asObject(await this.request(api, "get", { ifname }), api, "get");
-        const changing = Object.keys(settings).filter((k) => k !== "ifname");
-        checkDhcpServerObject(api, current, changing);
-        const changes: Record<string, unknown> = {};
-        for (const k of changing) if (!sameValue(settings[k], current[k])) changes[k] = settings[k];
-        if (!Object.keys(changes).length) return;
-        const body = mergeDhcpServer(current, changes);
-        delete body.ifname;
-        await this.request(api, "set", { ifname, ...body });
-        const after = asObject(await this.request(api, "get", { ifname }), api, "get");
-        const diffs = Object.keys(changes)
-            .filter((k) => !sameValue(changes[k], after[k]))
-            .map((k) => ({ field: k, wanted: changes[k], got: after[k] }));
-        if (diffs.length) throw new DsmVerifyError(api, diffs);
-    }
-
-    // ------------------------------------------------------------ reservations
-
-    async reservationsGet(ifname: string): Promise<DsmReservation[]> {
-        const api = await this.dhcpApi(".Reservation", "get");
-        return decodeReservations(await this.request(api, "get", { ifname }));
-    }
-
-    async reservationsSet(ifname: string, list: DsmReservation[]): Promise<void> {
-        const api = await this.dhcpApi(".Reservation", "set");
-        await this.request(api, "set", { ifname, reservationData: encodeReservations(list) });
-        const after = decodeReservations(await this.request(api, "get", { ifname }));
-        if (!sameReservationSet(after, list)) {
-            throw new DsmVerifyError(api, [{ field: "reservationList", wanted: list, got: after }]);
-        }
-    }
-
-    // ------------------------------------------------------------ PXE
-
-    async pxeGet(): Promise<PxeSettings> {
-        const api = await this.dhcpApi(".PXE", "get");
-        return decodePxe(await this.request(api, "get", {}));
-    }
-
-    async pxeSet(settings: PxeSettings): Promise<void> {
-        const api = await this.dhcpApi(".PXE", "set");
-        const raw = asObject(await this.request(api, "get", {}), api, "get");
-        decodePxe(raw); // checks the five fields are there
-        const body = encodePxe(raw, settings);
-        if (PXE_FIELDS.every((k) => sameValue(body[k], raw[k]))) return;
-        await this.request(api, "set", body);
-        const after = asObject(await this.request(api, "get", {}), api, "get");
-        const diffs = PXE_FIELDS.filter((k) => !sameValue(body[k], after[k])).map((k) => ({
-            field: k,
-            wanted: body[k],
-            got: after[k],
-        }));
-        if (diffs.length) throw new DsmVerifyError(api, diffs);
-    }
-
-    // ------------------------------------------------------------ leases
-
-    async clientList(ifname: string): Promise<DhcpLease[]> {
-        const api = await this.dhcpApi(".ClientList", "list");
-        return decodeLeases(await this.request(api, "list", { ifname }));
     }
 }
 

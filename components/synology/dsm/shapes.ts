@@ -9,7 +9,7 @@
  */
 import { canonicalMac } from "../../net";
 import { DsmShapeError } from "./errors";
-import type { DhcpLease, DsmReservation, FileInfo, PxeSettings, TftpSettings } from "./types";
+import type { DsmReservation, FileInfo, PxeSettings, TftpSettings } from "./types";
 
 /** DSM sends booleans as true/false, 0/1 or "0"/"1" (and sometimes "true"/"false"/"yes"/"no"). */
 export function toBool(v: unknown): boolean {
@@ -95,17 +95,6 @@ function macIpHostname(e: Record<string, unknown>): DsmReservation {
 
 export function encodeReservations(list: DsmReservation[]): Array<{ mac: string; ip: string; hostname: string }> {
     return list.map((r) => ({ mac: canonicalMac(r.mac).toUpperCase(), ip: r.ip, hostname: r.hostname ?? "" }));
-}
-
-// ---------------------------------------------------------------- Leases (LIKELY)
-
-/** ClientList v2: `data.clientList.ipv4[] = {hostname, clid, ip, expire}` (seen on SRM; LIKELY for DSM). */
-export function decodeLeases(data: unknown): DhcpLease[] {
-    return ipv4Entries(data, "clientList", "DHCPServer.ClientList", "the lease list").map((e) => {
-        const lease: DhcpLease = macIpHostname(e);
-        if (e.expire !== undefined) lease.expire = Number(e.expire);
-        return lease;
-    });
 }
 
 // ---------------------------------------------------------------- PXE (MEDIUM-HIGH on names, from the real get schema)

@@ -3,6 +3,7 @@
  * the `dsm` probe and `doctor` may rely on. The implementation lives beside this file.
  */
 import type { Readable } from "stream";
+import type { DsmApiUse } from "./apis";
 
 /** How to reach and log in to one NAS. Built from the stack config; the password is plain here. */
 export interface DsmConnection {
@@ -77,14 +78,6 @@ export interface PxeSettings {
     [extra: string]: unknown;
 }
 
-/** A DHCP lease from ClientList. */
-export interface DhcpLease {
-    mac: string;
-    ip: string;
-    hostname: string;
-    expire?: number;
-}
-
 export interface UploadOptions {
     /** Replace an existing file of the same name. */
     overwrite: boolean;
@@ -109,21 +102,23 @@ export interface DiscoveredApis {
 
 /** The DSM Web API client. One instance per NAS and user per process (see `getDsmClient`). */
 export interface DsmApi {
-    /** SYNO.API.Info discovery (cached). */
-    discover(): Promise<DiscoveredApis>;
+    /** The versions this client will use for `uses` on this NAS (SYNO.API.Info, read once and cached). */
+    discover(uses: readonly DsmApiUse[]): Promise<DiscoveredApis>;
+    /** The API's full name on this NAS (the DHCP package's prefix resolved); DSM error 102 when it is not there. */
+    resolve(use: DsmApiUse, method: string): Promise<string>;
     /** Log in if not logged in (one login shared by all callers). */
     login(): Promise<void>;
     logout(): Promise<void>;
-    /** Generic call: params JSON-encoded when the API's requestFormat is JSON. Returns `data`. */
-    call<T = unknown>(api: string, method: string, params?: Record<string, unknown>, version?: number): Promise<T>;
-
-    tftpGet(): Promise<TftpSettings>;
-    /** Partial update: only the fields given. */
-    tftpSet(changes: Partial<TftpSettings>): Promise<void>;
-
-    shareGet(name: string): Promise<ShareInfo | undefined>;
-    shareCreate(name: string, volPath: string, desc?: string): Promise<void>;
-    shareDelete(name: string): Promise<void>;
+    /**
+     * One API method: the version from `api`'s use (an API named by a string no use declares: the highest the NAS
+     * offers), params JSON-encoded when the API's requestFormat is JSON. Returns `data`.
+     */
+    call<T = unknown>(
+        api: string | DsmApiUse,
+        method: string,
+        params?: Record<string, unknown>,
+        version?: number,
+    ): Promise<T>;
 
     createFolder(parentPath: string, name: string, forceParent?: boolean): Promise<void>;
     /** One entry per path, undefined where DSM answered 408 (no such file). */
@@ -138,19 +133,4 @@ export interface DsmApi {
     md5(path: string): Promise<string>;
     /** File Station Download of one file: its bytes as a stream (the caller reads or destroys it). */
     download(path: string): Promise<Readable>;
-
-    /** `SYNO.Network.DHCPServer get` for an interface: the whole object as DSM returned it. */
-    dhcpServerGet(ifname: string): Promise<Record<string, unknown>>;
-    /** Writes the whole object back (read-modify-write), then re-reads and compares. */
-    dhcpServerSet(ifname: string, settings: Record<string, unknown>): Promise<void>;
-
-    reservationsGet(ifname: string): Promise<DsmReservation[]>;
-    /** Replaces the whole IPv4 list for the interface. */
-    reservationsSet(ifname: string, list: DsmReservation[]): Promise<void>;
-
-    pxeGet(): Promise<PxeSettings>;
-    /** Writes the whole object (read-modify-write), then re-reads and compares. */
-    pxeSet(settings: PxeSettings): Promise<void>;
-
-    clientList(ifname: string): Promise<DhcpLease[]>;
 }

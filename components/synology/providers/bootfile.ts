@@ -529,6 +529,7 @@ async function restore(client: DsmApi, props: BootFileOutputs): Promise<void> {
 export class SynologyBootFile extends dsmResource<BootFileInputs, BootFileOutputs>({
     type: "BootFile",
     file: __filename,
+    apis: [], // File Station only: the client's own (../dsm/apis.ts FILE_APIS)
     outputs: ["path", "size", "md5", "present", "actualSize", "actualMd5", "keptPrevious"],
     what: (i) => `boot file /${i.share}/${i.fileName}`,
     onDelete: "deleting",

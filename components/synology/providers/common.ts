@@ -11,8 +11,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicResource, DynamicResourceClass } from "../../dynamic";
-import { getDsmClient } from "../dsm";
+import { DsmVerifyError, getDsmClient } from "../dsm";
 import type { DsmClientOptions } from "../dsm";
+import type { DsmApiUse } from "../dsm/apis";
+import { asObject, sameValue } from "../dsm/shapes";
 import type { DsmApi, DsmConnection } from "../dsm/types";
 import { armEngineWatch } from "./engine-watch";
 
@@ -209,6 +211,8 @@ export function stableJson(v: unknown): string {
 export interface DsmResourceDefinition<I extends DsmResourceProps, O extends I, D extends keyof I = never> {
     /** `pulumi-nodejs:dynamic/synology:<type>`. */
     type: string;
+    /** The DSM APIs it calls (beyond the client's own File Station and login): the doctor and pre-flight check them. */
+    apis: readonly DsmApiUse[];
     /** The file that defines it (`__filename`): the provider host loads the provider from there. */
     file: string;
     /** Inputs that may be left out, and their values. */
@@ -271,11 +275,16 @@ export function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Out
         ) as pulumi.Output<DsmConnectionArgs>;
 }
 
-/** The resource class of a DSM resource (its provider as `.provider`), from its definition. */
+/** A DSM resource's class: a dynamic resource that also names the DSM APIs it calls. */
+export type DsmResourceClass<I, O, D extends keyof I = never> = DynamicResourceClass<I, O, D> & {
+    readonly apis: readonly DsmApiUse[];
+};
+
+/** The resource class of a DSM resource (its provider as `.provider`, its APIs as `.apis`), from its definition. */
 export function dsmResource<I extends DsmResourceProps, O extends I, D extends keyof I = never>(
     def: DsmResourceDefinition<I, O, D>,
-): DynamicResourceClass<I, O, D> {
-    return dynamicResource<I, O, D>({
+): DsmResourceClass<I, O, D> {
+    const cls = dynamicResource<I, O, D>({
         module: "synology",
         type: def.type,
         file: def.file,
@@ -289,4 +298,25 @@ export function dsmResource<I extends DsmResourceProps, O extends I, D extends k
             connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
         }),
     });
+    return Object.assign(cls, { apis: def.apis });
+}
+
+/**
+ * The write half of a read-modify-write: `set` with the whole `body`, read the object back (`get` with `key`) and
+ * fail naming every field of `wanted` that did not take (DSM answers success to fields it ignores).
+ */
+export async function setAndVerify(
+    client: DsmApi,
+    use: DsmApiUse,
+    key: Record<string, unknown>,
+    body: Record<string, unknown>,
+    wanted: Record<string, unknown>,
+): Promise<void> {
+    const name = await client.resolve(use, "set");
+    await client.call(use, "set", { ...key, ...body });
+    const after = asObject(await client.call(use, "get", key), name, "get");
+    const diffs = Object.keys(wanted)
+        .filter((k) => !sameValue(wanted[k], after[k]))
+        .map((k) => ({ field: k, wanted: wanted[k], got: after[k] }));
+    if (diffs.length) throw new DsmVerifyError(name, diffs);
 }

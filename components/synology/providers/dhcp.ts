@@ -10,9 +10,36 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { DhcpConfig } from "../../config";
+import type { DsmApiUse } from "../dsm/apis";
 import type { DsmApi } from "../dsm/types";
-import { encodeLike, toBool } from "../dsm/shapes";
-import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
+import { asObject, checkDhcpServerObject, encodeLike, mergeDhcpServer, sameValue, toBool } from "../dsm/shapes";
+import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
+
+/** The server object of one interface; written only with `dhcp.manageServer`. */
+export const DHCP_SERVER_API = { api: "", read: 3, write: 3, need: "managed" } as const satisfies DsmApiUse;
+
+/** The interface's DHCP server object, whole, as DSM returned it (checked for the fields the program reads). */
+export async function dhcpServerGet(client: DsmApi, ifname: string): Promise<Record<string, unknown>> {
+    const name = await client.resolve(DHCP_SERVER_API, "get");
+    const o = asObject(await client.call(DHCP_SERVER_API, "get", { ifname }), name, "get");
+    checkDhcpServerObject(name, o);
+    return o;
+}
+
+/** Read-modify-write: the object as read with `settings` merged in, written whole, then re-read and compared. */
+export async function dhcpServerSet(client: DsmApi, ifname: string, settings: Record<string, unknown>): Promise<void> {
+    const name = await client.resolve(DHCP_SERVER_API, "set");
+    const current = asObject(await client.call(DHCP_SERVER_API, "get", { ifname }), name, "get");
+    const changing = Object.keys(settings).filter((k) => k !== "ifname");
+    checkDhcpServerObject(name, current, changing);
+    const changes = Object.fromEntries(
+        changing.filter((k) => !sameValue(settings[k], current[k])).map((k) => [k, settings[k]]),
+    );
+    if (Object.keys(changes).length === 0) return;
+    const body = mergeDhcpServer(current, changes);
+    delete body.ifname;
+    await setAndVerify(client, DHCP_SERVER_API, { ifname }, body, changes);
+}
 
 /** The DHCP settings from `homelab:dhcp` that this resource applies (a new field there arrives here as it is). */
 export type DhcpServerSettings = Omit<DhcpConfig, "extraReservations" | "manageServer">;
@@ -144,7 +171,7 @@ async function applyManaged(
     client: DsmApi,
     inputs: DhcpServerInputs,
 ): Promise<{ before: Record<string, unknown>; actual: Record<string, unknown>; skipped: string[] }> {
-    const before = await client.dhcpServerGet(inputs.ifname);
+    const before = await dhcpServerGet(client, inputs.ifname);
     const { changes, skipped } = dhcpServerChanges(before, inputs.settings);
     const keys = Object.keys(changes);
     const missing = keys.filter((k) => !(k in before));
@@ -166,7 +193,7 @@ async function applyManaged(
             next[k] = typeof v === "boolean" ? encodeLike(before[k], v) : v;
         }
         logInfo(`DHCP server on ${inputs.ifname}: setting ${keys.join(", ")}`);
-        await client.dhcpServerSet(inputs.ifname, next);
+        await dhcpServerSet(client, inputs.ifname, next);
     }
     return { before, actual: { ...changes, enable: true }, skipped };
 }
@@ -174,7 +201,7 @@ async function applyManaged(
 /** Managed: read-modify-write. Check-only: fails with instructions when the server is not enabled. */
 async function apply(client: DsmApi, inputs: DhcpServerInputs, olds?: DhcpServerOutputs): Promise<DhcpServerOutputs> {
     if (!inputs.manage) {
-        if (!toBool((await client.dhcpServerGet(inputs.ifname)).enable)) {
+        if (!toBool((await dhcpServerGet(client, inputs.ifname)).enable)) {
             throw new Error(notEnabledMessage(inputs.ifname));
         }
         return { ...inputs, enabled: true };
@@ -187,6 +214,7 @@ async function apply(client: DsmApi, inputs: DhcpServerInputs, olds?: DhcpServer
 export class SynologyDhcpServer extends dsmResource<DhcpServerInputs, DhcpServerOutputs>({
     type: "DhcpServer",
     file: __filename,
+    apis: [DHCP_SERVER_API],
     outputs: ["previous", "enabled", "actual", "skipped"],
     what: (i) => `DHCP server on ${i.ifname}`,
     onDelete: "restoring",
@@ -195,7 +223,7 @@ export class SynologyDhcpServer extends dsmResource<DhcpServerInputs, DhcpServer
     diff: diffDhcpServer,
     apply,
     async read(client, props) {
-        const now = await client.dhcpServerGet(props.ifname);
+        const now = await dhcpServerGet(client, props.ifname);
         const outs: DhcpServerOutputs = { ...props, enabled: toBool(now.enable) };
         if (props.manage && props.actual) {
             const actual: Record<string, unknown> = {};
@@ -208,9 +236,9 @@ export class SynologyDhcpServer extends dsmResource<DhcpServerInputs, DhcpServer
     },
     async restore(client, props) {
         if (!props.manage || !props.previous) return; // check-only: nothing was changed
-        if (!jsonEqual(await client.dhcpServerGet(props.ifname), props.previous)) {
+        if (!jsonEqual(await dhcpServerGet(client, props.ifname), props.previous)) {
             logInfo(`DHCP server on ${props.ifname}: restoring the settings found before`);
-            await client.dhcpServerSet(props.ifname, props.previous);
+            await dhcpServerSet(client, props.ifname, props.previous);
         }
     },
 }) {}

@@ -3,8 +3,26 @@
  * Read-modify-write of the five-field object; what was found before the first create is written back on delete.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { DsmApiUse } from "../dsm/apis";
+import { asObject, decodePxe, encodePxe, PXE_FIELDS, sameValue } from "../dsm/shapes";
 import type { DsmApi, PxeSettings } from "../dsm/types";
-import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
+import { dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
+
+export const PXE_API = { api: ".PXE", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
+
+/** The PXE object as DSM has it. */
+export async function pxeGet(client: DsmApi): Promise<PxeSettings> {
+    return decodePxe(await client.call(PXE_API, "get"));
+}
+
+/** Writes the whole object (read-modify-write: fields beyond the five kept as read), then re-reads and compares. */
+export async function pxeSet(client: DsmApi, settings: PxeSettings): Promise<void> {
+    const raw = asObject(await client.call(PXE_API, "get"), await client.resolve(PXE_API, "get"), "get");
+    decodePxe(raw); // checks the five fields are there
+    const body = encodePxe(raw, settings);
+    if (PXE_FIELDS.every((k) => sameValue(body[k], raw[k]))) return;
+    await setAndVerify(client, PXE_API, {}, body, Object.fromEntries(PXE_FIELDS.map((k) => [k, body[k]])));
+}
 
 export interface PxeInputs extends DsmResourceProps {
     /** Boot loader file name relative to the TFTP root, e.g. `metal-amd64-uki.efi`. */
@@ -98,12 +116,12 @@ export function checkPxe(news: Partial<PxeInputs>): pulumi.dynamic.CheckFailure[
 }
 
 async function apply(client: DsmApi, inputs: PxeInputs, olds?: PxeOutputs): Promise<PxeOutputs> {
-    const before = await client.pxeGet();
+    const before = await pxeGet(client);
     const target = desiredPxe(inputs);
     const write = pxeWrite(before, target);
     if (write) {
         logInfo(`PXE: enable, local TFTP, boot loader ${inputs.bootloader}`);
-        await client.pxeSet(write);
+        await pxeSet(client, write);
     }
     return { ...inputs, previous: olds?.previous ?? before, actual: target };
 }
@@ -112,6 +130,7 @@ async function apply(client: DsmApi, inputs: PxeInputs, olds?: PxeOutputs): Prom
 export class SynologyPxeSettings extends dsmResource<PxeInputs, PxeOutputs>({
     type: "Pxe",
     file: __filename,
+    apis: [PXE_API],
     outputs: ["previous", "actual"],
     what: () => "PXE settings",
     onDelete: "restoring",
@@ -119,11 +138,11 @@ export class SynologyPxeSettings extends dsmResource<PxeInputs, PxeOutputs>({
     check: checkPxe,
     diff: diffPxe,
     apply,
-    read: async (client, props) => ({ ...props, actual: managedPxe(await client.pxeGet()) }),
+    read: async (client, props) => ({ ...props, actual: managedPxe(await pxeGet(client)) }),
     async restore(client, props) {
-        if (!jsonEqual(await client.pxeGet(), props.previous)) {
+        if (!jsonEqual(await pxeGet(client), props.previous)) {
             logInfo("PXE: restoring the settings found before");
-            await client.pxeSet(props.previous);
+            await pxeSet(client, props.previous);
         }
     },
 }) {}

@@ -4,7 +4,10 @@
  * kept as they are, conflicts are errors, and the outputs record exactly which entries are managed.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApi } from "../dsm/types";
+import type { DsmApiUse } from "../dsm/apis";
+import { DsmVerifyError } from "../dsm/errors";
+import { decodeReservations, encodeReservations } from "../dsm/shapes";
+import type { DsmApi, DsmReservation } from "../dsm/types";
 import {
     managedOnNas,
     mergeReservations,
@@ -14,6 +17,23 @@ import {
     sameReservationSet,
 } from "../reservations";
 import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "./common";
+
+export const RESERVATION_API = { api: ".Reservation", read: 3, write: 2, need: "write" } as const satisfies DsmApiUse;
+
+/** The interface's IPv4 reservations. */
+export async function reservationsGet(client: DsmApi, ifname: string): Promise<DsmReservation[]> {
+    return decodeReservations(await client.call(RESERVATION_API, "get", { ifname }));
+}
+
+/** Replaces the interface's whole IPv4 list (DSM's `set`), then re-reads it and compares. */
+export async function reservationsSet(client: DsmApi, ifname: string, list: DsmReservation[]): Promise<void> {
+    await client.call(RESERVATION_API, "set", { ifname, reservationData: encodeReservations(list) });
+    const after = await reservationsGet(client, ifname);
+    if (!sameReservationSet(after, list)) {
+        const name = await client.resolve(RESERVATION_API, "set");
+        throw new DsmVerifyError(name, [{ field: "reservationList", wanted: list, got: after }]);
+    }
+}
 
 export interface ReservationsInputs extends DsmResourceProps {
     /** NAS interface, e.g. `eth0`. */
@@ -61,13 +81,13 @@ async function apply(
     inputs: ReservationsInputs,
     olds?: ReservationsOutputs,
 ): Promise<ReservationsOutputs> {
-    const current = await client.reservationsGet(inputs.ifname);
+    const current = await reservationsGet(client, inputs.ifname);
     const merged = mergeReservations(inputs.ifname, current, olds?.managed ?? [], olds?.adopted ?? [], inputs.entries);
     if (merged.changed) {
         logInfo(
             `DHCP reservations on ${inputs.ifname}: writing ${merged.list.length} entries (${inputs.entries.length} managed)`,
         );
-        await client.reservationsSet(inputs.ifname, merged.list);
+        await reservationsSet(client, inputs.ifname, merged.list);
     }
     return {
         ...inputs,
@@ -81,6 +101,7 @@ async function apply(
 export class SynologyReservations extends dsmResource<ReservationsInputs, ReservationsOutputs>({
     type: "Reservations",
     file: __filename,
+    apis: [RESERVATION_API],
     outputs: ["managed", "adopted", "actual"],
     what: (i) => `DHCP reservations on ${i.ifname}`,
     onDelete: "removing",
@@ -90,17 +111,17 @@ export class SynologyReservations extends dsmResource<ReservationsInputs, Reserv
     apply,
     read: async (client, props) => ({
         ...props,
-        actual: managedOnNas(await client.reservationsGet(props.ifname), props.managed),
+        actual: managedOnNas(await reservationsGet(client, props.ifname), props.managed),
     }),
     async restore(client, props) {
         const released = releaseReservations(
-            await client.reservationsGet(props.ifname),
+            await reservationsGet(client, props.ifname),
             props.managed ?? [],
             props.adopted ?? [],
         );
         if (released.changed) {
             logInfo(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
-            await client.reservationsSet(props.ifname, released.list);
+            await reservationsSet(client, props.ifname, released.list);
         }
     },
 }) {}

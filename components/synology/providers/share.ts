@@ -5,8 +5,49 @@
  * snapshots under backups/etcd or a file of the user's, keep it, and destroy says which.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApi } from "../dsm/types";
+import type { DsmApiUse } from "../dsm/apis";
+import { DsmConfigError } from "../dsm/errors";
+import type { DsmApi, ShareInfo } from "../dsm/types";
 import { dsmResource, DsmResourceProps, logInfo } from "./common";
+
+export const SHARE_API = { api: "SYNO.Core.Share", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
+
+/** The shared folder named `name`, as `SYNO.Core.Share list` gives it; undefined when there is none. */
+export async function shareGet(client: DsmApi, name: string): Promise<ShareInfo | undefined> {
+    const data = await client.call<{ shares?: unknown[] }>(SHARE_API, "list", { shareType: "all", additional: [] });
+    const shares = Array.isArray(data?.shares) ? (data.shares as Array<Record<string, unknown>>) : [];
+    const s = shares.find((x) => x.name === name);
+    if (!s) return undefined;
+    return {
+        ...s,
+        name: String(s.name),
+        vol_path: String(s.vol_path ?? ""),
+        desc: s.desc === undefined ? undefined : String(s.desc),
+    } as ShareInfo;
+}
+
+/** Creates a plain shared folder: no recycle bin, compression or quota (the whole `shareinfo` DSM wants). */
+export async function shareCreate(client: DsmApi, name: string, volPath: string, desc = ""): Promise<void> {
+    if (desc.length > 64)
+        throw new DsmConfigError(`shared folder description is ${desc.length} characters; DSM allows at most 64`);
+    const shareinfo = {
+        name,
+        vol_path: volPath,
+        desc,
+        hidden: false,
+        enable_recycle_bin: false,
+        recycle_bin_admin_only: false,
+        enable_share_compress: false,
+        enable_share_cow: false,
+        share_quota: 0,
+        name_org: "",
+    };
+    await client.call(SHARE_API, "create", { name, shareinfo });
+}
+
+export async function shareDelete(client: DsmApi, name: string): Promise<void> {
+    await client.call(SHARE_API, "delete", { name: [name] });
+}
 
 export interface ShareInputs extends DsmResourceProps {
     /** Shared folder name, e.g. `pxe`. */
@@ -95,7 +136,7 @@ export function diffShare(olds: ShareOutputs, news: ShareInputs): pulumi.dynamic
 }
 
 async function ensureShare(client: DsmApi, inputs: ShareInputs, previouslyCreated: boolean): Promise<ShareOutputs> {
-    const existing = await client.shareGet(inputs.name);
+    const existing = await shareGet(client, inputs.name);
     if (existing) {
         if (existing.vol_path !== inputs.volume) {
             throw new Error(
@@ -106,7 +147,7 @@ async function ensureShare(client: DsmApi, inputs: ShareInputs, previouslyCreate
         return { ...inputs, created: previouslyCreated, exists: true, volPath: existing.vol_path };
     }
     logInfo(`creating shared folder ${inputs.name} on ${inputs.volume}`);
-    await client.shareCreate(inputs.name, inputs.volume, inputs.desc);
+    await shareCreate(client, inputs.name, inputs.volume, inputs.desc);
     return { ...inputs, created: true, exists: true, volPath: inputs.volume };
 }
 
@@ -114,6 +155,7 @@ async function ensureShare(client: DsmApi, inputs: ShareInputs, previouslyCreate
 export class SynologyShare extends dsmResource<ShareInputs, ShareOutputs, "desc">({
     type: "Share",
     file: __filename,
+    apis: [SHARE_API],
     defaults: { desc: "Talos PXE boot files (managed by Pulumi)" },
     outputs: ["created", "exists", "volPath"],
     what: (i) => `shared folder ${i.name}`,
@@ -123,18 +165,18 @@ export class SynologyShare extends dsmResource<ShareInputs, ShareOutputs, "desc"
     diff: diffShare,
     apply: (client, inputs, olds) => ensureShare(client, inputs, olds?.created ?? false),
     async read(client, props) {
-        const info = await client.shareGet(props.name);
+        const info = await shareGet(client, props.name);
         return { ...props, exists: info !== undefined, volPath: info ? info.vol_path : props.volPath };
     },
     async restore(client, props) {
         if (!props.created) return; // adopted: it was there before, it stays
-        if (!(await client.shareGet(props.name))) return;
+        if (!(await shareGet(client, props.name))) return;
         const kept = await filesBelow(client, `/${props.name}`, KEPT_LISTED);
         if (kept.length > 0) {
             logInfo(keptShareMessage(props.name, kept));
             return;
         }
         logInfo(`deleting shared folder ${props.name} (created by this program, and empty)`);
-        await client.shareDelete(props.name);
+        await shareDelete(client, props.name);
     },
 }) {}

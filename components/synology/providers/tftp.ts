@@ -3,8 +3,23 @@
  * The settings found before the first create are kept in the outputs and written back on delete.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { DsmApiUse } from "../dsm/apis";
+import { decodeTftp } from "../dsm/shapes";
 import type { DsmApi, TftpSettings } from "../dsm/types";
 import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
+
+export const TFTP_API = { api: "SYNO.Core.TFTP", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
+
+/** The TFTP object as DSM has it (booleans normalised). */
+export async function tftpSettingsGet(client: DsmApi): Promise<TftpSettings> {
+    return decodeTftp(await client.call(TFTP_API, "get"));
+}
+
+/** A partial `set`: only the fields given. */
+export async function tftpSettingsSet(client: DsmApi, changes: Partial<TftpSettings>): Promise<void> {
+    const params = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    if (Object.keys(params).length > 0) await client.call(TFTP_API, "set", params);
+}
 
 /** The TFTP fields this resource manages. */
 export interface TftpManaged {
@@ -88,12 +103,12 @@ export function checkTftp(news: Partial<TftpInputs>): pulumi.dynamic.CheckFailur
 }
 
 async function apply(client: DsmApi, inputs: TftpInputs, olds?: TftpOutputs): Promise<TftpOutputs> {
-    const before = await client.tftpGet();
+    const before = await tftpSettingsGet(client);
     const target = desiredTftp(inputs);
     const changes = tftpChanges(before, target);
     if (changes) {
         logInfo(`TFTP: setting ${Object.keys(changes).join(", ")}`);
-        await client.tftpSet(changes);
+        await tftpSettingsSet(client, changes);
     }
     return { ...inputs, previous: olds?.previous ?? before, actual: target };
 }
@@ -102,6 +117,7 @@ async function apply(client: DsmApi, inputs: TftpInputs, olds?: TftpOutputs): Pr
 export class SynologyTftp extends dsmResource<TftpInputs, TftpOutputs, "permission" | "startIp" | "endIp">({
     type: "Tftp",
     file: __filename,
+    apis: [TFTP_API],
     defaults: { permission: "r", startIp: "0.0.0.0", endIp: "255.255.255.255" },
     outputs: ["previous", "actual"],
     what: () => "TFTP settings",
@@ -110,12 +126,12 @@ export class SynologyTftp extends dsmResource<TftpInputs, TftpOutputs, "permissi
     check: checkTftp,
     diff: diffTftp,
     apply,
-    read: async (client, props) => ({ ...props, actual: managedTftp(await client.tftpGet()) }),
+    read: async (client, props) => ({ ...props, actual: managedTftp(await tftpSettingsGet(client)) }),
     async restore(client, props) {
-        const changes = tftpChanges(await client.tftpGet(), managedTftp(props.previous));
+        const changes = tftpChanges(await tftpSettingsGet(client), managedTftp(props.previous));
         if (changes) {
             logInfo(`TFTP: restoring ${Object.keys(changes).join(", ")}`);
-            await client.tftpSet(changes);
+            await tftpSettingsSet(client, changes);
         }
     },
 }) {}

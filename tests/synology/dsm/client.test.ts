@@ -4,6 +4,12 @@ import { Readable } from "stream";
 import axios from "axios";
 import { DsmClient, DsmClientOptions } from "../../../components/synology/dsm/client";
 import { getDsmClient, resetDsmClients, DsmConnection } from "../../../components/synology/dsm";
+import { dhcpServerGet, dhcpServerSet } from "../../../components/synology/providers/dhcp";
+import { pxeGet, pxeSet } from "../../../components/synology/providers/pxe";
+import { reservationsGet, reservationsSet } from "../../../components/synology/providers/reservations";
+import { shareCreate, shareDelete, shareGet } from "../../../components/synology/providers/share";
+import { tftpSettingsGet, tftpSettingsSet } from "../../../components/synology/providers/tftp";
+import { NAS_APIS } from "../../../components/synology/pxe";
 import { startDsmSimulator, DsmSimulator, DsmSimulatorOptions, simShare } from "../../support/dsm-simulator";
 
 const PASSWORD = 'pa$$ word&=/"x';
@@ -64,7 +70,7 @@ afterEach(async () => {
 describe("discovery", () => {
     test("picks the highest supported version per API, write versions separately", async () => {
         await start();
-        const d = await client().discover();
+        const d = await client().discover(NAS_APIS);
         expect(d.dhcpPrefix).toBe("SYNO.Network.DHCPServer");
         expect(d.versions["SYNO.API.Auth"]).toBe(7);
         expect(d.versions["SYNO.Network.DHCPServer"]).toBe(3);
@@ -78,7 +84,7 @@ describe("discovery", () => {
     test("writes use the write version on the wire (Reservation set v2, get v3)", async () => {
         await start();
         const c = client();
-        await c.reservationsSet("eth0", []);
+        await reservationsSet(c, "eth0", []);
         expect(lastRequest("SYNO.Network.DHCPServer.Reservation", "set").params.version).toBe("2");
         expect(lastRequest("SYNO.Network.DHCPServer.Reservation", "get").params.version).toBe("3");
     });
@@ -87,9 +93,9 @@ describe("discovery", () => {
         await start({ apiOverrides: { "SYNO.Network.DHCPServer.Reservation": { minVersion: 1, maxVersion: 1 } } });
         sim.state.reservations.eth0 = [{ clid: "AA:BB:CC:DD:EE:01", ip: "192.168.0.9", hostname: "x" }];
         const c = client();
-        expect((await c.discover()).versions["SYNO.Network.DHCPServer.Reservation"]).toBe(1);
+        expect((await c.discover(NAS_APIS)).versions["SYNO.Network.DHCPServer.Reservation"]).toBe(1);
         // v1 answers a flat list with `mac`: decoded all the same.
-        expect(await c.reservationsGet("eth0")).toEqual([
+        expect(await reservationsGet(c, "eth0")).toEqual([
             { mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.9", hostname: "x" },
         ]);
     });
@@ -97,17 +103,17 @@ describe("discovery", () => {
     test("falls back to SYNO.Core.Network.DHCPServer* when only those names exist", async () => {
         await start({ dhcp: "core" });
         const c = client();
-        expect((await c.discover()).dhcpPrefix).toBe("SYNO.Core.Network.DHCPServer");
-        await c.reservationsSet("eth0", [{ mac: "aa:bb:cc:dd:ee:ff", ip: "192.168.0.20", hostname: "n" }]);
+        expect((await c.discover(NAS_APIS)).dhcpPrefix).toBe("SYNO.Core.Network.DHCPServer");
+        await reservationsSet(c, "eth0", [{ mac: "aa:bb:cc:dd:ee:ff", ip: "192.168.0.20", hostname: "n" }]);
         expect(sim.counters.calls["SYNO.Core.Network.DHCPServer.Reservation.set"]).toBe(1);
-        expect((await c.pxeGet()).enable).toBe(false);
+        expect((await pxeGet(c)).enable).toBe(false);
         expect(sim.counters.calls["SYNO.Core.Network.DHCPServer.PXE.get"]).toBe(1);
     });
 
     test("prefers SYNO.Network.* when both families exist", async () => {
         await start({ dhcp: "both" });
         const c = client();
-        await c.pxeGet();
+        await pxeGet(c);
         expect(sim.counters.calls["SYNO.Network.DHCPServer.PXE.get"]).toBe(1);
         expect(sim.counters.calls["SYNO.Core.Network.DHCPServer.PXE.get"]).toBeUndefined();
     });
@@ -115,8 +121,8 @@ describe("discovery", () => {
     test("without the DHCP Server package: a clear error, no DHCP call sent", async () => {
         await start({ dhcp: "none" });
         const c = client();
-        expect((await c.discover()).dhcpPrefix).toBeUndefined();
-        for (const p of [c.reservationsGet("eth0"), c.pxeGet(), c.dhcpServerGet("eth0"), c.clientList("eth0")]) {
+        expect((await c.discover(NAS_APIS)).dhcpPrefix).toBeUndefined();
+        for (const p of [reservationsGet(c, "eth0"), pxeGet(c), dhcpServerGet(c, "eth0")]) {
             const e = await caught(p);
             expect(e.name).toBe("DsmError");
             expect(e.code).toBe(102);
@@ -137,10 +143,15 @@ describe("discovery", () => {
         expect(sim.counters.calls["SYNO.Core.TFTP.get"]).toBe(1);
     });
 
-    test("the generic call reaches APIs outside the client's list (looked up in SYNO.API.Info)", async () => {
+    test("one SYNO.API.Info query (query=all) serves every API, declared or not (the probe's calls)", async () => {
         await start();
-        const data = await client().call<{ vendorList: unknown[] }>("SYNO.Network.DHCPServer.Vendor", "get");
+        const c = client();
+        const data = await c.call<{ vendorList: unknown[] }>("SYNO.Network.DHCPServer.Vendor", "get");
         expect(data.vendorList).toEqual([]);
+        await tftpSettingsGet(c);
+        await pxeGet(c);
+        expect(sim.counters.calls["SYNO.API.Info.query"]).toBe(1);
+        expect(lastRequest("SYNO.API.Info", "query").params.query).toBe("all");
     });
 });
 
@@ -148,7 +159,7 @@ describe("authentication and session", () => {
     test("Auth v7 login with format=sid and enable_syno_token=yes; sid, SynoToken, header and cookie on every call", async () => {
         await start();
         const c = client();
-        await c.tftpGet();
+        await tftpSettingsGet(c);
         const login = lastRequest("SYNO.API.Auth", "login");
         expect(login.params).toMatchObject({
             version: "7",
@@ -203,7 +214,7 @@ describe("authentication and session", () => {
         const a = getDsmClient(conn(), FAST);
         const b = getDsmClient(conn(), FAST);
         expect(b).toBe(a);
-        await Promise.all([a.tftpGet(), b.pxeGet(), a.reservationsGet("eth0"), b.shareGet("x")]);
+        await Promise.all([tftpSettingsGet(a), pxeGet(b), reservationsGet(a, "eth0"), shareGet(b, "x")]);
         expect(sim.counters.logins).toBe(1);
         expect((globalThis as Record<string, unknown>).__homelabDsmClients).toBeDefined();
         // Other settings for the same NAS+user replace the client.
@@ -213,7 +224,7 @@ describe("authentication and session", () => {
 
     test("bad password → 400 with an actionable meaning, password not in the error", async () => {
         await start();
-        const e = await caught(client({ password: "wrong-" + PASSWORD }).tftpGet());
+        const e = await caught(tftpSettingsGet(client({ password: "wrong-" + PASSWORD })));
         expect(e).toMatchObject({ name: "DsmError", api: "SYNO.API.Auth", method: "login", code: 400 });
         expect(e.message).toMatch(/wrong password/);
         expectNoSecrets(e, ["wrong-" + PASSWORD]);
@@ -222,14 +233,14 @@ describe("authentication and session", () => {
 
     test("2FA: no code → 403, wrong code → 404, right code → logged in and device id remembered for later logins", async () => {
         await start({ twoFactor: { code: "123456" } });
-        const e403 = await caught(client().tftpGet());
+        const e403 = await caught(tftpSettingsGet(client()));
         expect(e403).toMatchObject({ code: 403 });
         expect(e403.message).toMatch(/one-time code/);
-        const e404 = await caught(client({ otpCode: "000000" }).tftpGet());
+        const e404 = await caught(tftpSettingsGet(client({ otpCode: "000000" })));
         expect(e404).toMatchObject({ code: 404 });
         expectNoSecrets(e404, ["000000"]);
         const c = client({ otpCode: "123456" });
-        await c.tftpGet();
+        await tftpSettingsGet(c);
         expect(lastRequest("SYNO.API.Auth", "login").params).toMatchObject({
             otp_code: "123456",
             enable_device_token: "yes",
@@ -238,17 +249,17 @@ describe("authentication and session", () => {
         expect(did).toBeTruthy();
         // The session expires: the re-login uses the device id, not the spent OTP.
         sim.faults.expireSessions();
-        await c.tftpGet();
+        await tftpSettingsGet(c);
         expect(lastRequest("SYNO.API.Auth", "login").params.device_id).toBe(did);
         expect(lastRequest("SYNO.API.Auth", "login").params.otp_code).toBeUndefined();
         // A new process with deviceId from config needs no OTP.
-        await client({ deviceId: did }).tftpGet();
+        await tftpSettingsGet(client({ deviceId: did }));
         expect(sim.counters.logins).toBe(3);
     });
 
     test("2FA enforced but not set up → 406", async () => {
         await start({ twoFactor: { enforcedNotSetUp: true } });
-        const e = await caught(client().tftpGet());
+        const e = await caught(tftpSettingsGet(client()));
         expect(e).toMatchObject({ code: 406 });
         expect(e.message).toMatch(/not set up/);
     });
@@ -256,9 +267,9 @@ describe("authentication and session", () => {
     test.each([119, 106, 107])("session error %i → one re-login and the call succeeds", async (code) => {
         await start();
         const c = client();
-        await c.tftpGet();
+        await tftpSettingsGet(c);
         sim.faults.expireSessions(code);
-        expect((await c.tftpGet()).permission).toBe("r");
+        expect((await tftpSettingsGet(c)).permission).toBe("r");
         expect(sim.counters.logins).toBe(2);
         expect(sim.counters.calls["SYNO.Core.TFTP.get"]).toBe(3);
     });
@@ -266,25 +277,24 @@ describe("authentication and session", () => {
     test("many concurrent calls on an expired session share one re-login", async () => {
         await start();
         const c = client();
-        await c.tftpGet();
+        await tftpSettingsGet(c);
         sim.faults.expireSessions();
         const results = await Promise.all([
-            c.tftpGet(),
-            c.pxeGet(),
-            c.reservationsGet("eth0"),
-            c.clientList("eth0"),
-            c.dhcpServerGet("eth0"),
+            tftpSettingsGet(c),
+            pxeGet(c),
+            reservationsGet(c, "eth0"),
+            dhcpServerGet(c, "eth0"),
         ]);
-        expect(results).toHaveLength(5);
+        expect(results).toHaveLength(4);
         expect(sim.counters.logins).toBe(2);
     });
 
     test("a session error that persists after the re-login fails (no loop)", async () => {
         await start();
         const c = client();
-        await c.tftpGet();
+        await tftpSettingsGet(c);
         sim.faults.busy("SYNO.Core.TFTP.get", 5, 119);
-        const e = await caught(c.tftpGet());
+        const e = await caught(tftpSettingsGet(c));
         expect(e).toMatchObject({ name: "DsmError", code: 119 });
         expect(sim.counters.logins).toBe(2);
         expect(sim.counters.calls["SYNO.Core.TFTP.get"]).toBe(3);
@@ -294,12 +304,12 @@ describe("authentication and session", () => {
     test("logout ends the session on the NAS", async () => {
         await start();
         const c = client();
-        await c.tftpGet();
+        await tftpSettingsGet(c);
         expect(sim.activeSessions()).toBe(1);
         await c.logout();
         expect(sim.activeSessions()).toBe(0);
         expect(sim.counters.logouts).toBe(1);
-        await c.tftpGet(); // logs in again
+        await tftpSettingsGet(c); // logs in again
         expect(sim.counters.logins).toBe(2);
     });
 
@@ -319,13 +329,13 @@ describe("parameter encoding", () => {
         sim.state.shares.pxe = simShare("pxe");
         sim.state.files.set("/pxe", { isdir: true, size: 0, md5: "", mtime: 1 });
         const c = client();
-        await c.tftpSet({ enable: true, root_path: "/volume1/pxe", timeout: 10 });
+        await tftpSettingsSet(c, { enable: true, root_path: "/volume1/pxe", timeout: 10 });
         const set = lastRequest("SYNO.Core.TFTP", "set").params;
         expect(set.root_path).toBe('"/volume1/pxe"');
         expect(set.enable).toBe("true");
         expect(set.timeout).toBe("10");
         expect(set.permission).toBeUndefined(); // partial update: only the fields given
-        await c.reservationsGet("eth0");
+        await reservationsGet(c, "eth0");
         expect(lastRequest("SYNO.Network.DHCPServer.Reservation", "get").params.ifname).toBe('"eth0"');
         await c.upload("/pxe", "f.bin", Readable.from([Buffer.from("abc")]), 3, { overwrite: true });
         expect(lastRequest("SYNO.FileStation.Upload", "upload").params.path).toBe("/pxe");
@@ -399,7 +409,7 @@ describe("retries on busy answers and resets", () => {
     ] as const)("%s busy (%s) twice → retried, then succeeds", async (key, answer) => {
         const c = client();
         sim.faults.busy(key, 2, answer);
-        await c.shareCreate("pxe", "/volume1", "boot files");
+        await shareCreate(c, "pxe", "/volume1", "boot files");
         expect(sim.state.shares.pxe).toMatchObject({ name: "pxe", vol_path: "/volume1", desc: "boot files" });
         expect(sim.counters.calls["SYNO.Core.Share.create"]).toBe(3);
     });
@@ -407,7 +417,7 @@ describe("retries on busy answers and resets", () => {
     test("bounded: busy beyond the retries fails with the meaning and the attempt count", async () => {
         const c = client({}, { retries: 2 });
         sim.faults.busy("SYNO.Core.TFTP.get", 10, 117);
-        const e = await caught(c.tftpGet());
+        const e = await caught(tftpSettingsGet(c));
         expect(e).toMatchObject({ name: "DsmError", code: 117 });
         expect(e.message).toMatch(/busy.*after 3 attempts/);
         expect(sim.counters.calls["SYNO.Core.TFTP.get"]).toBe(3);
@@ -417,7 +427,7 @@ describe("retries on busy answers and resets", () => {
         const c = client({}, { retries: 1 });
         await c.login();
         sim.faults.busy("SYNO.Core.TFTP.get", 10, "reset");
-        const e = await caught(c.tftpGet());
+        const e = await caught(tftpSettingsGet(c));
         expect(e.name).toBe("DsmTransportError");
         expect(e.code).toBe("ECONNRESET");
         expect(e.message).toMatch(/gave up after 2 attempts/);
@@ -428,12 +438,12 @@ describe("retries on busy answers and resets", () => {
 
     test("3300 (may be settling) is retried but bounded; 3301 (exists) is not retried", async () => {
         const c = client();
-        const e = await caught(c.shareCreate("pxe", "/volume9"));
+        const e = await caught(shareCreate(c, "pxe", "/volume9"));
         expect(e).toMatchObject({ code: 3300 }); // 3300 is retried (it also means "settling"), so it was tried several times...
         const before = sim.counters.calls["SYNO.Core.Share.create"];
         expect(before).toBe(6);
-        await c.shareCreate("pxe", "/volume1");
-        const e2 = await caught(c.shareCreate("pxe", "/volume1"));
+        await shareCreate(c, "pxe", "/volume1");
+        const e2 = await caught(shareCreate(c, "pxe", "/volume1"));
         expect(e2).toMatchObject({ name: "DsmError", code: 3301 });
         expect(e2.message).toMatch(/already exists/);
         expect(sim.counters.calls["SYNO.Core.Share.create"]).toBe(before + 2);
@@ -443,9 +453,9 @@ describe("retries on busy answers and resets", () => {
         const c = client({}, { timeoutMs: 100 });
         await c.login();
         sim.faults.delayMs = 10;
-        expect((await c.tftpGet()).timeout).toBe(3);
+        expect((await tftpSettingsGet(c)).timeout).toBe(3);
         sim.faults.delayMs = 2000;
-        const e = await caught(c.tftpGet());
+        const e = await caught(tftpSettingsGet(c));
         expect(e.name).toBe("DsmTransportError");
         expect(e.message).toMatch(/no answer .* within the timeout/);
         expect(sim.counters.calls["SYNO.Core.TFTP.get"]).toBe(2);
@@ -459,7 +469,7 @@ describe("TFTP", () => {
         await start();
         sim.state.shares.pxe = simShare("pxe");
         const c = client();
-        expect(await c.tftpGet()).toEqual({
+        expect(await tftpSettingsGet(c)).toEqual({
             enable: false,
             root_path: "",
             permission: "r",
@@ -468,29 +478,29 @@ describe("TFTP", () => {
             endip: "255.255.255.255",
             timeout: 3,
         });
-        await c.tftpSet({ enable: true, root_path: "/volume1/pxe" });
-        expect(await c.tftpGet()).toMatchObject({
+        await tftpSettingsSet(c, { enable: true, root_path: "/volume1/pxe" });
+        expect(await tftpSettingsGet(c)).toMatchObject({
             enable: true,
             root_path: "/volume1/pxe",
             permission: "r",
             timeout: 3,
         });
-        const e = await caught(c.tftpSet({ enable: true, root_path: "/volume1/nothere" }));
+        const e = await caught(tftpSettingsSet(c, { enable: true, root_path: "/volume1/nothere" }));
         expect(e).toMatchObject({ name: "DsmError", code: 101 });
-        await c.tftpSet({});
+        await tftpSettingsSet(c, {});
         expect(sim.counters.calls["SYNO.Core.TFTP.set"]).toBe(2);
     });
 
     test.each(["number", "string"] as const)("booleans sent as %s are normalised", async (boolStyle) => {
         await start({ boolStyle, state: { tftp: { enable: true, enable_log: false } } });
         const c = client();
-        const t = await c.tftpGet();
+        const t = await tftpSettingsGet(c);
         expect(t.enable).toBe(true);
         expect(t.enable_log).toBe(false);
         expect(sim.requests.length).toBeGreaterThan(0);
         const raw = await c.call<Record<string, unknown>>("SYNO.Core.TFTP", "get");
         expect(raw.enable).toBe(boolStyle === "number" ? 1 : "1");
-        expect((await c.pxeGet()).enable).toBe(false);
+        expect((await pxeGet(c)).enable).toBe(false);
     });
 });
 
@@ -498,9 +508,9 @@ describe("shares", () => {
     test("create, get, delete; long description refused before any call", async () => {
         await start();
         const c = client();
-        expect(await c.shareGet("pxe")).toBeUndefined();
-        await c.shareCreate("pxe", "/volume1", "Talos PXE");
-        const s = await c.shareGet("pxe");
+        expect(await shareGet(c, "pxe")).toBeUndefined();
+        await shareCreate(c, "pxe", "/volume1", "Talos PXE");
+        const s = await shareGet(c, "pxe");
         expect(s).toMatchObject({ name: "pxe", vol_path: "/volume1", desc: "Talos PXE" });
         expect(s!.uuid).toBeTruthy();
         const create = lastRequest("SYNO.Core.Share", "create").params;
@@ -512,11 +522,11 @@ describe("shares", () => {
             enable_share_cow: false,
         });
         expect(sim.getFile("/pxe")?.isdir).toBe(true);
-        await c.shareDelete("pxe");
-        expect(await c.shareGet("pxe")).toBeUndefined();
+        await shareDelete(c, "pxe");
+        expect(await shareGet(c, "pxe")).toBeUndefined();
         expect(JSON.parse(lastRequest("SYNO.Core.Share", "delete").params.name)).toEqual(["pxe"]);
         const calls = sim.counters.calls["SYNO.Core.Share.create"];
-        await expect(c.shareCreate("x", "/volume1", "d".repeat(65))).rejects.toThrow(/at most 64/);
+        await expect(shareCreate(c, "x", "/volume1", "d".repeat(65))).rejects.toThrow(/at most 64/);
         expect(sim.counters.calls["SYNO.Core.Share.create"]).toBe(calls);
     });
 });
@@ -524,7 +534,7 @@ describe("shares", () => {
 describe("File Station", () => {
     beforeEach(async () => {
         await start();
-        await client().shareCreate("pxe", "/volume1");
+        await shareCreate(client(), "pxe", "/volume1");
     });
 
     test("createFolder, getInfo (per-entry 408 → undefined), rename, delete", async () => {
@@ -702,9 +712,9 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
     test("get returns the whole object; set writes the whole object back with only the named fields changed", async () => {
         await start();
         const c = client();
-        const before = await c.dhcpServerGet("eth0");
+        const before = await dhcpServerGet(c, "eth0");
         expect(before).toMatchObject({ enable: false, startip: "192.168.0.100" });
-        await c.dhcpServerSet("eth0", { enable: true, dns: "192.168.0.53" });
+        await dhcpServerSet(c, "eth0", { enable: true, dns: "192.168.0.53" });
         expect(sim.state.dhcpServers.eth0).toEqual({ ...before, enable: true, dns: "192.168.0.53" });
         const set = lastRequest("SYNO.Network.DHCPServer", "set").params;
         expect(
@@ -719,7 +729,7 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
     test("set with nothing to change makes no write", async () => {
         await start();
         const c = client();
-        await c.dhcpServerSet("eth0", { enable: false, startip: "192.168.0.100" });
+        await dhcpServerSet(c, "eth0", { enable: false, startip: "192.168.0.100" });
         expect(sim.counters.writes).toBe(0);
         expect(sim.counters.calls["SYNO.Network.DHCPServer.set"]).toBeUndefined();
     });
@@ -727,20 +737,20 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
     test("booleans are written back in DSM's encoding", async () => {
         await start({ boolStyle: "number" });
         const c = client();
-        expect((await c.dhcpServerGet("eth0")).enable).toBe(0);
+        expect((await dhcpServerGet(c, "eth0")).enable).toBe(0);
         // The simulator requires the same JSON type back: 1 (number), not true.
-        await expect(c.dhcpServerSet("eth0", { enable: true })).resolves.toBeUndefined();
+        await expect(dhcpServerSet(c, "eth0", { enable: true })).resolves.toBeUndefined();
         expect(lastRequest("SYNO.Network.DHCPServer", "set").params.enable).toBe("1");
     });
 
     test("an object without the expected fields: error listing expected vs seen, nothing written", async () => {
         await start({ state: { dhcpServers: { eth0: { subnets: [{ start: "10.0.0.2" }], ifname: "eth0" } } } });
         const c = client();
-        const e = await caught(c.dhcpServerGet("eth0"));
+        const e = await caught(dhcpServerGet(c, "eth0"));
         expect(e.name).toBe("DsmShapeError");
         expect(e.message).toMatch(/Expected: enable/);
         expect(e.message).toMatch(/Seen: subnets, ifname/);
-        const e2 = await caught(c.dhcpServerSet("eth0", { enable: true, startip: "10.0.0.100" }));
+        const e2 = await caught(dhcpServerSet(c, "eth0", { enable: true, startip: "10.0.0.100" }));
         expect(e2.name).toBe("DsmShapeError");
         expect(e2.message).toMatch(/Missing: enable, startip/);
         expect(sim.counters.writes).toBe(0);
@@ -749,7 +759,7 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
     test("missing or bad ifname → 4302 with the meaning", async () => {
         await start();
         const c = client();
-        const e = await caught(c.dhcpServerGet("eth9"));
+        const e = await caught(dhcpServerGet(c, "eth9"));
         expect(e).toMatchObject({ name: "DsmError", code: 4302 });
         expect(e.message).toMatch(/no such network interface.*ovs_eth0/);
         const e2 = await caught(c.call("SYNO.Network.DHCPServer", "get", {}));
@@ -762,13 +772,13 @@ describe("writes verified by reading back", () => {
     test.each([
         [
             "SYNO.Network.DHCPServer",
-            (c: DsmClient) => c.dhcpServerSet("eth0", { enable: true }),
+            (c: DsmClient) => dhcpServerSet(c, "eth0", { enable: true }),
             /enable \(wanted true, got false\)/,
         ],
         [
             "SYNO.Network.DHCPServer.PXE",
             (c: DsmClient) =>
-                c.pxeSet({
+                pxeSet(c, {
                     enable: true,
                     is_remote_tftp: "false",
                     local_bootloader: "a.efi",
@@ -780,7 +790,7 @@ describe("writes verified by reading back", () => {
         [
             "SYNO.Network.DHCPServer.Reservation",
             (c: DsmClient) =>
-                c.reservationsSet("eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "x" }]),
+                reservationsSet(c, "eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "x" }]),
             /reservationList/,
         ],
     ] as const)("%s: a NAS that ignores the write is noticed", async (api, op, detail) => {
@@ -797,14 +807,14 @@ describe("no secret in any error, even from a request that carried the password"
     test("login that times out: the axios error (with the form body) is not what is thrown", async () => {
         await start();
         sim.faults.delayMs = 500;
-        const e = await caught(client({}, { timeoutMs: 50 }).tftpGet());
+        const e = await caught(tftpSettingsGet(client({}, { timeoutMs: 50 })));
         sim.faults.delayMs = 0;
         expect(e.name).toBe("DsmTransportError");
         expect(e.api).toBe("SYNO.API.Info");
         const e2 = await caught(
             (async () => {
                 const c = client({}, { timeoutMs: 50 });
-                await c.discover();
+                await c.discover(NAS_APIS);
                 sim.faults.delayMs = 500;
                 return c.login();
             })(),
@@ -826,14 +836,14 @@ describe("reservations", () => {
         await start();
         sim.state.reservations.eth0 = [{ clid: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" }];
         const c = client();
-        expect(await c.reservationsGet("eth0")).toEqual([
+        expect(await reservationsGet(c, "eth0")).toEqual([
             { mac: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" },
         ]);
         const list = [
             { mac: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" },
             { mac: "aa-bb-cc-dd-ee-0f", ip: "192.168.0.51", hostname: "cp1" },
         ];
-        await c.reservationsSet("eth0", list);
+        await reservationsSet(c, "eth0", list);
         expect(sim.state.reservations.eth0).toEqual([
             { clid: "00:11:22:33:44:55", ip: "192.168.0.5", hostname: "printer" },
             { clid: "AA:BB:CC:DD:EE:0F", ip: "192.168.0.51", hostname: "cp1" },
@@ -841,14 +851,14 @@ describe("reservations", () => {
         expect(JSON.parse(lastRequest("SYNO.Network.DHCPServer.Reservation", "set").params.reservationData)[1]).toEqual(
             { mac: "AA:BB:CC:DD:EE:0F", ip: "192.168.0.51", hostname: "cp1" },
         );
-        expect((await c.reservationsGet("eth0"))[1]).toEqual({
+        expect((await reservationsGet(c, "eth0"))[1]).toEqual({
             mac: "aa:bb:cc:dd:ee:0f",
             ip: "192.168.0.51",
             hostname: "cp1",
         });
-        const dup = await caught(c.reservationsSet("eth0", [list[1], { ...list[0], ip: "192.168.0.51" }]));
+        const dup = await caught(reservationsSet(c, "eth0", [list[1], { ...list[0], ip: "192.168.0.51" }]));
         expect(dup).toMatchObject({ name: "DsmError", code: 4300 });
-        const bad = await caught(c.reservationsGet("bond7"));
+        const bad = await caught(reservationsGet(c, "bond7"));
         expect(bad).toMatchObject({ code: 4302 });
     });
 });
@@ -857,7 +867,7 @@ describe("PXE", () => {
     test("get decodes; set echoes is_remote_tftp as the string DSM uses, re-reads, no write when unchanged", async () => {
         await start();
         const c = client();
-        const p = await c.pxeGet();
+        const p = await pxeGet(c);
         expect(p).toEqual({
             enable: false,
             is_remote_tftp: "false",
@@ -865,7 +875,7 @@ describe("PXE", () => {
             remote_bootloader: "",
             remote_tftp_server_ip: "",
         });
-        await c.pxeSet({ ...p, enable: true, local_bootloader: "metal-amd64-uki.efi" });
+        await pxeSet(c, { ...p, enable: true, local_bootloader: "metal-amd64-uki.efi" });
         const set = lastRequest("SYNO.Network.DHCPServer.PXE", "set").params;
         expect(set.is_remote_tftp).toBe('"false"');
         expect(set.enable).toBe("true");
@@ -876,10 +886,10 @@ describe("PXE", () => {
             is_remote_tftp: "false",
         });
         const writes = sim.counters.writes;
-        await c.pxeSet({ ...(await c.pxeGet()) });
+        await pxeSet(c, { ...(await pxeGet(c)) });
         expect(sim.counters.writes).toBe(writes);
-        await c.pxeSet({
-            ...(await c.pxeGet()),
+        await pxeSet(c, {
+            ...(await pxeGet(c)),
             is_remote_tftp: true,
             remote_tftp_server_ip: "192.168.0.7",
             remote_bootloader: "x.efi",
@@ -893,7 +903,7 @@ describe("PXE", () => {
         sim.state.pxe = { enabled: 1, bootfile: "x" };
         const c = client();
         const e = await caught(
-            c.pxeSet({
+            pxeSet(c, {
                 enable: true,
                 is_remote_tftp: false,
                 local_bootloader: "a",
@@ -907,18 +917,5 @@ describe("PXE", () => {
         );
         expect(e.message).toMatch(/Seen: enabled, bootfile/);
         expect(sim.counters.writes).toBe(0);
-    });
-});
-
-describe("leases", () => {
-    test("ClientList v2 decoded, MACs lower-case", async () => {
-        await start();
-        sim.state.leases.eth0 = [
-            { hostname: "talos-1", clid: "AA:BB:CC:00:00:01", ip: "192.168.0.120", expire: 1700000000 },
-        ];
-        expect(await client().clientList("eth0")).toEqual([
-            { mac: "aa:bb:cc:00:00:01", ip: "192.168.0.120", hostname: "talos-1", expire: 1700000000 },
-        ]);
-        expect(lastRequest("SYNO.Network.DHCPServer.ClientList", "list").params.version).toBe("2");
     });
 });

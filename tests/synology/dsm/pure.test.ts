@@ -11,13 +11,8 @@ import {
     sameValue,
 } from "../../../components/synology/dsm/shapes";
 import { redactData } from "../../../components/synology/dsm/cli";
-import {
-    missingApis,
-    REQUIRED_CORE_APIS,
-    requiredDhcpApis,
-    WRITTEN_CORE_APIS,
-    writtenDhcpApis,
-} from "../../../components/synology/dsm/required";
+import { apiName, DsmApiUse, missingApis, pickVersion, versionsFor } from "../../../components/synology/dsm/apis";
+import { NAS_APIS } from "../../../components/synology/pxe";
 
 describe("shapes", () => {
     test("booleans in every DSM encoding", () => {
@@ -105,44 +100,88 @@ describe("errors and redaction", () => {
     });
 });
 
-describe("the API table: what the program needs of the NAS, derived from one list", () => {
-    test("required and written APIs; the DHCP server object is written only when it is managed", () => {
-        expect(REQUIRED_CORE_APIS).toEqual([
-            "SYNO.API.Auth",
-            "SYNO.Core.TFTP",
-            "SYNO.Core.Share",
-            "SYNO.FileStation.List",
-            "SYNO.FileStation.CreateFolder",
-            "SYNO.FileStation.Upload",
-            "SYNO.FileStation.Rename",
-            "SYNO.FileStation.Delete",
-            "SYNO.FileStation.MD5",
-        ]);
-        expect(WRITTEN_CORE_APIS).toEqual([
-            "SYNO.Core.TFTP",
-            "SYNO.Core.Share",
-            "SYNO.FileStation.Upload",
-            "SYNO.FileStation.Rename",
-            "SYNO.FileStation.Delete",
-        ]);
-        expect(requiredDhcpApis("SYNO.Network.DHCPServer")).toEqual([
-            "SYNO.Network.DHCPServer",
-            "SYNO.Network.DHCPServer.Reservation",
-            "SYNO.Network.DHCPServer.PXE",
-        ]);
-        expect(writtenDhcpApis("P", false)).toEqual(["P.Reservation", "P.PXE"]);
-        expect(writtenDhcpApis("P", true)).toEqual(["P", "P.Reservation", "P.PXE"]);
+describe("DSM API uses: each declared beside its caller, the program's needs derived from them", () => {
+    const names = (prefix: string, want: (u: DsmApiUse) => boolean) =>
+        NAS_APIS.filter(want).map((u) => apiName(u, prefix));
+
+    test("the program needs the client's own APIs and every resource's, the DHCP family under the prefix found", () => {
+        expect(names("P", (u) => u.need !== undefined).sort()).toEqual(
+            [
+                "SYNO.API.Auth",
+                "SYNO.Core.TFTP",
+                "SYNO.Core.Share",
+                "SYNO.FileStation.List",
+                "SYNO.FileStation.CreateFolder",
+                "SYNO.FileStation.Upload",
+                "SYNO.FileStation.Rename",
+                "SYNO.FileStation.Delete",
+                "SYNO.FileStation.MD5",
+                "P",
+                "P.Reservation",
+                "P.PXE",
+            ].sort(),
+        );
+        expect(names("P", (u) => u.need === "write").sort()).toEqual(
+            [
+                "SYNO.Core.TFTP",
+                "SYNO.Core.Share",
+                "SYNO.FileStation.Upload",
+                "SYNO.FileStation.Rename",
+                "SYNO.FileStation.Delete",
+                "P.Reservation",
+                "P.PXE",
+            ].sort(),
+        );
     });
 
-    test("a NAS that offers an API only in versions this client cannot write with: reported as a write problem", () => {
-        const versions = Object.fromEntries([...REQUIRED_CORE_APIS, ...requiredDhcpApis("P")].map((a) => [a, 1]));
+    test("a version is the highest both sides speak, never below the use's minimum; writes have their own", () => {
+        const use: DsmApiUse = { api: "SYNO.X", read: 3, write: 2, min: 2 };
+        expect(pickVersion({ minVersion: 1, maxVersion: 5 }, use, false)).toBe(3);
+        expect(pickVersion({ minVersion: 1, maxVersion: 5 }, use, true)).toBe(2);
+        expect(pickVersion({ minVersion: 1, maxVersion: 1 }, use, false)).toBeUndefined();
+        expect(pickVersion({ minVersion: 4, maxVersion: 6 }, use, false)).toBeUndefined();
+        // A write method on an API used read-only goes with the read version.
+        expect(pickVersion({ minVersion: 1, maxVersion: 5 }, { api: "SYNO.Y", read: 2 }, true)).toBe(2);
+    });
+
+    test("discovery's versions: the DHCP prefix the NAS has, only the uses asked about", () => {
+        const offered = {
+            "SYNO.Core.Network.DHCPServer": { minVersion: 1, maxVersion: 3 },
+            "SYNO.Core.Network.DHCPServer.PXE": { minVersion: 1, maxVersion: 1 },
+            "SYNO.Core.TFTP": { minVersion: 1, maxVersion: 1 },
+            "SYNO.Other": { minVersion: 1, maxVersion: 9 },
+        };
+        const uses: DsmApiUse[] = [
+            { api: "", read: 3, write: 3 },
+            { api: ".PXE", read: 1, write: 1 },
+            { api: "SYNO.Core.TFTP", read: 1 },
+        ];
+        expect(versionsFor(offered, uses)).toEqual({
+            dhcpPrefix: "SYNO.Core.Network.DHCPServer",
+            versions: {
+                "SYNO.Core.Network.DHCPServer": 3,
+                "SYNO.Core.Network.DHCPServer.PXE": 1,
+                "SYNO.Core.TFTP": 1,
+            },
+            writeVersions: { "SYNO.Core.Network.DHCPServer": 3, "SYNO.Core.Network.DHCPServer.PXE": 1 },
+        });
+    });
+
+    test("missing: absent, or not writable where written; the server object only when managed; no prefix, no DHCP", () => {
+        const versions = Object.fromEntries(NAS_APIS.map((u) => [apiName(u, "P") as string, 1]));
         const writeVersions = { ...versions };
         delete writeVersions["SYNO.Core.TFTP"];
         delete writeVersions["SYNO.FileStation.MD5"]; // read-only use: not a problem
+        delete writeVersions["P"];
         delete versions["SYNO.FileStation.List"];
-        expect(missingApis({ dhcpPrefix: "P", versions, writeVersions }, false)).toEqual([
-            { api: "SYNO.Core.TFTP", need: "write" },
+        expect(missingApis({ dhcpPrefix: "P", versions, writeVersions }, NAS_APIS, false)).toEqual([
             { api: "SYNO.FileStation.List", need: "read" },
+            { api: "SYNO.Core.TFTP", need: "write" },
         ]);
+        expect(missingApis({ dhcpPrefix: "P", versions, writeVersions }, NAS_APIS, true)).toContainEqual({
+            api: "P",
+            need: "write",
+        });
+        expect(missingApis({ versions: {} }, NAS_APIS, true).map((m) => m.api)).not.toContain("P.PXE");
     });
 });

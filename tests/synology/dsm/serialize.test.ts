@@ -12,6 +12,10 @@ import { execFile } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Readable } from "stream";
 import { getDsmClient, DsmConnection } from "../../../components/synology/dsm";
+import { dhcpServerGet } from "../../../components/synology/providers/dhcp";
+import { pxeGet, pxeSet } from "../../../components/synology/providers/pxe";
+import { reservationsGet, reservationsSet } from "../../../components/synology/providers/reservations";
+import { shareCreate } from "../../../components/synology/providers/share";
 import { startDsmSimulator, DsmSimulator } from "../../support/dsm-simulator";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
@@ -20,12 +24,12 @@ const PASSWORD = "serialised-secret-pw";
 const first = {
     async run(conn: DsmConnection): Promise<unknown> {
         const c = getDsmClient(conn, { retryBaseDelayMs: 1, md5PollMs: 1, log: () => undefined });
-        await c.shareCreate("pxe", "/volume1", "");
+        await shareCreate(c, "pxe", "/volume1", "");
         await c.upload("/pxe", "boot.efi", Readable.from([Buffer.from("hello world")]), 11, { overwrite: true });
         const md5 = await c.md5("/pxe/boot.efi");
-        await c.reservationsSet("eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "cp1" }]);
-        const p = await c.pxeGet();
-        await c.pxeSet({ ...p, enable: true, local_bootloader: "boot.efi" });
+        await reservationsSet(c, "eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "cp1" }]);
+        const p = await pxeGet(c);
+        await pxeSet(c, { ...p, enable: true, local_bootloader: "boot.efi" });
         return { md5 };
     },
 };
@@ -33,11 +37,11 @@ const first = {
 const second = {
     async run(conn: DsmConnection): Promise<unknown> {
         const c = getDsmClient(conn, { retryBaseDelayMs: 1, log: () => undefined });
-        const reservations = await c.reservationsGet("eth0");
+        const reservations = await reservationsGet(c, "eth0");
         const errors: unknown[] = [];
         for (const f of [
-            () => c.shareCreate("pxe", "/volume1", ""),
-            () => c.dhcpServerGet("eth9"),
+            () => shareCreate(c, "pxe", "/volume1", ""),
+            () => dhcpServerGet(c, "eth9"),
             () => c.call("SYNO.Nope", "get"),
         ]) {
             try {

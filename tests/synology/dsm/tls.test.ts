@@ -1,6 +1,7 @@
 import * as util from "util";
 import { DsmClient } from "../../../components/synology/dsm/client";
 import { normaliseFingerprint } from "../../../components/synology/dsm/tls";
+import { tftpSettingsGet } from "../../../components/synology/providers/tftp";
 import { startDsmSimulator, DsmSimulator } from "../../support/dsm-simulator";
 
 const PASSWORD = "tls-secret-pw";
@@ -41,7 +42,7 @@ test("the simulator serves a self-signed certificate named like a fresh NAS", ()
 });
 
 test("by default the self-signed certificate fails verification, with advice, and nothing reaches the NAS", async () => {
-    const e = await caught(client(undefined).tftpGet());
+    const e = await caught(tftpSettingsGet(client(undefined)));
     expect(e.name).toBe("DsmTransportError");
     expect(e.message).toMatch(/not trusted.*fingerprintSha256/);
     // It names the certificate the NAS presented, so the user can compare and pin it.
@@ -53,15 +54,17 @@ test("by default the self-signed certificate fails verification, with advice, an
 
 test("the right fingerprint pin passes (any case, with or without colons)", async () => {
     const fp = sim.fingerprintSha256!;
-    await expect(client({ fingerprintSha256: fp }).tftpGet()).resolves.toMatchObject({ permission: "r" });
-    await expect(client({ fingerprintSha256: fp.replace(/:/g, "").toUpperCase() }).tftpGet()).resolves.toMatchObject({
+    await expect(tftpSettingsGet(client({ fingerprintSha256: fp }))).resolves.toMatchObject({ permission: "r" });
+    await expect(
+        tftpSettingsGet(client({ fingerprintSha256: fp.replace(/:/g, "").toUpperCase() })),
+    ).resolves.toMatchObject({
         permission: "r",
     });
     expect(sim.counters.logins).toBe(2);
 });
 
 test("a wrong fingerprint pin fails before anything (no password) is sent", async () => {
-    const e = await caught(client({ fingerprintSha256: other.fingerprintSha256 }).tftpGet());
+    const e = await caught(tftpSettingsGet(client({ fingerprintSha256: other.fingerprintSha256 })));
     expect(e.name).toBe("DsmTransportError");
     expect(e.code).toBe("CERT_FINGERPRINT_MISMATCH");
     expect(e.message).toContain(sim.fingerprintSha256!);
@@ -70,9 +73,9 @@ test("a wrong fingerprint pin fails before anything (no password) is sent", asyn
 });
 
 test("the right caCertPem passes; another certificate fails verification", async () => {
-    await expect(client({ caCertPem: sim.certPem }).tftpGet()).resolves.toMatchObject({ timeout: 3 });
+    await expect(tftpSettingsGet(client({ caCertPem: sim.certPem }))).resolves.toMatchObject({ timeout: 3 });
     sim.resetCounters();
-    const e = await caught(client({ caCertPem: other.certPem }).tftpGet());
+    const e = await caught(tftpSettingsGet(client({ caCertPem: other.certPem })));
     expect(e.name).toBe("DsmTransportError");
     expect(e.message).toMatch(/not trusted/);
     expect(sim.counters.calls).toEqual({});
@@ -80,7 +83,7 @@ test("the right caCertPem passes; another certificate fails verification", async
 
 test("insecureSkipVerify works and warns (without secrets)", async () => {
     const logs: string[] = [];
-    await expect(client({ insecureSkipVerify: true }, (m) => logs.push(m)).tftpGet()).resolves.toMatchObject({
+    await expect(tftpSettingsGet(client({ insecureSkipVerify: true }, (m) => logs.push(m)))).resolves.toMatchObject({
         enable: false,
     });
     expect(logs.join("\n")).toMatch(/TLS verification .* is OFF/);

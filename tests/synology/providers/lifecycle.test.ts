@@ -12,6 +12,8 @@ import {
 import { expectedAssetDigest } from "../../support/factory-server";
 import { dhcpConfig, Env, NODES, PASSWORD, snapshot, spec, startEnv, writeCalls } from "./harness";
 import { simShare } from "../../support/dsm-simulator";
+import { apiName } from "../../../components/synology/dsm/apis";
+import { NAS_APIS } from "../../../components/synology/pxe";
 
 let env: Env;
 afterEach(async () => {
@@ -356,6 +358,28 @@ describe("DHCP server", () => {
         expect(sim.state.dhcpServers.eth0).toEqual(
             (before as { dhcpServers: Record<string, unknown> }).dhcpServers.eth0,
         );
+    });
+});
+
+describe("the DSM APIs the resources call", () => {
+    test("are all declared (NAS_APIS: what the doctor and the pre-flight check), written ones with a write version", async () => {
+        env = await startEnv();
+        const { sim } = env;
+        const s = spec(env, { dhcp: dhcpConfig({ manageServer: true }) });
+        const state = await applySynology(s, PASSWORD);
+        await refreshAndDiff(s, PASSWORD, state);
+        await destroySynology(state);
+        const declared = new Map(NAS_APIS.map((u) => [apiName(u, "SYNO.Network.DHCPServer"), u]));
+        const called = Object.keys(sim.counters.calls).map((k) => ({
+            api: k.slice(0, k.lastIndexOf(".")),
+            method: k.slice(k.lastIndexOf(".") + 1),
+        }));
+        expect(called.length).toBeGreaterThan(10);
+        const undeclared = called.filter((c) => c.api !== "SYNO.API.Info" && !declared.has(c.api));
+        expect(undeclared).toEqual([]);
+        const writes = called.filter((c) => ["set", "create", "delete", "rename", "upload"].includes(c.method));
+        expect(writes.map((c) => c.api)).toContain("SYNO.Network.DHCPServer");
+        expect(writes.filter((c) => declared.get(c.api)?.write === undefined)).toEqual([]);
     });
 });
 
