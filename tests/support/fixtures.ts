@@ -1,4 +1,10 @@
-/** Config fixtures the tests share: the seed's parsed `homelab:cluster`, and a one-node stack on loopback. */
+/**
+ * Config fixtures the tests share: the seed's parsed `homelab:cluster`, the NAS side's `homelab:synology` and
+ * `homelab:dhcp` (through their own parsers, so a new key with a default needs no change here), and a one-node
+ * stack on loopback.
+ */
+import { Checker, Json } from "../../components/checker";
+import { DhcpConfig, parseDhcp, parseSynology, SynologyConfig } from "../../components/synology/config";
 import type { ClusterConfig } from "../../components/talos/config";
 
 /** The seed's cluster (one control plane at 192.168.0.2, Talos v1.12.1, every default), with `over` on top. */
@@ -19,6 +25,45 @@ export function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig 
         configSchemaUrl: "https://example.invalid/{version}.json",
         ...over,
     };
+}
+
+/** `parse` run on `raw` with a fresh Checker; a fixture the parser refuses throws its problems. */
+function parsed<T>(key: string, raw: Json, parse: (c: Checker, v: Json) => T | undefined): T {
+    const c = new Checker();
+    const v = parse(c, raw);
+    if (v === undefined || c.problems.length > 0)
+        throw new Error(`fixture homelab:${key} does not parse: ${c.problems.join("; ")}`);
+    return v;
+}
+
+/**
+ * `homelab:synology` as parseStackConfig gives it: a NAS at https://nas.invalid:5001 (user admin, share pxe on
+ * /volume1, eth0), `raw` keys (unparsed, as a stack file has them) on top, every default filled in by the parser.
+ */
+export function synologyConfig(raw: Record<string, unknown> = {}): SynologyConfig {
+    const base = {
+        url: "https://nas.invalid:5001",
+        username: "admin",
+        volume: "/volume1",
+        share: "pxe",
+        interface: "eth0",
+    };
+    return parsed("synology", { ...base, ...raw } as Json, parseSynology);
+}
+
+/**
+ * `homelab:dhcp` as parseStackConfig gives it: 192.168.0.0/24, range .100–.200, gateway and DNS .1, `raw` keys on
+ * top, the defaults (lease time, no extra reservations, `manageServer: false`) filled in by the parser.
+ */
+export function dhcpConfig(raw: Record<string, unknown> = {}): DhcpConfig {
+    const base = {
+        subnet: "192.168.0.0/24",
+        rangeStart: "192.168.0.100",
+        rangeEnd: "192.168.0.200",
+        gateway: "192.168.0.1",
+        dns: ["192.168.0.1"],
+    };
+    return parsed("dhcp", { ...base, ...raw } as Json, parseDhcp);
 }
 
 /** The unparsed `homelab:*` values of a stack, by key. */

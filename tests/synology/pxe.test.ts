@@ -4,7 +4,7 @@
  * additionalSecretOutputs, and the component's outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { DhcpConfig, SynologyConfig } from "../../components/config";
+import { dhcpConfig, synologyConfig } from "../support/fixtures";
 
 interface Registration {
     type: string;
@@ -77,25 +77,8 @@ function value<T>(o: pulumi.Output<T>): Promise<T> {
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const PASSWORD = "mock-Pa55word!";
 
-const synology: SynologyConfig = {
-    url: "https://nas.invalid:5001",
-    username: "admin",
-    volume: "/volume1",
-    share: "pxe",
-    interface: "ovs_eth0",
-    tls: { insecureSkipVerify: false, fingerprintSha256: "aa:bb" },
-    allowHttp: false,
-};
-const dhcp: DhcpConfig = {
-    subnet: "192.168.0.0/24",
-    rangeStart: "192.168.0.100",
-    rangeEnd: "192.168.0.200",
-    gateway: "192.168.0.1",
-    dns: ["192.168.0.1"],
-    leaseTime: 86400,
-    extraReservations: [{ mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" }],
-    manageServer: false,
-};
+const synology = synologyConfig({ interface: "ovs_eth0", tls: { fingerprintSha256: "aa:".repeat(31) + "bb" } });
+const dhcp = dhcpConfig({ extraReservations: [{ mac: "52:54:00:6e:61:01", ip: "192.168.0.99", hostname: "extra" }] });
 
 describe("SynologyPxe under mocks", () => {
     let component: InstanceType<typeof SynologyPxe>;
@@ -159,7 +142,12 @@ describe("SynologyPxe under mocks", () => {
         expect(inputs("share")).toMatchObject({
             name: "pxe",
             volume: "/volume1",
-            connection: { url: synology.url, username: "admin", allowHttp: false, tls: { fingerprintSha256: "aa:bb" } },
+            connection: {
+                url: synology.url,
+                username: "admin",
+                allowHttp: false,
+                tls: { fingerprintSha256: synology.tls.fingerprintSha256 },
+            },
         });
         expect(inputs("tftp")).toMatchObject({
             rootPath: "/volume1/pxe",
@@ -179,7 +167,7 @@ describe("SynologyPxe under mocks", () => {
             ifname: "ovs_eth0",
             entries: [
                 { mac: "aa:bb:cc:00:00:01", ip: "192.168.0.11", hostname: "cp1" },
-                { mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" },
+                { mac: "52:54:00:6e:61:01", ip: "192.168.0.99", hostname: "extra" },
             ],
         });
         expect(inputs("pxe")).toMatchObject({ bootloader: "metal-amd64-uki.efi" });

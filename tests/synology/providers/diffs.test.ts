@@ -29,6 +29,7 @@ import {
     TftpOutputs,
 } from "../../../components/synology/providers/tftp";
 import { connectionArgs, synologyResourceInputs } from "../../../components/synology/pxe";
+import { dhcpConfig, synologyConfig } from "../../support/fixtures";
 
 const conn = { connection: { url: "https://nas.invalid:5001", username: "admin" }, password: "pw" };
 
@@ -329,38 +330,31 @@ describe("redaction", () => {
 
 describe("config → inputs", () => {
     test("connection carries only what is set; TFTP root is <volume>/<share>; reservations nodes then extra", () => {
-        expect(
-            connectionArgs({
-                url: "https://n:5001",
-                username: "u",
-                volume: "/volume1",
-                share: "pxe",
-                interface: "eth0",
-                tls: { insecureSkipVerify: false },
-                allowHttp: false,
-            }),
-        ).toEqual({ url: "https://n:5001", username: "u", allowHttp: false });
+        expect(connectionArgs(synologyConfig({ url: "https://n:5001", username: "u" }))).toEqual({
+            url: "https://n:5001",
+            username: "u",
+            allowHttp: false,
+        });
         const i = synologyResourceInputs({
-            synology: {
+            synology: synologyConfig({
                 url: "https://n:5001",
                 username: "u",
-                volume: "/volume2/",
+                volume: "/volume2",
                 share: "boot",
                 interface: "bond0",
                 tls: { insecureSkipVerify: true },
-                allowHttp: false,
                 deviceId: "d",
-            },
-            dhcp: {
+            }),
+            dhcp: dhcpConfig({
                 subnet: "10.0.0.0/24",
                 rangeStart: "10.0.0.100",
                 rangeEnd: "10.0.0.200",
                 gateway: "10.0.0.1",
                 dns: ["10.0.0.1"],
                 leaseTime: 600,
-                extraReservations: [{ mac: "de:ad:be:ef:00:01", ip: "10.0.0.99", hostname: "x" }],
+                extraReservations: [{ mac: "52:54:00:6e:61:01", ip: "10.0.0.99", hostname: "x" }],
                 manageServer: true,
-            },
+            }),
             nodes: [{ hostname: "cp1", mac: "AA-BB-CC-00-00-01", ip: "10.0.0.11" }],
             image: {
                 ukiUrl: "https://f/u",
@@ -380,7 +374,7 @@ describe("config → inputs", () => {
         });
         expect(i.reservations.entries).toEqual([
             { mac: "aa:bb:cc:00:00:01", ip: "10.0.0.11", hostname: "cp1" },
-            { mac: "de:ad:be:ef:00:01", ip: "10.0.0.99", hostname: "x" },
+            { mac: "52:54:00:6e:61:01", ip: "10.0.0.99", hostname: "x" },
         ]);
         expect(i.pxe.bootloader).toBe("metal-arm64-uki.efi");
         expect(i.dhcp).toMatchObject({ ifname: "bond0", manage: true, settings: { leaseTime: 600 } });

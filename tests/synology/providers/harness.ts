@@ -3,7 +3,7 @@
  * a registered schematic, and a SynologySpec pointing at both.
  */
 import axios from "axios";
-import type { DhcpConfig, SynologyConfig } from "../../../components/config";
+import { dhcpConfig, synologyConfig } from "../../support/fixtures";
 import type { SynologySpec } from "../../../components/synology/pxe";
 import { resetDsmClients } from "../../../components/synology/dsm";
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator } from "../../support/dsm-simulator";
@@ -57,32 +57,7 @@ export async function startEnv(
     };
 }
 
-export function synologyConfig(env: Env, over: Partial<SynologyConfig> = {}): SynologyConfig {
-    return {
-        url: env.sim.url,
-        username: "admin",
-        volume: "/volume1",
-        share: "pxe",
-        interface: "eth0",
-        tls: { insecureSkipVerify: false },
-        allowHttp: true,
-        ...over,
-    };
-}
-
-export function dhcpConfig(over: Partial<DhcpConfig> = {}): DhcpConfig {
-    return {
-        subnet: "192.168.0.0/24",
-        rangeStart: "192.168.0.100",
-        rangeEnd: "192.168.0.200",
-        gateway: "192.168.0.1",
-        dns: ["192.168.0.1"],
-        leaseTime: 86400,
-        extraReservations: [],
-        manageServer: false,
-        ...over,
-    };
-}
+export { dhcpConfig } from "../../support/fixtures";
 
 export const NODES = [
     { hostname: "cp1", mac: "aa:bb:cc:00:00:01", ip: "192.168.0.11" },
@@ -93,7 +68,7 @@ export const NODES = [
 export function spec(env: Env, over: Partial<SynologySpec> = {}, version = VERSION): SynologySpec {
     const fileName = "metal-amd64-uki.efi";
     return {
-        synology: synologyConfig(env),
+        synology: synologyConfig({ url: env.sim.url, allowHttp: true }),
         dhcp: dhcpConfig(),
         nodes: NODES,
         image: {

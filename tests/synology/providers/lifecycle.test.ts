@@ -180,7 +180,7 @@ describe("a NAS with settings of its own", () => {
         const state = await applySynology(
             spec(env, {
                 dhcp: dhcpConfig({
-                    extraReservations: [{ mac: "de:ad:be:ef:00:01", ip: "192.168.0.99", hostname: "extra" }],
+                    extraReservations: [{ mac: "52:54:00:6e:61:01", ip: "192.168.0.99", hostname: "extra" }],
                 }),
             }),
             PASSWORD,
