@@ -3,15 +3,14 @@
  * the one before the upgrades (same code, store.ts); `--list` shows what the NAS holds; `--fetch <name> --out
  * <file>` downloads one, verified, for a restore (README "Restoring etcd").
  *
- * The stack config is read as `npm run doctor` reads it (the pulumi CLI when it is there, else Pulumi.<stack>.yaml
- * with DSM_PASSWORD); the talosconfig from `--talosconfig <file>`, else `pulumi stack output talosconfig
- * --show-secrets`. Exit code 0 when done, 1 when it failed, 2 on bad usage or config.
+ * The stack config is read as `npm run doctor` reads it (../cli/stack.ts: the pulumi CLI when it is there, else
+ * Pulumi.<stack>.yaml with DSM_PASSWORD); the talosconfig from `--talosconfig <file>`, else `pulumi stack output
+ * talosconfig --show-secrets`. Exit code 0 when done (or for --help), 1 when it failed, 2 on bad usage or config.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { ConfigError, parseStackConfig, StackConfig } from "../config";
-import { loadValues, makeDsmClient } from "../doctor/cli";
-import { FlagKind, readFlags, STACK_FLAGS, stackOptions, StackOptions } from "../flags";
+import { readFlags, renderOptions, runMain, switchFlag, valueFlag } from "../cli/command";
+import { makeDsmClient, STACK_FLAGS, stackOptions, StackOptions, stackCommand } from "../cli/stack";
 import { redactText } from "../synology/providers/common";
 import { backupDir } from "./names";
 import { fetchSnapshot, listSnapshots, takeEtcdSnapshot } from "./store";
@@ -24,30 +23,24 @@ export interface EtcdSnapshotCliOptions extends StackOptions {
     out?: string;
 }
 
+const FLAGS = {
+    ...STACK_FLAGS,
+    "--talosconfig": valueFlag(
+        "<file>",
+        "the cluster's talosconfig (default: `pulumi stack output talosconfig --show-secrets`)",
+    ),
+    "--list": switchFlag("list the snapshots on the NAS instead"),
+    "--fetch": valueFlag("<name>", "download this snapshot (as --list names it) instead ..."),
+    "--out": valueFlag("<file>", "... to this file (0600; must not exist)"),
+};
+
 export const USAGE = `usage: npm run etcd-snapshot -- --stack <name> [options]
 
 Takes an etcd snapshot of the stack's cluster through the Talos API and stores it on the NAS in
 <synology.share>/backups/etcd/<cluster>-<UTC time>-<talos version>.db (streamed, MD5-checked, renamed
 into place), keeping the newest backups.etcd.keep of them.
 
-options:
-  --stack <name>          the stack (reads \`pulumi config\`, or Pulumi.<name>.yaml)
-  --config-file <path>    read this stack file instead (the DSM password from DSM_PASSWORD)
-  --no-pulumi             do not call the pulumi CLI even when it is installed
-  --talosconfig <file>    the cluster's talosconfig (default: \`pulumi stack output talosconfig --show-secrets\`)
-  --list                  list the snapshots on the NAS instead
-  --fetch <name>          download this snapshot (as --list names it) instead ...
-  --out <file>            ... to this file (0600; must not exist)
-  --otp <code>            DSM 2-factor code for this login
-`;
-
-const FLAGS = {
-    ...STACK_FLAGS,
-    "--talosconfig": "value",
-    "--list": "switch",
-    "--fetch": "value",
-    "--out": "value",
-} as const satisfies Record<string, FlagKind>;
+${renderOptions(FLAGS)}`;
 
 export function parseArgs(argv: string[], cwd = process.cwd()): EtcdSnapshotCliOptions {
     const f = readFlags(argv, FLAGS, USAGE);
@@ -101,28 +94,7 @@ function human(bytes: number): string {
     return `${v.toFixed(1)} ${units[u]}`;
 }
 
-export async function main(
-    argv: string[],
-    out: (line: string) => void = (l) => console.log(l),
-    env: NodeJS.ProcessEnv = process.env,
-): Promise<number> {
-    let o: EtcdSnapshotCliOptions;
-    let cfg: StackConfig;
-    try {
-        o = parseArgs(argv);
-    } catch (e) {
-        out((e as Error).message);
-        return 2;
-    }
-    try {
-        const v = loadValues(o, env);
-        out(`etcd-snapshot: stack ${o.stack || o.configFile} (config from ${v.source})`);
-        for (const n of v.notes) out(`note: ${n}`);
-        cfg = parseStackConfig(v.values);
-    } catch (e) {
-        out(e instanceof ConfigError ? e.message : `etcd-snapshot: ${(e as Error).message}`);
-        return 2;
-    }
+export const main = stackCommand("etcd-snapshot", parseArgs, async (o, cfg, out, env) => {
     const secrets = [cfg.synologyPassword];
     const say = (m: string) => out(redactText(m, secrets));
     const made = makeDsmClient(cfg, o.otp);
@@ -200,16 +172,6 @@ export async function main(
     } finally {
         await dsm.logout().catch(() => undefined);
     }
-}
+});
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => {
-            process.exitCode = code;
-        },
-        (e) => {
-            console.error(e);
-            process.exitCode = 2;
-        },
-    );
-}
+if (require.main === module) void runMain(() => main(process.argv.slice(2)));

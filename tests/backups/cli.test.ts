@@ -110,6 +110,13 @@ describe("arguments", () => {
         expect(await run("--stack")).toBe(2);
         expect(lines.join("\n")).toContain("usage: npm run etcd-snapshot -- --stack <name>");
     });
+
+    test("--help prints the usage, the stack flags' help among the command's own, and exits 0", async () => {
+        expect(await run("--help")).toBe(0);
+        const usage = lines.join("\n");
+        expect(usage).toMatch(/\n {2}--otp <code> +DSM 2-factor code for this login\n/);
+        expect(usage).toMatch(/\n {2}--fetch <name> +download this snapshot/);
+    });
 });
 
 describe("taking, listing and fetching", () => {

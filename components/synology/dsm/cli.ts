@@ -4,19 +4,8 @@
  * A probe for NASes that answer differently from what this client expects: calls one DSM API method with
  * this client's transport (discovery, Auth v7 login, SynoToken, JSON-encoded values) and prints the JSON
  * `data`, with secrets redacted. The password comes from the DSM_PASSWORD environment variable (never a
- * flag: flags end up in shell history). Exits non-zero with the error's meaning on failure.
- *
- * Options:
- *   --url <url>            DSM address, e.g. https://192.168.0.6:5001
- *   --user <name>          DSM account (an administrator)
- *   --otp <code>           2FA one-time code (prints the device id to keep, to skip the OTP next time)
- *   --device-id <id>       remembered 2FA device id (or DSM_DEVICE_ID)
- *   --fingerprint <sha256> pin the NAS's certificate by its SHA-256 fingerprint
- *   --ca-file <path>       trust this PEM (CA or the NAS's self-signed certificate)
- *   --insecure             skip TLS verification (warned about)
- *   --allow-http           allow an http:// URL
- *   --version <n>          API version (default: the highest this client supports on the NAS)
- *   --timeout <ms>         per-request timeout
+ * flag: flags end up in shell history). Exits non-zero with the error's meaning on failure. Its options are FLAGS
+ * below (`npm run dsm -- --help` prints them); `--name=value` works as well as `--name value`.
  *
  * Values: `key=value` is parsed as JSON when it parses (`enable=true`, `ifname="eth0"`, `path=["/a"]`), else
  * taken as a string (`ifname=eth0`); the client JSON-encodes it for requestFormat=JSON APIs.
@@ -25,6 +14,8 @@
  *   DSM_PASSWORD=... npm run dsm -- --url https://nas:5001 --user admin --insecure SYNO.API.Info query query=all
  */
 import * as fs from "fs";
+import type { Flags } from "../../cli/command";
+import { FlagError, positiveInt, readFlags, renderOptions, runMain, switchFlag, valueFlag } from "../../cli/command";
 import { DsmClient } from "./client";
 import { redact, SECRET_PARAMS } from "./errors";
 import type { DsmConnection } from "./types";
@@ -34,8 +25,22 @@ export interface CliIo {
     err: (s: string) => void;
 }
 
-const USAGE =
-    "usage: npm run dsm -- --url <url> --user <name> [--otp <code>] [--device-id <id>] [--fingerprint <sha256> | --ca-file <pem> | --insecure] [--allow-http] [--version <n>] <API> <method> [key=value ...]   (password in DSM_PASSWORD)";
+const FLAGS = {
+    "--url": valueFlag("<url>", "DSM address, e.g. https://192.168.0.6:5001"),
+    "--user": valueFlag("<name>", "DSM account (an administrator)"),
+    "--otp": valueFlag("<code>", "2FA one-time code (prints the device id to keep, to skip the OTP next time)"),
+    "--device-id": valueFlag("<id>", "remembered 2FA device id (or DSM_DEVICE_ID)"),
+    "--fingerprint": valueFlag("<sha256>", "pin the NAS's certificate by its SHA-256 fingerprint"),
+    "--ca-file": valueFlag("<pem>", "trust this PEM (CA or the NAS's self-signed certificate)"),
+    "--insecure": switchFlag("skip TLS verification (warned about)"),
+    "--allow-http": switchFlag("allow an http:// URL"),
+    "--version": valueFlag("<n>", "API version (default: the highest this client supports on the NAS)"),
+    "--timeout": valueFlag("<ms>", "per-request timeout"),
+};
+
+const USAGE = `usage: npm run dsm -- --url <url> --user <name> [--otp <code>] [--device-id <id>] [--fingerprint <sha256> | --ca-file <pem> | --insecure] [--allow-http] [--version <n>] <API> <method> [key=value ...]   (password in DSM_PASSWORD)
+
+${renderOptions(FLAGS)}`;
 
 /** Remove secret-named keys from any JSON value (sid, synotoken, did, device_id, passwords). */
 export function redactData(v: unknown): unknown {
@@ -58,35 +63,20 @@ function parseValue(s: string): unknown {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-    const flags: Record<string, string | boolean> = {};
-    const positional: string[] = [];
-    const withValue = ["url", "user", "otp", "device-id", "fingerprint", "ca-file", "version", "timeout"];
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a.startsWith("--")) {
-            const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
-            if (withValue.includes(name)) {
-                const v = inline ?? argv[++i];
-                if (v === undefined) {
-                    io.err(`--${name} needs a value\n${USAGE}\n`);
-                    return 2;
-                }
-                flags[name] = v;
-            } else if (["insecure", "allow-http", "help"].includes(name)) flags[name] = true;
-            else {
-                io.err(`unknown option --${name}\n${USAGE}\n`);
-                return 2;
-            }
-        } else positional.push(a);
+    let f: Flags<keyof typeof FLAGS>;
+    try {
+        f = readFlags(argv, FLAGS, USAGE, { positional: true });
+    } catch (e) {
+        const help = e instanceof FlagError && e.helpAsked;
+        (help ? io.out : io.err)((e as Error).message);
+        return help ? 0 : 2;
     }
-    if (flags.help) {
-        io.out(`${USAGE}\n`);
-        return 0;
-    }
-    const [api, method, ...kv] = positional;
+    const [api, method, ...kv] = f.positional;
     const problems: string[] = [];
-    if (!flags.url) problems.push("--url is missing (e.g. https://192.168.0.6:5001)");
-    if (!flags.user) problems.push("--user is missing");
+    const url = f.value("--url");
+    const user = f.value("--user");
+    if (!url) problems.push("--url is missing (e.g. https://192.168.0.6:5001)");
+    if (!user) problems.push("--user is missing");
     if (!env.DSM_PASSWORD)
         problems.push("DSM_PASSWORD is not set (export DSM_PASSWORD=... ; the password is never a flag)");
     if (!api || !method) problems.push("give the API and the method, e.g. SYNO.Network.DHCPServer get ifname=eth0");
@@ -96,29 +86,42 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
         if (i <= 0) problems.push(`"${p}" is not key=value`);
         else params[p.slice(0, i)] = parseValue(p.slice(i + 1));
     }
-    let caCertPem: string | undefined;
-    if (typeof flags["ca-file"] === "string") {
+    const int = (flag: "--timeout" | "--version"): number | undefined => {
+        const v = f.value(flag);
+        if (v === undefined) return undefined;
         try {
-            caCertPem = fs.readFileSync(flags["ca-file"], "utf8");
+            return positiveInt(v, flag);
         } catch (e) {
-            problems.push(`--ca-file: cannot read ${flags["ca-file"]}: ${(e as Error).message}`);
+            problems.push((e as Error).message);
+            return undefined;
+        }
+    };
+    const timeoutMs = int("--timeout");
+    const version = int("--version");
+    let caCertPem: string | undefined;
+    const caFile = f.value("--ca-file");
+    if (caFile !== undefined) {
+        try {
+            caCertPem = fs.readFileSync(caFile, "utf8");
+        } catch (e) {
+            problems.push(`--ca-file: cannot read ${caFile}: ${(e as Error).message}`);
         }
     }
     if (problems.length) {
-        io.err(`${problems.join("\n")}\n${USAGE}\n`);
+        io.err(`${problems.join("\n")}\n${USAGE}`);
         return 2;
     }
     const conn: DsmConnection = {
-        url: String(flags.url).replace(/\/+$/, ""),
-        username: String(flags.user),
+        url: url!.replace(/\/+$/, ""),
+        username: user!,
         password: env.DSM_PASSWORD!,
-        allowHttp: flags["allow-http"] === true,
-        otpCode: typeof flags.otp === "string" ? flags.otp : undefined,
-        deviceId: typeof flags["device-id"] === "string" ? flags["device-id"] : env.DSM_DEVICE_ID || undefined,
+        allowHttp: f.has("--allow-http"),
+        otpCode: f.value("--otp"),
+        deviceId: f.value("--device-id") ?? (env.DSM_DEVICE_ID || undefined),
         tls: {
             caCertPem,
-            fingerprintSha256: typeof flags.fingerprint === "string" ? flags.fingerprint : undefined,
-            insecureSkipVerify: flags.insecure === true,
+            fingerprintSha256: f.value("--fingerprint"),
+            insecureSkipVerify: f.has("--insecure"),
         },
     };
     const secrets = [conn.password, conn.otpCode ?? "", conn.deviceId ?? ""];
@@ -126,9 +129,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
     try {
         client = new DsmClient(conn, {
             log: (m) => io.err(`${m}\n`),
-            timeoutMs: flags.timeout ? Number(flags.timeout) : undefined,
+            timeoutMs,
         });
-        const version = typeof flags.version === "string" ? Number(flags.version) : undefined;
         const data = await client.call(api, method, params, version);
         io.out(`${redact(JSON.stringify(redactData(data ?? null), null, 2), secrets)}\n`);
         if (conn.otpCode && client.rememberedDeviceId) {
@@ -147,14 +149,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2), process.env, {
-        out: (s) => process.stdout.write(s),
-        err: (s) => process.stderr.write(s),
-    }).then(
-        (code) => process.exit(code),
-        (e) => {
-            process.stderr.write(`${(e as Error)?.message ?? e}\n`);
-            process.exit(1);
-        },
+    void runMain(() =>
+        main(process.argv.slice(2), process.env, {
+            out: (s) => process.stdout.write(s),
+            err: (s) => process.stderr.write(s),
+        }),
     );
 }

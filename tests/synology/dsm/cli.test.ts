@@ -110,6 +110,45 @@ describe("npm run dsm (probe)", () => {
         expect((await run(["--password", "x"])).code).toBe(2);
     });
 
+    test("flags read as every command reads them: --name=value, one wording for an unknown flag or a missing value", async () => {
+        const inline = await run([
+            `--url=${sim.url}`,
+            "--user=admin",
+            "--allow-http",
+            "SYNO.Network.DHCPServer",
+            "get",
+            "ifname=eth0",
+        ]);
+        expect(inline.code).toBe(0);
+        expect(JSON.parse(inline.out)).toMatchObject({ enable: false });
+        const unknown = await run(["--password", "x", "SYNO.Core.TFTP", "get"]);
+        expect(unknown.err).toMatch(/^unknown argument "--password"\n\nusage: npm run dsm/);
+        const missing = await run(["--user", "admin", "--url", "--allow-http", "SYNO.Core.TFTP", "get"]);
+        expect(missing.code).toBe(2);
+        expect(missing.err).toMatch(/^--url needs a value\n/);
+        const badTimeout = await run([
+            "--url",
+            sim.url,
+            "--user",
+            "admin",
+            "--timeout",
+            "soon",
+            "SYNO.Core.TFTP",
+            "get",
+        ]);
+        expect(badTimeout.code).toBe(2);
+        expect(badTimeout.err).toMatch(/--timeout must be a positive integer, got "soon"/);
+    });
+
+    test("--help prints the usage with every option's help on stdout and exits 0", async () => {
+        const r = await run(["--help"], {});
+        expect(r.code).toBe(0);
+        expect(r.err).toBe("");
+        expect(r.out).toMatch(/^usage: npm run dsm -- --url <url> --user <name>/);
+        expect(r.out).toMatch(/\n {2}--fingerprint <sha256> +pin the NAS's certificate by its SHA-256 fingerprint\n/);
+        expect(r.out).toMatch(/\n {2}--timeout <ms> +per-request timeout\n$/);
+    });
+
     test("https: --fingerprint and --ca-file pin, --insecure warns, nothing passes unverified; --otp prints the device id", async () => {
         const base = ["--url", https.url, "--user", "admin", "--otp", "654321"];
         const unverified = await run([...base, "SYNO.Core.TFTP", "get"]);
