@@ -27,7 +27,12 @@ interface Registry {
     [key: string]: { fingerprint: string; client: DsmApi };
 }
 
-const REGISTRY_KEY = "__homelabDsmClients";
+/**
+ * The registry's name carries the client's contract: a copy serialised into a state from before the stored-provider
+ * shim has clients of an older contract (objects' get/set as client methods, APIs named by strings), so it keeps
+ * them under its own name and neither side is handed a client it cannot call. Change the suffix with the contract.
+ */
+export const REGISTRY_KEY = "__homelabDsmClients/api-uses";
 
 function registry(): Registry {
     const g = globalThis as unknown as Record<string, Registry | undefined>;

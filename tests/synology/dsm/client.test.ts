@@ -3,7 +3,7 @@ import * as util from "util";
 import { Readable } from "stream";
 import axios from "axios";
 import { DsmClient, DsmClientOptions } from "../../../components/synology/dsm/client";
-import { getDsmClient, resetDsmClients, DsmConnection } from "../../../components/synology/dsm";
+import { getDsmClient, REGISTRY_KEY, resetDsmClients, DsmConnection } from "../../../components/synology/dsm";
 import { dhcpServerGet, dhcpServerSet } from "../../../components/synology/providers/dhcp";
 import { pxeGet, pxeSet } from "../../../components/synology/providers/pxe";
 import { reservationsGet, reservationsSet } from "../../../components/synology/providers/reservations";
@@ -216,10 +216,30 @@ describe("authentication and session", () => {
         expect(b).toBe(a);
         await Promise.all([tftpSettingsGet(a), pxeGet(b), reservationsGet(a, "eth0"), shareGet(b, "x")]);
         expect(sim.counters.logins).toBe(1);
-        expect((globalThis as Record<string, unknown>).__homelabDsmClients).toBeDefined();
+        expect((globalThis as Record<string, unknown>)[REGISTRY_KEY]).toBeDefined();
         // Other settings for the same NAS+user replace the client.
         const c = getDsmClient(conn({ password: "other" }), FAST);
         expect(c).not.toBe(a);
+    });
+
+    test("a client of the older contract, shared by a serialised copy from an old state, is never handed out", async () => {
+        await start();
+        const key = `${sim.url}|admin`;
+        const g = globalThis as Record<string, unknown>;
+        type Registry = Record<string, { fingerprint: string; client: unknown }>;
+        getDsmClient(conn(), FAST);
+        const fingerprint = (g[REGISTRY_KEY] as Registry)[key].fingerprint; // the same settings' fingerprint
+        resetDsmClients();
+        const older = { tftpGet: () => undefined };
+        g.__homelabDsmClients = { [key]: { fingerprint, client: older } };
+        try {
+            const c = getDsmClient(conn(), FAST);
+            expect(c).toBeInstanceOf(DsmClient);
+            await tftpSettingsGet(c);
+            expect((g.__homelabDsmClients as Registry)[key].client).toBe(older);
+        } finally {
+            delete g.__homelabDsmClients;
+        }
     });
 
     test("bad password → 400 with an actionable meaning, password not in the error", async () => {
