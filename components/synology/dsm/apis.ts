@@ -72,6 +72,15 @@ function highestUpTo(offered: OfferedVersions, want: number | undefined, min = 1
     return v >= offered.minVersion && v >= min ? v : undefined;
 }
 
+/**
+ * The use among `uses` of the API named `name` in full (a DHCP API under either prefix), carrying that name; undefined
+ * for an API none of them declares.
+ */
+export function useNamed(name: string, uses: readonly DsmApiUse[]): DsmApiUse | undefined {
+    const use = uses.find((u) => (isDhcpApi(u) ? DHCP_PREFIXES.some((p) => p + u.api === name) : u.api === name));
+    return use && { ...use, api: name };
+}
+
 /** The version a call uses: for a write method the use's write version when the NAS has one, else its read version. */
 export function pickVersion(offered: OfferedVersions, use: DsmApiUse, write: boolean): number | undefined {
     return (write ? highestUpTo(offered, use.write, use.min) : undefined) ?? highestUpTo(offered, use.read, use.min);

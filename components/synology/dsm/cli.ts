@@ -16,6 +16,8 @@
 import * as fs from "fs";
 import type { Flags } from "../../cli/command";
 import { FlagError, positiveInt, readFlags, renderOptions, runMain, switchFlag, valueFlag } from "../../cli/command";
+import { NAS_APIS } from "../pxe";
+import { useNamed } from "./apis";
 import { DsmClient } from "./client";
 import { redact, SECRET_PARAMS } from "./errors";
 import type { DsmConnection } from "./types";
@@ -34,7 +36,10 @@ const FLAGS = {
     "--ca-file": valueFlag("<pem>", "trust this PEM (CA or the NAS's self-signed certificate)"),
     "--insecure": switchFlag("skip TLS verification (warned about)"),
     "--allow-http": switchFlag("allow an http:// URL"),
-    "--version": valueFlag("<n>", "API version (default: the highest this client supports on the NAS)"),
+    "--version": valueFlag(
+        "<n>",
+        "API version (default: the one the program uses for its APIs, else the NAS's highest)",
+    ),
     "--timeout": valueFlag("<ms>", "per-request timeout"),
 };
 
@@ -131,7 +136,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo): P
             log: (m) => io.err(`${m}\n`),
             timeoutMs,
         });
-        const data = await client.call(api, method, params, version);
+        // An API the program calls goes with the version the program uses (what it would see); others the highest.
+        const data = await client.call(useNamed(api, NAS_APIS) ?? api, method, params, version);
         io.out(`${redact(JSON.stringify(redactData(data ?? null), null, 2), secrets)}\n`);
         if (conn.otpCode && client.rememberedDeviceId) {
             io.err(

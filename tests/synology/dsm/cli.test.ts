@@ -59,6 +59,23 @@ describe("npm run dsm (probe)", () => {
         });
     });
 
+    test("an API the program calls is probed with the version the program uses; another with the NAS's highest", async () => {
+        const core = await startDsmSimulator({ users: { admin: PASSWORD }, dhcp: "core" });
+        try {
+            const probe = (api: string, method: string) =>
+                run(["--url", core.url, "--user", "admin", "--allow-http", api, method, "ifname=eth0"]);
+            const sent = (api: string) => [...core.requests].reverse().find((r) => r.api === api)!.params.version;
+            // This NAS offers PXE up to v2; the program reads it with v1, so the probe shows what the program sees.
+            expect((await probe("SYNO.Core.Network.DHCPServer.PXE", "get")).code).toBe(0);
+            expect(sent("SYNO.Core.Network.DHCPServer.PXE")).toBe("1");
+            // ClientList (v1–v2) is not one of the program's APIs: the highest the NAS offers.
+            expect((await probe("SYNO.Core.Network.DHCPServer.ClientList", "list")).code).toBe(0);
+            expect(sent("SYNO.Core.Network.DHCPServer.ClientList")).toBe("2");
+        } finally {
+            await core.close();
+        }
+    });
+
     test("secrets in the data are redacted", async () => {
         const r = await run([
             "--url",
