@@ -85,7 +85,7 @@ export function connectionArgs(s: SynologyConfig): DsmConnectionArgs {
     return c;
 }
 
-/** The six resources' inputs, in apply order (pure). Throws on duplicate/malformed reservations. */
+/** Every DSM resource's inputs, in apply order (pure). Throws on duplicate/malformed reservations. */
 export function synologyResourceInputs(spec: SynologySpec): SynologyResourceInputs {
     const connection = connectionArgs(spec.synology);
     const { synology: s, image } = spec;

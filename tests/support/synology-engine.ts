@@ -1,5 +1,5 @@
 /**
- * The Pulumi engine's part in a run of the six DSM resources, without Pulumi: resource order and the apply /
+ * The Pulumi engine's part in a run of the DSM resources, without Pulumi: resource order and the apply /
  * refresh / up / destroy drivers (check → create; read → check → diff → update or replace; delete in reverse).
  * The providers are the resource classes' own (`SynologyShare.provider`, …): the ones the provider host runs, in
  * the order of `SYNOLOGY_RESOURCES` (components/synology/pxe.ts).

@@ -1,6 +1,6 @@
 /**
  * The DSM Web API client. `getDsmClient(conn)` returns the one client per NAS URL and user in this process,
- * shared through `globalThis`: the provider host loads this module once for all six resources, but a state from
+ * shared through `globalThis`: the provider host loads this module once for all the DSM resources, but a state from
  * before the stored-provider shim (../../dynamic.ts) runs its own serialised copy of it until its next update.
  */
 import * as crypto from "crypto";

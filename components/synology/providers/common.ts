@@ -7,7 +7,7 @@
  * the update a changed connection needs, one DSM client per NAS and user, errors prefixed with what was being
  * done and with the password redacted, the password (and a connection carrying a 2FA device id) as secrets.
  * The provider runs in Pulumi's provider host, which loads it from the project (../../dynamic.ts): the DSM
- * session lives in the client's cache on `globalThis` (see `getDsmClient`), shared by all six providers.
+ * session lives in the client's cache on `globalThis` (see `getDsmClient`), shared by all the DSM providers.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicResource, DynamicResourceClass } from "../../dynamic";

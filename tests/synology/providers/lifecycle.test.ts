@@ -1,5 +1,5 @@
 /**
- * The six DSM resources driven the engine's way (check → create; read → diff → update; delete) against the
+ * The DSM resources driven the engine's way (check → create; read → diff → update; delete) against the
  * DSM simulator and the local Image Factory, over real HTTP.
  */
 import {
@@ -34,7 +34,7 @@ describe("first apply from an empty NAS", () => {
 
         const state = await applySynology(s, PASSWORD);
 
-        expect(sim.counters.logins).toBe(1); // one session shared by all six providers
+        expect(sim.counters.logins).toBe(1); // one session shared by all the providers
         expect(sim.state.shares.pxe).toMatchObject({ name: "pxe", vol_path: "/volume1" });
         expect(sim.state.tftp).toEqual({
             enable: true,
