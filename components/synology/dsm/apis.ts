@@ -54,6 +54,11 @@ export const FILE_APIS = {
 /** The APIs the client itself calls: login and File Station. */
 export const CLIENT_APIS: readonly DsmApiUse[] = [AUTH_API, ...Object.values(FILE_APIS)];
 
+/** The DHCP Server package's prefix on a NAS offering `offered`; undefined when the package is not installed. */
+export function dhcpPrefixOf(offered: Record<string, OfferedVersions>): string | undefined {
+    return DHCP_PREFIXES.find((p) => offered[p]);
+}
+
 /** True for the DHCP Server package's (prefix-relative) APIs. */
 export function isDhcpApi(use: DsmApiUse): boolean {
     return !use.api.startsWith("SYNO.");
@@ -88,7 +93,7 @@ export function pickVersion(offered: OfferedVersions, use: DsmApiUse, write: boo
 
 /** Which versions the client will use for `uses` on a NAS offering `offered` (the `SYNO.API.Info` map). */
 export function versionsFor(offered: Record<string, OfferedVersions>, uses: readonly DsmApiUse[]): DiscoveredApis {
-    const dhcpPrefix = DHCP_PREFIXES.find((p) => offered[p]);
+    const dhcpPrefix = dhcpPrefixOf(offered);
     const versions: Record<string, number> = {};
     const writeVersions: Record<string, number> = {};
     for (const use of uses) {

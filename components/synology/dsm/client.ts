@@ -26,7 +26,7 @@ import {
     SESSION_CODES,
 } from "./errors";
 import { asObject, decodeFileInfo } from "./shapes";
-import { apiName, CLIENT_APIS, DHCP_PREFIXES, DsmApiUse, FILE_APIS, pickVersion, versionsFor } from "./apis";
+import { apiName, CLIENT_APIS, dhcpPrefixOf, DsmApiUse, FILE_APIS, pickVersion, useNamed, versionsFor } from "./apis";
 import { buildAgent, checkTlsConfig, fetchPeerCertificate, UNTRUSTED_CERT_CODES } from "./tls";
 import type { DiscoveredApis, DsmApi, DsmConnection, FileInfo, UploadOptions } from "./types";
 
@@ -237,13 +237,8 @@ export class DsmClient implements DsmApi {
         method: string,
     ): Promise<{ name: string; info: ApiInfo; version: number }> {
         const offered = await this.offered();
-        const use = typeof api === "string" ? CLIENT_APIS.find((u) => u.api === api) : api;
-        const name = use
-            ? apiName(
-                  use,
-                  DHCP_PREFIXES.find((p) => offered[p]),
-              )
-            : (api as string);
+        const use = typeof api === "string" ? useNamed(api, CLIENT_APIS) : api;
+        const name = use ? apiName(use, dhcpPrefixOf(offered)) : (api as string);
         if (name === undefined) {
             throw new DsmError(
                 `SYNO.Network.DHCPServer${(api as DsmApiUse).api}`,
