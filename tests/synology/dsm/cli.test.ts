@@ -18,6 +18,11 @@ async function run(
     return { code, out, err };
 }
 
+/** The probe's flags for `s` (plain http, user admin). */
+function overHttp(s: DsmSimulator): string[] {
+    return ["--url", s.url, "--user", "admin", "--allow-http"];
+}
+
 describe("npm run dsm (probe)", () => {
     let sim: DsmSimulator;
     let https: DsmSimulator;
@@ -31,29 +36,11 @@ describe("npm run dsm (probe)", () => {
     });
 
     test("prints the JSON data of any API call; key=value parsed as JSON when it parses; logs out", async () => {
-        const r = await run([
-            "--url",
-            sim.url,
-            "--user",
-            "admin",
-            "--allow-http",
-            "SYNO.Network.DHCPServer",
-            "get",
-            "ifname=eth0",
-        ]);
+        const r = await run([...overHttp(sim), "SYNO.Network.DHCPServer", "get", "ifname=eth0"]);
         expect(r.code).toBe(0);
         expect(JSON.parse(r.out)).toMatchObject({ enable: false, startip: "192.168.0.100" });
         expect(sim.activeSessions()).toBe(0);
-        const info = await run([
-            "--url",
-            sim.url,
-            "--user",
-            "admin",
-            "--allow-http",
-            "SYNO.API.Info",
-            "query",
-            "query=SYNO.Core.TFTP",
-        ]);
+        const info = await run([...overHttp(sim), "SYNO.API.Info", "query", "query=SYNO.Core.TFTP"]);
         expect(JSON.parse(info.out)).toEqual({
             "SYNO.Core.TFTP": { maxVersion: 1, minVersion: 1, path: "entry.cgi", requestFormat: "JSON" },
         });
@@ -62,8 +49,7 @@ describe("npm run dsm (probe)", () => {
     test("an API the program calls is probed with the version the program uses; another with the NAS's highest", async () => {
         const core = await startDsmSimulator({ users: { admin: PASSWORD }, dhcp: "core" });
         try {
-            const probe = (api: string, method: string) =>
-                run(["--url", core.url, "--user", "admin", "--allow-http", api, method, "ifname=eth0"]);
+            const probe = (api: string, method: string) => run([...overHttp(core), api, method, "ifname=eth0"]);
             const sent = (api: string) => [...core.requests].reverse().find((r) => r.api === api)!.params.version;
             // This NAS offers PXE up to v2; the program reads it with v1, so the probe shows what the program sees.
             expect((await probe("SYNO.Core.Network.DHCPServer.PXE", "get")).code).toBe(0);
@@ -78,11 +64,7 @@ describe("npm run dsm (probe)", () => {
 
     test("secrets in the data are redacted", async () => {
         const r = await run([
-            "--url",
-            sim.url,
-            "--user",
-            "admin",
-            "--allow-http",
+            ...overHttp(sim),
             "SYNO.API.Auth",
             "login",
             "account=admin",
@@ -98,19 +80,10 @@ describe("npm run dsm (probe)", () => {
     });
 
     test("a DSM error exits 1 with its meaning", async () => {
-        const r = await run([
-            "--url",
-            sim.url,
-            "--user",
-            "admin",
-            "--allow-http",
-            "SYNO.Network.DHCPServer",
-            "get",
-            "ifname=bond9",
-        ]);
+        const r = await run([...overHttp(sim), "SYNO.Network.DHCPServer", "get", "ifname=bond9"]);
         expect(r.code).toBe(1);
         expect(r.err).toMatch(/DsmError: .*4302.*no such network interface/);
-        const bad = await run(["--url", sim.url, "--user", "admin", "--allow-http", "SYNO.Core.TFTP", "get"], {
+        const bad = await run([...overHttp(sim), "SYNO.Core.TFTP", "get"], {
             DSM_PASSWORD: "nope-wrong",
         });
         expect(bad.code).toBe(1);
@@ -190,19 +163,7 @@ describe("npm run dsm (probe)", () => {
         const r = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
             execFile(
                 "npm",
-                [
-                    "run",
-                    "--silent",
-                    "dsm",
-                    "--",
-                    "--url",
-                    sim.url,
-                    "--user",
-                    "admin",
-                    "--allow-http",
-                    "SYNO.Network.DHCPServer.PXE",
-                    "get",
-                ],
+                ["run", "--silent", "dsm", "--", ...overHttp(sim), "SYNO.Network.DHCPServer.PXE", "get"],
                 { cwd: repoRoot, env: { ...process.env, DSM_PASSWORD: PASSWORD }, timeout: 60000 },
                 (err, out, errOut) =>
                     resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errOut }),

@@ -26,6 +26,22 @@ function conn(over: Partial<DsmConnection> = {}): DsmConnection {
 function client(over: Partial<DsmConnection> = {}, opts: DsmClientOptions = {}): DsmClient {
     return new DsmClient(conn(over), { ...FAST, ...opts });
 }
+/** A login by hand, over HTTP, as DSM's own web UI does: its sid and SynoToken. */
+async function rawLogin(): Promise<{ sid: string; synotoken: string }> {
+    const res = await axios.post(
+        `${sim.url}/webapi/entry.cgi`,
+        new URLSearchParams({
+            api: "SYNO.API.Auth",
+            version: "7",
+            method: "login",
+            account: "admin",
+            passwd: PASSWORD,
+            format: "sid",
+            enable_syno_token: "yes",
+        }).toString(),
+    );
+    return { sid: res.data.data.sid, synotoken: res.data.data.synotoken };
+}
 async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
     try {
         await p;
@@ -178,19 +194,7 @@ describe("authentication and session", () => {
     test("a missing SynoToken is refused by the NAS with 119", async () => {
         await start();
         // Log in by hand to get a sid, then call without the token.
-        const res = await axios.post(
-            `${sim.url}/webapi/entry.cgi`,
-            new URLSearchParams({
-                api: "SYNO.API.Auth",
-                version: "7",
-                method: "login",
-                account: "admin",
-                passwd: PASSWORD,
-                format: "sid",
-                enable_syno_token: "yes",
-            }).toString(),
-        );
-        const s = res.data.data.sid as string;
+        const { sid: s, synotoken } = await rawLogin();
         const noTok = await axios.post(
             `${sim.url}/webapi/entry.cgi`,
             new URLSearchParams({ api: "SYNO.Core.TFTP", version: "1", method: "get", _sid: s }).toString(),
@@ -203,7 +207,7 @@ describe("authentication and session", () => {
                 version: "1",
                 method: "get",
                 _sid: s,
-                SynoToken: res.data.data.synotoken,
+                SynoToken: synotoken,
             }).toString(),
         );
         expect(withTok.data.success).toBe(true);
@@ -365,19 +369,7 @@ describe("parameter encoding", () => {
 
 describe("the simulator is strict where DSM is (so the client tests mean something)", () => {
     async function raw(fields: Record<string, string>): Promise<Record<string, unknown>> {
-        const login = await axios.post(
-            `${sim.url}/webapi/entry.cgi`,
-            new URLSearchParams({
-                api: "SYNO.API.Auth",
-                version: "7",
-                method: "login",
-                account: "admin",
-                passwd: PASSWORD,
-                format: "sid",
-                enable_syno_token: "yes",
-            }).toString(),
-        );
-        const { sid, synotoken } = login.data.data;
+        const { sid, synotoken } = await rawLogin();
         const res = await axios.post(
             `${sim.url}/webapi/entry.cgi`,
             new URLSearchParams({ ...fields, _sid: sid, SynoToken: synotoken }).toString(),
