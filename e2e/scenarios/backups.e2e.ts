@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { changingSteps, diagnostics, urnName } from "../support/events";
 import { recordFigures } from "../support/figures";
-import { Harness } from "../support/scenario";
+import { Harness, SEED_NAS_VALUES } from "../support/scenario";
 
 const DSM_PASSWORD = "dsm-backups-Pa55-e2e";
 const DIR = "/pxe/backups/etcd";
@@ -76,14 +76,7 @@ beforeAll(async () => {
                 healthChecks: { kubernetes: false },
             },
             image: { arch: "amd64", extensions: ["siderolabs/iscsi-tools"] },
-            synology: { url: "https://192.168.0.6:5001", username: "admin", interface: "eth0" },
-            dhcp: {
-                subnet: "192.168.0.0/24",
-                rangeStart: "192.168.0.100",
-                rangeEnd: "192.168.0.199",
-                gateway: "192.168.0.1",
-                dns: ["192.168.0.1"],
-            },
+            ...SEED_NAS_VALUES,
             nodes: [
                 {
                     hostname: "cp-1",

@@ -17,7 +17,7 @@ import * as YAML from "yaml";
 import { installerImage, schematicFromImage, schematicId } from "../../components/factory/schematic";
 import { changingSteps, diagnostics, urnName } from "../support/events";
 import { recordFigures } from "../support/figures";
-import { Harness, toolchainBin } from "../support/scenario";
+import { Harness, SEED_NAS_VALUES, toolchainBin } from "../support/scenario";
 
 const UPS_PASSWORD = "ups-cluster-Pa55-e2e";
 const DSM_PASSWORD = "dsm-cluster-Pa55-e2e";
@@ -53,14 +53,7 @@ function clusterValues(): Record<string, unknown> {
                 "siderolabs/util-linux-tools",
             ],
         },
-        synology: { url: "https://192.168.0.6:5001", username: "admin", interface: "eth0" },
-        dhcp: {
-            subnet: "192.168.0.0/24",
-            rangeStart: "192.168.0.100",
-            rangeEnd: "192.168.0.199",
-            gateway: "192.168.0.1",
-            dns: ["192.168.0.1"],
-        },
+        ...SEED_NAS_VALUES,
         nodes: NODES.map((n, i) => ({
             ...n,
             mac: `52:54:00:00:00:${(0x11 + i).toString(16)}`,

@@ -62,6 +62,21 @@ export class Harness {
     }
 }
 
+/**
+ * The seed's NAS and LAN as a stack file has them (`homelab:synology`, `homelab:dhcp`); the harness moves the
+ * addresses onto loopback.
+ */
+export const SEED_NAS_VALUES = {
+    synology: { url: "https://192.168.0.6:5001", username: "admin", interface: "eth0" },
+    dhcp: {
+        subnet: "192.168.0.0/24",
+        rangeStart: "192.168.0.100",
+        rangeEnd: "192.168.0.199",
+        gateway: "192.168.0.1",
+        dns: ["192.168.0.1"],
+    },
+};
+
 /** One stand-in node per stack node, on its loopback address, with its install disk, at the stack's Talos version. */
 export function defaultStandIn(values: Record<string, unknown>): StandInConfig {
     const cluster = values.cluster as { talosVersion: string };
