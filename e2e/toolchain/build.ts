@@ -3,7 +3,8 @@
  * Node.js language host, the command and Talos provider plugins, talosctl (and whatever else versions.json
  * pins) — caches each piece by its pins, and prints as its LAST line the absolute path of a folder holding
  * every binary. Needs Go (1.26; `go` on PATH) and the Go module proxy; the pieces the proxy does not serve are
- * built from ../shared/vendor (or $SHARED_DIR/vendor), in place: that folder may be read-only.
+ * built from their upstream source committed in third_party/ (see each folder's ORIGIN), in place, without
+ * writing into the checkout.
  *
  * Cache: $HOMELAB_TOOLCHAIN_DIR, else $XDG_CACHE_HOME/homelab/toolchain, else ~/.cache/homelab/toolchain.
  */
@@ -36,7 +37,6 @@ export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 export function defaultLayout(env: NodeJS.ProcessEnv = process.env): Layout {
     return {
         repoRoot,
-        sharedDir: env.SHARED_DIR ? path.resolve(env.SHARED_DIR) : path.resolve(repoRoot, "..", "shared"),
         cacheRoot: defaultCacheRoot(env),
     };
 }
@@ -62,18 +62,21 @@ function goVersion(): string {
     }
 }
 
-function walkGoSources(dir: string, rel = ""): string[] {
+/** Files under `dir` (relative paths) that `keep` accepts, skipping testdata and dot folders. */
+function walkFiles(dir: string, keep: (name: string) => boolean, rel = ""): string[] {
     const out: string[] = [];
     for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
         const r = path.join(rel, entry.name);
         if (entry.isDirectory()) {
-            if (entry.name !== "testdata" && !entry.name.startsWith(".")) out.push(...walkGoSources(dir, r));
-        } else if (/\.go$|^go\.(mod|sum)$/.test(entry.name) && !/_test\.go$/.test(entry.name)) {
+            if (entry.name !== "testdata" && !entry.name.startsWith(".")) out.push(...walkFiles(dir, keep, r));
+        } else if (keep(entry.name)) {
             out.push(r);
         }
     }
     return out;
 }
+
+const isGoSource = (name: string) => /\.go$|^go\.(mod|sum)$/.test(name) && !/_test\.go$/.test(name);
 
 /** The cache keys of every piece (reads the files each key covers). */
 export function computeKeys(versions: Versions, layout: Layout, go: string): Record<string, string> {
@@ -84,16 +87,20 @@ export function computeKeys(versions: Versions, layout: Layout, go: string): Rec
         if (!fs.existsSync(dir)) {
             throw new Error(
                 `toolchain: ${name} ${pin.version} builds from ${dir}, which does not exist` +
-                    (pin.from === "vendor"
-                        ? " (the vendored upstream source lives in ../shared/vendor beside the checkout, or set SHARED_DIR)"
-                        : ""),
+                    (pin.from === "third_party" ? " (it is committed: restore it with git checkout)" : ""),
             );
         }
         const wanted = keyFiles(pin);
-        const files = (wanted === "all-go-sources" ? walkGoSources(dir) : wanted).map((f) => ({
-            path: f,
-            bytes: fs.readFileSync(path.join(dir, f)),
-        }));
+        // A third_party folder's module may replace into its siblings (talos-provider-0.8.1/bridge, …): the key
+        // covers the whole upstream folder, third_party/<first segment of dir>.
+        const root = wanted === "all-files" ? sourceDir({ ...pin, dir: pin.dir.split("/")[0] }, layout) : dir;
+        const listed =
+            wanted === "all-files"
+                ? walkFiles(root, () => true)
+                : wanted === "all-go-sources"
+                  ? walkFiles(root, isGoSource)
+                  : wanted;
+        const files = listed.map((f) => ({ path: f, bytes: fs.readFileSync(path.join(root, f)) }));
         keys[name] = cacheKey(name, pin, go, files);
     }
     return keys;

@@ -3,8 +3,8 @@
  * under which cache key. `build.ts` runs the plan; tests/e2e/toolchain-plan.test.ts checks it.
  *
  * A piece is cached in `<cacheRoot>/<name>-<version>-<key>/` where `key` hashes everything that decides its
- * bytes: the pin from versions.json, the Go version, and the module files it builds from (the wrapper's
- * go.mod/go.sum, the vendored folder's ORIGIN/go.mod/go.sum, or every source file of a project module).
+ * bytes: the pin from versions.json, the Go version, and the files it builds from (the wrapper's go.mod/go.sum,
+ * every file of a third_party folder, or every Go source file of a project module).
  * Change a pin and only that piece is rebuilt; Go's own module and build caches make even that quick.
  */
 import { createHash } from "crypto";
@@ -13,8 +13,11 @@ import * as path from "path";
 /** One entry of versions.json. */
 export interface ToolPin {
     version: string;
-    /** `wrapper`: a Go module of ours in e2e/toolchain/<dir>; `vendor`: ../shared/vendor/<dir>; `project`: <repo>/<dir>. */
-    from: "wrapper" | "vendor" | "project";
+    /**
+     * `wrapper`: a Go module of ours in e2e/toolchain/<dir>; `third_party`: upstream source the Go module proxy
+     * does not serve, committed in <repo>/third_party/<dir> (see its ORIGIN); `project`: <repo>/<dir>.
+     */
+    from: "wrapper" | "third_party" | "project";
     dir: string;
     /** Go package to build, relative to the module (`.`, `./cmd/x`) or a full import path. */
     package: string;
@@ -31,8 +34,6 @@ export type Versions = Record<string, ToolPin>;
 /** Where things are. */
 export interface Layout {
     repoRoot: string;
-    /** The folder holding `vendor/` (../shared beside the checkout, or $SHARED_DIR). */
-    sharedDir: string;
     /** The cache root (default ~/.cache/homelab/toolchain). */
     cacheRoot: string;
 }
@@ -59,20 +60,23 @@ export function sourceDir(pin: ToolPin, layout: Layout): string {
     switch (pin.from) {
         case "wrapper":
             return path.join(layout.repoRoot, "e2e", "toolchain", pin.dir);
-        case "vendor":
-            return path.join(layout.sharedDir, "vendor", pin.dir);
+        case "third_party":
+            return path.join(layout.repoRoot, "third_party", pin.dir);
         case "project":
             return path.join(layout.repoRoot, pin.dir);
     }
 }
 
-/** Files whose bytes decide the build (relative to the source folder), for the cache key. */
-export function keyFiles(pin: ToolPin): string[] | "all-go-sources" {
+/**
+ * Files whose bytes decide the build (relative to the source folder), for the cache key: a wrapper's module
+ * files; every file of a third_party folder (sources, embedded files, ORIGIN); every Go source of a project module.
+ */
+export function keyFiles(pin: ToolPin): string[] | "all-files" | "all-go-sources" {
     switch (pin.from) {
         case "wrapper":
             return ["go.mod", "go.sum"];
-        case "vendor":
-            return ["go.mod", "go.sum"];
+        case "third_party":
+            return "all-files";
         case "project":
             return "all-go-sources";
     }
@@ -108,7 +112,7 @@ export function goBuildArgs(pin: ToolPin, outDir: string): string[] {
 export const GO_BUILD_ENV: Readonly<Record<string, string>> = {
     GOTOOLCHAIN: "local",
     CGO_ENABLED: "0",
-    // The vendored folders are read-only and their go.sum is complete; never let go rewrite module files.
+    // The third_party folders' go.sum are complete; never let go rewrite module files (the checkout may be read-only).
     GOFLAGS: "-mod=readonly",
 };
 
@@ -160,8 +164,8 @@ export function versionsProblems(versions: unknown): string[] {
         }
         if (typeof p.version !== "string" || p.version === "")
             problems.push(`${where}.version: must be a non-empty string`);
-        if (p.from !== "wrapper" && p.from !== "vendor" && p.from !== "project")
-            problems.push(`${where}.from: must be wrapper, vendor or project`);
+        if (p.from !== "wrapper" && p.from !== "third_party" && p.from !== "project")
+            problems.push(`${where}.from: must be wrapper, third_party or project`);
         if (typeof p.dir !== "string" || p.dir === "" || p.dir.includes(".."))
             problems.push(`${where}.dir: must be a relative folder without ..`);
         if (typeof p.package !== "string" || p.package === "")

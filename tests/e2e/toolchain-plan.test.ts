@@ -19,7 +19,7 @@ import { repoRoot } from "../support/shared";
 const versions = JSON.parse(
     fs.readFileSync(path.join(repoRoot, "e2e", "toolchain", "versions.json"), "utf8"),
 ) as Versions;
-const layout = { repoRoot: "/repo", sharedDir: "/shared", cacheRoot: "/cache" };
+const layout = { repoRoot: "/repo", cacheRoot: "/cache" };
 const pin: ToolPin = {
     version: "v1.0.0",
     from: "wrapper",
@@ -59,13 +59,32 @@ describe("versions.json", () => {
         }
     });
 
+    test("every third_party piece is committed with its licence and an ORIGIN naming its version", () => {
+        const pieces = Object.entries(versions).filter(([, p]) => p.from === "third_party");
+        expect(pieces.length).toBeGreaterThan(0);
+        for (const [name, p] of pieces) {
+            const top = path.join(repoRoot, "third_party", p.dir.split("/")[0]);
+            const origin = fs.readFileSync(path.join(top, "ORIGIN"), "utf8");
+            expect({ name, namesVersion: origin.includes(p.version.replace(/^v/, "")) }).toEqual({
+                name,
+                namesVersion: true,
+            });
+            expect({ name, module: fs.existsSync(path.join(repoRoot, "third_party", p.dir, "go.mod")) }).toEqual({
+                name,
+                module: true,
+            });
+            const licences = fs.readdirSync(top, { recursive: true }).filter((f) => /(^|\/)LICENSE$/.test(String(f)));
+            expect({ name, licences: licences.length > 0 }).toEqual({ name, licences: true });
+        }
+    });
+
     test("bad pins are reported, each naming the piece and the field", () => {
         expect(versionsProblems([])).toEqual(["versions.json must be an object of pins"]);
         expect(
             versionsProblems({ a: { version: "", from: "git", dir: "../x", package: "", ldflags: 1, binaries: [] } }),
         ).toEqual([
             "versions.json a.version: must be a non-empty string",
-            "versions.json a.from: must be wrapper, vendor or project",
+            "versions.json a.from: must be wrapper, third_party or project",
             "versions.json a.dir: must be a relative folder without ..",
             "versions.json a.package: must name the Go package to build",
             "versions.json a.ldflags: must be a string (may be empty)",
@@ -107,16 +126,20 @@ describe("build steps", () => {
     });
 
     test("each piece builds from its own folder into <cache>/<name>-<version>-<key>, offline-safe env", () => {
-        const steps = planBuild({ cli: pin, host: { ...pin, from: "vendor", dir: "v/host", package: "." } }, layout, {
-            cli: "aaa",
-            host: "bbb",
-        });
+        const steps = planBuild(
+            { cli: pin, host: { ...pin, from: "third_party", dir: "v/host", package: "." } },
+            layout,
+            {
+                cli: "aaa",
+                host: "bbb",
+            },
+        );
         expect(steps.map((s) => [s.cwd, s.outDir])).toEqual([
             ["/repo/e2e/toolchain/x", "/cache/cli-v1.0.0-aaa"],
-            ["/shared/vendor/v/host", "/cache/host-v1.0.0-bbb"],
+            ["/repo/third_party/v/host", "/cache/host-v1.0.0-bbb"],
         ]);
         expect(steps[0].env).toEqual({ GOTOOLCHAIN: "local", CGO_ENABLED: "0", GOFLAGS: "-mod=readonly" });
-        expect(steps[1].describe).toBe("host v1.0.0 (go build . in /shared/vendor/v/host)");
+        expect(steps[1].describe).toBe("host v1.0.0 (go build . in /repo/third_party/v/host)");
         expect(() => planBuild({ cli: pin }, layout, {})).toThrow(/no cache key for cli/);
     });
 
