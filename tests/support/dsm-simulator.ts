@@ -1,8 +1,8 @@
 /**
  * A stateful Synology DSM 7 simulator on 127.0.0.1 that speaks the real Web API protocol
  * (`/webapi/entry.cgi`, `query.cgi`, `auth.cgi`, and `/webapi/entry.cgi/<API>`), for tests of the DSM
- * client and of the dynamic providers. Facts come from ../shared/reference/dsm-api.md and the response
- * schemas/API listings beside it.
+ * client and of the dynamic providers. Facts come from docs/dsm-api.md and the public DSM 7 response schemas and
+ * API listings it cites (mikespub/synology, tools/schemas and docs).
  *
  * ## Start / stop
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * The DSM Web API client (see ./types.ts for the contract and ../../../../shared/reference/dsm-api.md for
+ * The DSM Web API client (see ./types.ts for the contract and docs/dsm-api.md for
  * the protocol). One instance per NAS and user per process: use `getDsmClient` from ./index.ts.
  *
  * Transport rules: every call is a POST of form fields to the API's path (entry.cgi) with `_sid` and

@@ -1,5 +1,5 @@
 /**
- * Errors of the DSM client, the meaning tables (from ../shared/reference/dsm-api.md sections 1.4, 1.5,
+ * Errors of the DSM client, the meaning tables (from docs/dsm-api.md sections 1.4, 1.5,
  * 3, 5.1 and 5.6), and redaction of secrets.
  *
  * Every error this client throws is one of the classes below; none carries an axios config, request or

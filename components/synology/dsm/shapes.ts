@@ -1,6 +1,6 @@
 /**
  * Everything this client knows (or guesses) about the SHAPES of DSM objects, in one place, with the
- * confidence from ../shared/reference/dsm-api.md. Decoders here are pure: they turn DSM's answers
+ * confidence from docs/dsm-api.md. Decoders here are pure: they turn DSM's answers
  * (booleans as true/1/"1", MACs in any case, v1 vs v3 layouts) into the types in ./types.ts, and they
  * check that objects whose write shape is UNKNOWN have the fields we are going to write.
  *
@@ -155,7 +155,7 @@ export function encodeLike(sample: unknown, value: boolean): unknown {
 // ---------------------------------------------------------------- DHCP server per interface (UNKNOWN shape)
 
 /**
- * `SYNO.Network.DHCPServer get/set` with `ifname`: the body is NOT publicly known (dsm-api.md 3.2 and 9).
+ * `SYNO.Network.DHCPServer get/set` with `ifname`: the body is NOT publicly known (docs/dsm-api.md 3.2 and 9).
  * Keys seen in Synology's DHCP SDK header: enable, enable_v6, startip, endip, gateway, netmask, dns, desc,
  * bootloader. The subnet-list and lease-time keys are unknown. So:
  * - `get` only requires `enable` (to tell whether the server runs on the interface);

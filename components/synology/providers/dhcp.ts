@@ -1,7 +1,7 @@
 /**
  * The DHCP server on the NAS interface (`SYNO.Network.DHCPServer`, per interface).
  *
- * Its write shape is not publicly known (dsm-api.md 3.2/9), so managing it is opt-in (`dhcp.manageServer`):
+ * Its write shape is not publicly known (docs/dsm-api.md 3.2/9), so managing it is opt-in (`dhcp.manageServer`):
  * - managed: read-modify-write of the object DSM returned: `enable` and the subnet/range/gateway/DNS fields
  *   under the keys the client knows (../dsm/shapes.ts), domain and lease time only when the object has a key
  *   for them; everything else as it was. Delete writes back the object found before the first create.
