@@ -9,7 +9,6 @@ module.exports = {
     testMatch: ["**/*.e2e.ts"],
     testEnvironment: "node",
     transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
-    globalSetup: "<rootDir>/tests/support/reference-setup.ts",
     setupFiles: ["<rootDir>/tests/support/loopback-only.ts"],
     testTimeout: 600000,
     maxWorkers: 1,
