@@ -7,11 +7,13 @@
  * the provider plugins itself; the stand-ins (talos-node) are still built from Go.
  */
 import { spawn } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ensureToolchain } from "./toolchain/build";
 import { readFigures } from "./support/figures";
+import { RUN_ENV, survivors } from "./support/processes";
 
 interface JestJson {
     numPassedTests: number;
@@ -30,6 +32,9 @@ async function main(): Promise<number> {
     fs.writeFileSync(figuresFile, JSON.stringify({ toolchainSeconds: Number(seconds.toFixed(1)) }));
 
     const jestBin = path.join(repoRoot, "node_modules", "jest", "bin", "jest.js");
+    // Every process of the run carries this marker (e2e/support/processes.ts): none may be alive after it.
+    const marker = `e2e-${process.pid}-${randomBytes(6).toString("hex")}`;
+    let interrupted: NodeJS.Signals | undefined;
     const code = await new Promise<number>((resolve) => {
         const child = spawn(
             process.execPath,
@@ -46,11 +51,24 @@ async function main(): Promise<number> {
             {
                 cwd: repoRoot,
                 stdio: "inherit",
-                env: { ...process.env, HOMELAB_TOOLCHAIN_BIN: binDir, HOMELAB_E2E_FIGURES: figuresFile },
+                env: {
+                    ...process.env,
+                    HOMELAB_TOOLCHAIN_BIN: binDir,
+                    HOMELAB_E2E_FIGURES: figuresFile,
+                    [RUN_ENV]: marker,
+                },
             },
         );
+        // Ctrl-C reaches jest too (same process group); a signal sent to this process alone is passed on.
+        for (const sig of ["SIGINT", "SIGTERM"] as const) {
+            process.on(sig, () => {
+                interrupted = sig;
+                child.kill(sig);
+            });
+        }
         child.on("close", (c) => resolve(c ?? 1));
     });
+    const left = await stopSurvivors(marker);
 
     let results: JestJson | undefined;
     try {
@@ -63,14 +81,32 @@ async function main(): Promise<number> {
     if (typeof figures.stateBytes === "number" && typeof figures.stateBytes5 === "number") {
         figures.stateBytesPerNode = Math.round((figures.stateBytes5 - figures.stateBytes) / 4);
     }
+    // The run's own check: no process it started is alive after it (counted as one failed scenario when any was).
     const line = {
         scenariosPassed: results?.numPassedTests ?? 0,
-        scenariosFailed: results ? results.numFailedTests : 1,
+        scenariosFailed: (results ? results.numFailedTests : 1) + (left.length > 0 ? 1 : 0),
+        processesLeft: left.length,
         ...figures,
     };
     fs.rmSync(work, { recursive: true, force: true });
     console.log(JSON.stringify(line));
+    if (interrupted) return interrupted === "SIGINT" ? 130 : 143;
+    if (left.length > 0) return code === 0 ? 1 : code;
     return results?.success ? code : code === 0 ? 1 : code;
+}
+
+/** Processes of the run still alive once jest is gone: named, then killed. */
+async function stopSurvivors(marker: string): Promise<{ pid: number; cmd: string }[]> {
+    const left = survivors(marker);
+    for (const p of left) {
+        console.error(`e2e: still running after the run, stopped now: pid ${p.pid} ${p.cmd.slice(0, 200)}`);
+        try {
+            process.kill(p.pid, "SIGKILL");
+        } catch {
+            /* gone meanwhile */
+        }
+    }
+    return left;
 }
 
 main().then(

@@ -12,7 +12,8 @@ import { expectedAssetDigest } from "../../tests/support/factory-server";
 import { stackValues } from "../../tests/support/shared";
 import { changeCounts, changingSteps, diagnostics, steps, urnName, urnTypeChain } from "../support/events";
 import { recordFigures } from "../support/figures";
-import { listProcesses, NasSnapshot, snapshotNas, strayFiles } from "../support/nas";
+import { NasSnapshot, snapshotNas, strayFiles } from "../support/nas";
+import { listProcesses } from "../support/processes";
 import { defaultLoopbackBase, loopbackTwin } from "../support/loopback";
 import { Harness, mockGraph } from "../support/scenario";
 

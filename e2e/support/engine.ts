@@ -9,13 +9,13 @@
  * With HOMELAB_E2E_PULUMI=path (a user's machine with internet), that `pulumi` is used instead and the engine
  * may fetch the provider plugins itself.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { readToolchain } from "../toolchain/build";
 import { EngineEvent, parseEventLog } from "./events";
+import { ProcessOwner } from "./processes";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -57,6 +57,8 @@ export class Engine {
     readonly passphrase: string;
     private readonly options: EngineOptions;
     private runs = 0;
+    /** Every `pulumi` this engine starts, and what those start (language host, plugins, provider hosts). */
+    private readonly processes = new ProcessOwner("engine");
 
     constructor(options: EngineOptions) {
         this.options = options;
@@ -126,23 +128,23 @@ export class Engine {
         const fullArgs = engineCommand ? [...args, "--event-log", eventLog] : args;
         const started = Date.now();
         return new Promise((resolve, reject) => {
-            const child = spawn(this.pulumi, fullArgs, {
+            const child = this.processes.spawn(this.pulumi, fullArgs, {
                 cwd: this.projectDir,
                 env: this.env(opts.env),
                 stdio: ["pipe", "pipe", "pipe"],
             });
             let stdout = "";
             let stderr = "";
-            child.stdout.on("data", (d: Buffer) => {
+            child.stdout!.on("data", (d: Buffer) => {
                 stdout += d.toString();
             });
-            child.stderr.on("data", (d: Buffer) => {
+            child.stderr!.on("data", (d: Buffer) => {
                 stderr += d.toString();
             });
             child.on("error", reject);
             const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : undefined;
             if (child.pid !== undefined) opts.onStart?.(child.pid);
-            child.stdin.end(opts.stdin ?? "");
+            child.stdin!.end(opts.stdin ?? "");
             child.on("close", (code, signal) => {
                 if (timer) clearTimeout(timer);
                 const events = fs.existsSync(eventLog) ? parseEventLog(fs.readFileSync(eventLog, "utf8")) : [];
@@ -239,7 +241,9 @@ export class Engine {
         return out;
     }
 
-    dispose(): void {
+    /** Stops whatever this engine's commands left running (a plugin of a killed `pulumi`), then removes its folder. */
+    async dispose(): Promise<void> {
+        await this.processes.stop();
         if (!this.options.keep && !process.env.HOMELAB_E2E_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }

@@ -2,7 +2,6 @@
  * The DSM simulator's state as plain data, for "the NAS is as it was" and "nothing stray" checks (pure over
  * the simulator's state).
  */
-import * as fs from "fs";
 import type { DsmSimulator } from "../../tests/support/dsm-simulator";
 
 export interface NasSnapshot {
@@ -38,25 +37,4 @@ export function strayFiles(snapshot: NasSnapshot, share: string, expected: reado
         .filter((p) => p.startsWith(prefix) && !snapshot.files[p].isdir)
         .map((p) => p.slice(prefix.length))
         .filter((name) => !expected.includes(name));
-}
-
-/** Processes of this machine with their command line and working folder (Linux /proc). */
-export function listProcesses(): { pid: number; cmd: string; cwd: string }[] {
-    const out: { pid: number; cmd: string; cwd: string }[] = [];
-    for (const entry of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry)) continue;
-        try {
-            const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
-            let cwd = "";
-            try {
-                cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
-            } catch {
-                /* gone or not ours */
-            }
-            out.push({ pid: Number(entry), cmd, cwd });
-        } catch {
-            /* the process ended meanwhile */
-        }
-    }
-    return out;
 }

@@ -38,15 +38,25 @@ export class Harness {
         public values: Record<string, unknown>,
     ) {}
 
+    /** Starts the servers, the stand-in and the stack; a start that fails half way stops what it had started. */
     static async start(o: HarnessOptions): Promise<Harness> {
         const binDir = await toolchainBin();
         const servers = await startServers(o.servers);
-        const values = loopbackStackValues(o.values, servers.standIns);
-        const standInConfig = (o.standIn ?? defaultStandIn)(values);
-        const nodes = standInConfig ? await TalosNodeStandIn.start(binDir, standInConfig) : undefined;
-        const engine = new Engine({ binDir, stack: o.stack, pathPrefix: o.pathPrefix });
-        await engine.init(values, o.secrets);
-        return new Harness(binDir, servers, engine, nodes, values);
+        let nodes: TalosNodeStandIn | undefined;
+        let engine: Engine | undefined;
+        try {
+            const values = loopbackStackValues(o.values, servers.standIns);
+            const standInConfig = (o.standIn ?? defaultStandIn)(values);
+            nodes = standInConfig ? await TalosNodeStandIn.start(binDir, standInConfig) : undefined;
+            engine = new Engine({ binDir, stack: o.stack, pathPrefix: o.pathPrefix });
+            await engine.init(values, o.secrets);
+            return new Harness(binDir, servers, engine, nodes, values);
+        } catch (e) {
+            await engine?.dispose();
+            await nodes?.stop();
+            await servers.close();
+            throw e;
+        }
     }
 
     /** Changes the stack's config (as a user edits Pulumi.<stack>.yaml). */
@@ -55,10 +65,11 @@ export class Harness {
         this.engine.writeConfig(values);
     }
 
+    /** Stops everything this stack started (engine leftovers, the stand-in and its children, the servers). */
     async close(): Promise<void> {
+        await this.engine.dispose();
         await this.nodes?.stop();
         await this.servers.close();
-        this.engine.dispose();
     }
 }
 

@@ -2,10 +2,10 @@
  * The Talos node stand-in (e2e/talos-node, Go) as a child process: one process serving several nodes, each on
  * its own loopback address at port 50000, plus an HTTP control API for state, faults and the call log.
  */
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ProcessOwner } from "./processes";
 
 export interface StandInDisk {
     deviceName: string;
@@ -72,7 +72,7 @@ export interface FaultSpec {
 
 export class TalosNodeStandIn {
     private constructor(
-        private readonly child: ChildProcess,
+        private readonly processes: ProcessOwner,
         readonly control: string,
         readonly addresses: string[],
         readonly logFile: string,
@@ -85,7 +85,8 @@ export class TalosNodeStandIn {
         const configFile = path.join(dir, "config.json");
         const logFile = path.join(dir, "calls.jsonl");
         fs.writeFileSync(configFile, JSON.stringify({ port: 50000, ...config }));
-        const child = spawn(
+        const processes = new ProcessOwner("talos-node");
+        const child = processes.spawn(
             path.join(binDir, "talos-node"),
             ["--config", configFile, "--log", logFile, "--control", "127.0.0.1:0"],
             { stdio: ["ignore", "pipe", "pipe"] },
@@ -94,7 +95,7 @@ export class TalosNodeStandIn {
         child.stderr!.on("data", (d: Buffer) => {
             stderr = (stderr + d.toString()).slice(-4000);
         });
-        const ready = await new Promise<{ control: string; nodes: string[] }>((resolve, reject) => {
+        const ready = new Promise<{ control: string; nodes: string[] }>((resolve, reject) => {
             let out = "";
             const timer = setTimeout(
                 () => reject(new Error(`talos-node did not get ready within ${timeoutMs} ms:\n${stderr}`)),
@@ -113,7 +114,15 @@ export class TalosNodeStandIn {
                 reject(new Error(`talos-node exited ${code} before it was ready:\n${stderr}`));
             });
         });
-        return new TalosNodeStandIn(child, ready.control, ready.nodes, logFile, dir);
+        try {
+            const r = await ready;
+            return new TalosNodeStandIn(processes, r.control, r.nodes, logFile, dir);
+        } catch (e) {
+            // A start that failed half way leaves nothing running.
+            await processes.stop();
+            if (!process.env.HOMELAB_E2E_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+            throw e;
+        }
     }
 
     private async call<T>(method: string, route: string, body?: unknown): Promise<T> {
@@ -191,13 +200,9 @@ export class TalosNodeStandIn {
         );
     }
 
+    /** SIGTERM (the stand-in stops its nodes' processes and exits 0), SIGKILL after 5 s, and anything of it left. */
     async stop(): Promise<void> {
-        if (this.child.exitCode === null) {
-            const exited = new Promise((r) => this.child.once("exit", r));
-            this.child.kill("SIGTERM");
-            await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-            if (this.child.exitCode === null) this.child.kill("SIGKILL");
-        }
+        await this.processes.stop(5000);
         if (!process.env.HOMELAB_E2E_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
