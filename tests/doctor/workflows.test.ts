@@ -130,11 +130,27 @@ function pulumiStep(job: any): any {
 describe("preview.yml", () => {
     const doc = () => docs["preview.yml"];
 
-    test("runs on pull requests, on self-hosted runners only", () => {
+    test("runs on pull requests; every job but the rehearsal on self-hosted runners", () => {
         expect(Object.keys(doc().on)).toEqual(["pull_request"]);
         for (const [id, job] of Object.entries<any>(doc().jobs)) {
+            if (id === "rehearse") continue;
             expect([id, [].concat(job["runs-on"])]).toEqual([id, expect.arrayContaining(["self-hosted"])]);
         }
+    });
+
+    test("rehearses the whole homelab on a GitHub-hosted runner, with no secret and the toolchain cached by its pins", () => {
+        const job = doc().jobs.rehearse;
+        expect(job["runs-on"]).toBe("ubuntu-latest");
+        expect(job.needs).toBeUndefined();
+        expect(JSON.stringify(job)).not.toMatch(/secrets\./);
+        const runs = (job.steps as any[]).map((s) => s.run).filter(Boolean);
+        expect(runs).toEqual(["npm ci", "npm run rehearse"]);
+        const cache = (job.steps as any[]).find((s) => s.uses?.startsWith("actions/cache@"));
+        expect(cache.with.path).toBe("~/.cache/homelab/toolchain");
+        for (const pinned of ["e2e/toolchain/**", "third_party/**", "e2e/talos-node/**"])
+            expect(cache.with.key).toContain(pinned);
+        const go = (job.steps as any[]).find((s) => s.uses?.startsWith("actions/setup-go@"));
+        expect(go.with["go-version"]).toMatch(/^1\.26/);
     });
 
     test("never runs code from forks on the LAN runner", () => {
