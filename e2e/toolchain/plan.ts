@@ -90,7 +90,7 @@ export function cacheKey(
     files: ReadonlyArray<{ path: string; bytes: Buffer | string }>,
 ): string {
     const h = createHash("sha256");
-    h.update(JSON.stringify({ name, pin, goVersion }));
+    h.update(JSON.stringify({ name, pin, goVersion, flags: GO_BUILD_FLAGS }));
     for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
         h.update(`\0${f.path}\0`);
         h.update(f.bytes);
@@ -98,9 +98,15 @@ export function cacheKey(
     return h.digest("hex").slice(0, 12);
 }
 
+/**
+ * Flags of every build: no file paths in the binary (-trimpath), and no VCS stamp (-buildvcs=false): third_party
+ * source lives in this repository's git tree, and a stamp of its commit would make every commit build other bytes.
+ */
+export const GO_BUILD_FLAGS: readonly string[] = ["-trimpath", "-buildvcs=false"];
+
 /** The `go build` arguments of a pin. */
 export function goBuildArgs(pin: ToolPin, outDir: string): string[] {
-    const args = ["build", "-trimpath"];
+    const args = ["build", ...GO_BUILD_FLAGS];
     if (pin.tags && pin.tags.length > 0) args.push("-tags", pin.tags.join(","));
     const ldflags = pin.ldflags.split("{version}").join(pin.version);
     if (ldflags) args.push("-ldflags", ldflags);

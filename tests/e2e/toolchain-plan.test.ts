@@ -110,10 +110,11 @@ describe("cache keys", () => {
 });
 
 describe("build steps", () => {
-    test("go build with -trimpath, tags, the version in ldflags, and the cache folder as output", () => {
+    test("go build with -trimpath and no VCS stamp, tags, the version in ldflags, and the cache folder as output", () => {
         expect(goBuildArgs({ ...pin, tags: ["grpcnotrace"] }, "/out")).toEqual([
             "build",
             "-trimpath",
+            "-buildvcs=false",
             "-tags",
             "grpcnotrace",
             "-ldflags",
