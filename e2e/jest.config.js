@@ -12,8 +12,5 @@ module.exports = {
     setupFiles: ["<rootDir>/tests/support/loopback-only.ts"],
     testTimeout: 600000,
     maxWorkers: 1,
-    // The scenarios stop their servers and stand-ins; what keeps a handle open afterwards is the gRPC and HTTP
-    // keep-alive of clients already closed, not a test.
-    forceExit: true,
     testEnvironmentOptions: { globalsCleanup: "off" },
 };
