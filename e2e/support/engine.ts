@@ -142,7 +142,12 @@ export class Engine {
                 stderr += d.toString();
             });
             child.on("error", reject);
-            const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : undefined;
+            // A command that overruns its time: its whole process group (the CLI, its language host and plugins).
+            const timer = opts.timeoutMs
+                ? setTimeout(() => {
+                      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+                  }, opts.timeoutMs)
+                : undefined;
             if (child.pid !== undefined) opts.onStart?.(child.pid);
             child.stdin!.end(opts.stdin ?? "");
             child.on("close", (code, signal) => {
