@@ -32,7 +32,15 @@ export interface SynologyCsiConfig {
     reclaimPolicy: (typeof RECLAIM_POLICIES)[number];
     isDefault: boolean;
     protocol: (typeof PROTOCOLS)[number];
+    /**
+     * How long an `up` waits for the driver's controller StatefulSet and node DaemonSet to be Ready after it
+     * creates or changes them (Go duration). Default {@link DEFAULT_CSI_TIMEOUT}.
+     */
+    timeout: string;
 }
+
+/** `workloads.synologyCsi.timeout` unless set: the Kubernetes provider's own default for these kinds. */
+export const DEFAULT_CSI_TIMEOUT = "10m";
 
 /** `homelab:workloads` */
 export interface WorkloadsConfig {
@@ -49,6 +57,7 @@ export const SYNOLOGY_CSI_KEYS = allKeys<SynologyCsiConfig>()([
     "reclaimPolicy",
     "isDefault",
     "protocol",
+    "timeout",
 ]);
 
 /** `homelab:workloads`; `defaultVolume` (`synology.volume`) is where the LUNs go unless `location` says otherwise. */
@@ -82,6 +91,7 @@ export function parseWorkloads(
             reclaimPolicy: c.oneOf(`${p}.reclaimPolicy`, s.reclaimPolicy, RECLAIM_POLICIES, "Delete") ?? "Delete",
             isDefault: c.boolean(`${p}.isDefault`, s.isDefault, false),
             protocol: c.oneOf(`${p}.protocol`, s.protocol, PROTOCOLS, "iscsi") ?? "iscsi",
+            timeout: c.duration(`${p}.timeout`, s.timeout, DEFAULT_CSI_TIMEOUT),
         },
     };
 }

@@ -186,13 +186,15 @@ export class SynologyCsi extends pulumi.ComponentResource {
             nodeRules(),
         );
 
+        // The provider waits for both to be Ready (every pod of the rollout) for at most workloads.synologyCsi.timeout.
+        const ready = { create: args.csi.timeout, update: args.csi.timeout };
         new k8s.apps.v1.StatefulSet(
             `${name}-controller`,
             {
                 metadata: { name: names.controller, namespace, labels: { ...COMMON_LABELS } },
                 spec: renderControllerSpec(images, names),
             },
-            { ...o, dependsOn: [secret, driver, controllerBinding] },
+            { ...o, dependsOn: [secret, driver, controllerBinding], customTimeouts: ready },
         );
 
         new k8s.apps.v1.DaemonSet(
@@ -201,7 +203,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
                 metadata: { name: names.node, namespace, labels: { ...COMMON_LABELS } },
                 spec: renderNodeSpec(images, names),
             },
-            { ...o, dependsOn: [secret, driver, nodeBinding] },
+            { ...o, dependsOn: [secret, driver, nodeBinding], customTimeouts: ready },
         );
 
         const sc = pulumi.output(args.nas.host).apply((host) => renderStorageClass(args.csi, host));

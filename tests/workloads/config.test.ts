@@ -1,5 +1,6 @@
 /** The Synology CSI part of the stack config: what the driver needs of the image and of its version (pure). */
-import { missingCsiExtensions, synologyCsiConfigProblems } from "../../components/workloads/config";
+import { Checker } from "../../components/checker";
+import { missingCsiExtensions, parseWorkloads, synologyCsiConfigProblems } from "../../components/workloads/config";
 import { SEED_EXTENSIONS, synologyCsi } from "./fixtures";
 
 describe("missingCsiExtensions", () => {
@@ -54,5 +55,24 @@ describe("synologyCsiConfigProblems", () => {
         expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.2.1", fsType: "btrfs" }), SEED_EXTENSIONS)).toEqual(
             [],
         );
+    });
+});
+
+describe("workloads.synologyCsi.timeout", () => {
+    const parse = (synologyCsi: Record<string, unknown>) => {
+        const c = new Checker();
+        const w = parseWorkloads(c, { synologyCsi }, "/volume1");
+        return { timeout: w?.synologyCsi.timeout, problems: c.problems };
+    };
+    test("defaults to the Kubernetes provider's own 10m, and takes a Go duration", () => {
+        expect(parse({ enabled: true })).toEqual({ timeout: "10m", problems: [] });
+        expect(parse({ enabled: true, timeout: "90s" })).toEqual({ timeout: "90s", problems: [] });
+    });
+    test("refuses what is not a duration, naming the key and the form", () => {
+        expect(parse({ enabled: true, timeout: "ten minutes" }).problems).toEqual([
+            expect.stringMatching(
+                /^workloads\.synologyCsi\.timeout: "ten minutes" is not a duration; write one like 10m/,
+            ),
+        ]);
     });
 });

@@ -11,6 +11,7 @@ export const synologyCsi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiC
     reclaimPolicy: "Delete",
     isDefault: true,
     protocol: "iscsi",
+    timeout: "10m",
     ...over,
 });
 
