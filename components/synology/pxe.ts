@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Arch, DhcpConfig, NodeConfig, SynologyConfig } from "../config";
-import { CLIENT_APIS, DsmApiUse } from "./dsm/apis";
+import { CLIENT_APIS } from "./dsm/apis";
+import type { DsmApiUse } from "./dsm/types";
 import { desiredReservations } from "./reservations";
 import { SynologyBootFile } from "./providers/bootfile";
 import type { DsmConnectionArgs } from "./providers/common";

@@ -26,9 +26,9 @@ import {
     SESSION_CODES,
 } from "./errors";
 import { asObject, decodeFileInfo } from "./shapes";
-import { apiName, CLIENT_APIS, dhcpPrefixOf, DsmApiUse, FILE_APIS, pickVersion, useNamed, versionsFor } from "./apis";
+import { apiName, CLIENT_APIS, dhcpPrefixOf, FILE_APIS, pickVersion, useNamed, versionsFor } from "./apis";
 import { buildAgent, checkTlsConfig, fetchPeerCertificate, UNTRUSTED_CERT_CODES } from "./tls";
-import type { DiscoveredApis, DsmApi, DsmConnection, FileInfo, UploadOptions } from "./types";
+import type { DiscoveredApis, DsmApi, DsmApiUse, DsmConnection, FileInfo, UploadOptions } from "./types";
 
 /** Tuning knobs (defaults suit a real NAS; tests make the delays tiny). */
 export interface DsmClientOptions {

@@ -3,7 +3,6 @@
  * the `dsm` probe and `doctor` may rely on. The implementation lives beside this file.
  */
 import type { Readable } from "stream";
-import type { DsmApiUse } from "./apis";
 
 /** How to reach and log in to one NAS. Built from the stack config; the password is plain here. */
 export interface DsmConnection {
@@ -133,4 +132,30 @@ export interface DsmApi {
     md5(path: string): Promise<string>;
     /** File Station Download of one file: its bytes as a stream (the caller reads or destroys it). */
     download(path: string): Promise<Readable>;
+}
+
+/** How this program uses one DSM API. */
+export interface DsmApiUse {
+    /**
+     * The API's name. Names not starting with `SYNO.` are the DHCP Server package's, relative to the prefix
+     * discovery finds (`""` is the server object itself, `.PXE` its PXE settings).
+     */
+    api: string;
+    /** Highest version it reads with. */
+    read: number;
+    /** Highest version it writes with (set/create/delete/...), for an API it writes. */
+    write?: number;
+    /** Lowest version it accepts. */
+    min?: number;
+    /**
+     * What the program needs of it: `read`, `write`, or `managed` (written with `dhcp.manageServer`, read otherwise).
+     * None: optional (the pre-flight's space and group checks, `npm run etcd-snapshot -- --fetch`).
+     */
+    need?: "read" | "write" | "managed";
+}
+
+/** The versions the NAS offers of one API (`SYNO.API.Info`). */
+export interface OfferedVersions {
+    minVersion: number;
+    maxVersion: number;
 }

@@ -13,9 +13,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { dynamicResource, DynamicResourceClass } from "../../dynamic";
 import { DsmVerifyError, getDsmClient } from "../dsm";
 import type { DsmClientOptions } from "../dsm";
-import type { DsmApiUse } from "../dsm/apis";
 import { asObject, sameValue } from "../dsm/shapes";
-import type { DsmApi, DsmConnection } from "../dsm/types";
+import type { DsmApi, DsmApiUse, DsmConnection } from "../dsm/types";
 import { armEngineWatch } from "./engine-watch";
 
 /** How to reach the NAS, without the password (which is its own, secret, property). */

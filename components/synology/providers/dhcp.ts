@@ -10,8 +10,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { DhcpConfig } from "../../config";
-import type { DsmApiUse } from "../dsm/apis";
-import type { DsmApi } from "../dsm/types";
+import type { DsmApi, DsmApiUse } from "../dsm/types";
 import { asObject, checkDhcpServerObject, encodeLike, mergeDhcpServer, sameValue, toBool } from "../dsm/shapes";
 import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
 

@@ -3,9 +3,8 @@
  * Read-modify-write of the five-field object; what was found before the first create is written back on delete.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApiUse } from "../dsm/apis";
 import { asObject, decodePxe, encodePxe, PXE_FIELDS, sameValue } from "../dsm/shapes";
-import type { DsmApi, PxeSettings } from "../dsm/types";
+import type { DsmApi, DsmApiUse, PxeSettings } from "../dsm/types";
 import { dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
 
 export const PXE_API = { api: ".PXE", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;

@@ -4,10 +4,9 @@
  * kept as they are, conflicts are errors, and the outputs record exactly which entries are managed.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApiUse } from "../dsm/apis";
 import { DsmVerifyError } from "../dsm/errors";
 import { decodeReservations, encodeReservations } from "../dsm/shapes";
-import type { DsmApi, DsmReservation } from "../dsm/types";
+import type { DsmApi, DsmApiUse, DsmReservation } from "../dsm/types";
 import {
     managedOnNas,
     mergeReservations,

@@ -5,9 +5,8 @@
  * snapshots under backups/etcd or a file of the user's, keep it, and destroy says which.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApiUse } from "../dsm/apis";
 import { DsmConfigError } from "../dsm/errors";
-import type { DsmApi, ShareInfo } from "../dsm/types";
+import type { DsmApi, DsmApiUse, ShareInfo } from "../dsm/types";
 import { dsmResource, DsmResourceProps, logInfo } from "./common";
 
 export const SHARE_API = { api: "SYNO.Core.Share", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;

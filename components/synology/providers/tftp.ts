@@ -3,9 +3,8 @@
  * The settings found before the first create are kept in the outputs and written back on delete.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApiUse } from "../dsm/apis";
 import { decodeTftp } from "../dsm/shapes";
-import type { DsmApi, TftpSettings } from "../dsm/types";
+import type { DsmApi, DsmApiUse, TftpSettings } from "../dsm/types";
 import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
 
 export const TFTP_API = { api: "SYNO.Core.TFTP", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
