@@ -16,7 +16,6 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { NodeConfig } from "../config";
 import { dynamicResource } from "../dynamic";
 import {
     checkConnection,
@@ -31,6 +30,7 @@ import {
     SECRET_OUTPUTS,
 } from "../synology/providers/common";
 import { whileEngineAlive } from "../synology/providers/engine-watch";
+import type { NodeConfig } from "../talos/config";
 import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";
 import { keepProblem } from "./config";
 import { applyRetention, StoredSnapshot, takeEtcdSnapshot } from "./store";

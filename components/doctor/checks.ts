@@ -8,12 +8,14 @@
  */
 import axios from "axios";
 import * as net from "net";
-import type { Arch, NodeRole, StackConfig } from "../config";
+import type { StackConfig } from "../config";
+import type { Arch } from "../factory/config";
 import { imageOfConfig } from "../factory/schematic";
 import { missingApis } from "../synology/dsm/apis";
 import { tftpSettingsGet } from "../synology/providers/tftp";
 import { NAS_APIS } from "../synology/pxe";
 import type { DiscoveredApis, DsmApi } from "../synology/dsm/types";
+import type { NodeRole } from "../talos/config";
 import { TALOS_API_PORT } from "../talos/node-wait";
 import { DhcpOffer, DhcpProbeOptions, DhcpProbeResult, probeDhcp } from "./dhcp";
 import { TftpError, tftpGet, TftpGetOptions } from "./tftp";

@@ -17,14 +17,15 @@
  * in a shape this client does not know yet), `HOMELAB_PREFLIGHT=on` forces it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
 import { FactoryClient } from "../factory/client";
+import type { ImageConfig } from "../factory/config";
 import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../factory/schematic";
 import { DsmClient, DsmClientOptions } from "./dsm/client";
 import { isDsmError } from "./dsm/errors";
 import { missingApis } from "./dsm/apis";
 import { decodeGroupMembers, decodeInterfaceNames, decodeVolumes, toBool, VolumeSpace } from "./dsm/shapes";
 import type { DiscoveredApis, DsmApi, DsmApiUse, DsmConnection, FileInfo, ShareInfo } from "./dsm/types";
+import type { DhcpConfig, SynologyConfig } from "./config";
 import { redactText } from "./providers/common";
 import { dhcpServerGet } from "./providers/dhcp";
 import { shareGet } from "./providers/share";
@@ -42,6 +43,16 @@ export const UKI_SIZE_UPPER_BOUND = 512 * 1024 * 1024;
 
 /** The group whose members DSM treats as administrators. */
 export const ADMIN_GROUP = "administrators";
+
+/** The parts of the stack config the pre-flight reads (index.ts passes the whole config). */
+export interface PreflightConfig {
+    synology: SynologyConfig;
+    dhcp: DhcpConfig;
+    image: ImageConfig;
+    cluster: { talosVersion: string };
+    /** Plain: only for the DSM client. */
+    synologyPassword: string;
+}
 
 /** What the pre-flight checks, from the stack config. */
 export interface PreflightPlan {
@@ -61,7 +72,7 @@ export interface PreflightPlan {
     ukiUrl: string;
 }
 
-export function preflightPlan(cfg: StackConfig): PreflightPlan {
+export function preflightPlan(cfg: PreflightConfig): PreflightPlan {
     const bootFile = ukiFileName(cfg.image.arch);
     return {
         nasUrl: cfg.synology.url,
@@ -84,7 +95,10 @@ export function preflightPlan(cfg: StackConfig): PreflightPlan {
 }
 
 /** How to log in to the stack's NAS (plain password: only for the DSM client). */
-export function dsmConnectionOf(cfg: StackConfig, extra: Partial<DsmConnection> = {}): DsmConnection {
+export function dsmConnectionOf(
+    cfg: Pick<PreflightConfig, "synology" | "synologyPassword">,
+    extra: Partial<DsmConnection> = {},
+): DsmConnection {
     return {
         url: cfg.synology.url,
         username: cfg.synology.username,
@@ -477,7 +491,7 @@ export interface PreflightOutcome {
  * The whole pre-flight for index.ts: decide, read, judge; a RunError listing every problem (the password
  * never in it). Returns what it did, for tests.
  */
-export async function runNasPreflight(cfg: StackConfig, opts: PreflightOptions = {}): Promise<PreflightOutcome> {
+export async function runNasPreflight(cfg: PreflightConfig, opts: PreflightOptions = {}): Promise<PreflightOutcome> {
     const log = opts.log ?? {
         info: (m: string) => void pulumi.log.info(m),
         warn: (m: string) => void pulumi.log.warn(m),

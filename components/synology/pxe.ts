@@ -4,7 +4,9 @@
  * Thin wiring: the inputs of every resource come from `synologyResourceInputs` (pure, tested).
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Arch, DhcpConfig, NodeConfig, SynologyConfig } from "../config";
+import type { Arch } from "../factory/config";
+import type { NodeConfig } from "../talos/config";
+import type { DhcpConfig, SynologyConfig } from "./config";
 import { CLIENT_APIS } from "./dsm/apis";
 import type { DsmApiUse } from "./dsm/types";
 import { desiredReservations } from "./reservations";

@@ -13,7 +13,7 @@ import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pu
 import { startDsmSimulator, DsmSimulator, simShare } from "../support/dsm-simulator";
 import { runStoredText } from "../support/provider-host";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
-import type { ClusterConfig, NodeConfig } from "../../components/config";
+import type { ClusterConfig, NodeConfig } from "../../components/talos/config";
 import type { EtcdSnapshotInputs, EtcdSnapshotOutputs } from "../../components/backups/provider";
 import { clusterConfig as seedCluster } from "../support/fixtures";
 

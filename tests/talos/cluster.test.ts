@@ -7,7 +7,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { ClusterConfig, NodeConfig, UpsConfig } from "../../components/config";
+import type { ClusterConfig, NodeConfig, UpsConfig } from "../../components/talos/config";
 import { allStrings, installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 import { clusterConfig } from "../support/fixtures";
 

@@ -9,7 +9,7 @@
  *   interface; delete does nothing.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DhcpConfig } from "../../config";
+import type { DhcpConfig } from "../config";
 import type { DsmApi, DsmApiUse } from "../dsm/types";
 import { asObject, checkDhcpServerObject, encodeLike, mergeDhcpServer, sameValue, toBool } from "../dsm/shapes";
 import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
