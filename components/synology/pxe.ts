@@ -5,11 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Arch } from "../factory/config";
-import type { NodeConfig } from "../talos/config";
 import type { DhcpConfig, SynologyConfig } from "./config";
 import { CLIENT_APIS } from "./dsm/apis";
 import type { DsmApiUse } from "./dsm/types";
-import { desiredReservations } from "./reservations";
+import { desiredReservations, Reservation } from "./reservations";
 import { SynologyBootFile } from "./providers/bootfile";
 import type { DsmConnectionArgs } from "./providers/common";
 import { SynologyDhcpServer } from "./providers/dhcp";
@@ -32,7 +31,8 @@ export interface BootImage {
 export interface SynologySpec {
     synology: SynologyConfig;
     dhcp: DhcpConfig;
-    nodes: Array<Pick<NodeConfig, "hostname" | "mac" | "ip">>;
+    /** The nodes' reservations (a node config is one), before `dhcp.extraReservations`. */
+    nodes: readonly Reservation[];
     image: BootImage;
 }
 
@@ -121,8 +121,8 @@ export interface SynologyPxeArgs {
     synology: pulumi.Input<SynologyConfig>;
     /** `homelab:dhcp`: subnet, range, gateway, DNS, lease, extra reservations, manageServer. */
     dhcp: pulumi.Input<DhcpConfig>;
-    /** The nodes: one reservation each (mac → ip, hostname). */
-    nodes: pulumi.Input<pulumi.Input<Pick<NodeConfig, "hostname" | "mac" | "ip">>[]>;
+    /** The nodes: one reservation each (mac → ip, hostname); a node config is one. */
+    nodes: pulumi.Input<pulumi.Input<Reservation>[]>;
     /** The DSM password. Kept secret (wrapped in `pulumi.secret` here as well). */
     password: pulumi.Input<string>;
     /** Factory URL of the UKI (TalosImage's `ukiUrl`). */
@@ -172,7 +172,7 @@ export class SynologyPxe extends pulumi.ComponentResource {
                 const spec: SynologySpec = {
                     synology,
                     dhcp,
-                    nodes: nodes.map((n) => ({ hostname: n.hostname, mac: n.mac, ip: n.ip })),
+                    nodes,
                     image: { ukiUrl, ukiFileName, schematicId, talosVersion, arch },
                 };
                 return synologyResourceInputs(spec);

@@ -9,7 +9,8 @@
  */
 import { canonicalMac } from "../../net";
 import { DsmShapeError } from "./errors";
-import type { DsmReservation, FileInfo, PxeSettings, TftpSettings } from "./types";
+import type { Reservation } from "../reservations";
+import type { FileInfo, PxeSettings, TftpSettings } from "./types";
 
 /** DSM sends booleans as true/false, 0/1 or "0"/"1" (and sometimes "true"/"false"/"yes"/"no"). */
 export function toBool(v: unknown): boolean {
@@ -64,7 +65,7 @@ export function decodeFileInfo(entry: unknown): FileInfo | undefined {
  * Read: v2/v3 `data.reservationList.ipv4[] = {clid, ip, hostname}`; v1 (SRM/older) `data.reservationList[] =
  * {mac, ip, hostname}`. Write (v2): `reservationData = [{mac, ip, hostname}]`, replacing the whole list.
  */
-export function decodeReservations(data: unknown): DsmReservation[] {
+export function decodeReservations(data: unknown): Reservation[] {
     return ipv4Entries(data, "reservationList", "DHCPServer.Reservation", "the reservation list").map(macIpHostname);
 }
 
@@ -85,7 +86,7 @@ function ipv4Entries(data: unknown, key: string, api: string, what: string): Rec
 }
 
 /** MAC (from `clid`, else `mac`), IP and hostname of one entry, as strings. */
-function macIpHostname(e: Record<string, unknown>): DsmReservation {
+function macIpHostname(e: Record<string, unknown>): Reservation {
     return {
         mac: canonicalMac(String(e.clid ?? e.mac ?? "")),
         ip: String(e.ip ?? ""),
@@ -93,7 +94,7 @@ function macIpHostname(e: Record<string, unknown>): DsmReservation {
     };
 }
 
-export function encodeReservations(list: DsmReservation[]): Array<{ mac: string; ip: string; hostname: string }> {
+export function encodeReservations(list: Reservation[]): Reservation[] {
     return list.map((r) => ({ mac: canonicalMac(r.mac).toUpperCase(), ip: r.ip, hostname: r.hostname ?? "" }));
 }
 

@@ -59,13 +59,6 @@ export interface FileInfo {
     mtime?: number;
 }
 
-/** A DHCP reservation as this client exposes it (read `clid`, written `mac`): MAC lower-case with colons. */
-export interface DsmReservation {
-    mac: string;
-    ip: string;
-    hostname: string;
-}
-
 /** `SYNO.Network.DHCPServer.PXE` get: the five known fields, as DSM returned them (booleans normalised). */
 export interface PxeSettings {
     enable: boolean;

@@ -6,12 +6,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { DsmVerifyError } from "../dsm/errors";
 import { decodeReservations, encodeReservations } from "../dsm/shapes";
-import type { DsmApi, DsmApiUse, DsmReservation } from "../dsm/types";
+import type { DsmApi, DsmApiUse } from "../dsm/types";
 import {
     managedOnNas,
     mergeReservations,
     releaseReservations,
-    ReservationEntry,
+    Reservation,
     reservationListProblems,
     sameReservationSet,
 } from "../reservations";
@@ -20,12 +20,12 @@ import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "./common";
 export const RESERVATION_API = { api: ".Reservation", read: 3, write: 2, need: "write" } as const satisfies DsmApiUse;
 
 /** The interface's IPv4 reservations. */
-export async function reservationsGet(client: DsmApi, ifname: string): Promise<DsmReservation[]> {
+export async function reservationsGet(client: DsmApi, ifname: string): Promise<Reservation[]> {
     return decodeReservations(await client.call(RESERVATION_API, "get", { ifname }));
 }
 
 /** Replaces the interface's whole IPv4 list (DSM's `set`), then re-reads it and compares. */
-export async function reservationsSet(client: DsmApi, ifname: string, list: DsmReservation[]): Promise<void> {
+export async function reservationsSet(client: DsmApi, ifname: string, list: Reservation[]): Promise<void> {
     await client.call(RESERVATION_API, "set", { ifname, reservationData: encodeReservations(list) });
     const after = await reservationsGet(client, ifname);
     if (!sameReservationSet(after, list)) {
@@ -38,16 +38,16 @@ export interface ReservationsInputs extends DsmResourceProps {
     /** NAS interface, e.g. `eth0`. */
     ifname: string;
     /** The reservations this program wants (nodes, then extra ones). */
-    entries: ReservationEntry[];
+    entries: Reservation[];
 }
 
 export interface ReservationsOutputs extends ReservationsInputs {
     /** Exactly the entries this program manages (written by it). */
-    managed: ReservationEntry[];
+    managed: Reservation[];
     /** Entries that were on the NAS before this program took over their MAC, as found: put back on release. */
-    adopted: ReservationEntry[];
+    adopted: Reservation[];
     /** What the NAS had for the managed MACs at the last read (or right after the write). */
-    actual: ReservationEntry[];
+    actual: Reservation[];
 }
 
 /** Pure diff: the NAS's entries for the managed MACs against the wanted ones; interface change → replace. */
