@@ -21,7 +21,6 @@ import {
     checkConnection,
     connectionChanged,
     dsmClientFor,
-    DsmConnectionArgs,
     DsmResourceProps,
     guard,
     knownFailures,
@@ -29,6 +28,7 @@ import {
     secretIfDeviceId,
     SECRET_OUTPUTS,
 } from "../synology/providers/common";
+import type { DsmConnectionArgs } from "../synology/dsm/types";
 import { whileEngineAlive } from "../synology/providers/engine-watch";
 import type { NodeConfig } from "../talos/config";
 import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";

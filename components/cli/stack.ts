@@ -1,8 +1,8 @@
 /**
  * What a command that reads a stack (`npm run doctor`, `npm run etcd-snapshot`) shares: the stack flags, reading the
  * stack's config with the pulumi CLI when it is installed and logged in (`pulumi config --json --show-secrets`), else
- * from Pulumi.<stack>.yaml with the encrypted secrets taken from the environment (DSM_PASSWORD, UPS_PASSWORD), and
- * the DSM client for the stack's NAS.
+ * from Pulumi.<stack>.yaml with the encrypted secrets taken from the environment (DSM_PASSWORD, UPS_PASSWORD). The
+ * DSM client for the stack's NAS is the NAS domain's (`stackDsmClient`, components/synology/connection.ts).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -10,9 +10,6 @@ import * as path from "path";
 import YAML from "yaml";
 import { ConfigError } from "../checker";
 import { CONFIG_NAMESPACE, parseStackConfig, SECRET_KEYS, StackConfig } from "../config";
-import { getDsmClient } from "../synology/dsm";
-import { dsmConnectionOf } from "../synology/preflight";
-import type { DsmApi, DsmConnection } from "../synology/dsm/types";
 import { FlagError, Flags, switchFlag, valueFlag } from "./command";
 
 /** The flags of every command that reads a stack's config and logs in to the NAS. */
@@ -130,16 +127,6 @@ export function loadValues(
         );
     const v = valuesFromStackYaml(fs.readFileSync(file, "utf8"), env, path.basename(file));
     return { ...v, notes: [...notes, ...v.notes] };
-}
-
-/** The shared DSM client for the stack's NAS; a reason instead when it cannot be built from the config. */
-export function makeDsmClient(cfg: StackConfig, otp?: string): { dsm?: DsmApi; reason?: string } {
-    const conn: DsmConnection = dsmConnectionOf(cfg, { otpCode: otp, deviceName: "homelab-doctor" });
-    try {
-        return { dsm: getDsmClient(conn) };
-    } catch (e) {
-        return { reason: `the DSM client cannot be set up: ${(e as Error).message.split("\n")[0]}` };
-    }
 }
 
 /** Where a command writes its lines (console.log unless a test gives its own). */

@@ -24,8 +24,9 @@ import { DsmClient, DsmClientOptions } from "./dsm/client";
 import { isDsmError } from "./dsm/errors";
 import { missingApis } from "./dsm/apis";
 import { decodeGroupMembers, decodeInterfaceNames, decodeVolumes, toBool, VolumeSpace } from "./dsm/shapes";
-import type { DiscoveredApis, DsmApi, DsmApiUse, DsmConnection, FileInfo, ShareInfo } from "./dsm/types";
+import type { DiscoveredApis, DsmApi, DsmApiUse, FileInfo, ShareInfo } from "./dsm/types";
 import type { DhcpConfig, SynologyConfig } from "./config";
+import { connectionArgs } from "./connection";
 import { redactText } from "./providers/common";
 import { dhcpServerGet } from "./providers/dhcp";
 import { shareGet } from "./providers/share";
@@ -91,22 +92,6 @@ export function preflightPlan(cfg: PreflightConfig): PreflightPlan {
             cfg.cluster.talosVersion,
             cfg.image.arch,
         ),
-    };
-}
-
-/** How to log in to the stack's NAS (plain password: only for the DSM client). */
-export function dsmConnectionOf(
-    cfg: Pick<PreflightConfig, "synology" | "synologyPassword">,
-    extra: Partial<DsmConnection> = {},
-): DsmConnection {
-    return {
-        url: cfg.synology.url,
-        username: cfg.synology.username,
-        password: cfg.synologyPassword,
-        tls: cfg.synology.tls,
-        allowHttp: cfg.synology.allowHttp,
-        deviceId: cfg.synology.deviceId,
-        ...extra,
     };
 }
 
@@ -506,13 +491,16 @@ export async function runNasPreflight(cfg: PreflightConfig, opts: PreflightOptio
     let facts: NasFacts;
     let size: BootFileSize;
     try {
-        const dsm = new DsmClient(dsmConnectionOf(cfg, { deviceName: "homelab-pulumi" }), {
-            timeoutMs: 20_000,
-            retries: 2,
-            sessionName: "homelab-preflight",
-            log: (m) => log.warn(redact(m)),
-            ...opts.clientOptions,
-        });
+        const dsm = new DsmClient(
+            { ...connectionArgs(cfg.synology), password: cfg.synologyPassword, deviceName: "homelab-pulumi" },
+            {
+                timeoutMs: 20_000,
+                retries: 2,
+                sessionName: "homelab-preflight",
+                log: (m) => log.warn(redact(m)),
+                ...opts.clientOptions,
+            },
+        );
         [facts, size] = await Promise.all([readNasFacts(dsm, plan), bootFileSize(plan, opts.factoryTimeoutMs)]);
     } catch (e) {
         throw new pulumi.RunError(

@@ -6,11 +6,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Arch } from "../factory/config";
 import type { DhcpConfig, SynologyConfig } from "./config";
+import { connectionArgs } from "./connection";
 import { CLIENT_APIS } from "./dsm/apis";
 import type { DsmApiUse } from "./dsm/types";
 import { desiredReservations, Reservation } from "./reservations";
 import { SynologyBootFile } from "./providers/bootfile";
-import type { DsmConnectionArgs } from "./providers/common";
 import { SynologyDhcpServer } from "./providers/dhcp";
 import { SynologyPxeSettings } from "./providers/pxe";
 import { SynologyReservations } from "./providers/reservations";
@@ -65,28 +65,6 @@ type PlainArgs<C extends abstract new (...args: never[]) => unknown> = Omit<
 export type SynologyResourceInputs = {
     [K in keyof typeof SYNOLOGY_RESOURCES]: PlainArgs<(typeof SYNOLOGY_RESOURCES)[K]>;
 };
-
-/** The connection part of every resource's inputs. */
-export function connectionArgs(s: SynologyConfig): DsmConnectionArgs {
-    const c: DsmConnectionArgs = { url: s.url, username: s.username, allowHttp: s.allowHttp === true };
-    const tls: NonNullable<DsmConnectionArgs["tls"]> = {};
-    if (s.tls?.caCertPem) {
-        tls.caCertPem = s.tls.caCertPem;
-    }
-    if (s.tls?.fingerprintSha256) {
-        tls.fingerprintSha256 = s.tls.fingerprintSha256;
-    }
-    if (s.tls?.insecureSkipVerify) {
-        tls.insecureSkipVerify = true;
-    }
-    if (Object.keys(tls).length > 0) {
-        c.tls = tls;
-    }
-    if (s.deviceId) {
-        c.deviceId = s.deviceId;
-    }
-    return c;
-}
 
 /** Every DSM resource's inputs, in apply order (pure). Throws on duplicate/malformed reservations. */
 export function synologyResourceInputs(spec: SynologySpec): SynologyResourceInputs {

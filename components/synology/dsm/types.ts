@@ -4,12 +4,14 @@
  */
 import type { Readable } from "stream";
 
-/** How to reach and log in to one NAS. Built from the stack config; the password is plain here. */
-export interface DsmConnection {
+/**
+ * How to reach one NAS, without the password: what every DSM resource stores as its `connection` input (the
+ * password is its own, secret, input). Built from `homelab:synology` by `connectionArgs` (../connection.ts).
+ */
+export interface DsmConnectionArgs {
     /** Base URL without trailing slash, e.g. `https://192.168.0.6:5001`. */
     url: string;
     username: string;
-    password: string;
     tls?: {
         caCertPem?: string;
         fingerprintSha256?: string;
@@ -17,10 +19,15 @@ export interface DsmConnection {
     };
     /** Allow http:// URLs. */
     allowHttp?: boolean;
-    /** 2FA: a one-time code for this login. */
-    otpCode?: string;
     /** 2FA: a device id remembered from an earlier login (skips the OTP). */
     deviceId?: string;
+}
+
+/** How to reach and log in to one NAS: the connection with the password (plain here) and the login's 2FA details. */
+export interface DsmConnection extends DsmConnectionArgs {
+    password: string;
+    /** 2FA: a one-time code for this login. */
+    otpCode?: string;
     /** Device name sent with device tokens. */
     deviceName?: string;
 }

@@ -14,20 +14,8 @@ import { dynamicResource, DynamicResourceClass } from "../../dynamic";
 import { DsmVerifyError, getDsmClient } from "../dsm";
 import type { DsmClientOptions } from "../dsm";
 import { asObject, sameValue } from "../dsm/shapes";
-import type { DsmApi, DsmApiUse, DsmConnection } from "../dsm/types";
+import type { DsmApi, DsmApiUse, DsmConnectionArgs } from "../dsm/types";
 import { armEngineWatch } from "./engine-watch";
-
-/** How to reach the NAS, without the password (which is its own, secret, property). */
-export interface DsmConnectionArgs {
-    /** DSM base URL without trailing slash, e.g. `https://192.168.0.6:5001`. */
-    url: string;
-    username: string;
-    tls?: { caCertPem?: string; fingerprintSha256?: string; insecureSkipVerify?: boolean };
-    /** Allow an http:// URL. */
-    allowHttp?: boolean;
-    /** A remembered 2FA device id. */
-    deviceId?: string;
-}
 
 /** The inputs (and outputs) every DSM resource carries. */
 export interface DsmResourceProps {
@@ -39,22 +27,6 @@ export interface DsmResourceProps {
 /** Output properties that hold secrets. */
 export const SECRET_OUTPUTS = ["password"] as const;
 
-/** Plain DsmConnection for the client. */
-export function toDsmConnection(props: DsmResourceProps): DsmConnection {
-    const c = props.connection;
-    const conn: DsmConnection = { url: c.url, username: c.username, password: props.password };
-    if (c.tls) {
-        conn.tls = { ...c.tls };
-    }
-    if (c.allowHttp !== undefined) {
-        conn.allowHttp = c.allowHttp;
-    }
-    if (c.deviceId) {
-        conn.deviceId = c.deviceId;
-    }
-    return conn;
-}
-
 /**
  * The shared DSM client for these props (one login per NAS and user per process). Client tuning (poll and
  * retry delays) can be set for the whole process on `globalThis.__homelabDsmClientOptions` (tests, benchmark).
@@ -63,7 +35,7 @@ export function dsmClientFor(props: DsmResourceProps): DsmApi {
     // In the dynamic-provider host: stop (and clean up) when the engine that started it goes away.
     armEngineWatch();
     const g = globalThis as { __homelabDsmClientOptions?: DsmClientOptions };
-    return getDsmClient(toDsmConnection(props), g.__homelabDsmClientOptions);
+    return getDsmClient({ ...props.connection, password: props.password }, g.__homelabDsmClientOptions);
 }
 
 /** Check failures of the connection part, before any remote call. */

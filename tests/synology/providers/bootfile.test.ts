@@ -13,7 +13,6 @@ import {
 } from "../../../components/synology/providers/bootfile";
 import { SynologyShare } from "../../../components/synology/providers/share";
 import { synologyResourceInputs } from "../../../components/synology/pxe";
-import { toDsmConnection } from "../../../components/synology/providers/common";
 import { expectedAssetDigest } from "../../support/factory-server";
 import { Env, PASSWORD, spec, startEnv } from "./harness";
 
@@ -119,7 +118,7 @@ describe("boot file: failures leave the previous file intact and no temp file", 
 
     test("MD5 mismatch between the stream and File Station", async () => {
         const { old, next } = await withOldBootFile();
-        const real = getDsmClient(toDsmConnection(next));
+        const real = getDsmClient({ ...next.connection, password: next.password });
         // Flip the stored MD5 of the uploaded temp file just before File Station is asked for it.
         const corrupting: DsmApi = Object.create(real, {
             md5: {

@@ -28,7 +28,8 @@ import {
     tftpChanges,
     TftpOutputs,
 } from "../../../components/synology/providers/tftp";
-import { connectionArgs, synologyResourceInputs } from "../../../components/synology/pxe";
+import { connectionArgs } from "../../../components/synology/connection";
+import { synologyResourceInputs } from "../../../components/synology/pxe";
 import { dhcpConfig, synologyConfig } from "../../support/fixtures";
 
 const conn = { connection: { url: "https://nas.invalid:5001", username: "admin" }, password: "pw" };
