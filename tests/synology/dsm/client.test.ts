@@ -726,7 +726,7 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
         const c = client();
         const before = await dhcpServerGet(c, "eth0");
         expect(before).toMatchObject({ enable: false, startip: "192.168.0.100" });
-        await dhcpServerSet(c, "eth0", { enable: true, dns: "192.168.0.53" });
+        await dhcpServerSet(c, "eth0", before, { enable: true, dns: "192.168.0.53" });
         expect(sim.state.dhcpServers.eth0).toEqual({ ...before, enable: true, dns: "192.168.0.53" });
         const set = lastRequest("SYNO.Network.DHCPServer", "set").params;
         expect(
@@ -735,13 +735,13 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
                 .sort(),
         ).toEqual(["ifname", ...Object.keys(before)].sort());
         expect(set.version).toBe("3");
-        expect(sim.counters.calls["SYNO.Network.DHCPServer.get"]).toBe(3); // get, RMW get, verify get
+        expect(sim.counters.calls["SYNO.Network.DHCPServer.get"]).toBe(2); // the read, the verify read: set reads nothing else
     });
 
     test("set with nothing to change makes no write", async () => {
         await start();
         const c = client();
-        await dhcpServerSet(c, "eth0", { enable: false, startip: "192.168.0.100" });
+        await dhcpServerSet(c, "eth0", await dhcpServerGet(c, "eth0"), { enable: false, startip: "192.168.0.100" });
         expect(sim.counters.writes).toBe(0);
         expect(sim.counters.calls["SYNO.Network.DHCPServer.set"]).toBeUndefined();
     });
@@ -749,9 +749,10 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
     test("booleans are written back in DSM's encoding", async () => {
         await start({ boolStyle: "number" });
         const c = client();
-        expect((await dhcpServerGet(c, "eth0")).enable).toBe(0);
+        const before = await dhcpServerGet(c, "eth0");
+        expect(before.enable).toBe(0);
         // The simulator requires the same JSON type back: 1 (number), not true.
-        await expect(dhcpServerSet(c, "eth0", { enable: true })).resolves.toBeUndefined();
+        await expect(dhcpServerSet(c, "eth0", before, { enable: true })).resolves.toBeUndefined();
         expect(lastRequest("SYNO.Network.DHCPServer", "set").params.enable).toBe("1");
     });
 
@@ -762,7 +763,9 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
         expect(e.name).toBe("DsmShapeError");
         expect(e.message).toMatch(/Expected: enable/);
         expect(e.message).toMatch(/Seen: subnets, ifname/);
-        const e2 = await caught(dhcpServerSet(c, "eth0", { enable: true, startip: "10.0.0.100" }));
+        const e2 = await caught(
+            dhcpServerSet(c, "eth0", sim.state.dhcpServers.eth0, { enable: true, startip: "10.0.0.100" }),
+        );
         expect(e2.name).toBe("DsmShapeError");
         expect(e2.message).toMatch(/Missing: enable, startip/);
         expect(sim.counters.writes).toBe(0);
@@ -784,7 +787,7 @@ describe("writes verified by reading back", () => {
     test.each([
         [
             "SYNO.Network.DHCPServer",
-            (c: DsmClient) => dhcpServerSet(c, "eth0", { enable: true }),
+            async (c: DsmClient) => dhcpServerSet(c, "eth0", await dhcpServerGet(c, "eth0"), { enable: true }),
             /enable \(wanted true, got false\)/,
         ],
         [
