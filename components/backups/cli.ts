@@ -12,7 +12,7 @@ import * as fs from "fs";
 import { readFlags, renderOptions, runMain, switchFlag, valueFlag } from "../cli/command";
 import { STACK_FLAGS, stackOptions, StackOptions, stackCommand } from "../cli/stack";
 import { stackDsmClient } from "../synology/connection";
-import { redactText } from "../synology/providers/common";
+import { redactText } from "../synology/kit/redact";
 import { backupDir } from "./names";
 import { fetchSnapshot, listSnapshots, takeEtcdSnapshot } from "./store";
 import { talosctlApi } from "./talosctl";

@@ -25,11 +25,11 @@ import {
     guard,
     knownFailures,
     logInfo,
-    secretIfDeviceId,
+    prepareDsmArgs,
     SECRET_OUTPUTS,
-} from "../synology/providers/common";
+} from "../synology/kit/resource";
 import type { DsmConnectionArgs } from "../synology/dsm/types";
-import { whileEngineAlive } from "../synology/providers/engine-watch";
+import { whileEngineAlive } from "../synology/kit/engine-watch";
 import type { NodeConfig } from "../talos/config";
 import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";
 import { keepProblem } from "./config";
@@ -279,12 +279,7 @@ export class EtcdSnapshot extends dynamicResource<EtcdSnapshotInputs, EtcdSnapsh
     file: __filename,
     outputs: ["lastSnapshot", "lastSnapshotSize", "lastSnapshotMd5", "lastSnapshotNode", "lastReason"],
     secretOutputs: [...SECRET_OUTPUTS, "talosconfig"],
-    prepare: (args) => ({
-        ...args,
-        password: pulumi.secret(args.password),
-        talosconfig: pulumi.secret(args.talosconfig),
-        connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
-    }),
+    prepare: (args) => ({ ...prepareDsmArgs(args), talosconfig: pulumi.secret(args.talosconfig) }),
     provider: etcdSnapshotProvider,
 }) {}
 

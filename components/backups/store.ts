@@ -20,7 +20,7 @@ import * as path from "path";
 import { Readable, Transform } from "stream";
 import { pipeline } from "stream/promises";
 import type { DsmApi, FileInfo } from "../synology/dsm/types";
-import { bestEffortDelete, progressReporter, verifyUploaded } from "../synology/providers/bootfile";
+import { bestEffortDelete, progressReporter, verifyUploaded } from "../synology/kit/upload";
 import { keepProblem } from "./config";
 import {
     backupDir,

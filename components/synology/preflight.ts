@@ -27,7 +27,7 @@ import { decodeGroupMembers, decodeInterfaceNames, decodeVolumes, toBool, Volume
 import type { DiscoveredApis, DsmApi, DsmApiUse, FileInfo, ShareInfo } from "./dsm/types";
 import type { DhcpConfig, SynologyConfig } from "./config";
 import { connectionArgs } from "./connection";
-import { redactText } from "./providers/common";
+import { redactText } from "./kit/redact";
 import { dhcpServerGet } from "./providers/dhcp";
 import { shareGet } from "./providers/share";
 import { NAS_APIS } from "./pxe";

@@ -16,8 +16,9 @@ import { createHash, randomBytes } from "crypto";
 import { Transform } from "stream";
 import type { Readable } from "stream";
 import type { DsmApi } from "../dsm/types";
-import { dsmResource, DsmResourceProps, logInfo } from "./common";
-import { whileEngineAlive } from "./engine-watch";
+import { dsmResource, DsmResourceProps, logInfo } from "../kit/resource";
+import { whileEngineAlive } from "../kit/engine-watch";
+import { bestEffortDelete, progressReporter, verifyUploaded } from "../kit/upload";
 
 export interface BootFileInputs extends DsmResourceProps {
     /** The factory URL of the UKI (`<factory>/image/<id>/<version>/metal-<arch>-uki.efi`). */
@@ -102,35 +103,6 @@ export function checkBootFile(news: Partial<BootFileInputs>): pulumi.dynamic.Che
         });
     }
     return failures;
-}
-
-/** Progress reporter: a message each time another `stepPercent` of the total has gone through. */
-export function progressReporter(
-    label: string,
-    total: number,
-    log: (m: string) => void,
-    stepPercent = 10,
-): (bytes: number) => void {
-    let next = stepPercent;
-    return (bytes: number) => {
-        const pct = total > 0 ? Math.floor((bytes * 100) / total) : 100;
-        if (pct >= next) {
-            log(`${label}: ${bytes} of ${total} bytes (${pct}%)`);
-            next = (Math.floor(pct / stepPercent) + 1) * stepPercent;
-        }
-    };
-}
-
-/** Delete `path` if it is there; never throws (used while another error is on its way up). */
-export async function bestEffortDelete(client: DsmApi, path: string): Promise<void> {
-    try {
-        const [info] = await client.getInfo([path]);
-        if (info) {
-            await client.deletePaths([path]);
-        }
-    } catch {
-        // The original error matters more; a leftover temp file is visible in File Station.
-    }
 }
 
 /** One download of the UKI, piped through an MD5/byte counter. */
@@ -378,33 +350,6 @@ async function streamBootFileOnce(
         current.destroy();
         await bestEffortDelete(client, tmpPath);
         throw err;
-    }
-}
-
-/**
- * Check an uploaded file against what went out: it is on the NAS, `sent.size` bytes, and File Station's own MD5
- * of it is `sent.md5`. `who` names the source in the errors ("the factory sent N", "the download hashed to X").
- */
-export async function verifyUploaded(
-    client: DsmApi,
-    path: string,
-    sent: { size: number; md5: string },
-    who: { sender: string; hasher: string },
-): Promise<void> {
-    const [info] = await client.getInfo([path]);
-    if (!info) {
-        throw new Error(`verification failed: the uploaded ${path} is not on the NAS`);
-    }
-    if (info.size !== sent.size) {
-        throw new Error(
-            `verification failed: ${path} is ${info.size} bytes on the NAS, ${who.sender} sent ${sent.size}`,
-        );
-    }
-    const remoteMd5 = (await client.md5(path)).toLowerCase();
-    if (remoteMd5 !== sent.md5) {
-        throw new Error(
-            `verification failed: MD5 mismatch for ${path}: the NAS computed ${remoteMd5}, ${who.hasher} hashed to ${sent.md5}`,
-        );
     }
 }
 

@@ -13,7 +13,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { DhcpConfig } from "../config";
 import type { DsmApi, DsmApiUse } from "../dsm/types";
 import { asObject, checkDhcpServerObject, mergeDhcpServer, sameValue, toBool } from "../dsm/shapes";
-import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
+import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "../kit/resource";
 
 /** The server object of one interface; written only with `dhcp.manageServer`. */
 export const DHCP_SERVER_API = { api: "", read: 3, write: 3, need: "managed" } as const satisfies DsmApiUse;

@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { asObject, decodePxe, encodePxe, PXE_FIELDS, sameValue } from "../dsm/shapes";
 import type { DsmApi, DsmApiUse, PxeSettings } from "../dsm/types";
-import { dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
+import { dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "../kit/resource";
 
 export const PXE_API = { api: ".PXE", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
 

@@ -15,7 +15,7 @@ import {
     reservationListProblems,
     sameReservationSet,
 } from "../reservations";
-import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "./common";
+import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "../kit/resource";
 
 export const RESERVATION_API = { api: ".Reservation", read: 3, write: 2, need: "write" } as const satisfies DsmApiUse;
 

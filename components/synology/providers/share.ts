@@ -7,7 +7,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { DsmConfigError } from "../dsm/errors";
 import type { DsmApi, DsmApiUse, ShareInfo } from "../dsm/types";
-import { dsmResource, DsmResourceProps, logInfo } from "./common";
+import { dsmResource, DsmResourceProps, logInfo } from "../kit/resource";
 
 export const SHARE_API = { api: "SYNO.Core.Share", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
 

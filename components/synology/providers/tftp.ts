@@ -5,7 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { decodeTftp } from "../dsm/shapes";
 import type { DsmApi, DsmApiUse, TftpSettings } from "../dsm/types";
-import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
+import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "../kit/resource";
 
 export const TFTP_API = { api: "SYNO.Core.TFTP", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
 

@@ -4,10 +4,11 @@ import {
     BootFileOutputs,
     checkBootFile,
     diffBootFile,
-    progressReporter,
     SynologyBootFile,
 } from "../../../components/synology/providers/bootfile";
-import { checkConnection, redactText, wrapError } from "../../../components/synology/providers/common";
+import { checkConnection } from "../../../components/synology/kit/resource";
+import { redactText, wrapError } from "../../../components/synology/kit/redact";
+import { progressReporter } from "../../../components/synology/kit/upload";
 import {
     dhcpServerChanges,
     DhcpServerOutputs,

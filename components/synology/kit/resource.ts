@@ -1,6 +1,9 @@
 /**
- * What every DSM resource shares: the connection inputs, the client, error redaction, progress logging, and
- * {@link dsmResource}, which builds a resource's provider and class from its pure parts.
+ * The DSM resource kit (components/synology/kit/): what every resource that talks to the NAS shares, the DSM
+ * resources (../providers/) and the etcd snapshot (components/backups) alike. Here: the connection and password
+ * inputs and their checks, the client, progress logging, the registration step ({@link prepareDsmArgs}), and
+ * {@link dsmResource}, which builds a resource's provider and class from its pure parts. Beside it: redaction
+ * (./redact.ts), the checks of an upload (./upload.ts) and the engine watch (./engine-watch.ts).
  *
  * A DSM resource file holds only what is its own: the inputs and outputs types and five functions (check,
  * diff, apply, read, restore). The helper adds what is the same for all: the connection and password checks,
@@ -16,6 +19,7 @@ import type { DsmClientOptions } from "../dsm";
 import { asObject, sameValue } from "../dsm/shapes";
 import type { DsmApi, DsmApiUse, DsmConnectionArgs } from "../dsm/types";
 import { armEngineWatch } from "./engine-watch";
+import { wrapError } from "./redact";
 
 /** The inputs (and outputs) every DSM resource carries. */
 export interface DsmResourceProps {
@@ -100,34 +104,6 @@ export function connectionChanged(olds: Partial<DsmResourceProps>, news: Partial
         olds.password !== news.password ||
         JSON.stringify(olds.connection ?? null) !== JSON.stringify(news.connection ?? null)
     );
-}
-
-/** Replace every occurrence of each secret in `text` with `[redacted]`. */
-export function redactText(text: string, secrets: Array<string | undefined>): string {
-    let out = text;
-    for (const s of secrets) {
-        if (s && s.length >= 1) {
-            out = out.split(s).join("[redacted]");
-            const enc = encodeURIComponent(s);
-            if (enc !== s) {
-                out = out.split(enc).join("[redacted]");
-            }
-        }
-    }
-    return out;
-}
-
-/**
- * A fresh Error with `what: <message>`, secrets redacted, and nothing else of the original attached
- * (axios errors carry the request, which carries the password or session).
- */
-export function wrapError(what: string, err: unknown, secrets: Array<string | undefined>): Error {
-    // Not `instanceof Error`: errors from serialised code may come from another realm or a serialised subclass.
-    const m = (err as { message?: unknown } | undefined)?.message;
-    const message = typeof m === "string" ? m : String(err);
-    const e = new Error(redactText(`${what}: ${message}`, secrets));
-    e.name = "DsmResourceError";
-    return e;
 }
 
 /** Run `fn`; on failure rethrow as `wrapError(what, ...)` with the props' password redacted. */
@@ -238,12 +214,24 @@ export function dsmProvider<I extends DsmResourceProps, O extends I, D extends k
 }
 
 /** A connection carrying a remembered 2FA device id lets its holder skip the one-time code: then it is a secret. */
-export function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
+function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
     return pulumi
         .output(c)
         .apply((v): pulumi.Input<DsmConnectionArgs> =>
             v.deviceId ? pulumi.secret(v) : v,
         ) as pulumi.Output<DsmConnectionArgs>;
+}
+
+/**
+ * The registration step of every resource that talks to the NAS (a DSM resource, the etcd snapshot): the password
+ * a secret, and the connection too when it carries a 2FA device id. Pair it with {@link SECRET_OUTPUTS}.
+ */
+export function prepareDsmArgs(args: Record<string, pulumi.Input<unknown>>): Record<string, pulumi.Input<unknown>> {
+    return {
+        ...args,
+        password: pulumi.secret(args.password),
+        connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
+    };
 }
 
 /** A DSM resource's class: a dynamic resource that also names the DSM APIs it calls. */
@@ -263,11 +251,7 @@ export function dsmResource<I extends DsmResourceProps, O extends I, D extends k
         defaults: def.defaults,
         outputs: def.outputs,
         secretOutputs: SECRET_OUTPUTS,
-        prepare: (args) => ({
-            ...args,
-            password: pulumi.secret(args.password),
-            connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
-        }),
+        prepare: prepareDsmArgs,
     });
     return Object.assign(cls, { apis: def.apis });
 }

@@ -1,5 +1,5 @@
 /**
- * The engine watch (components/synology/providers/engine-watch.ts) in this process, with the signals and the
+ * The engine watch (components/synology/kit/engine-watch.ts) in this process, with the signals and the
  * exit injected: either signal (stdin's end, the engine address refusing) aborts the work in flight, waits for
  * it to clean up (at most the grace time), then exits. The whole thing with real processes is orphan.test.ts.
  */
@@ -11,7 +11,7 @@ import {
     parseEngineAddress,
     resetEngineWatch,
     whileEngineAlive,
-} from "../../../components/synology/providers/engine-watch";
+} from "../../../components/synology/kit/engine-watch";
 
 afterEach(() => resetEngineWatch());
 
