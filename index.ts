@@ -17,6 +17,7 @@ import { renderRedactedNodePatches } from "./components/talos/patches";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
 import { assertTalosctlAvailable } from "./components/talos/upgrades";
 import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
+import { etcdSnapshotBeforeUpgrades } from "./components/backups/provider";
 
 /** Builds the whole graph; returns the stack outputs. */
 async function main() {
@@ -82,12 +83,13 @@ async function main() {
         upsPassword,
         pxeReady: nas.pxeReady,
         // With upgrades on, an etcd snapshot goes to <share>/backups/etcd before any upgrade runs.
-        etcdBackups: {
+        beforeUpgrades: etcdSnapshotBeforeUpgrades({
             connection: connectionArgs(cfg.synology),
             password: synologyPassword,
             share: cfg.synology.share,
             keep: cfg.backups.etcd.keep,
-        },
+            clusterName: cfg.cluster.name,
+        }),
     });
 
     const csi = createSynologyCsi("csi", {

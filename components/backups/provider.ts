@@ -4,9 +4,10 @@
  *
  * When it takes one is decided to match when the upgrade commands (talos/upgrades.ts) run something:
  * - its inputs carry, per upgrade command, a digest of the text that command's `update` runs (node: installer
- *   image, address, timeout; Kubernetes: version, first control plane). The engine runs a command's `update`
- *   exactly when that text (or its environment, the talosconfig) changes, so this resource is updated in place,
- *   and takes a snapshot, exactly when one of them is about to run: a new installer image or Kubernetes version.
+ *   image, address, timeout; Kubernetes: version, first control plane), as talos/upgrades.ts's `upgradeDigests`
+ *   computes them. The engine runs a command's `update` exactly when that text (or its environment, the
+ *   talosconfig) changes, so this resource is updated in place, and takes a snapshot, exactly when one of them is
+ *   about to run: a new installer image or Kubernetes version.
  *   A command only in the new inputs is a created one (a node added), which upgrades nothing on a fresh node.
  * - `create` (upgrades just turned on, on a new or an existing cluster): the node commands' `create` upgrades a
  *   node only when it runs another Talos version than the image's. So create asks every node (`talosctl
@@ -14,7 +15,6 @@
  * - Anything else (NAS connection, `keep`) is stored without a snapshot; a lower `keep` applies retention.
  * A no-op `up` changes nothing here. Deleting the resource leaves every snapshot on the NAS.
  */
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicResource } from "../dynamic";
 import {
@@ -30,8 +30,8 @@ import {
 } from "../synology/kit/resource";
 import type { DsmConnectionArgs } from "../synology/dsm/types";
 import { whileEngineAlive } from "../synology/kit/engine-watch";
-import type { NodeConfig } from "../talos/config";
-import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";
+import { BeforeUpgrades, upgradeDigests } from "../talos/upgrades";
+import { imageTag } from "../version";
 import { keepProblem } from "./config";
 import { applyRetention, StoredSnapshot, takeEtcdSnapshot } from "./store";
 import { talosctlApi } from "./talosctl";
@@ -65,28 +65,6 @@ export interface EtcdSnapshotOutputs extends EtcdSnapshotInputs {
     lastSnapshotNode: string;
     /** Why the last create or update took a snapshot, or did not. */
     lastReason: string;
-}
-
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-
-/** What the upgrade commands' `update` texts are, as digests (the same texts createUpgradeCommands registers). Pure. */
-export function upgradeDigests(
-    nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[],
-    installerImage: string,
-    kubernetesVersion: string,
-    upgradeTimeout: string,
-): Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade"> {
-    const nodeUpgrades: Record<string, string> = {};
-    for (const n of upgradeOrder(nodes)) {
-        nodeUpgrades[n.hostname] = sha256(
-            nodeUpgradeScript({ hostname: n.hostname, ip: n.ip, image: installerImage, timeout: upgradeTimeout }),
-        );
-    }
-    const firstCp = nodes.find((n) => n.role === "controlplane");
-    return {
-        nodeUpgrades,
-        kubernetesUpgrade: firstCp ? sha256(kubernetesUpgradeScript(firstCp.ip, kubernetesVersion)) : "",
-    };
 }
 
 /**
@@ -292,40 +270,38 @@ export interface EtcdBackupTarget {
     share: string;
     /** `backups.etcd.keep`. */
     keep: number;
-}
-
-/** The upgrades' own arguments (the snapshot waits for the same health check and resources), plus where it goes. */
-export interface EtcdSnapshotBeforeUpgradesArgs extends UpgradeArgs {
-    target: EtcdBackupTarget;
     /** `cluster.name`: the first part of every snapshot's name. */
     clusterName: string;
 }
 
-/** Register the snapshot resource; the caller makes the first upgrade command depend on it. */
-export function createEtcdSnapshotBeforeUpgrades(
-    name: string,
-    args: EtcdSnapshotBeforeUpgradesArgs,
-    parent: pulumi.Resource,
-): EtcdSnapshot {
-    const image = pulumi.output(args.installerImage);
-    const digests = image.apply((img) => upgradeDigests(args.nodes, img, args.kubernetesVersion, args.upgradeTimeout));
-    const pick = (n: Pick<NodeConfig, "hostname" | "ip">) => ({ hostname: n.hostname, ip: n.ip });
-    return new EtcdSnapshot(
-        `${name}-etcd-snapshot`,
-        {
-            connection: args.target.connection,
-            password: args.target.password,
-            talosconfig: args.talosconfig,
-            clusterName: args.clusterName,
-            share: args.target.share,
-            keep: args.target.keep,
-            controlPlanes: args.nodes.filter((n) => n.role === "controlplane").map(pick),
-            nodes: upgradeOrder(args.nodes).map(pick),
-            installerImage: image,
-            nodeUpgrades: digests.apply((d) => d.nodeUpgrades),
-            kubernetesUpgrade: digests.apply((d) => d.kubernetesUpgrade),
-            afterHealthCheck: (pulumi.output(args.healthy) as pulumi.Output<unknown>).apply(() => true),
-        },
-        { parent, dependsOn: args.dependsOn },
-    );
+/**
+ * The etcd snapshot before the upgrades, for TalosCluster's `beforeUpgrades` (index.ts wires it): registers
+ * `${name}-etcd-snapshot`, a child of the cluster, after what the upgrades wait for; the first upgrade waits for it.
+ */
+export function etcdSnapshotBeforeUpgrades(target: EtcdBackupTarget): BeforeUpgrades {
+    return (name, upgrades, parent) => {
+        const image = pulumi.output(upgrades.installerImage);
+        const digests = image.apply((img) =>
+            upgradeDigests(upgrades.nodes, img, upgrades.kubernetesVersion, upgrades.upgradeTimeout),
+        );
+        const pick = (n: { hostname: string; ip: string }) => ({ hostname: n.hostname, ip: n.ip });
+        return new EtcdSnapshot(
+            `${name}-etcd-snapshot`,
+            {
+                connection: target.connection,
+                password: target.password,
+                talosconfig: upgrades.talosconfig,
+                clusterName: target.clusterName,
+                share: target.share,
+                keep: target.keep,
+                controlPlanes: upgrades.nodes.filter((n) => n.role === "controlplane").map(pick),
+                nodes: upgrades.nodes.map(pick),
+                installerImage: image,
+                nodeUpgrades: digests.apply((d) => d.nodeUpgrades),
+                kubernetesUpgrade: digests.apply((d) => d.kubernetesUpgrade),
+                afterHealthCheck: (pulumi.output(upgrades.healthy) as pulumi.Output<unknown>).apply(() => true),
+            },
+            { parent, dependsOn: upgrades.dependsOn },
+        );
+    };
 }

@@ -10,13 +10,12 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { createEtcdSnapshotBeforeUpgrades, EtcdBackupTarget, EtcdSnapshot } from "../backups/provider";
 import { durationSeconds } from "../duration";
 import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
 import * as talos from "./sdk";
-import { createUpgradeCommands, UpgradeCommands } from "./upgrades";
+import { BeforeUpgrades, createUpgradeCommands, UpgradeCommands, upgradeOrder } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
 
 /** Arguments of {@link TalosCluster}. */
@@ -45,10 +44,10 @@ export interface TalosClusterArgs {
      */
     pxeReady: pulumi.Input<unknown>;
     /**
-     * Where etcd snapshots go (the NAS share, `backups.etcd.keep`). With `cluster.upgrades`, a snapshot is stored
-     * there before any upgrade runs, and the upgrades wait for it (components/backups).
+     * With `cluster.upgrades`: what must be done before any upgrade runs (index.ts: an etcd snapshot stored on the
+     * NAS, components/backups); the upgrades wait for it.
      */
-    etcdBackups?: EtcdBackupTarget;
+    beforeUpgrades?: BeforeUpgrades;
 }
 
 /** One node, as the stack exports it. */
@@ -190,8 +189,8 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly bootstrap: talos.machine.Bootstrap;
     public readonly kubeconfigResource: talos.cluster.Kubeconfig;
     public readonly upgrades?: UpgradeCommands;
-    /** The etcd snapshot the upgrades wait for (upgrades on and `etcdBackups` given). */
-    public readonly etcdSnapshot?: EtcdSnapshot;
+    /** What `beforeUpgrades` registered, which the upgrades wait for (upgrades on and `beforeUpgrades` given). */
+    public readonly beforeUpgrades?: pulumi.Resource;
 
     constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // What the component relies on, asserted before anything is registered.
@@ -402,24 +401,17 @@ export class TalosCluster extends pulumi.ComponentResource {
                 talosconfig: this.talosconfig,
                 healthy: this.healthy,
             };
-            if (args.etcdBackups) {
-                this.etcdSnapshot = createEtcdSnapshotBeforeUpgrades(
-                    name,
-                    {
-                        ...upgradeArgs,
-                        target: args.etcdBackups,
-                        clusterName: cluster.name,
-                        dependsOn: afterApplies,
-                    },
-                    this,
-                );
-            }
-            // The first upgrade waits for the snapshot: if it is not stored, nothing is upgraded.
+            this.beforeUpgrades = args.beforeUpgrades?.(
+                name,
+                { ...upgradeArgs, nodes: upgradeOrder(nodes), dependsOn: afterApplies },
+                this,
+            );
+            // The first upgrade waits for it (the etcd snapshot): if it fails, nothing is upgraded.
             this.upgrades = createUpgradeCommands(
                 name,
                 {
                     ...upgradeArgs,
-                    dependsOn: this.etcdSnapshot ? [...afterApplies, this.etcdSnapshot] : afterApplies,
+                    dependsOn: this.beforeUpgrades ? [...afterApplies, this.beforeUpgrades] : afterApplies,
                 },
                 this,
             );
