@@ -20,13 +20,13 @@ import { dynamicResource } from "../dynamic";
 import {
     checkConnection,
     connectionChanged,
-    dsmClientFor,
     DsmResourceProps,
     guard,
     knownFailures,
-    logInfo,
+    HOST_RUNTIME,
     prepareDsmArgs,
     SECRET_OUTPUTS,
+    sessionFor,
 } from "../synology/kit/resource";
 import type { DsmConnectionArgs } from "../synology/dsm/types";
 import { whileEngineAlive } from "../synology/kit/engine-watch";
@@ -162,8 +162,8 @@ function outputsOf(
 
 /** Take a snapshot with `inputs` (in the provider host: stops, cleaning up, if the engine goes away). */
 async function snapshotNow(inputs: EtcdSnapshotInputs, reason: string): Promise<StoredSnapshot> {
-    logInfo(`etcd snapshot before the upgrades: ${reason}`);
-    const dsm = dsmClientFor(inputs);
+    const { client: dsm, log } = sessionFor(HOST_RUNTIME, inputs);
+    log(`etcd snapshot before the upgrades: ${reason}`);
     const talos = talosctlApi(inputs.talosconfig);
     let stopped: Error | undefined;
     let stopUpload: (e: Error) => void = () => undefined;
@@ -179,7 +179,7 @@ async function snapshotNow(inputs: EtcdSnapshotInputs, reason: string): Promise<
                     {
                         dsm,
                         talos,
-                        log: logInfo,
+                        log,
                         stopped: () => stopped,
                         onUpload: (stop) => (stopUpload = stop),
                     },
@@ -224,7 +224,7 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
             const reason = snapshotReasonOnCreate(version, await runningVersions(inputs));
             if (reason === undefined) {
                 const why = `every node already runs ${version}: no upgrade will run, no snapshot taken`;
-                logInfo(`etcd snapshot: ${why}`);
+                HOST_RUNTIME.log(`etcd snapshot: ${why}`);
                 return { id, outs: outputsOf(inputs, {}, why) };
             }
             return { id, outs: outputsOf(inputs, {}, reason, await snapshotNow(inputs, reason)) };
@@ -238,12 +238,13 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
         return guard(news, "etcd snapshot before the upgrades", async () => {
             const reason = snapshotReasonOnUpdate(olds, news);
             if (reason !== undefined) return { outs: outputsOf(news, olds, reason, await snapshotNow(news, reason)) };
-            if (news.keep < olds.keep) await applyRetention(dsmClientFor(news), news, logInfo);
+            if (news.keep < olds.keep)
+                await applyRetention(sessionFor(HOST_RUNTIME, news).client, news, HOST_RUNTIME.log);
             return { outs: outputsOf(news, olds, olds.lastReason) };
         });
     },
     async delete() {
-        logInfo("etcd snapshots: the snapshots stay on the NAS (npm run etcd-snapshot -- --list shows them)");
+        HOST_RUNTIME.log("etcd snapshots: the snapshots stay on the NAS (npm run etcd-snapshot -- --list shows them)");
     },
 };
 

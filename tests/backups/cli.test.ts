@@ -68,12 +68,6 @@ beforeEach(async () => {
         },
     });
     resetDsmClients();
-    (globalThis as Record<string, unknown>).__homelabDsmClientOptions = {
-        md5PollMs: 5,
-        retryBaseDelayMs: 5,
-        retryMaxDelayMs: 20,
-        log: () => undefined,
-    };
     standIn = TalosctlStandIn.create({ [CP]: { tag: "v1.12.1", bytes: 16 * 1024 } });
     process.env.PATH = standIn.pathEnv(savedPath);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-cli-"));
@@ -86,7 +80,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
     process.env.PATH = savedPath;
-    delete (globalThis as Record<string, unknown>).__homelabDsmClientOptions;
     resetDsmClients();
     standIn.close();
     fs.rmSync(dir, { recursive: true, force: true });

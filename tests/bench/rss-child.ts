@@ -8,12 +8,11 @@
  * argv: simUrl factoryUrl schematicId size [raw]
  */
 import { emitResult, MiB } from "./lib";
-import { bootInputs, installProviderGlobals, providerCopy, rawCopy, rawLogin } from "./stream";
+import { bootInputs, providerCopy, rawCopy, rawLogin } from "./stream";
 
 async function main(): Promise<void> {
     const [simUrl, factoryUrl, schematicId, sizeText, mode] = process.argv.slice(2);
     const size = Number(sizeText);
-    installProviderGlobals();
     const inputs = bootInputs({ simUrl, factoryUrl }, schematicId);
 
     await new Promise((r) => setTimeout(r, 50));

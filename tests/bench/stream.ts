@@ -13,6 +13,7 @@ import { Transform } from "stream";
 import { pipeline } from "stream/promises";
 import { schematicFromImage, ukiFileName, ukiUrl } from "../../components/factory/schematic";
 import { resetDsmClients } from "../../components/synology/dsm";
+import { quickRuntime } from "../support/synology-engine";
 import { BootFileInputs, SynologyBootFile } from "../../components/synology/providers/bootfile";
 import { BENCH_DSM_PASSWORD, median, MiB, round, runChildForResult, spawnTs } from "./lib";
 
@@ -85,20 +86,13 @@ export function bootInputs(s: { simUrl: string; factoryUrl: string }, schematicI
     };
 }
 
-/** Client tuning for the bench (MD5 poll every 5 ms instead of 1 s) and a sink for progress lines. */
-export function installProviderGlobals(): void {
-    const g = globalThis as Record<string, unknown>;
-    g.__homelabDsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined };
-    g.__homelabDsmLog = () => undefined;
-}
-
 /** One provider create; returns seconds and the MD5 the provider verified. */
 export async function providerCopy(
     inputs: BootFileInputs,
 ): Promise<{ seconds: number; md5: string; size: number; cpuMs: number }> {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const r = await SynologyBootFile.provider.create(inputs);
+    const r = await SynologyBootFile.providerWith(quickRuntime()).create(inputs);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const outs = r.outs as { md5: string; size: number };
     return { seconds, md5: outs.md5, size: outs.size, cpuMs: cpuMsSince(c0) };
@@ -263,7 +257,6 @@ export interface RssChildResult {
 export async function runStreamBench(log: (m: string) => void, size = 256 * MiB, rounds = 5): Promise<StreamResult> {
     const servers = await startServers();
     try {
-        installProviderGlobals();
         resetDsmClients();
         const schematicId = await servers.call<string>(
             "register",

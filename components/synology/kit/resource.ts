@@ -11,13 +11,14 @@
  * done and with the password redacted, the password (and a connection carrying a 2FA device id) as secrets.
  * The provider runs in Pulumi's provider host, which loads it from the project (../../dynamic.ts): the DSM
  * session lives in the client's cache on `globalThis` (see `getDsmClient`), shared by all the DSM providers.
+ * The five functions get the client and the log from a {@link DsmSession}; how sessions are made is the runtime's
+ * ({@link DsmRuntime}): the host's ({@link HOST_RUNTIME}) for `.provider`, another one given to `providerWith`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicResource, DynamicResourceClass } from "../../dynamic";
+import { dynamicResource, DynamicResourceClass, hostedProvider } from "../../dynamic";
 import { DsmVerifyError, getDsmClient } from "../dsm";
-import type { DsmClientOptions } from "../dsm";
 import { asObject, sameValue } from "../dsm/shapes";
-import type { DsmApi, DsmApiUse, DsmConnectionArgs } from "../dsm/types";
+import type { DsmApi, DsmApiUse, DsmConnection, DsmConnectionArgs } from "../dsm/types";
 import { armEngineWatch } from "./engine-watch";
 import { wrapError } from "./redact";
 
@@ -32,14 +33,46 @@ export interface DsmResourceProps {
 export const SECRET_OUTPUTS = ["password"] as const;
 
 /**
- * The shared DSM client for these props (one login per NAS and user per process). Client tuning (poll and
- * retry delays) can be set for the whole process on `globalThis.__homelabDsmClientOptions` (tests, benchmark).
+ * How the DSM resources of a process reach the NAS and say what they are doing. The provider host runs them with
+ * {@link HOST_RUNTIME}; a test or the benchmark builds a resource's provider with its own (`providerWith`).
  */
-export function dsmClientFor(props: DsmResourceProps): DsmApi {
-    // In the dynamic-provider host: stop (and clean up) when the engine that started it goes away.
-    armEngineWatch();
-    const g = globalThis as { __homelabDsmClientOptions?: DsmClientOptions };
-    return getDsmClient({ ...props.connection, password: props.password }, g.__homelabDsmClientOptions);
+export interface DsmRuntime {
+    /** The DSM client for a connection (with its password). */
+    client(conn: DsmConnection): DsmApi;
+    /** Progress and info messages. */
+    log(message: string): void;
+}
+
+/** What a DSM resource's functions work with during one provider call: the NAS's client, and its runtime's log. */
+export interface DsmSession {
+    client: DsmApi;
+    log: (message: string) => void;
+}
+
+/**
+ * The runtime of the provider host and of `pulumi up`'s own process. The client: the shared one for the NAS and
+ * user (one login per process, `getDsmClient`), with the engine watch armed in the dynamic-provider host (it stops,
+ * cleaning up, when the engine that started it goes away). Messages: to `pulumi.log.info` with an engine
+ * connection; in Pulumi's dynamic-provider host (which has none, and whose stderr the engine shows as the
+ * provider's messages) to stderr; otherwise nowhere.
+ */
+export const HOST_RUNTIME: DsmRuntime = {
+    client: (conn) => {
+        armEngineWatch();
+        return getDsmClient(conn);
+    },
+    log: (message) => {
+        if (pulumi.runtime.hasEngine()) {
+            void pulumi.log.info(message);
+        } else if (/dynamic-provider/.test(process.argv[1] ?? "")) {
+            process.stderr.write(`${message}\n`);
+        }
+    },
+};
+
+/** The session of one provider call on `props`'s NAS. */
+export function sessionFor(runtime: DsmRuntime, props: DsmResourceProps): DsmSession {
+    return { client: runtime.client({ ...props.connection, password: props.password }), log: runtime.log };
 }
 
 /** Check failures of the connection part, before any remote call. */
@@ -115,24 +148,6 @@ export async function guard<T>(props: Partial<DsmResourceProps>, what: string, f
     }
 }
 
-/**
- * Progress and info messages. Tests (and the benchmark) install `globalThis.__homelabDsmLog`; with an engine
- * connection they go to `pulumi.log.info`; in Pulumi's dynamic provider host (which has no engine
- * connection, and whose stderr the engine shows as the provider's messages) to stderr; otherwise nowhere.
- */
-export function logInfo(message: string): void {
-    const g = globalThis as { __homelabDsmLog?: (m: string) => void };
-    if (typeof g.__homelabDsmLog === "function") {
-        g.__homelabDsmLog(message);
-        return;
-    }
-    if (pulumi.runtime.hasEngine()) {
-        void pulumi.log.info(message);
-    } else if (/dynamic-provider/.test(process.argv[1] ?? "")) {
-        process.stderr.write(`${message}\n`);
-    }
-}
-
 /** Order-insensitive deep equality for JSON-like values. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
     return stableJson(a) === stableJson(b);
@@ -177,17 +192,19 @@ export interface DsmResourceDefinition<I extends DsmResourceProps, O extends I, 
     /** Pure diff of the last read (or written) outputs against the inputs; a connection change is added by the helper. */
     diff(olds: O, news: I): pulumi.dynamic.DiffResult;
     /** Create (`olds` undefined) or update: make the NAS match `inputs`; returns the outputs. */
-    apply(client: DsmApi, inputs: I, olds?: O): Promise<O>;
+    apply(nas: DsmSession, inputs: I, olds?: O): Promise<O>;
     /** Refresh: what the NAS has now, as outputs. */
-    read(client: DsmApi, props: O): Promise<O>;
+    read(nas: DsmSession, props: O): Promise<O>;
     /** Delete: put back what was there before (or remove what this resource made). */
-    restore(client: DsmApi, props: O): Promise<void>;
+    restore(nas: DsmSession, props: O): Promise<void>;
 }
 
-/** The provider of a DSM resource, from its definition. */
-export function dsmProvider<I extends DsmResourceProps, O extends I, D extends keyof I>(
+/** The provider of a DSM resource, from its definition, running with `runtime`. */
+function dsmProvider<I extends DsmResourceProps, O extends I, D extends keyof I>(
     def: DsmResourceDefinition<I, O, D>,
+    runtime: DsmRuntime,
 ): pulumi.dynamic.ResourceProvider {
+    const nas = (props: DsmResourceProps) => sessionFor(runtime, props);
     return {
         async check(_olds: unknown, news: I) {
             return { inputs: news, failures: knownFailures(news, [...checkConnection(news), ...def.check(news)]) };
@@ -197,18 +214,18 @@ export function dsmProvider<I extends DsmResourceProps, O extends I, D extends k
             return d.changes || !connectionChanged(olds, news) ? d : { ...d, changes: true };
         },
         async create(inputs: I) {
-            const outs = await guard(inputs, def.what(inputs), () => def.apply(dsmClientFor(inputs), inputs));
+            const outs = await guard(inputs, def.what(inputs), () => def.apply(nas(inputs), inputs));
             return { id: def.id(inputs), outs };
         },
         async read(id: string, props: O) {
-            const outs = await guard(props, `reading ${def.what(props)}`, () => def.read(dsmClientFor(props), props));
+            const outs = await guard(props, `reading ${def.what(props)}`, () => def.read(nas(props), props));
             return { id, props: outs };
         },
         async update(_id: string, olds: O, news: I) {
-            return { outs: await guard(news, def.what(news), () => def.apply(dsmClientFor(news), news, olds)) };
+            return { outs: await guard(news, def.what(news), () => def.apply(nas(news), news, olds)) };
         },
         async delete(_id: string, props: O) {
-            await guard(props, `${def.onDelete} ${def.what(props)}`, () => def.restore(dsmClientFor(props), props));
+            await guard(props, `${def.onDelete} ${def.what(props)}`, () => def.restore(nas(props), props));
         },
     };
 }
@@ -234,9 +251,13 @@ export function prepareDsmArgs(args: Record<string, pulumi.Input<unknown>>): Rec
     };
 }
 
-/** A DSM resource's class: a dynamic resource that also names the DSM APIs it calls. */
+/**
+ * A DSM resource's class: a dynamic resource (its provider, the host's, as `.provider`) that also names the DSM APIs
+ * it calls, and builds its provider with another runtime (`providerWith`: tests, the benchmark).
+ */
 export type DsmResourceClass<I, O, D extends keyof I = never> = DynamicResourceClass<I, O, D> & {
     readonly apis: readonly DsmApiUse[];
+    providerWith(runtime: DsmRuntime): pulumi.dynamic.ResourceProvider;
 };
 
 /** The resource class of a DSM resource (its provider as `.provider`, its APIs as `.apis`), from its definition. */
@@ -247,13 +268,16 @@ export function dsmResource<I extends DsmResourceProps, O extends I, D extends k
         module: "synology",
         type: def.type,
         file: def.file,
-        provider: dsmProvider(def),
+        provider: dsmProvider(def, HOST_RUNTIME),
         defaults: def.defaults,
         outputs: def.outputs,
         secretOutputs: SECRET_OUTPUTS,
         prepare: prepareDsmArgs,
     });
-    return Object.assign(cls, { apis: def.apis });
+    return Object.assign(cls, {
+        apis: def.apis,
+        providerWith: (runtime: DsmRuntime) => hostedProvider(dsmProvider(def, runtime), def.defaults),
+    });
 }
 
 /**

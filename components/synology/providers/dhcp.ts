@@ -13,7 +13,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { DhcpConfig } from "../config";
 import type { DsmApi, DsmApiUse } from "../dsm/types";
 import { asObject, checkDhcpServerObject, mergeDhcpServer, sameValue, toBool } from "../dsm/shapes";
-import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "../kit/resource";
+import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, DsmSession, setAndVerify } from "../kit/resource";
 
 /** The server object of one interface; written only with `dhcp.manageServer`. */
 export const DHCP_SERVER_API = { api: "", read: 3, write: 3, need: "managed" } as const satisfies DsmApiUse;
@@ -176,7 +176,7 @@ export function notEnabledMessage(ifname: string): string {
 }
 
 async function applyManaged(
-    client: DsmApi,
+    { client, log }: DsmSession,
     inputs: DhcpServerInputs,
 ): Promise<{ before: Record<string, unknown>; actual: Record<string, unknown>; skipped: string[] }> {
     const before = await dhcpServerGet(client, inputs.ifname);
@@ -192,25 +192,25 @@ async function applyManaged(
         );
     }
     if (skipped.length > 0) {
-        logInfo(`DHCP server on ${inputs.ifname}: not setting ${skipped.join(", ")} (no known key in DSM's object)`);
+        log(`DHCP server on ${inputs.ifname}: not setting ${skipped.join(", ")} (no known key in DSM's object)`);
     }
     const wanted = managedValues(changes, keys);
     if (!jsonEqual(wanted, managedValues(before, keys))) {
-        logInfo(`DHCP server on ${inputs.ifname}: setting ${keys.join(", ")}`);
+        log(`DHCP server on ${inputs.ifname}: setting ${keys.join(", ")}`);
         await dhcpServerSet(client, inputs.ifname, before, changes);
     }
     return { before, actual: { ...changes, enable: true }, skipped };
 }
 
 /** Managed: read-modify-write. Check-only: fails with instructions when the server is not enabled. */
-async function apply(client: DsmApi, inputs: DhcpServerInputs, olds?: DhcpServerOutputs): Promise<DhcpServerOutputs> {
+async function apply(nas: DsmSession, inputs: DhcpServerInputs, olds?: DhcpServerOutputs): Promise<DhcpServerOutputs> {
     if (!inputs.manage) {
-        if (!toBool((await dhcpServerGet(client, inputs.ifname)).enable)) {
+        if (!toBool((await dhcpServerGet(nas.client, inputs.ifname)).enable)) {
             throw new Error(notEnabledMessage(inputs.ifname));
         }
         return { ...inputs, enabled: true };
     }
-    const r = await applyManaged(client, inputs);
+    const r = await applyManaged(nas, inputs);
     return { ...inputs, previous: olds?.previous ?? r.before, enabled: true, actual: r.actual, skipped: r.skipped };
 }
 
@@ -226,7 +226,7 @@ export class SynologyDhcpServer extends dsmResource<DhcpServerInputs, DhcpServer
     check: checkDhcpServer,
     diff: diffDhcpServer,
     apply,
-    async read(client, props) {
+    async read({ client }, props) {
         const now = await dhcpServerGet(client, props.ifname);
         const outs: DhcpServerOutputs = { ...props, enabled: toBool(now.enable) };
         if (props.manage && props.actual) {
@@ -238,11 +238,11 @@ export class SynologyDhcpServer extends dsmResource<DhcpServerInputs, DhcpServer
         }
         return outs;
     },
-    async restore(client, props) {
+    async restore({ client, log }, props) {
         if (!props.manage || !props.previous) return; // check-only: nothing was changed
         const now = await dhcpServerGet(client, props.ifname);
         if (!jsonEqual(now, props.previous)) {
-            logInfo(`DHCP server on ${props.ifname}: restoring the settings found before`);
+            log(`DHCP server on ${props.ifname}: restoring the settings found before`);
             await dhcpServerSet(client, props.ifname, now, props.previous);
         }
     },

@@ -15,7 +15,7 @@ import {
     reservationListProblems,
     sameReservationSet,
 } from "../reservations";
-import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "../kit/resource";
+import { checkIfname, dsmResource, DsmResourceProps, DsmSession } from "../kit/resource";
 
 export const RESERVATION_API = { api: ".Reservation", read: 3, write: 2, need: "write" } as const satisfies DsmApiUse;
 
@@ -76,14 +76,14 @@ export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dyn
 
 /** Merge the wanted entries into the NAS's list (../reservations.ts) and write it when it changed. */
 async function apply(
-    client: DsmApi,
+    { client, log }: DsmSession,
     inputs: ReservationsInputs,
     olds?: ReservationsOutputs,
 ): Promise<ReservationsOutputs> {
     const current = await reservationsGet(client, inputs.ifname);
     const merged = mergeReservations(inputs.ifname, current, olds?.managed ?? [], olds?.adopted ?? [], inputs.entries);
     if (merged.changed) {
-        logInfo(
+        log(
             `DHCP reservations on ${inputs.ifname}: writing ${merged.list.length} entries (${inputs.entries.length} managed)`,
         );
         await reservationsSet(client, inputs.ifname, merged.list);
@@ -108,18 +108,18 @@ export class SynologyReservations extends dsmResource<ReservationsInputs, Reserv
     check: checkReservations,
     diff: diffReservations,
     apply,
-    read: async (client, props) => ({
+    read: async ({ client }, props) => ({
         ...props,
         actual: managedOnNas(await reservationsGet(client, props.ifname), props.managed),
     }),
-    async restore(client, props) {
+    async restore({ client, log }, props) {
         const released = releaseReservations(
             await reservationsGet(client, props.ifname),
             props.managed ?? [],
             props.adopted ?? [],
         );
         if (released.changed) {
-            logInfo(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
+            log(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
             await reservationsSet(client, props.ifname, released.list);
         }
     },
