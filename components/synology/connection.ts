@@ -5,7 +5,7 @@
  * same `connectionArgs`.
  */
 import type { SynologyConfig } from "./config";
-import { getDsmClient } from "./dsm";
+import { getDsmClient } from "./dsm/registry";
 import type { DsmApi, DsmConnectionArgs } from "./dsm/types";
 
 /** The connection part of every DSM resource's inputs: only the settings that are set. */

@@ -44,15 +44,6 @@ export function reservationConflictError(ifname: string, conflicts: string[]): R
     return e;
 }
 
-/** True for errors made by `reservationConflictError`. */
-export function isReservationConflictError(e: unknown): e is ReservationConflictError {
-    return (
-        e instanceof Error &&
-        e.name === "ReservationConflictError" &&
-        Array.isArray((e as ReservationConflictError).conflicts)
-    );
-}
-
 function norm(e: Reservation): Reservation {
     return { mac: canonicalMac(e.mac), ip: String(e.ip).trim(), hostname: e.hostname ?? "" };
 }

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { main, parseArgs } from "../../components/backups/cli";
-import { resetDsmClients } from "../../components/synology/dsm";
+import { resetDsmClients } from "../support/synology-engine";
 import { loopbackStackValues } from "../../e2e/support/loopback";
 import { DsmSimulator, startDsmSimulator, simShare } from "../support/dsm-simulator";
 import { stackValues } from "../support/shared";

@@ -7,11 +7,17 @@
  */
 import { parseStackConfig } from "../../components/config";
 import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../../components/factory/schematic";
-import { resetDsmClients } from "../../components/synology/dsm";
 import type { SynologySpec } from "../../components/synology/pxe";
 import { startDsmSimulator } from "../support/dsm-simulator";
 import { startFactoryServer } from "../support/factory-server";
-import { applySynology, quickRuntime, refreshAndDiff, RESOURCE_ORDER, useDsmRuntime } from "../support/synology-engine";
+import {
+    applySynology,
+    quickRuntime,
+    refreshAndDiff,
+    resetDsmClients,
+    RESOURCE_ORDER,
+    useDsmRuntime,
+} from "../support/synology-engine";
 import { assertOnlyLoopbackUrls, BENCH_DSM_PASSWORD, localisedSeedValues } from "./lib";
 
 const WRITE_METHODS = new Set(["set", "create", "delete", "upload", "rename", "start_delete"]);

@@ -12,8 +12,7 @@ import * as http from "http";
 import { Transform } from "stream";
 import { pipeline } from "stream/promises";
 import { schematicFromImage, ukiFileName, ukiUrl } from "../../components/factory/schematic";
-import { resetDsmClients } from "../../components/synology/dsm";
-import { quickRuntime } from "../support/synology-engine";
+import { quickRuntime, resetDsmClients } from "../support/synology-engine";
 import { BootFileInputs, SynologyBootFile } from "../../components/synology/providers/bootfile";
 import { BENCH_DSM_PASSWORD, median, MiB, round, runChildForResult, spawnTs } from "./lib";
 

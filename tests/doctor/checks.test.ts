@@ -23,9 +23,10 @@ import {
     runDoctor,
 } from "../../components/doctor/checks";
 import { FILE_APIS } from "../../components/synology/dsm/apis";
-import { decodePacket, encodeData, encodeError, OP_ACK, OP_RRQ } from "../../components/doctor/tftp";
+import { decodePacket, encodeError, OP_ACK, OP_RRQ } from "../../components/doctor/tftp";
+import { encodeData } from "../support/tftp-server-packets";
 import { schematicFromImage, schematicId } from "../../components/factory/schematic";
-import { getDsmClient } from "../../components/synology/dsm";
+import { getDsmClient } from "../../components/synology/dsm/registry";
 import type { DsmApi } from "../../components/synology/dsm/types";
 import { DsmSimulator, startDsmSimulator } from "../support/dsm-simulator";
 import { expectedAssetBytes, FactoryServer, startFactoryServer } from "../support/factory-server";

@@ -15,9 +15,7 @@ import * as path from "path";
 import {
     decodePacket,
     encodeAck,
-    encodeData,
     encodeError,
-    encodeOack,
     encodeRrq,
     OP_ACK,
     OP_RRQ,
@@ -25,6 +23,7 @@ import {
     tftpGet,
 } from "../../components/doctor/tftp";
 import { checkTftpTransfer } from "../../components/doctor/checks";
+import { encodeData, encodeOack } from "../support/tftp-server-packets";
 import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
 import { NetLab, netnsSupport, runNodeInNetns } from "../support/netns";
 

@@ -6,8 +6,8 @@
  * Used by the provider tests and the benchmark, e.g. `refreshAndDiff` to show that a no-op apply makes no writes.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { getDsmClient } from "../../components/synology/dsm";
-import type { DsmClientOptions } from "../../components/synology/dsm";
+import type { DsmClientOptions } from "../../components/synology/dsm/client";
+import { getDsmClient, REGISTRY_KEY } from "../../components/synology/dsm/registry";
 import { DsmRuntime, HOST_RUNTIME } from "../../components/synology/kit/resource";
 import {
     SYNOLOGY_RESOURCES,
@@ -27,6 +27,11 @@ export const QUICK_CLIENT: DsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 
 /** The host's runtime with a quick client, its messages (and the client's warnings) going to `log`. */
 export function quickRuntime(log: (message: string) => void = () => undefined): DsmRuntime {
     return { client: (conn) => getDsmClient(conn, { ...QUICK_CLIENT, log }), log };
+}
+
+/** Forget every shared DSM client of this process, without logging out: the next call makes a new one. */
+export function resetDsmClients(): void {
+    delete (globalThis as Record<string, unknown>)[REGISTRY_KEY];
 }
 
 let runtime: DsmRuntime = HOST_RUNTIME;

@@ -2,14 +2,23 @@ import { canonicalMac } from "../../components/net";
 import * as fc from "fast-check";
 import {
     desiredReservations,
-    isReservationConflictError,
     managedOnNas,
     mergeReservations,
     Reservation,
+    ReservationConflictError,
     releaseReservations,
     sameReservationList,
     sameReservationSet,
 } from "../../components/synology/reservations";
+
+/** An error made by `reservationConflictError`: an Error named so, with its `conflicts`. */
+function isReservationConflictError(e: unknown): e is ReservationConflictError {
+    return (
+        e instanceof Error &&
+        e.name === "ReservationConflictError" &&
+        Array.isArray((e as ReservationConflictError).conflicts)
+    );
+}
 
 const theirs: Reservation[] = [
     { mac: "00:11:22:33:44:55", ip: "192.168.0.50", hostname: "printer" },

@@ -1,11 +1,11 @@
 /**
  * The DSM Web API client (see ./types.ts for the contract and docs/dsm-api.md for
- * the protocol). One instance per NAS and user per process: use `getDsmClient` from ./index.ts.
+ * the protocol). One instance per NAS and user per process: use `getDsmClient` from ./registry.ts.
  *
  * Transport rules: every call is a POST of form fields to the API's path (entry.cgi) with `_sid` and
  * `SynoToken` in the body, the `X-SYNO-TOKEN` header and the `id` cookie; uploads put `_sid`/`SynoToken`
  * in the URL. Values are JSON-encoded for APIs whose requestFormat is JSON, raw otherwise (and raw for the
- * Upload `path`). No module-level mutable state: one client per NAS and user lives in ./index.ts's registry.
+ * Upload `path`). No module-level mutable state: one client per NAS and user lives in ./registry.ts.
  *
  * The client speaks DSM, not the settings: discovery, login, sessions, retries and File Station are here; a DSM
  * object's reads and writes live with its resource (../providers/<name>.ts), which passes its API use

@@ -16,7 +16,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicResource, DynamicResourceClass, hostedProvider } from "../../dynamic";
-import { DsmVerifyError, getDsmClient } from "../dsm";
+import { DsmVerifyError } from "../dsm/errors";
+import { getDsmClient } from "../dsm/registry";
 import { asObject, sameValue } from "../dsm/shapes";
 import type { DsmApi, DsmApiUse, DsmConnection, DsmConnectionArgs } from "../dsm/types";
 import { armEngineWatch } from "./engine-watch";

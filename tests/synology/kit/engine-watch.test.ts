@@ -9,11 +9,12 @@ import {
     armEngineWatch,
     inDynamicProviderHost,
     parseEngineAddress,
-    resetEngineWatch,
+    ENGINE_WATCH_KEY,
     whileEngineAlive,
 } from "../../../components/synology/kit/engine-watch";
 
-afterEach(() => resetEngineWatch());
+// A fresh watch for every test: forget the state the last one left on globalThis.
+afterEach(() => delete (globalThis as Record<string, unknown>)[ENGINE_WATCH_KEY]);
 
 function exitRecorder(): { exit: (code: number) => void; exited: Promise<number> } {
     let resolve: (code: number) => void = () => undefined;

@@ -5,9 +5,8 @@
 import axios from "axios";
 import { dhcpConfig, synologyConfig } from "../../support/fixtures";
 import type { SynologySpec } from "../../../components/synology/pxe";
-import { resetDsmClients } from "../../../components/synology/dsm";
 import type { DsmRuntime } from "../../../components/synology/kit/resource";
-import { quickRuntime, useDsmRuntime } from "../../support/synology-engine";
+import { quickRuntime, resetDsmClients, useDsmRuntime } from "../../support/synology-engine";
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator } from "../../support/dsm-simulator";
 import { FactoryServer, FactoryServerOptions, startFactoryServer } from "../../support/factory-server";
 
