@@ -1,10 +1,5 @@
-import {
-    DEPRECATED_SETTINGS,
-    talosSchemaProblem,
-    TalosConfigSchema,
-    validatePatch,
-    validatePatches,
-} from "../../components/talos/validate";
+import { validatePatch, validatePatches } from "../../components/talos/validate";
+import { DEPRECATED_SETTINGS, talosSchemaProblem, TalosConfigSchema } from "../../components/talos/validate-schema";
 import * as patches from "../../components/talos/patches";
 import { closest, editDistance } from "../../components/words";
 import { readReferenceText } from "../support/reference";
