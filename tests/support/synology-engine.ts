@@ -6,7 +6,7 @@
  * Used by the provider tests and the benchmark, e.g. `refreshAndDiff` to show that a no-op apply makes no writes.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmClientOptions } from "../../components/synology/dsm/client";
+import type { DsmClientOptions } from "../../components/synology/dsm/transport";
 import { getDsmClient, REGISTRY_KEY } from "../../components/synology/dsm/registry";
 import { DsmRuntime, HOST_RUNTIME } from "../../components/synology/kit/resource";
 import {

@@ -5,7 +5,8 @@
  * contract ./types.ts.
  */
 import * as crypto from "crypto";
-import { DsmClient, DsmClientOptions } from "./client";
+import { DsmClient } from "./client";
+import type { DsmClientOptions } from "./transport";
 import type { DsmApi, DsmConnection } from "./types";
 
 interface Registry {
