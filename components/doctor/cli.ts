@@ -9,7 +9,8 @@ import type { DsmApi } from "../synology/dsm/types";
 import { positiveInt, readFlags, renderOptions, runMain, switchFlag, valueFlag } from "../cli/command";
 import { STACK_FLAGS, stackOptions, StackOptions, stackCommand } from "../cli/stack";
 import { stackDsmClient } from "../synology/connection";
-import { CHECK_GROUPS, CheckGroup, DoctorDeps, exitCodeOf, formatResult, planFromConfig, runDoctor } from "./checks";
+import { CHECK_GROUPS, CheckGroup, DoctorDeps, runDoctor } from "./checks";
+import { exitCodeOf, formatResult, planFromConfig } from "./plan";
 
 export interface CliOptions extends StackOptions {
     only?: CheckGroup[];

@@ -8,20 +8,10 @@ import * as dgram from "dgram";
 import * as http from "http";
 import * as net from "net";
 import { parseStackConfig, StackConfig } from "../../components/config";
-import {
-    checkBootFileOnNas,
-    checkFactory,
-    checkNas,
-    checkTalosNodes,
-    checkTftpSettings,
-    classifyConnectError,
-    CheckResult,
-    DoctorPlan,
-    exitCodeOf,
-    formatResult,
-    planFromConfig,
-    runDoctor,
-} from "../../components/doctor/checks";
+import { runDoctor } from "../../components/doctor/checks";
+import { checkFactory, checkTalosNodes, classifyConnectError } from "../../components/doctor/lan-checks";
+import { checkBootFileOnNas, checkNas, checkTftpSettings } from "../../components/doctor/nas-checks";
+import { CheckResult, DoctorPlan, exitCodeOf, formatResult, planFromConfig } from "../../components/doctor/plan";
 import { FILE_APIS } from "../../components/synology/dsm/apis";
 import { decodePacket, encodeError, OP_ACK, OP_RRQ } from "../../components/doctor/tftp";
 import { encodeData } from "../support/tftp-server-packets";

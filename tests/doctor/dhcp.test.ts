@@ -11,7 +11,7 @@
  */
 import * as crypto from "crypto";
 import * as path from "path";
-import { judgeDhcpOffers } from "../../components/doctor/checks";
+import { judgeDhcpOffers } from "../../components/doctor/lan-checks";
 import { macBytes } from "../../components/net";
 import {
     decodeDhcp,
@@ -311,7 +311,7 @@ describeReal("DHCP check against real dnsmasq servers in namespaces", () => {
         mode: "check" | "raw",
     ): Promise<{ check: { status: string; detail: string; fix?: string }; offers?: DhcpOffer[] }> {
         const code = `
-const { checkDhcp, judgeDhcpOffers } = require("./components/doctor/checks");
+const { checkDhcp, judgeDhcpOffers } = require("./components/doctor/lan-checks");
 const { probeDhcp } = require("./components/doctor/dhcp");
 (async () => {
   const want = { bootFile: ${JSON.stringify(bootFile)}, tftpServer: ${JSON.stringify(`${net}.1`)}, dhcpInterface: "eth0" };
@@ -346,7 +346,7 @@ const { probeDhcp } = require("./components/doctor/dhcp");
         const r = await runNodeInNetns<{ status: string; detail: string; fix?: string }>(
             lonely,
             `
-const { checkDhcp } = require("./components/doctor/checks");
+const { checkDhcp } = require("./components/doctor/lan-checks");
 checkDhcp({ windowMs: 500 }, { bootFile: "x.efi" }).then((r) => console.log(JSON.stringify(r)));`,
             ROOT,
         );

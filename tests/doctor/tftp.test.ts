@@ -22,7 +22,7 @@ import {
     TftpError,
     tftpGet,
 } from "../../components/doctor/tftp";
-import { checkTftpTransfer } from "../../components/doctor/checks";
+import { checkTftpTransfer } from "../../components/doctor/lan-checks";
 import { encodeData, encodeOack } from "../support/tftp-server-packets";
 import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
 import { NetLab, netnsSupport, runNodeInNetns } from "../support/netns";
@@ -343,7 +343,7 @@ describeReal("check against a real dnsmasq TFTP server", () => {
     /** Runs checkTftpTransfer (and the raw client) for each case inside `ns`. */
     function inNs(ns: string, cases: object[]): Promise<any[]> {
         const code = `
-const { checkTftpTransfer } = require("./components/doctor/checks");
+const { checkTftpTransfer } = require("./components/doctor/lan-checks");
 const { tftpGet } = require("./components/doctor/tftp");
 (async () => {
   const out = [];
