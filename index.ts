@@ -40,7 +40,7 @@ async function main() {
         patchSets: cfg.nodes.map((node, index) =>
             renderRedactedNodePatches({ node, index, installerImage: installer, ups: cfg.ups }),
         ),
-        warn: (message) => pulumi.log.warn(message),
+        warn: (message) => void pulumi.log.warn(message),
     });
     if (patchProblems.length > 0) {
         throw new pulumi.RunError(

@@ -14,7 +14,7 @@
  * every problem at once.
  */
 import { BackupsConfig, parseBackups } from "./backups/config";
-import { Checker, ConfigError, Obj, parseUrl, specialWords } from "./checker";
+import { Checker, ConfigError, parseUrl, specialWords } from "./checker";
 import { ImageConfig, parseImage } from "./factory/config";
 import { allKeys } from "./keys";
 import { Cidr, intToIp, ipInRange, ipToInt, isIpv4, parseCidr, placeInCidr, specialIpv4 } from "./net";
@@ -75,7 +75,7 @@ export const SECRET_KEYS = ["synologyPassword", "upsPassword"] as const satisfie
  */
 export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     const c = new Checker();
-    c.knownKeys(CONFIG_NAMESPACE, values as Obj, STACK_KEYS);
+    c.knownKeys(CONFIG_NAMESPACE, values, STACK_KEYS);
 
     const dhcp = parseDhcp(c, values.dhcp);
     const subnet = dhcp ? parseCidr(dhcp.subnet) : undefined;

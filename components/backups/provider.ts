@@ -211,11 +211,11 @@ async function runningVersions(
 }
 
 export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: unknown, news: EtcdSnapshotInputs) {
-        return { inputs: news, failures: knownFailures(news, checkEtcdSnapshot(news)) };
+    check(_olds: unknown, news: EtcdSnapshotInputs) {
+        return Promise.resolve({ inputs: news, failures: knownFailures(news, checkEtcdSnapshot(news)) });
     },
-    async diff(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
-        return diffEtcdSnapshot(olds, news);
+    diff(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
+        return Promise.resolve(diffEtcdSnapshot(olds, news));
     },
     async create(inputs: EtcdSnapshotInputs) {
         const id = `etcd-snapshots:${inputs.clusterName}`;
@@ -230,9 +230,9 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
             return { id, outs: outputsOf(inputs, {}, reason, await snapshotNow(inputs, reason)) };
         });
     },
-    async read(id: string, props: EtcdSnapshotOutputs) {
+    read(id: string, props: EtcdSnapshotOutputs) {
         // Nothing of this resource's own lives anywhere to read back: the snapshots are files it leaves alone.
-        return { id, props };
+        return Promise.resolve({ id, props });
     },
     async update(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
         return guard(news, "etcd snapshot before the upgrades", async () => {
@@ -243,8 +243,9 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
             return { outs: outputsOf(news, olds, olds.lastReason) };
         });
     },
-    async delete() {
+    delete() {
         HOST_RUNTIME.log("etcd snapshots: the snapshots stay on the NAS (npm run etcd-snapshot -- --list shows them)");
+        return Promise.resolve();
     },
 };
 

@@ -69,7 +69,7 @@ function stripPrefix(raw: Record<string, unknown>, pick: (v: unknown) => unknown
 function applySecretEnv(values: Record<string, unknown>, env: NodeJS.ProcessEnv, notes: string[], file?: string): void {
     for (const [key, envName] of Object.entries(SECRET_ENV)) {
         const v = values[key];
-        const encrypted = v !== null && typeof v === "object" && "secure" in (v as object);
+        const encrypted = v !== null && typeof v === "object" && "secure" in v;
         if (env[envName]) values[key] = env[envName];
         else if (encrypted) {
             delete values[key];

@@ -282,7 +282,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.nodes = pulumi.output(plan.summary);
         const hashes: Record<string, pulumi.Output<string>> = {};
         for (const [h, a] of Object.entries(this.applies)) hashes[h] = pulumi.unsecret(a.machineConfigurationHash);
-        this.machineConfigurationHashes = pulumi.output(hashes) as pulumi.Output<Record<string, string>>;
+        this.machineConfigurationHashes = pulumi.output(hashes);
         this.schematicId = pulumi.output(args.schematicId);
         this.installerImage = installerImage;
 

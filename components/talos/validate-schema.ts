@@ -313,7 +313,7 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
     const at = renderPath(segs);
     const subject = at === "" ? (ctx.settingOf === "Talos" ? "the document" : `the ${ctx.settingOf} document`) : at;
     const parent = (e.parentSchema ?? {}) as SchemaNode;
-    const data = e.data as unknown;
+    const data = e.data;
     // `key: {$patch: delete}` removes a map entry or a setting (e.g. a node label, in the Talos docs), so it
     // stands where any type of value goes.
     if (isDeleteDirective(data) && e.keyword !== "additionalProperties") return undefined;

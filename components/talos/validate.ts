@@ -222,7 +222,7 @@ function documentShape(value: Json, added: ReadonlySet<string>): DocShape {
             schemaCheck: false,
         };
     }
-    const doc = value as { [k: string]: Json };
+    const doc = value;
     const { kind, apiVersion } = doc;
     if (kind === undefined) {
         if (apiVersion !== undefined) {
@@ -236,7 +236,7 @@ function documentShape(value: Json, added: ReadonlySet<string>): DocShape {
             return { problems: ["$patch: delete cannot remove the main machine config document"], schemaCheck: false };
         const problems: string[] = [];
         const machine = isObject(doc.machine) ? (doc.machine as Record<string, unknown>) : undefined;
-        const network = machine && isObject(machine.network) ? (machine.network as Record<string, unknown>) : undefined;
+        const network = machine && isObject(machine.network) ? machine.network : undefined;
         if (
             added.has("HostnameConfig/") &&
             network &&

@@ -96,7 +96,7 @@ describe("arguments", () => {
         [["--stack"], /--stack needs a value/],
         [["--fetch", "x.db"], /^--stack is required; --fetch needs --out <file>\n\nusage:/],
     ])("%j is refused: %s", (argv, message) => {
-        expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
+        expect(() => parseArgs(argv)).toThrow(message);
     });
 
     test("a usage error exits 2 with the usage text", async () => {

@@ -55,7 +55,7 @@ export function startServers(): Promise<Servers> {
                     call<T>(op: string, ...args: unknown[]) {
                         const id = ++seq;
                         return new Promise<T>((res, rej) => {
-                            pending.set(id, { resolve: res as (v: unknown) => void, reject: rej });
+                            pending.set(id, { resolve: res, reject: rej });
                             child.send({ id, op, args });
                         });
                     },
@@ -122,7 +122,7 @@ function getJson(url: string): Promise<Record<string, unknown>> {
                 try {
                     resolve(JSON.parse(body) as Record<string, unknown>);
                 } catch (e) {
-                    reject(e);
+                    reject(e instanceof Error ? e : new Error("the answer is not JSON"));
                 }
             });
         }).on("error", reject);
@@ -140,7 +140,7 @@ export async function rawLogin(simUrl: string): Promise<{ sid: string; token: st
         enable_syno_token: "yes",
         format: "sid",
     });
-    const r = await getJson(`${simUrl}/webapi/auth.cgi?${q}`);
+    const r = await getJson(`${simUrl}/webapi/auth.cgi?${q.toString()}`);
     const data = r.data as { sid: string; synotoken: string } | undefined;
     if (!r.success || !data) throw new Error(`raw login failed: ${JSON.stringify(r)}`);
     return { sid: data.sid, token: data.synotoken };
@@ -195,7 +195,7 @@ export async function rawCopy(
         _sid: session.sid,
         SynoToken: session.token,
     });
-    const req = http.request(`${simUrl}/webapi/entry.cgi?${q}`, {
+    const req = http.request(`${simUrl}/webapi/entry.cgi?${q.toString()}`, {
         method: "POST",
         headers: {
             "Content-Type": `multipart/form-data; boundary=${boundary}`,

@@ -1017,7 +1017,7 @@ describe("Pulumi.yaml", () => {
 
     test("is valid against Pulumi's project schema", () => {
         const ajv = new Ajv2020({ strict: false });
-        const validate = ajv.compile(readReferenceJson("pulumi-project-schema.json") as object);
+        const validate = ajv.compile(readReferenceJson<object>("pulumi-project-schema.json"));
         expect(validate.errors ?? []).toEqual([]);
         expect(validate(project)).toBe(true);
     });

@@ -167,7 +167,7 @@ async function scriptedServer(o: ScriptOptions): Promise<ScriptedServer> {
         get received() {
             return state.received;
         },
-        close: async () => {
+        close: () => {
             for (const s of sockets) {
                 try {
                     s.close();
@@ -175,6 +175,7 @@ async function scriptedServer(o: ScriptOptions): Promise<ScriptedServer> {
                     /* closed */
                 }
             }
+            return Promise.resolve();
         },
     };
 }

@@ -9,7 +9,8 @@ const registered: Registered[] = [];
 let preview = false;
 
 // Mocks first, then the module under test.
-pulumi.runtime.setMocks(
+// setMocks does its work at once (its body awaits nothing): the modules required below see the mocks.
+void pulumi.runtime.setMocks(
     {
         newResource(args: pulumi.runtime.MockResourceArgs) {
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });

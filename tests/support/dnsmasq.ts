@@ -83,8 +83,8 @@ export class Dnsmasq {
                 this.log += d.toString();
                 check();
             };
-            proc.stdout!.on("data", onData);
-            proc.stderr!.on("data", onData);
+            proc.stdout.on("data", onData);
+            proc.stderr.on("data", onData);
             proc.on("error", fail);
             proc.on("exit", (code) => fail(new Error(`dnsmasq exited with ${code}:\n${this.log}`)));
         });

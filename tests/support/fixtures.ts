@@ -48,7 +48,7 @@ export function synologyConfig(raw: Record<string, unknown> = {}): SynologyConfi
         share: "pxe",
         interface: "eth0",
     };
-    return parsed("synology", { ...base, ...raw } as Json, parseSynology);
+    return parsed("synology", { ...base, ...raw }, parseSynology);
 }
 
 /**
@@ -63,7 +63,7 @@ export function dhcpConfig(raw: Record<string, unknown> = {}): DhcpConfig {
         gateway: "192.168.0.1",
         dns: ["192.168.0.1"],
     };
-    return parsed("dhcp", { ...base, ...raw } as Json, parseDhcp);
+    return parsed("dhcp", { ...base, ...raw }, parseDhcp);
 }
 
 /** The unparsed `homelab:*` values of a stack, by key. */

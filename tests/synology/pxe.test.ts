@@ -19,9 +19,10 @@ interface Registration {
 const registrations: Registration[] = [];
 const newResources: Array<{ type: string; name: string; inputs: Record<string, unknown> }> = [];
 
-pulumi.runtime.setMocks(
+// setMocks does its work at once (its body awaits nothing): the modules required below see the mocks.
+void pulumi.runtime.setMocks(
     {
-        newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+        newResource: (args: pulumi.runtime.MockResourceArgs) => {
             newResources.push({ type: args.type, name: args.name, inputs: args.inputs });
             const state: Record<string, unknown> = { ...args.inputs };
             if (args.type.endsWith(":BootFile")) {

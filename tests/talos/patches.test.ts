@@ -165,7 +165,7 @@ describe("rendered patches against the Talos v1.12.1 config schema (the project'
 
     test("install (disk and selector), hostname and nut-client patches validate cleanly", async () => {
         const { validatePatches } = await import("../../components/talos/validate");
-        const schema = readReferenceJson("talos-config-schema-v1.12.1.json") as Record<string, unknown>;
+        const schema = readReferenceJson<Record<string, unknown>>("talos-config-schema-v1.12.1.json");
         const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
         const patches = [
             ...renderNodePatches({ node: node(), index: 0, installerImage: IMAGE, ups, upsPassword: "secret" }),

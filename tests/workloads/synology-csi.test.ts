@@ -27,7 +27,8 @@ const healthGate = new Promise<void>((resolve) => {
     releaseHealth = resolve;
 });
 
-pulumi.runtime.setMocks(
+// setMocks does its work at once (its body awaits nothing): the modules required below see the mocks.
+void pulumi.runtime.setMocks(
     {
         newResource: async (args: pulumi.runtime.MockResourceArgs) => {
             pendingInputs.set(`${args.type}::${args.name}`, args.inputs);

@@ -10,7 +10,7 @@ import type { AxiosResponse } from "axios";
 import FormData from "form-data";
 import { Readable, Transform } from "stream";
 import { DsmError, DsmTransportError, isDsmError, SESSION_CODES } from "./errors";
-import { decodeFileInfo } from "./shapes";
+import { decodeFileInfo, scalarText } from "./shapes";
 import { FILE_APIS } from "./apis";
 import { ApiInfo, DsmClientOptions, DsmTransport, Outcome, Session, sleep } from "./transport";
 import type { DsmApi, DsmConnection, FileInfo, UploadOptions } from "./types";
@@ -185,7 +185,7 @@ export class DsmClient extends DsmTransport implements DsmApi {
     async md5(path: string): Promise<string> {
         const api = "SYNO.FileStation.MD5";
         const start = await this.request<{ taskid?: unknown }>(api, "start", { file_path: path });
-        const taskid = String(start?.taskid ?? "");
+        const taskid = scalarText(start?.taskid, "");
         if (!taskid) throw new DsmTransportError(api, "start", "NO_TASKID", "the MD5 start answer has no taskid");
         const deadline = Date.now() + this.opts.md5TimeoutMs;
         try {

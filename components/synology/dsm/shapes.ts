@@ -20,6 +20,17 @@ export function toBool(v: unknown): boolean {
     return false;
 }
 
+/**
+ * A value DSM sent where text belongs, as text: a string as it is, a number or boolean written out, `fallback` when
+ * there is none, and anything else (a DSM that answers in another shape) as its JSON rather than `[object Object]`.
+ */
+export function scalarText(v: unknown, fallback: string): string {
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+    return JSON.stringify(v) ?? fallback;
+}
+
 // ---------------------------------------------------------------- TFTP (SOLID: field names and partial set)
 
 /** `SYNO.Core.TFTP get` fields (SOLID, schema SYNO.Core.TFTP-get.json). */
@@ -34,10 +45,10 @@ export function decodeTftp(data: unknown): TftpSettings {
         ...o,
         enable: toBool(o.enable),
         enable_log: toBool(o.enable_log),
-        root_path: String(o.root_path ?? ""),
-        permission: String(o.permission ?? "r"),
-        startip: String(o.startip ?? ""),
-        endip: String(o.endip ?? ""),
+        root_path: scalarText(o.root_path, ""),
+        permission: scalarText(o.permission, "r"),
+        startip: scalarText(o.startip, ""),
+        endip: scalarText(o.endip, ""),
         timeout: Number(o.timeout),
     };
 }
@@ -88,9 +99,9 @@ function ipv4Entries(data: unknown, key: string, api: string, what: string): Rec
 /** MAC (from `clid`, else `mac`), IP and hostname of one entry, as strings. */
 function macIpHostname(e: Record<string, unknown>): Reservation {
     return {
-        mac: canonicalMac(String(e.clid ?? e.mac ?? "")),
-        ip: String(e.ip ?? ""),
-        hostname: String(e.hostname ?? ""),
+        mac: canonicalMac(scalarText(e.clid ?? e.mac, "")),
+        ip: scalarText(e.ip, ""),
+        hostname: scalarText(e.hostname, ""),
     };
 }
 
@@ -120,9 +131,9 @@ export function decodePxe(data: unknown): PxeSettings {
         ...o,
         enable: toBool(o.enable),
         is_remote_tftp: o.is_remote_tftp,
-        local_bootloader: String(o.local_bootloader ?? ""),
-        remote_bootloader: String(o.remote_bootloader ?? ""),
-        remote_tftp_server_ip: String(o.remote_tftp_server_ip ?? ""),
+        local_bootloader: scalarText(o.local_bootloader, ""),
+        remote_bootloader: scalarText(o.remote_bootloader, ""),
+        remote_tftp_server_ip: scalarText(o.remote_tftp_server_ip, ""),
     };
 }
 
@@ -136,9 +147,9 @@ export function encodePxe(current: Record<string, unknown>, wanted: PxeSettings)
     for (const k of PXE_FIELDS) body[k] = current[k];
     body.enable = toBool(wanted.enable);
     body.is_remote_tftp = encodeLike(current.is_remote_tftp, toBool(wanted.is_remote_tftp));
-    body.local_bootloader = String(wanted.local_bootloader ?? "");
-    body.remote_bootloader = String(wanted.remote_bootloader ?? "");
-    body.remote_tftp_server_ip = String(wanted.remote_tftp_server_ip ?? "");
+    body.local_bootloader = scalarText(wanted.local_bootloader, "");
+    body.remote_bootloader = scalarText(wanted.remote_bootloader, "");
+    body.remote_tftp_server_ip = scalarText(wanted.remote_tftp_server_ip, "");
     return body;
 }
 

@@ -488,7 +488,7 @@ export class DsmTransport {
         }
         let body: { success?: unknown; data?: unknown; error?: { code?: unknown; errors?: unknown } };
         try {
-            body = JSON.parse(res.data);
+            body = JSON.parse(res.data) as typeof body;
         } catch {
             throw new DsmTransportError(
                 api,
@@ -539,7 +539,8 @@ export class DsmTransport {
             const u = new URL(this.url);
             const cert = await fetchPeerCertificate(u.hostname.replace(/^\[|\]$/g, ""), Number(u.port || 443), 5_000);
             const fp = (cert.fingerprint256 ?? "").toLowerCase();
-            const subject = cert.subject?.CN ? ` for "${cert.subject.CN}"` : "";
+            // Node 22 types a repeated CN as a list: written as a template writes one, comma-separated.
+            const subject = cert.subject?.CN ? ` for "${[cert.subject.CN].flat().join(",")}"` : "";
             const text = `${err.message.replace(`${err.api} ${err.method}: `, "")}. The NAS presented a certificate${subject} with SHA-256 fingerprint ${fp}: if DSM (Control Panel > Security > Certificate) shows the same, set tls.fingerprintSha256 to it`;
             return new DsmTransportError(err.api, err.method, err.code, text, this.secrets());
         } catch {

@@ -39,9 +39,9 @@ export const SECRET_OUTPUTS = ["password"] as const;
  */
 export interface DsmRuntime {
     /** The DSM client for a connection (with its password). */
-    client(conn: DsmConnection): DsmApi;
+    client: (conn: DsmConnection) => DsmApi;
     /** Progress and info messages. */
-    log(message: string): void;
+    log: (message: string) => void;
 }
 
 /** What a DSM resource's functions work with during one provider call: the NAS's client, and its runtime's log. */
@@ -157,7 +157,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 /** JSON with object keys sorted. */
 export function stableJson(v: unknown): string {
     return (
-        JSON.stringify(v, (_k, val) => {
+        JSON.stringify(v, (_k, val: unknown) => {
             if (val && typeof val === "object" && !Array.isArray(val)) {
                 const sorted: Record<string, unknown> = {};
                 for (const k of Object.keys(val).sort()) {
@@ -207,12 +207,13 @@ function dsmProvider<I extends DsmResourceProps, O extends I, D extends keyof I>
 ): pulumi.dynamic.ResourceProvider {
     const nas = (props: DsmResourceProps) => sessionFor(runtime, props);
     return {
-        async check(_olds: unknown, news: I) {
-            return { inputs: news, failures: knownFailures(news, [...checkConnection(news), ...def.check(news)]) };
+        check(_olds: unknown, news: I) {
+            const failures = knownFailures(news, [...checkConnection(news), ...def.check(news)]);
+            return Promise.resolve({ inputs: news, failures });
         },
-        async diff(_id: string, olds: O, news: I) {
+        diff(_id: string, olds: O, news: I) {
             const d = def.diff(olds, news);
-            return d.changes || !connectionChanged(olds, news) ? d : { ...d, changes: true };
+            return Promise.resolve(d.changes || !connectionChanged(olds, news) ? d : { ...d, changes: true });
         },
         async create(inputs: I) {
             const outs = await guard(inputs, def.what(inputs), () => def.apply(nas(inputs), inputs));

@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { DsmConfigError } from "../dsm/errors";
+import { scalarText } from "../dsm/shapes";
 import type { DsmApi, DsmApiUse, ShareInfo } from "../dsm/types";
 import { dsmResource, DsmResourceProps, DsmSession } from "../kit/resource";
 
@@ -20,9 +21,9 @@ export async function shareGet(client: DsmApi, name: string): Promise<ShareInfo 
     return {
         ...s,
         name: String(s.name),
-        vol_path: String(s.vol_path ?? ""),
-        desc: s.desc === undefined ? undefined : String(s.desc),
-    } as ShareInfo;
+        vol_path: scalarText(s.vol_path, ""),
+        desc: s.desc === undefined ? undefined : scalarText(s.desc, "null"),
+    };
 }
 
 /** Creates a plain shared folder: no recycle bin, compression or quota (the whole `shareinfo` DSM wants). */

@@ -59,7 +59,7 @@ function lastRequest(
 ): { params: Record<string, string>; headers: Record<string, unknown> } {
     const r = [...sim.requests].reverse().find((x) => x.api === api && x.method === method);
     if (!r) throw new Error(`no ${api}.${method} request`);
-    return r as never;
+    return r;
 }
 function sessionSecrets(): string[] {
     const out = new Set<string>();

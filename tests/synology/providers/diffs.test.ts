@@ -164,9 +164,10 @@ describe("boot file", () => {
         expect(diffBootFile({ ...olds, actualMd5: "x" }, news as BootFileOutputs)).toEqual({ changes: true });
     });
     test("check rejects a non-URL and a path as file name", () => {
-        expect(
-            checkBootFile({ ...news, ukiUrl: "factory", fileName: "../x" } as BootFileOutputs).map((f) => f.property),
-        ).toEqual(["ukiUrl", "fileName"]);
+        expect(checkBootFile({ ...news, ukiUrl: "factory", fileName: "../x" }).map((f) => f.property)).toEqual([
+            "ukiUrl",
+            "fileName",
+        ]);
     });
     test("progress: one message per 10 %, with bytes and percent", () => {
         const lines: string[] = [];
