@@ -12,7 +12,7 @@ import * as YAML from "yaml";
 import { main, parseArgs } from "../../components/backups/cli";
 import { resetDsmClients } from "../support/synology-engine";
 import { loopbackStackValues } from "../../e2e/support/loopback";
-import { DsmSimulator, startDsmSimulator, simShare } from "../support/dsm-simulator";
+import { DsmSimulator, startNasWithShare } from "../support/dsm-simulator";
 import { stackValues } from "../support/shared";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 
@@ -57,16 +57,7 @@ const run = (...args: string[]) => main(args, (l) => lines.push(l), { ...process
 const fileArgs = () => ["--config-file", stackFile, "--no-pulumi", "--talosconfig", tcFile];
 
 beforeEach(async () => {
-    sim = await startDsmSimulator({
-        https: true,
-        users: { admin: PASSWORD },
-        keepBytesUpTo: 4 * 1024 * 1024,
-        state: {
-            shares: {
-                pxe: simShare("pxe"),
-            },
-        },
-    });
+    sim = await startNasWithShare(PASSWORD, { https: true });
     resetDsmClients();
     standIn = TalosctlStandIn.create({ [CP]: { tag: "v1.12.1", bytes: 16 * 1024 } });
     process.env.PATH = standIn.pathEnv(savedPath);

@@ -10,7 +10,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
-import { startDsmSimulator, DsmSimulator, simShare } from "../support/dsm-simulator";
+import { DsmSimulator, startNasWithShare } from "../support/dsm-simulator";
 import { runStoredText } from "../support/provider-host";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 import type { ClusterConfig, NodeConfig } from "../../components/talos/config";
@@ -270,15 +270,7 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
     const W = { hostname: "w-1", ip: "127.3.0.21" };
 
     beforeEach(async () => {
-        sim = await startDsmSimulator({
-            users: { admin: PASSWORD },
-            keepBytesUpTo: 4 * 1024 * 1024,
-            state: {
-                shares: {
-                    pxe: simShare("pxe"),
-                },
-            },
-        });
+        sim = await startNasWithShare(PASSWORD);
         standIn = TalosctlStandIn.create({
             [CP.ip]: { tag: "v1.12.0", bytes: 32 * 1024 },
             [W.ip]: { tag: "v1.12.0", etcd: false },

@@ -23,8 +23,8 @@ import {
     pxeVendorClass,
     randomMac,
 } from "../../components/doctor/dhcp";
-import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
-import { NetLab, netnsSupport, runNodeInNetns } from "../support/netns";
+import { describeWithDnsmasq, Dnsmasq } from "../support/dnsmasq";
+import { NetLab, runNodeInNetns } from "../support/netns";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -242,17 +242,7 @@ describe("judging offers", () => {
 // ------------------------------------------------------------------------------------------------
 // Real dnsmasq DHCP servers in namespaces
 
-const support = netnsSupport();
-const dnsmasq = dnsmasqPath();
-const skipReason = !dnsmasq
-    ? "dnsmasq is not installed (apt-get install dnsmasq-base)"
-    : !support.ok
-      ? support.reason
-      : undefined;
-if (skipReason) {
-    console.warn(`dhcp.test.ts: SKIPPING the dnsmasq DHCP tests: ${skipReason}`);
-}
-const describeReal = skipReason ? describe.skip : describe;
+const describeReal = describeWithDnsmasq("dhcp.test.ts", "DHCP");
 
 describeReal("DHCP check against real dnsmasq servers in namespaces", () => {
     const lab = new NetLab("hd");

@@ -24,8 +24,8 @@ import {
 } from "../../components/doctor/tftp";
 import { checkTftpTransfer } from "../../components/doctor/lan-checks";
 import { encodeData, encodeOack } from "../support/tftp-server-packets";
-import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
-import { NetLab, netnsSupport, runNodeInNetns } from "../support/netns";
+import { describeWithDnsmasq, Dnsmasq } from "../support/dnsmasq";
+import { NetLab, runNodeInNetns } from "../support/netns";
 
 const ROOT = path.resolve(__dirname, "../..");
 const md5 = (b: Buffer) => crypto.createHash("md5").update(b).digest("hex");
@@ -287,18 +287,8 @@ describe("client against scripted servers on 127.0.0.1", () => {
 // ------------------------------------------------------------------------------------------------
 // Real dnsmasq, in namespaces
 
-const support = netnsSupport();
-const dnsmasq = dnsmasqPath();
-const skipReason = !dnsmasq
-    ? "dnsmasq is not installed (apt-get install dnsmasq-base)"
-    : !support.ok
-      ? support.reason
-      : undefined;
-if (skipReason) {
-    // Visible in the test output: the real-server tests below are skipped, and why.
-    console.warn(`tftp.test.ts: SKIPPING the dnsmasq TFTP tests: ${skipReason}`);
-}
-const describeReal = skipReason ? describe.skip : describe;
+// Visible in the test output when the real-server tests below are skipped, and why.
+const describeReal = describeWithDnsmasq("tftp.test.ts", "TFTP");
 
 describeReal("check against a real dnsmasq TFTP server", () => {
     const lab = new NetLab("ht");

@@ -142,6 +142,19 @@ export function simShare(name: string, more: Partial<SimShare> = {}): SimShare {
     return { name, vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false, ...more };
 }
 
+/**
+ * A simulator whose NAS has the user `admin` (password `password`, an administrator) and the shared folder `pxe`
+ * on /volume1, keeping the bytes of uploads up to 4 MiB (the etcd snapshot tests read them back); `more` adds to it.
+ */
+export function startNasWithShare(password: string, more: DsmSimulatorOptions = {}): Promise<DsmSimulator> {
+    return startDsmSimulator({
+        users: { admin: password },
+        keepBytesUpTo: 4 * 1024 * 1024,
+        state: { shares: { pxe: simShare("pxe") } },
+        ...more,
+    });
+}
+
 export interface SimReservation {
     clid: string;
     ip: string;

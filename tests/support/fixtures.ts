@@ -7,6 +7,18 @@ import { Checker, Json } from "../../components/checker";
 import { DhcpConfig, parseDhcp, parseSynology, SynologyConfig } from "../../components/synology/config";
 import type { ClusterConfig } from "../../components/talos/config";
 
+/** The seed's system extensions (Pulumi.dev.yaml's `image.extensions`), in its order. */
+export const SEED_EXTENSIONS = [
+    "siderolabs/i915",
+    "siderolabs/nut-client",
+    "siderolabs/btrfs",
+    "siderolabs/iscsi-tools",
+    "siderolabs/util-linux-tools",
+];
+
+/** The schematic ID of the seed's extensions, as the public Image Factory gives it. */
+export const SEED_SCHEMATIC_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
+
 /** The seed's cluster (one control plane at 192.168.0.2, Talos v1.12.1, every default), with `over` on top. */
 export function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig {
     return {

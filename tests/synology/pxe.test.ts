@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { dhcpConfig, synologyConfig } from "../support/fixtures";
+import { watchRegistrations } from "../support/pulumi-mocks";
 
 interface Registration {
     type: string;
@@ -43,10 +44,8 @@ void pulumi.runtime.setMocks(
     "test",
 );
 
-const monitor = pulumi.runtime.getMonitor() as any;
-const originalRegister = monitor.registerResource.bind(monitor);
-monitor.registerResource = (req: any, callback: any) => {
-    originalRegister(req, (err: unknown, resp: any) => {
+watchRegistrations({
+    after: (req, resp) =>
         registrations.push({
             type: req.getType(),
             name: req.getName(),
@@ -55,10 +54,8 @@ monitor.registerResource = (req: any, callback: any) => {
             dependencies: req.getDependenciesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             object: req.getObject()?.toJavaScript() ?? {},
-        });
-        callback(err, resp);
-    });
-};
+        }),
+});
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the mocks are set
 const synologyModule = require("../../components/synology") as typeof import("../../components/synology");

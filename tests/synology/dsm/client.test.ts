@@ -14,6 +14,7 @@ import { shareCreate, shareDelete, shareGet } from "../../../components/synology
 import { tftpSettingsGet, tftpSettingsSet } from "../../../components/synology/providers/tftp";
 import { NAS_APIS } from "../../../components/synology/pxe";
 import { startDsmSimulator, DsmSimulator, DsmSimulatorOptions, simShare } from "../../support/dsm-simulator";
+import { caught } from "../../support/rejection";
 
 const PASSWORD = 'pa$$ word&=/"x';
 const FAST: DsmClientOptions = { retryBaseDelayMs: 1, retryMaxDelayMs: 2, md5PollMs: 1, log: () => undefined };
@@ -44,14 +45,6 @@ async function rawLogin(): Promise<{ sid: string; synotoken: string }> {
         }).toString(),
     );
     return { sid: res.data.data.sid, synotoken: res.data.data.synotoken };
-}
-async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-    try {
-        await p;
-    } catch (e) {
-        return e as Error & Record<string, unknown>;
-    }
-    throw new Error("expected a rejection");
 }
 function lastRequest(
     api: string,
