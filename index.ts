@@ -38,7 +38,7 @@ async function main() {
         talosVersion: cfg.cluster.talosVersion,
         urlTemplate: cfg.cluster.configSchemaUrl,
         patchSets: cfg.nodes.map((node, index) =>
-            renderRedactedNodePatches({ node, index, installerImage: installer, ups: cfg.ups }),
+            renderRedactedNodePatches({ cluster: cfg.cluster, node, index, installerImage: installer, ups: cfg.ups }),
         ),
         warn: (message) => void pulumi.log.warn(message),
     });

@@ -159,6 +159,7 @@ export function healthFailureMessage(
  * here, before any resource, without the password.
  */
 export function nodePatchInputs(
+    cluster: ClusterConfig,
     node: NodeConfig,
     index: number,
     installerImage: pulumi.Input<string>,
@@ -166,7 +167,8 @@ export function nodePatchInputs(
     upsPassword?: pulumi.Input<string>,
 ): pulumi.Output<string>[] {
     const image = pulumi.output(installerImage);
-    const rendered = (img: string) => renderNodePatches({ node, index, installerImage: img, ups, redact: true });
+    const rendered = (img: string) =>
+        renderNodePatches({ cluster, node, index, installerImage: img, ups, redact: true });
     return rendered("factory.talos.dev/metal-installer/check:v0").map((p, i) => {
         if (p.label !== "ups.nutClient") return image.apply((img) => rendered(img)[i].text);
         if (upsPassword === undefined) throw new Error("nodePatchInputs: ups is set but no upsPassword was given");
@@ -323,7 +325,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                     clusterEndpoint: cluster.endpoint,
                     machineType: node.role,
                     machineSecrets: this.secrets.machineSecrets,
-                    configPatches: nodePatchInputs(node, index, installerImage, args.ups, args.upsPassword),
+                    configPatches: nodePatchInputs(cluster, node, index, installerImage, args.ups, args.upsPassword),
                     kubernetesVersion: cluster.kubernetesVersion,
                     talosVersion: plan.talosVersionContract,
                     docs: false,

@@ -442,6 +442,7 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
 describe("nodePatchInputs", () => {
     test("only the UPS patch is secret, and it holds the password", async () => {
         const inputs = mod.nodePatchInputs(
+            clusterConfig(),
             n("cp-1", "192.168.0.11", "controlplane", { patches: ["a: 1\n"] }),
             0,
             pulumi.output(INSTALLER),
@@ -456,6 +457,7 @@ describe("nodePatchInputs", () => {
 
     test("a plain (non-secret) password input still comes out secret", async () => {
         const inputs = mod.nodePatchInputs(
+            clusterConfig(),
             n("cp-1", "192.168.0.11", "controlplane"),
             0,
             INSTALLER,
