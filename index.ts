@@ -10,12 +10,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { imageOfConfig, TalosImage } from "./components/factory";
 import { loadStackConfig } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
-import { connectionArgs, SynologyPxe } from "./components/synology/pxe";
+import { connectionArgs } from "./components/synology/connection";
+import { SynologyPxe } from "./components/synology/pxe";
 import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
 import { assertTalosctlAvailable } from "./components/talos/upgrades";
 import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
+import { etcdSnapshotBeforeUpgrades } from "./components/backups/provider";
 
 /** Builds the whole graph; returns the stack outputs. */
 async function main() {
@@ -36,9 +38,9 @@ async function main() {
         talosVersion: cfg.cluster.talosVersion,
         urlTemplate: cfg.cluster.configSchemaUrl,
         patchSets: cfg.nodes.map((node, index) =>
-            renderRedactedNodePatches({ node, index, installerImage: installer, ups: cfg.ups }),
+            renderRedactedNodePatches({ cluster: cfg.cluster, node, index, installerImage: installer, ups: cfg.ups }),
         ),
-        warn: (message) => pulumi.log.warn(message),
+        warn: (message) => void pulumi.log.warn(message),
     });
     if (patchProblems.length > 0) {
         throw new pulumi.RunError(
@@ -81,12 +83,13 @@ async function main() {
         upsPassword,
         pxeReady: nas.pxeReady,
         // With upgrades on, an etcd snapshot goes to <share>/backups/etcd before any upgrade runs.
-        etcdBackups: {
+        beforeUpgrades: etcdSnapshotBeforeUpgrades({
             connection: connectionArgs(cfg.synology),
             password: synologyPassword,
             share: cfg.synology.share,
             keep: cfg.backups.etcd.keep,
-        },
+            clusterName: cfg.cluster.name,
+        }),
     });
 
     const csi = createSynologyCsi("csi", {

@@ -111,8 +111,8 @@ export class Checker {
         }
         if (typeof value === "string") {
             try {
-                const parsed = JSON.parse(value);
-                if (Array.isArray(parsed)) return parsed;
+                const parsed = JSON.parse(value) as unknown;
+                if (Array.isArray(parsed)) return parsed as Json[];
             } catch {
                 /* reported below */
             }
@@ -121,7 +121,7 @@ export class Checker {
             this.add(path, `must be a list, got ${describe(value)}`);
             return undefined;
         }
-        return value;
+        return value as Json[];
     }
 
     ipv4(path: string, value: Json, required: boolean): string | undefined {

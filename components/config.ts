@@ -4,15 +4,17 @@
  *
  * Each domain owns its part: components/talos/config.ts (`cluster`, `nodes`, `ups`), components/factory/config.ts
  * (`image`), components/synology/config.ts (`synology`, `dhcp`), components/workloads/config.ts (`workloads`),
- * each with its interface, key list, defaults and checks. This file runs them all with one `Checker`
- * (components/checker.ts) and adds the rules that join two domains, so a user sees every problem at once.
+ * components/backups/config.ts (`backups`), each with its interface, key list, defaults and checks. This file runs
+ * them all with one `Checker` (components/checker.ts) and adds the rules that join two domains, so a user sees every
+ * problem at once. It composes the domains' types and re-exports none of them: code that needs a domain's type
+ * imports it from that domain.
  *
  * `parseStackConfig(values)` takes the `homelab:*` keys without their prefix, as plain YAML/JSON values
  * (secrets as plain strings), and returns the typed, normalised config, or throws a `ConfigError` listing
  * every problem at once.
  */
 import { BackupsConfig, parseBackups } from "./backups/config";
-import { Checker, ConfigError, Obj, parseUrl, specialWords } from "./checker";
+import { Checker, ConfigError, parseUrl, specialWords } from "./checker";
 import { ImageConfig, parseImage } from "./factory/config";
 import { allKeys } from "./keys";
 import { Cidr, intToIp, ipInRange, ipToInt, isIpv4, parseCidr, placeInCidr, specialIpv4 } from "./net";
@@ -28,13 +30,6 @@ import {
     UpsConfig,
 } from "./talos/config";
 import { parseWorkloads, synologyCsiConfigProblems, WorkloadsConfig } from "./workloads/config";
-
-export { ConfigError } from "./checker";
-export type { Arch, ImageConfig } from "./factory/config";
-export type { DhcpConfig, Reservation, SynologyConfig, TlsConfig } from "./synology/config";
-export type { ClusterConfig, DiskSelector, HealthChecksConfig, NodeConfig, NodeRole, UpsConfig } from "./talos/config";
-export type { SynologyCsiConfig, WorkloadsConfig } from "./workloads/config";
-export type { BackupsConfig, EtcdBackupsConfig } from "./backups/config";
 
 /** The whole, validated stack config. */
 export interface StackConfig {
@@ -80,7 +75,7 @@ export const SECRET_KEYS = ["synologyPassword", "upsPassword"] as const satisfie
  */
 export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     const c = new Checker();
-    c.knownKeys(CONFIG_NAMESPACE, values as Obj, STACK_KEYS);
+    c.knownKeys(CONFIG_NAMESPACE, values, STACK_KEYS);
 
     const dhcp = parseDhcp(c, values.dhcp);
     const subnet = dhcp ? parseCidr(dhcp.subnet) : undefined;

@@ -216,9 +216,7 @@ export function dynamicResource<I, O, D extends keyof I = never>(
         static readonly providerText = text;
         constructor(name: string, args: DynamicArgs<I, D>, opts?: pulumi.CustomResourceOptions) {
             const filled = withDefaults(args as Record<string, pulumi.Input<unknown>>, spec.defaults);
-            const props: Record<string, pulumi.Input<unknown> | undefined> = spec.prepare
-                ? spec.prepare(filled)
-                : filled;
+            const props: Record<string, pulumi.Input<unknown>> = spec.prepare ? spec.prepare(filled) : filled;
             for (const k of spec.outputs) props[k as string] = undefined;
             props[PROVIDER_KEY] = text;
             const secrets = [...(spec.secretOutputs ?? []), ...(opts?.additionalSecretOutputs ?? [])];

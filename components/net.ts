@@ -58,12 +58,6 @@ export function parseCidr(text: string): Cidr | undefined {
     return { network, broadcast: network + size - 1, prefix };
 }
 
-/** True for a host address of the CIDR (not its network or broadcast address). */
-export function cidrContains(cidr: Cidr, ip: string): boolean {
-    const n = ipToInt(ip);
-    return n > cidr.network && n < cidr.broadcast;
-}
-
 /** Where an IPv4 address lies relative to a CIDR. */
 export type CidrPlace = "network" | "broadcast" | "host" | "outside";
 

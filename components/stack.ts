@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, STACK_KEYS, StackConfig } from "./config";
+import { ConfigError } from "./checker";
+import { CONFIG_NAMESPACE, parseStackConfig, STACK_KEYS, StackConfig } from "./config";
 
 /** The stack's values as parseStackConfig wants them; `get` is `pulumi.runtime.getConfig` by default. */
 export function readStackValues(

@@ -1,6 +1,6 @@
 /**
- * Release versions written `v1.2.3` (Talos, Kubernetes, the Synology CSI driver): read, compare, and the tag
- * form with its leading `v`. Pure. The one parser of such versions: the config layer checks them with it and
+ * Release versions written `v1.2.3` (Talos, Kubernetes, the Synology CSI driver): read, compare, the tag
+ * form with its leading `v`, and the tag of an image reference. Pure. The one parser of such versions: the config layer checks them with it and
  * the components that rely on them use it too.
  */
 
@@ -26,4 +26,12 @@ export function compareVersions(a: VersionTriple, b: VersionTriple): number {
 export function releaseTag(version: string): string {
     const v = version.trim();
     return v.startsWith("v") ? v : `v${v}`;
+}
+
+/** The tag of an image reference (`…/installer/<id>:v1.12.1` → `v1.12.1`); throws when it has none. */
+export function imageTag(image: string): string {
+    const m = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image);
+    if (!m || m[1].includes("/"))
+        throw new Error(`installer image "${image}" has no tag; it should end in :<talos version>`);
+    return m[1];
 }

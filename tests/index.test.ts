@@ -334,7 +334,7 @@ describe("bad input stops the program before any resource exists", () => {
     });
 
     test("an unreachable schema is a warning, not a failure", async () => {
-        const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(async () => undefined);
+        const warn = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
         try {
             const v = devValues();
             v.cluster.talosVersion = "v1.12.0"; // not served, not cached

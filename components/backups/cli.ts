@@ -10,8 +10,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { readFlags, renderOptions, runMain, switchFlag, valueFlag } from "../cli/command";
-import { makeDsmClient, STACK_FLAGS, stackOptions, StackOptions, stackCommand } from "../cli/stack";
-import { redactText } from "../synology/providers/common";
+import { STACK_FLAGS, stackOptions, StackOptions, stackCommand } from "../cli/stack";
+import { stackDsmClient } from "../synology/connection";
+import { redactText } from "../synology/kit/redact";
 import { backupDir } from "./names";
 import { fetchSnapshot, listSnapshots, takeEtcdSnapshot } from "./store";
 import { talosctlApi } from "./talosctl";
@@ -97,7 +98,7 @@ function human(bytes: number): string {
 export const main = stackCommand("etcd-snapshot", parseArgs, async (o, cfg, out, env) => {
     const secrets = [cfg.synologyPassword];
     const say = (m: string) => out(redactText(m, secrets));
-    const made = makeDsmClient(cfg, o.otp);
+    const made = stackDsmClient(cfg.synology, cfg.synologyPassword, o.otp);
     if (!made.dsm) {
         say(`etcd-snapshot: ${made.reason}`);
         return 2;

@@ -4,9 +4,10 @@
  *
  * When it takes one is decided to match when the upgrade commands (talos/upgrades.ts) run something:
  * - its inputs carry, per upgrade command, a digest of the text that command's `update` runs (node: installer
- *   image, address, timeout; Kubernetes: version, first control plane). The engine runs a command's `update`
- *   exactly when that text (or its environment, the talosconfig) changes, so this resource is updated in place,
- *   and takes a snapshot, exactly when one of them is about to run: a new installer image or Kubernetes version.
+ *   image, address, timeout; Kubernetes: version, first control plane), as talos/upgrades.ts's `upgradeDigests`
+ *   computes them. The engine runs a command's `update` exactly when that text (or its environment, the
+ *   talosconfig) changes, so this resource is updated in place, and takes a snapshot, exactly when one of them is
+ *   about to run: a new installer image or Kubernetes version.
  *   A command only in the new inputs is a created one (a node added), which upgrades nothing on a fresh node.
  * - `create` (upgrades just turned on, on a new or an existing cluster): the node commands' `create` upgrades a
  *   node only when it runs another Talos version than the image's. So create asks every node (`talosctl
@@ -14,24 +15,23 @@
  * - Anything else (NAS connection, `keep`) is stored without a snapshot; a lower `keep` applies retention.
  * A no-op `up` changes nothing here. Deleting the resource leaves every snapshot on the NAS.
  */
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { NodeConfig } from "../config";
 import { dynamicResource } from "../dynamic";
 import {
     checkConnection,
     connectionChanged,
-    dsmClientFor,
-    DsmConnectionArgs,
     DsmResourceProps,
     guard,
     knownFailures,
-    logInfo,
-    secretIfDeviceId,
+    HOST_RUNTIME,
+    prepareDsmArgs,
     SECRET_OUTPUTS,
-} from "../synology/providers/common";
-import { whileEngineAlive } from "../synology/providers/engine-watch";
-import { imageTag, kubernetesUpgradeScript, nodeUpgradeScript, upgradeOrder, UpgradeArgs } from "../talos/upgrades";
+    sessionFor,
+} from "../synology/kit/resource";
+import type { DsmConnectionArgs } from "../synology/dsm/types";
+import { whileEngineAlive } from "../synology/kit/engine-watch";
+import { BeforeUpgrades, upgradeDigests } from "../talos/upgrades";
+import { imageTag } from "../version";
 import { keepProblem } from "./config";
 import { applyRetention, StoredSnapshot, takeEtcdSnapshot } from "./store";
 import { talosctlApi } from "./talosctl";
@@ -65,28 +65,6 @@ export interface EtcdSnapshotOutputs extends EtcdSnapshotInputs {
     lastSnapshotNode: string;
     /** Why the last create or update took a snapshot, or did not. */
     lastReason: string;
-}
-
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-
-/** What the upgrade commands' `update` texts are, as digests (the same texts createUpgradeCommands registers). Pure. */
-export function upgradeDigests(
-    nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[],
-    installerImage: string,
-    kubernetesVersion: string,
-    upgradeTimeout: string,
-): Pick<EtcdSnapshotInputs, "nodeUpgrades" | "kubernetesUpgrade"> {
-    const nodeUpgrades: Record<string, string> = {};
-    for (const n of upgradeOrder(nodes)) {
-        nodeUpgrades[n.hostname] = sha256(
-            nodeUpgradeScript({ hostname: n.hostname, ip: n.ip, image: installerImage, timeout: upgradeTimeout }),
-        );
-    }
-    const firstCp = nodes.find((n) => n.role === "controlplane");
-    return {
-        nodeUpgrades,
-        kubernetesUpgrade: firstCp ? sha256(kubernetesUpgradeScript(firstCp.ip, kubernetesVersion)) : "",
-    };
 }
 
 /**
@@ -184,8 +162,8 @@ function outputsOf(
 
 /** Take a snapshot with `inputs` (in the provider host: stops, cleaning up, if the engine goes away). */
 async function snapshotNow(inputs: EtcdSnapshotInputs, reason: string): Promise<StoredSnapshot> {
-    logInfo(`etcd snapshot before the upgrades: ${reason}`);
-    const dsm = dsmClientFor(inputs);
+    const { client: dsm, log } = sessionFor(HOST_RUNTIME, inputs);
+    log(`etcd snapshot before the upgrades: ${reason}`);
     const talos = talosctlApi(inputs.talosconfig);
     let stopped: Error | undefined;
     let stopUpload: (e: Error) => void = () => undefined;
@@ -201,7 +179,7 @@ async function snapshotNow(inputs: EtcdSnapshotInputs, reason: string): Promise<
                     {
                         dsm,
                         talos,
-                        log: logInfo,
+                        log,
                         stopped: () => stopped,
                         onUpload: (stop) => (stopUpload = stop),
                     },
@@ -233,11 +211,11 @@ async function runningVersions(
 }
 
 export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: unknown, news: EtcdSnapshotInputs) {
-        return { inputs: news, failures: knownFailures(news, checkEtcdSnapshot(news)) };
+    check(_olds: unknown, news: EtcdSnapshotInputs) {
+        return Promise.resolve({ inputs: news, failures: knownFailures(news, checkEtcdSnapshot(news)) });
     },
-    async diff(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
-        return diffEtcdSnapshot(olds, news);
+    diff(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
+        return Promise.resolve(diffEtcdSnapshot(olds, news));
     },
     async create(inputs: EtcdSnapshotInputs) {
         const id = `etcd-snapshots:${inputs.clusterName}`;
@@ -246,26 +224,28 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
             const reason = snapshotReasonOnCreate(version, await runningVersions(inputs));
             if (reason === undefined) {
                 const why = `every node already runs ${version}: no upgrade will run, no snapshot taken`;
-                logInfo(`etcd snapshot: ${why}`);
+                HOST_RUNTIME.log(`etcd snapshot: ${why}`);
                 return { id, outs: outputsOf(inputs, {}, why) };
             }
             return { id, outs: outputsOf(inputs, {}, reason, await snapshotNow(inputs, reason)) };
         });
     },
-    async read(id: string, props: EtcdSnapshotOutputs) {
+    read(id: string, props: EtcdSnapshotOutputs) {
         // Nothing of this resource's own lives anywhere to read back: the snapshots are files it leaves alone.
-        return { id, props };
+        return Promise.resolve({ id, props });
     },
     async update(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
         return guard(news, "etcd snapshot before the upgrades", async () => {
             const reason = snapshotReasonOnUpdate(olds, news);
             if (reason !== undefined) return { outs: outputsOf(news, olds, reason, await snapshotNow(news, reason)) };
-            if (news.keep < olds.keep) await applyRetention(dsmClientFor(news), news, logInfo);
+            if (news.keep < olds.keep)
+                await applyRetention(sessionFor(HOST_RUNTIME, news).client, news, HOST_RUNTIME.log);
             return { outs: outputsOf(news, olds, olds.lastReason) };
         });
     },
-    async delete() {
-        logInfo("etcd snapshots: the snapshots stay on the NAS (npm run etcd-snapshot -- --list shows them)");
+    delete() {
+        HOST_RUNTIME.log("etcd snapshots: the snapshots stay on the NAS (npm run etcd-snapshot -- --list shows them)");
+        return Promise.resolve();
     },
 };
 
@@ -279,12 +259,7 @@ export class EtcdSnapshot extends dynamicResource<EtcdSnapshotInputs, EtcdSnapsh
     file: __filename,
     outputs: ["lastSnapshot", "lastSnapshotSize", "lastSnapshotMd5", "lastSnapshotNode", "lastReason"],
     secretOutputs: [...SECRET_OUTPUTS, "talosconfig"],
-    prepare: (args) => ({
-        ...args,
-        password: pulumi.secret(args.password),
-        talosconfig: pulumi.secret(args.talosconfig),
-        connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
-    }),
+    prepare: (args) => ({ ...prepareDsmArgs(args), talosconfig: pulumi.secret(args.talosconfig) }),
     provider: etcdSnapshotProvider,
 }) {}
 
@@ -297,40 +272,38 @@ export interface EtcdBackupTarget {
     share: string;
     /** `backups.etcd.keep`. */
     keep: number;
-}
-
-/** The upgrades' own arguments (the snapshot waits for the same health check and resources), plus where it goes. */
-export interface EtcdSnapshotBeforeUpgradesArgs extends UpgradeArgs {
-    target: EtcdBackupTarget;
     /** `cluster.name`: the first part of every snapshot's name. */
     clusterName: string;
 }
 
-/** Register the snapshot resource; the caller makes the first upgrade command depend on it. */
-export function createEtcdSnapshotBeforeUpgrades(
-    name: string,
-    args: EtcdSnapshotBeforeUpgradesArgs,
-    parent: pulumi.Resource,
-): EtcdSnapshot {
-    const image = pulumi.output(args.installerImage);
-    const digests = image.apply((img) => upgradeDigests(args.nodes, img, args.kubernetesVersion, args.upgradeTimeout));
-    const pick = (n: Pick<NodeConfig, "hostname" | "ip">) => ({ hostname: n.hostname, ip: n.ip });
-    return new EtcdSnapshot(
-        `${name}-etcd-snapshot`,
-        {
-            connection: args.target.connection,
-            password: args.target.password,
-            talosconfig: args.talosconfig,
-            clusterName: args.clusterName,
-            share: args.target.share,
-            keep: args.target.keep,
-            controlPlanes: args.nodes.filter((n) => n.role === "controlplane").map(pick),
-            nodes: upgradeOrder(args.nodes).map(pick),
-            installerImage: image,
-            nodeUpgrades: digests.apply((d) => d.nodeUpgrades),
-            kubernetesUpgrade: digests.apply((d) => d.kubernetesUpgrade),
-            afterHealthCheck: (pulumi.output(args.healthy) as pulumi.Output<unknown>).apply(() => true),
-        },
-        { parent, dependsOn: args.dependsOn },
-    );
+/**
+ * The etcd snapshot before the upgrades, for TalosCluster's `beforeUpgrades` (index.ts wires it): registers
+ * `${name}-etcd-snapshot`, a child of the cluster, after what the upgrades wait for; the first upgrade waits for it.
+ */
+export function etcdSnapshotBeforeUpgrades(target: EtcdBackupTarget): BeforeUpgrades {
+    return (name, upgrades, parent) => {
+        const image = pulumi.output(upgrades.installerImage);
+        const digests = image.apply((img) =>
+            upgradeDigests(upgrades.nodes, img, upgrades.kubernetesVersion, upgrades.upgradeTimeout),
+        );
+        const pick = (n: { hostname: string; ip: string }) => ({ hostname: n.hostname, ip: n.ip });
+        return new EtcdSnapshot(
+            `${name}-etcd-snapshot`,
+            {
+                connection: target.connection,
+                password: target.password,
+                talosconfig: upgrades.talosconfig,
+                clusterName: target.clusterName,
+                share: target.share,
+                keep: target.keep,
+                controlPlanes: upgrades.nodes.filter((n) => n.role === "controlplane").map(pick),
+                nodes: upgrades.nodes.map(pick),
+                installerImage: image,
+                nodeUpgrades: digests.apply((d) => d.nodeUpgrades),
+                kubernetesUpgrade: digests.apply((d) => d.kubernetesUpgrade),
+                afterHealthCheck: (pulumi.output(upgrades.healthy) as pulumi.Output<unknown>).apply(() => true),
+            },
+            { parent, dependsOn: upgrades.dependsOn },
+        );
+    };
 }

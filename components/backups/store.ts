@@ -20,7 +20,7 @@ import * as path from "path";
 import { Readable, Transform } from "stream";
 import { pipeline } from "stream/promises";
 import type { DsmApi, FileInfo } from "../synology/dsm/types";
-import { bestEffortDelete, progressReporter, verifyUploaded } from "../synology/providers/bootfile";
+import { bestEffortDelete, progressReporter, verifyUploaded } from "../synology/kit/upload";
 import { keepProblem } from "./config";
 import {
     backupDir,
@@ -278,7 +278,7 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
             );
             await dsm.deletePaths(stray);
         }
-        if (listing.some((f) => f.name === taken!.name)) {
+        if (listing.some((f) => f.name === taken.name)) {
             throw new Error(`${dir}/${taken.name} already exists (a snapshot taken in the same second); run again`);
         }
         const { size, md5 } = await uploadVerified(deps, dir, taken.name, taken.file);

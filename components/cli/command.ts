@@ -103,7 +103,7 @@ export function positiveInt(value: string, flag: string): number {
  */
 export async function runMain(
     main: () => Promise<number>,
-    proc: { exitCode?: number | string } = process,
+    proc: { exitCode?: NodeJS.Process["exitCode"] } = process,
     report: (e: unknown) => void = (e) => console.error(e),
 ): Promise<void> {
     try {

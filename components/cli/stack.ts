@@ -1,17 +1,15 @@
 /**
  * What a command that reads a stack (`npm run doctor`, `npm run etcd-snapshot`) shares: the stack flags, reading the
  * stack's config with the pulumi CLI when it is installed and logged in (`pulumi config --json --show-secrets`), else
- * from Pulumi.<stack>.yaml with the encrypted secrets taken from the environment (DSM_PASSWORD, UPS_PASSWORD), and
- * the DSM client for the stack's NAS.
+ * from Pulumi.<stack>.yaml with the encrypted secrets taken from the environment (DSM_PASSWORD, UPS_PASSWORD). The
+ * DSM client for the stack's NAS is the NAS domain's (`stackDsmClient`, components/synology/connection.ts).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, SECRET_KEYS, StackConfig } from "../config";
-import { getDsmClient } from "../synology/dsm";
-import { dsmConnectionOf } from "../synology/preflight";
-import type { DsmApi, DsmConnection } from "../synology/dsm/types";
+import { ConfigError } from "../checker";
+import { CONFIG_NAMESPACE, parseStackConfig, SECRET_KEYS, StackConfig } from "../config";
 import { FlagError, Flags, switchFlag, valueFlag } from "./command";
 
 /** The flags of every command that reads a stack's config and logs in to the NAS. */
@@ -71,7 +69,7 @@ function stripPrefix(raw: Record<string, unknown>, pick: (v: unknown) => unknown
 function applySecretEnv(values: Record<string, unknown>, env: NodeJS.ProcessEnv, notes: string[], file?: string): void {
     for (const [key, envName] of Object.entries(SECRET_ENV)) {
         const v = values[key];
-        const encrypted = v !== null && typeof v === "object" && "secure" in (v as object);
+        const encrypted = v !== null && typeof v === "object" && "secure" in v;
         if (env[envName]) values[key] = env[envName];
         else if (encrypted) {
             delete values[key];
@@ -129,16 +127,6 @@ export function loadValues(
         );
     const v = valuesFromStackYaml(fs.readFileSync(file, "utf8"), env, path.basename(file));
     return { ...v, notes: [...notes, ...v.notes] };
-}
-
-/** The shared DSM client for the stack's NAS; a reason instead when it cannot be built from the config. */
-export function makeDsmClient(cfg: StackConfig, otp?: string): { dsm?: DsmApi; reason?: string } {
-    const conn: DsmConnection = dsmConnectionOf(cfg, { otpCode: otp, deviceName: "homelab-doctor" });
-    try {
-        return { dsm: getDsmClient(conn) };
-    } catch (e) {
-        return { reason: `the DSM client cannot be set up: ${(e as Error).message.split("\n")[0]}` };
-    }
 }
 
 /** Where a command writes its lines (console.log unless a test gives its own). */

@@ -7,8 +7,10 @@
 import { StackConfig } from "../config";
 import type { DsmApi } from "../synology/dsm/types";
 import { positiveInt, readFlags, renderOptions, runMain, switchFlag, valueFlag } from "../cli/command";
-import { makeDsmClient, STACK_FLAGS, stackOptions, StackOptions, stackCommand } from "../cli/stack";
-import { CHECK_GROUPS, CheckGroup, DoctorDeps, exitCodeOf, formatResult, planFromConfig, runDoctor } from "./checks";
+import { STACK_FLAGS, stackOptions, StackOptions, stackCommand } from "../cli/stack";
+import { stackDsmClient } from "../synology/connection";
+import { CHECK_GROUPS, CheckGroup, DoctorDeps, runDoctor } from "./checks";
+import { exitCodeOf, formatResult, planFromConfig } from "./plan";
 
 export interface CliOptions extends StackOptions {
     only?: CheckGroup[];
@@ -79,7 +81,10 @@ export function depsFromOptions(cfg: StackConfig, o: CliOptions, dsm: { dsm?: Ds
 }
 
 export const main = stackCommand("doctor", parseArgs, async (o, cfg, out) => {
-    const results = await runDoctor(depsFromOptions(cfg, o, makeDsmClient(cfg, o.otp)), (r) => out(formatResult(r)));
+    const results = await runDoctor(
+        depsFromOptions(cfg, o, stackDsmClient(cfg.synology, cfg.synologyPassword, o.otp)),
+        (r) => out(formatResult(r)),
+    );
     const count = (s: string) => results.filter((r) => r.status === s).length;
     out(`doctor: ${count("PASS")} passed, ${count("FAIL")} failed, ${count("SKIP")} skipped, ${count("WAIT")} waiting`);
     return exitCodeOf(results);

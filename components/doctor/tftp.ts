@@ -53,21 +53,6 @@ export function encodeError(code: number, message: string): Buffer {
     ]);
 }
 
-export function encodeData(block: number, data: Buffer): Buffer {
-    const h = Buffer.alloc(4);
-    h.writeUInt16BE(OP_DATA, 0);
-    h.writeUInt16BE(block & 0xffff, 2);
-    return Buffer.concat([h, data]);
-}
-
-export function encodeOack(options: Record<string, string | number>): Buffer {
-    const parts: Buffer[] = [Buffer.from([0, OP_OACK])];
-    for (const [k, v] of Object.entries(options)) {
-        parts.push(Buffer.from(k, "ascii"), Buffer.from([0]), Buffer.from(String(v), "ascii"), Buffer.from([0]));
-    }
-    return Buffer.concat(parts);
-}
-
 /** Split NUL-terminated strings; a missing final NUL is tolerated. */
 function cstrings(buf: Buffer): string[] {
     const out: string[] = [];

@@ -85,7 +85,7 @@ async function bodyText(data: unknown): Promise<string> {
     try {
         return JSON.stringify(data);
     } catch {
-        return String(data);
+        return Object.prototype.toString.call(data); // not serialisable (a cycle): its kind, `[object Object]`
     }
 }
 

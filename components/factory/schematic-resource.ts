@@ -81,7 +81,7 @@ async function registerSchematic(inputs: FactorySchematicInputs): Promise<Factor
 
 /** The dynamic provider. */
 const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
-    async check(_olds: FactorySchematicInputs, news: FactorySchematicInputs): Promise<pulumi.dynamic.CheckResult> {
+    check(_olds: FactorySchematicInputs, news: FactorySchematicInputs): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
         try {
             new FactoryClient(news.factoryUrl);
@@ -99,7 +99,7 @@ const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
         } catch (e) {
             failures.push({ property: "schematic", reason: e instanceof SchematicError ? e.message : String(e) });
         }
-        return { inputs: news, failures };
+        return Promise.resolve({ inputs: news, failures });
     },
 
     async create(inputs: FactorySchematicInputs): Promise<pulumi.dynamic.CreateResult> {
@@ -117,12 +117,8 @@ const factorySchematicProvider: pulumi.dynamic.ResourceProvider = {
         return { outs: await registerSchematic(news) };
     },
 
-    async diff(
-        _id: string,
-        olds: FactorySchematicOutputs,
-        news: FactorySchematicInputs,
-    ): Promise<pulumi.dynamic.DiffResult> {
-        return diffSchematicInputs(olds, news);
+    diff(_id: string, olds: FactorySchematicOutputs, news: FactorySchematicInputs): Promise<pulumi.dynamic.DiffResult> {
+        return Promise.resolve(diffSchematicInputs(olds, news));
     },
 
     async read(id: string, props?: FactorySchematicOutputs): Promise<pulumi.dynamic.ReadResult> {

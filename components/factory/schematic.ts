@@ -120,9 +120,7 @@ export function goYamlKeyLess(a: string, b: string): boolean {
 function sortGoMap(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(sortGoMap);
     if (value !== null && typeof value === "object") {
-        const keys = Object.keys(value as object).sort((x, y) =>
-            goYamlKeyLess(x, y) ? -1 : goYamlKeyLess(y, x) ? 1 : 0,
-        );
+        const keys = Object.keys(value).sort((x, y) => (goYamlKeyLess(x, y) ? -1 : goYamlKeyLess(y, x) ? 1 : 0));
         const out: Record<string, unknown> = {};
         for (const k of keys) out[k] = sortGoMap((value as Record<string, unknown>)[k]);
         return out;
@@ -207,7 +205,7 @@ export function normaliseSchematic(s: Schematic): Record<string, unknown> {
     if (nonEmptyList(c.extraKernelArgs)) cust.extraKernelArgs = [...c.extraKernelArgs];
     if (nonEmptyList(c.meta)) cust.meta = c.meta.map((m) => ({ key: m.key, value: m.value ?? "" }));
     if (nonEmptyList(c.systemExtensions?.officialExtensions)) {
-        cust.systemExtensions = { officialExtensions: [...c.systemExtensions!.officialExtensions!] };
+        cust.systemExtensions = { officialExtensions: [...c.systemExtensions.officialExtensions] };
     }
     if (c.bootloader) cust.bootloader = c.bootloader;
     if (c.secureboot && (c.secureboot.enrollKeys || c.secureboot.includeWellKnownCertificates)) {

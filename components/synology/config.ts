@@ -16,6 +16,7 @@ import {
 } from "../checker";
 import { allKeys } from "../keys";
 import { Cidr, intToIp, ipToInt, parseCidr, placeInCidr, specialIpv4 } from "../net";
+import type { Reservation } from "./reservations";
 
 /** How the DSM client trusts the NAS's certificate. */
 export interface TlsConfig {
@@ -43,13 +44,6 @@ export interface SynologyConfig {
     allowHttp: boolean;
     /** A remembered 2FA device id from an earlier login. */
     deviceId?: string;
-}
-
-/** One MAC → IP reservation. MAC normalised lower-case with colons. */
-export interface Reservation {
-    mac: string;
-    ip: string;
-    hostname: string;
 }
 
 /** `homelab:dhcp` */

@@ -17,15 +17,18 @@
  * in a shape this client does not know yet), `HOMELAB_PREFLIGHT=on` forces it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config";
 import { FactoryClient } from "../factory/client";
+import type { ImageConfig } from "../factory/config";
 import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../factory/schematic";
-import { DsmClient, DsmClientOptions } from "./dsm/client";
+import { DsmClient } from "./dsm/client";
+import type { DsmClientOptions } from "./dsm/transport";
 import { isDsmError } from "./dsm/errors";
-import { DsmApiUse, missingApis } from "./dsm/apis";
+import { missingApis } from "./dsm/apis";
 import { decodeGroupMembers, decodeInterfaceNames, decodeVolumes, toBool, VolumeSpace } from "./dsm/shapes";
-import type { DiscoveredApis, DsmApi, DsmConnection, FileInfo, ShareInfo } from "./dsm/types";
-import { redactText } from "./providers/common";
+import type { DiscoveredApis, DsmApi, DsmApiUse, FileInfo, ShareInfo } from "./dsm/types";
+import type { DhcpConfig, SynologyConfig } from "./config";
+import { connectionArgs } from "./connection";
+import { redactText } from "./kit/redact";
 import { dhcpServerGet } from "./providers/dhcp";
 import { shareGet } from "./providers/share";
 import { NAS_APIS } from "./pxe";
@@ -42,6 +45,16 @@ export const UKI_SIZE_UPPER_BOUND = 512 * 1024 * 1024;
 
 /** The group whose members DSM treats as administrators. */
 export const ADMIN_GROUP = "administrators";
+
+/** The parts of the stack config the pre-flight reads (index.ts passes the whole config). */
+export interface PreflightConfig {
+    synology: SynologyConfig;
+    dhcp: DhcpConfig;
+    image: ImageConfig;
+    cluster: { talosVersion: string };
+    /** Plain: only for the DSM client. */
+    synologyPassword: string;
+}
 
 /** What the pre-flight checks, from the stack config. */
 export interface PreflightPlan {
@@ -61,7 +74,7 @@ export interface PreflightPlan {
     ukiUrl: string;
 }
 
-export function preflightPlan(cfg: StackConfig): PreflightPlan {
+export function preflightPlan(cfg: PreflightConfig): PreflightPlan {
     const bootFile = ukiFileName(cfg.image.arch);
     return {
         nasUrl: cfg.synology.url,
@@ -80,19 +93,6 @@ export function preflightPlan(cfg: StackConfig): PreflightPlan {
             cfg.cluster.talosVersion,
             cfg.image.arch,
         ),
-    };
-}
-
-/** How to log in to the stack's NAS (plain password: only for the DSM client). */
-export function dsmConnectionOf(cfg: StackConfig, extra: Partial<DsmConnection> = {}): DsmConnection {
-    return {
-        url: cfg.synology.url,
-        username: cfg.synology.username,
-        password: cfg.synologyPassword,
-        tls: cfg.synology.tls,
-        allowHttp: cfg.synology.allowHttp,
-        deviceId: cfg.synology.deviceId,
-        ...extra,
     };
 }
 
@@ -477,7 +477,7 @@ export interface PreflightOutcome {
  * The whole pre-flight for index.ts: decide, read, judge; a RunError listing every problem (the password
  * never in it). Returns what it did, for tests.
  */
-export async function runNasPreflight(cfg: StackConfig, opts: PreflightOptions = {}): Promise<PreflightOutcome> {
+export async function runNasPreflight(cfg: PreflightConfig, opts: PreflightOptions = {}): Promise<PreflightOutcome> {
     const log = opts.log ?? {
         info: (m: string) => void pulumi.log.info(m),
         warn: (m: string) => void pulumi.log.warn(m),
@@ -492,13 +492,16 @@ export async function runNasPreflight(cfg: StackConfig, opts: PreflightOptions =
     let facts: NasFacts;
     let size: BootFileSize;
     try {
-        const dsm = new DsmClient(dsmConnectionOf(cfg, { deviceName: "homelab-pulumi" }), {
-            timeoutMs: 20_000,
-            retries: 2,
-            sessionName: "homelab-preflight",
-            log: (m) => log.warn(redact(m)),
-            ...opts.clientOptions,
-        });
+        const dsm = new DsmClient(
+            { ...connectionArgs(cfg.synology), password: cfg.synologyPassword, deviceName: "homelab-pulumi" },
+            {
+                timeoutMs: 20_000,
+                retries: 2,
+                sessionName: "homelab-preflight",
+                log: (m) => log.warn(redact(m)),
+                ...opts.clientOptions,
+            },
+        );
         [facts, size] = await Promise.all([readNasFacts(dsm, plan), bootFileSize(plan, opts.factoryTimeoutMs)]);
     } catch (e) {
         throw new pulumi.RunError(

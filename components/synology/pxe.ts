@@ -1,36 +1,39 @@
 /**
  * SynologyPxe: the seed's "Synology setup" as resources, in the seed's order:
  * shared folder → TFTP → boot file → DHCP server → reservations → PXE.
- * Thin wiring: the inputs of every resource come from `synologyResourceInputs` (pure, tested).
+ * Thin wiring: the inputs of every resource come from `synologyResourceInputs` (pure, tested), as it returns them.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { Arch, DhcpConfig, NodeConfig, SynologyConfig } from "../config";
-import { CLIENT_APIS, DsmApiUse } from "./dsm/apis";
-import { desiredReservations } from "./reservations";
+import type { Arch } from "../factory/config";
+import type { DhcpConfig, SynologyConfig } from "./config";
+import { connectionArgs } from "./connection";
+import { CLIENT_APIS } from "./dsm/apis";
+import type { DsmApiUse } from "./dsm/types";
+import { desiredReservations, Reservation } from "./reservations";
 import { SynologyBootFile } from "./providers/bootfile";
-import type { DsmConnectionArgs } from "./providers/common";
 import { SynologyDhcpServer } from "./providers/dhcp";
 import { SynologyPxeSettings } from "./providers/pxe";
 import { SynologyReservations } from "./providers/reservations";
 import { SynologyShare } from "./providers/share";
 import { SynologyTftp } from "./providers/tftp";
 
-/** The image facts the boot file needs (from the TalosImage component). */
-export interface BootImage {
-    ukiUrl: string;
+/** The image facts the boot file needs (TalosImage's outputs): plain values, or Pulumi inputs in the component. */
+export interface BootImage<T = string> {
+    ukiUrl: T;
     /** `metal-<arch>-uki.efi`. */
-    ukiFileName: string;
-    schematicId: string;
-    talosVersion: string;
-    arch: string;
+    ukiFileName: T;
+    schematicId: T;
+    talosVersion: T;
+    arch: T;
 }
 
 /** What the Synology resources are computed from. */
-export interface SynologySpec {
+export interface SynologySpec<T = string> {
     synology: SynologyConfig;
     dhcp: DhcpConfig;
-    nodes: Array<Pick<NodeConfig, "hostname" | "mac" | "ip">>;
-    image: BootImage;
+    /** The nodes' reservations (a node config is one), before `dhcp.extraReservations`. */
+    nodes: readonly Reservation[];
+    image: BootImage<T>;
 }
 
 /**
@@ -52,41 +55,12 @@ export const NAS_APIS: readonly DsmApiUse[] = [
     ...Object.values(SYNOLOGY_RESOURCES).flatMap((r) => r.apis),
 ];
 
-/** A resource class's args as plain values, without the password (which stays a secret Output in the component). */
-type PlainArgs<C extends abstract new (...args: never[]) => unknown> = Omit<
-    pulumi.Unwrap<ConstructorParameters<C>[1]>,
-    "password"
->;
-
-/** Every resource's inputs except the password; inputs with a default (see each resource) may be left out. */
-export type SynologyResourceInputs = {
-    [K in keyof typeof SYNOLOGY_RESOURCES]: PlainArgs<(typeof SYNOLOGY_RESOURCES)[K]>;
-};
-
-/** The connection part of every resource's inputs. */
-export function connectionArgs(s: SynologyConfig): DsmConnectionArgs {
-    const c: DsmConnectionArgs = { url: s.url, username: s.username, allowHttp: s.allowHttp === true };
-    const tls: NonNullable<DsmConnectionArgs["tls"]> = {};
-    if (s.tls?.caCertPem) {
-        tls.caCertPem = s.tls.caCertPem;
-    }
-    if (s.tls?.fingerprintSha256) {
-        tls.fingerprintSha256 = s.tls.fingerprintSha256;
-    }
-    if (s.tls?.insecureSkipVerify) {
-        tls.insecureSkipVerify = true;
-    }
-    if (Object.keys(tls).length > 0) {
-        c.tls = tls;
-    }
-    if (s.deviceId) {
-        c.deviceId = s.deviceId;
-    }
-    return c;
-}
-
-/** Every DSM resource's inputs, in apply order (pure). Throws on duplicate/malformed reservations. */
-export function synologyResourceInputs(spec: SynologySpec): SynologyResourceInputs {
+/**
+ * Every DSM resource's inputs except the password (which stays a secret Output in the component), in apply order,
+ * the image's values as given (plain, or Pulumi inputs); inputs with a default (see each resource) are left out.
+ * Pure. Throws on duplicate or malformed reservations.
+ */
+export function synologyResourceInputs<T = string>(spec: SynologySpec<T>) {
     const connection = connectionArgs(spec.synology);
     const { synology: s, image } = spec;
     const { extraReservations, manageServer, ...settings } = spec.dhcp;
@@ -113,13 +87,20 @@ export function synologyResourceInputs(spec: SynologySpec): SynologyResourceInpu
     };
 }
 
+/** {@link synologyResourceInputs} of a plain spec: what the tests' engine drivers hand each provider. */
+export type SynologyResourceInputs = ReturnType<typeof synologyResourceInputs<string>>;
+
 export interface SynologyPxeArgs {
-    /** `homelab:synology`: NAS URL, user, volume, share, interface, TLS trust. */
-    synology: pulumi.Input<SynologyConfig>;
+    /**
+     * `homelab:synology`: NAS URL, user, volume, share, interface, TLS trust. Plain (not an Input), as `dhcp` and
+     * `nodes` are: every DSM resource's inputs are computed from them before anything is registered
+     * (`synologyResourceInputs`), so a reservation list the merge cannot take fails here.
+     */
+    synology: SynologyConfig;
     /** `homelab:dhcp`: subnet, range, gateway, DNS, lease, extra reservations, manageServer. */
-    dhcp: pulumi.Input<DhcpConfig>;
-    /** The nodes: one reservation each (mac → ip, hostname). */
-    nodes: pulumi.Input<pulumi.Input<Pick<NodeConfig, "hostname" | "mac" | "ip">>[]>;
+    dhcp: DhcpConfig;
+    /** The nodes: one reservation each (mac → ip, hostname); a node config is one. */
+    nodes: readonly Reservation[];
     /** The DSM password. Kept secret (wrapped in `pulumi.secret` here as well). */
     password: pulumi.Input<string>;
     /** Factory URL of the UKI (TalosImage's `ukiUrl`). */
@@ -154,78 +135,33 @@ export class SynologyPxe extends pulumi.ComponentResource {
     constructor(name: string, args: SynologyPxeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:synology:SynologyPxe", name, {}, opts);
         const password = pulumi.secret(args.password);
-        const inputs = pulumi
-            .all([
-                args.synology,
-                args.dhcp,
-                args.nodes,
-                args.ukiUrl,
-                args.ukiFileName,
-                args.schematicId,
-                args.talosVersion,
-                args.arch,
-            ])
-            .apply(([synology, dhcp, nodes, ukiUrl, ukiFileName, schematicId, talosVersion, arch]) => {
-                const spec: SynologySpec = {
-                    synology,
-                    dhcp,
-                    nodes: nodes.map((n) => ({ hostname: n.hostname, mac: n.mac, ip: n.ip })),
-                    image: { ukiUrl, ukiFileName, schematicId, talosVersion, arch },
-                };
-                return synologyResourceInputs(spec);
-            });
-
-        const { share, tftp, bootFile, dhcp, reservations, pxe } = inputs;
-        this.share = new SynologyShare(
-            `${name}-share`,
-            { connection: share.connection, password, name: share.name, volume: share.volume },
-            { parent: this },
-        );
-        this.tftp = new SynologyTftp(
-            `${name}-tftp`,
-            { connection: tftp.connection, password, rootPath: tftp.rootPath },
-            { parent: this, dependsOn: [this.share] },
-        );
-        this.bootFile = new SynologyBootFile(
-            `${name}-bootfile`,
-            {
-                connection: bootFile.connection,
-                password,
-                ukiUrl: bootFile.ukiUrl,
-                schematicId: bootFile.schematicId,
-                talosVersion: bootFile.talosVersion,
-                arch: bootFile.arch,
-                share: bootFile.share,
-                fileName: bootFile.fileName,
+        const inputs = synologyResourceInputs<pulumi.Input<string>>({
+            synology: args.synology,
+            dhcp: args.dhcp,
+            nodes: args.nodes,
+            image: {
+                ukiUrl: args.ukiUrl,
+                ukiFileName: args.ukiFileName,
+                schematicId: args.schematicId,
+                talosVersion: args.talosVersion,
+                arch: args.arch,
             },
-            { parent: this, dependsOn: [this.tftp] },
-        );
-        this.dhcpServer = new SynologyDhcpServer(
-            `${name}-dhcp`,
-            {
-                connection: dhcp.connection,
-                password,
-                ifname: dhcp.ifname,
-                manage: dhcp.manage,
-                settings: dhcp.settings,
-            },
-            { parent: this, dependsOn: [this.bootFile] },
-        );
+        });
+        // In SYNOLOGY_RESOURCES order, each after the one before.
+        const after = (previous?: pulumi.Resource): pulumi.CustomResourceOptions => ({
+            parent: this,
+            dependsOn: previous && [previous],
+        });
+        this.share = new SynologyShare(`${name}-share`, { ...inputs.share, password }, after());
+        this.tftp = new SynologyTftp(`${name}-tftp`, { ...inputs.tftp, password }, after(this.share));
+        this.bootFile = new SynologyBootFile(`${name}-bootfile`, { ...inputs.bootFile, password }, after(this.tftp));
+        this.dhcpServer = new SynologyDhcpServer(`${name}-dhcp`, { ...inputs.dhcp, password }, after(this.bootFile));
         this.reservations = new SynologyReservations(
             `${name}-reservations`,
-            {
-                connection: reservations.connection,
-                password,
-                ifname: reservations.ifname,
-                entries: reservations.entries,
-            },
-            { parent: this, dependsOn: [this.dhcpServer] },
+            { ...inputs.reservations, password },
+            after(this.dhcpServer),
         );
-        this.pxe = new SynologyPxeSettings(
-            `${name}-pxe`,
-            { connection: pxe.connection, password, bootloader: pxe.bootloader },
-            { parent: this, dependsOn: [this.reservations] },
-        );
+        this.pxe = new SynologyPxeSettings(`${name}-pxe`, { ...inputs.pxe, password }, after(this.reservations));
 
         this.tftpRoot = this.tftp.rootPath;
         this.bootFileName = this.bootFile.fileName;

@@ -10,18 +10,15 @@
 
 import { canonicalMac, isIpv4, normaliseMac } from "../net";
 
-/** One reservation (MAC lower-case with colons). */
-export interface ReservationEntry {
+/**
+ * One MAC → IP reservation with its hostname, wherever it is: a `dhcp.extraReservations` entry, a node's (a node
+ * config is one), and an entry of DSM's list (read from `clid`, written as `mac`). The MAC is lower-case with
+ * colons once normalised (the config's parser and this module's merge do it).
+ */
+export interface Reservation {
     mac: string;
     ip: string;
     hostname: string;
-}
-
-/** A node as far as reservations care. */
-export interface ReservationNode {
-    hostname: string;
-    mac: string;
-    ip: string;
 }
 
 /** A desired reservation conflicts with one this program does not manage (an Error with `conflicts`). */
@@ -47,16 +44,7 @@ export function reservationConflictError(ifname: string, conflicts: string[]): R
     return e;
 }
 
-/** True for errors made by `reservationConflictError`. */
-export function isReservationConflictError(e: unknown): e is ReservationConflictError {
-    return (
-        e instanceof Error &&
-        e.name === "ReservationConflictError" &&
-        Array.isArray((e as ReservationConflictError).conflicts)
-    );
-}
-
-function norm(e: ReservationEntry): ReservationEntry {
+function norm(e: Reservation): Reservation {
     return { mac: canonicalMac(e.mac), ip: String(e.ip).trim(), hostname: e.hostname ?? "" };
 }
 
@@ -65,7 +53,7 @@ function norm(e: ReservationEntry): ReservationEntry {
  * Throws a short internal error when the list is one the merge cannot handle (parseStackConfig refuses
  * such a config first, naming the keys).
  */
-export function desiredReservations(nodes: ReservationNode[], extra: ReservationEntry[] = []): ReservationEntry[] {
+export function desiredReservations(nodes: readonly Reservation[], extra: readonly Reservation[] = []): Reservation[] {
     const list = [...nodes.map((n) => ({ mac: n.mac, ip: n.ip, hostname: n.hostname })), ...extra];
     const problems = reservationListProblems(list);
     if (problems.length > 0) {
@@ -80,7 +68,7 @@ export function desiredReservations(nodes: ReservationNode[], extra: Reservation
  * What the merge relies on: every MAC and IP well formed and listed once. Short internal messages, one per
  * entry at fault (by position); the words for users are the config layer's (Checker.mac/ipv4, checkAddresses).
  */
-export function reservationListProblems(entries: ReservationEntry[]): string[] {
+export function reservationListProblems(entries: Reservation[]): string[] {
     const problems: string[] = [];
     const seen = { mac: new Set<string>(), ip: new Set<string>() };
     entries.forEach((entry, i) => {
@@ -99,14 +87,14 @@ export function reservationListProblems(entries: ReservationEntry[]): string[] {
 /** The result of a merge: the full list to write, and the adopted originals to remember. */
 export interface MergeResult {
     /** The whole list for `reservationsSet`. */
-    list: ReservationEntry[];
+    list: Reservation[];
     /** Entries that existed before this program managed their MAC, as they were found. */
-    adopted: ReservationEntry[];
+    adopted: Reservation[];
     /** True when `list` differs from `current` (a write is needed). */
     changed: boolean;
 }
 
-function describeEntry(e: ReservationEntry): string {
+function describeEntry(e: Reservation): string {
     return `${canonicalMac(e.mac)} → ${e.ip}${e.hostname ? ` (${e.hostname})` : ""}`;
 }
 
@@ -122,17 +110,17 @@ function describeEntry(e: ReservationEntry): string {
  */
 export function mergeReservations(
     ifname: string,
-    current: ReservationEntry[],
-    managed: ReservationEntry[],
-    adopted: ReservationEntry[],
-    desired: ReservationEntry[],
+    current: Reservation[],
+    managed: Reservation[],
+    adopted: Reservation[],
+    desired: Reservation[],
 ): MergeResult {
     const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
-    const want = new Map<string, ReservationEntry>();
+    const want = new Map<string, Reservation>();
     for (const d of desired.map(norm)) {
         want.set(d.mac, d);
     }
-    const adoptedByMac = new Map<string, ReservationEntry>();
+    const adoptedByMac = new Map<string, Reservation>();
     for (const a of adopted) {
         adoptedByMac.set(canonicalMac(a.mac), a);
     }
@@ -160,9 +148,9 @@ export function mergeReservations(
         throw reservationConflictError(ifname, conflicts);
     }
 
-    const list: ReservationEntry[] = [];
+    const list: Reservation[] = [];
     const placed = new Set<string>();
-    const restored: ReservationEntry[] = [];
+    const restored: Reservation[] = [];
     const newAdopted = new Map(adoptedByMac);
     for (const e of current) {
         const mac = canonicalMac(e.mac);
@@ -223,13 +211,13 @@ export function mergeReservations(
  * back as they were found, everything else untouched.
  */
 export function releaseReservations(
-    current: ReservationEntry[],
-    managed: ReservationEntry[],
-    adopted: ReservationEntry[],
-): { list: ReservationEntry[]; changed: boolean } {
+    current: Reservation[],
+    managed: Reservation[],
+    adopted: Reservation[],
+): { list: Reservation[]; changed: boolean } {
     const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
-    const adoptedByMac = new Map(adopted.map((a) => [canonicalMac(a.mac), a] as [string, ReservationEntry]));
-    const list: ReservationEntry[] = [];
+    const adoptedByMac = new Map(adopted.map((a) => [canonicalMac(a.mac), a] as [string, Reservation]));
+    const list: Reservation[] = [];
     for (const e of current) {
         const mac = canonicalMac(e.mac);
         if (!owned.has(mac)) {
@@ -243,13 +231,13 @@ export function releaseReservations(
 }
 
 /** The entries of `current` whose MAC is among `managed` (what is on the NAS for the managed MACs). */
-export function managedOnNas(current: ReservationEntry[], managed: ReservationEntry[]): ReservationEntry[] {
+export function managedOnNas(current: Reservation[], managed: Reservation[]): Reservation[] {
     const owned = new Set(managed.map((e) => canonicalMac(e.mac)));
     return current.filter((e) => owned.has(canonicalMac(e.mac))).map(norm);
 }
 
 /** Same entries in the same order (MACs compared normalised). */
-export function sameReservationList(a: ReservationEntry[], b: ReservationEntry[]): boolean {
+export function sameReservationList(a: Reservation[], b: Reservation[]): boolean {
     if (a.length !== b.length) {
         return false;
     }
@@ -264,8 +252,8 @@ export function sameReservationList(a: ReservationEntry[], b: ReservationEntry[]
 }
 
 /** Same set of entries, order ignored (MACs compared normalised). */
-export function sameReservationSet(a: ReservationEntry[], b: ReservationEntry[]): boolean {
-    const key = (e: ReservationEntry) => `${canonicalMac(e.mac)}|${e.ip}|${e.hostname ?? ""}`;
+export function sameReservationSet(a: Reservation[], b: Reservation[]): boolean {
+    const key = (e: Reservation) => `${canonicalMac(e.mac)}|${e.ip}|${e.hostname ?? ""}`;
     const sa = a.map(key).sort();
     const sb = b.map(key).sort();
     return sa.length === sb.length && sa.every((k, i) => k === sb[i]);

@@ -10,13 +10,12 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { createEtcdSnapshotBeforeUpgrades, EtcdBackupTarget, EtcdSnapshot } from "../backups/provider";
 import { durationSeconds } from "../duration";
 import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
 import * as talos from "./sdk";
-import { createUpgradeCommands, UpgradeCommands } from "./upgrades";
+import { BeforeUpgrades, createUpgradeCommands, UpgradeCommands, upgradeOrder } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
 
 /** Arguments of {@link TalosCluster}. */
@@ -45,10 +44,10 @@ export interface TalosClusterArgs {
      */
     pxeReady: pulumi.Input<unknown>;
     /**
-     * Where etcd snapshots go (the NAS share, `backups.etcd.keep`). With `cluster.upgrades`, a snapshot is stored
-     * there before any upgrade runs, and the upgrades wait for it (components/backups).
+     * With `cluster.upgrades`: what must be done before any upgrade runs (index.ts: an etcd snapshot stored on the
+     * NAS, components/backups); the upgrades wait for it.
      */
-    etcdBackups?: EtcdBackupTarget;
+    beforeUpgrades?: BeforeUpgrades;
 }
 
 /** One node, as the stack exports it. */
@@ -69,6 +68,11 @@ export interface ClusterPlan {
     bootstrapNode: NodeConfig;
     /** onDestroy per hostname. */
     onDestroy: Record<string, { reset: boolean; graceful: boolean; reboot: boolean }>;
+    /**
+     * Per hostname, the node whose apply this node's waits for: the control planes are chained in config order
+     * (each after the one before it), so destroy resets them one at a time in reverse order; workers wait for none.
+     */
+    applyAfter: Record<string, string | undefined>;
     summary: NodeSummary[];
 }
 
@@ -90,15 +94,18 @@ export function planCluster(
     if (ups && !hasUpsPassword) throw new Error("TalosCluster: ups is set but no upsPassword was given");
 
     // A graceful reset leaves etcd first, and etcd never lets its last member leave. The control planes' applies
-    // are chained (see the constructor), so destroy resets them one at a time in reverse order: each leaves a
-    // running etcd, and the first control plane, reset last as etcd's last member, is reset non-gracefully.
+    // are chained (applyAfter), so destroy resets them one at a time in reverse order: each leaves a running etcd,
+    // and the first control plane, reset last as etcd's last member, is reset non-gracefully.
     const onDestroy: ClusterPlan["onDestroy"] = {};
+    const applyAfter: ClusterPlan["applyAfter"] = {};
     for (const n of nodes) {
         onDestroy[n.hostname] = {
             reset: cluster.resetOnDestroy,
             graceful: n !== controlPlanes[0],
             reboot: false,
         };
+        const i = controlPlanes.indexOf(n);
+        applyAfter[n.hostname] = i > 0 ? controlPlanes[i - 1].hostname : undefined;
     }
     return {
         talosVersionContract: contract,
@@ -106,6 +113,7 @@ export function planCluster(
         workers,
         bootstrapNode: controlPlanes[0],
         onDestroy,
+        applyAfter,
         summary: nodes.map((n) => ({ hostname: n.hostname, ip: n.ip, role: n.role, mac: n.mac })),
     };
 }
@@ -151,6 +159,7 @@ export function healthFailureMessage(
  * here, before any resource, without the password.
  */
 export function nodePatchInputs(
+    cluster: ClusterConfig,
     node: NodeConfig,
     index: number,
     installerImage: pulumi.Input<string>,
@@ -158,7 +167,8 @@ export function nodePatchInputs(
     upsPassword?: pulumi.Input<string>,
 ): pulumi.Output<string>[] {
     const image = pulumi.output(installerImage);
-    const rendered = (img: string) => renderNodePatches({ node, index, installerImage: img, ups, redact: true });
+    const rendered = (img: string) =>
+        renderNodePatches({ cluster, node, index, installerImage: img, ups, redact: true });
     return rendered("factory.talos.dev/metal-installer/check:v0").map((p, i) => {
         if (p.label !== "ups.nutClient") return image.apply((img) => rendered(img)[i].text);
         if (upsPassword === undefined) throw new Error("nodePatchInputs: ups is set but no upsPassword was given");
@@ -190,119 +200,28 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly bootstrap: talos.machine.Bootstrap;
     public readonly kubeconfigResource: talos.cluster.Kubeconfig;
     public readonly upgrades?: UpgradeCommands;
-    /** The etcd snapshot the upgrades wait for (upgrades on and `etcdBackups` given). */
-    public readonly etcdSnapshot?: EtcdSnapshot;
+    /** What `beforeUpgrades` registered, which the upgrades wait for (upgrades on and `beforeUpgrades` given). */
+    public readonly beforeUpgrades?: pulumi.Resource;
 
     constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // What the component relies on, asserted before anything is registered.
         const plan = planCluster(args.cluster, args.nodes, args.ups, args.upsPassword !== undefined);
         super("homelab:talos:TalosCluster", name, {}, opts);
-        const { cluster, nodes, ups } = args;
-        const parent = { parent: this };
-
+        const { cluster } = args;
         const installerImage = pulumi.output(args.installerImage);
-        const upsPassword = args.upsPassword;
-        // Depending on pxeReady without keeping its value.
-        const pxeReady = (pulumi.output(args.pxeReady) as pulumi.Output<unknown>).apply(() => true);
 
         // The provider updates the contract in place when it rises (a Talos upgrade) and REPLACES the
         // secrets — a new PKI, breaking the running cluster — when it falls; never lower talosVersion.
         this.secrets = new talos.machine.Secrets(
             `${name}-secrets`,
-            {
-                talosVersion: plan.talosVersionContract,
-            },
-            parent,
+            { talosVersion: plan.talosVersionContract },
+            { parent: this },
         );
 
-        this.applies = {};
-        this.wakeOnLan = {};
-        this.nodeWaits = {};
-        const stack = pulumi.getStack();
-        const applySeconds = durationSeconds(cluster.applyTimeout);
-        let previousControlPlane: pulumi.Resource | undefined;
-        nodes.forEach((node, index) => {
-            const patches = nodePatchInputs(node, index, installerImage, ups, upsPassword);
-
-            const config = talos.machine.getConfigurationOutput(
-                {
-                    clusterName: cluster.name,
-                    clusterEndpoint: cluster.endpoint,
-                    machineType: node.role,
-                    machineSecrets: this.secrets.machineSecrets,
-                    configPatches: patches,
-                    kubernetesVersion: cluster.kubernetesVersion,
-                    talosVersion: plan.talosVersionContract,
-                    docs: false,
-                    examples: false,
-                },
-                parent,
-            );
-
-            // Control planes in config order: each apply after the previous one's, so destroy resets them in
-            // reverse order (see planCluster's onDestroy).
-            const dependsOn: pulumi.Resource[] =
-                node.role === "controlplane" && previousControlPlane ? [previousControlPlane] : [];
-            if (node.wakeOnLan) {
-                const wol = new WakeOnLan(
-                    `${name}-${node.hostname}-wol`,
-                    {
-                        mac: node.mac,
-                        address: cluster.wakeOnLanBroadcast,
-                        port: WOL_PORT,
-                        after: pxeReady,
-                    },
-                    parent,
-                );
-                this.wakeOnLan[node.hostname] = wol;
-                dependsOn.push(wol);
-            }
-
-            // The node input carries pxeReady's dependencies: no apply before the NAS can PXE-boot the node.
-            const nodeIp = pulumi.all([node.ip, pxeReady]).apply(([ip]) => ip);
-            // Waits for the node only when the apply will run (the config hash changes), and names the node
-            // when it never answers.
-            const wait = new TalosNodeWait(
-                `${name}-${node.hostname}-wait`,
-                {
-                    hostname: node.hostname,
-                    ip: nodeIp,
-                    timeoutSeconds: applySeconds,
-                    timeoutText: cluster.applyTimeout,
-                    configHash: pulumi.unsecret(
-                        config.machineConfiguration.apply((mc) =>
-                            createHash("sha256")
-                                .update(mc ?? "")
-                                .digest("hex"),
-                        ),
-                    ),
-                    hint: nodeWaitHint({
-                        hostname: node.hostname,
-                        mac: node.mac,
-                        ip: node.ip,
-                        stack,
-                        wakeOnLan: node.wakeOnLan,
-                    }),
-                },
-                { parent: this, dependsOn },
-            );
-            this.nodeWaits[node.hostname] = wait;
-            const apply = new talos.machine.ConfigurationApply(
-                `${name}-${node.hostname}-apply`,
-                {
-                    node: nodeIp,
-                    endpoint: nodeIp,
-                    clientConfiguration: this.secrets.clientConfiguration,
-                    machineConfigurationInput: config.machineConfiguration,
-                    onDestroy: plan.onDestroy[node.hostname],
-                    // Every key of the timeouts type (the SDK fills `delete`): see talos/sdk.ts.
-                    timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },
-                },
-                { parent: this, dependsOn: [wait] },
-            );
-            this.applies[node.hostname] = apply;
-            if (node.role === "controlplane") previousControlPlane = apply;
-        });
+        const machines = this.machines(name, args, plan, installerImage);
+        this.applies = machines.applies;
+        this.wakeOnLan = machines.wakeOnLan;
+        this.nodeWaits = machines.nodeWaits;
 
         const first = plan.bootstrapNode;
         // After its apply the node installs Talos to disk and reboots before it answers: bootstrapTimeout covers it.
@@ -316,78 +235,22 @@ export class TalosCluster extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [this.applies[first.hostname]] },
         );
-        if (!pulumi.runtime.isDryRun()) {
-            // Said when the first control plane's apply finished, i.e. when the bootstrap starts waiting.
-            this.applies[first.hostname].id.apply((id) => {
-                if (id) {
-                    void pulumi.log.info(
-                        `bootstrap: waiting up to ${cluster.bootstrapTimeout} (cluster.bootstrapTimeout) for ` +
-                            `${first.hostname} (${first.ip}) to install Talos to disk, reboot and accept the etcd bootstrap`,
-                        this.bootstrap,
-                    );
-                }
-            });
-        }
-
+        this.announceBootstrapWait(cluster, first);
         this.kubeconfigResource = new talos.cluster.Kubeconfig(
             `${name}-kubeconfig`,
-            {
-                node: first.ip,
-                endpoint: first.ip,
-                clientConfiguration: this.secrets.clientConfiguration,
-            },
+            { node: first.ip, endpoint: first.ip, clientConfiguration: this.secrets.clientConfiguration },
             { parent: this, dependsOn: [this.bootstrap] },
         );
-
-        const cpIps = plan.controlPlanes.map((n) => n.ip);
-        const workerIps = plan.workers.map((n) => n.ip);
-
-        if (pulumi.runtime.isDryRun()) {
-            // A preview must not wait on nodes that may be powered off: no health check.
-            this.healthy = this.kubeconfigResource.id.apply(() => true);
-        } else {
-            // Waits for everything the cluster needs, then runs the provider's health check; on failure the
-            // error names the cluster's nodes and what to check (the provider's own message is kept inside).
-            const ready = pulumi.all([
-                this.secrets.clientConfiguration,
-                pulumi.all([
-                    this.kubeconfigResource.id,
-                    this.bootstrap.id,
-                    ...Object.values(this.applies).map((a) => a.id),
-                ]),
-            ]);
-            this.healthy = pulumi.unsecret(
-                ready.apply(async ([clientConfiguration]) => {
-                    try {
-                        await talos.cluster.getHealth(
-                            {
-                                clientConfiguration,
-                                controlPlaneNodes: cpIps,
-                                workerNodes: workerIps,
-                                endpoints: cpIps,
-                                skipKubernetesChecks: !cluster.healthChecks.kubernetes,
-                                timeouts: { read: cluster.healthTimeout },
-                            },
-                            { parent: this },
-                        );
-                    } catch (e) {
-                        throw new pulumi.RunError(
-                            healthFailureMessage(cluster, nodes, (e as Error).message ?? String(e), stack),
-                        );
-                    }
-                    return true;
-                }),
-            );
-        }
+        this.healthy = this.healthCheck(cluster, args.nodes, plan);
 
         const talosconfig = talos.client.getConfigurationOutput(
             {
                 clusterName: cluster.name,
                 clientConfiguration: this.secrets.clientConfiguration,
-                endpoints: cpIps,
+                endpoints: plan.controlPlanes.map((n) => n.ip),
                 nodes: [first.ip],
             },
-            parent,
+            { parent: this },
         );
         this.talosconfig = pulumi.secret(talosconfig.talosConfig);
         this.kubeconfig = pulumi.secret(this.kubeconfigResource.kubeconfigRaw);
@@ -395,31 +258,24 @@ export class TalosCluster extends pulumi.ComponentResource {
         if (cluster.upgrades) {
             const afterApplies = [this.bootstrap, ...Object.values(this.applies)];
             const upgradeArgs = {
-                nodes,
+                nodes: args.nodes,
                 installerImage,
                 kubernetesVersion: cluster.kubernetesVersion,
                 upgradeTimeout: cluster.upgradeTimeout,
                 talosconfig: this.talosconfig,
                 healthy: this.healthy,
             };
-            if (args.etcdBackups) {
-                this.etcdSnapshot = createEtcdSnapshotBeforeUpgrades(
-                    name,
-                    {
-                        ...upgradeArgs,
-                        target: args.etcdBackups,
-                        clusterName: cluster.name,
-                        dependsOn: afterApplies,
-                    },
-                    this,
-                );
-            }
-            // The first upgrade waits for the snapshot: if it is not stored, nothing is upgraded.
+            this.beforeUpgrades = args.beforeUpgrades?.(
+                name,
+                { ...upgradeArgs, nodes: upgradeOrder(args.nodes), dependsOn: afterApplies },
+                this,
+            );
+            // The first upgrade waits for it (the etcd snapshot): if it fails, nothing is upgraded.
             this.upgrades = createUpgradeCommands(
                 name,
                 {
                     ...upgradeArgs,
-                    dependsOn: this.etcdSnapshot ? [...afterApplies, this.etcdSnapshot] : afterApplies,
+                    dependsOn: this.beforeUpgrades ? [...afterApplies, this.beforeUpgrades] : afterApplies,
                 },
                 this,
             );
@@ -428,7 +284,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.nodes = pulumi.output(plan.summary);
         const hashes: Record<string, pulumi.Output<string>> = {};
         for (const [h, a] of Object.entries(this.applies)) hashes[h] = pulumi.unsecret(a.machineConfigurationHash);
-        this.machineConfigurationHashes = pulumi.output(hashes) as pulumi.Output<Record<string, string>>;
+        this.machineConfigurationHashes = pulumi.output(hashes);
         this.schematicId = pulumi.output(args.schematicId);
         this.installerImage = installerImage;
 
@@ -442,4 +298,148 @@ export class TalosCluster extends pulumi.ComponentResource {
             installerImage: this.installerImage,
         });
     }
+
+    /**
+     * Every node's machine: its config (secrets + patches), then [Wake-on-LAN], the wait for its Talos API and the
+     * apply, all after the Synology component's `pxeReady` (the node must be able to PXE-boot into maintenance mode).
+     */
+    private machines(
+        name: string,
+        args: TalosClusterArgs,
+        plan: ClusterPlan,
+        installerImage: pulumi.Output<string>,
+    ): Pick<TalosCluster, "applies" | "wakeOnLan" | "nodeWaits"> {
+        const { cluster } = args;
+        const out: Pick<TalosCluster, "applies" | "wakeOnLan" | "nodeWaits"> = {
+            applies: {},
+            wakeOnLan: {},
+            nodeWaits: {},
+        };
+        const stack = pulumi.getStack();
+        // Depending on pxeReady without keeping its value.
+        const pxeReady = (pulumi.output(args.pxeReady) as pulumi.Output<unknown>).apply(() => true);
+        args.nodes.forEach((node, index) => {
+            const config = talos.machine.getConfigurationOutput(
+                {
+                    clusterName: cluster.name,
+                    clusterEndpoint: cluster.endpoint,
+                    machineType: node.role,
+                    machineSecrets: this.secrets.machineSecrets,
+                    configPatches: nodePatchInputs(cluster, node, index, installerImage, args.ups, args.upsPassword),
+                    kubernetesVersion: cluster.kubernetesVersion,
+                    talosVersion: plan.talosVersionContract,
+                    docs: false,
+                    examples: false,
+                },
+                { parent: this },
+            );
+            const after = plan.applyAfter[node.hostname];
+            const dependsOn: pulumi.Resource[] = after ? [out.applies[after]] : [];
+            if (node.wakeOnLan) {
+                const wol = new WakeOnLan(
+                    `${name}-${node.hostname}-wol`,
+                    { mac: node.mac, address: cluster.wakeOnLanBroadcast, port: WOL_PORT, after: pxeReady },
+                    { parent: this },
+                );
+                out.wakeOnLan[node.hostname] = wol;
+                dependsOn.push(wol);
+            }
+            // The node input carries pxeReady's dependencies: no apply before the NAS can PXE-boot the node.
+            const nodeIp = pulumi.all([node.ip, pxeReady]).apply(([ip]) => ip);
+            // Waits for the node only when the apply will run (the config hash changes), and names the node
+            // when it never answers.
+            const wait = new TalosNodeWait(
+                `${name}-${node.hostname}-wait`,
+                {
+                    hostname: node.hostname,
+                    ip: nodeIp,
+                    timeoutSeconds: durationSeconds(cluster.applyTimeout),
+                    timeoutText: cluster.applyTimeout,
+                    configHash: pulumi.unsecret(config.machineConfiguration.apply(sha256Hex)),
+                    hint: nodeWaitHint({ ...node, stack }),
+                },
+                { parent: this, dependsOn },
+            );
+            out.nodeWaits[node.hostname] = wait;
+            out.applies[node.hostname] = new talos.machine.ConfigurationApply(
+                `${name}-${node.hostname}-apply`,
+                {
+                    node: nodeIp,
+                    endpoint: nodeIp,
+                    clientConfiguration: this.secrets.clientConfiguration,
+                    machineConfigurationInput: config.machineConfiguration,
+                    onDestroy: plan.onDestroy[node.hostname],
+                    // Every key of the timeouts type (the SDK fills `delete`): see talos/sdk.ts.
+                    timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },
+                },
+                { parent: this, dependsOn: [wait] },
+            );
+        });
+        return out;
+    }
+
+    /** Said when the first control plane's apply finished, i.e. when the bootstrap starts waiting (`up` only). */
+    private announceBootstrapWait(cluster: ClusterConfig, first: NodeConfig): void {
+        if (pulumi.runtime.isDryRun()) return;
+        this.applies[first.hostname].id.apply((id) => {
+            if (id) {
+                void pulumi.log.info(
+                    `bootstrap: waiting up to ${cluster.bootstrapTimeout} (cluster.bootstrapTimeout) for ` +
+                        `${first.hostname} (${first.ip}) to install Talos to disk, reboot and accept the etcd bootstrap`,
+                    this.bootstrap,
+                );
+            }
+        });
+    }
+
+    /**
+     * True once the cluster reported healthy. A preview must not wait on nodes that may be powered off: there it is
+     * true once the kubeconfig exists. An `up` waits for everything the cluster needs, then runs the provider's health
+     * check; on failure the error names the cluster's nodes and what to check (the provider's own message inside).
+     */
+    private healthCheck(
+        cluster: ClusterConfig,
+        nodes: readonly NodeConfig[],
+        plan: ClusterPlan,
+    ): pulumi.Output<boolean> {
+        if (pulumi.runtime.isDryRun()) return this.kubeconfigResource.id.apply(() => true);
+        const cpIps = plan.controlPlanes.map((n) => n.ip);
+        const ready = pulumi.all([
+            this.secrets.clientConfiguration,
+            pulumi.all([
+                this.kubeconfigResource.id,
+                this.bootstrap.id,
+                ...Object.values(this.applies).map((a) => a.id),
+            ]),
+        ]);
+        return pulumi.unsecret(
+            ready.apply(async ([clientConfiguration]) => {
+                try {
+                    await talos.cluster.getHealth(
+                        {
+                            clientConfiguration,
+                            controlPlaneNodes: cpIps,
+                            workerNodes: plan.workers.map((n) => n.ip),
+                            endpoints: cpIps,
+                            skipKubernetesChecks: !cluster.healthChecks.kubernetes,
+                            timeouts: { read: cluster.healthTimeout },
+                        },
+                        { parent: this },
+                    );
+                } catch (e) {
+                    throw new pulumi.RunError(
+                        healthFailureMessage(cluster, nodes, (e as Error).message ?? String(e), pulumi.getStack()),
+                    );
+                }
+                return true;
+            }),
+        );
+    }
+}
+
+/** Lower-case hex SHA-256 of a text (a machine config; none hashes as the empty text). */
+function sha256Hex(text: string | undefined): string {
+    return createHash("sha256")
+        .update(text ?? "")
+        .digest("hex");
 }

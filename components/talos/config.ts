@@ -319,7 +319,7 @@ function parseDiskSelector(c: Checker, path: string, value: Json): DiskSelector 
     }
     if (Object.keys(selector).length === 0)
         c.add(path, `is empty; give at least one of ${DISK_SELECTOR_KEYS.join(", ")}`);
-    return selector as DiskSelector;
+    return selector;
 }
 
 /** `homelab:ups` (optional). */

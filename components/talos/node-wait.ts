@@ -109,7 +109,7 @@ export class TalosNodeWait extends dynamicResource<NodeWaitState, NodeWaitState,
             await waitForTalosApi(inputs);
             return { id: `${inputs.hostname}-talos-api`, outs: inputs };
         },
-        diff: async (_id: string, olds: NodeWaitState, news: NodeWaitState) => diffNodeWait(olds, news),
+        diff: (_id: string, olds: NodeWaitState, news: NodeWaitState) => Promise.resolve(diffNodeWait(olds, news)),
         async update(_id: string, olds: NodeWaitState, news: NodeWaitState) {
             if (olds.configHash !== news.configHash || olds.ip !== news.ip || olds.port !== news.port)
                 await waitForTalosApi(news);

@@ -13,7 +13,7 @@
  */
 import { stringify } from "yaml";
 import { parseVersion } from "../version";
-import { DiskSelector, NodeConfig, UpsConfig, UPS_MONITOR_RE } from "./config";
+import { ClusterConfig, DiskSelector, NodeConfig, UpsConfig, UPS_MONITOR_RE } from "./config";
 import type { LabelledPatch } from "./validate";
 
 /** What replaces the UPS password in redacted renderings. */
@@ -112,6 +112,8 @@ export function renderNutClientPatch(ups: UpsConfig, password: string): string {
 
 /** Inputs of {@link renderNodePatches}. */
 export interface NodePatchInputs {
+    /** `homelab:cluster`: what a patch from a cluster-wide setting reads (a new such patch needs no other input). */
+    cluster: ClusterConfig;
     node: NodeConfig;
     /** Index of the node in `homelab:nodes`, for labels. */
     index: number;

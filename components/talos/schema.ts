@@ -13,7 +13,8 @@ import * as os from "os";
 import * as path from "path";
 import { releaseTag } from "../version";
 import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "./config";
-import { LabelledPatch, prepareTalosSchema, TalosConfigSchema, talosSchemaProblem, validatePatches } from "./validate";
+import { LabelledPatch, validatePatches } from "./validate";
+import { prepareTalosSchema, TalosConfigSchema, talosSchemaProblem } from "./validate-schema";
 
 const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
 

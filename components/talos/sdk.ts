@@ -130,12 +130,7 @@ export function sdkResource<I, O>(entry: SdkEntry) {
         static readonly __pulumiType = entry.token;
         constructor(name: string, args: InputArgs<I>, opts?: pulumi.CustomResourceOptions) {
             const secrets = entry.secretOutputs.length > 0 ? { additionalSecretOutputs: [...entry.secretOutputs] } : {};
-            super(
-                entry.token,
-                name,
-                resourceInputs(entry, args as Record<string, unknown>, opts),
-                pulumi.mergeOptions(pinned(opts), secrets),
-            );
+            super(entry.token, name, resourceInputs(entry, args, opts), pulumi.mergeOptions(pinned(opts), secrets));
         }
     }
     return Resource as unknown as {

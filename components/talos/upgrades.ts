@@ -26,7 +26,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { createHash } from "crypto";
 import { durationSeconds } from "../duration";
+import { imageTag } from "../version";
 import type { NodeConfig } from "./config";
 
 /** The environment variable the scripts read the talosconfig from. */
@@ -116,14 +118,6 @@ function withTalosconfig(body: string[]): string {
     );
 }
 
-/** The tag of an image reference (`…/installer/<id>:v1.12.1` → `v1.12.1`); throws when it has none. */
-export function imageTag(image: string): string {
-    const m = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image);
-    if (!m || m[1].includes("/"))
-        throw new Error(`installer image "${image}" has no tag; it should end in :<talos version>`);
-    return m[1];
-}
-
 /** Shell lines defining `running_tag <ip>`: the Talos version the node reports (empty when it does not answer). */
 function runningTagFunction(): string[] {
     return [
@@ -210,6 +204,44 @@ export function kubernetesUpgradeScript(controlPlaneIp: string, kubernetesVersio
         `echo ${shellQuote(`kubernetes=${kubernetesVersion}`)}`,
     ]);
 }
+
+/** Per node hostname (in upgrade order), and for Kubernetes, a digest of the text its upgrade command's `update` runs. */
+export interface UpgradeDigests {
+    nodeUpgrades: Record<string, string>;
+    kubernetesUpgrade: string;
+}
+
+/**
+ * When the upgrade commands will run, for what must come first (the etcd snapshot, components/backups): the engine
+ * runs a command's `update` exactly when its text changes, so a digest of each text (the very texts
+ * {@link createUpgradeCommands} registers) changes exactly when that upgrade is about to run. Pure.
+ */
+export function upgradeDigests(
+    nodes: readonly Pick<NodeConfig, "hostname" | "ip" | "role">[],
+    installerImage: string,
+    kubernetesVersion: string,
+    upgradeTimeout: string,
+): UpgradeDigests {
+    const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+    const nodeUpgrades: Record<string, string> = {};
+    for (const n of upgradeOrder(nodes)) {
+        nodeUpgrades[n.hostname] = sha256(
+            nodeUpgradeScript({ hostname: n.hostname, ip: n.ip, image: installerImage, timeout: upgradeTimeout }),
+        );
+    }
+    const firstCp = nodes.find((n) => n.role === "controlplane");
+    return {
+        nodeUpgrades,
+        kubernetesUpgrade: firstCp ? sha256(kubernetesUpgradeScript(firstCp.ip, kubernetesVersion)) : "",
+    };
+}
+
+/**
+ * What must be done before the first upgrade (index.ts gives the etcd snapshot of components/backups): called when
+ * `cluster.upgrades` is on, with the upgrades' own arguments (the nodes in upgrade order), it registers its resource
+ * as a child of `parent` named `${name}-…`; the first upgrade command waits for that resource.
+ */
+export type BeforeUpgrades = (name: string, upgrades: UpgradeArgs, parent: pulumi.Resource) => pulumi.Resource;
 
 /** Inputs of {@link createUpgradeCommands}. */
 export interface UpgradeArgs {

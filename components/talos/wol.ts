@@ -38,7 +38,7 @@ export function sendMagicPacket(mac: string, opts: SendOptions): Promise<number>
     try {
         packet = magicPacket(mac);
     } catch (e) {
-        return Promise.reject(e);
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     const port = opts.port ?? WOL_PORT;
     const repeat = Math.max(1, opts.repeat ?? 3);
@@ -140,7 +140,7 @@ export class WakeOnLan extends dynamicResource<WakeOnLanInputs, WakeOnLanState, 
             id: `wol-${inputs.mac.toLowerCase()}`,
             outs: await wake(inputs),
         }),
-        diff: async (_id: string, olds: WakeOnLanState, news: WakeOnLanInputs) => diffWakeOnLan(olds, news),
+        diff: (_id: string, olds: WakeOnLanState, news: WakeOnLanInputs) => Promise.resolve(diffWakeOnLan(olds, news)),
         update: async (_id: string, _olds: WakeOnLanState, news: WakeOnLanInputs) => ({ outs: await wake(news) }),
         async delete() {
             // Nothing to undo: a sent packet cannot be unsent.

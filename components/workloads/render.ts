@@ -21,7 +21,6 @@ import * as YAML from "yaml";
 import { releaseTag } from "../version";
 import type { SynologyCsiConfig } from "./config";
 
-export type ObjectMeta = k8s.types.input.meta.v1.ObjectMeta;
 export type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 export type Container = k8s.types.input.core.v1.Container;
 export type Volume = k8s.types.input.core.v1.Volume;

@@ -10,9 +10,9 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { main, parseArgs } from "../../components/backups/cli";
-import { resetDsmClients } from "../../components/synology/dsm";
+import { resetDsmClients } from "../support/synology-engine";
 import { loopbackStackValues } from "../../e2e/support/loopback";
-import { DsmSimulator, startDsmSimulator, simShare } from "../support/dsm-simulator";
+import { DsmSimulator, startNasWithShare } from "../support/dsm-simulator";
 import { stackValues } from "../support/shared";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 
@@ -57,23 +57,8 @@ const run = (...args: string[]) => main(args, (l) => lines.push(l), { ...process
 const fileArgs = () => ["--config-file", stackFile, "--no-pulumi", "--talosconfig", tcFile];
 
 beforeEach(async () => {
-    sim = await startDsmSimulator({
-        https: true,
-        users: { admin: PASSWORD },
-        keepBytesUpTo: 4 * 1024 * 1024,
-        state: {
-            shares: {
-                pxe: simShare("pxe"),
-            },
-        },
-    });
+    sim = await startNasWithShare(PASSWORD, { https: true });
     resetDsmClients();
-    (globalThis as Record<string, unknown>).__homelabDsmClientOptions = {
-        md5PollMs: 5,
-        retryBaseDelayMs: 5,
-        retryMaxDelayMs: 20,
-        log: () => undefined,
-    };
     standIn = TalosctlStandIn.create({ [CP]: { tag: "v1.12.1", bytes: 16 * 1024 } });
     process.env.PATH = standIn.pathEnv(savedPath);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-cli-"));
@@ -86,7 +71,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
     process.env.PATH = savedPath;
-    delete (globalThis as Record<string, unknown>).__homelabDsmClientOptions;
     resetDsmClients();
     standIn.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -103,7 +87,7 @@ describe("arguments", () => {
         [["--stack"], /--stack needs a value/],
         [["--fetch", "x.db"], /^--stack is required; --fetch needs --out <file>\n\nusage:/],
     ])("%j is refused: %s", (argv, message) => {
-        expect(() => parseArgs(argv as string[])).toThrow(message as RegExp);
+        expect(() => parseArgs(argv)).toThrow(message);
     });
 
     test("a usage error exits 2 with the usage text", async () => {

@@ -2,7 +2,8 @@
  * Policy: `homelab:backups.etcd.keep` defaults to 10; anything but a positive whole number is refused with its key
  * path and the fix, together with every other problem of the stack config, before anything runs.
  */
-import { ConfigError, parseStackConfig } from "../../components/config";
+import { ConfigError } from "../../components/checker";
+import { parseStackConfig } from "../../components/config";
 import { parseBackups } from "../../components/backups/config";
 import { Checker } from "../../components/checker";
 import { stackValues } from "../support/shared";

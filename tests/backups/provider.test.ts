@@ -10,11 +10,12 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
-import { startDsmSimulator, DsmSimulator, simShare } from "../support/dsm-simulator";
+import { DsmSimulator, startNasWithShare } from "../support/dsm-simulator";
 import { runStoredText } from "../support/provider-host";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
-import type { ClusterConfig, NodeConfig } from "../../components/config";
+import type { ClusterConfig, NodeConfig } from "../../components/talos/config";
 import type { EtcdSnapshotInputs, EtcdSnapshotOutputs } from "../../components/backups/provider";
+import { imageTag } from "../../components/version";
 import { clusterConfig as seedCluster } from "../support/fixtures";
 
 jest.setTimeout(Number(process.env.BK_TIMEOUT ?? 120_000));
@@ -78,19 +79,20 @@ async function build(name: string, c: ClusterConfig, withBackups = true) {
         installerImage: pulumi.output(IMAGE(c.talosVersion)),
         schematicId: "0123abcd",
         pxeReady: pxe.id,
-        etcdBackups: withBackups
-            ? {
+        beforeUpgrades: withBackups
+            ? provider.etcdSnapshotBeforeUpgrades({
                   connection: { url: "https://127.3.0.6:5001", username: "admin" },
                   password: pulumi.secret(PASSWORD),
                   share: "pxe",
                   keep: 4,
-              }
+                  clusterName: c.name,
+              })
             : undefined,
     });
     await valueOf(pulumi.all([built.kubeconfig, built.talosconfig, built.healthy]));
     if (built.upgrades)
         await valueOf(pulumi.all([...built.upgrades.nodes.map((x) => x.command.urn), built.upgrades.kubernetes.urn]));
-    if (built.etcdSnapshot) await valueOf(built.etcdSnapshot.urn);
+    if (built.beforeUpgrades) await valueOf(built.beforeUpgrades.urn);
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     return built;
 }
@@ -124,7 +126,7 @@ describe("in the graph", () => {
                 { hostname: "w-1", ip: "127.3.0.21" },
             ],
         });
-        expect(built.etcdSnapshot).toBeDefined();
+        expect(built.beforeUpgrades).toBeDefined();
     });
 
     test("the DSM password and the talosconfig go in as secrets and come out as secrets", async () => {
@@ -194,7 +196,7 @@ describe("when it takes one: exactly when an upgrade command will run its update
 
     test("the digests are those of the very texts createUpgradeCommands registers", async () => {
         const { snap, texts } = await variant(clusterConfig());
-        const again = provider.upgradeDigests(NODES, IMAGE("v1.12.0"), "1.35.0", "15m");
+        const again = upgrades.upgradeDigests(NODES, IMAGE("v1.12.0"), "1.35.0", "15m");
         expect(snap.nodeUpgrades).toEqual(again.nodeUpgrades);
         const sha = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
         for (const h of ["cp-1", "cp-2", "w-1"]) expect(snap.nodeUpgrades[h]).toBe(sha(texts[`v-${h}-upgrade`]));
@@ -202,9 +204,9 @@ describe("when it takes one: exactly when an upgrade command will run its update
     });
 
     test("a node added (its command is created, upgrading nothing on a fresh node) is no reason; a node's address change is", () => {
-        const base = provider.upgradeDigests(NODES.slice(1), IMAGE("v1.12.0"), "1.35.0", "15m");
-        const added = provider.upgradeDigests(NODES, IMAGE("v1.12.0"), "1.35.0", "15m");
-        const moved = provider.upgradeDigests(
+        const base = upgrades.upgradeDigests(NODES.slice(1), IMAGE("v1.12.0"), "1.35.0", "15m");
+        const added = upgrades.upgradeDigests(NODES, IMAGE("v1.12.0"), "1.35.0", "15m");
+        const moved = upgrades.upgradeDigests(
             [NODES[0], NODES[1], { ...NODES[2], ip: "127.3.0.14" }],
             IMAGE("v1.12.0"),
             "1.35.0",
@@ -218,7 +220,7 @@ describe("when it takes one: exactly when an upgrade command will run its update
         expect(provider.snapshotReasonOnUpdate({ ...added, ...t }, { ...added, talosconfig: "y" })).toMatch(
             /talosconfig changed/,
         );
-        const next = provider.upgradeDigests(NODES, IMAGE("v1.12.1"), "1.35.1", "15m");
+        const next = upgrades.upgradeDigests(NODES, IMAGE("v1.12.1"), "1.35.1", "15m");
         expect(provider.snapshotReasonOnUpdate({ ...added, ...t }, { ...next, ...t })).toBe(
             "the upgrade of cp-1, cp-2, w-1, Kubernetes is about to run",
         );
@@ -239,7 +241,7 @@ describe("when it takes one: exactly when an upgrade command will run its update
     });
 
     test("the image of every upgrade command is the one the snapshot's check reads the version from", () => {
-        expect(upgrades.imageTag(IMAGE("v1.12.0"))).toBe("v1.12.0");
+        expect(imageTag(IMAGE("v1.12.0"))).toBe("v1.12.0");
         expect(
             provider
                 .checkEtcdSnapshot({
@@ -268,15 +270,7 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
     const W = { hostname: "w-1", ip: "127.3.0.21" };
 
     beforeEach(async () => {
-        sim = await startDsmSimulator({
-            users: { admin: PASSWORD },
-            keepBytesUpTo: 4 * 1024 * 1024,
-            state: {
-                shares: {
-                    pxe: simShare("pxe"),
-                },
-            },
-        });
+        sim = await startNasWithShare(PASSWORD);
         standIn = TalosctlStandIn.create({
             [CP.ip]: { tag: "v1.12.0", bytes: 32 * 1024 },
             [W.ip]: { tag: "v1.12.0", etcd: false },
@@ -301,7 +295,7 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
             controlPlanes: [CP],
             nodes: [CP, W],
             installerImage: IMAGE(tag),
-            ...provider.upgradeDigests(nodes, IMAGE(tag), k8s, "15m"),
+            ...upgrades.upgradeDigests(nodes, IMAGE(tag), k8s, "15m"),
         };
     }
     const stored = () => [...sim.state.files.keys()].filter((p) => p.startsWith("/pxe/backups/etcd/")).sort();

@@ -20,7 +20,7 @@ import {
 } from "../../components/backups/store";
 import { TalosApi, talosctlApi } from "../../components/backups/talosctl";
 import { DsmClient } from "../../components/synology/dsm/client";
-import { DsmSimulator, startDsmSimulator, simShare } from "../support/dsm-simulator";
+import { DsmSimulator, startNasWithShare } from "../support/dsm-simulator";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 
 jest.setTimeout(60_000);
@@ -57,15 +57,7 @@ const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 
 beforeEach(async () => {
-    sim = await startDsmSimulator({
-        users: { admin: PASSWORD },
-        keepBytesUpTo: 4 * 1024 * 1024,
-        state: {
-            shares: {
-                pxe: simShare("pxe"),
-            },
-        },
-    });
+    sim = await startNasWithShare(PASSWORD);
     dsm = new DsmClient(
         { url: sim.url, username: "admin", password: PASSWORD, allowHttp: true },
         { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined },

@@ -164,7 +164,7 @@ export class TalosctlStandIn {
 
     set(ip: string, change: Partial<StandInNode>): void {
         const s = JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as { nodes: Record<string, StandInNode> };
-        s.nodes[ip] = { ...s.nodes[ip], ...change } as StandInNode;
+        s.nodes[ip] = { ...s.nodes[ip], ...change };
         fs.writeFileSync(this.stateFile, JSON.stringify(s));
     }
 

@@ -14,7 +14,7 @@ import * as path from "path";
 import { takeEtcdSnapshot } from "../../components/backups/store";
 import { talosctlApi } from "../../components/backups/talosctl";
 import { DsmClient } from "../../components/synology/dsm/client";
-import { BENCH_DSM_PASSWORD, emitResult, MiB } from "./lib";
+import { BENCH_DSM_PASSWORD, emitResult, MiB, sampleMemory } from "./lib";
 
 async function main(): Promise<void> {
     const [simUrl, sizeText] = process.argv.slice(2);
@@ -41,18 +41,7 @@ esac
     );
     const talos = talosctlApi("context: bench\n", { talosctl });
 
-    await new Promise((r) => setTimeout(r, 50));
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    let heapPeak = 0;
-    let samples = 0;
-    const sample = (): void => {
-        const m = process.memoryUsage();
-        samples++;
-        peak = Math.max(peak, m.rss);
-        heapPeak = Math.max(heapPeak, m.heapUsed);
-    };
-    const timer = setInterval(sample, 20);
+    const memory = await sampleMemory();
     const t0 = process.hrtime.bigint();
     try {
         const r = await takeEtcdSnapshot(
@@ -60,18 +49,17 @@ esac
             { clusterName: "bench", share: "pxe", keep: 1, controlPlanes: [{ hostname: "cp-1", ip: "127.0.0.1" }] },
         );
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        clearInterval(timer);
-        sample();
+        const m = memory.stop();
         if (r.size !== size) throw new Error(`stored ${r.size} bytes, expected ${size}`);
         emitResult({
             size,
             path: r.path,
             md5: r.md5,
-            baselineMiB: baseline / MiB,
-            peakMiB: peak / MiB,
-            growthMiB: (peak - baseline) / MiB,
-            heapPeakMiB: heapPeak / MiB,
-            samples,
+            baselineMiB: m.baseline / MiB,
+            peakMiB: m.peak / MiB,
+            growthMiB: (m.peak - m.baseline) / MiB,
+            heapPeakMiB: m.heapPeak / MiB,
+            samples: m.samples,
             seconds,
         });
     } finally {

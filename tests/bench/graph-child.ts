@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     const types = new Map<string, number>();
     await pulumi.runtime.setMocks(
         {
-            newResource: async (args) => {
+            newResource: (args) => {
                 let extra: Record<string, unknown> = {};
                 switch (args.type) {
                     case "talos:machine/secrets:Secrets":

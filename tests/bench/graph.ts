@@ -64,7 +64,7 @@ export async function runGraphBench(log: (m: string) => void, rounds = 2): Promi
                 schemaUrlTemplate: schemaServer.urlTemplate,
             });
             const nodes = generatedNodes(n);
-            (v.cluster as Record<string, unknown>).endpoint = `https://${nodes[0].ip}:6443`;
+            (v.cluster as Record<string, unknown>).endpoint = `https://${String(nodes[0].ip)}:6443`;
             v.nodes = nodes;
             assertOnlyLoopbackUrls(
                 [v.synology, v.image, (v.cluster as Record<string, unknown>).configSchemaUrl],

@@ -124,3 +124,39 @@ export function assertOnlyLoopbackUrls(values: unknown, what: string): void {
         }
     }
 }
+
+/** Peaks of `process.memoryUsage()` while some work ran, against the RSS just before it. */
+export interface MemoryPeaks {
+    baseline: number;
+    peak: number;
+    heapPeak: number;
+    externalPeak: number;
+    arrayBuffersPeak: number;
+    samples: number;
+}
+
+/**
+ * Samples `process.memoryUsage()` every 20 ms from now (after 50 ms for the loaded modules to settle) until
+ * `stop()`, which samples once more and returns the peaks.
+ */
+export async function sampleMemory(): Promise<{ stop(): MemoryPeaks }> {
+    await new Promise((r) => setTimeout(r, 50));
+    const baseline = process.memoryUsage().rss;
+    const p: MemoryPeaks = { baseline, peak: baseline, heapPeak: 0, externalPeak: 0, arrayBuffersPeak: 0, samples: 0 };
+    const sample = (): void => {
+        const m = process.memoryUsage();
+        p.samples++;
+        p.peak = Math.max(p.peak, m.rss);
+        p.heapPeak = Math.max(p.heapPeak, m.heapUsed);
+        p.externalPeak = Math.max(p.externalPeak, m.external);
+        p.arrayBuffersPeak = Math.max(p.arrayBuffersPeak, m.arrayBuffers);
+    };
+    const timer = setInterval(sample, 20);
+    return {
+        stop() {
+            clearInterval(timer);
+            sample();
+            return p;
+        },
+    };
+}

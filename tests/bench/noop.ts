@@ -7,11 +7,17 @@
  */
 import { parseStackConfig } from "../../components/config";
 import { schematicFromImage, schematicId, ukiFileName, ukiUrl } from "../../components/factory/schematic";
-import { resetDsmClients } from "../../components/synology/dsm";
 import type { SynologySpec } from "../../components/synology/pxe";
 import { startDsmSimulator } from "../support/dsm-simulator";
 import { startFactoryServer } from "../support/factory-server";
-import { applySynology, refreshAndDiff, RESOURCE_ORDER } from "../support/synology-engine";
+import {
+    applySynology,
+    quickRuntime,
+    refreshAndDiff,
+    resetDsmClients,
+    RESOURCE_ORDER,
+    useDsmRuntime,
+} from "../support/synology-engine";
 import { assertOnlyLoopbackUrls, BENCH_DSM_PASSWORD, localisedSeedValues } from "./lib";
 
 const WRITE_METHODS = new Set(["set", "create", "delete", "upload", "rename", "start_delete"]);
@@ -30,9 +36,7 @@ export interface NoopResult {
 export async function runNoopBench(log: (m: string) => void): Promise<NoopResult> {
     const sim = await startDsmSimulator({ https: true, users: { admin: BENCH_DSM_PASSWORD } });
     const factory = await startFactoryServer();
-    const g = globalThis as Record<string, unknown>;
-    g.__homelabDsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined };
-    g.__homelabDsmLog = () => undefined;
+    useDsmRuntime(quickRuntime());
     try {
         const values = localisedSeedValues({
             dsmUrl: sim.url,
@@ -100,8 +104,7 @@ export async function runNoopBench(log: (m: string) => void): Promise<NoopResult
         };
     } finally {
         resetDsmClients();
-        delete g.__homelabDsmClientOptions;
-        delete g.__homelabDsmLog;
+        useDsmRuntime(undefined);
         await sim.close();
         await factory.close();
     }

@@ -4,7 +4,7 @@
  */
 import { parseStackConfig } from "../../components/config";
 import { schematicFromImage, schematicId } from "../../components/factory/schematic";
-import type { ImageConfig } from "../../components/config";
+import type { ImageConfig } from "../../components/factory/config";
 import { localisedSeedValues, round } from "./lib";
 
 /** Calls `fn` in batches for at least `ms` milliseconds; returns calls per second. */

@@ -7,49 +7,32 @@
  *
  * argv: simUrl factoryUrl schematicId size [raw]
  */
-import { emitResult, MiB } from "./lib";
-import { bootInputs, installProviderGlobals, providerCopy, rawCopy, rawLogin } from "./stream";
+import { emitResult, MiB, sampleMemory } from "./lib";
+import { bootInputs, providerCopy, rawCopy, rawLogin } from "./stream";
 
 async function main(): Promise<void> {
     const [simUrl, factoryUrl, schematicId, sizeText, mode] = process.argv.slice(2);
     const size = Number(sizeText);
-    installProviderGlobals();
     const inputs = bootInputs({ simUrl, factoryUrl }, schematicId);
 
-    await new Promise((r) => setTimeout(r, 50));
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    let heapPeak = 0;
-    let externalPeak = 0;
-    let abPeak = 0;
-    let samples = 0;
-    const sample = (): void => {
-        const m = process.memoryUsage();
-        samples++;
-        peak = Math.max(peak, m.rss);
-        heapPeak = Math.max(heapPeak, m.heapUsed);
-        externalPeak = Math.max(externalPeak, m.external);
-        abPeak = Math.max(abPeak, m.arrayBuffers);
-    };
-    const timer = setInterval(sample, 20);
+    const memory = await sampleMemory();
     const r =
         mode === "raw"
             ? { ...(await rawCopy(simUrl, inputs.ukiUrl, await rawLogin(simUrl), "raw-rss.bin")), md5: "" }
             : await providerCopy(inputs);
-    clearInterval(timer);
-    sample();
+    const m = memory.stop();
     if (r.size !== size) throw new Error(`uploaded ${r.size} bytes, expected ${size}`);
     emitResult({
         size,
-        baselineMiB: baseline / MiB,
-        peakMiB: peak / MiB,
-        growthMiB: (peak - baseline) / MiB,
-        samples,
+        baselineMiB: m.baseline / MiB,
+        peakMiB: m.peak / MiB,
+        growthMiB: (m.peak - m.baseline) / MiB,
+        samples: m.samples,
         seconds: r.seconds,
         md5: r.md5,
-        heapPeakMiB: heapPeak / MiB,
-        externalPeakMiB: externalPeak / MiB,
-        arrayBuffersPeakMiB: abPeak / MiB,
+        heapPeakMiB: m.heapPeak / MiB,
+        externalPeakMiB: m.externalPeak / MiB,
+        arrayBuffersPeakMiB: m.arrayBuffersPeak / MiB,
     });
 }
 

@@ -56,10 +56,13 @@ async function main(): Promise<void> {
                     return;
                 }
                 case "close":
-                    Promise.all([sim.close(), factory.close()]).then(() => {
-                        reply(null);
-                        process.disconnect();
-                    });
+                    Promise.all([sim.close(), factory.close()]).then(
+                        () => {
+                            reply(null);
+                            process.disconnect();
+                        },
+                        (e: Error) => send({ id: req.id, ok: false, error: e.message }),
+                    );
                     return;
             }
         } catch (e) {

@@ -12,7 +12,7 @@ import * as http from "http";
 import { Transform } from "stream";
 import { pipeline } from "stream/promises";
 import { schematicFromImage, ukiFileName, ukiUrl } from "../../components/factory/schematic";
-import { resetDsmClients } from "../../components/synology/dsm";
+import { quickRuntime, resetDsmClients } from "../support/synology-engine";
 import { BootFileInputs, SynologyBootFile } from "../../components/synology/providers/bootfile";
 import { BENCH_DSM_PASSWORD, median, MiB, round, runChildForResult, spawnTs } from "./lib";
 
@@ -55,7 +55,7 @@ export function startServers(): Promise<Servers> {
                     call<T>(op: string, ...args: unknown[]) {
                         const id = ++seq;
                         return new Promise<T>((res, rej) => {
-                            pending.set(id, { resolve: res as (v: unknown) => void, reject: rej });
+                            pending.set(id, { resolve: res, reject: rej });
                             child.send({ id, op, args });
                         });
                     },
@@ -85,20 +85,13 @@ export function bootInputs(s: { simUrl: string; factoryUrl: string }, schematicI
     };
 }
 
-/** Client tuning for the bench (MD5 poll every 5 ms instead of 1 s) and a sink for progress lines. */
-export function installProviderGlobals(): void {
-    const g = globalThis as Record<string, unknown>;
-    g.__homelabDsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined };
-    g.__homelabDsmLog = () => undefined;
-}
-
 /** One provider create; returns seconds and the MD5 the provider verified. */
 export async function providerCopy(
     inputs: BootFileInputs,
 ): Promise<{ seconds: number; md5: string; size: number; cpuMs: number }> {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const r = await SynologyBootFile.provider.create(inputs);
+    const r = await SynologyBootFile.providerWith(quickRuntime()).create(inputs);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const outs = r.outs as { md5: string; size: number };
     return { seconds, md5: outs.md5, size: outs.size, cpuMs: cpuMsSince(c0) };
@@ -129,7 +122,7 @@ function getJson(url: string): Promise<Record<string, unknown>> {
                 try {
                     resolve(JSON.parse(body) as Record<string, unknown>);
                 } catch (e) {
-                    reject(e);
+                    reject(e instanceof Error ? e : new Error("the answer is not JSON"));
                 }
             });
         }).on("error", reject);
@@ -147,7 +140,7 @@ export async function rawLogin(simUrl: string): Promise<{ sid: string; token: st
         enable_syno_token: "yes",
         format: "sid",
     });
-    const r = await getJson(`${simUrl}/webapi/auth.cgi?${q}`);
+    const r = await getJson(`${simUrl}/webapi/auth.cgi?${q.toString()}`);
     const data = r.data as { sid: string; synotoken: string } | undefined;
     if (!r.success || !data) throw new Error(`raw login failed: ${JSON.stringify(r)}`);
     return { sid: data.sid, token: data.synotoken };
@@ -202,7 +195,7 @@ export async function rawCopy(
         _sid: session.sid,
         SynoToken: session.token,
     });
-    const req = http.request(`${simUrl}/webapi/entry.cgi?${q}`, {
+    const req = http.request(`${simUrl}/webapi/entry.cgi?${q.toString()}`, {
         method: "POST",
         headers: {
             "Content-Type": `multipart/form-data; boundary=${boundary}`,
@@ -263,7 +256,6 @@ export interface RssChildResult {
 export async function runStreamBench(log: (m: string) => void, size = 256 * MiB, rounds = 5): Promise<StreamResult> {
     const servers = await startServers();
     try {
-        installProviderGlobals();
         resetDsmClients();
         const schematicId = await servers.call<string>(
             "register",

@@ -57,8 +57,8 @@ describe("reading flags", () => {
         [["--stack", "--no-dhcp"], /^--stack needs a value/],
         [["--no-dhcp=yes"], /^--no-dhcp takes no value\n\nusage: test-command/],
     ])("%j is refused: %s", (argv, message) => {
-        expect(() => readFlags(argv as string[], TABLE, USAGE)).toThrow(message as RegExp);
-        expect(() => readFlags(argv as string[], TABLE, USAGE)).toThrow(FlagError);
+        expect(() => readFlags(argv, TABLE, USAGE)).toThrow(message);
+        expect(() => readFlags(argv, TABLE, USAGE)).toThrow(FlagError);
     });
 
     test.each([["--help"], ["-h"]])("%s throws the usage alone, marked as asked for", (flag) => {
@@ -135,7 +135,7 @@ describe("running a command's main", () => {
         const proc: { exitCode?: number | string } = {};
         const reported: unknown[] = [];
         await runMain(
-            async () => code,
+            () => Promise.resolve(code),
             proc,
             (e) => reported.push(e),
         );
@@ -148,9 +148,7 @@ describe("running a command's main", () => {
         const reported: unknown[] = [];
         const bug = new Error("boom");
         await runMain(
-            async () => {
-                throw bug;
-            },
+            () => Promise.reject(bug),
             proc,
             (e) => reported.push(e),
         );

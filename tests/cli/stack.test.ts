@@ -54,10 +54,10 @@ describe("a stack command's main", () => {
         if (problems.length > 0) throw new Error(`${problems.join("; ")}\n\n${USAGE}`);
         return o;
     };
-    const main = stackCommand("test-command", parseArgs, async (o, cfg, say) => {
+    const main = stackCommand("test-command", parseArgs, (o, cfg, say) => {
         ran.push({ o, cfg });
         say("test-command: ran");
-        return 1;
+        return Promise.resolve(1);
     });
     const writeStack = (config: Record<string, unknown>) =>
         fs.writeFileSync(path.join(dir, "Pulumi.lab.yaml"), YAML.stringify({ config }));

@@ -1,10 +1,10 @@
 /**
- * The one parser of release versions (components/version.ts) and the one parser of Go durations
+ * The one parser of release versions (components/version.ts, with the tag of an image reference) and the one parser of Go durations
  * (components/duration.ts): the config layer checks settings with them, the components convert with them.
  */
 import * as fc from "fast-check";
 import { durationSeconds, parseGoDuration } from "../../components/duration";
-import { compareVersions, parseVersion, releaseTag } from "../../components/version";
+import { compareVersions, imageTag, parseVersion, releaseTag } from "../../components/version";
 
 describe("release versions", () => {
     test("read with or without the leading v; anything else (a pre-release, two parts) is not a release", () => {
@@ -59,5 +59,13 @@ describe("Go durations", () => {
         expect(durationSeconds("1500ms")).toBe(2);
         expect(durationSeconds("1.5h")).toBe(5400);
         for (const bad of ["", "15", "15 m", "m15", "1d"]) expect(() => durationSeconds(bad)).toThrow(/not a duration/);
+    });
+});
+
+describe("image tags", () => {
+    test("imageTag takes the tag after the last colon, not a registry port", () => {
+        expect(imageTag("factory.talos.dev/metal-installer/abc123:v1.12.1")).toBe("v1.12.1");
+        expect(imageTag("registry.local:5000/installer/x:v1.13.0")).toBe("v1.13.0");
+        expect(() => imageTag("registry.local:5000/installer/x")).toThrow(/has no tag/);
     });
 });

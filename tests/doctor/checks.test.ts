@@ -8,24 +8,15 @@ import * as dgram from "dgram";
 import * as http from "http";
 import * as net from "net";
 import { parseStackConfig, StackConfig } from "../../components/config";
-import {
-    checkBootFileOnNas,
-    checkFactory,
-    checkNas,
-    checkTalosNodes,
-    checkTftpSettings,
-    classifyConnectError,
-    CheckResult,
-    DoctorPlan,
-    exitCodeOf,
-    formatResult,
-    planFromConfig,
-    runDoctor,
-} from "../../components/doctor/checks";
+import { runDoctor } from "../../components/doctor/checks";
+import { checkFactory, checkTalosNodes, classifyConnectError } from "../../components/doctor/lan-checks";
+import { checkBootFileOnNas, checkNas, checkTftpSettings } from "../../components/doctor/nas-checks";
+import { CheckResult, DoctorPlan, exitCodeOf, formatResult, planFromConfig } from "../../components/doctor/plan";
 import { FILE_APIS } from "../../components/synology/dsm/apis";
-import { decodePacket, encodeData, encodeError, OP_ACK, OP_RRQ } from "../../components/doctor/tftp";
+import { decodePacket, encodeError, OP_ACK, OP_RRQ } from "../../components/doctor/tftp";
+import { encodeData } from "../support/tftp-server-packets";
 import { schematicFromImage, schematicId } from "../../components/factory/schematic";
-import { getDsmClient } from "../../components/synology/dsm";
+import { getDsmClient } from "../../components/synology/dsm/registry";
 import type { DsmApi } from "../../components/synology/dsm/types";
 import { DsmSimulator, startDsmSimulator } from "../support/dsm-simulator";
 import { expectedAssetBytes, FactoryServer, startFactoryServer } from "../support/factory-server";

@@ -11,7 +11,7 @@
  */
 import * as crypto from "crypto";
 import * as path from "path";
-import { judgeDhcpOffers } from "../../components/doctor/checks";
+import { judgeDhcpOffers } from "../../components/doctor/lan-checks";
 import { macBytes } from "../../components/net";
 import {
     decodeDhcp,
@@ -23,8 +23,8 @@ import {
     pxeVendorClass,
     randomMac,
 } from "../../components/doctor/dhcp";
-import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
-import { NetLab, netnsSupport, runNodeInNetns } from "../support/netns";
+import { describeWithDnsmasq, Dnsmasq } from "../support/dnsmasq";
+import { NetLab, runNodeInNetns } from "../support/netns";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -242,17 +242,7 @@ describe("judging offers", () => {
 // ------------------------------------------------------------------------------------------------
 // Real dnsmasq DHCP servers in namespaces
 
-const support = netnsSupport();
-const dnsmasq = dnsmasqPath();
-const skipReason = !dnsmasq
-    ? "dnsmasq is not installed (apt-get install dnsmasq-base)"
-    : !support.ok
-      ? support.reason
-      : undefined;
-if (skipReason) {
-    console.warn(`dhcp.test.ts: SKIPPING the dnsmasq DHCP tests: ${skipReason}`);
-}
-const describeReal = skipReason ? describe.skip : describe;
+const describeReal = describeWithDnsmasq("dhcp.test.ts", "DHCP");
 
 describeReal("DHCP check against real dnsmasq servers in namespaces", () => {
     const lab = new NetLab("hd");
@@ -311,7 +301,7 @@ describeReal("DHCP check against real dnsmasq servers in namespaces", () => {
         mode: "check" | "raw",
     ): Promise<{ check: { status: string; detail: string; fix?: string }; offers?: DhcpOffer[] }> {
         const code = `
-const { checkDhcp, judgeDhcpOffers } = require("./components/doctor/checks");
+const { checkDhcp, judgeDhcpOffers } = require("./components/doctor/lan-checks");
 const { probeDhcp } = require("./components/doctor/dhcp");
 (async () => {
   const want = { bootFile: ${JSON.stringify(bootFile)}, tftpServer: ${JSON.stringify(`${net}.1`)}, dhcpInterface: "eth0" };
@@ -346,7 +336,7 @@ const { probeDhcp } = require("./components/doctor/dhcp");
         const r = await runNodeInNetns<{ status: string; detail: string; fix?: string }>(
             lonely,
             `
-const { checkDhcp } = require("./components/doctor/checks");
+const { checkDhcp } = require("./components/doctor/lan-checks");
 checkDhcp({ windowMs: 500 }, { bootFile: "x.efi" }).then((r) => console.log(JSON.stringify(r)));`,
             ROOT,
         );

@@ -15,18 +15,17 @@ import * as path from "path";
 import {
     decodePacket,
     encodeAck,
-    encodeData,
     encodeError,
-    encodeOack,
     encodeRrq,
     OP_ACK,
     OP_RRQ,
     TftpError,
     tftpGet,
 } from "../../components/doctor/tftp";
-import { checkTftpTransfer } from "../../components/doctor/checks";
-import { Dnsmasq, dnsmasqPath } from "../support/dnsmasq";
-import { NetLab, netnsSupport, runNodeInNetns } from "../support/netns";
+import { checkTftpTransfer } from "../../components/doctor/lan-checks";
+import { encodeData, encodeOack } from "../support/tftp-server-packets";
+import { describeWithDnsmasq, Dnsmasq } from "../support/dnsmasq";
+import { NetLab, runNodeInNetns } from "../support/netns";
 
 const ROOT = path.resolve(__dirname, "../..");
 const md5 = (b: Buffer) => crypto.createHash("md5").update(b).digest("hex");
@@ -168,7 +167,7 @@ async function scriptedServer(o: ScriptOptions): Promise<ScriptedServer> {
         get received() {
             return state.received;
         },
-        close: async () => {
+        close: () => {
             for (const s of sockets) {
                 try {
                     s.close();
@@ -176,6 +175,7 @@ async function scriptedServer(o: ScriptOptions): Promise<ScriptedServer> {
                     /* closed */
                 }
             }
+            return Promise.resolve();
         },
     };
 }
@@ -287,18 +287,8 @@ describe("client against scripted servers on 127.0.0.1", () => {
 // ------------------------------------------------------------------------------------------------
 // Real dnsmasq, in namespaces
 
-const support = netnsSupport();
-const dnsmasq = dnsmasqPath();
-const skipReason = !dnsmasq
-    ? "dnsmasq is not installed (apt-get install dnsmasq-base)"
-    : !support.ok
-      ? support.reason
-      : undefined;
-if (skipReason) {
-    // Visible in the test output: the real-server tests below are skipped, and why.
-    console.warn(`tftp.test.ts: SKIPPING the dnsmasq TFTP tests: ${skipReason}`);
-}
-const describeReal = skipReason ? describe.skip : describe;
+// Visible in the test output when the real-server tests below are skipped, and why.
+const describeReal = describeWithDnsmasq("tftp.test.ts", "TFTP");
 
 describeReal("check against a real dnsmasq TFTP server", () => {
     const lab = new NetLab("ht");
@@ -344,7 +334,7 @@ describeReal("check against a real dnsmasq TFTP server", () => {
     /** Runs checkTftpTransfer (and the raw client) for each case inside `ns`. */
     function inNs(ns: string, cases: object[]): Promise<any[]> {
         const code = `
-const { checkTftpTransfer } = require("./components/doctor/checks");
+const { checkTftpTransfer } = require("./components/doctor/lan-checks");
 const { tftpGet } = require("./components/doctor/tftp");
 (async () => {
   const out = [];

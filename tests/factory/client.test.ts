@@ -4,9 +4,9 @@ import { AddressInfo } from "net";
 import { FactoryClient, FactoryError, validateImageRequest } from "../../components/factory/client";
 import { schematicId, ukiUrl, Schematic } from "../../components/factory/schematic";
 import { startFactoryServer, FactoryServer, expectedAssetDigest, DEFAULT_EXTENSIONS } from "../support/factory-server";
+import { SEED_SCHEMATIC_ID as SEED_ID } from "../support/fixtures";
 
 const SEED: Schematic = { customization: { systemExtensions: { officialExtensions: DEFAULT_EXTENSIONS.slice(0, 5) } } };
-const SEED_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
 const V = "v1.12.1";
 
 async function hashStream(stream: NodeJS.ReadableStream): Promise<{ md5: string; length: number }> {

@@ -8,9 +8,9 @@ import {
     DEFAULT_EXTENSIONS,
 } from "../support/factory-server";
 import { schematicId } from "../../components/factory/schematic";
+import { SEED_SCHEMATIC_ID as SEED_ID } from "../support/fixtures";
 
 const SEED_EXTENSIONS = DEFAULT_EXTENSIONS.slice(0, 5);
-const SEED_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
 const SEED_YAML = `customization:\n  systemExtensions:\n    officialExtensions:\n${SEED_EXTENSIONS.map((e) => `      - ${e}\n`).join("")}`;
 
 interface Res {

@@ -9,7 +9,8 @@ const registered: Registered[] = [];
 let preview = false;
 
 // Mocks first, then the module under test.
-pulumi.runtime.setMocks(
+// setMocks does its work at once (its body awaits nothing): the modules required below see the mocks.
+void pulumi.runtime.setMocks(
     {
         newResource(args: pulumi.runtime.MockResourceArgs) {
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });
@@ -31,15 +32,7 @@ pulumi.runtime.setMocks(
 
 import { TalosImage } from "../../components/factory/image";
 import { canonicalSchematicYaml, imageOfConfig, schematicId } from "../../components/factory/schematic";
-
-const SEED_EXTENSIONS = [
-    "siderolabs/i915",
-    "siderolabs/nut-client",
-    "siderolabs/btrfs",
-    "siderolabs/iscsi-tools",
-    "siderolabs/util-linux-tools",
-];
-const SEED_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
+import { SEED_EXTENSIONS, SEED_SCHEMATIC_ID as SEED_ID } from "../support/fixtures";
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => resolve(v)));

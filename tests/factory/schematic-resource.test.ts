@@ -6,9 +6,9 @@ import {
 import { canonicalSchematicYaml, schematicId, Schematic } from "../../components/factory/schematic";
 import { startFactoryServer, FactoryServer, DEFAULT_EXTENSIONS } from "../support/factory-server";
 import { runStoredText } from "../support/provider-host";
+import { SEED_SCHEMATIC_ID as SEED_ID } from "../support/fixtures";
 
 const SEED: Schematic = { customization: { systemExtensions: { officialExtensions: DEFAULT_EXTENSIONS.slice(0, 5) } } };
-const SEED_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
 const p = FactorySchematic.provider;
 
 function inputs(f: FactoryServer, over: Partial<FactorySchematicInputs> = {}): FactorySchematicInputs {

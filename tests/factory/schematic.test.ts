@@ -14,15 +14,8 @@ import {
     Schematic,
     SchematicError,
 } from "../../components/factory/schematic";
+import { SEED_EXTENSIONS, SEED_SCHEMATIC_ID as SEED_ID } from "../support/fixtures";
 
-const SEED_EXTENSIONS = [
-    "siderolabs/i915",
-    "siderolabs/nut-client",
-    "siderolabs/btrfs",
-    "siderolabs/iscsi-tools",
-    "siderolabs/util-linux-tools",
-];
-const SEED_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
 const EMPTY_ID = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 
 describe("schematic ID (known values from the public factory)", () => {

@@ -7,11 +7,28 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { netnsSupport } from "./netns";
 
 export function dnsmasqPath(): string | undefined {
     for (const p of ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq", "/sbin/dnsmasq"]) if (fs.existsSync(p)) return p;
     const r = spawnSync("sh", ["-c", "command -v dnsmasq"], { encoding: "utf8" });
     return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}
+
+/**
+ * `describe` for the tests that need a real dnsmasq in network namespaces, or `describe.skip` when this machine has
+ * no dnsmasq or cannot make namespaces; then the test output says so, and why (`file` and `what` name the tests).
+ */
+export function describeWithDnsmasq(file: string, what: string): jest.Describe {
+    const support = netnsSupport();
+    const skipReason = !dnsmasqPath()
+        ? "dnsmasq is not installed (apt-get install dnsmasq-base)"
+        : !support.ok
+          ? support.reason
+          : undefined;
+    if (skipReason === undefined) return describe;
+    console.warn(`${file}: SKIPPING the dnsmasq ${what} tests: ${skipReason}`);
+    return describe.skip;
 }
 
 export interface DnsmasqOptions {
@@ -83,8 +100,8 @@ export class Dnsmasq {
                 this.log += d.toString();
                 check();
             };
-            proc.stdout!.on("data", onData);
-            proc.stderr!.on("data", onData);
+            proc.stdout.on("data", onData);
+            proc.stderr.on("data", onData);
             proc.on("error", fail);
             proc.on("exit", (code) => fail(new Error(`dnsmasq exited with ${code}:\n${this.log}`)));
         });

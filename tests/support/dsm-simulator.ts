@@ -108,6 +108,15 @@ import * as http from "http";
 import * as https from "https";
 import type { AddressInfo, Socket } from "net";
 
+/** A parameter as text, as DSM reads one: a list as its items joined with commas (as String does), a map as JSON. */
+function paramText(v: unknown): string {
+    if (v === undefined || v === null) return "";
+    if (Array.isArray(v)) return v.map(paramText).join(",");
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+    return JSON.stringify(v) ?? "";
+}
+
 export interface SimFile {
     isdir: boolean;
     size: number;
@@ -131,6 +140,19 @@ export interface SimShare {
 /** A shared folder as DSM lists it, on /volume1 unless `more` says otherwise (test fixtures). */
 export function simShare(name: string, more: Partial<SimShare> = {}): SimShare {
     return { name, vol_path: "/volume1", desc: "", uuid: "u", hidden: false, enable_recycle_bin: false, ...more };
+}
+
+/**
+ * A simulator whose NAS has the user `admin` (password `password`, an administrator) and the shared folder `pxe`
+ * on /volume1, keeping the bytes of uploads up to 4 MiB (the etcd snapshot tests read them back); `more` adds to it.
+ */
+export function startNasWithShare(password: string, more: DsmSimulatorOptions = {}): Promise<DsmSimulator> {
+    return startDsmSimulator({
+        users: { admin: password },
+        keepBytesUpTo: 4 * 1024 * 1024,
+        state: { shares: { pxe: simShare("pxe") } },
+        ...more,
+    });
 }
 
 export interface SimReservation {
@@ -812,7 +834,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     }
                 }
                 if (next.enable) {
-                    const root = String(next.root_path ?? "");
+                    const root = paramText(next.root_path);
                     const ok = Object.values(state.shares).some(
                         (s) => root === `${s.vol_path}/${s.name}` || root.startsWith(`${s.vol_path}/${s.name}/`),
                     );
@@ -841,7 +863,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             }
             case "SYNO.Core.Share.create": {
                 const info = p.shareinfo as Record<string, unknown> | undefined;
-                const name = String(p.name ?? "");
+                const name = paramText(p.name);
                 if (!info || typeof info !== "object") throw new ApiError(403);
                 if (!name || info.name !== name) throw new ApiError(101, { desc: "name" });
                 if (state.shares[name]) throw new ApiError(3301);
@@ -949,7 +971,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 };
             }
             case "SYNO.FileStation.List.list": {
-                const dir = String(p.folder_path ?? "");
+                const dir = paramText(p.folder_path);
                 if (!state.files.get(dir)?.isdir) throw new ApiError(408);
                 const all = [...state.files.keys()].filter((k) => parentOf(k) === dir).sort();
                 const offset = typeof p.offset === "number" ? p.offset : Number(p.offset ?? 0) || 0;
@@ -996,7 +1018,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 return undefined;
             }
             case "SYNO.FileStation.MD5.start": {
-                const path = String(p.file_path ?? "");
+                const path = paramText(p.file_path);
                 const f = state.files.get(path);
                 if (!f) throw new ApiError(408);
                 if (f.isdir) throw new ApiError(400);
@@ -1171,7 +1193,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             send(res, { error, success: false });
         } else {
             res.writeHead(500, { "content-type": "text/plain" });
-            res.end(`simulator bug: ${(e as Error)?.stack ?? e}`);
+            res.end(`simulator bug: ${e instanceof Error ? (e.stack ?? e.message) : JSON.stringify(e)}`);
         }
     }
 
@@ -1297,7 +1319,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
 
     /** File Station Download of one file: the bytes, or DSM's 408 envelope. */
     function sendFile(res: http.ServerResponse, rawPath: unknown): void {
-        const path = Array.isArray(rawPath) ? String(rawPath[0] ?? "") : String(rawPath ?? "");
+        const path = paramText(Array.isArray(rawPath) ? rawPath[0] : rawPath);
         const f = state.files.get(path);
         if (!f || f.isdir) throw new ApiError(408);
         if (!f.bytes) {

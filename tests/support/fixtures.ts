@@ -5,26 +5,33 @@
  */
 import { Checker, Json } from "../../components/checker";
 import { DhcpConfig, parseDhcp, parseSynology, SynologyConfig } from "../../components/synology/config";
-import type { ClusterConfig } from "../../components/talos/config";
+import { ClusterConfig, parseCluster } from "../../components/talos/config";
+import { parseCidr } from "../../components/net";
 
-/** The seed's cluster (one control plane at 192.168.0.2, Talos v1.12.1, every default), with `over` on top. */
+/** The seed's system extensions (Pulumi.dev.yaml's `image.extensions`), in its order. */
+export const SEED_EXTENSIONS = [
+    "siderolabs/i915",
+    "siderolabs/nut-client",
+    "siderolabs/btrfs",
+    "siderolabs/iscsi-tools",
+    "siderolabs/util-linux-tools",
+];
+
+/** The schematic ID of the seed's extensions, as the public Image Factory gives it. */
+export const SEED_SCHEMATIC_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
+
+/**
+ * The seed's cluster (one control plane at 192.168.0.2, Talos v1.12.1) as parseStackConfig gives it: every default
+ * filled in by the parser (a new key with a default needs nothing here), the schema URL a placeholder, `over` on top.
+ */
 export function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig {
-    return {
+    const raw = {
         name: "homelab-dev",
         endpoint: "https://192.168.0.2:6443",
         talosVersion: "v1.12.1",
-        kubernetesVersion: "1.35.0",
-        upgrades: false,
-        applyTimeout: "30m",
-        bootstrapTimeout: "20m",
-        healthTimeout: "10m",
-        upgradeTimeout: "15m",
-        healthChecks: { kubernetes: true },
-        resetOnDestroy: false,
-        wakeOnLanBroadcast: "192.168.0.255",
         configSchemaUrl: "https://example.invalid/{version}.json",
-        ...over,
     };
+    return { ...parsed("cluster", raw, (c, v) => parseCluster(c, v, parseCidr("192.168.0.0/24"))), ...over };
 }
 
 /** `parse` run on `raw` with a fresh Checker; a fixture the parser refuses throws its problems. */
@@ -48,7 +55,7 @@ export function synologyConfig(raw: Record<string, unknown> = {}): SynologyConfi
         share: "pxe",
         interface: "eth0",
     };
-    return parsed("synology", { ...base, ...raw } as Json, parseSynology);
+    return parsed("synology", { ...base, ...raw }, parseSynology);
 }
 
 /**
@@ -63,7 +70,7 @@ export function dhcpConfig(raw: Record<string, unknown> = {}): DhcpConfig {
         gateway: "192.168.0.1",
         dns: ["192.168.0.1"],
     };
-    return parsed("dhcp", { ...base, ...raw } as Json, parseDhcp);
+    return parsed("dhcp", { ...base, ...raw }, parseDhcp);
 }
 
 /** The unparsed `homelab:*` values of a stack, by key. */

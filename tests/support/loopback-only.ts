@@ -19,6 +19,7 @@ function check(host: unknown, what: string): void {
     }
 }
 
+// eslint-disable-next-line @typescript-eslint/unbound-method -- the original, called below with .apply(this, args)
 const connect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
     const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
@@ -29,8 +30,9 @@ net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
         check(args[1], "TCP connect");
     }
     return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-} as typeof net.Socket.prototype.connect;
+};
 
+// eslint-disable-next-line @typescript-eslint/unbound-method -- the original, called below with .apply(this, args)
 const send = dgram.Socket.prototype.send;
 dgram.Socket.prototype.send = function (this: dgram.Socket, ...args: unknown[]) {
     // send(msg, [offset, length,] port, address, cb): the address is the first string after the port.

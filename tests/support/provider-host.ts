@@ -46,8 +46,6 @@ const CHILD = `
 const fs = require("fs");
 const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const requireFromString = require(job.requireFromString);
-globalThis.__homelabDsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => {} };
-globalThis.__homelabDsmLog = () => {};
 const text = fs.readFileSync(job.textFile, "utf8");
 const withText = (props) => ({ ...props, __provider: text });
 // As the engine does: every create, diff and update gets inputs that went through check.

@@ -42,6 +42,22 @@ export type ResourceHandler = (
     inputs: Record<string, unknown>,
 ) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
 
+/**
+ * Watches every resource registration the mock monitor gets: `before(req)` as it is sent, `after(req, resp)` once
+ * answered. The request carries what `newResource` is not shown (parent, dependencies, secret outputs, ...).
+ */
+export function watchRegistrations(watch: { before?(req: any): void; after?(req: any, resp: any): void }): void {
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        watch.before?.(req);
+        return original(req, (err: unknown, resp: any) => {
+            watch.after?.(req, resp);
+            callback(err, resp);
+        });
+    };
+}
+
 /** Install mocks (call before importing the code under test). */
 export async function installMocks(
     opts: {
@@ -102,31 +118,28 @@ export async function installMocks(
         opts.preview ?? false,
     );
 
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const orig = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, cb: any) => {
-        const type = req.getType();
-        const name = req.getName();
-        const parent = req.getParent();
-        const urn = `urn:pulumi:test::homelab::${type}::${name}`;
-        const propDeps: string[] = [];
-        const map = req.getPropertydependenciesMap();
-        map.forEach((v: { getUrnsList(): string[] }) => propDeps.push(...v.getUrnsList()));
-        rec.resources.push({
-            type,
-            name,
-            urn,
-            parent,
-            inputs: {},
-            dependencies: [...new Set([...req.getDependenciesList(), ...propDeps])],
-            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-        });
-        return orig(req, (err: unknown, resp: { getUrn(): string } | undefined) => {
-            const r = rec.resources.find((x) => x.name === name && x.type === type);
+    watchRegistrations({
+        before(req) {
+            const type = req.getType();
+            const name = req.getName();
+            const propDeps: string[] = [];
+            const map = req.getPropertydependenciesMap();
+            map.forEach((v: { getUrnsList(): string[] }) => propDeps.push(...v.getUrnsList()));
+            rec.resources.push({
+                type,
+                name,
+                urn: `urn:pulumi:test::homelab::${type}::${name}`,
+                parent: req.getParent(),
+                inputs: {},
+                dependencies: [...new Set([...req.getDependenciesList(), ...propDeps])],
+                additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            });
+        },
+        after(req, resp: { getUrn(): string } | undefined) {
+            const r = rec.resources.find((x) => x.name === req.getName() && x.type === req.getType());
             if (r && resp) r.urn = resp.getUrn();
-            cb(err, resp);
-        });
-    };
+        },
+    });
     return rec;
 }
 

@@ -1,11 +1,14 @@
 /**
  * The Pulumi engine's part in a run of the DSM resources, without Pulumi: resource order and the apply /
  * refresh / up / destroy drivers (check → create; read → check → diff → update or replace; delete in reverse).
- * The providers are the resource classes' own (`SynologyShare.provider`, …): the ones the provider host runs, in
- * the order of `SYNOLOGY_RESOURCES` (components/synology/pxe.ts).
+ * The providers are the resource classes' own, built with the runtime {@link useDsmRuntime} sets (the host's
+ * otherwise: what `SynologyShare.provider`, … run), in the order of `SYNOLOGY_RESOURCES` (components/synology/pxe.ts).
  * Used by the provider tests and the benchmark, e.g. `refreshAndDiff` to show that a no-op apply makes no writes.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { DsmClientOptions } from "../../components/synology/dsm/transport";
+import { getDsmClient, REGISTRY_KEY } from "../../components/synology/dsm/registry";
+import { DsmRuntime, HOST_RUNTIME } from "../../components/synology/kit/resource";
 import {
     SYNOLOGY_RESOURCES,
     synologyResourceInputs,
@@ -18,11 +21,30 @@ export type ResourceKey = keyof SynologyResourceInputs;
 /** The resource keys in apply order, as the component's dependsOn chain orders them. */
 export const RESOURCE_ORDER = Object.keys(SYNOLOGY_RESOURCES) as ResourceKey[];
 
-/** The provider of each resource. */
-export const PROVIDERS = Object.fromEntries(RESOURCE_ORDER.map((k) => [k, SYNOLOGY_RESOURCES[k].provider])) as Record<
-    ResourceKey,
-    pulumi.dynamic.ResourceProvider
->;
+/** The client tuning of tests and the benchmark: MD5 polled every 5 ms instead of every second, quick retries. */
+export const QUICK_CLIENT: DsmClientOptions = { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20 };
+
+/** The host's runtime with a quick client, its messages (and the client's warnings) going to `log`. */
+export function quickRuntime(log: (message: string) => void = () => undefined): DsmRuntime {
+    return { client: (conn) => getDsmClient(conn, { ...QUICK_CLIENT, log }), log };
+}
+
+/** Forget every shared DSM client of this process, without logging out: the next call makes a new one. */
+export function resetDsmClients(): void {
+    delete (globalThis as Record<string, unknown>)[REGISTRY_KEY];
+}
+
+let runtime: DsmRuntime = HOST_RUNTIME;
+
+/** The runtime the drivers below build the providers with, until the next call; none: the host's. */
+export function useDsmRuntime(r: DsmRuntime | undefined): void {
+    runtime = r ?? HOST_RUNTIME;
+}
+
+/** The provider of a resource, with the runtime in use. */
+function providerOf(key: ResourceKey): pulumi.dynamic.ResourceProvider {
+    return SYNOLOGY_RESOURCES[key].providerWith(runtime);
+}
 
 /** One resource's stored state, as the engine would keep it. */
 export interface StoredResource {
@@ -53,7 +75,7 @@ async function checked(
     olds: Record<string, unknown>,
     news: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-    const p = PROVIDERS[key];
+    const p = providerOf(key);
     const r = p.check ? await p.check(olds, news) : { inputs: news };
     if (r.failures && r.failures.length > 0) {
         throw new Error(`${key}: ${r.failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
@@ -67,7 +89,7 @@ export async function applySynology(spec: SynologySpec, password: string): Promi
     const stored: StoredResource[] = [];
     for (const key of RESOURCE_ORDER) {
         const inputs = await checked(key, {}, all[key]);
-        const r = await PROVIDERS[key].create(inputs);
+        const r = await providerOf(key).create(inputs);
         stored.push({ key, id: r.id, outs: r.outs ?? {} });
     }
     return stored;
@@ -87,7 +109,7 @@ export async function refreshAndDiff(
     const next: StoredResource[] = [];
     const diffs: RefreshDiff[] = [];
     for (const s of state) {
-        const p = PROVIDERS[s.key];
+        const p = providerOf(s.key);
         const read = p.read ? await p.read(s.id, s.outs) : { id: s.id, props: s.outs };
         const outs = (read.props ?? s.outs) as Record<string, unknown>;
         next.push({ key: s.key, id: read.id ?? s.id, outs });
@@ -115,7 +137,7 @@ export async function upSynology(
     for (let i = 0; i < refreshed.length; i++) {
         const s = refreshed[i];
         const d = diffs[i];
-        const p = PROVIDERS[s.key];
+        const p = providerOf(s.key);
         const news = await checked(s.key, s.outs, all[s.key]);
         if (!d.changes) {
             next.push(s);
@@ -143,7 +165,7 @@ export async function upSynology(
 /** `pulumi destroy`: delete in reverse order. */
 export async function destroySynology(state: StoredResource[]): Promise<void> {
     for (const s of [...state].reverse()) {
-        const p = PROVIDERS[s.key];
+        const p = providerOf(s.key);
         if (p.delete) {
             await p.delete(s.id, s.outs);
         }

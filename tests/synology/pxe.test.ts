@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { dhcpConfig, synologyConfig } from "../support/fixtures";
+import { watchRegistrations } from "../support/pulumi-mocks";
 
 interface Registration {
     type: string;
@@ -19,9 +20,10 @@ interface Registration {
 const registrations: Registration[] = [];
 const newResources: Array<{ type: string; name: string; inputs: Record<string, unknown> }> = [];
 
-pulumi.runtime.setMocks(
+// setMocks does its work at once (its body awaits nothing): the modules required below see the mocks.
+void pulumi.runtime.setMocks(
     {
-        newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+        newResource: (args: pulumi.runtime.MockResourceArgs) => {
             newResources.push({ type: args.type, name: args.name, inputs: args.inputs });
             const state: Record<string, unknown> = { ...args.inputs };
             if (args.type.endsWith(":BootFile")) {
@@ -42,10 +44,8 @@ pulumi.runtime.setMocks(
     "test",
 );
 
-const monitor = pulumi.runtime.getMonitor() as any;
-const originalRegister = monitor.registerResource.bind(monitor);
-monitor.registerResource = (req: any, callback: any) => {
-    originalRegister(req, (err: unknown, resp: any) => {
+watchRegistrations({
+    after: (req, resp) =>
         registrations.push({
             type: req.getType(),
             name: req.getName(),
@@ -54,10 +54,8 @@ monitor.registerResource = (req: any, callback: any) => {
             dependencies: req.getDependenciesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             object: req.getObject()?.toJavaScript() ?? {},
-        });
-        callback(err, resp);
-    });
-};
+        }),
+});
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the mocks are set
 const synologyModule = require("../../components/synology") as typeof import("../../components/synology");

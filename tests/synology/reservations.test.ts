@@ -2,16 +2,25 @@ import { canonicalMac } from "../../components/net";
 import * as fc from "fast-check";
 import {
     desiredReservations,
-    isReservationConflictError,
     managedOnNas,
     mergeReservations,
-    ReservationEntry,
+    Reservation,
+    ReservationConflictError,
     releaseReservations,
     sameReservationList,
     sameReservationSet,
 } from "../../components/synology/reservations";
 
-const theirs: ReservationEntry[] = [
+/** An error made by `reservationConflictError`: an Error named so, with its `conflicts`. */
+function isReservationConflictError(e: unknown): e is ReservationConflictError {
+    return (
+        e instanceof Error &&
+        e.name === "ReservationConflictError" &&
+        Array.isArray((e as ReservationConflictError).conflicts)
+    );
+}
+
+const theirs: Reservation[] = [
     { mac: "00:11:22:33:44:55", ip: "192.168.0.50", hostname: "printer" },
     { mac: "00:11:22:33:44:66", ip: "192.168.0.51", hostname: "tv" },
 ];
@@ -175,7 +184,7 @@ describe("merge with random NAS contents", () => {
             ip: fc.integer({ min: 1, max: 254 }).map((n) => `10.0.0.${n}`),
             hostname: fc.string({ maxLength: 5 }),
         });
-        const uniq = (xs: ReservationEntry[]) =>
+        const uniq = (xs: Reservation[]) =>
             xs.filter((x, i) => xs.findIndex((y) => y.mac === x.mac || y.ip === x.ip) === i);
         fc.assert(
             fc.property(fc.array(entry, { maxLength: 8 }), fc.array(entry, { maxLength: 8 }), (cur, des) => {

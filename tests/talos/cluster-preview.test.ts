@@ -3,7 +3,7 @@
  * check (it would wait for the nodes until its timeout). Mocks in preview mode, set before import.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { NodeConfig } from "../../components/config";
+import type { NodeConfig } from "../../components/talos/config";
 import { installMocks, Recorder, valueOf } from "../support/pulumi-mocks";
 import { clusterConfig } from "../support/fixtures";
 

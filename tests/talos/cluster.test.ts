@@ -7,7 +7,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { ClusterConfig, NodeConfig, UpsConfig } from "../../components/config";
+import type { ClusterConfig, NodeConfig, UpsConfig } from "../../components/talos/config";
 import { allStrings, installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 import { clusterConfig } from "../support/fixtures";
 
@@ -442,6 +442,7 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
 describe("nodePatchInputs", () => {
     test("only the UPS patch is secret, and it holds the password", async () => {
         const inputs = mod.nodePatchInputs(
+            clusterConfig(),
             n("cp-1", "192.168.0.11", "controlplane", { patches: ["a: 1\n"] }),
             0,
             pulumi.output(INSTALLER),
@@ -456,6 +457,7 @@ describe("nodePatchInputs", () => {
 
     test("a plain (non-secret) password input still comes out secret", async () => {
         const inputs = mod.nodePatchInputs(
+            clusterConfig(),
             n("cp-1", "192.168.0.11", "controlplane"),
             0,
             INSTALLER,

@@ -11,6 +11,10 @@ import {
     renderUpsmonConf,
     talosVersionContract,
 } from "../../components/talos/patches";
+import { clusterConfig } from "../support/fixtures";
+
+/** The cluster every rendering below belongs to (`homelab:cluster` of the seed). */
+const CLUSTER = clusterConfig();
 
 const IMAGE =
     "factory.talos.dev/metal-installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1";
@@ -115,7 +119,14 @@ describe("renderNodePatches", () => {
                 '[{"op":"add","path":"/a","value":1}]',
             ],
         });
-        const ps = renderNodePatches({ node: n, index: 3, installerImage: IMAGE, ups, upsPassword: "s3cr3t" });
+        const ps = renderNodePatches({
+            cluster: CLUSTER,
+            node: n,
+            index: 3,
+            installerImage: IMAGE,
+            ups,
+            upsPassword: "s3cr3t",
+        });
         expect(ps.map((p) => p.label)).toEqual([
             "nodes[3].install",
             "nodes[3].hostname",
@@ -133,17 +144,17 @@ describe("renderNodePatches", () => {
     });
 
     test("without ups there is no nut-client patch", () => {
-        const ps = renderNodePatches({ node: node(), index: 0, installerImage: IMAGE });
+        const ps = renderNodePatches({ cluster: CLUSTER, node: node(), index: 0, installerImage: IMAGE });
         expect(ps.map((p) => p.label)).toEqual(["nodes[0].install", "nodes[0].hostname"]);
         const kinds = ps.flatMap((p) => parseAllDocuments(p.text).map((d) => d.toJS()?.kind));
         expect(kinds).not.toContain("ExtensionServiceConfig");
     });
 
     test("ups without password is refused; the redacted rendering needs none and hides it", () => {
-        expect(() => renderNodePatches({ node: node(), index: 0, installerImage: IMAGE, ups })).toThrow(
-            /ups is set but no UPS password was given/,
-        );
-        const red = renderRedactedNodePatches({ node: node(), index: 0, installerImage: IMAGE, ups });
+        expect(() =>
+            renderNodePatches({ cluster: CLUSTER, node: node(), index: 0, installerImage: IMAGE, ups }),
+        ).toThrow(/ups is set but no UPS password was given/);
+        const red = renderRedactedNodePatches({ cluster: CLUSTER, node: node(), index: 0, installerImage: IMAGE, ups });
         const nut = red.find((p) => p.label === "ups.nutClient")!;
         expect(nut.secret).toBe(false);
         expect(parse(nut.text).configFiles[0].content.split("\n")[0]).toBe(
@@ -165,11 +176,19 @@ describe("rendered patches against the Talos v1.12.1 config schema (the project'
 
     test("install (disk and selector), hostname and nut-client patches validate cleanly", async () => {
         const { validatePatches } = await import("../../components/talos/validate");
-        const schema = readReferenceJson("talos-config-schema-v1.12.1.json") as Record<string, unknown>;
+        const schema = readReferenceJson<Record<string, unknown>>("talos-config-schema-v1.12.1.json");
         const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
         const patches = [
-            ...renderNodePatches({ node: node(), index: 0, installerImage: IMAGE, ups, upsPassword: "secret" }),
+            ...renderNodePatches({
+                cluster: CLUSTER,
+                node: node(),
+                index: 0,
+                installerImage: IMAGE,
+                ups,
+                upsPassword: "secret",
+            }),
             ...renderRedactedNodePatches({
+                cluster: CLUSTER,
                 node: node({ installDisk: undefined, installDiskSelector: { type: "nvme", size: ">= 100GB" } }),
                 index: 1,
                 installerImage: IMAGE,

@@ -37,6 +37,16 @@ test("a lone control plane is reset without a graceful etcd leave; others leave 
     expect(planCluster(cluster, [node("cp-1", "192.168.0.11", "controlplane")]).onDestroy["cp-1"].reset).toBe(false);
 });
 
+test("chains the control planes' applies in config order, each after the one before; workers wait for none", () => {
+    const plan = planCluster(cluster, [
+        node("w-1", "192.168.0.21", "worker"),
+        node("cp-2", "192.168.0.12", "controlplane"),
+        node("cp-1", "192.168.0.11", "controlplane"),
+        node("cp-3", "192.168.0.13", "controlplane"),
+    ]);
+    expect(plan.applyAfter).toEqual({ "w-1": undefined, "cp-2": undefined, "cp-1": "cp-2", "cp-3": "cp-1" });
+});
+
 test("asserts what it relies on before anything is registered: a release version, a control plane, the UPS password", () => {
     // parseStackConfig explains each to the user under its key (tests/config); here only the short refusal.
     expect(() =>

@@ -13,7 +13,6 @@ import { execFile } from "child_process";
 import {
     assertTalosctlAvailable,
     findOnPath,
-    imageTag,
     kubernetesCreateScript,
     kubernetesUpgradeScript,
     nodeCreateScript,
@@ -125,14 +124,6 @@ describe("pre-flight", () => {
     test("shellQuote survives quotes", async () => {
         const r = await run(`printf '%s' ${shellQuote('it\'s "x" $HOME')}`, { PATH: PATH_WITHOUT });
         expect(r.stdout).toBe('it\'s "x" $HOME');
-    });
-});
-
-describe("pure helpers", () => {
-    test("imageTag takes the tag after the last colon, not a registry port", () => {
-        expect(imageTag(IMAGE)).toBe("v1.12.1");
-        expect(imageTag("registry.local:5000/installer/x:v1.13.0")).toBe("v1.13.0");
-        expect(() => imageTag("registry.local:5000/installer/x")).toThrow(/has no tag/);
     });
 });
 

@@ -1,13 +1,12 @@
-import {
-    DEPRECATED_SETTINGS,
-    talosSchemaProblem,
-    TalosConfigSchema,
-    validatePatch,
-    validatePatches,
-} from "../../components/talos/validate";
+import { validatePatch, validatePatches } from "../../components/talos/validate";
+import { DEPRECATED_SETTINGS, talosSchemaProblem, TalosConfigSchema } from "../../components/talos/validate-schema";
 import * as patches from "../../components/talos/patches";
 import { closest, editDistance } from "../../components/words";
 import { readReferenceText } from "../support/reference";
+import { clusterConfig } from "../support/fixtures";
+
+/** The cluster every rendering below belongs to (`homelab:cluster` of the seed). */
+const CLUSTER = clusterConfig();
 
 const schemaText = readReferenceText("talos-config-schema-v1.12.1.json");
 const schema = JSON.parse(schemaText) as TalosConfigSchema;
@@ -600,6 +599,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
     test("install with disk, install with diskSelector, hostname and the nut-client document", () => {
         const rendered = [
             ...patches.renderNodePatches({
+                cluster: CLUSTER,
                 node: { ...base, hostname: "w-1", installDisk: "/dev/sda" },
                 index: 0,
                 installerImage: FACTORY_INSTALLER,
@@ -607,6 +607,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
                 upsPassword: 'pa ss"word',
             }),
             ...patches.renderNodePatches({
+                cluster: CLUSTER,
                 node: {
                     ...base,
                     hostname: "w-2",
@@ -628,6 +629,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
 
     test("a node's own broken patch is reported under the renderer's label", () => {
         const rendered = patches.renderNodePatches({
+            cluster: CLUSTER,
             node: {
                 ...base,
                 hostname: "w-1",
@@ -647,6 +649,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         // On its own (no HostnameConfig before it) the deprecated setting is still accepted.
         expect(check(own)).toEqual([]);
         const rendered = patches.renderNodePatches({
+            cluster: CLUSTER,
             node: {
                 ...base,
                 hostname: "w-1",
@@ -671,6 +674,7 @@ describe("the program's own rendered patches (components/talos/patches.ts) pass 
         expect(check(jsonAdd)).toEqual([]);
         // ...but after the program's own patches Talos would refuse it during the `up`.
         const rendered = patches.renderNodePatches({
+            cluster: CLUSTER,
             node: {
                 ...base,
                 hostname: "w-1",

@@ -1,7 +1,8 @@
 /** The Synology CSI part of the stack config: what the driver needs of the image and of its version (pure). */
 import { Checker } from "../../components/checker";
 import { missingCsiExtensions, parseWorkloads, synologyCsiConfigProblems } from "../../components/workloads/config";
-import { SEED_EXTENSIONS, synologyCsi } from "./fixtures";
+import { synologyCsi } from "./fixtures";
+import { SEED_EXTENSIONS } from "../support/fixtures";
 
 describe("missingCsiExtensions", () => {
     test("finds nothing missing in the seed's schematic", () => {

@@ -1,4 +1,4 @@
-/** What the workloads tests share: a valid `workloads.synologyCsi` and the seed's image extensions. */
+/** What the workloads tests share: a valid `workloads.synologyCsi` (the seed's extensions: ../support/fixtures.ts). */
 import type { SynologyCsiConfig } from "../../components/workloads/config";
 
 /** A valid, enabled `workloads.synologyCsi` (as parseStackConfig returns it), with `over` on top. */
@@ -14,12 +14,3 @@ export const synologyCsi = (over: Partial<SynologyCsiConfig> = {}): SynologyCsiC
     timeout: "10m",
     ...over,
 });
-
-/** The seed's schematic extensions (the dev stack's `image.extensions`). */
-export const SEED_EXTENSIONS = [
-    "siderolabs/i915",
-    "siderolabs/nut-client",
-    "siderolabs/btrfs",
-    "siderolabs/iscsi-tools",
-    "siderolabs/util-linux-tools",
-];

@@ -8,6 +8,7 @@ import * as YAML from "yaml";
 
 import type { SynologyCsiConfig } from "../../components/workloads/config";
 import { synologyCsi } from "./fixtures";
+import { watchRegistrations } from "../support/pulumi-mocks";
 
 interface Registration {
     type: string;
@@ -27,7 +28,8 @@ const healthGate = new Promise<void>((resolve) => {
     releaseHealth = resolve;
 });
 
-pulumi.runtime.setMocks(
+// setMocks does its work at once (its body awaits nothing): the modules required below see the mocks.
+void pulumi.runtime.setMocks(
     {
         newResource: async (args: pulumi.runtime.MockResourceArgs) => {
             pendingInputs.set(`${args.type}::${args.name}`, args.inputs);
@@ -43,17 +45,15 @@ pulumi.runtime.setMocks(
     "test",
 );
 
-const monitor = pulumi.runtime.getMonitor() as any;
-const originalRegister = monitor.registerResource.bind(monitor);
-monitor.registerResource = (req: any, callback: any) => {
-    const propertyDependencies: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
-        propertyDependencies[key] = deps.getUrnsList();
-    });
-    const type: string = req.getType();
-    const name: string = req.getName();
-    events.push(`register:${name}`);
-    originalRegister(req, (err: unknown, resp: unknown) => {
+watchRegistrations({
+    before: (req) => events.push(`register:${req.getName()}`),
+    after: (req) => {
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+            propertyDependencies[key] = deps.getUrnsList();
+        });
+        const type: string = req.getType();
+        const name: string = req.getName();
         registrations.push({
             type,
             name,
@@ -63,9 +63,8 @@ monitor.registerResource = (req: any, callback: any) => {
             dependencies: req.getDependenciesList(),
             propertyDependencies,
         });
-        callback(err, resp);
-    });
-};
+    },
+});
 
 // Imported after the mocks are in place.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the mocks are set

@@ -1,38 +1,12 @@
 /**
- * How the program declares the DSM APIs it calls. A use (`DsmApiUse`) names an API, the versions this code reads
- * and writes with, and whether the program needs it; it lives beside the code that calls it: the client's own
- * (login and File Station) here, a DSM object's in its resource file (`../providers/<name>.ts`, its definition's
- * `apis`). Calls pass the use (`client.call(use, method, params)`), the client picks the version from it; the
- * doctor (`nas.apis`) and the pre-flight of `pulumi preview`/`up` check the NAS against the program's uses
+ * How the program declares the DSM APIs it calls. A use (`DsmApiUse`, ./types.ts) names an API, the versions this
+ * code reads and writes with, and whether the program needs it; it lives beside the code that calls it: the
+ * client's own (login and File Station) here, a DSM object's in its resource file (`../providers/<name>.ts`, its
+ * definition's `apis`). Calls pass the use (`client.call(use, method, params)`), the client picks the version from
+ * it; the doctor (`nas.apis`) and the pre-flight of `pulumi preview`/`up` check the NAS against the program's uses
  * (`NAS_APIS` in ../pxe.ts). All pure.
  */
-import type { DiscoveredApis } from "./types";
-
-/** How this program uses one DSM API. */
-export interface DsmApiUse {
-    /**
-     * The API's name. Names not starting with `SYNO.` are the DHCP Server package's, relative to the prefix
-     * discovery finds (`""` is the server object itself, `.PXE` its PXE settings).
-     */
-    api: string;
-    /** Highest version it reads with. */
-    read: number;
-    /** Highest version it writes with (set/create/delete/...), for an API it writes. */
-    write?: number;
-    /** Lowest version it accepts. */
-    min?: number;
-    /**
-     * What the program needs of it: `read`, `write`, or `managed` (written with `dhcp.manageServer`, read otherwise).
-     * None: optional (the pre-flight's space and group checks, `npm run etcd-snapshot -- --fetch`).
-     */
-    need?: "read" | "write" | "managed";
-}
-
-/** The versions the NAS offers of one API (`SYNO.API.Info`). */
-export interface OfferedVersions {
-    minVersion: number;
-    maxVersion: number;
-}
+import type { DiscoveredApis, DsmApiUse, OfferedVersions } from "./types";
 
 /** The DHCP Server package's API prefixes (DSM 7 moved it); its APIs are named relative to the prefix. */
 export const DHCP_PREFIXES = ["SYNO.Network.DHCPServer", "SYNO.Core.Network.DHCPServer"];

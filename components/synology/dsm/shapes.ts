@@ -9,7 +9,8 @@
  */
 import { canonicalMac } from "../../net";
 import { DsmShapeError } from "./errors";
-import type { DsmReservation, FileInfo, PxeSettings, TftpSettings } from "./types";
+import type { Reservation } from "../reservations";
+import type { FileInfo, PxeSettings, TftpSettings } from "./types";
 
 /** DSM sends booleans as true/false, 0/1 or "0"/"1" (and sometimes "true"/"false"/"yes"/"no"). */
 export function toBool(v: unknown): boolean {
@@ -17,6 +18,17 @@ export function toBool(v: unknown): boolean {
     if (typeof v === "number") return v !== 0;
     if (typeof v === "string") return ["1", "true", "yes", "on"].includes(v.trim().toLowerCase());
     return false;
+}
+
+/**
+ * A value DSM sent where text belongs, as text: a string as it is, a number or boolean written out, `fallback` when
+ * there is none, and anything else (a DSM that answers in another shape) as its JSON rather than `[object Object]`.
+ */
+export function scalarText(v: unknown, fallback: string): string {
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+    return JSON.stringify(v) ?? fallback;
 }
 
 // ---------------------------------------------------------------- TFTP (SOLID: field names and partial set)
@@ -33,10 +45,10 @@ export function decodeTftp(data: unknown): TftpSettings {
         ...o,
         enable: toBool(o.enable),
         enable_log: toBool(o.enable_log),
-        root_path: String(o.root_path ?? ""),
-        permission: String(o.permission ?? "r"),
-        startip: String(o.startip ?? ""),
-        endip: String(o.endip ?? ""),
+        root_path: scalarText(o.root_path, ""),
+        permission: scalarText(o.permission, "r"),
+        startip: scalarText(o.startip, ""),
+        endip: scalarText(o.endip, ""),
         timeout: Number(o.timeout),
     };
 }
@@ -64,7 +76,7 @@ export function decodeFileInfo(entry: unknown): FileInfo | undefined {
  * Read: v2/v3 `data.reservationList.ipv4[] = {clid, ip, hostname}`; v1 (SRM/older) `data.reservationList[] =
  * {mac, ip, hostname}`. Write (v2): `reservationData = [{mac, ip, hostname}]`, replacing the whole list.
  */
-export function decodeReservations(data: unknown): DsmReservation[] {
+export function decodeReservations(data: unknown): Reservation[] {
     return ipv4Entries(data, "reservationList", "DHCPServer.Reservation", "the reservation list").map(macIpHostname);
 }
 
@@ -85,15 +97,15 @@ function ipv4Entries(data: unknown, key: string, api: string, what: string): Rec
 }
 
 /** MAC (from `clid`, else `mac`), IP and hostname of one entry, as strings. */
-function macIpHostname(e: Record<string, unknown>): DsmReservation {
+function macIpHostname(e: Record<string, unknown>): Reservation {
     return {
-        mac: canonicalMac(String(e.clid ?? e.mac ?? "")),
-        ip: String(e.ip ?? ""),
-        hostname: String(e.hostname ?? ""),
+        mac: canonicalMac(scalarText(e.clid ?? e.mac, "")),
+        ip: scalarText(e.ip, ""),
+        hostname: scalarText(e.hostname, ""),
     };
 }
 
-export function encodeReservations(list: DsmReservation[]): Array<{ mac: string; ip: string; hostname: string }> {
+export function encodeReservations(list: Reservation[]): Reservation[] {
     return list.map((r) => ({ mac: canonicalMac(r.mac).toUpperCase(), ip: r.ip, hostname: r.hostname ?? "" }));
 }
 
@@ -119,9 +131,9 @@ export function decodePxe(data: unknown): PxeSettings {
         ...o,
         enable: toBool(o.enable),
         is_remote_tftp: o.is_remote_tftp,
-        local_bootloader: String(o.local_bootloader ?? ""),
-        remote_bootloader: String(o.remote_bootloader ?? ""),
-        remote_tftp_server_ip: String(o.remote_tftp_server_ip ?? ""),
+        local_bootloader: scalarText(o.local_bootloader, ""),
+        remote_bootloader: scalarText(o.remote_bootloader, ""),
+        remote_tftp_server_ip: scalarText(o.remote_tftp_server_ip, ""),
     };
 }
 
@@ -135,9 +147,9 @@ export function encodePxe(current: Record<string, unknown>, wanted: PxeSettings)
     for (const k of PXE_FIELDS) body[k] = current[k];
     body.enable = toBool(wanted.enable);
     body.is_remote_tftp = encodeLike(current.is_remote_tftp, toBool(wanted.is_remote_tftp));
-    body.local_bootloader = String(wanted.local_bootloader ?? "");
-    body.remote_bootloader = String(wanted.remote_bootloader ?? "");
-    body.remote_tftp_server_ip = String(wanted.remote_tftp_server_ip ?? "");
+    body.local_bootloader = scalarText(wanted.local_bootloader, "");
+    body.remote_bootloader = scalarText(wanted.remote_bootloader, "");
+    body.remote_tftp_server_ip = scalarText(wanted.remote_tftp_server_ip, "");
     return body;
 }
 

@@ -3,14 +3,15 @@
  * the `dsm` probe and `doctor` may rely on. The implementation lives beside this file.
  */
 import type { Readable } from "stream";
-import type { DsmApiUse } from "./apis";
 
-/** How to reach and log in to one NAS. Built from the stack config; the password is plain here. */
-export interface DsmConnection {
+/**
+ * How to reach one NAS, without the password: what every DSM resource stores as its `connection` input (the
+ * password is its own, secret, input). Built from `homelab:synology` by `connectionArgs` (../connection.ts).
+ */
+export interface DsmConnectionArgs {
     /** Base URL without trailing slash, e.g. `https://192.168.0.6:5001`. */
     url: string;
     username: string;
-    password: string;
     tls?: {
         caCertPem?: string;
         fingerprintSha256?: string;
@@ -18,10 +19,15 @@ export interface DsmConnection {
     };
     /** Allow http:// URLs. */
     allowHttp?: boolean;
-    /** 2FA: a one-time code for this login. */
-    otpCode?: string;
     /** 2FA: a device id remembered from an earlier login (skips the OTP). */
     deviceId?: string;
+}
+
+/** How to reach and log in to one NAS: the connection with the password (plain here) and the login's 2FA details. */
+export interface DsmConnection extends DsmConnectionArgs {
+    password: string;
+    /** 2FA: a one-time code for this login. */
+    otpCode?: string;
     /** Device name sent with device tokens. */
     deviceName?: string;
 }
@@ -58,13 +64,6 @@ export interface FileInfo {
     size: number;
     /** Modification time, unix seconds. */
     mtime?: number;
-}
-
-/** A DHCP reservation as this client exposes it (read `clid`, written `mac`): MAC lower-case with colons. */
-export interface DsmReservation {
-    mac: string;
-    ip: string;
-    hostname: string;
 }
 
 /** `SYNO.Network.DHCPServer.PXE` get: the five known fields, as DSM returned them (booleans normalised). */
@@ -133,4 +132,30 @@ export interface DsmApi {
     md5(path: string): Promise<string>;
     /** File Station Download of one file: its bytes as a stream (the caller reads or destroys it). */
     download(path: string): Promise<Readable>;
+}
+
+/** How this program uses one DSM API. */
+export interface DsmApiUse {
+    /**
+     * The API's name. Names not starting with `SYNO.` are the DHCP Server package's, relative to the prefix
+     * discovery finds (`""` is the server object itself, `.PXE` its PXE settings).
+     */
+    api: string;
+    /** Highest version it reads with. */
+    read: number;
+    /** Highest version it writes with (set/create/delete/...), for an API it writes. */
+    write?: number;
+    /** Lowest version it accepts. */
+    min?: number;
+    /**
+     * What the program needs of it: `read`, `write`, or `managed` (written with `dhcp.manageServer`, read otherwise).
+     * None: optional (the pre-flight's space and group checks, `npm run etcd-snapshot -- --fetch`).
+     */
+    need?: "read" | "write" | "managed";
+}
+
+/** The versions the NAS offers of one API (`SYNO.API.Info`). */
+export interface OfferedVersions {
+    minVersion: number;
+    maxVersion: number;
 }

@@ -16,8 +16,9 @@ import { createHash, randomBytes } from "crypto";
 import { Transform } from "stream";
 import type { Readable } from "stream";
 import type { DsmApi } from "../dsm/types";
-import { dsmResource, DsmResourceProps, logInfo } from "./common";
-import { whileEngineAlive } from "./engine-watch";
+import { dsmResource, DsmResourceProps, DsmSession } from "../kit/resource";
+import { whileEngineAlive } from "../kit/engine-watch";
+import { bestEffortDelete, progressReporter, verifyUploaded } from "../kit/upload";
 
 export interface BootFileInputs extends DsmResourceProps {
     /** The factory URL of the UKI (`<factory>/image/<id>/<version>/metal-<arch>-uki.efi`). */
@@ -104,35 +105,6 @@ export function checkBootFile(news: Partial<BootFileInputs>): pulumi.dynamic.Che
     return failures;
 }
 
-/** Progress reporter: a message each time another `stepPercent` of the total has gone through. */
-export function progressReporter(
-    label: string,
-    total: number,
-    log: (m: string) => void,
-    stepPercent = 10,
-): (bytes: number) => void {
-    let next = stepPercent;
-    return (bytes: number) => {
-        const pct = total > 0 ? Math.floor((bytes * 100) / total) : 100;
-        if (pct >= next) {
-            log(`${label}: ${bytes} of ${total} bytes (${pct}%)`);
-            next = (Math.floor(pct / stepPercent) + 1) * stepPercent;
-        }
-    };
-}
-
-/** Delete `path` if it is there; never throws (used while another error is on its way up). */
-export async function bestEffortDelete(client: DsmApi, path: string): Promise<void> {
-    try {
-        const [info] = await client.getInfo([path]);
-        if (info) {
-            await client.deletePaths([path]);
-        }
-    } catch {
-        // The original error matters more; a leftover temp file is visible in File Station.
-    }
-}
-
 /** One download of the UKI, piped through an MD5/byte counter. */
 interface Download {
     /** The counted stream to upload. */
@@ -147,7 +119,12 @@ interface Download {
     abort(reason: Error): void;
 }
 
-async function openDownload(url: string, label: string, onFailure: (e: Error) => void): Promise<Download> {
+async function openDownload(
+    url: string,
+    label: string,
+    log: (message: string) => void,
+    onFailure: (e: Error) => void,
+): Promise<Download> {
     let response;
     try {
         response = await axios.get<Readable>(url, {
@@ -176,7 +153,7 @@ async function openDownload(url: string, label: string, onFailure: (e: Error) =>
     let received = 0;
     let stopped = false;
     let failed = false;
-    const report = progressReporter(label, total, logInfo);
+    const report = progressReporter(label, total, log);
     const meter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
             hash.update(chunk);
@@ -245,12 +222,12 @@ export function isTransientName(fileName: string, candidate: string): boolean {
  * swap cut between its two renames (`.old-*`). Neither is ever served (PXE names the final file only), but
  * they take space and would pile up.
  */
-async function removeStrayFiles(client: DsmApi, dir: string, fileName: string): Promise<void> {
+async function removeStrayFiles({ client, log }: DsmSession, dir: string, fileName: string): Promise<void> {
     const stray = (await client.list(dir))
         .filter((f) => !f.isdir && isTransientName(fileName, f.name))
         .map((f) => f.path);
     if (stray.length > 0) {
-        logInfo(
+        log(
             `boot file: removing ${stray.length} file(s) an interrupted earlier run left in ${dir}: ${stray.join(", ")}`,
         );
         await client.deletePaths(stray);
@@ -263,7 +240,7 @@ async function removeStrayFiles(client: DsmApi, dir: string, fileName: string): 
  * download (`reopen`); a failed download is not retried.
  */
 export async function streamBootFile(
-    client: DsmApi,
+    nas: DsmSession,
     inputs: BootFileInputs,
     keepPrevious = false,
 ): Promise<{ size: number; md5: string; keptPrevious: boolean }> {
@@ -277,7 +254,7 @@ export async function streamBootFile(
         },
         () =>
             streamBootFileOnce(
-                client,
+                nas,
                 inputs,
                 keepPrevious,
                 () => aborted,
@@ -287,7 +264,7 @@ export async function streamBootFile(
 }
 
 async function streamBootFileOnce(
-    client: DsmApi,
+    nas: DsmSession,
     inputs: BootFileInputs,
     keepPrevious: boolean,
     aborted: () => Error | undefined,
@@ -312,8 +289,9 @@ async function streamBootFileOnce(
         }
     };
 
-    await removeStrayFiles(client, dir, inputs.fileName);
-    let current = await openDownload(inputs.ukiUrl, label, onFailure);
+    const { client, log } = nas;
+    await removeStrayFiles(nas, dir, inputs.fileName);
+    let current = await openDownload(inputs.ukiUrl, label, log, onFailure);
     downloading(current);
     const stopIfAborted = () => {
         const reason = aborted();
@@ -329,8 +307,8 @@ async function streamBootFileOnce(
         }
         current.destroy();
         attempts++;
-        logInfo(`${label}: the NAS cut the upload; downloading again (attempt ${attempts})`);
-        const next = await openDownload(inputs.ukiUrl, label, onFailure);
+        log(`${label}: the NAS cut the upload; downloading again (attempt ${attempts})`);
+        const next = await openDownload(inputs.ukiUrl, label, log, onFailure);
         if (next.total !== total) {
             next.destroy();
             throw new Error(`the factory now sends ${next.total} bytes for ${inputs.ukiUrl}, before ${total}`);
@@ -342,7 +320,7 @@ async function streamBootFileOnce(
 
     try {
         stopIfAborted();
-        logInfo(`uploading ${inputs.ukiUrl} (${total} bytes) to ${tmpPath}`);
+        log(`uploading ${inputs.ukiUrl} (${total} bytes) to ${tmpPath}`);
         const upload = client.upload(dir, tmpName, current.stream, total, { overwrite: true, reopen });
         try {
             await Promise.race([upload, downloadFailed]);
@@ -368,11 +346,11 @@ async function streamBootFileOnce(
         const md5 = current.digest();
         await verifyUploaded(client, tmpPath, { size: total, md5 }, { sender: "the factory", hasher: "the download" });
         stopIfAborted(); // last point to stop: the swap below is three quick calls, not cut half-way on purpose
-        const keptPrevious = await swapIntoPlace(client, dir, tmpPath, inputs.fileName, finalPath, keepPrevious, {
+        const keptPrevious = await swapIntoPlace(nas, dir, tmpPath, inputs.fileName, finalPath, keepPrevious, {
             size: total,
             md5,
         });
-        logInfo(`boot file ${finalPath} in place (${total} bytes, md5 ${md5})`);
+        log(`boot file ${finalPath} in place (${total} bytes, md5 ${md5})`);
         return { size: total, md5, keptPrevious };
     } catch (err) {
         current.destroy();
@@ -382,39 +360,12 @@ async function streamBootFileOnce(
 }
 
 /**
- * Check an uploaded file against what went out: it is on the NAS, `sent.size` bytes, and File Station's own MD5
- * of it is `sent.md5`. `who` names the source in the errors ("the factory sent N", "the download hashed to X").
- */
-export async function verifyUploaded(
-    client: DsmApi,
-    path: string,
-    sent: { size: number; md5: string },
-    who: { sender: string; hasher: string },
-): Promise<void> {
-    const [info] = await client.getInfo([path]);
-    if (!info) {
-        throw new Error(`verification failed: the uploaded ${path} is not on the NAS`);
-    }
-    if (info.size !== sent.size) {
-        throw new Error(
-            `verification failed: ${path} is ${info.size} bytes on the NAS, ${who.sender} sent ${sent.size}`,
-        );
-    }
-    const remoteMd5 = (await client.md5(path)).toLowerCase();
-    if (remoteMd5 !== sent.md5) {
-        throw new Error(
-            `verification failed: MD5 mismatch for ${path}: the NAS computed ${remoteMd5}, ${who.hasher} hashed to ${sent.md5}`,
-        );
-    }
-}
-
-/**
  * Move the previous file aside, rename the new one into place, then delete the previous one; with
  * `keepPrevious` and no `<fileName>.before-homelab` yet, the previous file is kept under that name instead.
  * Returns whether a `.before-homelab` file is there (to be put back on delete).
  */
 async function swapIntoPlace(
-    client: DsmApi,
+    { client, log }: DsmSession,
     dir: string,
     tmpPath: string,
     fileName: string,
@@ -448,12 +399,12 @@ async function swapIntoPlace(
         throw new Error(`renaming ${tmpPath} to ${fileName} failed: ${(err as Error).message}`);
     }
     if (keep) {
-        logInfo(`boot file: the file found at ${finalPath} is kept as ${keptPath} and put back on delete`);
+        log(`boot file: the file found at ${finalPath} is kept as ${keptPath} and put back on delete`);
     } else if (backupPath) {
         try {
             await client.deletePaths([backupPath]);
         } catch (err) {
-            logInfo(`could not delete the previous boot file ${backupPath}: ${(err as Error).message}`);
+            log(`could not delete the previous boot file ${backupPath}: ${(err as Error).message}`);
         }
     }
     return keepPrevious && (keep || kept !== undefined);
@@ -486,9 +437,9 @@ function outputsOf(inputs: BootFileInputs, r: { size: number; md5: string }, kep
 }
 
 /** Create: upload (keeping a file of the user's found under the name). Update: upload again only on drift. */
-async function apply(client: DsmApi, inputs: BootFileInputs, olds?: BootFileOutputs): Promise<BootFileOutputs> {
+async function apply(nas: DsmSession, inputs: BootFileInputs, olds?: BootFileOutputs): Promise<BootFileOutputs> {
     if (!olds) {
-        const r = await streamBootFile(client, inputs, true);
+        const r = await streamBootFile(nas, inputs, true);
         return outputsOf(inputs, r, r.keptPrevious);
     }
     const drift = bootFileDrift(olds);
@@ -496,12 +447,12 @@ async function apply(client: DsmApi, inputs: BootFileInputs, olds?: BootFileOutp
         // Only the URL or the connection changed: the bytes on the NAS are the right ones.
         return { ...olds, ...inputs };
     }
-    logInfo(`boot file: ${drift}; uploading again`);
-    return outputsOf(inputs, await streamBootFile(client, inputs), olds.keptPrevious === true);
+    nas.log(`boot file: ${drift}; uploading again`);
+    return outputsOf(inputs, await streamBootFile(nas, inputs), olds.keptPrevious === true);
 }
 
 /** Delete this resource's file, unless a replacement has put other content there; put a kept file of the user's back. */
-async function restore(client: DsmApi, props: BootFileOutputs): Promise<void> {
+async function restore({ client, log }: DsmSession, props: BootFileOutputs): Promise<void> {
     const keptPath = `/${props.share}/${keptPreviousName(props.fileName)}`;
     const [info, kept] = await client.getInfo([props.path, keptPath]);
     const ours = async (f: { size: number } | undefined, path: string) =>
@@ -510,7 +461,7 @@ async function restore(client: DsmApi, props: BootFileOutputs): Promise<void> {
         // A replacement (create-before-delete) has already put a new image under the same name: leave
         // it. If that replacement kept these bytes as the "previous" file (there was no user's file to
         // keep), they are this resource's own: delete them.
-        logInfo(`boot file ${props.path} now holds other content; leaving it`);
+        log(`boot file ${props.path} now holds other content; leaving it`);
         if (!props.keptPrevious && (await ours(kept, keptPath))) {
             await client.deletePaths([keptPath]);
         }
@@ -520,7 +471,7 @@ async function restore(client: DsmApi, props: BootFileOutputs): Promise<void> {
         await client.deletePaths([props.path]);
     }
     if (props.keptPrevious && kept) {
-        logInfo(`boot file: putting back the file found before, ${keptPath} → ${props.path}`);
+        log(`boot file: putting back the file found before, ${keptPath} → ${props.path}`);
         await client.rename(keptPath, props.fileName);
     }
 }
@@ -537,6 +488,6 @@ export class SynologyBootFile extends dsmResource<BootFileInputs, BootFileOutput
     check: checkBootFile,
     diff: diffBootFile,
     apply,
-    read: async (client, props) => ({ ...props, ...(await readActual(client, props)) }),
+    read: async ({ client }, props) => ({ ...props, ...(await readActual(client, props)) }),
     restore,
 }) {}

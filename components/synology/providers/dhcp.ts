@@ -2,18 +2,18 @@
  * The DHCP server on the NAS interface (`SYNO.Network.DHCPServer`, per interface).
  *
  * Its write shape is not publicly known (docs/dsm-api.md 3.2/9), so managing it is opt-in (`dhcp.manageServer`):
- * - managed: read-modify-write of the object DSM returned: `enable` and the subnet/range/gateway/DNS fields
- *   under the keys the client knows (../dsm/shapes.ts), domain and lease time only when the object has a key
- *   for them; everything else as it was. Delete writes back the object found before the first create.
+ * - managed: read-modify-write of the object DSM returned (read once, the changes merged once, written whole, read
+ *   back): `enable` and the subnet/range/gateway/DNS fields under the keys the client knows (../dsm/shapes.ts),
+ *   domain and lease time only when the object has a key for them; everything else as it was. Delete writes back
+ *   the object found before the first create.
  * - not managed: a check only. Create/update fail with instructions when the server is not enabled on the
  *   interface; delete does nothing.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DhcpConfig } from "../../config";
-import type { DsmApiUse } from "../dsm/apis";
-import type { DsmApi } from "../dsm/types";
-import { asObject, checkDhcpServerObject, encodeLike, mergeDhcpServer, sameValue, toBool } from "../dsm/shapes";
-import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
+import type { DhcpConfig } from "../config";
+import type { DsmApi, DsmApiUse } from "../dsm/types";
+import { asObject, checkDhcpServerObject, mergeDhcpServer, sameValue, toBool } from "../dsm/shapes";
+import { checkIfname, dsmResource, DsmResourceProps, jsonEqual, DsmSession, setAndVerify } from "../kit/resource";
 
 /** The server object of one interface; written only with `dhcp.manageServer`. */
 export const DHCP_SERVER_API = { api: "", read: 3, write: 3, need: "managed" } as const satisfies DsmApiUse;
@@ -26,10 +26,18 @@ export async function dhcpServerGet(client: DsmApi, ifname: string): Promise<Rec
     return o;
 }
 
-/** Read-modify-write: the object as read with `settings` merged in, written whole, then re-read and compared. */
-export async function dhcpServerSet(client: DsmApi, ifname: string, settings: Record<string, unknown>): Promise<void> {
+/**
+ * The write half of a read-modify-write: `settings` merged once into `current` (the object as
+ * {@link dhcpServerGet} just read it), written whole, then read back and compared. Only the settings that differ
+ * from `current` count; with none, nothing is written.
+ */
+export async function dhcpServerSet(
+    client: DsmApi,
+    ifname: string,
+    current: Record<string, unknown>,
+    settings: Record<string, unknown>,
+): Promise<void> {
     const name = await client.resolve(DHCP_SERVER_API, "set");
-    const current = asObject(await client.call(DHCP_SERVER_API, "get", { ifname }), name, "get");
     const changing = Object.keys(settings).filter((k) => k !== "ifname");
     checkDhcpServerObject(name, current, changing);
     const changes = Object.fromEntries(
@@ -168,7 +176,7 @@ export function notEnabledMessage(ifname: string): string {
 }
 
 async function applyManaged(
-    client: DsmApi,
+    { client, log }: DsmSession,
     inputs: DhcpServerInputs,
 ): Promise<{ before: Record<string, unknown>; actual: Record<string, unknown>; skipped: string[] }> {
     const before = await dhcpServerGet(client, inputs.ifname);
@@ -184,29 +192,25 @@ async function applyManaged(
         );
     }
     if (skipped.length > 0) {
-        logInfo(`DHCP server on ${inputs.ifname}: not setting ${skipped.join(", ")} (no known key in DSM's object)`);
+        log(`DHCP server on ${inputs.ifname}: not setting ${skipped.join(", ")} (no known key in DSM's object)`);
     }
     const wanted = managedValues(changes, keys);
     if (!jsonEqual(wanted, managedValues(before, keys))) {
-        const next: Record<string, unknown> = { ...before };
-        for (const [k, v] of Object.entries(changes)) {
-            next[k] = typeof v === "boolean" ? encodeLike(before[k], v) : v;
-        }
-        logInfo(`DHCP server on ${inputs.ifname}: setting ${keys.join(", ")}`);
-        await dhcpServerSet(client, inputs.ifname, next);
+        log(`DHCP server on ${inputs.ifname}: setting ${keys.join(", ")}`);
+        await dhcpServerSet(client, inputs.ifname, before, changes);
     }
     return { before, actual: { ...changes, enable: true }, skipped };
 }
 
 /** Managed: read-modify-write. Check-only: fails with instructions when the server is not enabled. */
-async function apply(client: DsmApi, inputs: DhcpServerInputs, olds?: DhcpServerOutputs): Promise<DhcpServerOutputs> {
+async function apply(nas: DsmSession, inputs: DhcpServerInputs, olds?: DhcpServerOutputs): Promise<DhcpServerOutputs> {
     if (!inputs.manage) {
-        if (!toBool((await dhcpServerGet(client, inputs.ifname)).enable)) {
+        if (!toBool((await dhcpServerGet(nas.client, inputs.ifname)).enable)) {
             throw new Error(notEnabledMessage(inputs.ifname));
         }
         return { ...inputs, enabled: true };
     }
-    const r = await applyManaged(client, inputs);
+    const r = await applyManaged(nas, inputs);
     return { ...inputs, previous: olds?.previous ?? r.before, enabled: true, actual: r.actual, skipped: r.skipped };
 }
 
@@ -222,7 +226,7 @@ export class SynologyDhcpServer extends dsmResource<DhcpServerInputs, DhcpServer
     check: checkDhcpServer,
     diff: diffDhcpServer,
     apply,
-    async read(client, props) {
+    async read({ client }, props) {
         const now = await dhcpServerGet(client, props.ifname);
         const outs: DhcpServerOutputs = { ...props, enabled: toBool(now.enable) };
         if (props.manage && props.actual) {
@@ -234,11 +238,12 @@ export class SynologyDhcpServer extends dsmResource<DhcpServerInputs, DhcpServer
         }
         return outs;
     },
-    async restore(client, props) {
+    async restore({ client, log }, props) {
         if (!props.manage || !props.previous) return; // check-only: nothing was changed
-        if (!jsonEqual(await dhcpServerGet(client, props.ifname), props.previous)) {
-            logInfo(`DHCP server on ${props.ifname}: restoring the settings found before`);
-            await dhcpServerSet(client, props.ifname, props.previous);
+        const now = await dhcpServerGet(client, props.ifname);
+        if (!jsonEqual(now, props.previous)) {
+            log(`DHCP server on ${props.ifname}: restoring the settings found before`);
+            await dhcpServerSet(client, props.ifname, now, props.previous);
         }
     },
 }) {}

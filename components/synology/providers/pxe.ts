@@ -3,10 +3,9 @@
  * Read-modify-write of the five-field object; what was found before the first create is written back on delete.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApiUse } from "../dsm/apis";
 import { asObject, decodePxe, encodePxe, PXE_FIELDS, sameValue } from "../dsm/shapes";
-import type { DsmApi, PxeSettings } from "../dsm/types";
-import { dsmResource, DsmResourceProps, jsonEqual, logInfo, setAndVerify } from "./common";
+import type { DsmApi, DsmApiUse, PxeSettings } from "../dsm/types";
+import { dsmResource, DsmResourceProps, jsonEqual, DsmSession, setAndVerify } from "../kit/resource";
 
 export const PXE_API = { api: ".PXE", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
 
@@ -115,12 +114,12 @@ export function checkPxe(news: Partial<PxeInputs>): pulumi.dynamic.CheckFailure[
     return failures;
 }
 
-async function apply(client: DsmApi, inputs: PxeInputs, olds?: PxeOutputs): Promise<PxeOutputs> {
+async function apply({ client, log }: DsmSession, inputs: PxeInputs, olds?: PxeOutputs): Promise<PxeOutputs> {
     const before = await pxeGet(client);
     const target = desiredPxe(inputs);
     const write = pxeWrite(before, target);
     if (write) {
-        logInfo(`PXE: enable, local TFTP, boot loader ${inputs.bootloader}`);
+        log(`PXE: enable, local TFTP, boot loader ${inputs.bootloader}`);
         await pxeSet(client, write);
     }
     return { ...inputs, previous: olds?.previous ?? before, actual: target };
@@ -138,10 +137,10 @@ export class SynologyPxeSettings extends dsmResource<PxeInputs, PxeOutputs>({
     check: checkPxe,
     diff: diffPxe,
     apply,
-    read: async (client, props) => ({ ...props, actual: managedPxe(await pxeGet(client)) }),
-    async restore(client, props) {
+    read: async ({ client }, props) => ({ ...props, actual: managedPxe(await pxeGet(client)) }),
+    async restore({ client, log }, props) {
         if (!jsonEqual(await pxeGet(client), props.previous)) {
-            logInfo("PXE: restoring the settings found before");
+            log("PXE: restoring the settings found before");
             await pxeSet(client, props.previous);
         }
     },

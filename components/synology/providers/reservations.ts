@@ -4,29 +4,28 @@
  * kept as they are, conflicts are errors, and the outputs record exactly which entries are managed.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApiUse } from "../dsm/apis";
 import { DsmVerifyError } from "../dsm/errors";
 import { decodeReservations, encodeReservations } from "../dsm/shapes";
-import type { DsmApi, DsmReservation } from "../dsm/types";
+import type { DsmApi, DsmApiUse } from "../dsm/types";
 import {
     managedOnNas,
     mergeReservations,
     releaseReservations,
-    ReservationEntry,
+    Reservation,
     reservationListProblems,
     sameReservationSet,
 } from "../reservations";
-import { checkIfname, dsmResource, DsmResourceProps, logInfo } from "./common";
+import { checkIfname, dsmResource, DsmResourceProps, DsmSession } from "../kit/resource";
 
 export const RESERVATION_API = { api: ".Reservation", read: 3, write: 2, need: "write" } as const satisfies DsmApiUse;
 
 /** The interface's IPv4 reservations. */
-export async function reservationsGet(client: DsmApi, ifname: string): Promise<DsmReservation[]> {
+export async function reservationsGet(client: DsmApi, ifname: string): Promise<Reservation[]> {
     return decodeReservations(await client.call(RESERVATION_API, "get", { ifname }));
 }
 
 /** Replaces the interface's whole IPv4 list (DSM's `set`), then re-reads it and compares. */
-export async function reservationsSet(client: DsmApi, ifname: string, list: DsmReservation[]): Promise<void> {
+export async function reservationsSet(client: DsmApi, ifname: string, list: Reservation[]): Promise<void> {
     await client.call(RESERVATION_API, "set", { ifname, reservationData: encodeReservations(list) });
     const after = await reservationsGet(client, ifname);
     if (!sameReservationSet(after, list)) {
@@ -39,16 +38,16 @@ export interface ReservationsInputs extends DsmResourceProps {
     /** NAS interface, e.g. `eth0`. */
     ifname: string;
     /** The reservations this program wants (nodes, then extra ones). */
-    entries: ReservationEntry[];
+    entries: Reservation[];
 }
 
 export interface ReservationsOutputs extends ReservationsInputs {
     /** Exactly the entries this program manages (written by it). */
-    managed: ReservationEntry[];
+    managed: Reservation[];
     /** Entries that were on the NAS before this program took over their MAC, as found: put back on release. */
-    adopted: ReservationEntry[];
+    adopted: Reservation[];
     /** What the NAS had for the managed MACs at the last read (or right after the write). */
-    actual: ReservationEntry[];
+    actual: Reservation[];
 }
 
 /** Pure diff: the NAS's entries for the managed MACs against the wanted ones; interface change → replace. */
@@ -77,14 +76,14 @@ export function checkReservations(news: Partial<ReservationsInputs>): pulumi.dyn
 
 /** Merge the wanted entries into the NAS's list (../reservations.ts) and write it when it changed. */
 async function apply(
-    client: DsmApi,
+    { client, log }: DsmSession,
     inputs: ReservationsInputs,
     olds?: ReservationsOutputs,
 ): Promise<ReservationsOutputs> {
     const current = await reservationsGet(client, inputs.ifname);
     const merged = mergeReservations(inputs.ifname, current, olds?.managed ?? [], olds?.adopted ?? [], inputs.entries);
     if (merged.changed) {
-        logInfo(
+        log(
             `DHCP reservations on ${inputs.ifname}: writing ${merged.list.length} entries (${inputs.entries.length} managed)`,
         );
         await reservationsSet(client, inputs.ifname, merged.list);
@@ -109,18 +108,18 @@ export class SynologyReservations extends dsmResource<ReservationsInputs, Reserv
     check: checkReservations,
     diff: diffReservations,
     apply,
-    read: async (client, props) => ({
+    read: async ({ client }, props) => ({
         ...props,
         actual: managedOnNas(await reservationsGet(client, props.ifname), props.managed),
     }),
-    async restore(client, props) {
+    async restore({ client, log }, props) {
         const released = releaseReservations(
             await reservationsGet(client, props.ifname),
             props.managed ?? [],
             props.adopted ?? [],
         );
         if (released.changed) {
-            logInfo(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
+            log(`DHCP reservations on ${props.ifname}: removing ${props.managed.length} managed entries`);
             await reservationsSet(client, props.ifname, released.list);
         }
     },

@@ -5,10 +5,10 @@
  * snapshots under backups/etcd or a file of the user's, keep it, and destroy says which.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApiUse } from "../dsm/apis";
 import { DsmConfigError } from "../dsm/errors";
-import type { DsmApi, ShareInfo } from "../dsm/types";
-import { dsmResource, DsmResourceProps, logInfo } from "./common";
+import { scalarText } from "../dsm/shapes";
+import type { DsmApi, DsmApiUse, ShareInfo } from "../dsm/types";
+import { dsmResource, DsmResourceProps, DsmSession } from "../kit/resource";
 
 export const SHARE_API = { api: "SYNO.Core.Share", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
 
@@ -21,9 +21,9 @@ export async function shareGet(client: DsmApi, name: string): Promise<ShareInfo 
     return {
         ...s,
         name: String(s.name),
-        vol_path: String(s.vol_path ?? ""),
-        desc: s.desc === undefined ? undefined : String(s.desc),
-    } as ShareInfo;
+        vol_path: scalarText(s.vol_path, ""),
+        desc: s.desc === undefined ? undefined : scalarText(s.desc, "null"),
+    };
 }
 
 /** Creates a plain shared folder: no recycle bin, compression or quota (the whole `shareinfo` DSM wants). */
@@ -135,7 +135,11 @@ export function diffShare(olds: ShareOutputs, news: ShareInputs): pulumi.dynamic
     return { changes: olds.exists === false };
 }
 
-async function ensureShare(client: DsmApi, inputs: ShareInputs, previouslyCreated: boolean): Promise<ShareOutputs> {
+async function ensureShare(
+    { client, log }: DsmSession,
+    inputs: ShareInputs,
+    previouslyCreated: boolean,
+): Promise<ShareOutputs> {
     const existing = await shareGet(client, inputs.name);
     if (existing) {
         if (existing.vol_path !== inputs.volume) {
@@ -146,7 +150,7 @@ async function ensureShare(client: DsmApi, inputs: ShareInputs, previouslyCreate
         }
         return { ...inputs, created: previouslyCreated, exists: true, volPath: existing.vol_path };
     }
-    logInfo(`creating shared folder ${inputs.name} on ${inputs.volume}`);
+    log(`creating shared folder ${inputs.name} on ${inputs.volume}`);
     await shareCreate(client, inputs.name, inputs.volume, inputs.desc);
     return { ...inputs, created: true, exists: true, volPath: inputs.volume };
 }
@@ -163,20 +167,20 @@ export class SynologyShare extends dsmResource<ShareInputs, ShareOutputs, "desc"
     id: (i) => i.name,
     check: checkShare,
     diff: diffShare,
-    apply: (client, inputs, olds) => ensureShare(client, inputs, olds?.created ?? false),
-    async read(client, props) {
+    apply: (nas, inputs, olds) => ensureShare(nas, inputs, olds?.created ?? false),
+    async read({ client }, props) {
         const info = await shareGet(client, props.name);
         return { ...props, exists: info !== undefined, volPath: info ? info.vol_path : props.volPath };
     },
-    async restore(client, props) {
+    async restore({ client, log }, props) {
         if (!props.created) return; // adopted: it was there before, it stays
         if (!(await shareGet(client, props.name))) return;
         const kept = await filesBelow(client, `/${props.name}`, KEPT_LISTED);
         if (kept.length > 0) {
-            logInfo(keptShareMessage(props.name, kept));
+            log(keptShareMessage(props.name, kept));
             return;
         }
-        logInfo(`deleting shared folder ${props.name} (created by this program, and empty)`);
+        log(`deleting shared folder ${props.name} (created by this program, and empty)`);
         await shareDelete(client, props.name);
     },
 }) {}

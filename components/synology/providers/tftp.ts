@@ -3,10 +3,9 @@
  * The settings found before the first create are kept in the outputs and written back on delete.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DsmApiUse } from "../dsm/apis";
 import { decodeTftp } from "../dsm/shapes";
-import type { DsmApi, TftpSettings } from "../dsm/types";
-import { dsmResource, DsmResourceProps, jsonEqual, logInfo } from "./common";
+import type { DsmApi, DsmApiUse, TftpSettings } from "../dsm/types";
+import { dsmResource, DsmResourceProps, jsonEqual, DsmSession } from "../kit/resource";
 
 export const TFTP_API = { api: "SYNO.Core.TFTP", read: 1, write: 1, need: "write" } as const satisfies DsmApiUse;
 
@@ -102,12 +101,12 @@ export function checkTftp(news: Partial<TftpInputs>): pulumi.dynamic.CheckFailur
     return failures;
 }
 
-async function apply(client: DsmApi, inputs: TftpInputs, olds?: TftpOutputs): Promise<TftpOutputs> {
+async function apply({ client, log }: DsmSession, inputs: TftpInputs, olds?: TftpOutputs): Promise<TftpOutputs> {
     const before = await tftpSettingsGet(client);
     const target = desiredTftp(inputs);
     const changes = tftpChanges(before, target);
     if (changes) {
-        logInfo(`TFTP: setting ${Object.keys(changes).join(", ")}`);
+        log(`TFTP: setting ${Object.keys(changes).join(", ")}`);
         await tftpSettingsSet(client, changes);
     }
     return { ...inputs, previous: olds?.previous ?? before, actual: target };
@@ -126,11 +125,11 @@ export class SynologyTftp extends dsmResource<TftpInputs, TftpOutputs, "permissi
     check: checkTftp,
     diff: diffTftp,
     apply,
-    read: async (client, props) => ({ ...props, actual: managedTftp(await tftpSettingsGet(client)) }),
-    async restore(client, props) {
+    read: async ({ client }, props) => ({ ...props, actual: managedTftp(await tftpSettingsGet(client)) }),
+    async restore({ client, log }, props) {
         const changes = tftpChanges(await tftpSettingsGet(client), managedTftp(props.previous));
         if (changes) {
-            logInfo(`TFTP: restoring ${Object.keys(changes).join(", ")}`);
+            log(`TFTP: restoring ${Object.keys(changes).join(", ")}`);
             await tftpSettingsSet(client, changes);
         }
     },

@@ -14,7 +14,7 @@ async function run(
 ): Promise<{ code: number; out: string; err: string }> {
     let out = "";
     let err = "";
-    const code = await main(args, env as NodeJS.ProcessEnv, { out: (s) => (out += s), err: (s) => (err += s) });
+    const code = await main(args, env, { out: (s) => (out += s), err: (s) => (err += s) });
     return { code, out, err };
 }
 

@@ -2,8 +2,11 @@ import * as crypto from "crypto";
 import * as util from "util";
 import { Readable } from "stream";
 import axios from "axios";
-import { DsmClient, DsmClientOptions } from "../../../components/synology/dsm/client";
-import { getDsmClient, REGISTRY_KEY, resetDsmClients, DsmConnection } from "../../../components/synology/dsm";
+import { DsmClient } from "../../../components/synology/dsm/client";
+import type { DsmClientOptions } from "../../../components/synology/dsm/transport";
+import { getDsmClient, REGISTRY_KEY } from "../../../components/synology/dsm/registry";
+import type { DsmConnection } from "../../../components/synology/dsm/types";
+import { resetDsmClients } from "../../support/synology-engine";
 import { dhcpServerGet, dhcpServerSet } from "../../../components/synology/providers/dhcp";
 import { pxeGet, pxeSet } from "../../../components/synology/providers/pxe";
 import { reservationsGet, reservationsSet } from "../../../components/synology/providers/reservations";
@@ -11,6 +14,7 @@ import { shareCreate, shareDelete, shareGet } from "../../../components/synology
 import { tftpSettingsGet, tftpSettingsSet } from "../../../components/synology/providers/tftp";
 import { NAS_APIS } from "../../../components/synology/pxe";
 import { startDsmSimulator, DsmSimulator, DsmSimulatorOptions, simShare } from "../../support/dsm-simulator";
+import { caught } from "../../support/rejection";
 
 const PASSWORD = 'pa$$ word&=/"x';
 const FAST: DsmClientOptions = { retryBaseDelayMs: 1, retryMaxDelayMs: 2, md5PollMs: 1, log: () => undefined };
@@ -42,21 +46,13 @@ async function rawLogin(): Promise<{ sid: string; synotoken: string }> {
     );
     return { sid: res.data.data.sid, synotoken: res.data.data.synotoken };
 }
-async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-    try {
-        await p;
-    } catch (e) {
-        return e as Error & Record<string, unknown>;
-    }
-    throw new Error("expected a rejection");
-}
 function lastRequest(
     api: string,
     method: string,
 ): { params: Record<string, string>; headers: Record<string, unknown> } {
     const r = [...sim.requests].reverse().find((x) => x.api === api && x.method === method);
     if (!r) throw new Error(`no ${api}.${method} request`);
-    return r as never;
+    return r;
 }
 function sessionSecrets(): string[] {
     const out = new Set<string>();
@@ -726,7 +722,7 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
         const c = client();
         const before = await dhcpServerGet(c, "eth0");
         expect(before).toMatchObject({ enable: false, startip: "192.168.0.100" });
-        await dhcpServerSet(c, "eth0", { enable: true, dns: "192.168.0.53" });
+        await dhcpServerSet(c, "eth0", before, { enable: true, dns: "192.168.0.53" });
         expect(sim.state.dhcpServers.eth0).toEqual({ ...before, enable: true, dns: "192.168.0.53" });
         const set = lastRequest("SYNO.Network.DHCPServer", "set").params;
         expect(
@@ -735,13 +731,13 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
                 .sort(),
         ).toEqual(["ifname", ...Object.keys(before)].sort());
         expect(set.version).toBe("3");
-        expect(sim.counters.calls["SYNO.Network.DHCPServer.get"]).toBe(3); // get, RMW get, verify get
+        expect(sim.counters.calls["SYNO.Network.DHCPServer.get"]).toBe(2); // the read, the verify read: set reads nothing else
     });
 
     test("set with nothing to change makes no write", async () => {
         await start();
         const c = client();
-        await dhcpServerSet(c, "eth0", { enable: false, startip: "192.168.0.100" });
+        await dhcpServerSet(c, "eth0", await dhcpServerGet(c, "eth0"), { enable: false, startip: "192.168.0.100" });
         expect(sim.counters.writes).toBe(0);
         expect(sim.counters.calls["SYNO.Network.DHCPServer.set"]).toBeUndefined();
     });
@@ -749,9 +745,10 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
     test("booleans are written back in DSM's encoding", async () => {
         await start({ boolStyle: "number" });
         const c = client();
-        expect((await dhcpServerGet(c, "eth0")).enable).toBe(0);
+        const before = await dhcpServerGet(c, "eth0");
+        expect(before.enable).toBe(0);
         // The simulator requires the same JSON type back: 1 (number), not true.
-        await expect(dhcpServerSet(c, "eth0", { enable: true })).resolves.toBeUndefined();
+        await expect(dhcpServerSet(c, "eth0", before, { enable: true })).resolves.toBeUndefined();
         expect(lastRequest("SYNO.Network.DHCPServer", "set").params.enable).toBe("1");
     });
 
@@ -762,7 +759,9 @@ describe("DHCP server (unknown shape: read-modify-write, verify)", () => {
         expect(e.name).toBe("DsmShapeError");
         expect(e.message).toMatch(/Expected: enable/);
         expect(e.message).toMatch(/Seen: subnets, ifname/);
-        const e2 = await caught(dhcpServerSet(c, "eth0", { enable: true, startip: "10.0.0.100" }));
+        const e2 = await caught(
+            dhcpServerSet(c, "eth0", sim.state.dhcpServers.eth0, { enable: true, startip: "10.0.0.100" }),
+        );
         expect(e2.name).toBe("DsmShapeError");
         expect(e2.message).toMatch(/Missing: enable, startip/);
         expect(sim.counters.writes).toBe(0);
@@ -784,7 +783,7 @@ describe("writes verified by reading back", () => {
     test.each([
         [
             "SYNO.Network.DHCPServer",
-            (c: DsmClient) => dhcpServerSet(c, "eth0", { enable: true }),
+            async (c: DsmClient) => dhcpServerSet(c, "eth0", await dhcpServerGet(c, "eth0"), { enable: true }),
             /enable \(wanted true, got false\)/,
         ],
         [

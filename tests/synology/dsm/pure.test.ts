@@ -11,7 +11,8 @@ import {
     sameValue,
 } from "../../../components/synology/dsm/shapes";
 import { redactData } from "../../../components/synology/dsm/cli";
-import { apiName, DsmApiUse, missingApis, pickVersion, versionsFor } from "../../../components/synology/dsm/apis";
+import { apiName, missingApis, pickVersion, versionsFor } from "../../../components/synology/dsm/apis";
+import type { DsmApiUse } from "../../../components/synology/dsm/types";
 import { NAS_APIS } from "../../../components/synology/pxe";
 
 describe("shapes", () => {

@@ -3,6 +3,7 @@ import { DsmClient } from "../../../components/synology/dsm/client";
 import { normaliseFingerprint } from "../../../components/synology/dsm/tls";
 import { tftpSettingsGet } from "../../../components/synology/providers/tftp";
 import { startDsmSimulator, DsmSimulator } from "../../support/dsm-simulator";
+import { caught } from "../../support/rejection";
 
 const PASSWORD = "tls-secret-pw";
 let sim: DsmSimulator;
@@ -23,15 +24,6 @@ function client(
     log: (m: string) => void = () => undefined,
 ): DsmClient {
     return new DsmClient({ url: sim.url, username: "admin", password: PASSWORD, tls }, { retries: 0, log });
-}
-
-async function caught(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-    try {
-        await p;
-    } catch (e) {
-        return e as Error & Record<string, unknown>;
-    }
-    throw new Error("expected a rejection");
 }
 
 test("the simulator serves a self-signed certificate named like a fresh NAS", () => {

@@ -4,10 +4,11 @@ import {
     BootFileOutputs,
     checkBootFile,
     diffBootFile,
-    progressReporter,
     SynologyBootFile,
 } from "../../../components/synology/providers/bootfile";
-import { checkConnection, redactText, wrapError } from "../../../components/synology/providers/common";
+import { checkConnection } from "../../../components/synology/kit/resource";
+import { redactText, wrapError } from "../../../components/synology/kit/redact";
+import { progressReporter } from "../../../components/synology/kit/upload";
 import {
     dhcpServerChanges,
     DhcpServerOutputs,
@@ -28,7 +29,8 @@ import {
     tftpChanges,
     TftpOutputs,
 } from "../../../components/synology/providers/tftp";
-import { connectionArgs, synologyResourceInputs } from "../../../components/synology/pxe";
+import { connectionArgs } from "../../../components/synology/connection";
+import { synologyResourceInputs } from "../../../components/synology/pxe";
 import { dhcpConfig, synologyConfig } from "../../support/fixtures";
 
 const conn = { connection: { url: "https://nas.invalid:5001", username: "admin" }, password: "pw" };
@@ -162,9 +164,10 @@ describe("boot file", () => {
         expect(diffBootFile({ ...olds, actualMd5: "x" }, news as BootFileOutputs)).toEqual({ changes: true });
     });
     test("check rejects a non-URL and a path as file name", () => {
-        expect(
-            checkBootFile({ ...news, ukiUrl: "factory", fileName: "../x" } as BootFileOutputs).map((f) => f.property),
-        ).toEqual(["ukiUrl", "fileName"]);
+        expect(checkBootFile({ ...news, ukiUrl: "factory", fileName: "../x" }).map((f) => f.property)).toEqual([
+            "ukiUrl",
+            "fileName",
+        ]);
     });
     test("progress: one message per 10 %, with bytes and percent", () => {
         const lines: string[] = [];

@@ -5,7 +5,8 @@
 import axios from "axios";
 import { dhcpConfig, synologyConfig } from "../../support/fixtures";
 import type { SynologySpec } from "../../../components/synology/pxe";
-import { resetDsmClients } from "../../../components/synology/dsm";
+import type { DsmRuntime } from "../../../components/synology/kit/resource";
+import { quickRuntime, resetDsmClients, useDsmRuntime } from "../../support/synology-engine";
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator } from "../../support/dsm-simulator";
 import { FactoryServer, FactoryServerOptions, startFactoryServer } from "../../support/factory-server";
 
@@ -17,6 +18,8 @@ export interface Env {
     factory: FactoryServer;
     schematicId: string;
     logs: string[];
+    /** The providers' runtime: a quick client, messages into `logs` (the drivers of synology-engine use it). */
+    runtime: DsmRuntime;
     close(): Promise<void>;
 }
 
@@ -33,24 +36,18 @@ export async function startEnv(
     );
     const schematicId = (res.data as { id: string }).id;
     const logs: string[] = [];
-    const g = globalThis as Record<string, unknown>;
-    g.__homelabDsmLog = (m: string) => logs.push(m);
-    g.__homelabDsmClientOptions = {
-        md5PollMs: 5,
-        retryBaseDelayMs: 5,
-        retryMaxDelayMs: 20,
-        log: (m: string) => logs.push(m),
-    };
+    const runtime = quickRuntime((m) => logs.push(m));
+    useDsmRuntime(runtime);
     resetDsmClients();
     return {
         sim,
         factory,
         schematicId,
         logs,
+        runtime,
         async close() {
             resetDsmClients();
-            delete g.__homelabDsmLog;
-            delete g.__homelabDsmClientOptions;
+            useDsmRuntime(undefined);
             await sim.close();
             await factory.close();
         },

@@ -341,6 +341,8 @@ describe("DHCP server", () => {
             bootloader: "",
         });
         expect(outsOf(state, "dhcp").skipped).toEqual(["leaseTime"]);
+        // The write reads the server object once and merges once: one read before it, one read back after it.
+        expect(sim.counters.calls["SYNO.Network.DHCPServer.get"]).toBe(2);
         sim.resetCounters();
         const { diffs } = await refreshAndDiff(s, PASSWORD, state);
         expect(diffs.find((d) => d.key === "dhcp")!.changes).toBe(false);

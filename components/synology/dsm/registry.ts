@@ -1,27 +1,13 @@
 /**
- * The DSM Web API client. `getDsmClient(conn)` returns the one client per NAS URL and user in this process,
- * shared through `globalThis`: the provider host loads this module once for all the DSM resources, but a state from
- * before the stored-provider shim (../../dynamic.ts) runs its own serialised copy of it until its next update.
+ * The one DSM client per NAS URL and user in this process (`getDsmClient`), shared through `globalThis`: the
+ * provider host loads this module once for all the DSM resources, but a state from before the stored-provider shim
+ * (../../dynamic.ts) runs its own serialised copy of it until its next update. The client is ./client.ts, its
+ * contract ./types.ts.
  */
 import * as crypto from "crypto";
-import { DsmClient, DsmClientOptions } from "./client";
+import { DsmClient } from "./client";
+import type { DsmClientOptions } from "./transport";
 import type { DsmApi, DsmConnection } from "./types";
-
-export * from "./types";
-export { DsmClient } from "./client";
-export type { DsmClientOptions } from "./client";
-export {
-    DsmError,
-    DsmTransportError,
-    DsmShapeError,
-    DsmVerifyError,
-    DsmConfigError,
-    isDsmError,
-    meaningOf,
-    redact,
-} from "./errors";
-export { toBool, TFTP_ALL_CLIENTS, PXE_FIELDS, DHCP_SERVER_KNOWN_FIELDS } from "./shapes";
-export { normaliseFingerprint, fetchPeerCertificate } from "./tls";
 
 interface Registry {
     [key: string]: { fingerprint: string; client: DsmApi };
@@ -71,16 +57,4 @@ export function getDsmClient(conn: DsmConnection, options?: DsmClientOptions): D
     const client = new DsmClient(conn, options);
     reg[key] = { fingerprint, client };
     return client;
-}
-
-/** Log out every shared client of this process (call when done). */
-export async function logoutAll(): Promise<void> {
-    const reg = registry();
-    await Promise.all(Object.values(reg).map((e) => e.client.logout().catch(() => undefined)));
-}
-
-/** Forget every shared client without logging out (tests). */
-export function resetDsmClients(): void {
-    const reg = registry();
-    for (const k of Object.keys(reg)) delete reg[k];
 }

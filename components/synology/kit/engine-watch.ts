@@ -50,14 +50,18 @@ export interface EngineWatchOptions {
     log?: (message: string) => void;
 }
 
-const KEY = "__homelabEngineWatch";
+/**
+ * Where the watch's state lives on `globalThis`: shared by every provider of the host (an older state's serialised
+ * copy of this module too).
+ */
+export const ENGINE_WATCH_KEY = "__homelabEngineWatch";
 
 function watchState(): WatchState {
     const g = globalThis as unknown as Record<string, WatchState | undefined>;
-    let s = g[KEY];
+    let s = g[ENGINE_WATCH_KEY];
     if (!s) {
         s = { armed: false, ops: new Set() };
-        g[KEY] = s;
+        g[ENGINE_WATCH_KEY] = s;
     }
     return s;
 }
@@ -189,9 +193,4 @@ export async function whileEngineAlive<T>(abort: (reason: Error) => void, run: (
     } finally {
         s.ops.delete(op);
     }
-}
-
-/** Forget the watch state (tests). */
-export function resetEngineWatch(): void {
-    delete (globalThis as unknown as Record<string, unknown>)[KEY];
 }

@@ -1,6 +1,9 @@
 /**
- * What every DSM resource shares: the connection inputs, the client, error redaction, progress logging, and
- * {@link dsmResource}, which builds a resource's provider and class from its pure parts.
+ * The DSM resource kit (components/synology/kit/): what every resource that talks to the NAS shares, the DSM
+ * resources (../providers/) and the etcd snapshot (components/backups) alike. Here: the connection and password
+ * inputs and their checks, the client, progress logging, the registration step ({@link prepareDsmArgs}), and
+ * {@link dsmResource}, which builds a resource's provider and class from its pure parts. Beside it: redaction
+ * (./redact.ts), the checks of an upload (./upload.ts) and the engine watch (./engine-watch.ts).
  *
  * A DSM resource file holds only what is its own: the inputs and outputs types and five functions (check,
  * diff, apply, read, restore). The helper adds what is the same for all: the connection and password checks,
@@ -8,27 +11,17 @@
  * done and with the password redacted, the password (and a connection carrying a 2FA device id) as secrets.
  * The provider runs in Pulumi's provider host, which loads it from the project (../../dynamic.ts): the DSM
  * session lives in the client's cache on `globalThis` (see `getDsmClient`), shared by all the DSM providers.
+ * The five functions get the client and the log from a {@link DsmSession}; how sessions are made is the runtime's
+ * ({@link DsmRuntime}): the host's ({@link HOST_RUNTIME}) for `.provider`, another one given to `providerWith`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { dynamicResource, DynamicResourceClass } from "../../dynamic";
-import { DsmVerifyError, getDsmClient } from "../dsm";
-import type { DsmClientOptions } from "../dsm";
-import type { DsmApiUse } from "../dsm/apis";
+import { dynamicResource, DynamicResourceClass, hostedProvider } from "../../dynamic";
+import { DsmVerifyError } from "../dsm/errors";
+import { getDsmClient } from "../dsm/registry";
 import { asObject, sameValue } from "../dsm/shapes";
-import type { DsmApi, DsmConnection } from "../dsm/types";
+import type { DsmApi, DsmApiUse, DsmConnection, DsmConnectionArgs } from "../dsm/types";
 import { armEngineWatch } from "./engine-watch";
-
-/** How to reach the NAS, without the password (which is its own, secret, property). */
-export interface DsmConnectionArgs {
-    /** DSM base URL without trailing slash, e.g. `https://192.168.0.6:5001`. */
-    url: string;
-    username: string;
-    tls?: { caCertPem?: string; fingerprintSha256?: string; insecureSkipVerify?: boolean };
-    /** Allow an http:// URL. */
-    allowHttp?: boolean;
-    /** A remembered 2FA device id. */
-    deviceId?: string;
-}
+import { wrapError } from "./redact";
 
 /** The inputs (and outputs) every DSM resource carries. */
 export interface DsmResourceProps {
@@ -40,31 +33,47 @@ export interface DsmResourceProps {
 /** Output properties that hold secrets. */
 export const SECRET_OUTPUTS = ["password"] as const;
 
-/** Plain DsmConnection for the client. */
-export function toDsmConnection(props: DsmResourceProps): DsmConnection {
-    const c = props.connection;
-    const conn: DsmConnection = { url: c.url, username: c.username, password: props.password };
-    if (c.tls) {
-        conn.tls = { ...c.tls };
-    }
-    if (c.allowHttp !== undefined) {
-        conn.allowHttp = c.allowHttp;
-    }
-    if (c.deviceId) {
-        conn.deviceId = c.deviceId;
-    }
-    return conn;
+/**
+ * How the DSM resources of a process reach the NAS and say what they are doing. The provider host runs them with
+ * {@link HOST_RUNTIME}; a test or the benchmark builds a resource's provider with its own (`providerWith`).
+ */
+export interface DsmRuntime {
+    /** The DSM client for a connection (with its password). */
+    client: (conn: DsmConnection) => DsmApi;
+    /** Progress and info messages. */
+    log: (message: string) => void;
+}
+
+/** What a DSM resource's functions work with during one provider call: the NAS's client, and its runtime's log. */
+export interface DsmSession {
+    client: DsmApi;
+    log: (message: string) => void;
 }
 
 /**
- * The shared DSM client for these props (one login per NAS and user per process). Client tuning (poll and
- * retry delays) can be set for the whole process on `globalThis.__homelabDsmClientOptions` (tests, benchmark).
+ * The runtime of the provider host and of `pulumi up`'s own process. The client: the shared one for the NAS and
+ * user (one login per process, `getDsmClient`), with the engine watch armed in the dynamic-provider host (it stops,
+ * cleaning up, when the engine that started it goes away). Messages: to `pulumi.log.info` with an engine
+ * connection; in Pulumi's dynamic-provider host (which has none, and whose stderr the engine shows as the
+ * provider's messages) to stderr; otherwise nowhere.
  */
-export function dsmClientFor(props: DsmResourceProps): DsmApi {
-    // In the dynamic-provider host: stop (and clean up) when the engine that started it goes away.
-    armEngineWatch();
-    const g = globalThis as { __homelabDsmClientOptions?: DsmClientOptions };
-    return getDsmClient(toDsmConnection(props), g.__homelabDsmClientOptions);
+export const HOST_RUNTIME: DsmRuntime = {
+    client: (conn) => {
+        armEngineWatch();
+        return getDsmClient(conn);
+    },
+    log: (message) => {
+        if (pulumi.runtime.hasEngine()) {
+            void pulumi.log.info(message);
+        } else if (/dynamic-provider/.test(process.argv[1] ?? "")) {
+            process.stderr.write(`${message}\n`);
+        }
+    },
+};
+
+/** The session of one provider call on `props`'s NAS. */
+export function sessionFor(runtime: DsmRuntime, props: DsmResourceProps): DsmSession {
+    return { client: runtime.client({ ...props.connection, password: props.password }), log: runtime.log };
 }
 
 /** Check failures of the connection part, before any remote call. */
@@ -131,58 +140,12 @@ export function connectionChanged(olds: Partial<DsmResourceProps>, news: Partial
     );
 }
 
-/** Replace every occurrence of each secret in `text` with `[redacted]`. */
-export function redactText(text: string, secrets: Array<string | undefined>): string {
-    let out = text;
-    for (const s of secrets) {
-        if (s && s.length >= 1) {
-            out = out.split(s).join("[redacted]");
-            const enc = encodeURIComponent(s);
-            if (enc !== s) {
-                out = out.split(enc).join("[redacted]");
-            }
-        }
-    }
-    return out;
-}
-
-/**
- * A fresh Error with `what: <message>`, secrets redacted, and nothing else of the original attached
- * (axios errors carry the request, which carries the password or session).
- */
-export function wrapError(what: string, err: unknown, secrets: Array<string | undefined>): Error {
-    // Not `instanceof Error`: errors from serialised code may come from another realm or a serialised subclass.
-    const m = (err as { message?: unknown } | undefined)?.message;
-    const message = typeof m === "string" ? m : String(err);
-    const e = new Error(redactText(`${what}: ${message}`, secrets));
-    e.name = "DsmResourceError";
-    return e;
-}
-
 /** Run `fn`; on failure rethrow as `wrapError(what, ...)` with the props' password redacted. */
 export async function guard<T>(props: Partial<DsmResourceProps>, what: string, fn: () => Promise<T>): Promise<T> {
     try {
         return await fn();
     } catch (err) {
         throw wrapError(what, err, [props.password]);
-    }
-}
-
-/**
- * Progress and info messages. Tests (and the benchmark) install `globalThis.__homelabDsmLog`; with an engine
- * connection they go to `pulumi.log.info`; in Pulumi's dynamic provider host (which has no engine
- * connection, and whose stderr the engine shows as the provider's messages) to stderr; otherwise nowhere.
- */
-export function logInfo(message: string): void {
-    const g = globalThis as { __homelabDsmLog?: (m: string) => void };
-    if (typeof g.__homelabDsmLog === "function") {
-        g.__homelabDsmLog(message);
-        return;
-    }
-    if (pulumi.runtime.hasEngine()) {
-        void pulumi.log.info(message);
-    } else if (/dynamic-provider/.test(process.argv[1] ?? "")) {
-        process.stderr.write(`${message}\n`);
     }
 }
 
@@ -194,7 +157,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 /** JSON with object keys sorted. */
 export function stableJson(v: unknown): string {
     return (
-        JSON.stringify(v, (_k, val) => {
+        JSON.stringify(v, (_k, val: unknown) => {
             if (val && typeof val === "object" && !Array.isArray(val)) {
                 const sorted: Record<string, unknown> = {};
                 for (const k of Object.keys(val).sort()) {
@@ -230,44 +193,47 @@ export interface DsmResourceDefinition<I extends DsmResourceProps, O extends I, 
     /** Pure diff of the last read (or written) outputs against the inputs; a connection change is added by the helper. */
     diff(olds: O, news: I): pulumi.dynamic.DiffResult;
     /** Create (`olds` undefined) or update: make the NAS match `inputs`; returns the outputs. */
-    apply(client: DsmApi, inputs: I, olds?: O): Promise<O>;
+    apply(nas: DsmSession, inputs: I, olds?: O): Promise<O>;
     /** Refresh: what the NAS has now, as outputs. */
-    read(client: DsmApi, props: O): Promise<O>;
+    read(nas: DsmSession, props: O): Promise<O>;
     /** Delete: put back what was there before (or remove what this resource made). */
-    restore(client: DsmApi, props: O): Promise<void>;
+    restore(nas: DsmSession, props: O): Promise<void>;
 }
 
-/** The provider of a DSM resource, from its definition. */
-export function dsmProvider<I extends DsmResourceProps, O extends I, D extends keyof I>(
+/** The provider of a DSM resource, from its definition, running with `runtime`. */
+function dsmProvider<I extends DsmResourceProps, O extends I, D extends keyof I>(
     def: DsmResourceDefinition<I, O, D>,
+    runtime: DsmRuntime,
 ): pulumi.dynamic.ResourceProvider {
+    const nas = (props: DsmResourceProps) => sessionFor(runtime, props);
     return {
-        async check(_olds: unknown, news: I) {
-            return { inputs: news, failures: knownFailures(news, [...checkConnection(news), ...def.check(news)]) };
+        check(_olds: unknown, news: I) {
+            const failures = knownFailures(news, [...checkConnection(news), ...def.check(news)]);
+            return Promise.resolve({ inputs: news, failures });
         },
-        async diff(_id: string, olds: O, news: I) {
+        diff(_id: string, olds: O, news: I) {
             const d = def.diff(olds, news);
-            return d.changes || !connectionChanged(olds, news) ? d : { ...d, changes: true };
+            return Promise.resolve(d.changes || !connectionChanged(olds, news) ? d : { ...d, changes: true });
         },
         async create(inputs: I) {
-            const outs = await guard(inputs, def.what(inputs), () => def.apply(dsmClientFor(inputs), inputs));
+            const outs = await guard(inputs, def.what(inputs), () => def.apply(nas(inputs), inputs));
             return { id: def.id(inputs), outs };
         },
         async read(id: string, props: O) {
-            const outs = await guard(props, `reading ${def.what(props)}`, () => def.read(dsmClientFor(props), props));
+            const outs = await guard(props, `reading ${def.what(props)}`, () => def.read(nas(props), props));
             return { id, props: outs };
         },
         async update(_id: string, olds: O, news: I) {
-            return { outs: await guard(news, def.what(news), () => def.apply(dsmClientFor(news), news, olds)) };
+            return { outs: await guard(news, def.what(news), () => def.apply(nas(news), news, olds)) };
         },
         async delete(_id: string, props: O) {
-            await guard(props, `${def.onDelete} ${def.what(props)}`, () => def.restore(dsmClientFor(props), props));
+            await guard(props, `${def.onDelete} ${def.what(props)}`, () => def.restore(nas(props), props));
         },
     };
 }
 
 /** A connection carrying a remembered 2FA device id lets its holder skip the one-time code: then it is a secret. */
-export function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
+function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Output<DsmConnectionArgs> {
     return pulumi
         .output(c)
         .apply((v): pulumi.Input<DsmConnectionArgs> =>
@@ -275,9 +241,25 @@ export function secretIfDeviceId(c: pulumi.Input<DsmConnectionArgs>): pulumi.Out
         ) as pulumi.Output<DsmConnectionArgs>;
 }
 
-/** A DSM resource's class: a dynamic resource that also names the DSM APIs it calls. */
+/**
+ * The registration step of every resource that talks to the NAS (a DSM resource, the etcd snapshot): the password
+ * a secret, and the connection too when it carries a 2FA device id. Pair it with {@link SECRET_OUTPUTS}.
+ */
+export function prepareDsmArgs(args: Record<string, pulumi.Input<unknown>>): Record<string, pulumi.Input<unknown>> {
+    return {
+        ...args,
+        password: pulumi.secret(args.password),
+        connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
+    };
+}
+
+/**
+ * A DSM resource's class: a dynamic resource (its provider, the host's, as `.provider`) that also names the DSM APIs
+ * it calls, and builds its provider with another runtime (`providerWith`: tests, the benchmark).
+ */
 export type DsmResourceClass<I, O, D extends keyof I = never> = DynamicResourceClass<I, O, D> & {
     readonly apis: readonly DsmApiUse[];
+    providerWith(runtime: DsmRuntime): pulumi.dynamic.ResourceProvider;
 };
 
 /** The resource class of a DSM resource (its provider as `.provider`, its APIs as `.apis`), from its definition. */
@@ -288,17 +270,16 @@ export function dsmResource<I extends DsmResourceProps, O extends I, D extends k
         module: "synology",
         type: def.type,
         file: def.file,
-        provider: dsmProvider(def),
+        provider: dsmProvider(def, HOST_RUNTIME),
         defaults: def.defaults,
         outputs: def.outputs,
         secretOutputs: SECRET_OUTPUTS,
-        prepare: (args) => ({
-            ...args,
-            password: pulumi.secret(args.password),
-            connection: secretIfDeviceId(args.connection as pulumi.Input<DsmConnectionArgs>),
-        }),
+        prepare: prepareDsmArgs,
     });
-    return Object.assign(cls, { apis: def.apis });
+    return Object.assign(cls, {
+        apis: def.apis,
+        providerWith: (runtime: DsmRuntime) => hostedProvider(dsmProvider(def, runtime), def.defaults),
+    });
 }
 
 /**

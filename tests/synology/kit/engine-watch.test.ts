@@ -1,5 +1,5 @@
 /**
- * The engine watch (components/synology/providers/engine-watch.ts) in this process, with the signals and the
+ * The engine watch (components/synology/kit/engine-watch.ts) in this process, with the signals and the
  * exit injected: either signal (stdin's end, the engine address refusing) aborts the work in flight, waits for
  * it to clean up (at most the grace time), then exits. The whole thing with real processes is orphan.test.ts.
  */
@@ -9,11 +9,12 @@ import {
     armEngineWatch,
     inDynamicProviderHost,
     parseEngineAddress,
-    resetEngineWatch,
+    ENGINE_WATCH_KEY,
     whileEngineAlive,
-} from "../../../components/synology/providers/engine-watch";
+} from "../../../components/synology/kit/engine-watch";
 
-afterEach(() => resetEngineWatch());
+// A fresh watch for every test: forget the state the last one left on globalThis.
+afterEach(() => delete (globalThis as Record<string, unknown>)[ENGINE_WATCH_KEY]);
 
 function exitRecorder(): { exit: (code: number) => void; exited: Promise<number> } {
     let resolve: (code: number) => void = () => undefined;
