@@ -42,6 +42,8 @@ export interface ClusterConfig {
     healthChecks: HealthChecksConfig;
     /** Reset (wipe) nodes on `pulumi destroy`. Default false. */
     resetOnDestroy: boolean;
+    /** Let workloads run on the control planes (Talos taints them otherwise). Default false. */
+    allowSchedulingOnControlPlanes: boolean;
     /** Broadcast address for Wake-on-LAN packets. Default: the broadcast address of `dhcp.subnet`. */
     wakeOnLanBroadcast: string;
     /** URL template of the Talos machine-config JSON schema; `{version}` is replaced by the Talos version. */
@@ -116,6 +118,7 @@ export const CLUSTER_KEYS = allKeys<ClusterConfig>()([
     "upgradeTimeout",
     "healthChecks",
     "resetOnDestroy",
+    "allowSchedulingOnControlPlanes",
     "wakeOnLanBroadcast",
     "configSchemaUrl",
 ]);
@@ -200,6 +203,11 @@ export function parseCluster(c: Checker, value: Json, subnet: Cidr | undefined):
         upgradeTimeout: c.duration("cluster.upgradeTimeout", o.upgradeTimeout, "15m"),
         healthChecks: { kubernetes: c.boolean("cluster.healthChecks.kubernetes", hc.kubernetes, true) },
         resetOnDestroy: c.boolean("cluster.resetOnDestroy", o.resetOnDestroy, false),
+        allowSchedulingOnControlPlanes: c.boolean(
+            "cluster.allowSchedulingOnControlPlanes",
+            o.allowSchedulingOnControlPlanes,
+            false,
+        ),
         wakeOnLanBroadcast:
             c.ipv4("cluster.wakeOnLanBroadcast", o.wakeOnLanBroadcast, false) ??
             (subnet ? intToIp(subnet.broadcast) : "255.255.255.255"),

@@ -110,6 +110,11 @@ export function renderNutClientPatch(ups: UpsConfig, password: string): string {
     });
 }
 
+/** `cluster.allowSchedulingOnControlPlanes`: workloads may run on this control plane. */
+export function renderSchedulingPatch(): string {
+    return yaml({ cluster: { allowSchedulingOnControlPlanes: true } });
+}
+
 /** Inputs of {@link renderNodePatches}. */
 export interface NodePatchInputs {
     /** `homelab:cluster`: what a patch from a cluster-wide setting reads (a new such patch needs no other input). */
@@ -133,6 +138,9 @@ export function renderNodePatches(inp: NodePatchInputs): LabelledPatch[] {
         { label: `${label}.install`, text: renderInstallPatch(inp.node, inp.installerImage), secret: false },
         { label: `${label}.hostname`, text: renderHostnamePatch(inp.node.hostname), secret: false },
     ];
+    if (inp.cluster.allowSchedulingOnControlPlanes && inp.node.role === "controlplane") {
+        out.push({ label: "cluster.allowSchedulingOnControlPlanes", text: renderSchedulingPatch(), secret: false });
+    }
     if (inp.ups) {
         if (inp.redact) {
             out.push({ label: "ups.nutClient", text: renderNutClientPatch(inp.ups, REDACTED_PASSWORD), secret: false });

@@ -67,6 +67,7 @@ describe("the dev stack (the seed's setup)", () => {
         });
         expect(cfg.image.factoryUrl).toBe("https://factory.talos.dev");
         expect(cfg.cluster.upgrades).toBe(false);
+        expect(cfg.cluster.allowSchedulingOnControlPlanes).toBe(false);
         expect(cfg.cluster.wakeOnLanBroadcast).toBe("192.168.0.255");
         expect(cfg.dhcp.manageServer).toBe(false);
         expect(cfg.workloads.synologyCsi).toMatchObject({
@@ -124,6 +125,14 @@ describe("normalisation", () => {
 
 /** Each case breaks one thing and names the key path the message must carry. */
 const BAD: Array<[string, (v: Record<string, any>) => void, string, RegExp?]> = [
+    [
+        "allowSchedulingOnControlPlanes not a boolean",
+        (v) => {
+            v.cluster.allowSchedulingOnControlPlanes = "sometimes";
+        },
+        "cluster.allowSchedulingOnControlPlanes",
+        /true or false/,
+    ],
     [
         "bad MAC",
         (v) => {

@@ -112,6 +112,18 @@ describe("nut-client ExtensionServiceConfig", () => {
 describe("renderNodePatches", () => {
     const ups = { monitor: "ups@192.168.0.6", username: "monuser" };
 
+    test("cluster.allowSchedulingOnControlPlanes: a patch for each control plane, none for a worker", () => {
+        const cluster = { ...CLUSTER, allowSchedulingOnControlPlanes: true };
+        const cp = renderNodePatches({ cluster, node: node(), index: 0, installerImage: IMAGE });
+        expect(cp.map((p) => p.label)).toContain("cluster.allowSchedulingOnControlPlanes");
+        expect(parse(cp.find((p) => p.label === "cluster.allowSchedulingOnControlPlanes")!.text)).toEqual({
+            cluster: { allowSchedulingOnControlPlanes: true },
+        });
+        const worker = renderNodePatches({ cluster, node: node({ role: "worker" }), index: 0, installerImage: IMAGE });
+        expect(worker.map((p) => p.label)).not.toContain("cluster.allowSchedulingOnControlPlanes");
+        expect(renderNodePatches({ cluster: CLUSTER, node: node(), index: 0, installerImage: IMAGE })).toHaveLength(2);
+    });
+
     test("order, labels and secrecy: install, hostname, ups, then the node's own patches", () => {
         const n = node({
             patches: [
