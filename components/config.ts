@@ -79,7 +79,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
 
     const dhcp = parseDhcp(c, values.dhcp);
     const subnet = dhcp ? parseCidr(dhcp.subnet) : undefined;
-    const cluster = parseCluster(c, values.cluster, subnet);
+    const cluster = parseCluster(c, values.cluster, subnet, hasWorkerNode(values.nodes));
     const image = parseImage(c, values.image);
     const synology = parseSynology(c, values.synology);
     const nodes = parseNodes(c, values.nodes, subnet);
@@ -101,6 +101,15 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
         );
     }
     if (workloads && image) c.problems.push(...synologyCsiConfigProblems(workloads.synologyCsi, image.extensions));
+    if (workloads?.synologyCsi.enabled && cluster && nodes && !cluster.allowSchedulingOnControlPlanes) {
+        if (!nodes.some((n) => n.role === "worker")) {
+            c.add(
+                "cluster.allowSchedulingOnControlPlanes",
+                "is false and the stack has no worker, so the Synology CSI controller (workloads.synologyCsi.enabled) " +
+                    "could never be scheduled (Talos keeps workloads off control planes): set it to true, or add a worker",
+            );
+        }
+    }
     if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology, cluster);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
@@ -115,6 +124,11 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
         backups,
         synologyPassword: synologyPassword!,
     };
+}
+
+/** Whether the raw `homelab:nodes` lists a worker (before parsing: the cluster's defaults depend on it). */
+function hasWorkerNode(nodes: unknown): boolean {
+    return Array.isArray(nodes) && nodes.some((n) => (n as { role?: unknown } | null)?.role === "worker");
 }
 
 /**

@@ -124,10 +124,24 @@ describe("the dev stack", () => {
                 "homelab:factory:TalosImage",
                 "homelab:synology:SynologyPxe",
                 "homelab:talos:TalosCluster",
+                "homelab:workloads:SynologyCsi",
             ]),
         );
-        // CSI is off in the dev stack: no Kubernetes object at all.
-        expect(types.filter((t) => t.startsWith("kubernetes:"))).toEqual([]);
+        // The seed's next step, Synology CSI, is on in the dev stack: its objects come through the Kubernetes provider.
+        expect(types.filter((t) => t.startsWith("kubernetes:")).sort()).toEqual([
+            "kubernetes:apps/v1:DaemonSet",
+            "kubernetes:apps/v1:StatefulSet",
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:Secret",
+            "kubernetes:core/v1:ServiceAccount",
+            "kubernetes:core/v1:ServiceAccount",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+            "kubernetes:storage.k8s.io/v1:CSIDriver",
+            "kubernetes:storage.k8s.io/v1:StorageClass",
+        ]);
     });
 
     test("names every child after its component and parents it there", () => {

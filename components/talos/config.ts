@@ -42,7 +42,10 @@ export interface ClusterConfig {
     healthChecks: HealthChecksConfig;
     /** Reset (wipe) nodes on `pulumi destroy`. Default false. */
     resetOnDestroy: boolean;
-    /** Let workloads run on the control planes (Talos taints them otherwise). Default false. */
+    /**
+     * Let workloads run on the control planes (Talos taints them `NoSchedule` otherwise). Default: true when the
+     * stack has no worker (a one-machine homelab runs everything on its control plane), else false.
+     */
     allowSchedulingOnControlPlanes: boolean;
     /** Broadcast address for Wake-on-LAN packets. Default: the broadcast address of `dhcp.subnet`. */
     wakeOnLanBroadcast: string;
@@ -147,7 +150,16 @@ export const DISK_SELECTOR_KEYS = allKeys<DiskSelector>()([
 export const UPS_KEYS = allKeys<UpsConfig>()(["monitor", "username"]);
 
 /** `homelab:cluster`; `subnet` (`dhcp.subnet`) gives the Wake-on-LAN broadcast address's default. */
-export function parseCluster(c: Checker, value: Json, subnet: Cidr | undefined): ClusterConfig | undefined {
+/**
+ * `homelab:cluster`. `hasWorkers`: whether `homelab:nodes` lists a worker (it decides the default of
+ * `allowSchedulingOnControlPlanes`).
+ */
+export function parseCluster(
+    c: Checker,
+    value: Json,
+    subnet: Cidr | undefined,
+    hasWorkers: boolean,
+): ClusterConfig | undefined {
     const o = c.object("cluster", value, true);
     if (!o) return undefined;
     c.knownKeys("cluster", o, CLUSTER_KEYS);
@@ -206,7 +218,7 @@ export function parseCluster(c: Checker, value: Json, subnet: Cidr | undefined):
         allowSchedulingOnControlPlanes: c.boolean(
             "cluster.allowSchedulingOnControlPlanes",
             o.allowSchedulingOnControlPlanes,
-            false,
+            !hasWorkers,
         ),
         wakeOnLanBroadcast:
             c.ipv4("cluster.wakeOnLanBroadcast", o.wakeOnLanBroadcast, false) ??

@@ -67,11 +67,12 @@ describe("the dev stack (the seed's setup)", () => {
         });
         expect(cfg.image.factoryUrl).toBe("https://factory.talos.dev");
         expect(cfg.cluster.upgrades).toBe(false);
-        expect(cfg.cluster.allowSchedulingOnControlPlanes).toBe(false);
+        // One control plane and no worker: workloads must be allowed on it, or nothing would ever run.
+        expect(cfg.cluster.allowSchedulingOnControlPlanes).toBe(true);
         expect(cfg.cluster.wakeOnLanBroadcast).toBe("192.168.0.255");
         expect(cfg.dhcp.manageServer).toBe(false);
         expect(cfg.workloads.synologyCsi).toMatchObject({
-            enabled: false,
+            enabled: true,
             storageClassName: "synology-iscsi",
             location: "/volume1",
         });
@@ -120,6 +121,45 @@ describe("normalisation", () => {
         const v = devValues();
         v.synology.tls = { fingerprintSha256: "AB".repeat(32) };
         expect(parseStackConfig(v).synology.tls.fingerprintSha256).toBe(Array(32).fill("ab").join(":"));
+    });
+});
+
+describe("cluster.allowSchedulingOnControlPlanes", () => {
+    const withNodes = (roles: string[], cluster: Record<string, unknown> = {}, csi = false) => {
+        const v = stackValues("dev", SECRETS) as Record<string, any>;
+        v.nodes = roles.map((role, i) => ({
+            ...v.nodes[0],
+            hostname: `n-${i}`,
+            mac: `52:54:00:00:00:0${i + 1}`,
+            ip: `192.168.0.${10 + i}`,
+            role,
+        }));
+        v.cluster = { ...v.cluster, endpoint: "https://192.168.0.10:6443", ...cluster };
+        if (csi) v.workloads = { synologyCsi: { enabled: true } };
+        return v;
+    };
+
+    test("defaults to true without a worker (a one-machine homelab runs its workloads on it), false with one", () => {
+        expect(parseStackConfig(withNodes(["controlplane"])).cluster.allowSchedulingOnControlPlanes).toBe(true);
+        expect(parseStackConfig(withNodes(["controlplane", "worker"])).cluster.allowSchedulingOnControlPlanes).toBe(
+            false,
+        );
+        expect(
+            parseStackConfig(withNodes(["controlplane", "worker"], { allowSchedulingOnControlPlanes: true })).cluster
+                .allowSchedulingOnControlPlanes,
+        ).toBe(true);
+    });
+
+    test("Synology CSI on a stack without a worker that keeps workloads off its control planes is refused, with both fixes", () => {
+        const problems = problemsOf(withNodes(["controlplane"], { allowSchedulingOnControlPlanes: false }, true));
+        expect(problems).toEqual([
+            expect.stringMatching(
+                /^cluster\.allowSchedulingOnControlPlanes: is false and the stack has no worker, so the Synology CSI controller .* could never be scheduled .*set it to true, or add a worker/,
+            ),
+        ]);
+        expect(() =>
+            parseStackConfig(withNodes(["controlplane", "worker"], { allowSchedulingOnControlPlanes: false }, true)),
+        ).not.toThrow();
     });
 });
 

@@ -18,7 +18,7 @@ test("the example's placeholder MAC is replaced by a locally administered one, a
     expect(notes[0]).toContain("nodes[0].mac is still the example's placeholder");
 });
 
-test("no Kubernetes in the stand-ins: Kubernetes health checks, workloads and upgrades are left out, each with a note", () => {
+test("the whole stack is rehearsed, Kubernetes included: only upgrades are turned off, and the notes say what cannot run", () => {
     const text = [
         "config:",
         "  homelab:cluster: {name: c, upgrades: true}",
@@ -27,11 +27,20 @@ test("no Kubernetes in the stand-ins: Kubernetes health checks, workloads and up
         "  other:key: x",
     ].join("\n");
     const { values, notes } = rehearsalValues(text, () => false);
-    expect(values.cluster).toMatchObject({ upgrades: false, healthChecks: { kubernetes: false } });
-    expect(values.workloads).toBeUndefined();
+    // The stand-ins run Kubernetes' own control plane: the Kubernetes half of the health check stays as the stack
+    // says (on by default) and the workloads stay.
+    expect(values.cluster).toMatchObject({ upgrades: false });
+    expect(values.cluster.healthChecks).toBeUndefined();
+    expect(values.workloads).toEqual({ synologyCsi: { enabled: true } });
     expect(values.synologyPassword).toBeUndefined();
-    expect(Object.keys(values).sort()).toEqual(["cluster"]);
-    expect(notes.join("\n")).toMatch(
-        /Kubernetes half of the health check is off[\s\S]*workloads is left out[\s\S]*upgrades is off/,
+    expect(Object.keys(values).sort()).toEqual(["cluster", "workloads"]);
+    expect(notes.join("\n")).toMatch(/kwok's kubelets, which run no containers[\s\S]*upgrades is off/);
+});
+
+test("a stack that turns the Kubernetes checks off keeps them off", () => {
+    const { values } = rehearsalValues(
+        "config:\n  homelab:cluster: {name: c, healthChecks: {kubernetes: false}}\n",
+        () => false,
     );
+    expect(values.cluster.healthChecks).toEqual({ kubernetes: false });
 });

@@ -31,7 +31,8 @@ export function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig 
         talosVersion: "v1.12.1",
         configSchemaUrl: "https://example.invalid/{version}.json",
     };
-    return { ...parsed("cluster", raw, (c, v) => parseCluster(c, v, parseCidr("192.168.0.0/24"))), ...over };
+    // The seed's stack: one control plane, no worker.
+    return { ...parsed("cluster", raw, (c, v) => parseCluster(c, v, parseCidr("192.168.0.0/24"), false)), ...over };
 }
 
 /** `parse` run on `raw` with a fresh Checker; a fixture the parser refuses throws its problems. */

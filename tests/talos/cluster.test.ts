@@ -173,8 +173,10 @@ describe("the seed's one-node stack", () => {
         // (Invoke arguments reach the provider in clear, as they must; secrecy is checked on the
         // component's inputs below and on everything stored.)
         const patches = patchesOf(cfg.inputs);
-        expect(patches).toHaveLength(3);
-        const [install, hostname, nut] = patches.map((p) => parse(p.text));
+        expect(patches).toHaveLength(4);
+        const [install, hostname, scheduling, nut] = patches.map((p) => parse(p.text));
+        // No worker: workloads (Synology CSI's controller) must be allowed on the one control plane.
+        expect(scheduling).toEqual({ cluster: { allowSchedulingOnControlPlanes: true } });
         expect(install.machine.install).toEqual({ disk: "/dev/nvme0n1", image: INSTALLER, wipe: false });
         expect(install.machine.install.image).toContain(SCHEMATIC);
         expect(hostname).toMatchObject({ kind: "HostnameConfig", hostname: "talos-cp-1" });
@@ -300,7 +302,12 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
     beforeAll(async () => {
         built = await build(
             "big",
-            clusterConfig({ upgrades: true, resetOnDestroy: true, endpoint: "https://192.168.0.10:6443" }),
+            clusterConfig({
+                upgrades: true,
+                resetOnDestroy: true,
+                endpoint: "https://192.168.0.10:6443",
+                allowSchedulingOnControlPlanes: false, // the parser's default with workers
+            }),
             nodes,
             false,
         );
@@ -442,7 +449,7 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
 describe("nodePatchInputs", () => {
     test("only the UPS patch is secret, and it holds the password", async () => {
         const inputs = mod.nodePatchInputs(
-            clusterConfig(),
+            clusterConfig({ allowSchedulingOnControlPlanes: false }),
             n("cp-1", "192.168.0.11", "controlplane", { patches: ["a: 1\n"] }),
             0,
             pulumi.output(INSTALLER),
@@ -457,7 +464,7 @@ describe("nodePatchInputs", () => {
 
     test("a plain (non-secret) password input still comes out secret", async () => {
         const inputs = mod.nodePatchInputs(
-            clusterConfig(),
+            clusterConfig({ allowSchedulingOnControlPlanes: false }),
             n("cp-1", "192.168.0.11", "controlplane"),
             0,
             INSTALLER,

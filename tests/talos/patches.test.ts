@@ -14,7 +14,8 @@ import {
 import { clusterConfig } from "../support/fixtures";
 
 /** The cluster every rendering below belongs to (`homelab:cluster` of the seed). */
-const CLUSTER = clusterConfig();
+/** A cluster whose workloads stay off the control planes (as with workers); the scheduling patch has its own test. */
+const CLUSTER = clusterConfig({ allowSchedulingOnControlPlanes: false });
 
 const IMAGE =
     "factory.talos.dev/metal-installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1";
@@ -119,6 +120,12 @@ describe("renderNodePatches", () => {
         expect(parse(cp.find((p) => p.label === "cluster.allowSchedulingOnControlPlanes")!.text)).toEqual({
             cluster: { allowSchedulingOnControlPlanes: true },
         });
+        // After the node's own settings, before the UPS and the node's own patches (which may still override it).
+        expect(cp.map((p) => p.label)).toEqual([
+            "nodes[0].install",
+            "nodes[0].hostname",
+            "cluster.allowSchedulingOnControlPlanes",
+        ]);
         const worker = renderNodePatches({ cluster, node: node({ role: "worker" }), index: 0, installerImage: IMAGE });
         expect(worker.map((p) => p.label)).not.toContain("cluster.allowSchedulingOnControlPlanes");
         expect(renderNodePatches({ cluster: CLUSTER, node: node(), index: 0, installerImage: IMAGE })).toHaveLength(2);
