@@ -5,19 +5,23 @@
  * stack from Pulumi.<stack>.yaml (default dev) with every address moved onto loopback and passwords generated;
  * runs `pulumi up` on the real engine (the built toolchain, or the given `pulumi` — which then fetches the provider
  * plugins itself); tells what happened; runs `up` again to show that nothing changes; destroys and shows the NAS
- * back as it was. Exit 0 when all of that held. The last line is JSON:
- * `{nodes, applies, bootstraps, secondUpChanges, nasRestored, seconds}`.
+ * back as it was. The control-plane stand-in runs Kubernetes' own control plane from the applied secrets (etcd,
+ * kube-apiserver, controller manager, scheduler; kwok as the kubelets), so the health check runs with its
+ * Kubernetes half and the day-1 workloads (Synology CSI) are applied by the real Kubernetes provider. Exit 0 when
+ * all of that held. The last line is JSON:
+ * `{nodes, applies, bootstraps, kubernetesHealth, csiPodsReady, secondUpChanges, nasRestored, processesLeft, seconds}`.
  *
- * What it cannot rehearse: your real NAS's answers (run `npm run doctor`), real machines booting, and
- * Kubernetes itself (the stand-ins run no kube-apiserver: the Kubernetes half of the health check and the
- * day-1 workloads are left out and it says so).
+ * What it cannot rehearse: your real NAS's answers (run `npm run doctor`), real machines booting, and what needs
+ * real hardware: kwok runs no containers, so the CSI driver never logs in to DSM or creates an iSCSI volume.
  */
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { changeCounts, changingSteps, diagnostics } from "./support/events";
+import { KubeClient } from "./support/kubernetes";
 import { snapshotNas } from "./support/nas";
+import { survivors } from "./support/processes";
 import { Harness } from "./support/scenario";
 import { repoRoot } from "./support/engine";
 import { isPlaceholderMac } from "../components/net";
@@ -72,16 +76,14 @@ export function rehearsalValues(
         }
     });
     const cluster = (values.cluster ??= {});
-    cluster.healthChecks = { kubernetes: false };
     cluster.applyTimeout = "3m";
     cluster.bootstrapTimeout = "3m";
-    cluster.healthTimeout = "2m";
-    notes.push(
-        "the stand-ins run no Kubernetes API: the Kubernetes half of the health check is off (cluster.healthChecks.kubernetes: false)",
-    );
-    if (values.workloads) {
-        delete values.workloads;
-        notes.push("homelab:workloads is left out: the day-1 workloads need a real Kubernetes API");
+    cluster.healthTimeout = "3m";
+    if (values.workloads?.synologyCsi?.enabled) {
+        notes.push(
+            "Synology CSI is applied and its pods run on kwok's kubelets, which run no containers: " +
+                "the driver never logs in to the NAS nor creates an iSCSI volume in the rehearsal",
+        );
     }
     if (cluster.upgrades) {
         cluster.upgrades = false;
@@ -120,7 +122,19 @@ async function main(): Promise<number> {
         stack: `rehearse-${args.stack}`,
     });
     let ok = true;
-    const result = { nodes: 0, applies: 0, bootstraps: 0, secondUpChanges: -1, nasRestored: false, seconds: 0 };
+    const result = {
+        nodes: 0,
+        applies: 0,
+        bootstraps: 0,
+        kubernetesHealth: false,
+        csiPodsReady: 0,
+        secondUpChanges: -1,
+        nasRestored: false,
+        processesLeft: -1,
+        seconds: 0,
+    };
+    const kubernetesChecks = (values.cluster?.healthChecks?.kubernetes ?? true) !== false;
+    const csiEnabled = values.workloads?.synologyCsi?.enabled === true;
     try {
         const { dsm, factory } = h.servers;
         const iface = String(values.synology?.interface ?? "eth0");
@@ -156,10 +170,25 @@ async function main(): Promise<number> {
         const bootstraps = h.nodes!.okCalls("Bootstrap");
         result.bootstraps = bootstraps.length;
         console.log(`  bootstrap: ${bootstraps.length} (${bootstraps.map((b) => b.node).join(", ") || "none"})`);
+        result.kubernetesHealth = up.code === 0 && kubernetesChecks;
         console.log(
-            `  health: ${up.code === 0 ? "the Talos checks passed" : "not reached or failed (see above)"}; kubeconfig and talosconfig are secret stack outputs`,
+            `  health: ${up.code === 0 ? `the Talos${kubernetesChecks ? " and Kubernetes" : ""} checks passed` : "not reached or failed (see above)"}; kubeconfig and talosconfig are secret stack outputs`,
         );
-        ok &&= up.code === 0;
+        if (up.code === 0 && csiEnabled) {
+            const out = await h.engine.ok(["stack", "output", "kubeconfig", "--show-secrets", ...h.engine.stackArgs()]);
+            const kube = KubeClient.fromKubeconfig(out.stdout);
+            try {
+                const pods = await kube.list("/api/v1/namespaces/synology-csi/pods");
+                const ready = await kube.readyPods("synology-csi");
+                result.csiPodsReady = ready.length;
+                console.log(
+                    `  Synology CSI: ${ready.length} of ${pods.length} pods Ready (${ready.map((p) => p.metadata.name).join(", ")})`,
+                );
+            } finally {
+                kube.close();
+            }
+        }
+        ok &&= up.code === 0 && (!csiEnabled || result.csiPodsReady > 0);
 
         console.log("rehearse: pulumi up again (nothing should change) …");
         dsm.resetCounters();
@@ -180,6 +209,10 @@ async function main(): Promise<number> {
     } finally {
         await h.close();
     }
+    const left = survivors();
+    result.processesLeft = left.length;
+    for (const p of left) console.log(`  still running after the rehearsal: pid ${p.pid} ${p.cmd.slice(0, 160)}`);
+    ok &&= left.length === 0;
     result.seconds = Number(((Date.now() - started) / 1000).toFixed(1));
     console.log(
         ok
