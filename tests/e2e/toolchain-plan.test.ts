@@ -49,6 +49,47 @@ describe("versions.json", () => {
         expect(versions["pulumi-resource-command"].plugin).toEqual({ kind: "resource", name: "command" });
     });
 
+    test("builds kube-apiserver, kube-controller-manager and kube-scheduler in one go build, stamped like Kubernetes' own", () => {
+        const k = versions.kubernetes;
+        expect(k.from).toBe("wrapper");
+        expect(pinPackages(k)).toEqual([
+            "k8s.io/kubernetes/cmd/kube-apiserver",
+            "k8s.io/kubernetes/cmd/kube-controller-manager",
+            "k8s.io/kubernetes/cmd/kube-scheduler",
+        ]);
+        // go build -o <dir>/ names each binary after its package's last element.
+        expect(k.binaries).toEqual(pinPackages(k).map((p) => p.split("/").pop()));
+        const [, major, minor] = /^v(\d+)\.(\d+)\.\d+$/.exec(k.version) ?? [];
+        const ldflags = goBuildArgs(k, "/out")[goBuildArgs(k, "/out").indexOf("-ldflags") + 1];
+        for (const pkg of ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]) {
+            expect(ldflags).toContain(`-X ${pkg}.gitVersion=${k.version} `);
+            expect(ldflags).toContain(`-X ${pkg}.gitMajor=${major} `);
+            expect(ldflags).toContain(`-X ${pkg}.gitMinor=${minor} `);
+            expect(ldflags).toContain(`-X ${pkg}.gitTreeState=clean `);
+        }
+    });
+
+    test("the Kubernetes wrapper replaces every staging module with its release of the same Kubernetes version", () => {
+        const k = versions.kubernetes;
+        const gomod = fs.readFileSync(path.join(repoRoot, "e2e", "toolchain", k.dir, "go.mod"), "utf8");
+        const staging = k.version.replace(/^v1\./, "v0.");
+        const replaces = [...gomod.matchAll(/^\s*(k8s\.io\/[\w-]+) => (k8s\.io\/[\w-]+) (\S+)$/gm)];
+        expect(replaces).toHaveLength(31);
+        for (const [, from, to, version] of replaces)
+            expect({ from, to, version }).toEqual({ from, to: from, version: staging });
+        expect(gomod).toMatch(new RegExp(`^\\s*k8s\\.io/kubernetes ${k.version.replace(/\./g, "\\.")}\\b`, "m"));
+    });
+
+    test("etcd and kwok come from one wrapper module of their own (they need k8s.io/* of another release)", () => {
+        expect(versions.etcd.dir).toBe(versions.kwok.dir);
+        expect(versions.etcd.dir).not.toBe(versions.kubernetes.dir);
+        const gomod = fs.readFileSync(path.join(repoRoot, "e2e", "toolchain", versions.etcd.dir, "go.mod"), "utf8");
+        expect(gomod).toMatch(
+            new RegExp(`go\\.etcd\\.io/etcd/server/v3 ${versions.etcd.version.replace(/\./g, "\\.")}\\b`),
+        );
+        expect(gomod).toMatch(new RegExp(`sigs\\.k8s\\.io/kwok ${versions.kwok.version.replace(/\./g, "\\.")}\\b`));
+    });
+
     test("every wrapper module it names has a committed go.mod and go.sum", () => {
         for (const [name, p] of Object.entries(versions).filter(([, p]) => p.from === "wrapper")) {
             for (const f of ["go.mod", "go.sum"]) {
