@@ -49,6 +49,29 @@ describe("versions.json", () => {
         expect(versions["pulumi-resource-command"].plugin).toEqual({ kind: "resource", name: "command" });
     });
 
+    test("pins the Kubernetes provider plugin at package.json's @pulumi/kubernetes (the engine warns on a mismatch)", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
+            dependencies: Record<string, string>;
+        };
+        expect(versions["pulumi-resource-kubernetes"].version).toBe(pkg.dependencies["@pulumi/kubernetes"]);
+        expect(versions["pulumi-resource-kubernetes"].plugin).toEqual({ kind: "resource", name: "kubernetes" });
+        // The committed source is that version's, and its generated schema is not committed (the build makes it).
+        const top = path.join(repoRoot, "third_party", versions["pulumi-resource-kubernetes"].dir.split("/")[0]);
+        expect(path.basename(top)).toBe(`pulumi-kubernetes-${versions["pulumi-resource-kubernetes"].version}`);
+        const cmd = path.join(
+            repoRoot,
+            "third_party",
+            versions["pulumi-resource-kubernetes"].dir,
+            "cmd",
+            "pulumi-resource-kubernetes",
+        );
+        expect(
+            ["schema.json", "schema-embed.json", "terraform-mapping-embed.json"].filter((f) =>
+                fs.existsSync(path.join(cmd, f)),
+            ),
+        ).toEqual([]);
+    });
+
     test("builds kube-apiserver, kube-controller-manager and kube-scheduler in one go build, stamped like Kubernetes' own", () => {
         const k = versions.kubernetes;
         expect(k.from).toBe("wrapper");
