@@ -3,9 +3,9 @@
  * under which cache key. `build.ts` runs the plan; tests/e2e/toolchain-plan.test.ts checks it.
  *
  * A piece is cached in `<cacheRoot>/<name>-<version>-<key>/` where `key` hashes everything that decides its
- * bytes: the pin from versions.json, the Go version, and the files it builds from (a wrapper's go.mod, go.sum
- * and Go sources, every file of a third_party folder, or every Go source file of a project module, plus the
- * Go modules of ours its `generate` commands run).
+ * bytes: the pin from versions.json, the Go version, the build environment, and the files it builds from (a
+ * wrapper's go.mod, go.sum and Go sources, every file of a third_party folder, or every Go source file of a
+ * project module, plus the Go modules of ours its `generate` commands run).
  * Change a pin and only that piece is rebuilt; Go's own module and build caches make even that quick.
  *
  * A piece with `generate` is built from a copy of its source in `<its cache folder>/.build/` (the checkout may
@@ -140,15 +140,19 @@ export function keySources(pin: ToolPin, layout: Layout): KeySource[] {
     ];
 }
 
-/** The cache key of a piece: sha256 over the pin, the Go version and the key files' contents (12 hex digits). */
+/**
+ * The cache key of a piece: sha256 over the pin, the Go version, the build environment (GOFLAGS decide bytes too)
+ * and the key files' contents (12 hex digits).
+ */
 export function cacheKey(
     name: string,
     pin: ToolPin,
     goVersion: string,
     files: ReadonlyArray<{ path: string; bytes: Buffer | string }>,
+    env: Readonly<Record<string, string>> = GO_BUILD_ENV,
 ): string {
     const h = createHash("sha256");
-    h.update(JSON.stringify({ name, pin, goVersion }));
+    h.update(JSON.stringify({ name, pin, goVersion, env }));
     for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
         h.update(`\0${f.path}\0`);
         h.update(f.bytes);

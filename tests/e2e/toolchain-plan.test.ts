@@ -208,12 +208,13 @@ describe("cache keys", () => {
         { path: "go.sum", bytes: "sum" },
     ];
 
-    test("change with the pin, the Go version and the module files, not with the order files are read in", () => {
+    test("change with the pin, the Go version, the build env and the module files, not with the order files are read in", () => {
         const k = cacheKey("x", pin, "go1.26.8", files);
         expect(k).toMatch(/^[0-9a-f]{12}$/);
         expect(cacheKey("x", pin, "go1.26.8", [...files].reverse())).toBe(k);
         expect(cacheKey("x", { ...pin, version: "v1.0.1" }, "go1.26.8", files)).not.toBe(k);
         expect(cacheKey("x", pin, "go1.26.9", files)).not.toBe(k);
+        expect(cacheKey("x", pin, "go1.26.8", files, { GOFLAGS: "-mod=readonly" })).not.toBe(k);
         expect(cacheKey("x", pin, "go1.26.8", [files[0], { path: "go.sum", bytes: "sum2" }])).not.toBe(k);
     });
 });
