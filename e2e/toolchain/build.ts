@@ -1,14 +1,16 @@
 /**
  * `npm run toolchain`: builds the real-engine toolchain of the end-to-end suite from Go — the Pulumi CLI, the
- * Node.js language host, the command and Talos provider plugins, talosctl (and whatever else versions.json
- * pins) — caches each piece by its pins, and prints as its LAST line the absolute path of a folder holding
- * every binary. Needs Go (1.26; `go` on PATH) and the Go module proxy; the pieces the proxy does not serve are
- * built from their upstream source committed in third_party/ (see each folder's ORIGIN), in place, without
- * writing into the checkout.
+ * Node.js language host, the command, Talos and Kubernetes provider plugins, talosctl, Kubernetes' control
+ * plane (kube-apiserver, kube-controller-manager, kube-scheduler), etcd and kwok (and whatever else
+ * versions.json pins) — caches each piece by its pins, and prints as its LAST line the absolute path of a
+ * folder holding every binary. Needs Go (1.26; `go` on PATH) and the Go module proxy; the pieces the proxy does
+ * not serve are built from their upstream source committed in third_party/ (see each folder's ORIGIN), in
+ * place or, when files must be generated first, from a copy in the cache: never writing into the checkout.
+ * On failure or SIGINT/SIGTERM every `go` process group it started is killed and its temporary folders removed.
  *
  * Cache: $HOMELAB_TOOLCHAIN_DIR, else $XDG_CACHE_HOME/homelab/toolchain, else ~/.cache/homelab/toolchain.
  */
-import { execFileSync, spawn } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -16,7 +18,9 @@ import {
     binDirFor,
     BuildStep,
     cacheKey,
-    keyFiles,
+    GoCommand,
+    inTempDir,
+    keySources,
     Layout,
     planBuild,
     sourceDir,
@@ -90,17 +94,14 @@ export function computeKeys(versions: Versions, layout: Layout, go: string): Rec
                     (pin.from === "third_party" ? " (it is committed: restore it with git checkout)" : ""),
             );
         }
-        const wanted = keyFiles(pin);
-        // A third_party folder's module may replace into its siblings (talos-provider-0.8.1/bridge, …): the key
-        // covers the whole upstream folder, third_party/<first segment of dir>.
-        const root = wanted === "all-files" ? sourceDir({ ...pin, dir: pin.dir.split("/")[0] }, layout) : dir;
-        const listed =
-            wanted === "all-files"
-                ? walkFiles(root, () => true)
-                : wanted === "all-go-sources"
-                  ? walkFiles(root, isGoSource)
-                  : wanted;
-        const files = listed.map((f) => ({ path: f, bytes: fs.readFileSync(path.join(root, f)) }));
+        const files = keySources(pin, layout).flatMap((source) => {
+            if (!fs.existsSync(source.dir))
+                throw new Error(`toolchain: ${name} needs ${source.dir}, which does not exist`);
+            return walkFiles(source.dir, source.files === "all-files" ? () => true : isGoSource).map((f) => ({
+                path: source.label + f,
+                bytes: fs.readFileSync(path.join(source.dir, f)),
+            }));
+        });
         keys[name] = cacheKey(name, pin, go, files);
     }
     return keys;
@@ -113,58 +114,166 @@ function isBuilt(step: BuildStep): boolean {
     );
 }
 
-function runGoBuild(step: BuildStep, outDir: string): Promise<void> {
-    const args = step.args.map((a) => (a === step.outDir + path.sep ? outDir + path.sep : a));
+/** The `go` process groups running now and the temporary folders in use, for the interrupt handler. */
+const running = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+/** Set once SIGINT/SIGTERM arrived: no further `go` command starts. */
+let interrupted: NodeJS.Signals | undefined;
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+    try {
+        if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+        // the group is gone
+    }
+}
+
+/**
+ * Stops every running `go` process group: SIGINT first, as a terminal's Ctrl-C would (the compilers stop, go
+ * removes its own work folder and exits), then SIGKILL for whatever is left after `graceMs`.
+ */
+async function stopRunning(graceMs = 5000): Promise<void> {
+    const children = [...running];
+    if (children.length === 0) return;
+    for (const child of children) killGroup(child, "SIGINT");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+        Promise.all(
+            children.map(
+                (c) =>
+                    new Promise<void>((resolve) => {
+                        if (c.exitCode !== null || c.signalCode !== null) resolve();
+                        else c.once("exit", () => resolve());
+                    }),
+            ),
+        ),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timer);
+    for (const child of children) killGroup(child, "SIGKILL");
+}
+
+function removeTempDirs(): void {
+    for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true, maxRetries: 5 });
+    tempDirs.clear();
+}
+
+function runGo(what: string, command: GoCommand, tmp: string): Promise<void> {
     return new Promise((resolve, reject) => {
-        const child = spawn("go", args, {
-            cwd: step.cwd,
-            env: { ...process.env, ...step.env },
+        if (interrupted) return reject(new Error(`toolchain: ${what}: not started, interrupted by ${interrupted}`));
+        // Its own process group (detached), so that an interrupt can stop go with every compiler it started.
+        const child = spawn("go", command.args, {
+            cwd: command.cwd,
+            // go's work folder (and a generator's temporary files) inside the piece's temporary folder, so that
+            // removing that folder after an interrupt leaves nothing behind (go does not clean up when signalled).
+            env: { ...process.env, ...command.env, GOTMPDIR: tmp, TMPDIR: tmp },
             stdio: ["ignore", "pipe", "pipe"],
+            detached: true,
         });
+        running.add(child);
         let output = "";
         const keep = (d: Buffer) => {
             output = (output + d.toString()).slice(-8000);
         };
         child.stdout.on("data", keep);
         child.stderr.on("data", keep);
-        child.on("error", (e) =>
-            reject(new Error(`toolchain: building ${step.describe} failed to start: ${e.message}`)),
-        );
-        child.on("close", (code) => {
+        child.on("error", (e) => {
+            running.delete(child);
+            reject(new Error(`toolchain: ${what} failed to start: ${e.message}`));
+        });
+        child.on("close", (code, signal) => {
+            running.delete(child);
+            // A failed go may leave children of its own (a compiler it had started): stop the whole group.
+            if (code !== 0) killGroup(child, "SIGKILL");
             if (code === 0) resolve();
             else
                 reject(
                     new Error(
-                        `toolchain: building ${step.describe} failed (go build exited ${code}):\n${output.trim()}`,
+                        `toolchain: ${what} failed (go ${command.args[0]} exited ${code ?? signal}):\n${output.trim()}`,
                     ),
                 );
         });
     });
 }
 
+/** Copies a source folder into the build copy, writable (the checkout may be read-only). */
+function copySource(from: string, to: string): void {
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.cpSync(from, to, { recursive: true });
+    const makeWritable = (p: string) => {
+        const st = fs.statSync(p);
+        fs.chmodSync(p, st.mode | 0o200);
+        if (st.isDirectory()) for (const e of fs.readdirSync(p)) makeWritable(path.join(p, e));
+    };
+    makeWritable(to);
+}
+
 /** Builds one piece unless cached; returns the seconds it took, or undefined when it came from the cache. */
-export async function buildStep(step: BuildStep): Promise<number | undefined> {
+export async function buildStep(step: BuildStep, log: (line: string) => void = () => {}): Promise<number | undefined> {
     if (isBuilt(step)) return undefined;
     const started = Date.now();
-    const tmp = `${step.outDir}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    fs.mkdirSync(tmp, { recursive: true });
+    const run = inTempDir(step, `.tmp-${process.pid}`);
+    fs.rmSync(run.outDir, { recursive: true, force: true });
+    const goTmp = path.join(run.outDir, ".tmp");
+    fs.mkdirSync(goTmp, { recursive: true });
+    tempDirs.add(run.outDir);
     try {
-        await runGoBuild(step, tmp);
+        if (run.copy) copySource(run.copy.from, run.copy.to);
+        for (const [i, command] of run.generate.entries()) {
+            const t = Date.now();
+            await runGo(
+                `${step.name} ${step.version}: generate step ${i + 1} (go ${command.args.join(" ")})`,
+                command,
+                goTmp,
+            );
+            log(
+                `toolchain: ${step.name} ${step.version}: generate step ${i + 1} done in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+            );
+        }
+        await runGo(`building ${step.describe}`, run, goTmp);
         for (const b of step.binaries) {
-            if (!fs.existsSync(path.join(tmp, b)))
+            if (!fs.existsSync(path.join(run.outDir, b)))
                 throw new Error(`toolchain: building ${step.describe} wrote no ${b}`);
         }
+        // The build copy (sources and generated files) and go's temporary folder are not part of the cached piece.
+        if (run.copy) fs.rmSync(path.dirname(run.copy.to), { recursive: true, force: true });
+        fs.rmSync(goTmp, { recursive: true, force: true });
         fs.writeFileSync(
-            path.join(tmp, ".complete"),
+            path.join(run.outDir, ".complete"),
             `${JSON.stringify({ name: step.name, version: step.version, key: step.key, builtAt: new Date().toISOString() })}\n`,
         );
         fs.rmSync(step.outDir, { recursive: true, force: true });
-        fs.renameSync(tmp, step.outDir);
+        fs.renameSync(run.outDir, step.outDir);
     } finally {
-        fs.rmSync(tmp, { recursive: true, force: true });
+        // Retries: a compiler go had started may still be writing while it dies.
+        fs.rmSync(run.outDir, { recursive: true, force: true, maxRetries: 5 });
+        tempDirs.delete(run.outDir);
     }
     return (Date.now() - started) / 1000;
+}
+
+/**
+ * While `body` runs, SIGINT/SIGTERM stop every `go` process group this process started (no new one starts); once
+ * `body` has failed because of that, the temporary folders are removed and the signal is raised again, so the
+ * process ends as it would have without the handler (or the caller's own handler runs).
+ */
+async function stoppingChildrenOnSignal<T>(body: () => Promise<T>): Promise<T> {
+    const onSignal = (signal: NodeJS.Signals) => {
+        if (interrupted) return;
+        interrupted = signal;
+        void stopRunning();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+        return await body();
+    } finally {
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+        await stopRunning();
+        removeTempDirs();
+        if (interrupted) process.kill(process.pid, interrupted);
+    }
 }
 
 /** Gathers every piece's binaries in one folder (symbolic links); returns it. */
@@ -218,15 +327,17 @@ export async function ensureToolchain(
     const go = goVersion();
     const steps = planBuild(versions, layout, computeKeys(versions, layout, go));
     fs.mkdirSync(layout.cacheRoot, { recursive: true });
-    for (const step of steps) {
-        if (!isBuilt(step)) log(`toolchain: ${step.name} ${step.version}: building with ${go} …`);
-        const seconds = await buildStep(step);
-        log(
-            seconds === undefined
-                ? `toolchain: ${step.name} ${step.version}: cached (${step.outDir})`
-                : `toolchain: built ${step.describe} in ${seconds.toFixed(1)} s`,
-        );
-    }
+    await stoppingChildrenOnSignal(async () => {
+        for (const step of steps) {
+            if (!isBuilt(step)) log(`toolchain: ${step.name} ${step.version}: building with ${go} …`);
+            const seconds = await buildStep(step, log);
+            log(
+                seconds === undefined
+                    ? `toolchain: ${step.name} ${step.version}: cached (${step.outDir})`
+                    : `toolchain: built ${step.describe} in ${seconds.toFixed(1)} s`,
+            );
+        }
+    });
     const binDir = linkBinDir(layout, steps);
     return { binDir, seconds: (Date.now() - started) / 1000 };
 }
