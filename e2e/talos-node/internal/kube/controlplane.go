@@ -488,6 +488,15 @@ func (cp *controlPlane) programRunning(name string) bool {
 	return !exited
 }
 
+// restartBackoff is the kubelet's crash-loop back-off, shortened for tests: 1 s, 2 s, 4 s … at most 10 s.
+func restartBackoff(restarts int) time.Duration {
+	if restarts <= 0 {
+		return 0
+	}
+
+	return min(time.Second<<min(restarts-1, 4), 10*time.Second)
+}
+
 // supervise restarts programs that exited on their own (as the kubelet restarts a failed static pod), stops or
 // starts the real API server as nodes serve it, and restarts kwok when its stages change.
 func (cp *controlPlane) supervise(ctx context.Context, serving bool, rules []kwok.Rule) {
@@ -505,15 +514,26 @@ func (cp *controlPlane) supervise(ctx context.Context, serving bool, rules []kwo
 			continue
 		}
 
-		if exited, err := p.Exited(); exited {
-			cp.restarts[name]++
-			cp.logf("%s exited (%v), restart %d; see %s", name, err, cp.restarts[name], cp.logPath(name))
-			delete(cp.procs, name)
-			cp.m.track(p.PID(), false)
+		exited, err := p.Exited()
+		if !exited {
+			continue
+		}
 
-			if err := cp.startProgram(name); err != nil {
-				cp.lastError = err.Error()
-			}
+		if cp.apiDown && name != progEtcd {
+			continue // they lose the API (and their leases) and exit; they restart with the API server
+		}
+
+		if wait := restartBackoff(cp.restarts[name]); time.Since(p.ExitedAt()) < wait {
+			continue
+		}
+
+		cp.restarts[name]++
+		cp.logf("%s exited (%v), restart %d; see %s", name, err, cp.restarts[name], cp.logPath(name))
+		delete(cp.procs, name)
+		cp.m.track(p.PID(), false)
+
+		if err := cp.startProgram(name); err != nil {
+			cp.lastError = err.Error()
 		}
 	}
 

@@ -22,6 +22,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	talosmachine "github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	v1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -322,7 +323,7 @@ type nodesInfo struct {
 	all    []cluster.NodeInfo
 }
 
-func (c *nodesInfo) Nodes() []cluster.NodeInfo                         { return c.all }
+func (c *nodesInfo) Nodes() []cluster.NodeInfo                          { return c.all }
 func (c *nodesInfo) NodesByType(t talosmachine.Type) []cluster.NodeInfo { return c.byType[t] }
 
 type reporter struct{ lines []string }
@@ -384,3 +385,41 @@ func (e *env) waitHealthy(t *testing.T, timeout time.Duration) {
 }
 
 func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} } //nolint:gosec // maintenance mode
+
+func timeoutCtx(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
+
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+
+	return ctx
+}
+
+func podIsReady(p *v1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == v1.PodReady {
+			return c.Status == v1.ConditionTrue
+		}
+	}
+
+	return false
+}
+
+// eventually retries f until it succeeds or the timeout passes (then the test fails with its last error).
+func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+
+	deadline := time.Now().Add(timeout)
+
+	var err error
+
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	t.Fatalf("%s: %v", what, err)
+}

@@ -1,14 +1,191 @@
 package kube_test
 
 import (
+	"net"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"homelab.local/e2e/talos-node/internal/kwok"
 )
 
 func TestOneControlPlane(t *testing.T) {
-	e := startEnv(t, envOptions{block: 91, cps: 1})
+	e := startEnv(t, envOptions{block: 91, cps: 1, mutate: func(c *v1alpha1.Config) { c.ClusterConfig.AllowSchedulingOnControlPlanes = new(true) }})
+	cp := e.cps[0]
 	start := e.bootstrap(t)
 
 	e.waitHealthy(t, 4*time.Minute)
-	t.Logf("bootstrap to a passing health check: %s", time.Since(start))
+	t.Logf("bootstrap to a passing health check (1 control plane): %s", time.Since(start))
+
+	checkKubeconfig(t, untarKubeconfig(t, e.kubeconfig(t)), "https://"+cp+":6443")
+
+	cs := e.k8s(t)
+	ctx := timeoutCtx(t, 3*time.Minute)
+
+	n, err := cs.CoreV1().Nodes().Get(ctx, "cp-1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, ok := n.Labels["node-role.kubernetes.io/control-plane"]; !ok || len(n.Spec.Taints) != 0 || n.Status.NodeInfo.KubeletVersion != "v1.35.0" ||
+		n.Status.Addresses[0].Address != cp {
+		t.Fatalf("node cp-1: labels %v taints %v kubelet %s addresses %v", n.Labels, n.Spec.Taints, n.Status.NodeInfo.KubeletVersion, n.Status.Addresses)
+	}
+
+	checkMirrorPods(t, cs, e, []string{"cp-1"}, "v1.35.0")
+	checkCOSI(t, e, cp)
+
+	for _, sel := range []string{"k8s-app=kube-dns", "k8s-app=kube-proxy", "k8s-app=flannel"} {
+		want := 1
+		if sel == "k8s-app=kube-dns" {
+			want = 2
+		}
+
+		eventually(t, time.Minute, sel, func() error { return podsReady(ctx, cs, "kube-system", sel, want) })
+	}
+
+	checkPodSecurity(t, cs)
+
+	namespace(t, cs, "synology-csi", true)
+
+	// never-ready before the workload exists: its controller never becomes Ready, the node plugin does
+	if err := e.mgr.SetNeverReady(kwok.Rule{Namespace: "synology-csi", LabelSelector: "app=controller"}); err != nil {
+		t.Fatal(err)
+	}
+
+	csiDriver(t, cs, "synology-csi")
+
+	eventually(t, time.Minute, "node plugin ready", func() error { return podsReady(ctx, cs, "synology-csi", "app=node", 1) })
+	eventually(t, time.Minute, "controller running, not ready", func() error { return podsRunningNotReady(ctx, cs, "synology-csi", "app=controller") })
+
+	time.Sleep(3 * time.Second)
+
+	if err := podsRunningNotReady(ctx, cs, "synology-csi", "app=controller"); err != nil {
+		t.Fatalf("never-ready pods must stay unready: %v", err)
+	}
+
+	e.mgr.ClearNeverReady(nil)
+	eventually(t, time.Minute, "controller ready once the rule is gone", func() error { return podsReady(ctx, cs, "synology-csi", "app=controller", 1) })
+
+	// a rule on pods that are Ready already makes them unready
+	if err := e.mgr.SetNeverReady(kwok.Rule{Namespace: "synology-csi", LabelSelector: "app in (node)"}); err != nil {
+		t.Fatal(err)
+	}
+
+	eventually(t, time.Minute, "ready pods made unready", func() error { return podsRunningNotReady(ctx, cs, "synology-csi", "app=node") })
+	e.mgr.ClearNeverReady(nil)
+
+	// the API server stopped: the health check fails naming the Kubernetes check, and the address refuses
+	e.mgr.StopAPIServer(cp)
+
+	if st := e.mgr.NodeStatus(cp); st.APIServer != "stopped" || st.APIServerRunning {
+		t.Fatalf("node status with the API server stopped: %+v", st)
+	}
+
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort(cp, "6443"), time.Second); err == nil {
+		c.Close() //nolint:errcheck
+		t.Fatal("a stopped API server must not accept connections")
+	}
+
+	if pids := e.mgr.Status().Clusters[0].Programs; pids["kube-apiserver"] != 0 {
+		t.Fatalf("the only control plane's API server stopped, kube-apiserver must not run: %v", pids)
+	}
+
+	report, err := e.health(t, 40*time.Second)
+	if err == nil || !strings.Contains(report, "waiting for all k8s nodes to report") {
+		t.Fatalf("with the API server stopped the health check must fail naming the Kubernetes check; got %v\n%s", err, report)
+	}
+
+	e.mgr.StartAPIServer(cp)
+	e.waitHealthy(t, 3*time.Minute)
+}
+
+func TestTalosctlHealthAndUpgradeK8s(t *testing.T) {
+	talosctlBin(t)
+
+	e := startEnv(t, envOptions{block: 93, cps: 1, workers: 1, port: 50000})
+	tc := newTalosctl(t, e)
+	cp, w := e.cps[0], e.workers[0]
+	target := []string{"--nodes", cp, "--endpoints", cp}
+
+	start := e.bootstrap(t)
+
+	out := tc.must(t, 5*time.Minute, append(target, "health", "--control-plane-nodes", cp, "--worker-nodes", w, "--wait-timeout", "4m")...)
+	t.Logf("talosctl health (server side) passed %s after bootstrap:\n%s", time.Since(start), out)
+
+	if !strings.Contains(out, "waiting for all k8s nodes to report: OK") || !strings.Contains(out, "waiting for coredns to report ready: OK") {
+		t.Fatalf("talosctl health did not run the Kubernetes checks:\n%s", out)
+	}
+
+	tc.must(t, 2*time.Minute, append(target, "health", "--server=false", "--control-plane-nodes", cp, "--worker-nodes", w, "--wait-timeout", "1m")...)
+
+	begin := time.Now()
+	out = tc.must(t, 10*time.Minute, append(target, "upgrade-k8s", "--to", "1.35.2")...)
+	t.Logf("upgrade-k8s took %s:\n%s", time.Since(begin), out)
+
+	for _, want := range []string{
+		"automatically detected the lowest Kubernetes version 1.35.0",
+		" > update kube-apiserver: v1.35.0 -> 1.35.2",
+		" > update kube-controller-manager: v1.35.0 -> 1.35.2",
+		" > update kube-scheduler: v1.35.0 -> 1.35.2",
+		" > update kubelet: 1.35.0 -> 1.35.2",
+		`< "` + w + `": successfully updated`,
+		"waiting for apps/v1.DaemonSet/kube-system/kube-proxy",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("upgrade-k8s output lacks %q", want)
+		}
+	}
+
+	cs := e.k8s(t)
+	ctx := timeoutCtx(t, 30*time.Second)
+
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, n := range nodes.Items {
+		if n.Status.NodeInfo.KubeletVersion != "v1.35.2" {
+			t.Errorf("node %s reports kubelet %s after the upgrade", n.Name, n.Status.NodeInfo.KubeletVersion)
+		}
+	}
+
+	pods, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "k8s-app in (kube-apiserver,kube-controller-manager,kube-scheduler,kube-proxy)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, p := range pods.Items {
+		if img := p.Spec.Containers[0].Image; !strings.HasSuffix(img, ":v1.35.2") || !podIsReady(&p) {
+			t.Errorf("pod %s runs %s (ready %v) after the upgrade", p.Name, img, podIsReady(&p))
+		}
+	}
+
+	out = tc.must(t, 5*time.Minute, append(target, "upgrade-k8s", "--to", "1.35.2")...)
+	t.Logf("second upgrade-k8s:\n%s", out)
+
+	// talosctl says "machine configuration patched" even when it skipped the patch; what changes says "> update"
+	if strings.Contains(out, " > update ") || strings.Contains(out, "applied successfully") ||
+		strings.Count(out, "> processing manifest") != strings.Count(out, "< no changes") {
+		t.Fatalf("a second upgrade-k8s to the same version changed something:\n%s", out)
+	}
+
+	tc.must(t, 2*time.Minute, append(target, "health", "--control-plane-nodes", cp, "--worker-nodes", w, "--wait-timeout", "1m")...)
+
+	// the API server stopped: the real health check fails, naming the Kubernetes check
+	e.mgr.StopAPIServer(cp)
+
+	out, err = tc.run(2*time.Minute, append(target, "health", "--control-plane-nodes", cp, "--worker-nodes", w, "--wait-timeout", "20s")...)
+	if err == nil || !strings.Contains(out, "all k8s nodes to report") {
+		t.Fatalf("with the API server stopped talosctl health must fail naming the Kubernetes check; got %v:\n%s", err, out)
+	}
+
+	t.Logf("talosctl health with the API server stopped:\n%s", out)
+
+	e.mgr.StartAPIServer(cp)
+	tc.must(t, 4*time.Minute, append(target, "health", "--control-plane-nodes", cp, "--worker-nodes", w, "--wait-timeout", "3m")...)
 }

@@ -31,7 +31,6 @@ type kubeletState struct {
 	mu        sync.Mutex
 	manifests string               // Manifests resource versions last applied
 	started   map[string]time.Time // static pod (node/id/hash) -> container start
-	statusKey map[string]string    // mirror pod name -> last status written
 	nodes     map[string]nodeReport
 }
 
@@ -45,7 +44,6 @@ type nodeReport struct {
 
 func (k *kubeletState) init() {
 	k.started = map[string]time.Time{}
-	k.statusKey = map[string]string{}
 	k.nodes = map[string]nodeReport{}
 }
 
@@ -53,7 +51,6 @@ func (k *kubeletState) reset() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 
-	k.statusKey = map[string]string{}
 	k.manifests = ""
 }
 
@@ -218,19 +215,6 @@ func sameStatus(a, b map[string]any) bool {
 	return string(ra) == string(rb)
 }
 
-// statusKey identifies a mirror pod's status (what changes it, not its timestamps).
-func statusKey(m *mirror) string {
-	ready := false
-
-	for _, c := range m.status.Conditions {
-		if c.Type == v1.PodReady {
-			ready = c.Status == v1.ConditionTrue
-		}
-	}
-
-	return fmt.Sprintf("%s/%v/%v", m.pod.Annotations[talosk8s.ConfigMirrorAnnotation], ready, m.status.ContainerStatuses[0].State.Running != nil)
-}
-
 // syncAPI registers the nodes and keeps the mirror pods as the nodes' kubelets would; the bootstrap manifests are
 // applied first, as machined does once the API answers.
 //
@@ -340,10 +324,10 @@ func (cp *controlPlane) syncAPI(ctx context.Context, group []node.KubeNode, mirr
 		}
 	}
 
-	// control planes whose kubelet does not run: their mirror pods stay, not ready (as the node controller marks
-	// the pods of an unreachable node)
+	// control planes that are down (powered off, rebooting, reset): their mirror pods stay, not ready (as the node
+	// controller marks the pods of an unreachable node); a kubelet that merely restarts leaves them be
 	for _, n := range group {
-		if !n.ControlPlane || n.KubeletUp {
+		if !n.ControlPlane || n.Configured {
 			continue
 		}
 
@@ -396,11 +380,11 @@ func (cp *controlPlane) markNotReady(ctx context.Context, p *v1.Pod) error {
 	})
 }
 
-// ensureMirror creates a mirror pod (the kubelet's CreateMirrorPod) and reports its status when it changed.
+// ensureMirror creates a mirror pod (the kubelet's CreateMirrorPod) and reports its status when the API's differs
+// (phase, readiness, image).
 func (cp *controlPlane) ensureMirror(ctx context.Context, m *mirror, existing *v1.Pod, nodeUID types.UID) error {
 	pods := cp.client.CoreV1().Pods("kube-system")
 	name := m.pod.Name
-	key := statusKey(m)
 
 	if existing == nil {
 		pod := m.pod.DeepCopy()
@@ -412,21 +396,13 @@ func (cp *controlPlane) ensureMirror(ctx context.Context, m *mirror, existing *v
 		}
 
 		existing = created
-
-		cp.kubelet.mu.Lock()
-		delete(cp.kubelet.statusKey, name)
-		cp.kubelet.mu.Unlock()
 	}
 
-	cp.kubelet.mu.Lock()
-	same := cp.kubelet.statusKey[name] == key
-	cp.kubelet.mu.Unlock()
-
-	if same && existing != nil && existing.Status.Phase == v1.PodRunning {
+	if existing != nil && sameReportedStatus(&existing.Status, &m.status) {
 		return nil
 	}
 
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := pods.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -438,15 +414,36 @@ func (cp *controlPlane) ensureMirror(ctx context.Context, m *mirror, existing *v
 
 		return err
 	})
-	if err != nil {
-		return err
+}
+
+// sameReportedStatus: what a kubelet would not report again (phase, readiness, running, image, pod IP).
+func sameReportedStatus(cur, want *v1.PodStatus) bool {
+	if cur.Phase != want.Phase || cur.PodIP != want.PodIP || len(cur.ContainerStatuses) != len(want.ContainerStatuses) {
+		return false
 	}
 
-	cp.kubelet.mu.Lock()
-	cp.kubelet.statusKey[name] = key
-	cp.kubelet.mu.Unlock()
+	ready := func(s *v1.PodStatus) bool {
+		for _, c := range s.Conditions {
+			if c.Type == v1.PodReady {
+				return c.Status == v1.ConditionTrue
+			}
+		}
 
-	return nil
+		return false
+	}
+
+	if ready(cur) != ready(want) {
+		return false
+	}
+
+	for i := range cur.ContainerStatuses {
+		c, w := cur.ContainerStatuses[i], want.ContainerStatuses[i]
+		if c.Image != w.Image || c.Ready != w.Ready || (c.State.Running != nil) != (w.State.Running != nil) {
+			return false
+		}
+	}
+
+	return true
 }
 
 // ensureNode registers a node (the kubelet's registration, then machined's labels and taints) or brings an

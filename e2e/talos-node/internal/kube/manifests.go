@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/blang/semver/v4"
 	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/hashicorp/go-multierror"
 	"github.com/siderolabs/go-kubernetes/kubernetes/ssa"
@@ -28,10 +29,11 @@ import (
 )
 
 // applyManifests applies the bootstrap manifests of a control plane's k8s.Manifest resources the way machined's
-// ManifestApplyController does (internal/app/machined/pkg/controllers/k8s/manifest_apply.go, Talos v1.13.0):
-// namespaces first, then CRDs; objects already in the talos-bootstrap-manifests-inventory (or already in the
-// cluster) are left alone; new ones are server-side applied with field manager "talos" and the inventory
-// annotation. It runs again whenever the Manifests change (their versions).
+// ManifestApplyController of the node's Talos version does (internal/app/machined/pkg/controllers/k8s/
+// manifest_apply.go): namespaces first, then CRDs, objects already in the cluster left alone; Talos ≥ 1.13
+// server-side applies new ones with field manager "talos", the inventory annotation and the
+// talos-bootstrap-manifests-inventory (v1.13.0), older Talos creates them with field manager "talos" (v1.12.1). It
+// runs again whenever the Manifests change (their versions).
 func (cp *controlPlane) applyManifests(ctx context.Context, group []node.KubeNode) error {
 	var (
 		source    *node.KubeNode
@@ -84,18 +86,16 @@ func (cp *controlPlane) applyManifests(ctx context.Context, group []node.KubeNod
 
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 
+	if legacyManifestApply(source.TalosVersion) {
+		return cp.applyLegacy(ctx, mapper, objectsOf(manifests), source.TalosVersion, key.String())
+	}
+
 	inv, err := ssa.GetInventory(ctx, clientset, constants.KubernetesInventoryNamespace, constants.KubernetesBootstrapManifestsInventoryName)
 	if err != nil {
 		return fmt.Errorf("error getting inventory: %w", err)
 	}
 
-	var objects []*unstructured.Unstructured
-
-	for _, m := range manifests {
-		for _, item := range m.TypedSpec().Items {
-			objects = append(objects, (&unstructured.Unstructured{Object: item.Object}).DeepCopy())
-		}
-	}
+	objects := objectsOf(manifests)
 
 	contents, applyErr := applyObjects(ctx, mapper, cp.dyn, objects, inv.Get())
 
@@ -118,18 +118,76 @@ func (cp *controlPlane) applyManifests(ctx context.Context, group []node.KubeNod
 	return nil
 }
 
-func isNamespace(gvk schema.GroupVersionKind) bool {
-	return gvk.Kind == "Namespace" && gvk.Version == "v1"
+func objectsOf(manifests []*k8s.Manifest) []*unstructured.Unstructured {
+	var objects []*unstructured.Unstructured
+
+	for _, m := range manifests {
+		for _, item := range m.TypedSpec().Items {
+			objects = append(objects, (&unstructured.Unstructured{Object: item.Object}).DeepCopy())
+		}
+	}
+
+	return objects
 }
 
-func isCRD(gvk schema.GroupVersionKind) bool {
-	return gvk.Kind == "CustomResourceDefinition" && gvk.Group == "apiextensions.k8s.io"
+// legacyManifestApply: Talos before 1.13 creates the bootstrap manifests without an inventory.
+func legacyManifestApply(talosVersion string) bool {
+	v, err := semver.ParseTolerant(talosVersion)
+
+	return err == nil && (v.Major < 1 || (v.Major == 1 && v.Minor < 13))
 }
 
-//nolint:gocyclo,cyclop
-func applyObjects(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMapper, dyn dynamic.Interface, objects []*unstructured.Unstructured,
-	inv object.ObjMetadataSet,
-) (object.ObjMetadataSet, error) {
+func (cp *controlPlane) applyLegacy(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMapper, objects []*unstructured.Unstructured, version, key string) error {
+	sortObjects(objects)
+
+	var multiErr *multierror.Error
+
+	for _, obj := range objects {
+		gvk := obj.GroupVersionKind()
+		objName := fmt.Sprintf("%s/%s/%s/%s", gvk.Group, gvk.Version, gvk.Kind, obj.GetName())
+
+		dr, err := resourceFor(mapper, cp.dyn, obj)
+		if err != nil {
+			if apierrors.IsNotFound(err) || apierrors.IsInvalid(err) || meta.IsNoMatchError(err) {
+				multiErr = multierror.Append(multiErr, fmt.Errorf("error creating mapping for object %s: %w", objName, err))
+
+				continue
+			}
+
+			return fmt.Errorf("error creating mapping for object %s: %w", objName, err)
+		}
+
+		if _, err = dr.Get(ctx, obj.GetName(), metav1.GetOptions{}); err == nil {
+			continue
+		} else if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("error checking resource existence: %w", err)
+		}
+
+		if _, err = dr.Create(ctx, obj, metav1.CreateOptions{FieldManager: "talos"}); err != nil {
+			switch {
+			case apierrors.IsAlreadyExists(err):
+			case apierrors.IsMethodNotSupported(err), apierrors.IsBadRequest(err), apierrors.IsInvalid(err):
+				multiErr = multierror.Append(multiErr, fmt.Errorf("error creating %s: %w", objName, err))
+			default:
+				return fmt.Errorf("error creating %s: %w", objName, err)
+			}
+		}
+	}
+
+	if err := multiErr.ErrorOrNil(); err != nil {
+		return err
+	}
+
+	cp.kubelet.mu.Lock()
+	cp.kubelet.manifests = key
+	cp.kubelet.mu.Unlock()
+
+	cp.logf("bootstrap manifests created (%d objects, as Talos %s does: no inventory)", len(objects), version)
+
+	return nil
+}
+
+func sortObjects(objects []*unstructured.Unstructured) {
 	sort.SliceStable(objects, func(i, j int) bool {
 		l, r := objects[i].GroupVersionKind(), objects[j].GroupVersionKind()
 
@@ -148,6 +206,41 @@ func applyObjects(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTM
 			return false
 		}
 	})
+}
+
+// resourceFor is the dynamic client of an object's kind (namespaced ones default to "default").
+func resourceFor(mapper *restmapper.DeferredDiscoveryRESTMapper, dyn dynamic.Interface, obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+	gvk := obj.GroupVersionKind()
+
+	mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return nil, err
+	}
+
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		if obj.GetNamespace() == "" {
+			obj.SetNamespace(corev1.NamespaceDefault)
+		}
+
+		return dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace()), nil
+	}
+
+	return dyn.Resource(mapping.Resource), nil
+}
+
+func isNamespace(gvk schema.GroupVersionKind) bool {
+	return gvk.Kind == "Namespace" && gvk.Version == "v1"
+}
+
+func isCRD(gvk schema.GroupVersionKind) bool {
+	return gvk.Kind == "CustomResourceDefinition" && gvk.Group == "apiextensions.k8s.io"
+}
+
+//nolint:gocyclo,cyclop
+func applyObjects(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMapper, dyn dynamic.Interface, objects []*unstructured.Unstructured,
+	inv object.ObjMetadataSet,
+) (object.ObjMetadataSet, error) {
+	sortObjects(objects)
 
 	var multiErr *multierror.Error
 
@@ -164,7 +257,7 @@ func applyObjects(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTM
 			continue
 		}
 
-		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		dr, err := resourceFor(mapper, dyn, obj)
 		if err != nil {
 			if apierrors.IsNotFound(err) || apierrors.IsInvalid(err) || meta.IsNoMatchError(err) {
 				multiErr = multierror.Append(multiErr, fmt.Errorf("error creating mapping for object %s: %w", objName, err))
@@ -173,18 +266,6 @@ func applyObjects(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTM
 			}
 
 			return nil, fmt.Errorf("error creating mapping for object %s: %w", objName, err)
-		}
-
-		var dr dynamic.ResourceInterface
-
-		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-			if obj.GetNamespace() == "" {
-				obj.SetNamespace(corev1.NamespaceDefault)
-			}
-
-			dr = dyn.Resource(mapping.Resource).Namespace(obj.GetNamespace())
-		} else {
-			dr = dyn.Resource(mapping.Resource)
 		}
 
 		if _, err = dr.Get(ctx, obj.GetName(), metav1.GetOptions{}); err == nil {

@@ -60,10 +60,11 @@ type Spec struct {
 
 // Process is a running child.
 type Process struct {
-	Name string
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
+	Name     string
+	cmd      *exec.Cmd
+	done     chan struct{}
+	err      error
+	exitedAt time.Time
 
 	mu      sync.Mutex
 	stopped bool
@@ -86,6 +87,7 @@ func Start(spec Spec) (*Process, error) {
 
 	go func() {
 		p.err = cmd.Wait()
+		p.exitedAt = time.Now()
 		close(p.done)
 	}()
 
@@ -105,6 +107,16 @@ func (p *Process) Exited() (bool, error) {
 		return true, p.err
 	default:
 		return false, nil
+	}
+}
+
+// ExitedAt is when the child exited (zero while it runs).
+func (p *Process) ExitedAt() time.Time {
+	select {
+	case <-p.done:
+		return p.exitedAt
+	default:
+		return time.Time{}
 	}
 }
 
