@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -8,8 +9,10 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"homelab.local/e2e/talos-node/internal/kwok"
+	"homelab.local/e2e/talos-node/internal/server"
 )
 
 func TestOneControlPlane(t *testing.T) {
@@ -188,4 +191,110 @@ func TestTalosctlHealthAndUpgradeK8s(t *testing.T) {
 
 	e.mgr.StartAPIServer(cp)
 	tc.must(t, 4*time.Minute, append(target, "health", "--control-plane-nodes", cp, "--worker-nodes", w, "--wait-timeout", "3m")...)
+}
+
+func TestThreeControlPlanesTwoWorkersBehindAVIP(t *testing.T) {
+	vip := "127.0.92.100"
+	e := startEnv(t, envOptions{block: 92, cps: 3, workers: 2, endpoint: "https://" + vip + ":6443"})
+	start := e.bootstrap(t)
+
+	e.waitHealthy(t, 5*time.Minute)
+	t.Logf("bootstrap to a passing health check (3 control planes, 2 workers): %s", time.Since(start))
+
+	checkKubeconfig(t, untarKubeconfig(t, e.kubeconfig(t)), "https://"+vip+":6443")
+
+	// every control plane's address and the endpoint serve the real API server with a certificate for them
+	for _, addr := range append(append([]string{}, e.cps...), vip) {
+		cfg := e.restConfig(t)
+		cfg.Host = "https://" + net.JoinHostPort(addr, "6443")
+
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		if v, err := cs.Discovery().ServerVersion(); err != nil || v.GitVersion != "v1.35.4" {
+			t.Fatalf("%s: %v %v", addr, v, err)
+		}
+	}
+
+	cs := e.k8s(t)
+	ctx := timeoutCtx(t, 3*time.Minute)
+
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) != 5 {
+		t.Fatalf("%v nodes: %v", len(nodes.Items), err)
+	}
+
+	for _, n := range nodes.Items {
+		_, isCP := n.Labels["node-role.kubernetes.io/control-plane"]
+		tainted := len(n.Spec.Taints) == 1 && n.Spec.Taints[0].Key == "node-role.kubernetes.io/control-plane" && n.Spec.Taints[0].Effect == "NoSchedule"
+
+		if isCP != strings.HasPrefix(n.Name, "cp-") || tainted != isCP {
+			t.Errorf("node %s: labels %v taints %v", n.Name, n.Labels, n.Spec.Taints)
+		}
+	}
+
+	checkMirrorPods(t, cs, e, []string{"cp-1", "cp-2", "cp-3"}, "v1.35.0")
+
+	for _, cp := range e.cps {
+		checkCOSI(t, e, cp)
+	}
+
+	for _, sel := range []string{"k8s-app=kube-proxy", "k8s-app=flannel"} {
+		eventually(t, time.Minute, sel, func() error { return podsReady(ctx, cs, "kube-system", sel, 5) })
+	}
+
+	namespace(t, cs, "synology-csi", true)
+	csiDriver(t, cs, "synology-csi")
+
+	// the node plugin lands on the workers only (the control planes are tainted)
+	eventually(t, 2*time.Minute, "node plugin on the workers", func() error { return podsReady(ctx, cs, "synology-csi", "app=node", 2) })
+	eventually(t, 2*time.Minute, "controller", func() error { return podsReady(ctx, cs, "synology-csi", "app=controller", 1) })
+
+	// one control plane's API server stopped: its address refuses, the others serve, its mirror pod is unready and
+	// the health check fails on the control plane components
+	cp2 := e.cps[1]
+	e.mgr.StopAPIServer(cp2)
+
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort(cp2, "6443"), time.Second); err == nil {
+		c.Close() //nolint:errcheck
+		t.Fatal("a stopped API server must not accept connections")
+	}
+
+	eventually(t, 30*time.Second, "kube-apiserver-cp-2 unready", func() error {
+		p, err := cs.CoreV1().Pods("kube-system").Get(ctx, "kube-apiserver-cp-2", metav1.GetOptions{})
+		if err != nil || podIsReady(p) {
+			return fmt.Errorf("ready %v, %v", p != nil && podIsReady(p), err)
+		}
+
+		return nil
+	})
+
+	report, err := e.health(t, 30*time.Second)
+	if err == nil || !strings.Contains(report, "all control plane components to be ready: some pods are not ready for kube-apiserver: [kube-apiserver-cp-2]") {
+		t.Fatalf("with cp-2's API server stopped the health check must fail on the control plane components; got %v\n%s", err, report)
+	}
+
+	e.mgr.StartAPIServer(cp2)
+	e.waitHealthy(t, 3*time.Minute)
+
+	// a powered-off control plane: its address stops serving, its mirror pods go unready
+	cp3 := e.cps[2]
+	if err := e.server.AddFault(cp3, server.Fault{Kind: server.FaultPowerOff}); err != nil {
+		t.Fatal(err)
+	}
+
+	eventually(t, 30*time.Second, "cp-3 off", func() error {
+		if st := e.mgr.NodeStatus(cp3); st.APIServerRunning {
+			return fmt.Errorf("%+v", st)
+		}
+
+		p, err := cs.CoreV1().Pods("kube-system").Get(ctx, "kube-scheduler-cp-3", metav1.GetOptions{})
+		if err != nil || podIsReady(p) {
+			return fmt.Errorf("kube-scheduler-cp-3 ready %v, %v", p != nil && podIsReady(p), err)
+		}
+
+		return nil
+	})
 }
