@@ -69,12 +69,16 @@ type envOptions struct {
 	endpoint                  string // default https://<first control plane>:6443
 	mutate                    func(*v1alpha1.Config)
 	logDir                    string
+	binDir                    string // default: KUBE_BIN (the test is skipped without it)
 }
 
 func startEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 
-	bin := kubeBin(t)
+	bin := o.binDir
+	if bin == "" {
+		bin = kubeBin(t)
+	}
 
 	f := &config.File{Kubernetes: &config.Kubernetes{BinDir: bin, StartTimeoutMs: 180000, LogDir: o.logDir}}
 
@@ -423,3 +427,5 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func() error
 
 	t.Fatalf("%s: %v", what, err)
 }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
