@@ -307,7 +307,9 @@ func TestNodeObject(t *testing.T) {
 		},
 		{
 			name: "worker with its own taint", raw: b.Worker,
-			mutate:     func(c *v1alpha1.Config) { c.MachineConfig.MachineNodeTaints = map[string]string{"storage": "nas:NoExecute"} },
+			mutate: func(c *v1alpha1.Config) {
+				c.MachineConfig.MachineNodeTaints = map[string]string{"storage": "nas:NoExecute"}
+			},
 			wantTaints: []string{"storage=nas:NoExecute"},
 		},
 	} {
@@ -457,7 +459,7 @@ func TestBootstrapManifests(t *testing.T) {
 
 	// kube-proxy runs the config's image, CoreDNS is k8s-app=kube-dns
 	cfg := load(t, b.ControlPlane)
-	spec, _ := talosk8s.BootstrapManifestsConfig(cfg)     //nolint:errcheck
+	spec, _ := talosk8s.BootstrapManifestsConfig(cfg)      //nolint:errcheck
 	manifests, _ := talosk8s.BootstrapManifests(cfg, spec) //nolint:errcheck
 
 	found := map[string]bool{}
