@@ -287,7 +287,7 @@ func (cp *controlPlane) startAll(ctx context.Context, rules []kwok.Rule) error {
 		return err
 	}
 
-	cp.kwokRules = rulesKey(rules)
+	cp.kwokRules = rulesKey(rules) + "|" + cp.kubelet.offNodes
 
 	if err := cp.connect(); err != nil {
 		cp.mu.Unlock()
@@ -537,12 +537,18 @@ func (cp *controlPlane) supervise(ctx context.Context, serving bool, rules []kwo
 		}
 	}
 
-	if key := rulesKey(rules); key != cp.kwokRules {
+	// kwok restarts when its stages change, and when a node's kubelet went away or came back: kwok lets go of a
+	// Node (its lease, its heartbeats) only when it starts without it
+	cp.kubelet.mu.Lock()
+	off := cp.kubelet.offNodes
+	cp.kubelet.mu.Unlock()
+
+	if key := rulesKey(rules) + "|" + off; key != cp.kwokRules && cp.procs[progKwok] != nil {
 		if err := cp.writeFiles(rules); err != nil {
 			cp.lastError = err.Error()
 		} else {
 			cp.kwokRules = key
-			cp.logf("kwok stages changed (never-ready rules: %d): restarting kwok", len(rules))
+			cp.logf("restarting kwok (never-ready rules: %d; nodes without a kubelet: %q)", len(rules), off)
 			cp.stopProgram(progKwok)
 
 			if err := cp.startProgram(progKwok); err != nil {

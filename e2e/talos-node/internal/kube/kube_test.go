@@ -298,3 +298,68 @@ func TestThreeControlPlanesTwoWorkersBehindAVIP(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPowerOffAndOn: a powered-off worker's Node goes unready (kwok lets go of it, the node controller does the
+// rest); the only control plane powered off stops every program, and powered on again they come back with etcd's
+// data.
+func TestPowerOffAndOn(t *testing.T) {
+	e := startEnv(t, envOptions{block: 98, cps: 1, workers: 1})
+	e.bootstrap(t)
+	e.waitHealthy(t, 4*time.Minute)
+
+	cs := e.k8s(t)
+	ctx := timeoutCtx(t, 8*time.Minute)
+	cp, w := e.cps[0], e.workers[0]
+
+	power := func(addr, kind string) {
+		t.Helper()
+
+		if err := e.server.AddFault(addr, server.Fault{Kind: kind}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	power(w, server.FaultPowerOff)
+	off := time.Now()
+
+	eventually(t, 2*time.Minute, "w-1 not ready", func() error {
+		n, err := cs.CoreV1().Nodes().Get(ctx, "w-1", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+
+		for _, c := range n.Status.Conditions {
+			if c.Type == "Ready" && c.Status != "True" {
+				return nil
+			}
+		}
+
+		return fmt.Errorf("still ready")
+	})
+
+	t.Logf("w-1 unready %s after its power went off", time.Since(off).Round(time.Second))
+
+	power(w, server.FaultPowerOn)
+	e.waitHealthy(t, 3*time.Minute)
+
+	power(cp, server.FaultPowerOff)
+
+	eventually(t, 30*time.Second, "programs stopped", func() error {
+		if pids := e.mgr.PIDs(); len(pids) > 0 {
+			return fmt.Errorf("still running: %v", pids)
+		}
+
+		if st := e.mgr.Status(); st.Clusters[0].Phase != "stopped" {
+			return fmt.Errorf("phase %s", st.Clusters[0].Phase)
+		}
+
+		return nil
+	})
+
+	power(cp, server.FaultPowerOn)
+	e.waitHealthy(t, 4*time.Minute)
+
+	if nodes, err := e.k8s(t).CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err != nil || len(nodes.Items) != 2 {
+		t.Fatalf("after the restart the cluster keeps its nodes: %v", err)
+	}
+}

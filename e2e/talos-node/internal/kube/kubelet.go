@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +33,7 @@ type kubeletState struct {
 	mu        sync.Mutex
 	manifests string               // Manifests resource versions last applied
 	started   map[string]time.Time // static pod (node/id/hash) -> container start
+	offNodes  string               // Nodes whose kubelet is gone (kwok must let go of them), as of the last sync
 	nodes     map[string]nodeReport
 }
 
@@ -236,6 +239,22 @@ func (cp *controlPlane) syncAPI(ctx context.Context, group []node.KubeNode, mirr
 		byName[nodes.Items[i].Name] = &nodes.Items[i]
 	}
 
+	defer func() {
+		var off []string
+
+		for _, n := range group {
+			if existing := byName[n.NodeName]; existing != nil && !n.Configured && existing.Annotations[talosk8s.KwokAnnotation] != "fake" {
+				off = append(off, n.NodeName)
+			}
+		}
+
+		sort.Strings(off)
+
+		cp.kubelet.mu.Lock()
+		cp.kubelet.offNodes = strings.Join(off, ",")
+		cp.kubelet.mu.Unlock()
+	}()
+
 	uids := map[string]types.UID{}
 
 	for _, n := range group {
@@ -256,6 +275,8 @@ func (cp *controlPlane) syncAPI(ctx context.Context, group []node.KubeNode, mirr
 			// the machine is down: nobody plays its kubelet any more (heartbeats stop, the node goes NotReady)
 			if err := cp.setKwokAnnotation(ctx, n.NodeName, "off"); err != nil {
 				errs = append(errs, err)
+			} else {
+				byName[n.NodeName].Annotations[talosk8s.KwokAnnotation] = "off"
 			}
 		}
 
