@@ -70,10 +70,15 @@ type envOptions struct {
 	mutate                    func(*v1alpha1.Config)
 	logDir                    string
 	binDir                    string // default: KUBE_BIN (the test is skipped without it)
+	talosVersion              string // default v1.12.1: what the nodes run (booted and installed)
 }
 
 func startEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
+
+	if o.talosVersion == "" {
+		o.talosVersion = "v1.12.1"
+	}
 
 	bin := o.binDir
 	if bin == "" {
@@ -84,7 +89,7 @@ func startEnv(t *testing.T, o envOptions) *env {
 
 	for i := range o.cps + o.workers {
 		f.Nodes = append(f.Nodes, config.Node{
-			Address: fmt.Sprintf("127.0.%d.%d", o.block, i+2), TalosVersion: "v1.12.1", MemoryMiB: 8192,
+			Address: fmt.Sprintf("127.0.%d.%d", o.block, i+2), TalosVersion: o.talosVersion, MemoryMiB: 8192,
 			Disks: []config.Disk{{DeviceName: "/dev/nvme0n1", Size: 512110190592, Model: "Samsung SSD 980", Type: "nvme"}},
 		})
 	}
@@ -128,7 +133,7 @@ func startEnv(t *testing.T, o envOptions) *env {
 		o.endpoint = "https://" + e.cps[0] + ":6443"
 	}
 
-	e.opts = fixture.Options{Endpoint: o.endpoint, KubernetesVersion: o.kubernetesVersion}
+	e.opts = fixture.Options{Endpoint: o.endpoint, KubernetesVersion: o.kubernetesVersion, InstallImage: fixture.Installer(o.talosVersion)}
 
 	if e.bundle, err = fixture.Generate(e.opts); err != nil {
 		t.Fatal(err)

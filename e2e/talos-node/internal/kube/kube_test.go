@@ -106,10 +106,18 @@ func TestOneControlPlane(t *testing.T) {
 	e.waitHealthy(t, 3*time.Minute)
 }
 
+// TestTalosctlHealthAndUpgradeK8s runs the real talosctl against nodes of Talos 1.12 (manifests created without an
+// inventory, upgrade-k8s syncs them the legacy way) and 1.13 (server-side apply with the inventory both ways).
 func TestTalosctlHealthAndUpgradeK8s(t *testing.T) {
 	talosctlBin(t)
 
-	e := startEnv(t, envOptions{block: 93, cps: 1, workers: 1, port: 50000})
+	for i, version := range []string{"v1.12.1", "v1.13.0"} {
+		t.Run(version, func(t *testing.T) { talosctlFlow(t, envOptions{block: 93 + 10*i, cps: 1, workers: 1, port: 50000, talosVersion: version}) })
+	}
+}
+
+func talosctlFlow(t *testing.T, o envOptions) {
+	e := startEnv(t, o)
 	tc := newTalosctl(t, e)
 	cp, w := e.cps[0], e.workers[0]
 	target := []string{"--nodes", cp, "--endpoints", cp}
@@ -136,7 +144,7 @@ func TestTalosctlHealthAndUpgradeK8s(t *testing.T) {
 		" > update kube-scheduler: v1.35.0 -> 1.35.2",
 		" > update kubelet: 1.35.0 -> 1.35.2",
 		`< "` + w + `": successfully updated`,
-		"waiting for apps/v1.DaemonSet/kube-system/kube-proxy",
+		map[bool]string{true: "waiting for apps/v1.DaemonSet/kube-system/kube-proxy", false: "< configured DaemonSet/kube-system/kube-proxy"}[o.talosVersion < "v1.13"],
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("upgrade-k8s output lacks %q", want)
@@ -172,8 +180,8 @@ func TestTalosctlHealthAndUpgradeK8s(t *testing.T) {
 	t.Logf("second upgrade-k8s:\n%s", out)
 
 	// talosctl says "machine configuration patched" even when it skipped the patch; what changes says "> update"
-	if strings.Contains(out, " > update ") || strings.Contains(out, "applied successfully") ||
-		strings.Count(out, "> processing manifest") != strings.Count(out, "< no changes") {
+	if strings.Contains(out, " > update ") || strings.Contains(out, "applied successfully") || strings.Contains(out, "< configured ") ||
+		strings.Contains(out, "< created ") || strings.Count(out, "> processing manifest") != strings.Count(out, "< no changes") {
 		t.Fatalf("a second upgrade-k8s to the same version changed something:\n%s", out)
 	}
 
