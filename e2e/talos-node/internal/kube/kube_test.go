@@ -112,7 +112,9 @@ func TestTalosctlHealthAndUpgradeK8s(t *testing.T) {
 	talosctlBin(t)
 
 	for i, version := range []string{"v1.12.1", "v1.13.0"} {
-		t.Run(version, func(t *testing.T) { talosctlFlow(t, envOptions{block: 93 + 10*i, cps: 1, workers: 1, port: 50000, talosVersion: version}) })
+		t.Run(version, func(t *testing.T) {
+			talosctlFlow(t, envOptions{block: 93 + 10*i, cps: 1, workers: 1, port: 50000, talosVersion: version})
+		})
 	}
 }
 
@@ -133,6 +135,14 @@ func talosctlFlow(t *testing.T, o envOptions) {
 
 	if o.talosVersion < "v1.13" {
 		tc.must(t, 2*time.Minute, append(target, "health", "--server=false", "--control-plane-nodes", cp, "--worker-nodes", w, "--wait-timeout", "1m")...)
+
+		// without node lists both sides find the nodes as cluster discovery members
+		for _, side := range []string{"--server=true", "--server=false"} {
+			if out := tc.must(t, 2*time.Minute, append(target, "health", side, "--wait-timeout", "1m")...); side == "--server=true" &&
+				!strings.Contains(out, `discovered nodes: ["`+cp+`" "`+w+`"]`) && !strings.Contains(out, `discovered nodes: ["`+w+`" "`+cp+`"]`) {
+				t.Fatalf("talosctl health without node lists:\n%s", out)
+			}
+		}
 	}
 
 	begin := time.Now()

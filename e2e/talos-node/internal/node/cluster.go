@@ -152,6 +152,7 @@ func (c *Cluster) refresh() {
 
 	for _, addr := range c.order {
 		c.nodes[addr].publishKubernetes()
+		c.nodes[addr].publishMembers()
 		c.nodes[addr].publishStatus()
 	}
 

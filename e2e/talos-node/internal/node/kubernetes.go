@@ -13,6 +13,7 @@ import (
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/cosi-project/runtime/pkg/state/registry"
 	talosconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	clusterres "github.com/siderolabs/talos/pkg/machinery/resources/cluster"
 	configres "github.com/siderolabs/talos/pkg/machinery/resources/config"
 	"github.com/siderolabs/talos/pkg/machinery/resources/k8s"
 	"github.com/siderolabs/talos/pkg/machinery/resources/v1alpha1"
@@ -39,7 +40,7 @@ const kubeletRestart = 1500 * time.Millisecond
 var kubernetesResourceDefinitions = []meta.ResourceWithRD{
 	&configres.MachineConfig{}, &k8s.APIServerConfig{}, &k8s.ControllerManagerConfig{}, &k8s.SchedulerConfig{},
 	&k8s.BootstrapManifestsConfig{}, &k8s.Manifest{}, &k8s.KubeletSpec{}, &k8s.StaticPod{}, &k8s.StaticPodStatus{},
-	&k8s.Nodename{}, &v1alpha1.Service{},
+	&k8s.Nodename{}, &v1alpha1.Service{}, &clusterres.Member{},
 }
 
 func (n *Node) registerKubernetesResources(ctx context.Context) {

@@ -9,6 +9,7 @@ import (
 	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	clusterres "github.com/siderolabs/talos/pkg/machinery/resources/cluster"
 	configres "github.com/siderolabs/talos/pkg/machinery/resources/config"
 	"github.com/siderolabs/talos/pkg/machinery/resources/k8s"
 	talosv1alpha1 "github.com/siderolabs/talos/pkg/machinery/resources/v1alpha1"
@@ -131,6 +132,17 @@ func TestMachinedKubernetesResources(t *testing.T) {
 	ks, _ = safe.StateGetByID[*k8s.KubeletSpec](ctx, w.Resources(), k8s.KubeletID) //nolint:errcheck
 	if ks.TypedSpec().Image != "ghcr.io/siderolabs/kubelet:v1.35.2" {
 		t.Fatalf("KubeletSpec image %s", ks.TypedSpec().Image)
+	}
+
+	members, err := safe.StateListAll[*clusterres.Member](ctx, w.Resources())
+	if err != nil || members.Len() != 2 {
+		t.Fatalf("discovery members: %v %v", members.Len(), err)
+	}
+
+	for m := range members.All() {
+		if wantCP := m.TypedSpec().Addresses[0].String() == cp.Address(); wantCP != (m.TypedSpec().ControlPlane != nil) {
+			t.Fatalf("member %+v", m.TypedSpec())
+		}
 	}
 
 	if err := w.ImagePull("NS_CRI", "registry.k8s.io/kube-proxy:v1.35.2"); err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cosi-project/runtime/pkg/safe"
+	"github.com/cosi-project/runtime/pkg/state"
 	"github.com/siderolabs/crypto/x509"
 	"github.com/siderolabs/talos/pkg/cluster"
 	"github.com/siderolabs/talos/pkg/cluster/check"
@@ -19,6 +21,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/client"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/constants"
+	clusterres "github.com/siderolabs/talos/pkg/machinery/resources/cluster"
 	"github.com/siderolabs/talos/pkg/machinery/role"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -80,7 +83,7 @@ func (cs *clusterService) HealthCheck(in *clusterapi.HealthCheckRequest, srv clu
 	checkCtx, cancel := context.WithTimeout(ctx, in.GetWaitTimeout().AsDuration())
 	defer cancel()
 
-	info, err := buildClusterInfo(checkCtx, in, k8sProvider)
+	info, err := buildClusterInfo(checkCtx, in, n.Resources(), k8sProvider)
 	if err != nil {
 		return err
 	}
@@ -103,9 +106,8 @@ func (cs *clusterService) HealthCheck(in *clusterapi.HealthCheckRequest, srv clu
 	return check.Wait(checkCtx, &state, append(check.DefaultClusterChecks(), check.ExtraClusterChecks()...), &healthReporter{srv: srv})
 }
 
-// buildClusterInfo uses the nodes of the request, or else the Kubernetes nodes (the stand-in has no discovery
-// service members).
-func buildClusterInfo(ctx context.Context, in *clusterapi.HealthCheckRequest, k8s *cluster.KubernetesClient) (cluster.Info, error) {
+// buildClusterInfo uses the nodes of the request, or else the discovery members, or else the Kubernetes nodes.
+func buildClusterInfo(ctx context.Context, in *clusterapi.HealthCheckRequest, res state.State, k8s *cluster.KubernetesClient) (cluster.Info, error) {
 	cps, workers := in.GetClusterInfo().GetControlPlaneNodes(), in.GetClusterInfo().GetWorkerNodes()
 
 	if len(cps) > 0 || len(workers) > 0 {
@@ -123,6 +125,10 @@ func buildClusterInfo(ctx context.Context, in *clusterapi.HealthCheckRequest, k8
 			nodes:  append(append([]cluster.NodeInfo{}, cpInfos...), wInfos...),
 			byType: map[machine.Type][]cluster.NodeInfo{machine.TypeControlPlane: cpInfos, machine.TypeWorker: wInfos},
 		}, nil
+	}
+
+	if members, err := safe.StateListAll[*clusterres.Member](ctx, res); err == nil && members.Len() > 0 {
+		return check.NewDiscoveredClusterInfo(safe.ToSlice(members, func(m *clusterres.Member) *clusterres.Member { return m }))
 	}
 
 	cli, err := k8s.K8sClient(ctx)
