@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,6 +60,7 @@ type env struct {
 	workers []string
 	bundle  *fixture.Bundle
 	opts    fixture.Options
+	pending map[string][]byte // configurations applyLate sends
 }
 
 var timing = node.Timing{Install: 50 * time.Millisecond, Reboot: 100 * time.Millisecond, Settle: 20 * time.Millisecond, Hold: 1200 * time.Millisecond}
@@ -71,6 +73,7 @@ type envOptions struct {
 	logDir                    string
 	binDir                    string // default: KUBE_BIN (the test is skipped without it)
 	talosVersion              string // default v1.12.1: what the nodes run (booted and installed)
+	late                      []int  // nodes (by index) configured only by applyLate, after the bootstrap
 }
 
 func startEnv(t *testing.T, o envOptions) *env {
@@ -156,14 +159,41 @@ func startEnv(t *testing.T, o envOptions) *env {
 			t.Fatal(err)
 		}
 
+		if slices.Contains(o.late, i) {
+			if e.pending == nil {
+				e.pending = map[string][]byte{}
+			}
+
+			e.pending[a] = data
+
+			continue
+		}
+
 		e.apply(t, a, data)
 	}
 
 	for _, a := range e.addrs {
-		e.waitNode(t, a, "configured", func(st node.State) bool { return st.Mode == node.ModeConfigured && e.server.Serving(a) })
+		if e.pending[a] == nil {
+			e.waitNode(t, a, "configured", func(st node.State) bool { return st.Mode == node.ModeConfigured && e.server.Serving(a) })
+		}
 	}
 
 	return e
+}
+
+// applyLate configures the nodes left out at the start.
+func (e *env) applyLate(t *testing.T) {
+	t.Helper()
+
+	for a, data := range e.pending {
+		e.apply(t, a, data)
+	}
+
+	for a := range e.pending {
+		e.waitNode(t, a, "configured", func(st node.State) bool { return st.Mode == node.ModeConfigured && e.server.Serving(a) })
+	}
+
+	e.pending = nil
 }
 
 func configJSON(f *config.File) ([]byte, error) {

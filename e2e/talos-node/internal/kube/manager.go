@@ -278,7 +278,7 @@ func (m *Manager) reconcile() {
 
 			var err error
 
-			if cp, err = m.newControlPlane(id, group); err != nil {
+			if cp, err = m.newControlPlane(id, group, all); err != nil {
 				m.setSyncError(id, err)
 				m.logf("kubernetes %s: %v", group[0].ClusterName, err)
 
@@ -322,12 +322,18 @@ func (m *Manager) setSyncError(id string, err error) {
 }
 
 // newControlPlane places a cluster's control plane on the node that bootstrapped it (or the first healthy one).
-func (m *Manager) newControlPlane(id string, group []node.KubeNode) (*controlPlane, error) {
+// Its serving certificate names every address of the stand-in (a control plane configured after the bootstrap
+// serves with it too) and the control planes' hostnames known now.
+func (m *Manager) newControlPlane(id string, group, all []node.KubeNode) (*controlPlane, error) {
 	var (
 		host      *node.KubeNode
 		addresses []string
 		hostnames []string
 	)
+
+	for _, n := range all {
+		addresses = append(addresses, n.Address)
+	}
 
 	for i := range group {
 		n := &group[i]
@@ -335,7 +341,6 @@ func (m *Manager) newControlPlane(id string, group []node.KubeNode) (*controlPla
 			continue
 		}
 
-		addresses = append(addresses, n.Address)
 		hostnames = append(hostnames, n.Hostname)
 
 		if n.Configured && n.EtcdHealthy && (host == nil || n.Bootstrapper) {
