@@ -64,11 +64,11 @@ type controlPlane struct {
 	restarts   map[string]int
 	startedAt  time.Time
 	readyAt    time.Time
-	apiDown    bool // kube-apiserver stopped because no control plane serves it
-	kwokRules  string
+	apiDown    bool   // kube-apiserver stopped because no control plane serves it
+	kwokKey    string // never-ready rules and Nodes without a kubelet kwok runs with
 	failedAt   time.Time
 	forwarders map[string]*forwarder // by address
-	// files written for this start (kwok's stages change with never-ready rules)
+	// the programs' output files, by program
 	logs map[string]io.WriteCloser
 
 	client  kubernetes.Interface
@@ -287,7 +287,7 @@ func (cp *controlPlane) startAll(ctx context.Context, rules []kwok.Rule) error {
 		return err
 	}
 
-	cp.kwokRules = rulesKey(rules) + "|" + cp.kubelet.offNodes
+	cp.kwokKey = rulesKey(rules) + "|" + cp.kubelet.offNodes
 
 	if err := cp.connect(); err != nil {
 		cp.mu.Unlock()
@@ -543,11 +543,11 @@ func (cp *controlPlane) supervise(ctx context.Context, serving bool, rules []kwo
 	off := cp.kubelet.offNodes
 	cp.kubelet.mu.Unlock()
 
-	if key := rulesKey(rules) + "|" + off; key != cp.kwokRules && cp.procs[progKwok] != nil {
+	if key := rulesKey(rules) + "|" + off; key != cp.kwokKey && cp.procs[progKwok] != nil {
 		if err := cp.writeFiles(rules); err != nil {
 			cp.lastError = err.Error()
 		} else {
-			cp.kwokRules = key
+			cp.kwokKey = key
 			cp.logf("restarting kwok (never-ready rules: %d; nodes without a kubelet: %q)", len(rules), off)
 			cp.stopProgram(progKwok)
 

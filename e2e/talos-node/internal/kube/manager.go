@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -392,7 +393,7 @@ func (m *Manager) syncCluster(cp *controlPlane, group []node.KubeNode, nodeAddrs
 	defer cancel()
 
 	m.mu.Lock()
-	stopped := maps(m.apiStopped)
+	stopped := maps.Clone(m.apiStopped)
 	m.mu.Unlock()
 
 	phase, _ := cp.running()
@@ -451,18 +452,6 @@ func (m *Manager) syncCluster(cp *controlPlane, group []node.KubeNode, nodeAddrs
 
 	return errors.Join(errs...)
 }
-
-func maps(in map[string]bool) map[string]bool {
-	out := make(map[string]bool, len(in))
-	for k, v := range in {
-		out[k] = v
-	}
-
-	return out
-}
-
-// ErrNotControlPlane is returned for API server faults on a node that is not a control plane.
-var ErrNotControlPlane = errors.New("not a control plane")
 
 // StopAPIServer stops a control plane's API server (its listener; the real process too when no control plane
 // serves any more) until StartAPIServer.
