@@ -22,6 +22,7 @@ import (
 	"homelab.local/e2e/talos-node/internal/calllog"
 	"homelab.local/e2e/talos-node/internal/config"
 	"homelab.local/e2e/talos-node/internal/control"
+	"homelab.local/e2e/talos-node/internal/kube"
 	"homelab.local/e2e/talos-node/internal/node"
 	"homelab.local/e2e/talos-node/internal/server"
 )
@@ -95,7 +96,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	srv := server.New(cluster, calls, cfg.Port, logger.Printf)
 	defer srv.Close()
 
+	var k8s *kube.Manager
+
+	if cfg.Kubernetes != nil {
+		if k8s, err = kube.New(cfg.Kubernetes, cluster, logger.Printf); err != nil {
+			logger.Print(err)
+
+			return 1
+		}
+
+		defer k8s.Close() // every program it started stops, its folder goes
+	}
+
 	cluster.Start()
+
+	if k8s != nil {
+		k8s.Start()
+	}
 
 	for _, addr := range cluster.Addresses() {
 		if !srv.Serving(addr) {
@@ -112,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	httpSrv := &http.Server{Handler: &control.Handler{Cluster: cluster, Server: srv, Log: calls}, ReadHeaderTimeout: 5 * time.Second}
+	httpSrv := &http.Server{Handler: &control.Handler{Cluster: cluster, Server: srv, Log: calls, Kube: k8s}, ReadHeaderTimeout: 5 * time.Second}
 
 	go func() {
 		if err := httpSrv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {

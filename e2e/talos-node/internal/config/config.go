@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/blang/semver/v4"
@@ -40,7 +41,30 @@ type File struct {
 	InstallDelayMs int    `json:"installDelayMs"`
 	RebootDelayMs  int    `json:"rebootDelayMs"`
 	Nodes          []Node `json:"nodes"`
+	// Kubernetes, when given, makes a bootstrapped control plane run Kubernetes' real control plane (etcd,
+	// kube-apiserver, kube-controller-manager, kube-scheduler) and kwok as the kubelets. Without it the stand-in
+	// runs no Kubernetes at all.
+	Kubernetes *Kubernetes `json:"kubernetes,omitempty"`
 }
+
+// Kubernetes is where the control plane's programs are and how long they may take to start.
+type Kubernetes struct {
+	// BinDir holds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok.
+	BinDir string `json:"binDir"`
+	// WorkDir is the parent of the temporary folder (certificates, etcd data, logs) made per run and removed on
+	// exit; default: the system's temporary folder.
+	WorkDir string `json:"workDir,omitempty"`
+	// LogDir, when given, keeps the programs' output there (one file per program and cluster) after exit.
+	LogDir string `json:"logDir,omitempty"`
+	// StartTimeoutMs is how long the API server may take to answer /readyz after it was started (default 120000).
+	StartTimeoutMs int `json:"startTimeoutMs,omitempty"`
+}
+
+// KubernetesPrograms are the executables binDir must hold.
+var KubernetesPrograms = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+
+// DefaultStartTimeoutMs is how long the API server may take to become ready.
+const DefaultStartTimeoutMs = 120000
 
 // Defaults for optional node settings.
 const (
@@ -186,9 +210,56 @@ func (f *File) check() error {
 		}
 	}
 
+	if f.Kubernetes != nil {
+		f.Kubernetes.check(add)
+	}
+
 	if len(problems) > 0 {
 		return fmt.Errorf("config has %d problem(s):\n  - %s", len(problems), strings.Join(problems, "\n  - "))
 	}
 
 	return nil
+}
+
+func (k *Kubernetes) check(add func(format string, args ...any)) {
+	if k.StartTimeoutMs == 0 {
+		k.StartTimeoutMs = DefaultStartTimeoutMs
+	}
+
+	if k.StartTimeoutMs < 0 {
+		add("kubernetes.startTimeoutMs: must be positive (got %d)", k.StartTimeoutMs)
+	}
+
+	for _, dir := range []struct{ key, path string }{{"workDir", k.WorkDir}, {"logDir", k.LogDir}} {
+		if dir.path == "" {
+			continue
+		}
+
+		if st, err := os.Stat(dir.path); err != nil || !st.IsDir() {
+			add("kubernetes.%s: %q is not an existing folder", dir.key, dir.path)
+		}
+	}
+
+	if k.BinDir == "" {
+		add("kubernetes.binDir: the folder holding %s is required", strings.Join(KubernetesPrograms, ", "))
+
+		return
+	}
+
+	if st, err := os.Stat(k.BinDir); err != nil || !st.IsDir() {
+		add("kubernetes.binDir: %q is not an existing folder", k.BinDir)
+
+		return
+	}
+
+	for _, prog := range KubernetesPrograms {
+		st, err := os.Stat(filepath.Join(k.BinDir, prog))
+
+		switch {
+		case err != nil:
+			add("kubernetes.binDir: %s is missing from %s", prog, k.BinDir)
+		case st.IsDir() || st.Mode()&0o111 == 0:
+			add("kubernetes.binDir: %s in %s is not an executable file", prog, k.BinDir)
+		}
+	}
 }

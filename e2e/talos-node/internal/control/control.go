@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"homelab.local/e2e/talos-node/internal/calllog"
+	"homelab.local/e2e/talos-node/internal/kube"
+	"homelab.local/e2e/talos-node/internal/kwok"
 	"homelab.local/e2e/talos-node/internal/node"
 	"homelab.local/e2e/talos-node/internal/server"
 	"homelab.local/e2e/talos-node/internal/snapshot"
@@ -20,9 +22,10 @@ import (
 type NodeView struct {
 	node.State
 
-	Counters map[string]int `json:"counters"`
-	Faults   []server.Fault `json:"faults,omitempty"`
-	Port     int            `json:"port"`
+	Counters   map[string]int   `json:"counters"`
+	Faults     []server.Fault   `json:"faults,omitempty"`
+	Port       int              `json:"port"`
+	Kubernetes *kube.NodeStatus `json:"kubernetes,omitempty"` // with a kubernetes config, once the node has a configuration
 }
 
 // Handler serves the control API.
@@ -30,6 +33,7 @@ type Handler struct {
 	Cluster *node.Cluster
 	Server  *server.Server
 	Log     *calllog.Log
+	Kube    *kube.Manager // nil without a kubernetes config
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -52,10 +56,16 @@ func fail(w http.ResponseWriter, code int, format string, args ...any) {
 //	POST /nodes/<addr>/faults                   {"method","kind","code","times","delayMs"}
 //	GET  /nodes/<addr>/faults                   pending faults
 //	GET  /log                                   every call so far
+//	GET  /kubernetes                            clusters' control planes (phase, listeners, program PIDs), never-ready rules
+//	PUT  /kubernetes/never-ready                {"namespace","labelSelector"}: those pods stay Running, never Ready
+//	DELETE /kubernetes/never-ready              that rule (body) or every rule (no body)
+//	POST /nodes/<addr>/kubernetes/apiserver/stop|start   a control plane's API server
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 
 	switch {
+	case parts[0] == "kubernetes":
+		h.kubernetes(w, r, strings.Join(parts[1:], "/"))
 	case len(parts) == 1 && parts[0] == "log" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, h.Log.Entries())
 	case len(parts) == 1 && parts[0] == "nodes" && r.Method == http.MethodGet:
@@ -73,7 +83,96 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) view(st node.State) NodeView {
-	return NodeView{State: st, Counters: h.Log.Counters(st.Address), Faults: h.Server.Faults(st.Address), Port: h.Server.Port()}
+	v := NodeView{State: st, Counters: h.Log.Counters(st.Address), Faults: h.Server.Faults(st.Address), Port: h.Server.Port()}
+
+	if h.Kube != nil {
+		v.Kubernetes = h.Kube.NodeStatus(st.Address)
+	}
+
+	return v
+}
+
+// errNoKubernetes is the answer to Kubernetes routes of a stand-in configured without Kubernetes.
+const errNoKubernetes = "the stand-in runs no Kubernetes (its config has no \"kubernetes\" object)"
+
+func (h *Handler) kubernetes(w http.ResponseWriter, r *http.Request, rest string) {
+	if h.Kube == nil {
+		if rest == "" && r.Method == http.MethodGet {
+			writeJSON(w, http.StatusOK, map[string]any{"enabled": false})
+
+			return
+		}
+
+		fail(w, http.StatusConflict, errNoKubernetes)
+
+		return
+	}
+
+	switch {
+	case rest == "" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, struct {
+			Enabled bool `json:"enabled"`
+			kube.Status
+		}{true, h.Kube.Status()})
+	case rest == "never-ready" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, h.Kube.NeverReady())
+	case rest == "never-ready" && (r.Method == http.MethodPut || r.Method == http.MethodPost):
+		var rule kwok.Rule
+		if err := decode(r.Body, &rule); err != nil {
+			fail(w, http.StatusBadRequest, "never-ready: body must be {\"namespace\":\"...\",\"labelSelector\":\"app=x\"}: %v", err)
+
+			return
+		}
+
+		if err := h.Kube.SetNeverReady(rule); err != nil {
+			fail(w, http.StatusBadRequest, "%v", err)
+
+			return
+		}
+
+		writeJSON(w, http.StatusOK, h.Kube.NeverReady())
+	case rest == "never-ready" && r.Method == http.MethodDelete:
+		var rule kwok.Rule
+
+		switch err := decode(r.Body, &rule); {
+		case err != nil && err.Error() == "empty body":
+			h.Kube.ClearNeverReady(nil)
+		case err != nil:
+			fail(w, http.StatusBadRequest, "never-ready: %v", err)
+
+			return
+		default:
+			h.Kube.ClearNeverReady(&rule)
+		}
+
+		writeJSON(w, http.StatusOK, h.Kube.NeverReady())
+	default:
+		fail(w, http.StatusNotFound, "no route %s %s (see GET /kubernetes, PUT/DELETE /kubernetes/never-ready)", r.Method, r.URL.Path)
+	}
+}
+
+// apiServer stops or starts a control plane's API server.
+func (h *Handler) apiServer(w http.ResponseWriter, addr, action string) {
+	if h.Kube == nil {
+		fail(w, http.StatusConflict, errNoKubernetes)
+
+		return
+	}
+
+	st := h.Kube.NodeStatus(addr)
+	if st == nil || st.APIServer == "" {
+		fail(w, http.StatusConflict, "%s runs no API server: it is not a configured control plane of a bootstrapped cluster", addr)
+
+		return
+	}
+
+	if action == "stop" {
+		h.Kube.StopAPIServer(addr)
+	} else {
+		h.Kube.StartAPIServer(addr)
+	}
+
+	writeJSON(w, http.StatusOK, h.Kube.NodeStatus(addr))
 }
 
 func (h *Handler) node(w http.ResponseWriter, r *http.Request, addr, rest string) {
@@ -143,6 +242,12 @@ func (h *Handler) node(w http.ResponseWriter, r *http.Request, addr, rest string
 			return
 		}
 
+		if f.Kind == "apiserver-stop" || f.Kind == "apiserver-start" {
+			h.apiServer(w, addr, strings.TrimPrefix(f.Kind, "apiserver-"))
+
+			return
+		}
+
 		if err := h.Server.AddFault(addr, f); err != nil {
 			fail(w, http.StatusBadRequest, "%v", err)
 
@@ -154,6 +259,8 @@ func (h *Handler) node(w http.ResponseWriter, r *http.Request, addr, rest string
 				writeJSON(w, http.StatusOK, h.view(st))
 			}
 		}
+	case (rest == "kubernetes/apiserver/stop" || rest == "kubernetes/apiserver/start") && r.Method == http.MethodPost:
+		h.apiServer(w, addr, strings.TrimPrefix(rest, "kubernetes/apiserver/"))
 	case rest == "faults" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, h.Server.Faults(addr))
 	default:

@@ -51,6 +51,8 @@ type Cluster struct {
 	hooks   Hooks
 	effects []func()
 	logf    func(format string, args ...any)
+
+	onChange func() // the Kubernetes side follows the nodes (see OnChange)
 }
 
 // NewCluster makes the nodes of a stand-in configuration, all powered off until Start.
@@ -149,7 +151,13 @@ func (c *Cluster) refresh() {
 	}
 
 	for _, addr := range c.order {
+		c.nodes[addr].publishKubernetes()
+		c.nodes[addr].publishMembers()
 		c.nodes[addr].publishStatus()
+	}
+
+	if c.onChange != nil {
+		c.effect(c.onChange)
 	}
 }
 

@@ -82,6 +82,10 @@ type Node struct {
 	busy          string // sequence running (machined's sequence lock)
 
 	published string // last MachineStatus published (to publish changes only)
+
+	k8sPublished     *machineConfig // configuration the Kubernetes resources were last rendered from (this boot)
+	kubeletDownUntil time.Time      // the kubelet restarts (new image) until then; zero when it runs
+	pulled           []string       // images pulled (ImagePull), "<containerd namespace>/<ref>"
 }
 
 func newNode(c *Cluster, spec config.Node) *Node {
@@ -217,6 +221,8 @@ func (n *Node) boot() {
 	n.events = newEventLog()
 	n.res = state.WrapCore(namespaced.NewState(inmem.Build))
 	n.published = ""
+	n.k8sPublished = nil
+	n.kubeletDownUntil = time.Time{}
 
 	if n.persisted != nil && n.installed {
 		n.active = n.persisted
@@ -534,7 +540,17 @@ func (n *Node) services() []*machine.ServiceInfo {
 		out = append(out, n.etcdService(ts))
 	}
 
-	out = append(out, running("kubelet"), running("machined"))
+	if n.kubeletDownUntil.IsZero() {
+		out = append(out, running("kubelet"))
+	} else {
+		out = append(out, &machine.ServiceInfo{
+			Id: "kubelet", State: "Waiting",
+			Events: &machine.ServiceEvents{Events: []*machine.ServiceEvent{{Msg: "Waiting for service to restart", State: "Waiting", Ts: timestamppb.Now()}}},
+			Health: &machine.ServiceHealth{Unknown: true},
+		})
+	}
+
+	out = append(out, running("machined"))
 
 	if n.isControlPlane() {
 		out = append(out, running("trustd"))
@@ -611,6 +627,24 @@ func (n *Node) requireControlPlane(api string) error {
 	}
 
 	return nil
+}
+
+// ControlPlaneOSCA is the OS CA (with its key) of a control plane, for machined's local client; other machines
+// answer as machinehelper.CheckControlplane does.
+func (n *Node) ControlPlaneOSCA(api string) (*x509.PEMEncodedCertificateAndKey, error) {
+	n.c.lock()
+	defer n.c.unlock()
+
+	if err := n.requireControlPlane(api); err != nil {
+		return nil, err
+	}
+
+	ca := n.active.cfg.Machine().Security().IssuingCA()
+	if ca == nil || len(ca.Key) == 0 {
+		return nil, status.Error(codes.FailedPrecondition, "machine.ca has no key")
+	}
+
+	return ca, nil
 }
 
 func newUUID() string {

@@ -49,6 +49,8 @@ func (n *Node) publishBoot() {
 		}
 	}
 
+	n.registerKubernetesResources(ctx)
+
 	for _, d := range n.spec.Disks {
 		disk := block.NewDisk(block.NamespaceName, path.Base(d.DeviceName))
 		spec := disk.TypedSpec()

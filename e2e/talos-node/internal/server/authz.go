@@ -19,6 +19,7 @@ var rules = map[string]role.Set{
 	"/machine.MachineService/EtcdSnapshot":       role.MakeSet(role.Admin, role.Operator, role.EtcdBackup),
 	"/machine.MachineService/Events":             all,
 	"/machine.MachineService/Hostname":           all,
+	"/machine.MachineService/ImagePull":          operator,
 	"/machine.MachineService/Kubeconfig":         admin,
 	"/machine.MachineService/Memory":             all,
 	"/machine.MachineService/Read":               admin,
@@ -37,6 +38,7 @@ var rules = map[string]role.Set{
 	"/cosi.resource.State/Update":                admin,
 	"/cosi.resource.State/Destroy":               admin,
 	"/storage.StorageService/Disks":              all,
+	"/cluster.ClusterService/HealthCheck":        all,
 }
 
 func allowed(method string, roles role.Set) bool {

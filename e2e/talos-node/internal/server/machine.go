@@ -57,6 +57,14 @@ func (m *machineService) Bootstrap(ctx context.Context, _ *machine.BootstrapRequ
 	return &machine.BootstrapResponse{Messages: []*machine.Bootstrap{{}}}, nil
 }
 
+func (m *machineService) ImagePull(ctx context.Context, in *machine.ImagePullRequest) (*machine.ImagePullResponse, error) {
+	if err := target(ctx).ImagePull(in.GetNamespace().String(), in.GetReference()); err != nil {
+		return nil, err
+	}
+
+	return &machine.ImagePullResponse{Messages: []*machine.ImagePull{{}}}, nil
+}
+
 func (m *machineService) Version(ctx context.Context, _ *emptypb.Empty) (*machine.VersionResponse, error) {
 	return &machine.VersionResponse{Messages: []*machine.Version{target(ctx).Version()}}, nil
 }

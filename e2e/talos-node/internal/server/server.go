@@ -13,6 +13,7 @@ import (
 	"time"
 
 	cosiv1alpha1 "github.com/cosi-project/runtime/api/v1alpha1"
+	clusterapi "github.com/siderolabs/talos/pkg/machinery/api/cluster"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
 	"github.com/siderolabs/talos/pkg/machinery/api/storage"
 	"github.com/siderolabs/talos/pkg/machinery/constants"
@@ -137,6 +138,7 @@ func (s *Server) listen(address string, gen uint64) {
 	machine.RegisterLifecycleServiceServer(l.grpc, &machine.UnimplementedLifecycleServiceServer{})
 	storage.RegisterStorageServiceServer(l.grpc, &storageService{})
 	cosiv1alpha1.RegisterStateServer(l.grpc, &cosiState{})
+	clusterapi.RegisterClusterServiceServer(l.grpc, &clusterService{s: s})
 
 	s.listeners[address] = l
 

@@ -1,0 +1,36 @@
+// This Source Code Form is subject to the terms of the Mozilla Public
+// License, v. 2.0. If a copy of the MPL was not distributed with this
+// file, You can obtain one at http://mozilla.org/MPL/2.0/.
+// Copied verbatim from github.com/siderolabs/talos internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/kubelet.go at tag v1.13.0 (b9e9c657963363da73b897c27ef3d407ba5e91c0) under the MPL-2.0 (above);
+// the stand-in renders the same bootstrap manifests machined renders.
+
+package k8stemplates
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/siderolabs/talos/pkg/machinery/resources/secrets"
+)
+
+// KubeletBootstrapTokenSecret returns the kubelet bootstrap token secret.
+func KubeletBootstrapTokenSecret(secrets *secrets.KubernetesRootSpec) runtime.Object {
+	return &corev1.Secret{
+		TypeMeta: v1.TypeMeta{
+			Kind:       "Secret",
+			APIVersion: corev1.SchemeGroupVersion.Version,
+		},
+		ObjectMeta: v1.ObjectMeta{
+			Name:      "bootstrap-token-" + secrets.BootstrapTokenID,
+			Namespace: "kube-system",
+		},
+		Type: corev1.SecretType("bootstrap.kubernetes.io/token"),
+		StringData: map[string]string{
+			"token-id":                       secrets.BootstrapTokenID,
+			"token-secret":                   secrets.BootstrapTokenSecret,
+			"usage-bootstrap-authentication": "true",
+			"auth-extra-groups":              "system:bootstrappers:nodes",
+		},
+	}
+}
