@@ -211,7 +211,7 @@ hostIPs:
 {{ end }}
 {{ end }}
 {{ $podIPs := PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
-{{ with $podIPs }}
+` + withNewPodIPs + `
 podIP: {{ index . 0 | Quote }}
 podIPs:
 {{ range . }}
@@ -221,6 +221,28 @@ podIPs:
 phase: Running
 startTime: {{ $now | Quote }}
 `
+
+// withNewPodIPs opens the podIP/podIPs block of a pod stage's status template only for a pod that has no IP yet.
+// kwok's own pod-ready runs once per pod (Pending), but here a Running pod may be played again (made ready after a
+// never-ready rule is cleared, or unready when one is set) after kwok restarted with a fresh IP pool: writing the
+// newly allocated IP then adds a second one, which the API server refuses ("may specify no more than one IP for
+// each IP family"), and the pod stays as it was for good. An IP the pod has is kept as it is.
+const withNewPodIPs = "{{ with ( and ( not ( and .status .status.podIP ) ) $podIPs ) }}"
+
+// keepPodIPs makes a stage's status template keep the IP a pod already has (see withNewPodIPs).
+func keepPodIPs(s stage) error {
+	next, _ := s["spec"].(map[string]any)["next"].(map[string]any)
+	tpl, _ := next["statusTemplate"].(string)
+
+	const open = "{{ with $podIPs }}"
+	if strings.Count(tpl, open) != 1 {
+		return fmt.Errorf("stage %v: expected one %q in its status template", s["metadata"], open)
+	}
+
+	next["statusTemplate"] = strings.Replace(tpl, open, withNewPodIPs, 1)
+
+	return nil
+}
 
 // Stages is kwok's --config: its node stages as they are, its pod stages changed so that mirror pods are left
 // alone and a Running pod that is not Ready becomes Ready (a readiness probe that passes again), and for the
@@ -248,6 +270,10 @@ func Stages(neverReady []Rule) ([]byte, error) {
 	}
 
 	if err := setExpression(ready, phaseKey, "Pending", "Running"); err != nil {
+		return nil, err
+	}
+
+	if err := keepPodIPs(ready); err != nil {
 		return nil, err
 	}
 

@@ -133,4 +133,15 @@ func TestStages(t *testing.T) {
 	if !strings.Contains(never.Spec.Next.StatusTemplate, "ready: false") || !strings.Contains(never.Spec.Next.StatusTemplate, "phase: Running") {
 		t.Fatalf("pod-never-ready template:\n%s", never.Spec.Next.StatusTemplate)
 	}
+
+	// A pod played again after kwok restarted (a rule set or cleared) keeps its IP: a second one would be refused.
+	for name, tpl := range map[string]string{
+		"pod-ready":          ruled["pod-ready"].Spec.Next.StatusTemplate,
+		"pod-never-ready":    never.Spec.Next.StatusTemplate,
+		"pod-ready no rules": plain["pod-ready"].Spec.Next.StatusTemplate,
+	} {
+		if !strings.Contains(tpl, withNewPodIPs) || strings.Contains(tpl, "{{ with $podIPs }}") {
+			t.Errorf("%s writes pod IPs over the ones a pod has:\n%s", name, tpl)
+		}
+	}
 }
