@@ -23,8 +23,11 @@ export interface HarnessOptions {
     values: Record<string, unknown>;
     secrets: Record<string, string>;
     servers?: ServerOptions;
-    /** Stand-in nodes; default: one per stack node on its loopback twin, running the stack's Talos version. */
-    standIn?: (values: Record<string, unknown>) => StandInConfig | undefined;
+    /**
+     * Stand-in nodes; default: one per stack node on its loopback twin, running the stack's Talos version, with
+     * Kubernetes' control plane from the toolchain's folder.
+     */
+    standIn?: (values: Record<string, unknown>, binDir: string) => StandInConfig | undefined;
     stack?: string;
     pathPrefix?: string[];
 }
@@ -46,7 +49,7 @@ export class Harness {
         let engine: Engine | undefined;
         try {
             const values = loopbackStackValues(o.values, servers.standIns);
-            const standInConfig = (o.standIn ?? defaultStandIn)(values);
+            const standInConfig = (o.standIn ?? defaultStandIn)(values, binDir);
             nodes = standInConfig ? await TalosNodeStandIn.start(binDir, standInConfig) : undefined;
             engine = new Engine({ binDir, stack: o.stack, pathPrefix: o.pathPrefix });
             await engine.init(values, o.secrets);
@@ -88,13 +91,17 @@ export const SEED_NAS_VALUES = {
     },
 };
 
-/** One stand-in node per stack node, on its loopback address, with its install disk, at the stack's Talos version. */
-export function defaultStandIn(values: Record<string, unknown>): StandInConfig {
+/**
+ * One stand-in node per stack node, on its loopback address, with its install disk, at the stack's Talos version;
+ * on bootstrap Kubernetes' own control plane runs from `binDir` (the toolchain's folder).
+ */
+export function defaultStandIn(values: Record<string, unknown>, binDir: string): StandInConfig {
     const cluster = values.cluster as { talosVersion: string };
     const nodes = values.nodes as { ip: string; installDisk?: string }[];
     return {
         installDelayMs: 300,
         rebootDelayMs: 300,
+        kubernetes: { binDir },
         nodes: nodes.map((n) => ({
             address: n.ip,
             talosVersion: cluster.talosVersion.startsWith("v") ? cluster.talosVersion : `v${cluster.talosVersion}`,

@@ -22,11 +22,41 @@ export interface StandInNodeSpec {
     etcdSnapshotBytes?: number;
 }
 
+/**
+ * Kubernetes' real control plane on bootstrap (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok as
+ * the kubelets), from `binDir` (the toolchain's folder). Without it the stand-in runs no Kubernetes.
+ */
+export interface StandInKubernetes {
+    binDir: string;
+    workDir?: string;
+    logDir?: string;
+    startTimeoutMs?: number;
+}
+
 export interface StandInConfig {
     port?: number;
     installDelayMs?: number;
     rebootDelayMs?: number;
+    kubernetes?: StandInKubernetes;
     nodes: StandInNodeSpec[];
+}
+
+/** A node's Kubernetes side as the control API reports it (no secrets). */
+export interface StandInKubeState {
+    controlPlane?: boolean;
+    apiServer?: boolean;
+    apiServerRunning?: boolean;
+    nodeName?: string;
+    nodeRegistered?: boolean;
+    nodeReady?: boolean;
+    kubeletVersion?: string;
+    lastError?: string;
+}
+
+/** Pods the stand-in's kwok never makes Ready (a fault). */
+export interface NeverReadyRule {
+    namespace: string;
+    labelSelector?: string;
 }
 
 /** A node as the control API reports it (no secrets). */
@@ -45,6 +75,7 @@ export interface StandInNodeState {
     installDisk?: string;
     installError?: string;
     counters?: Record<string, number>;
+    kubernetes?: StandInKubeState;
     [more: string]: unknown;
 }
 
@@ -64,7 +95,7 @@ export interface StandInCall {
 
 export interface FaultSpec {
     method?: string;
-    kind: "refuse" | "delay" | "drop" | "poweroff" | "poweron" | "clear";
+    kind: "refuse" | "delay" | "drop" | "poweroff" | "poweron" | "clear" | "apiserver-stop" | "apiserver-start";
     code?: string;
     times?: number;
     delayMs?: number;
@@ -170,6 +201,20 @@ export class TalosNodeStandIn {
 
     fault(address: string, spec: FaultSpec): Promise<unknown> {
         return this.call("POST", `/nodes/${address}/faults`, spec);
+    }
+
+    /** Pods matching the rule stay unready (kwok never marks them Ready) until {@link clearNeverReady}. */
+    neverReady(rule: NeverReadyRule): Promise<unknown> {
+        return this.call("PUT", "/kubernetes/never-ready", rule);
+    }
+
+    clearNeverReady(): Promise<unknown> {
+        return this.call("DELETE", "/kubernetes/never-ready");
+    }
+
+    /** The cluster's Kubernetes side: phase, listeners, program PIDs, errors (`{enabled: false}` without it). */
+    kubernetes(): Promise<Record<string, unknown>> {
+        return this.call("GET", "/kubernetes");
     }
 
     snapshotDigest(address: string): Promise<{ bytes: number; sha256: string }> {
