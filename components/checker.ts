@@ -84,6 +84,7 @@ export class Checker {
         }
     }
 
+    /** A string, trimmed; blanks only count as missing (a required one says so). */
     string(path: string, value: Json, required: boolean): string | undefined {
         if (value === undefined || value === null || value === "") {
             if (required) this.add(path, "is missing; it must be a non-empty string");
@@ -93,7 +94,36 @@ export class Checker {
             this.add(path, `must be a string, got ${describe(value)}`);
             return undefined;
         }
+        if (value.trim() === "") {
+            if (required) this.add(path, "is blank (spaces only); it must be a non-empty string");
+            return undefined;
+        }
         return value.trim();
+    }
+
+    /**
+     * A secret (a password; `path` is its `homelab:` key): exactly as typed, never trimmed or otherwise changed, since
+     * the NAS or the UPS compares it byte for byte. Missing, empty or blanks only: undefined, and when required a
+     * problem (`missing` says why it is needed) with how to set it. Messages never hold the value.
+     */
+    secret(path: string, value: Json, required: boolean, missing = "is missing"): string | undefined {
+        const how = `set it with \`pulumi config set --secret homelab:${path}\``;
+        if (value === undefined || value === null || value === "") {
+            if (required) this.add(path, `${missing}; ${how}`);
+            return undefined;
+        }
+        if (typeof value !== "string") {
+            this.add(
+                path,
+                `must be a string (a password), got ${Array.isArray(value) ? "a list" : typeof value}; ${how}`,
+            );
+            return undefined;
+        }
+        if (value.trim() === "") {
+            if (required) this.add(path, `is blank (spaces only), which is no password; ${how}`);
+            return undefined;
+        }
+        return value;
     }
 
     boolean(path: string, value: Json, fallback: boolean): boolean {

@@ -87,10 +87,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     const workloads = parseWorkloads(c, values.workloads, synology?.volume);
     const backups = parseBackups(c, values.backups);
 
-    const synologyPassword = c.string("synologyPassword", values.synologyPassword, false);
-    if (synologyPassword === undefined) {
-        c.add("synologyPassword", "is missing; set it with `pulumi config set --secret homelab:synologyPassword`");
-    }
+    // Secrets are kept exactly as typed (c.secret never trims): DSM and upsmon compare them byte for byte.
+    const synologyPassword = c.secret("synologyPassword", values.synologyPassword, true);
     const upsPassword = parseUpsPassword(c, values.upsPassword, ups !== undefined);
 
     // Rules that join two domains.

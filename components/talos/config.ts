@@ -363,14 +363,9 @@ export function parseUps(c: Checker, value: Json): UpsConfig | undefined {
  * The messages never hold the password.
  */
 export function parseUpsPassword(c: Checker, value: Json, upsSet: boolean): string | undefined {
-    const password = c.string("upsPassword", value, false);
+    const password = c.secret("upsPassword", value, upsSet, "is required when ups is set");
     if (!upsSet) return password;
-    if (password === undefined) {
-        c.add(
-            "upsPassword",
-            "is required when ups is set; set it with `pulumi config set --secret homelab:upsPassword`",
-        );
-    } else if (/[\r\n]/.test(password)) {
+    if (password !== undefined && /[\r\n]/.test(password)) {
         c.add(
             "upsPassword",
             "must be a single line (it goes on upsmon's MONITOR line); " +
