@@ -203,17 +203,26 @@ export class Checker {
         return s;
     }
 
+    /** One DNS label, as DHCP hands it out and Talos sets it: lower-case ASCII letters, digits and hyphens. */
     hostname(path: string, value: Json): string | undefined {
         const s = this.string(path, value, true);
         if (s === undefined) return undefined;
-        if (!DNS_LABEL_RE.test(s)) {
+        if (DNS_LABEL_RE.test(s)) return s;
+        const rule = "use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen";
+        const foreign = [...new Set([...s].filter((ch) => ch.charCodeAt(0) > 0x7f))].join("");
+        const first = s.split(".")[0];
+        if (foreign) {
+            this.add(path, `"${s}" is not ASCII (${foreign}): a hostname on the LAN is plain ASCII; ${rule}`);
+        } else if (s.includes(".") && DNS_LABEL_RE.test(first)) {
             this.add(
                 path,
-                `"${s}" is not a valid hostname; use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen`,
+                `"${s}" is a fully qualified name; a machine's hostname is its first label alone: ${first} ` +
+                    "(the domain comes from dhcp.domain)",
             );
-            return undefined;
+        } else {
+            this.add(path, `"${s}" is not a valid hostname; ${rule}`);
         }
-        return s;
+        return undefined;
     }
 
     oneOf<T extends string>(path: string, value: Json, allowed: readonly T[], fallback?: T): T | undefined {
@@ -243,6 +252,31 @@ export function parseUrl(text: string): URL | undefined {
     } catch {
         return undefined;
     }
+}
+
+/** A URL's parts as written: the URL parser drops a default port (`:443`) and hides a missing scheme's mistake. */
+export interface UrlParts {
+    scheme: string;
+    /** `user:password` before the `@`, when written (never show it: it may hold a password). */
+    userinfo?: string;
+    host: string;
+    /** The port as written, when written. */
+    port?: string;
+    /** Whatever follows host and port: a path, query or fragment (empty when nothing does). */
+    rest: string;
+}
+
+/** {@link UrlParts} of `scheme://[userinfo@]host[:port][rest]`; undefined when the text has no `scheme://`. */
+export function urlParts(text: string): UrlParts | undefined {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:([^@/?#]*)@)?(\[[^\]/?#]*\]|[^:/?#]*)(?::([^/?#]*))?(.*)$/s.exec(text);
+    if (!m) return undefined;
+    return {
+        scheme: m[1].toLowerCase(),
+        ...(m[2] !== undefined ? { userinfo: m[2] } : {}),
+        host: m[3],
+        ...(m[4] !== undefined ? { port: m[4] } : {}),
+        rest: m[5],
+    };
 }
 
 /** The URL without trailing slashes. */
