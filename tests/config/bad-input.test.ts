@@ -184,6 +184,86 @@ export const ROUND3: Array<[string, (v: Values) => void, string, RegExp]> = [
     ],
     // Extensions.
     // NAS values DSM cannot take.
+    [
+        "the share homes",
+        (v) => {
+            v.synology.share = "homes";
+        },
+        "synology.share",
+        /"homes" is a name DSM reserves.*pick another name, e\.g\. pxe/,
+    ],
+    [
+        "the share Surveillance (DSM's names are case-insensitive)",
+        (v) => {
+            v.synology.share = "Surveillance";
+        },
+        "synology.share",
+        /reserves/,
+    ],
+    [
+        "a share named like an external drive's",
+        (v) => {
+            v.synology.share = "usbshare1";
+        },
+        "synology.share",
+        /usbshare.*external drive/,
+    ],
+    [
+        "a volume without its slash",
+        (v) => {
+            v.synology.volume = "volume1";
+        },
+        "synology.volume",
+        /must be a DSM volume path like \/volume1/,
+    ],
+    [
+        "a folder where the volume belongs",
+        (v) => {
+            v.synology.volume = "/volume1/pxe";
+        },
+        "synology.volume",
+        /a folder.*synology\.volume: \/volume1 and synology\.share: pxe/,
+    ],
+    [
+        "a DSM URL without a scheme",
+        (v) => {
+            v.synology.url = "192.168.0.6:5001";
+        },
+        "synology.url",
+        /has no scheme; write https:\/\/192\.168\.0\.6:5001/,
+    ],
+    [
+        "a DSM URL with a host name and no scheme",
+        (v) => {
+            v.synology.url = "nas.home.arpa:5001";
+        },
+        "synology.url",
+        /has no scheme; write https:\/\/nas\.home\.arpa:5001/,
+    ],
+    [
+        "a DSM URL with a user and password in it",
+        (v) => {
+            v.synology.url = "https://admin:hunter2@192.168.0.6:5001";
+        },
+        "synology.url",
+        /holds a user name and password.*in clear.*https:\/\/192\.168\.0\.6:5001.*synology\.username.*--secret homelab:synologyPassword/,
+    ],
+    [
+        "DSM's label where the interface name belongs",
+        (v) => {
+            v.synology.interface = "LAN 1";
+        },
+        "synology.interface",
+        /"LAN 1" is DSM's label for the port.*eth0/,
+    ],
+    [
+        "a file path where the PEM text belongs",
+        (v) => {
+            v.synology.tls = { caCertPem: "/home/me/nas.pem" };
+        },
+        "synology.tls.caCertPem",
+        /is a file path, not the certificate.*"\$\(cat \/home\/me\/nas\.pem\)"/,
+    ],
     // DHCP values DSM's DHCPv4 server cannot use.
     [
         "a DNS server listed twice",
@@ -192,6 +272,14 @@ export const ROUND3: Array<[string, (v: Values) => void, string, RegExp]> = [
         },
         "dhcp.dns[1]",
         /listed twice/,
+    ],
+    [
+        "an IPv6 DNS server",
+        (v) => {
+            v.dhcp.dns = ["192.168.0.1", "2606:4700:4700::1111"];
+        },
+        "dhcp.dns[1]",
+        /IPv6 address.*DHCPv4 server hands out IPv4 DNS servers only/,
     ],
     [
         "a lease of 0",
