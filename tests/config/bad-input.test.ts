@@ -183,6 +183,30 @@ export const ROUND3: Array<[string, (v: Values) => void, string, RegExp]> = [
         /"1\.11\.5" looks like a Talos version, not a Kubernetes one/,
     ],
     // Extensions.
+    [
+        "an extension as its image reference",
+        (v) => {
+            v.image.extensions[0] = "ghcr.io/siderolabs/i915:20250701-v1.12.1";
+        },
+        "image.extensions[0]",
+        /is an image reference.*owner\/name.*siderolabs\/i915/,
+    ],
+    [
+        "an extension with a tag",
+        (v) => {
+            v.image.extensions[0] = "siderolabs/i915:v1.12.1";
+        },
+        "image.extensions[0]",
+        /is an image reference.*siderolabs\/i915/,
+    ],
+    [
+        "an extension behind a registry host",
+        (v) => {
+            v.image.extensions[0] = "docker.io/siderolabs/i915";
+        },
+        "image.extensions[0]",
+        /is an image reference.*siderolabs\/i915/,
+    ],
     // NAS values DSM cannot take.
     [
         "the share homes",
@@ -417,6 +441,14 @@ export const ROUND3: Array<[string, (v: Values) => void, string, RegExp]> = [
         /"latest" is not a synology\/synology-csi release tag.*v1\.2\.1/,
     ],
     [
+        "the CSI driver version latest, with CSI off",
+        (v) => {
+            v.workloads.synologyCsi = { enabled: false, version: "latest" };
+        },
+        "workloads.synologyCsi.version",
+        /release tag/,
+    ],
+    [
         "a misspelt secret key",
         (v) => {
             v.synologyPasword = v.synologyPassword;
@@ -463,6 +495,34 @@ describe("round 3: what a homelab owner really types is refused, each under its 
             expect(hit[0]).toMatch(pattern);
         },
     );
+
+    test("many of them at once, in one error, each under its own key", () => {
+        const picked = [
+            "the endpoint on localhost",
+            "a Talos release older than the HostnameConfig the program sends",
+            "an extension as its image reference",
+            "the share homes",
+            "a DSM URL with a user and password in it",
+            "an IPv6 DNS server",
+            "a disk-selector size Talos cannot parse",
+            "a patch setting the installer image",
+            "keep no etcd snapshot",
+            "the CSI driver version latest",
+            "a misspelt secret key",
+            "a UPS password of blanks",
+        ];
+        const v = devValues();
+        const keys: string[] = [];
+        for (const [what, breakIt, key] of ROUND3) {
+            if (!picked.includes(what)) continue;
+            breakIt(v);
+            keys.push(key);
+        }
+        expect(keys).toHaveLength(picked.length);
+        const problems = problemsOf(v).map((p) => p.slice(0, p.indexOf(": ")));
+        // The misspelt DSM password is also missing under its right name.
+        expect(problems.sort()).toEqual([...keys, "synologyPassword"].sort());
+    });
 
     test("a password in the DSM URL never reaches a message", () => {
         const v = devValues();
