@@ -69,14 +69,22 @@
  * ## Inspection
  * - `sim.requests`: every request's decoded form/query parameters and headers, newest last (wire-format
  *   assertions: JSON-encoded values, `_sid`/`SynoToken`/`X-SYNO-TOKEN`/cookie, upload fields).
+ * - `sim.notJsonEncoded()`: the values of those requests sent raw to a requestFormat JSON API. DSM takes them (as
+ *   strings), so the simulator does too; the program's own encoding is asserted with this, not refused.
  * - `sim.activeSessions()`: sessions currently valid (logout tests).
  *
  * ## Protocol details it enforces
  * - Envelopes `{success:true, data}` / `{success:false, error:{code, errors?}}`; unknown API 102, method not
  *   in that version 103, version out of range 104 (ranges and methods from the DSM 7 API listings).
  * - Session by `_sid` (query/body) or the `id` cookie; SynoToken by `SynoToken` or `X-SYNO-TOKEN`.
- * - SYNO.Core.* / SYNO.Network.* values must be JSON-encoded (a raw unquoted string → 101); File Station
- *   accepts JSON or raw; the Upload `path` field is taken raw (a JSON-quoted path → 408).
+ * - Values of a requestFormat JSON API are read as JSON when they parse, else as the raw string (as DSM does:
+ *   public clients send `name=pxe` raw); the Upload `path` field is taken raw (a JSON-quoted path → 408).
+ *   `additional` is a JSON array or one comma-separated list.
+ * - File Station `getinfo` of a missing path: the entry `{code: 408, name: "", path}` (no name, as DSM).
+ * - `SYNO.FileStation.Delete`: the blocking `delete`, and the non-blocking `start` (→ `taskid`), `status`
+ *   (`finished`; the deletion's error, if any, once finished) and `stop`.
+ * - `SYNO.Core.System` `info` (v1-3, on every DSM 7): model, serial, `firmware_ver`, uptime and the rest of
+ *   Info Center's General tab, in the DSM 6/7 shape public clients' fixtures have.
  * - Download (`SYNO.FileStation.Download download`, GET or POST, `path` raw or JSON): the file's bytes as
  *   `application/octet-stream` with its Content-Length; a missing path or a folder → 408 envelope. A file
  *   stored without its bytes (bigger than `keepBytesUpTo`) cannot be served: HTTP 500 saying so.
@@ -242,6 +250,13 @@ export interface DsmSimulator {
     activeSessions(): number;
     /** Every request's raw parameters (after decoding the form), newest last; for wire-format assertions. */
     requests: Array<{ api: string; method: string; params: Record<string, string>; headers: http.IncomingHttpHeaders }>;
+    /**
+     * The values of {@link requests} sent raw to a requestFormat JSON API (`API.method name=value`): DSM takes such a
+     * value as the raw string, which is right for other clients' strings but not what this program's encoding means
+     * to send. Its own encoding is checked with this, on the requests it made. Left out: the parameters DSM's clients
+     * send raw by protocol (SYNO.API.Info's query, the Upload fields, the Download path).
+     */
+    notJsonEncoded(): string[];
     close(): Promise<void>;
 }
 
@@ -307,6 +322,13 @@ function apiTable(dhcp: string): Record<string, ApiDef> {
             methods: { 1: ["list", "add", "remove"] },
         },
         "SYNO.Storage.CGI.Storage": { minVersion: 1, maxVersion: 1, methods: { 1: ["load_info"] } },
+        // On every DSM 7 (Info Center's "General"): info; reboot and shutdown are not simulated.
+        "SYNO.Core.System": {
+            minVersion: 1,
+            maxVersion: 3,
+            requestFormat: "JSON",
+            methods: range(1, 3, ["info", "reboot", "shutdown"]),
+        },
         "SYNO.FileStation.CreateFolder": {
             minVersion: 1,
             maxVersion: 2,
@@ -609,6 +631,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     const rewrites = new Map<string, (data: unknown) => unknown>();
     let corruptDownloads = 0;
     const md5Tasks = new Map<string, { path: string; polls: number }>();
+    const deleteTasks = new Map<string, { paths: string[]; recursive: unknown; polls: number; error?: ApiError }>();
     const requests: DsmSimulator["requests"] = [];
 
     const faults: SimFaults = {
@@ -646,14 +669,13 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     }
 
     // ---- parameter decoding
-    function decode(def: ApiDef, raw: string | undefined, strict: boolean): unknown {
+    /** As DSM does: a requestFormat JSON API's value is JSON when it parses, else taken as the raw string. */
+    function decode(def: ApiDef, raw: string | undefined): unknown {
         if (raw === undefined) return undefined;
         if (def.requestFormat !== "JSON") return raw;
         try {
             return JSON.parse(raw);
         } catch {
-            if (strict)
-                throw new ApiError(101, { desc: `parameter value ${JSON.stringify(raw.slice(0, 40))} is not JSON` });
             return raw;
         }
     }
@@ -739,6 +761,19 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         state.files.delete(path);
     }
 
+    /** File Station's delete of `paths`: all of them exist, none is a share, a non-empty folder only recursively. */
+    function deletePaths(paths: string[], recursive: unknown): void {
+        for (const path of paths) if (!state.files.has(path)) throw new ApiError(408, [{ code: 408, path }]);
+        for (const path of paths) {
+            if (/^\/[^/]*$/.test(path)) throw new ApiError(407);
+            const f = state.files.get(path)!;
+            const children = [...state.files.keys()].filter((k) => k.startsWith(`${path}/`));
+            if (f.isdir && children.length && recursive === false) throw new ApiError(900);
+            requireWritable(path);
+            for (const k of [path, ...children]) removeFile(k);
+        }
+    }
+
     function ensureDir(path: string, parents: boolean): void {
         requireShareOf(path);
         const existing = state.files.get(path);
@@ -754,11 +789,19 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         state.files.set(path, { isdir: true, size: 0, md5: "", mtime: nowSec() });
     }
 
-    function fileEntry(path: string, additional: unknown): Record<string, unknown> {
+    /** `additional` as DSM reads it: a JSON array, or one comma-separated list (raw or a JSON string). */
+    function additionalList(v: unknown): string[] {
+        if (Array.isArray(v)) return v.map(String);
+        if (typeof v === "string" && v !== "") return v.split(",").map((x) => x.trim());
+        return [];
+    }
+
+    function fileEntry(path: string, additionalParam: unknown): Record<string, unknown> {
         const f = state.files.get(path)!;
         const share = state.shares[path.split("/")[1]];
         const entry: Record<string, unknown> = { isdir: f.isdir, name: baseName(path), path };
-        if (Array.isArray(additional) && additional.length) {
+        const additional = additionalList(additionalParam);
+        if (additional.length) {
             const add: Record<string, unknown> = {};
             if (additional.includes("real_path")) add.real_path = `${share?.vol_path ?? "/volume1"}${path}`;
             if (additional.includes("size")) add.size = f.size;
@@ -963,10 +1006,9 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             case "SYNO.FileStation.List.getinfo": {
                 const paths = asList(p.path);
                 return {
-                    files: paths.map((path) =>
-                        state.files.has(path)
-                            ? fileEntry(path, p.additional)
-                            : { code: 408, name: baseName(path), path },
+                    files: paths.map(
+                        (path) =>
+                            state.files.has(path) ? fileEntry(path, p.additional) : { code: 408, name: "", path }, // DSM names no missing file
                     ),
                 };
             }
@@ -1004,19 +1046,64 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 }
                 return { files };
             }
-            case "SYNO.FileStation.Delete.delete": {
-                const paths = asList(p.path);
-                for (const path of paths) if (!state.files.has(path)) throw new ApiError(408, [{ code: 408, path }]);
-                for (const path of paths) {
-                    if (/^\/[^/]*$/.test(path)) throw new ApiError(407);
-                    const f = state.files.get(path)!;
-                    const children = [...state.files.keys()].filter((k) => k.startsWith(`${path}/`));
-                    if (f.isdir && children.length && p.recursive === false) throw new ApiError(900);
-                    requireWritable(path);
-                    for (const k of [path, ...children]) removeFile(k);
-                }
+            case "SYNO.FileStation.Delete.delete":
+                deletePaths(asList(p.path), p.recursive);
                 return undefined;
+            case "SYNO.FileStation.Delete.start": {
+                // Non-blocking: the task runs while the client polls status (here: on the first poll).
+                const taskid = `FileStation_${crypto.randomBytes(6).toString("hex")}`;
+                deleteTasks.set(taskid, { paths: asList(p.path), recursive: p.recursive, polls: 0 });
+                return { taskid };
             }
+            case "SYNO.FileStation.Delete.status": {
+                const t = deleteTasks.get(paramText(p.taskid));
+                if (!t) throw new ApiError(599);
+                t.polls++;
+                if (t.polls === 1) {
+                    try {
+                        deletePaths(t.paths, t.recursive);
+                    } catch (e) {
+                        t.error = e instanceof ApiError ? e : new ApiError(900);
+                    }
+                    return {
+                        finished: false,
+                        progress: 0.5,
+                        processed_num: 0,
+                        total: t.paths.length,
+                        path: t.paths[0],
+                    };
+                }
+                if (t.error) throw t.error;
+                return { finished: true, progress: 1, processed_num: t.paths.length, total: t.paths.length };
+            }
+            case "SYNO.FileStation.Delete.stop":
+                deleteTasks.delete(paramText(p.taskid));
+                return undefined;
+            case "SYNO.Core.System.info":
+                return {
+                    cpu_clock_speed: 2200,
+                    cpu_cores: "4",
+                    cpu_family: "Ryzen",
+                    cpu_series: "R1600",
+                    cpu_vendor: "AMD",
+                    enabled_ntp: true,
+                    firmware_date: "2024/11/11",
+                    firmware_ver: "DSM 7.2.2-72806 Update 2",
+                    model: "DS-SIM",
+                    ntp_server: "time.google.com",
+                    ram_size: 8192,
+                    serial: "SIM0000000001",
+                    support_esata: "no",
+                    sys_temp: 42,
+                    sys_tempwarn: false,
+                    systempwarn: false,
+                    temperature_warning: false,
+                    time: new Date().toISOString().replace("T", " ").slice(0, 19),
+                    time_zone: "UTC",
+                    time_zone_desc: "(GMT) Coordinated Universal Time",
+                    up_time: "289:31:54",
+                    usb_dev: [],
+                };
             case "SYNO.FileStation.MD5.start": {
                 const path = paramText(p.file_path);
                 const f = state.files.get(path);
@@ -1290,19 +1377,19 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 return;
             }
             const decoded: Record<string, unknown> = {};
-            const strict = !api.startsWith("SYNO.FileStation.");
             for (const [k, v] of Object.entries(params)) {
                 if (["api", "method", "version", "_sid", "SynoToken"].includes(k)) continue;
-                decoded[k] = decode(def, v, strict);
+                decoded[k] = decode(def, v);
             }
             if (api === "SYNO.FileStation.Download") {
                 sendFile(res, decoded.path);
                 return;
             }
-            if (WRITE_METHODS.has(method)) counters.writes++;
+            const writing = WRITE_METHODS.has(method) || (api === "SYNO.FileStation.Delete" && method === "start");
+            if (writing) counters.writes++;
             for (const key of [`${api}.${method}`, api]) {
                 const n = ignoreQueue.get(key) ?? 0;
-                if (n > 0 && WRITE_METHODS.has(method)) {
+                if (n > 0 && writing) {
                     ignoreQueue.set(key, n - 1);
                     send(res, { success: true });
                     return;
@@ -1532,6 +1619,23 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         },
         activeSessions() {
             return [...sessions.values()].filter((s) => !s.expiredCode).length;
+        },
+        notJsonEncoded() {
+            const rawByProtocol = ["SYNO.API.Info", "SYNO.FileStation.Upload", "SYNO.FileStation.Download"];
+            return requests.flatMap((r) => {
+                if (apis[r.api]?.requestFormat !== "JSON" || rawByProtocol.includes(r.api)) return [];
+                return Object.entries(r.params)
+                    .filter(([k]) => !["api", "method", "version", "_sid", "SynoToken"].includes(k))
+                    .filter(([, v]) => {
+                        try {
+                            JSON.parse(v);
+                            return false;
+                        } catch {
+                            return true;
+                        }
+                    })
+                    .map(([k, v]) => `${r.api}.${r.method} ${k}=${v.slice(0, 60)}`);
+            });
         },
         close() {
             for (const s of sockets) s.destroy();

@@ -373,11 +373,8 @@ describe("the simulator is strict where DSM is (so the client tests mean somethi
         return res.data;
     }
 
-    test("raw unquoted strings for a requestFormat JSON API → 101; method missing from the version → 103", async () => {
+    test("a method missing from the version → 103; DHCP server get without ifname → 4302", async () => {
         await start();
-        expect(
-            await raw({ api: "SYNO.Core.TFTP", version: "1", method: "set", root_path: "/volume1/x" }),
-        ).toMatchObject({ success: false, error: { code: 101 } });
         expect(
             await raw({
                 api: "SYNO.Network.DHCPServer.Reservation",
@@ -400,6 +397,22 @@ describe("the simulator is strict where DSM is (so the client tests mean somethi
             error: { code: 4302, errors: { desc: "no ifname parameter" } },
             success: false,
         });
+    });
+
+    test("the program's own encoding, asserted on what it sent (DSM, and the simulator, take a raw value as a string)", async () => {
+        await start();
+        sim.state.shares.pxe = simShare("pxe");
+        sim.state.files.set("/pxe", { isdir: true, size: 0, md5: "", mtime: 1 });
+        const c = client();
+        await tftpSettingsSet(c, { enable: true, root_path: "/volume1/pxe", timeout: 10 });
+        await reservationsSet(c, "eth0", [{ mac: "52:54:00:00:00:01", ip: "192.168.0.10", hostname: "n1" }]);
+        await pxeSet(c, { ...(await pxeGet(c)), enable: true, local_bootloader: "boot.efi" });
+        await shareGet(c, "pxe");
+        await c.createFolder("/pxe", "sub");
+        await c.getInfo(["/pxe/sub"]);
+        await c.deletePaths(["/pxe/sub"]);
+        expect(sim.requests.length).toBeGreaterThan(8);
+        expect(sim.notJsonEncoded()).toEqual([]);
     });
 });
 
