@@ -815,15 +815,38 @@ describe("writes verified by reading back", () => {
             "SYNO.Network.DHCPServer.Reservation",
             (c: DsmClient) =>
                 reservationsSet(c, "eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "x" }]),
-            /reservationList/,
+            /reservation aa:bb:cc:dd:ee:01 \(wanted \{"ip":"192\.168\.0\.51","hostname":"x"\}, got undefined\)/,
         ],
-    ] as const)("%s: a NAS that ignores the write is noticed", async (api, op, detail) => {
+        [
+            "SYNO.Core.TFTP",
+            (c: DsmClient) => tftpSettingsSet(c, { startip: "192.168.0.2", endip: "192.168.0.9" }),
+            /startip \(wanted "192\.168\.0\.2", got "0\.0\.0\.0"\); endip \(wanted "192\.168\.0\.9", got "255\.255\.255\.255"\)/,
+        ],
+    ] as const)(
+        "%s: a NAS that ignores the write is noticed, naming the fields that did not stick",
+        async (api, op, detail) => {
+            await start();
+            sim.faults.ignoreWrites(`${api}.set`, 1);
+            const e = await caught(op(client()));
+            expect(e.name).toBe("DsmVerifyError");
+            expect(e.message).toMatch(detail);
+            expect(e.message).toMatch(/ignored or changed.*Writes no public client has confirmed/);
+        },
+    );
+
+    test("a reservation that took otherwise is named by MAC and field", async () => {
         await start();
-        sim.faults.ignoreWrites(`${api}.set`, 1);
-        const e = await caught(op(client()));
-        expect(e.name).toBe("DsmVerifyError");
-        expect(e.message).toMatch(detail);
-        expect(e.message).toMatch(/ignored or changed/);
+        const c = client();
+        sim.faults.rewrite("SYNO.Network.DHCPServer.Reservation.get", (data) => {
+            const d = data as { reservationList: { ipv4: Array<{ hostname: string }> } };
+            for (const r of d.reservationList.ipv4) r.hostname = "";
+            return d;
+        });
+        const e = await caught(
+            reservationsSet(c, "eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "x" }]),
+        );
+        expect(e.message).toMatch(/reservation aa:bb:cc:dd:ee:01\.hostname \(wanted "x", got ""\)/);
+        expect(e.message).not.toMatch(/\.ip /);
     });
 });
 
