@@ -63,6 +63,7 @@
  * ## Counters (`sim.counters`, `sim.resetCounters()`)
  * - `calls["API.method"]`: every request, including failed ones.
  * - `logins` (successful), `loginAttempts`, `logouts`.
+ * - `sessionErrors`: calls answered 106/107/119 (no session, or one DSM ended).
  * - `writes`: calls that reached a writing method (set/create/delete/upload/rename) past auth and faults.
  * - `uploadBytes`: file bytes received by uploads (also counted for failed/reset uploads).
  *
@@ -98,6 +99,8 @@
  *
  * ## Fault knobs (`sim.faults`)
  * - `expireSessions(code = 119)`: every current session now answers `code` (119, or 106 timeout, 107).
+ * - `expireSessionsAfter(key, code = 119)`: the same, right after the next successful answer to `key` ("API" or
+ *   "API.method"): DSM ends the session between two calls of one client (its timeout, or a login elsewhere).
  * - `busy(key, times, answer?)`: the next `times` calls to `key` ("API" or "API.method") fail with
  *   `answer`: a DSM code (default 117 busy; use 3300/3328 for shares), `"http503"` (HTTP 503 page) or
  *   `"reset"` (the connection is destroyed). Checked after the session.
@@ -110,6 +113,8 @@
  *   `data` (a DSM whose answer has another shape); `rewrite(key)` stops it.
  * - `corruptDownloads(times)`: the next `times` downloads carry one flipped byte (a damaged transfer).
  * - DHCP package missing / Core names only: the `dhcp` option.
+ * - `sim.rotateCertificate()` (https only): the NAS presents a new self-signed certificate from the next connection on
+ *   (a renewed certificate, or someone in the middle); `sim.certPem` and `sim.fingerprintSha256` follow it.
  */
 import * as crypto from "crypto";
 import * as http from "http";
@@ -219,12 +224,14 @@ export interface SimCounters {
     logouts: number;
     writes: number;
     uploadBytes: number;
+    sessionErrors: number;
 }
 
 export type BusyAnswer = number | "http503" | "reset";
 
 export interface SimFaults {
     expireSessions(code?: number): void;
+    expireSessionsAfter(key: string, code?: number): void;
     busy(key: string, times: number, answer?: BusyAnswer): void;
     resetUploadAfterBytes(n: number, times?: number): void;
     ignoreWrites(key: string, times: number): void;
@@ -248,6 +255,8 @@ export interface DsmSimulator {
     getFile(path: string): SimFile | undefined;
     /** Sessions currently valid (for logout tests). */
     activeSessions(): number;
+    /** https only: a new self-signed certificate from the next connection on; returns its SHA-256 fingerprint. */
+    rotateCertificate(): Promise<string>;
     /** Every request's raw parameters (after decoding the form), newest last; for wire-format assertions. */
     requests: Array<{ api: string; method: string; params: Record<string, string>; headers: http.IncomingHttpHeaders }>;
     /**
@@ -622,13 +631,22 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         if (!state.files.has(`/${s.name}`))
             state.files.set(`/${s.name}`, { isdir: true, size: 0, md5: "", mtime: nowSec() });
 
-    const counters: SimCounters = { calls: {}, logins: 0, loginAttempts: 0, logouts: 0, writes: 0, uploadBytes: 0 };
+    const counters: SimCounters = {
+        calls: {},
+        logins: 0,
+        loginAttempts: 0,
+        logouts: 0,
+        writes: 0,
+        uploadBytes: 0,
+        sessionErrors: 0,
+    };
     const sessions = new Map<string, { sid: string; token: string; user: string; expiredCode?: number }>();
     const devices = new Set<string>();
     const busyQueue = new Map<string, { times: number; answer: BusyAnswer }>();
     const uploadResets: Array<{ bytes: number }> = [];
     const ignoreQueue = new Map<string, number>();
     const rewrites = new Map<string, (data: unknown) => unknown>();
+    const expireAfter = new Map<string, number>();
     let corruptDownloads = 0;
     const md5Tasks = new Map<string, { path: string; polls: number }>();
     const deleteTasks = new Map<string, { paths: string[]; recursive: unknown; polls: number; error?: ApiError }>();
@@ -638,6 +656,9 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         delayMs: 0,
         expireSessions(code = 119) {
             for (const s of sessions.values()) s.expiredCode = code;
+        },
+        expireSessionsAfter(key, code = 119) {
+            expireAfter.set(key, code);
         },
         busy(key, times, answer = 117) {
             busyQueue.set(key, { times, answer });
@@ -699,16 +720,30 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     }
 
     function checkSession(params: Record<string, string>, headers: http.IncomingHttpHeaders): { user: string } {
+        const fail = (code: number): never => {
+            counters.sessionErrors++;
+            throw new ApiError(code);
+        };
         const sid = params._sid ?? cookieSid(headers);
-        if (!sid) throw new ApiError(119);
+        if (!sid) return fail(119);
         const s = sessions.get(sid);
-        if (!s) throw new ApiError(119);
-        if (s.expiredCode) throw new ApiError(s.expiredCode);
+        if (!s) return fail(119);
+        if (s.expiredCode) return fail(s.expiredCode);
         if (requireToken) {
             const tok = params.SynoToken ?? (headers["x-syno-token"] as string | undefined);
-            if (tok !== s.token) throw new ApiError(119);
+            if (tok !== s.token) return fail(119);
         }
         return s;
+    }
+
+    /** After a successful answer to `api.method`: a session end armed with expireSessionsAfter happens now. */
+    function afterAnswer(api: string, method: string): void {
+        for (const key of [`${api}.${method}`, api]) {
+            const code = expireAfter.get(key);
+            if (code === undefined) continue;
+            expireAfter.delete(key);
+            faults.expireSessions(code);
+        }
     }
 
     /** DSM's system settings are for administrators only: a plain user gets 105 there (File Station works). */
@@ -1398,6 +1433,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             const raw = dispatch(api, method, Number(params.version), decoded, undefined);
             const rewrite = rewrites.get(`${api}.${method}`);
             const data = rewrite ? rewrite(raw) : raw;
+            afterAnswer(api, method);
             send(res, data === undefined ? { success: true } : { data, success: true });
         } catch (e) {
             sendError(res, e);
@@ -1548,6 +1584,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 return;
             }
             answered = true;
+            afterAnswer(api, method);
             send(res, {
                 data: { blSkip: false, file: baseName(target), pid: process.pid, progress: 1 },
                 success: true,
@@ -1567,10 +1604,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     let certPem: string | undefined;
     let fingerprintSha256: string | undefined;
     let server: http.Server;
-    const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-        handle(req, res).catch((e) => sendError(res, e));
-    };
-    if (options.https) {
+    /** A fresh self-signed certificate, CN "synology", like a fresh NAS's. */
+    async function selfSigned(): Promise<{ cert: string; key: string; fingerprint: string }> {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a test asks for https
         const selfsigned = require("selfsigned");
         const pems = await selfsigned.generate([{ name: "commonName", value: "synology" }], {
@@ -1578,9 +1613,21 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             algorithm: "sha256",
             extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: "synology" }] }],
         });
-        certPem = pems.cert as string;
-        fingerprintSha256 = new crypto.X509Certificate(certPem).fingerprint256.toLowerCase();
-        server = https.createServer({ key: pems.private, cert: pems.cert }, listener);
+        const cert = pems.cert as string;
+        return {
+            cert,
+            key: pems.private as string,
+            fingerprint: new crypto.X509Certificate(cert).fingerprint256.toLowerCase(),
+        };
+    }
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+        handle(req, res).catch((e) => sendError(res, e));
+    };
+    if (options.https) {
+        const first = await selfSigned();
+        certPem = first.cert;
+        fingerprintSha256 = first.fingerprint;
+        server = https.createServer({ key: first.key, cert: first.cert }, listener);
     } else {
         server = http.createServer(listener);
     }
@@ -1596,7 +1643,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
 
-    return {
+    const sim: DsmSimulator = {
         url: `${options.https ? "https" : "http"}://127.0.0.1:${port}`,
         port,
         certPem,
@@ -1608,6 +1655,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         resetCounters() {
             counters.calls = {};
             counters.logins = counters.loginAttempts = counters.logouts = counters.writes = counters.uploadBytes = 0;
+            counters.sessionErrors = 0;
             requests.length = 0;
         },
         putFile(path, content) {
@@ -1637,9 +1685,21 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     .map(([k, v]) => `${r.api}.${r.method} ${k}=${v.slice(0, 60)}`);
             });
         },
+        async rotateCertificate() {
+            if (!(server instanceof https.Server))
+                throw new Error("rotateCertificate: the simulator serves plain http");
+            const next = await selfSigned();
+            server.setSecureContext({ key: next.key, cert: next.cert });
+            // Connections kept alive keep the old certificate: a new one is what a next run opens.
+            for (const s of sockets) s.destroy();
+            sim.certPem = next.cert;
+            sim.fingerprintSha256 = next.fingerprint;
+            return next.fingerprint;
+        },
         close() {
             for (const s of sockets) s.destroy();
             return new Promise<void>((resolve) => server.close(() => resolve()));
         },
     };
+    return sim;
 }

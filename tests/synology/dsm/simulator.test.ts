@@ -6,6 +6,7 @@
 import axios from "axios";
 import { DsmClient } from "../../../components/synology/dsm/client";
 import { startDsmSimulator, DsmSimulator, simShare } from "../../support/dsm-simulator";
+import { caught } from "../../support/rejection";
 
 const PASSWORD = "pw";
 let sim: DsmSimulator;
@@ -166,4 +167,46 @@ test("notJsonEncoded names a raw value sent to a JSON API, and none of the progr
     await client.deletePaths(["/pxe/a.bin"]);
     expect(sim.requests.length).toBeGreaterThan(3);
     expect(sim.notJsonEncoded()).toEqual([]);
+});
+
+describe("faults a run meets half way", () => {
+    const conn = () => ({ url: sim.url, username: "admin", password: PASSWORD, allowHttp: true });
+    const quiet = { log: () => undefined, retryBaseDelayMs: 1, retryMaxDelayMs: 2 };
+
+    test("expireSessionsAfter: the session ends right after the named call; the client logs in again once and goes on", async () => {
+        const client = new DsmClient(conn(), quiet);
+        sim.faults.expireSessionsAfter("SYNO.Core.TFTP.set", 106);
+        await client.call("SYNO.Core.TFTP", "set", { enable: true, root_path: "/volume1/pxe" });
+        expect(sim.activeSessions()).toBe(0);
+        await client.call("SYNO.Core.TFTP", "set", { enable_log: true });
+        expect(sim.state.tftp).toMatchObject({ enable: true, root_path: "/volume1/pxe", enable_log: true });
+        expect({ logins: sim.counters.logins, sessionErrors: sim.counters.sessionErrors }).toEqual({
+            logins: 2,
+            sessionErrors: 1,
+        });
+        // Armed once: later calls keep the new session.
+        await client.call("SYNO.Core.TFTP", "set", { enable_log: false });
+        expect(sim.counters.logins).toBe(2);
+    });
+
+    test("rotateCertificate: a client pinned to the old certificate refuses before it sends anything, naming both fingerprints", async () => {
+        const tls = await startDsmSimulator({ https: true, users: { admin: PASSWORD } });
+        try {
+            const pinned = tls.fingerprintSha256!;
+            const pin = { url: tls.url, username: "admin", password: PASSWORD, tls: { fingerprintSha256: pinned } };
+            await new DsmClient(pin, quiet).login();
+            const presented = await tls.rotateCertificate();
+            expect(presented).not.toBe(pinned);
+            expect(tls.fingerprintSha256).toBe(presented);
+            tls.resetCounters();
+            const e = await caught(new DsmClient(pin, quiet).login());
+            expect(e).toMatchObject({ code: "CERT_FINGERPRINT_MISMATCH" });
+            expect(e.message).toContain(`fingerprint ${presented}, not the pinned ${pinned}`);
+            expect(tls.requests).toEqual([]);
+            await new DsmClient({ ...pin, tls: { fingerprintSha256: presented } }, quiet).login();
+            expect(tls.counters.logins).toBe(1);
+        } finally {
+            await tls.close();
+        }
+    });
 });
