@@ -10,7 +10,7 @@ import { TALOS_RELEASES } from "../../components/talos/versions";
 import { closest } from "../../components/words";
 import { readReferenceJson } from "../support/reference";
 import { repoRoot, stackValues } from "../support/shared";
-import { devValues, problemsOf, REAL_MAC, SECRETS } from "./values";
+import { devValues, problemsOf, REAL_MAC, RefusalCase, reservation, SECRETS, testRefusals, worker } from "./values";
 
 describe("the dev stack (the seed's setup)", () => {
     const cfg = parseStackConfig(devValues());
@@ -623,18 +623,8 @@ describe("cluster timeouts and health checks", () => {
 });
 
 describe("addresses no machine would answer on", () => {
-    const worker = (ip: string, over: Record<string, unknown> = {}) => ({
-        hostname: `w-${ip.split(".")[3]}`,
-        mac: `d8:3a:dd:5e:b0:${Number(ip.split(".")[3]).toString(16).padStart(2, "0")}`,
-        ip,
-        role: "worker",
-        installDisk: "/dev/sda",
-        ...over,
-    });
-    const reservation = (ip: string, mac = "d8:3a:dd:5e:c0:01", hostname = "printer") => ({ mac, ip, hostname });
-
-    const CASES: Array<[string, (v: Record<string, any>) => void, string, RegExp]> = [
-        ...PLACEHOLDER_MACS.map((mac): [string, (v: Record<string, any>) => void, string, RegExp] => [
+    const CASES: RefusalCase[] = [
+        ...PLACEHOLDER_MACS.map((mac): RefusalCase => [
             `placeholder MAC ${mac}, written in capitals with dashes`,
             (v) => {
                 v.nodes[0].mac = mac.toUpperCase().replace(/:/g, "-");
@@ -894,16 +884,7 @@ describe("addresses no machine would answer on", () => {
         ],
     ];
 
-    test.each(CASES.map(([what, breakIt, key, pattern]) => [what, key, breakIt, pattern] as const))(
-        "%s → %s",
-        (_what, key, breakIt, pattern) => {
-            const v = devValues();
-            breakIt(v);
-            const hit = problemsOf(v).filter((p) => p.startsWith(`${key}: `));
-            expect(hit).toHaveLength(1);
-            expect(hit[0]).toMatch(pattern);
-        },
-    );
+    testRefusals(CASES);
 
     test("all of them at once, each under its own key", () => {
         const v = devValues();

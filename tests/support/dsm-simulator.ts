@@ -168,6 +168,31 @@ export function startNasWithShare(password: string, more: DsmSimulatorOptions = 
     });
 }
 
+/** A login by hand, over HTTP, as DSM's own web UI and other clients do (Auth v7, format=sid): its sid and SynoToken. */
+export async function rawLogin(
+    sim: Pick<DsmSimulator, "url">,
+    account: string,
+    password: string,
+): Promise<{ sid: string; synotoken: string }> {
+    const body = new URLSearchParams({
+        api: "SYNO.API.Auth",
+        version: "7",
+        method: "login",
+        account,
+        passwd: password,
+        format: "sid",
+        enable_syno_token: "yes",
+    }).toString();
+    const res = await fetch(`${sim.url}/webapi/entry.cgi`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+    });
+    const data = (await res.json()) as { data?: { sid?: string; synotoken?: string } };
+    if (!data.data?.sid) throw new Error(`rawLogin: no session in ${JSON.stringify(data)}`);
+    return { sid: data.data.sid, synotoken: data.data.synotoken ?? "" };
+}
+
 export interface SimReservation {
     clid: string;
     ip: string;

@@ -13,7 +13,13 @@ import { reservationsGet, reservationsSet } from "../../../components/synology/p
 import { shareCreate, shareDelete, shareGet } from "../../../components/synology/providers/share";
 import { tftpSettingsGet, tftpSettingsSet } from "../../../components/synology/providers/tftp";
 import { NAS_APIS } from "../../../components/synology/pxe";
-import { startDsmSimulator, DsmSimulator, DsmSimulatorOptions, simShare } from "../../support/dsm-simulator";
+import {
+    rawLogin as simLogin,
+    startDsmSimulator,
+    DsmSimulator,
+    DsmSimulatorOptions,
+    simShare,
+} from "../../support/dsm-simulator";
 import { caught } from "../../support/rejection";
 
 const PASSWORD = 'pa$$ word&=/"x';
@@ -31,21 +37,7 @@ function client(over: Partial<DsmConnection> = {}, opts: DsmClientOptions = {}):
     return new DsmClient(conn(over), { ...FAST, ...opts });
 }
 /** A login by hand, over HTTP, as DSM's own web UI does: its sid and SynoToken. */
-async function rawLogin(): Promise<{ sid: string; synotoken: string }> {
-    const res = await axios.post(
-        `${sim.url}/webapi/entry.cgi`,
-        new URLSearchParams({
-            api: "SYNO.API.Auth",
-            version: "7",
-            method: "login",
-            account: "admin",
-            passwd: PASSWORD,
-            format: "sid",
-            enable_syno_token: "yes",
-        }).toString(),
-    );
-    return { sid: res.data.data.sid, synotoken: res.data.data.synotoken };
-}
+const rawLogin = () => simLogin(sim, "admin", PASSWORD);
 function lastRequest(
     api: string,
     method: string,

@@ -5,7 +5,7 @@
  */
 import axios from "axios";
 import { DsmClient } from "../../../components/synology/dsm/client";
-import { startDsmSimulator, DsmSimulator, simShare } from "../../support/dsm-simulator";
+import { rawLogin, startDsmSimulator, DsmSimulator, simShare } from "../../support/dsm-simulator";
 import { caught } from "../../support/rejection";
 
 const PASSWORD = "pw";
@@ -22,19 +22,7 @@ afterEach(async () => {
 
 /** One call as a plain client sends it: form fields as given (raw unless the caller quoted them), session in the body. */
 async function call(fields: Record<string, string>): Promise<{ success: boolean; data?: any; error?: any }> {
-    const login = await axios.post(
-        `${sim.url}/webapi/entry.cgi`,
-        new URLSearchParams({
-            api: "SYNO.API.Auth",
-            version: "7",
-            method: "login",
-            account: "admin",
-            passwd: PASSWORD,
-            format: "sid",
-            enable_syno_token: "yes",
-        }).toString(),
-    );
-    const { sid, synotoken } = login.data.data as { sid: string; synotoken: string };
+    const { sid, synotoken } = await rawLogin(sim, "admin", PASSWORD);
     const res = await axios.post(
         `${sim.url}/webapi/entry.cgi`,
         new URLSearchParams({ ...fields, _sid: sid, SynoToken: synotoken }).toString(),
