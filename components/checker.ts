@@ -84,6 +84,7 @@ export class Checker {
         }
     }
 
+    /** A string, trimmed; blanks only count as missing (a required one says so). */
     string(path: string, value: Json, required: boolean): string | undefined {
         if (value === undefined || value === null || value === "") {
             if (required) this.add(path, "is missing; it must be a non-empty string");
@@ -93,7 +94,36 @@ export class Checker {
             this.add(path, `must be a string, got ${describe(value)}`);
             return undefined;
         }
+        if (value.trim() === "") {
+            if (required) this.add(path, "is blank (spaces only); it must be a non-empty string");
+            return undefined;
+        }
         return value.trim();
+    }
+
+    /**
+     * A secret (a password; `path` is its `homelab:` key): exactly as typed, never trimmed or otherwise changed, since
+     * the NAS or the UPS compares it byte for byte. Missing, empty or blanks only: undefined, and when required a
+     * problem (`missing` says why it is needed) with how to set it. Messages never hold the value.
+     */
+    secret(path: string, value: Json, required: boolean, missing = "is missing"): string | undefined {
+        const how = `set it with \`pulumi config set --secret homelab:${path}\``;
+        if (value === undefined || value === null || value === "") {
+            if (required) this.add(path, `${missing}; ${how}`);
+            return undefined;
+        }
+        if (typeof value !== "string") {
+            this.add(
+                path,
+                `must be a string (a password), got ${Array.isArray(value) ? "a list" : typeof value}; ${how}`,
+            );
+            return undefined;
+        }
+        if (value.trim() === "") {
+            if (required) this.add(path, `is blank (spaces only), which is no password; ${how}`);
+            return undefined;
+        }
+        return value;
     }
 
     boolean(path: string, value: Json, fallback: boolean): boolean {
@@ -173,17 +203,26 @@ export class Checker {
         return s;
     }
 
+    /** One DNS label, as DHCP hands it out and Talos sets it: lower-case ASCII letters, digits and hyphens. */
     hostname(path: string, value: Json): string | undefined {
         const s = this.string(path, value, true);
         if (s === undefined) return undefined;
-        if (!DNS_LABEL_RE.test(s)) {
+        if (DNS_LABEL_RE.test(s)) return s;
+        const rule = "use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen";
+        const foreign = [...new Set([...s].filter((ch) => ch.charCodeAt(0) > 0x7f))].join("");
+        const first = s.split(".")[0];
+        if (foreign) {
+            this.add(path, `"${s}" is not ASCII (${foreign}): a hostname on the LAN is plain ASCII; ${rule}`);
+        } else if (s.includes(".") && DNS_LABEL_RE.test(first)) {
             this.add(
                 path,
-                `"${s}" is not a valid hostname; use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen`,
+                `"${s}" is a fully qualified name; a machine's hostname is its first label alone: ${first} ` +
+                    "(the domain comes from dhcp.domain)",
             );
-            return undefined;
+        } else {
+            this.add(path, `"${s}" is not a valid hostname; ${rule}`);
         }
-        return s;
+        return undefined;
     }
 
     oneOf<T extends string>(path: string, value: Json, allowed: readonly T[], fallback?: T): T | undefined {
@@ -213,6 +252,31 @@ export function parseUrl(text: string): URL | undefined {
     } catch {
         return undefined;
     }
+}
+
+/** A URL's parts as written: the URL parser drops a default port (`:443`) and hides a missing scheme's mistake. */
+export interface UrlParts {
+    scheme: string;
+    /** `user:password` before the `@`, when written (never show it: it may hold a password). */
+    userinfo?: string;
+    host: string;
+    /** The port as written, when written. */
+    port?: string;
+    /** Whatever follows host and port: a path, query or fragment (empty when nothing does). */
+    rest: string;
+}
+
+/** {@link UrlParts} of `scheme://[userinfo@]host[:port][rest]`; undefined when the text has no `scheme://`. */
+export function urlParts(text: string): UrlParts | undefined {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:([^@/?#]*)@)?(\[[^\]/?#]*\]|[^:/?#]*)(?::([^/?#]*))?(.*)$/s.exec(text);
+    if (!m) return undefined;
+    return {
+        scheme: m[1].toLowerCase(),
+        ...(m[2] !== undefined ? { userinfo: m[2] } : {}),
+        host: m[3],
+        ...(m[4] !== undefined ? { port: m[4] } : {}),
+        rest: m[5],
+    };
 }
 
 /** The URL without trailing slashes. */

@@ -87,10 +87,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     const workloads = parseWorkloads(c, values.workloads, synology?.volume);
     const backups = parseBackups(c, values.backups);
 
-    const synologyPassword = c.string("synologyPassword", values.synologyPassword, false);
-    if (synologyPassword === undefined) {
-        c.add("synologyPassword", "is missing; set it with `pulumi config set --secret homelab:synologyPassword`");
-    }
+    // Secrets are kept exactly as typed (c.secret never trims): DSM and upsmon compare them byte for byte.
+    const synologyPassword = c.secret("synologyPassword", values.synologyPassword, true);
     const upsPassword = parseUpsPassword(c, values.upsPassword, ups !== undefined);
 
     // Rules that join two domains.
@@ -183,7 +181,7 @@ function checkAddresses(
     const subnet = dhcp.subnet;
     if (cluster?.endpoint) {
         const host = parseUrl(cluster.endpoint)?.hostname;
-        if (host && isIpv4(host)) checkEndpointHost(c, host, nodes, dhcp, cidr, range, nasHost);
+        if (host && (isIpv4(host) || isLocalName(host))) checkEndpointHost(c, host, nodes, dhcp, cidr, range, nasHost);
     }
     const wol = cluster?.wakeOnLanBroadcast; // its default, the subnet's broadcast address, always passes
     if (wol && isIpv4(wol) && wol !== "255.255.255.255" && ipToInt(wol) !== cidr.broadcast) {
@@ -203,8 +201,14 @@ function checkAddresses(
     }
 }
 
+/** A host name every machine resolves to itself: `localhost` (and its subdomains, RFC 6761) or IPv6 loopback. */
+function isLocalName(host: string): boolean {
+    const h = host.toLowerCase().replace(/\.$/, "");
+    return h === "localhost" || h.endsWith(".localhost") || h === "[::1]" || h === "ip6-localhost";
+}
+
 /**
- * `cluster.endpoint` with an IPv4 host: a control plane's address, or a free host address of the subnet
+ * `cluster.endpoint` with an IPv4 host (or a name of the machine itself): a control plane's address, or a free host address of the subnet
  * (a virtual IP the control planes share, outside the DHCP range). A DNS name is not checked.
  */
 function checkEndpointHost(
@@ -228,7 +232,11 @@ function checkEndpointHost(
     const reservation = dhcp.extraReservations.findIndex((r) => r.ip === host);
     const place = placeInCidr(cidr, host);
     let problem: string | undefined;
-    if (special && !(special === "loopback" && loopbackLan)) problem = `${host} is ${specialWords(special)}`;
+    if (isLocalName(host))
+        problem =
+            `${host} is the machine that asks: each worker, and the machine that runs pulumi, would reach itself, ` +
+            "not the cluster's API server";
+    else if (special && !(special === "loopback" && loopbackLan)) problem = `${host} is ${specialWords(special)}`;
     else if (workerIndex >= 0)
         problem = `${host} is the address of nodes[${workerIndex}] (${nodes[workerIndex].hostname}), a worker; the Kubernetes API runs on control planes only`;
     else if (reservation >= 0)

@@ -6,17 +6,20 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError } from "./checker";
-import { CONFIG_NAMESPACE, parseStackConfig, STACK_KEYS, StackConfig } from "./config";
+import { CONFIG_NAMESPACE, parseStackConfig, SECRET_KEYS, StackConfig } from "./config";
 
-/** The stack's values as parseStackConfig wants them; `get` is `pulumi.runtime.getConfig` by default. */
-export function readStackValues(
-    get: (key: string) => string | undefined = pulumi.runtime.getConfig,
-): Record<string, unknown> {
+/**
+ * The stack's values as parseStackConfig wants them, from the whole config (`pulumi.runtime.allConfig()` by default:
+ * `<namespace>:<key>` → text). Every `homelab:` key is taken, so a misspelt one (a secret's too) is named by the
+ * parser rather than silently missing; a secret is taken exactly as typed, never parsed.
+ */
+export function readStackValues(config: Record<string, string> = pulumi.runtime.allConfig()): Record<string, unknown> {
     const values: Record<string, unknown> = {};
-    for (const key of STACK_KEYS) {
-        const raw = get(`${CONFIG_NAMESPACE}:${key}`);
-        if (raw === undefined) continue;
-        values[key] = parseJsonOrText(raw);
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    for (const [name, raw] of Object.entries(config)) {
+        if (!name.startsWith(prefix)) continue;
+        const key = name.slice(prefix.length);
+        values[key] = (SECRET_KEYS as readonly string[]).includes(key) ? raw : parseJsonOrText(raw);
     }
     return values;
 }
@@ -35,9 +38,9 @@ function parseJsonOrText(raw: string): unknown {
  * parseStackConfig on the stack's values; a ConfigError becomes a RunError, so `pulumi preview`
  * prints the list of problems without a stack trace.
  */
-export function loadStackConfig(get?: (key: string) => string | undefined): StackConfig {
+export function loadStackConfig(config?: Record<string, string>): StackConfig {
     try {
-        return parseStackConfig(readStackValues(get));
+        return parseStackConfig(readStackValues(config));
     } catch (e) {
         if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
         throw e;

@@ -26,6 +26,19 @@ export const IMAGE_KEYS = allKeys<ImageConfig>()(["arch", "extensions", "extraKe
 
 const EXTENSION_RE = /^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/;
 
+/**
+ * When `text` is a container image reference (a registry host, a tag or a digest: `ghcr.io/siderolabs/i915:<tag>`),
+ * the extension's `owner/name` in it, or "" when it holds none; undefined when it is no image reference.
+ */
+export function imageReferenceName(text: string): string | undefined {
+    const parts = text.replace(/@.*$/, "").split("/");
+    const registry = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]);
+    if (!registry && !text.includes("@") && !/:[^/]*$/.test(text)) return undefined;
+    const path = (registry ? parts.slice(1) : parts).join("/").replace(/:[^/]*$/, "");
+    const name = path.split("/").slice(-2).join("/");
+    return EXTENSION_RE.test(name) ? name : "";
+}
+
 /** `homelab:image`. */
 export function parseImage(c: Checker, value: Json): ImageConfig | undefined {
     const o = c.object("image", value, true);
@@ -36,7 +49,14 @@ export function parseImage(c: Checker, value: Json): ImageConfig | undefined {
     (c.list("image.extensions", o.extensions, false) ?? []).forEach((e, i) => {
         const s = c.string(`image.extensions[${i}]`, e, true);
         if (s === undefined) return;
-        if (!EXTENSION_RE.test(s)) {
+        const reference = imageReferenceName(s);
+        if (reference !== undefined) {
+            c.add(
+                `image.extensions[${i}]`,
+                `"${s}" is an image reference; the Image Factory takes the extension's name, owner/name` +
+                    `${reference ? `: ${reference}` : ", e.g. siderolabs/i915"} (the factory picks the image that fits cluster.talosVersion)`,
+            );
+        } else if (!EXTENSION_RE.test(s)) {
             c.add(`image.extensions[${i}]`, `"${s}" must look like owner/name, e.g. siderolabs/i915`);
         } else if (extensions.includes(s)) {
             c.add(`image.extensions[${i}]`, `"${s}" is listed twice; remove the duplicate`);

@@ -13,6 +13,7 @@ import {
     parseUrl,
     specialWords,
     stripSlash,
+    urlParts,
 } from "../checker";
 import { allKeys } from "../keys";
 import { Cidr, intToIp, ipToInt, parseCidr, placeInCidr, specialIpv4 } from "../net";
@@ -100,6 +101,22 @@ export const DHCP_KEYS = allKeys<DhcpConfig>()([
 export const RESERVATION_KEYS = allKeys<Reservation>()(["mac", "ip", "hostname"]);
 
 const SHARE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
+/**
+ * Shared-folder names DSM keeps for itself ("reserved for system use" in DSM's and SRM's help on shared folders;
+ * names compare case-insensitively), and the prefixes of the folders it makes for external drives (usbshare1,
+ * satashare1-2, …).
+ */
+export const DSM_RESERVED_SHARES: readonly string[] = [
+    "global",
+    "home",
+    "homes",
+    "printers",
+    "satashare",
+    "surveillance",
+    "usbbackup",
+    "usbshare",
+];
+const EXTERNAL_SHARE_RE = /^(usbshare|satashare|esatashare)\d/i;
 const INTERFACE_RE = /^(eth|ovs_eth|bond|ovs_bond)\d+$/;
 const FINGERPRINT_RE = /^([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i;
 
@@ -111,7 +128,9 @@ export function parseSynology(c: Checker, value: Json): SynologyConfig | undefin
     const allowHttp = c.boolean("synology.allowHttp", o.allowHttp, false);
     const rawUrl = c.string("synology.url", o.url, true);
     let url = "";
-    if (rawUrl !== undefined) {
+    const urlProblem = rawUrl === undefined ? undefined : dsmUrlProblem(rawUrl);
+    if (urlProblem) c.add("synology.url", urlProblem);
+    else if (rawUrl !== undefined) {
         const u = parseUrl(rawUrl);
         if (!u || (u.protocol !== "https:" && u.protocol !== "http:") || (u.pathname !== "/" && u.pathname !== "")) {
             c.add(
@@ -129,18 +148,28 @@ export function parseSynology(c: Checker, value: Json): SynologyConfig | undefin
     }
     const username = c.string("synology.username", o.username, true);
     const volume = c.string("synology.volume", o.volume, false) ?? DEFAULT_VOLUME;
-    if (!VOLUME_RE.test(volume)) c.add("synology.volume", `"${volume}" must be a DSM volume path like /volume1`);
-    const share = c.string("synology.share", o.share, false) ?? DEFAULT_SHARE;
-    if (!SHARE_RE.test(share))
+    const folder = /^(\/volume\d+)\/([^/]+)\/?$/.exec(volume);
+    if (folder) {
         c.add(
-            "synology.share",
-            `"${share}" is not a valid shared folder name; use up to 32 letters, digits, spaces, dots, hyphens or underscores`,
+            "synology.volume",
+            `"${volume}" is a folder; synology.volume is the volume alone and synology.share the shared folder on it: ` +
+                `synology.volume: ${folder[1]} and synology.share: ${folder[2]}`,
         );
+    } else if (!VOLUME_RE.test(volume)) c.add("synology.volume", `"${volume}" must be a DSM volume path like /volume1`);
+    const share = c.string("synology.share", o.share, false) ?? DEFAULT_SHARE;
+    const shareProblem = shareNameProblem(share);
+    if (shareProblem) c.add("synology.share", shareProblem);
     const iface = c.string("synology.interface", o.interface, true);
     if (iface !== undefined && !INTERFACE_RE.test(iface)) {
+        const label = /^(lan|bond)\s*(\d+)$/i.exec(iface);
+        const n = label ? Number(label[2]) - 1 : 0;
+        const name = label?.[1].toLowerCase() === "bond" ? `bond${n}` : `eth${n}`;
         c.add(
             "synology.interface",
-            `"${iface}" is not a DSM interface name; use eth0, ovs_eth0 (with Virtual Machine Manager) or bond0`,
+            label && n >= 0
+                ? `"${iface}" is DSM's label for the port; the interface name is ${name}` +
+                      `${name.startsWith("eth") ? ` (ovs_${name} with Virtual Machine Manager installed)` : ""}`
+                : `"${iface}" is not a DSM interface name; use eth0, ovs_eth0 (with Virtual Machine Manager) or bond0`,
         );
     }
     const tls: TlsConfig = { insecureSkipVerify: false };
@@ -149,7 +178,13 @@ export function parseSynology(c: Checker, value: Json): SynologyConfig | undefin
         c.knownKeys("synology.tls", t, TLS_KEYS);
         const pem = c.string("synology.tls.caCertPem", t.caCertPem, false);
         if (pem !== undefined) {
-            if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+            if (!pem.includes("-----") && /^(~|\.{0,2}\/|[A-Za-z]:\\)\S*$|^\S+\.(pem|crt|cer)$/i.test(pem))
+                c.add(
+                    "synology.tls.caCertPem",
+                    `"${pem}" is a file path, not the certificate: the setting holds the PEM text itself, e.g. ` +
+                        `pulumi config set --path 'homelab:synology.tls.caCertPem' -- "$(cat ${pem})"`,
+                );
+            else if (!pem.includes("-----BEGIN CERTIFICATE-----"))
                 c.add("synology.tls.caCertPem", "must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)");
             else tls.caCertPem = pem;
         }
@@ -180,6 +215,42 @@ export function parseSynology(c: Checker, value: Json): SynologyConfig | undefin
         allowHttp,
         ...(deviceId !== undefined ? { deviceId } : {}),
     };
+}
+
+/**
+ * What is wrong with a DSM URL before it is parsed as one: a user and password in it (they would sit in the stack
+ * file in clear: the message never repeats them), or no scheme. Undefined when neither.
+ */
+function dsmUrlProblem(raw: string): string | undefined {
+    const parts = urlParts(raw);
+    const afterScheme = parts ? raw.slice(raw.indexOf("//") + 2) : raw;
+    const at = afterScheme.search(/[/?#]/);
+    const authority = at < 0 ? afterScheme : afterScheme.slice(0, at);
+    if (authority.includes("@")) {
+        const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
+        return (
+            `holds a user name and password ("${parts?.scheme ?? "https"}://…@${hostPort}"), which would sit in the stack file ` +
+            `in clear; write https://${hostPort}, put the user in synology.username and the password in the secret: ` +
+            "pulumi config set --secret homelab:synologyPassword"
+        );
+    }
+    if (!parts && /^[A-Za-z0-9.-]+(:\d+)?\/?$/.test(raw)) {
+        const hostPort = raw.replace(/\/$/, "");
+        return `"${raw}" has no scheme; write https://${hostPort}${/:\d+$/.test(hostPort) ? "" : ":5001"} (DSM's https port is 5001)`;
+    }
+    return undefined;
+}
+
+/** Why DSM would refuse `name` as a shared folder's name, if it would. */
+function shareNameProblem(name: string): string | undefined {
+    if (!SHARE_RE.test(name))
+        return `"${name}" is not a valid shared folder name; use up to 32 letters, digits, spaces, dots, hyphens or underscores`;
+    const fix = `pick another name, e.g. ${DEFAULT_SHARE} (the default)`;
+    if (DSM_RESERVED_SHARES.includes(name.toLowerCase()))
+        return `"${name}" is a name DSM reserves for its own shared folders (${DSM_RESERVED_SHARES.join(", ")}, in any case); ${fix}`;
+    if (EXTERNAL_SHARE_RE.test(name))
+        return `"${name}" is how DSM names the shared folder of an external drive (usbshare<N>, satashare<N>); ${fix}`;
+    return undefined;
 }
 
 /** One `dhcp.extraReservations` entry. */
@@ -250,6 +321,14 @@ export function parseDhcp(c: Checker, value: Json): DhcpConfig | undefined {
         c.add("dhcp.dns", "needs at least one DNS server, e.g. [192.168.0.1]");
     dnsList.forEach((d, i) => {
         const path = `dhcp.dns[${i}]`;
+        if (typeof d === "string" && d.includes(":")) {
+            c.add(
+                path,
+                `${d.trim()} is an IPv6 address; DSM's DHCPv4 server hands out IPv4 DNS servers only: give an IPv4 one` +
+                    `${gateway ? `, e.g. ${gateway}` : ""}`,
+            );
+            return;
+        }
         const ip = c.ipv4(path, d, true);
         if (!ip) return;
         const fix = `give the address of your router or DNS server${gateway ? `, e.g. ${gateway}` : ""}`;

@@ -3,10 +3,11 @@
  * defaults and checks (pure; no Pulumi, no I/O). The rules that join them with another domain (addresses
  * against `dhcp.subnet`, the UPS extension in the image) live in parseStackConfig (components/config.ts).
  */
-import { Checker, hostAddressProblem, Json, parseUrl } from "../checker";
+import { Checker, hostAddressProblem, Json, parseUrl, urlParts } from "../checker";
 import { allKeys } from "../keys";
 import { Cidr, intToIp } from "../net";
-import { RELEASE_VERSION_RE, releaseTag } from "../version";
+import { compareVersions, parseVersion, RELEASE_VERSION_RE, releaseTag } from "../version";
+import { nodePatchProblems } from "./stack-patches";
 import { describeRange, kubernetesSupport, kubernetesVersionVerdict } from "./versions";
 
 export type NodeRole = "controlplane" | "worker";
@@ -104,6 +105,11 @@ export interface UpsConfig {
 /** Where the Talos machine-config JSON schema lives; `{version}` becomes the release tag, e.g. `v1.12.1`. */
 export const DEFAULT_TALOS_SCHEMA_URL_TEMPLATE =
     "https://raw.githubusercontent.com/siderolabs/talos/{version}/pkg/machinery/config/schemas/config.schema.json";
+/**
+ * The oldest Talos release the program's documents fit: every node gets a `HostnameConfig` document
+ * (./patches.ts), which Talos has from 1.12 on (1.12 moved the hostname out of `machine.network`).
+ */
+export const MIN_TALOS_VERSION = "v1.12.0";
 /** The system extension the UPS client (upsmon) runs as. */
 export const NUT_CLIENT_EXTENSION = "siderolabs/nut-client";
 /** `ups.monitor`: `<upsname>@<host>`. */
@@ -171,15 +177,8 @@ export function parseCluster(
         );
     }
     const endpoint = c.string("cluster.endpoint", o.endpoint, true);
-    if (endpoint !== undefined) {
-        const u = parseUrl(endpoint);
-        if (!u || u.protocol !== "https:" || !u.port || (u.pathname !== "/" && u.pathname !== "")) {
-            c.add(
-                "cluster.endpoint",
-                `"${endpoint}" must be https with a port and no path, e.g. https://192.168.0.2:6443`,
-            );
-        }
-    }
+    const endpointProblem = endpoint === undefined ? undefined : endpointShapeProblem(endpoint);
+    if (endpointProblem) c.add("cluster.endpoint", endpointProblem);
     const talos = c.string("cluster.talosVersion", o.talosVersion, true);
     let talosVersion: string | undefined;
     if (talos !== undefined) {
@@ -187,6 +186,12 @@ export function parseCluster(
             c.add(
                 "cluster.talosVersion",
                 `"${talos}" is not a Talos release version; use one like v1.12.1 (no pre-release suffix)`,
+            );
+        } else if (compareVersions(parseVersion(talos)!, parseVersion(MIN_TALOS_VERSION)!) < 0) {
+            c.add(
+                "cluster.talosVersion",
+                `${releaseTag(talos)} is older than ${MIN_TALOS_VERSION}, the first Talos release that knows the HostnameConfig ` +
+                    `document the program sends every node (Talos 1.12 moved the hostname there); use ${MIN_TALOS_VERSION} or later`,
             );
         } else {
             talosVersion = releaseTag(talos);
@@ -240,6 +245,20 @@ function parseKubernetesVersion(c: Checker, value: Json, talosVersion: string | 
     }
     const k8s = given?.replace(/^v/, "");
     const support = talosVersion ? kubernetesSupport(talosVersion) : undefined;
+    // Talos releases are 1.x with x below 20; the Kubernetes versions any of them runs are 1.28 and later.
+    if (given !== undefined && (releaseTag(given) === talosVersion || parseVersion(given)![1] < 20)) {
+        const own = support && support.basis !== "unknown" ? support.defaultKubernetes : undefined;
+        const what =
+            releaseTag(given) === talosVersion
+                ? `"${given}" is a Talos version (cluster.talosVersion's), not a Kubernetes one`
+                : `"${given}" looks like a Talos version, not a Kubernetes one (Talos releases are 1.x with x below 20; the Kubernetes versions Talos runs are 1.28 and later)`;
+        c.add(
+            path,
+            `${what}: remove ${path} to run the Kubernetes version Talos ${talosVersion ?? ""} ships with` +
+                `${own ? ` (${own})` : ""}, or set a Kubernetes version${own ? ` such as ${own}` : ""}`,
+        );
+        return undefined;
+    }
     if (!support) return k8s; // talosVersion is reported already
     if (support.basis === "unknown") {
         if (k8s === undefined) {
@@ -277,6 +296,13 @@ export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): N
     const nodes: NodeConfig[] = [];
     list.forEach((v, i) => {
         const path = `nodes[${i}]`;
+        if (v === null || v === undefined || (typeof v === "string" && v.trim() === "")) {
+            c.add(
+                path,
+                "is an empty item (a `-` with nothing after it); remove the lone - or fill in the node's hostname, mac, ip, role and installDisk",
+            );
+            return;
+        }
         const o = c.object(path, v, true);
         if (!o) return;
         c.knownKeys(path, o, NODE_KEYS);
@@ -296,12 +322,20 @@ export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): N
         }
         if (installDisk !== undefined && !/^\/dev\/\S+$/.test(installDisk)) {
             c.add(`${path}.installDisk`, `"${installDisk}" must be a device path like /dev/nvme0n1 or /dev/sda`);
+        } else if (installDisk !== undefined && wholeDiskOf(installDisk)) {
+            c.add(
+                `${path}.installDisk`,
+                `${installDisk} is a partition; Talos installs to a whole disk, which it partitions itself: ${wholeDiskOf(installDisk)}`,
+            );
         }
         const patches: string[] = [];
         (c.list(`${path}.patches`, o.patches, false) ?? []).forEach((p, j) => {
             const s = c.string(`${path}.patches[${j}]`, p, true);
             if (s !== undefined) patches.push(s);
         });
+        if (hostname && patches.length > 0) {
+            c.problems.push(...nodePatchProblems(path, { hostname, installDisk, installDiskSelector }, patches));
+        }
         const wakeOnLan = c.boolean(`${path}.wakeOnLan`, o.wakeOnLan, false);
         if (hostname && mac && ip && role) {
             nodes.push({
@@ -337,9 +371,76 @@ function parseDiskSelector(c: Checker, path: string, value: Json): DiskSelector 
     if (selector.type !== undefined && !(DISK_TYPES as readonly string[]).includes(selector.type)) {
         c.add(`${path}.type`, `must be one of ${DISK_TYPES.join(", ")}`);
     }
+    if (selector.size !== undefined && !isTalosDiskSize(selector.size)) {
+        c.add(
+            `${path}.size`,
+            `"${selector.size}" is not a size Talos reads; write a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB, or k, M, G, T), ` +
+                'with a comparison first if you like (>, >=, <, <=, ==), e.g. 500GB, ">= 1TB" or "<= 2TB"',
+        );
+    }
     if (Object.keys(selector).length === 0)
         c.add(path, `is empty; give at least one of ${DISK_SELECTOR_KEYS.join(", ")}`);
     return selector;
+}
+
+/**
+ * `cluster.endpoint`'s shape, as written (the URL parser would drop a default port such as :443): https, a port,
+ * nothing after it but a `/`. Its host is checked against the nodes and the subnet in parseStackConfig.
+ */
+function endpointShapeProblem(endpoint: string): string | undefined {
+    const p = urlParts(endpoint);
+    const example = "e.g. https://192.168.0.2:6443";
+    if (
+        !p ||
+        p.scheme !== "https" ||
+        !p.port ||
+        !/^\d+$/.test(p.port) ||
+        p.userinfo !== undefined ||
+        !parseUrl(endpoint)
+    )
+        return `"${p?.userinfo !== undefined ? "…" : endpoint}" must be https with a port and no path, ${example}`;
+    if (p.rest !== "" && p.rest !== "/")
+        return (
+            `"${endpoint}" has a path (${p.rest}); the endpoint is the API server's address and port only: ` +
+            `https://${p.host}:${p.port}`
+        );
+    return undefined;
+}
+
+/**
+ * The whole disk a partition's device path belongs to (`/dev/sda1` → `/dev/sda`, `/dev/nvme0n1p2` → `/dev/nvme0n1`,
+ * `…/by-id/<disk>-part1` → `…/by-id/<disk>`); undefined for a whole disk (or a path this cannot tell).
+ */
+export function wholeDiskOf(device: string): string | undefined {
+    const m =
+        /^(\/dev\/(?:sd|vd|hd|xvd)[a-z]+)\d+$/.exec(device) ??
+        /^(\/dev\/(?:nvme\d+n\d+|mmcblk\d+|loop\d+|nbd\d+|md\d+))p\d+$/.exec(device) ??
+        /^(\/dev\/disk\/by-[a-z]+\/.+)-part\d+$/.exec(device);
+    return m?.[1];
+}
+
+/** The units Talos reads in a disk size (go-humanize's ParseBytes, lower-cased; none means bytes). */
+const SIZE_UNITS = new Set(
+    ["", "b", "k", "kb", "ki", "kib", "m", "mb", "mi", "mib", "g", "gb", "gi", "gib", "t", "tb", "ti", "tib"].concat([
+        "p",
+        "pb",
+        "pi",
+        "pib",
+        "e",
+        "eb",
+        "ei",
+        "eib",
+    ]),
+);
+
+/**
+ * Whether Talos reads `text` as `installDiskSelector.size` (its InstallDiskSizeMatcher: an optional `>=`, `<=`, `>`,
+ * `<` or `==`, then go-humanize's ParseBytes: a number, commas allowed, and an optional unit).
+ */
+export function isTalosDiskSize(text: string): boolean {
+    const m = /^\s*(?:>=|<=|>|<|==)?\s*([0-9.,]+)\s*([A-Za-z]*)\s*$/.exec(text);
+    if (!m) return false;
+    return /^(\d+\.?\d*|\.\d+)$/.test(m[1].replace(/,/g, "")) && SIZE_UNITS.has(m[2].toLowerCase());
 }
 
 /** `homelab:ups` (optional). */
@@ -363,14 +464,9 @@ export function parseUps(c: Checker, value: Json): UpsConfig | undefined {
  * The messages never hold the password.
  */
 export function parseUpsPassword(c: Checker, value: Json, upsSet: boolean): string | undefined {
-    const password = c.string("upsPassword", value, false);
+    const password = c.secret("upsPassword", value, upsSet, "is required when ups is set");
     if (!upsSet) return password;
-    if (password === undefined) {
-        c.add(
-            "upsPassword",
-            "is required when ups is set; set it with `pulumi config set --secret homelab:upsPassword`",
-        );
-    } else if (/[\r\n]/.test(password)) {
+    if (password !== undefined && /[\r\n]/.test(password)) {
         c.add(
             "upsPassword",
             "must be a single line (it goes on upsmon's MONITOR line); " +

@@ -72,6 +72,14 @@ export function parseWorkloads(
     const p = "workloads.synologyCsi";
     c.knownKeys(p, s, SYNOLOGY_CSI_KEYS);
     const version = c.string(`${p}.version`, s.version, false) ?? MIN_TALOS_DRIVER_VERSION;
+    // Checked enabled or not: a typo waits for the day CSI is turned on otherwise.
+    if (!parseVersion(version)) {
+        c.add(
+            `${p}.version`,
+            `"${version}" is not a synology/synology-csi release tag: use one like ${MIN_TALOS_DRIVER_VERSION} ` +
+                "(a moving tag such as latest would change the driver under a running cluster, with no diff to show it)",
+        );
+    }
     const storageClassName = c.string(`${p}.storageClassName`, s.storageClassName, false) ?? DEFAULT_STORAGE_CLASS;
     if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(storageClassName)) {
         c.add(
@@ -116,12 +124,8 @@ export function synologyCsiConfigProblems(csi: SynologyCsiConfig, extensions: re
         );
     }
     const v = parseVersion(csi.version);
-    if (!v) {
-        problems.push(
-            `workloads.synologyCsi.version: "${csi.version}" is not a synology/synology-csi release tag: ` +
-                `use one like ${MIN_TALOS_DRIVER_VERSION}`,
-        );
-    } else {
+    // A version that is no release tag is parseWorkloads' to report.
+    if (v) {
         if (compareVersions(v, parseVersion(MIN_TALOS_DRIVER_VERSION)!) < 0) {
             problems.push(
                 `workloads.synologyCsi.version: ${releaseTag(csi.version)} has no --iscsiadm-path ` +

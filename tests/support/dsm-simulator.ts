@@ -63,20 +63,29 @@
  * ## Counters (`sim.counters`, `sim.resetCounters()`)
  * - `calls["API.method"]`: every request, including failed ones.
  * - `logins` (successful), `loginAttempts`, `logouts`.
+ * - `sessionErrors`: calls answered 106/107/119 (no session, or one DSM ended).
  * - `writes`: calls that reached a writing method (set/create/delete/upload/rename) past auth and faults.
  * - `uploadBytes`: file bytes received by uploads (also counted for failed/reset uploads).
  *
  * ## Inspection
  * - `sim.requests`: every request's decoded form/query parameters and headers, newest last (wire-format
  *   assertions: JSON-encoded values, `_sid`/`SynoToken`/`X-SYNO-TOKEN`/cookie, upload fields).
+ * - `sim.notJsonEncoded()`: the values of those requests sent raw to a requestFormat JSON API. DSM takes them (as
+ *   strings), so the simulator does too; the program's own encoding is asserted with this, not refused.
  * - `sim.activeSessions()`: sessions currently valid (logout tests).
  *
  * ## Protocol details it enforces
  * - Envelopes `{success:true, data}` / `{success:false, error:{code, errors?}}`; unknown API 102, method not
  *   in that version 103, version out of range 104 (ranges and methods from the DSM 7 API listings).
  * - Session by `_sid` (query/body) or the `id` cookie; SynoToken by `SynoToken` or `X-SYNO-TOKEN`.
- * - SYNO.Core.* / SYNO.Network.* values must be JSON-encoded (a raw unquoted string → 101); File Station
- *   accepts JSON or raw; the Upload `path` field is taken raw (a JSON-quoted path → 408).
+ * - Values of a requestFormat JSON API are read as JSON when they parse, else as the raw string (as DSM does:
+ *   public clients send `name=pxe` raw); the Upload `path` field is taken raw (a JSON-quoted path → 408).
+ *   `additional` is a JSON array or one comma-separated list.
+ * - File Station `getinfo` of a missing path: the entry `{code: 408, name: "", path}` (no name, as DSM).
+ * - `SYNO.FileStation.Delete`: the blocking `delete`, and the non-blocking `start` (→ `taskid`), `status`
+ *   (`finished`; the deletion's error, if any, once finished) and `stop`.
+ * - `SYNO.Core.System` `info` (v1-3, on every DSM 7): model, serial, `firmware_ver`, uptime and the rest of
+ *   Info Center's General tab, in the DSM 6/7 shape public clients' fixtures have.
  * - Download (`SYNO.FileStation.Download download`, GET or POST, `path` raw or JSON): the file's bytes as
  *   `application/octet-stream` with its Content-Length; a missing path or a folder → 408 envelope. A file
  *   stored without its bytes (bigger than `keepBytesUpTo`) cannot be served: HTTP 500 saying so.
@@ -90,6 +99,8 @@
  *
  * ## Fault knobs (`sim.faults`)
  * - `expireSessions(code = 119)`: every current session now answers `code` (119, or 106 timeout, 107).
+ * - `expireSessionsAfter(key, code = 119)`: the same, right after the next successful answer to `key` ("API" or
+ *   "API.method"): DSM ends the session between two calls of one client (its timeout, or a login elsewhere).
  * - `busy(key, times, answer?)`: the next `times` calls to `key` ("API" or "API.method") fail with
  *   `answer`: a DSM code (default 117 busy; use 3300/3328 for shares), `"http503"` (HTTP 503 page) or
  *   `"reset"` (the connection is destroyed). Checked after the session.
@@ -102,6 +113,8 @@
  *   `data` (a DSM whose answer has another shape); `rewrite(key)` stops it.
  * - `corruptDownloads(times)`: the next `times` downloads carry one flipped byte (a damaged transfer).
  * - DHCP package missing / Core names only: the `dhcp` option.
+ * - `sim.rotateCertificate()` (https only): the NAS presents a new self-signed certificate from the next connection on
+ *   (a renewed certificate, or someone in the middle); `sim.certPem` and `sim.fingerprintSha256` follow it.
  */
 import * as crypto from "crypto";
 import * as http from "http";
@@ -153,6 +166,31 @@ export function startNasWithShare(password: string, more: DsmSimulatorOptions = 
         state: { shares: { pxe: simShare("pxe") } },
         ...more,
     });
+}
+
+/** A login by hand, over HTTP, as DSM's own web UI and other clients do (Auth v7, format=sid): its sid and SynoToken. */
+export async function rawLogin(
+    sim: Pick<DsmSimulator, "url">,
+    account: string,
+    password: string,
+): Promise<{ sid: string; synotoken: string }> {
+    const body = new URLSearchParams({
+        api: "SYNO.API.Auth",
+        version: "7",
+        method: "login",
+        account,
+        passwd: password,
+        format: "sid",
+        enable_syno_token: "yes",
+    }).toString();
+    const res = await fetch(`${sim.url}/webapi/entry.cgi`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+    });
+    const data = (await res.json()) as { data?: { sid?: string; synotoken?: string } };
+    if (!data.data?.sid) throw new Error(`rawLogin: no session in ${JSON.stringify(data)}`);
+    return { sid: data.data.sid, synotoken: data.data.synotoken ?? "" };
 }
 
 export interface SimReservation {
@@ -211,12 +249,14 @@ export interface SimCounters {
     logouts: number;
     writes: number;
     uploadBytes: number;
+    sessionErrors: number;
 }
 
 export type BusyAnswer = number | "http503" | "reset";
 
 export interface SimFaults {
     expireSessions(code?: number): void;
+    expireSessionsAfter(key: string, code?: number): void;
     busy(key: string, times: number, answer?: BusyAnswer): void;
     resetUploadAfterBytes(n: number, times?: number): void;
     ignoreWrites(key: string, times: number): void;
@@ -240,8 +280,17 @@ export interface DsmSimulator {
     getFile(path: string): SimFile | undefined;
     /** Sessions currently valid (for logout tests). */
     activeSessions(): number;
+    /** https only: a new self-signed certificate from the next connection on; returns its SHA-256 fingerprint. */
+    rotateCertificate(): Promise<string>;
     /** Every request's raw parameters (after decoding the form), newest last; for wire-format assertions. */
     requests: Array<{ api: string; method: string; params: Record<string, string>; headers: http.IncomingHttpHeaders }>;
+    /**
+     * The values of {@link requests} sent raw to a requestFormat JSON API (`API.method name=value`): DSM takes such a
+     * value as the raw string, which is right for other clients' strings but not what this program's encoding means
+     * to send. Its own encoding is checked with this, on the requests it made. Left out: the parameters DSM's clients
+     * send raw by protocol (SYNO.API.Info's query, the Upload fields, the Download path).
+     */
+    notJsonEncoded(): string[];
     close(): Promise<void>;
 }
 
@@ -307,6 +356,13 @@ function apiTable(dhcp: string): Record<string, ApiDef> {
             methods: { 1: ["list", "add", "remove"] },
         },
         "SYNO.Storage.CGI.Storage": { minVersion: 1, maxVersion: 1, methods: { 1: ["load_info"] } },
+        // On every DSM 7 (Info Center's "General"): info; reboot and shutdown are not simulated.
+        "SYNO.Core.System": {
+            minVersion: 1,
+            maxVersion: 3,
+            requestFormat: "JSON",
+            methods: range(1, 3, ["info", "reboot", "shutdown"]),
+        },
         "SYNO.FileStation.CreateFolder": {
             minVersion: 1,
             maxVersion: 2,
@@ -600,21 +656,34 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         if (!state.files.has(`/${s.name}`))
             state.files.set(`/${s.name}`, { isdir: true, size: 0, md5: "", mtime: nowSec() });
 
-    const counters: SimCounters = { calls: {}, logins: 0, loginAttempts: 0, logouts: 0, writes: 0, uploadBytes: 0 };
+    const counters: SimCounters = {
+        calls: {},
+        logins: 0,
+        loginAttempts: 0,
+        logouts: 0,
+        writes: 0,
+        uploadBytes: 0,
+        sessionErrors: 0,
+    };
     const sessions = new Map<string, { sid: string; token: string; user: string; expiredCode?: number }>();
     const devices = new Set<string>();
     const busyQueue = new Map<string, { times: number; answer: BusyAnswer }>();
     const uploadResets: Array<{ bytes: number }> = [];
     const ignoreQueue = new Map<string, number>();
     const rewrites = new Map<string, (data: unknown) => unknown>();
+    const expireAfter = new Map<string, number>();
     let corruptDownloads = 0;
     const md5Tasks = new Map<string, { path: string; polls: number }>();
+    const deleteTasks = new Map<string, { paths: string[]; recursive: unknown; polls: number; error?: ApiError }>();
     const requests: DsmSimulator["requests"] = [];
 
     const faults: SimFaults = {
         delayMs: 0,
         expireSessions(code = 119) {
             for (const s of sessions.values()) s.expiredCode = code;
+        },
+        expireSessionsAfter(key, code = 119) {
+            expireAfter.set(key, code);
         },
         busy(key, times, answer = 117) {
             busyQueue.set(key, { times, answer });
@@ -646,14 +715,13 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     }
 
     // ---- parameter decoding
-    function decode(def: ApiDef, raw: string | undefined, strict: boolean): unknown {
+    /** As DSM does: a requestFormat JSON API's value is JSON when it parses, else taken as the raw string. */
+    function decode(def: ApiDef, raw: string | undefined): unknown {
         if (raw === undefined) return undefined;
         if (def.requestFormat !== "JSON") return raw;
         try {
             return JSON.parse(raw);
         } catch {
-            if (strict)
-                throw new ApiError(101, { desc: `parameter value ${JSON.stringify(raw.slice(0, 40))} is not JSON` });
             return raw;
         }
     }
@@ -677,16 +745,30 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     }
 
     function checkSession(params: Record<string, string>, headers: http.IncomingHttpHeaders): { user: string } {
+        const fail = (code: number): never => {
+            counters.sessionErrors++;
+            throw new ApiError(code);
+        };
         const sid = params._sid ?? cookieSid(headers);
-        if (!sid) throw new ApiError(119);
+        if (!sid) return fail(119);
         const s = sessions.get(sid);
-        if (!s) throw new ApiError(119);
-        if (s.expiredCode) throw new ApiError(s.expiredCode);
+        if (!s) return fail(119);
+        if (s.expiredCode) return fail(s.expiredCode);
         if (requireToken) {
             const tok = params.SynoToken ?? (headers["x-syno-token"] as string | undefined);
-            if (tok !== s.token) throw new ApiError(119);
+            if (tok !== s.token) return fail(119);
         }
         return s;
+    }
+
+    /** After a successful answer to `api.method`: a session end armed with expireSessionsAfter happens now. */
+    function afterAnswer(api: string, method: string): void {
+        for (const key of [`${api}.${method}`, api]) {
+            const code = expireAfter.get(key);
+            if (code === undefined) continue;
+            expireAfter.delete(key);
+            faults.expireSessions(code);
+        }
     }
 
     /** DSM's system settings are for administrators only: a plain user gets 105 there (File Station works). */
@@ -739,6 +821,19 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         state.files.delete(path);
     }
 
+    /** File Station's delete of `paths`: all of them exist, none is a share, a non-empty folder only recursively. */
+    function deletePaths(paths: string[], recursive: unknown): void {
+        for (const path of paths) if (!state.files.has(path)) throw new ApiError(408, [{ code: 408, path }]);
+        for (const path of paths) {
+            if (/^\/[^/]*$/.test(path)) throw new ApiError(407);
+            const f = state.files.get(path)!;
+            const children = [...state.files.keys()].filter((k) => k.startsWith(`${path}/`));
+            if (f.isdir && children.length && recursive === false) throw new ApiError(900);
+            requireWritable(path);
+            for (const k of [path, ...children]) removeFile(k);
+        }
+    }
+
     function ensureDir(path: string, parents: boolean): void {
         requireShareOf(path);
         const existing = state.files.get(path);
@@ -754,11 +849,19 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         state.files.set(path, { isdir: true, size: 0, md5: "", mtime: nowSec() });
     }
 
-    function fileEntry(path: string, additional: unknown): Record<string, unknown> {
+    /** `additional` as DSM reads it: a JSON array, or one comma-separated list (raw or a JSON string). */
+    function additionalList(v: unknown): string[] {
+        if (Array.isArray(v)) return v.map(String);
+        if (typeof v === "string" && v !== "") return v.split(",").map((x) => x.trim());
+        return [];
+    }
+
+    function fileEntry(path: string, additionalParam: unknown): Record<string, unknown> {
         const f = state.files.get(path)!;
         const share = state.shares[path.split("/")[1]];
         const entry: Record<string, unknown> = { isdir: f.isdir, name: baseName(path), path };
-        if (Array.isArray(additional) && additional.length) {
+        const additional = additionalList(additionalParam);
+        if (additional.length) {
             const add: Record<string, unknown> = {};
             if (additional.includes("real_path")) add.real_path = `${share?.vol_path ?? "/volume1"}${path}`;
             if (additional.includes("size")) add.size = f.size;
@@ -963,10 +1066,9 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             case "SYNO.FileStation.List.getinfo": {
                 const paths = asList(p.path);
                 return {
-                    files: paths.map((path) =>
-                        state.files.has(path)
-                            ? fileEntry(path, p.additional)
-                            : { code: 408, name: baseName(path), path },
+                    files: paths.map(
+                        (path) =>
+                            state.files.has(path) ? fileEntry(path, p.additional) : { code: 408, name: "", path }, // DSM names no missing file
                     ),
                 };
             }
@@ -1004,19 +1106,64 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 }
                 return { files };
             }
-            case "SYNO.FileStation.Delete.delete": {
-                const paths = asList(p.path);
-                for (const path of paths) if (!state.files.has(path)) throw new ApiError(408, [{ code: 408, path }]);
-                for (const path of paths) {
-                    if (/^\/[^/]*$/.test(path)) throw new ApiError(407);
-                    const f = state.files.get(path)!;
-                    const children = [...state.files.keys()].filter((k) => k.startsWith(`${path}/`));
-                    if (f.isdir && children.length && p.recursive === false) throw new ApiError(900);
-                    requireWritable(path);
-                    for (const k of [path, ...children]) removeFile(k);
-                }
+            case "SYNO.FileStation.Delete.delete":
+                deletePaths(asList(p.path), p.recursive);
                 return undefined;
+            case "SYNO.FileStation.Delete.start": {
+                // Non-blocking: the task runs while the client polls status (here: on the first poll).
+                const taskid = `FileStation_${crypto.randomBytes(6).toString("hex")}`;
+                deleteTasks.set(taskid, { paths: asList(p.path), recursive: p.recursive, polls: 0 });
+                return { taskid };
             }
+            case "SYNO.FileStation.Delete.status": {
+                const t = deleteTasks.get(paramText(p.taskid));
+                if (!t) throw new ApiError(599);
+                t.polls++;
+                if (t.polls === 1) {
+                    try {
+                        deletePaths(t.paths, t.recursive);
+                    } catch (e) {
+                        t.error = e instanceof ApiError ? e : new ApiError(900);
+                    }
+                    return {
+                        finished: false,
+                        progress: 0.5,
+                        processed_num: 0,
+                        total: t.paths.length,
+                        path: t.paths[0],
+                    };
+                }
+                if (t.error) throw t.error;
+                return { finished: true, progress: 1, processed_num: t.paths.length, total: t.paths.length };
+            }
+            case "SYNO.FileStation.Delete.stop":
+                deleteTasks.delete(paramText(p.taskid));
+                return undefined;
+            case "SYNO.Core.System.info":
+                return {
+                    cpu_clock_speed: 2200,
+                    cpu_cores: "4",
+                    cpu_family: "Ryzen",
+                    cpu_series: "R1600",
+                    cpu_vendor: "AMD",
+                    enabled_ntp: true,
+                    firmware_date: "2024/11/11",
+                    firmware_ver: "DSM 7.2.2-72806 Update 2",
+                    model: "DS-SIM",
+                    ntp_server: "time.google.com",
+                    ram_size: 8192,
+                    serial: "SIM0000000001",
+                    support_esata: "no",
+                    sys_temp: 42,
+                    sys_tempwarn: false,
+                    systempwarn: false,
+                    temperature_warning: false,
+                    time: new Date().toISOString().replace("T", " ").slice(0, 19),
+                    time_zone: "UTC",
+                    time_zone_desc: "(GMT) Coordinated Universal Time",
+                    up_time: "289:31:54",
+                    usb_dev: [],
+                };
             case "SYNO.FileStation.MD5.start": {
                 const path = paramText(p.file_path);
                 const f = state.files.get(path);
@@ -1290,19 +1437,19 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 return;
             }
             const decoded: Record<string, unknown> = {};
-            const strict = !api.startsWith("SYNO.FileStation.");
             for (const [k, v] of Object.entries(params)) {
                 if (["api", "method", "version", "_sid", "SynoToken"].includes(k)) continue;
-                decoded[k] = decode(def, v, strict);
+                decoded[k] = decode(def, v);
             }
             if (api === "SYNO.FileStation.Download") {
                 sendFile(res, decoded.path);
                 return;
             }
-            if (WRITE_METHODS.has(method)) counters.writes++;
+            const writing = WRITE_METHODS.has(method) || (api === "SYNO.FileStation.Delete" && method === "start");
+            if (writing) counters.writes++;
             for (const key of [`${api}.${method}`, api]) {
                 const n = ignoreQueue.get(key) ?? 0;
-                if (n > 0 && WRITE_METHODS.has(method)) {
+                if (n > 0 && writing) {
                     ignoreQueue.set(key, n - 1);
                     send(res, { success: true });
                     return;
@@ -1311,6 +1458,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             const raw = dispatch(api, method, Number(params.version), decoded, undefined);
             const rewrite = rewrites.get(`${api}.${method}`);
             const data = rewrite ? rewrite(raw) : raw;
+            afterAnswer(api, method);
             send(res, data === undefined ? { success: true } : { data, success: true });
         } catch (e) {
             sendError(res, e);
@@ -1461,6 +1609,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 return;
             }
             answered = true;
+            afterAnswer(api, method);
             send(res, {
                 data: { blSkip: false, file: baseName(target), pid: process.pid, progress: 1 },
                 success: true,
@@ -1480,10 +1629,8 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     let certPem: string | undefined;
     let fingerprintSha256: string | undefined;
     let server: http.Server;
-    const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-        handle(req, res).catch((e) => sendError(res, e));
-    };
-    if (options.https) {
+    /** A fresh self-signed certificate, CN "synology", like a fresh NAS's. */
+    async function selfSigned(): Promise<{ cert: string; key: string; fingerprint: string }> {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a test asks for https
         const selfsigned = require("selfsigned");
         const pems = await selfsigned.generate([{ name: "commonName", value: "synology" }], {
@@ -1491,9 +1638,21 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
             algorithm: "sha256",
             extensions: [{ name: "subjectAltName", altNames: [{ type: 2, value: "synology" }] }],
         });
-        certPem = pems.cert as string;
-        fingerprintSha256 = new crypto.X509Certificate(certPem).fingerprint256.toLowerCase();
-        server = https.createServer({ key: pems.private, cert: pems.cert }, listener);
+        const cert = pems.cert as string;
+        return {
+            cert,
+            key: pems.private as string,
+            fingerprint: new crypto.X509Certificate(cert).fingerprint256.toLowerCase(),
+        };
+    }
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+        handle(req, res).catch((e) => sendError(res, e));
+    };
+    if (options.https) {
+        const first = await selfSigned();
+        certPem = first.cert;
+        fingerprintSha256 = first.fingerprint;
+        server = https.createServer({ key: first.key, cert: first.cert }, listener);
     } else {
         server = http.createServer(listener);
     }
@@ -1509,7 +1668,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
 
-    return {
+    const sim: DsmSimulator = {
         url: `${options.https ? "https" : "http"}://127.0.0.1:${port}`,
         port,
         certPem,
@@ -1521,6 +1680,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         resetCounters() {
             counters.calls = {};
             counters.logins = counters.loginAttempts = counters.logouts = counters.writes = counters.uploadBytes = 0;
+            counters.sessionErrors = 0;
             requests.length = 0;
         },
         putFile(path, content) {
@@ -1533,9 +1693,38 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         activeSessions() {
             return [...sessions.values()].filter((s) => !s.expiredCode).length;
         },
+        notJsonEncoded() {
+            const rawByProtocol = ["SYNO.API.Info", "SYNO.FileStation.Upload", "SYNO.FileStation.Download"];
+            return requests.flatMap((r) => {
+                if (apis[r.api]?.requestFormat !== "JSON" || rawByProtocol.includes(r.api)) return [];
+                return Object.entries(r.params)
+                    .filter(([k]) => !["api", "method", "version", "_sid", "SynoToken"].includes(k))
+                    .filter(([, v]) => {
+                        try {
+                            JSON.parse(v);
+                            return false;
+                        } catch {
+                            return true;
+                        }
+                    })
+                    .map(([k, v]) => `${r.api}.${r.method} ${k}=${v.slice(0, 60)}`);
+            });
+        },
+        async rotateCertificate() {
+            if (!(server instanceof https.Server))
+                throw new Error("rotateCertificate: the simulator serves plain http");
+            const next = await selfSigned();
+            server.setSecureContext({ key: next.key, cert: next.cert });
+            // Connections kept alive keep the old certificate: a new one is what a next run opens.
+            for (const s of sockets) s.destroy();
+            sim.certPem = next.cert;
+            sim.fingerprintSha256 = next.fingerprint;
+            return next.fingerprint;
+        },
         close() {
             for (const s of sockets) s.destroy();
             return new Promise<void>((resolve) => server.close(() => resolve()));
         },
     };
+    return sim;
 }

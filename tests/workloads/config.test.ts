@@ -37,13 +37,11 @@ describe("synologyCsiConfigProblems", () => {
         expect(problems[0]).toMatch(/add "siderolabs\/iscsi-tools"/);
         expect(problems[1]).toMatch(/add "siderolabs\/util-linux-tools"/);
     });
-    test("rejects driver versions without --iscsiadm-path and malformed tags", () => {
+    test("rejects driver versions without --iscsiadm-path (a tag that is no release is parseWorkloads' to report)", () => {
         expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.2.0" }), SEED_EXTENSIONS).join("\n")).toMatch(
             /version: v1\.2\.0 has no --iscsiadm-path.*v1\.2\.1 or later/,
         );
-        expect(synologyCsiConfigProblems(synologyCsi({ version: "latest" }), SEED_EXTENSIONS).join("\n")).toMatch(
-            /version: "latest" is not a synology\/synology-csi release tag/,
-        );
+        expect(synologyCsiConfigProblems(synologyCsi({ version: "latest" }), SEED_EXTENSIONS)).toEqual([]);
         expect(synologyCsiConfigProblems(synologyCsi({ version: "1.3.0" }), SEED_EXTENSIONS)).toEqual([]);
     });
     test("rejects btrfs from v1.4.0 on, and allows it before", () => {
@@ -56,6 +54,18 @@ describe("synologyCsiConfigProblems", () => {
         expect(synologyCsiConfigProblems(synologyCsi({ version: "v1.2.1", fsType: "btrfs" }), SEED_EXTENSIONS)).toEqual(
             [],
         );
+    });
+});
+
+describe("workloads.synologyCsi.version", () => {
+    test.each([true, false])("a tag that is no release is refused, CSI enabled or not (enabled: %s)", (enabled) => {
+        const c = new Checker();
+        parseWorkloads(c, { synologyCsi: { enabled, version: "latest" } }, "/volume1");
+        expect(c.problems).toEqual([
+            expect.stringMatching(
+                /^workloads\.synologyCsi\.version: "latest" is not a synology\/synology-csi release tag/,
+            ),
+        ]);
     });
 });
 

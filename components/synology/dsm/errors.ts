@@ -197,9 +197,11 @@ export class DsmVerifyError extends Error {
     readonly fields: string[];
 
     constructor(api: string, fields: Array<{ field: string; wanted: unknown; got: unknown }>) {
-        const message = `${api}: after set, get returned different values for ${fields
-            .map((f) => `${f.field} (wanted ${safeJson(f.wanted)}, got ${safeJson(f.got)})`)
-            .join("; ")}. The NAS may have ignored or changed these fields.`;
+        const what = fields.map((f) => `${f.field} (wanted ${safeJson(f.wanted)}, got ${safeJson(f.got)})`).join("; ");
+        const message =
+            `${api}: after set, get returned different values for ${what}. The NAS may have ignored or changed these ` +
+            `fields (README, "Writes no public client has confirmed"); please report what your NAS answers to ` +
+            `\`npm run dsm -- … ${api} get\``;
         super(message);
         fixErrorFields(this, "DsmVerifyError", message);
         this.api = api;

@@ -7,6 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { DsmVerifyError } from "../dsm/errors";
 import { decodeReservations, encodeReservations } from "../dsm/shapes";
 import type { DsmApi, DsmApiUse } from "../dsm/types";
+import { canonicalMac } from "../../net";
 import {
     managedOnNas,
     mergeReservations,
@@ -24,14 +25,43 @@ export async function reservationsGet(client: DsmApi, ifname: string): Promise<R
     return decodeReservations(await client.call(RESERVATION_API, "get", { ifname }));
 }
 
-/** Replaces the interface's whole IPv4 list (DSM's `set`), then re-reads it and compares. */
+/**
+ * Replaces the interface's whole IPv4 list (DSM's `set`, a write no public client has confirmed on DSM 7's DHCP Server
+ * package), then re-reads it and fails naming every entry and field that did not take.
+ */
 export async function reservationsSet(client: DsmApi, ifname: string, list: Reservation[]): Promise<void> {
     await client.call(RESERVATION_API, "set", { ifname, reservationData: encodeReservations(list) });
     const after = await reservationsGet(client, ifname);
     if (!sameReservationSet(after, list)) {
         const name = await client.resolve(RESERVATION_API, "set");
-        throw new DsmVerifyError(name, [{ field: "reservationList", wanted: list, got: after }]);
+        throw new DsmVerifyError(name, reservationDifferences(list, after));
     }
+}
+
+/** What `got` (read back) lacks or has otherwise than `wanted`, per MAC and field: `reservation <mac>.ip`, … */
+export function reservationDifferences(
+    wanted: readonly Reservation[],
+    got: readonly Reservation[],
+): Array<{ field: string; wanted: unknown; got: unknown }> {
+    const byMac = (l: readonly Reservation[]) => new Map(l.map((r) => [canonicalMac(r.mac), r]));
+    const w = byMac(wanted);
+    const g = byMac(got);
+    const out: Array<{ field: string; wanted: unknown; got: unknown }> = [];
+    for (const [mac, r] of w) {
+        const seen = g.get(mac);
+        if (!seen) {
+            out.push({ field: `reservation ${mac}`, wanted: { ip: r.ip, hostname: r.hostname }, got: undefined });
+            continue;
+        }
+        if (seen.ip !== r.ip) out.push({ field: `reservation ${mac}.ip`, wanted: r.ip, got: seen.ip });
+        if ((seen.hostname ?? "") !== (r.hostname ?? ""))
+            out.push({ field: `reservation ${mac}.hostname`, wanted: r.hostname, got: seen.hostname });
+    }
+    for (const [mac, r] of g) {
+        if (!w.has(mac))
+            out.push({ field: `reservation ${mac}`, wanted: undefined, got: { ip: r.ip, hostname: r.hostname } });
+    }
+    return out;
 }
 
 export interface ReservationsInputs extends DsmResourceProps {

@@ -3,7 +3,8 @@
  * The settings found before the first create are kept in the outputs and written back on delete.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { decodeTftp } from "../dsm/shapes";
+import { DsmVerifyError } from "../dsm/errors";
+import { decodeTftp, sameValue } from "../dsm/shapes";
 import type { DsmApi, DsmApiUse, TftpSettings } from "../dsm/types";
 import { dsmResource, DsmResourceProps, jsonEqual, DsmSession } from "../kit/resource";
 
@@ -14,10 +15,20 @@ export async function tftpSettingsGet(client: DsmApi): Promise<TftpSettings> {
     return decodeTftp(await client.call(TFTP_API, "get"));
 }
 
-/** A partial `set`: only the fields given. */
+/**
+ * A partial `set` (only the fields given), then the object read back: a field that did not take fails, named. The
+ * client range (`startip`/`endip`) is a write no public client has confirmed (README, "Writes no public client has
+ * confirmed"); DSM answers success to fields it ignores.
+ */
 export async function tftpSettingsSet(client: DsmApi, changes: Partial<TftpSettings>): Promise<void> {
     const params = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
-    if (Object.keys(params).length > 0) await client.call(TFTP_API, "set", params);
+    if (Object.keys(params).length === 0) return;
+    await client.call(TFTP_API, "set", params);
+    const after = await tftpSettingsGet(client);
+    const diffs = Object.keys(params)
+        .filter((k) => !sameValue(params[k], after[k]))
+        .map((k) => ({ field: k, wanted: params[k], got: after[k] }));
+    if (diffs.length) throw new DsmVerifyError(await client.resolve(TFTP_API, "set"), diffs);
 }
 
 /** The TFTP fields this resource manages. */

@@ -13,7 +13,13 @@ import { reservationsGet, reservationsSet } from "../../../components/synology/p
 import { shareCreate, shareDelete, shareGet } from "../../../components/synology/providers/share";
 import { tftpSettingsGet, tftpSettingsSet } from "../../../components/synology/providers/tftp";
 import { NAS_APIS } from "../../../components/synology/pxe";
-import { startDsmSimulator, DsmSimulator, DsmSimulatorOptions, simShare } from "../../support/dsm-simulator";
+import {
+    rawLogin as simLogin,
+    startDsmSimulator,
+    DsmSimulator,
+    DsmSimulatorOptions,
+    simShare,
+} from "../../support/dsm-simulator";
 import { caught } from "../../support/rejection";
 
 const PASSWORD = 'pa$$ word&=/"x';
@@ -31,21 +37,7 @@ function client(over: Partial<DsmConnection> = {}, opts: DsmClientOptions = {}):
     return new DsmClient(conn(over), { ...FAST, ...opts });
 }
 /** A login by hand, over HTTP, as DSM's own web UI does: its sid and SynoToken. */
-async function rawLogin(): Promise<{ sid: string; synotoken: string }> {
-    const res = await axios.post(
-        `${sim.url}/webapi/entry.cgi`,
-        new URLSearchParams({
-            api: "SYNO.API.Auth",
-            version: "7",
-            method: "login",
-            account: "admin",
-            passwd: PASSWORD,
-            format: "sid",
-            enable_syno_token: "yes",
-        }).toString(),
-    );
-    return { sid: res.data.data.sid, synotoken: res.data.data.synotoken };
-}
+const rawLogin = () => simLogin(sim, "admin", PASSWORD);
 function lastRequest(
     api: string,
     method: string,
@@ -373,11 +365,8 @@ describe("the simulator is strict where DSM is (so the client tests mean somethi
         return res.data;
     }
 
-    test("raw unquoted strings for a requestFormat JSON API → 101; method missing from the version → 103", async () => {
+    test("a method missing from the version → 103; DHCP server get without ifname → 4302", async () => {
         await start();
-        expect(
-            await raw({ api: "SYNO.Core.TFTP", version: "1", method: "set", root_path: "/volume1/x" }),
-        ).toMatchObject({ success: false, error: { code: 101 } });
         expect(
             await raw({
                 api: "SYNO.Network.DHCPServer.Reservation",
@@ -400,6 +389,22 @@ describe("the simulator is strict where DSM is (so the client tests mean somethi
             error: { code: 4302, errors: { desc: "no ifname parameter" } },
             success: false,
         });
+    });
+
+    test("the program's own encoding, asserted on what it sent (DSM, and the simulator, take a raw value as a string)", async () => {
+        await start();
+        sim.state.shares.pxe = simShare("pxe");
+        sim.state.files.set("/pxe", { isdir: true, size: 0, md5: "", mtime: 1 });
+        const c = client();
+        await tftpSettingsSet(c, { enable: true, root_path: "/volume1/pxe", timeout: 10 });
+        await reservationsSet(c, "eth0", [{ mac: "52:54:00:00:00:01", ip: "192.168.0.10", hostname: "n1" }]);
+        await pxeSet(c, { ...(await pxeGet(c)), enable: true, local_bootloader: "boot.efi" });
+        await shareGet(c, "pxe");
+        await c.createFolder("/pxe", "sub");
+        await c.getInfo(["/pxe/sub"]);
+        await c.deletePaths(["/pxe/sub"]);
+        expect(sim.requests.length).toBeGreaterThan(8);
+        expect(sim.notJsonEncoded()).toEqual([]);
     });
 });
 
@@ -802,15 +807,38 @@ describe("writes verified by reading back", () => {
             "SYNO.Network.DHCPServer.Reservation",
             (c: DsmClient) =>
                 reservationsSet(c, "eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "x" }]),
-            /reservationList/,
+            /reservation aa:bb:cc:dd:ee:01 \(wanted \{"ip":"192\.168\.0\.51","hostname":"x"\}, got undefined\)/,
         ],
-    ] as const)("%s: a NAS that ignores the write is noticed", async (api, op, detail) => {
+        [
+            "SYNO.Core.TFTP",
+            (c: DsmClient) => tftpSettingsSet(c, { startip: "192.168.0.2", endip: "192.168.0.9" }),
+            /startip \(wanted "192\.168\.0\.2", got "0\.0\.0\.0"\); endip \(wanted "192\.168\.0\.9", got "255\.255\.255\.255"\)/,
+        ],
+    ] as const)(
+        "%s: a NAS that ignores the write is noticed, naming the fields that did not stick",
+        async (api, op, detail) => {
+            await start();
+            sim.faults.ignoreWrites(`${api}.set`, 1);
+            const e = await caught(op(client()));
+            expect(e.name).toBe("DsmVerifyError");
+            expect(e.message).toMatch(detail);
+            expect(e.message).toMatch(/ignored or changed.*Writes no public client has confirmed/);
+        },
+    );
+
+    test("a reservation that took otherwise is named by MAC and field", async () => {
         await start();
-        sim.faults.ignoreWrites(`${api}.set`, 1);
-        const e = await caught(op(client()));
-        expect(e.name).toBe("DsmVerifyError");
-        expect(e.message).toMatch(detail);
-        expect(e.message).toMatch(/ignored or changed/);
+        const c = client();
+        sim.faults.rewrite("SYNO.Network.DHCPServer.Reservation.get", (data) => {
+            const d = data as { reservationList: { ipv4: Array<{ hostname: string }> } };
+            for (const r of d.reservationList.ipv4) r.hostname = "";
+            return d;
+        });
+        const e = await caught(
+            reservationsSet(c, "eth0", [{ mac: "aa:bb:cc:dd:ee:01", ip: "192.168.0.51", hostname: "x" }]),
+        );
+        expect(e.message).toMatch(/reservation aa:bb:cc:dd:ee:01\.hostname \(wanted "x", got ""\)/);
+        expect(e.message).not.toMatch(/\.ip /);
     });
 });
 

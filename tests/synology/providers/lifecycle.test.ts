@@ -382,6 +382,8 @@ describe("the DSM APIs the resources call", () => {
         const writes = called.filter((c) => ["set", "create", "delete", "rename", "upload"].includes(c.method));
         expect(writes.map((c) => c.api)).toContain("SYNO.Network.DHCPServer");
         expect(writes.filter((c) => declared.get(c.api)?.write === undefined)).toEqual([]);
+        // Every value they sent a requestFormat JSON API is JSON: DSM would take a raw one as a plain string.
+        expect(sim.notJsonEncoded()).toEqual([]);
     });
 });
 
