@@ -72,6 +72,7 @@ async function main() {
         schematicId: image.schematicId,
         talosVersion: image.talosVersion,
         arch: cfg.image.arch,
+        backupShare: cfg.backups.share,
     });
 
     const cluster = new TalosCluster("talos", {
@@ -82,13 +83,15 @@ async function main() {
         ups: cfg.ups,
         upsPassword,
         pxeReady: nas.pxeReady,
-        // With upgrades on, an etcd snapshot goes to <share>/backups/etcd before any upgrade runs.
+        // With upgrades on, an etcd snapshot goes to <backups.share>/etcd (not the TFTP root) before any upgrade runs.
         beforeUpgrades: etcdSnapshotBeforeUpgrades({
             connection: connectionArgs(cfg.synology),
             password: synologyPassword,
-            share: cfg.synology.share,
+            share: cfg.backups.share,
+            tftpShare: cfg.synology.share,
             keep: cfg.backups.etcd.keep,
             clusterName: cfg.cluster.name,
+            after: [nas.backupShare],
         }),
     });
 

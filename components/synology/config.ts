@@ -99,7 +99,8 @@ export const DHCP_KEYS = allKeys<DhcpConfig>()([
 ]);
 export const RESERVATION_KEYS = allKeys<Reservation>()(["mac", "ip", "hostname"]);
 
-const SHARE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
+/** A shared folder name the program accepts (`synology.share`, `backups.share`). */
+export const SHARE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
 const INTERFACE_RE = /^(eth|ovs_eth|bond|ovs_bond)\d+$/;
 const FINGERPRINT_RE = /^([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i;
 

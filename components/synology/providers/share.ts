@@ -1,8 +1,8 @@
 /**
  * The shared folder holding the TFTP root (`SYNO.Core.Share`). Created if missing; an existing one is
  * adopted (`created: false`) and never deleted on destroy. One the program created is deleted on destroy only
- * when no file is left in it (the boot file is gone by then): files it does not delete, such as the etcd
- * snapshots under backups/etcd or a file of the user's, keep it, and destroy says which.
+ * when no file is left in it (the boot file is gone by then): files it does not delete, such as a file of the
+ * user's or the etcd snapshots an earlier version stored under backups/etcd, keep it, and destroy says which.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { DsmConfigError } from "../dsm/errors";
@@ -71,7 +71,7 @@ export interface ShareOutputs extends ShareInputs {
 const DSM_FOLDERS = new Set(["#recycle", "@eaDir", "#snapshot"]);
 
 /** How many kept files destroy names. */
-const KEPT_LISTED = 5;
+export const KEPT_LISTED = 5;
 
 /**
  * Up to `limit` files below `folder` (File Station paths), breadth first; folders themselves do not count, nor
@@ -100,7 +100,8 @@ export function keptShareMessage(name: string, kept: string[]): string {
     );
 }
 
-const SHARE_NAME = /^[^\\/:*?"<>|\s][^\\/:*?"<>|]{0,31}$/;
+/** A shared folder name as DSM takes it. */
+export const SHARE_NAME = /^[^\\/:*?"<>|\s][^\\/:*?"<>|]{0,31}$/;
 
 /** Check failures for the share inputs. */
 export function checkShare(news: Partial<ShareInputs>): pulumi.dynamic.CheckFailure[] {
