@@ -14,16 +14,16 @@
  *     `npm run etcd-snapshot -- --list` shows both folders and `--fetch` brings the earlier one back
  *   4 destroy keeps both shared folders, each holding a snapshot, and says so
  */
-import { execFile, execFileSync } from "child_process";
+import { execFileSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { tftpGet, TftpError } from "../../components/doctor/tftp";
 import { DEFAULT_VERSIONS } from "../../tests/support/factory-server";
-import { NasTftp, startNasTftp } from "../../tests/support/nas-tftp";
+import type { NasTftp } from "../../tests/support/nas-tftp";
 import { PROJECT_FILES, PROJECT_LINKS, repoRoot } from "../support/engine";
 import { changingSteps, diagnostics, EngineEvent, urnName } from "../support/events";
+import { etcdSnapshotCli, overTftp, startSnapshotStack, upgradingCluster } from "../support/backups";
 import { recordFigures } from "../support/figures";
 import { Harness, SEED_NAS_VALUES } from "../support/scenario";
 
@@ -82,11 +82,6 @@ const filesIn = (dir: string) =>
         .map((p) => p.slice(dir.length + 1))
         .sort();
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const overTftp = (file: string) =>
-    tftpGet(file, { host: tftp.host, port: tftp.port, timeoutMs: 500, retries: 2 }).then(
-        (r) => ({ size: r.size, md5: r.md5 }),
-        (e: TftpError) => ({ refused: e.message }),
-    );
 const setTalos = (version: string) => {
     const v = JSON.parse(JSON.stringify(h.values)) as Record<string, any>;
     v.cluster.talosVersion = version;
@@ -96,35 +91,12 @@ const setTalos = (version: string) => {
 const said = (r: { events: EngineEvent[]; stdout: string; stderr: string }) =>
     [...diagnostics(r.events).map((d) => d.message), r.stdout, r.stderr].join("\n");
 
-function etcdSnapshotCli(args: string[]): Promise<{ code: number; out: string }> {
-    return new Promise((resolve) => {
-        execFile(
-            "npm",
-            ["run", "--silent", "etcd-snapshot", "--", "--stack", h.engine.stack, ...args],
-            { cwd: h.engine.projectDir, env: h.engine.env(), timeout: 180_000 },
-            (err, stdout, stderr) =>
-                resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: `${stdout}${stderr}` }),
-        );
-    });
-}
-
 scenario("a stack of the program before issue 28, taken over by this one", () => {
     beforeAll(async () => {
         before = extractBefore();
-        h = await Harness.start({
+        ({ h, tftp } = await startSnapshotStack({
             values: {
-                cluster: {
-                    name: CLUSTER,
-                    endpoint: "https://192.168.0.11:6443",
-                    talosVersion: "v1.12.0",
-                    kubernetesVersion: "1.35.0",
-                    upgrades: true,
-                    applyTimeout: "30s",
-                    bootstrapTimeout: "2m",
-                    healthTimeout: "30s",
-                    upgradeTimeout: "2m",
-                    healthChecks: { kubernetes: false },
-                },
+                cluster: upgradingCluster(CLUSTER),
                 image: { arch: "amd64", extensions: [] },
                 ...SEED_NAS_VALUES,
                 nodes: [
@@ -144,9 +116,7 @@ scenario("a stack of the program before issue 28, taken over by this one", () =>
                 schemaVersions: ["v1.12.0", "v1.12.1", "v1.12.2"],
             },
             stack: "migrate",
-        });
-        h.servers.dsm.state.dhcpServers.eth0 = { ...h.servers.dsm.state.dhcpServers.eth0, enable: true };
-        tftp = await startNasTftp(h.servers.dsm);
+        }));
     }, 300_000);
 
     afterAll(async () => {
@@ -166,7 +136,7 @@ scenario("a stack of the program before issue 28, taken over by this one", () =>
         expect(legacyNames).toEqual([expect.stringMatching(SNAPSHOT)]);
         expect(h.servers.dsm.state.shares["talos-backups"]).toBeUndefined();
         const f = h.servers.dsm.getFile(`${LEGACY}/${legacyNames[0]}`)!;
-        expect(await overTftp(`backups/etcd/${legacyNames[0]}`)).toEqual({ size: f.size, md5: f.md5 });
+        expect(await overTftp(tftp, `backups/etcd/${legacyNames[0]}`)).toEqual({ size: f.size, md5: f.md5 });
     });
 
     test("2. the first up of this program: the new folder is made and the snapshot resource updated, nothing else; a warning names the old snapshot; nothing moved", async () => {
@@ -242,12 +212,12 @@ scenario("a stack of the program before issue 28, taken over by this one", () =>
         expect(fresh).toEqual([expect.stringMatching(SNAPSHOT)]);
         expect(sha256(h.servers.dsm.getFile(`${DIR}/${fresh[0]}`)!.bytes!)).toBe(expected.sha256);
         expect(filesIn(LEGACY)).toEqual(legacyNames);
-        expect(await overTftp(fresh[0])).toEqual({ refused: expect.stringMatching(/^TFTP server error 1 /) });
-        expect(await overTftp(`backups/etcd/${fresh[0]}`)).toEqual({
+        expect(await overTftp(tftp, fresh[0])).toEqual({ refused: expect.stringMatching(/^TFTP server error 1 /) });
+        expect(await overTftp(tftp, `backups/etcd/${fresh[0]}`)).toEqual({
             refused: expect.stringMatching(/^TFTP server error 1 /),
         });
 
-        const list = await etcdSnapshotCli(["--list"]);
+        const list = await etcdSnapshotCli(h, ["--list"]);
         expect(list.code).toBe(0);
         expect(list.out).toContain(
             `etcd snapshots of cluster ${CLUSTER} in ${DIR} (newest first; keeping the newest 10):`,
@@ -258,7 +228,7 @@ scenario("a stack of the program before issue 28, taken over by this one", () =>
                 `readable over TFTP without a password: move them to ${DIR} or delete them; newest first):\n  ${legacyNames[0]}  `,
         );
         const out = path.join(h.engine.dir, "legacy.db");
-        const fetched = await etcdSnapshotCli(["--fetch", legacyNames[0], "--out", out]);
+        const fetched = await etcdSnapshotCli(h, ["--fetch", legacyNames[0], "--out", out]);
         expect(fetched.code).toBe(0);
         expect(sha256(fs.readFileSync(out))).toBe(sha256(h.servers.dsm.getFile(`${LEGACY}/${legacyNames[0]}`)!.bytes!));
         recordFigures({ snapshotsUnderTftpRootAfterProgramUpgrade: filesIn(LEGACY).length });

@@ -18,13 +18,12 @@
  *     the snapshots and the user's files stay, and so does their shared folder, with a message naming what was kept
  */
 import { createHash } from "crypto";
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseSnapshotName } from "../../components/backups/names";
-import { tftpGet, TftpError } from "../../components/doctor/tftp";
-import { NasTftp, startNasTftp, tftpRootFolder } from "../../tests/support/nas-tftp";
+import { NasTftp, tftpRootFolder } from "../../tests/support/nas-tftp";
 import { changingSteps, diagnostics, urnName } from "../support/events";
+import { etcdSnapshotCli, overTftp, startSnapshotStack, upgradingCluster } from "../support/backups";
 import { recordFigures } from "../support/figures";
 import { Harness, SEED_NAS_VALUES } from "../support/scenario";
 
@@ -58,46 +57,16 @@ const snapshotsUnderTftpRoot = () => {
         (p) => p.startsWith(`${root}/`) && parseSnapshotName("e2e-backups", path.posix.basename(p)) !== undefined,
     );
 };
-/** A read over TFTP, as any machine on the LAN can make: the file's size and MD5, or the server's refusal. */
-const overTftp = (file: string) =>
-    tftpGet(file, { host: tftp.host, port: tftp.port, timeoutMs: 500, retries: 2 }).then(
-        (r) => ({ size: r.size, md5: r.md5 }),
-        (e: TftpError) => ({ refused: e.message }),
-    );
 const callsOf = (method: string, since: number) =>
     h
         .nodes!.calls()
         .slice(since)
         .filter((c) => c.method.endsWith(`/${method}`));
 
-/** `npm run etcd-snapshot -- <args>` in the stack's project folder, with the engine's environment (as a user runs it). */
-function etcdSnapshotCli(args: string[]): Promise<{ code: number; out: string }> {
-    return new Promise((resolve) => {
-        execFile(
-            "npm",
-            ["run", "--silent", "etcd-snapshot", "--", "--stack", h.engine.stack, ...args],
-            { cwd: h.engine.projectDir, env: h.engine.env(), timeout: 180_000 },
-            (err, stdout, stderr) =>
-                resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: `${stdout}${stderr}` }),
-        );
-    });
-}
-
 beforeAll(async () => {
-    h = await Harness.start({
+    ({ h, tftp } = await startSnapshotStack({
         values: {
-            cluster: {
-                name: "e2e-backups",
-                endpoint: "https://192.168.0.11:6443",
-                talosVersion: "v1.12.0",
-                kubernetesVersion: "1.35.0",
-                upgrades: true,
-                applyTimeout: "30s",
-                bootstrapTimeout: "2m",
-                healthTimeout: "30s",
-                upgradeTimeout: "2m",
-                healthChecks: { kubernetes: false },
-            },
+            cluster: upgradingCluster("e2e-backups"),
             image: { arch: "amd64", extensions: ["siderolabs/iscsi-tools"] },
             ...SEED_NAS_VALUES,
             nodes: [
@@ -121,9 +90,7 @@ beforeAll(async () => {
         secrets: { synologyPassword: DSM_PASSWORD },
         servers: { dsm: { users: { admin: DSM_PASSWORD }, keepBytesUpTo: 2 * SNAPSHOT_BYTES } },
         stack: "backups",
-    });
-    h.servers.dsm.state.dhcpServers.eth0 = { ...h.servers.dsm.state.dhcpServers.eth0, enable: true };
-    tftp = await startNasTftp(h.servers.dsm);
+    }));
 }, 300_000);
 
 afterAll(async () => {
@@ -209,9 +176,9 @@ test("3. with room again: the snapshot is stored (the stand-in's bytes), before 
 
     // What a machine on the LAN gets from the NAS over TFTP: the boot file, not the snapshot, by any name.
     const boot = h.servers.dsm.getFile(`/pxe/${UKI}`)!;
-    expect(await overTftp(UKI)).toEqual({ size: boot.size, md5: boot.md5 });
+    expect(await overTftp(tftp, UKI)).toEqual({ size: boot.size, md5: boot.md5 });
     for (const name of [snaps[0], `backups/etcd/${snaps[0]}`, `../talos-backups/etcd/${snaps[0]}`])
-        expect(await overTftp(name)).toEqual({ refused: expect.stringMatching(/^TFTP server error [12] /) });
+        expect(await overTftp(tftp, name)).toEqual({ refused: expect.stringMatching(/^TFTP server error [12] /) });
     expect(snapshotsUnderTftpRoot()).toEqual([]);
     recordFigures({ snapshotsUnderTftpRoot: snapshotsUnderTftpRoot().length });
 });
@@ -221,7 +188,7 @@ test("4. npm run etcd-snapshot: retention keeps the newest 2 and no file of the 
     for (let i = 0; i < 2; i++) {
         if (i > 0) await new Promise((r) => setTimeout(r, 1100)); // distinct names: the time in them is to the second
         const expected = await h.nodes!.snapshotDigest(ipOf("cp-1"));
-        const r = await etcdSnapshotCli([]);
+        const r = await etcdSnapshotCli(h, []);
         expect({ code: r.code, out: r.out }).toEqual({
             code: 0,
             out: expect.stringMatching(
@@ -239,13 +206,13 @@ test("4. npm run etcd-snapshot: retention keeps the newest 2 and no file of the 
     expect(inBackups()).toEqual([...FOREIGN, ...kept].sort());
     for (const f of FOREIGN) expect(h.servers.dsm.getFile(`${DIR}/${f}`)!.bytes!.toString()).toBe(`the user's ${f}`);
 
-    const list = await etcdSnapshotCli(["--list"]);
+    const list = await etcdSnapshotCli(h, ["--list"]);
     expect(list.code).toBe(0);
     expect(list.out).toContain(`  ${kept[1]}  `);
     expect(list.out).toContain(`2 other file(s) there, not this program's (never touched): ${FOREIGN.join(", ")}`);
 
     const out = path.join(h.engine.dir, "restore.db");
-    const fetched = await etcdSnapshotCli(["--fetch", kept[1], "--out", out]);
+    const fetched = await etcdSnapshotCli(h, ["--fetch", kept[1], "--out", out]);
     expect(fetched.code).toBe(0);
     expect(sha256(fs.readFileSync(out))).toBe(sha256(h.servers.dsm.getFile(`${DIR}/${kept[1]}`)!.bytes!));
     expect((fs.statSync(out).mode & 0o777).toString(8)).toBe("600");

@@ -17,16 +17,7 @@ import { DsmShapeError } from "../dsm/errors";
 import { asObject, toBool } from "../dsm/shapes";
 import type { DsmApi, DsmApiUse } from "../dsm/types";
 import { dsmResource, DsmResourceProps, DsmSession } from "../kit/resource";
-import {
-    filesBelow,
-    KEPT_LISTED,
-    keptShareMessage,
-    shareCreate,
-    shareDelete,
-    shareGet,
-    SHARE_API,
-    SHARE_NAME,
-} from "./share";
+import { deleteIfEmpty, shareCreate, shareDelete, shareGet, SHARE_API, SHARE_NAME } from "./share";
 
 export const SHARE_PERMISSION_API = {
     api: "SYNO.Core.Share.Permission",
@@ -106,17 +97,14 @@ export function accessFix(share: string, user: string): string {
     );
 }
 
+/** An entry for `name` with the flags given, the others false. */
+export function permissionEntry(name: string, flags: Partial<PermissionEntry> = {}): PermissionEntry {
+    return { name, is_readonly: false, is_writable: false, is_deny: false, is_custom: false, ...flags };
+}
+
 /** The permissions the program gives a folder it creates: read/write for the DSM user, no access for guest. */
 export function wantedPermissions(user: string): PermissionEntry[] {
-    const entry = (name: string, flags: Partial<PermissionEntry>): PermissionEntry => ({
-        name,
-        is_readonly: false,
-        is_writable: false,
-        is_deny: false,
-        is_custom: false,
-        ...flags,
-    });
-    return [entry(user, { is_writable: true }), entry(GUEST, { is_deny: true })];
+    return [permissionEntry(user, { is_writable: true }), permissionEntry(GUEST, { is_deny: true })];
 }
 
 /** The fields of `wanted` that the folder's permissions, read back, do not carry (pure). */
@@ -311,18 +299,9 @@ export class SynologyBackupShare extends dsmResource<BackupShareInputs, BackupSh
         const access = shareAccess(await sharePermissionsGet(client, props.name), props.connection.username);
         return { ...props, exists: true, volPath: info.vol_path, access };
     },
-    async restore({ client, log }, props) {
-        if (!(await shareGet(client, props.name))) return;
-        if (!props.created) {
-            log(`keeping shared folder ${props.name} and the etcd snapshots in it: it was there before this program`);
-            return;
-        }
-        const kept = await filesBelow(client, `/${props.name}`, KEPT_LISTED);
-        if (kept.length > 0) {
-            log(keptShareMessage(props.name, kept));
-            return;
-        }
-        log(`deleting shared folder ${props.name} (created by this program for the etcd snapshots, and empty)`);
-        await shareDelete(client, props.name);
+    async restore(nas, props) {
+        if (!(await shareGet(nas.client, props.name))) return;
+        if (props.created) return deleteIfEmpty(nas, props.name, "created by this program for the etcd snapshots");
+        nas.log(`keeping shared folder ${props.name} and the etcd snapshots in it: it was there before this program`);
     },
 }) {}

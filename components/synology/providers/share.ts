@@ -71,7 +71,7 @@ export interface ShareOutputs extends ShareInputs {
 const DSM_FOLDERS = new Set(["#recycle", "@eaDir", "#snapshot"]);
 
 /** How many kept files destroy names. */
-export const KEPT_LISTED = 5;
+const KEPT_LISTED = 5;
 
 /**
  * Up to `limit` files below `folder` (File Station paths), breadth first; folders themselves do not count, nor
@@ -98,6 +98,20 @@ export function keptShareMessage(name: string, kept: string[]): string {
         `delete (${listed}). Fetch what you need (etcd snapshots: npm run etcd-snapshot -- --list / --fetch), then ` +
         `delete the folder in DSM (Control Panel > Shared Folder) if you no longer want it`
     );
+}
+
+/**
+ * Destroy's end for a shared folder this program created: deleted when no file is left in it, else kept, saying what
+ * it holds (`why`: for the message, e.g. `created by this program`).
+ */
+export async function deleteIfEmpty({ client, log }: DsmSession, name: string, why: string): Promise<void> {
+    const kept = await filesBelow(client, `/${name}`, KEPT_LISTED);
+    if (kept.length > 0) {
+        log(keptShareMessage(name, kept));
+        return;
+    }
+    log(`deleting shared folder ${name} (${why}, and empty)`);
+    await shareDelete(client, name);
 }
 
 /** A shared folder name as DSM takes it. */
@@ -173,15 +187,8 @@ export class SynologyShare extends dsmResource<ShareInputs, ShareOutputs, "desc"
         const info = await shareGet(client, props.name);
         return { ...props, exists: info !== undefined, volPath: info ? info.vol_path : props.volPath };
     },
-    async restore({ client, log }, props) {
+    async restore(nas, props) {
         if (!props.created) return; // adopted: it was there before, it stays
-        if (!(await shareGet(client, props.name))) return;
-        const kept = await filesBelow(client, `/${props.name}`, KEPT_LISTED);
-        if (kept.length > 0) {
-            log(keptShareMessage(props.name, kept));
-            return;
-        }
-        log(`deleting shared folder ${props.name} (created by this program, and empty)`);
-        await shareDelete(client, props.name);
+        if (await shareGet(nas.client, props.name)) await deleteIfEmpty(nas, props.name, "created by this program");
     },
 }) {}

@@ -15,7 +15,7 @@ import {
     accessProblems,
     BackupShareInputs,
     BackupShareOutputs,
-    PermissionEntry,
+    permissionEntry,
     shareAccess,
     SynologyBackupShare,
     unstuck,
@@ -45,14 +45,7 @@ function inputs(raw: unknown = undefined): BackupShareInputs {
     };
 }
 
-const entry = (name: string, flags: Partial<PermissionEntry> = {}): PermissionEntry => ({
-    name,
-    is_readonly: false,
-    is_writable: false,
-    is_deny: false,
-    is_custom: false,
-    ...flags,
-});
+const entry = permissionEntry;
 
 describe("who may use it (pure)", () => {
     test("DSM's order: no access before read/write before read only, over the user's own and its groups'", () => {
