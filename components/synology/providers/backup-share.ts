@@ -274,8 +274,8 @@ async function ensureBackupShare(
         await shareDelete(client, inputs.name).catch(() => undefined);
         throw new Error(
             `${(e as Error).message}. The shared folder ${inputs.name} it had just created was deleted again. Create it ` +
-                `yourself (${accessFix(inputs.name, user).replace(/^in DSM, /, "in DSM ")}), then run again: an existing ` +
-                "folder is used as it is",
+                `yourself in DSM (Control Panel > Shared Folder > Create, named ${inputs.name}; then Edit > Permissions: ` +
+                `guest "No access", ${user} "Read/Write") and run again: a folder that is there is used as it is`,
         );
     }
 }

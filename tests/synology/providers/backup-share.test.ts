@@ -168,7 +168,9 @@ describe("from the key to the NAS", () => {
         expect(e.message).toContain(
             "SYNO.Core.Share.Permission: after set, list returned different values for admin.is_writable (wanted true, got false); " +
                 "guest.is_deny (wanted true, got false); the NAS may have ignored these fields. The shared folder " +
-                "talos-backups it had just created was deleted again.",
+                "talos-backups it had just created was deleted again. Create it yourself in DSM (Control Panel > " +
+                'Shared Folder > Create, named talos-backups; then Edit > Permissions: guest "No access", admin ' +
+                '"Read/Write") and run again',
         );
         expect(env.sim.state.shares["talos-backups"]).toBeUndefined();
         expect([...env.sim.state.files.keys()]).toEqual([]);
