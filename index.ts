@@ -18,6 +18,7 @@ import { checkPatchesAgainstSchema } from "./components/talos/schema";
 import { assertTalosctlAvailable } from "./components/talos/upgrades";
 import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
 import { etcdSnapshotBeforeUpgrades } from "./components/backups/provider";
+import { snapshotPlaces } from "./components/backups/names";
 
 /** Builds the whole graph; returns the stack outputs. */
 async function main() {
@@ -51,8 +52,9 @@ async function main() {
     }
 
     // The NAS, read once before any resource exists: every problem it would raise half-way through an `up`
-    // (README "Pre-flight"). Skipped under the mock runtime; HOMELAB_PREFLIGHT=off|on overrides.
-    await runNasPreflight(cfg);
+    // (README "Pre-flight"), and a warning about etcd snapshots an earlier version left under the TFTP root.
+    // Skipped under the mock runtime; HOMELAB_PREFLIGHT=off|on overrides.
+    await runNasPreflight({ ...cfg, snapshotFolders: snapshotPlaces(cfg.backups.share, cfg.synology.share) });
 
     const image = new TalosImage("image", {
         factoryUrl: cfg.image.factoryUrl,
@@ -72,6 +74,7 @@ async function main() {
         schematicId: image.schematicId,
         talosVersion: image.talosVersion,
         arch: cfg.image.arch,
+        backupShare: cfg.backups.share,
     });
 
     const cluster = new TalosCluster("talos", {
@@ -82,13 +85,15 @@ async function main() {
         ups: cfg.ups,
         upsPassword,
         pxeReady: nas.pxeReady,
-        // With upgrades on, an etcd snapshot goes to <share>/backups/etcd before any upgrade runs.
+        // With upgrades on, an etcd snapshot goes to <backups.share>/etcd (not the TFTP root) before any upgrade runs.
         beforeUpgrades: etcdSnapshotBeforeUpgrades({
             connection: connectionArgs(cfg.synology),
             password: synologyPassword,
-            share: cfg.synology.share,
+            share: cfg.backups.share,
+            tftpShare: cfg.synology.share,
             keep: cfg.backups.etcd.keep,
             clusterName: cfg.cluster.name,
+            after: [nas.backupShare],
         }),
     });
 

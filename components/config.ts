@@ -13,7 +13,7 @@
  * (secrets as plain strings), and returns the typed, normalised config, or throws a `ConfigError` listing
  * every problem at once.
  */
-import { BackupsConfig, parseBackups } from "./backups/config";
+import { BackupsConfig, parseBackups, snapshotShareProblem } from "./backups/config";
 import { Checker, ConfigError, parseUrl, specialWords } from "./checker";
 import { ImageConfig, parseImage } from "./factory/config";
 import { allKeys } from "./keys";
@@ -108,6 +108,8 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
             );
         }
     }
+    const tftpRoot = synology && snapshotShareProblem(backups.share, synology.share);
+    if (tftpRoot) c.problems.push(tftpRoot);
     if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology, cluster);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);

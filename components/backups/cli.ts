@@ -13,7 +13,7 @@ import { readFlags, renderOptions, runMain, switchFlag, valueFlag } from "../cli
 import { STACK_FLAGS, stackOptions, StackOptions, stackCommand } from "../cli/stack";
 import { stackDsmClient } from "../synology/connection";
 import { redactText } from "../synology/kit/redact";
-import { backupDir } from "./names";
+import { snapshotPlaces } from "./names";
 import { fetchSnapshot, listSnapshots, takeEtcdSnapshot } from "./store";
 import { talosctlApi } from "./talosctl";
 
@@ -30,7 +30,9 @@ const FLAGS = {
         "<file>",
         "the cluster's talosconfig (default: `pulumi stack output talosconfig --show-secrets`)",
     ),
-    "--list": switchFlag("list the snapshots on the NAS instead"),
+    "--list": switchFlag(
+        "list the snapshots on the NAS instead (the snapshot folder and the legacy one under the TFTP root)",
+    ),
     "--fetch": valueFlag("<name>", "download this snapshot (as --list names it) instead ..."),
     "--out": valueFlag("<file>", "... to this file (0600; must not exist)"),
 };
@@ -38,8 +40,9 @@ const FLAGS = {
 export const USAGE = `usage: npm run etcd-snapshot -- --stack <name> [options]
 
 Takes an etcd snapshot of the stack's cluster through the Talos API and stores it on the NAS in
-<synology.share>/backups/etcd/<cluster>-<UTC time>-<talos version>.db (streamed, MD5-checked, renamed
-into place), keeping the newest backups.etcd.keep of them.
+<backups.share>/etcd/<cluster>-<UTC time>-<talos version>.db (streamed, MD5-checked, renamed
+into place), keeping the newest backups.etcd.keep of them. --list and --fetch also find the snapshots
+earlier versions stored under the TFTP root, in <synology.share>/backups/etcd.
 
 ${renderOptions(FLAGS)}`;
 
@@ -104,29 +107,32 @@ export const main = stackCommand("etcd-snapshot", parseArgs, async (o, cfg, out,
         return 2;
     }
     const dsm = made.dsm;
-    const share = cfg.synology.share;
+    const places = snapshotPlaces(cfg.backups.share, cfg.synology.share);
     const cluster = cfg.cluster.name;
     try {
         if (o.list) {
-            const l = await listSnapshots(dsm, share, cluster);
-            if (!l.exists) {
-                say(`no etcd snapshots: ${l.dir} does not exist yet`);
-                return 0;
-            }
-            say(
-                `etcd snapshots of cluster ${cluster} in ${l.dir} (newest first; keeping the newest ${cfg.backups.etcd.keep}):`,
-            );
-            for (const s of l.snapshots)
-                say(`  ${s.name}  ${human(s.size)}  taken ${s.takenAt}  Talos ${s.talosVersion}`);
-            if (l.snapshots.length === 0) say("  (none)");
-            if (l.others.length > 0)
+            for (const l of await listSnapshots(dsm, places, cluster)) {
+                if (!l.exists && !l.legacy) say(`no etcd snapshots in ${l.dir}: it does not exist yet`);
+                // The legacy folder is shown only when something is in it.
+                if (!l.exists || (l.legacy && l.snapshots.length + l.others.length === 0)) continue;
                 say(
-                    `${l.others.length} other file(s) there, not this program's (never touched): ${l.others.join(", ")}`,
+                    l.legacy
+                        ? `etcd snapshots of cluster ${cluster} in ${l.dir}, under the TFTP root (stored by an earlier version; ` +
+                              `readable over TFTP without a password: move them to ${places.dir} or delete them; newest first):`
+                        : `etcd snapshots of cluster ${cluster} in ${l.dir} (newest first; keeping the newest ${cfg.backups.etcd.keep}):`,
                 );
+                for (const s of l.snapshots)
+                    say(`  ${s.name}  ${human(s.size)}  taken ${s.takenAt}  Talos ${s.talosVersion}`);
+                if (l.snapshots.length === 0) say("  (none)");
+                if (l.others.length > 0)
+                    say(
+                        `${l.others.length} other file(s) there, not this program's (never touched): ${l.others.join(", ")}`,
+                    );
+            }
             return 0;
         }
         if (o.fetch !== undefined) {
-            const r = await fetchSnapshot(dsm, share, o.fetch, o.out as string);
+            const r = await fetchSnapshot(dsm, places, o.fetch, o.out as string);
             say(`fetched ${r.path} to ${o.out} (${r.size} bytes; MD5 ${r.md5}, the NAS's own)`);
             say(
                 `restore (README "Restoring etcd"): reset a control plane, then \`talosctl -n <its ip> bootstrap --recover-from=${o.out}\``,
@@ -147,7 +153,7 @@ export const main = stackCommand("etcd-snapshot", parseArgs, async (o, cfg, out,
                 { dsm, talos, log: say },
                 {
                     clusterName: cluster,
-                    share,
+                    share: places.share,
                     keep: cfg.backups.etcd.keep,
                     controlPlanes: cfg.nodes
                         .filter((n) => n.role === "controlplane")
@@ -160,7 +166,7 @@ export const main = stackCommand("etcd-snapshot", parseArgs, async (o, cfg, out,
             if (r.deleted.length > 0)
                 say(`etcd-snapshot: deleted older snapshots beyond backups.etcd.keep: ${r.deleted.join(", ")}`);
             if (r.retentionError) {
-                say(`etcd-snapshot: could not delete older snapshots in ${backupDir(share)}: ${r.retentionError}`);
+                say(`etcd-snapshot: could not delete older snapshots in ${places.dir}: ${r.retentionError}`);
                 return 1;
             }
             return 0;

@@ -2,20 +2,48 @@
  * Where etcd snapshots live on the NAS and what they are called (pure).
  *
  * A snapshot of cluster `<cluster>` taken at UTC time T from a node running Talos `<version>` is stored as
- * `/<share>/backups/etcd/<cluster>-<YYYYMMDDTHHMMSSZ>-<version>.db`. Only names of exactly that form, for this
- * cluster, are the program's own: retention counts and deletes those and nothing else. An upload in flight is
- * `<final name>.part-<8 hex>`; one left behind by an interrupted run is the program's too and is cleaned up.
+ * `/<backups.share>/etcd/<cluster>-<YYYYMMDDTHHMMSSZ>-<version>.db`: a shared folder of their own, not the TFTP root.
+ * Versions of the program before issue 28 stored them under the TFTP root, in `/<synology.share>/backups/etcd`
+ * (the legacy folder): those stay where they are, and are listed and fetched from there. Only names of exactly that
+ * form, for this cluster, are the program's own: retention counts and deletes those (in the snapshot folder only)
+ * and nothing else. An upload in flight is `<final name>.part-<8 hex>`; one left behind by an interrupted run is the
+ * program's too and is cleaned up.
  */
 
-/** The folder under the share, as path parts. */
-export const BACKUP_FOLDER = ["backups", "etcd"] as const;
+/** The folder in `backups.share` the snapshots go to. */
+export const SNAPSHOT_FOLDER = "etcd";
+
+/** The default of `homelab:backups.share`. */
+export const DEFAULT_BACKUP_SHARE = "talos-backups";
+
+/** Where earlier versions put them, under `synology.share` (the TFTP root), as path parts. */
+export const LEGACY_FOLDER = ["backups", "etcd"] as const;
 
 /** The default of `homelab:backups.etcd.keep`. */
 export const DEFAULT_KEEP = 10;
 
-/** File Station path of the snapshot folder: `/<share>/backups/etcd`. */
-export function backupDir(share: string): string {
-    return `/${share}/${BACKUP_FOLDER.join("/")}`;
+/** File Station path of the snapshot folder: `/<backups.share>/etcd`. */
+export function snapshotDir(share: string): string {
+    return `/${share}/${SNAPSHOT_FOLDER}`;
+}
+
+/** File Station path of the folder under the TFTP root where earlier versions stored them: `/<share>/backups/etcd`. */
+export function legacySnapshotDir(tftpShare: string): string {
+    return `/${tftpShare}/${LEGACY_FOLDER.join("/")}`;
+}
+
+/** The places snapshots of a stack may be: where they go now, and the legacy folder under the TFTP root. */
+export interface SnapshotPlaces {
+    /** `backups.share`. */
+    share: string;
+    /** `/<backups.share>/etcd`. */
+    dir: string;
+    /** `/<synology.share>/backups/etcd`: readable over TFTP. */
+    legacyDir: string;
+}
+
+export function snapshotPlaces(backupShare: string, tftpShare: string): SnapshotPlaces {
+    return { share: backupShare, dir: snapshotDir(backupShare), legacyDir: legacySnapshotDir(tftpShare) };
 }
 
 /** `20250102T030405Z`: the UTC time to the second, ISO 8601 basic format (sorts as text, no `:` in file names). */

@@ -12,7 +12,9 @@
  * - `create` (upgrades just turned on, on a new or an existing cluster): the node commands' `create` upgrades a
  *   node only when it runs another Talos version than the image's. So create asks every node (`talosctl
  *   version`) and takes a snapshot unless each one answers with the image's version.
- * - Anything else (NAS connection, `keep`) is stored without a snapshot; a lower `keep` applies retention.
+ * - Anything else (NAS connection, `keep`, the snapshot folder) is stored without a snapshot; a lower `keep` applies
+ *   retention. A new snapshot folder (`backups.share`; or a state from a version that stored them under the TFTP
+ *   root, which has no `tftpShare`) is said once: the snapshots already stored stay where they are, nothing is moved.
  * A no-op `up` changes nothing here. Deleting the resource leaves every snapshot on the NAS.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -32,7 +34,8 @@ import type { DsmConnectionArgs } from "../synology/dsm/types";
 import { whileEngineAlive } from "../synology/kit/engine-watch";
 import { BeforeUpgrades, upgradeDigests } from "../talos/upgrades";
 import { imageTag } from "../version";
-import { keepProblem } from "./config";
+import { keepProblem, sameShare } from "./config";
+import { legacySnapshotDir, snapshotDir } from "./names";
 import { applyRetention, StoredSnapshot, takeEtcdSnapshot } from "./store";
 import { talosctlApi } from "./talosctl";
 
@@ -40,7 +43,13 @@ export interface EtcdSnapshotInputs extends DsmResourceProps {
     /** The cluster's talosconfig (secret). */
     talosconfig: string;
     clusterName: string;
+    /** `backups.share`: the snapshots go to `/<share>/etcd`. */
     share: string;
+    /**
+     * `synology.share`, the TFTP root: never the snapshots' folder. Absent in the state of a version that stored the
+     * snapshots under it (in `/<share>/backups/etcd`, `share` then being the TFTP root).
+     */
+    tftpShare?: string;
     keep: number;
     /** Control planes in config order: the snapshot is taken through the first that works. */
     controlPlanes: { hostname: string; ip: string }[];
@@ -107,6 +116,7 @@ export function snapshotReasonOnCreate(
 const OTHER_KEYS: Array<keyof EtcdSnapshotInputs> = [
     "clusterName",
     "share",
+    "tftpShare",
     "keep",
     "controlPlanes",
     "nodes",
@@ -130,7 +140,12 @@ export function checkEtcdSnapshot(news: Partial<EtcdSnapshotInputs>): pulumi.dyn
     if (typeof news.talosconfig !== "string" || news.talosconfig.trim() === "")
         failures.push({ property: "talosconfig", reason: "the cluster's talosconfig is required" });
     if (typeof news.share !== "string" || news.share === "")
-        failures.push({ property: "share", reason: "synology.share is required" });
+        failures.push({ property: "share", reason: "backups.share is required" });
+    else if (typeof news.tftpShare === "string" && sameShare(news.share, news.tftpShare))
+        failures.push({
+            property: "share",
+            reason: `backups.share "${news.share}" is the TFTP root (synology.share), which anyone on the LAN can read: give the snapshots a shared folder of their own`,
+        });
     if (typeof news.clusterName !== "string" || news.clusterName === "")
         failures.push({ property: "clusterName", reason: "cluster.name is required" });
     if (!Array.isArray(news.controlPlanes) || news.controlPlanes.length === 0) {
@@ -158,6 +173,32 @@ function outputsOf(
         lastSnapshotNode: stored?.node ?? previous.lastSnapshotNode ?? "",
         lastReason: reason,
     };
+}
+
+/**
+ * What an update says when the snapshots' folder moves (pure): a new `backups.share`, or the first run of this version
+ * on a state whose snapshots went under the TFTP root. Undefined when the folder stays. Nothing is moved.
+ */
+export function folderChangeMessage(
+    olds: Pick<EtcdSnapshotInputs, "share" | "tftpShare">,
+    news: Pick<EtcdSnapshotInputs, "share">,
+): string | undefined {
+    const now = snapshotDir(news.share);
+    if (olds.tftpShare === undefined) {
+        const before = legacySnapshotDir(olds.share);
+        return (
+            `etcd snapshots: from now on they are stored in ${now} (backups.share), a shared folder of their own. The ones ` +
+            `an earlier version stored in ${before} stay there (nothing was moved): that is under the TFTP root, where ` +
+            `any machine the NAS's TFTP service answers can read them without a password. Move them to ${now} in File ` +
+            "Station, or delete them; `npm run etcd-snapshot -- --list` shows both folders"
+        );
+    }
+    const before = snapshotDir(olds.share);
+    if (before === now) return undefined;
+    return (
+        `etcd snapshots: from now on they are stored in ${now} (backups.share); the ones in ${before} stay there ` +
+        "(nothing was moved), and `npm run etcd-snapshot` no longer lists them"
+    );
 }
 
 /** Take a snapshot with `inputs` (in the provider host: stops, cleaning up, if the engine goes away). */
@@ -236,6 +277,8 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
     },
     async update(_id: string, olds: EtcdSnapshotOutputs, news: EtcdSnapshotInputs) {
         return guard(news, "etcd snapshot before the upgrades", async () => {
+            const moved = folderChangeMessage(olds, news);
+            if (moved) HOST_RUNTIME.log(moved);
             const reason = snapshotReasonOnUpdate(olds, news);
             if (reason !== undefined) return { outs: outputsOf(news, olds, reason, await snapshotNow(news, reason)) };
             if (news.keep < olds.keep)
@@ -268,12 +311,16 @@ export interface EtcdBackupTarget {
     connection: pulumi.Input<DsmConnectionArgs>;
     /** The DSM password (secret). */
     password: pulumi.Input<string>;
-    /** `synology.share`. */
+    /** `backups.share`. */
     share: string;
+    /** `synology.share`, the TFTP root. */
+    tftpShare: string;
     /** `backups.etcd.keep`. */
     keep: number;
     /** `cluster.name`: the first part of every snapshot's name. */
     clusterName: string;
+    /** What the snapshot waits for besides the cluster: the resource that makes `backups.share`. */
+    after?: pulumi.Resource[];
 }
 
 /**
@@ -295,6 +342,7 @@ export function etcdSnapshotBeforeUpgrades(target: EtcdBackupTarget): BeforeUpgr
                 talosconfig: upgrades.talosconfig,
                 clusterName: target.clusterName,
                 share: target.share,
+                tftpShare: target.tftpShare,
                 keep: target.keep,
                 controlPlanes: upgrades.nodes.filter((n) => n.role === "controlplane").map(pick),
                 nodes: upgrades.nodes.map(pick),
@@ -303,7 +351,7 @@ export function etcdSnapshotBeforeUpgrades(target: EtcdBackupTarget): BeforeUpgr
                 kubernetesUpgrade: digests.apply((d) => d.kubernetesUpgrade),
                 afterHealthCheck: (pulumi.output(upgrades.healthy) as pulumi.Output<unknown>).apply(() => true),
             },
-            { parent, dependsOn: upgrades.dependsOn },
+            { parent, dependsOn: [...upgrades.dependsOn, ...(target.after ?? [])] },
         );
     };
 }

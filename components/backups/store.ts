@@ -3,16 +3,18 @@
  * runs before the rolling upgrades (provider.ts) and by `npm run etcd-snapshot` (cli.ts): the same code.
  *
  * Taking one, in this order:
- *  1. reads only: the share is on the NAS; a control plane answers the Talos API (`talosctl version`, in config
- *     order). Every problem of this step is reported at once, and nothing has been written yet.
+ *  1. reads only: the snapshots' shared folder (`backups.share`) is on the NAS; a control plane answers the Talos API
+ *     (`talosctl version`, in config order). Every problem of this step is reported at once, and nothing has been
+ *     written yet.
  *  2. `talosctl etcd snapshot` from the first control plane that answered (the next one when it cannot: etcd
  *     not running there) into a 0600 file in a private temporary folder.
- *  3. into `/<share>/backups/etcd` (created when missing): streamed from the file through an MD5 counter into
+ *  3. into `/<backups.share>/etcd` (created when missing): streamed from the file through an MD5 counter into
  *     File Station under `<name>.part-<hex>` (an upload the NAS cuts is retried from the start of the file), then
  *     checked against the NAS (size, File Station's own MD5) and only then renamed to `<name>`. On any failure
  *     the temporary file is removed: there is never a partial snapshot under a snapshot's name.
- *  4. retention: the newest `keep` of this program's snapshots of this cluster stay, older ones are deleted;
- *     other names are never touched (names.ts).
+ *  4. retention: the newest `keep` of this program's snapshots of this cluster in that folder stay, older ones are
+ *     deleted; other names are never touched, nor the legacy folder under the TFTP root (names.ts).
+ * Listing and fetching look in both places: the snapshot folder, and the legacy folder earlier versions wrote to.
  */
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
@@ -23,13 +25,14 @@ import type { DsmApi, FileInfo } from "../synology/dsm/types";
 import { bestEffortDelete, progressReporter, verifyUploaded } from "../synology/kit/upload";
 import { keepProblem } from "./config";
 import {
-    backupDir,
-    BACKUP_FOLDER,
     isOurPartFile,
     ourSnapshots,
     partName,
     selectForDeletion,
+    snapshotDir,
     snapshotFileName,
+    SnapshotPlaces,
+    SNAPSHOT_FOLDER,
 } from "./names";
 import type { TalosApi } from "./talosctl";
 
@@ -37,7 +40,7 @@ import type { TalosApi } from "./talosctl";
 export interface SnapshotTarget {
     /** `cluster.name`: the first part of every snapshot's name. */
     clusterName: string;
-    /** `synology.share`: the snapshots go to `/<share>/backups/etcd`. */
+    /** `backups.share`: the snapshots go to `/<share>/etcd`. */
     share: string;
     /** `backups.etcd.keep`. */
     keep: number;
@@ -139,14 +142,14 @@ function openMetered(file: string, onBytes: (n: number) => void): MeteredFile {
     };
 }
 
-/** Makes `/<share>/backups/etcd` when it is not there. */
-async function ensureBackupDir(dsm: DsmApi, share: string, present: FileInfo | undefined): Promise<void> {
+/** Makes `/<share>/etcd` when it is not there. */
+async function ensureSnapshotDir(dsm: DsmApi, share: string, present: FileInfo | undefined): Promise<void> {
     if (present?.isdir) return;
     if (present)
         throw new Error(
-            `${backupDir(share)} is a file, not a folder: move it away so that snapshots can be stored there`,
+            `${snapshotDir(share)} is a file, not a folder: move it away so that snapshots can be stored there`,
         );
-    await dsm.createFolder(`/${share}/${BACKUP_FOLDER[0]}`, BACKUP_FOLDER[1], true);
+    await dsm.createFolder(`/${share}`, SNAPSHOT_FOLDER, true);
 }
 
 /** Upload `file` as `<dir>/<name>`: temporary name, verified, renamed. Returns its size and MD5. */
@@ -204,7 +207,7 @@ export async function applyRetention(
     target: Pick<SnapshotTarget, "clusterName" | "share" | "keep">,
     log: (m: string) => void = () => undefined,
 ): Promise<string[]> {
-    const dir = backupDir(target.share);
+    const dir = snapshotDir(target.share);
     const [info] = await dsm.getInfo([dir]);
     if (!info?.isdir) return [];
     const names = (await dsm.list(dir)).filter((f) => !f.isdir).map((f) => f.name);
@@ -221,7 +224,7 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
     const { dsm, talos } = deps;
     const log = deps.log ?? (() => undefined);
     const now = deps.now ?? (() => new Date());
-    const dir = backupDir(target.share);
+    const dir = snapshotDir(target.share);
 
     // 1. Reads only, every problem at once.
     const problems: string[] = [];
@@ -230,8 +233,8 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
     const [shareInfo, dirInfo] = await dsm.getInfo([`/${target.share}`, dir]);
     if (!shareInfo?.isdir) {
         problems.push(
-            `synology.share: the shared folder "${target.share}" is not on the NAS (File Station has no /${target.share}); ` +
-                "run `pulumi up` first (it creates it), or set synology.share to the program's shared folder",
+            `backups.share: the shared folder "${target.share}" is not on the NAS (File Station has no /${target.share}); ` +
+                "run `pulumi up` first (it creates it), or set backups.share to the shared folder the snapshots go to",
         );
     }
     if (target.controlPlanes.length === 0) problems.push("nodes: no control plane to take an etcd snapshot from");
@@ -269,7 +272,7 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
 
     // 3. Onto the NAS.
     try {
-        await ensureBackupDir(dsm, target.share, dirInfo);
+        await ensureSnapshotDir(dsm, target.share, dirInfo);
         const listing = await dsm.list(dir);
         const stray = listing.filter((f) => !f.isdir && isOurPartFile(target.clusterName, f.name)).map((f) => f.path);
         if (stray.length > 0) {
@@ -309,17 +312,18 @@ export async function takeEtcdSnapshot(deps: SnapshotDeps, target: SnapshotTarge
 /** A folder's snapshots: the program's own of this cluster (newest first) and every other file. */
 export interface SnapshotListing {
     dir: string;
-    /** False when the folder does not exist yet (no snapshot was ever stored). */
+    /** True for the folder under the TFTP root where earlier versions stored them (readable over TFTP). */
+    legacy: boolean;
+    /** False when the folder does not exist (no snapshot was ever stored there). */
     exists: boolean;
     snapshots: { name: string; size: number; takenAt: string; talosVersion: string }[];
     /** Files there that are not this program's snapshots of this cluster: never touched. */
     others: string[];
 }
 
-export async function listSnapshots(dsm: DsmApi, share: string, clusterName: string): Promise<SnapshotListing> {
-    const dir = backupDir(share);
+async function listFolder(dsm: DsmApi, dir: string, legacy: boolean, clusterName: string): Promise<SnapshotListing> {
     const [info] = await dsm.getInfo([dir]);
-    if (!info?.isdir) return { dir, exists: false, snapshots: [], others: [] };
+    if (!info?.isdir) return { dir, legacy, exists: false, snapshots: [], others: [] };
     const files = (await dsm.list(dir)).filter((f) => !f.isdir);
     const sizes = new Map(files.map((f) => [f.name, f.size]));
     const ours = ourSnapshots(
@@ -329,6 +333,7 @@ export async function listSnapshots(dsm: DsmApi, share: string, clusterName: str
     const mine = new Set(ours.map((s) => s.name));
     return {
         dir,
+        legacy,
         exists: true,
         snapshots: ours.map((s) => ({
             name: s.name,
@@ -343,31 +348,47 @@ export async function listSnapshots(dsm: DsmApi, share: string, clusterName: str
     };
 }
 
+/** Both places: the snapshot folder, then the legacy folder under the TFTP root. */
+export async function listSnapshots(
+    dsm: DsmApi,
+    places: SnapshotPlaces,
+    clusterName: string,
+): Promise<[SnapshotListing, SnapshotListing]> {
+    return [
+        await listFolder(dsm, places.dir, false, clusterName),
+        await listFolder(dsm, places.legacyDir, true, clusterName),
+    ];
+}
+
 /**
- * Download `/<share>/backups/etcd/<name>` to `out` (0600): streamed into `<out>.part-<hex>`, its byte count
- * checked against the NAS's size and its MD5 against File Station's own, then renamed to `out`. An existing
- * `out` is never overwritten; on any failure nothing is left at `out`.
+ * Download the snapshot `name` to `out` (0600), from the snapshot folder or, when it is not there, from the legacy
+ * folder under the TFTP root: streamed into `<out>.part-<hex>`, its byte count checked against the NAS's size and its
+ * MD5 against File Station's own, then renamed to `out`. An existing `out` is never overwritten; on any failure
+ * nothing is left at `out`.
  */
 export async function fetchSnapshot(
     dsm: DsmApi,
-    share: string,
+    places: SnapshotPlaces,
     name: string,
     out: string,
-): Promise<{ path: string; size: number; md5: string }> {
+): Promise<{ path: string; size: number; md5: string; legacy: boolean }> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
         throw new Error(
             `"${name}" is not a snapshot's file name: give one as \`--list\` shows it (e.g. mycluster-20250102T030405Z-v1.12.1.db)`,
         );
     }
-    const dir = backupDir(share);
-    const remote = `${dir}/${name}`;
     if (fs.existsSync(out)) throw new Error(`${out} already exists: remove it or give another --out`);
-    const [info] = await dsm.getInfo([remote]);
-    if (!info || info.isdir) {
+    const candidates = [`${places.dir}/${name}`, `${places.legacyDir}/${name}`];
+    const infos = await dsm.getInfo(candidates);
+    const at = infos.findIndex((i) => i !== undefined && !i.isdir);
+    if (at < 0) {
         throw new Error(
-            `${remote} is not on the NAS; \`npm run etcd-snapshot -- --stack <name> --list\` shows what is there`,
+            `${name} is neither in ${places.dir} nor in ${places.legacyDir} on the NAS; ` +
+                "`npm run etcd-snapshot -- --stack <name> --list` shows what is there",
         );
     }
+    const remote = candidates[at];
+    const info = infos[at]!;
     const tmp = `${out}.part-${randomBytes(4).toString("hex")}`;
     const hash = createHash("md5");
     let received = 0;
@@ -391,7 +412,7 @@ export async function fetchSnapshot(
             );
         fs.linkSync(tmp, out); // fails when `out` appeared meanwhile: never overwrite
         fs.rmSync(tmp, { force: true });
-        return { path: remote, size: received, md5 };
+        return { path: remote, size: received, md5, legacy: at === 1 };
     } catch (e) {
         fs.rmSync(tmp, { force: true });
         throw e;

@@ -100,6 +100,7 @@ export const DHCP_KEYS = allKeys<DhcpConfig>()([
 ]);
 export const RESERVATION_KEYS = allKeys<Reservation>()(["mac", "ip", "hostname"]);
 
+/** A shared folder name the program accepts (`synology.share`, `backups.share`; see {@link shareNameProblem}). */
 const SHARE_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/;
 /**
  * Shared-folder names DSM keeps for itself ("reserved for system use" in DSM's and SRM's help on shared folders;
@@ -241,11 +242,14 @@ function dsmUrlProblem(raw: string): string | undefined {
     return undefined;
 }
 
-/** Why DSM would refuse `name` as a shared folder's name, if it would. */
-function shareNameProblem(name: string): string | undefined {
+/**
+ * Why DSM would refuse `name` as the name of a shared folder the program creates, if it would (`synology.share`,
+ * `backups.share`); `defaultName` is the key's default, offered as the fix.
+ */
+export function shareNameProblem(name: string, defaultName: string = DEFAULT_SHARE): string | undefined {
     if (!SHARE_RE.test(name))
         return `"${name}" is not a valid shared folder name; use up to 32 letters, digits, spaces, dots, hyphens or underscores`;
-    const fix = `pick another name, e.g. ${DEFAULT_SHARE} (the default)`;
+    const fix = `pick another name, e.g. ${defaultName} (the default)`;
     if (DSM_RESERVED_SHARES.includes(name.toLowerCase()))
         return `"${name}" is a name DSM reserves for its own shared folders (${DSM_RESERVED_SHARES.join(", ")}, in any case); ${fix}`;
     if (EXTERNAL_SHARE_RE.test(name))

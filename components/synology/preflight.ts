@@ -6,7 +6,8 @@
  *
  * Three parts, so the decisions can be tested without a NAS:
  * - `readNasFacts`: the reader. Discovery, ONE login, then reads only (administrators' membership, volumes
- *   and their space, the share, the interfaces, the DHCP server of `synology.interface`, the boot file), logout.
+ *   and their space, the share, the interfaces, the DHCP server of `synology.interface`, the boot file, the etcd
+ *   snapshots' shared folder and the snapshots left under the TFTP root: ./preflight-snapshots.ts), logout.
  * - `bootFileSize`: HEAD of the UKI at the factory (its Content-Length), or an upper bound when that fails.
  * - `judgeNas`: pure. What was read → problems (each: setting, what is wrong, fix) and warnings (what could
  *   not be checked). Read errors are judged too: a 105 means "not an administrator", a DsmShapeError (a DSM
@@ -32,6 +33,17 @@ import { redactText } from "./kit/redact";
 import { dhcpServerGet } from "./providers/dhcp";
 import { shareGet } from "./providers/share";
 import { NAS_APIS } from "./pxe";
+import { Problem, read, Read, ReadFailure } from "./preflight-read";
+import {
+    judgeSnapshotFolders,
+    readSnapshotFolders,
+    SnapshotFolderFacts,
+    SnapshotFolderPlan,
+    SnapshotFolders,
+    snapshotReads,
+} from "./preflight-snapshots";
+
+export type { Problem, Read } from "./preflight-read";
 
 /** What the pre-flight reads besides the program's own APIs (optional: a NAS without them skips those checks). */
 const PREFLIGHT_APIS = {
@@ -52,6 +64,10 @@ export interface PreflightConfig {
     dhcp: DhcpConfig;
     image: ImageConfig;
     cluster: { talosVersion: string };
+    /** `homelab:backups`: the etcd snapshots' shared folder. */
+    backups: { share: string };
+    /** Where the snapshots go and where earlier versions put them (index.ts); absent: the latter is not looked at. */
+    snapshotFolders?: SnapshotFolders;
     /** Plain: only for the DSM client. */
     synologyPassword: string;
 }
@@ -72,6 +88,8 @@ export interface PreflightPlan {
     bootFilePath: string;
     factoryUrl: string;
     ukiUrl: string;
+    /** The etcd snapshots' shared folder, and the folder under the TFTP root earlier versions stored them in. */
+    snapshots: SnapshotFolderPlan;
 }
 
 export function preflightPlan(cfg: PreflightConfig): PreflightPlan {
@@ -86,6 +104,11 @@ export function preflightPlan(cfg: PreflightConfig): PreflightPlan {
         dhcp: { subnet: cfg.dhcp.subnet, rangeStart: cfg.dhcp.rangeStart, rangeEnd: cfg.dhcp.rangeEnd },
         bootFile,
         bootFilePath: `/${cfg.synology.share}/${bootFile}`,
+        snapshots: {
+            backupShare: cfg.backups.share,
+            username: cfg.synology.username,
+            ...(cfg.snapshotFolders ? { folders: cfg.snapshotFolders } : {}),
+        },
         factoryUrl: cfg.image.factoryUrl,
         ukiUrl: ukiUrl(
             cfg.image.factoryUrl,
@@ -98,9 +121,6 @@ export function preflightPlan(cfg: PreflightConfig): PreflightPlan {
 
 // ---------------------------------------------------------------------------------------------
 // What was read
-
-/** One read: its value, or the error it failed with (kept whole: the judge looks at codes and names). */
-export type Read<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 export interface NasFacts {
     /** Discovery failed: the NAS does not answer (nothing else was read). */
@@ -119,6 +139,8 @@ export interface NasFacts {
     dhcpServer?: Read<Record<string, unknown>>;
     /** The boot file under its final name, when the share exists. */
     bootFileOnNas?: Read<FileInfo | undefined>;
+    /** The etcd snapshots' shared folder and the legacy folder under the TFTP root. */
+    snapshots?: SnapshotFolderFacts;
 }
 
 /** The boot file's size: exact (the factory's Content-Length) or an upper bound (and why). */
@@ -127,14 +149,6 @@ export interface BootFileSize {
     exact: boolean;
     /** Where the number comes from, for messages. */
     source: string;
-}
-
-async function read<T>(fn: () => Promise<T>): Promise<Read<T>> {
-    try {
-        return { ok: true, value: await fn() };
-    } catch (error) {
-        return { ok: false, error };
-    }
 }
 
 /** The administrators' names: SYNO.Core.Group.Member list, page by page. */
@@ -177,6 +191,7 @@ export async function readNasFacts(dsm: DsmApi, plan: PreflightPlan): Promise<Na
         const facts: NasFacts = { apis, admins, volumes, share, interfaces, dhcpServer };
         if (share.ok && share.value)
             facts.bootFileOnNas = await read(async () => (await dsm.getInfo([plan.bootFilePath]))[0]);
+        facts.snapshots = await readSnapshotFolders(dsm, plan.snapshots, share.ok && share.value !== undefined);
         return facts;
     } finally {
         await dsm.logout().catch(() => undefined);
@@ -203,13 +218,6 @@ export async function bootFileSize(
 
 // ---------------------------------------------------------------------------------------------
 // The judge (pure)
-
-export interface Problem {
-    /** The setting: a stack key (`homelab:synology.interface`) or a place in DSM. */
-    setting: string;
-    problem: string;
-    fix: string;
-}
 
 export interface Verdict {
     problems: Problem[];
@@ -297,6 +305,7 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
         ["the network interfaces", facts.interfaces],
         [`the DHCP server of ${plan.ifname}`, facts.dhcpServer],
         [`the boot file ${plan.bootFilePath}`, facts.bootFileOnNas],
+        ...snapshotReads(plan.snapshots, facts.snapshots ?? {}),
     ];
     const denied = reads
         .filter(([, r]) => r && !r.ok && (isDsmError(r.error, 105) || isDsmError(r.error, 160)))
@@ -316,12 +325,7 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
         });
     }
     /** A read that failed for another reason than permission: a shape this client does not know is a problem, an absent API a warning. */
-    const readFailure = (
-        what: string,
-        r: Read<unknown> | undefined,
-        setting: string,
-        absentWarning?: string,
-    ): boolean => {
+    const readFailure: ReadFailure = (what, r, setting, absentWarning) => {
         if (!r || r.ok || isDsmError(r.error, 105) || isDsmError(r.error, 160)) return false;
         if (isAbsentApi(r.error) && absentWarning) {
             warnings.push(`${absentWarning}: ${message(r.error)}`);
@@ -391,23 +395,36 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
     } else {
         readFailure(`shared folder ${plan.share}`, s, KEY.share);
     }
+    // The shared folders to be created on synology.volume: the boot share, the etcd snapshots' one.
+    const bootCreating = s?.ok === true && !s.value;
+    const sb = facts.snapshots?.backupShare;
+    const creating = [
+        ...(bootCreating ? [plan.share] : []),
+        ...(sb?.ok && !sb.value ? [plan.snapshots.backupShare] : []),
+    ];
+    const folders = `shared folder${creating.length > 1 ? "s" : ""} ${creating.map((n) => `"${n}"`).join(" and ")}`;
     const v = facts.volumes;
-    if (v?.ok && volumePath !== undefined) {
-        const vol = v.value.find((x) => x.path === volumePath);
-        const creating = !(s?.ok && s.value);
-        if (!vol && creating) {
+    if (v?.ok) {
+        const known = v.value.map((x) => x.path).join(", ");
+        const target = v.value.find((x) => x.path === plan.volume);
+        let cannotCreate = false;
+        if (creating.length > 0 && !target) {
+            cannotCreate = true;
             problems.push({
                 setting: KEY.volume,
-                problem: `volume ${plan.volume} does not exist on the NAS (it has ${v.value.map((x) => x.path).join(", ") || "no volume"}); shared folder "${plan.share}" cannot be created there`,
-                fix: `set ${KEY.volume} to one of ${v.value.map((x) => x.path).join(", ") || "the NAS's volumes (create one in Storage Manager)"}`,
+                problem: `volume ${plan.volume} does not exist on the NAS (it has ${known || "no volume"}); ${folders} cannot be created there`,
+                fix: `set ${KEY.volume} to one of ${known || "the NAS's volumes (create one in Storage Manager)"}`,
             });
-        } else if (vol && creating && vol.writable === false) {
+        } else if (creating.length > 0 && target?.writable === false) {
+            cannotCreate = true;
             problems.push({
                 setting: KEY.volume,
-                problem: `volume ${vol.path} is read-only${vol.status ? ` (status ${vol.status})` : ""}; shared folder "${plan.share}" cannot be created there`,
+                problem: `volume ${target.path} is read-only${target.status ? ` (status ${target.status})` : ""}; ${folders} cannot be created there`,
                 fix: `repair the volume in Storage Manager, or set ${KEY.volume} to a writable one`,
             });
-        } else if (vol) {
+        }
+        const vol = volumePath === undefined ? undefined : v.value.find((x) => x.path === volumePath);
+        if (vol && !(cannotCreate && bootCreating)) {
             const present = facts.bootFileOnNas?.ok ? facts.bootFileOnNas.value : undefined;
             const same = present !== undefined && size.exact && present.size === size.bytes;
             const need = same ? 0 : size.bytes;
@@ -420,10 +437,15 @@ export function judgeNas(plan: PreflightPlan, facts: NasFacts, size: BootFileSiz
                 });
             }
         }
-    } else if (!v?.ok) {
+    } else {
         readFailure("the volumes", v, KEY.volume, "could not check the volume and its free space");
     }
     readFailure(`the boot file ${plan.bootFilePath}`, facts.bootFileOnNas, KEY.share);
+    if (facts.snapshots) {
+        const snapshots = judgeSnapshotFolders(plan.snapshots, facts.snapshots, readFailure);
+        problems.push(...snapshots.problems);
+        warnings.push(...snapshots.warnings);
+    }
     return { problems, warnings };
 }
 
@@ -520,7 +542,7 @@ export async function runNasPreflight(cfg: PreflightConfig, opts: PreflightOptio
     for (const w of verdict.warnings) log.warn(redact(`NAS pre-flight: ${w}`));
     if (verdict.problems.length > 0) throw new pulumi.RunError(redact(formatProblems(verdict.problems)));
     log.info(
-        `NAS pre-flight passed: ${plan.nasUrl} as ${plan.username}, ${plan.ifname}, ${plan.volume}/${plan.share}, boot file ${mib(size.bytes)}${size.exact ? "" : " (upper bound)"}`,
+        `NAS pre-flight passed: ${plan.nasUrl} as ${plan.username}, ${plan.ifname}, ${plan.volume}/${plan.share}, boot file ${mib(size.bytes)}${size.exact ? "" : " (upper bound)"}, etcd snapshots in shared folder ${plan.snapshots.backupShare}`,
     );
     return { ran: true, why: sw.why, verdict };
 }

@@ -1,6 +1,7 @@
 /**
  * SynologyPxe: the seed's "Synology setup" as resources, in the seed's order:
- * shared folder → TFTP → boot file → DHCP server → reservations → PXE.
+ * shared folder → TFTP → boot file → DHCP server → reservations → PXE; then the etcd snapshots' shared folder
+ * (`homelab:backups.share`), which is not the TFTP root.
  * Thin wiring: the inputs of every resource come from `synologyResourceInputs` (pure, tested), as it returns them.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -10,6 +11,7 @@ import { connectionArgs } from "./connection";
 import { CLIENT_APIS } from "./dsm/apis";
 import type { DsmApiUse } from "./dsm/types";
 import { desiredReservations, Reservation } from "./reservations";
+import { SynologyBackupShare } from "./providers/backup-share";
 import { SynologyBootFile } from "./providers/bootfile";
 import { SynologyDhcpServer } from "./providers/dhcp";
 import { SynologyPxeSettings } from "./providers/pxe";
@@ -34,6 +36,8 @@ export interface SynologySpec<T = string> {
     /** The nodes' reservations (a node config is one), before `dhcp.extraReservations`. */
     nodes: readonly Reservation[];
     image: BootImage<T>;
+    /** `homelab:backups.share`: the shared folder of the etcd snapshots (never `synology.share`, the TFTP root). */
+    backupShare: string;
 }
 
 /**
@@ -47,13 +51,17 @@ export const SYNOLOGY_RESOURCES = {
     dhcp: SynologyDhcpServer,
     reservations: SynologyReservations,
     pxe: SynologyPxeSettings,
+    backupShare: SynologyBackupShare,
 };
 
-/** Every DSM API the program calls on `pulumi up`: the client's own and each resource's (doctor and pre-flight check them). */
+/**
+ * Every DSM API the program calls on `pulumi up`: the client's own and each resource's (doctor and pre-flight check
+ * them), each once (resources that call the same API declare the same use).
+ */
 export const NAS_APIS: readonly DsmApiUse[] = [
     ...CLIENT_APIS,
     ...Object.values(SYNOLOGY_RESOURCES).flatMap((r) => r.apis),
-];
+].filter((use, i, all) => all.findIndex((u) => u.api === use.api) === i);
 
 /**
  * Every DSM resource's inputs except the password (which stays a secret Output in the component), in apply order,
@@ -84,6 +92,7 @@ export function synologyResourceInputs<T = string>(spec: SynologySpec<T>) {
             entries: desiredReservations(spec.nodes, extraReservations ?? []),
         },
         pxe: { connection, bootloader: image.ukiFileName },
+        backupShare: { connection, name: spec.backupShare, volume },
     };
 }
 
@@ -113,6 +122,8 @@ export interface SynologyPxeArgs {
     talosVersion: pulumi.Input<string>;
     /** Image architecture (a change replaces the boot file). */
     arch: pulumi.Input<Arch>;
+    /** `homelab:backups.share`: the etcd snapshots' shared folder, made when missing (plain, as `synology` is). */
+    backupShare: string;
 }
 
 export class SynologyPxe extends pulumi.ComponentResource {
@@ -131,6 +142,8 @@ export class SynologyPxe extends pulumi.ComponentResource {
     readonly dhcpServer: SynologyDhcpServer;
     readonly reservations: SynologyReservations;
     readonly pxe: SynologyPxeSettings;
+    /** The etcd snapshots' shared folder: what the snapshot waits for. */
+    readonly backupShare: SynologyBackupShare;
 
     constructor(name: string, args: SynologyPxeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("homelab:synology:SynologyPxe", name, {}, opts);
@@ -146,6 +159,7 @@ export class SynologyPxe extends pulumi.ComponentResource {
                 talosVersion: args.talosVersion,
                 arch: args.arch,
             },
+            backupShare: args.backupShare,
         });
         // In SYNOLOGY_RESOURCES order, each after the one before.
         const after = (previous?: pulumi.Resource): pulumi.CustomResourceOptions => ({
@@ -162,6 +176,11 @@ export class SynologyPxe extends pulumi.ComponentResource {
             after(this.dhcpServer),
         );
         this.pxe = new SynologyPxeSettings(`${name}-pxe`, { ...inputs.pxe, password }, after(this.reservations));
+        this.backupShare = new SynologyBackupShare(
+            `${name}-backupshare`,
+            { ...inputs.backupShare, password },
+            after(this.pxe),
+        );
 
         this.tftpRoot = this.tftp.rootPath;
         this.bootFileName = this.bootFile.fileName;

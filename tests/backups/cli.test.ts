@@ -1,7 +1,9 @@
 /**
  * Policy for `npm run etcd-snapshot`: it reads the stack as `npm run doctor` does, takes and stores a snapshot
  * with the same code as the one before the upgrades, lists what the NAS holds, fetches one verified, and says
- * what is wrong (exit 2 for usage and config, 1 for a failure) without writing anything when input is bad.
+ * what is wrong (exit 2 for usage and config, 1 for a failure) without writing anything when input is bad. The
+ * snapshots go to <backups.share>/etcd; --list and --fetch also find those earlier versions left under the TFTP
+ * root (<synology.share>/backups/etcd) and say that they are readable over TFTP.
  * Runs against the DSM simulator (HTTPS, pinned) and stand-ins of talosctl and pulumi on PATH, on loopback only.
  */
 import { createHash } from "crypto";
@@ -12,7 +14,7 @@ import * as YAML from "yaml";
 import { main, parseArgs } from "../../components/backups/cli";
 import { resetDsmClients } from "../support/synology-engine";
 import { loopbackStackValues } from "../../e2e/support/loopback";
-import { DsmSimulator, startNasWithShare } from "../support/dsm-simulator";
+import { DsmSimulator, simShare, startNasWithShare } from "../support/dsm-simulator";
 import { stackValues } from "../support/shared";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 
@@ -21,6 +23,11 @@ jest.setTimeout(60_000);
 const PASSWORD = "dsm-cli-Pa55!";
 const TALOSCONFIG = "context: homelab-dev\ncontexts:\n  homelab-dev:\n    key: S0VZLWNsaQ==\n";
 const CP = "127.3.0.2"; // the dev stack's control plane 192.168.0.2, on loopback
+const DIR = "/talos-backups/etcd";
+const LEGACY = "/pxe/backups/etcd";
+const dirs = (...paths: string[]) => {
+    for (const p of paths) sim.state.files.set(p, { isdir: true, size: 0, md5: "", mtime: 0 });
+};
 
 let sim: DsmSimulator;
 let standIn: TalosctlStandIn;
@@ -57,7 +64,10 @@ const run = (...args: string[]) => main(args, (l) => lines.push(l), { ...process
 const fileArgs = () => ["--config-file", stackFile, "--no-pulumi", "--talosconfig", tcFile];
 
 beforeEach(async () => {
-    sim = await startNasWithShare(PASSWORD, { https: true });
+    sim = await startNasWithShare(PASSWORD, {
+        https: true,
+        state: { shares: { pxe: simShare("pxe"), "talos-backups": simShare("talos-backups") } },
+    });
     resetDsmClients();
     standIn = TalosctlStandIn.create({ [CP]: { tag: "v1.12.1", bytes: 16 * 1024 } });
     process.env.PATH = standIn.pathEnv(savedPath);
@@ -108,7 +118,7 @@ describe("taking, listing and fetching", () => {
         expect(await run(...fileArgs())).toBe(0);
         const out = lines.join("\n");
         const stored =
-            /stored (\/pxe\/backups\/etcd\/(homelab-dev-\d{8}T\d{6}Z-v1\.12\.1\.db)) \((\d+) bytes, md5 ([0-9a-f]{32})\), taken through talos-cp-1 \(127\.3\.0\.2\) running Talos v1\.12\.1/.exec(
+            /stored (\/talos-backups\/etcd\/(homelab-dev-\d{8}T\d{6}Z-v1\.12\.1\.db)) \((\d+) bytes, md5 ([0-9a-f]{32})\), taken through talos-cp-1 \(127\.3\.0\.2\) running Talos v1\.12\.1/.exec(
                 out,
             );
         expect(stored).not.toBeNull();
@@ -119,7 +129,7 @@ describe("taking, listing and fetching", () => {
         expect(await run("--config-file", stackFile, "--no-pulumi", "--list")).toBe(0);
         expect(lines.join("\n")).toMatch(
             new RegExp(
-                `etcd snapshots of cluster homelab-dev in /pxe/backups/etcd \\(newest first; keeping the newest 10\\):\\n  ${stored![2].replace(/\./g, "\\.")}  16\\.0 KiB  taken \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ  Talos v1\\.12\\.1`,
+                `etcd snapshots of cluster homelab-dev in /talos-backups/etcd \\(newest first; keeping the newest 10\\):\\n  ${stored![2].replace(/\./g, "\\.")}  16\\.0 KiB  taken \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ  Talos v1\\.12\\.1`,
             ),
         );
 
@@ -168,17 +178,39 @@ esac
 
     test("keeps the newest backups.etcd.keep and says which ones it deleted", async () => {
         writeStack(values((v) => (v.backups = { etcd: { keep: 1 } })));
-        sim.state.files.set("/pxe/backups", { isdir: true, size: 0, md5: "", mtime: 0 });
-        sim.state.files.set("/pxe/backups/etcd", { isdir: true, size: 0, md5: "", mtime: 0 });
-        sim.putFile("/pxe/backups/etcd/homelab-dev-20200101T000000Z-v1.11.0.db", Buffer.from("old"));
-        sim.putFile("/pxe/backups/etcd/notes.txt", Buffer.from("mine"));
+        dirs(DIR, "/pxe/backups", LEGACY);
+        sim.putFile(`${DIR}/homelab-dev-20200101T000000Z-v1.11.0.db`, Buffer.from("old"));
+        sim.putFile(`${DIR}/notes.txt`, Buffer.from("mine"));
+        sim.putFile(`${LEGACY}/homelab-dev-20190101T000000Z-v1.10.0.db`, Buffer.from("older, elsewhere"));
         expect(await run(...fileArgs())).toBe(0);
         expect(lines.join("\n")).toContain(
             "deleted older snapshots beyond backups.etcd.keep: homelab-dev-20200101T000000Z-v1.11.0.db",
         );
-        const left = [...sim.state.files.keys()].filter((p) => p.startsWith("/pxe/backups/etcd/"));
+        const left = [...sim.state.files.keys()].filter((p) => p.startsWith(`${DIR}/`));
         expect(left).toHaveLength(2);
-        expect(left).toContain("/pxe/backups/etcd/notes.txt");
+        expect(left).toContain(`${DIR}/notes.txt`);
+        // The legacy folder is neither counted nor pruned.
+        expect(sim.getFile(`${LEGACY}/homelab-dev-20190101T000000Z-v1.10.0.db`)).toBeDefined();
+    });
+
+    test("--list and --fetch find the snapshots an earlier version left under the TFTP root, and say who can read them", async () => {
+        const old = "homelab-dev-20240102T030405Z-v1.11.0.db";
+        dirs("/pxe/backups", LEGACY);
+        sim.putFile(`${LEGACY}/${old}`, Buffer.from("legacy snapshot"));
+        expect(await run("--config-file", stackFile, "--no-pulumi", "--list")).toBe(0);
+        expect(lines.slice(1)).toEqual([
+            "no etcd snapshots in /talos-backups/etcd: it does not exist yet",
+            "etcd snapshots of cluster homelab-dev in /pxe/backups/etcd, under the TFTP root (stored by an earlier " +
+                "version; readable over TFTP without a password: move them to /talos-backups/etcd or delete them; newest first):",
+            `  ${old}  15 B  taken 2024-01-02T03:04:05Z  Talos v1.11.0`,
+        ]);
+        lines = [];
+        const target = path.join(dir, "old.db");
+        expect(await run("--config-file", stackFile, "--no-pulumi", "--fetch", old, "--out", target)).toBe(0);
+        expect(fs.readFileSync(target, "utf8")).toBe("legacy snapshot");
+        expect(lines.join("\n")).toContain(`fetched ${LEGACY}/${old} to ${target}`);
+        expect(sim.getFile(`${LEGACY}/${old}`)).toBeDefined();
+        expect(sim.counters.writes).toBe(0);
     });
 });
 
@@ -202,11 +234,18 @@ describe("bad input: said clearly, nothing written", () => {
         expect(sim.counters.writes).toBe(0);
     });
 
-    test("the share missing: exit 1 naming synology.share, nothing written", async () => {
-        writeStack(values((v) => (v.synology.share = "gone")));
+    test("the snapshots' shared folder missing: exit 1 naming backups.share, nothing written", async () => {
+        writeStack(values((v) => (v.backups = { share: "gone" })));
         expect(await run(...fileArgs())).toBe(1);
-        expect(lines.join("\n")).toContain('synology.share: the shared folder "gone" is not on the NAS');
+        expect(lines.join("\n")).toContain('backups.share: the shared folder "gone" is not on the NAS');
         expect(sim.counters.writes).toBe(0);
+    });
+
+    test("backups.share naming the TFTP root: exit 2 naming both keys, no call to the NAS", async () => {
+        writeStack(values((v) => (v.backups = { share: v.synology.share })));
+        expect(await run(...fileArgs())).toBe(2);
+        expect(lines.join("\n")).toContain('backups.share: "pxe" is synology.share, the TFTP root');
+        expect(sim.counters.loginAttempts).toBe(0);
     });
 
     test("no talosconfig (no pulumi, no --talosconfig): exit 2 saying how to give one", async () => {

@@ -1,6 +1,8 @@
 /**
- * Policy: `homelab:backups.etcd.keep` defaults to 10; anything but a positive whole number is refused with its key
- * path and the fix, together with every other problem of the stack config, before anything runs.
+ * Policy: `homelab:backups.share` defaults to `talos-backups`, a shared folder of its own: the TFTP root
+ * (`synology.share`) is refused, naming both keys and why; `homelab:backups.etcd.keep` defaults to 10; anything but a
+ * positive whole number is refused with its key path and the fix, together with every other problem of the stack
+ * config, before anything runs.
  */
 import { ConfigError } from "../../components/checker";
 import { parseStackConfig } from "../../components/config";
@@ -28,8 +30,8 @@ function problems(values: Record<string, unknown>): string[] {
 }
 
 describe("homelab:backups", () => {
-    test("defaults to keeping the newest 10 snapshots", () => {
-        expect(parseStackConfig(devValues()).backups).toEqual({ etcd: { keep: 10 } });
+    test("defaults to the shared folder talos-backups, keeping the newest 10 snapshots", () => {
+        expect(parseStackConfig(devValues()).backups).toEqual({ share: "talos-backups", etcd: { keep: 10 } });
         expect(parseStackConfig(devValues({ backups: { etcd: {} } })).backups.etcd.keep).toBe(10);
     });
 
@@ -51,6 +53,28 @@ describe("homelab:backups", () => {
         },
     );
 
+    test("takes a shared folder of the user's as backups.share", () => {
+        expect(parseStackConfig(devValues({ backups: { share: "k8s backups" } })).backups.share).toBe("k8s backups");
+    });
+
+    test.each([["pxe"], ["PXE"]])("refuses backups.share %j, the TFTP root, naming both keys and why", (share) => {
+        expect(problems(devValues({ backups: { share } }))).toEqual([
+            `backups.share: "${share}" is synology.share, the TFTP root: TFTP has no password, so any machine on the ` +
+                "LAN could read the etcd snapshots (the whole cluster state) by guessing their names. Give " +
+                'backups.share a shared folder of its own (remove the setting for the default, "talos-backups", ' +
+                "which the program creates), or give synology.share another name",
+        ]);
+    });
+
+    test("refuses a backups.share that is not a shared folder name", () => {
+        expect(problems(devValues({ backups: { share: "a/b" } }))).toEqual([
+            'backups.share: "a/b" is not a valid shared folder name; use up to 32 letters, digits, spaces, dots, hyphens or underscores',
+        ]);
+        expect(problems(devValues({ backups: { share: 7 } }))).toEqual([
+            "backups.share: must be a string, got number 7",
+        ]);
+    });
+
     test("reports a typo with a suggestion, and every problem of the run at once", () => {
         const v = devValues({ backups: { etcd: { kep: 3 }, etc: {} } });
         v.cluster.talosVersion = "latest";
@@ -67,7 +91,7 @@ describe("homelab:backups", () => {
     test("refuses a backups or etcd value that is not a mapping", () => {
         const problemsOf = (v: unknown) => {
             const c = new Checker();
-            expect(parseBackups(c, v)).toEqual({ etcd: { keep: 10 } });
+            expect(parseBackups(c, v)).toEqual({ share: "talos-backups", etcd: { keep: 10 } });
             return c.problems;
         };
         expect(problemsOf(5)).toEqual(["backups: must be an object (a YAML mapping), got number 5"]);

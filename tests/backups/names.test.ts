@@ -4,23 +4,34 @@
  */
 import * as fc from "fast-check";
 import {
-    backupDir,
     isOurPartFile,
+    legacySnapshotDir,
     ourSnapshots,
     parseSnapshotName,
     parseUtcStamp,
     partName,
     selectForDeletion,
+    snapshotDir,
     snapshotFileName,
+    snapshotPlaces,
     utcStamp,
 } from "../../components/backups/names";
 
 const AT = new Date("2025-03-04T05:06:07.890Z");
 
 describe("snapshot names", () => {
-    test("are <cluster>-<UTC time to the second>-<talos version>.db, in <share>/backups/etcd", () => {
+    test("are <cluster>-<UTC time to the second>-<talos version>.db, in <backups.share>/etcd", () => {
         expect(snapshotFileName("homelab-dev", AT, "v1.12.1")).toBe("homelab-dev-20250304T050607Z-v1.12.1.db");
-        expect(backupDir("pxe")).toBe("/pxe/backups/etcd");
+        expect(snapshotDir("talos-backups")).toBe("/talos-backups/etcd");
+    });
+
+    test("earlier versions stored them under the TFTP root, in <synology.share>/backups/etcd: both places are known", () => {
+        expect(legacySnapshotDir("pxe")).toBe("/pxe/backups/etcd");
+        expect(snapshotPlaces("talos-backups", "pxe")).toEqual({
+            share: "talos-backups",
+            dir: "/talos-backups/etcd",
+            legacyDir: "/pxe/backups/etcd",
+        });
     });
 
     test("use UTC whatever the local time zone says", () => {

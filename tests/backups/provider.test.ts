@@ -5,12 +5,14 @@
  * - it takes a snapshot exactly when an upgrade command's `update` will run (the digests of their texts change),
  *   on create only when a node runs another Talos than the image's, and never on a no-op run;
  * - the provider works the engine's way: its stored text loaded by a fresh node process in the project folder, run
- *   against the DSM simulator and a talosctl stand-in on PATH; the password and talosconfig stay secret.
+ *   against the DSM simulator and a talosctl stand-in on PATH; the password and talosconfig stay secret;
+ * - the snapshots go to <backups.share>/etcd, never the TFTP root; a state from a version that stored them under the
+ *   TFTP root moves to the new folder for new snapshots with one update that says so, and moves no file.
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
-import { DsmSimulator, startNasWithShare } from "../support/dsm-simulator";
+import { DsmSimulator, simShare, startNasWithShare } from "../support/dsm-simulator";
 import { runStoredText } from "../support/provider-host";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 import type { ClusterConfig, NodeConfig } from "../../components/talos/config";
@@ -73,6 +75,7 @@ async function build(name: string, c: ClusterConfig, withBackups = true) {
     rec.reset();
     const Custom = pulumi.CustomResource as unknown as new (t: string, n: string, p: object) => pulumi.CustomResource;
     const pxe = new Custom("test:synology:PxeReady", `${name}-pxe`, {});
+    const folder = new Custom("test:synology:BackupShare", `${name}-backupshare`, {});
     const built = new cluster.TalosCluster(name, {
         cluster: c,
         nodes: NODES,
@@ -83,9 +86,11 @@ async function build(name: string, c: ClusterConfig, withBackups = true) {
             ? provider.etcdSnapshotBeforeUpgrades({
                   connection: { url: "https://127.3.0.6:5001", username: "admin" },
                   password: pulumi.secret(PASSWORD),
-                  share: "pxe",
+                  share: "talos-backups",
+                  tftpShare: "pxe",
                   keep: 4,
                   clusterName: c.name,
+                  after: [folder],
               })
             : undefined,
     });
@@ -107,13 +112,15 @@ describe("in the graph", () => {
         expect(snap.parent).toBe(rec.byName("lab").urn);
         for (const h of ["cp-1", "cp-2", "w-1"]) expect(snap.dependencies).toContain(rec.byName(`lab-${h}-apply`).urn);
         expect(snap.dependencies).toContain(rec.byName("lab-bootstrap").urn);
+        expect(snap.dependencies).toContain(rec.byName("lab-backupshare").urn); // its shared folder is made first
         expect(rec.byName("lab-cp-1-upgrade").dependencies).toContain(snap.urn);
         const health = rec.invokes.find((i) => i.token === "talos:cluster/getHealth:getHealth")!;
         expect(health.completedBefore).not.toContain("lab-etcd-snapshot");
         expect(snap.inputs.afterHealthCheck).toBe(true);
         expect(snap.inputs).toMatchObject({
             clusterName: "lab",
-            share: "pxe",
+            share: "talos-backups",
+            tftpShare: "pxe",
             keep: 4,
             installerImage: IMAGE("v1.12.0"),
             controlPlanes: [
@@ -260,6 +267,33 @@ describe("when it takes one: exactly when an upgrade command will run its update
             "installerImage",
         ]);
     });
+
+    test("the snapshots' folder is never the TFTP root, whatever the case of its name", () => {
+        const failures = provider.checkEtcdSnapshot({ share: "PXE", tftpShare: "pxe" });
+        expect(failures.find((f) => f.property === "share")?.reason).toBe(
+            'backups.share "PXE" is the TFTP root (synology.share), which anyone on the LAN can read: give the snapshots a shared folder of their own',
+        );
+        expect(
+            provider.checkEtcdSnapshot({ share: "talos-backups", tftpShare: "pxe" }).map((f) => f.property),
+        ).not.toContain("share");
+    });
+
+    test("a new folder is said once, and what is already stored stays where it is", () => {
+        expect(provider.folderChangeMessage({ share: "pxe" }, { share: "talos-backups" })).toBe(
+            "etcd snapshots: from now on they are stored in /talos-backups/etcd (backups.share), a shared folder of " +
+                "their own. The ones an earlier version stored in /pxe/backups/etcd stay there (nothing was moved): that " +
+                "is under the TFTP root, where any machine the NAS's TFTP service answers can read them without a " +
+                "password. Move them to /talos-backups/etcd in File Station, or delete them; `npm run etcd-snapshot -- " +
+                "--list` shows both folders",
+        );
+        expect(provider.folderChangeMessage({ share: "talos-backups", tftpShare: "pxe" }, { share: "vault" })).toBe(
+            "etcd snapshots: from now on they are stored in /vault/etcd (backups.share); the ones in /talos-backups/etcd " +
+                "stay there (nothing was moved), and `npm run etcd-snapshot` no longer lists them",
+        );
+        expect(
+            provider.folderChangeMessage({ share: "talos-backups", tftpShare: "pxe" }, { share: "talos-backups" }),
+        ).toBeUndefined();
+    });
 });
 
 describe("the provider, run the engine's way (its stored text, a fresh node process)", () => {
@@ -270,7 +304,9 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
     const W = { hostname: "w-1", ip: "127.3.0.21" };
 
     beforeEach(async () => {
-        sim = await startNasWithShare(PASSWORD);
+        sim = await startNasWithShare(PASSWORD, {
+            state: { shares: { pxe: simShare("pxe"), "talos-backups": simShare("talos-backups") } },
+        });
         standIn = TalosctlStandIn.create({
             [CP.ip]: { tag: "v1.12.0", bytes: 32 * 1024 },
             [W.ip]: { tag: "v1.12.0", etcd: false },
@@ -290,7 +326,8 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
             password: PASSWORD,
             talosconfig: "context: lab\n",
             clusterName: "lab",
-            share: "pxe",
+            share: "talos-backups",
+            tftpShare: "pxe",
             keep,
             controlPlanes: [CP],
             nodes: [CP, W],
@@ -298,7 +335,8 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
             ...upgrades.upgradeDigests(nodes, IMAGE(tag), k8s, "15m"),
         };
     }
-    const stored = () => [...sim.state.files.keys()].filter((p) => p.startsWith("/pxe/backups/etcd/")).sort();
+    const stored = () => [...sim.state.files.keys()].filter((p) => p.startsWith("/talos-backups/etcd/")).sort();
+    const underTftpRoot = () => [...sim.state.files.keys()].filter((p) => p.startsWith("/pxe/")).sort();
 
     test("create on a cluster at the image's version takes none; a new image takes one; a re-run none; keep alone takes none", async () => {
         const run = await runStoredText(
@@ -339,7 +377,8 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
         expect(res[1].outs.lastSnapshot).toBe("");
         expect([res[2].changes, res[3].changes, res[6].changes, res[7].changes]).toEqual([false, true, false, true]);
         expect(res[4].outs.lastReason).toBe("the upgrade of cp-1, w-1 is about to run");
-        expect(res[4].outs.lastSnapshot).toMatch(/^\/pxe\/backups\/etcd\/lab-\d{8}T\d{6}Z-v1\.12\.0\.db$/);
+        expect(res[4].outs.lastSnapshot).toMatch(/^\/talos-backups\/etcd\/lab-\d{8}T\d{6}Z-v1\.12\.0\.db$/);
+        expect(underTftpRoot()).toEqual([]);
         expect(res[4].outs.lastSnapshotNode).toBe("cp-1 (127.3.0.11)");
         expect(stored()).toEqual([res[4].outs.lastSnapshot]);
         expect(sim.getFile(res[4].outs.lastSnapshot)!.bytes!.equals(standInSnapshotBytes(CP.ip, 32 * 1024, 1))).toBe(
@@ -359,6 +398,38 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
                 })),
             ),
         ).not.toContain(PASSWORD);
+    });
+
+    test("a state from a version that stored them under the TFTP root: one update moves new snapshots to the new folder, moving no file", async () => {
+        const legacy = "/pxe/backups/etcd/lab-20240101T000000Z-v1.11.0.db";
+        for (const d of ["/pxe/backups", "/pxe/backups/etcd"])
+            sim.state.files.set(d, { isdir: true, size: 0, md5: "", mtime: 0 });
+        sim.putFile(legacy, Buffer.from("an older snapshot"));
+        const { tftpShare: _t, ...before } = { ...inputs("v1.12.0"), share: "pxe" }; // what the earlier version stored
+        const run = await runStoredText(
+            provider.EtcdSnapshot.providerText,
+            { OLD: before, A: inputs("v1.12.0"), B: inputs("v1.12.1") },
+            [
+                { op: "create", inputs: "OLD" },
+                { op: "diff", news: "A" },
+                { op: "update", news: "A" },
+                { op: "update", news: "B" },
+            ],
+        );
+        expect(run.results.map((r) => `${r.op}:${r.ok ? "ok" : r.error}`)).toEqual([
+            "create:ok",
+            "diff:ok",
+            "update:ok",
+            "update:ok",
+        ]);
+        const res = run.results.map((r) => r.result as Record<string, any>);
+        expect(res[1]).toMatchObject({ changes: true, replaces: [] });
+        expect(res[2].outs).toMatchObject({ share: "talos-backups", tftpShare: "pxe", lastSnapshot: "" });
+        expect(res[3].outs.lastSnapshot).toMatch(/^\/talos-backups\/etcd\/lab-\d{8}T\d{6}Z-v1\.12\.0\.db$/);
+        expect(stored()).toEqual([res[3].outs.lastSnapshot]);
+        expect(underTftpRoot()).toEqual(["/pxe/backups", "/pxe/backups/etcd", legacy]);
+        expect(sim.getFile(legacy)!.bytes!.toString()).toBe("an older snapshot");
+        expect(standIn.calls().filter((c) => c.command.startsWith("etcd snapshot"))).toHaveLength(1);
     });
 
     test("create takes one when a node runs another version (upgrades turned on for a cluster behind the image)", async () => {
@@ -386,7 +457,7 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
         expect(run.results[0].ok).toBe(true);
         expect(run.results[1].ok).toBe(false);
         expect(run.results[1].error).toMatch(
-            /^etcd snapshot before the upgrades: upload of \/pxe\/backups\/etcd\/lab-.*\.part-[0-9a-f]{8} failed after \d+ of 32800 bytes: .*416/,
+            /^etcd snapshot before the upgrades: upload of \/talos-backups\/etcd\/lab-.*\.part-[0-9a-f]{8} failed after \d+ of 32800 bytes: .*416/,
         );
         expect(run.results[1].error).not.toContain(PASSWORD);
         expect(stored()).toEqual([]);

@@ -3,6 +3,8 @@
  * - the stored file is byte for byte what the control plane streamed, under <cluster>-<UTC>-<talos>.db, written
  *   under a temporary name, checked against the NAS's own MD5 and only then renamed; never a partial file;
  * - bad input (share missing, no control plane answering) is reported, all at once, before anything is written;
+ * - they go to <backups.share>/etcd; listing and fetching also find the ones earlier versions left under the TFTP
+ *   root (<synology.share>/backups/etcd), which nothing here ever moves or deletes;
  * - retention keeps the newest `keep` of the program's own snapshots and touches no other file;
  * - fetching one back is streamed and verified, and never leaves a damaged file behind.
  */
@@ -10,7 +12,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { snapshotFileName } from "../../components/backups/names";
+import { snapshotFileName, snapshotPlaces } from "../../components/backups/names";
 import {
     fetchSnapshot,
     listSnapshots,
@@ -20,7 +22,7 @@ import {
 } from "../../components/backups/store";
 import { TalosApi, talosctlApi } from "../../components/backups/talosctl";
 import { DsmClient } from "../../components/synology/dsm/client";
-import { DsmSimulator, startNasWithShare } from "../support/dsm-simulator";
+import { DsmSimulator, simShare, startNasWithShare } from "../support/dsm-simulator";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 
 jest.setTimeout(60_000);
@@ -30,7 +32,9 @@ const TALOSCONFIG =
     "context: lab\ncontexts:\n  lab:\n    ca: c2VjcmV0LWNh\n    crt: c2VjcmV0LWNydA==\n    key: c2VjcmV0LWtleQ==\n";
 const CP1 = { hostname: "cp-1", ip: "127.3.0.11" };
 const CP2 = { hostname: "cp-2", ip: "127.3.0.12" };
-const DIR = "/pxe/backups/etcd";
+const DIR = "/talos-backups/etcd";
+const LEGACY = "/pxe/backups/etcd";
+const PLACES = snapshotPlaces("talos-backups", "pxe");
 const T0 = new Date("2025-05-06T07:08:09Z");
 
 let sim: DsmSimulator;
@@ -41,7 +45,7 @@ let logs: string[];
 
 const target = (over: Partial<SnapshotTarget> = {}): SnapshotTarget => ({
     clusterName: "lab",
-    share: "pxe",
+    share: "talos-backups",
     keep: 10,
     controlPlanes: [CP1, CP2],
     ...over,
@@ -55,9 +59,16 @@ const filesIn = (dir: string) =>
         .sort();
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
+/** A file of an earlier version's under the TFTP root, with the folders File Station would show. */
+const putLegacy = (name: string, bytes: Buffer) => {
+    for (const d of ["/pxe/backups", LEGACY]) sim.state.files.set(d, { isdir: true, size: 0, md5: "", mtime: 0 });
+    sim.putFile(`${LEGACY}/${name}`, bytes);
+};
 
 beforeEach(async () => {
-    sim = await startNasWithShare(PASSWORD);
+    sim = await startNasWithShare(PASSWORD, {
+        state: { shares: { pxe: simShare("pxe"), "talos-backups": simShare("talos-backups") } },
+    });
     dsm = new DsmClient(
         { url: sim.url, username: "admin", password: PASSWORD, allowHttp: true },
         { md5PollMs: 5, retryBaseDelayMs: 5, retryMaxDelayMs: 20, log: () => undefined },
@@ -125,11 +136,11 @@ describe("taking a snapshot", () => {
         expect(fs.existsSync(workDir)).toBe(false);
     });
 
-    test("creates <share>/backups/etcd when it is missing, and uses it as it is otherwise", async () => {
+    test("creates <backups.share>/etcd when it is missing, and uses it as it is otherwise; nothing under the TFTP root", async () => {
         expect(sim.getFile(DIR)).toBeUndefined();
         await take();
         expect(sim.getFile(DIR)?.isdir).toBe(true);
-        expect(sim.getFile("/pxe/backups")?.isdir).toBe(true);
+        expect([...sim.state.files.keys()].filter((p) => p.startsWith("/pxe/"))).toEqual([]);
         sim.resetCounters();
         await take({}, () => new Date(T0.getTime() + 1000));
         expect(sim.counters.calls["SYNO.FileStation.CreateFolder.create"]).toBeUndefined();
@@ -174,7 +185,7 @@ describe("bad input: a clear error before anything is written", () => {
         const e = (await take({ share: "gone" }).catch((x) => x)) as SnapshotPreconditionError;
         expect(e.problems).toEqual([
             expect.stringMatching(
-                /^synology\.share: the shared folder "gone" is not on the NAS .*run `pulumi up` first/,
+                /^backups\.share: the shared folder "gone" is not on the NAS .*run `pulumi up` first/,
             ),
             expect.stringMatching(/^no control plane answered the Talos API/),
         ]);
@@ -205,7 +216,7 @@ describe("never a partial or unverified snapshot under a snapshot's name", () =>
         vol.used = vol.total - 10_000;
         const e = (await take().catch((x) => x)) as Error;
         expect(e.message).toMatch(
-            /^upload of \/pxe\/backups\/etcd\/lab-20250506T070809Z-v1\.12\.0\.db\.part-[0-9a-f]{8} failed after \d+ of 65568 bytes: .*416/,
+            /^upload of \/talos-backups\/etcd\/lab-20250506T070809Z-v1\.12\.0\.db\.part-[0-9a-f]{8} failed after \d+ of 65568 bytes: .*416/,
         );
         expect(filesIn(DIR)).toEqual([]);
     });
@@ -278,7 +289,6 @@ describe("retention", () => {
     ];
 
     beforeEach(() => {
-        sim.state.files.set("/pxe/backups", { isdir: true, size: 0, md5: "", mtime: 0 });
         sim.state.files.set(DIR, { isdir: true, size: 0, md5: "", mtime: 0 });
         for (const n of [older(1), older(2), older(3), ...foreign]) sim.putFile(`${DIR}/${n}`, Buffer.from(n));
     });
@@ -288,6 +298,14 @@ describe("retention", () => {
         expect(r.deleted.sort()).toEqual([older(2), older(3)].sort());
         expect(filesIn(DIR)).toEqual([r.name, older(1), ...foreign].sort());
         for (const n of foreign) expect(sim.getFile(`${DIR}/${n}`)!.bytes!.toString()).toBe(n);
+    });
+
+    test("never counts nor deletes the snapshots earlier versions left under the TFTP root", async () => {
+        const legacy = [older(10), older(11), older(12)];
+        for (const n of legacy) putLegacy(n, Buffer.from(n));
+        const r = await take({ keep: 1 });
+        expect(r.deleted.sort()).toEqual([older(1), older(2), older(3)].sort());
+        expect(filesIn(LEGACY)).toEqual(legacy.sort());
     });
 
     test("removes temporary uploads an interrupted run of its own left, and only those", async () => {
@@ -306,34 +324,59 @@ describe("listing and fetching", () => {
     beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-fetch-"))));
     afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-    test("lists the program's snapshots newest first, and the other files apart", async () => {
-        expect(await listSnapshots(dsm, "pxe", "lab")).toEqual({ dir: DIR, exists: false, snapshots: [], others: [] });
+    test("lists the program's snapshots newest first, and the other files apart, in both places", async () => {
+        const none = { snapshots: [], others: [] };
+        expect(await listSnapshots(dsm, PLACES, "lab")).toEqual([
+            { dir: DIR, legacy: false, exists: false, ...none },
+            { dir: LEGACY, legacy: true, exists: false, ...none },
+        ]);
         const a = await take();
         const b = await take({}, () => new Date(T0.getTime() + 60_000));
         sim.putFile(`${DIR}/notes.txt`, Buffer.from("x"));
-        const l = await listSnapshots(dsm, "pxe", "lab");
+        const old = snapshotFileName("lab", new Date("2024-01-02T03:04:05Z"), "v1.11.0");
+        putLegacy(old, Buffer.from("old"));
+        const [l, legacy] = await listSnapshots(dsm, PLACES, "lab");
         expect(l.snapshots.map((s) => [s.name, s.size, s.takenAt, s.talosVersion])).toEqual([
             [b.name, b.size, "2025-05-06T07:09:09Z", "v1.12.0"],
             [a.name, a.size, "2025-05-06T07:08:09Z", "v1.12.0"],
         ]);
         expect(l.others).toEqual(["notes.txt"]);
+        expect(legacy).toEqual({
+            dir: LEGACY,
+            legacy: true,
+            exists: true,
+            snapshots: [{ name: old, size: 3, takenAt: "2024-01-02T03:04:05Z", talosVersion: "v1.11.0" }],
+            others: [],
+        });
     });
 
     test("fetches a snapshot byte for byte into a 0600 file, checked against the NAS's MD5", async () => {
         const r = await take();
         const out = path.join(tmp, "etcd.db");
-        const f = await fetchSnapshot(dsm, "pxe", r.name, out);
-        expect(f).toEqual({ path: r.path, size: r.size, md5: r.md5 });
+        const f = await fetchSnapshot(dsm, PLACES, r.name, out);
+        expect(f).toEqual({ path: r.path, size: r.size, md5: r.md5, legacy: false });
         expect(sha(fs.readFileSync(out))).toBe(sha(standInSnapshotBytes(CP1.ip, 64 * 1024, 1)));
         expect((fs.statSync(out).mode & 0o777).toString(8)).toBe("600");
         expect(fs.readdirSync(tmp)).toEqual(["etcd.db"]);
+    });
+
+    test("fetches one an earlier version left under the TFTP root, and says so; the snapshot folder first", async () => {
+        const old = snapshotFileName("lab", new Date("2024-01-02T03:04:05Z"), "v1.11.0");
+        putLegacy(old, Buffer.from("old snapshot"));
+        const f = await fetchSnapshot(dsm, PLACES, old, path.join(tmp, "old.db"));
+        expect(f).toEqual({ path: `${LEGACY}/${old}`, size: 12, md5: md5(Buffer.from("old snapshot")), legacy: true });
+        expect(fs.readFileSync(path.join(tmp, "old.db"), "utf8")).toBe("old snapshot");
+        sim.putFile(`${DIR}/${old}`, Buffer.from("moved there"));
+        expect((await fetchSnapshot(dsm, PLACES, old, path.join(tmp, "moved.db"))).legacy).toBe(false);
+        expect(fs.readFileSync(path.join(tmp, "moved.db"), "utf8")).toBe("moved there");
+        expect(sim.getFile(`${LEGACY}/${old}`)).toBeDefined(); // fetching moves nothing
     });
 
     test("a download damaged on the way fails the MD5 check and leaves no file behind", async () => {
         const r = await take();
         sim.faults.corruptDownloads(1);
         const out = path.join(tmp, "etcd.db");
-        await expect(fetchSnapshot(dsm, "pxe", r.name, out)).rejects.toThrow(
+        await expect(fetchSnapshot(dsm, PLACES, r.name, out)).rejects.toThrow(
             /verification failed: MD5 mismatch for .*: the NAS computed [0-9a-f]{32}, the download hashed to/,
         );
         expect(fs.readdirSync(tmp)).toEqual([]);
@@ -352,14 +395,14 @@ describe("listing and fetching", () => {
 
     test("refuses a name that is not a plain file name, a snapshot that is not there, and an --out that exists", async () => {
         const r = await take();
-        await expect(fetchSnapshot(dsm, "pxe", "../../etc/passwd", path.join(tmp, "x"))).rejects.toThrow(
+        await expect(fetchSnapshot(dsm, PLACES, "../../etc/passwd", path.join(tmp, "x"))).rejects.toThrow(
             /is not a snapshot's file name/,
         );
-        await expect(fetchSnapshot(dsm, "pxe", "lab-20000101T000000Z-v1.0.0.db", path.join(tmp, "x"))).rejects.toThrow(
-            /is not on the NAS; .*--list/,
+        await expect(fetchSnapshot(dsm, PLACES, "lab-20000101T000000Z-v1.0.0.db", path.join(tmp, "x"))).rejects.toThrow(
+            /^lab-20000101T000000Z-v1\.0\.0\.db is neither in \/talos-backups\/etcd nor in \/pxe\/backups\/etcd on the NAS; .*--list/,
         );
         fs.writeFileSync(path.join(tmp, "keep.db"), "mine");
-        await expect(fetchSnapshot(dsm, "pxe", r.name, path.join(tmp, "keep.db"))).rejects.toThrow(
+        await expect(fetchSnapshot(dsm, PLACES, r.name, path.join(tmp, "keep.db"))).rejects.toThrow(
             /already exists: remove it or give another --out/,
         );
         expect(fs.readFileSync(path.join(tmp, "keep.db"), "utf8")).toBe("mine");

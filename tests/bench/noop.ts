@@ -62,6 +62,7 @@ export async function runNoopBench(log: (m: string) => void): Promise<NoopResult
                 talosVersion: cfg.cluster.talosVersion,
                 arch: cfg.image.arch,
             },
+            backupShare: cfg.backups.share,
         };
 
         resetDsmClients();

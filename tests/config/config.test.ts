@@ -55,6 +55,7 @@ describe("the dev stack (the seed's setup)", () => {
             location: "/volume1",
         });
         expect(cfg.synology.tls.insecureSkipVerify).toBe(false);
+        expect(cfg.backups.share).toBe("talos-backups");
     });
 
     test("keeps no secret in the stack file", () => {
@@ -143,6 +144,14 @@ describe("cluster.allowSchedulingOnControlPlanes", () => {
 
 /** Each case breaks one thing and names the key path the message must carry. */
 const BAD: Array<[string, (v: Record<string, any>) => void, string, RegExp?]> = [
+    [
+        "backups.share the TFTP root",
+        (v) => {
+            v.backups = { share: v.synology.share };
+        },
+        "backups.share",
+        /is synology\.share, the TFTP root: TFTP has no password/,
+    ],
     [
         "allowSchedulingOnControlPlanes not a boolean",
         (v) => {

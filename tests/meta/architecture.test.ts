@@ -31,7 +31,15 @@ const ARROWS: Record<string, readonly string[]> = {
     talos: [],
     synology: ["factory/config", "factory/client", "factory/schematic", "cli/command"],
     workloads: ["synology/config"],
-    backups: ["synology/kit", "synology/dsm", "synology/connection", "talos/upgrades", "cli/command", "cli/stack"],
+    backups: [
+        "synology/config",
+        "synology/kit",
+        "synology/dsm",
+        "synology/connection",
+        "talos/upgrades",
+        "cli/command",
+        "cli/stack",
+    ],
     cli: ["config"],
     doctor: [
         "config",

@@ -44,6 +44,15 @@
  *   enable_log:false, startip:"0.0.0.0", endip:"255.255.255.255", timeout:3}` (booleans stored as booleans).
  * - `shares`: name → `{name, vol_path, desc, uuid, hidden, enable_recycle_bin, ...}`; creating a share
  *   also creates the directory `/<name>` in `files`.
+ * - `sharePermissions`: share name → local user → `{is_readonly, is_writable, is_deny, is_custom}`, the users' own
+ *   permissions on that share (a user without an entry has none of its own); creating a share starts it empty,
+ *   deleting one drops it. `SYNO.Core.Share.Permission list` (v1, `name`, `user_group_type: "local_user"`,
+ *   `action: "enum"`, `offset`, `limit` (-1: all)) answers `{items: [{name, is_readonly, is_writable, is_deny,
+ *   is_custom, is_admin, inherit}], total}` for every local user (those of `users`, and `guest`), sorted by name,
+ *   `inherit` being what groups give (`"rw"` for administrators, `"-"` otherwise); `set` (`name`,
+ *   `user_group_type`, `permissions`: `[{name, is_readonly, is_writable, is_deny, is_custom?}]`) changes the
+ *   entries it names and no other (all flags false: the entry goes). Shape from BATON and N4S4 (docs/dsm-api.md 5.1);
+ *   another `user_group_type` lists nothing.
  * - `files`: Map File Station path (`/<share>/dir/name`) → `SimFile` `{isdir, size, md5, bytes?, mtime}`.
  *   Helpers: `sim.putFile(path, Buffer | {size, md5})`, `sim.getFile(path)`.
  * - `reservations`: ifname → `[{clid (upper-case MAC), ip, hostname}]`.
@@ -206,9 +215,18 @@ export interface SimLease {
     expire: number;
 }
 
+/** A local user's own permission on a shared folder (SYNO.Core.Share.Permission). */
+export interface SimPermission {
+    is_readonly: boolean;
+    is_writable: boolean;
+    is_deny: boolean;
+    is_custom: boolean;
+}
+
 export interface SimState {
     tftp: Record<string, unknown>;
     shares: Record<string, SimShare>;
+    sharePermissions: Record<string, Record<string, SimPermission>>;
     files: Map<string, SimFile>;
     reservations: Record<string, SimReservation[]>;
     dhcpServers: Record<string, Record<string, unknown>>;
@@ -336,6 +354,12 @@ function apiTable(dhcp: string): Record<string, ApiDef> {
             maxVersion: 1,
             requestFormat: "JSON",
             methods: { 1: ["create", "set", "list", "get", "delete"] },
+        },
+        "SYNO.Core.Share.Permission": {
+            minVersion: 1,
+            maxVersion: 1,
+            requestFormat: "JSON",
+            methods: { 1: ["list", "set"] },
         },
         "SYNO.Core.Network.Ethernet": {
             minVersion: 1,
@@ -500,6 +524,7 @@ function defaultState(interfaces: string[]): SimState {
             timeout: 3,
         },
         shares: {},
+        sharePermissions: {},
         files: new Map(),
         reservations,
         dhcpServers,
@@ -895,6 +920,11 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
         return ifname;
     }
 
+    /** The NAS's local users: the accounts of `users`, and DSM's built-in guest. */
+    function localUsers(): Set<string> {
+        return new Set([...Object.keys(users), "guest"]);
+    }
+
     function asBool(v: unknown, field: string): boolean {
         if (v === true || v === false) return v;
         throw new ApiError(101, { desc: `${field} must be a boolean` });
@@ -984,6 +1014,7 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                     enable_recycle_bin: info.enable_recycle_bin === true,
                 };
                 state.files.set(`/${name}`, { isdir: true, size: 0, md5: "", mtime: nowSec() });
+                state.sharePermissions[name] = {};
                 return { name };
             }
             case "SYNO.Core.Share.delete": {
@@ -991,9 +1022,58 @@ export async function startDsmSimulator(options: DsmSimulatorOptions = {}): Prom
                 for (const n of names) if (!state.shares[n]) throw new ApiError(3300, { desc: `no such share ${n}` });
                 for (const n of names) {
                     delete state.shares[n];
+                    delete state.sharePermissions[n];
                     for (const k of [...state.files.keys()])
                         if (k === `/${n}` || k.startsWith(`/${n}/`)) state.files.delete(k);
                 }
+                return undefined;
+            }
+            case "SYNO.Core.Share.Permission.list": {
+                const share = paramText(p.name);
+                if (!state.shares[share]) throw new ApiError(3300, { desc: "no such share" });
+                if (p.action !== "enum") throw new ApiError(101, { desc: "action" });
+                const own = state.sharePermissions[share] ?? {};
+                const none: SimPermission = {
+                    is_readonly: false,
+                    is_writable: false,
+                    is_deny: false,
+                    is_custom: false,
+                };
+                const items =
+                    p.user_group_type === "local_user"
+                        ? [...localUsers()].sort().map((name) => ({
+                              name,
+                              ...(own[name] ?? none),
+                              is_admin: (state.groups.administrators ?? []).includes(name),
+                              inherit: (state.groups.administrators ?? []).includes(name) ? "rw" : "-",
+                          }))
+                        : [];
+                const offset = typeof p.offset === "number" ? p.offset : 0;
+                const limit = typeof p.limit === "number" && p.limit >= 0 ? p.limit : items.length;
+                return { items: items.slice(offset, offset + limit), total: items.length };
+            }
+            case "SYNO.Core.Share.Permission.set": {
+                const share = paramText(p.name);
+                if (!state.shares[share]) throw new ApiError(3300, { desc: "no such share" });
+                if (p.user_group_type !== "local_user") throw new ApiError(101, { desc: "user_group_type" });
+                if (!Array.isArray(p.permissions)) throw new ApiError(101, { desc: "permissions must be a list" });
+                const next = { ...(state.sharePermissions[share] ?? {}) };
+                for (const e of p.permissions as Array<Record<string, unknown>>) {
+                    const name = e?.name;
+                    if (typeof name !== "string" || !localUsers().has(name))
+                        throw new ApiError(101, { desc: `no such user ${String(name)}` });
+                    const perm: SimPermission = {
+                        is_readonly: asBool(e.is_readonly, "is_readonly"),
+                        is_writable: asBool(e.is_writable, "is_writable"),
+                        is_deny: asBool(e.is_deny, "is_deny"),
+                        is_custom: e.is_custom === undefined ? false : asBool(e.is_custom, "is_custom"),
+                    };
+                    if ([perm.is_readonly, perm.is_writable, perm.is_deny].filter(Boolean).length > 1)
+                        throw new ApiError(101, { desc: `${name}: at most one of is_readonly, is_writable, is_deny` });
+                    if (perm.is_readonly || perm.is_writable || perm.is_deny || perm.is_custom) next[name] = perm;
+                    else delete next[name];
+                }
+                state.sharePermissions[share] = next;
                 return undefined;
             }
             case "SYNO.Core.Group.Member.list": {

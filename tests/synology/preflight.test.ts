@@ -13,6 +13,7 @@ import {
     BootFileSize,
     judgeNas,
     NasFacts,
+    PreflightConfig,
     PreflightOutcome,
     preflightPlan,
     preflightSwitch,
@@ -24,6 +25,7 @@ import { NAS_APIS } from "../../components/synology/pxe";
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator, simShare } from "../support/dsm-simulator";
 import { FactoryServer, startFactoryServer } from "../support/factory-server";
 import { loopbackStackValues } from "../support/fixtures";
+import { snapshotPlaces } from "../../components/backups/names";
 
 const PASSWORD = "Pre-fl1ght-S3cret!";
 const MIB = 1024 * 1024;
@@ -78,7 +80,7 @@ const quiet = { info: () => undefined, warn: () => undefined };
 const fast = { retries: 0, retryBaseDelayMs: 5, timeoutMs: 5000 };
 
 async function preflight(
-    cfg: StackConfig,
+    cfg: PreflightConfig,
     warnings: string[] = [],
 ): Promise<{ outcome?: PreflightOutcome; error?: Error }> {
     try {
@@ -123,7 +125,11 @@ describe("a NAS ready for the program", () => {
             "SYNO.Network.DHCPServer.get",
             "SYNO.Storage.CGI.Storage.load_info",
         ]);
-        expect(infos).toEqual([expect.stringMatching(/^NAS pre-flight passed: .* boot file 100 MiB$/)]);
+        expect(infos).toEqual([
+            expect.stringMatching(
+                /^NAS pre-flight passed: .* boot file 100 MiB, etcd snapshots in shared folder talos-backups$/,
+            ),
+        ]);
         expect(sim.activeSessions()).toBe(0);
     });
 
@@ -186,7 +192,7 @@ describe("every problem at once", () => {
         const text = error!.message;
         expect(text).toMatch(/^NAS pre-flight: 1 problem/);
         expect(text).toContain(
-            'homelab:synology.username: DSM user "ops" is not an administrator: DSM refused to let it read the administrators group, the volumes, shared folder pxe, the network interfaces, the DHCP server of eth0 (error 105)',
+            'homelab:synology.username: DSM user "ops" is not an administrator: DSM refused to let it read the administrators group, the volumes, shared folder pxe, the network interfaces, the DHCP server of eth0, shared folder talos-backups (error 105)',
         );
         expect(text).toContain(
             'Fix: add "ops" to the administrators group (Control Panel > User & Group > ops > Edit > User Groups)',
@@ -255,8 +261,67 @@ describe("free space for the boot file", () => {
         const sim = await readyNas({ volumeWritable: { "/volume1": false } });
         const { error } = await preflight(config(sim));
         expect(error!.message).toContain(
-            'homelab:synology.volume: volume /volume1 is read-only (status normal); shared folder "pxe" cannot be created there',
+            'homelab:synology.volume: volume /volume1 is read-only (status normal); shared folders "pxe" and "talos-backups" cannot be created there',
         );
+    });
+});
+
+describe("the etcd snapshots' shared folder (homelab:backups.share), and snapshots left under the TFTP root", () => {
+    const folders = snapshotPlaces("talos-backups", "pxe");
+    const guestReads = { is_readonly: true, is_writable: false, is_deny: false, is_custom: false };
+
+    test("one that is there and lets guest in is refused before any write, naming the key and the fix", async () => {
+        const sim = await readyNas({
+            state: { shares: { "talos-backups": simShare("talos-backups", { vol_path: "/volume1" }) } },
+        });
+        sim.state.sharePermissions["talos-backups"] = { guest: guestReads };
+        const { error } = await preflight({ ...config(sim), snapshotFolders: folders });
+        expect(error!.message).toContain(
+            'homelab:backups.share: shared folder "talos-backups", where the etcd snapshots go, is not fit for them: ' +
+                'guest may read shared folder "talos-backups", so anyone could read the etcd snapshots.\n' +
+                '    Fix: in DSM, Control Panel > Shared Folder > talos-backups > Edit > Permissions: guest "No access", admin "Read/Write"',
+        );
+        expect(sim.counters.writes).toBe(0);
+        expect(sim.counters.calls["SYNO.Core.Share.Permission.list"]).toBe(1);
+    });
+
+    test("one that is there, for the DSM user only, passes as it is, wherever it lives", async () => {
+        const sim = await readyNas({
+            volumes: ["/volume1", "/volume2"],
+            state: { shares: { "talos-backups": simShare("talos-backups", { vol_path: "/volume2" }) } },
+        });
+        const { outcome } = await preflight({ ...config(sim), snapshotFolders: folders });
+        expect(outcome?.verdict).toEqual({ problems: [], warnings: [] });
+    });
+
+    test("snapshots an earlier version stored under the TFTP root: a warning naming them and who can read them; nothing moved", async () => {
+        const sim = await readyNas({ state: { shares: { pxe: simShare("pxe") } } });
+        for (const d of ["/pxe/backups", "/pxe/backups/etcd"])
+            sim.state.files.set(d, { isdir: true, size: 0, md5: "", mtime: 0 });
+        const names = ["lab-20250101T000000Z-v1.11.0.db", "lab-20250201T000000Z-v1.12.0.db"];
+        for (const n of names) sim.putFile(`/pxe/backups/etcd/${n}`, Buffer.from(n));
+        const warnings: string[] = [];
+        const { outcome } = await preflight({ ...config(sim), snapshotFolders: folders }, warnings);
+        expect(outcome?.verdict?.problems).toEqual([]);
+        expect(warnings).toEqual([
+            "NAS pre-flight: etcd snapshots under the TFTP root: /pxe/backups/etcd holds 2 files " +
+                `(${names.join(", ")}), where earlier versions of this program stored the snapshots. TFTP has no ` +
+                "password: any machine the NAS's TFTP service answers can read them by name. New snapshots go to " +
+                "/talos-backups/etcd (homelab:backups.share); nothing was moved or deleted. Move them to " +
+                "/talos-backups/etcd in File Station (there they count for backups.etcd.keep), or delete them; " +
+                "`npm run etcd-snapshot -- --list` shows both folders",
+        ]);
+        expect(sim.counters.writes).toBe(0);
+        for (const n of names) expect(sim.getFile(`/pxe/backups/etcd/${n}`)).toBeDefined();
+    });
+
+    test("a volume that does not exist names both folders that cannot be made there, once", async () => {
+        const sim = await readyNas();
+        const { error } = await preflight(config(sim, { synology: { volume: "/volume9" } }));
+        expect(error!.message).toContain(
+            'homelab:synology.volume: volume /volume9 does not exist on the NAS (it has /volume1); shared folders "pxe" and "talos-backups" cannot be created there',
+        );
+        expect(error!.message.match(/cannot be created there/g)).toHaveLength(1);
     });
 });
 

@@ -91,6 +91,7 @@ describe("SynologyPxe under mocks", () => {
             schematicId: "abc",
             talosVersion: "v1.12.1",
             arch: "amd64",
+            backupShare: "talos-backups",
         });
         await value(component.pxeReady);
         await drain();

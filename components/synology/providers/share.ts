@@ -1,8 +1,8 @@
 /**
  * The shared folder holding the TFTP root (`SYNO.Core.Share`). Created if missing; an existing one is
  * adopted (`created: false`) and never deleted on destroy. One the program created is deleted on destroy only
- * when no file is left in it (the boot file is gone by then): files it does not delete, such as the etcd
- * snapshots under backups/etcd or a file of the user's, keep it, and destroy says which.
+ * when no file is left in it (the boot file is gone by then): files it does not delete, such as a file of the
+ * user's or the etcd snapshots an earlier version stored under backups/etcd, keep it, and destroy says which.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { DsmConfigError } from "../dsm/errors";
@@ -100,7 +100,22 @@ export function keptShareMessage(name: string, kept: string[]): string {
     );
 }
 
-const SHARE_NAME = /^[^\\/:*?"<>|\s][^\\/:*?"<>|]{0,31}$/;
+/**
+ * Destroy's end for a shared folder this program created: deleted when no file is left in it, else kept, saying what
+ * it holds (`why`: for the message, e.g. `created by this program`).
+ */
+export async function deleteIfEmpty({ client, log }: DsmSession, name: string, why: string): Promise<void> {
+    const kept = await filesBelow(client, `/${name}`, KEPT_LISTED);
+    if (kept.length > 0) {
+        log(keptShareMessage(name, kept));
+        return;
+    }
+    log(`deleting shared folder ${name} (${why}, and empty)`);
+    await shareDelete(client, name);
+}
+
+/** A shared folder name as DSM takes it. */
+export const SHARE_NAME = /^[^\\/:*?"<>|\s][^\\/:*?"<>|]{0,31}$/;
 
 /** Check failures for the share inputs. */
 export function checkShare(news: Partial<ShareInputs>): pulumi.dynamic.CheckFailure[] {
@@ -172,15 +187,8 @@ export class SynologyShare extends dsmResource<ShareInputs, ShareOutputs, "desc"
         const info = await shareGet(client, props.name);
         return { ...props, exists: info !== undefined, volPath: info ? info.vol_path : props.volPath };
     },
-    async restore({ client, log }, props) {
+    async restore(nas, props) {
         if (!props.created) return; // adopted: it was there before, it stays
-        if (!(await shareGet(client, props.name))) return;
-        const kept = await filesBelow(client, `/${props.name}`, KEPT_LISTED);
-        if (kept.length > 0) {
-            log(keptShareMessage(props.name, kept));
-            return;
-        }
-        log(`deleting shared folder ${props.name} (created by this program, and empty)`);
-        await shareDelete(client, props.name);
+        if (await shareGet(nas.client, props.name)) await deleteIfEmpty(nas, props.name, "created by this program");
     },
 }) {}

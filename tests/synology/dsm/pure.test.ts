@@ -111,6 +111,7 @@ describe("DSM API uses: each declared beside its caller, the program's needs der
                 "SYNO.API.Auth",
                 "SYNO.Core.TFTP",
                 "SYNO.Core.Share",
+                "SYNO.Core.Share.Permission",
                 "SYNO.FileStation.List",
                 "SYNO.FileStation.CreateFolder",
                 "SYNO.FileStation.Upload",
@@ -126,6 +127,7 @@ describe("DSM API uses: each declared beside its caller, the program's needs der
             [
                 "SYNO.Core.TFTP",
                 "SYNO.Core.Share",
+                "SYNO.Core.Share.Permission",
                 "SYNO.FileStation.Upload",
                 "SYNO.FileStation.Rename",
                 "SYNO.FileStation.Delete",

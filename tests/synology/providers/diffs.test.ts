@@ -366,8 +366,11 @@ describe("config → inputs", () => {
                 talosVersion: "v1.12.1",
                 arch: "arm64",
             },
+            backupShare: "vault",
         });
         expect(i.tftp.rootPath).toBe("/volume2/boot");
+        // The snapshots' folder: its own name, created (when missing) on the boot share's volume.
+        expect(i.backupShare).toEqual({ connection: i.share.connection, name: "vault", volume: "/volume2" });
         expect(i.share.connection).toEqual({
             url: "https://n:5001",
             username: "u",

@@ -75,6 +75,7 @@ export function spec(env: Env, over: Partial<SynologySpec> = {}, version = VERSI
             talosVersion: version,
             arch: "amd64",
         },
+        backupShare: "talos-backups",
         ...over,
     };
 }

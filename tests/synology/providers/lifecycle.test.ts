@@ -49,7 +49,7 @@ describe("first apply from an empty NAS", () => {
         expect(file).toBeDefined();
         expect(file!.size).toBe(size);
         expect(file!.md5).toBe(expectedAssetDigest(env.schematicId, "v1.12.1", "metal-amd64-uki.efi", size));
-        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi"]); // no temp file left
+        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi", "/talos-backups"]); // no temp file left
         expect(sim.state.reservations.eth0).toEqual(
             NODES.map((n) => ({ clid: n.mac.toUpperCase(), ip: n.ip, hostname: n.hostname })),
         );
@@ -61,7 +61,8 @@ describe("first apply from an empty NAS", () => {
             remote_tftp_server_ip: "",
         });
         expect(writeCalls(sim)).toEqual({
-            "SYNO.Core.Share.create": 1,
+            "SYNO.Core.Share.create": 2, // the boot share, and the etcd snapshots' one
+            "SYNO.Core.Share.Permission.set": 1,
             "SYNO.Core.TFTP.set": 1,
             "SYNO.FileStation.Upload.upload": 1,
             "SYNO.FileStation.Rename.rename": 1,
@@ -233,6 +234,7 @@ describe("a NAS with settings of its own", () => {
             "/pxe",
             "/pxe/metal-amd64-uki.efi",
             "/pxe/metal-amd64-uki.efi.before-homelab",
+            "/talos-backups",
         ]);
 
         await destroySynology(state);
@@ -246,7 +248,7 @@ describe("a NAS with settings of its own", () => {
         const before = snapshot(sim);
         let state = await applySynology(spec(env), PASSWORD);
         state = (await upSynology(spec(env, {}, "v1.12.0"), PASSWORD, state)).state;
-        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi"]);
+        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi", "/talos-backups"]);
         await destroySynology(state);
         expect(snapshot(sim)).toEqual(before);
     });
@@ -436,7 +438,7 @@ describe("drift", () => {
         const now = sim.getFile("/pxe/metal-amd64-uki.efi")!;
         expect(now.md5).not.toBe(old);
         expect(now.md5).toBe(expectedAssetDigest(env.schematicId, "v1.12.0", "metal-amd64-uki.efi", now.size));
-        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi"]);
+        expect([...sim.state.files.keys()].sort()).toEqual(["/pxe", "/pxe/metal-amd64-uki.efi", "/talos-backups"]);
     });
 });
 
