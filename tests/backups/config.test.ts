@@ -66,6 +66,19 @@ describe("homelab:backups", () => {
         ]);
     });
 
+    test.each([["homes"], ["usbshare1"]])(
+        "refuses backups.share %j, a name DSM keeps for itself, offering the default",
+        (share) => {
+            expect(problems(devValues({ backups: { share } }))).toEqual([
+                expect.stringMatching(
+                    new RegExp(
+                        `^backups\\.share: "${share}" is (a name DSM reserves|how DSM names).*talos-backups \\(the default\\)`,
+                    ),
+                ),
+            ]);
+        },
+    );
+
     test("refuses a backups.share that is not a shared folder name", () => {
         expect(problems(devValues({ backups: { share: "a/b" } }))).toEqual([
             'backups.share: "a/b" is not a valid shared folder name; use up to 32 letters, digits, spaces, dots, hyphens or underscores',
