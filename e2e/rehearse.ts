@@ -24,6 +24,7 @@ import { snapshotNas } from "./support/nas";
 import { survivors } from "./support/processes";
 import { Harness } from "./support/scenario";
 import { repoRoot } from "./support/engine";
+import { ensureToolchain } from "./toolchain/build";
 import { isPlaceholderMac } from "../components/net";
 import { isDeepStrictEqual } from "util";
 
@@ -102,7 +103,12 @@ function countBy(calls: Record<string, number>): string {
 async function main(): Promise<number> {
     const started = Date.now();
     const args = parseArgs(process.argv.slice(2));
-    if (args.pulumi) process.env.HOMELAB_E2E_PULUMI = path.resolve(args.pulumi);
+    if (args.pulumi) {
+        // The user's CLI is the engine: only what plays the LAN is built from Go (the Talos nodes, Kubernetes).
+        process.env.HOMELAB_E2E_PULUMI = path.resolve(args.pulumi);
+        const { binDir } = await ensureToolchain((l) => console.log(l), undefined, ["stand-in"]);
+        process.env.HOMELAB_TOOLCHAIN_BIN = binDir;
+    }
     const file = path.join(repoRoot, `Pulumi.${args.stack}.yaml`);
     if (!fs.existsSync(file)) throw new Error(`rehearse: ${file} does not exist; pick a stack with --stack <name>`);
     const { values, notes } = rehearsalValues(fs.readFileSync(file, "utf8"), isPlaceholderMac);

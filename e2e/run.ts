@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { ensureToolchain } from "./toolchain/build";
 import { readFigures } from "./support/figures";
+import { neededRoles } from "./support/scenario";
 import { RUN_ENV, survivors } from "./support/processes";
 
 interface JestJson {
@@ -24,7 +25,7 @@ interface JestJson {
 
 async function main(): Promise<number> {
     const repoRoot = path.resolve(__dirname, "..");
-    const { binDir, seconds } = await ensureToolchain((l) => console.log(l));
+    const { binDir, seconds } = await ensureToolchain((l) => console.log(l), undefined, neededRoles());
     console.log(`e2e: toolchain in ${binDir} (${seconds.toFixed(1)} s)`);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-e2e-run-"));
     const figuresFile = path.join(work, "figures.json");

@@ -9,11 +9,20 @@ import { loopbackStackValues } from "./loopback";
 import { startServers, Servers, ServerOptions } from "./servers";
 import { StandInConfig, TalosNodeStandIn } from "./talos-node";
 import { ensureToolchain } from "../toolchain/build";
+import type { ToolRole } from "../toolchain/plan";
+
+/**
+ * What the toolchain must hold for a run: everything, or with a user's own `pulumi` (HOMELAB_E2E_PULUMI) all but the
+ * engine, which that CLI brings (it downloads the provider plugins itself).
+ */
+export function neededRoles(env: NodeJS.ProcessEnv = process.env): ToolRole[] | undefined {
+    return env.HOMELAB_E2E_PULUMI ? ["stand-in", "tool"] : undefined;
+}
 
 /** The toolchain's bin folder: from e2e/run.ts (HOMELAB_TOOLCHAIN_BIN), else built/reused now. */
 export async function toolchainBin(): Promise<string> {
     if (process.env.HOMELAB_TOOLCHAIN_BIN) return process.env.HOMELAB_TOOLCHAIN_BIN;
-    const { binDir } = await ensureToolchain(() => undefined);
+    const { binDir } = await ensureToolchain(() => undefined, undefined, neededRoles());
     process.env.HOMELAB_TOOLCHAIN_BIN = binDir;
     return binDir;
 }

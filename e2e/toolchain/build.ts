@@ -22,9 +22,11 @@ import {
     inTempDir,
     keySources,
     Layout,
+    piecesFor,
     planBuild,
     sourceDir,
     ToolPin,
+    ToolRole,
     Versions,
     versionsProblems,
 } from "./plan";
@@ -321,9 +323,10 @@ export function readToolchain(binDir: string): ToolchainEntry[] {
 export async function ensureToolchain(
     log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
     layout: Layout = defaultLayout(),
+    roles?: readonly ToolRole[],
 ): Promise<{ binDir: string; seconds: number }> {
     const started = Date.now();
-    const versions = readVersions();
+    const versions = piecesFor(readVersions(), roles);
     const go = goVersion();
     const steps = planBuild(versions, layout, computeKeys(versions, layout, go));
     fs.mkdirSync(layout.cacheRoot, { recursive: true });

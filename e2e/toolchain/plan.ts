@@ -16,8 +16,18 @@ import { createHash } from "crypto";
 import * as path from "path";
 
 /** One entry of versions.json. */
+/** What a piece is for: who needs it built (see {@link piecesFor}). */
+export type ToolRole = "engine" | "stand-in" | "tool";
+export const TOOL_ROLES: readonly ToolRole[] = ["engine", "stand-in", "tool"];
+
 export interface ToolPin {
     version: string;
+    /**
+     * `engine`: the Pulumi CLI, its language host and the provider plugins (not built for a user's own CLI);
+     * `stand-in`: what plays the LAN (the Talos node stand-in, Kubernetes' control plane); `tool`: what the program
+     * and the scenarios run beside the engine (talosctl).
+     */
+    role: ToolRole;
     /**
      * `wrapper`: a Go module of ours in e2e/toolchain/<dir>; `third_party`: upstream source the Go module proxy
      * does not serve, committed in <repo>/third_party/<dir> (see its ORIGIN); `project`: <repo>/<dir>.
@@ -152,7 +162,9 @@ export function cacheKey(
     env: Readonly<Record<string, string>> = GO_BUILD_ENV,
 ): string {
     const h = createHash("sha256");
-    h.update(JSON.stringify({ name, pin, goVersion, flags: GO_BUILD_FLAGS, env }));
+    // The role says who needs the piece, not what its bytes are: it stays out of the key.
+    const { role: _role, ...bytesDecidingPin } = pin;
+    h.update(JSON.stringify({ name, pin: bytesDecidingPin, goVersion, flags: GO_BUILD_FLAGS, env }));
     for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
         h.update(`\0${f.path}\0`);
         h.update(f.bytes);
@@ -267,6 +279,13 @@ export function binDirFor(layout: Layout, steps: readonly BuildStep[]): string {
     return path.join(layout.cacheRoot, `bin-${combined}`);
 }
 
+/** The pins of the given roles, in versions.json order (all of them without `roles`). */
+export function piecesFor(versions: Versions, roles?: readonly ToolRole[]): Versions {
+    return Object.fromEntries(
+        Object.entries(versions).filter(([name, pin]) => name.startsWith("$") || !roles || roles.includes(pin.role)),
+    );
+}
+
 /** Checks versions.json's shape; returns every problem (empty when fine). */
 export function versionsProblems(versions: unknown): string[] {
     const problems: string[] = [];
@@ -282,6 +301,7 @@ export function versionsProblems(versions: unknown): string[] {
         }
         if (typeof p.version !== "string" || p.version === "")
             problems.push(`${where}.version: must be a non-empty string`);
+        if (!TOOL_ROLES.includes(p.role as ToolRole)) problems.push(`${where}.role: must be ${TOOL_ROLES.join(", ")}`);
         if (p.from !== "wrapper" && p.from !== "third_party" && p.from !== "project")
             problems.push(`${where}.from: must be wrapper, third_party or project`);
         if (typeof p.dir !== "string" || p.dir === "" || p.dir.includes(".."))

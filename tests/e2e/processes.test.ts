@@ -48,7 +48,8 @@ maybe("stop() ends a child that ignores SIGTERM, with SIGKILL after the grace pe
     await owner.stop(500);
     await exited(child);
     expect(child.signalCode ?? "").toBe("SIGKILL");
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Bounded: the grace period, then SIGKILL (generous: the machine may be busy).
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(owner.alive()).toEqual([]);
 });
 

@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { computeKeys } from "../../e2e/toolchain/build";
 import {
+    piecesFor,
     binDirFor,
     cacheKey,
     goBuildArgs,
@@ -27,6 +28,7 @@ const versions = JSON.parse(
 const layout = { repoRoot: "/repo", cacheRoot: "/cache" };
 const pin: ToolPin = {
     version: "v1.0.0",
+    role: "engine",
     from: "wrapper",
     dir: "x",
     package: "example.com/x/cmd/x",
@@ -153,6 +155,7 @@ describe("versions.json", () => {
             versionsProblems({ a: { version: "", from: "git", dir: "../x", package: "", ldflags: 1, binaries: [] } }),
         ).toEqual([
             "versions.json a.version: must be a non-empty string",
+            "versions.json a.role: must be engine, stand-in, tool",
             "versions.json a.from: must be wrapper, third_party or project",
             "versions.json a.dir: must be a relative folder without ..",
             "versions.json a.package: must name the Go package to build (or packages: a list of them, not both)",
@@ -199,6 +202,27 @@ describe("versions.json", () => {
         const problems = versionsProblems({ a: { ...pin, ...change } });
         expect(problems).toHaveLength(expected.length);
         expected.forEach((e, i) => expect(problems[i]).toContain(`versions.json a${e}`));
+    });
+});
+
+describe("roles: what a run needs built", () => {
+    test("a user's own CLI needs no engine piece: the stand-ins and talosctl are built, not the CLI or the plugins", () => {
+        const standIns = Object.keys(piecesFor(versions, ["stand-in", "tool"])).filter((n) => !n.startsWith("$"));
+        expect(standIns.sort()).toEqual(["etcd", "kubernetes", "kwok", "talos-node", "talosctl"]);
+        const engine = Object.keys(piecesFor(versions, ["engine"])).filter((n) => !n.startsWith("$"));
+        expect(engine.sort()).toEqual([
+            "pulumi",
+            "pulumi-language-nodejs",
+            "pulumi-resource-command",
+            "pulumi-resource-kubernetes",
+            "pulumi-resource-talos",
+        ]);
+        expect(Object.keys(piecesFor(versions))).toEqual(Object.keys(versions));
+    });
+
+    test("the role is not part of the cache key (it says who needs a piece, not what its bytes are)", () => {
+        const files = [{ path: "go.mod", bytes: "module x" }];
+        expect(cacheKey("x", { ...pin, role: "tool" }, "go1.26.8", files)).toBe(cacheKey("x", pin, "go1.26.8", files));
     });
 });
 
@@ -286,6 +310,7 @@ describe("build steps", () => {
 describe("pieces that generate files first (the Kubernetes provider's schema)", () => {
     const provider: ToolPin = {
         version: "4.32.0",
+        role: "engine",
         from: "third_party",
         dir: "pk-4.32.0/provider",
         package: "./cmd/p",
