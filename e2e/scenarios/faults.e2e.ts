@@ -11,12 +11,11 @@
  * After each: the simulator's state is the old settings or the new ones (never a mix), and a later `preview` sees
  * nothing left to change. Asserted on the simulator's state and counters and on the engine's event log.
  */
-import { stackValues } from "../../tests/support/shared";
 import { changingSteps, diagnostics, EngineEvent, failedSteps, urnName } from "../support/events";
 import { recordFigures } from "../support/figures";
 import { defaultLoopbackBase, loopbackTwin } from "../support/loopback";
 import { NasSnapshot, snapshotNas } from "../support/nas";
-import { Harness } from "../support/scenario";
+import { Harness, seedNasStackValues } from "../support/scenario";
 
 const DSM_PASSWORD = "dsm-faults-Pa55word-3c1d";
 const UPS_PASSWORD = "ups-faults-Pa55word-8e02";
@@ -25,26 +24,11 @@ const NODE_MAC = "52:54:00:12:34:57";
 const lan = (ip: string) => loopbackTwin(ip, "192.168.0.0/24", defaultLoopbackBase());
 const RESERVATION_SET = "SYNO.Network.DHCPServer.Reservation.set";
 
-/** The dev stack as its owner has it after editing the placeholder; CSI off (this scenario runs no Kubernetes API). */
-function devValues(): Record<string, unknown> {
-    const v = stackValues("dev") as Record<string, any>;
-    v.nodes[0].mac = NODE_MAC;
-    v.cluster = {
-        ...v.cluster,
-        applyTimeout: "2m",
-        bootstrapTimeout: "2m",
-        healthTimeout: "1m",
-        healthChecks: { kubernetes: false },
-    };
-    v.workloads = { synologyCsi: { enabled: false } };
-    return v;
-}
-
 let h: Harness;
 
 beforeAll(async () => {
     h = await Harness.start({
-        values: devValues(),
+        values: seedNasStackValues(NODE_MAC),
         secrets: { synologyPassword: DSM_PASSWORD, upsPassword: UPS_PASSWORD },
         servers: { dsm: { users: { admin: DSM_PASSWORD } } },
         stack: "faults",

@@ -9,13 +9,12 @@
 import * as YAML from "yaml";
 import { installerImage, schematicFromImage, schematicId } from "../../components/factory/schematic";
 import { expectedAssetDigest } from "../../tests/support/factory-server";
-import { stackValues } from "../../tests/support/shared";
 import { changeCounts, changingSteps, diagnostics, steps, urnName, urnTypeChain } from "../support/events";
 import { recordFigures } from "../support/figures";
 import { NasSnapshot, snapshotNas, strayFiles } from "../support/nas";
 import { listProcesses } from "../support/processes";
 import { defaultLoopbackBase, loopbackTwin } from "../support/loopback";
-import { Harness, mockGraph } from "../support/scenario";
+import { Harness, mockGraph, seedNasStackValues } from "../support/scenario";
 
 const DSM_PASSWORD = "dsm-e2e-Pa55word-7f3a";
 const UPS_PASSWORD = "ups-e2e-Pa55word-91c2";
@@ -26,20 +25,6 @@ const NODE_MAC = "52:54:00:12:34:56";
 const lan = (ip: string) => loopbackTwin(ip, "192.168.0.0/24", defaultLoopbackBase());
 const PRINTER = { clid: "AA:BB:CC:00:00:01", ip: lan("192.168.0.50"), hostname: "printer" };
 
-/** The dev stack as a user would have it after editing the placeholder, with the e2e's timeouts. */
-function devValues(): Record<string, unknown> {
-    const v = stackValues("dev") as Record<string, any>;
-    v.nodes[0].mac = NODE_MAC;
-    v.cluster = {
-        ...v.cluster,
-        applyTimeout: "2m",
-        bootstrapTimeout: "2m",
-        healthTimeout: "1m",
-        healthChecks: { kubernetes: false },
-    };
-    return v;
-}
-
 let h: Harness;
 let before: NasSnapshot;
 let firstUpState: string;
@@ -49,7 +34,7 @@ const nasSteps = (events: Parameters<typeof steps>[0]) => changingSteps(events).
 
 beforeAll(async () => {
     h = await Harness.start({
-        values: devValues(),
+        values: seedNasStackValues(NODE_MAC),
         secrets: { synologyPassword: DSM_PASSWORD, upsPassword: UPS_PASSWORD },
         servers: { dsm: { users: { admin: DSM_PASSWORD } } },
     });

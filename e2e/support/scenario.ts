@@ -6,6 +6,7 @@ import { execFile } from "child_process";
 import * as path from "path";
 import { Engine } from "./engine";
 import { loopbackStackValues } from "./loopback";
+import { stackValues } from "../../tests/support/shared";
 import { startServers, Servers, ServerOptions } from "./servers";
 import { StandInConfig, TalosNodeStandIn } from "./talos-node";
 import { ensureToolchain } from "../toolchain/build";
@@ -86,6 +87,24 @@ export class Harness {
 }
 
 /**
+ * The dev stack as its owner has it after putting the machine's MAC in, with the e2e's timeouts, for the scenarios
+ * about the NAS: the health check Talos' half only and Synology CSI off (cluster.e2e.ts runs the Kubernetes side).
+ */
+export function seedNasStackValues(mac: string): Record<string, unknown> {
+    const v = stackValues("dev") as Record<string, any>;
+    v.nodes[0].mac = mac;
+    v.cluster = {
+        ...v.cluster,
+        applyTimeout: "2m",
+        bootstrapTimeout: "2m",
+        healthTimeout: "1m",
+        healthChecks: { kubernetes: false },
+    };
+    v.workloads = { synologyCsi: { enabled: false } };
+    return v;
+}
+
+/**
  * The seed's NAS and LAN as a stack file has them (`homelab:synology`, `homelab:dhcp`); the harness moves the
  * addresses onto loopback.
  */
@@ -101,8 +120,20 @@ export const SEED_NAS_VALUES = {
 };
 
 /**
+ * Whether a stack needs the Kubernetes API: its health check has the Kubernetes half, or it deploys workloads.
+ * Without either (the NAS-focused scenarios) the stand-in runs no Kubernetes: it would only cost CPU.
+ */
+export function needsKubernetes(values: Record<string, unknown>): boolean {
+    const v = values as {
+        cluster?: { healthChecks?: { kubernetes?: boolean } };
+        workloads?: { synologyCsi?: { enabled?: boolean } };
+    };
+    return v.cluster?.healthChecks?.kubernetes !== false || v.workloads?.synologyCsi?.enabled === true;
+}
+
+/**
  * One stand-in node per stack node, on its loopback address, with its install disk, at the stack's Talos version;
- * on bootstrap Kubernetes' own control plane runs from `binDir` (the toolchain's folder).
+ * on bootstrap Kubernetes' own control plane runs from `binDir` (the toolchain's folder) when the stack needs it.
  */
 export function defaultStandIn(values: Record<string, unknown>, binDir: string): StandInConfig {
     const cluster = values.cluster as { talosVersion: string };
@@ -110,7 +141,7 @@ export function defaultStandIn(values: Record<string, unknown>, binDir: string):
     return {
         installDelayMs: 300,
         rebootDelayMs: 300,
-        kubernetes: { binDir },
+        ...(needsKubernetes(values) ? { kubernetes: { binDir } } : {}),
         nodes: nodes.map((n) => ({
             address: n.ip,
             talosVersion: cluster.talosVersion.startsWith("v") ? cluster.talosVersion : `v${cluster.talosVersion}`,
