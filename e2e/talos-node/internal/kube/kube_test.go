@@ -16,6 +16,8 @@ import (
 )
 
 func TestOneControlPlane(t *testing.T) {
+	t.Parallel() // each test its own loopback block: they wait far more than they compute
+
 	e := startEnv(t, envOptions{block: 91, cps: 1, mutate: func(c *v1alpha1.Config) { c.ClusterConfig.AllowSchedulingOnControlPlanes = new(true) }})
 	cp := e.cps[0]
 	start := e.bootstrap(t)
@@ -109,10 +111,12 @@ func TestOneControlPlane(t *testing.T) {
 // TestTalosctlHealthAndUpgradeK8s runs the real talosctl against nodes of Talos 1.12 (manifests created without an
 // inventory, upgrade-k8s syncs them the legacy way) and 1.13 (server-side apply with the inventory both ways).
 func TestTalosctlHealthAndUpgradeK8s(t *testing.T) {
+	t.Parallel()
 	talosctlBin(t)
 
 	for i, version := range []string{"v1.12.1", "v1.13.0"} {
 		t.Run(version, func(t *testing.T) {
+			t.Parallel()
 			talosctlFlow(t, envOptions{block: 93 + 10*i, cps: 1, workers: 1, port: 50000, talosVersion: version})
 		})
 	}
@@ -218,6 +222,8 @@ func talosctlFlow(t *testing.T, o envOptions) {
 }
 
 func TestThreeControlPlanesTwoWorkersBehindAVIP(t *testing.T) {
+	t.Parallel() // each test its own loopback block: they wait far more than they compute
+
 	vip := "127.0.92.100"
 	// cp-3 is configured after the bootstrap (its install was slower): it joins etcd and serves the API too
 	e := startEnv(t, envOptions{block: 92, cps: 3, workers: 2, endpoint: "https://" + vip + ":6443", late: []int{2}})
@@ -330,6 +336,8 @@ func TestThreeControlPlanesTwoWorkersBehindAVIP(t *testing.T) {
 // rest); the only control plane powered off stops every program, and powered on again they come back with etcd's
 // data.
 func TestPowerOffAndOn(t *testing.T) {
+	t.Parallel() // each test its own loopback block: they wait far more than they compute
+
 	e := startEnv(t, envOptions{block: 98, cps: 1, workers: 1})
 	e.bootstrap(t)
 	e.waitHealthy(t, 4*time.Minute)
