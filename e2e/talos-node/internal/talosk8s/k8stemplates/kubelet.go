@@ -1,8 +1,6 @@
 // This Source Code Form is subject to the terms of the Mozilla Public
 // License, v. 2.0. If a copy of the MPL was not distributed with this
 // file, You can obtain one at http://mozilla.org/MPL/2.0/.
-// Copied verbatim from github.com/siderolabs/talos internal/app/machined/pkg/controllers/k8s/internal/k8stemplates/kubelet.go at tag v1.13.0 (b9e9c657963363da73b897c27ef3d407ba5e91c0) under the MPL-2.0 (above);
-// the stand-in renders the same bootstrap manifests machined renders.
 
 package k8stemplates
 
