@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ensureToolchain } from "./toolchain/build";
-import { readFigures } from "./support/figures";
+import { readRunFigures } from "./support/figures";
 import { neededRoles } from "./support/scenario";
 import { RUN_ENV, survivors } from "./support/processes";
 
@@ -43,7 +43,6 @@ async function main(): Promise<number> {
                 jestBin,
                 "--config",
                 path.join(__dirname, "jest.config.js"),
-                "--runInBand",
                 "--json",
                 "--outputFile",
                 resultsFile,
@@ -77,7 +76,7 @@ async function main(): Promise<number> {
     } catch {
         results = undefined;
     }
-    const figures = readFigures(figuresFile);
+    const figures = readRunFigures(figuresFile);
     // The 1-node stack (nas.e2e.ts) and the 5-node one (cluster.e2e.ts): how the state grows per node.
     if (typeof figures.stateBytes === "number" && typeof figures.stateBytes5 === "number") {
         figures.stateBytesPerNode = Math.round((figures.stateBytes5 - figures.stateBytes) / 4);

@@ -31,6 +31,22 @@ export function defaultLoopbackBase(env: NodeJS.ProcessEnv = process.env): strin
     return base;
 }
 
+/**
+ * The loopback base of one of the suite's jest workers (e2e/support/worker.ts sets it): worker 1 keeps
+ * {@link defaultLoopbackBase}, worker n moves n - 1 blocks of 127.x.0.0/16 up (127.0.0.0 → 127.1.0.0 for worker 2),
+ * so the scenarios two workers run at once never share a node's address.
+ */
+export function workerLoopbackBase(env: NodeJS.ProcessEnv = process.env): string {
+    const base = defaultLoopbackBase(env);
+    const worker = Number(env.JEST_WORKER_ID ?? "1");
+    if (!Number.isInteger(worker) || worker < 1)
+        throw new Error(`JEST_WORKER_ID "${env.JEST_WORKER_ID}" is not a worker number`);
+    const moved = ipToInt(base) + (worker - 1) * 2 ** 16;
+    if (moved >= ipToInt("128.0.0.0"))
+        throw new Error(`HOMELAB_E2E_LOOPBACK_BASE "${base}" leaves no room on 127.0.0.0/8 for jest worker ${worker}`);
+    return intToIp(moved);
+}
+
 type Obj = Record<string, unknown>;
 
 /** The loopback prefix used for a LAN of the given prefix length: at least /8 (all of 127.0.0.0/8). */

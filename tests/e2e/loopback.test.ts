@@ -9,6 +9,7 @@ import {
     loopbackStackValues,
     loopbackSubnet,
     loopbackTwin,
+    workerLoopbackBase,
 } from "../../e2e/support/loopback";
 import { stackValues } from "../support/shared";
 
@@ -69,4 +70,18 @@ test("a stack without a subnet cannot be moved, and the base must be on loopback
     expect(() => defaultLoopbackBase({ HOMELAB_E2E_LOOPBACK_BASE: "192.168.0.0" })).toThrow(
         /must be an address on 127.0.0.0\/8/,
     );
+});
+
+test("two jest workers never share a node's address: each takes a /16 of its own", () => {
+    expect(workerLoopbackBase({})).toBe("127.0.0.0");
+    expect(workerLoopbackBase({ JEST_WORKER_ID: "1" })).toBe("127.0.0.0");
+    expect(workerLoopbackBase({ JEST_WORKER_ID: "2" })).toBe("127.1.0.0");
+    expect(workerLoopbackBase({ JEST_WORKER_ID: "3", HOMELAB_E2E_LOOPBACK_BASE: "127.50.0.0" })).toBe("127.52.0.0");
+    const one = loopbackTwin("192.168.0.11", "192.168.0.0/24", workerLoopbackBase({ JEST_WORKER_ID: "1" }));
+    const two = loopbackTwin("192.168.0.11", "192.168.0.0/24", workerLoopbackBase({ JEST_WORKER_ID: "2" }));
+    expect([one, two]).toEqual(["127.0.0.11", "127.1.0.11"]);
+    expect(() => workerLoopbackBase({ JEST_WORKER_ID: "2", HOMELAB_E2E_LOOPBACK_BASE: "127.255.0.0" })).toThrow(
+        /no room on 127\.0\.0\.0\/8 for jest worker 2/,
+    );
+    expect(() => workerLoopbackBase({ JEST_WORKER_ID: "0" })).toThrow(/not a worker number/);
 });
