@@ -28,6 +28,8 @@ export interface RunResult {
     stderr: string;
     events: EngineEvent[];
     seconds: number;
+    /** CPU seconds (user + system) of the command and every process it waited for; with `cpuTime` only. */
+    cpuSeconds?: number;
 }
 
 export interface EngineOptions {
@@ -43,6 +45,13 @@ export interface EngineOptions {
     env?: Record<string, string>;
     /** Keep the temporary folder after `dispose` (debugging). */
     keep?: boolean;
+    /** Files written over the project folder's copies, by name (e.g. another index.ts: the bench's empty program). */
+    files?: Record<string, string>;
+    /**
+     * Measure each command's CPU time too (`RunResult.cpuSeconds`), through /usr/bin/time: a figure that other work
+     * on the machine disturbs far less than the wall time. Without /usr/bin/time, no figure.
+     */
+    cpuTime?: boolean;
 }
 
 /** One stack on a private file backend. */
@@ -69,6 +78,8 @@ export class Engine {
         this.stack = options.stack ?? "e2e";
         this.configFile = path.join(this.projectDir, `Pulumi.${this.stack}.yaml`);
         makeProjectDir(this.projectDir);
+        for (const [name, text] of Object.entries(options.files ?? {}))
+            fs.writeFileSync(path.join(this.projectDir, name), text);
         this.passphrase = options.passphrase ?? `e2e-${Math.random().toString(36).slice(2)}`;
         fs.mkdirSync(this.home, { recursive: true });
         fs.mkdirSync(this.backendDir, { recursive: true });
@@ -79,8 +90,8 @@ export class Engine {
         return process.env.HOMELAB_E2E_PULUMI ?? path.join(this.options.binDir, "pulumi");
     }
 
-    /** The environment of every command. */
-    env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    /** The environment of every command; an `extra` value of `undefined` removes that variable. */
+    env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
         const userPulumi = process.env.HOMELAB_E2E_PULUMI !== undefined;
         const pathParts = [
             ...(this.options.pathPrefix ?? []),
@@ -110,6 +121,7 @@ export class Engine {
         };
         delete env.PULUMI_ACCESS_TOKEN;
         delete env.PULUMI_CONFIG_PASSPHRASE_FILE;
+        for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k];
         return env;
     }
 
@@ -119,7 +131,7 @@ export class Engine {
         opts: {
             stdin?: string;
             timeoutMs?: number;
-            env?: Record<string, string>;
+            env?: Record<string, string | undefined>;
             onStart?: (pid: number) => void;
         } = {},
     ): Promise<RunResult> {
@@ -127,8 +139,13 @@ export class Engine {
         const engineCommand = ["preview", "up", "refresh", "destroy", "import"].includes(args[0]);
         const fullArgs = engineCommand ? [...args, "--event-log", eventLog] : args;
         const started = Date.now();
+        const timeFile = path.join(this.dir, `time-${this.runs}.txt`);
+        const timed = this.options.cpuTime === true && fs.existsSync(TIME_BIN);
+        const [command, commandArgs] = timed
+            ? [TIME_BIN, ["-q", "-f", "%U %S", "-o", timeFile, this.pulumi, ...fullArgs]]
+            : [this.pulumi, fullArgs];
         return new Promise((resolve, reject) => {
-            const child = this.processes.spawn(this.pulumi, fullArgs, {
+            const child = this.processes.spawn(command, commandArgs, {
                 cwd: this.projectDir,
                 env: this.env(opts.env),
                 stdio: ["pipe", "pipe", "pipe"],
@@ -153,6 +170,8 @@ export class Engine {
             child.on("close", (code, signal) => {
                 if (timer) clearTimeout(timer);
                 const events = fs.existsSync(eventLog) ? parseEventLog(fs.readFileSync(eventLog, "utf8")) : [];
+                const cpu =
+                    timed && fs.existsSync(timeFile) ? fs.readFileSync(timeFile, "utf8").trim().split(/\s+/) : [];
                 resolve({
                     args: fullArgs,
                     code,
@@ -161,6 +180,7 @@ export class Engine {
                     stderr,
                     events,
                     seconds: (Date.now() - started) / 1000,
+                    cpuSeconds: cpu.length === 2 ? Number(cpu[0]) + Number(cpu[1]) : undefined,
                 });
             });
         });
@@ -252,6 +272,9 @@ export class Engine {
         if (!this.options.keep && !process.env.HOMELAB_E2E_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
+
+/** GNU time, for {@link EngineOptions.cpuTime}. */
+const TIME_BIN = "/usr/bin/time";
 
 /** Files of the repository a project folder copies (small, and read by the engine or ts-node). */
 export const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts"];

@@ -8,11 +8,13 @@
  * 3. Graph evaluation: index.ts under mocks with 3 and 50 nodes, fresh processes (graph.ts, graph-child.ts).
  * 4. Pure work: schematicId and parseStackConfig per second (pure.ts).
  * 5. etcd snapshot: peak RSS growth of taking and storing a 1 GiB snapshot in a fresh process (etcd-snapshot.ts).
- * 6. The real engine: the end-to-end suite's NAS lifecycle and 1-vs-20-node previews, its figures line as is
+ * 6. Preview vs the engine's floor (issue 27): an empty TypeScript program and this one (1 and 20 nodes) previewed on
+ *    the real engine, alternating, in both modes a user meets, with a profile of one preview (preview.ts).
+ * 7. The real engine: the end-to-end suite's NAS lifecycle and 1-vs-20-node previews, its figures line as is
  *    (engine.ts; needs the toolchain of `npm run toolchain`, built on first use).
  *
  * Environment: BENCH_STREAM_MIB (default 256), BENCH_STREAM_ROUNDS (default 5), BENCH_GRAPH_ROUNDS (default 2),
- * BENCH_ENGINE=0 (leave the real engine out).
+ * BENCH_PREVIEW_ROUNDS (default 3), BENCH_ENGINE=0 (leave the real engine out: parts 6 and 7).
  */
 import * as os from "os";
 import { runGraphBench } from "./graph";
@@ -21,6 +23,7 @@ import { runPureBench } from "./pure";
 import { runStreamBench } from "./stream";
 import { runEtcdSnapshotBench } from "./etcd-snapshot";
 import { runEngineBench } from "./engine";
+import { PreviewBenchResult, runPreviewBench } from "./preview";
 import { MiB } from "./lib";
 
 const log = (m: string): void => console.log(m);
@@ -58,6 +61,11 @@ async function main(): Promise<void> {
     log(`\nGraph evaluation under mocks (index.ts, fresh process per run, ${graphRounds} round(s), best of each)`);
     const graph = await runGraphBench(log, graphRounds);
 
+    log("\nPreview vs the engine's floor (real engine: an empty TypeScript program vs this one, best of each)");
+    let preview: PreviewBenchResult | undefined;
+    if (process.env.BENCH_ENGINE === "0") log("  skipped (BENCH_ENGINE=0)");
+    else preview = await runPreviewBench(log, { rounds: Number(process.env.BENCH_PREVIEW_ROUNDS ?? 3) });
+
     log("\nThe real Pulumi engine (npm run e2e: the NAS lifecycle and the 1-vs-20-node previews)");
     const engine = await runEngineBench(log);
 
@@ -91,6 +99,29 @@ async function main(): Promise<void> {
             `${graph.graphMs3} ms → ${graph.graphMs50} ms, ${graph.graphRatio50v3}× (${graph.graphMsPerExtraNode} ms per extra node)`,
         ),
     );
+    if (preview) {
+        log(
+            goal(
+                "preview ≤ 2× an empty program's (default, as `pulumi preview` runs)",
+                preview.previewVsFloorTypeChecked <= 2,
+                `${preview.floorSecondsTypeChecked} s → ${preview.previewSeconds1TypeChecked} s, ${preview.previewVsFloorTypeChecked}×`,
+            ),
+        );
+        log(
+            goal(
+                "preview ≤ 2× an empty program's (both transpile-only)",
+                preview.previewVsFloor <= 2,
+                `${preview.floorSeconds} s → ${preview.previewSeconds1} s, ${preview.previewVsFloor}×`,
+            ),
+        );
+        log(
+            goal(
+                "preview of 20 nodes ≤ 1.5× one node (both modes)",
+                preview.preview20Vs1 <= 1.5 && preview.preview20Vs1TypeChecked <= 1.5,
+                `${preview.preview20Vs1TypeChecked}× by default, ${preview.preview20Vs1}× transpile-only`,
+            ),
+        );
+    }
     if (engine) {
         const previewRatio = Number(engine.previewSeconds20) / Number(engine.previewSeconds1);
         log(
@@ -132,6 +163,10 @@ async function main(): Promise<void> {
         graphMs50: graph.graphMs50,
         graphRatio50v3: graph.graphRatio50v3,
         etcdSnapshotRssGrowthMiB: etcd.etcdSnapshotRssGrowthMiB,
+        // Preview vs the engine's floor (issue 27), or null when left out.
+        previewVsFloor: preview?.previewVsFloor ?? null,
+        previewVsFloorTypeChecked: preview?.previewVsFloorTypeChecked ?? null,
+        preview: preview ?? null,
         // The real engine's figures (issue 14), or null when left out or when the run printed none.
         engine: engine ?? null,
         // Extras.
