@@ -2,8 +2,18 @@
  * The SynologyCsi component: the Synology CSI driver (iSCSI) on the Talos cluster, so persistent
  * volumes live on the NAS. Thin wiring over the pure builders in ./render.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+// The classes used, each from its own module: the package's index loads all of its ~110 modules (every API group).
+import { DaemonSet } from "@pulumi/kubernetes/apps/v1/daemonSet";
+import { StatefulSet } from "@pulumi/kubernetes/apps/v1/statefulSet";
+import { Namespace } from "@pulumi/kubernetes/core/v1/namespace";
+import { Secret } from "@pulumi/kubernetes/core/v1/secret";
+import { ServiceAccount } from "@pulumi/kubernetes/core/v1/serviceAccount";
+import { Provider } from "@pulumi/kubernetes/provider";
+import { ClusterRole } from "@pulumi/kubernetes/rbac/v1/clusterRole";
+import { ClusterRoleBinding } from "@pulumi/kubernetes/rbac/v1/clusterRoleBinding";
+import { CSIDriver } from "@pulumi/kubernetes/storage/v1/csidriver";
+import { StorageClass } from "@pulumi/kubernetes/storage/v1/storageClass";
 
 import type { SynologyCsiConfig } from "./config";
 import {
@@ -94,7 +104,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
         const images = synologyCsiImages(args.csi.version, args.images);
 
         const healthDeps = pulumi.Resource.isInstance(args.healthy) ? [args.healthy] : [];
-        const provider = new k8s.Provider(
+        const provider = new Provider(
             `${name}-k8s`,
             {
                 kubeconfig: kubeconfigAfter(args.kubeconfig, args.healthy),
@@ -103,7 +113,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
         );
         const o = { parent: this, provider };
 
-        const ns = new k8s.core.v1.Namespace(
+        const ns = new Namespace(
             `${name}-namespace`,
             {
                 metadata: renderNamespaceMetadata(names.namespace),
@@ -119,7 +129,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
                     renderClientInfo([{ host, port, https, username, password }]),
                 ),
         );
-        const secret = new k8s.core.v1.Secret(
+        const secret = new Secret(
             `${name}-client-info`,
             {
                 metadata: { name: names.clientInfoSecret, namespace, labels: { ...COMMON_LABELS } },
@@ -129,7 +139,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
             o,
         );
 
-        const driver = new k8s.storage.v1.CSIDriver(
+        const driver = new CSIDriver(
             `${name}-driver`,
             {
                 metadata: { name: names.csiDriver, labels: { ...COMMON_LABELS } },
@@ -146,14 +156,14 @@ export class SynologyCsi extends pulumi.ComponentResource {
             bindingName: string,
             rules: PolicyRule[],
         ) => {
-            const sa = new k8s.core.v1.ServiceAccount(
+            const sa = new ServiceAccount(
                 `${name}-${part}-sa`,
                 {
                     metadata: { name: accountName, namespace, labels: { ...COMMON_LABELS } },
                 },
                 o,
             );
-            const role = new k8s.rbac.v1.ClusterRole(
+            const role = new ClusterRole(
                 `${name}-${part}-role`,
                 {
                     metadata: { name: roleName, labels: { ...COMMON_LABELS } },
@@ -161,7 +171,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
                 },
                 o,
             );
-            return new k8s.rbac.v1.ClusterRoleBinding(
+            return new ClusterRoleBinding(
                 `${name}-${part}-binding`,
                 {
                     metadata: { name: bindingName, labels: { ...COMMON_LABELS } },
@@ -188,7 +198,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
 
         // The provider waits for both to be Ready (every pod of the rollout) for at most workloads.synologyCsi.timeout.
         const ready = { create: args.csi.timeout, update: args.csi.timeout };
-        new k8s.apps.v1.StatefulSet(
+        new StatefulSet(
             `${name}-controller`,
             {
                 metadata: { name: names.controller, namespace, labels: { ...COMMON_LABELS } },
@@ -197,7 +207,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
             { ...o, dependsOn: [secret, driver, controllerBinding], customTimeouts: ready },
         );
 
-        new k8s.apps.v1.DaemonSet(
+        new DaemonSet(
             `${name}-node`,
             {
                 metadata: { name: names.node, namespace, labels: { ...COMMON_LABELS } },
@@ -207,7 +217,7 @@ export class SynologyCsi extends pulumi.ComponentResource {
         );
 
         const sc = pulumi.output(args.nas.host).apply((host) => renderStorageClass(args.csi, host));
-        const storageClass = new k8s.storage.v1.StorageClass(
+        const storageClass = new StorageClass(
             `${name}-storage-class`,
             {
                 metadata: {
