@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { releaseTag } from "../version";
 import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "./config";
+import { checkerFingerprint, passedCheckFile } from "./passed-checks";
 import { LabelledPatch, validatePatches } from "./validate";
 import { prepareTalosSchema, TalosConfigSchema, talosSchemaProblem } from "./validate-schema";
 
@@ -73,15 +74,19 @@ function usableSchema(text: string): { schema: TalosConfigSchema } | { problem: 
     return { schema };
 }
 
-function readCache(file: string): TalosConfigSchema | undefined {
-    let text: string;
+function readText(file: string): string | undefined {
     try {
-        text = fs.readFileSync(file, "utf8");
+        return fs.readFileSync(file, "utf8");
     } catch {
         return undefined;
     }
+}
+
+function readCache(file: string): { schema: TalosConfigSchema; text: string } | undefined {
+    const text = readText(file);
+    if (text === undefined) return undefined;
     const r = usableSchema(text);
-    return "schema" in r ? r.schema : undefined;
+    return "schema" in r ? { schema: r.schema, text } : undefined;
 }
 
 /** Writes via a temporary file and a rename, so a reader never sees half a file. */
@@ -129,6 +134,13 @@ async function download(url: string, timeoutMs: number): Promise<string> {
  * checked and cached. `undefined` (after exactly one `warn`) when it cannot be had; never throws for that.
  */
 export async function loadTalosConfigSchema(args: LoadTalosConfigSchemaArgs): Promise<TalosConfigSchema | undefined> {
+    return (await loadSchema(args))?.schema;
+}
+
+/** {@link loadTalosConfigSchema}, with the text the schema was parsed from. */
+async function loadSchema(
+    args: LoadTalosConfigSchemaArgs,
+): Promise<{ schema: TalosConfigSchema; text: string } | undefined> {
     const tag = releaseTag(args.talosVersion);
     const cacheDir = args.cacheDir ?? defaultCacheDir();
     const file = schemaCacheFile(cacheDir, tag);
@@ -162,7 +174,7 @@ export async function loadTalosConfigSchema(args: LoadTalosConfigSchemaArgs): Pr
             `Talos config schema for ${tag} could not be cached in ${cacheDir} (${(e as Error).message}); it will be fetched again next run.`,
         );
     }
-    return r.schema;
+    return { schema: r.schema, text };
 }
 
 export interface CheckPatchesArgs {
@@ -187,15 +199,31 @@ export interface CheckPatchesArgs {
 /**
  * Checks all patches: the schema-free rules always, the schema rules against the cluster's Talos config
  * schema when it can be had (else after one warning). Returns the problems; empty = every patch is fine.
+ *
+ * A check that passed is recorded (./passed-checks.ts): when the cached schema's text, the patches and the
+ * checker's code are all what they were at a recorded pass, the answer is that pass, without compiling the
+ * schema again. Problems are never recorded: they are found afresh every run.
  */
 export async function checkPatchesAgainstSchema(args: CheckPatchesArgs): Promise<string[]> {
-    const schema = await loadTalosConfigSchema({
+    const cacheDir = args.cacheDir ?? defaultCacheDir();
+    const record = (text: string) => passedCheckFile(cacheDir, text, args.patchSets, checkerFingerprint());
+    const cachedText = readText(schemaCacheFile(cacheDir, args.talosVersion));
+    if (cachedText !== undefined && fs.existsSync(record(cachedText))) return [];
+    const loaded = await loadSchema({
         talosVersion: args.talosVersion,
         urlTemplate: args.urlTemplate,
-        cacheDir: args.cacheDir,
+        cacheDir,
         warn: args.warn,
         fetchTimeoutMs: args.fetchTimeoutMs,
     });
     // A patch shared by several nodes (the UPS one) is reported once.
-    return [...new Set(args.patchSets.flatMap((patches) => validatePatches(patches, schema)))];
+    const problems = [...new Set(args.patchSets.flatMap((patches) => validatePatches(patches, loaded?.schema)))];
+    if (loaded && problems.length === 0) {
+        try {
+            writeCacheAtomically(record(loaded.text), "");
+        } catch {
+            // Not recorded: the check runs again next time.
+        }
+    }
+    return problems;
 }

@@ -27,9 +27,8 @@
  * v1alpha1_types.go) are accepted without checking their contents, so the checker never rejects a patch
  * Talos would apply.
  */
-import Ajv2020 from "ajv/dist/2020";
+import type Ajv2020 from "ajv/dist/2020";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
 import { closest } from "../words";
 import {
     article,
@@ -240,7 +239,12 @@ function compiled(schema: TalosConfigSchema): Compiled {
     acceptStringDecodedTypes(root);
     const key = typeof root.$id === "string" && root.$id ? root.$id : "talos-config.schema.json";
     if (!root.$id) root.$id = key;
-    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, validateSchema: false });
+    // ajv is loaded here, when a schema is first compiled: a run whose check passed before never needs it (schema.ts).
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, not with this module */
+    const Ajv = (require("ajv/dist/2020") as typeof import("ajv/dist/2020")).default;
+    const addFormats = (require("ajv-formats") as typeof import("ajv-formats")).default;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, validateSchema: false });
     addFormats(ajv);
     ajv.addSchema(root, key);
     const c: Compiled = { ajv, root, key, kinds, mainRef, validators: new Map() };

@@ -9,6 +9,8 @@ import {
     schemaUrl,
 } from "../../components/talos/schema";
 import { parseStackConfig } from "../../components/config";
+import { checkerFingerprint, passedCheckFile } from "../../components/talos/passed-checks";
+import * as validateSchema from "../../components/talos/validate-schema";
 import { DEFAULT_TALOS_SCHEMA_URL_TEMPLATE } from "../../components/talos/config";
 import { stackValues } from "../support/shared";
 import { deadUrlTemplate, referenceSchemaText, SchemaServer, startSchemaServer } from "../support/schema-server";
@@ -252,6 +254,71 @@ describe("checkPatchesAgainstSchema", () => {
                 /^nodes\[0\]\.patches\[4\]: machine\.instal is not a Talos setting/,
             );
         });
+    });
+});
+
+describe("a check that passed is not repeated", () => {
+    const check = (patchSets: { label: string; text: string }[][], urlTemplate = server.urlTemplate) =>
+        checkPatchesAgainstSchema({ talosVersion: TAG, urlTemplate, cacheDir, warn, patchSets });
+    const records = () => {
+        const dir = path.join(cacheDir, "talos-patch-checks");
+        return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    };
+    let compiles: jest.SpyInstance;
+    beforeEach(() => {
+        compiles = jest.spyOn(validateSchema, "prepareTalosSchema");
+    });
+    afterEach(() => compiles.mockRestore());
+
+    test("a pass is recorded; the same patches against the same schema pass again without compiling it", async () => {
+        expect(await check([[FINE_PATCH]])).toEqual([]);
+        expect(compiles).toHaveBeenCalled();
+        expect(records()).toHaveLength(1);
+        compiles.mockClear();
+        expect(await check([[FINE_PATCH]])).toEqual([]);
+        expect(compiles).not.toHaveBeenCalled();
+        expect(server.countFor(TAG)).toBe(1);
+        expect(warnings).toEqual([]);
+    });
+
+    test("other patches, or another text of the schema, are checked again: problems are never taken from a record", async () => {
+        expect(await check([[FINE_PATCH]])).toEqual([]);
+        expect(await check([[FINE_PATCH, BROKEN_PATCH]])).toEqual([
+            expect.stringMatching(/^nodes\[0\]\.patches\[1\]: machine\.instal is not a Talos setting/),
+        ]);
+        expect(await check([[{ ...FINE_PATCH, label: "nodes[1].install" }]])).toEqual([]);
+        expect(records()).toHaveLength(2);
+        // The same schema, written differently: the cached text no longer matches the record.
+        fs.writeFileSync(schemaCacheFile(cacheDir, TAG), JSON.stringify(JSON.parse(schemaText)));
+        compiles.mockClear();
+        expect(await check([[FINE_PATCH]])).toEqual([]);
+        expect(compiles).toHaveBeenCalled();
+        expect(records()).toHaveLength(3);
+    });
+
+    test("without the schema nothing is recorded: the warning comes every run", async () => {
+        const dead = await deadUrlTemplate();
+        expect(await check([[FINE_PATCH]], dead)).toEqual([]);
+        expect(await check([[FINE_PATCH]], dead)).toEqual([]);
+        expect(warnings).toHaveLength(2);
+        expect(records()).toEqual([]);
+    });
+
+    test("the checker's code and the patches' labels are part of a record's name", () => {
+        const roots = ["a", "b", "c"].map((n) => path.join(cacheDir, n));
+        roots.forEach((r) => fs.mkdirSync(path.join(r, "talos"), { recursive: true }));
+        fs.writeFileSync(path.join(roots[0], "talos", "validate.ts"), "export const rule = 1;\n");
+        fs.writeFileSync(path.join(roots[1], "talos", "validate.ts"), "export const rule = 1;\n");
+        fs.writeFileSync(path.join(roots[2], "talos", "validate.ts"), "export const rule = 2;\n");
+        const [a, b, c] = roots.map((r) => checkerFingerprint(r));
+        expect(a).toBe(b);
+        expect(c).not.toBe(a);
+        const file = (fp: string, label = FINE_PATCH.label) =>
+            passedCheckFile(cacheDir, schemaText, [[{ ...FINE_PATCH, label }]], fp);
+        expect(file(a)).toBe(file(b));
+        expect(file(c)).not.toBe(file(a));
+        expect(file(a, "nodes[1].install")).not.toBe(file(a));
+        expect(checkerFingerprint()).toBe(checkerFingerprint(path.join(__dirname, "..", "..", "components")));
     });
 });
 
