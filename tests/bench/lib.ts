@@ -160,3 +160,8 @@ export async function sampleMemory(): Promise<{ stop(): MemoryPeaks }> {
         },
     };
 }
+
+/** One line of the summary: a goal met or missed, with the figures behind it. */
+export function goal(name: string, ok: boolean, detail: string): string {
+    return `  ${ok ? "goal met   " : "GOAL MISSED"} ${name}: ${detail}`;
+}

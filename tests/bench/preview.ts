@@ -6,8 +6,10 @@
  * Pulumi.yaml and tsconfig.json decide whether ts-node type-checks), and with PULUMI_NODEJS_TRANSPILE_ONLY=true.
  * Alternating, best of `rounds`; fresh stacks (nothing to diff), the NAS pre-flight against the DSM simulator.
  *
- * With `profile` set, one more preview of the one-node stack runs under V8's sampling profiler and the profile of the
- * program's own process is summarised (preview-profile.ts): where its time went.
+ * With `profile` set, one more preview each of the empty program and of the one-node stack runs under V8's sampling
+ * profiler and the profiles of their Node.js processes are summarised (preview-profile.ts): where the time went.
+ * The goals of issue 27 are checked as ratios ({@link PREVIEW_GOALS}): previewVsFloor and previewVsFloorTypeChecked
+ * at most 2, twentyVsOneNode at most 1.5.
  *
  * Alone: `npx ts-node --transpile-only tests/bench/preview.ts` (BENCH_PREVIEW_ROUNDS, default 3;
  * BENCH_PREVIEW_PROFILE=0 leaves the profile out, BENCH_PREVIEW_PROFILE_MODE=transpileOnly profiles that mode,
@@ -22,7 +24,7 @@ import { startServers } from "../../e2e/support/servers";
 import { ensureToolchain } from "../../e2e/toolchain/build";
 import { stackValues } from "../support/shared";
 import { formatProfileSummary, profilerEnv, ProfileSummary, summariseProfile } from "./preview-profile";
-import { REPO_ROOT, round } from "./lib";
+import { goal, REPO_ROOT, round } from "./lib";
 
 /**
  * The floor: a TypeScript program that declares nothing (what \`pulumi new typescript\` gives, minus its resource),
@@ -94,11 +96,39 @@ export interface PreviewBenchResult {
     previewVsFloorTypeChecked: number;
     preview20Vs1: number;
     preview20Vs1TypeChecked: number;
+    /** Twenty nodes over one, the larger of the two modes' ratios. */
+    twentyVsOneNode: number;
     /** The same ratios of CPU time (best of each): what other work on the machine disturbs least. */
     previewCpuVsFloor: number;
     previewCpuVsFloorTypeChecked: number;
     previewRuns: PreviewRun[];
     previewProfile?: ProfileSummary;
+    /** The same profile of the empty program's preview. */
+    floorProfile?: ProfileSummary;
+}
+
+/** Issue 27's goals, as ratios measured side by side (never as timed tests). */
+export const PREVIEW_GOALS = { previewVsFloor: 2, previewVsFloorTypeChecked: 2, twentyVsOneNode: 1.5 } as const;
+
+/** One line per goal of issue 27: met or missed, with the figures behind the ratio. */
+export function previewGoalLines(r: PreviewBenchResult): string[] {
+    return [
+        goal(
+            `previewVsFloorTypeChecked ≤ ${PREVIEW_GOALS.previewVsFloorTypeChecked} (each program as \`pulumi preview\` runs it by default)`,
+            r.previewVsFloorTypeChecked <= PREVIEW_GOALS.previewVsFloorTypeChecked,
+            `${r.floorSecondsTypeChecked} s → ${r.previewSeconds1TypeChecked} s, ${r.previewVsFloorTypeChecked}×`,
+        ),
+        goal(
+            `previewVsFloor ≤ ${PREVIEW_GOALS.previewVsFloor} (both transpile-only)`,
+            r.previewVsFloor <= PREVIEW_GOALS.previewVsFloor,
+            `${r.floorSeconds} s → ${r.previewSeconds1} s, ${r.previewVsFloor}×`,
+        ),
+        goal(
+            `twentyVsOneNode ≤ ${PREVIEW_GOALS.twentyVsOneNode} (the larger of both modes)`,
+            r.twentyVsOneNode <= PREVIEW_GOALS.twentyVsOneNode,
+            `${r.preview20Vs1TypeChecked}× by default, ${r.preview20Vs1}× transpile-only`,
+        ),
+    ];
 }
 
 export async function runPreviewBench(
@@ -156,24 +186,30 @@ export async function runPreviewBench(
             Math.min(...runs.filter((r) => r.program === program && r.mode === mode).map((r) => r[k] ?? NaN));
 
         let previewProfile: ProfileSummary | undefined;
+        let floorProfile: ProfileSummary | undefined;
         if (opts.profile ?? true) {
             // BENCH_PREVIEW_PROFILE_DIR keeps the .cpuprofile files there (open them in Chrome's DevTools).
             const keep = process.env.BENCH_PREVIEW_PROFILE_DIR;
             if (keep) fs.mkdirSync(keep, { recursive: true });
-            const dir = keep
-                ? fs.mkdtempSync(path.join(path.resolve(keep), "preview-"))
-                : fs.mkdtempSync(path.join(os.tmpdir(), "homelab-preview-prof-"));
-            try {
-                await preview(
-                    "nodes1",
-                    (process.env.BENCH_PREVIEW_PROFILE_MODE as Mode | undefined) ?? "default",
-                    profilerEnv(dir),
-                );
-                previewProfile = summariseProfile(dir);
-                for (const line of formatProfileSummary(previewProfile)) log(`  ${line}`);
-            } finally {
-                if (!keep) fs.rmSync(dir, { recursive: true, force: true });
-            }
+            const mode = (process.env.BENCH_PREVIEW_PROFILE_MODE as Mode | undefined) ?? "default";
+            // The empty program's profile too: what of the program's is the floor's as well.
+            const profileOf = async (program: "empty" | "nodes1"): Promise<ProfileSummary> => {
+                const dir = keep
+                    ? fs.mkdtempSync(path.join(path.resolve(keep), `${program}-`))
+                    : fs.mkdtempSync(path.join(os.tmpdir(), "homelab-preview-prof-"));
+                try {
+                    await preview(program, mode, profilerEnv(dir));
+                    return summariseProfile(dir);
+                } finally {
+                    if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+                }
+            };
+            floorProfile = await profileOf("empty");
+            previewProfile = await profileOf("nodes1");
+            log(`  profile of one preview (${mode}) of the empty program:`);
+            for (const line of formatProfileSummary(floorProfile)) log(`    ${line}`);
+            log(`  profile of one preview (${mode}) of this program, one node:`);
+            for (const line of formatProfileSummary(previewProfile)) log(`    ${line}`);
         }
 
         const r: PreviewBenchResult = {
@@ -187,6 +223,13 @@ export async function runPreviewBench(
             previewVsFloorTypeChecked: round(best("nodes1", "default") / best("empty", "default"), 2),
             preview20Vs1: round(best("nodes20", "transpileOnly") / best("nodes1", "transpileOnly"), 2),
             preview20Vs1TypeChecked: round(best("nodes20", "default") / best("nodes1", "default"), 2),
+            twentyVsOneNode: round(
+                Math.max(
+                    best("nodes20", "transpileOnly") / best("nodes1", "transpileOnly"),
+                    best("nodes20", "default") / best("nodes1", "default"),
+                ),
+                2,
+            ),
             previewCpuVsFloor: round(
                 best("nodes1", "transpileOnly", "cpuSeconds") / best("empty", "transpileOnly", "cpuSeconds"),
                 2,
@@ -197,6 +240,7 @@ export async function runPreviewBench(
             ),
             previewRuns: runs,
             previewProfile,
+            floorProfile,
         };
         for (const [mode, label, vsFloor, vsCpu, ratio20] of [
             [
@@ -240,6 +284,7 @@ if (require.main === module) {
         profile: process.env.BENCH_PREVIEW_PROFILE !== "0",
     }).then(
         (r) => {
+            for (const line of previewGoalLines(r)) log(line);
             log(
                 `  load average after: ${os
                     .loadavg()
