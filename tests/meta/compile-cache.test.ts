@@ -1,5 +1,5 @@
 /**
- * components/compile-cache.ts: what ts-node transpiled once is read from disk afterwards, a changed file is
+ * components/compile-cache.js: what ts-node transpiled once is read from disk afterwards, a changed file is
  * transpiled again, files outside the checkout and type-checking runs are left to ts-node, and, through the real
  * ts-node in fresh processes, a second run transpiles nothing and its stack traces still name TypeScript lines.
  */
@@ -7,8 +7,15 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cacheFileOf, installCompileCache } from "../../components/compile-cache";
 import { repoRoot } from "../support/shared";
+
+/** What components/compile-cache.js (CommonJS, loaded by ts-node before any TypeScript) exports. */
+interface CompileCache {
+    cacheFileOf: (service: object, fileName: string, dir: string, tsNode?: string) => string;
+    installCompileCache: (service: object, opts?: { dir?: string; roots?: string[] }) => boolean;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a .js module without type declarations
+const { cacheFileOf, installCompileCache } = require("../../components/compile-cache.js") as CompileCache;
 
 /** A stand-in for ts-node's registered service: "transpiles" by prefixing, and counts what it transpiled. */
 function fakeService(opts: { transpileOnly?: boolean; options?: object } = {}) {
@@ -39,12 +46,12 @@ const cacheDir = () => path.join(dir, "cache");
 test("a file is transpiled once: a later process reads ts-node's output from the cache", () => {
     const file = path.join(root, "components", "a.ts");
     const first = fakeService();
-    expect(installCompileCache(first, { dir: cacheDir(), root })).toBe(true);
+    expect(installCompileCache(first, { dir: cacheDir(), roots: [root] })).toBe(true);
     const output = first.compile("export const a = 1;", file);
     expect(first.transpiled).toEqual([file]);
 
     const second = fakeService();
-    installCompileCache(second, { dir: cacheDir(), root });
+    installCompileCache(second, { dir: cacheDir(), roots: [root] });
     expect(second.compile("export const a = 1;", file)).toBe(output);
     expect(second.transpiled).toEqual([]);
 });
@@ -52,14 +59,14 @@ test("a file is transpiled once: a later process reads ts-node's output from the
 test("a changed file is transpiled again and replaces its entry; other compiler options have their own", () => {
     const file = path.join(root, "a.ts");
     const s = fakeService();
-    installCompileCache(s, { dir: cacheDir(), root });
+    installCompileCache(s, { dir: cacheDir(), roots: [root] });
     s.compile("export const a = 1;", file);
     expect(s.compile("export const a = 2;", file)).toContain("a = 2");
     expect(s.transpiled).toEqual([file, file]);
     expect(fs.readdirSync(cacheDir())).toHaveLength(1);
 
     const other = fakeService({ options: { module: 1, target: 7, sourceMap: true } });
-    installCompileCache(other, { dir: cacheDir(), root });
+    installCompileCache(other, { dir: cacheDir(), roots: [root] });
     other.compile("export const a = 2;", file);
     expect(other.transpiled).toEqual([file]);
     expect(fs.readdirSync(cacheDir())).toHaveLength(2);
@@ -88,7 +95,7 @@ test("another TypeScript, ts-node or transpiler, or another path, is another slo
 test("a cache file that is not an entry is a miss, and is replaced", () => {
     const file = path.join(root, "a.ts");
     const s = fakeService();
-    installCompileCache(s, { dir: cacheDir(), root });
+    installCompileCache(s, { dir: cacheDir(), roots: [root] });
     fs.mkdirSync(cacheDir(), { recursive: true });
     fs.writeFileSync(cacheFileOf(s, file, cacheDir()), "{ half an entr");
     expect(s.compile("export const a = 1;", file)).toContain("a = 1");
@@ -98,9 +105,9 @@ test("a cache file that is not an entry is a miss, and is replaced", () => {
     });
 });
 
-test("files outside the checkout or under node_modules go to ts-node every time, and nothing is stored", () => {
+test("files outside the checkout and the project folder, or under node_modules, go to ts-node every time, and nothing is stored", () => {
     const s = fakeService();
-    installCompileCache(s, { dir: cacheDir(), root });
+    installCompileCache(s, { dir: cacheDir(), roots: [root] });
     const outside = path.join(dir, "elsewhere.ts");
     const pkg = path.join(root, "node_modules", "pkg", "index.ts");
     for (let i = 0; i < 2; i++) {
@@ -113,7 +120,7 @@ test("files outside the checkout or under node_modules go to ts-node every time,
 
 test("when ts-node type-checks, nothing is installed: every file still reaches the checker", () => {
     const s = fakeService({ transpileOnly: false });
-    expect(installCompileCache(s, { dir: cacheDir(), root })).toBe(false);
+    expect(installCompileCache(s, { dir: cacheDir(), roots: [root] })).toBe(false);
     const file = path.join(root, "a.ts");
     s.compile("export const a = 1;", file);
     s.compile("export const a = 1;", file);
@@ -125,7 +132,7 @@ test("tsconfig.json has ts-node load the cache, and transpile without type-check
     const tsconfig = JSON.parse(fs.readFileSync(path.join(repoRoot, "tsconfig.json"), "utf8")) as {
         "ts-node": { transpileOnly: boolean; require: string[] };
     };
-    expect(tsconfig["ts-node"]).toEqual({ transpileOnly: true, require: ["./components/compile-cache.ts"] });
+    expect(tsconfig["ts-node"]).toEqual({ transpileOnly: true, require: ["./components/compile-cache.js"] });
     const installed = execFileSync(
         process.execPath,
         [
@@ -138,7 +145,7 @@ test("tsconfig.json has ts-node load the cache, and transpile without type-check
     expect(installed).toBe("true");
 });
 
-test("through the real ts-node: a second process transpiles nothing, and its stack traces name TypeScript lines", () => {
+test("through the real ts-node, in a project folder: a second process transpiles nothing, and its stack traces name TypeScript lines", () => {
     fs.writeFileSync(
         path.join(root, "a.ts"),
         `import { boom } from "./b";\n\nexport function run(): number {\n    return boom();\n}\n`,
@@ -148,16 +155,17 @@ test("through the real ts-node: a second process transpiles nothing, and its sta
     const child = `
         const tsNode = require(${JSON.stringify(require.resolve("ts-node"))});
         const service = tsNode.register({ transpileOnly: true, skipProject: true, compilerOptions: { module: "commonjs", target: "es2020" } });
-        const { installCompileCache } = require(${JSON.stringify(path.join(repoRoot, "components", "compile-cache.ts"))});
+        const { installCompileCache } = require(${JSON.stringify(path.join(repoRoot, "components", "compile-cache.js"))});
         const compile = service.compile.bind(service);
         let transpiled = 0;
         service.compile = (code, fileName, offset) => { transpiled++; return compile(code, fileName, offset); };
-        installCompileCache(service, { dir: ${JSON.stringify(cacheDir())}, root: ${JSON.stringify(root)} });
+        installCompileCache(service, { dir: ${JSON.stringify(cacheDir())} });
         let frame = "";
         try { require(${JSON.stringify(path.join(root, "a.ts"))}).run(); } catch (e) { frame = e.stack.split("\\n")[1].trim(); }
         process.stdout.write(JSON.stringify({ transpiled, frame }));`;
     const run = () =>
-        JSON.parse(execFileSync(process.execPath, ["-e", child], { cwd: dir, encoding: "utf8" })) as {
+        // Run in the project folder: outside the checkout, its files are cached as the folder the process runs in.
+        JSON.parse(execFileSync(process.execPath, ["-e", child], { cwd: root, encoding: "utf8" })) as {
             transpiled: number;
             frame: string;
         };
