@@ -7,7 +7,7 @@
  * connection resets/timeouts; a 500 that is the factory's "cannot parse this version" answer is not
  * retried, as it cannot succeed.
  */
-import axios, { AxiosError, AxiosInstance, AxiosResponse, Method } from "axios";
+import type { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse, Method } from "axios";
 import type { Readable } from "stream";
 import { fixErrorFields } from "../errors";
 import { releaseTag } from "../version";
@@ -102,7 +102,9 @@ interface Purpose {
 export class FactoryClient {
     /** Base URL without trailing slash. */
     readonly baseUrl: string;
-    private readonly http: AxiosInstance;
+    /** Made on the first request (see {@link http}). */
+    private httpInstance?: AxiosInstance;
+    private readonly httpConfig: AxiosRequestConfig;
     private readonly retries: number;
     private readonly baseDelay: number;
     private readonly maxRedirects: number;
@@ -127,7 +129,7 @@ export class FactoryClient {
         this.baseDelay = opts.retryBaseDelayMs ?? 500;
         this.maxRedirects = opts.maxRedirects ?? 5;
         this.timeoutMs = opts.timeoutMs ?? 30000;
-        this.http = axios.create({
+        this.httpConfig = {
             baseURL: this.baseUrl,
             timeout: this.timeoutMs,
             validateStatus: () => true,
@@ -136,7 +138,17 @@ export class FactoryClient {
             headers: { "User-Agent": opts.userAgent ?? "homelab-pulumi (talos image factory client)" },
             transitional: { silentJSONParsing: true, forcedJSONParsing: false, clarifyTimeoutError: true },
             responseType: "text",
-        });
+        };
+    }
+
+    /**
+     * The HTTP client, made (and axios loaded) on the first request: a provider host that only checks inputs (every
+     * preview) never loads axios and what it pulls in (about a tenth of a second).
+     */
+    private get http(): AxiosInstance {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not with this module
+        this.httpInstance ??= (require("axios") as typeof import("axios")).default.create(this.httpConfig);
+        return this.httpInstance;
     }
 
     /** GET /versions: the Talos versions the factory offers. */

@@ -167,3 +167,21 @@ describe("the provider as the engine runs it (its stored text, fresh node proces
         expect(f.calls.postSchematic).toBe(2);
     }, 60000);
 });
+
+test("checking inputs loads no HTTP client: axios is loaded by the first request only", async () => {
+    await jest.isolateModulesAsync(async () => {
+        jest.doMock("axios", () => {
+            throw new Error("axios was loaded");
+        });
+        const { FactorySchematic } = await import("../../components/factory/schematic-resource");
+        const inputs = {
+            factoryUrl: "https://factory.talos.dev",
+            talosVersion: "v1.12.1",
+            schematic: "customization: {}\n",
+        };
+        const checked = await FactorySchematic.provider.check!({}, inputs);
+        expect(checked.failures ?? []).toEqual([]);
+        const { FactoryClient } = await import("../../components/factory/client");
+        await expect(new FactoryClient("http://127.0.0.1:9").versions()).rejects.toThrow("axios was loaded");
+    });
+});
