@@ -13,6 +13,7 @@ import { repoRoot } from "../support/shared";
 interface CompileCache {
     cacheFileOf: (service: object, fileName: string, dir: string, tsNode?: string) => string;
     installCompileCache: (service: object, opts?: { dir?: string; roots?: string[] }) => boolean;
+    skipPackageSourceMaps: () => void;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .js module without type declarations
 const { cacheFileOf, installCompileCache } = require("../../components/compile-cache.js") as CompileCache;
@@ -174,4 +175,34 @@ test("through the real ts-node, in a project folder: a second process transpiles
     expect(first.transpiled).toBe(2);
     expect(second.transpiled).toBe(0);
     for (const r of [first, second]) expect(r.frame).toBe(`at boom (${path.join(root, "b.ts")}:2:11)`);
+});
+
+test("stack frames in installed packages keep their JavaScript positions; the program's own are still mapped", () => {
+    // A package file whose source map says its line 2 is line 40 of a source that is not installed.
+    const pkg = path.join(root, "node_modules", "pkg");
+    fs.mkdirSync(pkg, { recursive: true });
+    const map = { version: 3, file: "index.js", sources: ["../src/index.ts"], names: [], mappings: ";AAuCA" };
+    fs.writeFileSync(path.join(pkg, "index.js.map"), JSON.stringify(map));
+    fs.writeFileSync(
+        path.join(pkg, "index.js"),
+        `"use strict";\nexports.fail = () => { throw new Error("pkg"); };\n//# sourceMappingURL=index.js.map\n`,
+    );
+    fs.writeFileSync(path.join(root, "a.ts"), `\nexport function own(): never {\n    throw new Error("own");\n}\n`);
+    const child = (skip: boolean) => `
+        const tsNode = require(${JSON.stringify(require.resolve("ts-node"))});
+        tsNode.register({ transpileOnly: true, skipProject: true, compilerOptions: { module: "commonjs", target: "es2020" } });
+        if (${skip}) require(${JSON.stringify(path.join(repoRoot, "components", "compile-cache.js"))}).skipPackageSourceMaps();
+        const frame = (f) => { try { f(); } catch (e) { return e.stack.split("\\n")[1].trim(); } };
+        process.stdout.write(JSON.stringify([
+            frame(require(${JSON.stringify(path.join(pkg, "index.js"))}).fail),
+            frame(require(${JSON.stringify(path.join(root, "a.ts"))}).own),
+        ]));`;
+    const run = (skip: boolean) =>
+        JSON.parse(execFileSync(process.execPath, ["-e", child(skip)], { cwd: root, encoding: "utf8" })) as string[];
+    const [mappedPkg, ownBefore] = run(false);
+    expect(mappedPkg).toContain(`${path.join(root, "node_modules", "src", "index.ts")}:40:`);
+    const [pkgFrame, ownFrame] = run(true);
+    expect(pkgFrame).toContain(`${path.join(pkg, "index.js")}:2:`);
+    expect(ownFrame).toBe(ownBefore);
+    expect(ownFrame).toContain(`${path.join(root, "a.ts")}:3:`);
 });
