@@ -3,32 +3,19 @@
  * shape), previewed alternately twice each; the best of each is recorded (`previewSeconds1`,
  * `previewSeconds20`). A preview talks to no node, so no stand-in runs. Goal: 20 nodes ≤ 1.5 × one node.
  */
-import { stackValues } from "../../tests/support/shared";
+import { devStackWithNodes } from "../../tests/support/shared";
 import { changeCounts } from "../support/events";
 import { recordFigures } from "../support/figures";
 import { Harness } from "../support/scenario";
 
 const DSM_PASSWORD = "dsm-scale-Pa55-e2e";
 
-function values(nodes: number): Record<string, unknown> {
-    const v = stackValues("dev") as Record<string, any>;
-    v.nodes = Array.from({ length: nodes }, (_, i) => ({
-        hostname: `node-${i + 1}`,
-        mac: `52:54:00:00:10:${(i + 16).toString(16)}`,
-        ip: `192.168.0.${10 + i}`,
-        role: i < 3 ? "controlplane" : "worker",
-        installDisk: "/dev/nvme0n1",
-    }));
-    v.cluster = { ...v.cluster, endpoint: "https://192.168.0.10:6443" };
-    return v;
-}
-
 const stacks: Record<number, Harness> = {};
 
 beforeAll(async () => {
     for (const n of [1, 20]) {
         stacks[n] = await Harness.start({
-            values: values(n),
+            values: devStackWithNodes(n),
             secrets: { synologyPassword: DSM_PASSWORD, upsPassword: "ups-scale-e2e-pw" },
             servers: { dsm: { users: { admin: DSM_PASSWORD } } },
             standIn: () => undefined,

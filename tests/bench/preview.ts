@@ -22,7 +22,7 @@ import { Engine } from "../../e2e/support/engine";
 import { loopbackStackValues } from "../../e2e/support/loopback";
 import { startServers } from "../../e2e/support/servers";
 import { ensureToolchain } from "../../e2e/toolchain/build";
-import { stackValues } from "../support/shared";
+import { devStackWithNodes } from "../support/shared";
 import { formatProfileSummary, profilerEnv, ProfileSummary, summariseProfile } from "./preview-profile";
 import { goal, REPO_ROOT, round } from "./lib";
 
@@ -60,20 +60,6 @@ export const MODES = {
     transpileOnly: { PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
 } as const;
 export type Mode = keyof typeof MODES;
-
-/** The dev stack's shape with `n` nodes (3 control planes at most, the rest workers), as scale.e2e.ts has it. */
-export function previewValues(n: number): Record<string, unknown> {
-    const v = stackValues("dev") as Record<string, any>;
-    v.nodes = Array.from({ length: n }, (_, i) => ({
-        hostname: `node-${i + 1}`,
-        mac: `52:54:00:00:10:${(i + 16).toString(16)}`,
-        ip: `192.168.0.${10 + i}`,
-        role: i < 3 ? "controlplane" : "worker",
-        installDisk: "/dev/nvme0n1",
-    }));
-    v.cluster = { ...v.cluster, endpoint: "https://192.168.0.10:6443" };
-    return v;
-}
 
 export interface PreviewRun {
     program: "empty" | "nodes1" | "nodes20";
@@ -147,7 +133,7 @@ export async function runPreviewBench(
         for (const n of [1, 20] as const) {
             const e = new Engine({ binDir, stack: `nodes${n}`, cpuTime: true });
             engines[`nodes${n}`] = e;
-            await e.init(loopbackStackValues(previewValues(n), servers.standIns), {
+            await e.init(loopbackStackValues(devStackWithNodes(n), servers.standIns), {
                 synologyPassword: DSM_PASSWORD,
                 upsPassword: "ups-preview-bench",
             });

@@ -14,3 +14,17 @@ export function stackValues(stack: string, secrets: Record<string, string> = {})
     for (const [key, value] of Object.entries(doc.config)) values[key.replace(/^homelab:/, "")] = value;
     return { ...values, ...secrets };
 }
+
+/** The dev stack's shape with `n` nodes (3 control planes at most, the rest workers): the scale scenario's and the bench's. */
+export function devStackWithNodes(n: number): Record<string, unknown> {
+    const v = stackValues("dev") as Record<string, any>;
+    v.nodes = Array.from({ length: n }, (_, i) => ({
+        hostname: `node-${i + 1}`,
+        mac: `52:54:00:00:10:${(i + 16).toString(16)}`,
+        ip: `192.168.0.${10 + i}`,
+        role: i < 3 ? "controlplane" : "worker",
+        installDisk: "/dev/nvme0n1",
+    }));
+    v.cluster = { ...v.cluster, endpoint: "https://192.168.0.10:6443" };
+    return v;
+}
