@@ -18,6 +18,9 @@
  * installed, so stack traces still point into the TypeScript. Only when ts-node transpiles without type-checking:
  * with type-checking on (PULUMI_NODEJS_TRANSPILE_ONLY=false), ts-node sees every file, as before. Nothing here can
  * fail a run: a cache that cannot be read or written is a miss.
+ *
+ * The same preload tells that source-map support that installed packages have no source maps
+ * ({@link skipPackageSourceMaps}): their stack frames keep the positions of the JavaScript that ran.
  */
 "use strict";
 /* global process, __dirname, __filename -- Node.js's (eslint knows only CommonJS's globals for .js files) */
