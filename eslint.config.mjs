@@ -30,7 +30,11 @@ export default defineConfig(
     },
     {
         files: ["**/*.js"],
-        languageOptions: { sourceType: "commonjs" },
+        // CommonJS run by Node.js (e2e/jest.config.js, components/compile-cache.js): Node's globals beside CommonJS's.
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { process: "readonly", __dirname: "readonly", __filename: "readonly" },
+        },
     },
     {
         files: ["components/talos/sdk.ts"],

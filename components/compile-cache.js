@@ -23,7 +23,6 @@
  * ({@link skipPackageSourceMaps}): their stack frames keep the positions of the JavaScript that ran.
  */
 "use strict";
-/* global process, __dirname, __filename -- Node.js's (eslint knows only CommonJS's globals for .js files) */
 /* eslint-disable @typescript-eslint/no-require-imports -- CommonJS, loaded by ts-node before any TypeScript */
 const { createHash } = require("crypto");
 const fs = require("fs");
