@@ -16,6 +16,7 @@ import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
 import { assertTalosctlAvailable } from "./components/talos/upgrades";
+import { prereleaseDefaultNote } from "./components/talos/versions";
 import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
 import { etcdSnapshotBeforeUpgrades } from "./components/backups/provider";
 import { snapshotPlaces } from "./components/backups/names";
@@ -25,6 +26,9 @@ async function main() {
     const cfg = loadStackConfig();
     // Rolling upgrades shell out to talosctl: say so now rather than half-way through an `up`.
     assertTalosctlAvailable({ upgrades: cfg.cluster.upgrades });
+    // A Talos release whose table row was read at a release candidate may default to a Kubernetes candidate.
+    const k8sNote = prereleaseDefaultNote(cfg.cluster.talosVersion, cfg.cluster.kubernetesVersion);
+    if (k8sNote) void pulumi.log.warn(k8sNote);
 
     // Secrets leave plain memory here: from now on they only travel as Pulumi secrets.
     const synologyPassword = pulumi.secret(cfg.synologyPassword);

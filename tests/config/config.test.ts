@@ -546,9 +546,25 @@ describe("Kubernetes version", () => {
     test("unset: the Kubernetes version each Talos release ships with, never the provider's own", () => {
         // The releases the program can run: from v1.12.0, the first with the HostnameConfig it sends.
         const runnable = TALOS_RELEASES.filter((r) => !/^v1\.1[01]\./.test(r.talos));
-        expect(runnable.map((r) => r.talos)).toEqual(["v1.12.0", "v1.12.1", "v1.13.0"]);
+        expect(runnable.map((r) => r.talos)).toEqual([
+            ...Array.from({ length: 12 }, (_, p) => `v1.12.${p}`),
+            ...Array.from({ length: 10 }, (_, p) => `v1.13.${p}`),
+            "v1.14.0",
+        ]);
         for (const r of runnable) expect(parse(r.talos)).toBe(r.kubernetes);
         expect(parse("v1.12.1")).not.toBe("1.36.0");
+    });
+
+    test("a 1.14 stack without kubernetesVersion gets that release's default (read at v1.14.0-rc.1)", () => {
+        expect(parse("v1.14.0")).toBe("1.37.0-rc.0");
+        expect(parse("1.14.1")).toBe("1.37.0-rc.0");
+        expect(parse("v1.14.0", "1.37.0")).toBe("1.37.0");
+        expect(parse("v1.14.0", "1.32.0")).toBe("1.32.0");
+        expect(problem("v1.14.0", "1.31.4")).toContain(
+            "Kubernetes 1.31.4 is too old for Talos v1.14.0, which supports Kubernetes 1.32.0 to 1.37.x",
+        );
+        // A pre-release is the table's default only: typed, it is refused like any other non-release.
+        expect(problem("v1.14.0", "1.37.0-rc.0")).toContain("is not a Kubernetes release version");
     });
 
     test("set inside the release's range: kept, without its leading v", () => {
@@ -570,17 +586,20 @@ describe("Kubernetes version", () => {
     });
 
     test("a release the table lacks, of a minor it knows: that minor's range and Kubernetes version", () => {
-        expect(parse("v1.12.4")).toBe("1.35.0");
-        expect(problem("v1.12.4", "1.36.1")).toContain("1.30.0 to 1.35.x (the range of Talos v1.12.1's minor release)");
+        expect(parse("v1.12.12")).toBe("1.35.4");
+        expect(problem("v1.12.12", "1.36.1")).toContain(
+            "1.30.0 to 1.35.x (the range of Talos v1.12.11's minor release)",
+        );
     });
 
     test("a minor the table does not know: kubernetesVersion must be set, and is then taken as given", () => {
-        const m = problem("v1.14.0");
+        const m = problem("v1.15.0");
         expect(m).toContain(
-            "is not set, and Talos v1.14.0 is a release this program does not know the Kubernetes versions of",
+            "is not set, and Talos v1.15.0 is a release this program does not know the Kubernetes versions of",
         );
+        expect(m).toContain("covers Talos v1.10, v1.11, v1.12, v1.13, v1.14");
         expect(m).toContain("pulumi config set --path homelab:cluster.kubernetesVersion <version>");
-        expect(parse("v1.14.0", "1.37.0")).toBe("1.37.0");
+        expect(parse("v1.15.0", "1.38.0")).toBe("1.38.0");
     });
 });
 
