@@ -181,7 +181,7 @@ describe("the dev stack", () => {
             "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868",
         );
         expect(await valueOf(outputs.installerImage)).toBe(
-            "factory.talos.dev/installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1",
+            "factory.talos.dev/metal-installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1",
         );
     });
 
