@@ -31,6 +31,7 @@ import Ajv2020 from "ajv/dist/2020";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { closest } from "../words";
+import { sinceNote } from "./documents";
 import {
     article,
     describeExpected,
@@ -77,12 +78,59 @@ const compiledCache = new WeakMap<object, Compiled>();
 
 /**
  * Settings of the main document that Talos still decodes but the published schema leaves out (fields marked
- * `docgen:nodoc` in pkg/machinery/config/types/v1alpha1/v1alpha1_types.go), keyed by `$defs` name.
+ * `docgen:nodoc` in pkg/machinery/config/types/v1alpha1/v1alpha1_types.go), keyed by `$defs` name: those of v1.12.1,
+ * v1.13.9 (`machine.network`, `machine.env`) and v1.14.0-rc.1, where Talos 1.14 deprecated most of `machine` and
+ * `cluster` in favour of documents of their own (`machine.install`, `machine.kubelet`, `machine.nodeLabels`,
+ * `cluster.allowSchedulingOnControlPlanes`, …: Talos still applies them). One list for every release: a setting is
+ * added only where a schema lacks it, and every setting 1.14 hides is documented (so checked) in 1.12's schema.
  */
 export const DEPRECATED_SETTINGS: Readonly<Record<string, readonly string[]>> = {
     "v1alpha1.Config": ["persist"],
-    "v1alpha1.MachineConfig": ["disks", "time", "registries", "systemDiskEncryption"],
-    "v1alpha1.ClusterConfig": ["allowSchedulingOnMasters"],
+    "v1alpha1.MachineConfig": [
+        "disks",
+        "time",
+        "registries",
+        "systemDiskEncryption",
+        "network",
+        "env",
+        "controlPlane",
+        "kubelet",
+        "pods",
+        "install",
+        "files",
+        "sysctls",
+        "sysfs",
+        "udev",
+        "kernel",
+        "baseRuntimeSpecOverrides",
+        "nodeLabels",
+        "nodeAnnotations",
+        "nodeTaints",
+    ],
+    "v1alpha1.ClusterConfig": [
+        "allowSchedulingOnMasters",
+        "id",
+        "secret",
+        "controlPlane",
+        "clusterName",
+        "network",
+        "aescbcEncryptionSecret",
+        "secretboxEncryptionSecret",
+        "ca",
+        "acceptedCAs",
+        "aggregatorCA",
+        "serviceAccount",
+        "apiServer",
+        "controllerManager",
+        "proxy",
+        "scheduler",
+        "discovery",
+        "coreDNS",
+        "extraManifests",
+        "extraManifestHeaders",
+        "inlineManifests",
+        "allowSchedulingOnControlPlanes",
+    ],
     "v1alpha1.NetworkConfig": [
         "hostname",
         "interfaces",
@@ -95,7 +143,15 @@ export const DEPRECATED_SETTINGS: Readonly<Record<string, readonly string[]>> = 
     "v1alpha1.InstallConfig": ["extraKernelArgs", "extensions", "bootloader"],
     "v1alpha1.APIServerConfig": ["disablePodSecurityPolicy"],
     "v1alpha1.EtcdConfig": ["subnet"],
-    "v1alpha1.FeaturesConfig": ["rbac", "stableHostname", "apidCheckExtKeyUsage"],
+    "v1alpha1.FeaturesConfig": [
+        "rbac",
+        "stableHostname",
+        "apidCheckExtKeyUsage",
+        "kubernetesTalosAPIAccess",
+        "kubePrism",
+        "hostDNS",
+        "imageCache",
+    ],
 };
 
 /**
@@ -325,6 +381,14 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
             const what =
                 ctx.settingOf === "Talos" ? "a Talos setting" : `${article(ctx.settingOf)} ${ctx.settingOf} setting`;
             const allowed = Object.keys(isObject(parent.properties) ? parent.properties : {});
+            const since =
+                ctx.settingOf === "Talos" || ctx.base
+                    ? undefined
+                    : sinceNote(
+                          ctx.settingOf,
+                          [...segs, key].filter((x): x is string => typeof x === "string"),
+                      );
+            if (since) return `${full} is not ${what} of this Talos release: ${since}`;
             const near = closest(key, allowed);
             if (near) return `${full} is not ${what} — did you mean ${renderPath([...segs, near])}?`;
             const deeper = findKeyBelow(ctx.c.root, parent, key);
@@ -509,6 +573,8 @@ export function documentSchemaProblems(value: Json, c: Compiled, added: Readonly
     const known = [...c.kinds.keys()].sort();
     if (!c.kinds.has(k)) {
         const near = closest(k, known);
+        const since = sinceNote(k);
+        if (since) return [`kind ${JSON.stringify(k)} is not a document kind of this Talos release: ${since}`];
         return [
             `kind ${JSON.stringify(k)} is not a Talos document kind${near ? ` — did you mean ${near}?` : ""}; known kinds: ${known.join(", ")}`,
         ];
