@@ -14,6 +14,7 @@ import { connectionArgs } from "./components/synology/connection";
 import { SynologyPxe } from "./components/synology/pxe";
 import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
+import { rawDocumentProblems } from "./components/talos/raw-documents";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
 import { assertTalosctlAvailable } from "./components/talos/upgrades";
 import { prereleaseDefaultNote } from "./components/talos/versions";
@@ -39,17 +40,22 @@ async function main() {
     // shape, not the secret); the installer image is computed offline from the schematic, as the
     // image component will.
     const installer = imageOfConfig(cfg.image, cfg.cluster.talosVersion).installerImage;
-    const patchProblems = await checkPatchesAgainstSchema({
-        talosVersion: cfg.cluster.talosVersion,
-        urlTemplate: cfg.cluster.configSchemaUrl,
-        patchSets: cfg.nodes.map((node, index) =>
-            renderRedactedNodePatches({ cluster: cfg.cluster, node, index, installerImage: installer, ups: cfg.ups }),
-        ),
-        warn: (message) => void pulumi.log.warn(message),
-    });
+    const patchSets = cfg.nodes.map((node, index) =>
+        renderRedactedNodePatches({ cluster: cfg.cluster, node, index, installerImage: installer, ups: cfg.ups }),
+    );
+    const patchProblems = [
+        ...(await checkPatchesAgainstSchema({
+            talosVersion: cfg.cluster.talosVersion,
+            urlTemplate: cfg.cluster.configSchemaUrl,
+            patchSets,
+            warn: (message) => void pulumi.log.warn(message),
+        })),
+        // Talos 1.14 documents go to the nodes as they are (the provider cannot render them): once, deleting nothing.
+        ...new Set(patchSets.flatMap(rawDocumentProblems)),
+    ];
     if (patchProblems.length > 0) {
         throw new pulumi.RunError(
-            `Talos config patches do not fit Talos ${cfg.cluster.talosVersion} ` +
+            `Talos config patches do not fit Talos ${cfg.cluster.talosVersion}, the release of cluster.talosVersion ` +
                 `(${patchProblems.length} problem${patchProblems.length === 1 ? "" : "s"}):\n` +
                 patchProblems.map((p) => `  - ${p}`).join("\n"),
         );

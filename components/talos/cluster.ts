@@ -14,6 +14,7 @@ import { durationSeconds } from "../duration";
 import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
+import { appendDocuments, splitPatches } from "./raw-documents";
 import * as talos from "./sdk";
 import { BeforeUpgrades, createUpgradeCommands, UpgradeCommands, upgradeOrder } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
@@ -156,7 +157,8 @@ export function healthFailureMessage(
 /**
  * The config patches of one node, in apply order, as Pulumi inputs: only the UPS patch carries the
  * password, and only it is secret. Rendered once up front, redacted, so a node the renderers refuse fails
- * here, before any resource, without the password.
+ * here, before any resource, without the password. (The documents the provider cannot render are left out:
+ * {@link nodeDocuments}.)
  */
 export function nodePatchInputs(
     cluster: ClusterConfig,
@@ -166,15 +168,44 @@ export function nodePatchInputs(
     ups?: UpsConfig,
     upsPassword?: pulumi.Input<string>,
 ): pulumi.Output<string>[] {
+    return nodeDocuments(cluster, node, index, installerImage, ups, upsPassword).patches;
+}
+
+/**
+ * One node's config, as the provider gets it: its patches ({@link nodePatchInputs}), and the documents of those
+ * patches the provider cannot render (a kind or setting of Talos 1.14: ./raw-documents.ts), which the cluster
+ * appends as they are to the config the provider rendered. The split is decided on the redacted rendering: only
+ * the node's own patches and the program's plain ones can hold such documents, never the installer's or the UPS's.
+ */
+export function nodeDocuments(
+    cluster: ClusterConfig,
+    node: NodeConfig,
+    index: number,
+    installerImage: pulumi.Input<string>,
+    ups?: UpsConfig,
+    upsPassword?: pulumi.Input<string>,
+): { patches: pulumi.Output<string>[]; raw: string[] } {
     const image = pulumi.output(installerImage);
     const rendered = (img: string) =>
         renderNodePatches({ cluster, node, index, installerImage: img, ups, redact: true });
-    return rendered("factory.talos.dev/metal-installer/check:v0").map((p, i) => {
-        if (p.label !== "ups.nutClient") return image.apply((img) => rendered(img)[i].text);
+    const raw: string[] = [];
+    const patches: pulumi.Output<string>[] = [];
+    rendered("factory.talos.dev/metal-installer/check:v0").forEach((p, i) => {
+        const split = splitPatches([p]);
+        if (split.raw.length > 0) {
+            raw.push(...split.raw.map((r) => r.text));
+            patches.push(...split.patches.map((k) => pulumi.output(k.text)));
+            return;
+        }
+        if (p.label !== "ups.nutClient") {
+            patches.push(image.apply((img) => rendered(img)[i].text));
+            return;
+        }
         if (upsPassword === undefined) throw new Error("nodePatchInputs: ups is set but no upsPassword was given");
         const u = ups as UpsConfig;
-        return pulumi.secret(pulumi.output(upsPassword)).apply((pw) => renderNutClientPatch(u, pw));
+        patches.push(pulumi.secret(pulumi.output(upsPassword)).apply((pw) => renderNutClientPatch(u, pw)));
     });
+    return { patches, raw };
 }
 
 /** A Talos cluster: secrets, per-node configs and applies, bootstrap, kubeconfig, health, upgrades. */
@@ -319,13 +350,14 @@ export class TalosCluster extends pulumi.ComponentResource {
         // Depending on pxeReady without keeping its value.
         const pxeReady = (pulumi.output(args.pxeReady) as pulumi.Output<unknown>).apply(() => true);
         args.nodes.forEach((node, index) => {
+            const documents = nodeDocuments(cluster, node, index, installerImage, args.ups, args.upsPassword);
             const config = talos.machine.getConfigurationOutput(
                 {
                     clusterName: cluster.name,
                     clusterEndpoint: cluster.endpoint,
                     machineType: node.role,
                     machineSecrets: this.secrets.machineSecrets,
-                    configPatches: nodePatchInputs(cluster, node, index, installerImage, args.ups, args.upsPassword),
+                    configPatches: documents.patches,
                     kubernetesVersion: cluster.kubernetesVersion,
                     talosVersion: plan.talosVersionContract,
                     docs: false,
@@ -333,6 +365,8 @@ export class TalosCluster extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
+            // What the provider rendered, and the documents it cannot render appended as they are.
+            const machineConfiguration = config.machineConfiguration.apply((c) => appendDocuments(c, documents.raw));
             const after = plan.applyAfter[node.hostname];
             const dependsOn: pulumi.Resource[] = after ? [out.applies[after]] : [];
             if (node.wakeOnLan) {
@@ -355,7 +389,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                     ip: nodeIp,
                     timeoutSeconds: durationSeconds(cluster.applyTimeout),
                     timeoutText: cluster.applyTimeout,
-                    configHash: pulumi.unsecret(config.machineConfiguration.apply(sha256Hex)),
+                    configHash: pulumi.unsecret(machineConfiguration.apply(sha256Hex)),
                     hint: nodeWaitHint({ ...node, stack }),
                 },
                 { parent: this, dependsOn },
@@ -367,7 +401,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                     node: nodeIp,
                     endpoint: nodeIp,
                     clientConfiguration: this.secrets.clientConfiguration,
-                    machineConfigurationInput: config.machineConfiguration,
+                    machineConfigurationInput: machineConfiguration,
                     onDestroy: plan.onDestroy[node.hostname],
                     // Every key of the timeouts type (the SDK fills `delete`): see talos/sdk.ts.
                     timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },

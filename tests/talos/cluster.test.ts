@@ -475,6 +475,25 @@ describe("nodePatchInputs", () => {
     });
 });
 
+describe("a Talos 1.14 document in a node's patches", () => {
+    test("goes to the node after the provider's config, not to the provider (its machinery, v1.13.0, refuses it)", async () => {
+        const security = "apiVersion: v1alpha1\nkind: SecurityProfileConfig\nworkloadIsolation: true\n";
+        const labels = "machine:\n  nodeLabels:\n    zone: a\n";
+        await build(
+            "raw",
+            clusterConfig({ talosVersion: "v1.14.0", kubernetesVersion: "1.37.0" }),
+            [n("cp-1", "192.168.0.11", "controlplane", { patches: [`${labels}---\n${security}`] })],
+            false,
+        );
+        const patches = patchesOf(configInvokes()[0].inputs).map((p) => p.text);
+        expect(patches.some((t) => t.includes("SecurityProfileConfig"))).toBe(false);
+        expect(patches).toContain(labels);
+        const input = rec.byName("raw-cp-1-apply").inputs.machineConfigurationInput as { value: string };
+        expect(isSecretSentinel(input)).toBe(true);
+        expect(input.value).toBe(`MACHINE-CONFIG\n---\n${security}`);
+    });
+});
+
 describe("upgrades off", () => {
     test("no commands when cluster.upgrades is false, even with several nodes", async () => {
         await build(
