@@ -14,7 +14,88 @@
  * registered`) and a setting it does not know (`unknown keys found during decoding`). Those documents cannot go
  * through it as patches: {@link providerCannotRender} names them, and the cluster sends them as they are, after the
  * documents the provider rendered (./raw-documents.ts).
+ *
+ * {@link DEPRECATED_SETTINGS}: the settings every minor's schema hides but Talos still decodes (./validate-schema.ts
+ * takes them unchecked).
  */
+
+/**
+ * Settings of the main document that Talos still decodes but the published schema leaves out (fields marked
+ * `docgen:nodoc` in pkg/machinery/config/types/v1alpha1/v1alpha1_types.go), keyed by `$defs` name: those of v1.12.1,
+ * v1.13.9 (`machine.network`, `machine.env`) and v1.14.0-rc.1, where Talos 1.14 deprecated most of `machine` and
+ * `cluster` in favour of documents of their own (`machine.install`, `machine.kubelet`, `machine.nodeLabels`,
+ * `cluster.allowSchedulingOnControlPlanes`, …: Talos still applies them). One list for every release: a setting is
+ * added only where a schema lacks it, and every setting 1.14 hides is documented (so checked) in 1.12's schema.
+ */
+export const DEPRECATED_SETTINGS: Readonly<Record<string, readonly string[]>> = {
+    "v1alpha1.Config": ["persist"],
+    "v1alpha1.MachineConfig": [
+        "disks",
+        "time",
+        "registries",
+        "systemDiskEncryption",
+        "network",
+        "env",
+        "controlPlane",
+        "kubelet",
+        "pods",
+        "install",
+        "files",
+        "sysctls",
+        "sysfs",
+        "udev",
+        "kernel",
+        "baseRuntimeSpecOverrides",
+        "nodeLabels",
+        "nodeAnnotations",
+        "nodeTaints",
+    ],
+    "v1alpha1.ClusterConfig": [
+        "allowSchedulingOnMasters",
+        "id",
+        "secret",
+        "controlPlane",
+        "clusterName",
+        "network",
+        "aescbcEncryptionSecret",
+        "secretboxEncryptionSecret",
+        "ca",
+        "acceptedCAs",
+        "aggregatorCA",
+        "serviceAccount",
+        "apiServer",
+        "controllerManager",
+        "proxy",
+        "scheduler",
+        "discovery",
+        "coreDNS",
+        "extraManifests",
+        "extraManifestHeaders",
+        "inlineManifests",
+        "allowSchedulingOnControlPlanes",
+    ],
+    "v1alpha1.NetworkConfig": [
+        "hostname",
+        "interfaces",
+        "nameservers",
+        "searchDomains",
+        "extraHostEntries",
+        "kubespan",
+        "disableSearchDomain",
+    ],
+    "v1alpha1.InstallConfig": ["extraKernelArgs", "extensions", "bootloader"],
+    "v1alpha1.APIServerConfig": ["disablePodSecurityPolicy"],
+    "v1alpha1.EtcdConfig": ["subnet"],
+    "v1alpha1.FeaturesConfig": [
+        "rbac",
+        "stableHostname",
+        "apidCheckExtKeyUsage",
+        "kubernetesTalosAPIAccess",
+        "kubePrism",
+        "hostDNS",
+        "imageCache",
+    ],
+};
 
 /** The Talos machinery the provider renders configs with. */
 export const PROVIDER_MACHINERY = "v1.13.0";

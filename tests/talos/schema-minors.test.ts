@@ -4,9 +4,15 @@
  * that has it; and the tables of components/talos/documents.ts are what the pinned schemas say.
  */
 import { renderNodePatches } from "../../components/talos/patches";
-import { KINDS_SINCE, providerCannotRender, SETTINGS_SINCE, sinceNote } from "../../components/talos/documents";
+import {
+    DEPRECATED_SETTINGS,
+    KINDS_SINCE,
+    providerCannotRender,
+    SETTINGS_SINCE,
+    sinceNote,
+} from "../../components/talos/documents";
 import { validatePatches } from "../../components/talos/validate";
-import { DEPRECATED_SETTINGS, TalosConfigSchema } from "../../components/talos/validate-schema";
+import type { TalosConfigSchema } from "../../components/talos/validate-schema";
 import type { NodeConfig } from "../../components/talos/config";
 import { clusterConfig } from "../support/fixtures";
 import { readReferenceJson } from "../support/reference";
