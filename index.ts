@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { imageOfConfig, TalosImage } from "./components/factory";
-import { loadStackConfig } from "./components/stack";
+import { loadStackConfig, readPreviousOutputs } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
 import { connectionArgs } from "./components/synology/connection";
 import { SynologyPxe } from "./components/synology/pxe";
@@ -16,6 +16,7 @@ import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
 import { rawDocumentProblems } from "./components/talos/raw-documents";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
+import { decideUpgrades, previousTalos, TalosStackOutput, upgradeImageFor } from "./components/talos/previous";
 import { assertTalosctlAvailable } from "./components/talos/upgrades";
 import { prereleaseDefaultNote } from "./components/talos/versions";
 import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
@@ -30,6 +31,11 @@ async function main() {
     // A Talos release whose table row was read at a release candidate may default to a Kubernetes candidate.
     const k8sNote = prereleaseDefaultNote(cfg.cluster.talosVersion, cfg.cluster.kubernetesVersion);
     if (k8sNote) void pulumi.log.warn(k8sNote);
+    // A talosVersion change runs the upgrades Talos allows, from the release the previous up left (its outputs).
+    const previous = previousTalos(await readPreviousOutputs(["talos", "installerImage", "nodes"]));
+    const upgrade = decideUpgrades(cfg.cluster, cfg.nodes, previous);
+    if ("problem" in upgrade) throw new pulumi.RunError(upgrade.problem);
+    if (upgrade.said) void pulumi.log.info(upgrade.said);
 
     // Secrets leave plain memory here: from now on they only travel as Pulumi secrets.
     const synologyPassword = pulumi.secret(cfg.synologyPassword);
@@ -87,10 +93,14 @@ async function main() {
         backupShare: cfg.backups.share,
     });
 
+    // The previous up's form of the same installer image, so that the form alone runs no upgrade.
+    const upgradeImage = image.installerImage.apply((img) => upgradeImageFor(previous.upgradeImage, img));
     const cluster = new TalosCluster("talos", {
         cluster: cfg.cluster,
         nodes: cfg.nodes,
         installerImage: image.installerImage,
+        upgradeImage,
+        throughImages: upgrade.plan.hops.slice(0, -1).map((hop) => imageOfConfig(cfg.image, hop).installerImage),
         schematicId: image.schematicId,
         ups: cfg.ups,
         upsPassword,
@@ -126,6 +136,11 @@ async function main() {
         kubeconfig: cluster.kubeconfig,
         talosconfig: cluster.talosconfig,
         storageClass: csi ? csi.storageClassName : undefined,
+        talos: upgradeImage.apply((img): TalosStackOutput => ({
+            version: cfg.cluster.talosVersion,
+            kubernetesVersion: cfg.cluster.kubernetesVersion,
+            upgradeImage: img,
+        })),
     };
 }
 

@@ -33,6 +33,16 @@ export interface TalosClusterArgs {
      * Same schematic as the PXE boot image, or the extensions vanish after install.
      */
     installerImage: pulumi.Input<string>;
+    /**
+     * With `cluster.upgrades`: the installer image the upgrade commands carry (index.ts: components/talos/previous.ts
+     * `upgradeImageFor`, which keeps the previous up's form of the same image). Default `installerImage`.
+     */
+    upgradeImage?: pulumi.Input<string>;
+    /**
+     * With `cluster.upgrades`: the installer images of the upgrade rounds before the last, in order
+     * (./upgrade-path.ts); every node moves to each one at a time, then to `upgradeImage`.
+     */
+    throughImages?: readonly string[];
     /** The image component's schematic ID (exported; the installer image must carry it). */
     schematicId: pulumi.Input<string>;
     /** `homelab:ups`: when set, every node gets the nut-client ExtensionServiceConfig. */
@@ -290,7 +300,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             const afterApplies = [this.bootstrap, ...Object.values(this.applies)];
             const upgradeArgs = {
                 nodes: args.nodes,
-                installerImage,
+                installerImage: pulumi.output(args.upgradeImage ?? installerImage),
+                throughImages: args.throughImages,
                 kubernetesVersion: cluster.kubernetesVersion,
                 upgradeTimeout: cluster.upgradeTimeout,
                 talosconfig: this.talosconfig,

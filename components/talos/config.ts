@@ -8,6 +8,7 @@ import { allKeys } from "../keys";
 import { Cidr, intToIp } from "../net";
 import { compareVersions, parseVersion, RELEASE_VERSION_RE, releaseTag } from "../version";
 import { nodePatchProblems } from "./stack-patches";
+import { UPGRADE_PATHS, UpgradePath } from "./upgrade-path";
 import { describeRange, kubernetesSupport, kubernetesVersionVerdict } from "./versions";
 
 export type NodeRole = "controlplane" | "worker";
@@ -28,6 +29,11 @@ export interface ClusterConfig {
     kubernetesVersion: string;
     /** Opt-in rolling `talosctl upgrade` / `upgrade-k8s` when versions or the schematic change. Default false. */
     upgrades: boolean;
+    /**
+     * How a `talosVersion` change across minors is run (./upgrade-path.ts): `stepwise` (default) through the newest
+     * known release of every minor in between, `direct` straight to the target where Talos allows it.
+     */
+    upgradePath: UpgradePath;
     /** How long an apply waits for a node to come up in maintenance mode (Go duration). Default `30m`. */
     applyTimeout: string;
     /**
@@ -121,6 +127,7 @@ export const CLUSTER_KEYS = allKeys<ClusterConfig>()([
     "talosVersion",
     "kubernetesVersion",
     "upgrades",
+    "upgradePath",
     "applyTimeout",
     "bootstrapTimeout",
     "healthTimeout",
@@ -214,6 +221,7 @@ export function parseCluster(
         talosVersion: talosVersion ?? "",
         kubernetesVersion: kubernetesVersion ?? "",
         upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
+        upgradePath: c.oneOf("cluster.upgradePath", o.upgradePath, UPGRADE_PATHS, "stepwise") ?? "stepwise",
         applyTimeout: c.duration("cluster.applyTimeout", o.applyTimeout, "30m"),
         bootstrapTimeout: c.duration("cluster.bootstrapTimeout", o.bootstrapTimeout, "20m"),
         healthTimeout: c.duration("cluster.healthTimeout", o.healthTimeout, "10m"),

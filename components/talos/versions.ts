@@ -207,3 +207,35 @@ export function prereleaseDefaultNote(talosVersion: string, kubernetesVersion: s
         `\`pulumi config set --path homelab:cluster.kubernetesVersion ${line}.0\``
     );
 }
+
+/**
+ * Which hosts a Talos minor's installer takes (`TalosVersion.UpgradeableFrom`, pkg/machinery/compatibility/
+ * talos_version.go): a host below `MinimumHostUpgradeVersion` is "too old to upgrade", one at or above
+ * `MaximumHostDowngradeVersion` "too new to downgrade", one in `DeniedHostUpgradeVersions` "denied"; it compares
+ * major, minor and patch of the host. Read with `git show <tag>:pkg/machinery/compatibility/talos1XY/talos1XY.go`
+ * in github.com/siderolabs/talos:
+ *   - talos112 at v1.12.11 (2e80771b, the head of release-1.12): 1.10.0, 1.14.0, none denied;
+ *   - talos113 at v1.13.9 (3ebd10a7, the head of release-1.13): 1.11.0, 1.15.0, none denied;
+ *   - talos114 at v1.14.0-rc.1 (7a84d742, the head of release-1.14 in the snapshot): 1.12.0, 1.16.0, none denied.
+ * Each is the same at v1.14.0-rc.1 for the older minors (the files do not change after their release).
+ */
+export interface TalosUpgradeRules {
+    /** `1.14`: the minor whose installer applies these rules. */
+    minor: string;
+    minimumHostUpgrade: string;
+    maximumHostDowngrade: string;
+    deniedHostUpgrade: readonly string[];
+}
+
+/** The rules of every minor the program can upgrade to, oldest first (see {@link TalosUpgradeRules}). */
+export const TALOS_UPGRADE_RULES: readonly TalosUpgradeRules[] = [
+    { minor: "1.12", minimumHostUpgrade: "1.10.0", maximumHostDowngrade: "1.14.0", deniedHostUpgrade: [] },
+    { minor: "1.13", minimumHostUpgrade: "1.11.0", maximumHostDowngrade: "1.15.0", deniedHostUpgrade: [] },
+    { minor: "1.14", minimumHostUpgrade: "1.12.0", maximumHostDowngrade: "1.16.0", deniedHostUpgrade: [] },
+];
+
+/** The newest release of a minor (`1.13`) in {@link TALOS_RELEASES}, e.g. `v1.13.9`; undefined for an unknown minor. */
+export function newestKnownRelease(minor: string): string | undefined {
+    const rows = TALOS_RELEASES.filter((r) => triple(r.talos).slice(0, 2).join(".") === minor);
+    return rows.length > 0 ? rows[rows.length - 1].talos : undefined;
+}

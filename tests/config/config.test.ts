@@ -650,6 +650,29 @@ describe("cluster timeouts and health checks", () => {
     });
 });
 
+describe("cluster.upgradePath", () => {
+    test("stepwise unless set; direct when set", () => {
+        const v = devValues();
+        expect(parseStackConfig(v).cluster.upgradePath).toBe("stepwise");
+        v.cluster.upgradePath = "direct";
+        expect(parseStackConfig(v).cluster.upgradePath).toBe("direct");
+    });
+
+    test.each(["Direct", "skip", "1.13"])("refuses %s, naming the key and the values it takes", (value) => {
+        const v = devValues();
+        v.cluster.upgradePath = value;
+        expect(problemsOf(v)).toEqual([`cluster.upgradePath: must be one of stepwise, direct, got "${value}"`]);
+    });
+
+    test("a misspelt key is named with the right one", () => {
+        const v = devValues();
+        v.cluster.upgradepath = "direct";
+        expect(problemsOf(v)).toEqual([
+            expect.stringMatching(/^cluster\.upgradepath: .*did you mean cluster\.upgradePath\?/),
+        ]);
+    });
+});
+
 describe("addresses no machine would answer on", () => {
     const CASES: RefusalCase[] = [
         ...PLACEHOLDER_MACS.map((mac): RefusalCase => [
