@@ -100,6 +100,7 @@ async function main() {
         nodes: cfg.nodes,
         installerImage: image.installerImage,
         upgradeImage,
+        installedNodes: previous.hostnames,
         throughImages: upgrade.plan.hops.slice(0, -1).map((hop) => imageOfConfig(cfg.image, hop).installerImage),
         schematicId: image.schematicId,
         ups: cfg.ups,

@@ -11,6 +11,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { durationSeconds } from "../duration";
+import { planApplyModes } from "./apply-mode";
 import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
@@ -43,6 +44,11 @@ export interface TalosClusterArgs {
      * (./upgrade-path.ts); every node moves to each one at a time, then to `upgradeImage`.
      */
     throughImages?: readonly string[];
+    /**
+     * The hostnames the previous `up` managed (installed nodes); undefined on a stack's first `up`. A node not among
+     * them gets its first apply in `auto` mode (./apply-mode.ts).
+     */
+    installedNodes?: readonly string[];
     /** The image component's schematic ID (exported; the installer image must carry it). */
     schematicId: pulumi.Input<string>;
     /** `homelab:ups`: when set, every node gets the nut-client ExtensionServiceConfig. */
@@ -358,6 +364,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             nodeWaits: {},
         };
         const stack = pulumi.getStack();
+        const applyModes = planApplyModes(cluster, args.nodes, args.installedNodes);
+        if (applyModes.note) void pulumi.log.info(applyModes.note, this);
         // Depending on pxeReady without keeping its value.
         const pxeReady = (pulumi.output(args.pxeReady) as pulumi.Output<unknown>).apply(() => true);
         args.nodes.forEach((node, index) => {
@@ -379,6 +387,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             // What the provider rendered, and the documents it cannot render appended as they are.
             const machineConfiguration = config.machineConfiguration.apply((c) => appendDocuments(c, documents.raw));
             const after = plan.applyAfter[node.hostname];
+            const mode = applyModes.modes[node.hostname];
             const dependsOn: pulumi.Resource[] = after ? [out.applies[after]] : [];
             if (node.wakeOnLan) {
                 const wol = new WakeOnLan(
@@ -413,6 +422,8 @@ export class TalosCluster extends pulumi.ComponentResource {
                     endpoint: nodeIp,
                     clientConfiguration: this.secrets.clientConfiguration,
                     machineConfigurationInput: machineConfiguration,
+                    // `auto` is the provider's default: left out, so a stack that sets nothing sends what it always did.
+                    ...(mode === "auto" ? {} : { applyMode: mode }),
                     onDestroy: plan.onDestroy[node.hostname],
                     // Every key of the timeouts type (the SDK fills `delete`): see talos/sdk.ts.
                     timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },

@@ -7,6 +7,7 @@ import { Checker, hostAddressProblem, Json, parseUrl, urlParts } from "../checke
 import { allKeys } from "../keys";
 import { Cidr, intToIp } from "../net";
 import { compareVersions, parseVersion, RELEASE_VERSION_RE, releaseTag } from "../version";
+import { APPLY_MODES, ApplyMode } from "./apply-mode";
 import { nodePatchProblems } from "./stack-patches";
 import { UPGRADE_PATHS, UpgradePath } from "./upgrade-path";
 import { describeRange, kubernetesSupport, kubernetesVersionVerdict } from "./versions";
@@ -34,6 +35,8 @@ export interface ClusterConfig {
      * known release of every minor in between, `direct` straight to the target where Talos allows it.
      */
     upgradePath: UpgradePath;
+    /** How the machine configs are applied (./apply-mode.ts), unless a node sets its own. Default `auto`. */
+    applyMode: ApplyMode;
     /** How long an apply waits for a node to come up in maintenance mode (Go duration). Default `30m`. */
     applyTimeout: string;
     /**
@@ -99,6 +102,8 @@ export interface NodeConfig {
     patches: string[];
     /** Send a Wake-on-LAN packet before applying the config. Default false. */
     wakeOnLan: boolean;
+    /** How this node's config is applied (./apply-mode.ts); default `cluster.applyMode`. */
+    applyMode?: ApplyMode;
 }
 
 /** `homelab:ups` */
@@ -128,6 +133,7 @@ export const CLUSTER_KEYS = allKeys<ClusterConfig>()([
     "kubernetesVersion",
     "upgrades",
     "upgradePath",
+    "applyMode",
     "applyTimeout",
     "bootstrapTimeout",
     "healthTimeout",
@@ -148,6 +154,7 @@ export const NODE_KEYS = allKeys<NodeConfig>()([
     "installDiskSelector",
     "patches",
     "wakeOnLan",
+    "applyMode",
 ]);
 export const DISK_SELECTOR_KEYS = allKeys<DiskSelector>()([
     "size",
@@ -222,6 +229,7 @@ export function parseCluster(
         kubernetesVersion: kubernetesVersion ?? "",
         upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
         upgradePath: c.oneOf("cluster.upgradePath", o.upgradePath, UPGRADE_PATHS, "stepwise") ?? "stepwise",
+        applyMode: c.oneOf("cluster.applyMode", o.applyMode, APPLY_MODES, "auto") ?? "auto",
         applyTimeout: c.duration("cluster.applyTimeout", o.applyTimeout, "30m"),
         bootstrapTimeout: c.duration("cluster.bootstrapTimeout", o.bootstrapTimeout, "20m"),
         healthTimeout: c.duration("cluster.healthTimeout", o.healthTimeout, "10m"),
@@ -345,6 +353,8 @@ export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): N
             c.problems.push(...nodePatchProblems(path, { hostname, installDisk, installDiskSelector }, patches));
         }
         const wakeOnLan = c.boolean(`${path}.wakeOnLan`, o.wakeOnLan, false);
+        const applyMode =
+            o.applyMode === undefined ? undefined : c.oneOf(`${path}.applyMode`, o.applyMode, APPLY_MODES);
         if (hostname && mac && ip && role) {
             nodes.push({
                 hostname,
@@ -355,6 +365,7 @@ export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): N
                 ...(installDiskSelector ? { installDiskSelector } : {}),
                 patches,
                 wakeOnLan,
+                ...(applyMode ? { applyMode } : {}),
             });
         }
     });

@@ -673,6 +673,31 @@ describe("cluster.upgradePath", () => {
     });
 });
 
+describe("cluster.applyMode and a node's applyMode", () => {
+    test("auto unless set; a node may set its own", () => {
+        const v = devValues();
+        let cfg = parseStackConfig(v);
+        expect([cfg.cluster.applyMode, cfg.nodes[0].applyMode]).toEqual(["auto", undefined]);
+        v.cluster.applyMode = "staged_if_needing_reboot";
+        v.nodes[0].applyMode = "no_reboot";
+        cfg = parseStackConfig(v);
+        expect([cfg.cluster.applyMode, cfg.nodes[0].applyMode]).toEqual(["staged_if_needing_reboot", "no_reboot"]);
+    });
+
+    test.each([
+        ["cluster.applyMode", "staged-if-needing-reboot"],
+        ["cluster.applyMode", "NO_REBOOT"],
+        ["nodes[0].applyMode", "try"],
+    ])("%s refuses %s, naming the key and the values the provider takes", (key, value) => {
+        const v = devValues();
+        if (key.startsWith("cluster")) v.cluster.applyMode = value;
+        else v.nodes[0].applyMode = value;
+        expect(problemsOf(v)).toEqual([
+            `${key}: must be one of auto, reboot, no_reboot, staged, staged_if_needing_reboot, got "${value}"`,
+        ]);
+    });
+});
+
 describe("addresses no machine would answer on", () => {
     const CASES: RefusalCase[] = [
         ...PLACEHOLDER_MACS.map((mac): RefusalCase => [

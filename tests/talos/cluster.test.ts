@@ -79,7 +79,13 @@ beforeAll(async () => {
 });
 
 /** Build a stack the way index.ts does, with a stand-in for the Synology component's pxeReady. */
-async function build(name: string, cluster: ClusterConfig, nodes: NodeConfig[], withUps: boolean) {
+async function build(
+    name: string,
+    cluster: ClusterConfig,
+    nodes: NodeConfig[],
+    withUps: boolean,
+    installedNodes?: string[],
+) {
     rec.reset();
     // A stand-in resource (CustomResource is abstract in the typings, not at runtime).
     const Custom = pulumi.CustomResource as unknown as new (t: string, n: string, p: object) => pulumi.CustomResource;
@@ -92,6 +98,7 @@ async function build(name: string, cluster: ClusterConfig, nodes: NodeConfig[], 
         ups: withUps ? SEED_UPS : undefined,
         upsPassword: withUps ? pulumi.secret(UPS_PASSWORD) : undefined,
         pxeReady: pxe.id,
+        installedNodes,
     });
     // Settle everything the component produces.
     await valueOf(pulumi.all([c.kubeconfig, c.talosconfig, c.healthy, c.nodes, c.machineConfigurationHashes]));
@@ -491,6 +498,39 @@ describe("a Talos 1.14 document in a node's patches", () => {
         const input = rec.byName("raw-cp-1-apply").inputs.machineConfigurationInput as { value: string };
         expect(isSecretSentinel(input)).toBe(true);
         expect(input.value).toBe(`MACHINE-CONFIG\n---\n${security}`);
+    });
+});
+
+describe("applyMode", () => {
+    const nodes = [
+        n("cp-1", "192.168.0.11", "controlplane"),
+        n("cp-2", "192.168.0.12", "controlplane", { applyMode: "reboot" }),
+        n("w-1", "192.168.0.21", "worker", { applyMode: "no_reboot" }),
+    ];
+    const modeOf = (name: string) => rec.byName(name).inputs.applyMode;
+
+    test("the node's own mode, else the cluster's; a node's first apply in auto mode, said at preview", async () => {
+        const info = jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
+        try {
+            await build("modes", clusterConfig({ applyMode: "staged_if_needing_reboot" }), nodes, false, [
+                "cp-1",
+                "cp-2",
+            ]);
+            expect(["cp-1", "cp-2", "w-1"].map((h) => modeOf(`modes-${h}-apply`))).toEqual([
+                "staged_if_needing_reboot",
+                "reboot",
+                undefined, // auto, the provider's default: maintenance mode refuses no_reboot
+            ]);
+            const notes = info.mock.calls.map((c) => String(c[0])).filter((m) => m.startsWith("applyMode:"));
+            expect(notes).toEqual([expect.stringContaining("the first apply of w-1 (no_reboot) is made in auto mode")]);
+        } finally {
+            info.mockRestore();
+        }
+    });
+
+    test("auto sends no applyMode: a stack that sets nothing sends what it always did", async () => {
+        await build("auto", clusterConfig(), nodes.slice(0, 1), false, ["cp-1"]);
+        expect(rec.byName("auto-cp-1-apply").inputs).not.toHaveProperty("applyMode");
     });
 });
 
