@@ -18,6 +18,7 @@ import { rawDocumentProblems } from "./components/talos/raw-documents";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
 import { decideUpgrades, previousTalos, TalosStackOutput, upgradeImageFor } from "./components/talos/previous";
 import { assertTalosctlAvailable } from "./components/talos/upgrades";
+import { decideWorkloadIsolation } from "./components/talos/workload-isolation";
 import { prereleaseDefaultNote } from "./components/talos/versions";
 import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
 import { etcdSnapshotBeforeUpgrades } from "./components/backups/provider";
@@ -36,6 +37,10 @@ async function main() {
     const upgrade = decideUpgrades(cfg.cluster, cfg.nodes, previous);
     if ("problem" in upgrade) throw new pulumi.RunError(upgrade.problem);
     if (upgrade.said) void pulumi.log.info(upgrade.said);
+    // Talos 1.14's workload isolation: the setting, else Talos' own default for this cluster's history.
+    const isolation = decideWorkloadIsolation(cfg.cluster.workloadIsolation, cfg.cluster.talosVersion, previous);
+    if (isolation.note) void pulumi.log.info(isolation.note);
+    const clusterConfig = { ...cfg.cluster, workloadIsolation: isolation.on };
 
     // Secrets leave plain memory here: from now on they only travel as Pulumi secrets.
     const synologyPassword = pulumi.secret(cfg.synologyPassword);
@@ -47,7 +52,7 @@ async function main() {
     // image component will.
     const installer = imageOfConfig(cfg.image, cfg.cluster.talosVersion).installerImage;
     const patchSets = cfg.nodes.map((node, index) =>
-        renderRedactedNodePatches({ cluster: cfg.cluster, node, index, installerImage: installer, ups: cfg.ups }),
+        renderRedactedNodePatches({ cluster: clusterConfig, node, index, installerImage: installer, ups: cfg.ups }),
     );
     const patchProblems = [
         ...(await checkPatchesAgainstSchema({
@@ -96,7 +101,7 @@ async function main() {
     // The previous up's form of the same installer image, so that the form alone runs no upgrade.
     const upgradeImage = image.installerImage.apply((img) => upgradeImageFor(previous.upgradeImage, img));
     const cluster = new TalosCluster("talos", {
-        cluster: cfg.cluster,
+        cluster: clusterConfig,
         nodes: cfg.nodes,
         installerImage: image.installerImage,
         upgradeImage,
@@ -140,6 +145,7 @@ async function main() {
         talos: upgradeImage.apply((img): TalosStackOutput => ({
             version: cfg.cluster.talosVersion,
             kubernetesVersion: cfg.cluster.kubernetesVersion,
+            workloadIsolation: isolation.on,
             upgradeImage: img,
         })),
     };

@@ -433,6 +433,7 @@ describe("a talosVersion change, from the previous up's outputs", () => {
             expect(await valueOf(outputs!.talos)).toEqual({
                 version: "v1.14.0",
                 kubernetesVersion: "1.35.4",
+                workloadIsolation: false, // an upgraded cluster keeps Talos' old behaviour (below)
                 upgradeImage: `factory.talos.dev/metal-installer/${ID}:v1.14.0`,
             });
         } finally {
@@ -476,5 +477,51 @@ describe("a talosVersion change, from the previous up's outputs", () => {
         expect(rec.named(/-upgrade-v/)).toEqual([]);
         expect((await valueOf<{ upgradeImage: string }>(outputs!.talos)).upgradeImage).toBe(legacy);
         expect(await valueOf(outputs!.installerImage)).toBe(`factory.talos.dev/metal-installer/${ID}:v1.12.1`);
+    });
+});
+
+describe("Talos 1.14's workload isolation, with Synology CSI on (the dev stack's)", () => {
+    const v114 = () => {
+        const v = devValues();
+        v.cluster.talosVersion = "v1.14.0";
+        v.cluster.kubernetesVersion = "1.35.4";
+        return v;
+    };
+    const configOf = (rec: Recorder) =>
+        (rec.byName("talos-talos-cp-1-apply").inputs.machineConfigurationInput as { value: string }).value;
+    const DOCUMENT = "apiVersion: v1alpha1\nkind: SecurityProfileConfig\nworkloadIsolation: true\n";
+
+    test("a new 1.14 stack is isolated, as Talos makes a new cluster: the document follows the provider's config", async () => {
+        const { rec, outputs, error } = await run(v114());
+        expect(error).toBeUndefined();
+        expect(configOf(rec)).toContain(`---\n${DOCUMENT}`);
+        expect(rec.resources.some((r) => r.type === "kubernetes:apps/v1:DaemonSet")).toBe(true);
+        expect(((await valueOf(outputs!.talos)) as { workloadIsolation: boolean }).workloadIsolation).toBe(true);
+    });
+
+    test("a cluster upgraded to 1.14 stays as it was, and the preview says how to turn it on", async () => {
+        const info = jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
+        try {
+            const { rec, error } = await run(v114(), {
+                talos: { version: "v1.12.1", kubernetesVersion: "1.35.0", upgradeImage: "x" },
+            });
+            expect(error).toBeUndefined();
+            expect(configOf(rec)).not.toContain("SecurityProfileConfig");
+            const notes = info.mock.calls.map((c) => String(c[0])).filter((m) => m.startsWith("workload isolation"));
+            expect(notes).toEqual([expect.stringContaining("cluster.workloadIsolation: true turns it on")]);
+        } finally {
+            info.mockRestore();
+        }
+    });
+
+    test("cluster.workloadIsolation decides, whatever the history; false sends no document", async () => {
+        const on = v114();
+        on.cluster.workloadIsolation = true;
+        const upgraded = await run(on, { talos: { version: "v1.13.9", workloadIsolation: false } });
+        expect(configOf(upgraded.rec)).toContain(DOCUMENT);
+        const off = v114();
+        off.cluster.workloadIsolation = false;
+        const fresh = await run(off);
+        expect(configOf(fresh.rec)).not.toContain("SecurityProfileConfig");
     });
 });

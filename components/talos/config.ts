@@ -10,6 +10,7 @@ import { compareVersions, parseVersion, RELEASE_VERSION_RE, releaseTag } from ".
 import { APPLY_MODES, ApplyMode } from "./apply-mode";
 import { nodePatchProblems } from "./stack-patches";
 import { UPGRADE_PATHS, UpgradePath } from "./upgrade-path";
+import { isolationSettingProblem } from "./workload-isolation";
 import { describeRange, kubernetesSupport, kubernetesVersionVerdict } from "./versions";
 
 export type NodeRole = "controlplane" | "worker";
@@ -37,6 +38,11 @@ export interface ClusterConfig {
     upgradePath: UpgradePath;
     /** How the machine configs are applied (./apply-mode.ts), unless a node sets its own. Default `auto`. */
     applyMode: ApplyMode;
+    /**
+     * Talos 1.14's workload isolation (./workload-isolation.ts). Unset: Talos' own default, decided from the
+     * cluster's history by index.ts, which hands the components the decided value.
+     */
+    workloadIsolation?: boolean;
     /** How long an apply waits for a node to come up in maintenance mode (Go duration). Default `30m`. */
     applyTimeout: string;
     /**
@@ -134,6 +140,7 @@ export const CLUSTER_KEYS = allKeys<ClusterConfig>()([
     "upgrades",
     "upgradePath",
     "applyMode",
+    "workloadIsolation",
     "applyTimeout",
     "bootstrapTimeout",
     "healthTimeout",
@@ -212,6 +219,12 @@ export function parseCluster(
         }
     }
     const kubernetesVersion = parseKubernetesVersion(c, o.kubernetesVersion, talosVersion);
+    const workloadIsolation =
+        o.workloadIsolation === undefined || o.workloadIsolation === null
+            ? undefined
+            : c.boolean("cluster.workloadIsolation", o.workloadIsolation, false);
+    const isolationProblem = isolationSettingProblem(workloadIsolation, talosVersion ?? "");
+    if (isolationProblem) c.add("cluster.workloadIsolation", isolationProblem);
     const hc = c.object("cluster.healthChecks", o.healthChecks, false) ?? {};
     c.knownKeys("cluster.healthChecks", hc, HEALTH_CHECKS_KEYS);
     const configSchemaUrl =
@@ -230,6 +243,7 @@ export function parseCluster(
         upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
         upgradePath: c.oneOf("cluster.upgradePath", o.upgradePath, UPGRADE_PATHS, "stepwise") ?? "stepwise",
         applyMode: c.oneOf("cluster.applyMode", o.applyMode, APPLY_MODES, "auto") ?? "auto",
+        ...(workloadIsolation !== undefined ? { workloadIsolation } : {}),
         applyTimeout: c.duration("cluster.applyTimeout", o.applyTimeout, "30m"),
         bootstrapTimeout: c.duration("cluster.bootstrapTimeout", o.bootstrapTimeout, "20m"),
         healthTimeout: c.duration("cluster.healthTimeout", o.healthTimeout, "10m"),

@@ -3,7 +3,8 @@
  * previous outputs (components/stack.ts `readPreviousOutputs`) and hands them here:
  *
  * - `talos` (exported since this version, {@link TalosStackOutput}): the Talos release and Kubernetes version the
- *   stack was configured for, and the installer image its upgrade commands carried;
+ *   stack was configured for, whether its configs carried workload isolation, and the installer image its upgrade
+ *   commands carried;
  * - `installerImage` and `nodes` (exported by every version): a stack made before `talos` existed is read from them.
  *
  * From them: the Talos release an upgrade starts from ({@link previousTalos}), the installer image the upgrade
@@ -20,6 +21,8 @@ export interface TalosStackOutput {
     /** `cluster.talosVersion` of the up: what the nodes run after it when `cluster.upgrades` is on. */
     version: string;
     kubernetesVersion: string;
+    /** Whether the nodes' configs carry Talos 1.14's workload isolation (./workload-isolation.ts). */
+    workloadIsolation: boolean;
     /** The installer image the upgrade commands carry ({@link upgradeImageFor}). */
     upgradeImage: string;
 }
@@ -28,6 +31,7 @@ export interface TalosStackOutput {
 export interface PreviousTalos {
     version?: string;
     kubernetesVersion?: string;
+    workloadIsolation?: boolean;
     upgradeImage?: string;
     /** The hostnames of the nodes the previous up managed. */
     hostnames?: string[];
@@ -54,6 +58,7 @@ export function previousTalos(outputs: Record<string, unknown>): PreviousTalos {
     return {
         ...(version && parseVersion(version) ? { version } : {}),
         ...(str(talos.kubernetesVersion) ? { kubernetesVersion: str(talos.kubernetesVersion) } : {}),
+        ...(typeof talos.workloadIsolation === "boolean" ? { workloadIsolation: talos.workloadIsolation } : {}),
         ...(upgradeImage ? { upgradeImage } : {}),
         ...(nodes ? { hostnames: nodes.map((n) => String(n.hostname)) } : {}),
     };

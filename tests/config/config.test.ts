@@ -698,6 +698,32 @@ describe("cluster.applyMode and a node's applyMode", () => {
     });
 });
 
+describe("cluster.workloadIsolation", () => {
+    test("unset unless set (index.ts decides from the cluster's history); true or false on Talos 1.14", () => {
+        const v = devValues();
+        expect(parseStackConfig(v).cluster).not.toHaveProperty("workloadIsolation");
+        v.cluster.talosVersion = "v1.14.0";
+        for (const value of [true, false, "false"]) {
+            v.cluster.workloadIsolation = value;
+            expect(parseStackConfig(v).cluster.workloadIsolation).toBe(value === true);
+        }
+    });
+
+    test("true before Talos 1.14 is refused with the way out; a non-boolean is refused", () => {
+        const v = devValues();
+        v.cluster.workloadIsolation = true;
+        expect(problemsOf(v)).toEqual([
+            expect.stringMatching(
+                /^cluster\.workloadIsolation: Talos v1\.12\.1 has no workload isolation .*v1\.14\.0 or later/,
+            ),
+        ]);
+        v.cluster.workloadIsolation = false; // off where there is none: nothing to refuse
+        expect(parseStackConfig(v).cluster.workloadIsolation).toBe(false);
+        v.cluster.workloadIsolation = "yes";
+        expect(problemsOf(v)).toEqual(['cluster.workloadIsolation: must be true or false, got string "yes"']);
+    });
+});
+
 describe("addresses no machine would answer on", () => {
     const CASES: RefusalCase[] = [
         ...PLACEHOLDER_MACS.map((mac): RefusalCase => [
