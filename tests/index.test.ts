@@ -496,7 +496,7 @@ describe("Talos 1.14's workload isolation, with Synology CSI on (the dev stack's
         expect(error).toBeUndefined();
         expect(configOf(rec)).toContain(`---\n${DOCUMENT}`);
         expect(rec.resources.some((r) => r.type === "kubernetes:apps/v1:DaemonSet")).toBe(true);
-        expect(((await valueOf(outputs!.talos)) as { workloadIsolation: boolean }).workloadIsolation).toBe(true);
+        expect((await valueOf<{ workloadIsolation: boolean }>(outputs!.talos)).workloadIsolation).toBe(true);
     });
 
     test("a cluster upgraded to 1.14 stays as it was, and the preview says how to turn it on", async () => {

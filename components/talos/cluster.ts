@@ -171,24 +171,9 @@ export function healthFailureMessage(
 }
 
 /**
- * The config patches of one node, in apply order, as Pulumi inputs: only the UPS patch carries the
- * password, and only it is secret. Rendered once up front, redacted, so a node the renderers refuse fails
- * here, before any resource, without the password. (The documents the provider cannot render are left out:
- * {@link nodeDocuments}.)
- */
-export function nodePatchInputs(
-    cluster: ClusterConfig,
-    node: NodeConfig,
-    index: number,
-    installerImage: pulumi.Input<string>,
-    ups?: UpsConfig,
-    upsPassword?: pulumi.Input<string>,
-): pulumi.Output<string>[] {
-    return nodeDocuments(cluster, node, index, installerImage, ups, upsPassword).patches;
-}
-
-/**
- * One node's config, as the provider gets it: its patches ({@link nodePatchInputs}), and the documents of those
+ * One node's config, as the provider gets it: its config patches in apply order, as Pulumi inputs (only the UPS
+ * patch carries the password, and only it is secret; rendered once up front, redacted, so a node the renderers
+ * refuse fails here, before any resource, without the password), and the documents of those
  * patches the provider cannot render (a kind or setting of Talos 1.14: ./raw-documents.ts), which the cluster
  * appends as they are to the config the provider rendered. The split is decided on the redacted rendering: only
  * the node's own patches and the program's plain ones can hold such documents, never the installer's or the UPS's.
@@ -217,7 +202,7 @@ export function nodeDocuments(
             patches.push(image.apply((img) => rendered(img)[i].text));
             return;
         }
-        if (upsPassword === undefined) throw new Error("nodePatchInputs: ups is set but no upsPassword was given");
+        if (upsPassword === undefined) throw new Error("nodeDocuments: ups is set but no upsPassword was given");
         const u = ups as UpsConfig;
         patches.push(pulumi.secret(pulumi.output(upsPassword)).apply((pw) => renderNutClientPatch(u, pw)));
     });

@@ -453,16 +453,16 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
     });
 });
 
-describe("nodePatchInputs", () => {
+describe("nodeDocuments: the patches", () => {
     test("only the UPS patch is secret, and it holds the password", async () => {
-        const inputs = mod.nodePatchInputs(
+        const inputs = mod.nodeDocuments(
             clusterConfig({ allowSchedulingOnControlPlanes: false }),
             n("cp-1", "192.168.0.11", "controlplane", { patches: ["a: 1\n"] }),
             0,
             pulumi.output(INSTALLER),
             SEED_UPS,
             pulumi.output(UPS_PASSWORD),
-        );
+        ).patches;
         expect(await Promise.all(inputs.map((i) => pulumi.isSecret(i)))).toEqual([false, false, true, false]);
         const texts = await Promise.all(inputs.map((i) => valueOf(i)));
         expect(texts.map((t) => t.includes(UPS_PASSWORD))).toEqual([false, false, true, false]);
@@ -470,14 +470,14 @@ describe("nodePatchInputs", () => {
     });
 
     test("a plain (non-secret) password input still comes out secret", async () => {
-        const inputs = mod.nodePatchInputs(
+        const inputs = mod.nodeDocuments(
             clusterConfig({ allowSchedulingOnControlPlanes: false }),
             n("cp-1", "192.168.0.11", "controlplane"),
             0,
             INSTALLER,
             SEED_UPS,
             UPS_PASSWORD,
-        );
+        ).patches;
         expect(await pulumi.isSecret(inputs[2])).toBe(true);
     });
 });

@@ -14,7 +14,7 @@ import {
 import { validatePatches } from "../../components/talos/validate";
 import type { TalosConfigSchema } from "../../components/talos/validate-schema";
 import type { NodeConfig } from "../../components/talos/config";
-import { clusterConfig } from "../support/fixtures";
+import { clusterConfig, nodeConfig as seedNode } from "../support/fixtures";
 import { readReferenceJson } from "../support/reference";
 
 const SCHEMAS: Record<string, TalosConfigSchema> = {
@@ -25,16 +25,7 @@ const SCHEMAS: Record<string, TalosConfigSchema> = {
 const MINORS = Object.keys(SCHEMAS);
 const IMAGE = `factory.talos.dev/metal-installer/${"a".repeat(64)}:v1.14.0`;
 
-const nodeConfig = (over: Partial<NodeConfig> = {}): NodeConfig => ({
-    hostname: "cp-1",
-    mac: "aa:bb:cc:dd:ee:01",
-    ip: "192.168.0.2",
-    role: "controlplane",
-    installDisk: "/dev/nvme0n1",
-    patches: [],
-    wakeOnLan: false,
-    ...over,
-});
+const nodeConfig = (over: Partial<NodeConfig> = {}): NodeConfig => seedNode({ hostname: "cp-1", ...over });
 
 const check = (minor: string, text: string) =>
     validatePatches([{ label: "nodes[0].patches[0]", text }], SCHEMAS[minor]);
