@@ -8,14 +8,18 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { imageOfConfig, TalosImage } from "./components/factory";
-import { loadStackConfig } from "./components/stack";
+import { loadStackConfig, readPreviousOutputs } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
 import { connectionArgs } from "./components/synology/connection";
 import { SynologyPxe } from "./components/synology/pxe";
 import { TalosCluster } from "./components/talos/cluster";
 import { renderRedactedNodePatches } from "./components/talos/patches";
+import { rawDocumentProblems } from "./components/talos/raw-documents";
 import { checkPatchesAgainstSchema } from "./components/talos/schema";
+import { decideUpgrades, previousTalos, TalosStackOutput, upgradeImageFor } from "./components/talos/previous";
 import { assertTalosctlAvailable } from "./components/talos/upgrades";
+import { decideWorkloadIsolation } from "./components/talos/workload-isolation";
+import { prereleaseDefaultNote } from "./components/talos/versions";
 import { createSynologyCsi, nasFromDsmUrl } from "./components/workloads";
 import { etcdSnapshotBeforeUpgrades } from "./components/backups/provider";
 import { snapshotPlaces } from "./components/backups/names";
@@ -25,6 +29,18 @@ async function main() {
     const cfg = loadStackConfig();
     // Rolling upgrades shell out to talosctl: say so now rather than half-way through an `up`.
     assertTalosctlAvailable({ upgrades: cfg.cluster.upgrades });
+    // A Talos release whose table row was read at a release candidate may default to a Kubernetes candidate.
+    const k8sNote = prereleaseDefaultNote(cfg.cluster.talosVersion, cfg.cluster.kubernetesVersion);
+    if (k8sNote) void pulumi.log.warn(k8sNote);
+    // A talosVersion change runs the upgrades Talos allows, from the release the previous up left (its outputs).
+    const previous = previousTalos(await readPreviousOutputs(["talos", "installerImage", "nodes"]));
+    const upgrade = decideUpgrades(cfg.cluster, cfg.nodes, previous);
+    if ("problem" in upgrade) throw new pulumi.RunError(upgrade.problem);
+    if (upgrade.said) void pulumi.log.info(upgrade.said);
+    // Talos 1.14's workload isolation: the setting, else Talos' own default for this cluster's history.
+    const isolation = decideWorkloadIsolation(cfg.cluster.workloadIsolation, cfg.cluster.talosVersion, previous);
+    if (isolation.note) void pulumi.log.info(isolation.note);
+    const clusterConfig = { ...cfg.cluster, workloadIsolation: isolation.on };
 
     // Secrets leave plain memory here: from now on they only travel as Pulumi secrets.
     const synologyPassword = pulumi.secret(cfg.synologyPassword);
@@ -35,17 +51,22 @@ async function main() {
     // shape, not the secret); the installer image is computed offline from the schematic, as the
     // image component will.
     const installer = imageOfConfig(cfg.image, cfg.cluster.talosVersion).installerImage;
-    const patchProblems = await checkPatchesAgainstSchema({
-        talosVersion: cfg.cluster.talosVersion,
-        urlTemplate: cfg.cluster.configSchemaUrl,
-        patchSets: cfg.nodes.map((node, index) =>
-            renderRedactedNodePatches({ cluster: cfg.cluster, node, index, installerImage: installer, ups: cfg.ups }),
-        ),
-        warn: (message) => void pulumi.log.warn(message),
-    });
+    const patchSets = cfg.nodes.map((node, index) =>
+        renderRedactedNodePatches({ cluster: clusterConfig, node, index, installerImage: installer, ups: cfg.ups }),
+    );
+    const patchProblems = [
+        ...(await checkPatchesAgainstSchema({
+            talosVersion: cfg.cluster.talosVersion,
+            urlTemplate: cfg.cluster.configSchemaUrl,
+            patchSets,
+            warn: (message) => void pulumi.log.warn(message),
+        })),
+        // Talos 1.14 documents go to the nodes as they are (the provider cannot render them): once, deleting nothing.
+        ...new Set(patchSets.flatMap(rawDocumentProblems)),
+    ];
     if (patchProblems.length > 0) {
         throw new pulumi.RunError(
-            `Talos config patches do not fit Talos ${cfg.cluster.talosVersion} ` +
+            `Talos config patches do not fit Talos ${cfg.cluster.talosVersion}, the release of cluster.talosVersion ` +
                 `(${patchProblems.length} problem${patchProblems.length === 1 ? "" : "s"}):\n` +
                 patchProblems.map((p) => `  - ${p}`).join("\n"),
         );
@@ -77,10 +98,15 @@ async function main() {
         backupShare: cfg.backups.share,
     });
 
+    // The previous up's form of the same installer image, so that the form alone runs no upgrade.
+    const upgradeImage = image.installerImage.apply((img) => upgradeImageFor(previous.upgradeImage, img));
     const cluster = new TalosCluster("talos", {
-        cluster: cfg.cluster,
+        cluster: clusterConfig,
         nodes: cfg.nodes,
         installerImage: image.installerImage,
+        upgradeImage,
+        installedNodes: previous.hostnames,
+        throughImages: upgrade.plan.hops.slice(0, -1).map((hop) => imageOfConfig(cfg.image, hop).installerImage),
         schematicId: image.schematicId,
         ups: cfg.ups,
         upsPassword,
@@ -116,6 +142,12 @@ async function main() {
         kubeconfig: cluster.kubeconfig,
         talosconfig: cluster.talosconfig,
         storageClass: csi ? csi.storageClassName : undefined,
+        talos: upgradeImage.apply((img): TalosStackOutput => ({
+            version: cfg.cluster.talosVersion,
+            kubernetesVersion: cfg.cluster.kubernetesVersion,
+            workloadIsolation: isolation.on,
+            upgradeImage: img,
+        })),
     };
 }
 

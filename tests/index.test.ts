@@ -9,8 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { installMocks, Recorder } from "./support/pulumi-mocks";
 import { stackValues } from "./support/shared";
-import { referenceSchemaText, SchemaServer, startSchemaServer } from "./support/schema-server";
+import { referenceSchemaText, referenceSchemaTextFor, SchemaServer, startSchemaServer } from "./support/schema-server";
 import { SYNOLOGY_RESOURCES } from "../components/synology/pxe";
+import { READ_STACK_OUTPUTS } from "../components/stack";
 
 const DSM_PASSWORD = "dsm-Pa55-word";
 const UPS_PASSWORD = "ups-Pa55-word";
@@ -22,7 +23,10 @@ const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-index-"));
 
 beforeAll(async () => {
     process.env.HOMELAB_CACHE_DIR = cacheDir;
-    schemaServer = await startSchemaServer({ "v1.12.1": referenceSchemaText() });
+    schemaServer = await startSchemaServer({
+        "v1.12.1": referenceSchemaText(),
+        "v1.14.0": referenceSchemaTextFor("v1.14.0")!,
+    });
 });
 
 afterAll(async () => {
@@ -45,6 +49,7 @@ async function settle(): Promise<void> {
 /** Runs index.ts with `values` as the stack config; returns what the engine saw. */
 async function run(
     values: Record<string, unknown>,
+    previousOutputs: Record<string, unknown> = {},
 ): Promise<{ rec: Recorder; outputs?: Record<string, any>; error?: Error }> {
     const rec = await installMocks({
         onResource: (type) => {
@@ -58,6 +63,8 @@ async function run(
             return undefined;
         },
         onCall: (token) => {
+            // The stack's own outputs of its previous up (components/stack.ts readPreviousOutputs).
+            if (token === READ_STACK_OUTPUTS) return { outputs: previousOutputs, secretOutputNames: ["kubeconfig"] };
             if (token === "talos:client/getConfiguration:getConfiguration") return { talosConfig: TALOSCONFIG };
             if (token === "talos:machine/getConfiguration:getConfiguration")
                 return { machineConfiguration: "version: v1alpha1\n" };
@@ -181,7 +188,7 @@ describe("the dev stack", () => {
             "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868",
         );
         expect(await valueOf(outputs.installerImage)).toBe(
-            "factory.talos.dev/installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1",
+            "factory.talos.dev/metal-installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1",
         );
     });
 
@@ -375,5 +382,146 @@ describe("Synology CSI", () => {
         const provider = rec.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
         expect(provider.name.startsWith("csi-")).toBe(true);
         expect(rec.dependsOnTransitively(provider.name, "talos-kubeconfig")).toBe(true);
+    });
+});
+
+describe("a talosVersion change, from the previous up's outputs", () => {
+    const ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
+    const before = {
+        version: "v1.12.1",
+        kubernetesVersion: "1.35.0",
+        upgradeImage: `factory.talos.dev/metal-installer/${ID}:v1.12.1`,
+    };
+    let savedPath: string | undefined;
+    beforeAll(() => {
+        // Upgrades need talosctl on PATH (checked first); the mocks run nothing.
+        const bin = path.join(cacheDir, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        fs.writeFileSync(path.join(bin, "talosctl"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        savedPath = process.env.PATH;
+        process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
+    });
+    afterAll(() => {
+        process.env.PATH = savedPath;
+    });
+    const upgrading = (over: Record<string, unknown> = {}) => {
+        const v = devValues();
+        v.cluster = { ...v.cluster, talosVersion: "v1.14.0", kubernetesVersion: "1.35.4", upgrades: true, ...over };
+        return v;
+    };
+
+    test("1.12.1 → 1.14.0: through 1.13.9 first, said at preview, recorded for the next up", async () => {
+        const info = jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
+        try {
+            const { rec, outputs, error } = await run(upgrading(), {
+                talos: before,
+                nodes: [{ hostname: "talos-cp-1" }],
+            });
+            expect(error).toBeUndefined();
+            const said = info.mock.calls.map((c) => String(c[0])).filter((m) => m.startsWith("Talos upgrades"));
+            expect(said).toEqual([
+                expect.stringContaining(
+                    "2 rounds in order after the new machine configs are applied and the cluster is healthy, each node " +
+                        "one at a time: an etcd snapshot; 1) v1.12.1 → v1.13.9 on talos-cp-1; 2) v1.13.9 → v1.14.0 on " +
+                        "talos-cp-1; then Kubernetes 1.35.0 → 1.35.4",
+                ),
+            ]);
+            const first = rec.byName("talos-talos-cp-1-upgrade-v1.13.9");
+            expect(first.inputs.update).toContain(`upgrade --image 'factory.talos.dev/metal-installer/${ID}:v1.13.9'`);
+            expect(rec.byName("talos-talos-cp-1-upgrade").dependencies).toContain(first.urn);
+            expect(first.dependencies).toContain(rec.byName("talos-etcd-snapshot").urn);
+            expect(await valueOf(outputs!.talos)).toEqual({
+                version: "v1.14.0",
+                kubernetesVersion: "1.35.4",
+                workloadIsolation: false, // an upgraded cluster keeps Talos' old behaviour (below)
+                upgradeImage: `factory.talos.dev/metal-installer/${ID}:v1.14.0`,
+            });
+        } finally {
+            info.mockRestore();
+        }
+    });
+
+    test("direct where Talos refuses it: refused before any resource, with the path that works", async () => {
+        const { rec, error } = await run(upgrading({ upgradePath: "direct" }), {
+            talos: { ...before, version: "v1.11.5" },
+        });
+        expect(error).toBeInstanceOf(pulumi.RunError);
+        expect(error!.message).toContain("cluster.talosVersion: Talos refuses to upgrade v1.11.5 straight to v1.14.0");
+        expect(error!.message).toContain("The path that works: v1.11.5 → v1.12.11 → v1.13.9 → v1.14.0");
+        expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+
+    test("a Kubernetes the nodes' running Talos refuses is refused before any resource, with the fix", async () => {
+        const { rec, error } = await run(upgrading({ kubernetesVersion: "1.37.0" }), { talos: before });
+        expect(error!.message).toMatch(
+            /^cluster\.kubernetesVersion: 1\.37\.0 is too new for Talos v1\.12\.1 .*set it to 1\.35\.0, what the cluster runs/,
+        );
+        expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+
+    test("lowering the minor is refused before any resource", async () => {
+        const v = devValues();
+        v.cluster.upgrades = true;
+        const { rec, error } = await run(v, { talos: { ...before, version: "v1.13.9" } });
+        expect(error!.message).toContain("cluster.talosVersion: v1.13.9 → v1.12.1 lowers the Talos minor");
+        expect(rec.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+
+    test("a stack made before this version: the installer/ form of the same image runs no upgrade", async () => {
+        const legacy = `factory.talos.dev/installer/${ID}:v1.12.1`;
+        const v = devValues();
+        v.cluster.upgrades = true;
+        const { rec, outputs, error } = await run(v, { installerImage: legacy, nodes: [{ hostname: "talos-cp-1" }] });
+        expect(error).toBeUndefined();
+        expect(rec.byName("talos-talos-cp-1-upgrade").inputs.update).toContain(`upgrade --image '${legacy}'`);
+        expect(rec.named(/-upgrade-v/)).toEqual([]);
+        expect((await valueOf<{ upgradeImage: string }>(outputs!.talos)).upgradeImage).toBe(legacy);
+        expect(await valueOf(outputs!.installerImage)).toBe(`factory.talos.dev/metal-installer/${ID}:v1.12.1`);
+    });
+});
+
+describe("Talos 1.14's workload isolation, with Synology CSI on (the dev stack's)", () => {
+    const v114 = () => {
+        const v = devValues();
+        v.cluster.talosVersion = "v1.14.0";
+        v.cluster.kubernetesVersion = "1.35.4";
+        return v;
+    };
+    const configOf = (rec: Recorder) =>
+        (rec.byName("talos-talos-cp-1-apply").inputs.machineConfigurationInput as { value: string }).value;
+    const DOCUMENT = "apiVersion: v1alpha1\nkind: SecurityProfileConfig\nworkloadIsolation: true\n";
+
+    test("a new 1.14 stack is isolated, as Talos makes a new cluster: the document follows the provider's config", async () => {
+        const { rec, outputs, error } = await run(v114());
+        expect(error).toBeUndefined();
+        expect(configOf(rec)).toContain(`---\n${DOCUMENT}`);
+        expect(rec.resources.some((r) => r.type === "kubernetes:apps/v1:DaemonSet")).toBe(true);
+        expect((await valueOf<{ workloadIsolation: boolean }>(outputs!.talos)).workloadIsolation).toBe(true);
+    });
+
+    test("a cluster upgraded to 1.14 stays as it was, and the preview says how to turn it on", async () => {
+        const info = jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
+        try {
+            const { rec, error } = await run(v114(), {
+                talos: { version: "v1.12.1", kubernetesVersion: "1.35.0", upgradeImage: "x" },
+            });
+            expect(error).toBeUndefined();
+            expect(configOf(rec)).not.toContain("SecurityProfileConfig");
+            const notes = info.mock.calls.map((c) => String(c[0])).filter((m) => m.startsWith("workload isolation"));
+            expect(notes).toEqual([expect.stringContaining("cluster.workloadIsolation: true turns it on")]);
+        } finally {
+            info.mockRestore();
+        }
+    });
+
+    test("cluster.workloadIsolation decides, whatever the history; false sends no document", async () => {
+        const on = v114();
+        on.cluster.workloadIsolation = true;
+        const upgraded = await run(on, { talos: { version: "v1.13.9", workloadIsolation: false } });
+        expect(configOf(upgraded.rec)).toContain(DOCUMENT);
+        const off = v114();
+        off.cluster.workloadIsolation = false;
+        const fresh = await run(off);
+        expect(configOf(fresh.rec)).not.toContain("SecurityProfileConfig");
     });
 });

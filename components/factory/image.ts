@@ -35,7 +35,7 @@ export class TalosImage extends pulumi.ComponentResource {
     readonly ukiUrl: pulumi.Output<string>;
     /** `metal-<arch>-uki.efi` */
     readonly ukiFileName: pulumi.Output<string>;
-    /** `<factory host>/installer/<id>:<version>`, for `machine.install.image`. */
+    /** `<factory host>/metal-installer/<id>:<version>` (./schematic.ts `installerImage`), for `machine.install.image` and upgrades. */
     readonly installerImage: pulumi.Output<string>;
     /** The factory's iPXE script URL for this image. */
     readonly pxeScriptUrl: pulumi.Output<string>;

@@ -15,6 +15,7 @@
  * therefore compares the factory's answer with the local ID and fails loudly on a mismatch.
  */
 import { fixErrorFields } from "../errors";
+import { compareVersions, parseVersion } from "../version";
 import { createHash } from "crypto";
 import * as YAML from "yaml";
 import type { Arch, ImageConfig } from "./config";
@@ -413,11 +414,27 @@ export function ukiUrl(factoryUrl: string, id: string, version: string, arch: Ar
     return `${trimSlash(factoryUrl)}/image/${id}/${version}/${ukiFileName(arch)}`;
 }
 
-/** Installer image reference `<factory host>/installer/<id>:<version>` (e.g. `factory.talos.dev/installer/<id>:v1.12.1`). */
+/**
+ * The first Talos release the Image Factory serves a platform's own installer for (`<platform>-installer`): its
+ * UI shows `<host>/<platform>-installer/<id>:<v>` when `quirks.SupportsUnifiedInstaller()` (Talos'
+ * pkg/machinery/imager/quirks: 1.10.0 and later), and `<host>/installer/<id>:<v>` before. Its registry frontend
+ * (internal/frontend/http/registry.go, `getRequestedImage`) serves `installer` and `installer-secureboot` (the metal
+ * installer, kept for older references) and `<platform>-installer[-secureboot]` at
+ * `/v2/<image>/<schematic>/manifests/<tag>` (registry_routes.go); read at siderolabs/image-factory 26b95cac (v1.5.0+4).
+ */
+export const UNIFIED_INSTALLER_SINCE = "v1.10.0";
+
+/**
+ * The installer image reference the factory gives for a Talos release (pure): `<host>/metal-installer/<id>:<v>`
+ * from {@link UNIFIED_INSTALLER_SINCE} on (e.g. `factory.talos.dev/metal-installer/<id>:v1.12.1`), else
+ * `<host>/installer/<id>:<v>`. The nodes are bare metal, not Secure Boot (README, "Secure Boot").
+ */
 export function installerImage(factoryUrl: string, id: string, version: string): string {
     const u = new URL(factoryUrl);
     const path = trimSlash(u.pathname);
-    return `${u.host}${path}/installer/${id}:${version}`;
+    const v = parseVersion(version);
+    const unified = !v || compareVersions(v, parseVersion(UNIFIED_INSTALLER_SINCE)!) >= 0;
+    return `${u.host}${path}/${unified ? "metal-installer" : "installer"}/${id}:${version}`;
 }
 
 /**

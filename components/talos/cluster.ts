@@ -11,9 +11,11 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { durationSeconds } from "../duration";
+import { planApplyModes } from "./apply-mode";
 import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
+import { appendDocuments, splitPatches } from "./raw-documents";
 import * as talos from "./sdk";
 import { BeforeUpgrades, createUpgradeCommands, UpgradeCommands, upgradeOrder } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
@@ -32,6 +34,21 @@ export interface TalosClusterArgs {
      * Same schematic as the PXE boot image, or the extensions vanish after install.
      */
     installerImage: pulumi.Input<string>;
+    /**
+     * With `cluster.upgrades`: the installer image the upgrade commands carry (index.ts: components/talos/previous.ts
+     * `upgradeImageFor`, which keeps the previous up's form of the same image). Default `installerImage`.
+     */
+    upgradeImage?: pulumi.Input<string>;
+    /**
+     * With `cluster.upgrades`: the installer images of the upgrade rounds before the last, in order
+     * (./upgrade-path.ts); every node moves to each one at a time, then to `upgradeImage`.
+     */
+    throughImages?: readonly string[];
+    /**
+     * The hostnames the previous `up` managed (installed nodes); undefined on a stack's first `up`. A node not among
+     * them gets its first apply in `auto` mode (./apply-mode.ts).
+     */
+    installedNodes?: readonly string[];
     /** The image component's schematic ID (exported; the installer image must carry it). */
     schematicId: pulumi.Input<string>;
     /** `homelab:ups`: when set, every node gets the nut-client ExtensionServiceConfig. */
@@ -154,27 +171,42 @@ export function healthFailureMessage(
 }
 
 /**
- * The config patches of one node, in apply order, as Pulumi inputs: only the UPS patch carries the
- * password, and only it is secret. Rendered once up front, redacted, so a node the renderers refuse fails
- * here, before any resource, without the password.
+ * One node's config, as the provider gets it: its config patches in apply order, as Pulumi inputs (only the UPS
+ * patch carries the password, and only it is secret; rendered once up front, redacted, so a node the renderers
+ * refuse fails here, before any resource, without the password), and the documents of those
+ * patches the provider cannot render (a kind or setting of Talos 1.14: ./raw-documents.ts), which the cluster
+ * appends as they are to the config the provider rendered. The split is decided on the redacted rendering: only
+ * the node's own patches and the program's plain ones can hold such documents, never the installer's or the UPS's.
  */
-export function nodePatchInputs(
+export function nodeDocuments(
     cluster: ClusterConfig,
     node: NodeConfig,
     index: number,
     installerImage: pulumi.Input<string>,
     ups?: UpsConfig,
     upsPassword?: pulumi.Input<string>,
-): pulumi.Output<string>[] {
+): { patches: pulumi.Output<string>[]; raw: string[] } {
     const image = pulumi.output(installerImage);
     const rendered = (img: string) =>
         renderNodePatches({ cluster, node, index, installerImage: img, ups, redact: true });
-    return rendered("factory.talos.dev/metal-installer/check:v0").map((p, i) => {
-        if (p.label !== "ups.nutClient") return image.apply((img) => rendered(img)[i].text);
-        if (upsPassword === undefined) throw new Error("nodePatchInputs: ups is set but no upsPassword was given");
+    const raw: string[] = [];
+    const patches: pulumi.Output<string>[] = [];
+    rendered("factory.talos.dev/metal-installer/check:v0").forEach((p, i) => {
+        const split = splitPatches([p]);
+        if (split.raw.length > 0) {
+            raw.push(...split.raw.map((r) => r.text));
+            patches.push(...split.patches.map((k) => pulumi.output(k.text)));
+            return;
+        }
+        if (p.label !== "ups.nutClient") {
+            patches.push(image.apply((img) => rendered(img)[i].text));
+            return;
+        }
+        if (upsPassword === undefined) throw new Error("nodeDocuments: ups is set but no upsPassword was given");
         const u = ups as UpsConfig;
-        return pulumi.secret(pulumi.output(upsPassword)).apply((pw) => renderNutClientPatch(u, pw));
+        patches.push(pulumi.secret(pulumi.output(upsPassword)).apply((pw) => renderNutClientPatch(u, pw)));
     });
+    return { patches, raw };
 }
 
 /** A Talos cluster: secrets, per-node configs and applies, bootstrap, kubeconfig, health, upgrades. */
@@ -259,7 +291,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             const afterApplies = [this.bootstrap, ...Object.values(this.applies)];
             const upgradeArgs = {
                 nodes: args.nodes,
-                installerImage,
+                installerImage: pulumi.output(args.upgradeImage ?? installerImage),
+                throughImages: args.throughImages,
                 kubernetesVersion: cluster.kubernetesVersion,
                 upgradeTimeout: cluster.upgradeTimeout,
                 talosconfig: this.talosconfig,
@@ -316,16 +349,19 @@ export class TalosCluster extends pulumi.ComponentResource {
             nodeWaits: {},
         };
         const stack = pulumi.getStack();
+        const applyModes = planApplyModes(cluster, args.nodes, args.installedNodes);
+        if (applyModes.note) void pulumi.log.info(applyModes.note, this);
         // Depending on pxeReady without keeping its value.
         const pxeReady = (pulumi.output(args.pxeReady) as pulumi.Output<unknown>).apply(() => true);
         args.nodes.forEach((node, index) => {
+            const documents = nodeDocuments(cluster, node, index, installerImage, args.ups, args.upsPassword);
             const config = talos.machine.getConfigurationOutput(
                 {
                     clusterName: cluster.name,
                     clusterEndpoint: cluster.endpoint,
                     machineType: node.role,
                     machineSecrets: this.secrets.machineSecrets,
-                    configPatches: nodePatchInputs(cluster, node, index, installerImage, args.ups, args.upsPassword),
+                    configPatches: documents.patches,
                     kubernetesVersion: cluster.kubernetesVersion,
                     talosVersion: plan.talosVersionContract,
                     docs: false,
@@ -333,7 +369,10 @@ export class TalosCluster extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
+            // What the provider rendered, and the documents it cannot render appended as they are.
+            const machineConfiguration = config.machineConfiguration.apply((c) => appendDocuments(c, documents.raw));
             const after = plan.applyAfter[node.hostname];
+            const mode = applyModes.modes[node.hostname];
             const dependsOn: pulumi.Resource[] = after ? [out.applies[after]] : [];
             if (node.wakeOnLan) {
                 const wol = new WakeOnLan(
@@ -355,7 +394,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                     ip: nodeIp,
                     timeoutSeconds: durationSeconds(cluster.applyTimeout),
                     timeoutText: cluster.applyTimeout,
-                    configHash: pulumi.unsecret(config.machineConfiguration.apply(sha256Hex)),
+                    configHash: pulumi.unsecret(machineConfiguration.apply(sha256Hex)),
                     hint: nodeWaitHint({ ...node, stack }),
                 },
                 { parent: this, dependsOn },
@@ -367,7 +406,9 @@ export class TalosCluster extends pulumi.ComponentResource {
                     node: nodeIp,
                     endpoint: nodeIp,
                     clientConfiguration: this.secrets.clientConfiguration,
-                    machineConfigurationInput: config.machineConfiguration,
+                    machineConfigurationInput: machineConfiguration,
+                    // `auto` is the provider's default: left out, so a stack that sets nothing sends what it always did.
+                    ...(mode === "auto" ? {} : { applyMode: mode }),
                     onDestroy: plan.onDestroy[node.hostname],
                     // Every key of the timeouts type (the SDK fills `delete`): see talos/sdk.ts.
                     timeouts: { create: cluster.applyTimeout, update: cluster.applyTimeout },

@@ -7,7 +7,10 @@ import { Checker, hostAddressProblem, Json, parseUrl, urlParts } from "../checke
 import { allKeys } from "../keys";
 import { Cidr, intToIp } from "../net";
 import { compareVersions, parseVersion, RELEASE_VERSION_RE, releaseTag } from "../version";
+import { APPLY_MODES, ApplyMode } from "./apply-mode";
 import { nodePatchProblems } from "./stack-patches";
+import { UPGRADE_PATHS, UpgradePath } from "./upgrade-path";
+import { isolationSettingProblem } from "./workload-isolation";
 import { describeRange, kubernetesSupport, kubernetesVersionVerdict } from "./versions";
 
 export type NodeRole = "controlplane" | "worker";
@@ -28,6 +31,18 @@ export interface ClusterConfig {
     kubernetesVersion: string;
     /** Opt-in rolling `talosctl upgrade` / `upgrade-k8s` when versions or the schematic change. Default false. */
     upgrades: boolean;
+    /**
+     * How a `talosVersion` change across minors is run (./upgrade-path.ts): `stepwise` (default) through the newest
+     * known release of every minor in between, `direct` straight to the target where Talos allows it.
+     */
+    upgradePath: UpgradePath;
+    /** How the machine configs are applied (./apply-mode.ts), unless a node sets its own. Default `auto`. */
+    applyMode: ApplyMode;
+    /**
+     * Talos 1.14's workload isolation (./workload-isolation.ts). Unset: Talos' own default, decided from the
+     * cluster's history by index.ts, which hands the components the decided value.
+     */
+    workloadIsolation?: boolean;
     /** How long an apply waits for a node to come up in maintenance mode (Go duration). Default `30m`. */
     applyTimeout: string;
     /**
@@ -93,6 +108,8 @@ export interface NodeConfig {
     patches: string[];
     /** Send a Wake-on-LAN packet before applying the config. Default false. */
     wakeOnLan: boolean;
+    /** How this node's config is applied (./apply-mode.ts); default `cluster.applyMode`. */
+    applyMode?: ApplyMode;
 }
 
 /** `homelab:ups` */
@@ -121,6 +138,9 @@ export const CLUSTER_KEYS = allKeys<ClusterConfig>()([
     "talosVersion",
     "kubernetesVersion",
     "upgrades",
+    "upgradePath",
+    "applyMode",
+    "workloadIsolation",
     "applyTimeout",
     "bootstrapTimeout",
     "healthTimeout",
@@ -141,6 +161,7 @@ export const NODE_KEYS = allKeys<NodeConfig>()([
     "installDiskSelector",
     "patches",
     "wakeOnLan",
+    "applyMode",
 ]);
 export const DISK_SELECTOR_KEYS = allKeys<DiskSelector>()([
     "size",
@@ -198,6 +219,12 @@ export function parseCluster(
         }
     }
     const kubernetesVersion = parseKubernetesVersion(c, o.kubernetesVersion, talosVersion);
+    const workloadIsolation =
+        o.workloadIsolation === undefined || o.workloadIsolation === null
+            ? undefined
+            : c.boolean("cluster.workloadIsolation", o.workloadIsolation, false);
+    const isolationProblem = isolationSettingProblem(workloadIsolation, talosVersion ?? "");
+    if (isolationProblem) c.add("cluster.workloadIsolation", isolationProblem);
     const hc = c.object("cluster.healthChecks", o.healthChecks, false) ?? {};
     c.knownKeys("cluster.healthChecks", hc, HEALTH_CHECKS_KEYS);
     const configSchemaUrl =
@@ -214,6 +241,9 @@ export function parseCluster(
         talosVersion: talosVersion ?? "",
         kubernetesVersion: kubernetesVersion ?? "",
         upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
+        upgradePath: c.oneOf("cluster.upgradePath", o.upgradePath, UPGRADE_PATHS, "stepwise") ?? "stepwise",
+        applyMode: c.oneOf("cluster.applyMode", o.applyMode, APPLY_MODES, "auto") ?? "auto",
+        ...(workloadIsolation !== undefined ? { workloadIsolation } : {}),
         applyTimeout: c.duration("cluster.applyTimeout", o.applyTimeout, "30m"),
         bootstrapTimeout: c.duration("cluster.bootstrapTimeout", o.bootstrapTimeout, "20m"),
         healthTimeout: c.duration("cluster.healthTimeout", o.healthTimeout, "10m"),
@@ -337,6 +367,8 @@ export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): N
             c.problems.push(...nodePatchProblems(path, { hostname, installDisk, installDiskSelector }, patches));
         }
         const wakeOnLan = c.boolean(`${path}.wakeOnLan`, o.wakeOnLan, false);
+        const applyMode =
+            o.applyMode === undefined ? undefined : c.oneOf(`${path}.applyMode`, o.applyMode, APPLY_MODES);
         if (hostname && mac && ip && role) {
             nodes.push({
                 hostname,
@@ -347,6 +379,7 @@ export function parseNodes(c: Checker, value: Json, subnet: Cidr | undefined): N
                 ...(installDiskSelector ? { installDiskSelector } : {}),
                 patches,
                 wakeOnLan,
+                ...(applyMode ? { applyMode } : {}),
             });
         }
     });

@@ -15,6 +15,7 @@ import { stringify } from "yaml";
 import { parseVersion } from "../version";
 import { ClusterConfig, DiskSelector, NodeConfig, UpsConfig, UPS_MONITOR_RE } from "./config";
 import type { LabelledPatch } from "./validate";
+import { renderWorkloadIsolationPatch } from "./workload-isolation";
 
 /** What replaces the UPS password in redacted renderings. */
 export const REDACTED_PASSWORD = "REDACTED";
@@ -138,6 +139,9 @@ export function renderNodePatches(inp: NodePatchInputs): LabelledPatch[] {
         { label: `${label}.install`, text: renderInstallPatch(inp.node, inp.installerImage), secret: false },
         { label: `${label}.hostname`, text: renderHostnamePatch(inp.node.hostname), secret: false },
     ];
+    if (inp.cluster.workloadIsolation) {
+        out.push({ label: "cluster.workloadIsolation", text: renderWorkloadIsolationPatch(), secret: false });
+    }
     if (inp.cluster.allowSchedulingOnControlPlanes && inp.node.role === "controlplane") {
         out.push({ label: "cluster.allowSchedulingOnControlPlanes", text: renderSchedulingPatch(), secret: false });
     }

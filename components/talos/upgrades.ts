@@ -246,7 +246,13 @@ export type BeforeUpgrades = (name: string, upgrades: UpgradeArgs, parent: pulum
 /** Inputs of {@link createUpgradeCommands}. */
 export interface UpgradeArgs {
     nodes: readonly NodeConfig[];
+    /** The installer image of the last round: the target release's. */
     installerImage: pulumi.Input<string>;
+    /**
+     * The installer images of the rounds before the last (./upgrade-path.ts: the newest known release of each minor
+     * in between), in order; none when the up goes straight to the target.
+     */
+    throughImages?: readonly string[];
     kubernetesVersion: string;
     /** `cluster.upgradeTimeout`: per node, how long `talosctl upgrade --wait` may take. */
     upgradeTimeout: string;
@@ -259,8 +265,10 @@ export interface UpgradeArgs {
 }
 
 export interface UpgradeCommands {
-    /** Per node in upgrade order. */
+    /** Per node in upgrade order: the last round (the target release). */
     nodes: { hostname: string; command: command.local.Command }[];
+    /** The rounds before the last, in the order they run (`throughImages`), per node. */
+    through: { hostname: string; release: string; command: command.local.Command }[];
     kubernetes: command.local.Command;
 }
 
@@ -271,26 +279,35 @@ export function createUpgradeCommands(name: string, args: UpgradeArgs, parent: p
     const env = { [TALOSCONFIG_ENV]: pulumi.secret(args.talosconfig), HOMELAB_AFTER_HEALTH_CHECK: afterHealthy };
     const image = pulumi.output(args.installerImage);
     const nodes: UpgradeCommands["nodes"] = [];
+    const through: UpgradeCommands["through"] = [];
     let previous: pulumi.Resource[] = args.dependsOn;
-    for (const node of upgradeOrder(args.nodes)) {
-        const target = (img: string): UpgradeTarget => ({
-            hostname: node.hostname,
-            ip: node.ip,
-            image: img,
-            timeout: args.upgradeTimeout,
-        });
-        const cmd = new command.local.Command(
-            `${name}-${node.hostname}-upgrade`,
-            {
-                create: image.apply((img) => nodeCreateScript(target(img))),
-                update: image.apply((img) => nodeUpgradeScript(target(img))),
-                environment: env,
-                interpreter: ["/bin/sh", "-c"],
-            },
-            { parent, dependsOn: previous },
-        );
-        nodes.push({ hostname: node.hostname, command: cmd });
-        previous = [cmd];
+    // Every node moves one round at a time: all of them to the first image, then all to the next, ….
+    const rounds = [
+        ...(args.throughImages ?? []).map((img) => ({ image: pulumi.output(img), release: imageTag(img) })),
+        { image, release: undefined },
+    ];
+    for (const round of rounds) {
+        for (const node of upgradeOrder(args.nodes)) {
+            const target = (img: string): UpgradeTarget => ({
+                hostname: node.hostname,
+                ip: node.ip,
+                image: img,
+                timeout: args.upgradeTimeout,
+            });
+            const cmd = new command.local.Command(
+                `${name}-${node.hostname}-upgrade${round.release ? `-${round.release}` : ""}`,
+                {
+                    create: round.image.apply((img) => nodeCreateScript(target(img))),
+                    update: round.image.apply((img) => nodeUpgradeScript(target(img))),
+                    environment: env,
+                    interpreter: ["/bin/sh", "-c"],
+                },
+                { parent, dependsOn: previous },
+            );
+            if (round.release) through.push({ hostname: node.hostname, release: round.release, command: cmd });
+            else nodes.push({ hostname: node.hostname, command: cmd });
+            previous = [cmd];
+        }
     }
     const firstCp = args.nodes.find((n) => n.role === "controlplane");
     if (!firstCp) throw new Error("createUpgradeCommands: no control plane among the nodes");
@@ -304,5 +321,5 @@ export function createUpgradeCommands(name: string, args: UpgradeArgs, parent: p
         },
         { parent, dependsOn: previous },
     );
-    return { nodes, kubernetes };
+    return { nodes, through, kubernetes };
 }

@@ -30,6 +30,7 @@
 import type Ajv2020 from "ajv/dist/2020";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { closest } from "../words";
+import { DEPRECATED_SETTINGS, sinceNote } from "./documents";
 import {
     article,
     describeExpected,
@@ -73,29 +74,6 @@ export interface Compiled {
 }
 
 const compiledCache = new WeakMap<object, Compiled>();
-
-/**
- * Settings of the main document that Talos still decodes but the published schema leaves out (fields marked
- * `docgen:nodoc` in pkg/machinery/config/types/v1alpha1/v1alpha1_types.go), keyed by `$defs` name.
- */
-export const DEPRECATED_SETTINGS: Readonly<Record<string, readonly string[]>> = {
-    "v1alpha1.Config": ["persist"],
-    "v1alpha1.MachineConfig": ["disks", "time", "registries", "systemDiskEncryption"],
-    "v1alpha1.ClusterConfig": ["allowSchedulingOnMasters"],
-    "v1alpha1.NetworkConfig": [
-        "hostname",
-        "interfaces",
-        "nameservers",
-        "searchDomains",
-        "extraHostEntries",
-        "kubespan",
-        "disableSearchDomain",
-    ],
-    "v1alpha1.InstallConfig": ["extraKernelArgs", "extensions", "bootloader"],
-    "v1alpha1.APIServerConfig": ["disablePodSecurityPolicy"],
-    "v1alpha1.EtcdConfig": ["subnet"],
-    "v1alpha1.FeaturesConfig": ["rbac", "stableHostname", "apidCheckExtKeyUsage"],
-};
 
 /**
  * Types the schema describes as an empty object although Talos decodes them from a YAML string (a custom
@@ -329,6 +307,14 @@ function explain(e: ErrorObject, ctx: DocContext): string | undefined {
             const what =
                 ctx.settingOf === "Talos" ? "a Talos setting" : `${article(ctx.settingOf)} ${ctx.settingOf} setting`;
             const allowed = Object.keys(isObject(parent.properties) ? parent.properties : {});
+            const since =
+                ctx.settingOf === "Talos" || ctx.base
+                    ? undefined
+                    : sinceNote(
+                          ctx.settingOf,
+                          [...segs, key].filter((x): x is string => typeof x === "string"),
+                      );
+            if (since) return `${full} is not ${what} of this Talos release: ${since}`;
             const near = closest(key, allowed);
             if (near) return `${full} is not ${what} — did you mean ${renderPath([...segs, near])}?`;
             const deeper = findKeyBelow(ctx.c.root, parent, key);
@@ -513,6 +499,8 @@ export function documentSchemaProblems(value: Json, c: Compiled, added: Readonly
     const known = [...c.kinds.keys()].sort();
     if (!c.kinds.has(k)) {
         const near = closest(k, known);
+        const since = sinceNote(k);
+        if (since) return [`kind ${JSON.stringify(k)} is not a document kind of this Talos release: ${since}`];
         return [
             `kind ${JSON.stringify(k)} is not a Talos document kind${near ? ` — did you mean ${near}?` : ""}; known kinds: ${known.join(", ")}`,
         ];

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
         "homelab",
         "e2e",
         true,
+        "organization", // the program reads its previous outputs by <organization>/<project>/<stack>
     );
     const monitor = pulumi.runtime.getMonitor() as any;
     const orig = monitor.registerResource.bind(monitor);

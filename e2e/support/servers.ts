@@ -5,7 +5,7 @@
  */
 import { DsmSimulator, DsmSimulatorOptions, startDsmSimulator } from "../../tests/support/dsm-simulator";
 import { FactoryServer, FactoryServerOptions, startFactoryServer } from "../../tests/support/factory-server";
-import { referenceSchemaText, SchemaServer, startSchemaServer } from "../../tests/support/schema-server";
+import { referenceSchemaTextFor, SchemaServer, startSchemaServer } from "../../tests/support/schema-server";
 import { defaultLoopbackBase, StandIns } from "./loopback";
 
 export interface Servers {
@@ -19,16 +19,21 @@ export interface Servers {
 export interface ServerOptions {
     dsm?: DsmSimulatorOptions;
     factory?: FactoryServerOptions;
-    /** Talos releases whose config schema is served (each gets the v1.12.1 reference schema). */
+    /** Talos releases whose config schema is served (each gets its minor's pinned reference schema). */
     schemaVersions?: string[];
 }
 
 export async function startServers(opts: ServerOptions = {}): Promise<Servers> {
     const dsm = await startDsmSimulator({ https: true, ...opts.dsm });
     const factory = await startFactoryServer(opts.factory);
-    const text = referenceSchemaText();
     const schema = await startSchemaServer(
-        Object.fromEntries((opts.schemaVersions ?? ["v1.12.0", "v1.12.1"]).map((v) => [v, text])),
+        Object.fromEntries(
+            (opts.schemaVersions ?? ["v1.12.0", "v1.12.1"]).map((v) => {
+                const text = referenceSchemaTextFor(v);
+                if (text === undefined) throw new Error(`e2e: no reference Talos config schema for ${v}`);
+                return [v, text];
+            }),
+        ),
     );
     return {
         dsm,

@@ -16,6 +16,7 @@ import { DsmSimulator, simShare, startNasWithShare } from "../support/dsm-simula
 import { runStoredText } from "../support/provider-host";
 import { standInSnapshotBytes, TalosctlStandIn } from "./talosctl-standin";
 import type { ClusterConfig, NodeConfig } from "../../components/talos/config";
+import type { TalosClusterArgs } from "../../components/talos/cluster";
 import type { EtcdSnapshotInputs, EtcdSnapshotOutputs } from "../../components/backups/provider";
 import { imageTag } from "../../components/version";
 import { clusterConfig as seedCluster } from "../support/fixtures";
@@ -71,7 +72,12 @@ function clusterConfig(over: Partial<ClusterConfig> = {}): ClusterConfig {
     });
 }
 
-async function build(name: string, c: ClusterConfig, withBackups = true) {
+async function build(
+    name: string,
+    c: ClusterConfig,
+    withBackups = true,
+    rounds: Pick<TalosClusterArgs, "upgradeImage" | "throughImages"> = {},
+) {
     rec.reset();
     const Custom = pulumi.CustomResource as unknown as new (t: string, n: string, p: object) => pulumi.CustomResource;
     const pxe = new Custom("test:synology:PxeReady", `${name}-pxe`, {});
@@ -82,6 +88,7 @@ async function build(name: string, c: ClusterConfig, withBackups = true) {
         installerImage: pulumi.output(IMAGE(c.talosVersion)),
         schematicId: "0123abcd",
         pxeReady: pxe.id,
+        ...rounds,
         beforeUpgrades: withBackups
             ? provider.etcdSnapshotBeforeUpgrades({
                   connection: { url: "https://127.3.0.6:5001", username: "admin" },
@@ -95,8 +102,10 @@ async function build(name: string, c: ClusterConfig, withBackups = true) {
             : undefined,
     });
     await valueOf(pulumi.all([built.kubeconfig, built.talosconfig, built.healthy]));
-    if (built.upgrades)
-        await valueOf(pulumi.all([...built.upgrades.nodes.map((x) => x.command.urn), built.upgrades.kubernetes.urn]));
+    if (built.upgrades) {
+        const commands = [...built.upgrades.through, ...built.upgrades.nodes].map((x) => x.command.urn);
+        await valueOf(pulumi.all([...commands, built.upgrades.kubernetes.urn]));
+    }
     if (built.beforeUpgrades) await valueOf(built.beforeUpgrades.urn);
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     return built;
@@ -134,6 +143,44 @@ describe("in the graph", () => {
             ],
         });
         expect(built.beforeUpgrades).toBeDefined();
+    });
+
+    test("with upgrade rounds (1.12 → 1.13.9 → 1.14): the snapshot first, then every node one round at a time", async () => {
+        const built = await build("lab", clusterConfig({ talosVersion: "v1.14.0" }), true, {
+            throughImages: [IMAGE("v1.13.9")],
+        });
+        const snap = rec.byName("lab-etcd-snapshot");
+        const order = ["cp-1-upgrade-v1.13.9", "cp-2-upgrade-v1.13.9", "w-1-upgrade-v1.13.9"]
+            .concat(["cp-1-upgrade", "cp-2-upgrade", "w-1-upgrade", "kubernetes-upgrade"])
+            .map((n) => rec.byName(`lab-${n}`));
+        expect(order[0].dependencies).toContain(snap.urn);
+        for (let i = 1; i < order.length; i++) expect(order[i].dependencies).toContain(order[i - 1].urn);
+        // ... and on none of the later ones (no round starts before the one before it is done).
+        for (let i = 0; i < order.length; i++)
+            for (const later of order.slice(i + 1))
+                expect(rec.dependsOnTransitively(order[i].name, later.name)).toBe(false);
+        const images = order.slice(0, 6).map((cmd) => /upgrade --image '([^']+)'/.exec(String(cmd.inputs.update))?.[1]);
+        expect(images).toEqual([...Array(3).fill(IMAGE("v1.13.9")), ...Array(3).fill(IMAGE("v1.14.0"))]);
+        // Each round's create upgrades only a node that does not run its release.
+        expect(order[0].inputs.create).toContain(`if [ "$CURRENT" = 'v1.13.9' ]; then`);
+        expect(order[3].inputs.create).toContain(`if [ "$CURRENT" = 'v1.14.0' ]; then`);
+        // The snapshot is taken because the last round's commands are about to change (they carry the target).
+        expect(snap.inputs.installerImage).toBe(IMAGE("v1.14.0"));
+        expect(built.upgrades!.through.map((t) => `${t.hostname}@${t.release}`)).toEqual([
+            "cp-1@v1.13.9",
+            "cp-2@v1.13.9",
+            "w-1@v1.13.9",
+        ]);
+    });
+
+    test("the upgrade commands carry upgradeImage; the machine configs the installer image", async () => {
+        const kept = "factory.talos.dev/installer/0123abcd:v1.12.0";
+        await build("lab", clusterConfig(), true, { upgradeImage: kept });
+        expect(rec.byName("lab-cp-1-upgrade").inputs.update).toContain(`upgrade --image '${kept}'`);
+        expect(rec.byName("lab-etcd-snapshot").inputs.installerImage).toBe(kept);
+        const config = rec.invokes.find((i) => i.token === "talos:machine/getConfiguration:getConfiguration")!;
+        expect(JSON.stringify(config.inputs.configPatches)).toContain(IMAGE("v1.12.0"));
+        expect(JSON.stringify(config.inputs.configPatches)).not.toContain(kept);
     });
 
     test("the DSM password and the talosconfig go in as secrets and come out as secrets", async () => {

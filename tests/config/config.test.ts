@@ -546,9 +546,25 @@ describe("Kubernetes version", () => {
     test("unset: the Kubernetes version each Talos release ships with, never the provider's own", () => {
         // The releases the program can run: from v1.12.0, the first with the HostnameConfig it sends.
         const runnable = TALOS_RELEASES.filter((r) => !/^v1\.1[01]\./.test(r.talos));
-        expect(runnable.map((r) => r.talos)).toEqual(["v1.12.0", "v1.12.1", "v1.13.0"]);
+        expect(runnable.map((r) => r.talos)).toEqual([
+            ...Array.from({ length: 12 }, (_, p) => `v1.12.${p}`),
+            ...Array.from({ length: 10 }, (_, p) => `v1.13.${p}`),
+            "v1.14.0",
+        ]);
         for (const r of runnable) expect(parse(r.talos)).toBe(r.kubernetes);
         expect(parse("v1.12.1")).not.toBe("1.36.0");
+    });
+
+    test("a 1.14 stack without kubernetesVersion gets that release's default (read at v1.14.0-rc.1)", () => {
+        expect(parse("v1.14.0")).toBe("1.37.0-rc.0");
+        expect(parse("1.14.1")).toBe("1.37.0-rc.0");
+        expect(parse("v1.14.0", "1.37.0")).toBe("1.37.0");
+        expect(parse("v1.14.0", "1.32.0")).toBe("1.32.0");
+        expect(problem("v1.14.0", "1.31.4")).toContain(
+            "Kubernetes 1.31.4 is too old for Talos v1.14.0, which supports Kubernetes 1.32.0 to 1.37.x",
+        );
+        // A pre-release is the table's default only: typed, it is refused like any other non-release.
+        expect(problem("v1.14.0", "1.37.0-rc.0")).toContain("is not a Kubernetes release version");
     });
 
     test("set inside the release's range: kept, without its leading v", () => {
@@ -570,17 +586,20 @@ describe("Kubernetes version", () => {
     });
 
     test("a release the table lacks, of a minor it knows: that minor's range and Kubernetes version", () => {
-        expect(parse("v1.12.4")).toBe("1.35.0");
-        expect(problem("v1.12.4", "1.36.1")).toContain("1.30.0 to 1.35.x (the range of Talos v1.12.1's minor release)");
+        expect(parse("v1.12.12")).toBe("1.35.4");
+        expect(problem("v1.12.12", "1.36.1")).toContain(
+            "1.30.0 to 1.35.x (the range of Talos v1.12.11's minor release)",
+        );
     });
 
     test("a minor the table does not know: kubernetesVersion must be set, and is then taken as given", () => {
-        const m = problem("v1.14.0");
+        const m = problem("v1.15.0");
         expect(m).toContain(
-            "is not set, and Talos v1.14.0 is a release this program does not know the Kubernetes versions of",
+            "is not set, and Talos v1.15.0 is a release this program does not know the Kubernetes versions of",
         );
+        expect(m).toContain("covers Talos v1.10, v1.11, v1.12, v1.13, v1.14");
         expect(m).toContain("pulumi config set --path homelab:cluster.kubernetesVersion <version>");
-        expect(parse("v1.14.0", "1.37.0")).toBe("1.37.0");
+        expect(parse("v1.15.0", "1.38.0")).toBe("1.38.0");
     });
 });
 
@@ -628,6 +647,80 @@ describe("cluster timeouts and health checks", () => {
         expect(problemsOf(v)).toEqual([
             expect.stringMatching(/^cluster\.healthChecks\.kubernetes: must be true or false/),
         ]);
+    });
+});
+
+describe("cluster.upgradePath", () => {
+    test("stepwise unless set; direct when set", () => {
+        const v = devValues();
+        expect(parseStackConfig(v).cluster.upgradePath).toBe("stepwise");
+        v.cluster.upgradePath = "direct";
+        expect(parseStackConfig(v).cluster.upgradePath).toBe("direct");
+    });
+
+    test.each(["Direct", "skip", "1.13"])("refuses %s, naming the key and the values it takes", (value) => {
+        const v = devValues();
+        v.cluster.upgradePath = value;
+        expect(problemsOf(v)).toEqual([`cluster.upgradePath: must be one of stepwise, direct, got "${value}"`]);
+    });
+
+    test("a misspelt key is named with the right one", () => {
+        const v = devValues();
+        v.cluster.upgradepath = "direct";
+        expect(problemsOf(v)).toEqual([
+            expect.stringMatching(/^cluster\.upgradepath: .*did you mean cluster\.upgradePath\?/),
+        ]);
+    });
+});
+
+describe("cluster.applyMode and a node's applyMode", () => {
+    test("auto unless set; a node may set its own", () => {
+        const v = devValues();
+        let cfg = parseStackConfig(v);
+        expect([cfg.cluster.applyMode, cfg.nodes[0].applyMode]).toEqual(["auto", undefined]);
+        v.cluster.applyMode = "staged_if_needing_reboot";
+        v.nodes[0].applyMode = "no_reboot";
+        cfg = parseStackConfig(v);
+        expect([cfg.cluster.applyMode, cfg.nodes[0].applyMode]).toEqual(["staged_if_needing_reboot", "no_reboot"]);
+    });
+
+    test.each([
+        ["cluster.applyMode", "staged-if-needing-reboot"],
+        ["cluster.applyMode", "NO_REBOOT"],
+        ["nodes[0].applyMode", "try"],
+    ])("%s refuses %s, naming the key and the values the provider takes", (key, value) => {
+        const v = devValues();
+        if (key.startsWith("cluster")) v.cluster.applyMode = value;
+        else v.nodes[0].applyMode = value;
+        expect(problemsOf(v)).toEqual([
+            `${key}: must be one of auto, reboot, no_reboot, staged, staged_if_needing_reboot, got "${value}"`,
+        ]);
+    });
+});
+
+describe("cluster.workloadIsolation", () => {
+    test("unset unless set (index.ts decides from the cluster's history); true or false on Talos 1.14", () => {
+        const v = devValues();
+        expect(parseStackConfig(v).cluster).not.toHaveProperty("workloadIsolation");
+        v.cluster.talosVersion = "v1.14.0";
+        for (const value of [true, false, "false"]) {
+            v.cluster.workloadIsolation = value;
+            expect(parseStackConfig(v).cluster.workloadIsolation).toBe(value === true);
+        }
+    });
+
+    test("true before Talos 1.14 is refused with the way out; a non-boolean is refused", () => {
+        const v = devValues();
+        v.cluster.workloadIsolation = true;
+        expect(problemsOf(v)).toEqual([
+            expect.stringMatching(
+                /^cluster\.workloadIsolation: Talos v1\.12\.1 has no workload isolation .*v1\.14\.0 or later/,
+            ),
+        ]);
+        v.cluster.workloadIsolation = false; // off where there is none: nothing to refuse
+        expect(parseStackConfig(v).cluster.workloadIsolation).toBe(false);
+        v.cluster.workloadIsolation = "yes";
+        expect(problemsOf(v)).toEqual(['cluster.workloadIsolation: must be true or false, got string "yes"']);
     });
 });
 

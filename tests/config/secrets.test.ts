@@ -44,7 +44,7 @@ test("the UPS password appears verbatim, quoted as NUT needs, in the rendered up
         cluster: cfg.cluster,
         node: cfg.nodes[0],
         index: 0,
-        installerImage: "factory.talos.dev/installer/abc:v1.12.1",
+        installerImage: "factory.talos.dev/metal-installer/abc:v1.12.1",
         ups: cfg.ups,
         upsPassword: cfg.upsPassword,
     });

@@ -7,7 +7,7 @@ import {
     expectedAssetBytes,
     DEFAULT_EXTENSIONS,
 } from "../support/factory-server";
-import { schematicId } from "../../components/factory/schematic";
+import { installerImage, schematicId } from "../../components/factory/schematic";
 import { SEED_SCHEMATIC_ID as SEED_ID } from "../support/fixtures";
 
 const SEED_EXTENSIONS = DEFAULT_EXTENSIONS.slice(0, 5);
@@ -175,5 +175,42 @@ describe("local Image Factory", () => {
             `kernel ${f.url}/image/${SEED_ID}/v1.12.1/kernel-amd64 talos.platform=metal`,
         );
         expect(r.body.toString()).toContain(`initrd ${f.url}/image/${SEED_ID}/v1.12.1/initramfs-amd64.xz`);
+    });
+
+    test("the registry frontend serves the installer reference the program gives each Talos release, as the factory's does", async () => {
+        const id = f.register({ customization: { systemExtensions: { officialExtensions: SEED_EXTENSIONS } } });
+        const versions = ["v1.12.1", "v1.13.9", "v1.14.0"];
+        const g = await startFactoryServer({ versions });
+        try {
+            g.register({ customization: { systemExtensions: { officialExtensions: SEED_EXTENSIONS } } });
+            for (const v of versions) {
+                // `<host>/metal-installer/<id>:<v>` → GET /v2/metal-installer/<id>/manifests/<v>
+                const ref = installerImage(g.url, id, v);
+                expect(ref).toBe(`${new URL(g.url).host}/metal-installer/${id}:${v}`);
+                const path = ref.slice(ref.indexOf("/")).replace(/:(v[^:]+)$/, "/manifests/$1");
+                const r = await request(`${g.url}/v2${path}`, "HEAD");
+                expect({ v, status: r.status }).toEqual({ v, status: 200 });
+                expect(r.headers["docker-content-digest"]).toMatch(/^sha256:[0-9a-f]{64}$/);
+            }
+            // The older form is still served (the metal installer), and so is the Secure Boot one.
+            for (const image of ["installer", "installer-secureboot", "metal-installer-secureboot"])
+                expect((await request(`${g.url}/v2/${image}/${id}/manifests/v1.12.1`)).status).toBe(200);
+            const index = JSON.parse(
+                (await request(`${g.url}/v2/metal-installer/${id}/manifests/latest`)).body.toString(),
+            );
+            expect(index.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(
+                ["amd64", "arm64"],
+            );
+            // What the factory refuses.
+            const refused = await request(`${g.url}/v2/metal-imager/${id}/manifests/v1.12.1`);
+            expect([refused.status, refused.body.toString()]).toEqual([400, "invalid image: metal-imager\n"]);
+            expect((await request(`${g.url}/v2/metal-installer/${"0".repeat(64)}/manifests/v1.12.1`)).status).toBe(404);
+            expect((await request(`${g.url}/v2/metal-installer/${id}/manifests/v1.11.0`)).status).toBe(404);
+            expect((await request(`${g.url}/v2/metal-installer/${id}/tags/list`)).status).toBe(404);
+            expect((await request(`${g.url}/v2/`)).status).toBe(200);
+            expect(g.installerPulls.filter((p) => p.status === 200)).toHaveLength(7);
+        } finally {
+            await g.close();
+        }
     });
 });

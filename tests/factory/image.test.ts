@@ -51,7 +51,7 @@ describe("TalosImage", () => {
         expect(await value(img.schematicId)).toBe(SEED_ID);
         expect(await value(img.ukiUrl)).toBe(`https://factory.talos.dev/image/${SEED_ID}/v1.12.1/metal-amd64-uki.efi`);
         expect(await value(img.ukiFileName)).toBe("metal-amd64-uki.efi");
-        expect(await value(img.installerImage)).toBe(`factory.talos.dev/installer/${SEED_ID}:v1.12.1`);
+        expect(await value(img.installerImage)).toBe(`factory.talos.dev/metal-installer/${SEED_ID}:v1.12.1`);
         expect(await value(img.pxeScriptUrl)).toBe(`https://pxe.factory.talos.dev/pxe/${SEED_ID}/v1.12.1/metal-amd64`);
         expect(await value(img.talosVersion)).toBe("v1.12.1");
         expect(await value(img.arch)).toBe("amd64");
@@ -102,7 +102,7 @@ describe("TalosImage", () => {
         });
         expect(await value(img.schematicId)).toBe(id);
         expect(await value(img.ukiUrl)).toBe(`http://127.0.0.1:8080/image/${id}/v1.11.5/metal-arm64-uki.efi`);
-        expect(await value(img.installerImage)).toBe(`127.0.0.1:8080/installer/${id}:v1.11.5`);
+        expect(await value(img.installerImage)).toBe(`127.0.0.1:8080/metal-installer/${id}:v1.11.5`);
         expect(await value(img.pxeScriptUrl)).toBe(`http://127.0.0.1:8080/pxe/${id}/v1.11.5/metal-arm64`);
         expect(await value(img.schematic)).toContain("extraKernelArgs:\n        - net.ifnames=0\n");
     });
@@ -113,7 +113,7 @@ describe("TalosImage", () => {
             const img = new TalosImage("pv", { talosVersion: "v1.12.1", arch: "amd64", extensions: SEED_EXTENSIONS });
             expect(await isKnown(img.schematicId)).toBe(true);
             expect(await isKnown(img.ukiUrl)).toBe(true);
-            expect(await value(img.installerImage)).toBe(`factory.talos.dev/installer/${SEED_ID}:v1.12.1`);
+            expect(await value(img.installerImage)).toBe(`factory.talos.dev/metal-installer/${SEED_ID}:v1.12.1`);
             const deps = await (
                 img.schematicId as unknown as { allResources: () => Promise<Set<pulumi.Resource>> }
             ).allResources();

@@ -240,9 +240,24 @@ describe("image helpers", () => {
             `https://factory.talos.dev/image/${SEED_ID}/v1.12.1/metal-amd64-uki.efi`,
         );
         expect(installerImage("https://factory.talos.dev", SEED_ID, "v1.12.1")).toBe(
-            `factory.talos.dev/installer/${SEED_ID}:v1.12.1`,
+            `factory.talos.dev/metal-installer/${SEED_ID}:v1.12.1`,
         );
-        expect(installerImage("http://127.0.0.1:8080", "abc", "v1.12.1")).toBe("127.0.0.1:8080/installer/abc:v1.12.1");
+        expect(installerImage("http://127.0.0.1:8080", "abc", "v1.12.1")).toBe(
+            "127.0.0.1:8080/metal-installer/abc:v1.12.1",
+        );
+    });
+
+    test.each([
+        // The form the factory's UI gives for each Talos release (SupportsUnifiedInstaller: 1.10.0 and later).
+        ["v1.9.6", "installer"],
+        ["v1.10.0", "metal-installer"],
+        ["v1.12.1", "metal-installer"],
+        ["v1.13.9", "metal-installer"],
+        ["v1.14.0", "metal-installer"],
+    ])("the installer of Talos %s is the factory's %s", (version, image) => {
+        expect(installerImage("https://factory.talos.dev/", "abc", version)).toBe(
+            `factory.talos.dev/${image}/abc:${version}`,
+        );
         expect(pxeScriptUrl("https://factory.talos.dev", SEED_ID, "v1.12.1", "amd64")).toBe(
             `https://pxe.factory.talos.dev/pxe/${SEED_ID}/v1.12.1/metal-amd64`,
         );

@@ -27,6 +27,14 @@
  *   extension of the schematic not offered for `:v` → 400, `.sha256`/`.sha512` suffix → 402.
  *   With `redirect`, GET answers 302 to `<cdnUrl>/blob/:id/:v/:asset` (HEAD is always direct).
  * - `GET /pxe/:id/:v/metal-:arch`: an iPXE script.
+ * - The registry frontend, as the factory's (internal/frontend/http/registry_routes.go and registry.go at
+ *   siderolabs/image-factory 26b95cac): `GET|HEAD /v2` answers 200; `GET|HEAD /v2/<image>/<id>/manifests/<ref>`
+ *   serves the installer images `installer` and `installer-secureboot` (the metal ones) and
+ *   `<platform>-installer[-secureboot]`; another image name → 400 `invalid image: <name>`; an unknown schematic
+ *   → 404; `<ref>` `latest` is the newest version without a pre-release, a `v…` tag must be an offered version (404
+ *   otherwise), a digest is taken as it is. The answer is a small OCI image index (amd64 and arm64) with its
+ *   `Docker-Content-Digest`, where the factory redirects to its backing registry. Any other `/v2/…` path → 404
+ *   `unknown registry path`. Every manifest request is in `installerPulls`.
  *
  * Bodies are a deterministic function of (id, version, asset, size), produced in 64 KiB chunks and
  * written with backpressure, so 1 GiB assets stream with flat memory. Route names for counters and
@@ -49,6 +57,7 @@ export type FactoryRoute =
     | "imageGet"
     | "cdnGet"
     | "pxe"
+    | "registry"
     | "notFound";
 
 export type { OfficialExtension };
@@ -92,6 +101,8 @@ export interface FactoryServer {
     calls: Record<FactoryRoute, number>;
     /** Every request, in order. */
     log: { method: string; path: string; route: FactoryRoute; status: number }[];
+    /** Installer manifests asked for at the registry frontend, as `<image>/<id>:<ref>`, with the answer's status. */
+    installerPulls: { reference: string; status: number }[];
     /** Asset body bytes written (both servers), counting partial bodies. */
     readonly bytesServed: number;
     /** Schematics registered so far: id → canonical YAML. */
@@ -239,10 +250,12 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
             "imageGet",
             "cdnGet",
             "pxe",
+            "registry",
             "notFound",
         ].map((r) => [r, 0]),
     ) as Record<FactoryRoute, number>;
     const log: FactoryServer["log"] = [];
+    const installerPulls: FactoryServer["installerPulls"] = [];
     let bytesServed = 0;
     let redirect = !!opts.redirect;
     let failRules: FailRule[] = [];
@@ -418,6 +431,7 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
         else if (method === "HEAD" && parts[0] === "image" && parts.length === 4) route = "imageHead";
         else if (method === "GET" && parts[0] === "image" && parts.length === 4) route = "imageGet";
         else if (method === "GET" && parts[0] === "pxe" && parts.length === 4) route = "pxe";
+        else if ((method === "GET" || method === "HEAD") && parts[0] === "v2") route = "registry";
         calls[route]++;
 
         if (faults.delayMs > 0) await sleep(faults.delayMs);
@@ -510,10 +524,51 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
                 send(res, 200, script, "text/plain; charset=utf-8");
                 return route;
             }
+            case "registry":
+                registry(res, parts.slice(1), method === "HEAD");
+                return route;
             default:
                 text(res, 404, "404 page not found");
                 return route;
         }
+    }
+
+    /** The registry frontend (`/v2/...`, `parts` without the `v2`). */
+    function registry(res: http.ServerResponse, parts: string[], headOnly: boolean): void {
+        if (parts.length === 0) return send(res, 200, "", "application/json");
+        const [image, id, resource, ref] = parts;
+        if (parts.length !== 4 || resource !== "manifests" || !ref)
+            return text(res, 404, `unknown registry path: "${parts.join("/")}"`);
+        const answer = (status: number, body: string, type = "text/plain; charset=utf-8") => {
+            installerPulls.push({ reference: `${image}/${id}:${ref}`, status });
+            if (status !== 200) return text(res, status, body);
+            const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
+            res.writeHead(200, {
+                "Content-Type": type,
+                "Content-Length": Buffer.byteLength(body),
+                "Docker-Content-Digest": digest,
+            });
+            res.end(headOnly ? undefined : body);
+        };
+        if (!schematics.has(id)) return answer(404, "schematic not found");
+        if (!/^(installer|installer-secureboot|[a-z0-9-]+-installer|[a-z0-9-]+-installer-secureboot)$/.test(image))
+            return answer(400, `invalid image: ${image}`);
+        let version = ref;
+        if (ref === "latest") version = [...versions].reverse().find((v) => !v.includes("-")) ?? ref;
+        else if (!ref.startsWith("sha256:") && ref.startsWith("v") && !versions.includes(ref))
+            return answer(404, `version ${ref} is not available`);
+        const platform = (a: string) => ({
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            digest: `sha256:${createHash("sha256").update(`${image}/${id}/${version}/${a}`).digest("hex")}`,
+            size: 1024,
+            platform: { architecture: a, os: "linux" },
+        });
+        const index = JSON.stringify({
+            schemaVersion: 2,
+            mediaType: "application/vnd.oci.image.index.v1+json",
+            manifests: [platform("amd64"), platform("arm64")],
+        });
+        answer(200, index, "application/vnd.oci.image.index.v1+json");
     }
 
     function makeServer(cdn: boolean): http.Server {
@@ -551,6 +606,7 @@ export async function startFactoryServer(opts: FactoryServerOptions = {}): Promi
         cdnUrl,
         calls,
         log,
+        installerPulls,
         get bytesServed() {
             return bytesServed;
         },

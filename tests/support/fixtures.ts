@@ -5,7 +5,7 @@
  */
 import { Checker, Json } from "../../components/checker";
 import { DhcpConfig, parseDhcp, parseSynology, SynologyConfig } from "../../components/synology/config";
-import { ClusterConfig, parseCluster } from "../../components/talos/config";
+import { ClusterConfig, NodeConfig, parseCluster } from "../../components/talos/config";
 import { parseCidr } from "../../components/net";
 
 /** The seed's system extensions (Pulumi.dev.yaml's `image.extensions`), in its order. */
@@ -19,6 +19,20 @@ export const SEED_EXTENSIONS = [
 
 /** The schematic ID of the seed's extensions, as the public Image Factory gives it. */
 export const SEED_SCHEMATIC_ID = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
+
+/** The seed's node (a control plane at 192.168.0.2 on /dev/nvme0n1, no patch), `over` on top. */
+export function nodeConfig(over: Partial<NodeConfig> = {}): NodeConfig {
+    return {
+        hostname: "talos-cp-1",
+        mac: "aa:bb:cc:dd:ee:01",
+        ip: "192.168.0.2",
+        role: "controlplane",
+        installDisk: "/dev/nvme0n1",
+        patches: [],
+        wakeOnLan: false,
+        ...over,
+    };
+}
 
 /**
  * The seed's cluster (one control plane at 192.168.0.2, Talos v1.12.1) as parseStackConfig gives it: every default

@@ -116,6 +116,7 @@ export async function installMocks(
         "homelab",
         "test",
         opts.preview ?? false,
+        "organization", // the DIY backend's organization (a stack reference names it)
     );
 
     watchRegistrations({

@@ -42,6 +42,23 @@ export const REFERENCE_FILES: readonly ReferenceFile[] = [
         licence: "LICENSE.siderolabs-talos",
     },
     {
+        name: "talos-config-schema-v1.13.9.json",
+        repo: "siderolabs/talos",
+        ref: "v1.13.9", // commit 3ebd10a7c1bd0f81742bdcd0c3fe56d727db7401, the head of branch release-1.13
+        path: "pkg/machinery/config/schemas/config.schema.json",
+        sha256: "3729ac38813c92a35d3159444402d9e7955b5b67aa28303969d5e1d1fa9d2d1d",
+        licence: "LICENSE.siderolabs-talos",
+    },
+    {
+        // Tag v1.14.0-rc.1, the head of branch release-1.14 in the snapshot read: v1.14.0 itself was not in it.
+        name: "talos-config-schema-v1.14.0-rc.1.json",
+        repo: "siderolabs/talos",
+        ref: "7a84d742b3d53451cbaa1eb91d9b12403e80161c",
+        path: "pkg/machinery/config/schemas/config.schema.json",
+        sha256: "9727a9c856e865aa927e122eb93c25019ec09664ad38c91364acca7c369cbb3a",
+        licence: "LICENSE.siderolabs-talos",
+    },
+    {
         name: "pulumi-talos-schema-v0.8.1.json",
         repo: "pulumiverse/pulumi-talos",
         ref: "v0.8.1", // commit 1b5d2525bc890eb0eaf2cbf7e61fa7f9cbe2313f

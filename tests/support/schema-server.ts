@@ -32,6 +32,24 @@ export function referenceSchemaText(): string {
     return readReferenceText("talos-config-schema-v1.12.1.json");
 }
 
+/**
+ * The pinned schema of a Talos release's minor (third_party/reference): v1.12.1 for 1.12.x, v1.13.9 for 1.13.x,
+ * v1.14.0-rc.1 for 1.14.x; undefined for a minor none is pinned for.
+ */
+export function referenceSchemaTextFor(talosVersion: string): string | undefined {
+    const minor = /^v?1\.(\d+)\./.exec(talosVersion)?.[1];
+    switch (minor) {
+        case "12":
+            return readReferenceText("talos-config-schema-v1.12.1.json");
+        case "13":
+            return readReferenceText("talos-config-schema-v1.13.9.json");
+        case "14":
+            return readReferenceText("talos-config-schema-v1.14.0-rc.1.json");
+        default:
+            return undefined;
+    }
+}
+
 /** Starts the server; `schemas` maps a release tag (e.g. `v1.12.1`) to the schema text served for it. */
 export async function startSchemaServer(schemas: Record<string, string>): Promise<SchemaServer> {
     const requests: string[] = [];

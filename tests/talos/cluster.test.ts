@@ -79,7 +79,13 @@ beforeAll(async () => {
 });
 
 /** Build a stack the way index.ts does, with a stand-in for the Synology component's pxeReady. */
-async function build(name: string, cluster: ClusterConfig, nodes: NodeConfig[], withUps: boolean) {
+async function build(
+    name: string,
+    cluster: ClusterConfig,
+    nodes: NodeConfig[],
+    withUps: boolean,
+    installedNodes?: string[],
+) {
     rec.reset();
     // A stand-in resource (CustomResource is abstract in the typings, not at runtime).
     const Custom = pulumi.CustomResource as unknown as new (t: string, n: string, p: object) => pulumi.CustomResource;
@@ -92,6 +98,7 @@ async function build(name: string, cluster: ClusterConfig, nodes: NodeConfig[], 
         ups: withUps ? SEED_UPS : undefined,
         upsPassword: withUps ? pulumi.secret(UPS_PASSWORD) : undefined,
         pxeReady: pxe.id,
+        installedNodes,
     });
     // Settle everything the component produces.
     await valueOf(pulumi.all([c.kubeconfig, c.talosconfig, c.healthy, c.nodes, c.machineConfigurationHashes]));
@@ -446,16 +453,16 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
     });
 });
 
-describe("nodePatchInputs", () => {
+describe("nodeDocuments: the patches", () => {
     test("only the UPS patch is secret, and it holds the password", async () => {
-        const inputs = mod.nodePatchInputs(
+        const inputs = mod.nodeDocuments(
             clusterConfig({ allowSchedulingOnControlPlanes: false }),
             n("cp-1", "192.168.0.11", "controlplane", { patches: ["a: 1\n"] }),
             0,
             pulumi.output(INSTALLER),
             SEED_UPS,
             pulumi.output(UPS_PASSWORD),
-        );
+        ).patches;
         expect(await Promise.all(inputs.map((i) => pulumi.isSecret(i)))).toEqual([false, false, true, false]);
         const texts = await Promise.all(inputs.map((i) => valueOf(i)));
         expect(texts.map((t) => t.includes(UPS_PASSWORD))).toEqual([false, false, true, false]);
@@ -463,15 +470,67 @@ describe("nodePatchInputs", () => {
     });
 
     test("a plain (non-secret) password input still comes out secret", async () => {
-        const inputs = mod.nodePatchInputs(
+        const inputs = mod.nodeDocuments(
             clusterConfig({ allowSchedulingOnControlPlanes: false }),
             n("cp-1", "192.168.0.11", "controlplane"),
             0,
             INSTALLER,
             SEED_UPS,
             UPS_PASSWORD,
-        );
+        ).patches;
         expect(await pulumi.isSecret(inputs[2])).toBe(true);
+    });
+});
+
+describe("a Talos 1.14 document in a node's patches", () => {
+    test("goes to the node after the provider's config, not to the provider (its machinery, v1.13.0, refuses it)", async () => {
+        const security = "apiVersion: v1alpha1\nkind: SecurityProfileConfig\nworkloadIsolation: true\n";
+        const labels = "machine:\n  nodeLabels:\n    zone: a\n";
+        await build(
+            "raw",
+            clusterConfig({ talosVersion: "v1.14.0", kubernetesVersion: "1.37.0" }),
+            [n("cp-1", "192.168.0.11", "controlplane", { patches: [`${labels}---\n${security}`] })],
+            false,
+        );
+        const patches = patchesOf(configInvokes()[0].inputs).map((p) => p.text);
+        expect(patches.some((t) => t.includes("SecurityProfileConfig"))).toBe(false);
+        expect(patches).toContain(labels);
+        const input = rec.byName("raw-cp-1-apply").inputs.machineConfigurationInput as { value: string };
+        expect(isSecretSentinel(input)).toBe(true);
+        expect(input.value).toBe(`MACHINE-CONFIG\n---\n${security}`);
+    });
+});
+
+describe("applyMode", () => {
+    const nodes = [
+        n("cp-1", "192.168.0.11", "controlplane"),
+        n("cp-2", "192.168.0.12", "controlplane", { applyMode: "reboot" }),
+        n("w-1", "192.168.0.21", "worker", { applyMode: "no_reboot" }),
+    ];
+    const modeOf = (name: string) => rec.byName(name).inputs.applyMode;
+
+    test("the node's own mode, else the cluster's; a node's first apply in auto mode, said at preview", async () => {
+        const info = jest.spyOn(pulumi.log, "info").mockImplementation(() => Promise.resolve());
+        try {
+            await build("modes", clusterConfig({ applyMode: "staged_if_needing_reboot" }), nodes, false, [
+                "cp-1",
+                "cp-2",
+            ]);
+            expect(["cp-1", "cp-2", "w-1"].map((h) => modeOf(`modes-${h}-apply`))).toEqual([
+                "staged_if_needing_reboot",
+                "reboot",
+                undefined, // auto, the provider's default: maintenance mode refuses no_reboot
+            ]);
+            const notes = info.mock.calls.map((c) => String(c[0])).filter((m) => m.startsWith("applyMode:"));
+            expect(notes).toEqual([expect.stringContaining("the first apply of w-1 (no_reboot) is made in auto mode")]);
+        } finally {
+            info.mockRestore();
+        }
+    });
+
+    test("auto sends no applyMode: a stack that sets nothing sends what it always did", async () => {
+        await build("auto", clusterConfig(), nodes.slice(0, 1), false, ["cp-1"]);
+        expect(rec.byName("auto-cp-1-apply").inputs).not.toHaveProperty("applyMode");
     });
 });
 

@@ -1,6 +1,5 @@
 import { readReferenceJson } from "../support/reference";
 import { parseAllDocuments, parse } from "yaml";
-import type { NodeConfig } from "../../components/talos/config";
 import {
     REDACTED_PASSWORD,
     renderHostnamePatch,
@@ -11,7 +10,7 @@ import {
     renderUpsmonConf,
     talosVersionContract,
 } from "../../components/talos/patches";
-import { clusterConfig } from "../support/fixtures";
+import { clusterConfig, nodeConfig } from "../support/fixtures";
 
 /** The cluster every rendering below belongs to (`homelab:cluster` of the seed). */
 /** A cluster whose workloads stay off the control planes (as with workers); the scheduling patch has its own test. */
@@ -20,18 +19,7 @@ const CLUSTER = clusterConfig({ allowSchedulingOnControlPlanes: false });
 const IMAGE =
     "factory.talos.dev/metal-installer/87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868:v1.12.1";
 
-function node(over: Partial<NodeConfig> = {}): NodeConfig {
-    return {
-        hostname: "talos-cp-1",
-        mac: "aa:bb:cc:dd:ee:01",
-        ip: "192.168.0.2",
-        role: "controlplane",
-        installDisk: "/dev/nvme0n1",
-        patches: [],
-        wakeOnLan: false,
-        ...over,
-    };
-}
+const node = nodeConfig;
 
 describe("install patch", () => {
     test("disk + installer image + wipe false, as machine.install", () => {

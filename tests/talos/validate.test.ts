@@ -1,5 +1,6 @@
 import { validatePatch, validatePatches } from "../../components/talos/validate";
-import { DEPRECATED_SETTINGS, talosSchemaProblem, TalosConfigSchema } from "../../components/talos/validate-schema";
+import { DEPRECATED_SETTINGS } from "../../components/talos/documents";
+import { talosSchemaProblem, TalosConfigSchema } from "../../components/talos/validate-schema";
 import * as patches from "../../components/talos/patches";
 import { closest, editDistance } from "../../components/words";
 import { readReferenceText } from "../support/reference";
