@@ -76,6 +76,8 @@ export interface StandInNodeState {
     installError?: string;
     counters?: Record<string, number>;
     kubernetes?: StandInKubeState;
+    /** Documents of the running config its Talos version knows and the stand-in's machinery (1.13.0) does not. */
+    recordedDocuments?: { apiVersion: string; kind: string; name?: string; content: Record<string, unknown> }[];
     [more: string]: unknown;
 }
 
@@ -89,7 +91,8 @@ export interface StandInCall {
     tls?: string;
     code?: string;
     message?: string;
-    apply?: { mode?: string; dryRun?: boolean; configSha256?: string; configBytes?: number };
+    /** `kinds`: the config's document kinds in order (`v1alpha1` for the v1alpha1 config). */
+    apply?: { mode?: string; dryRun?: boolean; configSha256?: string; configBytes?: number; kinds?: string[] };
     [more: string]: unknown;
 }
 

@@ -17,6 +17,9 @@ type Apply struct {
 	DryRun       bool   `json:"dryRun"`
 	ConfigSHA256 string `json:"configSha256"`
 	ConfigBytes  int    `json:"configBytes"`
+	// Kinds of the config's documents in order (`v1alpha1` for the v1alpha1 config), e.g. to see that Talos 1.14's
+	// SecurityProfileConfig reached the node.
+	Kinds []string `json:"kinds,omitempty"`
 }
 
 // Entry is one call to one node (a call fanned out to several nodes gives one entry per node).

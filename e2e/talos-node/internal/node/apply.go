@@ -10,7 +10,6 @@ import (
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
-	"github.com/siderolabs/talos/pkg/machinery/compatibility"
 	talosconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	cfgcfg "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configdiff"
@@ -21,6 +20,8 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/constants"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"homelab.local/e2e/talos-node/internal/talosver"
 )
 
 // ErrNotAuthorized is Talos' authorization failure.
@@ -71,7 +72,12 @@ func (n *Node) apply(req ApplyRequest) (*machine.ApplyConfiguration, error) {
 		n.tryRollback = 0
 	}
 
-	cfg, err := configloader.NewFromBytes(req.Data)
+	decodable, recorded, err := splitDocuments(req.Data, n.version)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+
+	cfg, err := configloader.NewFromBytes(decodable)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
@@ -135,7 +141,7 @@ func (n *Node) apply(req ApplyRequest) (*machine.ApplyConfiguration, error) {
 
 	n.c.logf("%s: apply config request: mode %s", n.spec.Address, mode)
 
-	loaded := &machineConfig{raw: slices.Clone(req.Data), cfg: cfg}
+	loaded := &machineConfig{raw: slices.Clone(req.Data), cfg: cfg, recorded: recorded}
 
 	switch req.Mode { //nolint:exhaustive
 	case machine.ApplyConfigurationRequest_TRY:
@@ -262,19 +268,15 @@ func (n *Node) runtimeValidateV1Alpha1(ctx context.Context, c *v1alpha1.Config, 
 	return warnings, result.ErrorOrNil()
 }
 
-// validateKubernetesImageTag is v1alpha1.ValidateKubernetesImageTag for this node's Talos version.
+// validateKubernetesImageTag is v1alpha1.ValidateKubernetesImageTag for this node's Talos version (its range
+// from talosver, which knows Talos 1.14's).
 func (n *Node) validateKubernetesImageTag(imageRef string) error {
-	current, err := compatibility.ParseTalosVersion(&machine.VersionInfo{Tag: n.version})
-	if err != nil {
-		return fmt.Errorf("failed to parse Talos version: %w", err)
-	}
-
 	k8sVersion, err := v1alpha1.KubernetesVersionFromImageRef(imageRef)
 	if err != nil {
 		return fmt.Errorf("failed to parse Kubernetes version from image reference %q: %w", imageRef, err)
 	}
 
-	return k8sVersion.SupportedWith(current)
+	return talosver.KubernetesSupported(k8sVersion.String(), n.version)
 }
 
 // canApplyImmediate is machined's check: only some parts of the configuration change without a reboot.

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"homelab.local/e2e/talos-node/internal/config"
+	"homelab.local/e2e/talos-node/internal/talosver"
 )
 
 // step is one phase of a machined sequence with its single task; run (optional) may fail the sequence.
@@ -199,6 +200,14 @@ func (n *Node) Upgrade(req *machine.UpgradeRequest) (*machine.Upgrade, error) {
 		return nil, fmt.Errorf("error validating installer image %q: %w", req.GetImage(), err)
 	}
 
+	// Talos' installer refuses a version its minor's rules do not take from the host's (compatibility/talosXYZ,
+	// the installer's pre-flight check, which --force skips); the stand-in answers it on the call.
+	if !req.GetForce() {
+		if err := talosver.UpgradeableFrom(n.version, version); err != nil {
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
+	}
+
 	if n.mode == ModeConfigured && n.isControlPlane() && !req.GetForce() {
 		if err := n.validateForUpgrade(); err != nil {
 			return nil, err
@@ -215,12 +224,40 @@ func (n *Node) Upgrade(req *machine.UpgradeRequest) (*machine.Upgrade, error) {
 
 	n.startSequence("upgrade", actorID, plan, func() {
 		n.image, n.version, n.schematic = image, version, schematic
+		n.staged = nil
 		n.lastError = ""
 		n.c.logf("%s: upgraded to %s", n.spec.Address, version)
 		n.reboot()
 	})
 
 	return &machine.Upgrade{Ack: "Upgrade request received", ActorId: actorID}, nil
+}
+
+// StageUpgrade answers machine.LifecycleService/Upgrade (talosctl v1.13 against Talos > 1.13.0-alpha.2): the
+// installer writes its Talos for the next boot (the caller reboots the node after). A status error is the call's
+// own refusal; any other error is the installer's (Talos' upgrade rules, an image without a version tag), which
+// the API reports as its exit code.
+func (n *Node) StageUpgrade(image string) error {
+	n.c.lock()
+	defer n.c.unlock()
+
+	if !n.installed {
+		return status.Errorf(codes.FailedPrecondition, "Talos is not installed")
+	}
+
+	version, schematic, err := ParseImage(image)
+	if err != nil {
+		return fmt.Errorf("error validating installer image %q: %w", image, err)
+	}
+
+	if err := talosver.UpgradeableFrom(n.version, version); err != nil {
+		return err
+	}
+
+	n.staged = &stagedImage{image: image, version: version, schematic: schematic}
+	n.c.logf("%s: installed %s for the next boot", n.spec.Address, image)
+
+	return nil
 }
 
 // Reboot answers machine.MachineService/Reboot.
@@ -353,6 +390,7 @@ func (n *Node) Reset(req *machine.ResetRequest) (*machine.Reset, error) {
 			n.installed = false
 			n.persisted, n.active = nil, nil
 			n.image, n.schematic, n.version = "", "", n.spec.TalosVersion
+			n.staged = nil
 			n.matchedDisk = ""
 			n.wipeEtcd()
 		}

@@ -41,9 +41,13 @@ const (
 
 // machineConfig is a loaded machine configuration with the bytes it came from.
 type machineConfig struct {
-	raw []byte
-	cfg talosconfig.Provider
+	raw      []byte
+	cfg      talosconfig.Provider
+	recorded []Document // documents the node's version knows and machinery v1.13.0 does not (splitDocuments)
 }
+
+// stagedImage is a Talos an upgrade wrote for the next boot (LifecycleService.Upgrade).
+type stagedImage struct{ image, version, schematic string }
 
 // Node is one Talos machine. Every field is guarded by the cluster lock.
 type Node struct {
@@ -51,9 +55,10 @@ type Node struct {
 	spec config.Node
 
 	mode      Mode
-	gen       uint64 // bumped by every transition; stale timers compare it
-	version   string // Talos version running now
-	image     string // installer image it was installed or upgraded from
+	gen       uint64       // bumped by every transition; stale timers compare it
+	version   string       // Talos version running now
+	image     string       // installer image it was installed or upgraded from
+	staged    *stagedImage // an upgrade (LifecycleService) written for the next boot
 	schematic string
 	installed bool
 	bootID    string
@@ -117,6 +122,8 @@ type State struct {
 	Ready         bool   `json:"ready"`
 	StagedConfig  bool   `json:"stagedConfig"`
 	SnapshotBytes int64  `json:"etcdSnapshotBytes"`
+	// Documents of the running config that the node's Talos version knows and machinery v1.13.0 does not.
+	RecordedDocuments []Document `json:"recordedDocuments,omitempty"`
 }
 
 func (n *Node) state() State {
@@ -146,6 +153,7 @@ func (n *Node) state() State {
 		s.MachineType = cfg.Machine().Type().String()
 		s.Hostname = n.hostname()
 		s.InstallDisk = installDiskOf(cfg)
+		s.RecordedDocuments = n.active.recorded
 	}
 
 	s.StagedConfig = n.persisted != nil && n.active != nil && n.persisted != n.active
@@ -209,6 +217,12 @@ func (n *Node) listening() bool {
 
 // boot starts the node: maintenance mode without a persisted configuration, configured mode with one.
 func (n *Node) boot() {
+	if n.staged != nil {
+		n.image, n.version, n.schematic = n.staged.image, n.staged.version, n.staged.schematic
+		n.staged = nil
+		n.c.logf("%s: upgraded to %s", n.spec.Address, n.version)
+	}
+
 	n.gen++
 	n.busy = ""
 	n.bootID = newUUID()

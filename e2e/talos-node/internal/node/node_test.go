@@ -103,6 +103,9 @@ func TestKubernetesVersionIsCheckedAgainstTheNodesTalosVersion(t *testing.T) {
 		{talos: "v1.13.0", k8s: "1.36.0"},
 		{talos: "v1.11.5", k8s: "1.35.0", want: "version of Kubernetes 1.35.0 is too new to be used with Talos 1.11.5"},
 		{talos: "v1.12.1", k8s: "1.29.0", worker: true, want: "version of Kubernetes 1.29.0 is too old to be used with Talos 1.12.1"},
+		{talos: "v1.14.0", k8s: "1.37.0"},
+		{talos: "v1.14.0", k8s: "1.31.0", worker: true, want: "kubelet image is not valid: version of Kubernetes 1.31.0 is too old to be used with Talos 1.14.0"},
+		{talos: "v1.14.0", k8s: "1.38.0", want: "version of Kubernetes 1.38.0 is too new to be used with Talos 1.14.0"},
 	} {
 		t.Run(tc.talos+"/"+tc.k8s, func(t *testing.T) {
 			c := newCluster(t, tc.talos)

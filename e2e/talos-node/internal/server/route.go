@@ -205,9 +205,13 @@ func describe(e *calllog.Entry, req any) {
 	switch r := req.(type) {
 	case *machine.ApplyConfigurationRequest:
 		sum := sha256.Sum256(r.GetData())
-		e.Apply = &calllog.Apply{Mode: r.GetMode().String(), DryRun: r.GetDryRun(), ConfigSHA256: hex.EncodeToString(sum[:]), ConfigBytes: len(r.GetData())}
+		e.Apply = &calllog.Apply{Mode: r.GetMode().String(), DryRun: r.GetDryRun(), ConfigSHA256: hex.EncodeToString(sum[:]), ConfigBytes: len(r.GetData()),
+			Kinds: node.DocumentKinds(r.GetData()),
+		}
 	case *machine.UpgradeRequest:
 		e.Detail = fmt.Sprintf("image=%s stage=%v force=%v preserve=%v", r.GetImage(), r.GetStage(), r.GetForce(), r.GetPreserve())
+	case *machine.LifecycleServiceUpgradeRequest:
+		e.Detail = "image=" + r.GetSource().GetImageName()
 	case *machine.ResetRequest:
 		var labels []string
 		for _, p := range r.GetSystemPartitionsToWipe() {
@@ -386,13 +390,19 @@ type serverStream struct {
 	served bool
 	host   string // one2many: tag each reply with this node
 	sendMu *sync.Mutex
+	onRecv func(any) // one2one: describes the request read from the wire in the call's log entry
 }
 
 func (ss *serverStream) Context() context.Context { return ss.ctx }
 
 func (ss *serverStream) RecvMsg(m any) error {
 	if ss.req == nil {
-		return ss.ServerStream.RecvMsg(m)
+		err := ss.ServerStream.RecvMsg(m)
+		if err == nil && ss.onRecv != nil {
+			ss.onRecv(m)
+		}
+
+		return err
 	}
 
 	if ss.served {
@@ -446,7 +456,7 @@ func (s *Server) streamInterceptor(address string) grpc.StreamServerInterceptor 
 				return err
 			}
 
-			err = handler(srv, &serverStream{ServerStream: stream, ctx: hctx, sendMu: sendMu})
+			err = handler(srv, &serverStream{ServerStream: stream, ctx: hctx, sendMu: sendMu, onRecv: func(m any) { describe(&e, m) }})
 			s.finish(e, err)
 
 			return err

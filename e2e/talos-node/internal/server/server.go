@@ -135,7 +135,7 @@ func (s *Server) listen(address string, gen uint64) {
 	)
 
 	machine.RegisterMachineServiceServer(l.grpc, &machineService{})
-	machine.RegisterLifecycleServiceServer(l.grpc, &machine.UnimplementedLifecycleServiceServer{})
+	machine.RegisterLifecycleServiceServer(l.grpc, &lifecycleService{})
 	storage.RegisterStorageServiceServer(l.grpc, &storageService{})
 	cosiv1alpha1.RegisterStateServer(l.grpc, &cosiState{})
 	clusterapi.RegisterClusterServiceServer(l.grpc, &clusterService{s: s})

@@ -75,7 +75,8 @@ func TestMaintenanceModeServesWithoutClientCertificates(t *testing.T) {
 	sum := sha256.Sum256(s.bundle.ControlPlane)
 
 	if last.Code != "OK" || last.TLS != "server-only" || last.Apply == nil || last.Apply.ConfigSHA256 != hex.EncodeToString(sum[:]) ||
-		last.Apply.ConfigBytes != len(s.bundle.ControlPlane) || last.Mode != "maintenance" {
+		last.Apply.ConfigBytes != len(s.bundle.ControlPlane) || last.Mode != "maintenance" ||
+		len(last.Apply.Kinds) == 0 || last.Apply.Kinds[0] != "v1alpha1" {
 		t.Fatalf("log entry %+v", last)
 	}
 

@@ -97,4 +97,30 @@ func TestRealTalosctl(t *testing.T) {
 	if n := len(s.entries("/machine.MachineService/Upgrade", addr)); n != 1 {
 		t.Fatalf("%d legacy Upgrade calls, want 1", n)
 	}
+
+	// Talos' upgrade path to 1.14: 1.12 → 1.13 (legacy API), then 1.13 → 1.14, where talosctl uses
+	// LifecycleService.Upgrade and reboots the node itself (after draining it through Kubernetes, which this test
+	// does not run: --drain=false); a downgrade below 1.14's rules fails in the installer.
+	talosctl("-n", addr, "upgrade", "--image", fixture.Installer("v1.13.9"), "--preserve", "--wait", "--timeout", "2m")
+	talosctl("-n", addr, "upgrade", "--image", fixture.Installer("v1.14.0"), "--drain=false", "--wait", "--timeout", "2m")
+
+	if st := s.state(addr); st.TalosVersion != "v1.14.0" || st.Mode != node.ModeConfigured {
+		t.Fatalf("after the upgrades to 1.14 %+v", st)
+	}
+
+	lifecycle := s.entries("/machine.LifecycleService/Upgrade", addr)
+	if len(lifecycle) != 1 || lifecycle[0].Detail != "image="+fixture.Installer("v1.14.0") {
+		t.Fatalf("LifecycleService.Upgrade calls %+v, want one to v1.14.0", lifecycle)
+	}
+
+	cmd := exec.Command(bin, "-n", addr, "upgrade", "--image", fixture.Installer("v1.12.1"), "--drain=false", "--wait", "--timeout", "1m")
+	cmd.Env = append(os.Environ(), "TALOSCONFIG="+tc, "HOME="+dir)
+
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "upgrade failed with exit code 1") {
+		t.Fatalf("a downgrade 1.14.0 → 1.12.1 must fail in the installer: %v\n%s", err, out)
+	}
+
+	if st := s.state(addr); st.TalosVersion != "v1.14.0" {
+		t.Fatalf("after a refused downgrade %+v", st)
+	}
 }
