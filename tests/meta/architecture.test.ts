@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
-import { repoRoot } from "../support/shared";
+import { filesUnder, repoRoot } from "../support/shared";
 
 const COMPONENTS = path.join(repoRoot, "components");
 
@@ -57,14 +57,10 @@ const ARROWS: Record<string, readonly string[]> = {
 };
 
 /** Every .ts file under `dir`, as paths relative to components/ without the extension. */
-function modules(dir = COMPONENTS): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) return modules(p);
-        return e.name.endsWith(".ts")
-            ? [path.relative(COMPONENTS, p).replace(/\.ts$/, "").split(path.sep).join("/")]
-            : [];
-    });
+function modules(): string[] {
+    return filesUnder(COMPONENTS, (name) => name.endsWith(".ts")).map((p) =>
+        path.relative(COMPONENTS, p).replace(/\.ts$/, "").split(path.sep).join("/"),
+    );
 }
 
 /** The modules of components/ that `mod` imports (type-only imports included). */

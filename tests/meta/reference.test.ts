@@ -15,7 +15,7 @@ import {
     sha256Hex,
     upstreamUrl,
 } from "../support/reference";
-import { repoRoot } from "../support/shared";
+import { filesUnder, repoRoot } from "../support/shared";
 
 describe("the pinned manifest", () => {
     test("pins each file once, by a tag or a full commit, with a sha256 and a licence", () => {
@@ -32,19 +32,11 @@ describe("the pinned manifest", () => {
 
     test("holds exactly the files the tests read, no more", () => {
         const read = new Set<string>();
-        const walk = (dir: string): void => {
-            for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-                const p = path.join(dir, entry.name);
-                if (entry.isDirectory()) walk(p);
-                else if (p.endsWith(".ts") && p !== __filename) {
-                    for (const m of fs
-                        .readFileSync(p, "utf8")
-                        .matchAll(/readReference(?:Text|Json)(?:<[^>]*>)?\("([^"]+)"\)/g))
-                        read.add(m[1]);
-                }
-            }
-        };
-        walk(path.join(repoRoot, "tests"));
+        for (const p of filesUnder(path.join(repoRoot, "tests"), (name) => name.endsWith(".ts"))) {
+            if (p === __filename) continue;
+            for (const m of fs.readFileSync(p, "utf8").matchAll(/readReference(?:Text|Json)(?:<[^>]*>)?\("([^"]+)"\)/g))
+                read.add(m[1]);
+        }
         expect([...read].sort()).toEqual(REFERENCE_FILES.map((f) => f.name).sort());
     });
 

@@ -6,24 +6,19 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { repoRoot } from "../support/shared";
+import { filesUnder, repoRoot } from "../support/shared";
 
 const SKIP = new Set(["node_modules", ".git", ".cache", "coverage", "third_party"]);
 const TEXT = /\.(ts|js|mjs|json|ya?ml|md|go|mod|sh)$|^run$|^\.gitignore$/;
 
-function textFiles(dir: string, out: string[] = []): string[] {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        if (SKIP.has(e.name)) continue;
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) textFiles(p, out);
-        else if (TEXT.test(e.name) && p !== __filename && path.relative(repoRoot, p) !== path.join(".ci", "run"))
-            out.push(p);
-    }
-    return out;
+function textFiles(): string[] {
+    return filesUnder(repoRoot, (name) => TEXT.test(name), SKIP).filter(
+        (p) => p !== __filename && path.relative(repoRoot, p) !== path.join(".ci", "run"),
+    );
 }
 
 test("no file of the repository points at ../shared or SHARED_DIR", () => {
-    const offenders = textFiles(repoRoot).flatMap((file) =>
+    const offenders = textFiles().flatMap((file) =>
         fs
             .readFileSync(file, "utf8")
             .split("\n")

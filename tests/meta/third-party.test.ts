@@ -5,21 +5,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { repoRoot } from "../support/shared";
+import { filesUnder, repoRoot } from "../support/shared";
 
 const SKIP = new Set(["node_modules", ".git", ".cache", "coverage"]);
 
-function walk(dir: string, keep: (file: string) => boolean, out: string[] = []): string[] {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-        if (SKIP.has(e.name)) continue;
-        const p = path.join(dir, e.name);
-        if (e.isDirectory()) walk(p, keep, out);
-        else if (keep(e.name)) out.push(p);
-    }
-    return out;
-}
-
-const origins = walk(repoRoot, (name) => name === "ORIGIN").map((f) => path.dirname(f));
+const origins = filesUnder(repoRoot, (name) => name === "ORIGIN", SKIP).map((f) => path.dirname(f));
 
 test("each copy of third-party source says where it came from", () => {
     const named = origins.map((d) => path.relative(repoRoot, d)).sort();
@@ -34,7 +24,7 @@ test("each copy of third-party source says where it came from", () => {
 });
 
 test.each(origins.map((d) => [path.relative(repoRoot, d), d]))("%s carries its upstream licence", (_name, dir) => {
-    expect(walk(dir, (name) => /^LICEN[CS]E/.test(name)).length).toBeGreaterThan(0);
+    expect(filesUnder(dir, (name) => /^LICEN[CS]E/.test(name), SKIP).length).toBeGreaterThan(0);
     // A tag or version and a commit (or a pinned digest): the copy can be compared with upstream.
     const origin = fs.readFileSync(path.join(dir, "ORIGIN"), "utf8");
     expect(origin).toMatch(/\bv?\d+\.\d+\.\d+\b/);

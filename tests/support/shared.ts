@@ -5,6 +5,25 @@ import * as YAML from "yaml";
 /** The repository root. */
 export const repoRoot = path.resolve(__dirname, "..", "..");
 
+/**
+ * The files under `dir`, recursively, whose name `keep` takes, as sorted paths; folders and files named in `skip`
+ * are not entered (the meta tests' walks over the repository).
+ */
+export function filesUnder(
+    dir: string,
+    keep: (name: string) => boolean,
+    skip: ReadonlySet<string> = new Set(),
+): string[] {
+    const out: string[] = [];
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (skip.has(e.name)) continue;
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) out.push(...filesUnder(p, keep, skip));
+        else if (keep(e.name)) out.push(p);
+    }
+    return out.sort();
+}
+
 /** The `homelab:*` values of a stack file, without the prefix, plus the given secrets. */
 export function stackValues(stack: string, secrets: Record<string, string> = {}): Record<string, unknown> {
     const doc = YAML.parse(fs.readFileSync(path.join(repoRoot, `Pulumi.${stack}.yaml`), "utf8")) as {
