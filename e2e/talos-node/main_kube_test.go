@@ -73,10 +73,7 @@ func getJSON(url string, v any) error {
 // TestKubernetesProgramsEndWithTheStandIn: after a bootstrap with Kubernetes, SIGTERM (exit 0) and SIGKILL of the
 // stand-in leave no program of it running.
 func TestKubernetesProgramsEndWithTheStandIn(t *testing.T) {
-	bin := os.Getenv("KUBE_BIN")
-	if bin == "" {
-		t.Skip("KUBE_BIN is not set: skipping the stand-in's Kubernetes process lifecycle test")
-	}
+	bin := fixture.EnvOrSkip(t, "KUBE_BIN", "the stand-in's Kubernetes process lifecycle test")
 
 	for i, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {

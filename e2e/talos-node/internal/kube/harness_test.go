@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,13 +39,8 @@ import (
 func kubeBin(t *testing.T) string {
 	t.Helper()
 
-	dir := os.Getenv("KUBE_BIN")
-	if dir == "" {
-		t.Skip("KUBE_BIN is not set: skipping the tests that run Kubernetes' control plane (set it to the folder holding " +
-			"etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok)")
-	}
-
-	return dir
+	return fixture.EnvOrSkip(t, "KUBE_BIN", "the tests that run Kubernetes' control plane (set it to the folder "+
+		"holding etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok)")
 }
 
 // env is an in-process stand-in with Kubernetes: nodes 127.0.<block>.2.., the first cps control planes.

@@ -8,18 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"homelab.local/e2e/talos-node/internal/fixture"
 )
 
 // talosctlBin is the real talosctl v1.13.0 (TALOSCTL), or the test is skipped.
 func talosctlBin(t *testing.T) string {
 	t.Helper()
 
-	bin := os.Getenv("TALOSCTL")
-	if bin == "" {
-		t.Skip("TALOSCTL is not set: skipping the real talosctl flows (health with Kubernetes, upgrade-k8s)")
-	}
-
-	return bin
+	return fixture.EnvOrSkip(t, "TALOSCTL", "the real talosctl flows (health with Kubernetes, upgrade-k8s)")
 }
 
 type talosctl struct {

@@ -18,10 +18,7 @@ import (
 // TestRealTalosctl drives the stand-in with the real talosctl v1.13.0 when TALOSCTL points at it
 // (cd e2e/toolchain/talosctl && go build -tags grpcnotrace -o <bin>/ github.com/siderolabs/talos/cmd/talosctl).
 func TestRealTalosctl(t *testing.T) {
-	bin := os.Getenv("TALOSCTL")
-	if bin == "" {
-		t.Skip("TALOSCTL is not set: skipping the real talosctl flow (apply, bootstrap, etcd snapshot, legacy upgrade --wait)")
-	}
+	bin := fixture.EnvOrSkip(t, "TALOSCTL", "the real talosctl flow (apply, bootstrap, etcd snapshot, legacy upgrade --wait)")
 
 	s := startAt(t, 79, 1, 50000)
 	addr := s.addrs[0]
