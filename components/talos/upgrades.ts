@@ -8,12 +8,14 @@
  *
  * - One `local.Command` per node, control planes first, each `dependsOn` the previous one, all after the
  *   cluster's health check (so the first upgrade starts on a healthy cluster):
- *   - `update` (the image changed: new Talos version or schematic): `talosctl upgrade --image <installer>
- *     --preserve --wait --timeout <cluster.upgradeTimeout>` on that node, then checks that the node reports the
- *     image's Talos version. `--wait` returns once the node is back and ready, so the next node starts on a
- *     healthy one.
+ *   - `update` (the text changed: a new Talos version or schematic, or another way to the node): unless the node
+ *     already runs the image (its Talos version and its schematic, `talosctl version` and `get extensions`),
+ *     `talosctl upgrade --image <installer> --preserve --wait --timeout <cluster.upgradeTimeout>` on that node,
+ *     then checks that the node reports the image's version and schematic. `--wait` returns once the node is back
+ *     and ready, so the next node starts on a healthy one. A control plane is reached through itself, a worker
+ *     through the control planes ({@link upgradeEndpoints}).
  *   - `create` (a new command: upgrades just turned on, or a node just added): waits until the node answers
- *     `talosctl version`, and upgrades only when the Talos version it runs is not the image's.
+ *     `talosctl version`, then the same as `update`.
  * - One `local.Command` for `talosctl upgrade-k8s --to <kubernetesVersion>` after the last node, the same
  *   way: `update` runs it when the version changed; `create` only records the version.
  *
@@ -118,60 +120,117 @@ function withTalosconfig(body: string[]): string {
     );
 }
 
-/** Shell lines defining `running_tag <ip>`: the Talos version the node reports (empty when it does not answer). */
-function runningTagFunction(): string[] {
+/**
+ * Shell lines defining `running_tag <ip>`, the Talos version the node reports, and `running_schematic <ip>`, the
+ * Image Factory schematic it runs: the version of its extension named `schematic`, which the factory adds to every
+ * image it builds (`talosctl get extensions`). Both print nothing when the node does not answer. Read-only calls.
+ */
+function runningFunctions(): string[] {
     return [
         "running_tag() {",
         '  talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes "$1" --endpoints "$1" version 2>/dev/null \\',
         "    | awk '/^Server:/ { s = 1 } s && $1 == \"Tag:\" { print $2 }' | tail -n 1",
         "}",
+        "running_schematic() {",
+        '  talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes "$1" --endpoints "$1" get extensions \\',
+        // talosctl prints each result of the path on a line of its own: a name, then its version.
+        "    -o 'jsonpath={.spec.metadata.name}{.spec.metadata.version}' 2>/dev/null \\",
+        "    | awk 'prev == \"schematic\" { print } { prev = $0 }' | tail -n 1",
+        "}",
     ];
+}
+
+/**
+ * The Image Factory schematic of an installer image reference (`…/metal-installer/<id>:v1.14.0` → `<id>`): the last
+ * path segment before the tag. Pure; throws when the reference has no tag (as {@link imageTag}).
+ */
+export function imageSchematic(image: string): string {
+    imageTag(image);
+    const repository = image.slice(0, image.lastIndexOf(":"));
+    return repository.slice(repository.lastIndexOf("/") + 1);
+}
+
+/**
+ * The `--endpoints` an upgrade of `node` goes through: a control plane itself; a worker through the control planes.
+ * From Talos 1.13 on `talosctl upgrade` first drains the node with a kubeconfig it asks the endpoint for
+ * (`drainNodes`, cmd/talosctl/cmd/talos/drain.go at v1.13.0), which only a control plane has; the control plane's
+ * apid forwards the upgrade itself to the worker named by `--nodes`. Pure.
+ */
+export function upgradeEndpoints(
+    node: Pick<NodeConfig, "ip" | "role">,
+    nodes: readonly Pick<NodeConfig, "ip" | "role">[],
+): string[] {
+    if (node.role === "controlplane") return [node.ip];
+    return nodes.filter((n) => n.role === "controlplane").map((n) => n.ip);
 }
 
 /** One node to upgrade, as the scripts name it. */
 export interface UpgradeTarget {
     hostname: string;
     ip: string;
+    /** What talosctl connects to ({@link upgradeEndpoints}). */
+    endpoints: string[];
     image: string;
     /** `cluster.upgradeTimeout`, a Go duration. */
     timeout: string;
 }
 
-/** `talosctl upgrade` of one node, then the check that it runs the image's version. */
+/** The node runs the image (its Talos version and its schematic): the test the scripts branch on. */
+function runsImage(t: UpgradeTarget): string {
+    // One compound command, so that `if ! …` negates both tests.
+    return `{ [ "$(running_tag ${shellQuote(t.ip)})" = ${shellQuote(imageTag(t.image))} ] && [ "$(running_schematic ${shellQuote(t.ip)})" = ${shellQuote(imageSchematic(t.image))} ]; }`;
+}
+
+/** `talosctl upgrade` of one node, then the check that it runs the image's version and schematic. */
 function upgradeLines(t: UpgradeTarget): string[] {
     const tag = imageTag(t.image);
     const who = `${t.hostname} (${t.ip})`;
     return [
         `echo ${shellQuote(`upgrading ${who} to ${t.image}`)}`,
-        `talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes ${shellQuote(t.ip)} --endpoints ${shellQuote(t.ip)} upgrade ` +
+        `talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes ${shellQuote(t.ip)} --endpoints ${shellQuote(t.endpoints.join(","))} upgrade ` +
             `--image ${shellQuote(t.image)} --preserve --wait --timeout ${shellQuote(t.timeout)}`,
-        `NOW="$(running_tag ${shellQuote(t.ip)})"`,
-        `if [ "$NOW" != ${shellQuote(tag)} ]; then`,
-        `  echo "${who} reports Talos '$NOW' after the upgrade, expected ${tag}" >&2`,
+        `if ! ${runsImage(t)}; then`,
+        `  echo "${who} reports Talos '$(running_tag ${shellQuote(t.ip)})' with schematic '$(running_schematic ${shellQuote(t.ip)})' after the upgrade, expected ${tag} with schematic ${imageSchematic(t.image)}" >&2`,
         "  exit 1",
         "fi",
         `echo ${shellQuote(`${who} runs ${tag}`)}`,
     ];
 }
 
-/** The node's `update`: the image changed, so upgrade it (once: the engine runs an update once per change). */
+/**
+ * The upgrade unless the node already runs the image (version and schematic): a node upgraded by hand, or a command
+ * whose text changed for another reason than the image (the endpoints it goes through), reboots nothing.
+ */
+function upgradeUnlessRunning(t: UpgradeTarget): string[] {
+    return [
+        `if ${runsImage(t)}; then`,
+        `  echo ${shellQuote(`${t.hostname} (${t.ip}) already runs ${t.image}: nothing to upgrade`)}`,
+        "else",
+        ...upgradeLines(t).map((l) => `  ${l}`),
+        "fi",
+    ];
+}
+
+/** The node's `update`: the image (or the way to it) changed, so upgrade it unless it already runs the image. */
 export function nodeUpgradeScript(t: UpgradeTarget): string {
-    return withTalosconfig([...runningTagFunction(), ...upgradeLines(t), `echo ${shellQuote(`image=${t.image}`)}`]);
+    return withTalosconfig([
+        ...runningFunctions(),
+        ...upgradeUnlessRunning(t),
+        `echo ${shellQuote(`image=${t.image}`)}`,
+    ]);
 }
 
 /**
  * The node's `create`: wait (up to the timeout) until the node answers, and upgrade only when it does not run
- * the image's Talos version (a fresh install already does).
+ * the image (a fresh install already does).
  */
 export function nodeCreateScript(t: UpgradeTarget): string {
-    const tag = imageTag(t.image);
     const who = `${t.hostname} (${t.ip})`;
     const seconds = durationSeconds(t.timeout);
     return withTalosconfig([
-        ...runningTagFunction(),
+        ...runningFunctions(),
         `DEADLINE=$(( $(date +%s) + ${seconds} ))`,
-        `CURRENT="$(running_tag ${shellQuote(t.ip)})"`,
-        'while [ -z "$CURRENT" ]; do',
+        `while [ -z "$(running_tag ${shellQuote(t.ip)})" ]; do`,
         '  if [ "$(date +%s)" -ge "$DEADLINE" ]; then',
         `    echo ${shellQuote(
             `${who} did not answer \`talosctl version\` within ${t.timeout} (cluster.upgradeTimeout); ` +
@@ -180,13 +239,8 @@ export function nodeCreateScript(t: UpgradeTarget): string {
         "    exit 1",
         "  fi",
         `  sleep ${Math.min(5, Math.max(1, seconds))}`,
-        `  CURRENT="$(running_tag ${shellQuote(t.ip)})"`,
         "done",
-        `if [ "$CURRENT" = ${shellQuote(tag)} ]; then`,
-        `  echo "${who} already runs $CURRENT: nothing to upgrade"`,
-        "else",
-        ...upgradeLines(t).map((l) => `  ${l}`),
-        "fi",
+        ...upgradeUnlessRunning(t),
         `echo ${shellQuote(`image=${t.image}`)}`,
     ]);
 }
@@ -226,7 +280,13 @@ export function upgradeDigests(
     const nodeUpgrades: Record<string, string> = {};
     for (const n of upgradeOrder(nodes)) {
         nodeUpgrades[n.hostname] = sha256(
-            nodeUpgradeScript({ hostname: n.hostname, ip: n.ip, image: installerImage, timeout: upgradeTimeout }),
+            nodeUpgradeScript({
+                hostname: n.hostname,
+                ip: n.ip,
+                endpoints: upgradeEndpoints(n, nodes),
+                image: installerImage,
+                timeout: upgradeTimeout,
+            }),
         );
     }
     const firstCp = nodes.find((n) => n.role === "controlplane");
@@ -291,6 +351,7 @@ export function createUpgradeCommands(name: string, args: UpgradeArgs, parent: p
             const target = (img: string): UpgradeTarget => ({
                 hostname: node.hostname,
                 ip: node.ip,
+                endpoints: upgradeEndpoints(node, args.nodes),
                 image: img,
                 timeout: args.upgradeTimeout,
             });

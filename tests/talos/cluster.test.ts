@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import type { ClusterConfig, NodeConfig, UpsConfig } from "../../components/talos/config";
 import { allStrings, installMocks, isSecretSentinel, Recorder, valueOf } from "../support/pulumi-mocks";
 import { clusterConfig } from "../support/fixtures";
+import { imageSchematic } from "../../components/talos/upgrades";
 
 const SCHEMATIC = "87286864e94c7d661c926a524c8e57f84d608488f0cd654a92b1e5f37d48b868";
 const INSTALLER = `factory.talos.dev/metal-installer/${SCHEMATIC}:v1.12.1`;
@@ -407,14 +408,22 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
         for (let i = 1; i < order.length; i++) expect(order[i].dependencies).toContain(order[i - 1].urn);
         const k8s = rec.byName("big-kubernetes-upgrade");
         expect(k8s.dependencies).toContain(order[4].urn);
-        // Each update script upgrades its own node to the installer image; k8s to the configured version.
+        // Each update script upgrades its own node to the installer image, a control plane through itself and a
+        // worker through the control planes (talosctl 1.13+ drains it with a kubeconfig only they have); k8s to
+        // the configured version.
+        const controlPlanes = nodes.filter((x) => x.role === "controlplane").map((x) => x.ip);
         order.forEach((cmd, i) => {
-            const ip = nodes.find((x) => x.hostname === ["cp-1", "cp-2", "cp-3", "w-1", "w-2"][i])!.ip;
+            const node = nodes.find((x) => x.hostname === ["cp-1", "cp-2", "cp-3", "w-1", "w-2"][i])!;
+            const endpoints = node.role === "controlplane" ? node.ip : controlPlanes.join(",");
             expect(cmd.inputs.update).toContain(
-                `--nodes '${ip}' --endpoints '${ip}' upgrade --image '${INSTALLER}' --preserve --wait --timeout '15m'`,
+                `--nodes '${node.ip}' --endpoints '${endpoints}' upgrade --image '${INSTALLER}' --preserve --wait --timeout '15m'`,
             );
-            // create upgrades only a node that does not run the image's version.
-            expect(cmd.inputs.create).toContain(`if [ "$CURRENT" = 'v1.12.1' ]; then`);
+            // create and update upgrade only a node that does not run the image's version and schematic.
+            for (const script of [cmd.inputs.create, cmd.inputs.update]) {
+                expect(script).toContain(
+                    `if { [ "$(running_tag '${node.ip}')" = 'v1.12.1' ] && [ "$(running_schematic '${node.ip}')" = '${imageSchematic(INSTALLER)}' ]; }; then`,
+                );
+            }
         });
         expect(k8s.inputs.update).toContain(
             "--nodes '192.168.0.11' --endpoints '192.168.0.11' upgrade-k8s --to '1.35.0'",

@@ -2,8 +2,10 @@
  * Rolling upgrades: the pure pre-flight and ordering, and the generated scripts run for real with
  * /bin/sh against a fake `talosctl` on PATH that records its arguments and the talosconfig file it
  * was given (mode and content) — then checks the file is gone afterwards. The fake answers `version`
- * like talosctl does (a Client and a Server section) with the Talos version in $STATE/tag, and an
- * `upgrade` sets that tag from the image (as a node reports its new version after the upgrade).
+ * like talosctl does (a Client and a Server section) with the Talos version in $STATE/tag, and
+ * `get extensions -o jsonpath=…` like talosctl does (each result on a line: a name, then its version) with the
+ * Image Factory schematic in $STATE/schematic; an `upgrade` sets both from the image (as a node reports its
+ * new version and schematic after the upgrade).
  * Whether the engine runs create or update is decided by the real engine: e2e/ covers that.
  */
 import * as fs from "fs";
@@ -13,24 +15,40 @@ import { execFile } from "child_process";
 import {
     assertTalosctlAvailable,
     findOnPath,
+    imageSchematic,
     kubernetesCreateScript,
     kubernetesUpgradeScript,
     nodeCreateScript,
     nodeUpgradeScript,
     shellQuote,
     TALOSCONFIG_ENV,
+    upgradeEndpoints,
     upgradeOrder,
     UpgradeTarget,
 } from "../../components/talos/upgrades";
 
 const IMAGE = "factory.talos.dev/metal-installer/abc123:v1.12.1";
-const TARGET: UpgradeTarget = { hostname: "cp-1", ip: "192.168.0.2", image: IMAGE, timeout: "15m" };
+const TARGET: UpgradeTarget = {
+    hostname: "cp-1",
+    ip: "192.168.0.2",
+    endpoints: ["192.168.0.2"],
+    image: IMAGE,
+    timeout: "15m",
+};
+const WORKER: UpgradeTarget = {
+    hostname: "w-1",
+    ip: "192.168.0.5",
+    endpoints: ["192.168.0.2", "192.168.0.3"],
+    image: IMAGE,
+    timeout: "15m",
+};
 const TALOSCONFIG = "context: homelab\ncontexts:\n  homelab:\n    key: SECRET-KEY-d00d\n";
 
 let dir: string;
 let bin: string;
 let log: string;
 let tagFile: string;
+let schematicFile: string;
 
 beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "talos-upgrades-"));
@@ -38,6 +56,7 @@ beforeAll(() => {
     fs.mkdirSync(bin);
     log = path.join(dir, "calls.log");
     tagFile = path.join(dir, "tag");
+    schematicFile = path.join(dir, "schematic");
     // Fake talosctl: records argv, the --talosconfig file's mode and content, and its path; answers
     // `version` from the tag file (nothing when it is missing: the node does not answer) and sets it on
     // `upgrade` from the image's tag.
@@ -51,7 +70,7 @@ image=""
 for a in "$@"; do
   if [ "$prev" = "--talosconfig" ]; then cfg="$a"; fi
   if [ "$prev" = "--image" ]; then image="$a"; fi
-  case "$a" in version|upgrade|upgrade-k8s) [ -z "$verb" ] && verb="$a";; esac
+  case "$a" in version|upgrade|upgrade-k8s|get) [ -z "$verb" ] && verb="$a";; esac
   prev="$a"
 done
 {
@@ -64,9 +83,14 @@ case "$verb" in
   version)
     [ -f "${tagFile}" ] || { echo "rpc error: connection refused" >&2; exit 1; }
     printf 'Client:\n\tTag:         v1.13.0\nServer:\n\tNODE:        x\n\tTag:         %s\n' "$(cat "${tagFile}")";;
+  get)
+    [ -f "${tagFile}" ] || { echo "rpc error: connection refused" >&2; exit 1; }
+    printf 'iscsi-tools\nv0.2.0\n'
+    [ -f "${schematicFile}" ] && printf 'schematic\n%s\n' "$(cat "${schematicFile}")";;
   upgrade)
     ${"${FAKE_FAIL:-}"}
-    [ -n "\${FAKE_NO_VERSION_CHANGE:-}" ] || printf '%s' "\${image##*:}" > "${tagFile}";;
+    [ -n "\${FAKE_NO_VERSION_CHANGE:-}" ] || printf '%s' "\${image##*:}" > "${tagFile}"
+    repo="\${image%:*}"; printf '%s' "\${repo##*/}" > "${schematicFile}";;
   *) ${"${FAKE_FAIL:-}"} ;;
 esac
 `,
@@ -76,7 +100,7 @@ esac
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 beforeEach(() => {
-    for (const f of [log, tagFile]) if (fs.existsSync(f)) fs.rmSync(f);
+    for (const f of [log, tagFile, schematicFile]) if (fs.existsSync(f)) fs.rmSync(f);
 });
 const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "");
 const upgradeCalls = () =>
@@ -119,6 +143,22 @@ describe("pre-flight", () => {
             { hostname: "c2", role: "controlplane" as const },
         ];
         expect(upgradeOrder(nodes).map((x) => x.hostname)).toEqual(["c1", "c2", "w1", "w2"]);
+    });
+
+    test("imageSchematic: the schematic of an installer reference, either form", () => {
+        expect(imageSchematic("factory.talos.dev/metal-installer/abc123:v1.14.0")).toBe("abc123");
+        expect(imageSchematic("factory.example:5000/installer/def456:v1.9.0")).toBe("def456");
+        expect(() => imageSchematic("factory.talos.dev/metal-installer/abc123")).toThrow(/has no tag/);
+    });
+
+    test("upgradeEndpoints: a control plane goes through itself, a worker through every control plane", () => {
+        const nodes = [
+            { ip: "10.0.0.5", role: "worker" as const },
+            { ip: "10.0.0.2", role: "controlplane" as const },
+            { ip: "10.0.0.3", role: "controlplane" as const },
+        ];
+        expect(upgradeEndpoints(nodes[1], nodes)).toEqual(["10.0.0.2"]);
+        expect(upgradeEndpoints(nodes[0], nodes)).toEqual(["10.0.0.2", "10.0.0.3"]);
     });
 
     test("shellQuote survives quotes", async () => {
@@ -166,15 +206,51 @@ describe("scripts, run with /bin/sh", () => {
         fs.writeFileSync(tagFile, "v1.12.0");
         const r = await run(nodeUpgradeScript(TARGET), env({ FAKE_NO_VERSION_CHANGE: "1" }));
         expect(r.code).toBe(1);
-        expect(r.stderr).toContain("cp-1 (192.168.0.2) reports Talos 'v1.12.0' after the upgrade, expected v1.12.1");
+        expect(r.stderr).toContain(
+            "cp-1 (192.168.0.2) reports Talos 'v1.12.0' with schematic 'abc123' after the upgrade, expected v1.12.1 with schematic abc123",
+        );
     });
 
-    test("create: a node already on the image's version is not upgraded", async () => {
+    test("update: a node that already runs the image (version and schematic) is not upgraded: nothing reboots", async () => {
         fs.writeFileSync(tagFile, "v1.12.1");
+        fs.writeFileSync(schematicFile, "abc123");
+        const r = await run(nodeUpgradeScript(TARGET), env());
+        expect(r.code).toBe(0);
+        expect(upgradeCalls()).toEqual([]);
+        expect(r.stdout).toContain(`cp-1 (192.168.0.2) already runs ${IMAGE}: nothing to upgrade`);
+        expect(r.stdout.trim().split("\n").pop()).toBe(`image=${IMAGE}`);
+    });
+
+    test("update: the same Talos version with another schematic (extensions changed) is upgraded", async () => {
+        fs.writeFileSync(tagFile, "v1.12.1");
+        fs.writeFileSync(schematicFile, "0ld5chema");
+        const r = await run(nodeUpgradeScript(TARGET), env());
+        expect(r.code).toBe(0);
+        expect(upgradeCalls()).toHaveLength(1);
+        expect(fs.readFileSync(schematicFile, "utf8")).toBe("abc123");
+    });
+
+    test("a worker is upgraded through the control planes (talosctl 1.13+ drains it with their kubeconfig)", async () => {
+        fs.writeFileSync(tagFile, "v1.12.0");
+        const r = await run(nodeUpgradeScript(WORKER), env());
+        expect(r.code).toBe(0);
+        expect(upgradeCalls()).toEqual([
+            expect.stringMatching(/--nodes 192\.168\.0\.5 --endpoints 192\.168\.0\.2,192\.168\.0\.3 upgrade --image /),
+        ]);
+        // What it reads back it asks the worker itself: version and extensions answer on every node.
+        expect(calls()).toMatch(/ARGS --talosconfig \S+ --nodes 192\.168\.0\.5 --endpoints 192\.168\.0\.5 version/);
+        expect(calls()).toMatch(
+            /ARGS --talosconfig \S+ --nodes 192\.168\.0\.5 --endpoints 192\.168\.0\.5 get extensions/,
+        );
+    });
+
+    test("create: a node already on the image (version and schematic) is not upgraded", async () => {
+        fs.writeFileSync(tagFile, "v1.12.1");
+        fs.writeFileSync(schematicFile, "abc123");
         const r = await run(nodeCreateScript(TARGET), env());
         expect(r.code).toBe(0);
         expect(upgradeCalls()).toEqual([]);
-        expect(r.stdout).toContain("cp-1 (192.168.0.2) already runs v1.12.1: nothing to upgrade");
+        expect(r.stdout).toContain(`cp-1 (192.168.0.2) already runs ${IMAGE}: nothing to upgrade`);
     });
 
     test("create: a node on another version is upgraded (upgrades turned on together with a version change)", async () => {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosi-project/runtime/pkg/safe"
 	"github.com/siderolabs/talos/pkg/machinery/api/machine"
+	"github.com/siderolabs/talos/pkg/machinery/resources/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -296,4 +299,22 @@ func containsInOrder(have []string, want ...string) bool {
 	}
 
 	return i == len(want)
+}
+
+// extensions lists the node's ExtensionStatus resources as name=version (`talosctl get extensions`).
+func extensions(t *testing.T, n *Node) []string {
+	t.Helper()
+
+	list, err := safe.StateListAll[*runtime.ExtensionStatus](context.Background(), n.Resources())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var out []string
+
+	for ext := range list.All() {
+		out = append(out, ext.TypedSpec().Metadata.Name+"="+ext.TypedSpec().Metadata.Version)
+	}
+
+	return out
 }

@@ -80,6 +80,15 @@ func TestFirstApplyInstallsThenBootsConfigured(t *testing.T) {
 				t.Fatal("the node did not get a new boot ID")
 			}
 
+			wantExtensions := ""
+			if tc.wantSchematic != "" {
+				wantExtensions = "schematic=" + tc.wantSchematic
+			}
+
+			if got := extensions(t, n); strings.Join(got, ",") != wantExtensions {
+				t.Fatalf("extensions %v, want %q", got, wantExtensions)
+			}
+
 			if got := c.hooks.take(); strings.Join(got, ",") != strings.Join(tc.wantHooks, ",") {
 				t.Fatalf("listener transitions %v, want %v", got, tc.wantHooks)
 			}
@@ -500,6 +509,11 @@ func TestUpgrade(t *testing.T) {
 		after := c.state(n)
 		if after.TalosVersion != "v1.12.4" || after.Image != image || after.Schematic != fixture.Schematic || after.BootID == before.BootID || after.Mode != ModeConfigured {
 			t.Fatalf("after upgrade %+v", after)
+		}
+
+		// `talosctl get extensions` names the image's schematic, as on an Image Factory image
+		if got := extensions(t, n); strings.Join(got, ",") != "schematic="+fixture.Schematic {
+			t.Fatalf("extensions after the upgrade %v, want the schematic %s", got, fixture.Schematic)
 		}
 
 		// the new boot's events end with the machine ready (talosctl's tracker waits for it)

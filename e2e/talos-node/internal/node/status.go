@@ -43,6 +43,7 @@ func (n *Node) publishBoot() {
 
 	for _, rd := range []meta.ResourceWithRD{
 		&block.Disk{}, &block.VolumeStatus{}, &runtime.MachineStatus{}, &configres.MachineType{}, &runtime.Diagnostic{},
+		&runtime.ExtensionStatus{},
 	} {
 		if err := registry.NewResourceRegistry(n.res).Register(ctx, rd); err != nil {
 			panic(err)
@@ -102,6 +103,10 @@ func (n *Node) publishBoot() {
 				mustCreate(ctx, n, vs)
 			}
 		}
+	}
+
+	if n.schematic != "" {
+		mustCreate(ctx, n, schematicExtension(n.schematic))
 	}
 
 	ms := runtime.NewMachineStatus()
@@ -215,4 +220,19 @@ func partitionPath(dev string, idx int) string {
 	}
 
 	return fmt.Sprintf("%s%d", dev, idx)
+}
+
+// schematicExtension is the ExtensionStatus an Image Factory image carries: an extension named "schematic" whose
+// version is the schematic ID (`talosctl get extensions` lists it; the Image Factory adds it to every image it
+// builds from a schematic). The stand-in knows the schematic from the installer image it was installed or upgraded
+// from; a node that never installed (maintenance) publishes none.
+func schematicExtension(id string) *runtime.ExtensionStatus {
+	ext := runtime.NewExtensionStatus(runtime.NamespaceName, "0")
+	ext.TypedSpec().Image = "000.schematic.sqsh"
+	ext.TypedSpec().Metadata.Name = "schematic"
+	ext.TypedSpec().Metadata.Version = id
+	ext.TypedSpec().Metadata.Author = "Image Factory"
+	ext.TypedSpec().Metadata.Description = "Image Factory schematic ID"
+
+	return ext
 }
