@@ -32,7 +32,7 @@ import {
 } from "../synology/kit/resource";
 import type { DsmConnectionArgs } from "../synology/dsm/types";
 import { whileEngineAlive } from "../synology/kit/engine-watch";
-import { BeforeUpgrades, upgradeDigests } from "../talos/upgrades";
+import { BeforeUpgrades, imageSchematic, upgradeDigests } from "../talos/upgrades";
 import { imageTag } from "../version";
 import { keepProblem, sameShare } from "./config";
 import { legacySnapshotDir, snapshotDir } from "./names";
@@ -94,21 +94,32 @@ export function snapshotReasonOnUpdate(
     return undefined;
 }
 
+/** What a node said it runs (components/talos/upgrades.ts reads the same: `talosctl version`, `get extensions`). */
+export interface RunningNode {
+    hostname: string;
+    ip: string;
+    tag?: string;
+    schematic?: string;
+    error?: string;
+}
+
 /**
- * Whether `create` must take a snapshot: unless every node answered with the image's Talos version, a node
- * command's create will upgrade something (or wait for a node that does not answer). Pure.
+ * Whether `create` must take a snapshot: unless every node answered with the image's Talos version and schematic,
+ * a node command's create will upgrade something (or wait for a node that does not answer). Pure.
  */
 export function snapshotReasonOnCreate(
-    imageVersion: string,
-    running: { hostname: string; ip: string; tag?: string; error?: string }[],
+    image: { version: string; schematic: string },
+    running: RunningNode[],
 ): string | undefined {
-    const behind = running.filter((r) => r.tag !== imageVersion);
+    const behind = running.filter((r) => r.tag !== image.version || r.schematic !== image.schematic);
     if (behind.length === 0) return undefined;
     return behind
         .map((r) =>
-            r.tag
-                ? `${r.hostname} runs ${r.tag}, not ${imageVersion}`
-                : `${r.hostname} did not say which Talos it runs (${r.error ?? "no answer"})`,
+            !r.tag
+                ? `${r.hostname} did not say which Talos it runs (${r.error ?? "no answer"})`
+                : r.tag !== image.version
+                  ? `${r.hostname} runs ${r.tag}, not ${image.version}`
+                  : `${r.hostname} runs schematic ${r.schematic || "(none)"}, not ${image.schematic}`,
         )
         .join("; ");
 }
@@ -232,15 +243,13 @@ async function snapshotNow(inputs: EtcdSnapshotInputs, reason: string): Promise<
     }
 }
 
-async function runningVersions(
-    inputs: EtcdSnapshotInputs,
-): Promise<{ hostname: string; ip: string; tag?: string; error?: string }[]> {
+async function runningImages(inputs: EtcdSnapshotInputs): Promise<RunningNode[]> {
     const talos = talosctlApi(inputs.talosconfig, { versionTimeoutMs: 20_000 });
     try {
         return await Promise.all(
             inputs.nodes.map(async (n) => {
                 try {
-                    return { ...n, tag: await talos.version(n.ip) };
+                    return { ...n, tag: await talos.version(n.ip), schematic: await talos.schematic(n.ip) };
                 } catch (e) {
                     return { ...n, error: String((e as Error).message).split("\n")[0] };
                 }
@@ -261,10 +270,13 @@ export const etcdSnapshotProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: EtcdSnapshotInputs) {
         const id = `etcd-snapshots:${inputs.clusterName}`;
         return guard(inputs, "etcd snapshot before the upgrades", async () => {
-            const version = imageTag(inputs.installerImage);
-            const reason = snapshotReasonOnCreate(version, await runningVersions(inputs));
+            const image = {
+                version: imageTag(inputs.installerImage),
+                schematic: imageSchematic(inputs.installerImage),
+            };
+            const reason = snapshotReasonOnCreate(image, await runningImages(inputs));
             if (reason === undefined) {
-                const why = `every node already runs ${version}: no upgrade will run, no snapshot taken`;
+                const why = `every node already runs ${inputs.installerImage}: no upgrade will run, no snapshot taken`;
                 HOST_RUNTIME.log(`etcd snapshot: ${why}`);
                 return { id, outs: outputsOf(inputs, {}, why) };
             }

@@ -1,6 +1,7 @@
 /**
- * The two Talos API calls a snapshot needs, through the real `talosctl` (as the upgrades use it): `version`
- * (does the node answer, and which Talos does it run) and `etcd snapshot <file>` (EtcdSnapshot, streamed by
+ * The Talos API calls a snapshot needs, through the real `talosctl` (as the upgrades use it): `version`
+ * (does the node answer, and which Talos does it run), `get extensions` (which Image Factory schematic) and
+ * `etcd snapshot <file>` (EtcdSnapshot, streamed by
  * talosctl into `<file>.part`, checked for etcd's SHA-256 trailer, then renamed to `<file>`).
  *
  * The talosconfig is written to a 0600 file inside a 0700 temporary folder and never appears on a command line;
@@ -10,11 +11,14 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { SCHEMATIC_QUERY, schematicOfQuery } from "../talos/upgrades";
 
 /** What the snapshot code needs of the Talos API (the real one runs talosctl; tests may run a stand-in of it). */
 export interface TalosApi {
     /** The Talos version (`Tag`) the node's server reports; throws with talosctl's error when it does not answer. */
     version(ip: string): Promise<string>;
+    /** The Image Factory schematic the node runs (empty when none); throws with talosctl's error. */
+    schematic(ip: string): Promise<string>;
     /** Writes an etcd snapshot taken through `ip` to `file` (0600); throws with talosctl's error. */
     snapshot(ip: string, file: string): Promise<void>;
     /** A private (0700) folder for the snapshot file, removed by close(). */
@@ -131,6 +135,14 @@ export function talosctlApi(talosconfig: string, opts: TalosctlOptions = {}): Ta
             const tag = serverTag(out);
             if (!tag) throw new Error(`talosctl version on ${ip}: the answer names no server Talos version`);
             return tag;
+        },
+        async schematic(ip) {
+            const out = await run(
+                ["--nodes", ip, "--endpoints", ip, ...SCHEMATIC_QUERY],
+                opts.versionTimeoutMs ?? 30_000,
+                `talosctl get extensions on ${ip}`,
+            );
+            return schematicOfQuery(out);
         },
         async snapshot(ip, file) {
             await run(

@@ -281,14 +281,23 @@ describe("when it takes one: exactly when an upgrade command will run its update
         );
     });
 
-    test("on create: only when some node does not answer with the image's Talos version", () => {
-        const all = (tag: string) => NODES.map((n) => ({ hostname: n.hostname, ip: n.ip, tag }));
-        expect(provider.snapshotReasonOnCreate("v1.12.0", all("v1.12.0"))).toBeUndefined();
-        expect(provider.snapshotReasonOnCreate("v1.12.1", all("v1.12.0"))).toBe(
+    test("on create: only when some node does not answer with the image's Talos version and schematic", () => {
+        const all = (tag: string, schematic = "0123abcd") =>
+            NODES.map((n) => ({ hostname: n.hostname, ip: n.ip, tag, schematic }));
+        const image = (version: string) => ({ version, schematic: "0123abcd" });
+        expect(provider.snapshotReasonOnCreate(image("v1.12.0"), all("v1.12.0"))).toBeUndefined();
+        expect(provider.snapshotReasonOnCreate(image("v1.12.1"), all("v1.12.0"))).toBe(
             "w-1 runs v1.12.0, not v1.12.1; cp-1 runs v1.12.0, not v1.12.1; cp-2 runs v1.12.0, not v1.12.1",
         );
+        // the same release with other extensions is an upgrade too (the node commands upgrade it)
         expect(
-            provider.snapshotReasonOnCreate("v1.12.0", [
+            provider.snapshotReasonOnCreate(image("v1.12.0"), [
+                ...all("v1.12.0").slice(1),
+                { hostname: "w-1", ip: "127.3.0.21", tag: "v1.12.0", schematic: "" },
+            ]),
+        ).toBe("w-1 runs schematic (none), not 0123abcd");
+        expect(
+            provider.snapshotReasonOnCreate(image("v1.12.0"), [
                 ...all("v1.12.0").slice(1),
                 { hostname: "cp-1", ip: "127.3.0.11", error: "refused" },
             ]),
@@ -356,8 +365,8 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
             state: { shares: { pxe: simShare("pxe"), "talos-backups": simShare("talos-backups") } },
         });
         standIn = TalosctlStandIn.create({
-            [CP.ip]: { tag: "v1.12.0", bytes: 32 * 1024 },
-            [W.ip]: { tag: "v1.12.0", etcd: false },
+            [CP.ip]: { tag: "v1.12.0", schematic: "0123abcd", bytes: 32 * 1024 },
+            [W.ip]: { tag: "v1.12.0", schematic: "0123abcd", etcd: false },
         });
         process.env.PATH = standIn.pathEnv(savedPath);
     });
@@ -421,7 +430,9 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
         ]);
         const res = run.results.map((r) => r.result as Record<string, any>);
         expect(res[0].failures as unknown[]).toEqual([]);
-        expect(res[1].outs.lastReason).toBe("every node already runs v1.12.0: no upgrade will run, no snapshot taken");
+        expect(res[1].outs.lastReason).toBe(
+            `every node already runs ${IMAGE("v1.12.0")}: no upgrade will run, no snapshot taken`,
+        );
         expect(res[1].outs.lastSnapshot).toBe("");
         expect([res[2].changes, res[3].changes, res[6].changes, res[7].changes]).toEqual([false, true, false, true]);
         expect(res[4].outs.lastReason).toBe("the upgrade of cp-1, w-1 is about to run");
@@ -481,13 +492,24 @@ describe("the provider, run the engine's way (its stored text, a fresh node proc
     });
 
     test("create takes one when a node runs another version (upgrades turned on for a cluster behind the image)", async () => {
-        standIn.set(W.ip, { tag: "v1.11.6" });
+        standIn.set(W.ip, { tag: "v1.11.6", schematic: "0123abcd" });
         const run = await runStoredText(provider.EtcdSnapshot.providerText, { A: inputs("v1.12.0") }, [
             { op: "create", inputs: "A" },
         ]);
         expect(run.results[0].ok).toBe(true);
         const outs = (run.results[0].result as { outs: EtcdSnapshotOutputs }).outs;
         expect(outs.lastReason).toBe("w-1 runs v1.11.6, not v1.12.0");
+        expect(stored()).toEqual([outs.lastSnapshot]);
+    });
+
+    test("create takes one when a node runs the image's version with another schematic (its extensions change)", async () => {
+        standIn.set(W.ip, { tag: "v1.12.0", schematic: "0ld5chema" });
+        const run = await runStoredText(provider.EtcdSnapshot.providerText, { A: inputs("v1.12.0") }, [
+            { op: "create", inputs: "A" },
+        ]);
+        expect(run.results[0].ok).toBe(true);
+        const outs = (run.results[0].result as { outs: EtcdSnapshotOutputs }).outs;
+        expect(outs.lastReason).toBe("w-1 runs schematic 0ld5chema, not 0123abcd");
         expect(stored()).toEqual([outs.lastSnapshot]);
     });
 

@@ -4,6 +4,7 @@
  * snapshot code runs, as talosctl v1.13 does on the command line:
  *
  *   talosctl --talosconfig <file> --nodes <ip> --endpoints <ip> version
+ *   talosctl --talosconfig <file> --nodes <ip> --endpoints <ip> get extensions -o jsonpath=<path>
  *   talosctl --talosconfig <file> --nodes <ip> --endpoints <ip> etcd snapshot <path>
  *
  * Stateful: each node (by address) answers or not, runs a Talos version, has etcd running or not, and streams a
@@ -24,6 +25,8 @@ export interface StandInNode {
     answers?: boolean;
     /** The Talos version it runs. */
     tag: string;
+    /** The Image Factory schematic it runs (`get extensions` lists it as the extension `schematic`); none when unset. */
+    schematic?: string;
     /** Is etcd running on it (a control plane)? Default true. */
     etcd?: boolean;
     /** Snapshot body size in bytes, without the 32-byte trailer; a multiple of 512 passes talosctl's check. Default 64 KiB. */
@@ -77,6 +80,11 @@ setTimeout(() => {
     const client = "Client:\n\tTag:         v1.13.0\n\tSHA:         standin\n\tOS/Arch:     linux/amd64\n";
     if (!n || n.answers === false) return finish(1, client, "error getting version: " + refused + "\n");
     return finish(0, client + "Server:\n\tNODE:        " + node + "\n\tTag:         " + n.tag + "\n\tSHA:         standin\n\tEnabled:     RBAC\n", "");
+  }
+  if (words[0] === "get" && words[1] === "extensions") {
+    // each result of the jsonpath on a line: an extension's name, then its version
+    if (!n || n.answers === false) return finish(1, "", "error listing resources: " + refused + "\n");
+    return finish(0, "iscsi-tools\nv0.2.0\n" + (n.schematic ? "schematic\n" + n.schematic + "\n" : ""), "");
   }
   if (words[0] === "etcd" && words[1] === "snapshot" && words[2]) {
     const dest = words[2];

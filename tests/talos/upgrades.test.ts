@@ -16,6 +16,7 @@ import {
     assertTalosctlAvailable,
     findOnPath,
     imageSchematic,
+    schematicOfQuery,
     kubernetesCreateScript,
     kubernetesUpgradeScript,
     nodeCreateScript,
@@ -149,6 +150,12 @@ describe("pre-flight", () => {
         expect(imageSchematic("factory.talos.dev/metal-installer/abc123:v1.14.0")).toBe("abc123");
         expect(imageSchematic("factory.example:5000/installer/def456:v1.9.0")).toBe("def456");
         expect(() => imageSchematic("factory.talos.dev/metal-installer/abc123")).toThrow(/has no tag/);
+    });
+
+    test("schematicOfQuery: the version of the extension named schematic, none when the image has none", () => {
+        expect(schematicOfQuery("iscsi-tools\nv0.2.0\nschematic\nabc123\nutil-linux-tools\n2.41\n")).toBe("abc123");
+        expect(schematicOfQuery("iscsi-tools\nv0.2.0\n")).toBe("");
+        expect(schematicOfQuery("")).toBe("");
     });
 
     test("upgradeEndpoints: a control plane goes through itself, a worker through every control plane", () => {
