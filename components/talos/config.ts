@@ -24,6 +24,11 @@ export interface ClusterConfig {
     /** Talos release, normalised with a leading `v`, e.g. `v1.12.1`. */
     talosVersion: string;
     /**
+     * The stack stays on `talosVersion` on purpose: `preview` and `up` do not ask the Image Factory whether a newer
+     * patch of its minor is out (components/factory/newer-patch.ts; no request at all). Default false.
+     */
+    talosVersionPinned: boolean;
+    /**
      * Kubernetes version, normalised without a leading `v` (the Talos provider's form), e.g. `1.35.0`. Always
      * set: default the Kubernetes version the Talos release ships with (components/talos/versions.ts); a
      * version set explicitly is inside the range that release supports.
@@ -136,6 +141,7 @@ export const CLUSTER_KEYS = allKeys<ClusterConfig>()([
     "name",
     "endpoint",
     "talosVersion",
+    "talosVersionPinned",
     "kubernetesVersion",
     "upgrades",
     "upgradePath",
@@ -239,6 +245,7 @@ export function parseCluster(
         name: name ?? "",
         endpoint: endpoint ?? "",
         talosVersion: talosVersion ?? "",
+        talosVersionPinned: c.boolean("cluster.talosVersionPinned", o.talosVersionPinned, false),
         kubernetesVersion: kubernetesVersion ?? "",
         upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
         upgradePath: c.oneOf("cluster.upgradePath", o.upgradePath, UPGRADE_PATHS, "stepwise") ?? "stepwise",

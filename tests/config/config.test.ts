@@ -45,6 +45,7 @@ describe("the dev stack (the seed's setup)", () => {
         });
         expect(cfg.image.factoryUrl).toBe("https://factory.talos.dev");
         expect(cfg.cluster.upgrades).toBe(false);
+        expect(cfg.cluster.talosVersionPinned).toBe(false);
         // One control plane and no worker: workloads must be allowed on it, or nothing would ever run.
         expect(cfg.cluster.allowSchedulingOnControlPlanes).toBe(true);
         expect(cfg.cluster.wakeOnLanBroadcast).toBe("192.168.0.255");
@@ -151,6 +152,14 @@ const BAD: Array<[string, (v: Record<string, any>) => void, string, RegExp?]> = 
         },
         "backups.share",
         /is synology\.share, the TFTP root: TFTP has no password/,
+    ],
+    [
+        "talosVersionPinned not a boolean",
+        (v) => {
+            v.cluster.talosVersionPinned = "yes";
+        },
+        "cluster.talosVersionPinned",
+        /must be true or false, got string "yes"/,
     ],
     [
         "allowSchedulingOnControlPlanes not a boolean",
