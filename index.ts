@@ -117,6 +117,7 @@ async function main() {
         installerImage: image.installerImage,
         upgradeImage,
         installedNodes: previous.hostnames,
+        previousConfigs: { talosVersion: previous.version, rebootDigests: previous.rebootDigests },
         throughImages: upgrade.plan.hops.slice(0, -1).map((hop) => imageOfConfig(cfg.image, hop).installerImage),
         schematicId: image.schematicId,
         ups: cfg.ups,
@@ -153,11 +154,12 @@ async function main() {
         kubeconfig: cluster.kubeconfig,
         talosconfig: cluster.talosconfig,
         storageClass: csi ? csi.storageClassName : undefined,
-        talos: upgradeImage.apply((img): TalosStackOutput => ({
+        talos: pulumi.all([upgradeImage, cluster.rebootDigests]).apply(([img, rebootDigests]): TalosStackOutput => ({
             version: cfg.cluster.talosVersion,
             kubernetesVersion: cfg.cluster.kubernetesVersion,
             workloadIsolation: isolation.on,
             upgradeImage: img,
+            rebootDigests,
         })),
     };
 }
