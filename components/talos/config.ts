@@ -7,7 +7,7 @@ import { Checker, hostAddressProblem, Json, parseUrl, urlParts } from "../checke
 import { allKeys } from "../keys";
 import { Cidr, intToIp } from "../net";
 import { compareVersions, parseVersion, RELEASE_VERSION_RE, releaseTag } from "../version";
-import { APPLY_MODES, ApplyMode } from "./apply-mode";
+import { APPLY_MODES, ApplyMode, applyModeProblem } from "./apply-mode";
 import { nodePatchProblems } from "./stack-patches";
 import { UPGRADE_PATHS, UpgradePath } from "./upgrade-path";
 import { isolationSettingProblem } from "./workload-isolation";
@@ -267,6 +267,18 @@ export function parseCluster(
             (subnet ? intToIp(subnet.broadcast) : "255.255.255.255"),
         configSchemaUrl,
     };
+}
+
+/** Each apply mode set (`cluster.applyMode`, a node's `applyMode`) that the cluster's Talos release refuses. */
+export function checkApplyModes(c: Checker, cluster: ClusterConfig, nodes: readonly NodeConfig[]): void {
+    const set: [string, ApplyMode | undefined][] = [
+        ["cluster.applyMode", cluster.applyMode],
+        ...nodes.map((n, i): [string, ApplyMode | undefined] => [`nodes[${i}].applyMode`, n.applyMode]),
+    ];
+    for (const [path, mode] of set) {
+        const problem = mode && cluster.talosVersion ? applyModeProblem(mode, cluster.talosVersion) : undefined;
+        if (problem) c.add(path, problem);
+    }
 }
 
 /**

@@ -705,6 +705,25 @@ describe("cluster.applyMode and a node's applyMode", () => {
             `${key}: must be one of auto, reboot, no_reboot, staged, staged_if_needing_reboot, got "${value}"`,
         ]);
     });
+
+    test("reboot is refused from Talos 1.14 on (Talos dropped it), where it is set; before 1.14 it is taken", () => {
+        const v = devValues();
+        v.cluster.applyMode = "reboot";
+        v.nodes[0].applyMode = "reboot";
+        expect(parseStackConfig(v).cluster.applyMode).toBe("reboot"); // v1.12.1
+        v.cluster.talosVersion = "v1.14.0";
+        const problems = problemsOf(v);
+        expect(problems).toEqual([
+            expect.stringMatching(
+                /^cluster\.applyMode: reboot is refused by Talos v1\.14\.0 \(cluster\.talosVersion\)/,
+            ),
+            expect.stringMatching(/^nodes\[0\]\.applyMode: reboot is refused by Talos v1\.14\.0/),
+        ]);
+        expect(problems[0]).toContain("use auto (the default)");
+        v.cluster.applyMode = "staged_if_needing_reboot";
+        delete v.nodes[0].applyMode;
+        expect(parseStackConfig(v).cluster.applyMode).toBe("staged_if_needing_reboot");
+    });
 });
 
 describe("cluster.workloadIsolation", () => {
