@@ -16,7 +16,9 @@
  *
  * So the part of a config that decides is the v1alpha1 document without those fields ({@link rebootRelevantPart}):
  * two configs whose parts are equal apply live. The previous config is not in the program, so the stack output
- * `talos` keeps a digest of each node's part ({@link rebootDigest}), and the next preview compares.
+ * `talos` keeps a digest of each node's part ({@link rebootDigest}), and the next preview compares. It is the
+ * digest of the config the last `up` sent: after a staged apply the node runs its older config until it reboots, and
+ * Talos compares with that one, so until then the preview may name a node wrongly or miss one (a known limit).
  *
  * Talos 1.14 has no such check: commit 995bc30d5 ("feat: drop apply config method reboot", in v1.14.0-rc.1 and
  * release-1.14) removed `CanApplyImmediate`; `auto` applies every change without a reboot, the `reboot` mode is
