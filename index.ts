@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { imageOfConfig, TalosImage } from "./components/factory";
+import { announceNewerPatch } from "./components/factory/newer-patch";
 import { loadStackConfig, readPreviousOutputs } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
 import { connectionArgs } from "./components/synology/connection";
@@ -40,6 +41,14 @@ async function main() {
     // Talos 1.14's workload isolation: the setting, else Talos' own default for this cluster's history.
     const isolation = decideWorkloadIsolation(cfg.cluster.workloadIsolation, cfg.cluster.talosVersion, previous);
     if (isolation.note) void pulumi.log.info(isolation.note);
+    // Whether the factory offers a newer patch of this Talos minor: asked now, said on the image below; changes
+    // nothing, never fails the run, and asks nothing when cluster.talosVersionPinned says the version is on purpose.
+    const newerPatch = announceNewerPatch({
+        factoryUrl: cfg.image.factoryUrl,
+        talosVersion: cfg.cluster.talosVersion,
+        pinned: cfg.cluster.talosVersionPinned,
+        engineConnected: pulumi.runtime.getEngine() !== undefined,
+    });
     const clusterConfig = { ...cfg.cluster, workloadIsolation: isolation.on };
 
     // Secrets leave plain memory here: from now on they only travel as Pulumi secrets.
@@ -84,6 +93,8 @@ async function main() {
         extensions: cfg.image.extensions,
         extraKernelArgs: cfg.image.extraKernelArgs,
     });
+    const newerPatchNote = (await newerPatch).note;
+    if (newerPatchNote) void pulumi.log.info(newerPatchNote, image);
 
     const nas = new SynologyPxe("nas", {
         synology: cfg.synology,
@@ -106,6 +117,7 @@ async function main() {
         installerImage: image.installerImage,
         upgradeImage,
         installedNodes: previous.hostnames,
+        previousConfigs: { talosVersion: previous.version, rebootDigests: previous.rebootDigests },
         throughImages: upgrade.plan.hops.slice(0, -1).map((hop) => imageOfConfig(cfg.image, hop).installerImage),
         schematicId: image.schematicId,
         ups: cfg.ups,
@@ -142,11 +154,12 @@ async function main() {
         kubeconfig: cluster.kubeconfig,
         talosconfig: cluster.talosconfig,
         storageClass: csi ? csi.storageClassName : undefined,
-        talos: upgradeImage.apply((img): TalosStackOutput => ({
+        talos: pulumi.all([upgradeImage, cluster.rebootDigests]).apply(([img, rebootDigests]): TalosStackOutput => ({
             version: cfg.cluster.talosVersion,
             kubernetesVersion: cfg.cluster.kubernetesVersion,
             workloadIsolation: isolation.on,
             upgradeImage: img,
+            rebootDigests,
         })),
     };
 }

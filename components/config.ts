@@ -20,6 +20,7 @@ import { allKeys } from "./keys";
 import { Cidr, intToIp, ipInRange, ipToInt, isIpv4, parseCidr, placeInCidr, specialIpv4 } from "./net";
 import { DhcpConfig, parseDhcp, parseSynology, SynologyConfig } from "./synology/config";
 import {
+    checkApplyModes,
     ClusterConfig,
     NodeConfig,
     NUT_CLIENT_EXTENSION,
@@ -111,6 +112,7 @@ export function parseStackConfig(values: Record<string, unknown>): StackConfig {
     const tftpRoot = synology && snapshotShareProblem(backups.share, synology.share);
     if (tftpRoot) c.problems.push(tftpRoot);
     if (nodes && dhcp) checkAddresses(c, nodes, dhcp, synology, cluster);
+    if (cluster && nodes) checkApplyModes(c, cluster, nodes);
 
     if (c.problems.length > 0) throw new ConfigError(c.problems);
     return {

@@ -18,6 +18,8 @@
  *
  * (./config.ts imports the values from here, so this file takes the settings by shape, not by ./config.ts' types.)
  */
+import { compareVersions, parseVersion } from "../version";
+
 export type ApplyMode = "auto" | "reboot" | "no_reboot" | "staged" | "staged_if_needing_reboot";
 export const APPLY_MODES: readonly ApplyMode[] = ["auto", "reboot", "no_reboot", "staged", "staged_if_needing_reboot"];
 
@@ -52,4 +54,20 @@ export function planApplyModes(
             "Talos' maintenance mode, which takes only auto and reboot. The mode applies from the next up on (that up " +
             "updates the apply, with the same config, in the new mode)",
     };
+}
+
+/**
+ * The problem with `mode` for nodes running Talos `talosVersion`, or undefined. Talos 1.14 refuses the `reboot` mode
+ * outside maintenance mode ("the REBOOT mode is not supported, please use AUTO or NO_REBOOT modes instead":
+ * internal/app/machined/internal/server/v1alpha1/v1alpha1_server.go `ApplyConfiguration`, commit 995bc30d5 "feat:
+ * drop apply config method reboot", in v1.14.0-rc.1 and release-1.14), so every `up` after a node's first would fail.
+ */
+export function applyModeProblem(mode: ApplyMode, talosVersion: string): string | undefined {
+    const v = parseVersion(talosVersion);
+    if (mode !== "reboot" || !v || compareVersions(v, [1, 14, 0]) < 0) return undefined;
+    return (
+        `reboot is refused by Talos ${talosVersion} (cluster.talosVersion) on an installed node: Talos 1.14 dropped the ` +
+        "reboot apply mode and applies every change without a reboot; use auto (the default) and reboot the node " +
+        "yourself when you want it to (talosctl reboot)"
+    );
 }

@@ -16,6 +16,7 @@ import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
 import { appendDocuments, splitPatches } from "./raw-documents";
+import { rebootDigest, rebootNote } from "./reboot-changes";
 import * as talos from "./sdk";
 import { BeforeUpgrades, createUpgradeCommands, UpgradeCommands, upgradeOrder } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
@@ -49,6 +50,12 @@ export interface TalosClusterArgs {
      * them gets its first apply in `auto` mode (./apply-mode.ts).
      */
     installedNodes?: readonly string[];
+    /**
+     * What the previous `up` left (index.ts: components/talos/previous.ts): the Talos release the nodes run and each
+     * node's reboot digest. The preview names the nodes whose config change needs a reboot (./reboot-changes.ts);
+     * without it (a stack's first `up`, or one made before the digests) it names none.
+     */
+    previousConfigs?: { talosVersion?: string; rebootDigests?: Readonly<Record<string, string>> };
     /** The image component's schematic ID (exported; the installer image must carry it). */
     schematicId: pulumi.Input<string>;
     /** `homelab:ups`: when set, every node gets the nut-client ExtensionServiceConfig. */
@@ -221,6 +228,8 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly nodes: pulumi.Output<NodeSummary[]>;
     /** SHA-256 of each node's applied machine configuration, by hostname (not secret). */
     public readonly machineConfigurationHashes: pulumi.Output<Record<string, string>>;
+    /** Per hostname, the digest of the part of its config whose change needs a reboot (./reboot-changes.ts; not secret). */
+    public readonly rebootDigests: pulumi.Output<Record<string, string>>;
     public readonly schematicId: pulumi.Output<string>;
     public readonly installerImage: pulumi.Output<string>;
 
@@ -254,6 +263,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         this.applies = machines.applies;
         this.wakeOnLan = machines.wakeOnLan;
         this.nodeWaits = machines.nodeWaits;
+        this.rebootDigests = pulumi.output(machines.rebootDigests);
 
         const first = plan.bootstrapNode;
         // After its apply the node installs Talos to disk and reboots before it answers: bootstrapTimeout covers it.
@@ -327,6 +337,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             healthy: this.healthy,
             nodes: this.nodes,
             machineConfigurationHashes: this.machineConfigurationHashes,
+            rebootDigests: this.rebootDigests,
             schematicId: this.schematicId,
             installerImage: this.installerImage,
         });
@@ -341,13 +352,16 @@ export class TalosCluster extends pulumi.ComponentResource {
         args: TalosClusterArgs,
         plan: ClusterPlan,
         installerImage: pulumi.Output<string>,
-    ): Pick<TalosCluster, "applies" | "wakeOnLan" | "nodeWaits"> {
+    ): Pick<TalosCluster, "applies" | "wakeOnLan" | "nodeWaits"> & {
+        rebootDigests: Record<string, pulumi.Output<string>>;
+    } {
         const { cluster } = args;
         const out: Pick<TalosCluster, "applies" | "wakeOnLan" | "nodeWaits"> = {
             applies: {},
             wakeOnLan: {},
             nodeWaits: {},
         };
+        const rebootDigests: Record<string, pulumi.Output<string>> = {};
         const stack = pulumi.getStack();
         const applyModes = planApplyModes(cluster, args.nodes, args.installedNodes);
         if (applyModes.note) void pulumi.log.info(applyModes.note, this);
@@ -371,6 +385,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             );
             // What the provider rendered, and the documents it cannot render appended as they are.
             const machineConfiguration = config.machineConfiguration.apply((c) => appendDocuments(c, documents.raw));
+            // In clear: the digest reveals nothing of the config (./reboot-changes.ts `rebootDigest`).
+            rebootDigests[node.hostname] = pulumi.unsecret(machineConfiguration.apply(rebootDigest));
             const after = plan.applyAfter[node.hostname];
             const mode = applyModes.modes[node.hostname];
             const dependsOn: pulumi.Resource[] = after ? [out.applies[after]] : [];
@@ -416,7 +432,13 @@ export class TalosCluster extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [wait] },
             );
         });
-        return out;
+        // The nodes whose change needs a reboot, and what their apply mode does with it: said once, preview and up.
+        const previous = args.previousConfigs;
+        pulumi.all(rebootDigests).apply((current) => {
+            const note = rebootNote(previous?.rebootDigests, current, applyModes.modes, previous?.talosVersion);
+            if (note) void pulumi.log.info(note, this);
+        });
+        return { ...out, rebootDigests };
     }
 
     /** Said when the first control plane's apply finished, i.e. when the bootstrap starts waiting (`up` only). */

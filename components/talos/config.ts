@@ -7,7 +7,7 @@ import { Checker, hostAddressProblem, Json, parseUrl, urlParts } from "../checke
 import { allKeys } from "../keys";
 import { Cidr, intToIp } from "../net";
 import { compareVersions, parseVersion, RELEASE_VERSION_RE, releaseTag } from "../version";
-import { APPLY_MODES, ApplyMode } from "./apply-mode";
+import { APPLY_MODES, ApplyMode, applyModeProblem } from "./apply-mode";
 import { nodePatchProblems } from "./stack-patches";
 import { UPGRADE_PATHS, UpgradePath } from "./upgrade-path";
 import { isolationSettingProblem } from "./workload-isolation";
@@ -23,6 +23,11 @@ export interface ClusterConfig {
     endpoint: string;
     /** Talos release, normalised with a leading `v`, e.g. `v1.12.1`. */
     talosVersion: string;
+    /**
+     * The stack stays on `talosVersion` on purpose: `preview` and `up` do not ask the Image Factory whether a newer
+     * patch of its minor is out (components/factory/newer-patch.ts; no request at all). Default false.
+     */
+    talosVersionPinned: boolean;
     /**
      * Kubernetes version, normalised without a leading `v` (the Talos provider's form), e.g. `1.35.0`. Always
      * set: default the Kubernetes version the Talos release ships with (components/talos/versions.ts); a
@@ -136,6 +141,7 @@ export const CLUSTER_KEYS = allKeys<ClusterConfig>()([
     "name",
     "endpoint",
     "talosVersion",
+    "talosVersionPinned",
     "kubernetesVersion",
     "upgrades",
     "upgradePath",
@@ -239,6 +245,7 @@ export function parseCluster(
         name: name ?? "",
         endpoint: endpoint ?? "",
         talosVersion: talosVersion ?? "",
+        talosVersionPinned: c.boolean("cluster.talosVersionPinned", o.talosVersionPinned, false),
         kubernetesVersion: kubernetesVersion ?? "",
         upgrades: c.boolean("cluster.upgrades", o.upgrades, false),
         upgradePath: c.oneOf("cluster.upgradePath", o.upgradePath, UPGRADE_PATHS, "stepwise") ?? "stepwise",
@@ -260,6 +267,18 @@ export function parseCluster(
             (subnet ? intToIp(subnet.broadcast) : "255.255.255.255"),
         configSchemaUrl,
     };
+}
+
+/** Each apply mode set (`cluster.applyMode`, a node's `applyMode`) that the cluster's Talos release refuses. */
+export function checkApplyModes(c: Checker, cluster: ClusterConfig, nodes: readonly NodeConfig[]): void {
+    const set: [string, ApplyMode | undefined][] = [
+        ["cluster.applyMode", cluster.applyMode],
+        ...nodes.map((n, i): [string, ApplyMode | undefined] => [`nodes[${i}].applyMode`, n.applyMode]),
+    ];
+    for (const [path, mode] of set) {
+        const problem = mode && cluster.talosVersion ? applyModeProblem(mode, cluster.talosVersion) : undefined;
+        if (problem) c.add(path, problem);
+    }
 }
 
 /**

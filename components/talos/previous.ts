@@ -25,6 +25,11 @@ export interface TalosStackOutput {
     workloadIsolation: boolean;
     /** The installer image the upgrade commands carry ({@link upgradeImageFor}). */
     upgradeImage: string;
+    /**
+     * Per hostname, the digest of the part of its machine config whose change needs a reboot
+     * (./reboot-changes.ts `rebootDigest`; not secret), for the next preview to compare.
+     */
+    rebootDigests: Record<string, string>;
 }
 
 /** What the program knows of the previous up; every field undefined on a stack's first one. */
@@ -35,6 +40,8 @@ export interface PreviousTalos {
     upgradeImage?: string;
     /** The hostnames of the nodes the previous up managed. */
     hostnames?: string[];
+    /** {@link TalosStackOutput.rebootDigests}; undefined for a stack made before them. */
+    rebootDigests?: Record<string, string>;
 }
 
 const str = (x: unknown): string | undefined => (typeof x === "string" && x !== "" ? x : undefined);
@@ -55,12 +62,19 @@ export function previousTalos(outputs: Record<string, unknown>): PreviousTalos {
     const version = str(talos.version) ?? tagOf(legacyImage);
     const upgradeImage = str(talos.upgradeImage) ?? legacyImage;
     const nodes = Array.isArray(outputs.nodes) ? (outputs.nodes as { hostname?: unknown }[]) : undefined;
+    const digests = talos.rebootDigests && typeof talos.rebootDigests === "object" ? talos.rebootDigests : undefined;
+    const rebootDigests = digests
+        ? Object.fromEntries(
+              Object.entries(digests).filter(([, d]) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d)),
+          )
+        : undefined;
     return {
         ...(version && parseVersion(version) ? { version } : {}),
         ...(str(talos.kubernetesVersion) ? { kubernetesVersion: str(talos.kubernetesVersion) } : {}),
         ...(typeof talos.workloadIsolation === "boolean" ? { workloadIsolation: talos.workloadIsolation } : {}),
         ...(upgradeImage ? { upgradeImage } : {}),
         ...(nodes ? { hostnames: nodes.map((n) => String(n.hostname)) } : {}),
+        ...(rebootDigests ? { rebootDigests } : {}),
     };
 }
 

@@ -193,6 +193,66 @@ test("4. a node's IP change rewrites only the reservations on the NAS; a Talos v
     h.setValues(base);
 });
 
+test("4b. preview announces a newer Talos patch the factory offers, on the image, and asks nothing when the version is pinned", async () => {
+    const { factory } = h.servers;
+    const base = h.values;
+    const said = (events: Parameters<typeof diagnostics>[0]) =>
+        diagnostics(events, "info").filter((d) => d.message.includes("is out: the Image Factory"));
+    // v1.12.1 is the newest 1.12 the stand-in offers (DEFAULT_VERSIONS): nothing to say, one GET /versions.
+    let asked = factory.calls.versions;
+    const current = await h.engine.run(["preview", ...h.engine.stackArgs()]);
+    expect({ code: current.code, said: said(current.events), asked: factory.calls.versions - asked }).toEqual({
+        code: 0,
+        said: [],
+        asked: 1,
+    });
+
+    const older = JSON.parse(JSON.stringify(base)) as Record<string, any>;
+    older.cluster.talosVersion = "v1.12.0";
+    h.setValues(older);
+    asked = factory.calls.versions;
+    const behind = await h.engine.run(["preview", ...h.engine.stackArgs()]);
+    expect(behind.code).toBe(0);
+    expect(factory.calls.versions - asked).toBe(1);
+    const notes = said(behind.events);
+    expect(notes).toHaveLength(1);
+    expect(notes[0].message).toContain("Talos v1.12.1 is out");
+    expect(notes[0].message).toContain("than v1.12.0 (cluster.talosVersion)");
+    expect(urnTypeChain(notes[0].urn ?? "")).toMatch(/homelab:factory:TalosImage$/);
+
+    older.cluster.talosVersionPinned = true;
+    h.setValues(older);
+    asked = factory.calls.versions;
+    const pinned = await h.engine.run(["preview", ...h.engine.stackArgs()]);
+    expect({ code: pinned.code, said: said(pinned.events), asked: factory.calls.versions - asked }).toEqual({
+        code: 0,
+        said: [],
+        asked: 0,
+    });
+    h.setValues(base);
+});
+
+test("4c. preview names the node whose config change needs a reboot (Talos 1.12), and not one Talos applies live", async () => {
+    const base = h.values;
+    const reboots = (events: Parameters<typeof diagnostics>[0]) =>
+        diagnostics(events, "info").filter((d) => d.message.includes("need a reboot"));
+    const live = JSON.parse(JSON.stringify(base)) as Record<string, any>;
+    live.nodes[0].patches = ["machine:\n  nodeLabels:\n    zone: rack-1\n"];
+    h.setValues(live);
+    const labels = await h.engine.run(["preview", ...h.engine.stackArgs()]);
+    expect({ code: labels.code, said: reboots(labels.events) }).toEqual({ code: 0, said: [] });
+
+    const env = JSON.parse(JSON.stringify(base)) as Record<string, any>;
+    env.nodes[0].patches = ["machine:\n  env:\n    https_proxy: http://127.0.0.1:3128\n"];
+    h.setValues(env);
+    const proxy = await h.engine.run(["preview", ...h.engine.stackArgs()]);
+    expect(proxy.code).toBe(0);
+    const said = reboots(proxy.events).map((d) => d.message);
+    expect(said).toEqual([expect.stringContaining(": the change needs a reboot; applyMode auto reboots it now")]);
+    expect(said[0]).toContain(`${(base.nodes as { hostname: string }[])[0].hostname}: the change needs a reboot`);
+    h.setValues(base);
+});
+
 /** A value of `pulumi stack export --show-secrets` with its secrets opened (`{<sig>: …, plaintext: "<json>"}`). */
 function reveal(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(reveal);

@@ -45,6 +45,7 @@ describe("the dev stack (the seed's setup)", () => {
         });
         expect(cfg.image.factoryUrl).toBe("https://factory.talos.dev");
         expect(cfg.cluster.upgrades).toBe(false);
+        expect(cfg.cluster.talosVersionPinned).toBe(false);
         // One control plane and no worker: workloads must be allowed on it, or nothing would ever run.
         expect(cfg.cluster.allowSchedulingOnControlPlanes).toBe(true);
         expect(cfg.cluster.wakeOnLanBroadcast).toBe("192.168.0.255");
@@ -151,6 +152,14 @@ const BAD: Array<[string, (v: Record<string, any>) => void, string, RegExp?]> = 
         },
         "backups.share",
         /is synology\.share, the TFTP root: TFTP has no password/,
+    ],
+    [
+        "talosVersionPinned not a boolean",
+        (v) => {
+            v.cluster.talosVersionPinned = "yes";
+        },
+        "cluster.talosVersionPinned",
+        /must be true or false, got string "yes"/,
     ],
     [
         "allowSchedulingOnControlPlanes not a boolean",
@@ -695,6 +704,25 @@ describe("cluster.applyMode and a node's applyMode", () => {
         expect(problemsOf(v)).toEqual([
             `${key}: must be one of auto, reboot, no_reboot, staged, staged_if_needing_reboot, got "${value}"`,
         ]);
+    });
+
+    test("reboot is refused from Talos 1.14 on (Talos dropped it), where it is set; before 1.14 it is taken", () => {
+        const v = devValues();
+        v.cluster.applyMode = "reboot";
+        v.nodes[0].applyMode = "reboot";
+        expect(parseStackConfig(v).cluster.applyMode).toBe("reboot"); // v1.12.1
+        v.cluster.talosVersion = "v1.14.0";
+        const problems = problemsOf(v);
+        expect(problems).toEqual([
+            expect.stringMatching(
+                /^cluster\.applyMode: reboot is refused by Talos v1\.14\.0 \(cluster\.talosVersion\)/,
+            ),
+            expect.stringMatching(/^nodes\[0\]\.applyMode: reboot is refused by Talos v1\.14\.0/),
+        ]);
+        expect(problems[0]).toContain("use auto (the default)");
+        v.cluster.applyMode = "staged_if_needing_reboot";
+        delete v.nodes[0].applyMode;
+        expect(parseStackConfig(v).cluster.applyMode).toBe("staged_if_needing_reboot");
     });
 });
 

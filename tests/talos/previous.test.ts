@@ -31,6 +31,14 @@ describe("previousTalos: the previous up's outputs, read defensively", () => {
         ).toEqual({ version: "v1.13.9", kubernetesVersion: "1.36.3", upgradeImage: image, hostnames: ["cp-1", "w-1"] });
     });
 
+    test("the reboot digests of each node, only the ones that are digests", () => {
+        const digest = "c".repeat(64);
+        expect(
+            previousTalos({ talos: { version: "v1.13.9", rebootDigests: { "cp-1": digest, "w-1": 7, "w-2": "x" } } }),
+        ).toEqual({ version: "v1.13.9", rebootDigests: { "cp-1": digest } });
+        expect(previousTalos({ talos: { version: "v1.13.9" } })).toEqual({ version: "v1.13.9" });
+    });
+
     test("a stack made before the talos output: the release from the installer image's tag", () => {
         const image = `factory.talos.dev/installer/${ID}:v1.12.1`;
         expect(previousTalos({ installerImage: image })).toEqual({ version: "v1.12.1", upgradeImage: image });
