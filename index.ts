@@ -6,10 +6,12 @@
  * is checked against the Talos config schema of the cluster's version.
  */
 import * as pulumi from "@pulumi/pulumi";
+// First of the program's modules: what it asks the engine for while the rest load (./components/program-start.ts).
+import { readPreviousOutputs } from "./components/program-start";
 
 import { imageOfConfig, TalosImage } from "./components/factory";
 import { announceNewerPatch } from "./components/factory/newer-patch";
-import { loadStackConfig, readPreviousOutputs } from "./components/stack";
+import { loadStackConfig } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
 import { connectionArgs } from "./components/synology/connection";
 import { SynologyPxe } from "./components/synology/pxe";

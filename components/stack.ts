@@ -46,27 +46,3 @@ export function loadStackConfig(config?: Record<string, string>): StackConfig {
         throw e;
     }
 }
-
-/** The Pulumi engine's built-in function that reads a stack's outputs (the one a StackReference reads through). */
-export const READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs";
-
-/**
- * The named outputs of this stack's previous `up` (none on its first), from the engine's built-in
- * {@link READ_STACK_OUTPUTS} on the stack itself (`<organization>/<project>/<stack>`; the engine reads the last
- * checkpoint, from the file backend as from Pulumi Cloud). An invoke, not a StackReference: a StackReference is a
- * resource whose stored copy of the outputs would be out of date after every `up` that changes them, a change
- * `pulumi refresh` would report. Only outputs in clear are taken: a secret one is left out, so nothing secret
- * goes further than this function.
- */
-export async function readPreviousOutputs(names: readonly string[]): Promise<Record<string, unknown>> {
-    const name = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-    const read = (await pulumi.runtime.invoke(READ_STACK_OUTPUTS, { name })) as {
-        outputs?: Record<string, unknown>;
-        secretOutputNames?: string[];
-    };
-    const outputs = read.outputs ?? {};
-    const secret = new Set(read.secretOutputNames ?? []);
-    const out: Record<string, unknown> = {};
-    for (const key of names) if (outputs[key] !== undefined && !secret.has(key)) out[key] = outputs[key];
-    return out;
-}

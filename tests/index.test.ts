@@ -11,7 +11,7 @@ import { installMocks, Recorder } from "./support/pulumi-mocks";
 import { stackValues } from "./support/shared";
 import { referenceSchemaText, referenceSchemaTextFor, SchemaServer, startSchemaServer } from "./support/schema-server";
 import { SYNOLOGY_RESOURCES } from "../components/synology/pxe";
-import { READ_STACK_OUTPUTS } from "../components/stack";
+import { READ_STACK_OUTPUTS } from "../components/program-start";
 
 const DSM_PASSWORD = "dsm-Pa55-word";
 const UPS_PASSWORD = "ups-Pa55-word";
@@ -63,7 +63,7 @@ async function run(
             return undefined;
         },
         onCall: (token) => {
-            // The stack's own outputs of its previous up (components/stack.ts readPreviousOutputs).
+            // The stack's own outputs of its previous up (components/program-start.ts readPreviousOutputs).
             if (token === READ_STACK_OUTPUTS) return { outputs: previousOutputs, secretOutputNames: ["kubeconfig"] };
             if (token === "talos:client/getConfiguration:getConfiguration") return { talosConfig: TALOSCONFIG };
             if (token === "talos:machine/getConfiguration:getConfiguration")

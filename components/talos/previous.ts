@@ -1,6 +1,6 @@
 /**
  * What the previous `up` left, and what it decides now (pure functions). index.ts reads the stack's
- * previous outputs (components/stack.ts `readPreviousOutputs`) and hands them here:
+ * previous outputs (components/program-start.ts `readPreviousOutputs`) and hands them here:
  *
  * - `talos` (exported since this version, {@link TalosStackOutput}): the Talos release and Kubernetes version the
  *   stack was configured for, whether its configs carried workload isolation, and the installer image its upgrade
