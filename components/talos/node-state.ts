@@ -5,7 +5,8 @@
  * not drift changes nothing. Registered per node with `cluster.upgrades` (the only way talosctl is there anyway).
  *
  * - `create` only reads the node (after its apply and its upgrade commands);
- * - `read` (refresh) asks the node with two read-only calls: `talosctl version` and `talosctl get machineconfig`;
+ * - `read` (refresh) asks the node with two read-only calls: `talosctl version` and `talosctl get machineconfig`
+ *   (a node that does not answer keeps what was last seen, with a warning: `refreshNode`);
  * - `diff` reports a change when what was read is not what is declared (or a declared value changed);
  * - `update` reads the node, then repairs only what differs: `talosctl upgrade --image <declared installer>` for
  *   the version (a worker through the control planes as endpoints), `talosctl apply-config` of the declared config
@@ -134,6 +135,34 @@ export async function observeNode(
             `reading what ${who} runs (talosctl version, get machineconfig): ${(e as Error).message}. ` +
                 "Check that the node is powered on and answers (`talosctl --nodes <ip> version`)",
         );
+    }
+}
+
+/** A talosctl error that says the node did not answer (powered off, rebooting, unreachable), not that it refused. */
+export function unreachable(message: string): boolean {
+    return /code = (Unavailable|DeadlineExceeded)|connection refused|no route to host|i\/o timeout|network is unreachable|no answer within/i.test(
+        message,
+    );
+}
+
+/**
+ * Refresh: what the node runs now. A node that does not answer keeps what was last seen, with a warning naming it (a
+ * powered-off node must not stop every `up --refresh` of the stack; the health check and the doctor report it); any
+ * other failure (a talosconfig the node refuses, …) fails the refresh.
+ */
+export async function refreshNode(
+    talosctl: TalosctlRunner,
+    props: NodeStateOutputs,
+    warn: (message: string) => void,
+): Promise<NodeStateOutputs> {
+    try {
+        return withObserved(props, await observeNode(talosctl, props));
+    } catch (e) {
+        if (!unreachable((e as Error).message)) throw e;
+        warn(
+            `${(e as Error).message}. Kept what was last seen (Talos ${props.observedTag}): drift of this node is not checked`,
+        );
+        return props;
     }
 }
 
@@ -270,7 +299,7 @@ export class TalosNodeState extends dynamicResource<NodeStateInputs, NodeStateOu
             return { id: `${inputs.hostname}-state`, outs: withObserved(inputs, await observeNode(TALOSCTL, inputs)) };
         },
         async read(id: string, props: NodeStateOutputs) {
-            return { id, props: withObserved(props, await observeNode(TALOSCTL, props)) };
+            return { id, props: await refreshNode(TALOSCTL, props, (m) => process.stderr.write(`warning: ${m}\n`)) };
         },
         diff: (_id: string, olds: NodeStateOutputs, news: NodeStateInputs) =>
             Promise.resolve(diffNodeState(olds, news)),

@@ -20,6 +20,7 @@ import {
     NodeStateInputs,
     NodeStateOutputs,
     observeNode,
+    refreshNode,
     repairNode,
     TALOSCTL,
     TalosctlRunner,
@@ -230,6 +231,27 @@ describe("TalosNodeState", () => {
                 "json",
             ],
         ]);
+    });
+
+    test("refresh of a node that does not answer keeps what was last seen and warns naming it; a refusal fails", async () => {
+        const seen: NodeStateOutputs = { ...inputs(), observedTag: "v1.12.0", observedDigest: configDigest(CONFIG) };
+        const failing = (message: string): TalosctlRunner => ({ run: () => Promise.reject(new Error(message)) });
+        const warnings: string[] = [];
+        const off = failing(
+            "error: rpc error: code = Unavailable desc = connection error: dial tcp 192.168.0.21:50000: connect: connection refused",
+        );
+        expect(await refreshNode(off, seen, (m) => warnings.push(m))).toEqual(seen);
+        expect(warnings).toEqual([
+            expect.stringMatching(
+                /^reading what w-1 \(192\.168\.0\.21\) runs .*connection refused.*Kept what was last seen \(Talos v1\.12\.0\)/,
+            ),
+        ]);
+        const refused = failing("error: rpc error: code = PermissionDenied desc = not authorized");
+        await expect(refreshNode(refused, seen, () => undefined)).rejects.toThrow(
+            /w-1 \(192\.168\.0\.21\).*not authorized/,
+        );
+        const node = new FakeNode("v1.12.1", CONFIG);
+        expect(await refreshNode(node, seen, () => undefined)).toEqual({ ...seen, observedTag: "v1.12.1" });
     });
 
     test("diff: no change while the node runs what is declared; a change when it drifted or the declaration moved", () => {
