@@ -176,7 +176,8 @@ export function diffNodeState(
     olds: NodeStateOutputs,
     news: NodeStateInputs,
 ): pulumi.dynamic.DiffResult & { changed: string[] } {
-    const keys = ["hostname", "ip", "tag", "image", "digest", "applyMode", "timeout"] as const;
+    // the talosconfig too: a refresh reads with the stored one, so a new one must reach the state
+    const keys = ["hostname", "ip", "tag", "image", "digest", "applyMode", "timeout", "talosconfig"] as const;
     const changed: string[] = keys.filter((k) => olds[k] !== news[k]);
     if (JSON.stringify(olds.upgradeEndpoints) !== JSON.stringify(news.upgradeEndpoints))
         changed.push("upgradeEndpoints");

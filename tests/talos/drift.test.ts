@@ -261,6 +261,8 @@ describe("TalosNodeState", () => {
         expect(diffNodeState({ ...same, observedDigest: "sha256:00" }, inputs()).changed).toEqual(["observedDigest"]);
         const declaredAnew = inputs({ tag: "v1.12.1", image: IMAGE.replace(":v1.12.0", ":v1.12.1") });
         expect(diffNodeState(same, declaredAnew).changed).toEqual(["tag", "image", "observedTag"]);
+        // a new talosconfig reaches the state (the next refresh reads with it)
+        expect(diffNodeState(same, inputs({ talosconfig: "context: other\n" })).changed).toEqual(["talosconfig"]);
     });
 
     test("up on a node that runs what is declared (its apply or upgrade did the work): reads only", async () => {
