@@ -131,10 +131,13 @@ export async function observeNode(
         );
         return { tag, digest: configDigest(config) };
     } catch (e) {
-        throw new Error(
-            `reading what ${who} runs (talosctl version, get machineconfig): ${(e as Error).message}. ` +
-                "Check that the node is powered on and answers (`talosctl --nodes <ip> version`)",
-        );
+        const message = (e as Error).message;
+        // talosctl decodes the config it reads with its own machinery: a document kind of a newer Talos (1.14's
+        // SecurityProfileConfig for a talosctl 1.13) is "not registered" there
+        const hint = /not registered/.test(message)
+            ? "The node's config holds a document this talosctl does not know: use the talosctl of the nodes' Talos release"
+            : "Check that the node is powered on and answers (`talosctl --nodes <ip> version`)";
+        throw new Error(`reading what ${who} runs (talosctl version, get machineconfig): ${message}. ${hint}`);
     }
 }
 

@@ -252,6 +252,12 @@ describe("TalosNodeState", () => {
         );
         const node = new FakeNode("v1.12.1", CONFIG);
         expect(await refreshNode(node, seen, () => undefined)).toEqual({ ...seen, observedTag: "v1.12.1" });
+        const older = failing(
+            'error: failed to unmarshal: error decoding document v1alpha1/SecurityProfileConfig/ (line 1): "SecurityProfileConfig" "v1alpha1": not registered',
+        );
+        await expect(refreshNode(older, seen, () => undefined)).rejects.toThrow(
+            /not registered\. The node's config holds a document this talosctl does not know: use the talosctl of the nodes' Talos release$/,
+        );
     });
 
     test("diff: no change while the node runs what is declared; a change when it drifted or the declaration moved", () => {
