@@ -4,7 +4,8 @@
  *   secrets ─▶ per node: machine config (getConfiguration + patches) ─▶ [wake-on-LAN] ─▶ wait for the node
  *   ─▶ apply (every apply waits for the Synology component's `pxeReady`: the node must be able to PXE-boot into
  *   maintenance mode) ─▶ bootstrap (first control plane, once; `cluster.bootstrapTimeout` covers its install
- *   and reboot) ─▶ kubeconfig ─▶ health (`up` only, `cluster.healthTimeout`) ─▶ [rolling upgrades, opt-in]
+ *   and reboot) ─▶ kubeconfig ─▶ health (`up` only, `cluster.healthTimeout`) ─▶ [rolling upgrades, opt-in
+ *   ─▶ per node, what it runs (./node-state.ts: drift seen by refresh, repaired by up)]
  *
  * Decisions live in pure functions (`planCluster`, patches.ts, upgrades.ts); the constructor wires.
  */
@@ -12,7 +13,9 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { durationSeconds } from "../duration";
 import { planApplyModes } from "./apply-mode";
+import { configDigest } from "./drift";
 import { ClusterConfig, NodeConfig, UpsConfig } from "./config";
+import { TalosNodeState } from "./node-state";
 import { nodeWaitHint, TalosNodeWait } from "./node-wait";
 import { renderNodePatches, renderNutClientPatch, talosVersionContract } from "./patches";
 import { appendDocuments, splitPatches } from "./raw-documents";
@@ -20,6 +23,7 @@ import { rebootDigest, rebootNote } from "./reboot-changes";
 import * as talos from "./sdk";
 import { BeforeUpgrades, createUpgradeCommands, UpgradeCommands, upgradeOrder } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
+import { imageTag } from "../version";
 
 /** Arguments of {@link TalosCluster}. */
 export interface TalosClusterArgs {
@@ -241,6 +245,13 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly bootstrap: talos.machine.Bootstrap;
     public readonly kubeconfigResource: talos.cluster.Kubeconfig;
     public readonly upgrades?: UpgradeCommands;
+    /**
+     * With `cluster.upgrades`: per hostname, what the node runs (Talos version, machine config digest), which
+     * `pulumi refresh` reads and `up` puts back (./node-state.ts).
+     */
+    public readonly nodeStates: Record<string, TalosNodeState> = {};
+    /** Per hostname, the machine config its apply sends (secret). */
+    private readonly machineConfigurations: Record<string, pulumi.Output<string>>;
     /** What `beforeUpgrades` registered, which the upgrades wait for (upgrades on and `beforeUpgrades` given). */
     public readonly beforeUpgrades?: pulumi.Resource;
 
@@ -261,6 +272,7 @@ export class TalosCluster extends pulumi.ComponentResource {
 
         const machines = this.machines(name, args, plan, installerImage);
         this.applies = machines.applies;
+        this.machineConfigurations = machines.machineConfigurations;
         this.wakeOnLan = machines.wakeOnLan;
         this.nodeWaits = machines.nodeWaits;
         this.rebootDigests = pulumi.output(machines.rebootDigests);
@@ -322,6 +334,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 },
                 this,
             );
+            this.nodeStates = this.nodeStatesAfter(name, args, plan, upgradeArgs.installerImage, this.upgrades);
         }
 
         this.nodes = pulumi.output(plan.summary);
@@ -353,13 +366,17 @@ export class TalosCluster extends pulumi.ComponentResource {
         plan: ClusterPlan,
         installerImage: pulumi.Output<string>,
     ): Pick<TalosCluster, "applies" | "wakeOnLan" | "nodeWaits"> & {
+        machineConfigurations: Record<string, pulumi.Output<string>>;
         rebootDigests: Record<string, pulumi.Output<string>>;
     } {
         const { cluster } = args;
-        const out: Pick<TalosCluster, "applies" | "wakeOnLan" | "nodeWaits"> = {
+        const out: Pick<TalosCluster, "applies" | "wakeOnLan" | "nodeWaits"> & {
+            machineConfigurations: Record<string, pulumi.Output<string>>;
+        } = {
             applies: {},
             wakeOnLan: {},
             nodeWaits: {},
+            machineConfigurations: {},
         };
         const rebootDigests: Record<string, pulumi.Output<string>> = {};
         const stack = pulumi.getStack();
@@ -385,6 +402,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             );
             // What the provider rendered, and the documents it cannot render appended as they are.
             const machineConfiguration = config.machineConfiguration.apply((c) => appendDocuments(c, documents.raw));
+            out.machineConfigurations[node.hostname] = machineConfiguration;
             // In clear: the digest reveals nothing of the config (./reboot-changes.ts `rebootDigest`).
             rebootDigests[node.hostname] = pulumi.unsecret(machineConfiguration.apply(rebootDigest));
             const after = plan.applyAfter[node.hostname];
@@ -439,6 +457,43 @@ export class TalosCluster extends pulumi.ComponentResource {
             if (note) void pulumi.log.info(note, this);
         });
         return { ...out, rebootDigests };
+    }
+
+    /**
+     * Per node, after its apply and its last upgrade command: what it runs (./node-state.ts). Its repair upgrades a
+     * worker through the control planes (talosctl drains it with a control plane's kubeconfig) and applies in the
+     * node's own apply mode.
+     */
+    private nodeStatesAfter(
+        name: string,
+        args: TalosClusterArgs,
+        plan: ClusterPlan,
+        image: pulumi.Output<string>,
+        upgrades: UpgradeCommands,
+    ): Record<string, TalosNodeState> {
+        const out: Record<string, TalosNodeState> = {};
+        const cpIps = plan.controlPlanes.map((n) => n.ip);
+        for (const node of args.nodes) {
+            const config = this.machineConfigurations[node.hostname];
+            const upgrade = upgrades.nodes.find((u) => u.hostname === node.hostname)?.command;
+            out[node.hostname] = new TalosNodeState(
+                `${name}-${node.hostname}-state`,
+                {
+                    hostname: node.hostname,
+                    ip: node.ip,
+                    upgradeEndpoints: node.role === "controlplane" ? [node.ip] : cpIps,
+                    tag: image.apply(imageTag),
+                    image,
+                    digest: pulumi.unsecret(config.apply(configDigest)),
+                    config,
+                    talosconfig: this.talosconfig,
+                    applyMode: node.applyMode ?? args.cluster.applyMode,
+                    timeout: args.cluster.upgradeTimeout,
+                },
+                { parent: this, dependsOn: [this.applies[node.hostname], ...(upgrade ? [upgrade] : [])] },
+            );
+        }
+        return out;
     }
 
     /** Said when the first control plane's apply finished, i.e. when the bootstrap starts waiting (`up` only). */

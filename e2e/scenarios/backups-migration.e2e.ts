@@ -8,7 +8,7 @@
  *   1 the earlier program: a fresh cluster, then a Talos upgrade; its snapshot lands under the TFTP root, and any
  *     machine can read it over TFTP
  *   2 the first `up` of this program with nothing changed: it makes the snapshots' shared folder and updates the
- *     snapshot resource in place, nothing else; it warns that the earlier snapshot is readable over TFTP, naming it,
+ *     snapshot resource in place, and creates the node's drift check (talos-cp-1-state, which only reads), nothing else; it warns that the earlier snapshot is readable over TFTP, naming it,
  *     and moves nothing; a re-run changes nothing
  *   3 the next upgrade stores its snapshot in /talos-backups/etcd (not over TFTP); the earlier one stays where it was;
  *     `npm run etcd-snapshot -- --list` shows both folders and `--fetch` brings the earlier one back
@@ -149,7 +149,8 @@ scenario("a stack of the program before issue 28, taken over by this one", () =>
         const r = await up();
         expect({ code: r.code, errors: errorsOf(r.events) }).toEqual({ code: 0, errors: [] });
         const done = changingSteps(r.events).map((s) => `${s.op} ${urnName(s.urn)}`);
-        expect(done).toEqual(["create nas-backupshare", "update talos-etcd-snapshot"]);
+        // and the node's drift check, which this program adds with cluster.upgrades (it only reads the node)
+        expect(done).toEqual(["create nas-backupshare", "update talos-etcd-snapshot", "create talos-cp-1-state"]);
         expect(planned).toEqual(done);
         const snapStep = changingSteps(r.events).find((s) => urnName(s.urn) === "talos-etcd-snapshot")!;
         const [olds, news] = [snapStep.old?.inputs ?? {}, snapStep.new?.inputs ?? {}];

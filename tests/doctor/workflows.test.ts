@@ -1,5 +1,5 @@
 /**
- * The deployment pipeline (.github/workflows/preview.yml and deploy.yml): valid YAML, accepted by
+ * The deployment pipeline (.github/workflows/preview.yml, deploy.yml and drift.yml): valid YAML, accepted by
  * GitHub's own workflow parser (@actions/workflow-parser, ESM-only, run in a child node process), and
  * shaped as README promises. A deliberately broken workflow must be reported by the same parser, so
  * the lint check can fail.
@@ -62,7 +62,7 @@ process.stdout.write(JSON.stringify(out));
     return JSON.parse(r.stdout) as LintResult[];
 }
 
-const names = ["preview.yml", "deploy.yml"];
+const names = ["preview.yml", "deploy.yml", "drift.yml"];
 const texts: Record<string, string> = {};
 const docs: Record<string, any> = {};
 let lint: LintResult[];
@@ -250,5 +250,114 @@ describe("the stack-listing step", () => {
         expect(own.length).toBeGreaterThan(0);
         const out = execFileSync("bash", ["-c", "ls Pulumi.*.yaml"], { cwd: ROOT, encoding: "utf8" });
         expect(out.trim().split("\n").sort()).toEqual(own.sort());
+    });
+});
+
+/** What `pulumi refresh --preview-only --diff` printed for two nodes changed by hand (e2e/scenarios/drift.e2e.ts). */
+const DRIFTED_OUTPUT = `Previewing refresh (dev):
+  pulumi:pulumi:Stack: (same)
+    [urn=urn:pulumi:dev::homelab::pulumi:pulumi:Stack::homelab-dev]
+        ~ pulumi-nodejs:dynamic/homelab:TalosNodeState: (update)
+            [id=w-1-state]
+            [urn=urn:pulumi:dev::homelab::homelab:talos:TalosCluster$pulumi-nodejs:dynamic/homelab:TalosNodeState::talos-w-1-state]
+            applyMode       : "auto"
+          ~ observedDigest  : "sha256:2430bc0ac33e221d23f9598a5695145ae7c8a4ebcae79d525a629bf31e81d67e" => "sha256:91cf69b7937bf25894c3bdbb49392acbe2f3ae2d71e68a9874b3170f76094dda"
+            observedTag     : "v1.12.0"
+        ~ pulumi-nodejs:dynamic/synology:Tftp: (update)
+            [id=tftp]
+            [urn=urn:pulumi:dev::homelab::homelab:synology:SynologyPxe$pulumi-nodejs:dynamic/synology:Tftp::nas-tftp]
+          ~ actual: {
+              ~ root_path: "/volume1/pxe" => "/volume1/elsewhere"
+            }
+Resources:
+    ~ 2 to update
+    23 unchanged
+
+error: no changes were expected for refresh but changes were proposed
+`;
+
+describe("drift.yml", () => {
+    const doc = () => docs["drift.yml"];
+    const step = () => (doc().jobs.drift.steps as any[]).find((s) => s.id === "check");
+
+    test("runs daily and by hand, every stack on the LAN runner, never beside a deploy of the same stack", () => {
+        expect(Object.keys(doc().on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+        expect(doc().on.schedule[0].cron).toMatch(/^\d+ \d+ \* \* \*$/);
+        const job = doc().jobs.drift;
+        expect([].concat(job["runs-on"])).toContain("self-hosted");
+        expect(job.strategy.matrix.stack).toBe("${{ fromJSON(needs.stacks.outputs.stacks) }}");
+        expect(job.strategy["fail-fast"]).toBe(false);
+        // the same group as deploy.yml's job, so a check never reads a stack an up is changing
+        expect(job.concurrency.group).toBe(docs["deploy.yml"].jobs.up.concurrency.group);
+        expect(job.env.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
+        expect(job.env.PULUMI_CONFIG_PASSPHRASE).toBe("${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+        expect(job.env.PULUMI_BACKEND_URL).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
+        expect(job.env.PULUMI_SKIP_CONFIRMATIONS).toBeUndefined();
+    });
+
+    test("checks with a refresh that changes nothing: --preview-only --expect-no-changes, never --yes", () => {
+        expect(step().run).toMatch(/pulumi refresh --preview-only --expect-no-changes .*--stack "\$STACK"/);
+        const commands = (step().run as string).split("\n").filter((l) => /^\s*pulumi /.test(l));
+        expect(commands).toHaveLength(1);
+        expect(commands[0]).not.toMatch(/--yes|--skip-preview/);
+    });
+
+    /** Runs the check step's own shell with a `pulumi` that prints `output` and exits `code`. */
+    function runCheck(output: string, code: number) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-drift-"));
+        try {
+            fs.writeFileSync(path.join(dir, "out.txt"), output);
+            fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\ncat "${dir}/out.txt"\nexit ${code}\n`, {
+                mode: 0o755,
+            });
+            const summary = path.join(dir, "summary.md");
+            const r = spawnSync("bash", ["-e", "-c", step().run], {
+                cwd: dir,
+                env: {
+                    ...process.env,
+                    PATH: `${dir}${path.delimiter}${process.env.PATH}`,
+                    STACK: "dev",
+                    GITHUB_STEP_SUMMARY: summary,
+                },
+                encoding: "utf8",
+            });
+            return {
+                status: r.status,
+                out: r.stdout,
+                err: r.stderr,
+                summary: fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : "",
+            };
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }
+
+    test("drift: the job fails, naming each drifted resource (annotation, summary, log)", () => {
+        const r = runCheck(DRIFTED_OUTPUT, 255);
+        expect(r.status).toBe(255);
+        expect(
+            r.out
+                .split("\n")
+                .filter((l) => l.startsWith("::error"))
+                .sort(),
+        ).toEqual([
+            "::error title=drift in dev::nas-tftp (pulumi-nodejs:dynamic/synology:Tftp) is not what the last up left",
+            "::error title=drift in dev::talos-w-1-state (pulumi-nodejs:dynamic/homelab:TalosNodeState) is not what the last up left",
+        ]);
+        expect(r.summary).toContain("### Drift in stack dev");
+        expect(r.summary).toContain("- pulumi-nodejs:dynamic/homelab:TalosNodeState talos-w-1-state");
+        expect(r.err).toMatch(/drifted in dev: talos-w-1-state,nas-tftp\. Run the deploy/);
+    });
+
+    test("no drift: the job passes and names nothing; another failure says so without naming resources", () => {
+        const clean = runCheck("Previewing refresh (dev):\nResources:\n    25 unchanged\n", 0);
+        expect({ status: clean.status, errors: clean.out.includes("::error"), summary: clean.summary }).toEqual({
+            status: 0,
+            errors: false,
+            summary: "",
+        });
+        const broken = runCheck("error: failed to decrypt: incorrect passphrase\n", 255);
+        expect(broken.status).toBe(255);
+        expect(broken.out).toContain("::error title=drift check failed in dev::pulumi refresh exited 255");
     });
 });

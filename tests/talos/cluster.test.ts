@@ -455,6 +455,39 @@ describe("3 control planes + 2 workers, upgrades and Wake-on-LAN on", () => {
         }
     });
 
+    test("per node, what it runs (drift): after its apply and its upgrade, declared version and config digest, secrets secret", async () => {
+        await valueOf(pulumi.all(Object.values(built.c.nodeStates).map((r) => r.urn)));
+        await ticks(10);
+        const states = rec.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/homelab:TalosNodeState");
+        expect(states.map((r) => r.name).sort()).toEqual(nodes.map((x) => `big-${x.hostname}-state`).sort());
+        for (const node of nodes) {
+            const st = rec.byName(`big-${node.hostname}-state`);
+            expect(st.parent).toBe(rec.byName("big").urn);
+            expect(st.dependencies).toEqual(
+                expect.arrayContaining([
+                    rec.byName(`big-${node.hostname}-apply`).urn,
+                    rec.byName(`big-${node.hostname}-upgrade`).urn,
+                ]),
+            );
+            expect(st.inputs).toMatchObject({
+                hostname: node.hostname,
+                ip: node.ip,
+                tag: "v1.12.1",
+                image: INSTALLER,
+                digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+                applyMode: "auto",
+                timeout: "15m",
+                // a worker is upgraded through the control planes (talosctl drains it with their kubeconfig)
+                upgradeEndpoints: node.role === "worker" ? ["192.168.0.11", "192.168.0.12", "192.168.0.13"] : [node.ip],
+            });
+            expect(isSecretSentinel(st.inputs.config)).toBe(true);
+            expect(isSecretSentinel(st.inputs.talosconfig)).toBe(true);
+            expect(st.additionalSecretOutputs).toEqual(expect.arrayContaining(["config", "talosconfig"]));
+            for (const secret of [TALOSCONFIG, CLIENT_KEY, "MACHINE-CONFIG"])
+                expect(nonSecretStrings(st.inputs).join("\n")).not.toContain(secret);
+        }
+    });
+
     test("secret outputs are secret", async () => {
         expect(await pulumi.isSecret(built.c.kubeconfig)).toBe(true);
         expect(await pulumi.isSecret(built.c.talosconfig)).toBe(true);
@@ -552,6 +585,8 @@ describe("upgrades off", () => {
             false,
         );
         expect(rec.resources.filter((r) => r.type === "command:local:Command")).toHaveLength(0);
+        // nor a drift check: it runs talosctl, which only upgrades require
+        expect(rec.resources.filter((r) => r.type === "pulumi-nodejs:dynamic/homelab:TalosNodeState")).toHaveLength(0);
         expect(
             rec.resources.filter((r) => r.type === "talos:machine/configurationApply:ConfigurationApply"),
         ).toHaveLength(2);
