@@ -7,11 +7,10 @@
  * The talosconfig is written to a 0600 file inside a 0700 temporary folder and never appears on a command line;
  * the folder (with any snapshot file) is removed by `close()`. Each call has a time limit and can be aborted.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SCHEMATIC_QUERY, schematicOfQuery } from "../talos/upgrades";
+import { execTalosctl, SCHEMATIC_QUERY, schematicOfQuery, serverTag } from "../talos/talosctl";
 
 /** What the snapshot code needs of the Talos API (the real one runs talosctl; tests may run a stand-in of it). */
 export interface TalosApi {
@@ -27,30 +26,6 @@ export interface TalosApi {
     abort(reason: Error): void;
     /** Removes the talosconfig and the work folder. */
     close(): void;
-}
-
-/** The Talos tag of the server section of `talosctl version` output (empty when there is none). Pure. */
-export function serverTag(output: string): string {
-    let inServer = false;
-    let tag = "";
-    for (const line of output.split("\n")) {
-        if (/^Server:/.test(line.trim())) inServer = true;
-        const m = /^Tag:\s*(\S+)/.exec(line.trim());
-        if (inServer && m) tag = m[1];
-    }
-    return tag;
-}
-
-/** The last meaningful line of talosctl's stderr (its error), without the usage text cobra may print. */
-export function talosctlError(stderr: string): string {
-    const lines = stderr
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => l !== "" && !/^Usage:|^Flags:|^Global Flags:|^\s*-/.test(l));
-    const error = lines.filter((l) => /^error/i.test(l));
-    return (
-        (error.length > 0 ? error[error.length - 1] : lines[lines.length - 1]) ?? "talosctl failed without a message"
-    );
 }
 
 export interface TalosctlOptions {
@@ -77,52 +52,16 @@ export function talosctlApi(talosconfig: string, opts: TalosctlOptions = {}): Ta
     let aborted: Error | undefined;
 
     const run = (args: string[], timeoutMs: number, what: string): Promise<string> =>
-        new Promise((resolve, reject) => {
-            if (aborted) {
-                reject(aborted);
-                return;
-            }
-            const child = spawn(opts.talosctl ?? "talosctl", ["--talosconfig", configFile, ...args], {
-                stdio: ["ignore", "pipe", "pipe"],
-                env: opts.env ?? process.env,
-            });
-            let stdout = "";
-            let stderr = "";
-            let stopped: Error | undefined;
-            const stop = (reason: Error) => {
-                stopped ??= reason;
-                child.kill("SIGKILL");
-            };
-            running.add(stop);
-            const timer = setTimeout(
-                () => stop(new Error(`${what}: talosctl gave no answer within ${Math.round(timeoutMs / 1000)} s`)),
-                timeoutMs,
-            );
-            child.stdout.on("data", (d: Buffer) => {
-                stdout = (stdout + d.toString()).slice(-64 * 1024);
-            });
-            child.stderr.on("data", (d: Buffer) => {
-                stderr = (stderr + d.toString()).slice(-64 * 1024);
-            });
-            child.on("error", (e: NodeJS.ErrnoException) => {
-                clearTimeout(timer);
-                running.delete(stop);
-                reject(
-                    new Error(
-                        e.code === "ENOENT"
-                            ? "talosctl was not found on PATH: install talosctl (https://www.talos.dev/latest/talos-guides/install/talosctl/)"
-                            : `${what}: talosctl could not start: ${e.message}`,
-                    ),
-                );
-            });
-            child.on("close", (code) => {
-                clearTimeout(timer);
-                running.delete(stop);
-                if (stopped) reject(stopped);
-                else if (code === 0) resolve(stdout);
-                else reject(new Error(`${what}: ${talosctlError(stderr || stdout)}`));
-            });
-        });
+        aborted
+            ? Promise.reject(aborted)
+            : execTalosctl({
+                  args: ["--talosconfig", configFile, ...args],
+                  timeoutMs,
+                  what,
+                  talosctl: opts.talosctl,
+                  env: opts.env,
+                  running,
+              });
 
     return {
         workDir,

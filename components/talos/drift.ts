@@ -122,31 +122,3 @@ export function repairApplyMode(mode: string | undefined): "auto" | "reboot" | "
             return "auto";
     }
 }
-
-/**
- * The Talos tag of the server section of `talosctl version` (empty when there is none; pure). Same reading as the
- * upgrade scripts' `running_tag` (./upgrades.ts) and the etcd snapshot's (components/backups/talosctl.ts, which
- * this domain may not import).
- */
-export function runningTagOf(output: string): string {
-    let inServer = false;
-    let tag = "";
-    for (const line of output.split("\n").map((l) => l.trim())) {
-        if (line.startsWith("Server:")) inServer = true;
-        const m = /^Tag:\s*(\S+)/.exec(line);
-        if (inServer && m) tag = m[1];
-    }
-    return tag;
-}
-
-/** The last error line talosctl printed (pure): its `error …` line when there is one, else its last line. */
-export function talosctlErrorOf(stderr: string): string {
-    const lines = stderr
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => l !== "" && !/^Usage:|^Flags:|^Global Flags:|^-/.test(l));
-    const errors = lines.filter((l) => /^error/i.test(l));
-    return (
-        (errors.length > 0 ? errors[errors.length - 1] : lines[lines.length - 1]) ?? "talosctl failed without a message"
-    );
-}

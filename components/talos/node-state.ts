@@ -18,7 +18,6 @@
  * folder removed after the call, never on a command line; errors carry talosctl's last error line only.
  * Its provider runs in Pulumi's provider host, which loads it from this file at each run (../dynamic.ts).
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -33,9 +32,8 @@ import {
     ObservedNode,
     repairApplyMode,
     runningConfigOf,
-    runningTagOf,
-    talosctlErrorOf,
 } from "./drift";
+import { execTalosctl, serverTag } from "./talosctl";
 
 /** Inputs of a {@link TalosNodeState}. */
 export interface NodeStateInputs {
@@ -71,6 +69,21 @@ export interface TalosctlRunner {
     run(talosconfig: string, args: string[], files?: Record<string, string>, timeoutMs?: number): Promise<string>;
 }
 
+/** Flags whose value follows them. */
+const VALUED = new Set(["--nodes", "-n", "--endpoints", "-e", "--file", "-f", "--mode", "--image", "--timeout", "-o"]);
+
+/** A call for its errors: `talosctl get machineconfig v1alpha1 on 192.168.0.11`. Pure. */
+export function describeCall(args: readonly string[]): string {
+    const words: string[] = [];
+    let node = "";
+    for (let i = 0; i < args.length; i++) {
+        if (args[i] === "--nodes" || args[i] === "-n") node = args[i + 1] ?? "";
+        if (VALUED.has(args[i])) i++;
+        else if (!args[i].startsWith("-")) words.push(args[i]);
+    }
+    return `talosctl ${words.join(" ")}${node ? ` on ${node}` : ""}`;
+}
+
 /** The real one: talosctl from PATH. */
 export const TALOSCTL: TalosctlRunner = {
     run(talosconfig, args, files = {}, timeoutMs = 60_000) {
@@ -84,35 +97,9 @@ export const TALOSCTL: TalosctlRunner = {
         const configFile = write("talosconfig", talosconfig);
         const paths = Object.fromEntries(Object.entries(files).map(([k, v]) => [`@${k}`, write(k, v)]));
         const argv = ["--talosconfig", configFile, ...args.map((a) => paths[a] ?? a)];
-        return new Promise<string>((resolve, reject) => {
-            const child = spawn("talosctl", argv, { stdio: ["ignore", "pipe", "pipe"], env: process.env });
-            let stdout = "";
-            let stderr = "";
-            const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-            child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-            child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-64 * 1024)));
-            const done = (e?: Error) => {
-                clearTimeout(timer);
-                fs.rmSync(dir, { recursive: true, force: true });
-                if (e) reject(e);
-                else resolve(stdout);
-            };
-            child.on("error", (e: NodeJS.ErrnoException) =>
-                done(
-                    new Error(
-                        e.code === "ENOENT"
-                            ? "talosctl was not found on PATH: install talosctl (https://www.talos.dev/latest/talos-guides/install/talosctl/)"
-                            : `talosctl could not start: ${e.message}`,
-                    ),
-                ),
-            );
-            child.on("close", (code, signal) => {
-                if (code === 0) done();
-                else if (signal)
-                    done(new Error(`talosctl ${args[args.length - 1]}: no answer within ${timeoutMs / 1000} s`));
-                else done(new Error(talosctlErrorOf(stderr || stdout)));
-            });
-        });
+        return execTalosctl({ args: argv, timeoutMs, what: describeCall(args) }).finally(() =>
+            fs.rmSync(dir, { recursive: true, force: true }),
+        );
     },
 };
 
@@ -124,7 +111,7 @@ export async function observeNode(
     const who = `${s.hostname} (${s.ip})`;
     const target = ["--nodes", s.ip, "--endpoints", s.ip];
     try {
-        const tag = runningTagOf(await talosctl.run(s.talosconfig, [...target, "version"]));
+        const tag = serverTag(await talosctl.run(s.talosconfig, [...target, "version"]));
         if (!tag) throw new Error("the answer names no server Talos version");
         const config = runningConfigOf(
             await talosctl.run(s.talosconfig, [...target, "get", "machineconfig", "v1alpha1", "-o", "json"]),

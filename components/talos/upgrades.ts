@@ -32,6 +32,7 @@ import { createHash } from "crypto";
 import { durationSeconds } from "../duration";
 import { imageTag } from "../version";
 import type { NodeConfig } from "./config";
+import { SCHEMATIC_QUERY } from "./talosctl";
 
 /** The environment variable the scripts read the talosconfig from. */
 export const TALOSCONFIG_ENV = "HOMELAB_TALOSCONFIG";
@@ -133,29 +134,10 @@ function runningFunctions(): string[] {
         "}",
         "running_schematic() {",
         `  talosctl --talosconfig "$TALOSCONFIG_FILE" --nodes "$1" --endpoints "$1" ${SCHEMATIC_QUERY.map(shellQuote).join(" ")} 2>/dev/null \\`,
-        // As schematicOfQuery reads it.
+        // As ./talosctl.ts schematicOfQuery reads it.
         "    | awk 'prev == \"schematic\" { print } { prev = $0 }' | tail -n 1",
         "}",
     ];
-}
-
-/**
- * The talosctl arguments that list a node's extensions as lines, each result of the path on a line of its own: an
- * extension's name, then its version (talosctl's `-o jsonpath=`, cmd/talosctl/cmd/talos/output/jsonpath.go at
- * v1.13.0, prints every result with a newline).
- */
-export const SCHEMATIC_QUERY = ["get", "extensions", "-o", "jsonpath={.spec.metadata.name}{.spec.metadata.version}"];
-
-/**
- * The schematic a node runs, from the output of {@link SCHEMATIC_QUERY}: the version of the extension named
- * `schematic` (empty when there is none: an image not built by the Image Factory). Pure; the scripts' `awk` does the
- * same.
- */
-export function schematicOfQuery(output: string): string {
-    const lines = output.split("\n").map((l) => l.trim());
-    let found = "";
-    for (let i = 0; i + 1 < lines.length; i++) if (lines[i] === "schematic") found = lines[i + 1];
-    return found;
 }
 
 /**

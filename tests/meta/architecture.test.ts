@@ -36,6 +36,7 @@ const ARROWS: Record<string, readonly string[]> = {
         "synology/kit",
         "synology/dsm",
         "synology/connection",
+        "talos/talosctl",
         "talos/upgrades",
         "cli/command",
         "cli/stack",

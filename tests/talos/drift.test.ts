@@ -7,15 +7,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { configDigest, nodeDifferences, repairApplyMode, runningConfigOf } from "../../components/talos/drift";
+import { serverTag, talosctlError } from "../../components/talos/talosctl";
 import {
-    configDigest,
-    nodeDifferences,
-    repairApplyMode,
-    runningConfigOf,
-    runningTagOf,
-    talosctlErrorOf,
-} from "../../components/talos/drift";
-import {
+    describeCall,
     diffNodeState,
     NodeStateInputs,
     NodeStateOutputs,
@@ -139,10 +134,10 @@ describe("configDigest", () => {
     });
 });
 
-test("runningTagOf reads the server's tag, not the client's; talosctlErrorOf the error line", () => {
-    expect(runningTagOf(VERSION_OUT("v1.12.1"))).toBe("v1.12.1");
-    expect(runningTagOf("Client:\n\tTag: v1.13.0\n")).toBe("");
-    expect(talosctlErrorOf("Usage:\n  talosctl version\nerror: rpc error: code = Unavailable\n")).toBe(
+test("serverTag reads the server's tag, not the client's; talosctlError the error line", () => {
+    expect(serverTag(VERSION_OUT("v1.12.1"))).toBe("v1.12.1");
+    expect(serverTag("Client:\n\tTag: v1.13.0\n")).toBe("");
+    expect(talosctlError("Usage:\n  talosctl version\nerror: rpc error: code = Unavailable\n")).toBe(
         "error: rpc error: code = Unavailable",
     );
 });
@@ -354,7 +349,12 @@ test("the real runner: talosctl gets the talosconfig and files as 0600 files, re
         for (const f of files) expect(fs.existsSync(f.slice(4))).toBe(false);
         expect(out).not.toContain("arg @config.yaml");
         fs.writeFileSync(script, "#!/bin/sh\necho 'error: rpc error: code = Unavailable' >&2\nexit 1\n");
-        await expect(TALOSCTL.run("TC-TEXT", ["version"])).rejects.toThrow("error: rpc error: code = Unavailable");
+        await expect(TALOSCTL.run("TC-TEXT", ["--nodes", "10.0.0.2", "version"])).rejects.toThrow(
+            "talosctl version on 10.0.0.2: error: rpc error: code = Unavailable",
+        );
+        expect(
+            describeCall(["--nodes", "10.0.0.2", "--endpoints", "10.0.0.1", "upgrade", "--image", "i:v1", "--wait"]),
+        ).toBe("talosctl upgrade on 10.0.0.2");
     } finally {
         process.env.PATH = saved;
         fs.rmSync(bin, { recursive: true, force: true });

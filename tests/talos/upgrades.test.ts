@@ -16,7 +16,6 @@ import {
     assertTalosctlAvailable,
     findOnPath,
     imageSchematic,
-    schematicOfQuery,
     kubernetesCreateScript,
     kubernetesUpgradeScript,
     nodeCreateScript,
@@ -27,6 +26,7 @@ import {
     upgradeOrder,
     UpgradeTarget,
 } from "../../components/talos/upgrades";
+import { schematicOfQuery } from "../../components/talos/talosctl";
 
 const IMAGE = "factory.talos.dev/metal-installer/abc123:v1.12.1";
 const TARGET: UpgradeTarget = {
