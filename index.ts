@@ -95,8 +95,6 @@ async function main() {
         extensions: cfg.image.extensions,
         extraKernelArgs: cfg.image.extraKernelArgs,
     });
-    const newerPatchNote = (await newerPatch).note;
-    if (newerPatchNote) void pulumi.log.info(newerPatchNote, image);
 
     const nas = new SynologyPxe("nas", {
         synology: cfg.synology,
@@ -144,6 +142,10 @@ async function main() {
         nas: { ...nasFromDsmUrl(cfg.synology.url), username: cfg.synology.username },
         password: synologyPassword,
     });
+
+    // Last: the factory's answer overlaps the engine's work on everything registered above.
+    const newerPatchNote = (await newerPatch).note;
+    if (newerPatchNote) void pulumi.log.info(newerPatchNote, image);
 
     return {
         schematicId: image.schematicId,
