@@ -43,14 +43,6 @@ async function main() {
     // Talos 1.14's workload isolation: the setting, else Talos' own default for this cluster's history.
     const isolation = decideWorkloadIsolation(cfg.cluster.workloadIsolation, cfg.cluster.talosVersion, previous);
     if (isolation.note) void pulumi.log.info(isolation.note);
-    // Whether the factory offers a newer patch of this Talos minor: asked now, said on the image below; changes
-    // nothing, never fails the run, and asks nothing when cluster.talosVersionPinned says the version is on purpose.
-    const newerPatch = announceNewerPatch({
-        factoryUrl: cfg.image.factoryUrl,
-        talosVersion: cfg.cluster.talosVersion,
-        pinned: cfg.cluster.talosVersionPinned,
-        engineConnected: pulumi.runtime.getEngine() !== undefined,
-    });
     const clusterConfig = { ...cfg.cluster, workloadIsolation: isolation.on };
 
     // Secrets leave plain memory here: from now on they only travel as Pulumi secrets.
@@ -87,6 +79,16 @@ async function main() {
     // (README "Pre-flight"), and a warning about etcd snapshots an earlier version left under the TFTP root.
     // Skipped under the mock runtime; HOMELAB_PREFLIGHT=off|on overrides.
     await runNasPreflight({ ...cfg, snapshotFolders: snapshotPlaces(cfg.backups.share, cfg.synology.share) });
+
+    // Whether the factory offers a newer patch of this Talos minor: asked once every problem of the stack is known,
+    // said on the image at the end; changes nothing, never fails the run, and asks nothing when
+    // cluster.talosVersionPinned says the version is on purpose.
+    const newerPatch = announceNewerPatch({
+        factoryUrl: cfg.image.factoryUrl,
+        talosVersion: cfg.cluster.talosVersion,
+        pinned: cfg.cluster.talosVersionPinned,
+        engineConnected: pulumi.runtime.getEngine() !== undefined,
+    });
 
     const image = new TalosImage("image", {
         factoryUrl: cfg.image.factoryUrl,
