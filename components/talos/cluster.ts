@@ -21,7 +21,7 @@ import { renderNodePatches, renderNutClientPatch, talosVersionContract } from ".
 import { appendDocuments, splitPatches } from "./raw-documents";
 import { rebootDigest, rebootNote } from "./reboot-changes";
 import * as talos from "./sdk";
-import { BeforeUpgrades, createUpgradeCommands, UpgradeCommands, upgradeOrder } from "./upgrades";
+import { BeforeUpgrades, createUpgradeCommands, UpgradeCommands, upgradeEndpoints, upgradeOrder } from "./upgrades";
 import { WakeOnLan, WOL_PORT } from "./wol";
 import { imageTag } from "../version";
 
@@ -334,7 +334,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 },
                 this,
             );
-            this.nodeStates = this.nodeStatesAfter(name, args, plan, upgradeArgs.installerImage, this.upgrades);
+            this.nodeStates = this.nodeStatesAfter(name, args, upgradeArgs.installerImage, this.upgrades);
         }
 
         this.nodes = pulumi.output(plan.summary);
@@ -467,12 +467,10 @@ export class TalosCluster extends pulumi.ComponentResource {
     private nodeStatesAfter(
         name: string,
         args: TalosClusterArgs,
-        plan: ClusterPlan,
         image: pulumi.Output<string>,
         upgrades: UpgradeCommands,
     ): Record<string, TalosNodeState> {
         const out: Record<string, TalosNodeState> = {};
-        const cpIps = plan.controlPlanes.map((n) => n.ip);
         for (const node of args.nodes) {
             const config = this.machineConfigurations[node.hostname];
             const upgrade = upgrades.nodes.find((u) => u.hostname === node.hostname)?.command;
@@ -481,7 +479,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 {
                     hostname: node.hostname,
                     ip: node.ip,
-                    upgradeEndpoints: node.role === "controlplane" ? [node.ip] : cpIps,
+                    upgradeEndpoints: upgradeEndpoints(node, args.nodes),
                     tag: image.apply(imageTag),
                     image,
                     digest: pulumi.unsecret(config.apply(configDigest)),
