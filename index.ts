@@ -6,10 +6,9 @@
  * is checked against the Talos config schema of the cluster's version.
  */
 import * as pulumi from "@pulumi/pulumi";
-// First of the program's modules: what it asks the engine for while the rest load (./components/program-start.ts).
-import { readPreviousOutputs } from "./components/program-start";
 
 import { imageOfConfig, TalosImage } from "./components/factory";
+import { readPreviousOutputs, startProviderHost } from "./components/program-start";
 import { announceNewerPatch } from "./components/factory/newer-patch";
 import { loadStackConfig } from "./components/stack";
 import { runNasPreflight } from "./components/synology/preflight";
@@ -36,7 +35,11 @@ async function main() {
     const k8sNote = prereleaseDefaultNote(cfg.cluster.talosVersion, cfg.cluster.kubernetesVersion);
     if (k8sNote) void pulumi.log.warn(k8sNote);
     // A talosVersion change runs the upgrades Talos allows, from the release the previous up left (its outputs).
-    const previous = previousTalos(await readPreviousOutputs(["talos", "installerImage", "nodes"]));
+    const previousRead = readPreviousOutputs(["talos", "installerImage", "nodes"]);
+    // The engine starts the dynamic-provider host while main() works, after the read main() waits for
+    // (./components/program-start.ts).
+    startProviderHost();
+    const previous = previousTalos(await previousRead);
     const upgrade = decideUpgrades(cfg.cluster, cfg.nodes, previous);
     if ("problem" in upgrade) throw new pulumi.RunError(upgrade.problem);
     if (upgrade.said) void pulumi.log.info(upgrade.said);

@@ -1,7 +1,7 @@
 /**
- * components/program-start.ts: as the program starts, with an engine, it asks for the previous outputs first and
- * then starts the dynamic-provider host (issue 27), before index.ts loads its other modules; main() takes the read
- * already under way; nothing is asked under the mock runtime, and no answer to the host's start reaches the program.
+ * components/program-start.ts: main() reads the previous outputs and then starts the dynamic-provider host (issue
+ * 27): the read is sent first, the host's start is asked with an invoke whose "unknown function" never reaches the
+ * program, and nothing is asked under the mock runtime.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,7 +10,7 @@ import {
     READ_STACK_OUTPUTS,
     readPreviousOutputs,
     START_HOST_TOKEN,
-    startEngineRequests,
+    startProviderHost,
 } from "../components/program-start";
 import { repoRoot } from "./support/shared";
 
@@ -26,81 +26,63 @@ beforeAll(() =>
 );
 
 /** A recording invoke: the previous outputs for READ_STACK_OUTPUTS, the host's "unknown function" for the rest. */
-function engine(read: () => Promise<unknown> = () => Promise.resolve({ outputs: { talos: { version: "v1.12.1" } } })) {
-    const asked: string[] = [];
-    const invoke = (token: string) => {
-        asked.push(token);
-        return token === READ_STACK_OUTPUTS ? read() : Promise.reject(new Error(`unknown function ${token}`));
+function engine() {
+    const asked: { token: string; args: Record<string, unknown> }[] = [];
+    const invoke = (token: string, args: Record<string, unknown>) => {
+        asked.push({ token, args });
+        return token === READ_STACK_OUTPUTS
+            ? Promise.resolve({
+                  outputs: { talos: { version: "v1.12.1" }, kubeconfig: "KUBECONFIG-TEXT" },
+                  secretOutputNames: ["kubeconfig"],
+              })
+            : Promise.reject(new Error(`unknown function ${token}`));
     };
     return { asked, invoke };
 }
 
-async function withUnhandled<T>(body: () => Promise<T>): Promise<{ result: T; unhandled: unknown[] }> {
+test("the read first, then the host's start; the host's answer goes nowhere, the outputs in clear come back", async () => {
+    const e = engine();
     const unhandled: unknown[] = [];
-    const on = (e: unknown) => unhandled.push(e);
+    const on = (err: unknown) => unhandled.push(err);
     process.on("unhandledRejection", on);
     try {
-        const result = await body();
+        const read = readPreviousOutputs(["talos", "kubeconfig", "nodes"], e.invoke);
+        const started = startProviderHost(e.invoke, () => true);
+        const outputs = await read;
         await new Promise((r) => setImmediate(r));
-        return { result, unhandled };
+        expect({ started, asked: e.asked.map((a) => a.token), outputs, unhandled }).toEqual({
+            started: true,
+            asked: [READ_STACK_OUTPUTS, START_HOST_TOKEN],
+            // a secret output is never taken, a missing one is left out
+            outputs: { talos: { version: "v1.12.1" } },
+            unhandled: [],
+        });
     } finally {
         process.off("unhandledRejection", on);
     }
-}
-
-test("with an engine: the previous outputs first, then the host's start; main() takes the read under way", async () => {
-    const e = engine();
-    const { result, unhandled } = await withUnhandled(async () => {
-        const asked = startEngineRequests(e.invoke, () => true);
-        const outputs = await readPreviousOutputs(["talos"], e.invoke);
-        return { asked, outputs };
-    });
-    expect(result.asked).toEqual([READ_STACK_OUTPUTS, START_HOST_TOKEN]);
-    // The read was not asked twice, and the host's "unknown function" went nowhere.
-    expect(e.asked).toEqual([READ_STACK_OUTPUTS, START_HOST_TOKEN]);
-    expect(result.outputs).toEqual({ talos: { version: "v1.12.1" } });
-    expect(unhandled).toEqual([]);
+    expect(e.asked[0].args).toEqual({ name: "organization/homelab/dev" });
     // The engine starts the default provider of the token's package: the one every dynamic resource uses.
     expect(START_HOST_TOKEN.split(":")[0]).toBe("pulumi-nodejs");
-    // Taken once: a later read asks the engine again.
-    await readPreviousOutputs(["talos"], e.invoke);
-    expect(e.asked).toEqual([READ_STACK_OUTPUTS, START_HOST_TOKEN, READ_STACK_OUTPUTS]);
 });
 
-test("an early read that fails reaches main() as its own read would, and is not unhandled before", async () => {
-    const e = engine(() => Promise.reject(new Error("the engine could not read the stack")));
-    const { result, unhandled } = await withUnhandled(async () => {
-        startEngineRequests(e.invoke, () => true);
-        await new Promise((r) => setImmediate(r));
-        return readPreviousOutputs(["talos"], e.invoke).catch((err: Error) => err.message);
-    });
-    expect(result).toBe("the engine could not read the stack");
-    expect(unhandled).toEqual([]);
-});
-
-test("without an engine (the mock runtime): asks nothing early; readPreviousOutputs asks when called", async () => {
+test("without an engine (the mock runtime): the host's start asks nothing", () => {
     const e = engine();
-    expect(startEngineRequests(e.invoke, () => false)).toEqual([]);
+    expect(startProviderHost(e.invoke, () => false)).toBe(false);
     expect(e.asked).toEqual([]);
-    await readPreviousOutputs(["talos"], e.invoke);
-    expect(e.asked).toEqual([READ_STACK_OUTPUTS]);
 });
 
 test("an invoke that cannot be sent is not the program's failure", () => {
-    expect(
-        startEngineRequests(
-            () => {
-                throw new Error("monitor gone");
-            },
-            () => true,
-        ),
-    ).toEqual([]);
+    const throwing = () => {
+        throw new Error("monitor gone");
+    };
+    expect(startProviderHost(throwing, () => true)).toBe(false);
 });
 
-test("index.ts loads it before any other module of the program, so the engine works while they load", () => {
+test("index.ts asks for the host right after the read main() waits for, and before it awaits it", () => {
     const source = fs.readFileSync(path.join(repoRoot, "index.ts"), "utf8");
-    const own = [...source.matchAll(/^import\s+(?:[^"]*from\s+)?"([^"]+)";/gm)]
-        .map((m) => m[1])
-        .filter((m) => m.startsWith("./"));
-    expect(own[0]).toBe("./components/program-start");
+    const read = source.indexOf("readPreviousOutputs([");
+    const host = source.indexOf("startProviderHost();");
+    const awaited = source.indexOf("await previousRead");
+    expect(read).toBeGreaterThan(source.indexOf("loadStackConfig()"));
+    expect([read < host, host < awaited]).toEqual([true, true]);
 });
