@@ -8,9 +8,7 @@
  * the folder (with any snapshot file) is removed by `close()`. Each call has a time limit and can be aborted.
  */
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { execTalosctl, SCHEMATIC_QUERY, schematicOfQuery, serverTag } from "../talos/talosctl";
+import { execTalosctl, privateFiles, SCHEMATIC_QUERY, schematicOfQuery, serverTag } from "../talos/talosctl";
 
 /** What the snapshot code needs of the Talos API (the real one runs talosctl; tests may run a stand-in of it). */
 export interface TalosApi {
@@ -35,7 +33,7 @@ export interface TalosctlOptions {
     versionTimeoutMs?: number;
     /** Time limit of `etcd snapshot`, ms. Default 30 minutes. */
     snapshotTimeoutMs?: number;
-    /** Where the private folder goes. Default os.tmpdir(). */
+    /** Where the private folder goes. Default the system's temporary folder. */
     tmpRoot?: string;
     env?: NodeJS.ProcessEnv;
 }
@@ -43,11 +41,9 @@ export interface TalosctlOptions {
 /** A {@link TalosApi} on the real talosctl with `talosconfig` (the text of one). */
 export function talosctlApi(talosconfig: string, opts: TalosctlOptions = {}): TalosApi {
     if (!talosconfig.trim()) throw new Error("no talosconfig: the cluster's talosconfig is empty");
-    const workDir = fs.mkdtempSync(path.join(opts.tmpRoot ?? os.tmpdir(), "homelab-etcd-"));
-    fs.chmodSync(workDir, 0o700);
-    const configFile = path.join(workDir, "talosconfig");
-    fs.writeFileSync(configFile, talosconfig, { mode: 0o600 });
-    fs.chmodSync(configFile, 0o600);
+    const folder = privateFiles("homelab-etcd-", { talosconfig }, opts.tmpRoot);
+    const workDir = folder.dir;
+    const configFile = folder.paths.talosconfig;
     const running = new Set<(reason: Error) => void>();
     let aborted: Error | undefined;
 
@@ -96,7 +92,7 @@ export function talosctlApi(talosconfig: string, opts: TalosctlOptions = {}): Ta
             for (const stop of [...running]) stop(reason);
         },
         close() {
-            fs.rmSync(workDir, { recursive: true, force: true });
+            folder.remove();
         },
     };
 }

@@ -18,9 +18,6 @@
  * folder removed after the call, never on a command line; errors carry talosctl's last error line only.
  * Its provider runs in Pulumi's provider host, which loads it from this file at each run (../dynamic.ts).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicResource } from "../dynamic";
 import { durationSeconds } from "../duration";
@@ -33,7 +30,7 @@ import {
     repairApplyMode,
     runningConfigOf,
 } from "./drift";
-import { execTalosctl, serverTag } from "./talosctl";
+import { execTalosctl, privateFiles, serverTag } from "./talosctl";
 
 /** Inputs of a {@link TalosNodeState}. */
 export interface NodeStateInputs {
@@ -87,19 +84,11 @@ export function describeCall(args: readonly string[]): string {
 /** The real one: talosctl from PATH. */
 export const TALOSCTL: TalosctlRunner = {
     run(talosconfig, args, files = {}, timeoutMs = 60_000) {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "homelab-node-state-"));
-        fs.chmodSync(dir, 0o700);
-        const write = (name: string, text: string) => {
-            const file = path.join(dir, name);
-            fs.writeFileSync(file, text, { mode: 0o600 });
-            return file;
-        };
-        const configFile = write("talosconfig", talosconfig);
-        const paths = Object.fromEntries(Object.entries(files).map(([k, v]) => [`@${k}`, write(k, v)]));
-        const argv = ["--talosconfig", configFile, ...args.map((a) => paths[a] ?? a)];
-        return execTalosctl({ args: argv, timeoutMs, what: describeCall(args) }).finally(() =>
-            fs.rmSync(dir, { recursive: true, force: true }),
-        );
+        const folder = privateFiles("homelab-node-state-", { ...files, talosconfig });
+        // `@name` stands for the path of the file `name`
+        const file = (a: string) => (a.startsWith("@") && a.slice(1) in files ? folder.paths[a.slice(1)] : a);
+        const argv = ["--talosconfig", folder.paths.talosconfig, ...args.map(file)];
+        return execTalosctl({ args: argv, timeoutMs, what: describeCall(args) }).finally(() => folder.remove());
     },
 };
 

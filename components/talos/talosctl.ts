@@ -4,9 +4,12 @@
  * shell script (./upgrades.ts) and read the same answers the same way (their `running_tag` and `running_schematic`).
  *
  * {@link execTalosctl} runs one call with a time limit and stoppable; its callers give it the talosconfig as a 0600
- * file, never on a command line. Errors carry talosctl's last error line only ({@link talosctlError}).
+ * file in a 0700 folder ({@link privateFiles}), never on a command line. Errors carry talosctl's last error line only ({@link talosctlError}).
  */
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 
 /** Said when talosctl is not on PATH. */
 export const TALOSCTL_NOT_FOUND =
@@ -53,6 +56,32 @@ export function schematicOfQuery(output: string): string {
     let found = "";
     for (let i = 0; i + 1 < lines.length; i++) if (lines[i] === "schematic") found = lines[i + 1];
     return found;
+}
+
+/** A private folder for what talosctl is handed: the talosconfig and any other file it reads. */
+export interface PrivateFiles {
+    /** The folder (0700). */
+    dir: string;
+    /** Each file's path by its name (0600). */
+    paths: Record<string, string>;
+    /** Removes the folder and everything in it. */
+    remove(): void;
+}
+
+/**
+ * A new 0700 folder under `root` (default the system's temporary folder) named `<prefix>…`, with each of `files`
+ * written 0600 in it: how a talosconfig (a secret) reaches talosctl without a command line or an open file mode.
+ */
+export function privateFiles(prefix: string, files: Record<string, string>, root = os.tmpdir()): PrivateFiles {
+    const dir = fs.mkdtempSync(path.join(root, prefix));
+    fs.chmodSync(dir, 0o700);
+    const paths: Record<string, string> = {};
+    for (const [name, text] of Object.entries(files)) {
+        paths[name] = path.join(dir, name);
+        fs.writeFileSync(paths[name], text, { mode: 0o600 });
+        fs.chmodSync(paths[name], 0o600);
+    }
+    return { dir, paths, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** One talosctl call. */
